@@ -1,0 +1,120 @@
+#include "lib/model/identifiers.h"
+
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace cuofeng {
+namespace {
+
+// GB 32100-2015 table 1: the 31 characters and their values.
+constexpr char kUsccAlphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+// Weights of positions 1–17.
+constexpr int kUsccWeights[17] = {1,  3,  9,  27, 19, 26, 16, 17, 20,
+                                  29, 25, 13, 8,  24, 10, 30, 28};
+
+int UsccValue(char c) {
+  const char* p = std::strchr(kUsccAlphabet, c);
+  return (c != '\0' && p != nullptr) ? static_cast<int>(p - kUsccAlphabet) : -1;
+}
+
+bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+}  // namespace
+
+char UsccCheckCharacter(absl::string_view first17) {
+  if (first17.size() != 17) return '\0';
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) {
+    int v = UsccValue(first17[i]);
+    if (v < 0) return '\0';
+    sum += v * kUsccWeights[i];
+  }
+  int check = 31 - sum % 31;
+  return kUsccAlphabet[check == 31 ? 0 : check];
+}
+
+absl::Status ValidateUscc(absl::string_view uscc) {
+  if (uscc.size() != 18) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("统一社会信用代码 must have 18 characters, \"", uscc, "\" has ",
+                     uscc.size()));
+  }
+  for (size_t i = 0; i < uscc.size(); ++i) {
+    if (UsccValue(uscc[i]) < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "统一社会信用代码 character ", i + 1, " '", uscc.substr(i, 1),
+          "' is not allowed (digits and capital letters except I, O, S, V, Z)"));
+    }
+  }
+  for (size_t i = 2; i < 8; ++i) {
+    if (!absl::ascii_isdigit(uscc[i])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "统一社会信用代码 characters 3-8 must be the division code digits, \"", uscc,
+          "\" has '", uscc.substr(i, 1), "' at ", i + 1));
+    }
+  }
+  char expected = UsccCheckCharacter(uscc.substr(0, 17));
+  if (uscc[17] != expected) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("统一社会信用代码 \"", uscc, "\" has check character '", uscc.substr(17),
+                     "', GB 32100-2015 gives '", std::string(1, expected), "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateIndustryCode(absl::string_view code) {
+  absl::string_view digits = code;
+  if (!digits.empty() && digits[0] >= 'A' && digits[0] <= 'T') digits.remove_prefix(1);
+  bool ok = digits.size() >= 2 && digits.size() <= 4;
+  for (char c : digits) ok = ok && absl::ascii_isdigit(c);
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("industry code \"", code,
+                     "\" is not a GB/T 4754 code (a letter A-T and 2 to 4 digits, e.g. C3021)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDate(absl::string_view date) {
+  auto bad = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", date, "\" is not a date written YYYY-MM-DD"));
+  };
+  if (date.size() != 10 || date[4] != '-' || date[7] != '-') return bad();
+  for (int i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (!absl::ascii_isdigit(date[i])) return bad();
+  }
+  int y = std::stoi(std::string(date.substr(0, 4)));
+  int m = std::stoi(std::string(date.substr(5, 2)));
+  int d = std::stoi(std::string(date.substr(8, 2)));
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1900 || m < 1 || m > 12) return bad();
+  int max_day = kDays[m - 1] + (m == 2 && IsLeapYear(y) ? 1 : 0);
+  if (d < 1 || d > max_day) return bad();
+  return absl::OkStatus();
+}
+
+absl::Status ValidateResourceId(absl::string_view id) {
+  bool ok = !id.empty() && id.size() <= 63 && id.front() != '-' && id.back() != '-';
+  for (char c : id) ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-');
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "id \"", id,
+        "\" must be 1-63 lowercase letters, digits and hyphens, not starting or ending with -"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDistrictCode(absl::string_view code) {
+  bool ok = code.size() == 6;
+  for (char c : code) ok = ok && absl::ascii_isdigit(c);
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "district id \"", code, "\" must be the 6-digit division code, e.g. 120119"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cuofeng

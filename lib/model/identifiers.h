@@ -1,0 +1,39 @@
+// Identifier and value shapes of the registry, as laid down by the national
+// standards the bureaus' spreadsheets follow. No I/O, no gRPC, no database.
+#ifndef CUOFENG_LIB_MODEL_IDENTIFIERS_H_
+#define CUOFENG_LIB_MODEL_IDENTIFIERS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace cuofeng {
+
+// ValidateUscc checks a 统一社会信用代码 against GB 32100-2015: 18 characters
+// from 0-9 and A-Z without I, O, S, V, Z; characters 3–8 a division code of
+// digits; the 18th the check character of the first 17. The error message
+// says what is wrong in words a clerk understands.
+absl::Status ValidateUscc(absl::string_view uscc);
+
+// UsccCheckCharacter returns the GB 32100-2015 check character for the first
+// 17 characters, or '\0' if one of them is not in the code's character set.
+char UsccCheckCharacter(absl::string_view first17);
+
+// ValidateIndustryCode checks the shape of a GB/T 4754-2017 code: an optional
+// section letter A–T followed by 2 to 4 digits (e.g. C3021, 3021, 30).
+absl::Status ValidateIndustryCode(absl::string_view code);
+
+// ValidateDate checks a calendar date written YYYY-MM-DD.
+absl::Status ValidateDate(absl::string_view date);
+
+// ValidateResourceId checks a resource id segment (AIP-122): 1–63 lowercase
+// letters, digits and hyphens, starting and ending with a letter or digit.
+absl::Status ValidateResourceId(absl::string_view id);
+
+// ValidateDistrictCode checks a 6-digit administrative division code.
+absl::Status ValidateDistrictCode(absl::string_view code);
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_LIB_MODEL_IDENTIFIERS_H_

@@ -1,0 +1,40 @@
+// Server bootstrap shared by every cuofeng process: listen, register the
+// services, health (per service name) and reflection, then run until SIGINT
+// or SIGTERM and shut down letting in-flight calls finish.
+#ifndef CUOFENG_LIB_RPC_SERVER_H_
+#define CUOFENG_LIB_RPC_SERVER_H_
+
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+
+namespace cuofeng {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:50051";
+  // How long in-flight calls get to finish after a signal.
+  int shutdown_grace_seconds = 10;
+};
+
+// NamedService is a service and its full name (package.Service), under
+// which health reports it SERVING.
+struct NamedService {
+  std::string name;
+  grpc::Service* service;
+};
+
+// ServeUntilSignal starts a server with `services` and blocks until SIGINT
+// or SIGTERM. Call BlockTerminationSignals() first, before any thread starts.
+absl::Status ServeUntilSignal(const ServerOptions& options,
+                              const std::vector<NamedService>& services);
+
+// BlockTerminationSignals blocks SIGINT and SIGTERM in the calling thread
+// (and so in every thread it starts), so ServeUntilSignal can wait for them.
+void BlockTerminationSignals();
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_LIB_RPC_SERVER_H_

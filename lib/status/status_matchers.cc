@@ -1,0 +1,1 @@
+#include "lib/status/status_matchers.h"

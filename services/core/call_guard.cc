@@ -1,0 +1,119 @@
+#include "services/core/call_guard.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "lib/rpc/status.h"
+
+namespace cuofeng {
+
+void WriteAudit(pqxx::work& tx, const std::string& principal, const std::string& method,
+                const std::string& resource, const std::string& request_id,
+                const std::string& outcome, const std::string& detail) {
+  tx.exec_params0(
+      "INSERT INTO core.audit_log (principal, method, resource, request_id, outcome, detail) "
+      "VALUES ($1, $2, $3, $4, $5, $6)",
+      principal, method, resource, request_id, outcome, detail.substr(0, 2000));
+}
+
+absl::StatusOr<Principal> CallGuard::Authenticate(const grpc::ServerContext* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) {
+    return absl::UnauthenticatedError(
+        "no API key: send \"authorization: Bearer <key>\" (cuofeng CLI: --key or CUOFENG_KEY)");
+  }
+  std::string value(it->second.data(), it->second.size());
+  absl::string_view secret = value;
+  if (!absl::ConsumePrefix(&secret, "Bearer ") && !absl::ConsumePrefix(&secret, "bearer ")) {
+    return absl::UnauthenticatedError("the authorization header must be \"Bearer <key>\"");
+  }
+  return keys_->Authenticate(std::string(secret));
+}
+
+absl::StatusOr<Principal> CallGuard::Check(const grpc::ServerContext* ctx, Action action,
+                                           const std::string& resource) {
+  auto principal = Authenticate(ctx);
+  if (!principal.ok()) return principal.status();
+  absl::Status allowed = Authorize(*principal, action, resource);
+  if (!allowed.ok()) return allowed;
+  return principal;
+}
+
+void CallGuard::AuditFailure(const std::string& principal, const Mutation& m,
+                             const absl::Status& status) {
+  // Best effort: a failed audit write must not hide the original error.
+  (void)InTransaction(*pool_, [&](pqxx::work& tx) {
+    WriteAudit(tx, principal, m.method, m.resource, m.request_id,
+               StatusCodeName(status.code()), std::string(status.message()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status CallGuard::Mutate(
+    const grpc::ServerContext* ctx, const Mutation& m, google::protobuf::Message* response,
+    const std::function<absl::Status(const Principal&, pqxx::work&)>& body) {
+  auto principal = Authenticate(ctx);
+  if (!principal.ok()) {
+    AuditFailure("anonymous", m, principal.status());
+    return ToGrpcStatus(principal.status());
+  }
+  absl::Status allowed = Authorize(*principal, m.action, m.resource);
+  if (!allowed.ok()) {
+    AuditFailure(principal->key_name, m, allowed);
+    return ToGrpcStatus(allowed);
+  }
+  const bool replayable = !m.request_id.empty() && !m.validate_only;
+  bool replayed = false;
+  absl::Status status = InTransaction(*pool_, [&](pqxx::work& tx) -> absl::Status {
+    if (replayable) {
+      // Serialises concurrent retries of the same request.
+      tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))",
+                     principal->key_name, m.request_id);
+      pqxx::result prior = tx.exec_params(
+          "SELECT method, response FROM core.idempotency WHERE principal = $1 AND request_id = $2",
+          principal->key_name, m.request_id);
+      if (!prior.empty()) {
+        if (prior[0][0].as<std::string>() != m.method) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "request_id \"", m.request_id, "\" was already used for ",
+              prior[0][0].as<std::string>(), "; use a new request_id for each operation"));
+        }
+        pqxx::binarystring bytes(prior[0][1]);
+        response->ParseFromString(bytes.str());
+        replayed = true;
+        return absl::OkStatus();
+      }
+    }
+    absl::Status done = body(*principal, tx);
+    if (!done.ok()) return done;
+    if (m.validate_only) return absl::CancelledError("validate_only");
+    if (replayable) {
+      std::string bytes = response->SerializeAsString();
+      tx.exec_params0(
+          "INSERT INTO core.idempotency (principal, request_id, method, response) "
+          "VALUES ($1, $2, $3, $4)",
+          principal->key_name, m.request_id, m.method, pqxx::binarystring(bytes));
+    }
+    WriteAudit(tx, principal->key_name, m.method, m.resource, m.request_id, "OK", "");
+    return absl::OkStatus();
+  });
+  if (m.validate_only && status.code() == absl::StatusCode::kCancelled &&
+      status.message() == "validate_only") {
+    return grpc::Status::OK;
+  }
+  if (!status.ok()) {
+    AuditFailure(principal->key_name, m, status);
+    return ToGrpcStatus(status);
+  }
+  if (replayed) {
+    (void)InTransaction(*pool_, [&](pqxx::work& tx) {
+      WriteAudit(tx, principal->key_name, m.method, m.resource, m.request_id, "OK",
+                 "replayed an earlier response for this request_id");
+      return absl::OkStatus();
+    });
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace cuofeng

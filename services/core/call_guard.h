@@ -1,0 +1,64 @@
+// CallGuard is what every RPC handler goes through: it authenticates the
+// bearer key, asks the policy, and for mutations replays retries by
+// request_id, runs the change in one transaction and writes the audit row.
+#ifndef CUOFENG_SERVICES_CORE_CALL_GUARD_H_
+#define CUOFENG_SERVICES_CORE_CALL_GUARD_H_
+
+#include <functional>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
+#include "lib/auth/policy.h"
+#include "lib/db/pool.h"
+#include "services/core/key_store.h"
+
+namespace cuofeng {
+
+// Mutation describes one mutating call for CallGuard::Mutate.
+struct Mutation {
+  const char* method;        // e.g. "CreateEnterprise"
+  Action action;             // what the policy is asked
+  std::string resource;      // the resource (or parent) it acts on
+  std::string request_id;    // empty: no replay protection
+  bool validate_only = false;  // run everything, then roll back
+};
+
+class CallGuard {
+ public:
+  CallGuard(ConnectionPool* pool, KeyStore* keys) : pool_(pool), keys_(keys) {}
+
+  // Authenticate reads "authorization: Bearer <key>" from the call.
+  absl::StatusOr<Principal> Authenticate(const grpc::ServerContext* ctx);
+
+  // Check authenticates and authorises `action` on `resource`.
+  absl::StatusOr<Principal> Check(const grpc::ServerContext* ctx, Action action,
+                                  const std::string& resource);
+
+  // Mutate authenticates and authorises, returns the stored response of an
+  // earlier call with the same principal and request_id if there is one, and
+  // otherwise runs `body` in a transaction that also stores the response
+  // and the audit row. Failures are audited too, in their own transaction.
+  grpc::Status Mutate(
+      const grpc::ServerContext* ctx, const Mutation& m, google::protobuf::Message* response,
+      const std::function<absl::Status(const Principal&, pqxx::work&)>& body);
+
+  ConnectionPool& pool() { return *pool_; }
+
+ private:
+  void AuditFailure(const std::string& principal, const Mutation& m, const absl::Status& status);
+
+  ConnectionPool* pool_;
+  KeyStore* keys_;
+};
+
+// WriteAudit appends one row to core.audit_log in `tx`.
+void WriteAudit(pqxx::work& tx, const std::string& principal, const std::string& method,
+                const std::string& resource, const std::string& request_id,
+                const std::string& outcome, const std::string& detail);
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_SERVICES_CORE_CALL_GUARD_H_

@@ -1,0 +1,399 @@
+#include "services/registry/bulk.h"
+
+#include <map>
+#include <memory>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "lib/model/identifiers.h"
+#include "lib/status/errors.h"
+#include "services/registry/csv_template.h"
+#include "services/registry/repository.h"
+#include "services/registry/validation.h"
+
+namespace cuofeng {
+namespace {
+
+using google::protobuf::Message;
+using Role = TemplateColumn::Role;
+
+constexpr size_t kMaxViolations = 100;
+
+// One parsed row, kept until the write.
+struct ImportRow {
+  ParsedName name;
+  std::unique_ptr<Message> msg;
+};
+
+class Importer {
+ public:
+  Importer(pqxx::work& tx, std::string district_id) : tx_(tx), district_id_(std::move(district_id)) {}
+
+  absl::Status Run(const std::vector<v1::CsvFile>& files, v1::ImportRegistryResponse* response);
+
+ private:
+  struct File {
+    std::string file_name;
+    std::vector<std::string> header;
+    std::vector<const v1::CsvFile::Row*> rows;
+  };
+
+  void Violation(const std::string& file, int line, int column, const std::string& what) {
+    ++violation_count_;
+    if (violations_.size() >= kMaxViolations) return;
+    std::string where = column > 0 ? absl::StrCat(file, ":", line, ":", column)
+                                   : absl::StrCat(file, ":", line);
+    violations_.push_back({where, what});
+  }
+
+  // Known names of a kind: in the registry or earlier in this import.
+  bool Known(const ResourceKind& kind, const std::string& name) {
+    return imported_[&kind].count(name) > 0 || Existing(kind).count(name) > 0;
+  }
+
+  const std::unordered_set<std::string>& Existing(const ResourceKind& kind) {
+    auto it = existing_.find(&kind);
+    if (it != existing_.end()) return it->second;
+    auto& set = existing_[&kind];
+    for (auto& n : RegistryRepository::Names(tx_, kind, district_id_)) set.insert(std::move(n));
+    return set;
+  }
+
+  // Equipment by (enterprise id, equipment id), from the registry and import.
+  std::string EquipmentName(const std::string& enterprise_id, const std::string& equipment_id);
+
+  void ImportKind(const ResourceKind& kind, const File& file);
+
+  pqxx::work& tx_;
+  const std::string district_id_;
+  std::vector<FieldViolation> violations_;
+  size_t violation_count_ = 0;
+  std::map<const ResourceKind*, std::unordered_set<std::string>> existing_;
+  std::map<const ResourceKind*, std::unordered_set<std::string>> imported_;
+  std::map<const ResourceKind*, std::vector<ImportRow>> rows_;
+  std::unordered_map<std::string, std::string> equipment_by_id_;
+  bool equipment_loaded_ = false;
+};
+
+std::string Importer::EquipmentName(const std::string& enterprise_id,
+                                    const std::string& equipment_id) {
+  if (!equipment_loaded_) {
+    equipment_loaded_ = true;
+    for (const std::string& name : Existing(*KindByFile("equipment"))) {
+      auto parsed = ParseName(*KindByFile("equipment"), name);
+      if (parsed.ok()) equipment_by_id_.emplace(parsed->enterprise_id + "/" + parsed->id, name);
+    }
+  }
+  auto it = equipment_by_id_.find(enterprise_id + "/" + equipment_id);
+  return it == equipment_by_id_.end() ? std::string() : it->second;
+}
+
+void Importer::ImportKind(const ResourceKind& kind, const File& file) {
+  const std::vector<TemplateColumn>& columns = TemplateColumns(kind);
+  const std::string& fname = file.file_name;
+  // Header → template column.
+  std::vector<int> map(file.header.size(), -1);
+  std::vector<int> where(columns.size(), -1);
+  for (size_t i = 0; i < file.header.size(); ++i) {
+    std::string h(absl::StripAsciiWhitespace(file.header[i]));
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (absl::AsciiStrToLower(h) == columns[c].header || h == columns[c].header_zh) map[i] = c;
+    }
+    if (map[i] < 0) {
+      std::vector<std::string> names;
+      for (const auto& c : columns) names.push_back(c.header);
+      Violation(fname, 1, i + 1,
+                absl::StrCat("unknown column \"", h, "\"; ", kind.file, ".csv has columns ",
+                             absl::StrJoin(names, ", ")));
+    } else if (where[map[i]] >= 0) {
+      Violation(fname, 1, i + 1, absl::StrCat("column \"", h, "\" appears twice"));
+    } else {
+      where[map[i]] = i;
+    }
+  }
+  for (size_t c = 0; c < columns.size(); ++c) {
+    if (columns[c].required && where[c] < 0) {
+      Violation(fname, 1, 0,
+                absl::StrCat("missing column \"", columns[c].header, "\" (", columns[c].header_zh,
+                             ")"));
+    }
+  }
+  // Column (1-based) of a field, for violations from validation.
+  auto column_of = [&](const std::string& field) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (columns[c].field != nullptr && columns[c].field->name() == field) return where[c] + 1;
+    }
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (columns[c].role == Role::kId) return where[c] + 1;
+    }
+    return 0;
+  };
+  auto header_of = [&](int col) {
+    return col > 0 && col <= static_cast<int>(map.size()) && map[col - 1] >= 0
+               ? absl::StrCat(columns[map[col - 1]].header, " (", columns[map[col - 1]].header_zh, "): ")
+               : std::string();
+  };
+
+  const Message* prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(kind.descriptor);
+  std::map<std::string, int> line_of_name;
+  std::map<std::string, int> line_of_display;
+  std::map<std::string, int> line_of_uscc;
+  const auto* display = kind.descriptor->FindFieldByName("display_name");
+  const auto* uscc = kind.descriptor->FindFieldByName("uscc");
+  for (const v1::CsvFile::Row* row : file.rows) {
+    const int line = row->line();
+    const size_t before = violation_count_;
+    if (row->cells_size() > static_cast<int>(file.header.size())) {
+      Violation(fname, line, file.header.size() + 1,
+                absl::StrCat("row has ", row->cells_size(), " cells, the header has ",
+                             file.header.size()));
+      continue;
+    }
+    ImportRow out;
+    out.msg.reset(prototype->New());
+    std::string parent = absl::StrCat("districts/", district_id_);
+    std::string enterprise_id;
+    std::vector<std::pair<const TemplateColumn*, int>> references;
+    std::string id;
+    // Ancestor ids first (columns are in template order).
+    for (size_t c = 0; c < columns.size(); ++c) {
+      const TemplateColumn& col = columns[c];
+      const int at = where[c];
+      std::string cell = at >= 0 && at < row->cells_size()
+                             ? std::string(absl::StripAsciiWhitespace(row->cells(at)))
+                             : std::string();
+      switch (col.role) {
+        case Role::kAncestorId:
+        case Role::kId: {
+          absl::Status ok = ValidateResourceId(cell);
+          if (cell.empty()) ok = absl::InvalidArgumentError("required");
+          if (!ok.ok()) {
+            Violation(fname, line, at + 1, absl::StrCat(col.header, " (", col.header_zh, "): ", ok.message()));
+            break;
+          }
+          if (col.role == Role::kId) {
+            id = cell;
+          } else {
+            parent = ChildName(*col.ancestor, parent, cell);
+            if (col.ancestor->file == "enterprises") enterprise_id = cell;
+          }
+          break;
+        }
+        case Role::kField: {
+          absl::Status ok = ParseCell(col.field, cell, out.msg.get());
+          if (!ok.ok()) Violation(fname, line, at + 1, absl::StrCat(col.header, " (", col.header_zh, "): ", ok.message()));
+          break;
+        }
+        case Role::kReference:
+          if (!cell.empty()) references.emplace_back(&col, at);
+          break;
+      }
+    }
+    if (violation_count_ > before) continue;
+    const std::string name = ChildName(kind, parent, id);
+    auto parsed = ParseName(kind, name);
+    if (!parsed.ok()) {
+      Violation(fname, line, column_of("id"), std::string(parsed.status().message()));
+      continue;
+    }
+    out.name = *parsed;
+    // References, written as ids, become resource names.
+    for (const auto& [col, at] : references) {
+      const std::string cell(absl::StripAsciiWhitespace(row->cells(at)));
+      const ResourceKind& target = *col->ancestor;
+      std::string ref;
+      if (target.file == "equipment") {
+        ref = EquipmentName(out.name.enterprise_id, cell);
+        if (ref.empty()) {
+          Violation(fname, line, at + 1,
+                    absl::StrCat(col->header, " (", col->header_zh, "): equipment \"", cell,
+                                 "\" of enterprise \"", out.name.enterprise_id,
+                                 "\" is neither in equipment.csv nor in the registry"));
+          continue;
+        }
+      } else if (target.file == "lines") {
+        ref = absl::StrCat("districts/", district_id_, "/enterprises/", out.name.enterprise_id,
+                           "/lines/", cell);
+      } else {
+        ref = ChildName(target, absl::StrCat("districts/", district_id_), cell);
+      }
+      if (!Known(target, ref)) {
+        Violation(fname, line, at + 1,
+                  absl::StrCat(col->header, " (", col->header_zh, "): ", target.kind, " \"", cell,
+                               "\" is neither in ", target.file, ".csv nor in the registry"));
+        continue;
+      }
+      out.msg->GetReflection()->SetString(out.msg.get(), col->field, ref);
+    }
+    ApplyDefaults(kind, out.msg.get());
+    for (const FieldViolation& v : ValidateResource(kind, out.name, *out.msg)) {
+      int col = column_of(v.field);
+      Violation(fname, line, col, absl::StrCat(header_of(col), v.description));
+    }
+    if (kind.parent != nullptr && kind.parent->parent != nullptr && !Known(*kind.parent, out.name.parent)) {
+      Violation(fname, line, column_of("id"),
+                absl::StrCat(kind.parent->kind, " ", out.name.parent, " is neither in ",
+                             kind.parent->file, ".csv nor in the registry"));
+    }
+    auto [it, fresh] = line_of_name.emplace(name, line);
+    if (!fresh) {
+      Violation(fname, line, column_of("id"),
+                absl::StrCat("id \"", id, "\" repeats line ", it->second));
+    }
+    if (display != nullptr) {
+      std::string key = out.name.parent + "\n" + out.msg->GetReflection()->GetString(*out.msg, display);
+      auto [d, fresh_display] = line_of_display.emplace(key, line);
+      if (!fresh_display) {
+        Violation(fname, line, column_of("display_name"),
+                  absl::StrCat("名称 repeats line ", d->second, " under the same parent"));
+      }
+    }
+    if (uscc != nullptr) {
+      auto [u, fresh_uscc] =
+          line_of_uscc.emplace(out.msg->GetReflection()->GetString(*out.msg, uscc), line);
+      if (!fresh_uscc) {
+        Violation(fname, line, column_of("uscc"),
+                  absl::StrCat("统一社会信用代码 repeats line ", u->second));
+      }
+    }
+    if (violation_count_ > before) continue;
+    imported_[&kind].insert(name);
+    if (kind.file == "equipment") {
+      EquipmentName("", "");  // load the registry's equipment first
+      auto [e, fresh_equipment] =
+          equipment_by_id_.emplace(out.name.enterprise_id + "/" + out.name.id, name);
+      if (!fresh_equipment && e->second != name) {
+        Violation(fname, line, column_of("id"),
+                  absl::StrCat("equipment id \"", out.name.id, "\" is already used in enterprise \"",
+                               out.name.enterprise_id, "\" by ", e->second,
+                               " (设备编号 is unique within an enterprise)"));
+        continue;
+      }
+    }
+    rows_[&kind].push_back(std::move(out));
+  }
+}
+
+absl::Status Importer::Run(const std::vector<v1::CsvFile>& files,
+                           v1::ImportRegistryResponse* response) {
+  // Chunks of one file arrive as several CsvFile messages with its name.
+  std::map<const ResourceKind*, File> by_kind;
+  std::map<std::string, const ResourceKind*> kind_of_file;
+  for (const v1::CsvFile& chunk : files) {
+    auto known = kind_of_file.find(chunk.file_name());
+    const ResourceKind* kind = known != kind_of_file.end() ? known->second : KindByFile(chunk.kind());
+    if (kind == nullptr || kind->parent == nullptr) {
+      std::vector<std::string> kinds;
+      for (const ResourceKind* k : RegistryKinds()) {
+        if (k->parent != nullptr) kinds.push_back(k->file);
+      }
+      Violation(chunk.file_name(), 1, 0,
+                absl::StrCat("unknown template file kind \"", chunk.kind(), "\"; expected one of ",
+                             absl::StrJoin(kinds, ", ")));
+      continue;
+    }
+    File& f = by_kind[kind];
+    if (known == kind_of_file.end()) {
+      if (!f.file_name.empty()) {
+        Violation(chunk.file_name(), 1, 0,
+                  absl::StrCat("a second ", kind->file, " file; ", f.file_name, " came first"));
+        continue;
+      }
+      kind_of_file[chunk.file_name()] = kind;
+      f.file_name = chunk.file_name();
+      f.header.assign(chunk.header().begin(), chunk.header().end());
+    }
+    for (const auto& row : chunk.rows()) f.rows.push_back(&row);
+  }
+  for (const ResourceKind* kind : RegistryKinds()) {
+    auto it = by_kind.find(kind);
+    if (it != by_kind.end()) ImportKind(*kind, it->second);
+  }
+  if (violation_count_ > 0) {
+    if (violation_count_ > violations_.size()) {
+      violations_.push_back({"import", absl::StrCat(violation_count_ - violations_.size(),
+                                                    " more errors not listed")});
+    }
+    return InvalidArgumentWithViolations(std::move(violations_));
+  }
+  for (const ResourceKind* kind : RegistryKinds()) {
+    auto it = rows_.find(kind);
+    if (it == rows_.end()) continue;
+    std::vector<std::pair<ParsedName, const Message*>> batch;
+    batch.reserve(it->second.size());
+    for (const ImportRow& row : it->second) batch.emplace_back(row.name, row.msg.get());
+    auto counts = RegistryRepository::Upsert(tx_, *kind, batch);
+    if (!counts.ok()) return counts.status();
+    v1::ImportCounts* c = response->add_counts();
+    c->set_kind(kind->file);
+    c->set_created(counts->created);
+    c->set_updated(counts->updated);
+    c->set_unchanged(counts->unchanged);
+    response->set_created(response->created() + counts->created);
+    response->set_updated(response->updated() + counts->updated);
+    response->set_unchanged(response->unchanged() + counts->unchanged);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ImportRegistryFiles(pqxx::work& tx, const std::string& district,
+                                 const std::vector<v1::CsvFile>& files,
+                                 v1::ImportRegistryResponse* response) {
+  auto parsed = ParseName(DistrictKind(), district);
+  if (!parsed.ok()) {
+    return InvalidArgumentWithViolations({{"header.district", std::string(parsed.status().message())}});
+  }
+  if (!RegistryRepository::Exists(tx, DistrictKind(), district)) {
+    return absl::NotFoundError(absl::StrCat("district ", district, " does not exist; create it first"));
+  }
+  Importer importer(tx, parsed->district_id);
+  return importer.Run(files, response);
+}
+
+absl::Status ExportRegistryFiles(pqxx::transaction_base& tx, const std::string& district,
+                                 int chunk_rows, const std::function<bool(v1::CsvFile)>& sink) {
+  auto parsed = ParseName(DistrictKind(), district);
+  if (!parsed.ok()) {
+    return InvalidArgumentWithViolations({{"district", std::string(parsed.status().message())}});
+  }
+  if (!RegistryRepository::Exists(tx, DistrictKind(), district)) {
+    return absl::NotFoundError(absl::StrCat("district ", district, " does not exist"));
+  }
+  for (const ResourceKind* kind : RegistryKinds()) {
+    if (kind->parent == nullptr) continue;
+    v1::CsvFile header;
+    header.set_file_name(absl::StrCat(kind->file, ".csv"));
+    header.set_kind(kind->file);
+    for (auto& h : TemplateHeader(*kind)) header.add_header(std::move(h));
+    v1::CsvFile chunk = header;
+    bool sent_any = false;
+    bool open = true;
+    int line = 2;
+    absl::Status status = RegistryRepository::ReadDistrict(
+        tx, *kind, parsed->district_id, chunk_rows, [&](std::vector<MessagePtr> batch) {
+          for (const MessagePtr& msg : batch) {
+            auto* row = chunk.add_rows();
+            row->set_line(line++);
+            for (auto& cell : TemplateRow(*kind, *msg)) row->add_cells(std::move(cell));
+          }
+          if (open) open = sink(std::move(chunk));
+          sent_any = true;
+          chunk = v1::CsvFile();
+          chunk.set_file_name(header.file_name());
+          chunk.set_kind(header.kind());
+        });
+    if (!status.ok()) return status;
+    if (!sent_any && open) open = sink(header);
+    if (!open) return absl::CancelledError("the client went away");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cuofeng

@@ -1,0 +1,32 @@
+// Bulk import and export of a district's registry in the CSV template.
+#ifndef CUOFENG_SERVICES_REGISTRY_BULK_H_
+#define CUOFENG_SERVICES_REGISTRY_BULK_H_
+
+#include <functional>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "absl/status/status.h"
+#include "cuofeng/v1/registry.pb.h"
+
+namespace cuofeng {
+
+// ImportRegistryFiles checks every row of `files` against the template, the
+// validation rules, each other and the registry, and if nothing is wrong
+// upserts them all in `tx`. Any error means nothing is written: it returns
+// INVALID_ARGUMENT with a violation per bad cell (up to 100), each named
+// "file:row:column".
+absl::Status ImportRegistryFiles(pqxx::work& tx, const std::string& district,
+                                 const std::vector<v1::CsvFile>& files,
+                                 v1::ImportRegistryResponse* response);
+
+// ExportRegistryFiles writes the district's registry as template files, in
+// chunks of at most `chunk_rows` rows (the first chunk of a file carries its
+// header).
+absl::Status ExportRegistryFiles(pqxx::transaction_base& tx, const std::string& district,
+                                 int chunk_rows, const std::function<bool(v1::CsvFile)>& sink);
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_SERVICES_REGISTRY_BULK_H_

@@ -1,0 +1,268 @@
+#include "services/registry/csv_template.h"
+
+#include <cmath>
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/registry/row_codec.h"
+
+namespace cuofeng {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+// Chinese header names (the bureau's spreadsheets use these).
+const std::map<std::string, std::string>& ChineseHeaders() {
+  static const auto* m = new std::map<std::string, std::string>{
+      {"id", "编号"}, {"enterprise_id", "企业编号"}, {"line_id", "生产线编号"},
+      {"process_id", "工序编号"}, {"equipment_id", "设备编号"}, {"township_id", "镇乡编号"},
+      {"display_name", "名称"}, {"city", "城市"}, {"uscc", "统一社会信用代码"},
+      {"industry_code", "行业代码"}, {"industry_category", "行业类别"},
+      {"restricted_class", "限制类"}, {"overcapacity", "产能过剩行业"},
+      {"permit_status", "排污许可证状态"}, {"permit_number", "排污许可证编号"},
+      {"permit_compliant", "符合排污许可要求"}, {"stably_meets_standards", "稳定达标"},
+      {"performance_grade", "绩效分级"}, {"supplies_heating", "承担供暖"},
+      {"coprocesses_municipal_waste", "协同处置城市垃圾"},
+      {"coprocesses_hazardous_waste", "协同处置危险废物"},
+      {"livelihood_cap_percent", "民生保障负荷上限(%)"}, {"bulk_transport", "大宗物料运输"},
+      {"approved_capacity_daily", "环评批复日产能"}, {"permitted_capacity_daily", "排污许可日产能"},
+      {"last_year_output_daily", "上年日均产量"}, {"output_unit", "产量单位"},
+      {"responsible_person", "责任人"}, {"contact_phone", "联系电话"}, {"product", "产品"},
+      {"capacity_daily", "日产能"}, {"capacity_unit", "产能单位"},
+      {"quick_safe_stop", "可快速安全停产"}, {"type", "设备类型"}, {"kiln_type", "炉窑类型"},
+      {"fuel", "燃料"}, {"rated_capacity", "额定能力"},
+      {"pm_concentration", "颗粒物浓度(mg/m3)"}, {"so2_concentration", "二氧化硫浓度(mg/m3)"},
+      {"nox_concentration", "氮氧化物浓度(mg/m3)"}, {"voc_concentration", "VOCs浓度(mg/m3)"},
+      {"pm_annual", "颗粒物年排放量(t/a)"}, {"so2_annual", "二氧化硫年排放量(t/a)"},
+      {"nox_annual", "氮氧化物年排放量(t/a)"}, {"voc_annual", "VOCs年排放量(t/a)"},
+      {"stack_height_m", "排气筒高度(m)"}, {"cems_installed", "安装在线监测"},
+      {"cems_transmission_rate", "数据传输有效率(%)"}, {"on_kiln_list", "列入炉窑管理清单"},
+      {"kiln_found_date", "炉窑发现日期"}, {"dust_control", "除尘工艺"},
+      {"desulfurization", "脱硫工艺"}, {"control_equipment", "治污设施"},
+      {"role", "电表类型"}, {"serial_number", "表号"}, {"interval_minutes", "采集间隔(分钟)"},
+      {"rated_kw", "额定功率(kW)"}, {"gate", "门岗"}, {"direction", "方向"},
+      {"installed_date", "安装日期"}, {"plate", "车牌号"}, {"vin", "车辆识别代号"},
+      {"registration_date", "注册日期"}, {"emission_stage", "排放阶段"},
+      {"vehicle_class", "车辆类型"}, {"fleet", "车队"}, {"engine_number", "发动机号"},
+      {"kind", "任务类型"}, {"description", "任务内容"}, {"deadline", "完成时限"},
+      {"completed_date", "完成日期"}, {"seed_task", "方案任务序号"}, {"year", "年份"},
+      {"pollutant", "污染物"}, {"tonnes", "排放总量(吨)"}};
+  return *m;
+}
+
+// Chinese labels (and common spellings) of enum values, by value name.
+const std::map<std::string, std::vector<std::string>>& EnumLabels() {
+  static const auto* m = new std::map<std::string, std::vector<std::string>>{
+      {"BUILDING_MATERIALS", {"建材"}}, {"FOUNDRY", {"铸造"}}, {"CHEMICALS", {"化工"}},
+      {"STEEL", {"钢铁"}}, {"COKING", {"焦化"}}, {"NONFERROUS", {"有色"}},
+      {"PHARMACEUTICALS", {"制药"}}, {"FURNITURE", {"家具"}}, {"PRINTING", {"印刷"}},
+      {"SURFACE_COATING", {"工业涂装", "涂装"}}, {"RUBBER_PLASTICS", {"橡胶塑料"}},
+      {"FOOD", {"食品"}}, {"ENERGY_HEATING", {"热力供应", "供热"}},
+      {"WASTE_TREATMENT", {"废物处置"}}, {"OTHER_INDUSTRY", {"其他"}},
+      {"PERMIT_VALID", {"已发证", "有效"}}, {"PERMIT_EXPIRED", {"已过期"}},
+      {"PERMIT_NONE", {"未发证", "无"}}, {"PERMIT_NOT_REQUIRED", {"无需发证", "登记管理"}},
+      {"GRADE_A", {"A", "A级"}}, {"GRADE_LEADING", {"引领性"}}, {"GRADE_B", {"B", "B级"}},
+      {"GRADE_C", {"C", "C级"}}, {"GRADE_D", {"D", "D级"}}, {"GRADE_LIVELIHOOD", {"保障类"}},
+      {"UNGRADED", {"未分级"}},
+      {"KILN", {"工业炉窑", "炉窑"}}, {"CUPOLA", {"冲天炉"}}, {"INDUCTION_FURNACE", {"中频炉"}},
+      {"BOILER", {"锅炉"}}, {"DRYER", {"烘干机"}}, {"COATING_LINE", {"涂装线"}},
+      {"REACTOR", {"反应釜"}}, {"STORAGE_TANK", {"储罐"}}, {"CRUSHER", {"破碎机"}},
+      {"MIXER", {"搅拌机"}}, {"PRINTING_PRESS", {"印刷机"}}, {"OTHER_EQUIPMENT", {"其他"}},
+      {"SMELTING_FURNACE", {"熔炼炉"}}, {"MELTING_FURNACE", {"熔化炉"}},
+      {"ROASTING_KILN", {"焙烧炉", "煅烧窑", "焙(煅)烧炉(窑)"}}, {"HEATING_FURNACE", {"加热炉"}},
+      {"HEAT_TREATMENT", {"热处理炉"}}, {"DRYING_KILN", {"干燥炉", "干燥窑"}},
+      {"COKE_OVEN", {"焦炉"}}, {"GAS_PRODUCER", {"煤气发生炉"}}, {"OTHER_KILN", {"其他炉窑"}},
+      {"COAL", {"煤", "燃煤"}}, {"NATURAL_GAS", {"天然气"}}, {"ELECTRICITY", {"电", "电能"}},
+      {"BIOMASS", {"生物质"}}, {"PETROLEUM_COKE", {"石油焦"}}, {"HEAVY_OIL", {"重油"}},
+      {"DIESEL", {"柴油"}}, {"GASOLINE", {"汽油"}}, {"LPG", {"液化石油气"}},
+      {"COAL_GAS", {"煤气"}}, {"NO_FUEL", {"无燃料"}},
+      {"NO_DUST_CONTROL", {"无除尘"}}, {"GRAVITY_SETTLING", {"重力沉降室"}},
+      {"CYCLONE", {"旋风除尘"}}, {"MULTI_TUBE", {"多管除尘"}}, {"WATER_FILM", {"水膜除尘"}},
+      {"BIO_DUST_SUPPRESSION", {"生物降尘"}}, {"BAGHOUSE", {"袋式除尘", "布袋除尘"}},
+      {"ELECTROSTATIC", {"静电除尘"}}, {"WET_ELECTROSTATIC", {"湿式电除尘"}},
+      {"ELECTRO_BAG", {"电袋复合"}}, {"NO_DESULFURIZATION", {"无脱硫"}},
+      {"WATER_WASHING", {"水洗"}}, {"SIMPLE_ALKALI", {"简易碱法"}},
+      {"SIMPLE_AMMONIA", {"简易氨法"}}, {"BIOLOGICAL_DESULFURIZATION", {"生物脱硫"}},
+      {"LIMESTONE_GYPSUM", {"石灰石-石膏法"}}, {"SEMI_DRY", {"半干法"}}, {"SDS_DRY", {"SDS干法"}},
+      {"DOUBLE_ALKALI", {"双碱法"}},
+      {"PRODUCTION", {"生产", "生产用电"}}, {"TREATMENT", {"治污", "治污设施用电"}},
+      {"TOTAL", {"总表"}}, {"ENTRY", {"入口"}}, {"EXIT", {"出口"}}, {"BOTH", {"出入口"}},
+      {"CHINA_0", {"0", "国0"}}, {"CHINA_1", {"1", "国一", "国1", "国I"}},
+      {"CHINA_2", {"2", "国二", "国2", "国II"}}, {"CHINA_3", {"3", "国三", "国3", "国III"}},
+      {"CHINA_4", {"4", "国四", "国4", "国IV"}}, {"CHINA_5", {"5", "国五", "国5", "国V"}},
+      {"CHINA_6", {"6", "国六", "国6", "国VI"}}, {"ELECTRIC", {"D", "电动", "新能源"}},
+      {"HEAVY_GOODS", {"重型载货车", "重型货车"}}, {"MEDIUM_GOODS", {"中型载货车"}},
+      {"LIGHT_GOODS", {"轻型载货车"}}, {"PASSENGER", {"客车"}},
+      {"NON_ROAD", {"非道路移动机械"}},
+      {"EMISSION_CONTROL", {"提标改造"}}, {"VOC_TREATMENT", {"VOCs治理"}},
+      {"KILN_UPGRADE", {"炉窑治理"}}, {"BOILER_REPLACEMENT", {"锅炉改燃", "锅炉淘汰"}},
+      {"CEMS_INSTALLATION", {"在线监测安装"}}, {"FUEL_SWITCH", {"清洁能源替代"}},
+      {"DUST_SUPPRESSION", {"无组织排放治理"}}, {"OTHER_RETROFIT", {"其他改造"}},
+      {"PM", {"颗粒物"}}, {"SO2", {"二氧化硫"}}, {"NOX", {"氮氧化物"}},
+      {"VOCS", {"挥发性有机物", "VOCs"}}};
+  return *m;
+}
+
+std::string Zh(const std::string& header) {
+  auto it = ChineseHeaders().find(header);
+  return it == ChineseHeaders().end() ? header : it->second;
+}
+
+std::vector<TemplateColumn> BuildColumns(const ResourceKind& kind) {
+  using Role = TemplateColumn::Role;
+  std::vector<TemplateColumn> cols;
+  std::vector<const ResourceKind*> ancestors;
+  for (const ResourceKind* k = kind.parent; k != nullptr && k->parent != nullptr; k = k->parent) {
+    ancestors.insert(ancestors.begin(), k);
+  }
+  for (const ResourceKind* a : ancestors) {
+    std::string h = a->file == "enterprises" ? "enterprise_id"
+                    : a->file == "lines"     ? "line_id"
+                                             : "process_id";
+    cols.push_back({Role::kAncestorId, h, Zh(h), nullptr, a, true});
+  }
+  cols.push_back({Role::kId, "id", Zh("id"), nullptr, nullptr, true});
+  for (const FieldDescriptor* f : kind.columns) {
+    bool required = false;
+    for (const auto& r : kind.required) required = required || r == f->name();
+    auto ref = kind.references.find(f->name());
+    if (ref != kind.references.end()) {
+      std::string h = ref->first == "township"     ? "township_id"
+                      : ref->first == "enterprise" ? "enterprise_id"
+                      : ref->first == "line"       ? "line_id"
+                                                   : "equipment_id";
+      cols.push_back({Role::kReference, h, Zh(h), f, ref->second, required});
+    } else {
+      cols.push_back({Role::kField, f->name(), Zh(f->name()), f, nullptr, required});
+    }
+  }
+  return cols;
+}
+
+}  // namespace
+
+const std::vector<TemplateColumn>& TemplateColumns(const ResourceKind& kind) {
+  static const auto* all = [] {
+    auto* m = new std::map<const ResourceKind*, std::vector<TemplateColumn>>;
+    for (const ResourceKind* k : RegistryKinds()) (*m)[k] = BuildColumns(*k);
+    return m;
+  }();
+  return all->at(&kind);
+}
+
+absl::Status ParseCell(const FieldDescriptor* f, const std::string& raw, Message* msg) {
+  std::string cell(absl::StripAsciiWhitespace(raw));
+  if (cell.empty()) return absl::OkStatus();
+  const auto* r = msg->GetReflection();
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING:
+      r->SetString(msg, f, cell);
+      return absl::OkStatus();
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      std::string v = absl::AsciiStrToLower(cell);
+      if (v == "true" || v == "1" || v == "yes" || v == "y" || v == "是" || v == "有" ||
+          v == "√") {
+        r->SetBool(msg, f, true);
+      } else if (v == "false" || v == "0" || v == "no" || v == "n" || v == "否" || v == "无" ||
+                 v == "×") {
+        r->SetBool(msg, f, false);
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("\"", cell, "\" is not yes or no (write 是/否 or true/false)"));
+      }
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_DOUBLE: {
+      double v;
+      if (!absl::SimpleAtod(cell, &v) || !std::isfinite(v)) {
+        return absl::InvalidArgumentError(absl::StrCat("\"", cell, "\" is not a number"));
+      }
+      r->SetDouble(msg, f, v);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_INT32: {
+      int32_t v;
+      if (!absl::SimpleAtoi(cell, &v)) {
+        return absl::InvalidArgumentError(absl::StrCat("\"", cell, "\" is not a whole number"));
+      }
+      r->SetInt32(msg, f, v);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      const auto* e = f->enum_type();
+      std::string upper = absl::AsciiStrToUpper(cell);
+      const auto* ev = e->FindValueByName(upper);
+      if (ev == nullptr) {
+        for (const auto& [value, labels] : EnumLabels()) {
+          for (const auto& label : labels) {
+            if (label == cell && e->FindValueByName(value) != nullptr) ev = e->FindValueByName(value);
+          }
+        }
+      }
+      if (ev == nullptr || ev->number() == 0) {
+        std::vector<std::string> choices;
+        for (int i = 1; i < e->value_count(); ++i) {
+          std::string c = e->value(i)->name();
+          auto it = EnumLabels().find(c);
+          if (it != EnumLabels().end()) absl::StrAppend(&c, " ", it->second.front());
+          choices.push_back(c);
+        }
+        return absl::InvalidArgumentError(absl::StrCat("\"", cell, "\" is not a ", e->name(),
+                                                       "; choose one of: ",
+                                                       absl::StrJoin(choices, ", ")));
+      }
+      r->SetEnumValue(msg, f, ev->number());
+      return absl::OkStatus();
+    }
+    default:
+      return absl::InternalError(absl::StrCat("field ", f->name(), " cannot be imported"));
+  }
+}
+
+std::string FormatCell(const FieldDescriptor* f, const Message& msg) {
+  if (f->cpp_type() == FieldDescriptor::CPPTYPE_INT32 &&
+      msg.GetReflection()->GetInt32(msg, f) == 0) {
+    return "";
+  }
+  return FieldText(msg, f).value_or("");
+}
+
+std::vector<std::string> TemplateRow(const ResourceKind& kind, const Message& msg) {
+  const auto* r = msg.GetReflection();
+  std::string full = r->GetString(msg, kind.descriptor->FindFieldByName("name"));
+  auto name = ParseName(kind, full);
+  std::vector<std::string> row;
+  size_t ancestor = 1;
+  for (const TemplateColumn& c : TemplateColumns(kind)) {
+    switch (c.role) {
+      case TemplateColumn::Role::kAncestorId:
+        row.push_back(name.ok() && ancestor < name->ids.size() ? name->ids[ancestor] : "");
+        ++ancestor;
+        break;
+      case TemplateColumn::Role::kId:
+        row.push_back(name.ok() ? name->id : "");
+        break;
+      case TemplateColumn::Role::kField:
+        row.push_back(FormatCell(c.field, msg));
+        break;
+      case TemplateColumn::Role::kReference: {
+        std::string ref = r->GetString(msg, c.field);
+        row.push_back(ref.substr(ref.rfind('/') + 1));
+        break;
+      }
+    }
+  }
+  return row;
+}
+
+std::vector<std::string> TemplateHeader(const ResourceKind& kind) {
+  std::vector<std::string> header;
+  for (const TemplateColumn& c : TemplateColumns(kind)) header.push_back(c.header);
+  return header;
+}
+
+}  // namespace cuofeng

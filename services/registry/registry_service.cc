@@ -1,0 +1,409 @@
+#include "services/registry/registry_service.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "lib/model/identifiers.h"
+#include "lib/rpc/status.h"
+#include "lib/status/errors.h"
+#include "services/registry/bulk.h"
+#include "services/registry/repository.h"
+#include "services/registry/validation.h"
+
+namespace cuofeng {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+
+std::string StringField(const Message& m, const char* name) {
+  const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+  return f == nullptr ? std::string() : m.GetReflection()->GetString(m, f);
+}
+
+bool BoolField(const Message& m, const char* name) {
+  const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+  return f != nullptr && m.GetReflection()->GetBool(m, f);
+}
+
+// The one message-typed field of a request that is the resource itself.
+const FieldDescriptor* ResourceField(const Message& req, const ResourceKind& kind) {
+  const auto* d = req.GetDescriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    if (d->field(i)->message_type() == kind.descriptor) return d->field(i);
+  }
+  return nullptr;
+}
+
+// Copies one field, including "absent", from `from` to `to`.
+void CopyField(const FieldDescriptor* f, const Message& from, Message* to) {
+  const auto* r = from.GetReflection();
+  if (f->has_presence() && !r->HasField(from, f)) {
+    to->GetReflection()->ClearField(to, f);
+    return;
+  }
+  const auto* w = to->GetReflection();
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING: w->SetString(to, f, r->GetString(from, f)); break;
+    case FieldDescriptor::CPPTYPE_ENUM: w->SetEnumValue(to, f, r->GetEnumValue(from, f)); break;
+    case FieldDescriptor::CPPTYPE_BOOL: w->SetBool(to, f, r->GetBool(from, f)); break;
+    case FieldDescriptor::CPPTYPE_DOUBLE: w->SetDouble(to, f, r->GetDouble(from, f)); break;
+    case FieldDescriptor::CPPTYPE_INT32: w->SetInt32(to, f, r->GetInt32(from, f)); break;
+    case FieldDescriptor::CPPTYPE_INT64: w->SetInt64(to, f, r->GetInt64(from, f)); break;
+    default: break;
+  }
+}
+
+std::vector<FieldViolation> Prefixed(const std::string& prefix, std::vector<FieldViolation> v) {
+  for (auto& x : v) x.field = absl::StrCat(prefix, ".", x.field);
+  return v;
+}
+
+// Checks that the parent and every reference of `msg` exist.
+std::vector<FieldViolation> CheckExistence(pqxx::transaction_base& tx, const ResourceKind& kind,
+                                           const Message& msg, const std::string& prefix) {
+  std::vector<FieldViolation> out;
+  for (const auto& [field, target] : kind.references) {
+    std::string value = StringField(msg, field.c_str());
+    if (!value.empty() && !RegistryRepository::Exists(tx, *target, value)) {
+      out.push_back({absl::StrCat(prefix, ".", field),
+                     absl::StrCat(target->kind, " ", value, " does not exist")});
+    }
+  }
+  return out;
+}
+
+absl::Status CheckEtag(const Message& current, const std::string& etag) {
+  std::string now = StringField(current, "etag");
+  if (etag.empty() || etag == now) return absl::OkStatus();
+  return WithReason(
+      absl::AbortedError(absl::StrCat(StringField(current, "name"),
+                                      " was changed by someone else (etag ", etag, " is stale, now ",
+                                      now, "); read it again and reapply your change")),
+      "ETAG_MISMATCH");
+}
+
+// The parent as a name of the parent kind; "-" stands for any id.
+absl::Status CheckParent(const ResourceKind& kind, const std::string& parent) {
+  if (kind.parent == nullptr) return absl::OkStatus();
+  std::vector<std::string> parts = absl::StrSplit(parent, '/');
+  for (size_t i = 1; i < parts.size(); i += 2) {
+    if (parts[i] == "-") parts[i] = i == 1 ? "000000" : "any";
+  }
+  auto parsed = ParseName(*kind.parent, absl::StrJoin(parts, "/"));
+  return parsed.ok() ? absl::OkStatus()
+                     : InvalidArgumentWithViolations(
+                           {{"parent", std::string(parsed.status().message())}});
+}
+
+// Filter: terms `field = value` or `field = "value"` joined by AND.
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseFilter(
+    const ResourceKind& kind, const std::string& filter) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (absl::StripAsciiWhitespace(filter).empty()) return out;
+  for (absl::string_view term : absl::StrSplit(filter, " AND ")) {
+    std::vector<std::string> sides = absl::StrSplit(term, absl::MaxSplits('=', 1));
+    auto bad = [&](const std::string& why) {
+      return InvalidArgumentWithViolations(
+          {{"filter", absl::StrCat("\"", term, "\": ", why,
+                                   " (write field = \"value\" terms joined by AND)")}});
+    };
+    if (sides.size() != 2) return bad("not a comparison");
+    std::string field(absl::StripAsciiWhitespace(sides[0]));
+    std::string value(absl::StripAsciiWhitespace(sides[1]));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    bool known = false;
+    for (const auto* f : kind.columns) known = known || f->name() == field;
+    if (!known) return bad(absl::StrCat("a ", kind.kind, " has no field ", field));
+    out.emplace_back(field, value);
+  }
+  return out;
+}
+
+}  // namespace
+
+grpc::Status RegistryServiceImpl::Create(grpc::ServerContext* ctx, const char* method,
+                                         const Message& req, Message* out) {
+  const ResourceKind& kind = *KindByDescriptor(out->GetDescriptor());
+  const FieldDescriptor* resource_field = ResourceField(req, kind);
+  const std::string field = resource_field->name();
+  const std::string parent = StringField(req, "parent");
+  const std::string id = StringField(req, absl::StrCat(field, "_id").c_str());
+  const bool is_district = kind.parent == nullptr;
+  Mutation m{method, is_district ? Action::kAdminister : Action::kWrite,
+             is_district ? ChildName(kind, "", id) : parent, StringField(req, "request_id"),
+             BoolField(req, "validate_only")};
+  return guard_->Mutate(ctx, m, out, [&](const Principal&, pqxx::work& tx) -> absl::Status {
+    std::vector<FieldViolation> violations;
+    absl::Status parent_ok = CheckParent(kind, parent);
+    if (!parent_ok.ok()) return parent_ok;
+    absl::Status id_ok = is_district ? ValidateDistrictCode(id) : ValidateResourceId(id);
+    if (!id_ok.ok()) {
+      return InvalidArgumentWithViolations({{absl::StrCat(field, "_id"), std::string(id_ok.message())}});
+    }
+    const std::string name = ChildName(kind, parent, id);
+    auto parsed = ParseName(kind, name);
+    if (!parsed.ok()) return InvalidArgumentWithViolations({{"parent", std::string(parsed.status().message())}});
+    out->CopyFrom(req.GetReflection()->GetMessage(req, resource_field));
+    ApplyDefaults(kind, out);
+    violations = Prefixed(field, ValidateResource(kind, *parsed, *out));
+    if (!violations.empty()) return InvalidArgumentWithViolations(std::move(violations));
+    if (!is_district && !RegistryRepository::Exists(tx, *kind.parent, parent)) {
+      return absl::NotFoundError(absl::StrCat(kind.parent->kind, " ", parent, " does not exist"));
+    }
+    violations = CheckExistence(tx, kind, *out, field);
+    if (!violations.empty()) return InvalidArgumentWithViolations(std::move(violations));
+    if (RegistryRepository::Exists(tx, kind, name)) {
+      return absl::AlreadyExistsError(absl::StrCat(kind.kind, " ", name, " already exists"));
+    }
+    absl::Status inserted = RegistryRepository::Insert(tx, kind, *parsed, *out);
+    if (!inserted.ok()) return inserted;
+    auto stored = RegistryRepository::Get(tx, kind, name);
+    if (!stored.ok()) return stored.status();
+    out->CopyFrom(**stored);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryServiceImpl::Get(grpc::ServerContext* ctx, const std::string& name,
+                                      Message* out) {
+  const ResourceKind& kind = *KindByDescriptor(out->GetDescriptor());
+  auto principal = guard_->Check(ctx, Action::kRead, name);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  auto parsed = ParseName(kind, name);
+  if (!parsed.ok()) {
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"name", std::string(parsed.status().message())}}));
+  }
+  return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
+    auto row = RegistryRepository::Get(tx, kind, name);
+    if (!row.ok()) return row.status();
+    out->CopyFrom(**row);
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status RegistryServiceImpl::List(grpc::ServerContext* ctx, const ResourceKind& kind,
+                                       const Message& req, Message* resp) {
+  auto principal = guard_->Authenticate(ctx);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  ListQuery q;
+  q.parent = StringField(req, "parent");
+  absl::Status status = CheckParent(kind, q.parent);
+  if (status.ok()) {
+    status = ListScope(*principal, kind.parent == nullptr ? "districts" : q.parent, &q.scope_prefix);
+  }
+  const auto* d = req.GetDescriptor();
+  int page_size = req.GetReflection()->GetInt32(req, d->FindFieldByName("page_size"));
+  if (status.ok() && page_size < 0) {
+    status = InvalidArgumentWithViolations({{"page_size", "must not be negative"}});
+  }
+  q.limit = (page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize)) + 1;
+  std::string token = StringField(req, "page_token");
+  if (status.ok() && !token.empty() &&
+      (!absl::WebSafeBase64Unescape(token, &q.after_name) || q.after_name.empty())) {
+    status = InvalidArgumentWithViolations({{"page_token", "not a token this service gave out"}});
+  }
+  if (status.ok()) {
+    auto filters = ParseFilter(kind, StringField(req, "filter"));
+    if (filters.ok()) {
+      q.filters = *std::move(filters);
+    } else {
+      status = filters.status();
+    }
+  }
+  if (!status.ok()) return ToGrpcStatus(status);
+  return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
+    auto rows = RegistryRepository::List(tx, kind, q);
+    if (!rows.ok()) return rows.status();
+    const auto* rd = resp->GetDescriptor();
+    const FieldDescriptor* items = rd->field(0);
+    const auto* w = resp->GetReflection();
+    int limit = q.limit - 1;
+    for (int i = 0; i < static_cast<int>(rows->size()) && i < limit; ++i) {
+      w->AddMessage(resp, items)->CopyFrom(*(*rows)[i]);
+    }
+    if (static_cast<int>(rows->size()) > limit) {
+      std::string last = StringField(*(*rows)[limit - 1], "name");
+      w->SetString(resp, rd->FindFieldByName("next_page_token"), absl::WebSafeBase64Escape(last));
+    }
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status RegistryServiceImpl::Update(grpc::ServerContext* ctx, const char* method,
+                                         const Message& req, Message* out) {
+  const ResourceKind& kind = *KindByDescriptor(out->GetDescriptor());
+  const FieldDescriptor* resource_field = ResourceField(req, kind);
+  const std::string field = resource_field->name();
+  const Message& given = req.GetReflection()->GetMessage(req, resource_field);
+  const std::string name = StringField(given, "name");
+  const auto& mask = static_cast<const google::protobuf::FieldMask&>(
+      req.GetReflection()->GetMessage(req, req.GetDescriptor()->FindFieldByName("update_mask")));
+  Mutation m{method, Action::kWrite, name, StringField(req, "request_id"),
+             BoolField(req, "validate_only")};
+  return guard_->Mutate(ctx, m, out, [&](const Principal&, pqxx::work& tx) -> absl::Status {
+    auto parsed = ParseName(kind, name);
+    if (!parsed.ok()) {
+      return InvalidArgumentWithViolations({{absl::StrCat(field, ".name"), std::string(parsed.status().message())}});
+    }
+    std::vector<const FieldDescriptor*> fields;
+    std::vector<FieldViolation> violations;
+    if (mask.paths().empty()) {
+      fields = kind.columns;
+    } else {
+      for (int i = 0; i < mask.paths_size(); ++i) {
+        const std::string& path = mask.paths(i);
+        const FieldDescriptor* f = nullptr;
+        for (const auto* c : kind.columns) {
+          if (c->name() == path) f = c;
+        }
+        if (f == nullptr) {
+          violations.push_back({absl::StrCat("update_mask.paths[", i, "]"),
+                                absl::StrCat("\"", path, "\" is not a field of a ", kind.kind,
+                                             " that can be changed")});
+        }
+        fields.push_back(f);
+      }
+    }
+    if (!violations.empty()) return InvalidArgumentWithViolations(std::move(violations));
+    auto current = RegistryRepository::Get(tx, kind, name, /*for_update=*/true);
+    if (!current.ok()) return current.status();
+    absl::Status etag_ok = CheckEtag(**current, StringField(given, "etag"));
+    if (!etag_ok.ok()) return etag_ok;
+    out->CopyFrom(**current);
+    for (const auto* f : fields) CopyField(f, given, out);
+    ApplyDefaults(kind, out);
+    violations = Prefixed(field, ValidateResource(kind, *parsed, *out));
+    if (violations.empty()) violations = CheckExistence(tx, kind, *out, field);
+    if (!violations.empty()) return InvalidArgumentWithViolations(std::move(violations));
+    absl::Status updated = RegistryRepository::Update(tx, kind, *out);
+    if (!updated.ok()) return updated;
+    auto stored = RegistryRepository::Get(tx, kind, name);
+    if (!stored.ok()) return stored.status();
+    out->CopyFrom(**stored);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RegistryServiceImpl::Delete(grpc::ServerContext* ctx, const char* method,
+                                         const ResourceKind& kind, const Message& req,
+                                         v1::DeleteResponse* out) {
+  const std::string name = StringField(req, "name");
+  Mutation m{method, kind.parent == nullptr ? Action::kAdminister : Action::kWrite, name,
+             StringField(req, "request_id")};
+  return guard_->Mutate(ctx, m, out, [&](const Principal&, pqxx::work& tx) -> absl::Status {
+    auto parsed = ParseName(kind, name);
+    if (!parsed.ok()) return InvalidArgumentWithViolations({{"name", std::string(parsed.status().message())}});
+    auto current = RegistryRepository::Get(tx, kind, name, /*for_update=*/true);
+    if (!current.ok()) return current.status();
+    absl::Status etag_ok = CheckEtag(**current, StringField(req, "etag"));
+    if (!etag_ok.ok()) return etag_ok;
+    std::string dependents = RegistryRepository::Dependents(tx, kind, name);
+    if (!dependents.empty()) {
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                            "cannot delete ", name, ": still referenced by ", dependents,
+                            "; delete or move those first")),
+                        "RESOURCE_IN_USE");
+    }
+    return RegistryRepository::Delete(tx, kind, name);
+  });
+}
+
+}  // namespace cuofeng
+
+namespace cuofeng {
+
+grpc::Status RegistryServiceImpl::ImportRegistry(
+    grpc::ServerContext* ctx, grpc::ServerReader<v1::ImportRegistryRequest>* reader,
+    v1::ImportRegistryResponse* resp) {
+  v1::ImportRegistryRequest first;
+  if (!reader->Read(&first) || !first.has_header()) {
+    return ToGrpcStatus(InvalidArgumentWithViolations(
+        {{"header", "the first message of an import must be its header (district, request_id)"}}));
+  }
+  const v1::ImportHeader header = first.header();
+  // Refuse early, before reading a large upload the caller may not make.
+  auto principal = guard_->Check(ctx, Action::kWrite, header.district());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  std::vector<v1::CsvFile> files;
+  v1::ImportRegistryRequest part;
+  while (reader->Read(&part)) {
+    if (!part.has_file()) {
+      return ToGrpcStatus(InvalidArgumentWithViolations(
+          {{"header", "an import has exactly one header, in its first message"}}));
+    }
+    files.push_back(std::move(*part.mutable_file()));
+  }
+  Mutation m{"ImportRegistry", Action::kWrite, header.district(), header.request_id(),
+             header.validate_only()};
+  resp->set_validate_only(header.validate_only());
+  return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work& tx) {
+    return ImportRegistryFiles(tx, header.district(), files, resp);
+  });
+}
+
+grpc::Status RegistryServiceImpl::ExportRegistry(
+    grpc::ServerContext* ctx, const v1::ExportRegistryRequest* req,
+    grpc::ServerWriter<v1::ExportRegistryResponse>* writer) {
+  auto principal = guard_->Check(ctx, Action::kRead, req->district());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  return ToGrpcStatus(InTransaction(
+      guard_->pool(),
+      [&](pqxx::work& tx) {
+        return ExportRegistryFiles(tx, req->district(), 5000, [&](v1::CsvFile file) {
+          v1::ExportRegistryResponse out;
+          *out.mutable_file() = std::move(file);
+          return writer->Write(out);
+        });
+      },
+      Isolation::kRepeatableReadReadOnly));
+}
+
+grpc::Status RegistryServiceImpl::ReadDistrictSnapshot(
+    grpc::ServerContext* ctx, const v1::ReadDistrictSnapshotRequest* req,
+    grpc::ServerWriter<v1::DistrictSnapshotChunk>* writer) {
+  auto principal = guard_->Check(ctx, Action::kRead, req->district());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  auto parsed = ParseName(DistrictKind(), req->district());
+  if (!parsed.ok()) {
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"district", std::string(parsed.status().message())}}));
+  }
+  return ToGrpcStatus(InTransaction(
+      guard_->pool(),
+      [&](pqxx::work& tx) -> absl::Status {
+        if (!RegistryRepository::Exists(tx, DistrictKind(), req->district())) {
+          return absl::NotFoundError(absl::StrCat("district ", req->district(), " does not exist"));
+        }
+        bool open = true;
+        const auto& kinds = RegistryKinds();
+        for (size_t k = 0; k < kinds.size(); ++k) {
+          const ResourceKind* kind = kinds[k];
+          // Field k of the chunk holds kind k (the chunk follows RegistryKinds() order).
+          const auto* f = v1::DistrictSnapshotChunk::descriptor()->field(static_cast<int>(k));
+          absl::Status s = RegistryRepository::ReadDistrict(
+              tx, *kind, parsed->district_id, 1000, [&](std::vector<MessagePtr> batch) {
+                v1::DistrictSnapshotChunk chunk;
+                for (const MessagePtr& m : batch) {
+                  if (f->is_repeated()) {
+                    chunk.GetReflection()->AddMessage(&chunk, f)->CopyFrom(*m);
+                  } else {
+                    chunk.GetReflection()->MutableMessage(&chunk, f)->CopyFrom(*m);
+                  }
+                }
+                if (open) open = writer->Write(chunk);
+              });
+          if (!s.ok()) return s;
+        }
+        return open ? absl::OkStatus() : absl::CancelledError("the client went away");
+      },
+      Isolation::kRepeatableReadReadOnly));
+}
+
+}  // namespace cuofeng

@@ -1,0 +1,152 @@
+#include "services/registry/validation.h"
+
+#include <cmath>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "cuofeng/v1/registry.pb.h"
+#include "lib/auth/policy.h"
+#include "lib/model/identifiers.h"
+
+namespace cuofeng {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+bool IsDateField(const std::string& name) {
+  return absl::EndsWith(name, "_date") || name == "deadline";
+}
+
+bool IsPercentField(const std::string& name) {
+  return absl::EndsWith(name, "_percent") || absl::EndsWith(name, "_rate");
+}
+
+void CheckVin(const std::string& vin, std::vector<FieldViolation>* out) {
+  bool ok = vin.size() == 17;
+  for (char c : vin) {
+    ok = ok && ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')) && c != 'I' && c != 'O' &&
+         c != 'Q';
+  }
+  if (!ok) {
+    out->push_back({"vin", absl::StrCat("车辆识别代号 \"", vin,
+                                        "\" must be 17 capital letters and digits without I, O, Q")});
+  }
+}
+
+}  // namespace
+
+void ApplyDefaults(const ResourceKind& kind, Message* msg) {
+  if (kind.descriptor == v1::Meter::descriptor()) {
+    auto* meter = static_cast<v1::Meter*>(msg);
+    if (meter->interval_minutes() == 0) meter->set_interval_minutes(15);
+  }
+}
+
+std::vector<FieldViolation> ValidateResource(const ResourceKind& kind, const ParsedName& name,
+                                             const Message& msg) {
+  std::vector<FieldViolation> out;
+  const auto* r = msg.GetReflection();
+  for (const std::string& field : kind.required) {
+    const FieldDescriptor* f = kind.descriptor->FindFieldByName(field);
+    bool set = true;
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING: set = !r->GetString(msg, f).empty(); break;
+      case FieldDescriptor::CPPTYPE_ENUM: set = r->GetEnumValue(msg, f) != 0; break;
+      case FieldDescriptor::CPPTYPE_INT32: set = r->GetInt32(msg, f) != 0; break;
+      default: break;
+    }
+    if (!set) {
+      out.push_back({field, f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM
+                                ? absl::StrCat("required: choose a ", f->enum_type()->name())
+                                : "required"});
+    }
+  }
+  for (const FieldDescriptor* f : kind.columns) {
+    const std::string& field = f->name();
+    if (f->has_presence() && !r->HasField(msg, f)) continue;
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_ENUM: {
+        int v = r->GetEnumValue(msg, f);
+        if (f->enum_type()->FindValueByNumber(v) == nullptr) {
+          out.push_back({field, absl::StrCat(v, " is not a ", f->enum_type()->name())});
+        }
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_DOUBLE: {
+        double v = r->GetDouble(msg, f);
+        if (!std::isfinite(v)) {
+          out.push_back({field, "must be a finite number"});
+        } else if (v < 0) {
+          out.push_back({field, absl::StrCat("must not be negative, got ", v)});
+        } else if (IsPercentField(field) && v > 100) {
+          out.push_back({field, absl::StrCat("is a percentage and must be at most 100, got ", v)});
+        }
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_INT32: {
+        int32_t v = r->GetInt32(msg, f);
+        if (v < 0) out.push_back({field, absl::StrCat("must not be negative, got ", v)});
+        if (field == "year" && v != 0 && (v < 2000 || v > 2100)) {
+          out.push_back({field, absl::StrCat("year ", v, " is outside 2000-2100")});
+        }
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_STRING: {
+        const std::string& v = r->GetString(msg, f);
+        if (v.empty()) break;
+        if (IsDateField(field)) {
+          absl::Status ok = ValidateDate(v);
+          if (!ok.ok()) out.push_back({field, std::string(ok.message())});
+        }
+        auto ref = kind.references.find(field);
+        if (ref != kind.references.end()) {
+          auto target = ParseName(*ref->second, v);
+          if (!target.ok()) {
+            out.push_back({field, std::string(target.status().message())});
+          } else if (target->district_id != name.district_id) {
+            out.push_back({field, absl::StrCat(v, " is in another district")});
+          } else if (ref->second->under_enterprise() && kind.under_enterprise() &&
+                     target->enterprise_id != name.enterprise_id) {
+            out.push_back({field, absl::StrCat(v, " belongs to another enterprise")});
+          }
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  if (kind.descriptor == v1::Enterprise::descriptor()) {
+    const auto& e = static_cast<const v1::Enterprise&>(msg);
+    if (!e.uscc().empty()) {
+      absl::Status ok = ValidateUscc(e.uscc());
+      if (!ok.ok()) out.push_back({"uscc", std::string(ok.message())});
+    }
+    if (!e.industry_code().empty()) {
+      absl::Status ok = ValidateIndustryCode(e.industry_code());
+      if (!ok.ok()) out.push_back({"industry_code", std::string(ok.message())});
+    }
+  } else if (kind.descriptor == v1::Equipment::descriptor()) {
+    const auto& q = static_cast<const v1::Equipment&>(msg);
+    if (q.type() == v1::KILN && q.kiln_type() == v1::KILN_TYPE_UNSPECIFIED) {
+      out.push_back({"kiln_type", "required for a kiln: choose one of the nine KilnType values"});
+    }
+    if (q.has_cems_transmission_rate() && !q.cems_installed()) {
+      out.push_back({"cems_transmission_rate", "given, but cems_installed is false"});
+    }
+  } else if (kind.descriptor == v1::Meter::descriptor()) {
+    const auto& m = static_cast<const v1::Meter&>(msg);
+    if (m.equipment().empty() == m.line().empty()) {
+      out.push_back({m.equipment().empty() ? "equipment" : "line",
+                     "a meter measures exactly one piece of equipment or one production line"});
+    }
+  } else if (kind.descriptor == v1::Vehicle::descriptor()) {
+    const auto& v = static_cast<const v1::Vehicle&>(msg);
+    if (!v.vin().empty()) CheckVin(v.vin(), &out);
+  }
+  return out;
+}
+
+}  // namespace cuofeng

@@ -1,0 +1,148 @@
+#include "tools/cli/client_lib.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "lib/csv/csv.h"
+#include "lib/rpc/status.h"
+#include "lib/status/errors.h"
+
+namespace cuofeng {
+namespace {
+
+// Template files in import order.
+const char* const kTemplateFiles[] = {"townships", "enterprises", "lines",  "processes",
+                                      "equipment", "meters",      "cameras", "vehicles",
+                                      "retrofit_tasks", "emission_totals"};
+constexpr int kRowsPerChunk = 2000;
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> Connect(const std::string& server) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+}
+
+void AddKey(grpc::ClientContext* ctx, const std::string& key) {
+  ctx->AddMetadata("authorization", absl::StrCat("Bearer ", key));
+}
+
+absl::StatusOr<std::vector<v1::CsvFile>> ReadTemplateDir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir)) {
+    return absl::NotFoundError(absl::StrCat(dir, " is not a folder"));
+  }
+  std::vector<v1::CsvFile> out;
+  std::vector<FieldViolation> violations;
+  for (const char* stem : kTemplateFiles) {
+    fs::path path = fs::path(dir) / absl::StrCat(stem, ".csv");
+    if (!fs::exists(path)) continue;
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    const std::string file_name = path.filename().string();
+    auto text = DecodeToUtf8(bytes.str());
+    if (!text.ok()) {
+      violations.push_back({file_name, std::string(text.status().message())});
+      continue;
+    }
+    auto rows = ParseCsv(*text);
+    if (!rows.ok()) {
+      violations.push_back({file_name, std::string(rows.status().message())});
+      continue;
+    }
+    if (rows->empty()) continue;
+    v1::CsvFile file;
+    file.set_file_name(file_name);
+    file.set_kind(stem);
+    for (auto& h : (*rows)[0].cells) file.add_header(std::move(h));
+    for (size_t i = 1; i < rows->size(); ++i) {
+      if (file.rows_size() == kRowsPerChunk) {
+        out.push_back(std::move(file));
+        file = v1::CsvFile();
+        file.set_file_name(file_name);
+        file.set_kind(stem);
+      }
+      auto* row = file.add_rows();
+      row->set_line((*rows)[i].line);
+      for (auto& c : (*rows)[i].cells) row->add_cells(std::move(c));
+    }
+    out.push_back(std::move(file));
+  }
+  if (!violations.empty()) return InvalidArgumentWithViolations(std::move(violations));
+  if (out.empty()) {
+    return absl::NotFoundError(absl::StrCat("no template files (townships.csv, enterprises.csv, ...) in ", dir));
+  }
+  return out;
+}
+
+absl::StatusOr<v1::ImportRegistryResponse> ImportFiles(
+    v1::RegistryService::Stub& stub, const std::string& key, const std::string& district,
+    const std::vector<v1::CsvFile>& files, bool validate_only, const std::string& request_id,
+    const std::function<void(int64_t, int64_t)>& progress) {
+  int64_t total = 0;
+  for (const auto& f : files) total += f.rows_size();
+  grpc::ClientContext ctx;
+  AddKey(&ctx, key);
+  v1::ImportRegistryResponse response;
+  auto writer = stub.ImportRegistry(&ctx, &response);
+  v1::ImportRegistryRequest header;
+  header.mutable_header()->set_district(district);
+  header.mutable_header()->set_validate_only(validate_only);
+  header.mutable_header()->set_request_id(request_id);
+  bool open = writer->Write(header);
+  int64_t sent = 0;
+  for (const auto& f : files) {
+    if (!open) break;
+    v1::ImportRegistryRequest part;
+    *part.mutable_file() = f;
+    open = writer->Write(part);
+    sent += f.rows_size();
+    if (progress) progress(sent, total);
+  }
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<int64_t> ExportToDir(v1::RegistryService::Stub& stub, const std::string& key,
+                                    const std::string& district, const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  grpc::ClientContext ctx;
+  AddKey(&ctx, key);
+  v1::ExportRegistryRequest req;
+  req.set_district(district);
+  auto reader = stub.ExportRegistry(&ctx, req);
+  v1::ExportRegistryResponse chunk;
+  std::map<std::string, std::ofstream> outs;
+  int64_t rows = 0;
+  while (reader->Read(&chunk)) {
+    const v1::CsvFile& f = chunk.file();
+    auto it = outs.find(f.file_name());
+    if (it == outs.end()) {
+      it = outs.emplace(f.file_name(), std::ofstream(fs::path(dir) / f.file_name(), std::ios::binary)).first;
+      it->second << FormatCsvRow({f.header().begin(), f.header().end()});
+    }
+    for (const auto& row : f.rows()) {
+      it->second << FormatCsvRow({row.cells().begin(), row.cells().end()});
+      ++rows;
+    }
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return FromGrpcStatus(status);
+  for (auto& [name, out] : outs) {
+    out.close();
+    if (!out) return absl::InternalError(absl::StrCat("cannot write ", name, " in ", dir));
+  }
+  return rows;
+}
+
+}  // namespace cuofeng

@@ -1,0 +1,45 @@
+// Client side of the CLI: connecting with a key, and the registry template
+// folder (reading the bureau's CSV files, writing an export), shared by the
+// cuofeng CLI, the benchmark and the tests.
+#ifndef CUOFENG_TOOLS_CLI_CLIENT_LIB_H_
+#define CUOFENG_TOOLS_CLI_CLIENT_LIB_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "cuofeng/v1/registry.grpc.pb.h"
+
+namespace cuofeng {
+
+// Connect opens an insecure channel to `server` (host:port).
+std::shared_ptr<grpc::Channel> Connect(const std::string& server);
+
+// AddKey puts "authorization: Bearer <key>" on a call.
+void AddKey(grpc::ClientContext* ctx, const std::string& key);
+
+// ReadTemplateDir reads every template file found in `dir` (townships.csv,
+// enterprises.csv, ...), decoding UTF-8 with or without BOM and GB18030.
+// CSV syntax errors fail with "file:row:column: reason" violations, before
+// anything is sent.
+absl::StatusOr<std::vector<v1::CsvFile>> ReadTemplateDir(const std::string& dir);
+
+// ImportTemplateDir streams `files` to ImportRegistry; `progress` is called
+// with rows sent and rows total.
+absl::StatusOr<v1::ImportRegistryResponse> ImportFiles(
+    v1::RegistryService::Stub& stub, const std::string& key, const std::string& district,
+    const std::vector<v1::CsvFile>& files, bool validate_only, const std::string& request_id,
+    const std::function<void(int64_t, int64_t)>& progress);
+
+// ExportTemplateDir writes the district's registry into `dir` as UTF-8 CSV,
+// one file per kind. Returns the number of rows written.
+absl::StatusOr<int64_t> ExportToDir(v1::RegistryService::Stub& stub, const std::string& key,
+                                    const std::string& district, const std::string& dir);
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_TOOLS_CLI_CLIENT_LIB_H_

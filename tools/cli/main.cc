@@ -1,0 +1,469 @@
+// cuofeng: the command line for bureaus, the city, enterprises and verifiers.
+// Run `cuofeng help` for the commands. Server and key come from --server and
+// --key, or from CUOFENG_SERVER and CUOFENG_KEY.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cuofeng/v1/admin.grpc.pb.h"
+#include "cuofeng/v1/registry.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "lib/db/embedded_files.h"
+#include "lib/db/migrations.h"
+#include "lib/db/pool.h"
+#include "lib/rpc/status.h"
+#include "lib/status/errors.h"
+#include "services/core/key_store.h"
+#include "tools/cli/client_lib.h"
+
+ABSL_FLAG(std::string, server, "", "server address (default $CUOFENG_SERVER or 127.0.0.1:50051)");
+ABSL_FLAG(std::string, key, "", "API key (default $CUOFENG_KEY)");
+ABSL_FLAG(std::string, database, "", "libpq DSN, for migrate and admin bootstrap");
+ABSL_FLAG(std::string, district, "", "district resource name, e.g. districts/120119");
+ABSL_FLAG(std::string, role, "", "key role: admin, city, bureau, enterprise, verifier, service");
+ABSL_FLAG(std::string, scope, "", "key scope: districts/{d} or districts/{d}/enterprises/{e}");
+ABSL_FLAG(std::string, name, "", "display name");
+ABSL_FLAG(std::string, city, "", "city of a district");
+ABSL_FLAG(std::string, parent, "", "parent resource name for list");
+ABSL_FLAG(std::string, filter, "", "list filter: field = \"value\" AND ...");
+ABSL_FLAG(std::string, request_id, "", "makes a mutating command safe to retry");
+ABSL_FLAG(bool, validate_only, false, "check everything, write nothing");
+ABSL_FLAG(bool, quiet, false, "print only the essential result");
+
+namespace cuofeng {
+namespace {
+
+constexpr char kUsage[] = R"(cuofeng COMMAND [flags]
+
+Setup (against the database directly):
+  migrate --database=DSN                   apply schema migrations
+  admin bootstrap --database=DSN           create the first admin key and print it once
+Keys and audit (admin):
+  admin create-key --role=R [--scope=S] [--name=N]
+  admin revoke-key apiKeys/ID
+  admin whoami
+  audit list [--parent=PREFIX]
+Registry (bureau):
+  district create ID --name=NAME [--city=CITY]       (admin) e.g. 120119 --name=蓟州区
+  import registry DIR --district=districts/ID [--validate_only] [--request_id=R]
+  export registry DIR --district=districts/ID
+  registry get NAME
+  registry list COLLECTION --parent=NAME [--filter=...]   e.g. enterprises --parent=districts/120119
+  registry summary --district=districts/ID
+Flags: --server (or CUOFENG_SERVER), --key (or CUOFENG_KEY).
+)";
+
+std::string Server() {
+  std::string s = absl::GetFlag(FLAGS_server);
+  if (s.empty() && std::getenv("CUOFENG_SERVER") != nullptr) s = std::getenv("CUOFENG_SERVER");
+  return s.empty() ? "127.0.0.1:50051" : s;
+}
+
+std::string Key() {
+  std::string k = absl::GetFlag(FLAGS_key);
+  if (k.empty() && std::getenv("CUOFENG_KEY") != nullptr) k = std::getenv("CUOFENG_KEY");
+  return k;
+}
+
+int Fail(const absl::Status& status) {
+  std::cerr << "error (" << StatusCodeName(status.code()) << "): ";
+  std::vector<FieldViolation> violations = FieldViolations(status);
+  if (violations.empty()) {
+    std::cerr << status.message() << "\n";
+  } else {
+    std::cerr << violations.size() << " problem(s), nothing was written:\n";
+    for (const auto& v : violations) std::cerr << "  " << v.field << ": " << v.description << "\n";
+  }
+  return 1;
+}
+
+int Fail(const grpc::Status& status) { return Fail(FromGrpcStatus(status)); }
+
+std::string Json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return out;
+}
+
+int Migrate() {
+  auto pool = ConnectionPool::Create(absl::GetFlag(FLAGS_database), 1);
+  if (!pool.ok()) return Fail(pool.status());
+  auto applied = ApplyMigrations(**pool, SqlMigrations());
+  if (!applied.ok()) return Fail(applied.status());
+  std::cout << (applied->empty() ? "schema is up to date" : absl::StrCat("applied ", absl::StrJoin(*applied, ", "))) << "\n";
+  return 0;
+}
+
+int Bootstrap() {
+  auto pool = ConnectionPool::Create(absl::GetFlag(FLAGS_database), 1);
+  if (!pool.ok()) return Fail(pool.status());
+  auto applied = ApplyMigrations(**pool, SqlMigrations());
+  if (!applied.ok()) return Fail(applied.status());
+  NewKey key;
+  absl::Status status = InTransaction(**pool, [&](pqxx::work& tx) -> absl::Status {
+    std::string name = absl::GetFlag(FLAGS_name).empty() ? "bootstrap admin" : absl::GetFlag(FLAGS_name);
+    auto created = KeyStore::CreateKey(tx, name, Role::kAdmin, "", "bootstrap");
+    if (!created.ok()) return created.status();
+    key = *created;
+    tx.exec_params0(
+        "INSERT INTO core.audit_log (principal, method, resource, outcome, detail) "
+        "VALUES ('bootstrap', 'AdminBootstrap', $1, 'OK', 'first admin key created from the CLI')",
+        key.key.name());
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return Fail(status);
+  if (absl::GetFlag(FLAGS_quiet)) {
+    std::cout << key.secret << "\n";
+  } else {
+    std::cout << "admin key " << key.key.name() << " (shown once, store it safely):\n"
+              << key.secret << "\n";
+  }
+  return 0;
+}
+
+int CreateKey() {
+  auto stub = v1::AdminService::NewStub(Connect(Server()));
+  v1::CreateApiKeyRequest req;
+  std::optional<Role> role = ParseRole(absl::GetFlag(FLAGS_role));
+  if (!role.has_value()) {
+    std::cerr << "--role must be one of admin, city, bureau, enterprise, verifier, service\n";
+    return 2;
+  }
+  req.mutable_api_key()->set_role(RoleToProto(*role));
+  req.mutable_api_key()->set_scope(absl::GetFlag(FLAGS_scope));
+  req.mutable_api_key()->set_display_name(absl::GetFlag(FLAGS_name));
+  req.set_request_id(absl::GetFlag(FLAGS_request_id));
+  grpc::ClientContext ctx;
+  AddKey(&ctx, Key());
+  v1::CreateApiKeyResponse resp;
+  grpc::Status s = stub->CreateApiKey(&ctx, req, &resp);
+  if (!s.ok()) return Fail(s);
+  if (absl::GetFlag(FLAGS_quiet)) {
+    std::cout << resp.secret() << "\n";
+  } else {
+    std::cout << RoleName(*role) << " key " << resp.api_key().name()
+              << (resp.api_key().scope().empty() ? "" : " for " + resp.api_key().scope())
+              << " (shown once):\n" << resp.secret() << "\n";
+  }
+  return 0;
+}
+
+int CreateDistrict(const std::vector<std::string>& args) {
+  if (args.size() < 3) {
+    std::cerr << "usage: cuofeng district create ID --name=NAME [--city=CITY]\n";
+    return 2;
+  }
+  auto stub = v1::RegistryService::NewStub(Connect(Server()));
+  v1::CreateDistrictRequest req;
+  req.set_district_id(args[2]);
+  req.mutable_district()->set_display_name(absl::GetFlag(FLAGS_name));
+  req.mutable_district()->set_city(absl::GetFlag(FLAGS_city));
+  req.set_request_id(absl::GetFlag(FLAGS_request_id));
+  grpc::ClientContext ctx;
+  AddKey(&ctx, Key());
+  v1::District resp;
+  grpc::Status s = stub->CreateDistrict(&ctx, req, &resp);
+  if (!s.ok()) return Fail(s);
+  std::cout << "created " << resp.name() << " " << resp.display_name() << "\n";
+  return 0;
+}
+
+int Import(const std::vector<std::string>& args) {
+  if (args.size() < 3 || args[1] != "registry") {
+    std::cerr << "usage: cuofeng import registry DIR --district=districts/ID\n";
+    return 2;
+  }
+  auto files = ReadTemplateDir(args[2]);
+  if (!files.ok()) return Fail(files.status());
+  auto stub = v1::RegistryService::NewStub(Connect(Server()));
+  const bool tty = isatty(STDERR_FILENO);
+  auto response = ImportFiles(
+      *stub, Key(), absl::GetFlag(FLAGS_district), *files, absl::GetFlag(FLAGS_validate_only),
+      absl::GetFlag(FLAGS_request_id), [&](int64_t sent, int64_t total) {
+        if (tty || sent == total) {
+          std::cerr << "\rsending " << sent << "/" << total << " rows" << (sent == total ? "\n" : "")
+                    << std::flush;
+        }
+      });
+  if (!response.ok()) return Fail(response.status());
+  std::cout << (response->validate_only() ? "checked (nothing written): " : "imported: ")
+            << response->created() << " created, " << response->updated() << " updated, "
+            << response->unchanged() << " unchanged\n";
+  for (const auto& c : response->counts()) {
+    std::cout << "  " << c.kind() << ": " << c.created() << " created, " << c.updated()
+              << " updated, " << c.unchanged() << " unchanged\n";
+  }
+  if (response->created() == 0 && response->updated() == 0) {
+    std::cout << "nothing changed: the registry already holds exactly these rows\n";
+  }
+  return 0;
+}
+
+int Export(const std::vector<std::string>& args) {
+  if (args.size() < 3 || args[1] != "registry") {
+    std::cerr << "usage: cuofeng export registry DIR --district=districts/ID\n";
+    return 2;
+  }
+  auto stub = v1::RegistryService::NewStub(Connect(Server()));
+  auto rows = ExportToDir(*stub, Key(), absl::GetFlag(FLAGS_district), args[2]);
+  if (!rows.ok()) return Fail(rows.status());
+  std::cout << "exported " << *rows << " rows to " << args[2] << "\n";
+  return 0;
+}
+
+// Any registry resource by name, through the generic descriptors.
+int RegistryGet(const std::vector<std::string>& args) {
+  if (args.size() < 3) {
+    std::cerr << "usage: cuofeng registry get NAME\n";
+    return 2;
+  }
+  const std::string& name = args[2];
+  auto stub = v1::RegistryService::NewStub(Connect(Server()));
+  // The kind is the second-to-last segment.
+  std::string collection = name.substr(0, name.rfind('/'));
+  collection = collection.substr(collection.rfind('/') + 1);
+  static const std::map<std::string, std::string> kMethod = {
+      {"districts", "District"}, {"townships", "Township"}, {"enterprises", "Enterprise"},
+      {"lines", "ProductionLine"}, {"processes", "Process"}, {"equipment", "Equipment"},
+      {"meters", "Meter"}, {"cameras", "Camera"}, {"vehicles", "Vehicle"},
+      {"retrofitTasks", "RetrofitTask"}, {"emissionTotals", "EmissionTotal"}};
+  auto it = kMethod.find(collection);
+  if (it == kMethod.end()) {
+    std::cerr << "\"" << name << "\" is not a registry resource name\n";
+    return 2;
+  }
+  grpc::ClientContext ctx;
+  AddKey(&ctx, Key());
+  grpc::Status s;
+  std::unique_ptr<google::protobuf::Message> out;
+#define CUOFENG_GET(Msg)                         \
+  if (it->second == #Msg) {                      \
+    v1::Get##Msg##Request req;                   \
+    req.set_name(name);                          \
+    auto* resp = new v1::Msg;                    \
+    out.reset(resp);                             \
+    s = stub->Get##Msg(&ctx, req, resp);         \
+  }
+  CUOFENG_GET(District) CUOFENG_GET(Township) CUOFENG_GET(Enterprise) CUOFENG_GET(ProductionLine)
+  CUOFENG_GET(Process) CUOFENG_GET(Equipment) CUOFENG_GET(Meter) CUOFENG_GET(Camera)
+  CUOFENG_GET(Vehicle) CUOFENG_GET(RetrofitTask) CUOFENG_GET(EmissionTotal)
+#undef CUOFENG_GET
+  if (!s.ok()) return Fail(s);
+  std::cout << Json(*out);
+  return 0;
+}
+
+// Counts of a district's registry and the facts the plan cares about, as a
+// bureau clerk reads them.
+int Summary() {
+  auto stub = v1::RegistryService::NewStub(Connect(Server()));
+  grpc::ClientContext ctx;
+  AddKey(&ctx, Key());
+  v1::ReadDistrictSnapshotRequest req;
+  req.set_district(absl::GetFlag(FLAGS_district));
+  auto reader = stub->ReadDistrictSnapshot(&ctx, req);
+  v1::DistrictSnapshotChunk chunk;
+  v1::District district;
+  std::map<std::string, int64_t> counts;
+  std::map<std::string, int64_t> by_industry;
+  int64_t restricted = 0, livelihood = 0, bulk = 0, overdue = 0, kilns_off_list = 0,
+          high_stacks_without_cems = 0, benchmark_candidates = 0;
+  const std::string today = "2018-11-01";  // the plan's reference date
+  while (reader->Read(&chunk)) {
+    if (chunk.has_district()) district = chunk.district();
+    counts["townships"] += chunk.townships_size();
+    counts["enterprises"] += chunk.enterprises_size();
+    counts["production lines"] += chunk.production_lines_size();
+    counts["processes"] += chunk.processes_size();
+    counts["equipment"] += chunk.equipment_size();
+    counts["meters"] += chunk.meters_size();
+    counts["gate cameras"] += chunk.cameras_size();
+    counts["vehicles"] += chunk.vehicles_size();
+    counts["retrofit tasks"] += chunk.retrofit_tasks_size();
+    counts["emission totals"] += chunk.emission_totals_size();
+    for (const auto& e : chunk.enterprises()) {
+      by_industry[v1::IndustryCategory_Name(e.industry_category())]++;
+      restricted += e.restricted_class();
+      livelihood += e.supplies_heating() || e.coprocesses_municipal_waste() ||
+                    e.coprocesses_hazardous_waste();
+      bulk += e.bulk_transport();
+    }
+    for (const auto& q : chunk.equipment()) {
+      if ((q.type() == v1::KILN || q.type() == v1::CUPOLA) && !q.on_kiln_list()) ++kilns_off_list;
+      if (q.has_stack_height_m() && q.stack_height_m() > 45 &&
+          (!q.cems_installed() || q.cems_transmission_rate() < 90)) {
+        ++high_stacks_without_cems;
+      }
+      if ((q.type() == v1::CUPOLA || q.type() == v1::INDUCTION_FURNACE) &&
+          q.has_pm_concentration() && q.pm_concentration() <= 20 && q.has_so2_concentration() &&
+          q.so2_concentration() <= 100) {
+        ++benchmark_candidates;
+      }
+    }
+    for (const auto& t : chunk.retrofit_tasks()) {
+      if (t.completed_date().empty() && t.deadline() < today) ++overdue;
+    }
+  }
+  grpc::Status s = reader->Finish();
+  if (!s.ok()) return Fail(s);
+  static const std::map<std::string, std::string> kZh = {
+      {"BUILDING_MATERIALS", "建材"}, {"FOUNDRY", "铸造"}, {"CHEMICALS", "化工"},
+      {"STEEL", "钢铁"}, {"SURFACE_COATING", "工业涂装"}, {"FURNITURE", "家具"},
+      {"PRINTING", "印刷"}, {"ENERGY_HEATING", "热力供应"}, {"WASTE_TREATMENT", "废物处置"},
+      {"RUBBER_PLASTICS", "橡胶塑料"}, {"PHARMACEUTICALS", "制药"}, {"FOOD", "食品"},
+      {"OTHER_INDUSTRY", "其他"}};
+  std::cout << "Registry of " << district.display_name() << " (" << district.name() << "), "
+            << district.city() << "\n";
+  for (const auto& [what, n] : counts) std::cout << "  " << what << ": " << n << "\n";
+  std::cout << "Enterprises by industry:\n";
+  for (const auto& [industry, n] : by_industry) {
+    auto zh = kZh.find(industry);
+    std::cout << "  " << (zh == kZh.end() ? industry : zh->second) << " " << industry << ": " << n
+              << "\n";
+  }
+  std::cout << "What the staggered-production rules will look at:\n"
+            << "  restricted-class enterprises (限制类, T77): " << restricted << "\n"
+            << "  livelihood duties, heating or waste co-processing (民生保障): " << livelihood << "\n"
+            << "  bulk-transport enterprises (大宗物料运输, T79): " << bulk << "\n"
+            << "  retrofit tasks past deadline and unfinished on " << today << " (T77): " << overdue << "\n"
+            << "  kilns/cupolas not on the kiln management list (T54): " << kilns_off_list << "\n"
+            << "  stacks over 45 m without CEMS at >= 90% (T81, T83): " << high_stacks_without_cems << "\n"
+            << "  foundry melting equipment within 20/100 mg/m3 (benchmark candidates, §26): "
+            << benchmark_candidates << "\n";
+  return 0;
+}
+
+int List(const std::vector<std::string>& args) {
+  if (args.size() < 3) {
+    std::cerr << "usage: cuofeng registry list COLLECTION --parent=NAME [--filter=...]\n";
+    return 2;
+  }
+  auto stub = v1::RegistryService::NewStub(Connect(Server()));
+  const std::string& what = args[2];
+  int64_t shown = 0;
+  std::string token;
+  grpc::Status s;
+#define CUOFENG_LIST(coll, Plural, field, ...)                                        \
+  if (what == coll) {                                                                 \
+    do {                                                                              \
+      grpc::ClientContext ctx;                                                        \
+      AddKey(&ctx, Key());                                                            \
+      v1::List##Plural##Request req;                                                  \
+      __VA_ARGS__;                                                                    \
+      req.set_page_size(500);                                                         \
+      req.set_page_token(token);                                                      \
+      req.set_filter(absl::GetFlag(FLAGS_filter));                                    \
+      v1::List##Plural##Response resp;                                                \
+      s = stub->List##Plural(&ctx, req, &resp);                                       \
+      if (!s.ok()) return Fail(s);                                                    \
+      for (const auto& r : resp.field()) {                                            \
+        std::cout << r.name() << "\n";                                                \
+        ++shown;                                                                      \
+      }                                                                               \
+      token = resp.next_page_token();                                                 \
+    } while (!token.empty());                                                         \
+    std::cerr << shown << " " << what << "\n";                                        \
+    return 0;                                                                         \
+  }
+  CUOFENG_LIST("districts", Districts, districts, (void)0)
+  CUOFENG_LIST("townships", Townships, townships, req.set_parent(absl::GetFlag(FLAGS_parent)))
+  CUOFENG_LIST("enterprises", Enterprises, enterprises, req.set_parent(absl::GetFlag(FLAGS_parent)))
+  CUOFENG_LIST("lines", ProductionLines, production_lines, req.set_parent(absl::GetFlag(FLAGS_parent)))
+  CUOFENG_LIST("processes", Processes, processes, req.set_parent(absl::GetFlag(FLAGS_parent)))
+  CUOFENG_LIST("equipment", Equipment, equipment, req.set_parent(absl::GetFlag(FLAGS_parent)))
+  CUOFENG_LIST("meters", Meters, meters, req.set_parent(absl::GetFlag(FLAGS_parent)))
+  CUOFENG_LIST("cameras", Cameras, cameras, req.set_parent(absl::GetFlag(FLAGS_parent)))
+  CUOFENG_LIST("vehicles", Vehicles, vehicles, req.set_parent(absl::GetFlag(FLAGS_parent)))
+  CUOFENG_LIST("retrofitTasks", RetrofitTasks, retrofit_tasks, req.set_parent(absl::GetFlag(FLAGS_parent)))
+  CUOFENG_LIST("emissionTotals", EmissionTotals, emission_totals, req.set_parent(absl::GetFlag(FLAGS_parent)))
+#undef CUOFENG_LIST
+  std::cerr << "unknown collection \"" << what << "\"\n";
+  return 2;
+}
+
+int AuditList() {
+  auto stub = v1::AdminService::NewStub(Connect(Server()));
+  grpc::ClientContext ctx;
+  AddKey(&ctx, Key());
+  v1::ListAuditEntriesRequest req;
+  req.set_resource_prefix(absl::GetFlag(FLAGS_parent));
+  req.set_page_size(200);
+  v1::ListAuditEntriesResponse resp;
+  grpc::Status s = stub->ListAuditEntries(&ctx, req, &resp);
+  if (!s.ok()) return Fail(s);
+  for (const auto& e : resp.audit_entries()) {
+    std::cout << e.id() << "\t" << e.principal() << "\t" << e.method() << "\t" << e.resource()
+              << "\t" << e.outcome() << (e.detail().empty() ? "" : "\t" + e.detail()) << "\n";
+  }
+  return 0;
+}
+
+int WhoAmI() {
+  auto stub = v1::AdminService::NewStub(Connect(Server()));
+  grpc::ClientContext ctx;
+  AddKey(&ctx, Key());
+  v1::ApiKey resp;
+  grpc::Status s = stub->GetCaller(&ctx, v1::GetCallerRequest(), &resp);
+  if (!s.ok()) return Fail(s);
+  std::cout << Json(resp);
+  return 0;
+}
+
+int RevokeKey(const std::vector<std::string>& args) {
+  if (args.size() < 3) {
+    std::cerr << "usage: cuofeng admin revoke-key apiKeys/ID\n";
+    return 2;
+  }
+  auto stub = v1::AdminService::NewStub(Connect(Server()));
+  grpc::ClientContext ctx;
+  AddKey(&ctx, Key());
+  v1::RevokeApiKeyRequest req;
+  req.set_name(args[2]);
+  v1::ApiKey resp;
+  grpc::Status s = stub->RevokeApiKey(&ctx, req, &resp);
+  if (!s.ok()) return Fail(s);
+  std::cout << "revoked " << resp.name() << "\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace cuofeng
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(cuofeng::kUsage);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> args(positional.begin() + 1, positional.end());
+  auto is = [&](std::initializer_list<const char*> words) {
+    size_t i = 0;
+    for (const char* w : words) {
+      if (i >= args.size() || args[i] != w) return false;
+      ++i;
+    }
+    return true;
+  };
+  using namespace cuofeng;
+  if (is({"migrate"})) return Migrate();
+  if (is({"admin", "bootstrap"})) return Bootstrap();
+  if (is({"admin", "create-key"})) return CreateKey();
+  if (is({"admin", "revoke-key"})) return RevokeKey(args);
+  if (is({"admin", "whoami"})) return WhoAmI();
+  if (is({"audit", "list"})) return AuditList();
+  if (is({"district", "create"})) return CreateDistrict(args);
+  if (is({"import"})) return Import(args);
+  if (is({"export"})) return Export(args);
+  if (is({"registry", "get"})) return RegistryGet(args);
+  if (is({"registry", "list"})) return List(args);
+  if (is({"registry", "summary"})) return Summary();
+  std::cerr << kUsage;
+  return args.empty() || is({"help"}) ? 0 : 2;
+}

@@ -1,0 +1,32 @@
+// The sample-district generator: a registry modelled on the seed's district
+// (Jizhou, Tianjin), deterministic from a seed, at any scale, written as the
+// bureau's CSV import template.
+#ifndef CUOFENG_TOOLS_GEN_GENERATOR_H_
+#define CUOFENG_TOOLS_GEN_GENERATOR_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace cuofeng {
+
+struct DistrictSpec {
+  std::string district_id = "120119";  // 蓟州区
+  int64_t enterprises = 300;
+  int64_t equipment = 1200;  // spread over the enterprises, at least one each
+  uint64_t seed = 2018;
+  bool chinese_headers = false;  // 中文表头, as the bureau's own spreadsheets
+};
+
+struct GeneratedCounts {
+  int64_t enterprises = 0, lines = 0, processes = 0, equipment = 0, meters = 0, cameras = 0,
+          vehicles = 0, retrofit_tasks = 0, townships = 0, rows = 0;
+};
+
+// GenerateDistrict writes townships.csv, enterprises.csv, ... into `dir`.
+absl::StatusOr<GeneratedCounts> GenerateDistrict(const DistrictSpec& spec, const std::string& dir);
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_TOOLS_GEN_GENERATOR_H_

@@ -1,0 +1,88 @@
+# Shared by tools/test, tools/demo and tools/bench: install packages, build,
+# run a private PostgreSQL 15 cluster. Source it; it defines functions only.
+
+CUOFENG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PGBIN=/usr/lib/postgresql/15/bin
+
+log() { printf '%s\n' "$*" >&2; }
+
+# install_packages: apt-get installs whatever of tools/debian-packages.txt is missing.
+install_packages() {
+  local missing=()
+  local pkg
+  while read -r pkg; do
+    [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done < "$CUOFENG_ROOT/tools/debian-packages.txt"
+  if ((${#missing[@]})); then
+    log "installing: ${missing[*]}"
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# build [extra cmake args]: configures (once) and builds into $CUOFENG_BUILD (default build/).
+build() {
+  CUOFENG_BUILD="${CUOFENG_BUILD:-$CUOFENG_ROOT/build}"
+  export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+  if [[ ! -f "$CUOFENG_BUILD/CMakeCache.txt" ]]; then
+    cmake -S "$CUOFENG_ROOT" -B "$CUOFENG_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  fi
+  cmake --build "$CUOFENG_BUILD" -j "$(nproc)" 2>&1 | grep -E "error|warning: |Error" >&2 || true
+  cmake --build "$CUOFENG_BUILD" -j "$(nproc)" >/dev/null
+}
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# as_pg CMD...: runs CMD as the postgres user when we are root (PostgreSQL refuses root).
+as_pg() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_start DIR [extra server options]: starts (creating if needed) a cluster in DIR on a free
+# loopback port; sets PGPORT_CUOFENG and CUOFENG_ADMIN_DSN (database postgres).
+pg_start() {
+  local dir="$1"; shift
+  mkdir -p "$dir"
+  [[ $(id -u) -eq 0 ]] && chown postgres "$dir"
+  if [[ ! -f "$dir/data/PG_VERSION" ]]; then
+    as_pg "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  PGPORT_CUOFENG=$(free_port)
+  as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+    -o "-p $PGPORT_CUOFENG -k $dir -c listen_addresses=127.0.0.1 $*" start >/dev/null
+  CUOFENG_ADMIN_DSN="host=127.0.0.1 port=$PGPORT_CUOFENG user=postgres dbname=postgres"
+  export PGPORT_CUOFENG CUOFENG_ADMIN_DSN
+}
+
+pg_stop() {
+  local dir="$1"
+  [[ -f "$dir/data/postmaster.pid" ]] && as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1
+  return 0
+}
+
+# pg_createdb NAME: creates database NAME if missing; prints its DSN.
+pg_createdb() {
+  local name="$1"
+  psql "$CUOFENG_ADMIN_DSN" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$name'" | grep -q 1 ||
+    psql "$CUOFENG_ADMIN_DSN" -qc "CREATE DATABASE $name" >/dev/null
+  echo "host=127.0.0.1 port=$PGPORT_CUOFENG user=postgres dbname=$name"
+}
+
+# wait_ready ADDR: waits until a server answers at ADDR (an unauthenticated
+# call is refused with UNAUTHENTICATED once it is up).
+wait_ready() {
+  local addr="$1"
+  for _ in $(seq 1 200); do
+    if "$CUOFENG_BUILD/bin/cuofeng" --server="$addr" --key= admin whoami 2>&1 | grep -q UNAUTHENTICATED; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  log "no server answered at $addr"
+  return 1
+}
