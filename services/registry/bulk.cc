@@ -160,6 +160,12 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
     std::string enterprise_id;
     std::vector<std::pair<const TemplateColumn*, int>> references;
     std::string id;
+    bool name_ok = true;
+    std::set<int> bad_columns;  // 1-based; later checks do not repeat them
+    auto cell_violation = [&](int col, const std::string& what) {
+      bad_columns.insert(col);
+      Violation(fname, line, col, what);
+    };
     // Ancestor ids first (columns are in template order).
     for (size_t c = 0; c < columns.size(); ++c) {
       const TemplateColumn& col = columns[c];
@@ -173,7 +179,8 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
           absl::Status ok = ValidateResourceId(cell);
           if (cell.empty()) ok = absl::InvalidArgumentError("required");
           if (!ok.ok()) {
-            Violation(fname, line, at + 1, absl::StrCat(col.header, " (", col.header_zh, "): ", ok.message()));
+            cell_violation(at + 1, absl::StrCat(col.header, " (", col.header_zh, "): ", ok.message()));
+            name_ok = false;
             break;
           }
           if (col.role == Role::kId) {
@@ -186,7 +193,9 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
         }
         case Role::kField: {
           absl::Status ok = ParseCell(col.field, cell, out.msg.get());
-          if (!ok.ok()) Violation(fname, line, at + 1, absl::StrCat(col.header, " (", col.header_zh, "): ", ok.message()));
+          if (!ok.ok()) {
+            cell_violation(at + 1, absl::StrCat(col.header, " (", col.header_zh, "): ", ok.message()));
+          }
           break;
         }
         case Role::kReference:
@@ -194,7 +203,7 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
           break;
       }
     }
-    if (violation_count_ > before) continue;
+    if (!name_ok) continue;
     const std::string name = ChildName(kind, parent, id);
     auto parsed = ParseName(kind, name);
     if (!parsed.ok()) {
@@ -210,7 +219,7 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
       if (target.file == "equipment") {
         ref = EquipmentName(out.name.enterprise_id, cell);
         if (ref.empty()) {
-          Violation(fname, line, at + 1,
+          cell_violation(at + 1,
                     absl::StrCat(col->header, " (", col->header_zh, "): equipment \"", cell,
                                  "\" of enterprise \"", out.name.enterprise_id,
                                  "\" is neither in equipment.csv nor in the registry"));
@@ -223,7 +232,7 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
         ref = ChildName(target, absl::StrCat("districts/", district_id_), cell);
       }
       if (!Known(target, ref)) {
-        Violation(fname, line, at + 1,
+        cell_violation(at + 1,
                   absl::StrCat(col->header, " (", col->header_zh, "): ", target.kind, " \"", cell,
                                "\" is neither in ", target.file, ".csv nor in the registry"));
         continue;
@@ -233,7 +242,9 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
     ApplyDefaults(kind, out.msg.get());
     for (const FieldViolation& v : ValidateResource(kind, out.name, *out.msg)) {
       int col = column_of(v.field);
-      Violation(fname, line, col, absl::StrCat(header_of(col), v.description));
+      if (bad_columns.count(col) == 0) {
+        Violation(fname, line, col, absl::StrCat(header_of(col), v.description));
+      }
     }
     if (kind.parent != nullptr && kind.parent->parent != nullptr && !Known(*kind.parent, out.name.parent)) {
       Violation(fname, line, column_of("id"),

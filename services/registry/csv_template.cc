@@ -199,7 +199,11 @@ absl::Status ParseCell(const FieldDescriptor* f, const std::string& raw, Message
       if (ev == nullptr) {
         for (const auto& [value, labels] : EnumLabels()) {
           for (const auto& label : labels) {
-            if (label == cell && e->FindValueByName(value) != nullptr) ev = e->FindValueByName(value);
+            // Labels match as written; ASCII ones (B, D, VOCs) in any case.
+            if ((label == cell || absl::AsciiStrToUpper(label) == upper) &&
+                e->FindValueByName(value) != nullptr) {
+              ev = e->FindValueByName(value);
+            }
           }
         }
       }

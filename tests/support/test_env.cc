@@ -1,0 +1,176 @@
+#include "tests/support/test_env.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "cuofeng/v1/admin.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tools/cli/client_lib.h"
+
+namespace cuofeng {
+namespace testing {
+namespace {
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+std::string BinDir() {
+  const char* dir = std::getenv("CUOFENG_BIN_DIR");
+  return dir == nullptr ? "bin" : dir;
+}
+
+std::string TempDir() {
+  std::string pattern = "/tmp/cuofeng-test.XXXXXX";
+  char* dir = mkdtemp(pattern.data());
+  return dir == nullptr ? "/tmp" : std::string(dir);
+}
+
+std::string FreshDatabase(const std::string& prefix) {
+  const char* admin = std::getenv("CUOFENG_TEST_DSN");
+  if (admin == nullptr || *admin == '\0') {
+    ADD_FAILURE() << "CUOFENG_TEST_DSN is not set: run integration tests through tools/test, "
+                     "which starts a private PostgreSQL";
+    return "";
+  }
+  static std::atomic<int> counter{0};
+  std::string name = absl::AsciiStrToLower(absl::StrCat("t_", prefix, "_", getpid(), "_", counter++));
+  pqxx::connection conn(admin);
+  pqxx::nontransaction tx(conn);
+  tx.exec0(absl::StrCat("DROP DATABASE IF EXISTS ", name));
+  tx.exec0(absl::StrCat("CREATE DATABASE ", name));
+  // A later dbname= in a libpq DSN overrides an earlier one.
+  return absl::StrCat(admin, " dbname=", name);
+}
+
+CommandResult Run(const std::vector<std::string>& argv) {
+  std::string out_path = TempDir() + "/out";
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.output = Slurp(out_path);
+  return r;
+}
+
+std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& dsn, std::string* error,
+                                                    const std::vector<std::string>& extra) {
+  auto server = std::unique_ptr<ServerProcess>(new ServerProcess);
+  server->address_ = absl::StrCat("127.0.0.1:", FreePort());
+  server->log_path_ = TempDir() + "/server.log";
+  std::vector<std::string> argv = {BinDir() + "/cuofeng-server", "--database=" + dsn,
+                                   "--listen=" + server->address_};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  server->pid_ = fork();
+  if (server->pid_ == 0) {
+    int fd = open(server->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  auto stub = v1::AdminService::NewStub(Connect(server->address_));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(server->pid_, &status, WNOHANG) == server->pid_) {
+      server->pid_ = -1;
+      *error = absl::StrCat("cuofeng-server exited with status ",
+                            WIFEXITED(status) ? WEXITSTATUS(status) : -1, ": ", server->Log());
+      return nullptr;
+    }
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    v1::ApiKey caller;
+    grpc::Status s = stub->GetCaller(&ctx, v1::GetCallerRequest(), &caller);
+    if (s.error_code() == grpc::StatusCode::UNAUTHENTICATED) return server;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  *error = absl::StrCat("cuofeng-server did not answer within 30 s: ", server->Log());
+  return nullptr;
+}
+
+int ServerProcess::Stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+ServerProcess::~ServerProcess() { Stop(); }
+
+std::string ServerProcess::Log() const { return Slurp(log_path_); }
+
+std::string BootstrapAdmin(const std::string& dsn) {
+  CommandResult r = Run({BinDir() + "/cuofeng", "admin", "bootstrap", "--database=" + dsn, "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return std::string(absl::StripAsciiWhitespace(r.output));
+}
+
+std::string CreateKey(const std::string& server, const std::string& admin_key,
+                      const std::string& role, const std::string& scope) {
+  CommandResult r = Run({BinDir() + "/cuofeng", "--server=" + server, "--key=" + admin_key,
+                         "admin", "create-key", "--role=" + role, "--scope=" + scope, "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return std::string(absl::StripAsciiWhitespace(r.output));
+}
+
+std::string SqlScalar(const std::string& dsn, const std::string& sql) {
+  pqxx::connection conn(dsn);
+  pqxx::nontransaction tx(conn);
+  pqxx::result r = tx.exec(sql);
+  return r.empty() || r[0][0].is_null() ? "" : r[0][0].as<std::string>();
+}
+
+}  // namespace testing
+}  // namespace cuofeng

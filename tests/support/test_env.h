@@ -1,0 +1,69 @@
+// Integration-test environment: a fresh database on the PostgreSQL cluster
+// that tools/test starts (CUOFENG_TEST_DSN), real cuofeng-server processes,
+// and the real CLI.
+#ifndef CUOFENG_TESTS_SUPPORT_TEST_ENV_H_
+#define CUOFENG_TESTS_SUPPORT_TEST_ENV_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cuofeng {
+namespace testing {
+
+// FreshDatabase creates an empty database named after `prefix` and this
+// process, and returns its DSN. Fails the test when CUOFENG_TEST_DSN is unset.
+std::string FreshDatabase(const std::string& prefix);
+
+// BinDir is where the built binaries are (CUOFENG_BIN_DIR, set by ctest).
+std::string BinDir();
+
+// TempDir returns a new empty folder.
+std::string TempDir();
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Run executes `argv` (argv[0] a path), waits, and captures its output.
+CommandResult Run(const std::vector<std::string>& argv);
+
+// ServerProcess is a running cuofeng-server, stopped with SIGTERM when it
+// goes out of scope.
+class ServerProcess {
+ public:
+  // Start launches the server on a free loopback port and waits until it
+  // answers; on failure the returned pointer is null and `error` says why.
+  static std::unique_ptr<ServerProcess> Start(const std::string& dsn, std::string* error,
+                                              const std::vector<std::string>& extra = {});
+  ~ServerProcess();
+
+  const std::string& address() const { return address_; }
+  // Stop sends SIGTERM and returns the exit status (-1 if killed by signal).
+  int Stop();
+  // Log is what the server printed.
+  std::string Log() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string address_;
+  std::string log_path_;
+};
+
+// BootstrapAdmin runs `cuofeng admin bootstrap` and returns the admin key.
+std::string BootstrapAdmin(const std::string& dsn);
+
+// CreateKey makes a key over gRPC with `admin_key`; returns the secret.
+std::string CreateKey(const std::string& server, const std::string& admin_key,
+                      const std::string& role, const std::string& scope);
+
+// SqlScalar runs `sql` on `dsn` and returns the first column of the first row.
+std::string SqlScalar(const std::string& dsn, const std::string& sql);
+
+}  // namespace testing
+}  // namespace cuofeng
+
+#endif  // CUOFENG_TESTS_SUPPORT_TEST_ENV_H_
