@@ -2,9 +2,17 @@
 
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "absl/strings/str_cat.h"
 #include "lib/status/errors.h"
 
 namespace cuofeng {
+namespace {
+
+// The details trailer must stay within what clients accept as metadata;
+// cuofeng's own clients allow 1 MiB, others default to 8-16 KiB.
+constexpr size_t kMaxDetailBytes = 256 << 10;
+
+}  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -14,7 +22,16 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   std::vector<FieldViolation> violations = FieldViolations(status);
   if (!violations.empty()) {
     google::rpc::BadRequest bad;
-    for (const FieldViolation& v : violations) {
+    size_t bytes = 0;
+    for (size_t i = 0; i < violations.size(); ++i) {
+      const FieldViolation& v = violations[i];
+      bytes += v.field.size() + v.description.size() + 8;
+      if (bytes > kMaxDetailBytes) {
+        auto* more = bad.add_field_violations();
+        more->set_field("(more)");
+        more->set_description(absl::StrCat(violations.size() - i, " more problems not listed"));
+        break;
+      }
       auto* fv = bad.add_field_violations();
       fv->set_field(v.field);
       fv->set_description(v.description);

@@ -403,6 +403,23 @@ TEST_F(RegistryE2eTest, BadImportNamesEveryBadCellAndWritesNothing) {
   EXPECT_EQ(Count("registry.township"), townships);
 }
 
+TEST_F(RegistryE2eTest, ImportReportsAHundredErrorsAndCountsTheRest) {
+  std::string dir = TempDir();
+  std::ofstream out(dir + "/townships.csv");
+  out << "id,display_name\n";
+  for (int i = 0; i < 150; ++i) out << "Bad_" << i << ",镇" << i << "\n";
+  out.close();
+  auto files = ReadTemplateDir(dir);
+  ASSERT_TRUE(files.ok());
+  auto result = ImportFiles(*stub_, Key("bureau"), kJizhou, *files, false, "", nullptr);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  auto violations = FieldViolations(result.status());
+  ASSERT_EQ(violations.size(), 101u);  // 100 cells and a line counting the rest
+  EXPECT_EQ(violations[0].field, "townships.csv:2:1");
+  EXPECT_EQ(violations[99].field, "townships.csv:101:1");
+  EXPECT_THAT(violations[100].description, HasSubstr("50 more"));
+}
+
 TEST_F(RegistryE2eTest, ChineseHeadersInGb18030Import) {
   std::string dir = TempDir();
   std::string utf8 =
@@ -411,10 +428,10 @@ TEST_F(RegistryE2eTest, ChineseHeadersInGb18030Import) {
   std::string gb_path = dir + "/enterprises.csv";
   std::string utf8_path = dir + "/in.txt";
   std::ofstream(utf8_path) << utf8;
-  CommandResult conv = ::cuofeng::testing::Run({"/usr/bin/iconv", "-f", "UTF-8", "-t", "GB18030", utf8_path, "-o", gb_path});
+  CommandResult conv = RunCommand({"/usr/bin/iconv", "-f", "UTF-8", "-t", "GB18030", utf8_path, "-o", gb_path});
   ASSERT_EQ(conv.exit_code, 0) << conv.output;
   std::filesystem::remove(utf8_path);
-  CommandResult r = ::cuofeng::testing::Run({BinDir() + "/cuofeng", "--server=" + server_->address(),
+  CommandResult r = RunCommand({BinDir() + "/cuofeng", "--server=" + server_->address(),
                          "--key=" + Key("bureau"), "import", "registry", dir,
                          absl::StrCat("--district=", kJizhou)});
   ASSERT_EQ(r.exit_code, 0) << r.output;

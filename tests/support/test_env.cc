@@ -77,7 +77,7 @@ std::string FreshDatabase(const std::string& prefix) {
   return absl::StrCat(admin, " dbname=", name);
 }
 
-CommandResult Run(const std::vector<std::string>& argv) {
+CommandResult RunCommand(const std::vector<std::string>& argv) {
   std::string out_path = TempDir() + "/out";
   pid_t pid = fork();
   if (pid == 0) {
@@ -117,7 +117,6 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& dsn, std:
     execv(args[0], args.data());
     _exit(127);
   }
-  auto stub = v1::AdminService::NewStub(Connect(server->address_));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -127,6 +126,8 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& dsn, std:
                             WIFEXITED(status) ? WEXITSTATUS(status) : -1, ": ", server->Log());
       return nullptr;
     }
+    // A new channel each time: a channel that failed to connect backs off for seconds.
+    auto stub = v1::AdminService::NewStub(Connect(server->address_));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
     v1::ApiKey caller;
@@ -152,14 +153,14 @@ ServerProcess::~ServerProcess() { Stop(); }
 std::string ServerProcess::Log() const { return Slurp(log_path_); }
 
 std::string BootstrapAdmin(const std::string& dsn) {
-  CommandResult r = Run({BinDir() + "/cuofeng", "admin", "bootstrap", "--database=" + dsn, "--quiet"});
+  CommandResult r = RunCommand({BinDir() + "/cuofeng", "admin", "bootstrap", "--database=" + dsn, "--quiet"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   return std::string(absl::StripAsciiWhitespace(r.output));
 }
 
 std::string CreateKey(const std::string& server, const std::string& admin_key,
                       const std::string& role, const std::string& scope) {
-  CommandResult r = Run({BinDir() + "/cuofeng", "--server=" + server, "--key=" + admin_key,
+  CommandResult r = RunCommand({BinDir() + "/cuofeng", "--server=" + server, "--key=" + admin_key,
                          "admin", "create-key", "--role=" + role, "--scope=" + scope, "--quiet"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   return std::string(absl::StripAsciiWhitespace(r.output));

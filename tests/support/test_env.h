@@ -29,7 +29,7 @@ struct CommandResult {
 };
 
 // Run executes `argv` (argv[0] a path), waits, and captures its output.
-CommandResult Run(const std::vector<std::string>& argv);
+CommandResult RunCommand(const std::vector<std::string>& argv);
 
 // ServerProcess is a running cuofeng-server, stopped with SIGTERM when it
 // goes out of scope.

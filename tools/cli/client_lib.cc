@@ -24,6 +24,10 @@ constexpr int kRowsPerChunk = 2000;
 std::shared_ptr<grpc::Channel> Connect(const std::string& server) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
+  // An import's error list (up to 100 cells) travels in the status details
+  // trailer, which can exceed gRPC's default 8 KiB metadata limit.
+  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
+  args.SetInt("grpc.absolute_max_metadata_size", 1 << 20);
   return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
 }
 

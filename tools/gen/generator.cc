@@ -214,7 +214,7 @@ absl::StatusOr<GeneratedCounts> GenerateDistrict(const DistrictSpec& spec, const
         fuel = v1::NATURAL_GAS;
         break;
       case Profile::kRestricted:
-        e.set_display_name(absl::StrCat("蓟州区", town_name, "石灰窑厂"));
+        e.set_display_name(absl::StrCat("蓟州区", town_name, "石灰窑厂", i + 1));
         e.set_industry_code("C3012");
         e.set_industry_category(v1::BUILDING_MATERIALS);
         e.set_restricted_class(true);
@@ -226,7 +226,7 @@ absl::StatusOr<GeneratedCounts> GenerateDistrict(const DistrictSpec& spec, const
         e.set_bulk_transport(true);
         break;
       case Profile::kHeating:
-        e.set_display_name("天津市蓟州区城区供热有限公司");
+        e.set_display_name(absl::StrCat("天津市蓟州区", town_name, "供热有限公司", i + 1));
         e.set_industry_code("D4430");
         e.set_industry_category(v1::ENERGY_HEATING);
         e.set_supplies_heating(true);
@@ -236,7 +236,7 @@ absl::StatusOr<GeneratedCounts> GenerateDistrict(const DistrictSpec& spec, const
         fuel = v1::COAL;
         break;
       case Profile::kWaste:
-        e.set_display_name("天津蓟州水泥窑协同处置有限公司");
+        e.set_display_name(absl::StrCat("天津蓟州", town_name, "水泥窑协同处置有限公司", i + 1));
         e.set_industry_code("C3011");
         e.set_industry_category(v1::BUILDING_MATERIALS);
         e.set_coprocesses_hazardous_waste(true);
