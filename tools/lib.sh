@@ -78,9 +78,9 @@ pg_createdb() {
 wait_ready() {
   local addr="$1"
   for _ in $(seq 1 200); do
-    if "$CUOFENG_BUILD/bin/cuofeng" --server="$addr" --key= admin whoami 2>&1 | grep -q UNAUTHENTICATED; then
-      return 0
-    fi
+    local answer
+    answer=$(CUOFENG_KEY= "$CUOFENG_BUILD/bin/cuofeng" --server="$addr" admin whoami 2>&1 || true)
+    [[ "$answer" == *UNAUTHENTICATED* ]] && return 0
     sleep 0.1
   done
   log "no server answered at $addr"

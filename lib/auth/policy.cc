@@ -70,8 +70,10 @@ namespace {
 
 absl::Status Denied(const Principal& p, Action action, absl::string_view resource) {
   static constexpr const char* kVerbs[] = {"read", "change", "administer", "read the audit of"};
+  const std::string role = RoleName(p.role);
+  const bool vowel = role[0] == 'a' || role[0] == 'e';
   return absl::PermissionDeniedError(absl::StrCat(
-      "a ", RoleName(p.role), " key", p.scope.empty() ? "" : " for ", p.scope, " may not ",
+      vowel ? "an " : "a ", role, " key", p.scope.empty() ? "" : " for ", p.scope, " may not ",
       kVerbs[static_cast<int>(action)], " ", resource.empty() ? "this" : resource));
 }
 

@@ -1,6 +1,8 @@
 #include "services/registry/bulk.h"
 
+#include <algorithm>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <set>
 #include <unordered_map>
@@ -44,11 +46,15 @@ class Importer {
 
   void Violation(const std::string& file, int line, int column, const std::string& what) {
     ++violation_count_;
-    if (violations_.size() >= kMaxViolations) return;
-    std::string where = column > 0 ? absl::StrCat(file, ":", line, ":", column)
-                                   : absl::StrCat(file, ":", line);
-    violations_.push_back({where, what});
+    if (located_.size() >= kMaxViolations) return;
+    located_.push_back({file_order_, line, column, file, what});
   }
+
+  // A violation with its place, so the report reads in file, row, column order.
+  struct Located {
+    int file_order, line, column;
+    std::string file, what;
+  };
 
   // Known names of a kind: in the registry or earlier in this import.
   bool Known(const ResourceKind& kind, const std::string& name) {
@@ -70,7 +76,8 @@ class Importer {
 
   pqxx::work& tx_;
   const std::string district_id_;
-  std::vector<FieldViolation> violations_;
+  std::vector<Located> located_;
+  int file_order_ = 0;
   size_t violation_count_ = 0;
   std::map<const ResourceKind*, std::unordered_set<std::string>> existing_;
   std::map<const ResourceKind*, std::unordered_set<std::string>> imported_;
@@ -323,14 +330,26 @@ absl::Status Importer::Run(const std::vector<v1::CsvFile>& files,
   }
   for (const ResourceKind* kind : RegistryKinds()) {
     auto it = by_kind.find(kind);
-    if (it != by_kind.end()) ImportKind(*kind, it->second);
+    if (it != by_kind.end()) {
+      ++file_order_;
+      ImportKind(*kind, it->second);
+    }
   }
   if (violation_count_ > 0) {
-    if (violation_count_ > violations_.size()) {
-      violations_.push_back({"import", absl::StrCat(violation_count_ - violations_.size(),
-                                                    " more errors not listed")});
+    std::stable_sort(located_.begin(), located_.end(), [](const Located& a, const Located& b) {
+      return std::tie(a.file_order, a.line, a.column) < std::tie(b.file_order, b.line, b.column);
+    });
+    std::vector<FieldViolation> violations;
+    for (const Located& v : located_) {
+      violations.push_back({v.column > 0 ? absl::StrCat(v.file, ":", v.line, ":", v.column)
+                                         : absl::StrCat(v.file, ":", v.line),
+                            v.what});
     }
-    return InvalidArgumentWithViolations(std::move(violations_));
+    if (violation_count_ > violations.size()) {
+      violations.push_back({"import", absl::StrCat(violation_count_ - violations.size(),
+                                                   " more errors not listed")});
+    }
+    return InvalidArgumentWithViolations(std::move(violations));
   }
   for (const ResourceKind* kind : RegistryKinds()) {
     auto it = rows_.find(kind);
