@@ -235,6 +235,24 @@ std::vector<std::string> RegistryRepository::Names(pqxx::transaction_base& tx,
   return out;
 }
 
+absl::StatusOr<int64_t> RegistryRepository::CopyInsert(
+    pqxx::work& tx, const ResourceKind& kind,
+    const std::vector<std::pair<ParsedName, const Message*>>& rows) {
+  if (rows.empty()) return 0;
+  const KindSql& s = SqlFor(kind);
+  std::vector<std::string> cols = s.key_columns;
+  cols.insert(cols.end(), s.data_columns.begin(), s.data_columns.end());
+  CopyWriter copy(tx, kind.table, cols);
+  for (const auto& [name, msg] : rows) {
+    NullableParams p;
+    AddKeyParams(kind, name, &p);
+    AddDataParams(kind, *msg, &p);
+    copy.WriteRow(p);
+  }
+  copy.Complete();
+  return static_cast<int64_t>(rows.size());
+}
+
 absl::StatusOr<UpsertCounts> RegistryRepository::Upsert(
     pqxx::work& tx, const ResourceKind& kind,
     const std::vector<std::pair<ParsedName, const Message*>>& rows) {

@@ -74,6 +74,12 @@ class RegistryRepository {
   static std::vector<std::string> Names(pqxx::transaction_base& tx, const ResourceKind& kind,
                                         const std::string& district_id);
 
+  // CopyInsert writes rows that do not exist yet straight into the table
+  // with COPY; ALREADY_EXISTS if one appeared meanwhile. Returns the count.
+  static absl::StatusOr<int64_t> CopyInsert(
+      pqxx::work& tx, const ResourceKind& kind,
+      const std::vector<std::pair<ParsedName, const google::protobuf::Message*>>& rows);
+
   // Upsert writes `rows` (messages with their names) through COPY into a
   // staging table and merges them: new names are created, changed rows
   // updated (version bumped), identical rows left alone.
