@@ -10,7 +10,7 @@ namespace cuofeng {
 grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
                                             const v1::CreateApiKeyRequest* req,
                                             v1::CreateApiKeyResponse* resp) {
-  Mutation m{"CreateApiKey", Action::kAdminister, "apiKeys", req->request_id()};
+  Mutation m{"CreateApiKey", Action::kAdminister, "apiKeys", req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& caller, pqxx::work& tx) -> absl::Status {
     std::optional<Role> role = RoleFromProto(req->api_key().role());
     if (!role.has_value()) {
@@ -33,7 +33,7 @@ grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
 
 grpc::Status AdminServiceImpl::RevokeApiKey(grpc::ServerContext* ctx,
                                             const v1::RevokeApiKeyRequest* req, v1::ApiKey* resp) {
-  Mutation m{"RevokeApiKey", Action::kAdminister, req->name()};
+  Mutation m{"RevokeApiKey", Action::kAdminister, req->name(), "", false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work& tx) -> absl::Status {
     auto revoked = KeyStore::RevokeKey(tx, req->name());
     if (!revoked.ok()) return revoked.status();

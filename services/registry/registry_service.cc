@@ -297,7 +297,7 @@ grpc::Status RegistryServiceImpl::Delete(grpc::ServerContext* ctx, const char* m
                                          v1::DeleteResponse* out) {
   const std::string name = StringField(req, "name");
   Mutation m{method, kind.parent == nullptr ? Action::kAdminister : Action::kWrite, name,
-             StringField(req, "request_id")};
+             StringField(req, "request_id"), false};
   return guard_->Mutate(ctx, m, out, [&](const Principal&, pqxx::work& tx) -> absl::Status {
     auto parsed = ParseName(kind, name);
     if (!parsed.ok()) return InvalidArgumentWithViolations({{"name", std::string(parsed.status().message())}});

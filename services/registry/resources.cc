@@ -69,7 +69,7 @@ const Kinds& AllKinds() {
     k->retrofit_task.references = {{"equipment", &k->equipment}};
     Fill(&k->emission_total, "emission total", "emissionTotals", "emission_total",
          "emission_totals", v1::EmissionTotal::descriptor(), &k->district,
-         {"year", "pollutant"});
+         {"year", "pollutant", "tonnes"});
     k->ordered = {&k->district,  &k->township, &k->enterprise, &k->line,
                   &k->process,   &k->equipment, &k->meter,     &k->camera,
                   &k->vehicle,   &k->retrofit_task, &k->emission_total};

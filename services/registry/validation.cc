@@ -50,11 +50,14 @@ std::vector<FieldViolation> ValidateResource(const ResourceKind& kind, const Par
   for (const std::string& field : kind.required) {
     const FieldDescriptor* f = kind.descriptor->FindFieldByName(field);
     bool set = true;
-    switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_STRING: set = !r->GetString(msg, f).empty(); break;
-      case FieldDescriptor::CPPTYPE_ENUM: set = r->GetEnumValue(msg, f) != 0; break;
-      case FieldDescriptor::CPPTYPE_INT32: set = r->GetInt32(msg, f) != 0; break;
-      default: break;
+    if (f->has_presence()) {
+      set = r->HasField(msg, f);  // an optional fact: present, even if 0
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+      set = !r->GetString(msg, f).empty();
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+      set = r->GetEnumValue(msg, f) != 0;
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_INT32) {
+      set = r->GetInt32(msg, f) != 0;
     }
     if (!set) {
       out.push_back({field, f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM

@@ -106,6 +106,17 @@ TEST(ValidationTest, KilnNeedsKilnTypeAndMeterNeedsExactlyOneTarget) {
               Contains(Field(&FieldViolation::description, ::testing::HasSubstr("another enterprise"))));
 }
 
+TEST(ValidationTest, RequiredOptionalFactMustBePresentNotZero) {
+  const auto& kind = *KindByFile("emission_totals");
+  ParsedName n = Name(kind, "districts/120119/emissionTotals/2017-pm");
+  v1::EmissionTotal t;
+  t.set_year(2017);
+  t.set_pollutant(v1::PM);
+  EXPECT_THAT(Fields(ValidateResource(kind, n, t)), ::testing::ElementsAre("tonnes"));
+  t.set_tonnes(0);  // a measured zero is a fact
+  EXPECT_THAT(ValidateResource(kind, n, t), IsEmpty());
+}
+
 TEST(TemplateTest, ParsesChineseLabelsAndYesNo) {
   v1::Enterprise e;
   const auto* d = v1::Enterprise::descriptor();
