@@ -1,0 +1,48 @@
+// The rules engine: from a registry snapshot, a rule set and a season, the
+// staggered-production and emergency list down to line, process and
+// equipment, with the reason for every entry and the proof of the targets.
+// Pure: no I/O, no gRPC, no database; deterministic for the same input.
+#ifndef CUOFENG_LIB_RULES_ENGINE_H_
+#define CUOFENG_LIB_RULES_ENGINE_H_
+
+#include <string>
+#include <vector>
+
+#include "cuofeng/v1/planning.pb.h"
+#include "cuofeng/v1/registry.pb.h"
+
+namespace cuofeng {
+
+// RegistrySnapshot is what the engine reads of one district.
+struct RegistrySnapshot {
+  v1::District district;
+  std::vector<v1::Township> townships;
+  std::vector<v1::Enterprise> enterprises;
+  std::vector<v1::ProductionLine> lines;
+  std::vector<v1::Process> processes;
+  std::vector<v1::Equipment> equipment;
+  std::vector<v1::RetrofitTask> retrofit_tasks;
+  std::vector<v1::EmissionTotal> emission_totals;
+};
+
+// GeneratedList is the engine's output. Entries are in resource order, then
+// effective date; their names are left for the caller to assign.
+struct GeneratedList {
+  std::vector<v1::ListEntry> entries;
+  std::vector<v1::LevelProof> proof;
+  int restricted = 0, exempt = 0, guaranteed = 0, data_missing = 0;
+  // SHA-256 over the entries without their names (see EntriesSha256).
+  std::string content_sha256;
+};
+
+// GenerateList evaluates `rules` for `season` on `snapshot`.
+GeneratedList GenerateList(const v1::RuleSet& rules, const v1::Season& season,
+                           const RegistrySnapshot& snapshot);
+
+// EntriesSha256 hashes the deterministic serialization of each entry with
+// its name cleared, in order, each prefixed by its length.
+std::string EntriesSha256(const std::vector<v1::ListEntry>& entries);
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_LIB_RULES_ENGINE_H_
