@@ -46,7 +46,7 @@ as_pg() {
 # pg_start DIR [extra server options]: starts (creating if needed) a cluster in DIR on a free
 # loopback port; sets PGPORT_CUOFENG and CUOFENG_ADMIN_DSN (database postgres).
 pg_start() {
-  local dir="$1"; shift
+  local dir; dir=$(realpath -m "$1"); shift
   mkdir -p "$dir"
   [[ $(id -u) -eq 0 ]] && chown postgres "$dir"
   if [[ ! -f "$dir/data/PG_VERSION" ]]; then

@@ -69,7 +69,8 @@ bool IsWithin(absl::string_view resource, absl::string_view prefix) {
 namespace {
 
 absl::Status Denied(const Principal& p, Action action, absl::string_view resource) {
-  static constexpr const char* kVerbs[] = {"read", "change", "administer", "read the audit of"};
+  static constexpr const char* kVerbs[] = {"read", "change", "administer", "read the audit of",
+                                           "publish"};
   const std::string role = RoleName(p.role);
   const bool vowel = role[0] == 'a' || role[0] == 'e';
   return absl::PermissionDeniedError(absl::StrCat(
@@ -89,6 +90,12 @@ bool WildcardWithin(absl::string_view parent, absl::string_view scope) {
 }  // namespace
 
 absl::Status Authorize(const Principal& p, Action action, absl::string_view resource) {
+  if (action == Action::kPublishRules) {
+    // Rule sets are shared documents; revisions never change, lists pin one.
+    return p.role == Role::kAdmin || p.role == Role::kCity || p.role == Role::kBureau
+               ? absl::OkStatus()
+               : Denied(p, action, resource);
+  }
   switch (p.role) {
     case Role::kAdmin:
       return absl::OkStatus();

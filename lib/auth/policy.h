@@ -28,6 +28,7 @@ enum class Action {
   kWrite,       // Create, Update, Delete, Import in the registry
   kAdminister,  // API keys, districts
   kReadAudit,   // the audit log
+  kPublishRules,  // load a rule set (admin, city, bureau)
 };
 
 // RoleName is the lowercase role name used in messages and the database.

@@ -88,6 +88,25 @@ bool IsMelting(const v1::Equipment& q) {
 
 bool IsKiln(const v1::Equipment& q) { return q.type() == v1::KILN || q.type() == v1::CUPOLA; }
 
+// Whether the equipment is a source whose emissions the inventory counts:
+// combustion (not on electricity), melting, coating, printing, reactors.
+bool IsEmissionSource(const v1::Equipment& q) {
+  switch (q.type()) {
+    case v1::KILN:
+    case v1::CUPOLA:
+    case v1::INDUCTION_FURNACE:
+    case v1::COATING_LINE:
+    case v1::REACTOR:
+    case v1::PRINTING_PRESS:
+      return true;
+    case v1::BOILER:
+    case v1::DRYER:
+      return q.fuel() != v1::ELECTRICITY && q.fuel() != v1::NO_FUEL;
+    default:
+      return false;
+  }
+}
+
 bool IsFuelled(const v1::Equipment& q) {
   return q.type() == v1::KILN || q.type() == v1::BOILER || q.type() == v1::DRYER || q.type() == v1::CUPOLA;
 }
@@ -459,8 +478,7 @@ void Engine::Evaluate(Plant& p) {
   // Missing emission data of listed equipment.
   if (p.listed) {
     for (const v1::Equipment* q : p.equipment) {
-      if (!HasAnyAnnual(*q) && (IsFuelled(*q) || q->type() == v1::COATING_LINE || q->type() == v1::REACTOR ||
-                                q->type() == v1::INDUCTION_FURNACE || q->type() == v1::PRINTING_PRESS)) {
+      if (!HasAnyAnnual(*q) && IsEmissionSource(*q)) {
         p.missing.push_back(absl::StrCat(q->name(), ": 年排放量 (annual emissions)"));
       }
     }
@@ -527,7 +545,7 @@ void Engine::BuildEntries() {
     for (const v1::Equipment* q : p.equipment) {
       std::vector<const Contribution*> cs = ent;
       for (const auto& c : p.equipment_rules[q]) cs.push_back(&c);
-      bool missing = !HasAnyAnnual(*q);
+      const bool missing = !HasAnyAnnual(*q) && IsEmissionSource(*q);
       for (const std::string& date : dates) {
         bool relevant = date.empty();
         for (const Contribution* c : cs) relevant = relevant || c->from == date;
@@ -535,7 +553,11 @@ void Engine::BuildEntries() {
         v1::ListEntry entry;
         entry.set_resource(q->name());
         entry.set_resource_name(q->display_name());
-        entry.set_kind(missing && p.kind != v1::EXEMPT ? v1::DATA_MISSING : p.kind);
+        // Data missing is said where it is missing: here only this
+        // equipment's own gaps; the enterprise entry lists the plant's.
+        entry.set_kind(p.kind == v1::EXEMPT || p.kind == v1::GUARANTEED ? p.kind
+                       : missing                                       ? v1::DATA_MISSING
+                                                                       : v1::RESTRICTED);
         fill(&entry, cs, date);
         v1::Measure strictest = entry.season();
         for (int i = 1; i < 4; ++i) strictest = Stricter(strictest, At(entry, i));

@@ -15,11 +15,15 @@
 #include "lib/db/pool.h"
 #include "lib/rpc/server.h"
 #include "services/core/admin_service.h"
+#include "services/planning/planning_service.h"
 #include "services/registry/registry_service.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address:port to serve gRPC on");
 ABSL_FLAG(std::string, database, "", "libpq connection string (DSN) of the PostgreSQL database");
-ABSL_FLAG(std::string, services, "all", "service groups to run: all, or a comma list of registry");
+ABSL_FLAG(std::string, services, "all",
+          "service groups to run: all, or a comma list of registry, planning");
+ABSL_FLAG(std::string, registry, "",
+          "address of RegistryService for the planning service (default: this server)");
 ABSL_FLAG(int, pool_size, 8, "database connections");
 
 int main(int argc, char** argv) {
@@ -37,7 +41,7 @@ int main(int argc, char** argv) {
   for (auto g : absl::StrSplit(absl::GetFlag(FLAGS_services), ',', absl::SkipEmpty())) {
     groups.insert(std::string(g));
   }
-  const std::set<std::string> known = {"all", "registry"};
+  const std::set<std::string> known = {"all", "registry", "planning"};
   for (const auto& g : groups) {
     if (known.count(g) == 0) {
       std::cerr << "cuofeng-server: unknown service group \"" << g
@@ -63,9 +67,27 @@ int main(int argc, char** argv) {
   cuofeng::RegistryServiceImpl registry(&guard);
   std::vector<cuofeng::NamedService> services = {
       {cuofeng::v1::AdminService::service_full_name(), &admin}};
-  bool all = groups.count("all") > 0;
-  if (all || groups.count("registry")) {
+  const bool all = groups.count("all") > 0;
+  const bool has_registry = all || groups.count("registry");
+  if (has_registry) {
     services.push_back({cuofeng::v1::RegistryService::service_full_name(), &registry});
+  }
+  // Planning reads the registry over gRPC: this server's own address when
+  // the registry runs here, else --registry.
+  std::string registry_address = absl::GetFlag(FLAGS_registry);
+  if (registry_address.empty() && has_registry) registry_address = absl::GetFlag(FLAGS_listen);
+  std::unique_ptr<cuofeng::PlanningServiceImpl> planning;
+  if (all || groups.count("planning")) {
+    if (registry_address.empty()) {
+      std::cerr << "cuofeng-server: the planning service needs --registry=ADDRESS when the registry "
+                   "service runs elsewhere\n";
+      return 2;
+    }
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(256 << 20);
+    planning = std::make_unique<cuofeng::PlanningServiceImpl>(
+        &guard, grpc::CreateCustomChannel(registry_address, grpc::InsecureChannelCredentials(), args));
+    services.push_back({cuofeng::v1::PlanningService::service_full_name(), planning.get()});
   }
   cuofeng::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);

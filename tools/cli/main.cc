@@ -5,7 +5,9 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -13,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cuofeng/v1/admin.grpc.pb.h"
+#include "cuofeng/v1/planning.grpc.pb.h"
 #include "cuofeng/v1/registry.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "lib/db/embedded_files.h"
@@ -20,6 +23,7 @@
 #include "lib/db/pool.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
+#include "lib/rules/measures.h"
 #include "services/core/key_store.h"
 #include "tools/cli/client_lib.h"
 
@@ -36,6 +40,14 @@ ABSL_FLAG(std::string, filter, "", "list filter: field = \"value\" AND ...");
 ABSL_FLAG(std::string, request_id, "", "makes a mutating command safe to retry");
 ABSL_FLAG(bool, validate_only, false, "check everything, write nothing");
 ABSL_FLAG(bool, quiet, false, "print only the essential result");
+ABSL_FLAG(std::string, id, "", "id of a new rule set or season");
+ABSL_FLAG(std::string, season, "", "season resource name, e.g. districts/120119/seasons/2018-2019");
+ABSL_FLAG(std::string, rule_set, "", "rule set, ruleSets/{id} or ruleSets/{id}@{revision}");
+ABSL_FLAG(std::string, start, "", "season start, YYYY-MM-DD");
+ABSL_FLAG(std::string, end, "", "season end, YYYY-MM-DD");
+ABSL_FLAG(std::string, filing_deadline, "", "filing deadline, YYYY-MM-DD");
+ABSL_FLAG(std::string, enterprise, "", "enterprise resource name");
+ABSL_FLAG(int, limit, 50, "how many entries to print");
 
 namespace cuofeng {
 namespace {
@@ -57,6 +69,15 @@ Registry (bureau):
   registry get NAME
   registry list COLLECTION --parent=NAME [--filter=...]   e.g. enterprises --parent=districts/120119
   registry summary --district=districts/ID
+Lists (bureau):
+  ruleset load FILE --id=ID [--validate_only]       a rule set in protobuf text format
+  ruleset list | ruleset get ruleSets/ID[@REVISION]
+  season create --district=districts/ID --id=2018-2019 --start=2018-11-15 --end=2019-03-15 --filing_deadline=2018-10-31
+  list generate --district=districts/ID --season=NAME --rule_set=ruleSets/ID [--validate_only]
+  list show NAME | list versions --district=districts/ID
+  list entries NAME [--enterprise=NAME] [--limit=N]
+  list explain ENTRY_NAME
+  list diff BASE OTHER
 Flags: --server (or CUOFENG_SERVER), --key (or CUOFENG_KEY).
 )";
 
@@ -436,6 +457,191 @@ int RevokeKey(const std::vector<std::string>& args) {
   return 0;
 }
 
+std::string Fixed(double v, int digits = 1) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
+  return buf;
+}
+
+void PrintList(const v1::ListVersion& l) {
+  std::cout << "清单 list " << (l.name().empty() ? "(dry run)" : l.name()) << "  "
+            << v1::ListState_Name(l.state()) << "\n"
+            << "  season " << l.season() << ", rule set " << l.rule_set() << " revision "
+            << l.rule_set_revision() << " (sha256 " << l.rule_set_sha256().substr(0, 12) << "…)\n"
+            << "  " << l.entry_count() << " entries: " << l.restricted() << " restricted, " << l.exempt()
+            << " exempt, " << l.guaranteed() << " livelihood guarantees, " << l.data_missing()
+            << " with data missing\n"
+            << "  content sha256 " << l.content_sha256() << "\n"
+            << "减排目标核算 (cut against the district inventory, T74):\n";
+  for (const auto& proof : l.proof()) {
+    std::cout << "  " << v1::AlertLevel_Name(proof.level()) << (proof.escalated_entries() ? " (escalated " + std::to_string(proof.escalated_entries()) + " entries, EM2/T75)" : "") << "\n";
+    for (const auto& c : proof.cuts()) {
+      std::cout << "    " << v1::Pollutant_Name(c.pollutant()) << ": cut " << Fixed(c.cut_tonnes()) << " of "
+                << Fixed(c.inventory_tonnes()) << " t = " << Fixed(c.cut_percent()) << "% (target "
+                << Fixed(c.target_percent(), 0) << "%) " << (c.met() ? "met" : "NOT MET");
+      if (!c.met()) std::cout << ", short by " << Fixed(c.shortfall_tonnes()) << " t";
+      std::cout << "\n";
+      for (const auto& b : c.blocked_by()) std::cout << "      blocked by: " << b << "\n";
+    }
+  }
+}
+
+int RuleSetCommand(const std::vector<std::string>& args) {
+  auto stub = v1::PlanningService::NewStub(Connect(Server()));
+  grpc::ClientContext ctx;
+  AddKey(&ctx, Key());
+  if (args.size() >= 3 && args[1] == "load") {
+    std::ifstream in(args[2]);
+    if (!in) {
+      std::cerr << "cannot read " << args[2] << "\n";
+      return 1;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    v1::CreateRuleSetRequest req;
+    req.set_rule_set_id(absl::GetFlag(FLAGS_id));
+    req.set_text(text.str());
+    req.set_validate_only(absl::GetFlag(FLAGS_validate_only));
+    v1::RuleSet rs;
+    grpc::Status st = stub->CreateRuleSet(&ctx, req, &rs);
+    if (!st.ok()) return Fail(st);
+    std::cout << (req.validate_only() ? "checked " : "loaded ") << rs.name() << " revision " << rs.revision()
+              << " (sha256 " << rs.sha256() << "): " << rs.measure_tables_size() << " measure tables, "
+              << rs.targets_size() << " targets\n";
+    return 0;
+  }
+  if (args.size() >= 3 && args[1] == "get") {
+    v1::GetRuleSetRequest req;
+    req.set_name(args[2]);
+    v1::RuleSet rs;
+    grpc::Status st = stub->GetRuleSet(&ctx, req, &rs);
+    if (!st.ok()) return Fail(st);
+    std::cout << Json(rs);
+    return 0;
+  }
+  if (args.size() >= 2 && args[1] == "list") {
+    v1::ListRuleSetsResponse resp;
+    grpc::Status st = stub->ListRuleSets(&ctx, v1::ListRuleSetsRequest(), &resp);
+    if (!st.ok()) return Fail(st);
+    for (const auto& rs : resp.rule_sets()) {
+      std::cout << rs.name() << "@" << rs.revision() << "\t" << rs.display_name() << "\n";
+    }
+    return 0;
+  }
+  std::cerr << kUsage;
+  return 2;
+}
+
+int SeasonCommand(const std::vector<std::string>& args) {
+  if (args.size() < 2 || args[1] != "create") {
+    std::cerr << kUsage;
+    return 2;
+  }
+  auto stub = v1::PlanningService::NewStub(Connect(Server()));
+  grpc::ClientContext ctx;
+  AddKey(&ctx, Key());
+  v1::CreateSeasonRequest req;
+  req.set_parent(absl::GetFlag(FLAGS_district));
+  req.set_season_id(absl::GetFlag(FLAGS_id));
+  req.mutable_season()->set_start(absl::GetFlag(FLAGS_start));
+  req.mutable_season()->set_end(absl::GetFlag(FLAGS_end));
+  req.mutable_season()->set_filing_deadline(absl::GetFlag(FLAGS_filing_deadline));
+  v1::Season season;
+  grpc::Status st = stub->CreateSeason(&ctx, req, &season);
+  if (!st.ok()) return Fail(st);
+  std::cout << "created " << season.name() << ": " << season.start() << " to " << season.end()
+            << ", filing deadline " << season.filing_deadline() << "\n";
+  return 0;
+}
+
+void PrintEntry(const v1::ListEntry& e) {
+  std::cout << e.name() << "\n  " << e.resource() << "  " << e.resource_name() << " ("
+            << v1::EntryKind_Name(e.kind()) << (e.escalated() ? ", escalated" : "") << ", from "
+            << e.effective_from() << ")\n  season: " << Describe(e.season()) << "\n  yellow: "
+            << Describe(e.yellow()) << "\n  orange: " << Describe(e.orange()) << "\n  red: " << Describe(e.red())
+            << "\n  because:";
+  for (const auto& r : e.reasons()) std::cout << " [" << r.rule_id() << " " << r.seed_clause() << "]";
+  std::cout << "\n";
+}
+
+int ListCommand(const std::vector<std::string>& args) {
+  auto stub = v1::PlanningService::NewStub(Connect(Server()));
+  grpc::ClientContext ctx;
+  AddKey(&ctx, Key());
+  const std::string verb = args.size() >= 2 ? args[1] : "";
+  if (verb == "generate") {
+    v1::GenerateListRequest req;
+    req.set_parent(absl::GetFlag(FLAGS_district));
+    req.set_season(absl::GetFlag(FLAGS_season));
+    req.set_rule_set(absl::GetFlag(FLAGS_rule_set));
+    req.set_validate_only(absl::GetFlag(FLAGS_validate_only));
+    req.set_request_id(absl::GetFlag(FLAGS_request_id));
+    v1::ListVersion l;
+    grpc::Status st = stub->GenerateList(&ctx, req, &l);
+    if (!st.ok()) return Fail(st);
+    if (req.validate_only()) std::cout << "dry run: nothing stored\n";
+    PrintList(l);
+    return 0;
+  }
+  if (verb == "show" && args.size() >= 3) {
+    v1::GetListVersionRequest req;
+    req.set_name(args[2]);
+    v1::ListVersion l;
+    grpc::Status st = stub->GetListVersion(&ctx, req, &l);
+    if (!st.ok()) return Fail(st);
+    PrintList(l);
+    return 0;
+  }
+  if (verb == "versions") {
+    v1::ListListVersionsRequest req;
+    req.set_parent(absl::GetFlag(FLAGS_district));
+    v1::ListListVersionsResponse resp;
+    grpc::Status st = stub->ListListVersions(&ctx, req, &resp);
+    if (!st.ok()) return Fail(st);
+    for (const auto& l : resp.list_versions()) {
+      std::cout << l.name() << "\t" << v1::ListState_Name(l.state()) << "\t" << l.entry_count() << " entries\t"
+                << l.rule_set() << "@" << l.rule_set_revision() << "\t" << l.content_sha256().substr(0, 12) << "\n";
+    }
+    return 0;
+  }
+  if (verb == "entries" && args.size() >= 3) {
+    v1::ListEntriesRequest req;
+    req.set_parent(args[2]);
+    req.set_enterprise(absl::GetFlag(FLAGS_enterprise));
+    req.set_page_size(absl::GetFlag(FLAGS_limit));
+    v1::ListEntriesResponse resp;
+    grpc::Status st = stub->ListEntries(&ctx, req, &resp);
+    if (!st.ok()) return Fail(st);
+    for (const auto& e : resp.entries()) PrintEntry(e);
+    if (!resp.next_page_token().empty()) std::cout << "(more: raise --limit or narrow with --enterprise)\n";
+    return 0;
+  }
+  if (verb == "explain" && args.size() >= 3) {
+    v1::ExplainEntryRequest req;
+    req.set_name(args[2]);
+    v1::ExplainEntryResponse resp;
+    grpc::Status st = stub->ExplainEntry(&ctx, req, &resp);
+    if (!st.ok()) return Fail(st);
+    std::cout << resp.explanation();
+    return 0;
+  }
+  if (verb == "diff" && args.size() >= 4) {
+    v1::DiffListsRequest req;
+    req.set_base(args[2]);
+    req.set_other(args[3]);
+    v1::DiffListsResponse resp;
+    grpc::Status st = stub->DiffLists(&ctx, req, &resp);
+    if (!st.ok()) return Fail(st);
+    for (const auto& c : resp.changes()) {
+      std::cout << v1::EntryChange::Change_Name(c.change()) << "\t" << c.summary() << "\n";
+    }
+    std::cout << resp.changes_size() << " changes\n";
+    return 0;
+  }
+  std::cerr << kUsage;
+  return 2;
+}
+
 }  // namespace
 }  // namespace cuofeng
 
@@ -464,6 +670,9 @@ int main(int argc, char** argv) {
   if (is({"registry", "get"})) return RegistryGet(args);
   if (is({"registry", "list"})) return List(args);
   if (is({"registry", "summary"})) return Summary();
+  if (is({"ruleset"})) return RuleSetCommand(args);
+  if (is({"season"})) return SeasonCommand(args);
+  if (is({"list"})) return ListCommand(args);
   std::cerr << kUsage;
   return args.empty() || is({"help"}) ? 0 : 2;
 }

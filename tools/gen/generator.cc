@@ -314,7 +314,7 @@ absl::StatusOr<GeneratedCounts> GenerateDistrict(const DistrictSpec& spec, const
         eq.set_rated_capacity(main_type == v1::BOILER ? (profile == Profile::kHeating ? 40 : round1(uniform(2, 10))) : round1(uniform(1, 20)));
         eq.set_capacity_unit(main_type == v1::BOILER ? "t/h" : "t/h");
         eq.set_pm_concentration(round1(pm));
-        if (fuel != v1::ELECTRICITY || main_type == v1::CUPOLA) {
+        if (fuel != v1::ELECTRICITY || profile == Profile::kFoundry) {
           eq.set_so2_concentration(round1(so2));
           eq.set_nox_concentration(round1(nox));
         }

@@ -1,0 +1,388 @@
+#include "services/planning/planning_service.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "lib/hash/sha256.h"
+#include "lib/model/identifiers.h"
+#include "lib/rpc/status.h"
+#include "lib/rules/explain.h"
+#include "lib/rules/rule_set.h"
+#include "lib/status/errors.h"
+#include "services/planning/repository.h"
+
+namespace cuofeng {
+namespace {
+
+constexpr int kDefaultPage = 100;
+constexpr int kMaxPage = 1000;
+
+// districts/{d} → d, or "" if it is not a district name.
+std::string DistrictId(const std::string& name) {
+  std::vector<std::string> parts = absl::StrSplit(name, '/');
+  if (parts.size() < 2 || parts[0] != "districts" || !ValidateDistrictCode(parts[1]).ok()) return "";
+  return parts[1];
+}
+
+// ruleSets/{id}[@{revision}].
+absl::Status ParseRuleSetName(const std::string& name, std::string* id, int* revision) {
+  absl::string_view rest = name;
+  *revision = 0;
+  if (!absl::ConsumePrefix(&rest, "ruleSets/")) {
+    return InvalidArgumentWithViolations({{"rule_set", absl::StrCat("\"", name, "\" is not ruleSets/{id} or ruleSets/{id}@{revision}")}});
+  }
+  std::vector<std::string> parts = absl::StrSplit(rest, '@');
+  *id = parts[0];
+  if (parts.size() > 2 || (parts.size() == 2 && !absl::SimpleAtoi(parts[1], revision)) || !ValidateResourceId(*id).ok()) {
+    return InvalidArgumentWithViolations({{"rule_set", absl::StrCat("\"", name, "\" is not ruleSets/{id} or ruleSets/{id}@{revision}")}});
+  }
+  return absl::OkStatus();
+}
+
+// districts/{d}/lists/{list}/entries/{n} → list name and n.
+bool ParseEntryName(const std::string& name, std::string* list, int* seq) {
+  size_t at = name.rfind("/entries/");
+  if (at == std::string::npos) return false;
+  *list = name.substr(0, at);
+  return absl::SimpleAtoi(name.substr(at + 9), seq) && *seq > 0;
+}
+
+std::vector<FieldViolation> CheckSeason(const v1::Season& s) {
+  std::vector<FieldViolation> v;
+  for (auto [field, value] : {std::pair{"season.start", &s.start()}, std::pair{"season.end", &s.end()},
+                              std::pair{"season.filing_deadline", &s.filing_deadline()}}) {
+    absl::Status ok = ValidateDate(*value);
+    if (!ok.ok()) v.push_back({field, std::string(ok.message())});
+  }
+  if (v.empty() && s.end() <= s.start()) v.push_back({"season.end", "the season must end after it starts"});
+  if (v.empty() && s.filing_deadline() > s.end()) {
+    v.push_back({"season.filing_deadline", "the filing deadline falls after the season ends"});
+  }
+  for (int i = 0; i < s.adjustments_size(); ++i) {
+    const std::string& m = s.adjustments(i).month();
+    if (!ValidateDate(m + "-01").ok()) {
+      v.push_back({absl::StrCat("season.adjustments[", i, "].month"), absl::StrCat("\"", m, "\" is not YYYY-MM")});
+    } else if (v.empty() && (m + "-31" < s.start() || m + "-01" > s.end())) {
+      v.push_back({absl::StrCat("season.adjustments[", i, "].month"), absl::StrCat(m, " is outside the season")});
+    }
+  }
+  return v;
+}
+
+}  // namespace
+
+absl::StatusOr<RegistrySnapshot> PlanningServiceImpl::ReadSnapshot(const grpc::ServerContext* ctx,
+                                                                   const std::string& district,
+                                                                   std::string* sha256) {
+  grpc::ClientContext call;
+  auto auth = ctx->client_metadata().find("authorization");
+  if (auth != ctx->client_metadata().end()) {
+    call.AddMetadata("authorization", std::string(auth->second.data(), auth->second.size()));
+  }
+  v1::ReadDistrictSnapshotRequest req;
+  req.set_district(district);
+  auto reader = registry_->ReadDistrictSnapshot(&call, req);
+  RegistrySnapshot s;
+  v1::DistrictSnapshotChunk chunk;
+  std::string digest_input;
+  while (reader->Read(&chunk)) {
+    // Hash first: the messages are moved out below.
+    absl::StrAppend(&digest_input, Sha256Hex(chunk.SerializeAsString()));
+    if (chunk.has_district()) s.district = chunk.district();
+    for (auto& x : *chunk.mutable_townships()) s.townships.push_back(std::move(x));
+    for (auto& x : *chunk.mutable_enterprises()) s.enterprises.push_back(std::move(x));
+    for (auto& x : *chunk.mutable_production_lines()) s.lines.push_back(std::move(x));
+    for (auto& x : *chunk.mutable_processes()) s.processes.push_back(std::move(x));
+    for (auto& x : *chunk.mutable_equipment()) s.equipment.push_back(std::move(x));
+    for (auto& x : *chunk.mutable_retrofit_tasks()) s.retrofit_tasks.push_back(std::move(x));
+    for (auto& x : *chunk.mutable_emission_totals()) s.emission_totals.push_back(std::move(x));
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return FromGrpcStatus(status);
+  *sha256 = Sha256Hex(digest_input);
+  return s;
+}
+
+grpc::Status PlanningServiceImpl::CreateRuleSet(grpc::ServerContext* ctx, const v1::CreateRuleSetRequest* req,
+                                                v1::RuleSet* resp) {
+  Mutation m{"CreateRuleSet", Action::kPublishRules, absl::StrCat("ruleSets/", req->rule_set_id()), "",
+             req->validate_only()};
+  return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
+    absl::Status id_ok = ValidateResourceId(req->rule_set_id());
+    if (!id_ok.ok()) return InvalidArgumentWithViolations({{"rule_set_id", std::string(id_ok.message())}});
+    auto parsed = ParseRuleSet(req->text());
+    if (!parsed.ok()) return parsed.status();
+    parsed->set_sha256(RuleSetSha256(*parsed));
+    auto stored = PlanningRepository::StoreRuleSet(tx, req->rule_set_id(), req->text(), *parsed, p.key_name);
+    if (!stored.ok()) return stored.status();
+    *resp = *stored;
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status PlanningServiceImpl::GetRuleSet(grpc::ServerContext* ctx, const v1::GetRuleSetRequest* req,
+                                             v1::RuleSet* resp) {
+  // Rule sets are shared documents every role may read.
+  auto principal = guard_->Authenticate(ctx);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  std::string id;
+  int revision;
+  absl::Status ok = ParseRuleSetName(req->name(), &id, &revision);
+  if (!ok.ok()) return ToGrpcStatus(ok);
+  return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
+    auto rs = PlanningRepository::GetRuleSet(tx, id, revision);
+    if (!rs.ok()) return rs.status();
+    *resp = *rs;
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status PlanningServiceImpl::ListRuleSets(grpc::ServerContext* ctx, const v1::ListRuleSetsRequest* req,
+                                               v1::ListRuleSetsResponse* resp) {
+  auto principal = guard_->Authenticate(ctx);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  const int limit = req->page_size() <= 0 ? kDefaultPage : std::min(req->page_size(), kMaxPage);
+  return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) {
+    auto all = PlanningRepository::ListRuleSets(tx, req->page_token(), limit + 1);
+    for (int i = 0; i < static_cast<int>(all.size()) && i < limit; ++i) *resp->add_rule_sets() = all[i];
+    if (static_cast<int>(all.size()) > limit) {
+      resp->set_next_page_token(all[limit - 1].name().substr(std::string("ruleSets/").size()));
+    }
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status PlanningServiceImpl::CreateSeason(grpc::ServerContext* ctx, const v1::CreateSeasonRequest* req,
+                                               v1::Season* resp) {
+  Mutation m{"CreateSeason", Action::kWrite, req->parent(), "", false};
+  return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work& tx) -> absl::Status {
+    const std::string district = DistrictId(req->parent());
+    std::vector<FieldViolation> v;
+    if (district.empty() || req->parent() != absl::StrCat("districts/", district)) {
+      v.push_back({"parent", absl::StrCat("\"", req->parent(), "\" is not districts/{district}")});
+    }
+    absl::Status id_ok = ValidateResourceId(req->season_id());
+    if (!id_ok.ok()) v.push_back({"season_id", std::string(id_ok.message())});
+    for (auto& x : CheckSeason(req->season())) v.push_back(std::move(x));
+    if (!v.empty()) return InvalidArgumentWithViolations(std::move(v));
+    *resp = req->season();
+    resp->set_name(absl::StrCat(req->parent(), "/seasons/", req->season_id()));
+    resp->clear_etag();
+    absl::Status ok = PlanningRepository::InsertSeason(tx, district, req->season_id(), *resp);
+    if (!ok.ok()) return ok;
+    resp->set_etag("1");
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status PlanningServiceImpl::GetSeason(grpc::ServerContext* ctx, const v1::GetSeasonRequest* req,
+                                            v1::Season* resp) {
+  auto principal = guard_->Check(ctx, Action::kRead, req->name());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
+    auto s = PlanningRepository::GetSeason(tx, req->name());
+    if (!s.ok()) return s.status();
+    *resp = *s;
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status PlanningServiceImpl::UpdateSeason(grpc::ServerContext* ctx, const v1::UpdateSeasonRequest* req,
+                                               v1::Season* resp) {
+  Mutation m{"UpdateSeason", Action::kWrite, req->season().name(), "", false};
+  return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work& tx) -> absl::Status {
+    auto current = PlanningRepository::GetSeason(tx, req->season().name(), /*for_update=*/true);
+    if (!current.ok()) return current.status();
+    if (!req->season().etag().empty() && req->season().etag() != current->etag()) {
+      return WithReason(absl::AbortedError(absl::StrCat(req->season().name(), " was changed by someone else (etag ",
+                                                        req->season().etag(), " is stale, now ", current->etag(), ")")),
+                        "ETAG_MISMATCH");
+    }
+    auto v = CheckSeason(req->season());
+    if (!v.empty()) return InvalidArgumentWithViolations(std::move(v));
+    absl::Status ok = PlanningRepository::UpdateSeason(tx, req->season());
+    if (!ok.ok()) return ok;
+    auto stored = PlanningRepository::GetSeason(tx, req->season().name());
+    if (!stored.ok()) return stored.status();
+    *resp = *stored;
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx, const v1::GenerateListRequest* req,
+                                               v1::ListVersion* resp) {
+  // Authorise before the (possibly large) snapshot is read.
+  auto principal = guard_->Check(ctx, Action::kWrite, req->parent());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  const std::string district = DistrictId(req->parent());
+  std::vector<FieldViolation> v;
+  if (district.empty() || req->parent() != absl::StrCat("districts/", district)) {
+    v.push_back({"parent", absl::StrCat("\"", req->parent(), "\" is not districts/{district}")});
+  }
+  if (!absl::StartsWith(req->season(), absl::StrCat(req->parent(), "/seasons/"))) {
+    v.push_back({"season", absl::StrCat("\"", req->season(), "\" is not a season of ", req->parent())});
+  }
+  std::string rule_set_id;
+  int revision = 0;
+  absl::Status rs_name = ParseRuleSetName(req->rule_set(), &rule_set_id, &revision);
+  if (!rs_name.ok()) v.push_back({"rule_set", std::string(rs_name.message())});
+  if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
+
+  v1::Season season;
+  v1::RuleSet rules;
+  absl::Status loaded = InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
+    auto s = PlanningRepository::GetSeason(tx, req->season());
+    if (!s.ok()) return s.status();
+    season = *s;
+    auto rs = PlanningRepository::GetRuleSet(tx, rule_set_id, revision);
+    if (!rs.ok()) return rs.status();
+    rules = *rs;
+    return absl::OkStatus();
+  });
+  if (!loaded.ok()) return ToGrpcStatus(loaded);
+  std::string snapshot_sha;
+  auto snapshot = ReadSnapshot(ctx, req->parent(), &snapshot_sha);
+  if (!snapshot.ok()) return ToGrpcStatus(snapshot.status());
+  GeneratedList generated = cuofeng::GenerateList(rules, season, *snapshot);
+
+  Mutation m{"GenerateList", Action::kWrite, req->parent(), req->request_id(), req->validate_only()};
+  return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
+    const int seq = PlanningRepository::NextListSeq(tx, district);
+    const std::string season_id = season.name().substr(season.name().rfind('/') + 1);
+    resp->set_name(absl::StrCat(req->parent(), "/lists/", season_id, "-v", seq));
+    resp->set_season(season.name());
+    resp->set_rule_set(rules.name());
+    resp->set_rule_set_revision(rules.revision());
+    resp->set_rule_set_sha256(rules.sha256());
+    resp->set_state(v1::DRAFT);
+    resp->set_content_sha256(generated.content_sha256);
+    resp->set_registry_snapshot_sha256(snapshot_sha);
+    resp->set_entry_count(static_cast<int>(generated.entries.size()));
+    for (const auto& proof : generated.proof) *resp->add_proof() = proof;
+    resp->set_restricted(generated.restricted);
+    resp->set_exempt(generated.exempt);
+    resp->set_guaranteed(generated.guaranteed);
+    resp->set_data_missing(generated.data_missing);
+    int n = 0;
+    for (auto& e : generated.entries) e.set_name(absl::StrCat(resp->name(), "/entries/", ++n));
+    return PlanningRepository::InsertList(tx, district, seq, *resp, generated.entries, p.key_name);
+  });
+}
+
+grpc::Status PlanningServiceImpl::GetListVersion(grpc::ServerContext* ctx, const v1::GetListVersionRequest* req,
+                                                 v1::ListVersion* resp) {
+  auto principal = guard_->Check(ctx, Action::kRead, req->name());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
+    auto l = PlanningRepository::GetList(tx, req->name());
+    if (!l.ok()) return l.status();
+    *resp = *l;
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status PlanningServiceImpl::ListListVersions(grpc::ServerContext* ctx, const v1::ListListVersionsRequest* req,
+                                                   v1::ListListVersionsResponse* resp) {
+  auto principal = guard_->Check(ctx, Action::kRead, req->parent());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  const std::string district = DistrictId(req->parent());
+  if (district.empty()) {
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"parent", "must be districts/{district}"}}));
+  }
+  int after = 0;
+  if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &after)) {
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"page_token", "not a token this service gave out"}}));
+  }
+  const int limit = req->page_size() <= 0 ? kDefaultPage : std::min(req->page_size(), kMaxPage);
+  return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) {
+    auto lists = PlanningRepository::ListLists(tx, district, after, limit + 1);
+    for (int i = 0; i < static_cast<int>(lists.size()) && i < limit; ++i) *resp->add_list_versions() = lists[i];
+    if (static_cast<int>(lists.size()) > limit) resp->set_next_page_token(absl::StrCat(after + limit));
+    return absl::OkStatus();
+  }));
+}
+
+absl::Status PlanningServiceImpl::CheckListRead(const grpc::ServerContext* ctx, const std::string& list,
+                                                std::string* enterprise) {
+  auto principal = guard_->Authenticate(ctx);
+  if (!principal.ok()) return principal.status();
+  absl::Status allowed = Authorize(*principal, Action::kRead, list);
+  if (allowed.ok()) return allowed;
+  // An enterprise reads the entries about itself in its district's lists.
+  if (principal->role == Role::kEnterprise && DistrictId(list) == DistrictId(principal->scope) &&
+      !DistrictId(list).empty()) {
+    if (!enterprise->empty() && *enterprise != principal->scope) return allowed;
+    *enterprise = principal->scope;
+    return absl::OkStatus();
+  }
+  return allowed;
+}
+
+grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx, const v1::ListEntriesRequest* req,
+                                              v1::ListEntriesResponse* resp) {
+  std::string enterprise = req->enterprise();
+  absl::Status allowed = CheckListRead(ctx, req->parent(), &enterprise);
+  if (!allowed.ok()) return ToGrpcStatus(allowed);
+  int after = 0;
+  if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &after)) {
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"page_token", "not a token this service gave out"}}));
+  }
+  const int limit = req->page_size() <= 0 ? kDefaultPage : std::min(req->page_size(), kMaxPage);
+  return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
+    auto list = PlanningRepository::GetList(tx, req->parent());
+    if (!list.ok()) return list.status();
+    auto entries = PlanningRepository::Entries(tx, req->parent(), enterprise, after, limit + 1);
+    for (int i = 0; i < static_cast<int>(entries.size()) && i < limit; ++i) *resp->add_entries() = entries[i];
+    if (static_cast<int>(entries.size()) > limit) {
+      const std::string& last = entries[limit - 1].name();
+      resp->set_next_page_token(last.substr(last.rfind('/') + 1));
+    }
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status PlanningServiceImpl::ExplainEntry(grpc::ServerContext* ctx, const v1::ExplainEntryRequest* req,
+                                               v1::ExplainEntryResponse* resp) {
+  std::string list_name;
+  int seq = 0;
+  if (!ParseEntryName(req->name(), &list_name, &seq)) {
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"name", "must be districts/{d}/lists/{list}/entries/{n}"}}));
+  }
+  std::string enterprise;
+  absl::Status allowed = CheckListRead(ctx, list_name, &enterprise);
+  if (!allowed.ok()) return ToGrpcStatus(allowed);
+  return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
+    auto list = PlanningRepository::GetList(tx, list_name);
+    if (!list.ok()) return list.status();
+    auto entry = PlanningRepository::Entry(tx, list_name, seq);
+    if (!entry.ok()) return entry.status();
+    if (!enterprise.empty() && entry->enterprise() != enterprise) {
+      return absl::PermissionDeniedError("this entry concerns another enterprise");
+    }
+    *resp->mutable_entry() = *entry;
+    resp->set_explanation(cuofeng::ExplainEntry(*entry, *list));
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status PlanningServiceImpl::DiffLists(grpc::ServerContext* ctx, const v1::DiffListsRequest* req,
+                                            v1::DiffListsResponse* resp) {
+  for (const std::string* name : {&req->base(), &req->other()}) {
+    auto principal = guard_->Check(ctx, Action::kRead, *name);
+    if (!principal.ok()) return ToGrpcStatus(principal.status());
+  }
+  return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
+    std::vector<v1::ListEntry> lists[2];
+    int i = 0;
+    for (const std::string* name : {&req->base(), &req->other()}) {
+      auto list = PlanningRepository::GetList(tx, *name);
+      if (!list.ok()) return list.status();
+      lists[i++] = PlanningRepository::Entries(tx, *name, "", 0, std::numeric_limits<int>::max());
+    }
+    for (auto& c : DiffEntries(lists[0], lists[1])) *resp->add_changes() = std::move(c);
+    return absl::OkStatus();
+  }));
+}
+
+}  // namespace cuofeng
