@@ -125,8 +125,8 @@ std::string ParentOf(const std::string& name) {
   return slash == std::string::npos ? "" : name.substr(0, slash);
 }
 
-std::string SafetyText(const v1::Equipment& q, const v1::Measure& strictest) {
-  if (strictest.action() == v1::RUN || strictest.action() == v1::VOLUNTARY) return "";
+// What keeps a stop or a limit safe for this kind of equipment (SP6, T78).
+std::string SafetyText(const v1::Equipment& q) {
   switch (q.type()) {
     case v1::KILN:
     case v1::CUPOLA:
@@ -193,7 +193,7 @@ class Engine {
   GeneratedList out_;
   // Entries of equipment in force at the season start, by equipment.
   std::map<const v1::Equipment*, size_t> start_entry_;
-  std::map<const v1::Equipment*, Plant*> plant_of_;
+  std::unordered_map<const v1::Equipment*, Plant*> plant_of_;
   std::unordered_map<std::string, const v1::Equipment*> equipment_by_name_;
 };
 
@@ -559,9 +559,9 @@ void Engine::BuildEntries() {
                        : missing                                       ? v1::DATA_MISSING
                                                                        : v1::RESTRICTED);
         fill(&entry, cs, date);
-        v1::Measure strictest = entry.season();
-        for (int i = 1; i < 4; ++i) strictest = Stricter(strictest, At(entry, i));
-        entry.set_safety_measure(SafetyText(*q, strictest));
+        bool restricts = false;
+        for (int i = 0; i < 4; ++i) restricts = restricts || CutFraction(At(entry, i)) > 0;
+        entry.set_safety_measure(restricts ? SafetyText(*q) : "");
         if (missing) {
           *entry.add_reasons() = MakeReason("DATA", "T78", "缺少年排放量数据，不计入减排量 (no annual emissions: not counted toward the targets)",
                                             {MakeFact(q->name(), "pm_annual", ""), MakeFact(q->name(), "so2_annual", ""),
@@ -682,12 +682,12 @@ void Engine::Prove() {
     auto& slot = inventory[t.pollutant()];
     if (t.year() > slot.first) slot = {t.year(), t.tonnes()};
   }
+  // The stricter of the season and alert measure cuts the larger share.
   auto cut_of = [&](size_t entry, int level, v1::Pollutant p, const v1::Equipment& q) {
     bool present = false;
     double annual = Annual(q, p, &present);
     if (!present) return 0.0;
-    v1::Measure m = Stricter(At(entries[entry], 0), At(entries[entry], level));
-    return annual * CutFraction(m);
+    return annual * std::max(CutFraction(At(entries[entry], 0)), CutFraction(At(entries[entry], level)));
   };
 
   for (int li = 0; li < 3; ++li) {
@@ -903,6 +903,11 @@ std::string EntriesSha256(const std::vector<v1::ListEntry>& entries) {
     google::protobuf::io::CodedOutputStream out(&raw);
     out.SetSerializationDeterministic(true);
     for (const v1::ListEntry& e : entries) {
+      if (e.name().empty()) {  // as the engine makes them: no copy needed
+        out.WriteVarint64(e.ByteSizeLong());
+        e.SerializeToCodedStream(&out);
+        continue;
+      }
       v1::ListEntry copy = e;
       copy.clear_name();
       out.WriteVarint64(copy.ByteSizeLong());

@@ -108,6 +108,26 @@ absl::StatusOr<GeneratedCounts> GenerateDistrict(const DistrictSpec& spec, const
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  Writer writer(dir, spec.chinese_headers);
+  GeneratedCounts counts = GenerateDistrictTo(
+      spec, [&](const ResourceKind& kind, const google::protobuf::Message& msg) { writer.Write(kind, msg); });
+  counts.rows = writer.rows();
+  if (!writer.ok()) return absl::InternalError(absl::StrCat("cannot write the files in ", dir));
+  return counts;
+}
+
+GeneratedCounts GenerateDistrictTo(
+    const DistrictSpec& spec,
+    const std::function<void(const ResourceKind&, const google::protobuf::Message&)>& sink) {
+  struct {
+    const std::function<void(const ResourceKind&, const google::protobuf::Message&)>& sink;
+    int64_t rows = 0;
+    void Write(const ResourceKind& kind, const google::protobuf::Message& msg) {
+      sink(kind, msg);
+      ++rows;
+    }
+    int64_t Rows() const { return rows; }
+  } out{sink};
   std::mt19937_64 rng(spec.seed);
   auto uniform = [&](double lo, double hi) {
     return lo + (hi - lo) * static_cast<double>(rng() >> 11) / static_cast<double>(1ULL << 53);
@@ -116,7 +136,6 @@ absl::StatusOr<GeneratedCounts> GenerateDistrict(const DistrictSpec& spec, const
   auto round1 = [](double v) { return std::round(v * 10) / 10; };
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
 
-  Writer out(dir, spec.chinese_headers);
   GeneratedCounts counts;
   const std::string district = absl::StrCat("districts/", spec.district_id);
   const ResourceKind& township_kind = *KindByFile("townships");
@@ -432,8 +451,7 @@ absl::StatusOr<GeneratedCounts> GenerateDistrict(const DistrictSpec& spec, const
     t.set_tonnes(std::round(totals[p] / 0.6 * 10) / 10);
     out.Write(*KindByFile("emission_totals"), t);
   }
-  counts.rows = out.rows();
-  if (!out.ok()) return absl::InternalError(absl::StrCat("cannot write the files in ", dir));
+  counts.rows = out.Rows();
   return counts;
 }
 

@@ -5,9 +5,12 @@
 #define CUOFENG_TOOLS_GEN_GENERATOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
+#include "services/registry/resources.h"
 
 namespace cuofeng {
 
@@ -26,6 +29,12 @@ struct GeneratedCounts {
 
 // GenerateDistrict writes townships.csv, enterprises.csv, ... into `dir`.
 absl::StatusOr<GeneratedCounts> GenerateDistrict(const DistrictSpec& spec, const std::string& dir);
+
+// GenerateDistrictTo hands every generated resource, with its kind, to
+// `sink` (the CSV writer above is one such sink; benchmarks build snapshots).
+GeneratedCounts GenerateDistrictTo(
+    const DistrictSpec& spec,
+    const std::function<void(const ResourceKind&, const google::protobuf::Message&)>& sink);
 
 }  // namespace cuofeng
 

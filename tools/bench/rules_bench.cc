@@ -1,0 +1,127 @@
+// cuofeng-bench-rules: the rules engine alone (no database, no gRPC) on
+// synthetic districts of 10k, 100k and 1M equipment. Each size runs in its
+// own child process so that its peak memory is its own. Prints a table with
+// time, peak memory and time / (n log2 n) to show the growth.
+//   cuofeng-bench-rules [--sizes=10000,100000,1000000]
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "cuofeng/v1/registry.pb.h"
+#include "lib/rules/engine.h"
+#include "lib/rules/rule_set.h"
+#include "tools/gen/generator.h"
+
+ABSL_FLAG(std::string, sizes, "10000,100000,1000000", "equipment counts to run");
+ABSL_FLAG(std::string, rule_set, "tools/rulesets/jizhou-2018.textproto", "rule set file");
+
+namespace {
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+double RssMiB() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+struct Result {
+  double gen_s, engine_s, rss_before_mib;
+  long entries;
+};
+
+// Runs one size in this (child) process.
+Result RunOne(const cuofeng::v1::RuleSet& rules, int64_t equipment) {
+  cuofeng::DistrictSpec spec;
+  spec.equipment = equipment;
+  spec.enterprises = std::max<int64_t>(1, equipment / 10);
+  cuofeng::RegistrySnapshot s;
+  auto t0 = std::chrono::steady_clock::now();
+  cuofeng::GenerateDistrictTo(spec, [&](const cuofeng::ResourceKind& kind, const google::protobuf::Message& m) {
+    using namespace cuofeng::v1;
+    const auto* d = m.GetDescriptor();
+    if (d == Enterprise::descriptor()) s.enterprises.push_back(static_cast<const Enterprise&>(m));
+    else if (d == ProductionLine::descriptor()) s.lines.push_back(static_cast<const ProductionLine&>(m));
+    else if (d == Process::descriptor()) s.processes.push_back(static_cast<const Process&>(m));
+    else if (d == Equipment::descriptor()) s.equipment.push_back(static_cast<const Equipment&>(m));
+    else if (d == RetrofitTask::descriptor()) s.retrofit_tasks.push_back(static_cast<const RetrofitTask&>(m));
+    else if (d == EmissionTotal::descriptor()) s.emission_totals.push_back(static_cast<const EmissionTotal&>(m));
+    else if (d == Township::descriptor()) s.townships.push_back(static_cast<const Township&>(m));
+  });
+  Result r;
+  r.gen_s = Seconds(t0);
+  r.rss_before_mib = RssMiB();
+  cuofeng::v1::Season season;
+  season.set_name("districts/120119/seasons/2018-2019");
+  season.set_start("2018-11-15");
+  season.set_end("2019-03-15");
+  season.set_filing_deadline("2018-10-31");
+  t0 = std::chrono::steady_clock::now();
+  cuofeng::GeneratedList list = cuofeng::GenerateList(rules, season, s);
+  r.engine_s = Seconds(t0);
+  r.entries = static_cast<long>(list.entries.size());
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  std::ifstream in(absl::GetFlag(FLAGS_rule_set));
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  auto rules = cuofeng::ParseRuleSet(text);
+  if (!rules.ok()) {
+    std::fprintf(stderr, "rule set: %s\n", std::string(rules.status().message()).c_str());
+    return 1;
+  }
+  std::printf("rules engine benchmark (jizhou-2018, one process per size, 10 equipment per enterprise)\n");
+  std::printf("%12s %10s %10s %12s %14s %14s %18s\n", "equipment", "entries", "engine s", "generate s",
+              "RSS before MiB", "peak RSS MiB", "us per n*log2(n)");
+  for (absl::string_view size_text : absl::StrSplit(absl::GetFlag(FLAGS_sizes), ',')) {
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(size_text, &n) || n <= 0) continue;
+    int fds[2];
+    if (pipe(fds) != 0) return 1;
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(fds[0]);
+      Result r = RunOne(*rules, n);
+      if (write(fds[1], &r, sizeof(r)) != sizeof(r)) _exit(1);
+      _exit(0);
+    }
+    close(fds[1]);
+    Result r{};
+    ssize_t got = read(fds[0], &r, sizeof(r));
+    close(fds[0]);
+    int status = 0;
+    struct rusage usage;
+    wait4(pid, &status, 0, &usage);
+    if (got != sizeof(r) || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      std::fprintf(stderr, "size %ld failed\n", static_cast<long>(n));
+      return 1;
+    }
+    std::printf("%12ld %10ld %10.3f %12.3f %14.0f %14.0f %18.4f\n", static_cast<long>(n), r.entries, r.engine_s,
+                r.gen_s, r.rss_before_mib, usage.ru_maxrss / 1024.0,
+                r.engine_s * 1e6 / (static_cast<double>(n) * std::log2(static_cast<double>(n))));
+    if (n == 100000) {
+      std::printf("%12s target: 100k equipment under 2 s: %s\n", "", r.engine_s < 2 ? "met" : "NOT met");
+    }
+  }
+  return 0;
+}
