@@ -52,6 +52,10 @@ pg_start() {
   if [[ ! -f "$dir/data/PG_VERSION" ]]; then
     as_pg "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
   fi
+  # A cluster left running by an interrupted run is ours: restart it cleanly.
+  if as_pg "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+  fi
   PGPORT_CUOFENG=$(free_port)
   as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
     -o "-p $PGPORT_CUOFENG -k $dir -c listen_addresses=127.0.0.1 $*" start >/dev/null

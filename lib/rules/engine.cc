@@ -483,6 +483,17 @@ void Engine::Evaluate(Plant& p) {
       }
     }
   }
+  // An exemption does not survive a rule that stops the plant (SP2, SP3,
+  // SP8): the seed lists those enterprises whatever their concentrations.
+  if (p.exempt) {
+    for (const Contribution& c : p.enterprise_rules) {
+      const std::string& rule = c.reason.rule_id();
+      if ((rule == "SP2" || rule == "SP3" || rule == "SP8") && CutFraction(c.levels.m[0]) > 0) {
+        p.exempt = p.voluntary = false;
+        p.kind = v1::RESTRICTED;
+      }
+    }
+  }
   if (p.exempt) p.kind = v1::EXEMPT;
   if (p.kind == v1::RESTRICTED && !p.missing.empty()) p.kind = v1::DATA_MISSING;
   if (e.bulk_transport() && !p.listed) p.listed = false;  // transport alone is checked at the gate
@@ -555,9 +566,14 @@ void Engine::BuildEntries() {
         entry.set_resource_name(q->display_name());
         // Data missing is said where it is missing: here only this
         // equipment's own gaps; the enterprise entry lists the plant's.
-        entry.set_kind(p.kind == v1::EXEMPT || p.kind == v1::GUARANTEED ? p.kind
-                       : missing                                       ? v1::DATA_MISSING
-                                                                       : v1::RESTRICTED);
+        // A rule on this equipment (a high stack, a crude technology)
+        // restricts it even in an exempt plant.
+        bool own_rule = false;
+        for (const auto& c : p.equipment_rules[q]) own_rule = own_rule || CutFraction(c.levels.m[0]) > 0;
+        entry.set_kind(p.kind == v1::GUARANTEED                   ? p.kind
+                       : p.kind == v1::EXEMPT && !own_rule        ? p.kind
+                       : missing                                  ? v1::DATA_MISSING
+                                                                  : v1::RESTRICTED);
         fill(&entry, cs, date);
         bool restricts = false;
         for (int i = 0; i < 4; ++i) restricts = restricts || CutFraction(At(entry, i)) > 0;

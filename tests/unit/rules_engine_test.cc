@@ -252,6 +252,36 @@ TEST(EngineTest, FoundryAtExactlyTwentyAndHundredIsExemptAbove) {
   }
 }
 
+TEST(EngineTest, ABenchmarkFoundryWithoutAPermitIsNotExempt) {
+  District d;
+  d.Enterprise("f1", v1::FOUNDRY, "C3391").set_permit_status(v1::PERMIT_NONE);
+  auto& q = d.Equipment("f1", "melt", v1::INDUCTION_FURNACE);
+  q.set_pm_concentration(10);
+  q.set_so2_concentration(50);
+  auto list = d.Generate();
+  const v1::ListEntry* e = Find(list, "enterprises/f1");
+  EXPECT_EQ(e->kind(), v1::RESTRICTED);
+  EXPECT_EQ(e->season().action(), v1::RECTIFY);
+  EXPECT_THAT(Rules(*e), Contains("SP4"));  // the clerk still sees both reasons
+  EXPECT_THAT(Rules(*e), Contains("SP2"));
+}
+
+TEST(EngineTest, AHighStackInAnExemptPlantIsRestricted) {
+  District d;
+  d.Enterprise("b", v1::BUILDING_MATERIALS, "C3031");
+  auto& kiln = d.Equipment("b", "kiln", v1::KILN);
+  kiln.set_kiln_type(v1::ROASTING_KILN);
+  kiln.set_fuel(v1::NATURAL_GAS);
+  kiln.set_stack_height_m(50);  // no CEMS
+  auto& dryer = d.Equipment("b", "dryer", v1::DRYER);
+  dryer.set_fuel(v1::ELECTRICITY);
+  auto list = d.Generate();
+  EXPECT_EQ(Find(list, "enterprises/b")->kind(), v1::EXEMPT);
+  EXPECT_EQ(Find(list, "equipment/kiln")->kind(), v1::RESTRICTED);
+  EXPECT_EQ(Find(list, "equipment/kiln")->season().action(), v1::RECTIFY);
+  EXPECT_EQ(Find(list, "equipment/dryer")->kind(), v1::EXEMPT);
+}
+
 TEST(EngineTest, CupolaNeedsCemsForTheExemption) {
   for (bool cems : {true, false}) {
     District d;
