@@ -902,10 +902,37 @@ GeneratedList Engine::Generate() {
     }
   }
   out_.content_sha256 = EntriesSha256(out_.entries);
+  out_.staggered_periods = StaggeredPeriods(season_);
   return std::move(out_);
 }
 
 }  // namespace
+
+std::vector<v1::Period> StaggeredPeriods(const v1::Season& season) {
+  absl::CivilDay start, end;
+  if (!absl::ParseCivilTime(season.start(), &start) || !absl::ParseCivilTime(season.end(), &end)) return {};
+  // Day by day is plenty: a season is a few months.
+  std::map<absl::CivilDay, bool> on;
+  for (absl::CivilDay d = start; d <= end; ++d) on[d] = true;
+  for (const v1::MonthAdjustment& a : season.adjustments()) {
+    absl::CivilMonth month;
+    if (!absl::ParseCivilTime(a.month(), &month)) continue;
+    for (absl::CivilDay d = absl::CivilDay(month); absl::CivilMonth(d) == month; ++d) on[d] = a.staggered();
+  }
+  std::vector<v1::Period> out;
+  for (auto it = on.begin(); it != on.end(); ++it) {
+    if (!it->second) continue;
+    if (!out.empty() && absl::CivilDay(std::prev(it)->first) + 1 == it->first && std::prev(it)->second) {
+      out.back().set_end(absl::FormatCivilTime(it->first));
+      continue;
+    }
+    v1::Period p;
+    p.set_start(absl::FormatCivilTime(it->first));
+    p.set_end(absl::FormatCivilTime(it->first));
+    out.push_back(p);
+  }
+  return out;
+}
 
 GeneratedList GenerateList(const v1::RuleSet& rules, const v1::Season& season,
                            const RegistrySnapshot& snapshot) {

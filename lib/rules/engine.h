@@ -33,7 +33,13 @@ struct GeneratedList {
   int restricted = 0, exempt = 0, guaranteed = 0, data_missing = 0;
   // SHA-256 over the entries without their names (see EntriesSha256).
   std::string content_sha256;
+  std::vector<v1::Period> staggered_periods;
 };
+
+// StaggeredPeriods turns a season and its month adjustments into the day
+// ranges in which season measures hold: a month with staggered: false is cut
+// out, a month with staggered: true is added even outside the season (SP1).
+std::vector<v1::Period> StaggeredPeriods(const v1::Season& season);
 
 // GenerateList evaluates `rules` for `season` on `snapshot`.
 GeneratedList GenerateList(const v1::RuleSet& rules, const v1::Season& season,

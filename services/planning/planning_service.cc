@@ -264,6 +264,7 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx, const v
     resp->set_exempt(generated.exempt);
     resp->set_guaranteed(generated.guaranteed);
     resp->set_data_missing(generated.data_missing);
+    for (const auto& period : generated.staggered_periods) *resp->add_staggered_periods() = period;
     int n = 0;
     for (auto& e : generated.entries) e.set_name(absl::StrCat(resp->name(), "/entries/", ++n));
     return PlanningRepository::InsertList(tx, district, seq, *resp, generated.entries, p.key_name);

@@ -304,5 +304,19 @@ TEST_F(PlanningE2eTest, RuleSetRevisionsAreImmutableAndListsPinTheirs) {
   EXPECT_EQ(still.rule_set_revision(), 1);
 }
 
+TEST_F(PlanningE2eTest, AMonthAdjustmentShortensTheStaggeredPeriodOfTheNextList) {
+  CommandResult adjusted = Cli(*bureau_, {"season", "adjust", kSeason, "--month=2019-01", "--staggered=false",
+                                          "--note=空气质量预报良好"});
+  ASSERT_EQ(adjusted.exit_code, 0) << adjusted.output;
+  v1::ListVersion list;
+  ASSERT_TRUE(Generate(*bureau_, &list).ok());
+  ASSERT_EQ(list.staggered_periods_size(), 2);
+  EXPECT_EQ(list.staggered_periods(0).end(), "2018-12-31");
+  EXPECT_EQ(list.staggered_periods(1).start(), "2019-02-01");
+  // A month outside the season cannot be switched off.
+  CommandResult outside = Cli(*bureau_, {"season", "adjust", kSeason, "--month=2019-07", "--staggered=false"});
+  EXPECT_THAT(outside.output, HasSubstr("adjustments[1].month"));
+}
+
 }  // namespace
 }  // namespace cuofeng

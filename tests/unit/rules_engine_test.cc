@@ -597,6 +597,26 @@ TEST(EngineTest, BulkTransportGetsTheTruckRuleAtOrangeAndRed) {
   EXPECT_TRUE(e->yellow().stop_non_road());
 }
 
+TEST(EngineTest, MonthAdjustmentsShortenAndExtendTheStaggeredPeriod) {
+  v1::Season s = Season2018();
+  auto plain = StaggeredPeriods(s);
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0].start(), "2018-11-15");
+  EXPECT_EQ(plain[0].end(), "2019-03-15");
+  auto* off = s.add_adjustments();
+  off->set_month("2019-01");
+  off->set_staggered(false);
+  auto* extend = s.add_adjustments();
+  extend->set_month("2019-03");
+  extend->set_staggered(true);
+  auto adjusted = StaggeredPeriods(s);
+  ASSERT_EQ(adjusted.size(), 2u);
+  EXPECT_EQ(adjusted[0].start(), "2018-11-15");
+  EXPECT_EQ(adjusted[0].end(), "2018-12-31");
+  EXPECT_EQ(adjusted[1].start(), "2019-02-01");
+  EXPECT_EQ(adjusted[1].end(), "2019-03-31");  // March extended to its end
+}
+
 // --- Determinism ------------------------------------------------------------------
 
 TEST(EngineTest, SameInputSameBytesWhateverTheOrder) {

@@ -48,6 +48,9 @@ ABSL_FLAG(std::string, end, "", "season end, YYYY-MM-DD");
 ABSL_FLAG(std::string, filing_deadline, "", "filing deadline, YYYY-MM-DD");
 ABSL_FLAG(std::string, enterprise, "", "enterprise resource name");
 ABSL_FLAG(int, limit, 50, "how many entries to print");
+ABSL_FLAG(std::string, month, "", "a month, YYYY-MM");
+ABSL_FLAG(bool, staggered, true, "whether the month is in the staggered period");
+ABSL_FLAG(std::string, note, "", "why (recorded with the change)");
 
 namespace cuofeng {
 namespace {
@@ -73,6 +76,7 @@ Lists (bureau):
   ruleset load FILE --id=ID [--validate_only]       a rule set in protobuf text format
   ruleset list | ruleset get ruleSets/ID[@REVISION]
   season create --district=districts/ID --id=2018-2019 --start=2018-11-15 --end=2019-03-15 --filing_deadline=2018-10-31
+  season adjust NAME --month=2019-03 --staggered=false --note="forecast good"   (SP1)
   list generate --district=districts/ID --season=NAME --rule_set=ruleSets/ID [--validate_only]
   list show NAME | list versions --district=districts/ID
   list entries NAME [--enterprise=NAME] [--limit=N]
@@ -471,7 +475,10 @@ void PrintList(const v1::ListVersion& l) {
             << "  " << l.entry_count() << " entries: " << l.restricted() << " restricted, " << l.exempt()
             << " exempt, " << l.guaranteed() << " livelihood guarantees, " << l.data_missing()
             << " with data missing\n"
-            << "  content sha256 " << l.content_sha256() << "\n"
+            << "  content sha256 " << l.content_sha256() << "\n";
+  std::cout << "  错峰时段 staggered periods:";
+  for (const auto& p : l.staggered_periods()) std::cout << " " << p.start() << "~" << p.end();
+  std::cout << "\n"
             << "减排目标核算 (cut against the district inventory, T74):\n";
   for (const auto& proof : l.proof()) {
     std::cout << "  " << v1::AlertLevel_Name(proof.level()) << (proof.escalated_entries() ? " (escalated " + std::to_string(proof.escalated_entries()) + " entries, EM2/T75)" : "") << "\n";
@@ -532,7 +539,43 @@ int RuleSetCommand(const std::vector<std::string>& args) {
   return 2;
 }
 
+// season adjust NAME --month=YYYY-MM --staggered=true|false --note=WHY
+int AdjustSeason(const std::vector<std::string>& args) {
+  if (args.size() < 3) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  auto stub = v1::PlanningService::NewStub(Connect(Server()));
+  v1::GetSeasonRequest get;
+  get.set_name(args[2]);
+  v1::Season season;
+  {
+    grpc::ClientContext ctx;
+    AddKey(&ctx, Key());
+    grpc::Status st = stub->GetSeason(&ctx, get, &season);
+    if (!st.ok()) return Fail(st);
+  }
+  v1::MonthAdjustment* a = nullptr;
+  for (auto& x : *season.mutable_adjustments()) {
+    if (x.month() == absl::GetFlag(FLAGS_month)) a = &x;
+  }
+  if (a == nullptr) a = season.add_adjustments();
+  a->set_month(absl::GetFlag(FLAGS_month));
+  a->set_staggered(absl::GetFlag(FLAGS_staggered));
+  a->set_reason(absl::GetFlag(FLAGS_note));
+  v1::UpdateSeasonRequest req;
+  *req.mutable_season() = season;
+  grpc::ClientContext ctx;
+  AddKey(&ctx, Key());
+  v1::Season updated;
+  grpc::Status st = stub->UpdateSeason(&ctx, req, &updated);
+  if (!st.ok()) return Fail(st);
+  std::cout << "updated " << updated.name() << ": " << updated.adjustments_size() << " month adjustment(s)\n";
+  return 0;
+}
+
 int SeasonCommand(const std::vector<std::string>& args) {
+  if (args.size() >= 2 && args[1] == "adjust") return AdjustSeason(args);
   if (args.size() < 2 || args[1] != "create") {
     std::cerr << kUsage;
     return 2;
