@@ -70,7 +70,7 @@ namespace {
 
 absl::Status Denied(const Principal& p, Action action, absl::string_view resource) {
   static constexpr const char* kVerbs[] = {"read", "change", "administer", "read the audit of",
-                                           "publish"};
+                                           "publish", "acknowledge"};
   const std::string role = RoleName(p.role);
   const bool vowel = role[0] == 'a' || role[0] == 'e';
   return absl::PermissionDeniedError(absl::StrCat(
@@ -90,6 +90,11 @@ bool WildcardWithin(absl::string_view parent, absl::string_view scope) {
 }  // namespace
 
 absl::Status Authorize(const Principal& p, Action action, absl::string_view resource) {
+  if (action == Action::kAcknowledge) {
+    // Filings are acknowledged by the city bureaus (T78).
+    return p.role == Role::kAdmin || p.role == Role::kCity ? absl::OkStatus()
+                                                           : Denied(p, action, resource);
+  }
   if (action == Action::kPublishRules) {
     // Rule sets are shared documents; revisions never change, lists pin one.
     return p.role == Role::kAdmin || p.role == Role::kCity || p.role == Role::kBureau

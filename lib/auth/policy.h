@@ -29,6 +29,7 @@ enum class Action {
   kAdminister,  // API keys, districts
   kReadAudit,   // the audit log
   kPublishRules,  // load a rule set (admin, city, bureau)
+  kAcknowledge,   // acknowledge a filing or approve an amendment (admin, city)
 };
 
 // RoleName is the lowercase role name used in messages and the database.

@@ -13,6 +13,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "lib/hash/sha256.h"
+#include "lib/model/labels.h"
 #include "lib/rules/measures.h"
 
 namespace cuofeng {
@@ -146,6 +147,14 @@ std::string SafetyText(const v1::Equipment& q) {
   }
 }
 
+// The display name of `name` in `index`, or its id when it has none.
+template <typename T>
+std::string DisplayName(const std::unordered_map<std::string, const T*>& index, const std::string& name) {
+  auto it = index.find(name);
+  if (it != index.end() && !it->second->display_name().empty()) return it->second->display_name();
+  return name.substr(name.rfind('/') + 1);
+}
+
 // Everything the engine knows about one enterprise while it works.
 struct Plant {
   const v1::Enterprise* e = nullptr;
@@ -189,6 +198,7 @@ class Engine {
   const RegistrySnapshot& s_;
   std::vector<Plant> plants_;
   std::unordered_map<std::string, const v1::Process*> processes_;
+  std::unordered_map<std::string, const v1::ProductionLine*> lines_;
   std::unordered_map<std::string, const v1::Township*> townships_;
   GeneratedList out_;
   // Entries of equipment in force at the season start, by equipment.
@@ -532,6 +542,10 @@ void Engine::BuildEntries() {
       entry->set_enterprise(e.name());
       entry->set_enterprise_name(e.display_name());
       entry->set_uscc(e.uscc());
+      entry->set_industry(absl::StrCat(ChineseLabel(v1::IndustryCategory_Name(e.industry_category())), " (",
+                                       e.industry_code(), ")"));
+      entry->set_responsible_person(e.responsible_person());
+      entry->set_contact_phone(e.contact_phone());
     };
     std::vector<const Contribution*> ent;
     for (const auto& c : p.enterprise_rules) ent.push_back(&c);
@@ -564,6 +578,8 @@ void Engine::BuildEntries() {
         v1::ListEntry entry;
         entry.set_resource(q->name());
         entry.set_resource_name(q->display_name());
+        entry.set_process_name(DisplayName(processes_, ParentOf(q->name())));
+        entry.set_line_name(DisplayName(lines_, ParentOf(ParentOf(q->name()))));
         // Data missing is said where it is missing: here only this
         // equipment's own gaps; the enterprise entry lists the plant's.
         // A rule on this equipment (a high stack, a crude technology)
@@ -651,7 +667,11 @@ void Engine::ResolveStopLines(size_t first) {
           v1::ListEntry line_entry;
           const v1::ListEntry& any = entries[idxs.front()];
           line_entry.set_resource(ranked[r].second);
-          line_entry.set_resource_name(ranked[r].second.substr(ranked[r].second.rfind('/') + 1));
+          line_entry.set_resource_name(DisplayName(lines_, ranked[r].second));
+          line_entry.set_line_name(line_entry.resource_name());
+          line_entry.set_industry(any.industry());
+          line_entry.set_responsible_person(any.responsible_person());
+          line_entry.set_contact_phone(any.contact_phone());
           line_entry.set_kind(v1::RESTRICTED);
           line_entry.set_enterprise(any.enterprise());
           line_entry.set_enterprise_name(any.enterprise_name());
@@ -846,6 +866,7 @@ void Engine::Prove() {
 
 GeneratedList Engine::Generate() {
   for (const auto& pr : s_.processes) processes_[pr.name()] = &pr;
+  for (const auto& l : s_.lines) lines_[l.name()] = &l;
   for (const auto& t : s_.townships) townships_[t.name()] = &t;
   std::vector<const v1::Enterprise*> enterprises;
   for (const auto& e : s_.enterprises) enterprises.push_back(&e);

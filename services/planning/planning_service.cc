@@ -305,7 +305,8 @@ grpc::Status PlanningServiceImpl::ListListVersions(grpc::ServerContext* ctx, con
 }
 
 absl::Status PlanningServiceImpl::CheckListRead(const grpc::ServerContext* ctx, const std::string& list,
-                                                std::string* enterprise) {
+                                                std::string* enterprise, bool* narrowed) {
+  *narrowed = false;
   auto principal = guard_->Authenticate(ctx);
   if (!principal.ok()) return principal.status();
   absl::Status allowed = Authorize(*principal, Action::kRead, list);
@@ -315,6 +316,7 @@ absl::Status PlanningServiceImpl::CheckListRead(const grpc::ServerContext* ctx, 
       !DistrictId(list).empty()) {
     if (!enterprise->empty() && *enterprise != principal->scope) return allowed;
     *enterprise = principal->scope;
+    *narrowed = true;
     return absl::OkStatus();
   }
   return allowed;
@@ -323,7 +325,8 @@ absl::Status PlanningServiceImpl::CheckListRead(const grpc::ServerContext* ctx, 
 grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx, const v1::ListEntriesRequest* req,
                                               v1::ListEntriesResponse* resp) {
   std::string enterprise = req->enterprise();
-  absl::Status allowed = CheckListRead(ctx, req->parent(), &enterprise);
+  bool narrowed = false;
+  absl::Status allowed = CheckListRead(ctx, req->parent(), &enterprise, &narrowed);
   if (!allowed.ok()) return ToGrpcStatus(allowed);
   int after = 0;
   if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &after)) {
@@ -333,6 +336,11 @@ grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx, const v1
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
     auto list = PlanningRepository::GetList(tx, req->parent());
     if (!list.ok()) return list.status();
+    if (narrowed && list->state() != v1::FILED && list->state() != v1::SUPERSEDED) {
+      // Only filed lists bind; an enterprise does not read drafts.
+      return absl::PermissionDeniedError(absl::StrCat("list ", req->parent(), " is ", v1::ListState_Name(list->state()),
+                                                      "; an enterprise reads filed lists only"));
+    }
     auto entries = PlanningRepository::Entries(tx, req->parent(), enterprise, after, limit + 1);
     for (int i = 0; i < static_cast<int>(entries.size()) && i < limit; ++i) *resp->add_entries() = entries[i];
     if (static_cast<int>(entries.size()) > limit) {
@@ -351,15 +359,17 @@ grpc::Status PlanningServiceImpl::ExplainEntry(grpc::ServerContext* ctx, const v
     return ToGrpcStatus(InvalidArgumentWithViolations({{"name", "must be districts/{d}/lists/{list}/entries/{n}"}}));
   }
   std::string enterprise;
-  absl::Status allowed = CheckListRead(ctx, list_name, &enterprise);
+  bool narrowed = false;
+  absl::Status allowed = CheckListRead(ctx, list_name, &enterprise, &narrowed);
   if (!allowed.ok()) return ToGrpcStatus(allowed);
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
     auto list = PlanningRepository::GetList(tx, list_name);
     if (!list.ok()) return list.status();
     auto entry = PlanningRepository::Entry(tx, list_name, seq);
     if (!entry.ok()) return entry.status();
-    if (!enterprise.empty() && entry->enterprise() != enterprise) {
-      return absl::PermissionDeniedError("this entry concerns another enterprise");
+    if (narrowed && (entry->enterprise() != enterprise ||
+                     (list->state() != v1::FILED && list->state() != v1::SUPERSEDED))) {
+      return absl::PermissionDeniedError("an enterprise reads the filed entries about itself only");
     }
     *resp->mutable_entry() = *entry;
     resp->set_explanation(cuofeng::ExplainEntry(*entry, *list));

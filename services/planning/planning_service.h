@@ -48,9 +48,10 @@ class PlanningServiceImpl final : public v1::PlanningService::Service {
   absl::StatusOr<RegistrySnapshot> ReadSnapshot(const grpc::ServerContext* ctx,
                                                 const std::string& district, std::string* sha256);
   // CheckListRead allows the list's district readers; an enterprise key is
-  // narrowed to its own entries (`enterprise` is set to its scope).
+  // narrowed to its own entries (`enterprise` is set to its scope and
+  // `narrowed` to true: such a caller may read filed lists only).
   absl::Status CheckListRead(const grpc::ServerContext* ctx, const std::string& list,
-                             std::string* enterprise);
+                             std::string* enterprise, bool* narrowed);
 
   CallGuard* guard_;
   std::unique_ptr<v1::RegistryService::Stub> registry_;

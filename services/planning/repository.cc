@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "lib/db/pool.h"
+#include "lib/hash/sha256.h"
 
 namespace cuofeng {
 namespace {
@@ -127,7 +128,8 @@ absl::Status PlanningRepository::InsertList(pqxx::work& tx, const std::string& d
       list.name(), district_id, seq, list.season(), rule_set_id, list.rule_set_revision(),
       v1::ListState_Name(list.state()), list.content_sha256(), pqxx::binarystring(list.SerializeAsString()),
       created_by);
-  CopyWriter copy(tx, "planning.list_entry", {"list", "seq", "district_id", "enterprise", "resource", "kind", "body"});
+  CopyWriter copy(tx, "planning.list_entry",
+                  {"list", "seq", "district_id", "enterprise", "resource", "kind", "body", "entry_sha256"});
   int n = 0;
   for (const v1::ListEntry& e : entries) {
     NullableParams row;
@@ -137,7 +139,9 @@ absl::Status PlanningRepository::InsertList(pqxx::work& tx, const std::string& d
     row.Add(e.enterprise());
     row.Add(e.resource());
     row.Add(v1::EntryKind_Name(e.kind()));
-    row.Add(ByteaText(e.SerializeAsString()));
+    const std::string body = e.SerializeAsString();
+    row.Add(ByteaText(body));
+    row.Add(Sha256Hex(body));
     copy.WriteRow(row);
   }
   copy.Complete();

@@ -15,6 +15,7 @@
 #include "lib/db/pool.h"
 #include "lib/rpc/server.h"
 #include "services/core/admin_service.h"
+#include "services/planning/filing_service.h"
 #include "services/planning/planning_service.h"
 #include "services/registry/registry_service.h"
 
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
   std::string registry_address = absl::GetFlag(FLAGS_registry);
   if (registry_address.empty() && has_registry) registry_address = absl::GetFlag(FLAGS_listen);
   std::unique_ptr<cuofeng::PlanningServiceImpl> planning;
+  cuofeng::FilingServiceImpl filing(&guard);
   if (all || groups.count("planning")) {
     if (registry_address.empty()) {
       std::cerr << "cuofeng-server: the planning service needs --registry=ADDRESS when the registry "
@@ -88,6 +90,7 @@ int main(int argc, char** argv) {
     planning = std::make_unique<cuofeng::PlanningServiceImpl>(
         &guard, grpc::CreateCustomChannel(registry_address, grpc::InsecureChannelCredentials(), args));
     services.push_back({cuofeng::v1::PlanningService::service_full_name(), planning.get()});
+    services.push_back({cuofeng::v1::FilingService::service_full_name(), &filing});
   }
   cuofeng::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);

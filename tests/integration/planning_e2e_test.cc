@@ -254,14 +254,19 @@ TEST_F(PlanningE2eTest, ScopesOfListsAndEntries) {
   std::string ent = CreateKey(server_->address(), *admin_, "enterprise", own);
   std::string verifier = CreateKey(server_->address(), *admin_, "verifier", kDistrict);
   std::string other = CreateKey(server_->address(), *admin_, "bureau", "districts/120101");
-  // An enterprise sees only the entries about itself.
-  auto mine = Entries(ent, list.name());
-  ASSERT_FALSE(mine.empty());
-  for (const auto& e : mine) EXPECT_EQ(e.enterprise(), own);
+  // A draft binds no one: an enterprise does not read it, even about itself
+  // (it reads filed lists; see filing_e2e_test).
+  v1::ListEntriesRequest own_entries;
+  own_entries.set_parent(list.name());
+  v1::ListEntriesResponse resp;
+  EXPECT_EQ(planning_->ListEntries(Ctx(ent).get(), own_entries, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  own_entries.set_enterprise(own);
+  EXPECT_EQ(planning_->ListEntries(Ctx(ent).get(), own_entries, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   v1::ListEntriesRequest theirs;
   theirs.set_parent(list.name());
   theirs.set_enterprise(absl::StrCat(kDistrict, "/enterprises/e10004"));
-  v1::ListEntriesResponse resp;
   EXPECT_EQ(planning_->ListEntries(Ctx(ent).get(), theirs, &resp).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   // Only the bureau generates; a verifier reads; another district's bureau does neither.
   v1::ListVersion out;

@@ -23,6 +23,8 @@
 #include "lib/db/pool.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
+#include "lib/documents/list_document.h"
+#include "lib/model/labels.h"
 #include "lib/rules/measures.h"
 #include "services/core/key_store.h"
 #include "tools/cli/client_lib.h"
@@ -51,6 +53,10 @@ ABSL_FLAG(int, limit, 50, "how many entries to print");
 ABSL_FLAG(std::string, month, "", "a month, YYYY-MM");
 ABSL_FLAG(bool, staggered, true, "whether the month is in the staggered period");
 ABSL_FLAG(std::string, note, "", "why (recorded with the change)");
+ABSL_FLAG(std::string, reason, "", "the reason of an amendment");
+ABSL_FLAG(std::string, state, "", "filter filings by state: SUBMITTED, FILED, SUPERSEDED");
+ABSL_FLAG(std::string, xlsx, "", "write the list as XLSX to this file");
+ABSL_FLAG(std::string, csv, "", "write the list as CSV to this file");
 
 namespace cuofeng {
 namespace {
@@ -82,6 +88,13 @@ Lists (bureau):
   list entries NAME [--enterprise=NAME] [--limit=N]
   list explain ENTRY_NAME
   list diff BASE OTHER
+Filing with the city (T78):
+  filing submit LIST [--request_id=R]                         bureau
+  filing acknowledge LIST [--request_id=R]                    city: files it (approves an amendment)
+  filing amend FILED_LIST AMENDMENT_LIST --reason="..."       bureau: a new draft replaces the filed list once approved
+  filing list [--district=districts/ID|districts/-] [--state=FILED] [--season=2018-2019]
+  filing verify --district=districts/ID                       recomputes every hash of the chain
+  filing export LIST --xlsx=FILE --csv=FILE                   the documents as the city expects them
 Flags: --server (or CUOFENG_SERVER), --key (or CUOFENG_KEY).
 )";
 
@@ -341,19 +354,12 @@ int Summary() {
   }
   grpc::Status s = reader->Finish();
   if (!s.ok()) return Fail(s);
-  static const std::map<std::string, std::string> kZh = {
-      {"BUILDING_MATERIALS", "建材"}, {"FOUNDRY", "铸造"}, {"CHEMICALS", "化工"},
-      {"STEEL", "钢铁"}, {"SURFACE_COATING", "工业涂装"}, {"FURNITURE", "家具"},
-      {"PRINTING", "印刷"}, {"ENERGY_HEATING", "热力供应"}, {"WASTE_TREATMENT", "废物处置"},
-      {"RUBBER_PLASTICS", "橡胶塑料"}, {"PHARMACEUTICALS", "制药"}, {"FOOD", "食品"},
-      {"OTHER_INDUSTRY", "其他"}};
   std::cout << "Registry of " << district.display_name() << " (" << district.name() << "), "
             << district.city() << "\n";
   for (const auto& [what, n] : counts) std::cout << "  " << what << ": " << n << "\n";
   std::cout << "Enterprises by industry:\n";
   for (const auto& [industry, n] : by_industry) {
-    auto zh = kZh.find(industry);
-    std::cout << "  " << (zh == kZh.end() ? industry : zh->second) << " " << industry << ": " << n
+    std::cout << "  " << ChineseLabel(industry) << " " << industry << ": " << n
               << "\n";
   }
   std::cout << "What the staggered-production rules will look at:\n"
@@ -685,6 +691,130 @@ int ListCommand(const std::vector<std::string>& args) {
   return 2;
 }
 
+void PrintFiling(const v1::Filing& f) {
+  std::cout << "备案 filing " << f.list() << "  " << v1::ListState_Name(f.state()) << (f.late() ? " (LATE)" : "")
+            << "\n  chain position " << f.seq() << ", " << f.entry_count() << " entries, content sha256 "
+            << f.content_sha256() << "\n  link sha256 " << f.sha256() << " (previous "
+            << (f.previous_sha256().empty() ? "none" : f.previous_sha256().substr(0, 16) + "…") << ")\n"
+            << "  submitted by " << f.submitted_by();
+  if (!f.acknowledged_by().empty()) std::cout << ", acknowledged by " << f.acknowledged_by();
+  std::cout << "\n";
+  if (!f.amends().empty()) std::cout << "  amends " << f.amends() << ": " << f.reason() << "\n";
+  for (const auto& c : f.changes()) std::cout << "    " << c << "\n";
+}
+
+int FilingCommand(const std::vector<std::string>& args) {
+  auto stub = v1::FilingService::NewStub(Connect(Server()));
+  auto planning = v1::PlanningService::NewStub(Connect(Server()));
+  const std::string verb = args.size() >= 2 ? args[1] : "";
+  grpc::ClientContext ctx;
+  AddKey(&ctx, Key());
+  v1::Filing filing;
+  grpc::Status st;
+  if (verb == "submit" && args.size() >= 3) {
+    v1::SubmitListRequest req;
+    req.set_name(args[2]);
+    req.set_request_id(absl::GetFlag(FLAGS_request_id));
+    st = stub->SubmitList(&ctx, req, &filing);
+  } else if (verb == "acknowledge" && args.size() >= 3) {
+    v1::AcknowledgeFilingRequest req;
+    req.set_name(args[2]);
+    req.set_request_id(absl::GetFlag(FLAGS_request_id));
+    st = stub->AcknowledgeFiling(&ctx, req, &filing);
+  } else if (verb == "amend" && args.size() >= 4) {
+    v1::AmendFilingRequest req;
+    req.set_filed(args[2]);
+    req.set_amendment(args[3]);
+    req.set_reason(absl::GetFlag(FLAGS_reason));
+    req.set_request_id(absl::GetFlag(FLAGS_request_id));
+    st = stub->AmendFiling(&ctx, req, &filing);
+  } else if (verb == "list") {
+    v1::ListFilingsRequest req;
+    req.set_parent(absl::GetFlag(FLAGS_district).empty() ? "districts/-" : absl::GetFlag(FLAGS_district));
+    v1::ListState state = v1::LIST_STATE_UNSPECIFIED;
+    if (!absl::GetFlag(FLAGS_state).empty() && !v1::ListState_Parse(absl::GetFlag(FLAGS_state), &state)) {
+      std::cerr << "--state must be SUBMITTED, FILED or SUPERSEDED\n";
+      return 2;
+    }
+    req.set_state(state);
+    req.set_season(absl::GetFlag(FLAGS_season));
+    v1::ListFilingsResponse resp;
+    st = stub->ListFilings(&ctx, req, &resp);
+    if (!st.ok()) return Fail(st);
+    for (const auto& f : resp.filings()) {
+      std::cout << f.list() << "\t" << v1::ListState_Name(f.state()) << (f.late() ? " late" : "") << "\t#" << f.seq()
+                << "\t" << f.entry_count() << " entries\t" << f.sha256().substr(0, 16)
+                << (f.amends().empty() ? "" : "\tamends " + f.amends()) << "\n";
+    }
+    std::cout << resp.filings_size() << " filings\n";
+    return 0;
+  } else if (verb == "verify") {
+    v1::VerifyChainRequest req;
+    req.set_district(absl::GetFlag(FLAGS_district));
+    v1::VerifyChainResponse resp;
+    st = stub->VerifyChain(&ctx, req, &resp);
+    if (!st.ok()) return Fail(st);
+    if (resp.intact()) {
+      std::cout << "intact: " << resp.filings_checked() << " filings and " << resp.entries_checked()
+                << " entries recomputed, every hash matches\n";
+      return 0;
+    }
+    std::cout << "TAMPERED: " << resp.problem() << "\n  first filing that no longer matches: "
+              << resp.first_bad_filing() << "\n";
+    if (!resp.first_bad_entry().empty()) std::cout << "  first entry that no longer matches: " << resp.first_bad_entry() << "\n";
+    return 3;
+  } else if (verb == "export" && args.size() >= 3) {
+    ListDocument doc;
+    v1::GetListVersionRequest get;
+    get.set_name(args[2]);
+    st = planning->GetListVersion(&ctx, get, &doc.list);
+    if (!st.ok()) return Fail(st);
+    std::string token;
+    do {
+      grpc::ClientContext page_ctx;
+      AddKey(&page_ctx, Key());
+      v1::ListEntriesRequest req;
+      req.set_parent(args[2]);
+      req.set_page_size(1000);
+      req.set_page_token(token);
+      v1::ListEntriesResponse resp;
+      st = planning->ListEntries(&page_ctx, req, &resp);
+      if (!st.ok()) return Fail(st);
+      for (auto& e : *resp.mutable_entries()) doc.entries.push_back(std::move(e));
+      token = resp.next_page_token();
+    } while (!token.empty());
+    grpc::ClientContext filings_ctx;
+    AddKey(&filings_ctx, Key());
+    v1::ListFilingsRequest fr;
+    fr.set_parent(doc.list.name().substr(0, doc.list.name().find("/lists/")));
+    fr.set_page_size(1000);
+    v1::ListFilingsResponse filings;
+    if (stub->ListFilings(&filings_ctx, fr, &filings).ok()) {
+      for (const auto& f : filings.filings()) {
+        if (f.list() == doc.list.name()) doc.filing = f;
+      }
+    }
+    if (!absl::GetFlag(FLAGS_xlsx).empty()) {
+      absl::Status written = WriteListXlsx(doc, absl::GetFlag(FLAGS_xlsx));
+      if (!written.ok()) return Fail(written);
+      std::cout << "wrote " << absl::GetFlag(FLAGS_xlsx) << " (" << doc.entries.size() << " rows)\n";
+    }
+    if (!absl::GetFlag(FLAGS_csv).empty()) {
+      std::ofstream out(absl::GetFlag(FLAGS_csv), std::ios::binary);
+      out << ListCsv(doc);
+      if (!out) return Fail(absl::InternalError("cannot write " + absl::GetFlag(FLAGS_csv)));
+      std::cout << "wrote " << absl::GetFlag(FLAGS_csv) << "\n";
+    }
+    return 0;
+  } else {
+    std::cerr << kUsage;
+    return 2;
+  }
+  if (!st.ok()) return Fail(st);
+  PrintFiling(filing);
+  return 0;
+}
+
 }  // namespace
 }  // namespace cuofeng
 
@@ -716,6 +846,7 @@ int main(int argc, char** argv) {
   if (is({"ruleset"})) return RuleSetCommand(args);
   if (is({"season"})) return SeasonCommand(args);
   if (is({"list"})) return ListCommand(args);
+  if (is({"filing"})) return FilingCommand(args);
   std::cerr << kUsage;
   return args.empty() || is({"help"}) ? 0 : 2;
 }
