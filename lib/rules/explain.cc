@@ -112,10 +112,10 @@ std::vector<v1::EntryChange> DiffEntries(const std::vector<v1::ListEntry>& base,
       ++ib;
       if (!SameMeasures(x, y)) {
         c.set_change(v1::EntryChange::MEASURE_CHANGED);
-        c.set_summary(absl::StrCat(x.resource(), ": ", MeasureChanges(x, y)));
+        c.set_summary(absl::StrCat(x.resource(), " (from ", x.effective_from(), "): ", MeasureChanges(x, y)));
       } else if (!SameReasons(x, y)) {
         c.set_change(v1::EntryChange::REASON_CHANGED);
-        c.set_summary(absl::StrCat(x.resource(), ": same measures, reasons changed"));
+        c.set_summary(absl::StrCat(x.resource(), " (from ", x.effective_from(), "): same measures, reasons changed"));
       } else {
         continue;
       }

@@ -207,6 +207,23 @@ TEST_F(FilingE2eTest, WhoSeesWhichFilingsAndEntries) {
   mine.set_parent("districts/-");
   ASSERT_TRUE(filing_->ListFilings(Ctx(other).get(), mine, &resp).ok());
   EXPECT_EQ(resp.filings_size(), 0);
+  // A verifier and a service key read their filings but file nothing.
+  std::string verifier = CreateKey(server_->address(), *admin_, "verifier", kDistrict);
+  std::string service = CreateKey(server_->address(), *admin_, "service", "");
+  mine.set_parent(kDistrict);
+  for (const std::string* key : {&verifier, &service}) {
+    ASSERT_TRUE(filing_->ListFilings(Ctx(*key).get(), mine, &resp).ok());
+    EXPECT_GE(resp.filings_size(), 3);
+    v1::Filing f;
+    EXPECT_EQ(Submit(*key, filed_, &f).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(Acknowledge(*key, filed_, &f).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    v1::VerifyChainRequest verify;
+    verify.set_district(kDistrict);
+    v1::VerifyChainResponse ok;
+    EXPECT_TRUE(filing_->VerifyChain(Ctx(*key).get(), verify, &ok).ok());
+  }
+  v1::Filing none;
+  EXPECT_EQ(Submit("", filed_, &none).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   // An enterprise reads the filed entries about itself, and no draft.
   const std::string own = absl::StrCat(kDistrict, "/enterprises/e10001");
   std::string ent = CreateKey(server_->address(), *admin_, "enterprise", own);

@@ -700,7 +700,12 @@ void PrintFiling(const v1::Filing& f) {
   if (!f.acknowledged_by().empty()) std::cout << ", acknowledged by " << f.acknowledged_by();
   std::cout << "\n";
   if (!f.amends().empty()) std::cout << "  amends " << f.amends() << ": " << f.reason() << "\n";
-  for (const auto& c : f.changes()) std::cout << "    " << c << "\n";
+  constexpr int kShown = 10;
+  for (int i = 0; i < f.changes_size() && i < kShown; ++i) std::cout << "    " << f.changes(i) << "\n";
+  if (f.changes_size() > kShown) {
+    std::cout << "    … " << f.changes_size() - kShown << " more: cuofeng list diff " << f.amends() << " " << f.list()
+              << "\n";
+  }
 }
 
 int FilingCommand(const std::vector<std::string>& args) {
