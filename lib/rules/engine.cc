@@ -265,17 +265,23 @@ void Engine::Evaluate(Plant& p) {
     p.listed = focus || CutFraction(base.m[0]) > 0 || CutFraction(base.m[1]) > 0;
   }
   p.listed = p.listed || focus;
+  // An exemption lifts the table's measures (the table stays as a reason).
+  auto exempt = [&](const Levels& levels, v1::Reason reason) {
+    p.exempt = true;
+    p.kind = v1::EXEMPT;
+    p.listed = true;
+    if (table != nullptr) p.enterprise_rules.front().levels = levels;
+    p.enterprise_rules.push_back({"", levels, std::move(reason)});
+  };
 
   // Grade A and leading enterprises take voluntary measures only.
   if (e.performance_grade() == v1::GRADE_A || e.performance_grade() == v1::GRADE_LEADING) {
-    p.exempt = p.voluntary = true;
-    p.kind = v1::EXEMPT;
+    p.voluntary = true;
     v1::Measure vol;
     vol.set_action(v1::VOLUNTARY);
-    p.enterprise_rules.front().levels = Levels::All(vol);
-    p.enterprise_rules.push_back({"", Levels::All(vol),
-                                  MakeReason("GRADE", "2020 技术指南", "绩效A级/引领性企业自主采取减排措施 (grade A: voluntary measures)",
-                                             {MakeFact(en, "performance_grade", v1::PerformanceGrade_Name(e.performance_grade()))})});
+    exempt(Levels::All(vol),
+           MakeReason("GRADE", "2020 技术指南", "绩效A级/引领性企业自主采取减排措施 (grade A: voluntary measures)",
+                      {MakeFact(en, "performance_grade", v1::PerformanceGrade_Name(e.performance_grade()))}));
   }
 
   // SP4 (T77, §26): benchmark exemption.
@@ -300,17 +306,12 @@ void Engine::Evaluate(Plant& p) {
       all_ok = all_ok && ok;
     }
     if (any && all_ok && !missing && !(e.has_stably_meets_standards() && !e.stably_meets_standards())) {
-      p.exempt = true;
-      p.kind = v1::EXEMPT;
-      p.listed = true;
-      p.enterprise_rules.front().levels = Levels::All(Run());
-      p.enterprise_rules.push_back(
-          {"", Levels::All(Run()),
-           MakeReason("SP4", "T77, §26",
-                      absl::StrCat("铸造熔炼设备颗粒物≤", th.benchmark_pm_mg_m3(), "、二氧化硫≤", th.benchmark_so2_mg_m3(),
-                                   "mg/m³，冲天炉安装在线监测：环保标杆企业，不予限产 (foundry melting within the "
-                                   "benchmark limits: exempt)"),
-                      facts)});
+      exempt(Levels::All(Run()),
+             MakeReason("SP4", "T77, §26",
+                        absl::StrCat("铸造熔炼设备颗粒物≤", th.benchmark_pm_mg_m3(), "、二氧化硫≤", th.benchmark_so2_mg_m3(),
+                                     "mg/m³，冲天炉安装在线监测：环保标杆企业，不予限产 (foundry melting within the "
+                                     "benchmark limits: exempt)"),
+                        facts));
     }
   } else if (e.industry_category() == v1::BUILDING_MATERIALS &&
              (absl::StartsWith(e.industry_code(), "C303") || absl::StartsWith(e.industry_code(), "C302"))) {
@@ -325,16 +326,11 @@ void Engine::Evaluate(Plant& p) {
     }
     facts.push_back(MakeFact(en, "stably_meets_standards", e.has_stably_meets_standards() ? (e.stably_meets_standards() ? "true" : "false") : ""));
     if (any && clean && e.has_stably_meets_standards() && e.stably_meets_standards()) {
-      p.exempt = true;
-      p.kind = v1::EXEMPT;
-      p.listed = true;
-      p.enterprise_rules.front().levels = Levels::All(Run());
-      p.enterprise_rules.push_back(
-          {"", Levels::All(Run()),
-           MakeReason("SP4", "T77, §26",
-                      "砖瓦、水泥制品企业以天然气或电为燃料并稳定达标：环保标杆，不予限产 (brick/cement-product "
-                      "plant on gas or electricity meeting standards: exempt)",
-                      facts)});
+      exempt(Levels::All(Run()),
+             MakeReason("SP4", "T77, §26",
+                        "砖瓦、水泥制品企业以天然气或电为燃料并稳定达标：环保标杆，不予限产 (brick/cement-product "
+                        "plant on gas or electricity meeting standards: exempt)",
+                        facts));
     }
   }
 

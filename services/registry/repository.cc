@@ -116,6 +116,22 @@ void AddDataParams(const ResourceKind& kind, const Message& msg, NullableParams*
   for (const auto* f : kind.columns) p->Add(FieldText(msg, f));
 }
 
+// COPYs `rows` into `table` (the kind's table or its staging table).
+void CopyRows(pqxx::work& tx, const ResourceKind& kind, const std::string& table,
+              const std::vector<std::pair<ParsedName, const Message*>>& rows) {
+  const KindSql& s = SqlFor(kind);
+  std::vector<std::string> cols = s.key_columns;
+  cols.insert(cols.end(), s.data_columns.begin(), s.data_columns.end());
+  CopyWriter copy(tx, table, cols);
+  for (const auto& [name, msg] : rows) {
+    NullableParams p;
+    AddKeyParams(kind, name, &p);
+    AddDataParams(kind, *msg, &p);
+    copy.WriteRow(p);
+  }
+  copy.Complete();
+}
+
 }  // namespace
 
 absl::Status RegistryRepository::Insert(pqxx::work& tx, const ResourceKind& kind,
@@ -239,17 +255,7 @@ absl::StatusOr<int64_t> RegistryRepository::CopyInsert(
     pqxx::work& tx, const ResourceKind& kind,
     const std::vector<std::pair<ParsedName, const Message*>>& rows) {
   if (rows.empty()) return 0;
-  const KindSql& s = SqlFor(kind);
-  std::vector<std::string> cols = s.key_columns;
-  cols.insert(cols.end(), s.data_columns.begin(), s.data_columns.end());
-  CopyWriter copy(tx, kind.table, cols);
-  for (const auto& [name, msg] : rows) {
-    NullableParams p;
-    AddKeyParams(kind, name, &p);
-    AddDataParams(kind, *msg, &p);
-    copy.WriteRow(p);
-  }
-  copy.Complete();
+  CopyRows(tx, kind, kind.table, rows);
   return static_cast<int64_t>(rows.size());
 }
 
@@ -261,18 +267,7 @@ absl::StatusOr<UpsertCounts> RegistryRepository::Upsert(
   const KindSql& s = SqlFor(kind);
   tx.exec0(absl::StrCat("CREATE TEMP TABLE ", s.stage, " (LIKE ", kind.table,
                         " INCLUDING DEFAULTS) ON COMMIT DROP"));
-  std::vector<std::string> cols = s.key_columns;
-  cols.insert(cols.end(), s.data_columns.begin(), s.data_columns.end());
-  {
-    CopyWriter copy(tx, s.stage, cols);
-    for (const auto& [name, msg] : rows) {
-      NullableParams p;
-      AddKeyParams(kind, name, &p);
-      AddDataParams(kind, *msg, &p);
-      copy.WriteRow(p);
-    }
-    copy.Complete();
-  }
+  CopyRows(tx, kind, s.stage, rows);
   pqxx::row r = tx.exec1(s.merge);
   counts.created = r[0].as<int64_t>();
   counts.updated = r[1].as<int64_t>();

@@ -25,10 +25,6 @@ constexpr char kDistrict[] = "districts/120119";
 constexpr char kSeason[] = "districts/120119/seasons/2018-2019";
 constexpr char kLaterSeason[] = "districts/120119/seasons/2099-2100";
 
-std::string Source(const std::string& rel) {
-  const char* src = std::getenv("CUOFENG_SOURCE_DIR");
-  return std::string(src == nullptr ? "." : src) + "/" + rel;
-}
 
 class FilingE2eTest : public ::testing::Test {
  protected:
@@ -50,7 +46,7 @@ class FilingE2eTest : public ::testing::Test {
     spec.equipment = 120;
     ASSERT_TRUE(GenerateDistrict(spec, dir).ok());
     ASSERT_EQ(Cli(*bureau_, {"import", "registry", dir, absl::StrCat("--district=", kDistrict)}).exit_code, 0);
-    ASSERT_EQ(Cli(*bureau_, {"ruleset", "load", Source("tools/rulesets/jizhou-2018.textproto"), "--id=jizhou-2018"}).exit_code, 0);
+    ASSERT_EQ(Cli(*bureau_, {"ruleset", "load", SourcePath("tools/rulesets/jizhou-2018.textproto"), "--id=jizhou-2018"}).exit_code, 0);
     ASSERT_EQ(Cli(*bureau_, {"season", "create", absl::StrCat("--district=", kDistrict), "--id=2018-2019",
                              "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"}).exit_code, 0);
     ASSERT_EQ(Cli(*bureau_, {"season", "create", absl::StrCat("--district=", kDistrict), "--id=2099-2100",
@@ -62,15 +58,9 @@ class FilingE2eTest : public ::testing::Test {
     delete server_;
   }
   static CommandResult Cli(const std::string& key, std::vector<std::string> args) {
-    std::vector<std::string> argv = {BinDir() + "/cuofeng", "--server=" + server_->address(), "--key=" + key};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv);
+    return ::cuofeng::testing::Cli(server_->address(), key, std::move(args));
   }
-  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    AddKey(ctx.get(), key);
-    return ctx;
-  }
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key) { return KeyContext(key); }
   static std::string Generate(const std::string& season = kSeason) {
     v1::GenerateListRequest req;
     req.set_parent(kDistrict);
@@ -242,7 +232,7 @@ TEST_F(FilingE2eTest, DocumentsReadBackCellByCell) {
   std::string dir = TempDir();
   CommandResult exported = Cli(*city_, {"filing", "export", filed_, "--xlsx=" + dir + "/list.xlsx", "--csv=" + dir + "/list.csv"});
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
-  CommandResult cells = RunCommand({"/usr/bin/python3", Source("tests/integration/read_xlsx.py"), dir + "/list.xlsx", "6"});
+  CommandResult cells = RunCommand({"/usr/bin/python3", SourcePath("tests/integration/read_xlsx.py"), dir + "/list.xlsx", "6"});
   ASSERT_EQ(cells.exit_code, 0) << cells.output;
   v1::ListEntriesRequest req;
   req.set_parent(filed_);

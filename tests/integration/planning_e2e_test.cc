@@ -24,17 +24,7 @@ using namespace ::cuofeng::testing;
 constexpr char kDistrict[] = "districts/120119";
 constexpr char kSeason[] = "districts/120119/seasons/2018-2019";
 
-std::string Source(const std::string& rel) {
-  const char* src = std::getenv("CUOFENG_SOURCE_DIR");
-  return std::string(src == nullptr ? "." : src) + "/" + rel;
-}
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class PlanningE2eTest : public ::testing::Test {
  protected:
@@ -55,7 +45,7 @@ class PlanningE2eTest : public ::testing::Test {
     ASSERT_TRUE(GenerateDistrict(spec, dir).ok());
     CommandResult imported = Cli(*bureau_, {"import", "registry", dir, absl::StrCat("--district=", kDistrict)});
     ASSERT_EQ(imported.exit_code, 0) << imported.output;
-    CommandResult loaded = Cli(*bureau_, {"ruleset", "load", Source("tools/rulesets/jizhou-2018.textproto"), "--id=jizhou-2018"});
+    CommandResult loaded = Cli(*bureau_, {"ruleset", "load", SourcePath("tools/rulesets/jizhou-2018.textproto"), "--id=jizhou-2018"});
     ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
     CommandResult season = Cli(*bureau_, {"season", "create", absl::StrCat("--district=", kDistrict), "--id=2018-2019",
                                           "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"});
@@ -68,15 +58,9 @@ class PlanningE2eTest : public ::testing::Test {
   }
 
   static CommandResult Cli(const std::string& key, std::vector<std::string> args) {
-    std::vector<std::string> argv = {BinDir() + "/cuofeng", "--server=" + server_->address(), "--key=" + key};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv);
+    return ::cuofeng::testing::Cli(server_->address(), key, std::move(args));
   }
-  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    AddKey(ctx.get(), key);
-    return ctx;
-  }
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key) { return KeyContext(key); }
   static grpc::Status Generate(const std::string& key, v1::ListVersion* out, bool validate_only = false,
                                const std::string& rule_set = "ruleSets/jizhou-2018") {
     v1::GenerateListRequest req;
@@ -122,10 +106,10 @@ v1::RegistryService::Stub* PlanningE2eTest::registry_;
 v1::PlanningService::Stub* PlanningE2eTest::planning_;
 
 TEST_F(PlanningE2eTest, ShippedRuleSetsLoadAndABrokenOneNamesLineAndField) {
-  CommandResult national = Cli(*bureau_, {"ruleset", "load", Source("tools/rulesets/national-2020-sample.textproto"),
+  CommandResult national = Cli(*bureau_, {"ruleset", "load", SourcePath("tools/rulesets/national-2020-sample.textproto"),
                                           "--id=national-2020-sample"});
   EXPECT_EQ(national.exit_code, 0) << national.output;
-  std::string text = ReadFile(Source("tools/rulesets/jizhou-2018.textproto"));
+  std::string text = ReadFile(SourcePath("tools/rulesets/jizhou-2018.textproto"));
   text.replace(text.find("percent: 50 note"), 11, "percent: 500");
   std::string dir = TempDir();
   std::ofstream(dir + "/bad.textproto") << text;
@@ -136,7 +120,7 @@ TEST_F(PlanningE2eTest, ShippedRuleSetsLoadAndABrokenOneNamesLineAndField) {
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM planning.rule_set WHERE id = 'broken'"), "0");
   // An enterprise may not publish rule sets.
   std::string ent = CreateKey(server_->address(), *admin_, "enterprise", absl::StrCat(kDistrict, "/enterprises/e10000"));
-  CommandResult denied = Cli(ent, {"ruleset", "load", Source("tools/rulesets/jizhou-2018.textproto"), "--id=mine"});
+  CommandResult denied = Cli(ent, {"ruleset", "load", SourcePath("tools/rulesets/jizhou-2018.textproto"), "--id=mine"});
   EXPECT_THAT(denied.output, HasSubstr("PERMISSION_DENIED"));
 }
 
@@ -283,7 +267,7 @@ TEST_F(PlanningE2eTest, ScopesOfListsAndEntries) {
 TEST_F(PlanningE2eTest, RuleSetRevisionsAreImmutableAndListsPinTheirs) {
   v1::ListVersion old_list;
   ASSERT_TRUE(Generate(*bureau_, &old_list).ok());
-  std::string text = ReadFile(Source("tools/rulesets/jizhou-2018.textproto"));
+  std::string text = ReadFile(SourcePath("tools/rulesets/jizhou-2018.textproto"));
   text.replace(text.find("percent: 50 note"), 11, "percent: 60 ");
   std::string dir = TempDir();
   std::ofstream(dir + "/v2.textproto") << text;

@@ -81,11 +81,7 @@ class RegistryE2eTest : public ::testing::Test {
     delete server_;
   }
 
-  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!key.empty()) AddKey(ctx.get(), key);
-    return ctx;
-  }
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key) { return KeyContext(key); }
   static const std::string& Key(const std::string& role) { return keys_->at(role); }
 
   static int64_t Count(const std::string& table) {

@@ -40,14 +40,47 @@ int FreePort() {
   return port;
 }
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
+// Starts `argv` with stdout and stderr going to `output_path`.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& output_path) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
 }
 
-}  // namespace
+std::string SourcePath(const std::string& relative) {
+  const char* src = std::getenv("CUOFENG_SOURCE_DIR");
+  return std::string(src == nullptr ? "." : src) + "/" + relative;
+}
+
+std::unique_ptr<grpc::ClientContext> KeyContext(const std::string& key) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!key.empty()) AddKey(ctx.get(), key);
+  return ctx;
+}
+
+CommandResult Cli(const std::string& server, const std::string& key, std::vector<std::string> args) {
+  std::vector<std::string> argv = {BinDir() + "/cuofeng", "--server=" + server, "--key=" + key};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv);
+}
 
 std::string BinDir() {
   const char* dir = std::getenv("CUOFENG_BIN_DIR");
@@ -79,22 +112,12 @@ std::string FreshDatabase(const std::string& prefix) {
 
 CommandResult RunCommand(const std::vector<std::string>& argv) {
   std::string out_path = TempDir() + "/out";
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
+  pid_t pid = Spawn(argv, out_path);
   int status = 0;
   waitpid(pid, &status, 0);
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.output = Slurp(out_path);
+  r.output = ReadFile(out_path);
   return r;
 }
 
@@ -106,17 +129,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& dsn, std:
   std::vector<std::string> argv = {BinDir() + "/cuofeng-server", "--database=" + dsn,
                                    "--listen=" + server->address_};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  server->pid_ = fork();
-  if (server->pid_ == 0) {
-    int fd = open(server->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
+  server->pid_ = Spawn(argv, server->log_path_);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -150,7 +163,7 @@ int ServerProcess::Stop() {
 
 ServerProcess::~ServerProcess() { Stop(); }
 
-std::string ServerProcess::Log() const { return Slurp(log_path_); }
+std::string ServerProcess::Log() const { return ReadFile(log_path_); }
 
 std::string BootstrapAdmin(const std::string& dsn) {
   CommandResult r = RunCommand({BinDir() + "/cuofeng", "admin", "bootstrap", "--database=" + dsn, "--quiet"});
@@ -160,8 +173,7 @@ std::string BootstrapAdmin(const std::string& dsn) {
 
 std::string CreateKey(const std::string& server, const std::string& admin_key,
                       const std::string& role, const std::string& scope) {
-  CommandResult r = RunCommand({BinDir() + "/cuofeng", "--server=" + server, "--key=" + admin_key,
-                         "admin", "create-key", "--role=" + role, "--scope=" + scope, "--quiet"});
+  CommandResult r = Cli(server, admin_key, {"admin", "create-key", "--role=" + role, "--scope=" + scope, "--quiet"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   return std::string(absl::StripAsciiWhitespace(r.output));
 }

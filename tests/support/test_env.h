@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <grpcpp/grpcpp.h>
+
 namespace cuofeng {
 namespace testing {
 
@@ -59,6 +61,18 @@ std::string BootstrapAdmin(const std::string& dsn);
 // CreateKey makes a key over gRPC with `admin_key`; returns the secret.
 std::string CreateKey(const std::string& server, const std::string& admin_key,
                       const std::string& role, const std::string& scope);
+
+// Cli runs the cuofeng CLI against `server` with `key`.
+CommandResult Cli(const std::string& server, const std::string& key, std::vector<std::string> args);
+
+// KeyContext is a client context carrying `key` (none when empty).
+std::unique_ptr<grpc::ClientContext> KeyContext(const std::string& key);
+
+// SourcePath is `relative` under the source tree (CUOFENG_SOURCE_DIR).
+std::string SourcePath(const std::string& relative);
+
+// ReadFile returns a file's bytes ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
 
 // SqlScalar runs `sql` on `dsn` and returns the first column of the first row.
 std::string SqlScalar(const std::string& dsn, const std::string& sql);

@@ -282,6 +282,21 @@ TEST(EngineTest, AHighStackInAnExemptPlantIsRestricted) {
   EXPECT_EQ(Find(list, "equipment/dryer")->kind(), v1::EXEMPT);
 }
 
+TEST(EngineTest, ExemptionsWorkWithoutAnyMeasureTable) {
+  v1::RuleSet bare = Jizhou();
+  bare.clear_measure_tables();  // a bureau's own rule set may have none that match
+  District d;
+  d.Enterprise("a", v1::FOOD, "C1439").set_performance_grade(v1::GRADE_A);
+  d.Equipment("a", "q", v1::DRYER);
+  d.Enterprise("f", v1::FOUNDRY, "C3391");
+  auto& melt = d.Equipment("f", "melt", v1::INDUCTION_FURNACE);
+  melt.set_pm_concentration(10);
+  melt.set_so2_concentration(50);
+  auto list = d.Generate(bare);
+  EXPECT_EQ(Find(list, "enterprises/a")->kind(), v1::EXEMPT);
+  EXPECT_EQ(Find(list, "enterprises/f")->kind(), v1::EXEMPT);
+}
+
 TEST(EngineTest, CupolaNeedsCemsForTheExemption) {
   for (bool cems : {true, false}) {
     District d;
