@@ -11,12 +11,18 @@ namespace cuofeng {
 
 std::string RoleName(Role role) {
   switch (role) {
-    case Role::kAdmin: return "admin";
-    case Role::kCity: return "city";
-    case Role::kBureau: return "bureau";
-    case Role::kEnterprise: return "enterprise";
-    case Role::kVerifier: return "verifier";
-    case Role::kService: return "service";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kCity:
+      return "city";
+    case Role::kBureau:
+      return "bureau";
+    case Role::kEnterprise:
+      return "enterprise";
+    case Role::kVerifier:
+      return "verifier";
+    case Role::kService:
+      return "service";
   }
   return "unknown";
 }
@@ -45,10 +51,10 @@ absl::Status ValidateScope(Role role, absl::string_view scope) {
       return absl::OkStatus();
     case Role::kEnterprise:
       if (!is_enterprise) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "an enterprise key needs an enterprise scope "
-            "(districts/{district}/enterprises/{enterprise}), got \"",
-            scope, "\""));
+        return absl::InvalidArgumentError(
+            absl::StrCat("an enterprise key needs an enterprise scope "
+                         "(districts/{district}/enterprises/{enterprise}), got \"",
+                         scope, "\""));
       }
       return absl::OkStatus();
     default:
@@ -61,16 +67,15 @@ absl::Status ValidateScope(Role role, absl::string_view scope) {
 }
 
 bool IsWithin(absl::string_view resource, absl::string_view prefix) {
-  return resource == prefix ||
-         (absl::StartsWith(resource, prefix) && resource.size() > prefix.size() &&
-          resource[prefix.size()] == '/');
+  return resource == prefix || (absl::StartsWith(resource, prefix) &&
+                                resource.size() > prefix.size() && resource[prefix.size()] == '/');
 }
 
 namespace {
 
 absl::Status Denied(const Principal& p, Action action, absl::string_view resource) {
-  static constexpr const char* kVerbs[] = {"read", "change", "administer", "read the audit of",
-                                           "publish", "acknowledge"};
+  static constexpr const char* kVerbs[] = {
+      "read", "change", "administer", "read the audit of", "publish", "acknowledge"};
   const std::string role = RoleName(p.role);
   const bool vowel = role[0] == 'a' || role[0] == 'e';
   return absl::PermissionDeniedError(absl::StrCat(

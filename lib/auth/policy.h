@@ -24,10 +24,10 @@ struct Principal {
 
 // Action is what a call does to a resource.
 enum class Action {
-  kRead,        // Get, List, Export
-  kWrite,       // Create, Update, Delete, Import in the registry
-  kAdminister,  // API keys, districts
-  kReadAudit,   // the audit log
+  kRead,          // Get, List, Export
+  kWrite,         // Create, Update, Delete, Import in the registry
+  kAdminister,    // API keys, districts
+  kReadAudit,     // the audit log
   kPublishRules,  // load a rule set (admin, city, bureau)
   kAcknowledge,   // acknowledge a filing or approve an amendment (admin, city)
 };

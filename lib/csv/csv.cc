@@ -74,9 +74,9 @@ absl::StatusOr<std::string> DecodeToUtf8(absl::string_view bytes) {
     }
     size_t offset = bytes.size() - in_left;
     iconv_close(cd);
-    return absl::InvalidArgumentError(absl::StrCat(
-        "file is neither UTF-8 nor GB18030: undecodable byte at offset ", offset,
-        "; save it as CSV UTF-8 or as CSV from Excel"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("file is neither UTF-8 nor GB18030: undecodable byte at offset ", offset,
+                     "; save it as CSV UTF-8 or as CSV from Excel"));
   }
   iconv_close(cd);
   out.resize(out_ptr - out.data());
@@ -147,18 +147,20 @@ absl::StatusOr<std::vector<CsvRow>> ParseCsv(absl::string_view text) {
       quote_column = column;
     } else if (after_quote) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "line ", line, ", column ", column, ": text after a closing quote (write \"\" for a quote inside a quoted cell)"));
+          "line ", line, ", column ", column,
+          ": text after a closing quote (write \"\" for a quote inside a quoted cell)"));
     } else if (c == '"') {
       return absl::InvalidArgumentError(absl::StrCat(
-          "line ", line, ", column ", column, ": a quote inside an unquoted cell (quote the whole cell and double the quote)"));
+          "line ", line, ", column ", column,
+          ": a quote inside an unquoted cell (quote the whole cell and double the quote)"));
     } else {
       cell.push_back(c);
     }
     ++column;
   }
   if (in_quotes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "line ", quote_line, ", column ", quote_column, ": quote opened here is never closed"));
+    return absl::InvalidArgumentError(absl::StrCat("line ", quote_line, ", column ", quote_column,
+                                                   ": quote opened here is never closed"));
   }
   if (!cell.empty() || !row.cells.empty() || after_quote) end_row();
   return rows;

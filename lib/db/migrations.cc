@@ -35,9 +35,9 @@ absl::StatusOr<std::vector<std::string>> ApplyMigrations(ConnectionPool& pool,
     for (const EmbeddedFile& f : files) known[f.path] = &f;
     for (const auto& [path, sha] : recorded) {
       if (known.count(path) == 0) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "the database has migration ", path,
-            " which this build does not know: it was migrated by a newer cuofeng"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("the database has migration ", path,
+                         " which this build does not know: it was migrated by a newer cuofeng"));
       }
     }
     for (const auto& [path, file] : known) {
@@ -45,10 +45,10 @@ absl::StatusOr<std::vector<std::string>> ApplyMigrations(ConnectionPool& pool,
       auto it = recorded.find(path);
       if (it != recorded.end()) {
         if (it->second != sha) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "migration ", path, " was edited after it was applied (applied sha256 ",
-              it->second.substr(0, 12), ", file now ", sha.substr(0, 12),
-              "); restore the original text and put the change in a new migration"));
+          return absl::FailedPreconditionError(
+              absl::StrCat("migration ", path, " was edited after it was applied (applied sha256 ",
+                           it->second.substr(0, 12), ", file now ", sha.substr(0, 12),
+                           "); restore the original text and put the change in a new migration"));
         }
         continue;
       }

@@ -86,7 +86,8 @@ std::vector<const char*> NullableParams::Pointers() const {
   return out;
 }
 
-pqxx::result Exec(pqxx::transaction_base& tx, const std::string& sql, const NullableParams& params) {
+pqxx::result Exec(pqxx::transaction_base& tx, const std::string& sql,
+                  const NullableParams& params) {
   std::vector<const char*> ptrs = params.Pointers();
   return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(ptrs));
 }
@@ -118,11 +119,20 @@ void CopyWriter::WriteRow(const NullableParams& row) {
     }
     for (char c : *v) {
       switch (c) {
-        case '\\': line_ += "\\\\"; break;
-        case '\t': line_ += "\\t"; break;
-        case '\n': line_ += "\\n"; break;
-        case '\r': line_ += "\\r"; break;
-        default: line_.push_back(c);
+        case '\\':
+          line_ += "\\\\";
+          break;
+        case '\t':
+          line_ += "\\t";
+          break;
+        case '\n':
+          line_ += "\\n";
+          break;
+        case '\r':
+          line_ += "\\r";
+          break;
+        default:
+          line_.push_back(c);
       }
     }
   }

@@ -7,11 +7,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <string>
-#include <vector>
-
 #include <pqxx/pqxx>
 #include <pqxx/tablewriter>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -63,7 +62,8 @@ enum class Isolation { kReadCommitted, kRepeatableReadReadOnly, kSerializable };
 // InTransaction runs `body` in one transaction on a pooled connection and
 // commits if it returns OK; otherwise, or if it throws, the transaction rolls
 // back. Database exceptions come back as a Status (see TranslateDbError).
-absl::Status InTransaction(ConnectionPool& pool, const std::function<absl::Status(pqxx::work&)>& body,
+absl::Status InTransaction(ConnectionPool& pool,
+                           const std::function<absl::Status(pqxx::work&)>& body,
                            Isolation isolation = Isolation::kReadCommitted);
 
 // TranslateDbError maps a libpqxx/libpq exception to a Status: unique

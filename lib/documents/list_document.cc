@@ -37,23 +37,33 @@ std::string TransportText(const v1::ListEntry& e) {
 std::string Basis(const v1::ListEntry& e) {
   std::vector<std::string> parts;
   for (const auto& r : e.reasons()) {
-    parts.push_back(absl::StrCat(r.rule_id(), r.seed_clause().empty() ? "" : absl::StrCat("（", r.seed_clause(), "）")));
+    parts.push_back(absl::StrCat(
+        r.rule_id(), r.seed_clause().empty() ? "" : absl::StrCat("（", r.seed_clause(), "）")));
   }
   return absl::StrJoin(parts, "；");
 }
 
 const char* KindText(v1::EntryKind k) {
   switch (k) {
-    case v1::RESTRICTED: return "管控";
-    case v1::EXEMPT: return "豁免";
-    case v1::GUARANTEED: return "民生保障";
-    case v1::DATA_MISSING: return "数据缺失";
-    default: return "";
+    case v1::RESTRICTED:
+      return "管控";
+    case v1::EXEMPT:
+      return "豁免";
+    case v1::GUARANTEED:
+      return "民生保障";
+    case v1::DATA_MISSING:
+      return "数据缺失";
+    default:
+      return "";
   }
 }
 
-bool IsEquipment(const v1::ListEntry& e) { return e.resource().find("/equipment/") != std::string::npos; }
-bool IsLine(const v1::ListEntry& e) { return !IsEquipment(e) && e.resource().find("/lines/") != std::string::npos; }
+bool IsEquipment(const v1::ListEntry& e) {
+  return e.resource().find("/equipment/") != std::string::npos;
+}
+bool IsLine(const v1::ListEntry& e) {
+  return !IsEquipment(e) && e.resource().find("/lines/") != std::string::npos;
+}
 
 std::string Fixed(double v, int digits) {
   char buf[64];
@@ -62,17 +72,20 @@ std::string Fixed(double v, int digits) {
 }
 
 std::string DocumentHeader(const ListDocument& doc) {
-  return absl::StrCat("清单版本 ", doc.list.name(), "；状态 ", v1::ListState_Name(doc.list.state()), "；内容哈希 ",
-                      doc.list.content_sha256(), doc.filing.sha256().empty() ? "" : absl::StrCat("；备案链哈希 ", doc.filing.sha256()),
-                      "；规则集 ", doc.list.rule_set(), "@", doc.list.rule_set_revision());
+  return absl::StrCat(
+      "清单版本 ", doc.list.name(), "；状态 ", v1::ListState_Name(doc.list.state()), "；内容哈希 ",
+      doc.list.content_sha256(),
+      doc.filing.sha256().empty() ? "" : absl::StrCat("；备案链哈希 ", doc.filing.sha256()),
+      "；规则集 ", doc.list.rule_set(), "@", doc.list.rule_set_revision());
 }
 
 }  // namespace
 
 const std::vector<std::string>& ListHeader() {
   static const std::vector<std::string> header = {
-      "序号", "企业名称", "统一社会信用代码", "所属行业", "生产线", "工序", "设备", "错峰措施",
-      "黄色预警", "橙色预警", "红色预警", "运输管控", "安全生产措施", "依据", "起始日期", "类别"};
+      "序号",         "企业名称", "统一社会信用代码", "所属行业", "生产线",   "工序",
+      "设备",         "错峰措施", "黄色预警",         "橙色预警", "红色预警", "运输管控",
+      "安全生产措施", "依据",     "起始日期",         "类别"};
   return header;
 }
 
@@ -97,7 +110,8 @@ std::vector<std::string> ListRow(const v1::ListEntry& e, int seq) {
 
 std::string KeyIndicator(const v1::ListEntry& e) {
   v1::Measure strictest = e.season();
-  for (const v1::Measure* m : {&e.yellow(), &e.orange(), &e.red()}) strictest = Stricter(strictest, *m);
+  for (const v1::Measure* m : {&e.yellow(), &e.orange(), &e.red()})
+    strictest = Stricter(strictest, *m);
   std::string out;
   switch (strictest.action()) {
     case v1::STOP:
@@ -106,7 +120,8 @@ std::string KeyIndicator(const v1::ListEntry& e) {
       out = "生产用电量降至正常负荷的25%以下（分表计电核查）";
       break;
     case v1::LIMIT:
-      out = absl::StrCat("生产用电量不高于正常负荷的", Fixed(100 - strictest.percent(), 0), "%（分表计电核查）");
+      out = absl::StrCat("生产用电量不高于正常负荷的", Fixed(100 - strictest.percent(), 0),
+                         "%（分表计电核查）");
       break;
     case v1::CAP:
       out = absl::StrCat("负荷不高于", Fixed(strictest.percent(), 0), "%（供热量、用电量核查）");
@@ -161,8 +176,8 @@ absl::Status WriteListXlsx(const ListDocument& doc, const std::string& path) {
   lxw_worksheet* proof = workbook_add_worksheet(wb, "减排核算");
   worksheet_write_string(proof, 0, 0, absl::StrCat(title, " 减排量核算").c_str(), bold);
   worksheet_write_string(proof, 1, 0, header.c_str(), nullptr);
-  const char* proof_header[] = {"预警级别", "污染物", "排放清单(吨)", "减排量(吨)", "减排比例(%)", "目标(%)", "是否达标",
-                                "差额(吨)", "制约因素"};
+  const char* proof_header[] = {"预警级别", "污染物",   "排放清单(吨)", "减排量(吨)", "减排比例(%)",
+                                "目标(%)",  "是否达标", "差额(吨)",     "制约因素"};
   for (int c = 0; c < 9; ++c) worksheet_write_string(proof, 3, c, proof_header[c], bold);
   row = 4;
   static const std::map<v1::Pollutant, const char*> kPollutant = {
@@ -186,17 +201,21 @@ absl::Status WriteListXlsx(const ListDocument& doc, const std::string& path) {
   std::map<std::string, std::vector<const v1::ListEntry*>> by_enterprise;
   for (const auto& e : doc.entries) by_enterprise[e.enterprise()].push_back(&e);
   std::set<std::string> sheet_names;
-  const char* plan_header[] = {"序号", "生产线", "工序", "设备", "错峰措施", "黄色预警", "橙色预警", "红色预警",
-                               "关键指标", "责任人", "联系电话"};
+  const char* plan_header[] = {"序号",     "生产线",   "工序",     "设备",   "错峰措施", "黄色预警",
+                               "橙色预警", "红色预警", "关键指标", "责任人", "联系电话"};
   for (const auto& [enterprise, entries] : by_enterprise) {
     std::string id = enterprise.substr(enterprise.rfind('/') + 1).substr(0, 24);
     std::string name = absl::StrCat("一厂一策-", id);
-    for (int n = 2; !sheet_names.insert(name).second; ++n) name = absl::StrCat("一厂一策-", id.substr(0, 20), "-", n);
+    for (int n = 2; !sheet_names.insert(name).second; ++n)
+      name = absl::StrCat("一厂一策-", id.substr(0, 20), "-", n);
     lxw_worksheet* plan = workbook_add_worksheet(wb, name.c_str());
     const v1::ListEntry& first = *entries.front();
-    worksheet_write_string(plan, 0, 0, absl::StrCat(first.enterprise_name(), " 一厂一策").c_str(), bold);
+    worksheet_write_string(plan, 0, 0, absl::StrCat(first.enterprise_name(), " 一厂一策").c_str(),
+                           bold);
     worksheet_write_string(plan, 1, 0,
-                           absl::StrCat("统一社会信用代码 ", first.uscc(), "；所属行业 ", first.industry(), "；", header).c_str(),
+                           absl::StrCat("统一社会信用代码 ", first.uscc(), "；所属行业 ",
+                                        first.industry(), "；", header)
+                               .c_str(),
                            nullptr);
     for (int c = 0; c < 11; ++c) worksheet_write_string(plan, 3, c, plan_header[c], bold);
     row = 4;

@@ -11,8 +11,7 @@ namespace {
 // GB 32100-2015 table 1: the 31 characters and their values.
 constexpr char kUsccAlphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 // Weights of positions 1–17.
-constexpr int kUsccWeights[17] = {1,  3,  9,  27, 19, 26, 16, 17, 20,
-                                  29, 25, 13, 8,  24, 10, 30, 28};
+constexpr int kUsccWeights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
 
 int UsccValue(char c) {
   const char* p = std::strchr(kUsccAlphabet, c);
@@ -38,21 +37,20 @@ char UsccCheckCharacter(absl::string_view first17) {
 absl::Status ValidateUscc(absl::string_view uscc) {
   if (uscc.size() != 18) {
     return absl::InvalidArgumentError(
-        absl::StrCat("统一社会信用代码 must have 18 characters, \"", uscc, "\" has ",
-                     uscc.size()));
+        absl::StrCat("统一社会信用代码 must have 18 characters, \"", uscc, "\" has ", uscc.size()));
   }
   for (size_t i = 0; i < uscc.size(); ++i) {
     if (UsccValue(uscc[i]) < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "统一社会信用代码 character ", i + 1, " '", uscc.substr(i, 1),
-          "' is not allowed (digits and capital letters except I, O, S, V, Z)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("统一社会信用代码 character ", i + 1, " '", uscc.substr(i, 1),
+                       "' is not allowed (digits and capital letters except I, O, S, V, Z)"));
     }
   }
   for (size_t i = 2; i < 8; ++i) {
     if (!absl::ascii_isdigit(uscc[i])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "统一社会信用代码 characters 3-8 must be the division code digits, \"", uscc,
-          "\" has '", uscc.substr(i, 1), "' at ", i + 1));
+      return absl::InvalidArgumentError(
+          absl::StrCat("统一社会信用代码 characters 3-8 must be the division code digits, \"", uscc,
+                       "\" has '", uscc.substr(i, 1), "' at ", i + 1));
     }
   }
   char expected = UsccCheckCharacter(uscc.substr(0, 17));
@@ -111,8 +109,8 @@ absl::Status ValidateDistrictCode(absl::string_view code) {
   bool ok = code.size() == 6;
   for (char c : code) ok = ok && absl::ascii_isdigit(c);
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "district id \"", code, "\" must be the 6-digit division code, e.g. 120119"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("district id \"", code, "\" must be the 6-digit division code, e.g. 120119"));
   }
   return absl::OkStatus();
 }

@@ -1,12 +1,11 @@
 #include "lib/rpc/server.h"
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
 #include <chrono>
 #include <iostream>
-
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -54,4 +53,3 @@ absl::Status ServeUntilSignal(const ServerOptions& options,
 }
 
 }  // namespace cuofeng
-

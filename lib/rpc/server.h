@@ -4,10 +4,10 @@
 #ifndef CUOFENG_LIB_RPC_SERVER_H_
 #define CUOFENG_LIB_RPC_SERVER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 

@@ -1,8 +1,8 @@
 #include "lib/rpc/status.h"
 
+#include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "absl/strings/str_cat.h"
 #include "lib/status/errors.h"
 
 namespace cuofeng {
@@ -64,8 +64,7 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
         violations.push_back({fv.field(), fv.description()});
       }
       absl::Status with = InvalidArgumentWithViolations(std::move(violations));
-      out.SetPayload("cuofeng/field_violations",
-                     *with.GetPayload("cuofeng/field_violations"));
+      out.SetPayload("cuofeng/field_violations", *with.GetPayload("cuofeng/field_violations"));
     } else if (any.UnpackTo(&info)) {
       reason = info.reason();
     }

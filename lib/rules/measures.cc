@@ -10,14 +10,22 @@ namespace {
 // Ties in cut fraction go to the harder action.
 int ActionRank(v1::Action a) {
   switch (a) {
-    case v1::RECTIFY: return 7;
-    case v1::STOP: return 6;
-    case v1::STOP_LINES: return 5;
-    case v1::LIMIT: return 4;
-    case v1::CAP: return 3;
-    case v1::VOLUNTARY: return 2;
-    case v1::RUN: return 1;
-    default: return 0;
+    case v1::RECTIFY:
+      return 7;
+    case v1::STOP:
+      return 6;
+    case v1::STOP_LINES:
+      return 5;
+    case v1::LIMIT:
+      return 4;
+    case v1::CAP:
+      return 3;
+    case v1::VOLUNTARY:
+      return 2;
+    case v1::RUN:
+      return 1;
+    default:
+      return 0;
   }
 }
 
@@ -38,20 +46,28 @@ v1::Measure Run() {
 double CutFraction(const v1::Measure& m) {
   switch (m.action()) {
     case v1::STOP:
-    case v1::RECTIFY: return 1.0;
+    case v1::RECTIFY:
+      return 1.0;
     case v1::LIMIT:
-    case v1::STOP_LINES: return m.percent() / 100.0;
-    case v1::CAP: return 1.0 - m.percent() / 100.0;
-    default: return 0.0;
+    case v1::STOP_LINES:
+      return m.percent() / 100.0;
+    case v1::CAP:
+      return 1.0 - m.percent() / 100.0;
+    default:
+      return 0.0;
   }
 }
 
 int TransportRank(v1::TransportRule rule) {
   switch (rule) {
-    case v1::NO_ROAD_TRANSPORT: return 3;
-    case v1::HEAVY_TRUCKS_CHINA5_EXEMPTIONS_ONLY: return 2;
-    case v1::NO_CHINA4_OR_OLDER_HEAVY_TRUCKS: return 1;
-    default: return 0;
+    case v1::NO_ROAD_TRANSPORT:
+      return 3;
+    case v1::HEAVY_TRUCKS_CHINA5_EXEMPTIONS_ONLY:
+      return 2;
+    case v1::NO_CHINA4_OR_OLDER_HEAVY_TRUCKS:
+      return 1;
+    default:
+      return 0;
   }
 }
 
@@ -94,9 +110,15 @@ std::string DescribeTransport(v1::TransportRule rule) {
 std::string Describe(const v1::Measure& m) {
   std::string s;
   switch (m.action()) {
-    case v1::RUN: s = "正常生产 (no restriction)"; break;
-    case v1::VOLUNTARY: s = "自主减排 (voluntary)"; break;
-    case v1::LIMIT: s = absl::StrCat("限产", Percent(m.percent()), "% (limit ", Percent(m.percent()), "%)"); break;
+    case v1::RUN:
+      s = "正常生产 (no restriction)";
+      break;
+    case v1::VOLUNTARY:
+      s = "自主减排 (voluntary)";
+      break;
+    case v1::LIMIT:
+      s = absl::StrCat("限产", Percent(m.percent()), "% (limit ", Percent(m.percent()), "%)");
+      break;
     case v1::STOP_LINES:
       s = absl::StrCat("按生产线停产", Percent(m.percent()), "% (stop ", Percent(m.percent()),
                        "% of lines)");
@@ -105,9 +127,15 @@ std::string Describe(const v1::Measure& m) {
       s = absl::StrCat("以热定产，负荷不高于", Percent(m.percent()), "% (capped at ",
                        Percent(m.percent()), "% load)");
       break;
-    case v1::STOP: s = "停产 (stop)"; break;
-    case v1::RECTIFY: s = "停产整治 (stop and rectify)"; break;
-    default: s = "—"; break;
+    case v1::STOP:
+      s = "停产 (stop)";
+      break;
+    case v1::RECTIFY:
+      s = "停产整治 (stop and rectify)";
+      break;
+    default:
+      s = "—";
+      break;
   }
   std::string transport = DescribeTransport(m.transport());
   if (!transport.empty()) absl::StrAppend(&s, "；", transport);

@@ -24,7 +24,8 @@ class Collector : public google::protobuf::io::ErrorCollector {
   explicit Collector(std::vector<FieldViolation>* out) : out_(out) {}
   void AddError(int line, google::protobuf::io::ColumnNumber column,
                 const std::string& message) override {
-    out_->push_back({"text", absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message)});
+    out_->push_back(
+        {"text", absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message)});
   }
 
  private:
@@ -58,8 +59,8 @@ class Checker {
   void Add(const std::string& path, int line, const std::string& what) {
     out_.push_back({path, line > 0 ? absl::StrCat("line ", line, ": ", what) : what});
   }
-  void CheckMeasure(const v1::Measure& m, const std::string& path, const TextFormat::ParseInfoTree* tree,
-                    int line);
+  void CheckMeasure(const v1::Measure& m, const std::string& path,
+                    const TextFormat::ParseInfoTree* tree, int line);
   void CheckDate(const std::string& date, const std::string& path, int line) {
     if (date.empty()) return;
     absl::Status ok = ValidateDate(date);
@@ -74,21 +75,24 @@ class Checker {
 void Checker::CheckMeasure(const v1::Measure& m, const std::string& path,
                            const TextFormat::ParseInfoTree* tree, int line) {
   if (m.action() == v1::ACTION_UNSPECIFIED) {
-    Add(path + ".action", Or(Line(tree, m, "action"), line), "required: RUN, VOLUNTARY, LIMIT, STOP_LINES, CAP, STOP or RECTIFY");
+    Add(path + ".action", Or(Line(tree, m, "action"), line),
+        "required: RUN, VOLUNTARY, LIMIT, STOP_LINES, CAP, STOP or RECTIFY");
   }
   int pline = Or(Line(tree, m, "percent"), line);
   if (m.percent() < 0 || m.percent() > 100) {
     Add(path + ".percent", pline, absl::StrCat("percent ", m.percent(), " is outside 0-100"));
   } else if ((m.action() == v1::LIMIT || m.action() == v1::STOP_LINES || m.action() == v1::CAP) &&
              m.percent() <= 0) {
-    Add(path + ".percent", pline, absl::StrCat(v1::Action_Name(m.action()), " needs a percent above 0"));
+    Add(path + ".percent", pline,
+        absl::StrCat(v1::Action_Name(m.action()), " needs a percent above 0"));
   }
 }
 
 std::vector<FieldViolation> Checker::Run() {
   for (int i = 0; i < rs_.focus_industries_size(); ++i) {
     if (rs_.focus_industries(i) == v1::INDUSTRY_CATEGORY_UNSPECIFIED) {
-      Add(absl::StrCat("focus_industries[", i, "]"), Line(tree_, rs_, "focus_industries", i), "unspecified industry");
+      Add(absl::StrCat("focus_industries[", i, "]"), Line(tree_, rs_, "focus_industries", i),
+          "unspecified industry");
     }
   }
   const v1::Thresholds& t = rs_.thresholds();
@@ -96,25 +100,31 @@ std::vector<FieldViolation> Checker::Run() {
   const int tline = Line(tree_, rs_, "thresholds");
   if (!rs_.has_thresholds()) Add("thresholds", 0, "required");
   auto positive = [&](double v, const char* field) {
-    if (!(v > 0)) Add(absl::StrCat("thresholds.", field), Or(Line(tt, t, field), tline), "required, above 0");
+    if (!(v > 0))
+      Add(absl::StrCat("thresholds.", field), Or(Line(tt, t, field), tline), "required, above 0");
   };
   positive(t.benchmark_pm_mg_m3(), "benchmark_pm_mg_m3");
   positive(t.benchmark_so2_mg_m3(), "benchmark_so2_mg_m3");
   positive(t.high_stack_m(), "high_stack_m");
   if (!(t.cems_min_transmission_percent() > 0 && t.cems_min_transmission_percent() <= 100)) {
-    Add("thresholds.cems_min_transmission_percent", Or(Line(tt, t, "cems_min_transmission_percent"), tline),
+    Add("thresholds.cems_min_transmission_percent",
+        Or(Line(tt, t, "cems_min_transmission_percent"), tline),
         "required, a percentage in (0, 100]");
   }
-  CheckDate(t.kiln_list_cutoff_date(), "thresholds.kiln_list_cutoff_date", Line(tt, t, "kiln_list_cutoff_date"));
-  CheckDate(t.voc_treatment_deadline(), "thresholds.voc_treatment_deadline", Line(tt, t, "voc_treatment_deadline"));
+  CheckDate(t.kiln_list_cutoff_date(), "thresholds.kiln_list_cutoff_date",
+            Line(tt, t, "kiln_list_cutoff_date"));
+  CheckDate(t.voc_treatment_deadline(), "thresholds.voc_treatment_deadline",
+            Line(tt, t, "voc_treatment_deadline"));
   CheckDate(t.biomass_ban_date(), "thresholds.biomass_ban_date", Line(tt, t, "biomass_ban_date"));
 
   const auto* rm = Nested(tree_, rs_, "rule_measures");
   const int rmline = Line(tree_, rs_, "rule_measures");
-  if (!rs_.has_rule_measures()) Add("rule_measures", 0, "required: rectify, restricted_class, unlisted_kiln");
+  if (!rs_.has_rule_measures())
+    Add("rule_measures", 0, "required: rectify, restricted_class, unlisted_kiln");
   for (const char* f : {"rectify", "restricted_class", "unlisted_kiln"}) {
     const auto* fd = rs_.rule_measures().GetDescriptor()->FindFieldByName(f);
-    const auto& m = static_cast<const v1::Measure&>(rs_.rule_measures().GetReflection()->GetMessage(rs_.rule_measures(), fd));
+    const auto& m = static_cast<const v1::Measure&>(
+        rs_.rule_measures().GetReflection()->GetMessage(rs_.rule_measures(), fd));
     CheckMeasure(m, absl::StrCat("rule_measures.", f), Nested(rm, rs_.rule_measures(), f),
                  Or(Line(rm, rs_.rule_measures(), f), rmline));
   }
@@ -127,22 +137,31 @@ std::vector<FieldViolation> Checker::Run() {
     const auto* mtt = Nested(tree_, rs_, "measure_tables", i);
     const int line = Line(tree_, rs_, "measure_tables", i);
     if (mt.id().empty()) Add(path + ".id", line, "required");
-    if (!ids.insert(mt.id()).second) Add(path + ".id", Or(Line(mtt, mt, "id"), line), absl::StrCat("id \"", mt.id(), "\" used twice"));
+    if (!ids.insert(mt.id()).second)
+      Add(path + ".id", Or(Line(mtt, mt, "id"), line),
+          absl::StrCat("id \"", mt.id(), "\" used twice"));
     if (mt.industry() == v1::INDUSTRY_CATEGORY_UNSPECIFIED && !mt.fallback()) {
       Add(path + ".industry", line, "required (or fallback: true for every other industry)");
     }
     if (mt.grade() == v1::PERFORMANCE_GRADE_UNSPECIFIED) {
-      Add(path + ".grade", line, "required: GRADE_A, GRADE_LEADING, GRADE_B, GRADE_C, GRADE_D, GRADE_LIVELIHOOD or UNGRADED");
+      Add(path + ".grade", line,
+          "required: GRADE_A, GRADE_LEADING, GRADE_B, GRADE_C, GRADE_D, GRADE_LIVELIHOOD or "
+          "UNGRADED");
     }
     for (int p = 0; p < mt.industry_code_prefixes_size(); ++p) {
       absl::Status ok = ValidateIndustryCode(mt.industry_code_prefixes(p));
-      if (!ok.ok()) Add(absl::StrCat(path, ".industry_code_prefixes[", p, "]"), Or(Line(mtt, mt, "industry_code_prefixes", p), line), std::string(ok.message()));
+      if (!ok.ok())
+        Add(absl::StrCat(path, ".industry_code_prefixes[", p, "]"),
+            Or(Line(mtt, mt, "industry_code_prefixes", p), line), std::string(ok.message()));
     }
-    auto key = std::make_tuple(static_cast<int>(mt.industry()), absl::StrJoin(mt.industry_code_prefixes(), ","),
+    auto key = std::make_tuple(static_cast<int>(mt.industry()),
+                               absl::StrJoin(mt.industry_code_prefixes(), ","),
                                static_cast<int>(mt.grade()), mt.fallback());
     auto [it, fresh] = seen.emplace(key, i);
     if (!fresh) {
-      Add(path, line, absl::StrCat("overlaps measure_tables[", it->second, "] (same industry, codes and grade)"));
+      Add(path, line,
+          absl::StrCat("overlaps measure_tables[", it->second,
+                       "] (same industry, codes and grade)"));
     }
     for (const char* level : {"season", "yellow", "orange", "red"}) {
       const auto* fd = mt.GetDescriptor()->FindFieldByName(level);
@@ -151,7 +170,8 @@ std::vector<FieldViolation> Checker::Run() {
         continue;
       }
       CheckMeasure(static_cast<const v1::Measure&>(mt.GetReflection()->GetMessage(mt, fd)),
-                   absl::StrCat(path, ".", level), Nested(mtt, mt, level), Or(Line(mtt, mt, level), line));
+                   absl::StrCat(path, ".", level), Nested(mtt, mt, level),
+                   Or(Line(mtt, mt, level), line));
     }
   }
 
@@ -160,8 +180,10 @@ std::vector<FieldViolation> Checker::Run() {
     const v1::ReductionTarget& tg = rs_.targets(i);
     const std::string path = absl::StrCat("targets[", i, "]");
     const int line = Line(tree_, rs_, "targets", i);
-    if (tg.level() == v1::ALERT_LEVEL_UNSPECIFIED) Add(path + ".level", line, "required: YELLOW, ORANGE or RED");
-    if (tg.pollutant() == v1::POLLUTANT_UNSPECIFIED) Add(path + ".pollutant", line, "required: PM, SO2, NOX or VOCS");
+    if (tg.level() == v1::ALERT_LEVEL_UNSPECIFIED)
+      Add(path + ".level", line, "required: YELLOW, ORANGE or RED");
+    if (tg.pollutant() == v1::POLLUTANT_UNSPECIFIED)
+      Add(path + ".pollutant", line, "required: PM, SO2, NOX or VOCS");
     if (tg.percent() <= 0 || tg.percent() > 100) {
       Add(path + ".percent", line, absl::StrCat("percent ", tg.percent(), " is outside (0, 100]"));
     }
@@ -179,7 +201,8 @@ std::vector<FieldViolation> Checker::Run() {
   }
   for (int i = 0; i < rs_.escalation_order_size(); ++i) {
     if (rs_.escalation_order(i) == v1::ESCALATION_STEP_UNSPECIFIED) {
-      Add(absl::StrCat("escalation_order[", i, "]"), Line(tree_, rs_, "escalation_order", i), "unspecified step");
+      Add(absl::StrCat("escalation_order[", i, "]"), Line(tree_, rs_, "escalation_order", i),
+          "unspecified step");
     }
   }
   const v1::SeasonDefaults& s = rs_.season();
@@ -187,12 +210,15 @@ std::vector<FieldViolation> Checker::Run() {
   const int sline = Line(tree_, rs_, "season");
   CheckDate(s.start(), "season.start", Or(Line(st, s, "start"), sline));
   CheckDate(s.end(), "season.end", Or(Line(st, s, "end"), sline));
-  CheckDate(s.filing_deadline(), "season.filing_deadline", Or(Line(st, s, "filing_deadline"), sline));
+  CheckDate(s.filing_deadline(), "season.filing_deadline",
+            Or(Line(st, s, "filing_deadline"), sline));
   if (!s.start().empty() && !s.end().empty() && s.end() <= s.start()) {
-    Add("season.end", Or(Line(st, s, "end"), sline), absl::StrCat("the season ends (", s.end(), ") before it starts (", s.start(), ")"));
+    Add("season.end", Or(Line(st, s, "end"), sline),
+        absl::StrCat("the season ends (", s.end(), ") before it starts (", s.start(), ")"));
   }
   if (!s.filing_deadline().empty() && !s.end().empty() && s.filing_deadline() > s.end()) {
-    Add("season.filing_deadline", Or(Line(st, s, "filing_deadline"), sline), "the filing deadline falls after the season ends");
+    Add("season.filing_deadline", Or(Line(st, s, "filing_deadline"), sline),
+        "the filing deadline falls after the season ends");
   }
   return std::move(out_);
 }
@@ -208,7 +234,8 @@ absl::StatusOr<v1::RuleSet> ParseRuleSet(const std::string& text) {
   TextFormat::ParseInfoTree tree;
   parser.WriteLocationsTo(&tree);
   if (!parser.ParseFromString(text, &rs)) {
-    if (violations.empty()) violations.push_back({"text", "not a rule set in protobuf text format"});
+    if (violations.empty())
+      violations.push_back({"text", "not a rule set in protobuf text format"});
     return InvalidArgumentWithViolations(std::move(violations));
   }
   violations = Checker(rs, &tree).Run();

@@ -22,8 +22,7 @@ absl::Status InvalidArgumentWithViolations(std::vector<FieldViolation> violation
       absl::StrAppend(&message, i == 0 ? "" : "; ", v.field, ": ", v.description);
     }
     // Fields and descriptions never hold NUL, so it separates them.
-    absl::StrAppend(&payload, v.field, std::string(1, '\0'), v.description,
-                    std::string(1, '\0'));
+    absl::StrAppend(&payload, v.field, std::string(1, '\0'), v.description, std::string(1, '\0'));
   }
   if (violations.size() > kViolationsInMessage) {
     absl::StrAppend(&message, "; and ", violations.size() - kViolationsInMessage, " more");

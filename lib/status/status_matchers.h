@@ -33,13 +33,11 @@ MATCHER_P(StatusIs, code, "has status code " + ::testing::PrintToString(code)) {
   return s.code() == code;
 }
 
-MATCHER_P2(StatusIs, code, message_matcher,
-           "has status code " + ::testing::PrintToString(code)) {
+MATCHER_P2(StatusIs, code, message_matcher, "has status code " + ::testing::PrintToString(code)) {
   const absl::Status& s = GetStatus(arg);
   *result_listener << "status is " << s;
-  return s.code() == code &&
-         ::testing::Matcher<std::string>(message_matcher)
-             .MatchAndExplain(std::string(s.message()), result_listener);
+  return s.code() == code && ::testing::Matcher<std::string>(message_matcher)
+                                 .MatchAndExplain(std::string(s.message()), result_listener);
 }
 
 }  // namespace testing

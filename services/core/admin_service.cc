@@ -15,15 +15,15 @@ grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
     std::optional<Role> role = RoleFromProto(req->api_key().role());
     if (!role.has_value()) {
       return InvalidArgumentWithViolations(
-          {{"api_key.role", "choose a role: ADMIN, CITY, BUREAU, ENTERPRISE, VERIFIER or SERVICE"}});
+          {{"api_key.role",
+            "choose a role: ADMIN, CITY, BUREAU, ENTERPRISE, VERIFIER or SERVICE"}});
     }
     absl::Status scope = ValidateScope(*role, req->api_key().scope());
     if (!scope.ok()) {
       return InvalidArgumentWithViolations({{"api_key.scope", std::string(scope.message())}});
     }
-    auto created =
-        KeyStore::CreateKey(tx, req->api_key().display_name(), *role, req->api_key().scope(),
-                            caller.key_name);
+    auto created = KeyStore::CreateKey(tx, req->api_key().display_name(), *role,
+                                       req->api_key().scope(), caller.key_name);
     if (!created.ok()) return created.status();
     *resp->mutable_api_key() = created->key;
     resp->set_secret(created->secret);

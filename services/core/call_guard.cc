@@ -44,8 +44,8 @@ void CallGuard::AuditFailure(const std::string& principal, const Mutation& m,
                              const absl::Status& status) {
   // Best effort: a failed audit write must not hide the original error.
   (void)InTransaction(*pool_, [&](pqxx::work& tx) {
-    WriteAudit(tx, principal, m.method, m.resource, m.request_id,
-               StatusCodeName(status.code()), std::string(status.message()));
+    WriteAudit(tx, principal, m.method, m.resource, m.request_id, StatusCodeName(status.code()),
+               std::string(status.message()));
     return absl::OkStatus();
   });
 }
@@ -68,8 +68,8 @@ grpc::Status CallGuard::Mutate(
   absl::Status status = InTransaction(*pool_, [&](pqxx::work& tx) -> absl::Status {
     if (replayable) {
       // Serialises concurrent retries of the same request.
-      tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))",
-                     principal->key_name, m.request_id);
+      tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))", principal->key_name,
+                     m.request_id);
       pqxx::result prior = tx.exec_params(
           "SELECT method, response FROM core.idempotency WHERE principal = $1 AND request_id = $2",
           principal->key_name, m.request_id);

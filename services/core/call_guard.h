@@ -4,10 +4,10 @@
 #ifndef CUOFENG_SERVICES_CORE_CALL_GUARD_H_
 #define CUOFENG_SERVICES_CORE_CALL_GUARD_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
@@ -19,10 +19,10 @@ namespace cuofeng {
 
 // Mutation describes one mutating call for CallGuard::Mutate.
 struct Mutation {
-  const char* method;        // e.g. "CreateEnterprise"
-  Action action;             // what the policy is asked
-  std::string resource;      // the resource (or parent) it acts on
-  std::string request_id;    // empty: no replay protection
+  const char* method;          // e.g. "CreateEnterprise"
+  Action action;               // what the policy is asked
+  std::string resource;        // the resource (or parent) it acts on
+  std::string request_id;      // empty: no replay protection
   bool validate_only = false;  // run everything, then roll back
 };
 
@@ -41,9 +41,9 @@ class CallGuard {
   // earlier call with the same principal and request_id if there is one, and
   // otherwise runs `body` in a transaction that also stores the response
   // and the audit row. Failures are audited too, in their own transaction.
-  grpc::Status Mutate(
-      const grpc::ServerContext* ctx, const Mutation& m, google::protobuf::Message* response,
-      const std::function<absl::Status(const Principal&, pqxx::work&)>& body);
+  grpc::Status Mutate(const grpc::ServerContext* ctx, const Mutation& m,
+                      google::protobuf::Message* response,
+                      const std::function<absl::Status(const Principal&, pqxx::work&)>& body);
 
   ConnectionPool& pool() { return *pool_; }
 

@@ -30,25 +30,38 @@ constexpr char kKeyColumns[] =
 
 v1::Role RoleToProto(Role role) {
   switch (role) {
-    case Role::kAdmin: return v1::ADMIN;
-    case Role::kCity: return v1::CITY;
-    case Role::kBureau: return v1::BUREAU;
-    case Role::kEnterprise: return v1::ENTERPRISE;
-    case Role::kVerifier: return v1::VERIFIER;
-    case Role::kService: return v1::SERVICE;
+    case Role::kAdmin:
+      return v1::ADMIN;
+    case Role::kCity:
+      return v1::CITY;
+    case Role::kBureau:
+      return v1::BUREAU;
+    case Role::kEnterprise:
+      return v1::ENTERPRISE;
+    case Role::kVerifier:
+      return v1::VERIFIER;
+    case Role::kService:
+      return v1::SERVICE;
   }
   return v1::ROLE_UNSPECIFIED;
 }
 
 std::optional<Role> RoleFromProto(v1::Role role) {
   switch (role) {
-    case v1::ADMIN: return Role::kAdmin;
-    case v1::CITY: return Role::kCity;
-    case v1::BUREAU: return Role::kBureau;
-    case v1::ENTERPRISE: return Role::kEnterprise;
-    case v1::VERIFIER: return Role::kVerifier;
-    case v1::SERVICE: return Role::kService;
-    default: return std::nullopt;
+    case v1::ADMIN:
+      return Role::kAdmin;
+    case v1::CITY:
+      return Role::kCity;
+    case v1::BUREAU:
+      return Role::kBureau;
+    case v1::ENTERPRISE:
+      return Role::kEnterprise;
+    case v1::VERIFIER:
+      return Role::kVerifier;
+    case v1::SERVICE:
+      return Role::kService;
+    default:
+      return std::nullopt;
   }
 }
 

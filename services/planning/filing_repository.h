@@ -4,10 +4,9 @@
 #ifndef CUOFENG_SERVICES_PLANNING_FILING_REPOSITORY_H_
 #define CUOFENG_SERVICES_PLANNING_FILING_REPOSITORY_H_
 
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/status/statusor.h"
 #include "cuofeng/v1/planning.pb.h"
@@ -29,18 +28,21 @@ class FilingRepository {
   static void MarkAmendment(pqxx::work& tx, const std::string& name, const std::string& amends,
                             const std::string& reason);
   // Lists of the district and season in `state` (optionally amending `amends`).
-  static std::vector<std::string> ListsIn(pqxx::transaction_base& tx, const std::string& district_id,
-                                          const std::string& season, v1::ListState state);
+  static std::vector<std::string> ListsIn(pqxx::transaction_base& tx,
+                                          const std::string& district_id, const std::string& season,
+                                          v1::ListState state);
 
   // AppendFiling adds the list to the district's chain.
-  static v1::Filing AppendFiling(pqxx::work& tx, const ListRow& list, const std::string& submitted_by,
-                                 bool late, const std::string& reason);
+  static v1::Filing AppendFiling(pqxx::work& tx, const ListRow& list,
+                                 const std::string& submitted_by, bool late,
+                                 const std::string& reason);
   static void Acknowledge(pqxx::work& tx, const std::string& list, const std::string& by);
   static absl::StatusOr<v1::Filing> GetFiling(pqxx::transaction_base& tx, const std::string& list);
   // Filings in (district, seq) order after `after` ("district/seq").
-  static std::vector<v1::Filing> ListFilings(pqxx::transaction_base& tx, const std::string& district_id,
-                                             v1::ListState state, const std::string& season_id,
-                                             const std::string& after, int limit);
+  static std::vector<v1::Filing> ListFilings(pqxx::transaction_base& tx,
+                                             const std::string& district_id, v1::ListState state,
+                                             const std::string& season_id, const std::string& after,
+                                             int limit);
 
   // Verify recomputes every entry hash, list content hash and chain link of
   // the district's filings, in order, and names the first that fails.

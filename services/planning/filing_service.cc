@@ -16,8 +16,8 @@ namespace {
 constexpr int kMaxChangesShown = 200;
 
 absl::Status WrongState(const ListRow& row, const std::string& wanted) {
-  return WithReason(absl::FailedPreconditionError(absl::StrCat("list ", row.name, " is ",
-                                                               v1::ListState_Name(row.state), "; ", wanted)),
+  return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                        "list ", row.name, " is ", v1::ListState_Name(row.state), "; ", wanted)),
                     "WRONG_LIST_STATE");
 }
 
@@ -33,8 +33,8 @@ std::string DistrictOf(const std::string& name) {
 
 }  // namespace
 
-grpc::Status FilingServiceImpl::SubmitList(grpc::ServerContext* ctx, const v1::SubmitListRequest* req,
-                                           v1::Filing* resp) {
+grpc::Status FilingServiceImpl::SubmitList(grpc::ServerContext* ctx,
+                                           const v1::SubmitListRequest* req, v1::Filing* resp) {
   Mutation m{"SubmitList", Action::kWrite, req->name(), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
     auto row = FilingRepository::LockList(tx, req->name());
@@ -43,10 +43,11 @@ grpc::Status FilingServiceImpl::SubmitList(grpc::ServerContext* ctx, const v1::S
     for (v1::ListState in_force : {v1::SUBMITTED, v1::FILED}) {
       auto others = FilingRepository::ListsIn(tx, row->district_id, row->season, in_force);
       if (!others.empty()) {
-        return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                              "list ", others.front(), " is already ", v1::ListState_Name(in_force), " for ",
-                              row->season, "; a change is filed as an amendment (cuofeng filing amend)")),
-                          "ALREADY_FILED");
+        return WithReason(
+            absl::FailedPreconditionError(absl::StrCat(
+                "list ", others.front(), " is already ", v1::ListState_Name(in_force), " for ",
+                row->season, "; a change is filed as an amendment (cuofeng filing amend)")),
+            "ALREADY_FILED");
       }
     }
     auto season = PlanningRepository::GetSeason(tx, row->season);
@@ -59,17 +60,20 @@ grpc::Status FilingServiceImpl::SubmitList(grpc::ServerContext* ctx, const v1::S
   });
 }
 
-grpc::Status FilingServiceImpl::AcknowledgeFiling(grpc::ServerContext* ctx, const v1::AcknowledgeFilingRequest* req,
+grpc::Status FilingServiceImpl::AcknowledgeFiling(grpc::ServerContext* ctx,
+                                                  const v1::AcknowledgeFilingRequest* req,
                                                   v1::Filing* resp) {
   Mutation m{"AcknowledgeFiling", Action::kAcknowledge, req->name(), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
     auto row = FilingRepository::LockList(tx, req->name());
     if (!row.ok()) return row.status();
-    if (row->state != v1::SUBMITTED) return WrongState(*row, "only a SUBMITTED list can be acknowledged");
+    if (row->state != v1::SUBMITTED)
+      return WrongState(*row, "only a SUBMITTED list can be acknowledged");
     if (!row->amends.empty()) {
       auto old = FilingRepository::LockList(tx, row->amends);
       if (!old.ok()) return old.status();
-      if (old->state != v1::FILED) return WrongState(*old, "an amendment can only replace a FILED list");
+      if (old->state != v1::FILED)
+        return WrongState(*old, "an amendment can only replace a FILED list");
       FilingRepository::SetState(tx, old->name, v1::SUPERSEDED);
     }
     FilingRepository::Acknowledge(tx, row->name, p.key_name);
@@ -81,47 +85,57 @@ grpc::Status FilingServiceImpl::AcknowledgeFiling(grpc::ServerContext* ctx, cons
   });
 }
 
-grpc::Status FilingServiceImpl::AmendFiling(grpc::ServerContext* ctx, const v1::AmendFilingRequest* req,
-                                            v1::Filing* resp) {
+grpc::Status FilingServiceImpl::AmendFiling(grpc::ServerContext* ctx,
+                                            const v1::AmendFilingRequest* req, v1::Filing* resp) {
   Mutation m{"AmendFiling", Action::kWrite, req->amendment(), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
     if (req->reason().empty()) {
-      return InvalidArgumentWithViolations({{"reason", "an amendment needs its reason (变更原因)"}});
+      return InvalidArgumentWithViolations(
+          {{"reason", "an amendment needs its reason (变更原因)"}});
     }
     auto filed = FilingRepository::LockList(tx, req->filed());
     if (!filed.ok()) return filed.status();
     auto amendment = FilingRepository::LockList(tx, req->amendment());
     if (!amendment.ok()) return amendment.status();
     if (filed->state != v1::FILED) return WrongState(*filed, "only a FILED list can be amended");
-    if (amendment->state != v1::DRAFT) return WrongState(*amendment, "an amendment must be a DRAFT list");
+    if (amendment->state != v1::DRAFT)
+      return WrongState(*amendment, "an amendment must be a DRAFT list");
     if (amendment->district_id != filed->district_id || amendment->season != filed->season) {
       return InvalidArgumentWithViolations(
-          {{"amendment", absl::StrCat(req->amendment(), " is not a list of the same district and season as ", req->filed())}});
+          {{"amendment",
+            absl::StrCat(req->amendment(), " is not a list of the same district and season as ",
+                         req->filed())}});
     }
-    for (const std::string& pending : FilingRepository::ListsIn(tx, filed->district_id, filed->season, v1::SUBMITTED)) {
+    for (const std::string& pending :
+         FilingRepository::ListsIn(tx, filed->district_id, filed->season, v1::SUBMITTED)) {
       return WithReason(absl::FailedPreconditionError(absl::StrCat(
                             "amendment ", pending, " is already waiting for the city's approval")),
                         "AMENDMENT_PENDING");
     }
     FilingRepository::MarkAmendment(tx, amendment->name, filed->name, req->reason());
     amendment->amends = filed->name;
-    *resp = FilingRepository::AppendFiling(tx, *amendment, p.key_name, /*late=*/false, req->reason());
+    *resp =
+        FilingRepository::AppendFiling(tx, *amendment, p.key_name, /*late=*/false, req->reason());
     FilingRepository::SetState(tx, amendment->name, v1::SUBMITTED);
     resp->set_state(v1::SUBMITTED);
-    auto before = PlanningRepository::Entries(tx, filed->name, "", 0, std::numeric_limits<int>::max());
-    auto after = PlanningRepository::Entries(tx, amendment->name, "", 0, std::numeric_limits<int>::max());
+    auto before =
+        PlanningRepository::Entries(tx, filed->name, "", 0, std::numeric_limits<int>::max());
+    auto after =
+        PlanningRepository::Entries(tx, amendment->name, "", 0, std::numeric_limits<int>::max());
     auto changes = DiffEntries(before, after);
     for (int i = 0; i < static_cast<int>(changes.size()) && i < kMaxChangesShown; ++i) {
       resp->add_changes(changes[i].summary());
     }
     if (static_cast<int>(changes.size()) > kMaxChangesShown) {
-      resp->add_changes(absl::StrCat("… and ", changes.size() - kMaxChangesShown, " more (cuofeng list diff)"));
+      resp->add_changes(
+          absl::StrCat("… and ", changes.size() - kMaxChangesShown, " more (cuofeng list diff)"));
     }
     return absl::OkStatus();
   });
 }
 
-grpc::Status FilingServiceImpl::ListFilings(grpc::ServerContext* ctx, const v1::ListFilingsRequest* req,
+grpc::Status FilingServiceImpl::ListFilings(grpc::ServerContext* ctx,
+                                            const v1::ListFilingsRequest* req,
                                             v1::ListFilingsResponse* resp) {
   auto principal = guard_->Authenticate(ctx);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
@@ -132,27 +146,33 @@ grpc::Status FilingServiceImpl::ListFilings(grpc::ServerContext* ctx, const v1::
   std::string district = DistrictOf(req->parent());
   if (district == "-") district = DistrictOf(prefix);
   if (!prefix.empty() && prefix != absl::StrCat("districts/", district)) {
-    return ToGrpcStatus(absl::PermissionDeniedError(
-        "an enterprise key reads the filed entries about itself (cuofeng list entries), not the filings"));
+    return ToGrpcStatus(
+        absl::PermissionDeniedError("an enterprise key reads the filed entries about itself "
+                                    "(cuofeng list entries), not the filings"));
   }
   const int limit = req->page_size() <= 0 ? 100 : std::min(req->page_size(), 1000);
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) {
-    auto filings = FilingRepository::ListFilings(tx, district == "-" ? "" : district, req->state(), req->season(),
-                                                 req->page_token(), limit + 1);
-    for (int i = 0; i < static_cast<int>(filings.size()) && i < limit; ++i) *resp->add_filings() = filings[i];
+    auto filings = FilingRepository::ListFilings(tx, district == "-" ? "" : district, req->state(),
+                                                 req->season(), req->page_token(), limit + 1);
+    for (int i = 0; i < static_cast<int>(filings.size()) && i < limit; ++i)
+      *resp->add_filings() = filings[i];
     if (static_cast<int>(filings.size()) > limit) {
-      resp->set_next_page_token(absl::StrCat(DistrictOf(filings[limit - 1].list()), "/", filings[limit - 1].seq()));
+      resp->set_next_page_token(
+          absl::StrCat(DistrictOf(filings[limit - 1].list()), "/", filings[limit - 1].seq()));
     }
     return absl::OkStatus();
   }));
 }
 
-grpc::Status FilingServiceImpl::VerifyChain(grpc::ServerContext* ctx, const v1::VerifyChainRequest* req,
+grpc::Status FilingServiceImpl::VerifyChain(grpc::ServerContext* ctx,
+                                            const v1::VerifyChainRequest* req,
                                             v1::VerifyChainResponse* resp) {
   auto principal = guard_->Check(ctx, Action::kRead, req->district());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   const std::string district = DistrictOf(req->district());
-  if (district.empty()) return ToGrpcStatus(InvalidArgumentWithViolations({{"district", "must be districts/{district}"}}));
+  if (district.empty())
+    return ToGrpcStatus(
+        InvalidArgumentWithViolations({{"district", "must be districts/{district}"}}));
   return ToGrpcStatus(InTransaction(
       guard_->pool(),
       [&](pqxx::work& tx) {

@@ -21,7 +21,8 @@ constexpr int kMaxPage = 1000;
 // districts/{d} → d, or "" if it is not a district name.
 std::string DistrictId(const std::string& name) {
   std::vector<std::string> parts = absl::StrSplit(name, '/');
-  if (parts.size() < 2 || parts[0] != "districts" || !ValidateDistrictCode(parts[1]).ok()) return "";
+  if (parts.size() < 2 || parts[0] != "districts" || !ValidateDistrictCode(parts[1]).ok())
+    return "";
   return parts[1];
 }
 
@@ -30,12 +31,17 @@ absl::Status ParseRuleSetName(const std::string& name, std::string* id, int* rev
   absl::string_view rest = name;
   *revision = 0;
   if (!absl::ConsumePrefix(&rest, "ruleSets/")) {
-    return InvalidArgumentWithViolations({{"rule_set", absl::StrCat("\"", name, "\" is not ruleSets/{id} or ruleSets/{id}@{revision}")}});
+    return InvalidArgumentWithViolations(
+        {{"rule_set",
+          absl::StrCat("\"", name, "\" is not ruleSets/{id} or ruleSets/{id}@{revision}")}});
   }
   std::vector<std::string> parts = absl::StrSplit(rest, '@');
   *id = parts[0];
-  if (parts.size() > 2 || (parts.size() == 2 && !absl::SimpleAtoi(parts[1], revision)) || !ValidateResourceId(*id).ok()) {
-    return InvalidArgumentWithViolations({{"rule_set", absl::StrCat("\"", name, "\" is not ruleSets/{id} or ruleSets/{id}@{revision}")}});
+  if (parts.size() > 2 || (parts.size() == 2 && !absl::SimpleAtoi(parts[1], revision)) ||
+      !ValidateResourceId(*id).ok()) {
+    return InvalidArgumentWithViolations(
+        {{"rule_set",
+          absl::StrCat("\"", name, "\" is not ruleSets/{id} or ruleSets/{id}@{revision}")}});
   }
   return absl::OkStatus();
 }
@@ -50,21 +56,25 @@ bool ParseEntryName(const std::string& name, std::string* list, int* seq) {
 
 std::vector<FieldViolation> CheckSeason(const v1::Season& s) {
   std::vector<FieldViolation> v;
-  for (auto [field, value] : {std::pair{"season.start", &s.start()}, std::pair{"season.end", &s.end()},
-                              std::pair{"season.filing_deadline", &s.filing_deadline()}}) {
+  for (auto [field, value] :
+       {std::pair{"season.start", &s.start()}, std::pair{"season.end", &s.end()},
+        std::pair{"season.filing_deadline", &s.filing_deadline()}}) {
     absl::Status ok = ValidateDate(*value);
     if (!ok.ok()) v.push_back({field, std::string(ok.message())});
   }
-  if (v.empty() && s.end() <= s.start()) v.push_back({"season.end", "the season must end after it starts"});
+  if (v.empty() && s.end() <= s.start())
+    v.push_back({"season.end", "the season must end after it starts"});
   if (v.empty() && s.filing_deadline() > s.end()) {
     v.push_back({"season.filing_deadline", "the filing deadline falls after the season ends"});
   }
   for (int i = 0; i < s.adjustments_size(); ++i) {
     const std::string& m = s.adjustments(i).month();
     if (!ValidateDate(m + "-01").ok()) {
-      v.push_back({absl::StrCat("season.adjustments[", i, "].month"), absl::StrCat("\"", m, "\" is not YYYY-MM")});
+      v.push_back({absl::StrCat("season.adjustments[", i, "].month"),
+                   absl::StrCat("\"", m, "\" is not YYYY-MM")});
     } else if (v.empty() && (m + "-31" < s.start() || m + "-01" > s.end())) {
-      v.push_back({absl::StrCat("season.adjustments[", i, "].month"), absl::StrCat(m, " is outside the season")});
+      v.push_back({absl::StrCat("season.adjustments[", i, "].month"),
+                   absl::StrCat(m, " is outside the season")});
     }
   }
   return v;
@@ -104,25 +114,28 @@ absl::StatusOr<RegistrySnapshot> PlanningServiceImpl::ReadSnapshot(const grpc::S
   return s;
 }
 
-grpc::Status PlanningServiceImpl::CreateRuleSet(grpc::ServerContext* ctx, const v1::CreateRuleSetRequest* req,
+grpc::Status PlanningServiceImpl::CreateRuleSet(grpc::ServerContext* ctx,
+                                                const v1::CreateRuleSetRequest* req,
                                                 v1::RuleSet* resp) {
-  Mutation m{"CreateRuleSet", Action::kPublishRules, absl::StrCat("ruleSets/", req->rule_set_id()), "",
-             req->validate_only()};
+  Mutation m{"CreateRuleSet", Action::kPublishRules, absl::StrCat("ruleSets/", req->rule_set_id()),
+             "", req->validate_only()};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
     absl::Status id_ok = ValidateResourceId(req->rule_set_id());
-    if (!id_ok.ok()) return InvalidArgumentWithViolations({{"rule_set_id", std::string(id_ok.message())}});
+    if (!id_ok.ok())
+      return InvalidArgumentWithViolations({{"rule_set_id", std::string(id_ok.message())}});
     auto parsed = ParseRuleSet(req->text());
     if (!parsed.ok()) return parsed.status();
     parsed->set_sha256(RuleSetSha256(*parsed));
-    auto stored = PlanningRepository::StoreRuleSet(tx, req->rule_set_id(), req->text(), *parsed, p.key_name);
+    auto stored =
+        PlanningRepository::StoreRuleSet(tx, req->rule_set_id(), req->text(), *parsed, p.key_name);
     if (!stored.ok()) return stored.status();
     *resp = *stored;
     return absl::OkStatus();
   });
 }
 
-grpc::Status PlanningServiceImpl::GetRuleSet(grpc::ServerContext* ctx, const v1::GetRuleSetRequest* req,
-                                             v1::RuleSet* resp) {
+grpc::Status PlanningServiceImpl::GetRuleSet(grpc::ServerContext* ctx,
+                                             const v1::GetRuleSetRequest* req, v1::RuleSet* resp) {
   // Rule sets are shared documents every role may read.
   auto principal = guard_->Authenticate(ctx);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
@@ -138,14 +151,16 @@ grpc::Status PlanningServiceImpl::GetRuleSet(grpc::ServerContext* ctx, const v1:
   }));
 }
 
-grpc::Status PlanningServiceImpl::ListRuleSets(grpc::ServerContext* ctx, const v1::ListRuleSetsRequest* req,
+grpc::Status PlanningServiceImpl::ListRuleSets(grpc::ServerContext* ctx,
+                                               const v1::ListRuleSetsRequest* req,
                                                v1::ListRuleSetsResponse* resp) {
   auto principal = guard_->Authenticate(ctx);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   const int limit = req->page_size() <= 0 ? kDefaultPage : std::min(req->page_size(), kMaxPage);
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) {
     auto all = PlanningRepository::ListRuleSets(tx, req->page_token(), limit + 1);
-    for (int i = 0; i < static_cast<int>(all.size()) && i < limit; ++i) *resp->add_rule_sets() = all[i];
+    for (int i = 0; i < static_cast<int>(all.size()) && i < limit; ++i)
+      *resp->add_rule_sets() = all[i];
     if (static_cast<int>(all.size()) > limit) {
       resp->set_next_page_token(all[limit - 1].name().substr(std::string("ruleSets/").size()));
     }
@@ -153,7 +168,8 @@ grpc::Status PlanningServiceImpl::ListRuleSets(grpc::ServerContext* ctx, const v
   }));
 }
 
-grpc::Status PlanningServiceImpl::CreateSeason(grpc::ServerContext* ctx, const v1::CreateSeasonRequest* req,
+grpc::Status PlanningServiceImpl::CreateSeason(grpc::ServerContext* ctx,
+                                               const v1::CreateSeasonRequest* req,
                                                v1::Season* resp) {
   Mutation m{"CreateSeason", Action::kWrite, req->parent(), "", false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work& tx) -> absl::Status {
@@ -176,8 +192,8 @@ grpc::Status PlanningServiceImpl::CreateSeason(grpc::ServerContext* ctx, const v
   });
 }
 
-grpc::Status PlanningServiceImpl::GetSeason(grpc::ServerContext* ctx, const v1::GetSeasonRequest* req,
-                                            v1::Season* resp) {
+grpc::Status PlanningServiceImpl::GetSeason(grpc::ServerContext* ctx,
+                                            const v1::GetSeasonRequest* req, v1::Season* resp) {
   auto principal = guard_->Check(ctx, Action::kRead, req->name());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
@@ -188,15 +204,17 @@ grpc::Status PlanningServiceImpl::GetSeason(grpc::ServerContext* ctx, const v1::
   }));
 }
 
-grpc::Status PlanningServiceImpl::UpdateSeason(grpc::ServerContext* ctx, const v1::UpdateSeasonRequest* req,
+grpc::Status PlanningServiceImpl::UpdateSeason(grpc::ServerContext* ctx,
+                                               const v1::UpdateSeasonRequest* req,
                                                v1::Season* resp) {
   Mutation m{"UpdateSeason", Action::kWrite, req->season().name(), "", false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work& tx) -> absl::Status {
     auto current = PlanningRepository::GetSeason(tx, req->season().name(), /*for_update=*/true);
     if (!current.ok()) return current.status();
     if (!req->season().etag().empty() && req->season().etag() != current->etag()) {
-      return WithReason(absl::AbortedError(absl::StrCat(req->season().name(), " was changed by someone else (etag ",
-                                                        req->season().etag(), " is stale, now ", current->etag(), ")")),
+      return WithReason(absl::AbortedError(absl::StrCat(
+                            req->season().name(), " was changed by someone else (etag ",
+                            req->season().etag(), " is stale, now ", current->etag(), ")")),
                         "ETAG_MISMATCH");
     }
     auto v = CheckSeason(req->season());
@@ -210,7 +228,8 @@ grpc::Status PlanningServiceImpl::UpdateSeason(grpc::ServerContext* ctx, const v
   });
 }
 
-grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx, const v1::GenerateListRequest* req,
+grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx,
+                                               const v1::GenerateListRequest* req,
                                                v1::ListVersion* resp) {
   // Authorise before the (possibly large) snapshot is read.
   auto principal = guard_->Check(ctx, Action::kWrite, req->parent());
@@ -221,7 +240,8 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx, const v
     v.push_back({"parent", absl::StrCat("\"", req->parent(), "\" is not districts/{district}")});
   }
   if (!absl::StartsWith(req->season(), absl::StrCat(req->parent(), "/seasons/"))) {
-    v.push_back({"season", absl::StrCat("\"", req->season(), "\" is not a season of ", req->parent())});
+    v.push_back(
+        {"season", absl::StrCat("\"", req->season(), "\" is not a season of ", req->parent())});
   }
   std::string rule_set_id;
   int revision = 0;
@@ -246,7 +266,8 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx, const v
   if (!snapshot.ok()) return ToGrpcStatus(snapshot.status());
   GeneratedList generated = cuofeng::GenerateList(rules, season, *snapshot);
 
-  Mutation m{"GenerateList", Action::kWrite, req->parent(), req->request_id(), req->validate_only()};
+  Mutation m{"GenerateList", Action::kWrite, req->parent(), req->request_id(),
+             req->validate_only()};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
     const int seq = PlanningRepository::NextListSeq(tx, district);
     const std::string season_id = season.name().substr(season.name().rfind('/') + 1);
@@ -271,7 +292,8 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx, const v
   });
 }
 
-grpc::Status PlanningServiceImpl::GetListVersion(grpc::ServerContext* ctx, const v1::GetListVersionRequest* req,
+grpc::Status PlanningServiceImpl::GetListVersion(grpc::ServerContext* ctx,
+                                                 const v1::GetListVersionRequest* req,
                                                  v1::ListVersion* resp) {
   auto principal = guard_->Check(ctx, Action::kRead, req->name());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
@@ -283,29 +305,35 @@ grpc::Status PlanningServiceImpl::GetListVersion(grpc::ServerContext* ctx, const
   }));
 }
 
-grpc::Status PlanningServiceImpl::ListListVersions(grpc::ServerContext* ctx, const v1::ListListVersionsRequest* req,
+grpc::Status PlanningServiceImpl::ListListVersions(grpc::ServerContext* ctx,
+                                                   const v1::ListListVersionsRequest* req,
                                                    v1::ListListVersionsResponse* resp) {
   auto principal = guard_->Check(ctx, Action::kRead, req->parent());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   const std::string district = DistrictId(req->parent());
   if (district.empty()) {
-    return ToGrpcStatus(InvalidArgumentWithViolations({{"parent", "must be districts/{district}"}}));
+    return ToGrpcStatus(
+        InvalidArgumentWithViolations({{"parent", "must be districts/{district}"}}));
   }
   int after = 0;
   if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &after)) {
-    return ToGrpcStatus(InvalidArgumentWithViolations({{"page_token", "not a token this service gave out"}}));
+    return ToGrpcStatus(
+        InvalidArgumentWithViolations({{"page_token", "not a token this service gave out"}}));
   }
   const int limit = req->page_size() <= 0 ? kDefaultPage : std::min(req->page_size(), kMaxPage);
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) {
     auto lists = PlanningRepository::ListLists(tx, district, after, limit + 1);
-    for (int i = 0; i < static_cast<int>(lists.size()) && i < limit; ++i) *resp->add_list_versions() = lists[i];
-    if (static_cast<int>(lists.size()) > limit) resp->set_next_page_token(absl::StrCat(after + limit));
+    for (int i = 0; i < static_cast<int>(lists.size()) && i < limit; ++i)
+      *resp->add_list_versions() = lists[i];
+    if (static_cast<int>(lists.size()) > limit)
+      resp->set_next_page_token(absl::StrCat(after + limit));
     return absl::OkStatus();
   }));
 }
 
-absl::Status PlanningServiceImpl::CheckListRead(const grpc::ServerContext* ctx, const std::string& list,
-                                                std::string* enterprise, bool* narrowed) {
+absl::Status PlanningServiceImpl::CheckListRead(const grpc::ServerContext* ctx,
+                                                const std::string& list, std::string* enterprise,
+                                                bool* narrowed) {
   *narrowed = false;
   auto principal = guard_->Authenticate(ctx);
   if (!principal.ok()) return principal.status();
@@ -322,7 +350,8 @@ absl::Status PlanningServiceImpl::CheckListRead(const grpc::ServerContext* ctx, 
   return allowed;
 }
 
-grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx, const v1::ListEntriesRequest* req,
+grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx,
+                                              const v1::ListEntriesRequest* req,
                                               v1::ListEntriesResponse* resp) {
   std::string enterprise = req->enterprise();
   bool narrowed = false;
@@ -330,7 +359,8 @@ grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx, const v1
   if (!allowed.ok()) return ToGrpcStatus(allowed);
   int after = 0;
   if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &after)) {
-    return ToGrpcStatus(InvalidArgumentWithViolations({{"page_token", "not a token this service gave out"}}));
+    return ToGrpcStatus(
+        InvalidArgumentWithViolations({{"page_token", "not a token this service gave out"}}));
   }
   const int limit = req->page_size() <= 0 ? kDefaultPage : std::min(req->page_size(), kMaxPage);
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
@@ -338,11 +368,13 @@ grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx, const v1
     if (!list.ok()) return list.status();
     if (narrowed && list->state() != v1::FILED && list->state() != v1::SUPERSEDED) {
       // Only filed lists bind; an enterprise does not read drafts.
-      return absl::PermissionDeniedError(absl::StrCat("list ", req->parent(), " is ", v1::ListState_Name(list->state()),
+      return absl::PermissionDeniedError(absl::StrCat("list ", req->parent(), " is ",
+                                                      v1::ListState_Name(list->state()),
                                                       "; an enterprise reads filed lists only"));
     }
     auto entries = PlanningRepository::Entries(tx, req->parent(), enterprise, after, limit + 1);
-    for (int i = 0; i < static_cast<int>(entries.size()) && i < limit; ++i) *resp->add_entries() = entries[i];
+    for (int i = 0; i < static_cast<int>(entries.size()) && i < limit; ++i)
+      *resp->add_entries() = entries[i];
     if (static_cast<int>(entries.size()) > limit) {
       const std::string& last = entries[limit - 1].name();
       resp->set_next_page_token(last.substr(last.rfind('/') + 1));
@@ -351,12 +383,14 @@ grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx, const v1
   }));
 }
 
-grpc::Status PlanningServiceImpl::ExplainEntry(grpc::ServerContext* ctx, const v1::ExplainEntryRequest* req,
+grpc::Status PlanningServiceImpl::ExplainEntry(grpc::ServerContext* ctx,
+                                               const v1::ExplainEntryRequest* req,
                                                v1::ExplainEntryResponse* resp) {
   std::string list_name;
   int seq = 0;
   if (!ParseEntryName(req->name(), &list_name, &seq)) {
-    return ToGrpcStatus(InvalidArgumentWithViolations({{"name", "must be districts/{d}/lists/{list}/entries/{n}"}}));
+    return ToGrpcStatus(InvalidArgumentWithViolations(
+        {{"name", "must be districts/{d}/lists/{list}/entries/{n}"}}));
   }
   std::string enterprise;
   bool narrowed = false;
@@ -377,7 +411,8 @@ grpc::Status PlanningServiceImpl::ExplainEntry(grpc::ServerContext* ctx, const v
   }));
 }
 
-grpc::Status PlanningServiceImpl::DiffLists(grpc::ServerContext* ctx, const v1::DiffListsRequest* req,
+grpc::Status PlanningServiceImpl::DiffLists(grpc::ServerContext* ctx,
+                                            const v1::DiffListsRequest* req,
                                             v1::DiffListsResponse* resp) {
   for (const std::string* name : {&req->base(), &req->other()}) {
     auto principal = guard_->Check(ctx, Action::kRead, *name);

@@ -12,7 +12,9 @@ namespace {
 std::string Bytes(const pqxx::field& f) { return pqxx::binarystring(f).str(); }
 
 // bytea in COPY text format: \x followed by hex (CopyWriter escapes the \).
-std::string ByteaText(const std::string& bytes) { return absl::StrCat("\\x", absl::BytesToHexString(bytes)); }
+std::string ByteaText(const std::string& bytes) {
+  return absl::StrCat("\\x", absl::BytesToHexString(bytes));
+}
 
 v1::RuleSet RuleSetRow(const pqxx::row& row) {
   v1::RuleSet rs;
@@ -30,36 +32,43 @@ constexpr char kRuleSetColumns[] =
 }  // namespace
 
 absl::StatusOr<v1::RuleSet> PlanningRepository::StoreRuleSet(pqxx::work& tx, const std::string& id,
-                                                              const std::string& text,
-                                                              v1::RuleSet rule_set,
-                                                              const std::string& created_by) {
+                                                             const std::string& text,
+                                                             v1::RuleSet rule_set,
+                                                             const std::string& created_by) {
   tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('rule_set/' || $1))", id);
-  pqxx::result same = tx.exec_params(
-      absl::StrCat("SELECT ", kRuleSetColumns, " FROM planning.rule_set WHERE id = $1 AND sha256 = $2"), id,
-      rule_set.sha256());
+  pqxx::result same =
+      tx.exec_params(absl::StrCat("SELECT ", kRuleSetColumns,
+                                  " FROM planning.rule_set WHERE id = $1 AND sha256 = $2"),
+                     id, rule_set.sha256());
   if (!same.empty()) return RuleSetRow(same[0]);
-  int revision = tx.exec_params1("SELECT coalesce(max(revision), 0) + 1 FROM planning.rule_set WHERE id = $1", id)[0]
-                     .as<int>();
+  int revision =
+      tx.exec_params1("SELECT coalesce(max(revision), 0) + 1 FROM planning.rule_set WHERE id = $1",
+                      id)[0]
+          .as<int>();
   pqxx::result r = tx.exec_params(
       absl::StrCat("INSERT INTO planning.rule_set (id, revision, sha256, text, body, created_by) "
                    "VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
                    kRuleSetColumns),
-      id, revision, rule_set.sha256(), text, pqxx::binarystring(rule_set.SerializeAsString()), created_by);
+      id, revision, rule_set.sha256(), text, pqxx::binarystring(rule_set.SerializeAsString()),
+      created_by);
   return RuleSetRow(r[0]);
 }
 
 absl::StatusOr<v1::RuleSet> PlanningRepository::GetRuleSet(pqxx::transaction_base& tx,
-                                                            const std::string& id, int revision) {
+                                                           const std::string& id, int revision) {
   pqxx::result r =
       revision > 0
           ? tx.exec_params(absl::StrCat("SELECT ", kRuleSetColumns,
                                         " FROM planning.rule_set WHERE id = $1 AND revision = $2"),
                            id, revision)
-          : tx.exec_params(absl::StrCat("SELECT ", kRuleSetColumns,
-                                        " FROM planning.rule_set WHERE id = $1 ORDER BY revision DESC LIMIT 1"),
-                           id);
+          : tx.exec_params(
+                absl::StrCat(
+                    "SELECT ", kRuleSetColumns,
+                    " FROM planning.rule_set WHERE id = $1 ORDER BY revision DESC LIMIT 1"),
+                id);
   if (r.empty()) {
-    return absl::NotFoundError(absl::StrCat("rule set ruleSets/", id, revision > 0 ? absl::StrCat("@", revision) : "",
+    return absl::NotFoundError(absl::StrCat("rule set ruleSets/", id,
+                                            revision > 0 ? absl::StrCat("@", revision) : "",
                                             " does not exist; load it with cuofeng ruleset load"));
   }
   return RuleSetRow(r[0]);
@@ -69,8 +78,9 @@ std::vector<v1::RuleSet> PlanningRepository::ListRuleSets(pqxx::transaction_base
                                                           const std::string& after, int limit) {
   std::vector<v1::RuleSet> out;
   for (const auto& row : tx.exec_params(
-           absl::StrCat("SELECT DISTINCT ON (id) ", kRuleSetColumns,
-                        " FROM planning.rule_set WHERE id > $1 ORDER BY id, revision DESC LIMIT $2"),
+           absl::StrCat(
+               "SELECT DISTINCT ON (id) ", kRuleSetColumns,
+               " FROM planning.rule_set WHERE id > $1 ORDER BY id, revision DESC LIMIT $2"),
            after, limit)) {
     out.push_back(RuleSetRow(row));
   }
@@ -83,14 +93,17 @@ absl::Status PlanningRepository::InsertSeason(pqxx::work& tx, const std::string&
       "INSERT INTO planning.season (name, district_id, id, body) VALUES ($1, $2, $3, $4) "
       "ON CONFLICT (name) DO NOTHING RETURNING name",
       season.name(), district_id, id, pqxx::binarystring(season.SerializeAsString()));
-  if (r.empty()) return absl::AlreadyExistsError(absl::StrCat("season ", season.name(), " already exists"));
+  if (r.empty())
+    return absl::AlreadyExistsError(absl::StrCat("season ", season.name(), " already exists"));
   return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Season> PlanningRepository::GetSeason(pqxx::transaction_base& tx,
                                                          const std::string& name, bool for_update) {
-  pqxx::result r = tx.exec_params(
-      absl::StrCat("SELECT body, version FROM planning.season WHERE name = $1", for_update ? " FOR UPDATE" : ""), name);
+  pqxx::result r =
+      tx.exec_params(absl::StrCat("SELECT body, version FROM planning.season WHERE name = $1",
+                                  for_update ? " FOR UPDATE" : ""),
+                     name);
   if (r.empty()) return absl::NotFoundError(absl::StrCat("season ", name, " does not exist"));
   v1::Season s;
   s.ParseFromString(Bytes(r[0][0]));
@@ -102,15 +115,18 @@ absl::Status PlanningRepository::UpdateSeason(pqxx::work& tx, const v1::Season& 
   v1::Season body = season;
   body.clear_etag();
   tx.exec_params0(
-      "UPDATE planning.season SET body = $2, version = version + 1, update_time = now() WHERE name = $1",
+      "UPDATE planning.season SET body = $2, version = version + 1, update_time = now() WHERE name "
+      "= $1",
       season.name(), pqxx::binarystring(body.SerializeAsString()));
   return absl::OkStatus();
 }
 
 int PlanningRepository::NextListSeq(pqxx::work& tx, const std::string& district_id) {
   tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('list/' || $1))", district_id);
-  return tx.exec_params1("SELECT coalesce(max(seq), 0) + 1 FROM planning.list_version WHERE district_id = $1",
-                         district_id)[0]
+  return tx
+      .exec_params1(
+          "SELECT coalesce(max(seq), 0) + 1 FROM planning.list_version WHERE district_id = $1",
+          district_id)[0]
       .as<int>();
 }
 
@@ -119,17 +135,20 @@ absl::Status PlanningRepository::InsertList(pqxx::work& tx, const std::string& d
                                             const std::vector<v1::ListEntry>& entries,
                                             const std::string& created_by) {
   size_t at = list.rule_set().find('@');
-  std::string rule_set_id = list.rule_set().substr(std::string("ruleSets/").size(),
-                                                   at == std::string::npos ? std::string::npos
-                                                                           : at - std::string("ruleSets/").size());
+  std::string rule_set_id = list.rule_set().substr(
+      std::string("ruleSets/").size(),
+      at == std::string::npos ? std::string::npos : at - std::string("ruleSets/").size());
   tx.exec_params0(
-      "INSERT INTO planning.list_version (name, district_id, seq, season, rule_set_id, rule_set_revision, "
-      "state, content_sha256, summary, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+      "INSERT INTO planning.list_version (name, district_id, seq, season, rule_set_id, "
+      "rule_set_revision, "
+      "state, content_sha256, summary, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+      "$10)",
       list.name(), district_id, seq, list.season(), rule_set_id, list.rule_set_revision(),
-      v1::ListState_Name(list.state()), list.content_sha256(), pqxx::binarystring(list.SerializeAsString()),
-      created_by);
-  CopyWriter copy(tx, "planning.list_entry",
-                  {"list", "seq", "district_id", "enterprise", "resource", "kind", "body", "entry_sha256"});
+      v1::ListState_Name(list.state()), list.content_sha256(),
+      pqxx::binarystring(list.SerializeAsString()), created_by);
+  CopyWriter copy(
+      tx, "planning.list_entry",
+      {"list", "seq", "district_id", "enterprise", "resource", "kind", "body", "entry_sha256"});
   int n = 0;
   for (const v1::ListEntry& e : entries) {
     NullableParams row;
@@ -151,7 +170,9 @@ absl::Status PlanningRepository::InsertList(pqxx::work& tx, const std::string& d
 absl::StatusOr<v1::ListVersion> PlanningRepository::GetList(pqxx::transaction_base& tx,
                                                             const std::string& name) {
   pqxx::result r = tx.exec_params(
-      "SELECT summary, state, extract(epoch from create_time)::bigint FROM planning.list_version WHERE name = $1", name);
+      "SELECT summary, state, extract(epoch from create_time)::bigint FROM planning.list_version "
+      "WHERE name = $1",
+      name);
   if (r.empty()) return absl::NotFoundError(absl::StrCat("list ", name, " does not exist"));
   v1::ListVersion l;
   l.ParseFromString(Bytes(r[0][0]));
@@ -162,13 +183,13 @@ absl::StatusOr<v1::ListVersion> PlanningRepository::GetList(pqxx::transaction_ba
 }
 
 std::vector<v1::ListVersion> PlanningRepository::ListLists(pqxx::transaction_base& tx,
-                                                           const std::string& district_id, int after_seq,
-                                                           int limit) {
+                                                           const std::string& district_id,
+                                                           int after_seq, int limit) {
   std::vector<v1::ListVersion> out;
-  for (const auto& row : tx.exec_params(
-           "SELECT summary, state, extract(epoch from create_time)::bigint, seq FROM planning.list_version "
-           "WHERE district_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-           district_id, after_seq, limit)) {
+  for (const auto& row : tx.exec_params("SELECT summary, state, extract(epoch from "
+                                        "create_time)::bigint, seq FROM planning.list_version "
+                                        "WHERE district_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                                        district_id, after_seq, limit)) {
     v1::ListVersion l;
     l.ParseFromString(Bytes(row[0]));
     v1::ListState state;
@@ -179,17 +200,20 @@ std::vector<v1::ListVersion> PlanningRepository::ListLists(pqxx::transaction_bas
   return out;
 }
 
-std::vector<v1::ListEntry> PlanningRepository::Entries(pqxx::transaction_base& tx, const std::string& list,
-                                                       const std::string& enterprise, int after_seq, int limit) {
+std::vector<v1::ListEntry> PlanningRepository::Entries(pqxx::transaction_base& tx,
+                                                       const std::string& list,
+                                                       const std::string& enterprise, int after_seq,
+                                                       int limit) {
   std::vector<v1::ListEntry> out;
-  pqxx::result r =
-      enterprise.empty()
-          ? tx.exec_params("SELECT body FROM planning.list_entry WHERE list = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                           list, after_seq, limit)
-          : tx.exec_params(
-                "SELECT body FROM planning.list_entry WHERE list = $1 AND enterprise = $2 AND seq > $3 "
-                "ORDER BY seq LIMIT $4",
-                list, enterprise, after_seq, limit);
+  pqxx::result r = enterprise.empty() ? tx.exec_params(
+                                            "SELECT body FROM planning.list_entry WHERE list = $1 "
+                                            "AND seq > $2 ORDER BY seq LIMIT $3",
+                                            list, after_seq, limit)
+                                      : tx.exec_params(
+                                            "SELECT body FROM planning.list_entry WHERE list = $1 "
+                                            "AND enterprise = $2 AND seq > $3 "
+                                            "ORDER BY seq LIMIT $4",
+                                            list, enterprise, after_seq, limit);
   out.reserve(r.size());
   for (const auto& row : r) {
     v1::ListEntry e;
@@ -199,10 +223,12 @@ std::vector<v1::ListEntry> PlanningRepository::Entries(pqxx::transaction_base& t
   return out;
 }
 
-absl::StatusOr<v1::ListEntry> PlanningRepository::Entry(pqxx::transaction_base& tx, const std::string& list,
-                                                        int seq) {
-  pqxx::result r = tx.exec_params("SELECT body FROM planning.list_entry WHERE list = $1 AND seq = $2", list, seq);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat("entry ", list, "/entries/", seq, " does not exist"));
+absl::StatusOr<v1::ListEntry> PlanningRepository::Entry(pqxx::transaction_base& tx,
+                                                        const std::string& list, int seq) {
+  pqxx::result r = tx.exec_params(
+      "SELECT body FROM planning.list_entry WHERE list = $1 AND seq = $2", list, seq);
+  if (r.empty())
+    return absl::NotFoundError(absl::StrCat("entry ", list, "/entries/", seq, " does not exist"));
   v1::ListEntry e;
   e.ParseFromString(Bytes(r[0][0]));
   return e;

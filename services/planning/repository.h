@@ -3,10 +3,9 @@
 #ifndef CUOFENG_SERVICES_PLANNING_REPOSITORY_H_
 #define CUOFENG_SERVICES_PLANNING_REPOSITORY_H_
 
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/status/statusor.h"
 #include "cuofeng/v1/planning.pb.h"
@@ -41,13 +40,15 @@ class PlanningRepository {
                                  const v1::ListVersion& list,
                                  const std::vector<v1::ListEntry>& entries,
                                  const std::string& created_by);
-  static absl::StatusOr<v1::ListVersion> GetList(pqxx::transaction_base& tx, const std::string& name);
+  static absl::StatusOr<v1::ListVersion> GetList(pqxx::transaction_base& tx,
+                                                 const std::string& name);
   static std::vector<v1::ListVersion> ListLists(pqxx::transaction_base& tx,
                                                 const std::string& district_id, int after_seq,
                                                 int limit);
   // Entries reads entries in order after `after_seq`; `enterprise` narrows.
   static std::vector<v1::ListEntry> Entries(pqxx::transaction_base& tx, const std::string& list,
-                                            const std::string& enterprise, int after_seq, int limit);
+                                            const std::string& enterprise, int after_seq,
+                                            int limit);
   static absl::StatusOr<v1::ListEntry> Entry(pqxx::transaction_base& tx, const std::string& list,
                                              int seq);
 };

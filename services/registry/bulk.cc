@@ -3,17 +3,17 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
-#include <tuple>
 #include <memory>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "absl/strings/ascii.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "lib/model/identifiers.h"
 #include "lib/status/errors.h"
 #include "services/registry/csv_template.h"
@@ -36,7 +36,8 @@ struct ImportRow {
 
 class Importer {
  public:
-  Importer(pqxx::work& tx, std::string district_id) : tx_(tx), district_id_(std::move(district_id)) {}
+  Importer(pqxx::work& tx, std::string district_id)
+      : tx_(tx), district_id_(std::move(district_id)) {}
 
   absl::Status Run(const std::vector<v1::CsvFile>& files, v1::ImportRegistryResponse* response);
 
@@ -127,9 +128,9 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
   }
   for (size_t c = 0; c < columns.size(); ++c) {
     if (columns[c].required && where[c] < 0) {
-      Violation(fname, 1, 0,
-                absl::StrCat("missing column \"", columns[c].header, "\" (", columns[c].header_zh,
-                             ")"));
+      Violation(
+          fname, 1, 0,
+          absl::StrCat("missing column \"", columns[c].header, "\" (", columns[c].header_zh, ")"));
     }
   }
   // Column (1-based) of a field, for violations from validation.
@@ -144,7 +145,8 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
   };
   auto header_of = [&](int col) {
     return col > 0 && col <= static_cast<int>(map.size()) && map[col - 1] >= 0
-               ? absl::StrCat(columns[map[col - 1]].header, " (", columns[map[col - 1]].header_zh, "): ")
+               ? absl::StrCat(columns[map[col - 1]].header, " (", columns[map[col - 1]].header_zh,
+                              "): ")
                : std::string();
   };
 
@@ -189,7 +191,8 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
           absl::Status ok = ValidateResourceId(cell);
           if (cell.empty()) ok = absl::InvalidArgumentError("required");
           if (!ok.ok()) {
-            cell_violation(at + 1, absl::StrCat(col.header, " (", col.header_zh, "): ", ok.message()));
+            cell_violation(at + 1,
+                           absl::StrCat(col.header, " (", col.header_zh, "): ", ok.message()));
             name_ok = false;
             break;
           }
@@ -204,7 +207,8 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
         case Role::kField: {
           absl::Status ok = ParseCell(col.field, cell, out.msg.get());
           if (!ok.ok()) {
-            cell_violation(at + 1, absl::StrCat(col.header, " (", col.header_zh, "): ", ok.message()));
+            cell_violation(at + 1,
+                           absl::StrCat(col.header, " (", col.header_zh, "): ", ok.message()));
           }
           break;
         }
@@ -230,9 +234,9 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
         ref = EquipmentName(out.name.enterprise_id, cell);
         if (ref.empty()) {
           cell_violation(at + 1,
-                    absl::StrCat(col->header, " (", col->header_zh, "): equipment \"", cell,
-                                 "\" of enterprise \"", out.name.enterprise_id,
-                                 "\" is neither in equipment.csv nor in the registry"));
+                         absl::StrCat(col->header, " (", col->header_zh, "): equipment \"", cell,
+                                      "\" of enterprise \"", out.name.enterprise_id,
+                                      "\" is neither in equipment.csv nor in the registry"));
           continue;
         }
       } else if (target.file == "lines") {
@@ -242,9 +246,9 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
         ref = ChildName(target, absl::StrCat("districts/", district_id_), cell);
       }
       if (!Known(target, ref)) {
-        cell_violation(at + 1,
-                  absl::StrCat(col->header, " (", col->header_zh, "): ", target.kind, " \"", cell,
-                               "\" is neither in ", target.file, ".csv nor in the registry"));
+        cell_violation(
+            at + 1, absl::StrCat(col->header, " (", col->header_zh, "): ", target.kind, " \"", cell,
+                                 "\" is neither in ", target.file, ".csv nor in the registry"));
         continue;
       }
       out.msg->GetReflection()->SetString(out.msg.get(), col->field, ref);
@@ -256,7 +260,8 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
         Violation(fname, line, col, absl::StrCat(header_of(col), v.description));
       }
     }
-    if (kind.parent != nullptr && kind.parent->parent != nullptr && !Known(*kind.parent, out.name.parent)) {
+    if (kind.parent != nullptr && kind.parent->parent != nullptr &&
+        !Known(*kind.parent, out.name.parent)) {
       Violation(fname, line, column_of("id"),
                 absl::StrCat(kind.parent->kind, " ", out.name.parent, " is neither in ",
                              kind.parent->file, ".csv nor in the registry"));
@@ -267,7 +272,8 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
                 absl::StrCat("id \"", id, "\" repeats line ", it->second));
     }
     if (display != nullptr) {
-      std::string key = out.name.parent + "\n" + out.msg->GetReflection()->GetString(*out.msg, display);
+      std::string key =
+          out.name.parent + "\n" + out.msg->GetReflection()->GetString(*out.msg, display);
       auto [d, fresh_display] = line_of_display.emplace(key, line);
       if (!fresh_display) {
         Violation(fname, line, column_of("display_name"),
@@ -290,9 +296,9 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
           equipment_by_id_.emplace(out.name.enterprise_id + "/" + out.name.id, name);
       if (!fresh_equipment && e->second != name) {
         Violation(fname, line, column_of("id"),
-                  absl::StrCat("equipment id \"", out.name.id, "\" is already used in enterprise \"",
-                               out.name.enterprise_id, "\" by ", e->second,
-                               " (设备编号 is unique within an enterprise)"));
+                  absl::StrCat("equipment id \"", out.name.id,
+                               "\" is already used in enterprise \"", out.name.enterprise_id,
+                               "\" by ", e->second, " (设备编号 is unique within an enterprise)"));
         continue;
       }
     }
@@ -307,7 +313,8 @@ absl::Status Importer::Run(const std::vector<v1::CsvFile>& files,
   std::map<std::string, const ResourceKind*> kind_of_file;
   for (const v1::CsvFile& chunk : files) {
     auto known = kind_of_file.find(chunk.file_name());
-    const ResourceKind* kind = known != kind_of_file.end() ? known->second : KindByFile(chunk.kind());
+    const ResourceKind* kind =
+        known != kind_of_file.end() ? known->second : KindByFile(chunk.kind());
     if (kind == nullptr || kind->parent == nullptr) {
       std::vector<std::string> kinds;
       for (const ResourceKind* k : RegistryKinds()) {
@@ -396,10 +403,12 @@ absl::Status ImportRegistryFiles(pqxx::work& tx, const std::string& district,
                                  v1::ImportRegistryResponse* response) {
   auto parsed = ParseName(DistrictKind(), district);
   if (!parsed.ok()) {
-    return InvalidArgumentWithViolations({{"header.district", std::string(parsed.status().message())}});
+    return InvalidArgumentWithViolations(
+        {{"header.district", std::string(parsed.status().message())}});
   }
   if (!RegistryRepository::Exists(tx, DistrictKind(), district)) {
-    return absl::NotFoundError(absl::StrCat("district ", district, " does not exist; create it first"));
+    return absl::NotFoundError(
+        absl::StrCat("district ", district, " does not exist; create it first"));
   }
   Importer importer(tx, parsed->district_id);
   return importer.Run(files, response);

@@ -3,9 +3,8 @@
 #define CUOFENG_SERVICES_REGISTRY_BULK_H_
 
 #include <functional>
-#include <vector>
-
 #include <pqxx/pqxx>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "cuofeng/v1/registry.pb.h"

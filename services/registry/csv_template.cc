@@ -18,40 +18,82 @@ using google::protobuf::Message;
 
 // Chinese header names (the bureau's spreadsheets use these).
 const std::map<std::string, std::string>& ChineseHeaders() {
-  static const auto* m = new std::map<std::string, std::string>{
-      {"id", "编号"}, {"enterprise_id", "企业编号"}, {"line_id", "生产线编号"},
-      {"process_id", "工序编号"}, {"equipment_id", "设备编号"}, {"township_id", "镇乡编号"},
-      {"display_name", "名称"}, {"city", "城市"}, {"uscc", "统一社会信用代码"},
-      {"industry_code", "行业代码"}, {"industry_category", "行业类别"},
-      {"restricted_class", "限制类"}, {"overcapacity", "产能过剩行业"},
-      {"permit_status", "排污许可证状态"}, {"permit_number", "排污许可证编号"},
-      {"permit_compliant", "符合排污许可要求"}, {"stably_meets_standards", "稳定达标"},
-      {"performance_grade", "绩效分级"}, {"supplies_heating", "承担供暖"},
-      {"coprocesses_municipal_waste", "协同处置城市垃圾"},
-      {"coprocesses_hazardous_waste", "协同处置危险废物"},
-      {"livelihood_cap_percent", "民生保障负荷上限(%)"}, {"bulk_transport", "大宗物料运输"},
-      {"approved_capacity_daily", "环评批复日产能"}, {"permitted_capacity_daily", "排污许可日产能"},
-      {"last_year_output_daily", "上年日均产量"}, {"output_unit", "产量单位"},
-      {"responsible_person", "责任人"}, {"contact_phone", "联系电话"}, {"product", "产品"},
-      {"capacity_daily", "日产能"}, {"capacity_unit", "产能单位"},
-      {"quick_safe_stop", "可快速安全停产"}, {"type", "设备类型"}, {"kiln_type", "炉窑类型"},
-      {"fuel", "燃料"}, {"rated_capacity", "额定能力"},
-      {"pm_concentration", "颗粒物浓度(mg/m3)"}, {"so2_concentration", "二氧化硫浓度(mg/m3)"},
-      {"nox_concentration", "氮氧化物浓度(mg/m3)"}, {"voc_concentration", "VOCs浓度(mg/m3)"},
-      {"pm_annual", "颗粒物年排放量(t/a)"}, {"so2_annual", "二氧化硫年排放量(t/a)"},
-      {"nox_annual", "氮氧化物年排放量(t/a)"}, {"voc_annual", "VOCs年排放量(t/a)"},
-      {"stack_height_m", "排气筒高度(m)"}, {"cems_installed", "安装在线监测"},
-      {"cems_transmission_rate", "数据传输有效率(%)"}, {"on_kiln_list", "列入炉窑管理清单"},
-      {"kiln_found_date", "炉窑发现日期"}, {"dust_control", "除尘工艺"},
-      {"desulfurization", "脱硫工艺"}, {"control_equipment", "治污设施"},
-      {"role", "电表类型"}, {"serial_number", "表号"}, {"interval_minutes", "采集间隔(分钟)"},
-      {"rated_kw", "额定功率(kW)"}, {"gate", "门岗"}, {"direction", "方向"},
-      {"installed_date", "安装日期"}, {"plate", "车牌号"}, {"vin", "车辆识别代号"},
-      {"registration_date", "注册日期"}, {"emission_stage", "排放阶段"},
-      {"vehicle_class", "车辆类型"}, {"fleet", "车队"}, {"engine_number", "发动机号"},
-      {"kind", "任务类型"}, {"description", "任务内容"}, {"deadline", "完成时限"},
-      {"completed_date", "完成日期"}, {"seed_task", "方案任务序号"}, {"year", "年份"},
-      {"pollutant", "污染物"}, {"tonnes", "排放总量(吨)"}};
+  static const auto* m =
+      new std::map<std::string, std::string>{{"id", "编号"},
+                                             {"enterprise_id", "企业编号"},
+                                             {"line_id", "生产线编号"},
+                                             {"process_id", "工序编号"},
+                                             {"equipment_id", "设备编号"},
+                                             {"township_id", "镇乡编号"},
+                                             {"display_name", "名称"},
+                                             {"city", "城市"},
+                                             {"uscc", "统一社会信用代码"},
+                                             {"industry_code", "行业代码"},
+                                             {"industry_category", "行业类别"},
+                                             {"restricted_class", "限制类"},
+                                             {"overcapacity", "产能过剩行业"},
+                                             {"permit_status", "排污许可证状态"},
+                                             {"permit_number", "排污许可证编号"},
+                                             {"permit_compliant", "符合排污许可要求"},
+                                             {"stably_meets_standards", "稳定达标"},
+                                             {"performance_grade", "绩效分级"},
+                                             {"supplies_heating", "承担供暖"},
+                                             {"coprocesses_municipal_waste", "协同处置城市垃圾"},
+                                             {"coprocesses_hazardous_waste", "协同处置危险废物"},
+                                             {"livelihood_cap_percent", "民生保障负荷上限(%)"},
+                                             {"bulk_transport", "大宗物料运输"},
+                                             {"approved_capacity_daily", "环评批复日产能"},
+                                             {"permitted_capacity_daily", "排污许可日产能"},
+                                             {"last_year_output_daily", "上年日均产量"},
+                                             {"output_unit", "产量单位"},
+                                             {"responsible_person", "责任人"},
+                                             {"contact_phone", "联系电话"},
+                                             {"product", "产品"},
+                                             {"capacity_daily", "日产能"},
+                                             {"capacity_unit", "产能单位"},
+                                             {"quick_safe_stop", "可快速安全停产"},
+                                             {"type", "设备类型"},
+                                             {"kiln_type", "炉窑类型"},
+                                             {"fuel", "燃料"},
+                                             {"rated_capacity", "额定能力"},
+                                             {"pm_concentration", "颗粒物浓度(mg/m3)"},
+                                             {"so2_concentration", "二氧化硫浓度(mg/m3)"},
+                                             {"nox_concentration", "氮氧化物浓度(mg/m3)"},
+                                             {"voc_concentration", "VOCs浓度(mg/m3)"},
+                                             {"pm_annual", "颗粒物年排放量(t/a)"},
+                                             {"so2_annual", "二氧化硫年排放量(t/a)"},
+                                             {"nox_annual", "氮氧化物年排放量(t/a)"},
+                                             {"voc_annual", "VOCs年排放量(t/a)"},
+                                             {"stack_height_m", "排气筒高度(m)"},
+                                             {"cems_installed", "安装在线监测"},
+                                             {"cems_transmission_rate", "数据传输有效率(%)"},
+                                             {"on_kiln_list", "列入炉窑管理清单"},
+                                             {"kiln_found_date", "炉窑发现日期"},
+                                             {"dust_control", "除尘工艺"},
+                                             {"desulfurization", "脱硫工艺"},
+                                             {"control_equipment", "治污设施"},
+                                             {"role", "电表类型"},
+                                             {"serial_number", "表号"},
+                                             {"interval_minutes", "采集间隔(分钟)"},
+                                             {"rated_kw", "额定功率(kW)"},
+                                             {"gate", "门岗"},
+                                             {"direction", "方向"},
+                                             {"installed_date", "安装日期"},
+                                             {"plate", "车牌号"},
+                                             {"vin", "车辆识别代号"},
+                                             {"registration_date", "注册日期"},
+                                             {"emission_stage", "排放阶段"},
+                                             {"vehicle_class", "车辆类型"},
+                                             {"fleet", "车队"},
+                                             {"engine_number", "发动机号"},
+                                             {"kind", "任务类型"},
+                                             {"description", "任务内容"},
+                                             {"deadline", "完成时限"},
+                                             {"completed_date", "完成日期"},
+                                             {"seed_task", "方案任务序号"},
+                                             {"year", "年份"},
+                                             {"pollutant", "污染物"},
+                                             {"tonnes", "排放总量(吨)"}};
   return *m;
 }
 
@@ -112,8 +154,7 @@ absl::Status ParseCell(const FieldDescriptor* f, const std::string& raw, Message
       return absl::OkStatus();
     case FieldDescriptor::CPPTYPE_BOOL: {
       std::string v = absl::AsciiStrToLower(cell);
-      if (v == "true" || v == "1" || v == "yes" || v == "y" || v == "是" || v == "有" ||
-          v == "√") {
+      if (v == "true" || v == "1" || v == "yes" || v == "y" || v == "是" || v == "有" || v == "√") {
         r->SetBool(msg, f, true);
       } else if (v == "false" || v == "0" || v == "no" || v == "n" || v == "否" || v == "无" ||
                  v == "×") {
@@ -163,9 +204,9 @@ absl::Status ParseCell(const FieldDescriptor* f, const std::string& raw, Message
           if (it != EnumValueLabels().end()) absl::StrAppend(&c, " ", it->second.front());
           choices.push_back(c);
         }
-        return absl::InvalidArgumentError(absl::StrCat("\"", cell, "\" is not a ", e->name(),
-                                                       "; choose one of: ",
-                                                       absl::StrJoin(choices, ", ")));
+        return absl::InvalidArgumentError(
+            absl::StrCat("\"", cell, "\" is not a ", e->name(),
+                         "; choose one of: ", absl::StrJoin(choices, ", ")));
       }
       r->SetEnumValue(msg, f, ev->number());
       return absl::OkStatus();

@@ -25,7 +25,7 @@ struct TemplateColumn {
   std::string header;     // English header, e.g. "enterprise_id", "uscc"
   std::string header_zh;  // Chinese header, e.g. "企业编号", "统一社会信用代码"
   const google::protobuf::FieldDescriptor* field = nullptr;  // kField, kReference
-  const ResourceKind* ancestor = nullptr;                     // kAncestorId, kReference
+  const ResourceKind* ancestor = nullptr;                    // kAncestorId, kReference
   bool required = false;
 };
 

@@ -49,13 +49,26 @@ void CopyField(const FieldDescriptor* f, const Message& from, Message* to) {
   }
   const auto* w = to->GetReflection();
   switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_STRING: w->SetString(to, f, r->GetString(from, f)); break;
-    case FieldDescriptor::CPPTYPE_ENUM: w->SetEnumValue(to, f, r->GetEnumValue(from, f)); break;
-    case FieldDescriptor::CPPTYPE_BOOL: w->SetBool(to, f, r->GetBool(from, f)); break;
-    case FieldDescriptor::CPPTYPE_DOUBLE: w->SetDouble(to, f, r->GetDouble(from, f)); break;
-    case FieldDescriptor::CPPTYPE_INT32: w->SetInt32(to, f, r->GetInt32(from, f)); break;
-    case FieldDescriptor::CPPTYPE_INT64: w->SetInt64(to, f, r->GetInt64(from, f)); break;
-    default: break;
+    case FieldDescriptor::CPPTYPE_STRING:
+      w->SetString(to, f, r->GetString(from, f));
+      break;
+    case FieldDescriptor::CPPTYPE_ENUM:
+      w->SetEnumValue(to, f, r->GetEnumValue(from, f));
+      break;
+    case FieldDescriptor::CPPTYPE_BOOL:
+      w->SetBool(to, f, r->GetBool(from, f));
+      break;
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      w->SetDouble(to, f, r->GetDouble(from, f));
+      break;
+    case FieldDescriptor::CPPTYPE_INT32:
+      w->SetInt32(to, f, r->GetInt32(from, f));
+      break;
+    case FieldDescriptor::CPPTYPE_INT64:
+      w->SetInt64(to, f, r->GetInt64(from, f));
+      break;
+    default:
+      break;
   }
 }
 
@@ -81,11 +94,10 @@ std::vector<FieldViolation> CheckExistence(pqxx::transaction_base& tx, const Res
 absl::Status CheckEtag(const Message& current, const std::string& etag) {
   std::string now = StringField(current, "etag");
   if (etag.empty() || etag == now) return absl::OkStatus();
-  return WithReason(
-      absl::AbortedError(absl::StrCat(StringField(current, "name"),
-                                      " was changed by someone else (etag ", etag, " is stale, now ",
-                                      now, "); read it again and reapply your change")),
-      "ETAG_MISMATCH");
+  return WithReason(absl::AbortedError(absl::StrCat(
+                        StringField(current, "name"), " was changed by someone else (etag ", etag,
+                        " is stale, now ", now, "); read it again and reapply your change")),
+                    "ETAG_MISMATCH");
 }
 
 // The parent as a name of the parent kind; "-" stands for any id.
@@ -96,9 +108,9 @@ absl::Status CheckParent(const ResourceKind& kind, const std::string& parent) {
     if (parts[i] == "-") parts[i] = i == 1 ? "000000" : "any";
   }
   auto parsed = ParseName(*kind.parent, absl::StrJoin(parts, "/"));
-  return parsed.ok() ? absl::OkStatus()
-                     : InvalidArgumentWithViolations(
-                           {{"parent", std::string(parsed.status().message())}});
+  return parsed.ok()
+             ? absl::OkStatus()
+             : InvalidArgumentWithViolations({{"parent", std::string(parsed.status().message())}});
 }
 
 // Filter: terms `field = value` or `field = "value"` joined by AND.
@@ -146,11 +158,13 @@ grpc::Status RegistryServiceImpl::Create(grpc::ServerContext* ctx, const char* m
     if (!parent_ok.ok()) return parent_ok;
     absl::Status id_ok = is_district ? ValidateDistrictCode(id) : ValidateResourceId(id);
     if (!id_ok.ok()) {
-      return InvalidArgumentWithViolations({{absl::StrCat(field, "_id"), std::string(id_ok.message())}});
+      return InvalidArgumentWithViolations(
+          {{absl::StrCat(field, "_id"), std::string(id_ok.message())}});
     }
     const std::string name = ChildName(kind, parent, id);
     auto parsed = ParseName(kind, name);
-    if (!parsed.ok()) return InvalidArgumentWithViolations({{"parent", std::string(parsed.status().message())}});
+    if (!parsed.ok())
+      return InvalidArgumentWithViolations({{"parent", std::string(parsed.status().message())}});
     out->CopyFrom(req.GetReflection()->GetMessage(req, resource_field));
     ApplyDefaults(kind, out);
     violations = Prefixed(field, ValidateResource(kind, *parsed, *out));
@@ -179,7 +193,8 @@ grpc::Status RegistryServiceImpl::Get(grpc::ServerContext* ctx, const std::strin
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   auto parsed = ParseName(kind, name);
   if (!parsed.ok()) {
-    return ToGrpcStatus(InvalidArgumentWithViolations({{"name", std::string(parsed.status().message())}}));
+    return ToGrpcStatus(
+        InvalidArgumentWithViolations({{"name", std::string(parsed.status().message())}}));
   }
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
     auto row = RegistryRepository::Get(tx, kind, name);
@@ -197,7 +212,8 @@ grpc::Status RegistryServiceImpl::List(grpc::ServerContext* ctx, const ResourceK
   q.parent = StringField(req, "parent");
   absl::Status status = CheckParent(kind, q.parent);
   if (status.ok()) {
-    status = ListScope(*principal, kind.parent == nullptr ? "districts" : q.parent, &q.scope_prefix);
+    status =
+        ListScope(*principal, kind.parent == nullptr ? "districts" : q.parent, &q.scope_prefix);
   }
   const auto* d = req.GetDescriptor();
   int page_size = req.GetReflection()->GetInt32(req, d->FindFieldByName("page_size"));
@@ -251,7 +267,8 @@ grpc::Status RegistryServiceImpl::Update(grpc::ServerContext* ctx, const char* m
   return guard_->Mutate(ctx, m, out, [&](const Principal&, pqxx::work& tx) -> absl::Status {
     auto parsed = ParseName(kind, name);
     if (!parsed.ok()) {
-      return InvalidArgumentWithViolations({{absl::StrCat(field, ".name"), std::string(parsed.status().message())}});
+      return InvalidArgumentWithViolations(
+          {{absl::StrCat(field, ".name"), std::string(parsed.status().message())}});
     }
     std::vector<const FieldDescriptor*> fields;
     std::vector<FieldViolation> violations;
@@ -300,16 +317,17 @@ grpc::Status RegistryServiceImpl::Delete(grpc::ServerContext* ctx, const char* m
              StringField(req, "request_id"), false};
   return guard_->Mutate(ctx, m, out, [&](const Principal&, pqxx::work& tx) -> absl::Status {
     auto parsed = ParseName(kind, name);
-    if (!parsed.ok()) return InvalidArgumentWithViolations({{"name", std::string(parsed.status().message())}});
+    if (!parsed.ok())
+      return InvalidArgumentWithViolations({{"name", std::string(parsed.status().message())}});
     auto current = RegistryRepository::Get(tx, kind, name, /*for_update=*/true);
     if (!current.ok()) return current.status();
     absl::Status etag_ok = CheckEtag(**current, StringField(req, "etag"));
     if (!etag_ok.ok()) return etag_ok;
     std::string dependents = RegistryRepository::Dependents(tx, kind, name);
     if (!dependents.empty()) {
-      return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                            "cannot delete ", name, ": still referenced by ", dependents,
-                            "; delete or move those first")),
+      return WithReason(absl::FailedPreconditionError(
+                            absl::StrCat("cannot delete ", name, ": still referenced by ",
+                                         dependents, "; delete or move those first")),
                         "RESOURCE_IN_USE");
     }
     return RegistryRepository::Delete(tx, kind, name);
@@ -373,7 +391,8 @@ grpc::Status RegistryServiceImpl::ReadDistrictSnapshot(
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   auto parsed = ParseName(DistrictKind(), req->district());
   if (!parsed.ok()) {
-    return ToGrpcStatus(InvalidArgumentWithViolations({{"district", std::string(parsed.status().message())}}));
+    return ToGrpcStatus(
+        InvalidArgumentWithViolations({{"district", std::string(parsed.status().message())}}));
   }
   return ToGrpcStatus(InTransaction(
       guard_->pool(),

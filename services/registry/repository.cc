@@ -22,8 +22,8 @@ struct KindSql {
   std::string select;  // SELECT ... FROM table
   std::string insert;
   std::string update;
-  std::string merge;   // staging table → table
-  std::string stage;   // staging table name
+  std::string merge;  // staging table → table
+  std::string stage;  // staging table name
 };
 
 const KindSql& SqlFor(const ResourceKind& kind) {
@@ -36,9 +36,9 @@ const KindSql& SqlFor(const ResourceKind& kind) {
   s.key_columns = {"name", "parent", "district_id"};
   if (kind.under_enterprise()) s.key_columns.push_back("enterprise_id");
   s.key_columns.push_back("id");
-  std::vector<std::string> select_cols = {
-      "name", "version", "(extract(epoch from create_time) * 1000000)::bigint",
-      "(extract(epoch from update_time) * 1000000)::bigint"};
+  std::vector<std::string> select_cols = {"name", "version",
+                                          "(extract(epoch from create_time) * 1000000)::bigint",
+                                          "(extract(epoch from update_time) * 1000000)::bigint"};
   for (const auto* f : kind.columns) {
     s.data_columns.push_back(f->name());
     select_cols.push_back(absl::StrCat(f->name(), "::text"));
@@ -48,8 +48,8 @@ const KindSql& SqlFor(const ResourceKind& kind) {
   all.insert(all.end(), s.data_columns.begin(), s.data_columns.end());
   std::vector<std::string> placeholders;
   for (size_t i = 1; i <= all.size(); ++i) placeholders.push_back(absl::StrCat("$", i));
-  s.insert = absl::StrCat("INSERT INTO ", kind.table, " (", absl::StrJoin(all, ", "),
-                          ") VALUES (", absl::StrJoin(placeholders, ", "), ")");
+  s.insert = absl::StrCat("INSERT INTO ", kind.table, " (", absl::StrJoin(all, ", "), ") VALUES (",
+                          absl::StrJoin(placeholders, ", "), ")");
   std::vector<std::string> sets;
   for (size_t i = 0; i < s.data_columns.size(); ++i) {
     sets.push_back(absl::StrCat(s.data_columns[i], " = $", i + 2));
@@ -66,9 +66,8 @@ const KindSql& SqlFor(const ResourceKind& kind) {
   s.merge = absl::StrCat(
       "WITH up AS (INSERT INTO ", kind.table, " AS t (", absl::StrJoin(all, ", "), ") SELECT ",
       absl::StrJoin(all, ", "), " FROM ", s.stage, " ON CONFLICT (name) DO UPDATE SET ",
-      absl::StrJoin(excluded_sets, ", "),
-      ", version = t.version + 1, update_time = now() WHERE (", absl::StrJoin(old_cols, ", "),
-      ") IS DISTINCT FROM (", absl::StrJoin(new_cols, ", "),
+      absl::StrJoin(excluded_sets, ", "), ", version = t.version + 1, update_time = now() WHERE (",
+      absl::StrJoin(old_cols, ", "), ") IS DISTINCT FROM (", absl::StrJoin(new_cols, ", "),
       ") RETURNING (xmax = 0) AS inserted) "
       "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up");
   return cache.emplace(&kind, std::move(s)).first->second;
@@ -77,7 +76,8 @@ const KindSql& SqlFor(const ResourceKind& kind) {
 void SetTimestamp(Message* msg, const char* field, int64_t micros) {
   const auto* f = msg->GetDescriptor()->FindFieldByName(field);
   if (f == nullptr) return;
-  auto* ts = static_cast<google::protobuf::Timestamp*>(msg->GetReflection()->MutableMessage(msg, f));
+  auto* ts =
+      static_cast<google::protobuf::Timestamp*>(msg->GetReflection()->MutableMessage(msg, f));
   ts->set_seconds(micros / 1000000);
   ts->set_nanos(static_cast<int>(micros % 1000000) * 1000);
 }
@@ -147,8 +147,7 @@ absl::StatusOr<MessagePtr> RegistryRepository::Get(pqxx::transaction_base& tx,
                                                    const ResourceKind& kind,
                                                    const std::string& name, bool for_update) {
   pqxx::result r = tx.exec_params(
-      absl::StrCat(SqlFor(kind).select, " WHERE name = $1", for_update ? " FOR UPDATE" : ""),
-      name);
+      absl::StrCat(SqlFor(kind).select, " WHERE name = $1", for_update ? " FOR UPDATE" : ""), name);
   if (r.empty()) return absl::NotFoundError(absl::StrCat(kind.kind, " ", name, " does not exist"));
   return RowToMessage(kind, r[0]);
 }
@@ -244,8 +243,7 @@ std::vector<std::string> RegistryRepository::Names(pqxx::transaction_base& tx,
                                                    const std::string& district_id) {
   std::vector<std::string> out;
   for (const auto& row : tx.exec_params(
-           absl::StrCat("SELECT name FROM ", kind.table, " WHERE district_id = $1"),
-           district_id)) {
+           absl::StrCat("SELECT name FROM ", kind.table, " WHERE district_id = $1"), district_id)) {
     out.push_back(row[0].as<std::string>());
   }
   return out;
@@ -277,8 +275,8 @@ absl::StatusOr<UpsertCounts> RegistryRepository::Upsert(
 }
 
 absl::Status RegistryRepository::ReadDistrict(
-    pqxx::transaction_base& tx, const ResourceKind& kind, const std::string& district_id,
-    int batch, const std::function<void(std::vector<MessagePtr>)>& sink) {
+    pqxx::transaction_base& tx, const ResourceKind& kind, const std::string& district_id, int batch,
+    const std::function<void(std::vector<MessagePtr>)>& sink) {
   pqxx::result r = tx.exec_params(
       absl::StrCat(SqlFor(kind).select, " WHERE district_id = $1 ORDER BY name"), district_id);
   std::vector<MessagePtr> chunk;

@@ -5,11 +5,10 @@
 #define CUOFENG_SERVICES_REGISTRY_REPOSITORY_H_
 
 #include <memory>
+#include <pqxx/pqxx>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/message.h"

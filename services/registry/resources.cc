@@ -41,10 +41,10 @@ void Fill(ResourceKind* k, std::string kind, std::string collection, std::string
 const Kinds& AllKinds() {
   static const Kinds* kinds = [] {
     auto* k = new Kinds;
-    Fill(&k->district, "district", "districts", "district", "districts",
-         v1::District::descriptor(), nullptr, {"display_name"});
-    Fill(&k->township, "township", "townships", "township", "townships",
-         v1::Township::descriptor(), &k->district, {"display_name"});
+    Fill(&k->district, "district", "districts", "district", "districts", v1::District::descriptor(),
+         nullptr, {"display_name"});
+    Fill(&k->township, "township", "townships", "township", "townships", v1::Township::descriptor(),
+         &k->district, {"display_name"});
     Fill(&k->enterprise, "enterprise", "enterprises", "enterprise", "enterprises",
          v1::Enterprise::descriptor(), &k->district,
          {"display_name", "uscc", "industry_code", "industry_category", "permit_status",
@@ -52,12 +52,12 @@ const Kinds& AllKinds() {
     k->enterprise.references = {{"township", &k->township}};
     Fill(&k->line, "production line", "lines", "production_line", "lines",
          v1::ProductionLine::descriptor(), &k->enterprise, {"display_name"});
-    Fill(&k->process, "process", "processes", "process", "processes",
-         v1::Process::descriptor(), &k->line, {"display_name"});
+    Fill(&k->process, "process", "processes", "process", "processes", v1::Process::descriptor(),
+         &k->line, {"display_name"});
     Fill(&k->equipment, "equipment", "equipment", "equipment", "equipment",
          v1::Equipment::descriptor(), &k->process, {"display_name", "type"});
-    Fill(&k->meter, "meter", "meters", "meter", "meters", v1::Meter::descriptor(),
-         &k->enterprise, {"display_name", "role"});
+    Fill(&k->meter, "meter", "meters", "meter", "meters", v1::Meter::descriptor(), &k->enterprise,
+         {"display_name", "role"});
     k->meter.references = {{"equipment", &k->equipment}, {"line", &k->line}};
     Fill(&k->camera, "camera", "cameras", "camera", "cameras", v1::Camera::descriptor(),
          &k->enterprise, {"display_name"});
@@ -70,9 +70,9 @@ const Kinds& AllKinds() {
     Fill(&k->emission_total, "emission total", "emissionTotals", "emission_total",
          "emission_totals", v1::EmissionTotal::descriptor(), &k->district,
          {"year", "pollutant", "tonnes"});
-    k->ordered = {&k->district,  &k->township, &k->enterprise, &k->line,
-                  &k->process,   &k->equipment, &k->meter,     &k->camera,
-                  &k->vehicle,   &k->retrofit_task, &k->emission_total};
+    k->ordered = {&k->district, &k->township,      &k->enterprise,    &k->line,
+                  &k->process,  &k->equipment,     &k->meter,         &k->camera,
+                  &k->vehicle,  &k->retrofit_task, &k->emission_total};
     return k;
   }();
   return *kinds;
@@ -116,7 +116,8 @@ absl::StatusOr<ParsedName> ParseName(const ResourceKind& kind, const std::string
   for (const ResourceKind* k = &kind; k != nullptr; k = k->parent) chain.insert(chain.begin(), k);
   std::vector<std::string> parts = absl::StrSplit(name, '/');
   std::string pattern;
-  for (const ResourceKind* k : chain) absl::StrAppend(&pattern, pattern.empty() ? "" : "/", k->collection, "/{id}");
+  for (const ResourceKind* k : chain)
+    absl::StrAppend(&pattern, pattern.empty() ? "" : "/", k->collection, "/{id}");
   auto bad = [&](const std::string& why) {
     return absl::InvalidArgumentError(
         absl::StrCat("\"", name, "\" is not a ", kind.kind, " name (", pattern, ")", why));

@@ -36,10 +36,10 @@ struct ResourceKind {
 // ParsedName is a resource name taken apart.
 struct ParsedName {
   std::string name;
-  std::string parent;       // "" for a district
-  std::string id;           // last segment
+  std::string parent;  // "" for a district
+  std::string id;      // last segment
   std::string district_id;
-  std::string enterprise_id;  // "" above enterprises
+  std::string enterprise_id;     // "" above enterprises
   std::vector<std::string> ids;  // every id segment, district first
 };
 

@@ -6,9 +6,8 @@
 #define CUOFENG_SERVICES_REGISTRY_ROW_CODEC_H_
 
 #include <optional>
-#include <string>
-
 #include <pqxx/pqxx>
+#include <string>
 
 #include "absl/status/status.h"
 #include "google/protobuf/message.h"

@@ -29,8 +29,9 @@ void CheckVin(const std::string& vin, std::vector<FieldViolation>* out) {
          c != 'Q';
   }
   if (!ok) {
-    out->push_back({"vin", absl::StrCat("车辆识别代号 \"", vin,
-                                        "\" must be 17 capital letters and digits without I, O, Q")});
+    out->push_back(
+        {"vin", absl::StrCat("车辆识别代号 \"", vin,
+                             "\" must be 17 capital letters and digits without I, O, Q")});
   }
 }
 

@@ -81,14 +81,16 @@ int main(int argc, char** argv) {
   cuofeng::FilingServiceImpl filing(&guard);
   if (all || groups.count("planning")) {
     if (registry_address.empty()) {
-      std::cerr << "cuofeng-server: the planning service needs --registry=ADDRESS when the registry "
-                   "service runs elsewhere\n";
+      std::cerr
+          << "cuofeng-server: the planning service needs --registry=ADDRESS when the registry "
+             "service runs elsewhere\n";
       return 2;
     }
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(256 << 20);
     planning = std::make_unique<cuofeng::PlanningServiceImpl>(
-        &guard, grpc::CreateCustomChannel(registry_address, grpc::InsecureChannelCredentials(), args));
+        &guard,
+        grpc::CreateCustomChannel(registry_address, grpc::InsecureChannelCredentials(), args));
     services.push_back({cuofeng::v1::PlanningService::service_full_name(), planning.get()});
     services.push_back({cuofeng::v1::FilingService::service_full_name(), &filing});
   }

@@ -25,7 +25,6 @@ constexpr char kDistrict[] = "districts/120119";
 constexpr char kSeason[] = "districts/120119/seasons/2018-2019";
 constexpr char kLaterSeason[] = "districts/120119/seasons/2099-2100";
 
-
 class FilingE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -45,12 +44,23 @@ class FilingE2eTest : public ::testing::Test {
     spec.enterprises = 40;
     spec.equipment = 120;
     ASSERT_TRUE(GenerateDistrict(spec, dir).ok());
-    ASSERT_EQ(Cli(*bureau_, {"import", "registry", dir, absl::StrCat("--district=", kDistrict)}).exit_code, 0);
-    ASSERT_EQ(Cli(*bureau_, {"ruleset", "load", SourcePath("tools/rulesets/jizhou-2018.textproto"), "--id=jizhou-2018"}).exit_code, 0);
-    ASSERT_EQ(Cli(*bureau_, {"season", "create", absl::StrCat("--district=", kDistrict), "--id=2018-2019",
-                             "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"}).exit_code, 0);
-    ASSERT_EQ(Cli(*bureau_, {"season", "create", absl::StrCat("--district=", kDistrict), "--id=2099-2100",
-                             "--start=2099-11-15", "--end=2100-03-15", "--filing_deadline=2099-10-31"}).exit_code, 0);
+    ASSERT_EQ(Cli(*bureau_, {"import", "registry", dir, absl::StrCat("--district=", kDistrict)})
+                  .exit_code,
+              0);
+    ASSERT_EQ(Cli(*bureau_, {"ruleset", "load", SourcePath("tools/rulesets/jizhou-2018.textproto"),
+                             "--id=jizhou-2018"})
+                  .exit_code,
+              0);
+    ASSERT_EQ(
+        Cli(*bureau_, {"season", "create", absl::StrCat("--district=", kDistrict), "--id=2018-2019",
+                       "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"})
+            .exit_code,
+        0);
+    ASSERT_EQ(
+        Cli(*bureau_, {"season", "create", absl::StrCat("--district=", kDistrict), "--id=2099-2100",
+                       "--start=2099-11-15", "--end=2100-03-15", "--filing_deadline=2099-10-31"})
+            .exit_code,
+        0);
   }
   static void TearDownTestSuite() {
     delete filing_;
@@ -60,7 +70,9 @@ class FilingE2eTest : public ::testing::Test {
   static CommandResult Cli(const std::string& key, std::vector<std::string> args) {
     return ::cuofeng::testing::Cli(server_->address(), key, std::move(args));
   }
-  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key) { return KeyContext(key); }
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key) {
+    return KeyContext(key);
+  }
   static std::string Generate(const std::string& season = kSeason) {
     v1::GenerateListRequest req;
     req.set_parent(kDistrict);
@@ -78,13 +90,14 @@ class FilingE2eTest : public ::testing::Test {
     req.set_request_id(request_id);
     return filing_->SubmitList(Ctx(key).get(), req, out);
   }
-  static grpc::Status Acknowledge(const std::string& key, const std::string& list, v1::Filing* out) {
+  static grpc::Status Acknowledge(const std::string& key, const std::string& list,
+                                  v1::Filing* out) {
     v1::AcknowledgeFilingRequest req;
     req.set_name(list);
     return filing_->AcknowledgeFiling(Ctx(key).get(), req, out);
   }
-  static grpc::Status Amend(const std::string& filed, const std::string& amendment, const std::string& reason,
-                            v1::Filing* out) {
+  static grpc::Status Amend(const std::string& filed, const std::string& amendment,
+                            const std::string& reason, v1::Filing* out) {
     v1::AmendFilingRequest req;
     req.set_filed(filed);
     req.set_amendment(amendment);
@@ -171,7 +184,8 @@ TEST_F(FilingE2eTest, RequestIdMakesSubmitSafeToRetryAndOnTimeIsNotLate) {
   ASSERT_TRUE(Submit(*bureau_, list, &a, "submit-2099").ok());
   ASSERT_TRUE(Submit(*bureau_, list, &b, "submit-2099").ok());
   EXPECT_EQ(a.sha256(), b.sha256());
-  EXPECT_EQ(std::stoi(SqlScalar(*dsn_, "SELECT count(*) FROM planning.filing")), std::stoi(before) + 1);
+  EXPECT_EQ(std::stoi(SqlScalar(*dsn_, "SELECT count(*) FROM planning.filing")),
+            std::stoi(before) + 1);
   EXPECT_FALSE(a.late());
 }
 
@@ -193,7 +207,8 @@ TEST_F(FilingE2eTest, WhoSeesWhichFilingsAndEntries) {
   std::string other = CreateKey(server_->address(), *admin_, "bureau", "districts/120101");
   v1::ListFilingsRequest mine;
   mine.set_parent(kDistrict);
-  EXPECT_EQ(filing_->ListFilings(Ctx(other).get(), mine, &resp).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(filing_->ListFilings(Ctx(other).get(), mine, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   mine.set_parent("districts/-");
   ASSERT_TRUE(filing_->ListFilings(Ctx(other).get(), mine, &resp).ok());
   EXPECT_EQ(resp.filings_size(), 0);
@@ -224,15 +239,18 @@ TEST_F(FilingE2eTest, WhoSeesWhichFilingsAndEntries) {
   ASSERT_GT(got.entries_size(), 0);
   for (const auto& e : got.entries()) EXPECT_EQ(e.enterprise(), own);
   entries.set_parent(Generate());
-  EXPECT_EQ(planning_->ListEntries(Ctx(ent).get(), entries, &got).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(planning_->ListEntries(Ctx(ent).get(), entries, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(FilingE2eTest, DocumentsReadBackCellByCell) {
   ASSERT_FALSE(filed_.empty());
   std::string dir = TempDir();
-  CommandResult exported = Cli(*city_, {"filing", "export", filed_, "--xlsx=" + dir + "/list.xlsx", "--csv=" + dir + "/list.csv"});
+  CommandResult exported = Cli(*city_, {"filing", "export", filed_, "--xlsx=" + dir + "/list.xlsx",
+                                        "--csv=" + dir + "/list.csv"});
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
-  CommandResult cells = RunCommand({"/usr/bin/python3", SourcePath("tests/integration/read_xlsx.py"), dir + "/list.xlsx", "6"});
+  CommandResult cells = RunCommand(
+      {"/usr/bin/python3", SourcePath("tests/integration/read_xlsx.py"), dir + "/list.xlsx", "6"});
   ASSERT_EQ(cells.exit_code, 0) << cells.output;
   v1::ListEntriesRequest req;
   req.set_parent(filed_);
@@ -248,7 +266,8 @@ TEST_F(FilingE2eTest, DocumentsReadBackCellByCell) {
   EXPECT_THAT(out, HasSubstr("错峰生产清单!N4\t依据"));
   EXPECT_THAT(out, HasSubstr("错峰生产清单!L4\t运输管控"));
   EXPECT_THAT(out, HasSubstr(absl::StrCat("错峰生产清单!A5\t1")));
-  EXPECT_THAT(out, HasSubstr(absl::StrCat("错峰生产清单!B5\t", first.entries(0).enterprise_name())));
+  EXPECT_THAT(out,
+              HasSubstr(absl::StrCat("错峰生产清单!B5\t", first.entries(0).enterprise_name())));
   EXPECT_THAT(out, HasSubstr(absl::StrCat("错峰生产清单!C5\t", first.entries(0).uscc())));
   EXPECT_THAT(out, HasSubstr(absl::StrCat("内容哈希 ", list.content_sha256())));
   EXPECT_THAT(out, HasSubstr("状态 FILED"));
@@ -267,36 +286,48 @@ TEST_F(FilingE2eTest, DocumentsReadBackCellByCell) {
   std::string header, row1;
   std::getline(csv, header);
   std::getline(csv, row1);
-  EXPECT_THAT(header, HasSubstr("序号,企业名称,统一社会信用代码,所属行业,生产线,工序,设备,错峰措施,黄色预警,橙色预警,红色预警,运输管控,安全生产措施,依据"));
-  EXPECT_THAT(row1, HasSubstr(absl::StrCat("1,", first.entries(0).enterprise_name(), ",", first.entries(0).uscc())));
+  EXPECT_THAT(header, HasSubstr("序号,企业名称,统一社会信用代码,所属行业,生产线,工序,设备,错峰措施,"
+                                "黄色预警,橙色预警,红色预警,运输管控,安全生产措施,依据"));
+  EXPECT_THAT(row1, HasSubstr(absl::StrCat("1,", first.entries(0).enterprise_name(), ",",
+                                           first.entries(0).uscc())));
 }
 
 // Last: it breaks the chain on purpose.
 TEST_F(FilingE2eTest, TamperingIsRefusedAndWhatGetsThroughIsFound) {
-  CommandResult intact = Cli(*bureau_, {"filing", "verify", absl::StrCat("--district=", kDistrict)});
+  CommandResult intact =
+      Cli(*bureau_, {"filing", "verify", absl::StrCat("--district=", kDistrict)});
   ASSERT_EQ(intact.exit_code, 0) << intact.output;
   EXPECT_THAT(intact.output, HasSubstr("intact"));
   // Even with direct SQL, frozen content cannot change.
-  EXPECT_ANY_THROW(SqlScalar(*dsn_, absl::StrCat("UPDATE planning.list_entry SET kind = 'EXEMPT' WHERE list = '",
-                                                 filed_, "' AND seq = 3 RETURNING seq")));
-  EXPECT_ANY_THROW(SqlScalar(*dsn_, absl::StrCat("DELETE FROM planning.list_entry WHERE list = '", filed_,
-                                                 "' RETURNING seq")));
-  EXPECT_ANY_THROW(SqlScalar(*dsn_, absl::StrCat("UPDATE planning.list_version SET content_sha256 = 'x' WHERE name = '",
-                                                 filed_, "' RETURNING name")));
-  EXPECT_ANY_THROW(SqlScalar(*dsn_, absl::StrCat("UPDATE planning.list_version SET state = 'DRAFT' WHERE name = '",
-                                                 filed_, "' RETURNING name")));
+  EXPECT_ANY_THROW(
+      SqlScalar(*dsn_, absl::StrCat("UPDATE planning.list_entry SET kind = 'EXEMPT' WHERE list = '",
+                                    filed_, "' AND seq = 3 RETURNING seq")));
+  EXPECT_ANY_THROW(SqlScalar(*dsn_, absl::StrCat("DELETE FROM planning.list_entry WHERE list = '",
+                                                 filed_, "' RETURNING seq")));
+  EXPECT_ANY_THROW(SqlScalar(
+      *dsn_, absl::StrCat("UPDATE planning.list_version SET content_sha256 = 'x' WHERE name = '",
+                          filed_, "' RETURNING name")));
+  EXPECT_ANY_THROW(SqlScalar(
+      *dsn_, absl::StrCat("UPDATE planning.list_version SET state = 'DRAFT' WHERE name = '", filed_,
+                          "' RETURNING name")));
   EXPECT_ANY_THROW(SqlScalar(*dsn_, "DELETE FROM planning.filing RETURNING seq"));
   // The database superuser turns the trigger off and edits entry 3.
-  SqlScalar(*dsn_, absl::StrCat(
-                       "ALTER TABLE planning.list_entry DISABLE TRIGGER list_entry_append_only; "
-                       "UPDATE planning.list_entry SET body = overlay(body placing '\\x58'::bytea from 12 for 1) "
-                       "WHERE list = '", filed_, "' AND seq = 3; "
-                       "ALTER TABLE planning.list_entry ENABLE TRIGGER list_entry_append_only; SELECT 1"));
+  SqlScalar(*dsn_,
+            absl::StrCat(
+                "ALTER TABLE planning.list_entry DISABLE TRIGGER list_entry_append_only; "
+                "UPDATE planning.list_entry SET body = overlay(body placing '\\x58'::bytea from 12 "
+                "for 1) "
+                "WHERE list = '",
+                filed_,
+                "' AND seq = 3; "
+                "ALTER TABLE planning.list_entry ENABLE TRIGGER list_entry_append_only; SELECT 1"));
   CommandResult found = Cli(*bureau_, {"filing", "verify", absl::StrCat("--district=", kDistrict)});
   EXPECT_EQ(found.exit_code, 3) << found.output;
   EXPECT_THAT(found.output, HasSubstr("TAMPERED"));
-  EXPECT_THAT(found.output, HasSubstr(absl::StrCat("first filing that no longer matches: ", filed_)));
-  EXPECT_THAT(found.output, HasSubstr(absl::StrCat("first entry that no longer matches: ", filed_, "/entries/3")));
+  EXPECT_THAT(found.output,
+              HasSubstr(absl::StrCat("first filing that no longer matches: ", filed_)));
+  EXPECT_THAT(found.output, HasSubstr(absl::StrCat("first entry that no longer matches: ", filed_,
+                                                   "/entries/3")));
 }
 
 }  // namespace

@@ -24,8 +24,6 @@ using namespace ::cuofeng::testing;
 constexpr char kDistrict[] = "districts/120119";
 constexpr char kSeason[] = "districts/120119/seasons/2018-2019";
 
-
-
 class PlanningE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -43,12 +41,16 @@ class PlanningE2eTest : public ::testing::Test {
     spec.enterprises = 300;
     spec.equipment = 1200;
     ASSERT_TRUE(GenerateDistrict(spec, dir).ok());
-    CommandResult imported = Cli(*bureau_, {"import", "registry", dir, absl::StrCat("--district=", kDistrict)});
+    CommandResult imported =
+        Cli(*bureau_, {"import", "registry", dir, absl::StrCat("--district=", kDistrict)});
     ASSERT_EQ(imported.exit_code, 0) << imported.output;
-    CommandResult loaded = Cli(*bureau_, {"ruleset", "load", SourcePath("tools/rulesets/jizhou-2018.textproto"), "--id=jizhou-2018"});
+    CommandResult loaded =
+        Cli(*bureau_, {"ruleset", "load", SourcePath("tools/rulesets/jizhou-2018.textproto"),
+                       "--id=jizhou-2018"});
     ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
-    CommandResult season = Cli(*bureau_, {"season", "create", absl::StrCat("--district=", kDistrict), "--id=2018-2019",
-                                          "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"});
+    CommandResult season =
+        Cli(*bureau_, {"season", "create", absl::StrCat("--district=", kDistrict), "--id=2018-2019",
+                       "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"});
     ASSERT_EQ(season.exit_code, 0) << season.output;
   }
   static void TearDownTestSuite() {
@@ -60,8 +62,11 @@ class PlanningE2eTest : public ::testing::Test {
   static CommandResult Cli(const std::string& key, std::vector<std::string> args) {
     return ::cuofeng::testing::Cli(server_->address(), key, std::move(args));
   }
-  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key) { return KeyContext(key); }
-  static grpc::Status Generate(const std::string& key, v1::ListVersion* out, bool validate_only = false,
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key) {
+    return KeyContext(key);
+  }
+  static grpc::Status Generate(const std::string& key, v1::ListVersion* out,
+                               bool validate_only = false,
                                const std::string& rule_set = "ruleSets/jizhou-2018") {
     v1::GenerateListRequest req;
     req.set_parent(kDistrict);
@@ -106,8 +111,9 @@ v1::RegistryService::Stub* PlanningE2eTest::registry_;
 v1::PlanningService::Stub* PlanningE2eTest::planning_;
 
 TEST_F(PlanningE2eTest, ShippedRuleSetsLoadAndABrokenOneNamesLineAndField) {
-  CommandResult national = Cli(*bureau_, {"ruleset", "load", SourcePath("tools/rulesets/national-2020-sample.textproto"),
-                                          "--id=national-2020-sample"});
+  CommandResult national =
+      Cli(*bureau_, {"ruleset", "load", SourcePath("tools/rulesets/national-2020-sample.textproto"),
+                     "--id=national-2020-sample"});
   EXPECT_EQ(national.exit_code, 0) << national.output;
   std::string text = ReadFile(SourcePath("tools/rulesets/jizhou-2018.textproto"));
   text.replace(text.find("percent: 50 note"), 11, "percent: 500");
@@ -119,8 +125,10 @@ TEST_F(PlanningE2eTest, ShippedRuleSetsLoadAndABrokenOneNamesLineAndField) {
   EXPECT_THAT(bad.output, HasSubstr("percent 500 is outside 0-100"));
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM planning.rule_set WHERE id = 'broken'"), "0");
   // An enterprise may not publish rule sets.
-  std::string ent = CreateKey(server_->address(), *admin_, "enterprise", absl::StrCat(kDistrict, "/enterprises/e10000"));
-  CommandResult denied = Cli(ent, {"ruleset", "load", SourcePath("tools/rulesets/jizhou-2018.textproto"), "--id=mine"});
+  std::string ent = CreateKey(server_->address(), *admin_, "enterprise",
+                              absl::StrCat(kDistrict, "/enterprises/e10000"));
+  CommandResult denied = Cli(
+      ent, {"ruleset", "load", SourcePath("tools/rulesets/jizhou-2018.textproto"), "--id=mine"});
   EXPECT_THAT(denied.output, HasSubstr("PERMISSION_DENIED"));
 }
 
@@ -222,7 +230,8 @@ TEST_F(PlanningE2eTest, ARegistryChangeShowsInTheDiff) {
   bool found = false;
   for (const auto& c : changes.changes()) {
     if (c.resource() == changed.name()) {
-      found = c.change() == v1::EntryChange::MEASURE_CHANGED || c.change() == v1::EntryChange::ADDED;
+      found =
+          c.change() == v1::EntryChange::MEASURE_CHANGED || c.change() == v1::EntryChange::ADDED;
       EXPECT_EQ(c.after().season().action(), v1::STOP);
     }
   }
@@ -251,7 +260,8 @@ TEST_F(PlanningE2eTest, ScopesOfListsAndEntries) {
   v1::ListEntriesRequest theirs;
   theirs.set_parent(list.name());
   theirs.set_enterprise(absl::StrCat(kDistrict, "/enterprises/e10004"));
-  EXPECT_EQ(planning_->ListEntries(Ctx(ent).get(), theirs, &resp).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(planning_->ListEntries(Ctx(ent).get(), theirs, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   // Only the bureau generates; a verifier reads; another district's bureau does neither.
   v1::ListVersion out;
   EXPECT_EQ(Generate(verifier, &out).error_code(), grpc::StatusCode::PERMISSION_DENIED);
@@ -260,8 +270,10 @@ TEST_F(PlanningE2eTest, ScopesOfListsAndEntries) {
   v1::GetListVersionRequest get;
   get.set_name(list.name());
   EXPECT_TRUE(planning_->GetListVersion(Ctx(verifier).get(), get, &out).ok());
-  EXPECT_EQ(planning_->GetListVersion(Ctx(other).get(), get, &out).error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(planning_->GetListVersion(Ctx("").get(), get, &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(planning_->GetListVersion(Ctx(other).get(), get, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(planning_->GetListVersion(Ctx("").get(), get, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(PlanningE2eTest, RuleSetRevisionsAreImmutableAndListsPinTheirs) {
@@ -271,7 +283,8 @@ TEST_F(PlanningE2eTest, RuleSetRevisionsAreImmutableAndListsPinTheirs) {
   text.replace(text.find("percent: 50 note"), 11, "percent: 60 ");
   std::string dir = TempDir();
   std::ofstream(dir + "/v2.textproto") << text;
-  CommandResult loaded = Cli(*bureau_, {"ruleset", "load", dir + "/v2.textproto", "--id=jizhou-2018"});
+  CommandResult loaded =
+      Cli(*bureau_, {"ruleset", "load", dir + "/v2.textproto", "--id=jizhou-2018"});
   ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
   EXPECT_THAT(loaded.output, HasSubstr("revision 2"));
   // Loading the same text again makes no new revision.
@@ -294,8 +307,8 @@ TEST_F(PlanningE2eTest, RuleSetRevisionsAreImmutableAndListsPinTheirs) {
 }
 
 TEST_F(PlanningE2eTest, AMonthAdjustmentShortensTheStaggeredPeriodOfTheNextList) {
-  CommandResult adjusted = Cli(*bureau_, {"season", "adjust", kSeason, "--month=2019-01", "--staggered=false",
-                                          "--note=空气质量预报良好"});
+  CommandResult adjusted = Cli(*bureau_, {"season", "adjust", kSeason, "--month=2019-01",
+                                          "--staggered=false", "--note=空气质量预报良好"});
   ASSERT_EQ(adjusted.exit_code, 0) << adjusted.output;
   v1::ListVersion list;
   ASSERT_TRUE(Generate(*bureau_, &list).ok());
@@ -303,7 +316,8 @@ TEST_F(PlanningE2eTest, AMonthAdjustmentShortensTheStaggeredPeriodOfTheNextList)
   EXPECT_EQ(list.staggered_periods(0).end(), "2018-12-31");
   EXPECT_EQ(list.staggered_periods(1).start(), "2019-02-01");
   // A month outside the season cannot be switched off.
-  CommandResult outside = Cli(*bureau_, {"season", "adjust", kSeason, "--month=2019-07", "--staggered=false"});
+  CommandResult outside =
+      Cli(*bureau_, {"season", "adjust", kSeason, "--month=2019-07", "--staggered=false"});
   EXPECT_THAT(outside.output, HasSubstr("adjustments[1].month"));
 }
 

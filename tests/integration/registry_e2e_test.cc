@@ -81,7 +81,9 @@ class RegistryE2eTest : public ::testing::Test {
     delete server_;
   }
 
-  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key) { return KeyContext(key); }
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key) {
+    return KeyContext(key);
+  }
   static const std::string& Key(const std::string& role) { return keys_->at(role); }
 
   static int64_t Count(const std::string& table) {
@@ -203,9 +205,9 @@ TEST_F(RegistryE2eTest, InvalidCreateNamesEveryFieldAndWritesNothing) {
   v1::Enterprise out;
   grpc::Status s = stub_->CreateEnterprise(Ctx(Key("bureau")).get(), create, &out);
   ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(ViolationFields(s), ::testing::UnorderedElementsAre(
-                                      "enterprise.uscc", "enterprise.industry_category",
-                                      "enterprise.livelihood_cap_percent"));
+  EXPECT_THAT(ViolationFields(s),
+              ::testing::UnorderedElementsAre("enterprise.uscc", "enterprise.industry_category",
+                                              "enterprise.livelihood_cap_percent"));
   // The details travel as a standard google.rpc.Status with BadRequest.
   google::rpc::Status rich;
   ASSERT_TRUE(rich.ParseFromString(s.error_details()));
@@ -257,9 +259,11 @@ TEST_F(RegistryE2eTest, RequestIdMakesCreateSafeToRetry) {
   ASSERT_TRUE(stub_->CreateTownship(Ctx(Key("bureau")).get(), req, &first).ok());
   ASSERT_TRUE(stub_->CreateTownship(Ctx(Key("bureau")).get(), req, &second).ok());
   EXPECT_EQ(first.SerializeAsString(), second.SerializeAsString());
-  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM registry.township WHERE id = 'retry-town'"), "1");
-  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM core.audit_log WHERE request_id = 'req-7f3a' "
-                             "AND detail LIKE 'replayed%'"),
+  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM registry.township WHERE id = 'retry-town'"),
+            "1");
+  EXPECT_EQ(SqlScalar(*dsn_,
+                      "SELECT count(*) FROM core.audit_log WHERE request_id = 'req-7f3a' "
+                      "AND detail LIKE 'replayed%'"),
             "1");
   // validate_only checks and writes nothing.
   req.set_request_id("");
@@ -267,7 +271,8 @@ TEST_F(RegistryE2eTest, RequestIdMakesCreateSafeToRetry) {
   req.mutable_township()->set_display_name("试算镇");
   req.set_validate_only(true);
   ASSERT_TRUE(stub_->CreateTownship(Ctx(Key("bureau")).get(), req, &first).ok());
-  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM registry.township WHERE id = 'dry-run-town'"), "0");
+  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM registry.township WHERE id = 'dry-run-town'"),
+            "0");
 }
 
 TEST_F(RegistryE2eTest, PaginationReachesTheEndWithoutRepeats) {
@@ -347,7 +352,8 @@ TEST_F(RegistryE2eTest, ReimportChangesNothingAndExportImportIsAFixedPoint) {
   ASSERT_TRUE(ExportToDir(*stub_, Key("bureau"), kJizhou, out2).ok());
   for (const auto& entry : std::filesystem::directory_iterator(out1)) {
     std::ifstream a(entry.path()), b(std::filesystem::path(out2) / entry.path().filename());
-    std::string sa((std::istreambuf_iterator<char>(a)), {}), sb((std::istreambuf_iterator<char>(b)), {});
+    std::string sa((std::istreambuf_iterator<char>(a)), {}),
+        sb((std::istreambuf_iterator<char>(b)), {});
     EXPECT_EQ(sa, sb) << entry.path();
   }
 
@@ -356,7 +362,8 @@ TEST_F(RegistryE2eTest, ReimportChangesNothingAndExportImportIsAFixedPoint) {
   std::ifstream in(path);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   std::string dir = TempDir();
-  std::ofstream(dir + "/emission_totals.csv") << absl::StrReplaceAll(text, {{",2017,PM,", ",2017,PM,1"}});
+  std::ofstream(dir + "/emission_totals.csv")
+      << absl::StrReplaceAll(text, {{",2017,PM,", ",2017,PM,1"}});
   auto changed = ReadTemplateDir(dir);
   ASSERT_TRUE(changed.ok());
   auto result = ImportFiles(*stub_, Key("bureau"), kJizhou, *changed, false, "", nullptr);
@@ -375,9 +382,8 @@ TEST_F(RegistryE2eTest, BadImportNamesEveryBadCellAndWritesNothing) {
       << "bad1,坏企业,91110000600037341X,newtown,C3391,铸造,已发证,未分级,-5\n"
       << "bad2,\"坏企业,二\",91350100M000100Y43,nowhere,X1,采矿,已发证,未分级,\n"
       << "ok1,重复,91120225MA05K12349,newtown,C3391,FOUNDRY,PERMIT_VALID,UNGRADED,\n";
-  std::ofstream(dir + "/meters.csv")
-      << "enterprise_id,id,display_name,role,equipment_id,colour\n"
-      << "ok1,m1,表,PRODUCTION,q404,red\n";
+  std::ofstream(dir + "/meters.csv") << "enterprise_id,id,display_name,role,equipment_id,colour\n"
+                                     << "ok1,m1,表,PRODUCTION,q404,red\n";
   const int64_t enterprises = Count("registry.enterprise");
   const int64_t townships = Count("registry.township");
   auto files = ReadTemplateDir(dir);
@@ -424,12 +430,13 @@ TEST_F(RegistryE2eTest, ChineseHeadersInGb18030Import) {
   std::string gb_path = dir + "/enterprises.csv";
   std::string utf8_path = dir + "/in.txt";
   std::ofstream(utf8_path) << utf8;
-  CommandResult conv = RunCommand({"/usr/bin/iconv", "-f", "UTF-8", "-t", "GB18030", utf8_path, "-o", gb_path});
+  CommandResult conv =
+      RunCommand({"/usr/bin/iconv", "-f", "UTF-8", "-t", "GB18030", utf8_path, "-o", gb_path});
   ASSERT_EQ(conv.exit_code, 0) << conv.output;
   std::filesystem::remove(utf8_path);
-  CommandResult r = RunCommand({BinDir() + "/cuofeng", "--server=" + server_->address(),
-                         "--key=" + Key("bureau"), "import", "registry", dir,
-                         absl::StrCat("--district=", kJizhou)});
+  CommandResult r =
+      RunCommand({BinDir() + "/cuofeng", "--server=" + server_->address(), "--key=" + Key("bureau"),
+                  "import", "registry", dir, absl::StrCat("--district=", kJizhou)});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("1 created"));
   v1::GetEnterpriseRequest get;
@@ -523,27 +530,76 @@ TEST_F(RegistryE2eTest, AuthorizationMatrix) {
   const auto NO = grpc::StatusCode::PERMISSION_DENIED;
   // role → call → expected
   std::map<std::string, std::map<std::string, grpc::StatusCode>> expect = {
-      {"admin", {{"get own enterprise", OK}, {"get neighbour", OK}, {"list district", OK},
-                 {"list other district", OK}, {"update enterprise", OK}, {"create district", OK},
-                 {"export", OK}, {"create key", OK}, {"audit", OK}}},
-      {"city", {{"get own enterprise", OK}, {"get neighbour", OK}, {"list district", OK},
-                {"list other district", OK}, {"update enterprise", NO}, {"create district", NO},
-                {"export", OK}, {"create key", NO}, {"audit", OK}}},
-      {"service", {{"get own enterprise", OK}, {"get neighbour", OK}, {"list district", OK},
-                   {"list other district", OK}, {"update enterprise", NO}, {"create district", NO},
-                   {"export", OK}, {"create key", NO}, {"audit", NO}}},
-      {"bureau", {{"get own enterprise", OK}, {"get neighbour", OK}, {"list district", OK},
-                  {"list other district", NO}, {"update enterprise", OK}, {"create district", NO},
-                  {"export", OK}, {"create key", NO}, {"audit", NO}}},
-      {"other_bureau", {{"get own enterprise", NO}, {"get neighbour", NO}, {"list district", NO},
-                        {"list other district", OK}, {"update enterprise", NO},
-                        {"create district", NO}, {"export", NO}, {"create key", NO}, {"audit", NO}}},
-      {"verifier", {{"get own enterprise", OK}, {"get neighbour", OK}, {"list district", OK},
-                    {"list other district", NO}, {"update enterprise", NO}, {"create district", NO},
-                    {"export", OK}, {"create key", NO}, {"audit", NO}}},
-      {"enterprise", {{"get own enterprise", OK}, {"get neighbour", NO}, {"list district", OK},
-                      {"list other district", NO}, {"update enterprise", NO},
-                      {"create district", NO}, {"export", NO}, {"create key", NO}, {"audit", NO}}},
+      {"admin",
+       {{"get own enterprise", OK},
+        {"get neighbour", OK},
+        {"list district", OK},
+        {"list other district", OK},
+        {"update enterprise", OK},
+        {"create district", OK},
+        {"export", OK},
+        {"create key", OK},
+        {"audit", OK}}},
+      {"city",
+       {{"get own enterprise", OK},
+        {"get neighbour", OK},
+        {"list district", OK},
+        {"list other district", OK},
+        {"update enterprise", NO},
+        {"create district", NO},
+        {"export", OK},
+        {"create key", NO},
+        {"audit", OK}}},
+      {"service",
+       {{"get own enterprise", OK},
+        {"get neighbour", OK},
+        {"list district", OK},
+        {"list other district", OK},
+        {"update enterprise", NO},
+        {"create district", NO},
+        {"export", OK},
+        {"create key", NO},
+        {"audit", NO}}},
+      {"bureau",
+       {{"get own enterprise", OK},
+        {"get neighbour", OK},
+        {"list district", OK},
+        {"list other district", NO},
+        {"update enterprise", OK},
+        {"create district", NO},
+        {"export", OK},
+        {"create key", NO},
+        {"audit", NO}}},
+      {"other_bureau",
+       {{"get own enterprise", NO},
+        {"get neighbour", NO},
+        {"list district", NO},
+        {"list other district", OK},
+        {"update enterprise", NO},
+        {"create district", NO},
+        {"export", NO},
+        {"create key", NO},
+        {"audit", NO}}},
+      {"verifier",
+       {{"get own enterprise", OK},
+        {"get neighbour", OK},
+        {"list district", OK},
+        {"list other district", NO},
+        {"update enterprise", NO},
+        {"create district", NO},
+        {"export", OK},
+        {"create key", NO},
+        {"audit", NO}}},
+      {"enterprise",
+       {{"get own enterprise", OK},
+        {"get neighbour", NO},
+        {"list district", OK},
+        {"list other district", NO},
+        {"update enterprise", NO},
+        {"create district", NO},
+        {"export", NO},
+        {"create key", NO},
+        {"audit", NO}}},
   };
   for (const auto& [role, row] : expect) {
     for (const auto& [call, code] : row) {
@@ -584,11 +640,13 @@ TEST_F(RegistryE2eTest, AuthorizationMatrix) {
   revoke.set_name("apiKeys/none");
   EXPECT_EQ(admin_stub_->RevokeApiKey(Ctx(*admin_).get(), revoke, &revoked).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM core.api_key WHERE revoke_time IS NOT NULL"), "1");
+  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM core.api_key WHERE revoke_time IS NOT NULL"),
+            "1");
   // Secrets are stored only as hashes.
-  EXPECT_EQ(SqlScalar(*dsn_, absl::StrCat("SELECT count(*) FROM core.api_key WHERE secret_sha256 = '",
-                                          other, "'")),
-            "0");
+  EXPECT_EQ(
+      SqlScalar(*dsn_, absl::StrCat("SELECT count(*) FROM core.api_key WHERE secret_sha256 = '",
+                                    other, "'")),
+      "0");
 }
 
 TEST_F(RegistryE2eTest, MutationsAndRefusalsAreAudited) {
@@ -605,7 +663,8 @@ TEST_F(RegistryE2eTest, MutationsAndRefusalsAreAudited) {
             grpc::StatusCode::PERMISSION_DENIED);
 
   v1::ApiKey bureau;
-  ASSERT_TRUE(admin_stub_->GetCaller(Ctx(Key("bureau")).get(), v1::GetCallerRequest(), &bureau).ok());
+  ASSERT_TRUE(
+      admin_stub_->GetCaller(Ctx(Key("bureau")).get(), v1::GetCallerRequest(), &bureau).ok());
   v1::ListAuditEntriesRequest list;
   list.set_page_size(1000);
   v1::ListAuditEntriesResponse resp;
@@ -625,8 +684,9 @@ TEST_F(RegistryE2eTest, MutationsAndRefusalsAreAudited) {
   // The audit log is append-only even for the database owner.
   EXPECT_ANY_THROW(SqlScalar(*dsn_, "DELETE FROM core.audit_log RETURNING id"));
   // Import is audited with its district.
-  EXPECT_NE(SqlScalar(*dsn_, "SELECT count(*) FROM core.audit_log WHERE method = 'ImportRegistry' "
-                             "AND outcome = 'OK'"),
+  EXPECT_NE(SqlScalar(*dsn_,
+                      "SELECT count(*) FROM core.audit_log WHERE method = 'ImportRegistry' "
+                      "AND outcome = 'OK'"),
             "0");
 }
 

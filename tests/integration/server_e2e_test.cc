@@ -34,15 +34,17 @@ TEST(ServerTest, AppliesMigrationsOnceAndRefusesEditedOnes) {
   EXPECT_THAT(second->Log(), Not(HasSubstr("applied migration")));
 
   // Someone edits an applied migration: its recorded checksum no longer matches.
-  SqlScalar(dsn, "UPDATE core.schema_migrations SET sha256 = repeat('0', 64) "
-                 "WHERE path = 'registry/V001__registry.sql' RETURNING path");
+  SqlScalar(dsn,
+            "UPDATE core.schema_migrations SET sha256 = repeat('0', 64) "
+            "WHERE path = 'registry/V001__registry.sql' RETURNING path");
   auto refused = ServerProcess::Start(dsn, &error);
   EXPECT_EQ(refused, nullptr);
   EXPECT_THAT(error, HasSubstr("registry/V001__registry.sql was edited after it was applied"));
 
   // A migration from a newer build is refused too.
-  SqlScalar(dsn, "UPDATE core.schema_migrations SET sha256 = 'x', path = 'registry/V999__future.sql' "
-                 "WHERE path = 'registry/V001__registry.sql' RETURNING path");
+  SqlScalar(dsn,
+            "UPDATE core.schema_migrations SET sha256 = 'x', path = 'registry/V999__future.sql' "
+            "WHERE path = 'registry/V001__registry.sql' RETURNING path");
   refused = ServerProcess::Start(dsn, &error);
   EXPECT_EQ(refused, nullptr);
   EXPECT_THAT(error, HasSubstr("registry/V999__future.sql"));
@@ -109,8 +111,9 @@ TEST(ServerTest, PythonGrpcClientWithStubsFromOurProtos) {
   ASSERT_NE(server, nullptr) << error;
   const char* source = std::getenv("CUOFENG_SOURCE_DIR");
   ASSERT_NE(source, nullptr);
-  CommandResult r = RunCommand({"/usr/bin/python3", absl::StrCat(source, "/tests/integration/python_client.py"),
-                         BinDir() + "/../gen/python", server->address(), admin});
+  CommandResult r =
+      RunCommand({"/usr/bin/python3", absl::StrCat(source, "/tests/integration/python_client.py"),
+                  BinDir() + "/../gen/python", server->address(), admin});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("0 failed"));
 }

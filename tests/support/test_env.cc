@@ -11,10 +11,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <pqxx/pqxx>
 #include <sstream>
 #include <thread>
-
-#include <pqxx/pqxx>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -76,7 +75,8 @@ std::unique_ptr<grpc::ClientContext> KeyContext(const std::string& key) {
   return ctx;
 }
 
-CommandResult Cli(const std::string& server, const std::string& key, std::vector<std::string> args) {
+CommandResult Cli(const std::string& server, const std::string& key,
+                  std::vector<std::string> args) {
   std::vector<std::string> argv = {BinDir() + "/cuofeng", "--server=" + server, "--key=" + key};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv);
@@ -101,7 +101,8 @@ std::string FreshDatabase(const std::string& prefix) {
     return "";
   }
   static std::atomic<int> counter{0};
-  std::string name = absl::AsciiStrToLower(absl::StrCat("t_", prefix, "_", getpid(), "_", counter++));
+  std::string name =
+      absl::AsciiStrToLower(absl::StrCat("t_", prefix, "_", getpid(), "_", counter++));
   pqxx::connection conn(admin);
   pqxx::nontransaction tx(conn);
   tx.exec0(absl::StrCat("DROP DATABASE IF EXISTS ", name));
@@ -166,14 +167,16 @@ ServerProcess::~ServerProcess() { Stop(); }
 std::string ServerProcess::Log() const { return ReadFile(log_path_); }
 
 std::string BootstrapAdmin(const std::string& dsn) {
-  CommandResult r = RunCommand({BinDir() + "/cuofeng", "admin", "bootstrap", "--database=" + dsn, "--quiet"});
+  CommandResult r =
+      RunCommand({BinDir() + "/cuofeng", "admin", "bootstrap", "--database=" + dsn, "--quiet"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   return std::string(absl::StripAsciiWhitespace(r.output));
 }
 
 std::string CreateKey(const std::string& server, const std::string& admin_key,
                       const std::string& role, const std::string& scope) {
-  CommandResult r = Cli(server, admin_key, {"admin", "create-key", "--role=" + role, "--scope=" + scope, "--quiet"});
+  CommandResult r = Cli(server, admin_key,
+                        {"admin", "create-key", "--role=" + role, "--scope=" + scope, "--quiet"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   return std::string(absl::StripAsciiWhitespace(r.output));
 }

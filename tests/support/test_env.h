@@ -4,13 +4,12 @@
 #ifndef CUOFENG_TESTS_SUPPORT_TEST_ENV_H_
 #define CUOFENG_TESTS_SUPPORT_TEST_ENV_H_
 
+#include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 namespace cuofeng {
 namespace testing {

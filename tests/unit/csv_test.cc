@@ -59,10 +59,10 @@ TEST(CsvTest, UnclosedQuoteNamesWhereItOpened) {
 }
 
 TEST(CsvTest, StrayQuoteAndTextAfterQuote) {
-  EXPECT_THAT(ParseCsv("ab\"c,d\n"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                             HasSubstr("line 1, column 3")));
-  EXPECT_THAT(ParseCsv("\"ab\"c,d\n"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                               HasSubstr("after a closing quote")));
+  EXPECT_THAT(ParseCsv("ab\"c,d\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 1, column 3")));
+  EXPECT_THAT(ParseCsv("\"ab\"c,d\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("after a closing quote")));
 }
 
 TEST(CsvTest, Utf8BomIsDropped) {
@@ -89,7 +89,8 @@ TEST(CsvTest, Utf8ValidatorRejectsOverlongAndTruncated) {
 }
 
 TEST(CsvTest, FormatRoundTrips) {
-  std::vector<std::string> cells = {"plain", "with,comma", "quote\"d", "two\nlines", " padded ", ""};
+  std::vector<std::string> cells = {"plain",      "with,comma", "quote\"d",
+                                    "two\nlines", " padded ",   ""};
   auto rows = ParseCsv(FormatCsvRow(cells));
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ((*rows)[0].cells, cells);

@@ -64,7 +64,8 @@ TEST(ResourceIdTest, Aip122Shape) {
   EXPECT_THAT(ValidateResourceId("Line1"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ValidateResourceId("-x"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ValidateResourceId("x_y"), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(ValidateResourceId(std::string(64, 'a')), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateResourceId(std::string(64, 'a')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ValidateDistrictCode("120119"), IsOk());
   EXPECT_THAT(ValidateDistrictCode("12011"), StatusIs(absl::StatusCode::kInvalidArgument));
 }

@@ -1,8 +1,8 @@
 // The registry's database-free rules: validation, the CSV template and the
 // text codec, on real proto messages.
+#include "cuofeng/v1/registry.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "cuofeng/v1/registry.pb.h"
 #include "services/registry/csv_template.h"
 #include "services/registry/resources.h"
 #include "services/registry/row_codec.h"
@@ -46,15 +46,17 @@ TEST(ResourcesTest, ParsesNamesOfEveryDepth) {
   EXPECT_EQ(eq->parent, "districts/120119/enterprises/e1/lines/l1/processes/p1");
   EXPECT_EQ(eq->enterprise_id, "e1");
   EXPECT_EQ(eq->district_id, "120119");
-  EXPECT_FALSE(ParseName(*KindByFile("equipment"), "districts/120119/enterprises/e1/lines/l1").ok());
+  EXPECT_FALSE(
+      ParseName(*KindByFile("equipment"), "districts/120119/enterprises/e1/lines/l1").ok());
   EXPECT_FALSE(ParseName(EnterpriseKind(), "districts/1201/enterprises/e1").ok());
   EXPECT_FALSE(ParseName(EnterpriseKind(), "districts/120119/townships/e1").ok());
 }
 
 TEST(ValidationTest, GoodEnterpriseHasNoViolations) {
   const auto& kind = EnterpriseKind();
-  EXPECT_THAT(ValidateResource(kind, Name(kind, "districts/120119/enterprises/e1"), GoodEnterprise()),
-              IsEmpty());
+  EXPECT_THAT(
+      ValidateResource(kind, Name(kind, "districts/120119/enterprises/e1"), GoodEnterprise()),
+      IsEmpty());
 }
 
 TEST(ValidationTest, NamesEveryBadField) {
@@ -67,9 +69,9 @@ TEST(ValidationTest, NamesEveryBadField) {
   e.set_approved_capacity_daily(-1);
   e.set_township("districts/120101/townships/x");
   auto v = ValidateResource(kind, Name(kind, "districts/120119/enterprises/e1"), e);
-  EXPECT_THAT(Fields(v), ::testing::UnorderedElementsAre("uscc", "industry_code", "industry_category",
-                                                         "livelihood_cap_percent",
-                                                         "approved_capacity_daily", "township"));
+  EXPECT_THAT(Fields(v), ::testing::UnorderedElementsAre(
+                             "uscc", "industry_code", "industry_category", "livelihood_cap_percent",
+                             "approved_capacity_daily", "township"));
 }
 
 TEST(ValidationTest, MissingFactsAreAllowedButNegativesAreNot) {
@@ -91,9 +93,10 @@ TEST(ValidationTest, KilnNeedsKilnTypeAndMeterNeedsExactlyOneTarget) {
   v1::Equipment q;
   q.set_display_name("窑");
   q.set_type(v1::KILN);
-  EXPECT_THAT(Fields(ValidateResource(
-                  eq, Name(eq, "districts/120119/enterprises/e1/lines/l1/processes/p1/equipment/q1"), q)),
-              Contains("kiln_type"));
+  EXPECT_THAT(
+      Fields(ValidateResource(
+          eq, Name(eq, "districts/120119/enterprises/e1/lines/l1/processes/p1/equipment/q1"), q)),
+      Contains("kiln_type"));
   const auto& meter = *KindByFile("meters");
   v1::Meter m;
   m.set_display_name("电表");
@@ -102,8 +105,9 @@ TEST(ValidationTest, KilnNeedsKilnTypeAndMeterNeedsExactlyOneTarget) {
   ParsedName mn = Name(meter, "districts/120119/enterprises/e1/meters/m1");
   EXPECT_THAT(Fields(ValidateResource(meter, mn, m)), Contains("equipment"));
   m.set_line("districts/120119/enterprises/e2/lines/l1");
-  EXPECT_THAT(ValidateResource(meter, mn, m),
-              Contains(Field(&FieldViolation::description, ::testing::HasSubstr("another enterprise"))));
+  EXPECT_THAT(
+      ValidateResource(meter, mn, m),
+      Contains(Field(&FieldViolation::description, ::testing::HasSubstr("another enterprise"))));
 }
 
 TEST(ValidationTest, RequiredOptionalFactMustBePresentNotZero) {
@@ -152,11 +156,13 @@ TEST(RowCodecTest, DoublesRoundTripExactly) {
     ASSERT_TRUE(text.has_value());
     v1::Equipment back;
     ASSERT_TRUE(SetFieldFromText(v1::Equipment::descriptor()->FindFieldByName("pm_concentration"),
-                                 *text, &back).ok());
+                                 *text, &back)
+                    .ok());
     EXPECT_EQ(back.pm_concentration(), v) << *text;
   }
   v1::Equipment empty;
-  EXPECT_FALSE(FieldText(empty, v1::Equipment::descriptor()->FindFieldByName("pm_concentration")).has_value());
+  EXPECT_FALSE(FieldText(empty, v1::Equipment::descriptor()->FindFieldByName("pm_concentration"))
+                   .has_value());
 }
 
 }  // namespace

@@ -1,9 +1,8 @@
-#include "lib/rpc/status.h"
-
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
+#include "lib/rpc/status.h"
 #include "lib/status/errors.h"
 
 namespace cuofeng {

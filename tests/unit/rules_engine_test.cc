@@ -128,16 +128,20 @@ class District {
     return s_.equipment.back();
   }
 
-  v1::RetrofitTask& Task(const std::string& id, v1::RetrofitKind kind, const std::string& deadline) {
+  v1::RetrofitTask& Task(const std::string& id, v1::RetrofitKind kind,
+                         const std::string& deadline) {
     v1::RetrofitTask t;
-    t.set_name(absl::StrCat("districts/120119/enterprises/", id, "/retrofitTasks/r", s_.retrofit_tasks.size()));
+    t.set_name(absl::StrCat("districts/120119/enterprises/", id, "/retrofitTasks/r",
+                            s_.retrofit_tasks.size()));
     t.set_kind(kind);
     t.set_deadline(deadline);
     s_.retrofit_tasks.push_back(t);
     return s_.retrofit_tasks.back();
   }
 
-  GeneratedList Generate(const v1::RuleSet& rs = Jizhou()) const { return GenerateList(rs, Season2018(), s_); }
+  GeneratedList Generate(const v1::RuleSet& rs = Jizhou()) const {
+    return GenerateList(rs, Season2018(), s_);
+  }
   RegistrySnapshot& snapshot() { return s_; }
 
  private:
@@ -171,14 +175,17 @@ TEST(RuleSetTest, ShippedRuleSetsParseAndHashStably) {
   for (const auto& t : n.measure_tables()) sample += t.sample_values();
   EXPECT_EQ(sample, 8);  // brick, foundry, glass are marked as sample values
   // Comments and spacing do not change the hash.
-  auto reformatted = ParseRuleSet("# a comment\n" + ReadFile("tools/rulesets/jizhou-2018.textproto"));
+  auto reformatted =
+      ParseRuleSet("# a comment\n" + ReadFile("tools/rulesets/jizhou-2018.textproto"));
   ASSERT_TRUE(reformatted.ok());
   EXPECT_EQ(RuleSetSha256(*reformatted), RuleSetSha256(j));
 }
 
 TEST(RuleSetTest, PercentOutsideRangeNamesLineAndField) {
   std::string text = ReadFile("tools/rulesets/jizhou-2018.textproto");
-  size_t at = text.find("orange { action: STOP stop_non_road: true }\n  red    { action: STOP stop_non_road: true }\n}\n\n# T76 铸造");
+  size_t at = text.find(
+      "orange { action: STOP stop_non_road: true }\n  red    { action: STOP stop_non_road: true "
+      "}\n}\n\n# T76 铸造");
   ASSERT_NE(at, std::string::npos);
   text.replace(at, 44, "orange { action: LIMIT percent: 120 }      ");
   auto parsed = ParseRuleSet(text);
@@ -187,7 +194,8 @@ TEST(RuleSetTest, PercentOutsideRangeNamesLineAndField) {
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].field, "measure_tables[0].orange.percent");
   const int line = 1 + std::count(text.begin(), text.begin() + at, '\n');
-  EXPECT_THAT(v[0].description, HasSubstr(absl::StrCat("line ", line, ": percent 120 is outside 0-100")));
+  EXPECT_THAT(v[0].description,
+              HasSubstr(absl::StrCat("line ", line, ": percent 120 is outside 0-100")));
 }
 
 TEST(RuleSetTest, UnknownIndustryIsASyntaxErrorWithLine) {
@@ -201,12 +209,15 @@ TEST(RuleSetTest, LevelWithoutTargetsGradeMissingAndOverlaps) {
   std::string text = ReadFile("tools/rulesets/jizhou-2018.textproto");
   size_t at = text.find("targets { level: ORANGE pollutant: VOCS");
   text.erase(at, text.find('\n', at) - at);
-  text += "\nmeasure_tables { id: \"dup\" industry: FOUNDRY grade: UNGRADED season { action: RUN } "
-          "yellow { action: RUN } orange { action: RUN } red { action: RUN } }\n"
-          "measure_tables { id: \"nograde\" industry: STEEL season { action: RUN } yellow { action: RUN } "
-          "orange { action: RUN } red { action: RUN } }\n";
+  text +=
+      "\nmeasure_tables { id: \"dup\" industry: FOUNDRY grade: UNGRADED season { action: RUN } "
+      "yellow { action: RUN } orange { action: RUN } red { action: RUN } }\n"
+      "measure_tables { id: \"nograde\" industry: STEEL season { action: RUN } yellow { action: "
+      "RUN } "
+      "orange { action: RUN } red { action: RUN } }\n";
   size_t season = text.find("season { start:");
-  text.replace(season, text.find('\n', season) - season, "season { start: \"2019-03-15\" end: \"2018-11-15\" }");
+  text.replace(season, text.find('\n', season) - season,
+               "season { start: \"2019-03-15\" end: \"2018-11-15\" }");
   auto parsed = ParseRuleSet(text);
   ASSERT_FALSE(parsed.ok());
   std::vector<std::string> fields, text_of;
@@ -242,7 +253,8 @@ TEST(EngineTest, FoundryAtExactlyTwentyAndHundredIsExemptAbove) {
       // The facts used, with their values.
       bool has_fact = false;
       for (const auto& r : e->reasons()) {
-        for (const auto& f : r.facts()) has_fact = has_fact || (f.field() == "pm_concentration" && f.value() == "20");
+        for (const auto& f : r.facts())
+          has_fact = has_fact || (f.field() == "pm_concentration" && f.value() == "20");
       }
       EXPECT_TRUE(has_fact);
     } else {
@@ -354,12 +366,17 @@ TEST(EngineTest, RetrofitOverdueNotYetDueAndDueMidSeason) {
   d.Equipment("done", "m", v1::INDUCTION_FURNACE);
   d.Task("done", v1::EMISSION_CONTROL, "2018-09-30").set_completed_date("2018-09-20");
   auto list = d.Generate();
-  EXPECT_EQ(Find(list, "enterprises/o/lines/l1/processes/p1/equipment/m")->season().action(), v1::RECTIFY);
-  EXPECT_EQ(Find(list, "enterprises/n/lines/l1/processes/p1/equipment/m")->season().action(), v1::LIMIT);
-  EXPECT_EQ(Find(list, "enterprises/done/lines/l1/processes/p1/equipment/m")->season().action(), v1::LIMIT);
+  EXPECT_EQ(Find(list, "enterprises/o/lines/l1/processes/p1/equipment/m")->season().action(),
+            v1::RECTIFY);
+  EXPECT_EQ(Find(list, "enterprises/n/lines/l1/processes/p1/equipment/m")->season().action(),
+            v1::LIMIT);
+  EXPECT_EQ(Find(list, "enterprises/done/lines/l1/processes/p1/equipment/m")->season().action(),
+            v1::LIMIT);
   // Mid-season: the table's limit first, then 停产整治 from the day after the deadline.
-  EXPECT_EQ(Find(list, "enterprises/m/lines/l1/processes/p1/equipment/m")->season().action(), v1::LIMIT);
-  const v1::ListEntry* later = Find(list, "enterprises/m/lines/l1/processes/p1/equipment/m", "2019-01-01");
+  EXPECT_EQ(Find(list, "enterprises/m/lines/l1/processes/p1/equipment/m")->season().action(),
+            v1::LIMIT);
+  const v1::ListEntry* later =
+      Find(list, "enterprises/m/lines/l1/processes/p1/equipment/m", "2019-01-01");
   ASSERT_NE(later, nullptr);
   EXPECT_EQ(later->season().action(), v1::RECTIFY);
   EXPECT_THAT(Rules(*later), Contains("SP2"));
@@ -426,7 +443,12 @@ TEST(EngineTest, KilnFoundAfterNovemberFirstNotOnTheListStops) {
 }
 
 TEST(EngineTest, StackOverFortyFiveMetresNeedsCemsAtNinetyPercent) {
-  struct Case { double height; bool cems; double rate; bool stops; };
+  struct Case {
+    double height;
+    bool cems;
+    double rate;
+    bool stops;
+  };
   for (Case c : {Case{45, false, 0, false}, Case{46, false, 0, true}, Case{46, true, 89, true},
                  Case{46, true, 90, false}}) {
     District d;
@@ -446,7 +468,8 @@ TEST(EngineTest, StackOverFortyFiveMetresNeedsCemsAtNinetyPercent) {
 TEST(EngineTest, BiomassInYuyangStopsFromNovemberFirst) {
   for (auto [town, stops] : {std::pair{"yuyang", true}, std::pair{"bangjun", false}}) {
     District d;
-    d.Enterprise("b", v1::FOOD, "C1439").set_township(absl::StrCat("districts/120119/townships/", town));
+    d.Enterprise("b", v1::FOOD, "C1439")
+        .set_township(absl::StrCat("districts/120119/townships/", town));
     d.Equipment("b", "boiler", v1::BOILER).set_fuel(v1::BIOMASS);
     auto generated = d.Generate();
     const v1::ListEntry* e = Find(generated, "equipment/boiler");
@@ -495,7 +518,8 @@ TEST(EngineTest, TargetsMetByTheTables) {
   for (const auto& proof : list.proof) {
     EXPECT_EQ(proof.escalated_entries(), 0);
     for (const auto& cut : proof.cuts()) {
-      EXPECT_TRUE(cut.met()) << v1::AlertLevel_Name(proof.level()) << " " << v1::Pollutant_Name(cut.pollutant());
+      EXPECT_TRUE(cut.met()) << v1::AlertLevel_Name(proof.level()) << " "
+                             << v1::Pollutant_Name(cut.pollutant());
       EXPECT_DOUBLE_EQ(cut.cut_tonnes(), 40);  // four stopped kilns × 10 t
     }
   }
@@ -638,9 +662,14 @@ TEST(EngineTest, SameInputSameBytesWhateverTheOrder) {
   District d;
   for (int i = 0; i < 30; ++i) {
     const std::string id = absl::StrCat("e", i);
-    d.Enterprise(id, i % 3 == 0 ? v1::FOUNDRY : i % 3 == 1 ? v1::CHEMICALS : v1::FOOD, "C3391")
+    d.Enterprise(id,
+                 i % 3 == 0   ? v1::FOUNDRY
+                 : i % 3 == 1 ? v1::CHEMICALS
+                              : v1::FOOD,
+                 "C3391")
         .set_overcapacity(i % 5 == 0);
-    for (int q = 0; q < 3; ++q) d.Equipment(id, absl::StrCat("q", q), v1::DRYER, absl::StrCat("l", q % 2));
+    for (int q = 0; q < 3; ++q)
+      d.Equipment(id, absl::StrCat("q", q), v1::DRYER, absl::StrCat("l", q % 2));
   }
   d.Inventory(50, 50, 50, 50);
   auto first = d.Generate();

@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-
 #include <pqxx/pqxx>
 
 #include "absl/flags/flag.h"
@@ -43,7 +42,8 @@ double PeakMiB(const std::string& pid) {
 }
 
 int Psql(const std::string& dsn, const std::string& command) {
-  std::string cmd = absl::StrCat("psql -X -q -v ON_ERROR_STOP=1 \"", dsn, "\" -c \"", command, "\" >/dev/null");
+  std::string cmd =
+      absl::StrCat("psql -X -q -v ON_ERROR_STOP=1 \"", dsn, "\" -c \"", command, "\" >/dev/null");
   return std::system(cmd.c_str());
 }
 
@@ -90,16 +90,19 @@ int main(int argc, char** argv) {
   }
 
   // The limit: psql's \copy of the same rows into identical tables.
-  const char* tables[] = {"township", "enterprise",  "production_line", "process",
-                          "equipment", "meter", "camera", "vehicle", "retrofit_task", "emission_total"};
+  const char* tables[] = {"township",      "enterprise",    "production_line", "process",
+                          "equipment",     "meter",         "camera",          "vehicle",
+                          "retrofit_task", "emission_total"};
   Psql(dsn, "DROP SCHEMA IF EXISTS bench CASCADE; CREATE SCHEMA bench");
   for (const char* t : tables) {
     Psql(dsn, absl::StrCat("CREATE TABLE bench.", t, " (LIKE registry.", t, " INCLUDING ALL)"));
-    Psql(dsn, absl::StrCat("\\copy registry.", t, " TO '", absl::GetFlag(FLAGS_workdir), "/", t, ".copy'"));
+    Psql(dsn, absl::StrCat("\\copy registry.", t, " TO '", absl::GetFlag(FLAGS_workdir), "/", t,
+                           ".copy'"));
   }
   t0 = std::chrono::steady_clock::now();
   for (const char* t : tables) {
-    if (Psql(dsn, absl::StrCat("\\copy bench.", t, " FROM '", absl::GetFlag(FLAGS_workdir), "/", t, ".copy'")) != 0) {
+    if (Psql(dsn, absl::StrCat("\\copy bench.", t, " FROM '", absl::GetFlag(FLAGS_workdir), "/", t,
+                               ".copy'")) != 0) {
       std::cerr << "psql \\copy failed for " << t << "\n";
       return 1;
     }

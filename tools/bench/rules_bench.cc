@@ -53,17 +53,25 @@ Result RunOne(const cuofeng::v1::RuleSet& rules, int64_t equipment) {
   spec.enterprises = std::max<int64_t>(1, equipment / 10);
   cuofeng::RegistrySnapshot s;
   auto t0 = std::chrono::steady_clock::now();
-  cuofeng::GenerateDistrictTo(spec, [&](const cuofeng::ResourceKind& kind, const google::protobuf::Message& m) {
-    using namespace cuofeng::v1;
-    const auto* d = m.GetDescriptor();
-    if (d == Enterprise::descriptor()) s.enterprises.push_back(static_cast<const Enterprise&>(m));
-    else if (d == ProductionLine::descriptor()) s.lines.push_back(static_cast<const ProductionLine&>(m));
-    else if (d == Process::descriptor()) s.processes.push_back(static_cast<const Process&>(m));
-    else if (d == Equipment::descriptor()) s.equipment.push_back(static_cast<const Equipment&>(m));
-    else if (d == RetrofitTask::descriptor()) s.retrofit_tasks.push_back(static_cast<const RetrofitTask&>(m));
-    else if (d == EmissionTotal::descriptor()) s.emission_totals.push_back(static_cast<const EmissionTotal&>(m));
-    else if (d == Township::descriptor()) s.townships.push_back(static_cast<const Township&>(m));
-  });
+  cuofeng::GenerateDistrictTo(
+      spec, [&](const cuofeng::ResourceKind& kind, const google::protobuf::Message& m) {
+        using namespace cuofeng::v1;
+        const auto* d = m.GetDescriptor();
+        if (d == Enterprise::descriptor())
+          s.enterprises.push_back(static_cast<const Enterprise&>(m));
+        else if (d == ProductionLine::descriptor())
+          s.lines.push_back(static_cast<const ProductionLine&>(m));
+        else if (d == Process::descriptor())
+          s.processes.push_back(static_cast<const Process&>(m));
+        else if (d == Equipment::descriptor())
+          s.equipment.push_back(static_cast<const Equipment&>(m));
+        else if (d == RetrofitTask::descriptor())
+          s.retrofit_tasks.push_back(static_cast<const RetrofitTask&>(m));
+        else if (d == EmissionTotal::descriptor())
+          s.emission_totals.push_back(static_cast<const EmissionTotal&>(m));
+        else if (d == Township::descriptor())
+          s.townships.push_back(static_cast<const Township&>(m));
+      });
   Result r;
   r.gen_s = Seconds(t0);
   r.rss_before_mib = RssMiB();
@@ -90,9 +98,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "rule set: %s\n", std::string(rules.status().message()).c_str());
     return 1;
   }
-  std::printf("rules engine benchmark (jizhou-2018, one process per size, 10 equipment per enterprise)\n");
-  std::printf("%12s %10s %10s %12s %14s %14s %18s\n", "equipment", "entries", "engine s", "generate s",
-              "RSS before MiB", "peak RSS MiB", "us per n*log2(n)");
+  std::printf(
+      "rules engine benchmark (jizhou-2018, one process per size, 10 equipment per enterprise)\n");
+  std::printf("%12s %10s %10s %12s %14s %14s %18s\n", "equipment", "entries", "engine s",
+              "generate s", "RSS before MiB", "peak RSS MiB", "us per n*log2(n)");
   for (absl::string_view size_text : absl::StrSplit(absl::GetFlag(FLAGS_sizes), ',')) {
     int64_t n = 0;
     if (!absl::SimpleAtoi(size_text, &n) || n <= 0) continue;
@@ -116,11 +125,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "size %ld failed\n", static_cast<long>(n));
       return 1;
     }
-    std::printf("%12ld %10ld %10.3f %12.3f %14.0f %14.0f %18.4f\n", static_cast<long>(n), r.entries, r.engine_s,
-                r.gen_s, r.rss_before_mib, usage.ru_maxrss / 1024.0,
+    std::printf("%12ld %10ld %10.3f %12.3f %14.0f %14.0f %18.4f\n", static_cast<long>(n), r.entries,
+                r.engine_s, r.gen_s, r.rss_before_mib, usage.ru_maxrss / 1024.0,
                 r.engine_s * 1e6 / (static_cast<double>(n) * std::log2(static_cast<double>(n))));
     if (n == 100000) {
-      std::printf("%12s target: 100k equipment under 2 s: %s\n", "", r.engine_s < 2 ? "met" : "NOT met");
+      std::printf("%12s target: 100k equipment under 2 s: %s\n", "",
+                  r.engine_s < 2 ? "met" : "NOT met");
     }
   }
   return 0;

@@ -14,8 +14,8 @@ namespace cuofeng {
 namespace {
 
 // Template files in import order.
-const char* const kTemplateFiles[] = {"townships", "enterprises", "lines",  "processes",
-                                      "equipment", "meters",      "cameras", "vehicles",
+const char* const kTemplateFiles[] = {"townships",      "enterprises",    "lines",   "processes",
+                                      "equipment",      "meters",         "cameras", "vehicles",
                                       "retrofit_tasks", "emission_totals"};
 constexpr int kRowsPerChunk = 2000;
 
@@ -79,7 +79,8 @@ absl::StatusOr<std::vector<v1::CsvFile>> ReadTemplateDir(const std::string& dir)
   }
   if (!violations.empty()) return InvalidArgumentWithViolations(std::move(violations));
   if (out.empty()) {
-    return absl::NotFoundError(absl::StrCat("no template files (townships.csv, enterprises.csv, ...) in ", dir));
+    return absl::NotFoundError(
+        absl::StrCat("no template files (townships.csv, enterprises.csv, ...) in ", dir));
   }
   return out;
 }
@@ -132,7 +133,9 @@ absl::StatusOr<int64_t> ExportToDir(v1::RegistryService::Stub& stub, const std::
     const v1::CsvFile& f = chunk.file();
     auto it = outs.find(f.file_name());
     if (it == outs.end()) {
-      it = outs.emplace(f.file_name(), std::ofstream(fs::path(dir) / f.file_name(), std::ios::binary)).first;
+      it = outs.emplace(f.file_name(),
+                        std::ofstream(fs::path(dir) / f.file_name(), std::ios::binary))
+               .first;
       it->second << FormatCsvRow({f.header().begin(), f.header().end()});
     }
     for (const auto& row : f.rows()) {

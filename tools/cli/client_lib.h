@@ -4,12 +4,12 @@
 #ifndef CUOFENG_TOOLS_CLI_CLIENT_LIB_H_
 #define CUOFENG_TOOLS_CLI_CLIENT_LIB_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "cuofeng/v1/registry.grpc.pb.h"

@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -21,11 +21,11 @@
 #include "lib/db/embedded_files.h"
 #include "lib/db/migrations.h"
 #include "lib/db/pool.h"
-#include "lib/rpc/status.h"
-#include "lib/status/errors.h"
 #include "lib/documents/list_document.h"
 #include "lib/model/labels.h"
+#include "lib/rpc/status.h"
 #include "lib/rules/measures.h"
+#include "lib/status/errors.h"
 #include "services/core/key_store.h"
 #include "tools/cli/client_lib.h"
 
@@ -138,7 +138,9 @@ int Migrate() {
   if (!pool.ok()) return Fail(pool.status());
   auto applied = ApplyMigrations(**pool, SqlMigrations());
   if (!applied.ok()) return Fail(applied.status());
-  std::cout << (applied->empty() ? "schema is up to date" : absl::StrCat("applied ", absl::StrJoin(*applied, ", "))) << "\n";
+  std::cout << (applied->empty() ? "schema is up to date"
+                                 : absl::StrCat("applied ", absl::StrJoin(*applied, ", ")))
+            << "\n";
   return 0;
 }
 
@@ -149,7 +151,8 @@ int Bootstrap() {
   if (!applied.ok()) return Fail(applied.status());
   NewKey key;
   absl::Status status = InTransaction(**pool, [&](pqxx::work& tx) -> absl::Status {
-    std::string name = absl::GetFlag(FLAGS_name).empty() ? "bootstrap admin" : absl::GetFlag(FLAGS_name);
+    std::string name =
+        absl::GetFlag(FLAGS_name).empty() ? "bootstrap admin" : absl::GetFlag(FLAGS_name);
     auto created = KeyStore::CreateKey(tx, name, Role::kAdmin, "", "bootstrap");
     if (!created.ok()) return created.status();
     key = *created;
@@ -191,7 +194,8 @@ int CreateKey() {
   } else {
     std::cout << RoleName(*role) << " key " << resp.api_key().name()
               << (resp.api_key().scope().empty() ? "" : " for " + resp.api_key().scope())
-              << " (shown once):\n" << resp.secret() << "\n";
+              << " (shown once):\n"
+              << resp.secret() << "\n";
   }
   return 0;
 }
@@ -225,14 +229,14 @@ int Import(const std::vector<std::string>& args) {
   if (!files.ok()) return Fail(files.status());
   auto stub = v1::RegistryService::NewStub(Connect(Server()));
   const bool tty = isatty(STDERR_FILENO);
-  auto response = ImportFiles(
-      *stub, Key(), absl::GetFlag(FLAGS_district), *files, absl::GetFlag(FLAGS_validate_only),
-      absl::GetFlag(FLAGS_request_id), [&](int64_t sent, int64_t total) {
-        if (tty || sent == total) {
-          std::cerr << "\rsending " << sent << "/" << total << " rows" << (sent == total ? "\n" : "")
-                    << std::flush;
-        }
-      });
+  auto response = ImportFiles(*stub, Key(), absl::GetFlag(FLAGS_district), *files,
+                              absl::GetFlag(FLAGS_validate_only), absl::GetFlag(FLAGS_request_id),
+                              [&](int64_t sent, int64_t total) {
+                                if (tty || sent == total) {
+                                  std::cerr << "\rsending " << sent << "/" << total << " rows"
+                                            << (sent == total ? "\n" : "") << std::flush;
+                                }
+                              });
   if (!response.ok()) return Fail(response.status());
   std::cout << (response->validate_only() ? "checked (nothing written): " : "imported: ")
             << response->created() << " created, " << response->updated() << " updated, "
@@ -270,11 +274,17 @@ int RegistryGet(const std::vector<std::string>& args) {
   // The kind is the second-to-last segment.
   std::string collection = name.substr(0, name.rfind('/'));
   collection = collection.substr(collection.rfind('/') + 1);
-  static const std::map<std::string, std::string> kMethod = {
-      {"districts", "District"}, {"townships", "Township"}, {"enterprises", "Enterprise"},
-      {"lines", "ProductionLine"}, {"processes", "Process"}, {"equipment", "Equipment"},
-      {"meters", "Meter"}, {"cameras", "Camera"}, {"vehicles", "Vehicle"},
-      {"retrofitTasks", "RetrofitTask"}, {"emissionTotals", "EmissionTotal"}};
+  static const std::map<std::string, std::string> kMethod = {{"districts", "District"},
+                                                             {"townships", "Township"},
+                                                             {"enterprises", "Enterprise"},
+                                                             {"lines", "ProductionLine"},
+                                                             {"processes", "Process"},
+                                                             {"equipment", "Equipment"},
+                                                             {"meters", "Meter"},
+                                                             {"cameras", "Camera"},
+                                                             {"vehicles", "Vehicle"},
+                                                             {"retrofitTasks", "RetrofitTask"},
+                                                             {"emissionTotals", "EmissionTotal"}};
   auto it = kMethod.find(collection);
   if (it == kMethod.end()) {
     std::cerr << "\"" << name << "\" is not a registry resource name\n";
@@ -284,19 +294,20 @@ int RegistryGet(const std::vector<std::string>& args) {
   AddKey(&ctx, Key());
   grpc::Status s;
   std::unique_ptr<google::protobuf::Message> out;
-#define CUOFENG_GET(Msg)                         \
-  if (it->second == #Msg) {                      \
-    v1::Get##Msg##Request req;                   \
-    req.set_name(name);                          \
-    auto* resp = new v1::Msg;                    \
-    out.reset(resp);                             \
-    s = stub->Get##Msg(&ctx, req, resp);         \
+#define CUOFENG_GET(Msg)                 \
+  if (it->second == #Msg) {              \
+    v1::Get##Msg##Request req;           \
+    req.set_name(name);                  \
+    auto* resp = new v1::Msg;            \
+    out.reset(resp);                     \
+    s = stub->Get##Msg(&ctx, req, resp); \
   }
-  CUOFENG_GET(District) CUOFENG_GET(Township) CUOFENG_GET(Enterprise) CUOFENG_GET(ProductionLine)
-  CUOFENG_GET(Process) CUOFENG_GET(Equipment) CUOFENG_GET(Meter) CUOFENG_GET(Camera)
-  CUOFENG_GET(Vehicle) CUOFENG_GET(RetrofitTask) CUOFENG_GET(EmissionTotal)
+  CUOFENG_GET(District)
+  CUOFENG_GET(Township) CUOFENG_GET(Enterprise) CUOFENG_GET(ProductionLine) CUOFENG_GET(Process)
+      CUOFENG_GET(Equipment) CUOFENG_GET(Meter) CUOFENG_GET(Camera) CUOFENG_GET(Vehicle)
+          CUOFENG_GET(RetrofitTask) CUOFENG_GET(EmissionTotal)
 #undef CUOFENG_GET
-  if (!s.ok()) return Fail(s);
+              if (!s.ok()) return Fail(s);
   std::cout << Json(*out);
   return 0;
 }
@@ -359,16 +370,18 @@ int Summary() {
   for (const auto& [what, n] : counts) std::cout << "  " << what << ": " << n << "\n";
   std::cout << "Enterprises by industry:\n";
   for (const auto& [industry, n] : by_industry) {
-    std::cout << "  " << ChineseLabel(industry) << " " << industry << ": " << n
-              << "\n";
+    std::cout << "  " << ChineseLabel(industry) << " " << industry << ": " << n << "\n";
   }
   std::cout << "What the staggered-production rules will look at:\n"
             << "  restricted-class enterprises (限制类, T77): " << restricted << "\n"
-            << "  livelihood duties, heating or waste co-processing (民生保障): " << livelihood << "\n"
+            << "  livelihood duties, heating or waste co-processing (民生保障): " << livelihood
+            << "\n"
             << "  bulk-transport enterprises (大宗物料运输, T79): " << bulk << "\n"
-            << "  retrofit tasks past deadline and unfinished on " << today << " (T77): " << overdue << "\n"
+            << "  retrofit tasks past deadline and unfinished on " << today << " (T77): " << overdue
+            << "\n"
             << "  kilns/cupolas not on the kiln management list (T54): " << kilns_off_list << "\n"
-            << "  stacks over 45 m without CEMS at >= 90% (T81, T83): " << high_stacks_without_cems << "\n"
+            << "  stacks over 45 m without CEMS at >= 90% (T81, T83): " << high_stacks_without_cems
+            << "\n"
             << "  foundry melting equipment within 20/100 mg/m3 (benchmark candidates, §26): "
             << benchmark_candidates << "\n";
   return 0;
@@ -384,39 +397,42 @@ int List(const std::vector<std::string>& args) {
   int64_t shown = 0;
   std::string token;
   grpc::Status s;
-#define CUOFENG_LIST(coll, Plural, field, ...)                                        \
-  if (what == coll) {                                                                 \
-    do {                                                                              \
-      grpc::ClientContext ctx;                                                        \
-      AddKey(&ctx, Key());                                                            \
-      v1::List##Plural##Request req;                                                  \
-      __VA_ARGS__;                                                                    \
-      req.set_page_size(500);                                                         \
-      req.set_page_token(token);                                                      \
-      req.set_filter(absl::GetFlag(FLAGS_filter));                                    \
-      v1::List##Plural##Response resp;                                                \
-      s = stub->List##Plural(&ctx, req, &resp);                                       \
-      if (!s.ok()) return Fail(s);                                                    \
-      for (const auto& r : resp.field()) {                                            \
-        std::cout << r.name() << "\n";                                                \
-        ++shown;                                                                      \
-      }                                                                               \
-      token = resp.next_page_token();                                                 \
-    } while (!token.empty());                                                         \
-    std::cerr << shown << " " << what << "\n";                                        \
-    return 0;                                                                         \
+#define CUOFENG_LIST(coll, Plural, field, ...)     \
+  if (what == coll) {                              \
+    do {                                           \
+      grpc::ClientContext ctx;                     \
+      AddKey(&ctx, Key());                         \
+      v1::List##Plural##Request req;               \
+      __VA_ARGS__;                                 \
+      req.set_page_size(500);                      \
+      req.set_page_token(token);                   \
+      req.set_filter(absl::GetFlag(FLAGS_filter)); \
+      v1::List##Plural##Response resp;             \
+      s = stub->List##Plural(&ctx, req, &resp);    \
+      if (!s.ok()) return Fail(s);                 \
+      for (const auto& r : resp.field()) {         \
+        std::cout << r.name() << "\n";             \
+        ++shown;                                   \
+      }                                            \
+      token = resp.next_page_token();              \
+    } while (!token.empty());                      \
+    std::cerr << shown << " " << what << "\n";     \
+    return 0;                                      \
   }
   CUOFENG_LIST("districts", Districts, districts, (void)0)
   CUOFENG_LIST("townships", Townships, townships, req.set_parent(absl::GetFlag(FLAGS_parent)))
   CUOFENG_LIST("enterprises", Enterprises, enterprises, req.set_parent(absl::GetFlag(FLAGS_parent)))
-  CUOFENG_LIST("lines", ProductionLines, production_lines, req.set_parent(absl::GetFlag(FLAGS_parent)))
+  CUOFENG_LIST("lines", ProductionLines, production_lines,
+               req.set_parent(absl::GetFlag(FLAGS_parent)))
   CUOFENG_LIST("processes", Processes, processes, req.set_parent(absl::GetFlag(FLAGS_parent)))
   CUOFENG_LIST("equipment", Equipment, equipment, req.set_parent(absl::GetFlag(FLAGS_parent)))
   CUOFENG_LIST("meters", Meters, meters, req.set_parent(absl::GetFlag(FLAGS_parent)))
   CUOFENG_LIST("cameras", Cameras, cameras, req.set_parent(absl::GetFlag(FLAGS_parent)))
   CUOFENG_LIST("vehicles", Vehicles, vehicles, req.set_parent(absl::GetFlag(FLAGS_parent)))
-  CUOFENG_LIST("retrofitTasks", RetrofitTasks, retrofit_tasks, req.set_parent(absl::GetFlag(FLAGS_parent)))
-  CUOFENG_LIST("emissionTotals", EmissionTotals, emission_totals, req.set_parent(absl::GetFlag(FLAGS_parent)))
+  CUOFENG_LIST("retrofitTasks", RetrofitTasks, retrofit_tasks,
+               req.set_parent(absl::GetFlag(FLAGS_parent)))
+  CUOFENG_LIST("emissionTotals", EmissionTotals, emission_totals,
+               req.set_parent(absl::GetFlag(FLAGS_parent)))
 #undef CUOFENG_LIST
   std::cerr << "unknown collection \"" << what << "\"\n";
   return 2;
@@ -478,20 +494,26 @@ void PrintList(const v1::ListVersion& l) {
             << v1::ListState_Name(l.state()) << "\n"
             << "  season " << l.season() << ", rule set " << l.rule_set() << " revision "
             << l.rule_set_revision() << " (sha256 " << l.rule_set_sha256().substr(0, 12) << "…)\n"
-            << "  " << l.entry_count() << " entries: " << l.restricted() << " restricted, " << l.exempt()
-            << " exempt, " << l.guaranteed() << " livelihood guarantees, " << l.data_missing()
-            << " with data missing\n"
+            << "  " << l.entry_count() << " entries: " << l.restricted() << " restricted, "
+            << l.exempt() << " exempt, " << l.guaranteed() << " livelihood guarantees, "
+            << l.data_missing() << " with data missing\n"
             << "  content sha256 " << l.content_sha256() << "\n";
   std::cout << "  错峰时段 staggered periods:";
   for (const auto& p : l.staggered_periods()) std::cout << " " << p.start() << "~" << p.end();
   std::cout << "\n"
             << "减排目标核算 (cut against the district inventory, T74):\n";
   for (const auto& proof : l.proof()) {
-    std::cout << "  " << v1::AlertLevel_Name(proof.level()) << (proof.escalated_entries() ? " (escalated " + std::to_string(proof.escalated_entries()) + " entries, EM2/T75)" : "") << "\n";
+    std::cout << "  " << v1::AlertLevel_Name(proof.level())
+              << (proof.escalated_entries()
+                      ? " (escalated " + std::to_string(proof.escalated_entries()) +
+                            " entries, EM2/T75)"
+                      : "")
+              << "\n";
     for (const auto& c : proof.cuts()) {
-      std::cout << "    " << v1::Pollutant_Name(c.pollutant()) << ": cut " << Fixed(c.cut_tonnes()) << " of "
-                << Fixed(c.inventory_tonnes()) << " t = " << Fixed(c.cut_percent()) << "% (target "
-                << Fixed(c.target_percent(), 0) << "%) " << (c.met() ? "met" : "NOT MET");
+      std::cout << "    " << v1::Pollutant_Name(c.pollutant()) << ": cut " << Fixed(c.cut_tonnes())
+                << " of " << Fixed(c.inventory_tonnes()) << " t = " << Fixed(c.cut_percent())
+                << "% (target " << Fixed(c.target_percent(), 0) << "%) "
+                << (c.met() ? "met" : "NOT MET");
       if (!c.met()) std::cout << ", short by " << Fixed(c.shortfall_tonnes()) << " t";
       std::cout << "\n";
       for (const auto& b : c.blocked_by()) std::cout << "      blocked by: " << b << "\n";
@@ -518,9 +540,9 @@ int RuleSetCommand(const std::vector<std::string>& args) {
     v1::RuleSet rs;
     grpc::Status st = stub->CreateRuleSet(&ctx, req, &rs);
     if (!st.ok()) return Fail(st);
-    std::cout << (req.validate_only() ? "checked " : "loaded ") << rs.name() << " revision " << rs.revision()
-              << " (sha256 " << rs.sha256() << "): " << rs.measure_tables_size() << " measure tables, "
-              << rs.targets_size() << " targets\n";
+    std::cout << (req.validate_only() ? "checked " : "loaded ") << rs.name() << " revision "
+              << rs.revision() << " (sha256 " << rs.sha256() << "): " << rs.measure_tables_size()
+              << " measure tables, " << rs.targets_size() << " targets\n";
     return 0;
   }
   if (args.size() >= 3 && args[1] == "get") {
@@ -576,7 +598,8 @@ int AdjustSeason(const std::vector<std::string>& args) {
   v1::Season updated;
   grpc::Status st = stub->UpdateSeason(&ctx, req, &updated);
   if (!st.ok()) return Fail(st);
-  std::cout << "updated " << updated.name() << ": " << updated.adjustments_size() << " month adjustment(s)\n";
+  std::cout << "updated " << updated.name() << ": " << updated.adjustments_size()
+            << " month adjustment(s)\n";
   return 0;
 }
 
@@ -606,10 +629,11 @@ int SeasonCommand(const std::vector<std::string>& args) {
 void PrintEntry(const v1::ListEntry& e) {
   std::cout << e.name() << "\n  " << e.resource() << "  " << e.resource_name() << " ("
             << v1::EntryKind_Name(e.kind()) << (e.escalated() ? ", escalated" : "") << ", from "
-            << e.effective_from() << ")\n  season: " << Describe(e.season()) << "\n  yellow: "
-            << Describe(e.yellow()) << "\n  orange: " << Describe(e.orange()) << "\n  red: " << Describe(e.red())
-            << "\n  because:";
-  for (const auto& r : e.reasons()) std::cout << " [" << r.rule_id() << " " << r.seed_clause() << "]";
+            << e.effective_from() << ")\n  season: " << Describe(e.season())
+            << "\n  yellow: " << Describe(e.yellow()) << "\n  orange: " << Describe(e.orange())
+            << "\n  red: " << Describe(e.red()) << "\n  because:";
+  for (const auto& r : e.reasons())
+    std::cout << " [" << r.rule_id() << " " << r.seed_clause() << "]";
   std::cout << "\n";
 }
 
@@ -648,8 +672,9 @@ int ListCommand(const std::vector<std::string>& args) {
     grpc::Status st = stub->ListListVersions(&ctx, req, &resp);
     if (!st.ok()) return Fail(st);
     for (const auto& l : resp.list_versions()) {
-      std::cout << l.name() << "\t" << v1::ListState_Name(l.state()) << "\t" << l.entry_count() << " entries\t"
-                << l.rule_set() << "@" << l.rule_set_revision() << "\t" << l.content_sha256().substr(0, 12) << "\n";
+      std::cout << l.name() << "\t" << v1::ListState_Name(l.state()) << "\t" << l.entry_count()
+                << " entries\t" << l.rule_set() << "@" << l.rule_set_revision() << "\t"
+                << l.content_sha256().substr(0, 12) << "\n";
     }
     return 0;
   }
@@ -662,7 +687,8 @@ int ListCommand(const std::vector<std::string>& args) {
     grpc::Status st = stub->ListEntries(&ctx, req, &resp);
     if (!st.ok()) return Fail(st);
     for (const auto& e : resp.entries()) PrintEntry(e);
-    if (!resp.next_page_token().empty()) std::cout << "(more: raise --limit or narrow with --enterprise)\n";
+    if (!resp.next_page_token().empty())
+      std::cout << "(more: raise --limit or narrow with --enterprise)\n";
     return 0;
   }
   if (verb == "explain" && args.size() >= 3) {
@@ -692,19 +718,22 @@ int ListCommand(const std::vector<std::string>& args) {
 }
 
 void PrintFiling(const v1::Filing& f) {
-  std::cout << "备案 filing " << f.list() << "  " << v1::ListState_Name(f.state()) << (f.late() ? " (LATE)" : "")
-            << "\n  chain position " << f.seq() << ", " << f.entry_count() << " entries, content sha256 "
-            << f.content_sha256() << "\n  link sha256 " << f.sha256() << " (previous "
-            << (f.previous_sha256().empty() ? "none" : f.previous_sha256().substr(0, 16) + "…") << ")\n"
+  std::cout << "备案 filing " << f.list() << "  " << v1::ListState_Name(f.state())
+            << (f.late() ? " (LATE)" : "") << "\n  chain position " << f.seq() << ", "
+            << f.entry_count() << " entries, content sha256 " << f.content_sha256()
+            << "\n  link sha256 " << f.sha256() << " (previous "
+            << (f.previous_sha256().empty() ? "none" : f.previous_sha256().substr(0, 16) + "…")
+            << ")\n"
             << "  submitted by " << f.submitted_by();
   if (!f.acknowledged_by().empty()) std::cout << ", acknowledged by " << f.acknowledged_by();
   std::cout << "\n";
   if (!f.amends().empty()) std::cout << "  amends " << f.amends() << ": " << f.reason() << "\n";
   constexpr int kShown = 10;
-  for (int i = 0; i < f.changes_size() && i < kShown; ++i) std::cout << "    " << f.changes(i) << "\n";
+  for (int i = 0; i < f.changes_size() && i < kShown; ++i)
+    std::cout << "    " << f.changes(i) << "\n";
   if (f.changes_size() > kShown) {
-    std::cout << "    … " << f.changes_size() - kShown << " more: cuofeng list diff " << f.amends() << " " << f.list()
-              << "\n";
+    std::cout << "    … " << f.changes_size() - kShown << " more: cuofeng list diff " << f.amends()
+              << " " << f.list() << "\n";
   }
 }
 
@@ -735,9 +764,11 @@ int FilingCommand(const std::vector<std::string>& args) {
     st = stub->AmendFiling(&ctx, req, &filing);
   } else if (verb == "list") {
     v1::ListFilingsRequest req;
-    req.set_parent(absl::GetFlag(FLAGS_district).empty() ? "districts/-" : absl::GetFlag(FLAGS_district));
+    req.set_parent(absl::GetFlag(FLAGS_district).empty() ? "districts/-"
+                                                         : absl::GetFlag(FLAGS_district));
     v1::ListState state = v1::LIST_STATE_UNSPECIFIED;
-    if (!absl::GetFlag(FLAGS_state).empty() && !v1::ListState_Parse(absl::GetFlag(FLAGS_state), &state)) {
+    if (!absl::GetFlag(FLAGS_state).empty() &&
+        !v1::ListState_Parse(absl::GetFlag(FLAGS_state), &state)) {
       std::cerr << "--state must be SUBMITTED, FILED or SUPERSEDED\n";
       return 2;
     }
@@ -747,9 +778,10 @@ int FilingCommand(const std::vector<std::string>& args) {
     st = stub->ListFilings(&ctx, req, &resp);
     if (!st.ok()) return Fail(st);
     for (const auto& f : resp.filings()) {
-      std::cout << f.list() << "\t" << v1::ListState_Name(f.state()) << (f.late() ? " late" : "") << "\t#" << f.seq()
-                << "\t" << f.entry_count() << " entries\t" << f.sha256().substr(0, 16)
-                << (f.amends().empty() ? "" : "\tamends " + f.amends()) << "\n";
+      std::cout << f.list() << "\t" << v1::ListState_Name(f.state()) << (f.late() ? " late" : "")
+                << "\t#" << f.seq() << "\t" << f.entry_count() << " entries\t"
+                << f.sha256().substr(0, 16) << (f.amends().empty() ? "" : "\tamends " + f.amends())
+                << "\n";
     }
     std::cout << resp.filings_size() << " filings\n";
     return 0;
@@ -764,9 +796,10 @@ int FilingCommand(const std::vector<std::string>& args) {
                 << " entries recomputed, every hash matches\n";
       return 0;
     }
-    std::cout << "TAMPERED: " << resp.problem() << "\n  first filing that no longer matches: "
-              << resp.first_bad_filing() << "\n";
-    if (!resp.first_bad_entry().empty()) std::cout << "  first entry that no longer matches: " << resp.first_bad_entry() << "\n";
+    std::cout << "TAMPERED: " << resp.problem()
+              << "\n  first filing that no longer matches: " << resp.first_bad_filing() << "\n";
+    if (!resp.first_bad_entry().empty())
+      std::cout << "  first entry that no longer matches: " << resp.first_bad_entry() << "\n";
     return 3;
   } else if (verb == "export" && args.size() >= 3) {
     ListDocument doc;
@@ -802,7 +835,8 @@ int FilingCommand(const std::vector<std::string>& args) {
     if (!absl::GetFlag(FLAGS_xlsx).empty()) {
       absl::Status written = WriteListXlsx(doc, absl::GetFlag(FLAGS_xlsx));
       if (!written.ok()) return Fail(written);
-      std::cout << "wrote " << absl::GetFlag(FLAGS_xlsx) << " (" << doc.entries.size() << " rows)\n";
+      std::cout << "wrote " << absl::GetFlag(FLAGS_xlsx) << " (" << doc.entries.size()
+                << " rows)\n";
     }
     if (!absl::GetFlag(FLAGS_csv).empty()) {
       std::ofstream out(absl::GetFlag(FLAGS_csv), std::ios::binary);

@@ -17,15 +17,19 @@ namespace {
 
 // 蓟州区 towns (镇乡); 渔阳镇 first (T19: no biomass fuel there from 1 Nov 2018).
 const std::pair<const char*, const char*> kTownships[] = {
-    {"yuyang", "渔阳镇"},       {"yinliu", "洇溜镇"},        {"guanzhuang", "官庄镇"},
-    {"mashenqiao", "马伸桥镇"}, {"xiaying", "下营镇"},       {"bangjun", "邦均镇"},
-    {"bieshan", "别山镇"},      {"youguzhuang", "尤古庄镇"}, {"shangcang", "上仓镇"},
-    {"xiacang", "下仓镇"},      {"luozhuangzi", "罗庄子镇"}, {"baijian", "白涧镇"},
-    {"houjiaying", "侯家营镇"}, {"sangzi", "桑梓镇"},        {"dongshigu", "东施古镇"},
-    {"xiawotou", "下窝头镇"},   {"yangjinzhuang", "杨津庄镇"}, {"chutouling", "出头岭镇"},
-    {"xilonghuyu", "西龙虎峪镇"}, {"chuanfangyu", "穿芳峪镇"}, {"dongerying", "东二营镇"},
-    {"xujiatai", "许家台镇"},   {"limingzhuang", "礼明庄镇"}, {"dongzhaogezhuang", "东赵各庄镇"},
-    {"zhouhewan", "州河湾镇"},  {"sungezhuang", "孙各庄满族乡"}};
+    {"yuyang", "渔阳镇"},          {"yinliu", "洇溜镇"},
+    {"guanzhuang", "官庄镇"},      {"mashenqiao", "马伸桥镇"},
+    {"xiaying", "下营镇"},         {"bangjun", "邦均镇"},
+    {"bieshan", "别山镇"},         {"youguzhuang", "尤古庄镇"},
+    {"shangcang", "上仓镇"},       {"xiacang", "下仓镇"},
+    {"luozhuangzi", "罗庄子镇"},   {"baijian", "白涧镇"},
+    {"houjiaying", "侯家营镇"},    {"sangzi", "桑梓镇"},
+    {"dongshigu", "东施古镇"},     {"xiawotou", "下窝头镇"},
+    {"yangjinzhuang", "杨津庄镇"}, {"chutouling", "出头岭镇"},
+    {"xilonghuyu", "西龙虎峪镇"},  {"chuanfangyu", "穿芳峪镇"},
+    {"dongerying", "东二营镇"},    {"xujiatai", "许家台镇"},
+    {"limingzhuang", "礼明庄镇"},  {"dongzhaogezhuang", "东赵各庄镇"},
+    {"zhouhewan", "州河湾镇"},     {"sungezhuang", "孙各庄满族乡"}};
 
 // What an enterprise is, in the mix of the seed's district (per 300).
 enum class Profile {
@@ -76,10 +80,13 @@ class Writer {
   void Write(const ResourceKind& kind, const google::protobuf::Message& msg) {
     auto it = files_.find(kind.file);
     if (it == files_.end()) {
-      it = files_.emplace(kind.file, std::ofstream(std::filesystem::path(dir_) / (kind.file + ".csv"),
-                                                   std::ios::binary)).first;
+      it = files_
+               .emplace(kind.file, std::ofstream(std::filesystem::path(dir_) / (kind.file + ".csv"),
+                                                 std::ios::binary))
+               .first;
       std::vector<std::string> header;
-      for (const auto& c : TemplateColumns(kind)) header.push_back(chinese_ ? c.header_zh : c.header);
+      for (const auto& c : TemplateColumns(kind))
+        header.push_back(chinese_ ? c.header_zh : c.header);
       if (chinese_) it->second << "\xEF\xBB\xBF";  // Excel's "CSV UTF-8"
       it->second << FormatCsvRow(header);
     }
@@ -109,8 +116,10 @@ absl::StatusOr<GeneratedCounts> GenerateDistrict(const DistrictSpec& spec, const
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
   Writer writer(dir, spec.chinese_headers);
-  GeneratedCounts counts = GenerateDistrictTo(
-      spec, [&](const ResourceKind& kind, const google::protobuf::Message& msg) { writer.Write(kind, msg); });
+  GeneratedCounts counts =
+      GenerateDistrictTo(spec, [&](const ResourceKind& kind, const google::protobuf::Message& msg) {
+        writer.Write(kind, msg);
+      });
   counts.rows = writer.rows();
   if (!writer.ok()) return absl::InternalError(absl::StrCat("cannot write the files in ", dir));
   return counts;
@@ -162,7 +171,8 @@ GeneratedCounts GenerateDistrictTo(
     e.set_township(ChildName(township_kind, district, kTownships[town].first));
     e.set_uscc(Uscc(spec.district_id, i));
     e.set_permit_status(chance(0.9) ? v1::PERMIT_VALID : v1::PERMIT_NONE);
-    if (e.permit_status() == v1::PERMIT_VALID) e.set_permit_number(absl::StrCat("91120119", eid, "001P"));
+    if (e.permit_status() == v1::PERMIT_VALID)
+      e.set_permit_number(absl::StrCat("91120119", eid, "001P"));
     e.set_permit_compliant(chance(0.95));
     e.set_stably_meets_standards(chance(0.92));
     e.set_performance_grade(v1::UNGRADED);
@@ -195,10 +205,15 @@ GeneratedCounts GenerateDistrictTo(
         fuel = v1::BIOMASS;
         break;
       case Profile::kVoc:
-        e.set_display_name(absl::StrCat("天津", town_name, (i % 3 == 0 ? "家具" : i % 3 == 1 ? "印刷" : "涂装"),
+        e.set_display_name(absl::StrCat("天津", town_name,
+                                        (i % 3 == 0   ? "家具"
+                                         : i % 3 == 1 ? "印刷"
+                                                      : "涂装"),
                                         "有限公司", i + 1));
         e.set_industry_code(i % 3 == 0 ? "C2110" : i % 3 == 1 ? "C2319" : "C3360");
-        e.set_industry_category(i % 3 == 0 ? v1::FURNITURE : i % 3 == 1 ? v1::PRINTING : v1::SURFACE_COATING);
+        e.set_industry_category(i % 3 == 0   ? v1::FURNITURE
+                                : i % 3 == 1 ? v1::PRINTING
+                                             : v1::SURFACE_COATING);
         product = "涂装件";
         main_type = i % 3 == 1 ? v1::PRINTING_PRESS : v1::COATING_LINE;
         voc = round1(uniform(20, 120));
@@ -278,7 +293,8 @@ GeneratedCounts GenerateDistrictTo(
         fuel = v1::COAL;
         break;
       case Profile::kOther:
-        e.set_display_name(absl::StrCat("天津", town_name, (i % 2 ? "塑料制品" : "机械加工"), "有限公司", i + 1));
+        e.set_display_name(
+            absl::StrCat("天津", town_name, (i % 2 ? "塑料制品" : "机械加工"), "有限公司", i + 1));
         e.set_industry_code(i % 2 ? "C2927" : "C3484");
         e.set_industry_category(i % 2 ? v1::RUBBER_PLASTICS : v1::OTHER_INDUSTRY);
         product = i % 2 ? "塑料制品" : "机械零件";
@@ -329,8 +345,11 @@ GeneratedCounts GenerateDistrictTo(
         eq.set_type(main_type);
         eq.set_kiln_type(kiln_type);
         eq.set_fuel(fuel);
-        eq.set_display_name(absl::StrCat(q + 1, "号", v1::EquipmentType_Name(main_type) == "KILN" ? "窑" : "主设备"));
-        eq.set_rated_capacity(main_type == v1::BOILER ? (profile == Profile::kHeating ? 40 : round1(uniform(2, 10))) : round1(uniform(1, 20)));
+        eq.set_display_name(absl::StrCat(
+            q + 1, "号", v1::EquipmentType_Name(main_type) == "KILN" ? "窑" : "主设备"));
+        eq.set_rated_capacity(main_type == v1::BOILER
+                                  ? (profile == Profile::kHeating ? 40 : round1(uniform(2, 10)))
+                                  : round1(uniform(1, 20)));
         eq.set_capacity_unit(main_type == v1::BOILER ? "t/h" : "t/h");
         eq.set_pm_concentration(round1(pm));
         if (fuel != v1::ELECTRICITY || profile == Profile::kFoundry) {
@@ -351,11 +370,17 @@ GeneratedCounts GenerateDistrictTo(
         const bool tall = i % 17 == 3;
         eq.set_stack_height_m(tall ? (i % 2 ? 46 : 45) : round1(uniform(15, 40)));
         eq.set_cems_installed(main_type == v1::CUPOLA ? i % 4 != 1 : (tall || chance(0.2)));
-        if (eq.cems_installed()) eq.set_cems_transmission_rate(tall && i % 3 == 0 ? 89 : round1(uniform(90, 99.9)));
-        eq.set_on_kiln_list(main_type == v1::KILN || main_type == v1::CUPOLA ? profile != Profile::kNewKiln : false);
-        if (profile == Profile::kNewKiln) eq.set_kiln_found_date(absl::StrCat("2018-11-0", 2 + i % 7));
+        if (eq.cems_installed())
+          eq.set_cems_transmission_rate(tall && i % 3 == 0 ? 89 : round1(uniform(90, 99.9)));
+        eq.set_on_kiln_list(main_type == v1::KILN || main_type == v1::CUPOLA
+                                ? profile != Profile::kNewKiln
+                                : false);
+        if (profile == Profile::kNewKiln)
+          eq.set_kiln_found_date(absl::StrCat("2018-11-0", 2 + i % 7));
         eq.set_dust_control(i % 11 == 5 ? v1::CYCLONE : v1::BAGHOUSE);
-        eq.set_desulfurization(fuel == v1::COAL ? (i % 13 == 4 ? v1::SIMPLE_ALKALI : v1::LIMESTONE_GYPSUM) : v1::NO_DESULFURIZATION);
+        eq.set_desulfurization(fuel == v1::COAL
+                                   ? (i % 13 == 4 ? v1::SIMPLE_ALKALI : v1::LIMESTONE_GYPSUM)
+                                   : v1::NO_DESULFURIZATION);
         eq.set_control_equipment("布袋除尘器");
         eq.set_quick_safe_stop(profile != Profile::kChemical);
         main_equipment = main_equipment.empty() ? eq.name() : main_equipment;
@@ -407,12 +432,14 @@ GeneratedCounts GenerateDistrictTo(
       ++counts.cameras;
       for (int v = 0; v < 3; ++v) {
         v1::Vehicle veh;
-        veh.set_name(ChildName(*KindByFile("vehicles"), district, absl::StrCat("v", 10000 + plate)));
+        veh.set_name(
+            ChildName(*KindByFile("vehicles"), district, absl::StrCat("v", 10000 + plate)));
         veh.set_plate(absl::StrCat("津R", 10000 + plate));
         std::string vin = absl::StrCat("LZZ1BLNB", 100000000 + plate);
         veh.set_vin(vin.substr(0, 17));
         veh.set_registration_date(absl::StrCat(2010 + plate % 9, "-0", 1 + plate % 9, "-15"));
-        const v1::EmissionStage stages[] = {v1::CHINA_3, v1::CHINA_4, v1::CHINA_5, v1::CHINA_6, v1::ELECTRIC};
+        const v1::EmissionStage stages[] = {v1::CHINA_3, v1::CHINA_4, v1::CHINA_5, v1::CHINA_6,
+                                            v1::ELECTRIC};
         veh.set_emission_stage(stages[plate % 5]);
         veh.set_fuel(veh.emission_stage() == v1::ELECTRIC ? v1::ELECTRICITY : v1::DIESEL);
         veh.set_vehicle_class(v1::HEAVY_GOODS);
@@ -425,16 +452,23 @@ GeneratedCounts GenerateDistrictTo(
       }
     }
     // Retrofit tasks: foundries (T6, by Dec 2018) and VOC treatment (T60).
-    if (profile == Profile::kFoundry || profile == Profile::kVoc || profile == Profile::kBiomassBoiler) {
+    if (profile == Profile::kFoundry || profile == Profile::kVoc ||
+        profile == Profile::kBiomassBoiler) {
       v1::RetrofitTask task;
       task.set_name(ChildName(*KindByFile("retrofit_tasks"), e.name(), "r1"));
-      task.set_kind(profile == Profile::kVoc ? v1::VOC_TREATMENT
+      task.set_kind(profile == Profile::kVoc       ? v1::VOC_TREATMENT
                     : profile == Profile::kFoundry ? v1::EMISSION_CONTROL
                                                    : v1::FUEL_SWITCH);
-      task.set_description(profile == Profile::kVoc ? "VOCs治理设施建设" : profile == Profile::kFoundry ? "铸造企业提标改造" : "生物质锅炉改燃");
+      task.set_description(profile == Profile::kVoc       ? "VOCs治理设施建设"
+                           : profile == Profile::kFoundry ? "铸造企业提标改造"
+                                                          : "生物质锅炉改燃");
       task.set_equipment(main_equipment);
-      task.set_seed_task(profile == Profile::kVoc ? "T60" : profile == Profile::kFoundry ? "T6" : "T5");
-      task.set_deadline(profile == Profile::kBiomassBoiler ? "2018-10-31" : i % 4 == 0 ? "2018-09-30" : "2018-12-31");
+      task.set_seed_task(profile == Profile::kVoc       ? "T60"
+                         : profile == Profile::kFoundry ? "T6"
+                                                        : "T5");
+      task.set_deadline(profile == Profile::kBiomassBoiler ? "2018-10-31"
+                        : i % 4 == 0                       ? "2018-09-30"
+                                                           : "2018-12-31");
       if (i % 4 != 0 && i % 3 != 0) task.set_completed_date("2018-08-20");
       out.Write(*KindByFile("retrofit_tasks"), task);
       ++counts.retrofit_tasks;
