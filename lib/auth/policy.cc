@@ -95,7 +95,7 @@ bool WildcardWithin(absl::string_view parent, absl::string_view scope) {
 }  // namespace
 
 absl::Status Authorize(const Principal& p, Action action, absl::string_view resource) {
-  if (action == Action::kAcknowledge) {
+  if (action == Action::kAcknowledge || action == Action::kIssueAlerts) {
     // Filings are acknowledged by the city bureaus (T78).
     return p.role == Role::kAdmin || p.role == Role::kCity ? absl::OkStatus()
                                                            : Denied(p, action, resource);

@@ -30,6 +30,7 @@ enum class Action {
   kReadAudit,     // the audit log
   kPublishRules,  // load a rule set (admin, city, bureau)
   kAcknowledge,   // acknowledge a filing or approve an amendment (admin, city)
+  kIssueAlerts,   // issue, change, lift heavy-pollution alerts (admin, city)
 };
 
 // RoleName is the lowercase role name used in messages and the database.

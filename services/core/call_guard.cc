@@ -16,7 +16,7 @@ void WriteAudit(pqxx::work& tx, const std::string& principal, const std::string&
       principal, method, resource, request_id, outcome, detail.substr(0, 2000));
 }
 
-absl::StatusOr<Principal> CallGuard::Authenticate(const grpc::ServerContext* ctx) {
+absl::StatusOr<Principal> CallGuard::Authenticate(const grpc::ServerContextBase* ctx) {
   const auto& md = ctx->client_metadata();
   auto it = md.find("authorization");
   if (it == md.end()) {
@@ -31,7 +31,7 @@ absl::StatusOr<Principal> CallGuard::Authenticate(const grpc::ServerContext* ctx
   return keys_->Authenticate(std::string(secret));
 }
 
-absl::StatusOr<Principal> CallGuard::Check(const grpc::ServerContext* ctx, Action action,
+absl::StatusOr<Principal> CallGuard::Check(const grpc::ServerContextBase* ctx, Action action,
                                            const std::string& resource) {
   auto principal = Authenticate(ctx);
   if (!principal.ok()) return principal.status();
@@ -51,7 +51,7 @@ void CallGuard::AuditFailure(const std::string& principal, const Mutation& m,
 }
 
 grpc::Status CallGuard::Mutate(
-    const grpc::ServerContext* ctx, const Mutation& m, google::protobuf::Message* response,
+    const grpc::ServerContextBase* ctx, const Mutation& m, google::protobuf::Message* response,
     const std::function<absl::Status(const Principal&, pqxx::work&)>& body) {
   auto principal = Authenticate(ctx);
   if (!principal.ok()) {

@@ -31,17 +31,17 @@ class CallGuard {
   CallGuard(ConnectionPool* pool, KeyStore* keys) : pool_(pool), keys_(keys) {}
 
   // Authenticate reads "authorization: Bearer <key>" from the call.
-  absl::StatusOr<Principal> Authenticate(const grpc::ServerContext* ctx);
+  absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase* ctx);
 
   // Check authenticates and authorises `action` on `resource`.
-  absl::StatusOr<Principal> Check(const grpc::ServerContext* ctx, Action action,
+  absl::StatusOr<Principal> Check(const grpc::ServerContextBase* ctx, Action action,
                                   const std::string& resource);
 
   // Mutate authenticates and authorises, returns the stored response of an
   // earlier call with the same principal and request_id if there is one, and
   // otherwise runs `body` in a transaction that also stores the response
   // and the audit row. Failures are audited too, in their own transaction.
-  grpc::Status Mutate(const grpc::ServerContext* ctx, const Mutation& m,
+  grpc::Status Mutate(const grpc::ServerContextBase* ctx, const Mutation& m,
                       google::protobuf::Message* response,
                       const std::function<absl::Status(const Principal&, pqxx::work&)>& body);
 

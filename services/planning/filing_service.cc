@@ -64,7 +64,7 @@ grpc::Status FilingServiceImpl::AcknowledgeFiling(grpc::ServerContext* ctx,
                                                   const v1::AcknowledgeFilingRequest* req,
                                                   v1::Filing* resp) {
   Mutation m{"AcknowledgeFiling", Action::kAcknowledge, req->name(), req->request_id(), false};
-  return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
+  grpc::Status status = guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
     auto row = FilingRepository::LockList(tx, req->name());
     if (!row.ok()) return row.status();
     if (row->state != v1::SUBMITTED)
@@ -83,6 +83,9 @@ grpc::Status FilingServiceImpl::AcknowledgeFiling(grpc::ServerContext* ctx,
     *resp = *filing;
     return absl::OkStatus();
   });
+  // A filed list binds from now: the obligation path reloads the district.
+  if (status.ok()) cache_->FilingChanged(DistrictOf(req->name()));
+  return status;
 }
 
 grpc::Status FilingServiceImpl::AmendFiling(grpc::ServerContext* ctx,

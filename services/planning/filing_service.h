@@ -4,12 +4,13 @@
 
 #include "cuofeng/v1/planning.grpc.pb.h"
 #include "services/core/call_guard.h"
+#include "services/planning/obligation_cache.h"
 
 namespace cuofeng {
 
 class FilingServiceImpl final : public v1::FilingService::Service {
  public:
-  explicit FilingServiceImpl(CallGuard* guard) : guard_(guard) {}
+  FilingServiceImpl(CallGuard* guard, ObligationCache* cache) : guard_(guard), cache_(cache) {}
 
   grpc::Status SubmitList(grpc::ServerContext* ctx, const v1::SubmitListRequest* req,
                           v1::Filing* resp) override;
@@ -24,6 +25,7 @@ class FilingServiceImpl final : public v1::FilingService::Service {
 
  private:
   CallGuard* guard_;
+  ObligationCache* cache_;
 };
 
 }  // namespace cuofeng

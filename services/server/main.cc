@@ -15,7 +15,9 @@
 #include "lib/db/pool.h"
 #include "lib/rpc/server.h"
 #include "services/core/admin_service.h"
+#include "services/planning/alert_service.h"
 #include "services/planning/filing_service.h"
+#include "services/planning/obligation_service.h"
 #include "services/planning/planning_service.h"
 #include "services/registry/registry_service.h"
 
@@ -78,7 +80,10 @@ int main(int argc, char** argv) {
   std::string registry_address = absl::GetFlag(FLAGS_registry);
   if (registry_address.empty() && has_registry) registry_address = absl::GetFlag(FLAGS_listen);
   std::unique_ptr<cuofeng::PlanningServiceImpl> planning;
-  cuofeng::FilingServiceImpl filing(&guard);
+  cuofeng::ObligationCache obligations_cache(pool->get());
+  cuofeng::FilingServiceImpl filing(&guard, &obligations_cache);
+  cuofeng::ObligationServiceImpl obligations(&guard, &obligations_cache);
+  std::unique_ptr<cuofeng::AlertServiceImpl> alerts;
   if (all || groups.count("planning")) {
     if (registry_address.empty()) {
       std::cerr
@@ -88,11 +93,14 @@ int main(int argc, char** argv) {
     }
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(256 << 20);
-    planning = std::make_unique<cuofeng::PlanningServiceImpl>(
-        &guard,
-        grpc::CreateCustomChannel(registry_address, grpc::InsecureChannelCredentials(), args));
+    auto registry_channel =
+        grpc::CreateCustomChannel(registry_address, grpc::InsecureChannelCredentials(), args);
+    planning = std::make_unique<cuofeng::PlanningServiceImpl>(&guard, registry_channel);
+    alerts = std::make_unique<cuofeng::AlertServiceImpl>(&guard, &obligations_cache, registry_channel);
     services.push_back({cuofeng::v1::PlanningService::service_full_name(), planning.get()});
     services.push_back({cuofeng::v1::FilingService::service_full_name(), &filing});
+    services.push_back({cuofeng::v1::AlertService::service_full_name(), alerts.get()});
+    services.push_back({cuofeng::v1::ObligationService::service_full_name(), &obligations});
   }
   cuofeng::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);

@@ -14,6 +14,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "cuofeng/v1/admin.grpc.pb.h"
 #include "cuofeng/v1/planning.grpc.pb.h"
 #include "cuofeng/v1/registry.grpc.pb.h"
@@ -56,6 +58,15 @@ ABSL_FLAG(std::string, note, "", "why (recorded with the change)");
 ABSL_FLAG(std::string, reason, "", "the reason of an amendment");
 ABSL_FLAG(std::string, state, "", "filter filings by state: SUBMITTED, FILED, SUPERSEDED");
 ABSL_FLAG(std::string, xlsx, "", "write the list as XLSX to this file");
+ABSL_FLAG(std::string, level, "", "alert level: YELLOW, ORANGE, RED");
+ABSL_FLAG(std::string, districts, "", "comma list of districts/{d} an alert covers (empty: the whole city)");
+ABSL_FLAG(std::string, start_time, "", "RFC 3339 time, e.g. 2018-12-20T08:00:00+08:00 (default now)");
+ABSL_FLAG(std::string, end_time, "", "RFC 3339 time; empty: open-ended");
+ABSL_FLAG(std::string, at, "", "RFC 3339 time (default now)");
+ABSL_FLAG(std::string, from, "", "RFC 3339 time");
+ABSL_FLAG(std::string, to, "", "RFC 3339 time");
+ABSL_FLAG(std::string, document, "", "the city's document number (文号)");
+ABSL_FLAG(int, count, 0, "watch: stop after this many sets (0: until interrupted)");
 ABSL_FLAG(std::string, csv, "", "write the list as CSV to this file");
 
 namespace cuofeng {
@@ -95,6 +106,14 @@ Filing with the city (T78):
   filing list [--district=districts/ID|districts/-] [--state=FILED] [--season=2018-2019]
   filing verify --district=districts/ID                       recomputes every hash of the chain
   filing export LIST --xlsx=FILE --csv=FILE                   the documents as the city expects them
+Alerts (city) and obligations (everyone):
+  alert issue --level=ORANGE [--districts=districts/120119,...] [--start_time=T] [--end_time=T] --document=文号
+  alert change alerts/N [--level=RED] [--end_time=T] [--note=...]     raise, lower or extend
+  alert lift alerts/N [--at=T]
+  alert list [--district=districts/ID]
+  obligations get districts/ID/enterprises/E [--at=T]                what binds each line, process, equipment
+  obligations windows --district=districts/ID --from=T --to=T
+  obligations watch districts/ID/enterprises/E [--count=N]            a new set on every change
 Flags: --server (or CUOFENG_SERVER), --key (or CUOFENG_KEY).
 )";
 
@@ -854,6 +873,161 @@ int FilingCommand(const std::vector<std::string>& args) {
   return 0;
 }
 
+bool ParseTimeFlag(const std::string& text, google::protobuf::Timestamp* out) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
+    std::cerr << "\"" << text << "\" is not an RFC 3339 time (e.g. 2018-12-20T08:00:00+08:00): " << err << "\n";
+    return false;
+  }
+  out->set_seconds(absl::ToUnixSeconds(t));
+  return true;
+}
+
+std::string TimeText(const google::protobuf::Timestamp& ts) {
+  return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(ts.seconds()), absl::FixedTimeZone(8 * 3600));
+}
+
+void PrintAlert(const v1::Alert& a) {
+  std::cout << a.name() << " r" << a.revision() << "  " << v1::AlertLevel_Name(a.level()) << (a.lifted() ? " LIFTED" : "")
+            << "  " << (a.districts().empty() ? "全市 whole city" : absl::StrJoin(a.districts(), ",")) << "  "
+            << TimeText(a.start_time()) << " ~ " << (a.has_end_time() ? TimeText(a.end_time()) : "until lifted")
+            << "  " << a.document_number() << "\n";
+}
+
+void PrintObligations(const v1::ObligationSet& set) {
+  std::cout << set.enterprise() << " at " << TimeText(set.at()) << " (China time): "
+            << (set.list().empty() ? "no filed list binds" : "list " + set.list()) << ", alert "
+            << (set.level() == v1::ALERT_LEVEL_UNSPECIFIED ? "none" : v1::AlertLevel_Name(set.level())) << "\n";
+  for (const auto& o : set.obligations()) {
+    v1::Measure m;
+    m.set_action(o.action());
+    m.set_percent(o.percent());
+    m.set_transport(o.transport());
+    m.set_stop_non_road(o.stop_non_road());
+    std::cout << "  " << o.resource().substr(set.enterprise().size()) << " " << o.resource_name() << ": "
+              << Describe(m) << "\n     "
+              << (o.has_window_start() ? TimeText(o.window_start()) : "…") << " ~ "
+              << (o.has_window_end() ? TimeText(o.window_end()) : "until further notice") << "; " << o.reason() << "\n";
+  }
+}
+
+int AlertCommand(const std::vector<std::string>& args) {
+  auto stub = v1::AlertService::NewStub(Connect(Server()));
+  grpc::ClientContext ctx;
+  AddKey(&ctx, Key());
+  const std::string verb = args.size() >= 2 ? args[1] : "";
+  v1::Alert alert;
+  grpc::Status st;
+  if (verb == "issue") {
+    v1::IssueAlertRequest req;
+    v1::AlertLevel level = v1::ALERT_LEVEL_UNSPECIFIED;
+    if (!absl::GetFlag(FLAGS_level).empty()) v1::AlertLevel_Parse(absl::GetFlag(FLAGS_level), &level);
+    req.mutable_alert()->set_level(level);
+    for (auto d : absl::StrSplit(absl::GetFlag(FLAGS_districts), ',', absl::SkipEmpty())) {
+      req.mutable_alert()->add_districts(std::string(d));
+    }
+    if (!absl::GetFlag(FLAGS_start_time).empty() &&
+        !ParseTimeFlag(absl::GetFlag(FLAGS_start_time), req.mutable_alert()->mutable_start_time())) {
+      return 2;
+    }
+    if (!absl::GetFlag(FLAGS_end_time).empty() &&
+        !ParseTimeFlag(absl::GetFlag(FLAGS_end_time), req.mutable_alert()->mutable_end_time())) {
+      return 2;
+    }
+    req.mutable_alert()->set_document_number(absl::GetFlag(FLAGS_document));
+    req.set_request_id(absl::GetFlag(FLAGS_request_id));
+    st = stub->IssueAlert(&ctx, req, &alert);
+  } else if (verb == "change" && args.size() >= 3) {
+    v1::ChangeAlertRequest req;
+    req.set_name(args[2]);
+    v1::AlertLevel level = v1::ALERT_LEVEL_UNSPECIFIED;
+    if (!absl::GetFlag(FLAGS_level).empty()) v1::AlertLevel_Parse(absl::GetFlag(FLAGS_level), &level);
+    req.set_level(level);
+    if (!absl::GetFlag(FLAGS_end_time).empty() && !ParseTimeFlag(absl::GetFlag(FLAGS_end_time), req.mutable_end_time())) {
+      return 2;
+    }
+    req.set_note(absl::GetFlag(FLAGS_note));
+    req.set_request_id(absl::GetFlag(FLAGS_request_id));
+    st = stub->ChangeAlert(&ctx, req, &alert);
+  } else if (verb == "lift" && args.size() >= 3) {
+    v1::LiftAlertRequest req;
+    req.set_name(args[2]);
+    if (!absl::GetFlag(FLAGS_at).empty() && !ParseTimeFlag(absl::GetFlag(FLAGS_at), req.mutable_lift_time())) return 2;
+    req.set_note(absl::GetFlag(FLAGS_note));
+    st = stub->LiftAlert(&ctx, req, &alert);
+  } else if (verb == "list") {
+    v1::ListAlertsRequest req;
+    req.set_district(absl::GetFlag(FLAGS_district));
+    v1::ListAlertsResponse resp;
+    st = stub->ListAlerts(&ctx, req, &resp);
+    if (!st.ok()) return Fail(st);
+    for (const auto& a : resp.alerts()) PrintAlert(a);
+    return 0;
+  } else {
+    std::cerr << kUsage;
+    return 2;
+  }
+  if (!st.ok()) return Fail(st);
+  PrintAlert(alert);
+  return 0;
+}
+
+int ObligationsCommand(const std::vector<std::string>& args) {
+  auto stub = v1::ObligationService::NewStub(Connect(Server()));
+  grpc::ClientContext ctx;
+  AddKey(&ctx, Key());
+  const std::string verb = args.size() >= 2 ? args[1] : "";
+  if (verb == "get" && args.size() >= 3) {
+    v1::GetObligationsRequest req;
+    req.set_enterprise(args[2]);
+    if (!absl::GetFlag(FLAGS_at).empty() && !ParseTimeFlag(absl::GetFlag(FLAGS_at), req.mutable_at())) return 2;
+    v1::ObligationSet set;
+    grpc::Status st = stub->GetObligations(&ctx, req, &set);
+    if (!st.ok()) return Fail(st);
+    PrintObligations(set);
+    return 0;
+  }
+  if (verb == "windows") {
+    v1::ListObligationWindowsRequest req;
+    req.set_district(absl::GetFlag(FLAGS_district));
+    if (!ParseTimeFlag(absl::GetFlag(FLAGS_from), req.mutable_from()) ||
+        !ParseTimeFlag(absl::GetFlag(FLAGS_to), req.mutable_to())) {
+      return 2;
+    }
+    v1::ListObligationWindowsResponse resp;
+    grpc::Status st = stub->ListObligationWindows(&ctx, req, &resp);
+    if (!st.ok()) return Fail(st);
+    for (const auto& o : resp.obligations()) {
+      std::cout << o.resource() << "\t" << v1::Action_Name(o.action()) << (o.percent() > 0 ? " " + std::to_string(static_cast<int>(o.percent())) + "%" : "")
+                << "\t" << TimeText(o.window_start()) << " ~ " << TimeText(o.window_end()) << "\t"
+                << (o.level() == v1::ALERT_LEVEL_UNSPECIFIED ? "season" : v1::AlertLevel_Name(o.level())) << "\n";
+    }
+    std::cout << resp.obligations_size() << " obligation windows\n";
+    return 0;
+  }
+  if (verb == "watch" && args.size() >= 3) {
+    v1::WatchObligationsRequest req;
+    req.set_enterprise(args[2]);
+    auto reader = stub->WatchObligations(&ctx, req);
+    v1::ObligationSet set;
+    int n = 0;
+    while (reader->Read(&set)) {
+      PrintObligations(set);
+      std::cout << std::flush;
+      if (absl::GetFlag(FLAGS_count) > 0 && ++n >= absl::GetFlag(FLAGS_count)) {
+        ctx.TryCancel();
+        break;
+      }
+    }
+    grpc::Status st = reader->Finish();
+    if (!st.ok() && st.error_code() != grpc::StatusCode::CANCELLED) return Fail(st);
+    return 0;
+  }
+  std::cerr << kUsage;
+  return 2;
+}
+
 }  // namespace
 }  // namespace cuofeng
 
@@ -886,6 +1060,8 @@ int main(int argc, char** argv) {
   if (is({"season"})) return SeasonCommand(args);
   if (is({"list"})) return ListCommand(args);
   if (is({"filing"})) return FilingCommand(args);
+  if (is({"alert"})) return AlertCommand(args);
+  if (is({"obligations"})) return ObligationsCommand(args);
   std::cerr << kUsage;
   return args.empty() || is({"help"}) ? 0 : 2;
 }

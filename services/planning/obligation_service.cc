@@ -1,0 +1,188 @@
+#include "services/planning/obligation_service.h"
+
+#include <deque>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "lib/rpc/status.h"
+#include "lib/rules/obligations.h"
+#include "lib/status/errors.h"
+
+namespace cuofeng {
+
+// One WatchObligations stream: sets are queued and written one at a time.
+class WatchReactor : public grpc::ServerWriteReactor<v1::ObligationSet> {
+ public:
+  WatchReactor(ObligationServiceImpl* service, std::string enterprise, std::string district)
+      : service_(service), enterprise_(std::move(enterprise)), district_(std::move(district)) {}
+
+  const std::string& enterprise() const { return enterprise_; }
+  const std::string& district() const { return district_; }
+
+  void Push(v1::ObligationSet set) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      queue_.push_back(std::move(set));
+      if (writing_) return;
+      writing_ = true;
+      current_ = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    StartWrite(&current_);  // never under mu_: a reaction may run inline
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!ok || finished_) {
+        writing_ = false;
+        if (!finished_) {
+          finished_ = true;
+          Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the stream broke"));
+        }
+        return;
+      }
+      if (queue_.empty()) {
+        writing_ = false;
+        return;
+      }
+      current_ = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    StartWrite(&current_);
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    if (!finished_) {
+      finished_ = true;
+      Finish(grpc::Status::CANCELLED);
+    }
+  }
+
+  void OnDone() override {
+    service_->Unregister(this);
+    delete this;
+  }
+
+ private:
+  ObligationServiceImpl* service_;
+  const std::string enterprise_;
+  const std::string district_;
+  absl::Mutex mu_;
+  std::deque<v1::ObligationSet> queue_ ABSL_GUARDED_BY(mu_);
+  v1::ObligationSet current_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+namespace {
+
+// A stream refused before it starts.
+class RefusedReactor : public grpc::ServerWriteReactor<v1::ObligationSet> {
+ public:
+  explicit RefusedReactor(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+std::string DistrictOf(const std::string& name) {
+  std::vector<std::string> parts = absl::StrSplit(name, '/');
+  return parts.size() >= 4 && parts[0] == "districts" && parts[2] == "enterprises" ? parts[1] : "";
+}
+
+}  // namespace
+
+ObligationServiceImpl::ObligationServiceImpl(CallGuard* guard, ObligationCache* cache)
+    : guard_(guard), cache_(cache) {
+  watcher_id_ = cache_->AddWatcher([this](const std::string& district) { OnChange(district); });
+}
+
+ObligationServiceImpl::~ObligationServiceImpl() { cache_->RemoveWatcher(watcher_id_); }
+
+absl::StatusOr<v1::ObligationSet> ObligationServiceImpl::Compute(const std::string& enterprise, absl::Time at) {
+  const std::string district = DistrictOf(enterprise);
+  if (district.empty()) {
+    return InvalidArgumentWithViolations({{"enterprise", "must be districts/{d}/enterprises/{e}"}});
+  }
+  auto view = cache_->Get(district);
+  if (!view.ok()) return view.status();
+  return ObligationsAt(*view->lists, *view->alerts, district, enterprise, at);
+}
+
+grpc::Status ObligationServiceImpl::GetObligations(grpc::ServerContext* ctx, const v1::GetObligationsRequest* req,
+                                                   v1::ObligationSet* resp) {
+  auto principal = guard_->Check(ctx, Action::kRead, req->enterprise());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  const absl::Time at = req->has_at() ? absl::FromUnixSeconds(req->at().seconds()) : absl::Now();
+  auto set = Compute(req->enterprise(), at);
+  if (!set.ok()) return ToGrpcStatus(set.status());
+  *resp = std::move(*set);
+  return grpc::Status::OK;
+}
+
+grpc::Status ObligationServiceImpl::ListObligationWindows(grpc::ServerContext* ctx,
+                                                          const v1::ListObligationWindowsRequest* req,
+                                                          v1::ListObligationWindowsResponse* resp) {
+  auto principal = guard_->Check(ctx, Action::kRead, req->district());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  std::vector<std::string> parts = absl::StrSplit(req->district(), '/');
+  std::vector<FieldViolation> v;
+  if (parts.size() != 2 || parts[0] != "districts") v.push_back({"district", "must be districts/{district}"});
+  if (!req->has_from()) v.push_back({"from", "required"});
+  if (!req->has_to()) v.push_back({"to", "required"});
+  if (req->has_from() && req->has_to() && req->to().seconds() <= req->from().seconds()) {
+    v.push_back({"to", "must be after from"});
+  }
+  if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
+  auto view = cache_->Get(parts[1]);
+  if (!view.ok()) return ToGrpcStatus(view.status());
+  for (auto& o : ObligationWindows(*view->lists, *view->alerts, parts[1], absl::FromUnixSeconds(req->from().seconds()),
+                                   absl::FromUnixSeconds(req->to().seconds()))) {
+    *resp->add_obligations() = std::move(o);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::ServerWriteReactor<v1::ObligationSet>* ObligationServiceImpl::WatchObligations(
+    grpc::CallbackServerContext* ctx, const v1::WatchObligationsRequest* req) {
+  auto principal = guard_->Check(ctx, Action::kRead, req->enterprise());
+  if (!principal.ok()) return new RefusedReactor(ToGrpcStatus(principal.status()));
+  auto set = Compute(req->enterprise(), absl::Now());
+  if (!set.ok()) return new RefusedReactor(ToGrpcStatus(set.status()));
+  auto* reactor = new WatchReactor(this, req->enterprise(), DistrictOf(req->enterprise()));
+  {
+    absl::MutexLock lock(&mu_);
+    watchers_[reactor->district()][reactor->enterprise()].insert(reactor);
+    reactor->Push(std::move(*set));  // the current set at once
+  }
+  return reactor;
+}
+
+void ObligationServiceImpl::Unregister(WatchReactor* reactor) {
+  absl::MutexLock lock(&mu_);
+  auto d = watchers_.find(reactor->district());
+  if (d == watchers_.end()) return;
+  auto e = d->second.find(reactor->enterprise());
+  if (e == d->second.end()) return;
+  e->second.erase(reactor);
+  if (e->second.empty()) d->second.erase(e);
+}
+
+void ObligationServiceImpl::OnChange(const std::string& district) {
+  const absl::Time now = absl::Now();
+  // Pushing under mu_ keeps a finishing stream from being deleted meanwhile.
+  absl::MutexLock lock(&mu_);
+  for (auto& [d, enterprises] : watchers_) {
+    if (!district.empty() && d != district) continue;
+    for (auto& [enterprise, reactors] : enterprises) {
+      if (reactors.empty()) continue;
+      auto set = Compute(enterprise, now);
+      if (!set.ok()) continue;
+      for (WatchReactor* r : reactors) r->Push(*set);
+    }
+  }
+}
+
+}  // namespace cuofeng
