@@ -132,6 +132,7 @@ void ObligationCache::RemoveWatcher(int id) {
 }
 
 void ObligationCache::Notify(const std::vector<std::string>& district_ids) {
+  ++version_;
   std::vector<Watcher> watchers;
   {
     absl::MutexLock lock(&watchers_mu_);

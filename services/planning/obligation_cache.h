@@ -6,6 +6,7 @@
 #ifndef CUOFENG_SERVICES_PLANNING_OBLIGATION_CACHE_H_
 #define CUOFENG_SERVICES_PLANNING_OBLIGATION_CACHE_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -42,6 +43,10 @@ class ObligationCache {
   int AddWatcher(Watcher w);
   void RemoveWatcher(int id);
 
+  // Version counts the changes so far; a set computed at one version holds
+  // until the version moves (or its window ends).
+  uint64_t version() const { return version_.load(); }
+
   // The alerts as stored, for AlertService reads.
   absl::StatusOr<std::vector<AlertRevision>> LoadAlerts();
 
@@ -50,6 +55,7 @@ class ObligationCache {
   void Notify(const std::vector<std::string>& district_ids);
 
   ConnectionPool* pool_;
+  std::atomic<uint64_t> version_{0};
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<const std::vector<FiledList>>> lists_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const std::vector<AlertRevision>> alerts_ ABSL_GUARDED_BY(mu_);

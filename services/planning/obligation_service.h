@@ -37,9 +37,19 @@ class ObligationServiceImpl final
   // Pushes a new set to every watcher in `district_id` ("" for all).
   void OnChange(const std::string& district_id);
 
+  // The last set computed per enterprise, valid at cache version `version`
+  // between `from` and `until` (its obligations' common window).
+  struct Memo {
+    v1::ObligationSet set;
+    uint64_t version = 0;
+    int64_t from = 0, until = 0;
+  };
+
   CallGuard* guard_;
   ObligationCache* cache_;
   int watcher_id_;
+  absl::Mutex memo_mu_;
+  std::map<std::string, Memo> memo_ ABSL_GUARDED_BY(memo_mu_);
   absl::Mutex mu_;
   // District id → enterprise → its open streams.
   std::map<std::string, std::map<std::string, std::set<WatchReactor*>>> watchers_ ABSL_GUARDED_BY(mu_);
