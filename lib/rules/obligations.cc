@@ -80,7 +80,9 @@ bool SameObligation(const v1::Obligation& a, const v1::Obligation& b) {
 }
 
 void SetTime(google::protobuf::Timestamp* ts, absl::Time t) {
-  ts->set_seconds(absl::ToUnixSeconds(t));
+  const int64_t nanos = absl::ToUnixNanos(t);
+  ts->set_seconds(nanos / 1000000000);
+  ts->set_nanos(static_cast<int32_t>(nanos % 1000000000));
 }
 
 }  // namespace

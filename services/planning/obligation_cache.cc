@@ -14,8 +14,8 @@ absl::StatusOr<std::shared_ptr<const std::vector<FiledList>>> ObligationCache::L
         // A list binds from its acknowledgement until the acknowledgement of
         // the amendment that superseded it.
         pqxx::result r = tx.exec_params(
-            "SELECT v.name, v.summary, extract(epoch from a.acknowledge_time)::bigint, "
-            "(SELECT extract(epoch from a2.acknowledge_time)::bigint FROM planning.list_version v2 "
+            "SELECT v.name, v.summary, (extract(epoch from a.acknowledge_time) * 1000000)::bigint, "
+            "(SELECT (extract(epoch from a2.acknowledge_time) * 1000000)::bigint FROM planning.list_version v2 "
             " JOIN planning.acknowledgement a2 ON a2.list = v2.name WHERE v2.amends = v.name) "
             "FROM planning.list_version v JOIN planning.acknowledgement a ON a.list = v.name "
             "WHERE v.district_id = $1 AND v.state IN ('FILED', 'SUPERSEDED') ORDER BY a.acknowledge_time",
@@ -26,8 +26,9 @@ absl::StatusOr<std::shared_ptr<const std::vector<FiledList>>> ObligationCache::L
           v1::ListVersion summary;
           summary.ParseFromString(pqxx::binarystring(row[1]).str());
           l.staggered.assign(summary.staggered_periods().begin(), summary.staggered_periods().end());
-          l.in_force_from = absl::FromUnixSeconds(row[2].as<int64_t>());
-          if (!row[3].is_null()) l.in_force_until = absl::FromUnixSeconds(row[3].as<int64_t>());
+          // Microseconds: a list binds from the instant of its acknowledgement.
+          l.in_force_from = absl::FromUnixMicros(row[2].as<int64_t>());
+          if (!row[3].is_null()) l.in_force_until = absl::FromUnixMicros(row[3].as<int64_t>());
           for (const auto& e : tx.exec_params("SELECT body FROM planning.list_entry WHERE list = $1 ORDER BY seq",
                                               l.name)) {
             v1::ListEntry entry;

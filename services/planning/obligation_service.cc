@@ -87,6 +87,10 @@ class RefusedReactor : public grpc::ServerWriteReactor<v1::ObligationSet> {
   void OnDone() override { delete this; }
 };
 
+absl::Time ToTime(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
 std::string DistrictOf(const std::string& name) {
   std::vector<std::string> parts = absl::StrSplit(name, '/');
   return parts.size() >= 4 && parts[0] == "districts" && parts[2] == "enterprises" ? parts[1] : "";
@@ -115,16 +119,15 @@ grpc::Status ObligationServiceImpl::GetObligations(grpc::ServerContext* ctx, con
                                                    v1::ObligationSet* resp) {
   auto principal = guard_->Check(ctx, Action::kRead, req->enterprise());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
-  const absl::Time at = req->has_at() ? absl::FromUnixSeconds(req->at().seconds()) : absl::Now();
-  const int64_t t = absl::ToUnixSeconds(at);
+  const absl::Time at = req->has_at() ? ToTime(req->at()) : absl::Now();
   const uint64_t version = cache_->version();
   {
     // Nothing changes inside a window: answer from the last computation.
     absl::MutexLock lock(&memo_mu_);
     auto it = memo_.find(req->enterprise());
-    if (it != memo_.end() && it->second.version == version && it->second.from <= t && t < it->second.until) {
+    if (it != memo_.end() && it->second.version == version && it->second.from <= at && at < it->second.until) {
       *resp = it->second.set;
-      resp->mutable_at()->set_seconds(t);
+      *resp->mutable_at() = req->has_at() ? req->at() : resp->at();
       return grpc::Status::OK;
     }
   }
@@ -132,8 +135,8 @@ grpc::Status ObligationServiceImpl::GetObligations(grpc::ServerContext* ctx, con
   if (!set.ok()) return ToGrpcStatus(set.status());
   if (set->obligations_size() > 0 && set->obligations(0).has_window_start() && set->obligations(0).has_window_end()) {
     absl::MutexLock lock(&memo_mu_);
-    memo_[req->enterprise()] = Memo{*set, version, set->obligations(0).window_start().seconds(),
-                                    set->obligations(0).window_end().seconds()};
+    memo_[req->enterprise()] =
+        Memo{*set, version, ToTime(set->obligations(0).window_start()), ToTime(set->obligations(0).window_end())};
   }
   *resp = std::move(*set);
   return grpc::Status::OK;
@@ -155,8 +158,7 @@ grpc::Status ObligationServiceImpl::ListObligationWindows(grpc::ServerContext* c
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   auto view = cache_->Get(parts[1]);
   if (!view.ok()) return ToGrpcStatus(view.status());
-  for (auto& o : ObligationWindows(*view->lists, *view->alerts, parts[1], absl::FromUnixSeconds(req->from().seconds()),
-                                   absl::FromUnixSeconds(req->to().seconds()))) {
+  for (auto& o : ObligationWindows(*view->lists, *view->alerts, parts[1], ToTime(req->from()), ToTime(req->to()))) {
     *resp->add_obligations() = std::move(o);
   }
   return grpc::Status::OK;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "cuofeng/v1/planning.grpc.pb.h"
 #include "services/core/call_guard.h"
 #include "services/planning/obligation_cache.h"
@@ -42,7 +43,7 @@ class ObligationServiceImpl final
   struct Memo {
     v1::ObligationSet set;
     uint64_t version = 0;
-    int64_t from = 0, until = 0;
+    absl::Time from, until;
   };
 
   CallGuard* guard_;

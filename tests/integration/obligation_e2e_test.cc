@@ -29,8 +29,10 @@ constexpr char kDistrict[] = "districts/120119";
 constexpr char kSeason[] = "districts/120119/seasons/current";
 
 google::protobuf::Timestamp In(absl::Duration d) {
+  const int64_t nanos = absl::ToUnixNanos(absl::Now() + d);
   google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(absl::Now() + d));
+  ts.set_seconds(nanos / 1000000000);
+  ts.set_nanos(static_cast<int32_t>(nanos % 1000000000));
   return ts;
 }
 
