@@ -29,11 +29,18 @@ absl::Time DayAfter(const std::string& day) {
   return absl::FromCivil(d + 1, China());
 }
 
+// The list binding at t: filed and not superseded by then, for a season
+// that contains t's day; the latest filed if several.
 const FiledList* ListAt(const std::vector<FiledList>& lists, absl::Time t) {
+  const std::string day = absl::FormatTime("%Y-%m-%d", t, China());
+  const FiledList* found = nullptr;
   for (const FiledList& l : lists) {
-    if (l.in_force_from <= t && t < l.in_force_until) return &l;
+    if (l.in_force_from <= t && t < l.in_force_until && l.season_start <= day && day <= l.season_end &&
+        (found == nullptr || l.in_force_from > found->in_force_from)) {
+      found = &l;
+    }
   }
-  return nullptr;
+  return found;
 }
 
 bool Covers(const AlertRevision& a, const std::string& district) {
@@ -53,6 +60,8 @@ std::vector<absl::Time> ChangePoints(const std::vector<FiledList>& lists,
   for (const FiledList& l : lists) {
     points.insert(l.in_force_from);
     points.insert(l.in_force_until);
+    points.insert(DayStart(l.season_start));
+    points.insert(DayAfter(l.season_end));
     for (const v1::Period& p : l.staggered) {
       points.insert(DayStart(p.start()));
       points.insert(DayAfter(p.end()));

@@ -19,6 +19,8 @@ struct FiledList {
   std::string name;
   absl::Time in_force_from;
   absl::Time in_force_until = absl::InfiniteFuture();
+  // The season the list is for: it binds on these days only (YYYY-MM-DD).
+  std::string season_start, season_end;
   std::vector<v1::Period> staggered;
   // Entries by enterprise, in resource then effective-date order.
   std::unordered_map<std::string, std::vector<v1::ListEntry>> entries;

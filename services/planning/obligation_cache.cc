@@ -17,7 +17,9 @@ absl::StatusOr<std::shared_ptr<const std::vector<FiledList>>> ObligationCache::L
             "SELECT v.name, v.summary, (extract(epoch from a.acknowledge_time) * 1000000)::bigint, "
             "(SELECT (extract(epoch from a2.acknowledge_time) * 1000000)::bigint FROM planning.list_version v2 "
             " JOIN planning.acknowledgement a2 ON a2.list = v2.name WHERE v2.amends = v.name) "
+            ", s.body "
             "FROM planning.list_version v JOIN planning.acknowledgement a ON a.list = v.name "
+            "JOIN planning.season s ON s.name = v.season "
             "WHERE v.district_id = $1 AND v.state IN ('FILED', 'SUPERSEDED') ORDER BY a.acknowledge_time",
             district_id);
         for (const auto& row : r) {
@@ -29,6 +31,10 @@ absl::StatusOr<std::shared_ptr<const std::vector<FiledList>>> ObligationCache::L
           // Microseconds: a list binds from the instant of its acknowledgement.
           l.in_force_from = absl::FromUnixMicros(row[2].as<int64_t>());
           if (!row[3].is_null()) l.in_force_until = absl::FromUnixMicros(row[3].as<int64_t>());
+          v1::Season season;
+          season.ParseFromString(pqxx::binarystring(row[4]).str());
+          l.season_start = season.start();
+          l.season_end = season.end();
           for (const auto& e : tx.exec_params("SELECT body FROM planning.list_entry WHERE list = $1 ORDER BY seq",
                                               l.name)) {
             v1::ListEntry entry;
