@@ -12,14 +12,24 @@ install_packages() {
   local pkg
   while read -r pkg; do
     [[ -z "$pkg" || "$pkg" == \#* ]] && continue
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    # No pipe into grep -q here: under pipefail its early exit fails the check.
+    local status
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    [[ "$status" == *"install ok installed"* ]] || missing+=("$pkg")
   done < "$CUOFENG_ROOT/tools/debian-packages.txt"
   if ((${#missing[@]})); then
     log "installing: ${missing[*]}"
     local sudo=""
     [[ $(id -u) -ne 0 ]] && sudo=sudo
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+    local apt_log
+    apt_log=$(mktemp /tmp/cuofeng-apt.XXXXXX)
+    if ! { $sudo apt-get update -qq &&
+           DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"; } \
+         >"$apt_log" 2>&1; then
+      cat "$apt_log" >&2
+      log "installing the packages failed (see above)"
+      return 1
+    fi
   fi
 }
 
