@@ -100,10 +100,36 @@ std::string DistrictOf(const std::string& name) {
 
 ObligationServiceImpl::ObligationServiceImpl(CallGuard* guard, ObligationCache* cache)
     : guard_(guard), cache_(cache) {
-  watcher_id_ = cache_->AddWatcher([this](const std::string& district) { OnChange(district); });
+  fan_out_ = std::thread([this] { FanOutLoop(); });
+  watcher_id_ = cache_->AddWatcher([this](const std::string& district) {
+    absl::MutexLock lock(&queue_mu_);
+    queue_.push_back(district);
+  });
 }
 
-ObligationServiceImpl::~ObligationServiceImpl() { cache_->RemoveWatcher(watcher_id_); }
+ObligationServiceImpl::~ObligationServiceImpl() {
+  cache_->RemoveWatcher(watcher_id_);
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  fan_out_.join();
+}
+
+void ObligationServiceImpl::FanOutLoop() {
+  while (true) {
+    std::string district;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return stopping_ || !queue_.empty(); };
+      queue_mu_.Await(absl::Condition(&ready));
+      if (stopping_) return;
+      district = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    OnChange(district);  // in order: one new set per change
+  }
+}
 
 absl::StatusOr<v1::ObligationSet> ObligationServiceImpl::Compute(const std::string& enterprise, absl::Time at) {
   const std::string district = DistrictOf(enterprise);

@@ -3,9 +3,11 @@
 #ifndef CUOFENG_SERVICES_PLANNING_OBLIGATION_SERVICE_H_
 #define CUOFENG_SERVICES_PLANNING_OBLIGATION_SERVICE_H_
 
+#include <deque>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -37,6 +39,9 @@ class ObligationServiceImpl final
   absl::StatusOr<v1::ObligationSet> Compute(const std::string& enterprise, absl::Time at);
   // Pushes a new set to every watcher in `district_id` ("" for all).
   void OnChange(const std::string& district_id);
+  // The fan-out runs on its own thread, so that the call that changed
+  // something (IssueAlert, AcknowledgeFiling) does not wait for it.
+  void FanOutLoop();
 
   // The last set computed per enterprise, valid at cache version `version`
   // between `from` and `until` (its obligations' common window).
@@ -49,6 +54,10 @@ class ObligationServiceImpl final
   CallGuard* guard_;
   ObligationCache* cache_;
   int watcher_id_;
+  absl::Mutex queue_mu_;
+  std::deque<std::string> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::thread fan_out_;
   absl::Mutex memo_mu_;
   std::map<std::string, Memo> memo_ ABSL_GUARDED_BY(memo_mu_);
   absl::Mutex mu_;
