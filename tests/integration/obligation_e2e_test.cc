@@ -2,6 +2,7 @@
 // measures on and off at their times; amendments switch over at approval;
 // watch streams get exactly one new set per relevant change.
 #include <chrono>
+#include <fstream>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -388,6 +389,49 @@ TEST_F(ObligationE2eTest, AnAmendmentBindsFromItsApproval) {
   EXPECT_EQ(At(enterprise_, before_approval - absl::Now()).list(), list_);
   ASSERT_EQ(watch.WaitFor(2), 2u);  // the approval touched this enterprise's district
   EXPECT_EQ(watch.sets[1].list(), amendment);
+}
+
+// After the amendment test: files a list under a rule set that lets the
+// bureau record alerts for its own district.
+TEST_F(ObligationE2eTest, ABureauRecordsAnAlertWhereItsFiledRuleSetAllowsIt) {
+  std::string dir = TempDir();
+  std::ofstream(dir + "/local.textproto")
+      << ReadFile(SourcePath("tools/rulesets/jizhou-2018.textproto")) << "\ndistrict_alerts_allowed: true\n";
+  CommandResult loaded = Cli(*bureau_, {"ruleset", "load", dir + "/local.textproto", "--id=jizhou-local"});
+  ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
+  v1::GenerateListRequest gen;
+  gen.set_parent(kDistrict);
+  gen.set_season(kSeason);
+  gen.set_rule_set("ruleSets/jizhou-local");
+  v1::ListVersion local;
+  ASSERT_TRUE(planning_->GenerateList(KeyContext(*bureau_).get(), gen, &local).ok());
+  v1::ListFilingsRequest filed_req;
+  filed_req.set_parent(kDistrict);
+  filed_req.set_state(v1::FILED);
+  v1::ListFilingsResponse filed;
+  ASSERT_TRUE(filing_->ListFilings(KeyContext(*bureau_).get(), filed_req, &filed).ok());
+  ASSERT_EQ(filed.filings_size(), 1);
+  v1::AmendFilingRequest amend;
+  amend.set_filed(filed.filings(0).list());
+  amend.set_amendment(local.name());
+  amend.set_reason("采用本区规则：区局可发布本区预警");
+  v1::Filing f;
+  ASSERT_TRUE(filing_->AmendFiling(KeyContext(*bureau_).get(), amend, &f).ok());
+  v1::AcknowledgeFilingRequest approve;
+  approve.set_name(local.name());
+  ASSERT_TRUE(filing_->AcknowledgeFiling(KeyContext(*city_).get(), approve, &f).ok());
+  v1::IssueAlertRequest req;
+  req.mutable_alert()->set_level(v1::YELLOW);
+  req.mutable_alert()->add_districts(kDistrict);
+  *req.mutable_alert()->mutable_end_time() = In(absl::Hours(2));
+  v1::Alert own;
+  grpc::Status s = alerts_->IssueAlert(KeyContext(*bureau_).get(), req, &own);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(own.level(), v1::YELLOW);
+  // Still its own district only.
+  req.mutable_alert()->clear_districts();
+  req.mutable_alert()->add_districts("districts/120101");
+  EXPECT_EQ(alerts_->IssueAlert(KeyContext(*bureau_).get(), req, &own).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace
