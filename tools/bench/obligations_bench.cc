@@ -28,6 +28,8 @@ ABSL_FLAG(int, enterprises, 300, "enterprise ids e10000.. to query");
 ABSL_FLAG(int, threads, 16, "client threads for the throughput runs");
 ABSL_FLAG(double, seconds, 3, "length of each run");
 ABSL_FLAG(int, streams, 5000, "WatchObligations streams for the fan-out");
+ABSL_FLAG(int, channels, 4, "client channels (connections)");
+ABSL_FLAG(double, load, 0.5, "latency run at this fraction of the trivial method's throughput");
 
 namespace {
 
@@ -138,7 +140,7 @@ int main(int argc, char** argv) {
   const std::string district = absl::GetFlag(FLAGS_district);
   const int n_enterprises = absl::GetFlag(FLAGS_enterprises);
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
     grpc::ChannelArguments args;
     args.SetInt("grpc.channel_id", i);  // distinct connections
     channels.push_back(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials(), args));
@@ -175,11 +177,15 @@ int main(int argc, char** argv) {
   std::printf("  trivial unary (GetCaller)   %9.0f calls/s\n", trivial_qps);
   std::printf("  GetObligations              %9.0f calls/s   ratio %.2f (target >= 0.5)\n", get_qps,
               get_qps / trivial_qps);
-  const double rate = trivial_qps / 2;
+  const double rate = trivial_qps * absl::GetFlag(FLAGS_load);
+  // The schedule alone, calling nothing: what the harness and the OS add.
+  auto harness = Latencies([](int) { return true; }, threads, rate, seconds);
   auto base = Latencies(trivial, threads, rate, seconds);
   auto lat = Latencies(get, threads, rate, seconds);
-  std::printf("  at %.0f calls/s (half the trivial rate), client and server on this machine's %u cores:\n", rate,
-              std::thread::hardware_concurrency());
+  std::printf("  at %.0f calls/s (%.2f of the trivial rate), client and server on this machine's %u cores:\n", rate,
+              absl::GetFlag(FLAGS_load), std::thread::hardware_concurrency());
+  std::printf("    no call at all  p50 %6.2f ms  p99 %7.2f ms  (the schedule's own delay)\n", Percentile(harness, 0.5),
+              Percentile(harness, 0.99));
   std::printf("    trivial unary   p50 %6.2f ms  p99 %7.2f ms\n", Percentile(base, 0.5), Percentile(base, 0.99));
   std::printf("    GetObligations  p50 %6.2f ms  p99 %7.2f ms  (target p99 < 10 ms)\n", Percentile(lat, 0.5),
               Percentile(lat, 0.99));
