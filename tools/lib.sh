@@ -33,6 +33,22 @@ install_packages() {
   fi
 }
 
+# install_buf: buf (proto lint) from the npm registry, when missing.
+install_buf() {
+  command -v buf >/dev/null && return 0
+  if ! command -v npm >/dev/null; then
+    install_packages_named npm
+  fi
+  npm install -g @bufbuild/buf >/dev/null 2>&1 || log "could not install buf with npm"
+}
+
+# install_packages_named PKG...: apt-get installs the named packages.
+install_packages_named() {
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo=sudo
+  $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "$@" >/dev/null
+}
+
 # build [extra cmake args]: configures (once) and builds into $CUOFENG_BUILD (default build/).
 build() {
   CUOFENG_BUILD="${CUOFENG_BUILD:-$CUOFENG_ROOT/build}"
