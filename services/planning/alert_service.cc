@@ -152,8 +152,9 @@ grpc::Status AlertServiceImpl::Revise(grpc::ServerContext* ctx, const char* meth
     if (next.effective_time().seconds() < latest.effective_time().seconds()) {
       return InvalidArgumentWithViolations({{"effective_time", "a change cannot take effect before the last one"}});
     }
-    if (next.has_end_time() && next.end_time().seconds() <= next.start_time().seconds()) {
-      return InvalidArgumentWithViolations({{"end_time", "the alert must end after it starts"}});
+    // Lifting at or before the start cancels the alert (end == start).
+    if (next.has_end_time() && next.end_time().seconds() < next.start_time().seconds()) {
+      return InvalidArgumentWithViolations({{"end_time", "the alert cannot end before it starts"}});
     }
     Insert(tx, std::string(id), next);
     *resp = next;
@@ -180,7 +181,9 @@ grpc::Status AlertServiceImpl::LiftAlert(grpc::ServerContext* ctx, const v1::Lif
   return Revise(ctx, "LiftAlert", req->name(), req->request_id(), resp, [&](v1::Alert& next) {
     if (req->has_lift_time()) *next.mutable_effective_time() = req->lift_time();
     next.set_lifted(true);
-    *next.mutable_end_time() = next.effective_time();
+    // Lifted before it began: it never was in force.
+    *next.mutable_end_time() = next.effective_time().seconds() < next.start_time().seconds() ? next.start_time()
+                                                                                            : next.effective_time();
     next.set_note(req->note());
     return absl::OkStatus();
   });

@@ -266,6 +266,15 @@ TEST_F(ObligationE2eTest, BadAlertsAreRefusedAndStoreNothing) {
   req.mutable_alert()->add_districts(kDistrict);
   *req.mutable_alert()->mutable_end_time() = In(absl::Hours(3));
   EXPECT_EQ(alerts_->IssueAlert(KeyContext(*bureau_).get(), req, &out).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // Lifting an alert the moment it starts cancels it (found by a fresh demo run).
+  v1::Alert now = Issue(v1::YELLOW, absl::ZeroDuration(), absl::Hours(1), "districts/120101");
+  v1::LiftAlertRequest cancel;
+  cancel.set_name(now.name());
+  *cancel.mutable_lift_time() = now.start_time();
+  v1::Alert cancelled;
+  grpc::Status lifted = alerts_->LiftAlert(KeyContext(*city_).get(), cancel, &cancelled);
+  EXPECT_TRUE(lifted.ok()) << lifted.error_message();
+  EXPECT_EQ(cancelled.end_time().seconds(), now.start_time().seconds());
   v1::ChangeAlertRequest change;
   change.set_name("alerts/999");
   change.set_level(v1::RED);
