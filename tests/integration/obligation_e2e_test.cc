@@ -55,14 +55,11 @@ class ObligationE2eTest : public ::testing::Test {
     ASSERT_EQ(Cli(*admin_, {"district", "create", "120101", "--name=和平区"}).exit_code, 0);
     bureau_ = new std::string(CreateKey(server_->address(), *admin_, "bureau", kDistrict));
     city_ = new std::string(CreateKey(server_->address(), *admin_, "city", ""));
-    std::string dir = TempDir();
-    DistrictSpec spec;
-    spec.enterprises = 40;
-    spec.equipment = 120;
-    ASSERT_TRUE(GenerateDistrict(spec, dir).ok());
-    ASSERT_EQ(Cli(*bureau_, {"import", "registry", dir, absl::StrCat("--district=", kDistrict)}).exit_code, 0);
-    ASSERT_EQ(Cli(*bureau_, {"ruleset", "load", SourcePath("tools/rulesets/jizhou-2018.textproto"), "--id=jizhou-2018"})
-                  .exit_code, 0);
+    CommandResult imported =
+        ImportSampleDistrict(server_->address(), *bureau_, kDistrict, 40, 120);
+    ASSERT_EQ(imported.exit_code, 0) << imported.output;
+    CommandResult loaded = LoadRuleSet(server_->address(), *bureau_, "jizhou-2018");
+    ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
     // A season around today, so that "now" is inside it.
     const absl::TimeZone china = absl::FixedTimeZone(8 * 3600);
     const std::string start = absl::FormatTime("%Y-%m-%d", absl::Now() - absl::Hours(24 * 10), china);
@@ -387,7 +384,9 @@ TEST_F(ObligationE2eTest, AnAmendmentBindsFromItsApproval) {
   // Submitted but not approved: the filed list still binds.
   EXPECT_EQ(At(enterprise_, absl::Seconds(1)).list(), list_);
   EXPECT_EQ(Of(At(enterprise_, absl::Seconds(1)), resource_)->action(), v1::LIMIT);
-  const absl::Time before_approval = absl::Now() - absl::Seconds(1);
+  // Just before the call: after the first list's acknowledgement (times are
+  // kept to the microsecond), before this one's.
+  const absl::Time before_approval = absl::Now();
   v1::AcknowledgeFilingRequest approve;
   approve.set_name(amendment);
   ASSERT_TRUE(filing_->AcknowledgeFiling(KeyContext(*city_).get(), approve, &f).ok());
