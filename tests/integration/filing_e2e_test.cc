@@ -39,18 +39,11 @@ class FilingE2eTest : public ::testing::Test {
     ASSERT_EQ(Cli(*admin_, {"district", "create", "120101", "--name=和平区"}).exit_code, 0);
     bureau_ = new std::string(CreateKey(server_->address(), *admin_, "bureau", kDistrict));
     city_ = new std::string(CreateKey(server_->address(), *admin_, "city", ""));
-    std::string dir = TempDir();
-    DistrictSpec spec;
-    spec.enterprises = 40;
-    spec.equipment = 120;
-    ASSERT_TRUE(GenerateDistrict(spec, dir).ok());
-    ASSERT_EQ(Cli(*bureau_, {"import", "registry", dir, absl::StrCat("--district=", kDistrict)})
-                  .exit_code,
-              0);
-    ASSERT_EQ(Cli(*bureau_, {"ruleset", "load", SourcePath("tools/rulesets/jizhou-2018.textproto"),
-                             "--id=jizhou-2018"})
-                  .exit_code,
-              0);
+    CommandResult imported =
+        ImportSampleDistrict(server_->address(), *bureau_, kDistrict, 40, 120);
+    ASSERT_EQ(imported.exit_code, 0) << imported.output;
+    CommandResult loaded = LoadRuleSet(server_->address(), *bureau_, "jizhou-2018");
+    ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
     ASSERT_EQ(
         Cli(*bureau_, {"season", "create", absl::StrCat("--district=", kDistrict), "--id=2018-2019",
                        "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"})

@@ -36,17 +36,10 @@ class PlanningE2eTest : public ::testing::Test {
     planning_ = v1::PlanningService::NewStub(Connect(server_->address())).release();
     ASSERT_EQ(Cli(*admin_, {"district", "create", "120119", "--name=蓟州区"}).exit_code, 0);
     bureau_ = new std::string(CreateKey(server_->address(), *admin_, "bureau", kDistrict));
-    std::string dir = TempDir();
-    DistrictSpec spec;
-    spec.enterprises = 300;
-    spec.equipment = 1200;
-    ASSERT_TRUE(GenerateDistrict(spec, dir).ok());
     CommandResult imported =
-        Cli(*bureau_, {"import", "registry", dir, absl::StrCat("--district=", kDistrict)});
+        ImportSampleDistrict(server_->address(), *bureau_, kDistrict, 300, 1200);
     ASSERT_EQ(imported.exit_code, 0) << imported.output;
-    CommandResult loaded =
-        Cli(*bureau_, {"ruleset", "load", SourcePath("tools/rulesets/jizhou-2018.textproto"),
-                       "--id=jizhou-2018"});
+    CommandResult loaded = LoadRuleSet(server_->address(), *bureau_, "jizhou-2018");
     ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
     CommandResult season =
         Cli(*bureau_, {"season", "create", absl::StrCat("--district=", kDistrict), "--id=2018-2019",

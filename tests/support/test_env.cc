@@ -20,6 +20,7 @@
 #include "cuofeng/v1/admin.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tools/cli/client_lib.h"
+#include "tools/gen/generator.h"
 
 namespace cuofeng {
 namespace testing {
@@ -73,6 +74,22 @@ std::unique_ptr<grpc::ClientContext> KeyContext(const std::string& key) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   if (!key.empty()) AddKey(ctx.get(), key);
   return ctx;
+}
+
+CommandResult ImportSampleDistrict(const std::string& server, const std::string& key,
+                                   const std::string& district, int enterprises, int equipment) {
+  std::string dir = TempDir();
+  DistrictSpec spec;
+  spec.enterprises = enterprises;
+  spec.equipment = equipment;
+  auto generated = GenerateDistrict(spec, dir);
+  if (!generated.ok()) return {1, std::string(generated.status().message())};
+  return Cli(server, key, {"import", "registry", dir, "--district=" + district});
+}
+
+CommandResult LoadRuleSet(const std::string& server, const std::string& key, const std::string& id) {
+  return Cli(server, key,
+             {"ruleset", "load", SourcePath("tools/rulesets/" + id + ".textproto"), "--id=" + id});
 }
 
 CommandResult Cli(const std::string& server, const std::string& key,

@@ -64,6 +64,14 @@ std::string CreateKey(const std::string& server, const std::string& admin_key,
 // Cli runs the cuofeng CLI against `server` with `key`.
 CommandResult Cli(const std::string& server, const std::string& key, std::vector<std::string> args);
 
+// ImportSampleDistrict generates a sample district (cuofeng-gen's model) of
+// `enterprises` and `equipment` and imports it into `district` with the CLI.
+CommandResult ImportSampleDistrict(const std::string& server, const std::string& key,
+                                   const std::string& district, int enterprises, int equipment);
+
+// LoadRuleSet loads a shipped rule set (tools/rulesets/ID.textproto) with the CLI.
+CommandResult LoadRuleSet(const std::string& server, const std::string& key, const std::string& id);
+
 // KeyContext is a client context carrying `key` (none when empty).
 std::unique_ptr<grpc::ClientContext> KeyContext(const std::string& key);
 
