@@ -75,7 +75,11 @@ namespace {
 
 absl::Status Denied(const Principal& p, Action action, absl::string_view resource) {
   static constexpr const char* kVerbs[] = {
-      "read", "change", "administer", "read the audit of", "publish", "acknowledge"};
+      "read",          "change",          "administer",          "read the audit of",
+      "publish",       "acknowledge",     "issue alerts for",    "send monitoring data for",
+      "run verification of", "review findings of", "explain findings of"};
+  static_assert(sizeof(kVerbs) / sizeof(kVerbs[0]) == static_cast<int>(Action::kExplain) + 1,
+                "one verb per Action");
   const std::string role = RoleName(p.role);
   const bool vowel = role[0] == 'a' || role[0] == 'e';
   return absl::PermissionDeniedError(absl::StrCat(
@@ -105,6 +109,27 @@ absl::Status Authorize(const Principal& p, Action action, absl::string_view reso
     return p.role == Role::kAdmin || p.role == Role::kCity || p.role == Role::kBureau
                ? absl::OkStatus()
                : Denied(p, action, resource);
+  }
+  if (action == Action::kIngest || action == Action::kVerify || action == Action::kReview ||
+      action == Action::kExplain) {
+    const bool in_scope = IsWithin(resource, p.scope);
+    bool allowed = p.role == Role::kAdmin;
+    switch (action) {
+      case Action::kIngest:  // the data platform, the bureau, the enterprise itself
+        allowed = allowed || p.role == Role::kService ||
+                  ((p.role == Role::kBureau || p.role == Role::kEnterprise) && in_scope);
+        break;
+      case Action::kVerify:
+        allowed = allowed || ((p.role == Role::kVerifier || p.role == Role::kBureau) && in_scope);
+        break;
+      case Action::kReview:  // findings are confirmed or dismissed by verifiers (核查人员)
+        allowed = allowed || (p.role == Role::kVerifier && in_scope);
+        break;
+      default:  // kExplain: 异常申报, by the enterprise concerned
+        allowed = allowed || (p.role == Role::kEnterprise && in_scope);
+        break;
+    }
+    return allowed ? absl::OkStatus() : Denied(p, action, resource);
   }
   switch (p.role) {
     case Role::kAdmin:

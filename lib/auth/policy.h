@@ -31,6 +31,10 @@ enum class Action {
   kPublishRules,  // load a rule set (admin, city, bureau)
   kAcknowledge,   // acknowledge a filing or approve an amendment (admin, city)
   kIssueAlerts,   // issue, change, lift heavy-pollution alerts (admin, city)
+  kIngest,        // send monitoring data: service (any), bureau, enterprise (own)
+  kVerify,        // run verification: verifier and bureau (own district)
+  kReview,        // confirm or dismiss a finding: verifier (own district)
+  kExplain,       // attach an explanation (异常申报) to a finding: enterprise (own)
 };
 
 // RoleName is the lowercase role name used in messages and the database.

@@ -1,5 +1,9 @@
 #include "lib/db/pool.h"
 
+#include <libpq-fe.h>
+
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 
 namespace cuofeng {
@@ -139,6 +143,50 @@ void CopyWriter::WriteRow(const NullableParams& row) {
   writer_->write_raw_line(line_);
 }
 
+void CopyWriter::WriteLines(const std::string& lines) {
+  if (lines.empty()) return;
+  // write_raw_line adds the last newline itself.
+  writer_->write_raw_line(lines.substr(0, lines.size() - 1));
+}
+
 void CopyWriter::Complete() { writer_->complete(); }
+
+absl::Status CopyOutBinary(const std::string& dsn, const std::string& copy_sql,
+                           const std::function<void(const char* tuple, int length)>& row) {
+  std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(dsn.c_str()), PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return absl::UnavailableError(absl::StrCat("database: ", PQerrorMessage(conn.get())));
+  }
+  std::unique_ptr<PGresult, void (*)(PGresult*)> started(PQexec(conn.get(), copy_sql.c_str()), PQclear);
+  if (PQresultStatus(started.get()) != PGRES_COPY_OUT) {
+    return absl::InternalError(absl::StrCat("database: ", PQerrorMessage(conn.get())));
+  }
+  static constexpr char kSignature[] = "PGCOPY\n\377\r\n";
+  constexpr int kHeader = 11 + 4 + 4;
+  bool first = true;
+  for (;;) {
+    char* buf = nullptr;
+    const int n = PQgetCopyData(conn.get(), &buf, /*async=*/0);
+    if (n == -1) break;
+    if (n == -2) return absl::InternalError(absl::StrCat("database: ", PQerrorMessage(conn.get())));
+    const char* data = buf;
+    int len = n;
+    if (first && len >= kHeader && std::memcmp(data, kSignature, 11) == 0) {
+      data += kHeader;
+      len -= kHeader;
+    }
+    first = false;
+    // The trailer is a field count of -1.
+    if (len >= 2 && !(static_cast<unsigned char>(data[0]) == 0xff && static_cast<unsigned char>(data[1]) == 0xff)) {
+      row(data, len);
+    }
+    PQfreemem(buf);
+  }
+  std::unique_ptr<PGresult, void (*)(PGresult*)> done(PQgetResult(conn.get()), PQclear);
+  if (PQresultStatus(done.get()) != PGRES_COMMAND_OK) {
+    return absl::InternalError(absl::StrCat("database: ", PQerrorMessage(conn.get())));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace cuofeng

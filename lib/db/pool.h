@@ -98,6 +98,9 @@ class CopyWriter {
              const std::vector<std::string>& columns);
   ~CopyWriter();
   void WriteRow(const NullableParams& row);
+  // WriteLines sends rows already in COPY text format, each ending in '\n'
+  // (many rows per call: one round of the protocol for all of them).
+  void WriteLines(const std::string& lines);
   // Complete ends the COPY; call it before using the transaction again.
   void Complete();
 
@@ -108,6 +111,14 @@ class CopyWriter {
 
 // Exec runs `sql` with `params` ($1, $2, ...).
 pqxx::result Exec(pqxx::transaction_base& tx, const std::string& sql, const NullableParams& params);
+
+// CopyOutBinary runs `copy_sql` (a "COPY (...) TO STDOUT (FORMAT binary)")
+// on a connection of its own to `dsn` and calls `row` with each tuple's
+// bytes (the field count, then each field's length and value, in network
+// byte order; the file header is skipped). libpqxx 6.4 reads COPY only as
+// text; binary spares the server formatting timestamps and floats.
+absl::Status CopyOutBinary(const std::string& dsn, const std::string& copy_sql,
+                           const std::function<void(const char* tuple, int length)>& row);
 
 }  // namespace cuofeng
 

@@ -21,6 +21,9 @@ struct FiledList {
   absl::Time in_force_until = absl::InfiniteFuture();
   // The season the list is for: it binds on these days only (YYYY-MM-DD).
   std::string season_start, season_end;
+  // The season's resource name and the rule set the list was made with
+  // (ruleSets/{id}@{revision}), for verification's thresholds.
+  std::string season, rule_set;
   std::vector<v1::Period> staggered;
   // Entries by enterprise, in resource then effective-date order.
   std::unordered_map<std::string, std::vector<v1::ListEntry>> entries;

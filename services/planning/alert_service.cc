@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
@@ -68,7 +69,7 @@ grpc::Status AlertServiceImpl::IssueAlert(grpc::ServerContext* ctx, const v1::Is
              bureau ? principal->scope : std::string("alerts"), req->request_id(), false};
   std::vector<FieldViolation> v;
   if (alert.level() == v1::ALERT_LEVEL_UNSPECIFIED) v.push_back({"alert.level", "required: YELLOW, ORANGE or RED"});
-  if (!alert.has_start_time()) alert.mutable_start_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  if (!alert.has_start_time()) alert.mutable_start_time()->set_seconds(absl::ToUnixSeconds(Now()));
   if (alert.has_end_time() && alert.end_time().seconds() <= alert.start_time().seconds()) {
     v.push_back({"alert.end_time", "the alert must end after it starts"});
   }
@@ -136,7 +137,7 @@ grpc::Status AlertServiceImpl::Revise(grpc::ServerContext* ctx, const char* meth
         std::string(id));
     if (r.empty()) return absl::NotFoundError(absl::StrCat(name, " does not exist"));
     v1::Alert latest = AlertRow(r[0]);
-    const absl::Time now = absl::Now();
+    const absl::Time now = Now();
     if (latest.lifted() || (latest.has_end_time() && ToTime(latest.end_time()) <= now)) {
       return WithReason(absl::FailedPreconditionError(absl::StrCat(
                             name, " is not in force (", latest.lifted() ? "lifted" : "ended", "); issue a new alert")),

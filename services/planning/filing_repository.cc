@@ -3,11 +3,18 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "lib/hash/sha256.h"
+#include "lib/model/clock.h"
 #include "lib/rules/engine.h"
 
 namespace cuofeng {
 namespace {
+
+// The server's clock as a timestamptz literal (microseconds, UTC).
+std::string NowForSql() {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", Now(), absl::UTCTimeZone());
+}
 
 constexpr char kFilingColumns[] =
     "f.list, v.state, f.seq, f.content_sha256, f.entry_count, f.previous_sha256, f.sha256, "
@@ -106,16 +113,18 @@ v1::Filing FilingRepository::AppendFiling(pqxx::work& tx, const ListRow& list,
   tx.exec_params0(
       "INSERT INTO planning.filing (district_id, seq, list, content_sha256, entry_count, "
       "previous_sha256, sha256, "
-      "submitted_by, late, amends, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nullif($10, "
-      "''), nullif($11, ''))",
+      "submitted_by, late, amends, reason, submit_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+      "nullif($10, ''), nullif($11, ''), $12::timestamptz)",
       list.district_id, seq, list.name, list.content_sha256, list.entry_count, previous, sha,
-      submitted_by, late, list.amends, reason);
+      submitted_by, late, list.amends, reason, NowForSql());
   return *GetFiling(tx, list.name);
 }
 
 void FilingRepository::Acknowledge(pqxx::work& tx, const std::string& list, const std::string& by) {
-  tx.exec_params0("INSERT INTO planning.acknowledgement (list, acknowledged_by) VALUES ($1, $2)",
-                  list, by);
+  tx.exec_params0(
+      "INSERT INTO planning.acknowledgement (list, acknowledged_by, acknowledge_time) "
+      "VALUES ($1, $2, $3::timestamptz)",
+      list, by, NowForSql());
 }
 
 absl::StatusOr<v1::Filing> FilingRepository::GetFiling(pqxx::transaction_base& tx,

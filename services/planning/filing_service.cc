@@ -4,6 +4,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "lib/model/clock.h"
 #include "lib/rpc/status.h"
 #include "lib/rules/explain.h"
 #include "lib/status/errors.h"
@@ -23,7 +24,7 @@ absl::Status WrongState(const ListRow& row, const std::string& wanted) {
 
 // Today in China (UTC+8, no daylight saving), as YYYY-MM-DD.
 std::string TodayInChina() {
-  return absl::FormatTime("%Y-%m-%d", absl::Now(), absl::FixedTimeZone(8 * 3600));
+  return absl::FormatTime("%Y-%m-%d", Now(), absl::FixedTimeZone(8 * 3600));
 }
 
 std::string DistrictOf(const std::string& name) {

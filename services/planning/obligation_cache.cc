@@ -17,7 +17,7 @@ absl::StatusOr<std::shared_ptr<const std::vector<FiledList>>> ObligationCache::L
             "SELECT v.name, v.summary, (extract(epoch from a.acknowledge_time) * 1000000)::bigint, "
             "(SELECT (extract(epoch from a2.acknowledge_time) * 1000000)::bigint FROM planning.list_version v2 "
             " JOIN planning.acknowledgement a2 ON a2.list = v2.name WHERE v2.amends = v.name) "
-            ", s.body "
+            ", s.body, v.season, v.rule_set_id || '@' || v.rule_set_revision "
             "FROM planning.list_version v JOIN planning.acknowledgement a ON a.list = v.name "
             "JOIN planning.season s ON s.name = v.season "
             "WHERE v.district_id = $1 AND v.state IN ('FILED', 'SUPERSEDED') ORDER BY a.acknowledge_time",
@@ -35,6 +35,8 @@ absl::StatusOr<std::shared_ptr<const std::vector<FiledList>>> ObligationCache::L
           season.ParseFromString(pqxx::binarystring(row[4]).str());
           l.season_start = season.start();
           l.season_end = season.end();
+          l.season = row[5].as<std::string>();
+          l.rule_set = "ruleSets/" + row[6].as<std::string>();
           for (const auto& e : tx.exec_params("SELECT body FROM planning.list_entry WHERE list = $1 ORDER BY seq",
                                               l.name)) {
             v1::ListEntry entry;

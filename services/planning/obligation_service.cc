@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "lib/model/clock.h"
 #include "lib/rpc/status.h"
 #include "lib/rules/obligations.h"
 #include "lib/status/errors.h"
@@ -145,7 +146,7 @@ grpc::Status ObligationServiceImpl::GetObligations(grpc::ServerContext* ctx, con
                                                    v1::ObligationSet* resp) {
   auto principal = guard_->Check(ctx, Action::kRead, req->enterprise());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
-  const absl::Time at = req->has_at() ? ToTime(req->at()) : absl::Now();
+  const absl::Time at = req->has_at() ? ToTime(req->at()) : Now();
   const uint64_t version = cache_->version();
   {
     // Nothing changes inside a window: answer from the last computation.
@@ -187,6 +188,18 @@ grpc::Status ObligationServiceImpl::ListObligationWindows(grpc::ServerContext* c
   for (auto& o : ObligationWindows(*view->lists, *view->alerts, parts[1], ToTime(req->from()), ToTime(req->to()))) {
     *resp->add_obligations() = std::move(o);
   }
+  const absl::Time from = ToTime(req->from()), to = ToTime(req->to());
+  for (const FiledList& l : *view->lists) {
+    if (l.in_force_from >= to || l.in_force_until <= from) continue;
+    v1::FiledListInfo* info = resp->add_lists();
+    info->set_list(l.name);
+    info->set_season(l.season);
+    info->set_season_start(l.season_start);
+    info->set_season_end(l.season_end);
+    info->set_rule_set(l.rule_set);
+    *info->mutable_in_force_from() = ToTimestamp(l.in_force_from);
+    if (l.in_force_until != absl::InfiniteFuture()) *info->mutable_in_force_until() = ToTimestamp(l.in_force_until);
+  }
   return grpc::Status::OK;
 }
 
@@ -194,7 +207,7 @@ grpc::ServerWriteReactor<v1::ObligationSet>* ObligationServiceImpl::WatchObligat
     grpc::CallbackServerContext* ctx, const v1::WatchObligationsRequest* req) {
   auto principal = guard_->Check(ctx, Action::kRead, req->enterprise());
   if (!principal.ok()) return new RefusedReactor(ToGrpcStatus(principal.status()));
-  auto set = Compute(req->enterprise(), absl::Now());
+  auto set = Compute(req->enterprise(), Now());
   if (!set.ok()) return new RefusedReactor(ToGrpcStatus(set.status()));
   auto* reactor = new WatchReactor(this, req->enterprise(), DistrictOf(req->enterprise()));
   {
@@ -216,7 +229,7 @@ void ObligationServiceImpl::Unregister(WatchReactor* reactor) {
 }
 
 void ObligationServiceImpl::OnChange(const std::string& district) {
-  const absl::Time now = absl::Now();
+  const absl::Time now = Now();
   // Pushing under mu_ keeps a finishing stream from being deleted meanwhile.
   absl::MutexLock lock(&mu_);
   for (auto& [d, enterprises] : watchers_) {

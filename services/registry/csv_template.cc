@@ -93,7 +93,12 @@ const std::map<std::string, std::string>& ChineseHeaders() {
                                              {"seed_task", "方案任务序号"},
                                              {"year", "年份"},
                                              {"pollutant", "污染物"},
-                                             {"tonnes", "排放总量(吨)"}};
+                                             {"tonnes", "排放总量(吨)"},
+                                             {"vehicle_id", "车辆编号"},
+                                             {"purpose", "用途"},
+                                             {"valid_from", "有效期起"},
+                                             {"valid_until", "有效期止"},
+                                             {"document", "批准文件"}};
   return *m;
 }
 
@@ -124,6 +129,7 @@ std::vector<TemplateColumn> BuildColumns(const ResourceKind& kind) {
       std::string h = ref->first == "township"     ? "township_id"
                       : ref->first == "enterprise" ? "enterprise_id"
                       : ref->first == "line"       ? "line_id"
+                      : ref->first == "vehicle"    ? "vehicle_id"
                                                    : "equipment_id";
       cols.push_back({Role::kReference, h, Zh(h), f, ref->second, required});
     } else {

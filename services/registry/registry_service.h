@@ -44,6 +44,7 @@ class RegistryServiceImpl final : public v1::RegistryService::Service {
   CUOFENG_REGISTRY_METHODS(Meter, Meters)
   CUOFENG_REGISTRY_METHODS(Camera, Cameras)
   CUOFENG_REGISTRY_METHODS(Vehicle, Vehicles)
+  CUOFENG_REGISTRY_METHODS(WhitelistEntry, WhitelistEntries)
   CUOFENG_REGISTRY_METHODS(RetrofitTask, RetrofitTasks)
   CUOFENG_REGISTRY_METHODS(EmissionTotal, EmissionTotals)
 #undef CUOFENG_REGISTRY_METHODS

@@ -14,7 +14,7 @@ using google::protobuf::Descriptor;
 
 struct Kinds {
   ResourceKind district, township, enterprise, line, process, equipment, meter, camera, vehicle,
-      retrofit_task, emission_total;
+      retrofit_task, emission_total, whitelist_entry;
   std::vector<const ResourceKind*> ordered;
 };
 
@@ -70,9 +70,15 @@ const Kinds& AllKinds() {
     Fill(&k->emission_total, "emission total", "emissionTotals", "emission_total",
          "emission_totals", v1::EmissionTotal::descriptor(), &k->district,
          {"year", "pollutant", "tonnes"});
-    k->ordered = {&k->district, &k->township,      &k->enterprise,    &k->line,
-                  &k->process,  &k->equipment,     &k->meter,         &k->camera,
-                  &k->vehicle,  &k->retrofit_task, &k->emission_total};
+    Fill(&k->whitelist_entry, "whitelist entry", "whitelistEntries", "whitelist_entry",
+         "whitelist_entries", v1::WhitelistEntry::descriptor(), &k->enterprise,
+         {"vehicle", "purpose", "valid_from", "valid_until"});
+    k->whitelist_entry.references = {{"vehicle", &k->vehicle}};
+    // The order of DistrictSnapshotChunk's fields, and of import.
+    k->ordered = {&k->district,      &k->township,      &k->enterprise, &k->line,
+                  &k->process,       &k->equipment,     &k->meter,      &k->camera,
+                  &k->vehicle,       &k->retrofit_task, &k->emission_total,
+                  &k->whitelist_entry};
     return k;
   }();
   return *kinds;

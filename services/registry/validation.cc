@@ -15,7 +15,8 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
 bool IsDateField(const std::string& name) {
-  return absl::EndsWith(name, "_date") || name == "deadline";
+  return absl::EndsWith(name, "_date") || name == "deadline" || name == "valid_from" ||
+         name == "valid_until";
 }
 
 bool IsPercentField(const std::string& name) {

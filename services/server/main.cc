@@ -13,7 +13,9 @@
 #include "lib/db/embedded_files.h"
 #include "lib/db/migrations.h"
 #include "lib/db/pool.h"
+#include "lib/model/clock.h"
 #include "lib/rpc/server.h"
+#include "services/compliance/compliance_service.h"
 #include "services/core/admin_service.h"
 #include "services/planning/alert_service.h"
 #include "services/planning/filing_service.h"
@@ -24,10 +26,15 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address:port to serve gRPC on");
 ABSL_FLAG(std::string, database, "", "libpq connection string (DSN) of the PostgreSQL database");
 ABSL_FLAG(std::string, services, "all",
-          "service groups to run: all, or a comma list of registry, planning");
+          "service groups to run: all, or a comma list of registry, planning, compliance");
 ABSL_FLAG(std::string, registry, "",
           "address of RegistryService for the planning service (default: this server)");
+ABSL_FLAG(std::string, planning, "",
+          "address of the planning services for the compliance service (default: this server)");
 ABSL_FLAG(int, pool_size, 8, "database connections");
+ABSL_FLAG(std::string, clock, "",
+          "replay: start the server's clock at this RFC 3339 instant (e.g. "
+          "2018-11-01T08:00:00+08:00) and let it run from there; unset in production");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -40,11 +47,23 @@ int main(int argc, char** argv) {
                  "\"host=/tmp port=5432 dbname=cuofeng\")\n";
     return 2;
   }
+  if (const std::string clock = absl::GetFlag(FLAGS_clock); !clock.empty()) {
+    absl::Time start;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, clock, &start, &error)) {
+      std::cerr << "cuofeng-server: --clock=" << clock << " is not an RFC 3339 instant: " << error
+                << "\n";
+      return 2;
+    }
+    cuofeng::StartClockAt(start);
+    std::cout << "clock started at " << absl::FormatTime(absl::RFC3339_sec, start, absl::UTCTimeZone())
+              << "\n";
+  }
   std::set<std::string> groups;
   for (auto g : absl::StrSplit(absl::GetFlag(FLAGS_services), ',', absl::SkipEmpty())) {
     groups.insert(std::string(g));
   }
-  const std::set<std::string> known = {"all", "registry", "planning"};
+  const std::set<std::string> known = {"all", "registry", "planning", "compliance"};
   for (const auto& g : groups) {
     if (known.count(g) == 0) {
       std::cerr << "cuofeng-server: unknown service group \"" << g
@@ -101,6 +120,25 @@ int main(int argc, char** argv) {
     services.push_back({cuofeng::v1::FilingService::service_full_name(), &filing});
     services.push_back({cuofeng::v1::AlertService::service_full_name(), alerts.get()});
     services.push_back({cuofeng::v1::ObligationService::service_full_name(), &obligations});
+  }
+  // Compliance reads the registry and the obligations over gRPC as well.
+  std::unique_ptr<cuofeng::ComplianceServiceImpl> compliance;
+  if (all || groups.count("compliance")) {
+    std::string planning_address = absl::GetFlag(FLAGS_planning);
+    if (planning_address.empty() && (all || groups.count("planning"))) {
+      planning_address = absl::GetFlag(FLAGS_listen);
+    }
+    if (registry_address.empty() || planning_address.empty()) {
+      std::cerr << "cuofeng-server: the compliance service needs --registry=ADDRESS and "
+                   "--planning=ADDRESS when those services run elsewhere\n";
+      return 2;
+    }
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(256 << 20);
+    compliance = std::make_unique<cuofeng::ComplianceServiceImpl>(
+        &guard, grpc::CreateCustomChannel(registry_address, grpc::InsecureChannelCredentials(), args),
+        grpc::CreateCustomChannel(planning_address, grpc::InsecureChannelCredentials(), args));
+    services.push_back({cuofeng::v1::ComplianceService::service_full_name(), compliance.get()});
   }
   cuofeng::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);

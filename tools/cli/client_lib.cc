@@ -1,5 +1,7 @@
 #include "tools/cli/client_lib.h"
 
+#include <iostream>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -16,10 +18,22 @@ namespace {
 // Template files in import order.
 const char* const kTemplateFiles[] = {"townships",      "enterprises",    "lines",   "processes",
                                       "equipment",      "meters",         "cameras", "vehicles",
-                                      "retrofit_tasks", "emission_totals"};
+                                      "retrofit_tasks", "emission_totals", "whitelist_entries"};
 constexpr int kRowsPerChunk = 2000;
 
 }  // namespace
+
+int Fail(const absl::Status& status) {
+  std::cerr << "error (" << StatusCodeName(status.code()) << "): ";
+  std::vector<FieldViolation> violations = FieldViolations(status);
+  if (violations.empty()) {
+    std::cerr << status.message() << "\n";
+  } else {
+    std::cerr << violations.size() << " problem(s), nothing was written:\n";
+    for (const auto& v : violations) std::cerr << "  " << v.field << ": " << v.description << "\n";
+  }
+  return 1;
+}
 
 std::shared_ptr<grpc::Channel> Connect(const std::string& server) {
   grpc::ChannelArguments args;

@@ -19,6 +19,10 @@ namespace cuofeng {
 // Connect opens an insecure channel to `server` (host:port).
 std::shared_ptr<grpc::Channel> Connect(const std::string& server);
 
+// Fail prints `status` for a person (field violations one per line) and
+// returns the CLI's exit code for errors, 1.
+int Fail(const absl::Status& status);
+
 // AddKey puts "authorization: Bearer <key>" on a call.
 void AddKey(grpc::ClientContext* ctx, const std::string& key);
 

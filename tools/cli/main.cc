@@ -30,6 +30,7 @@
 #include "lib/status/errors.h"
 #include "services/core/key_store.h"
 #include "tools/cli/client_lib.h"
+#include "tools/cli/compliance_commands.h"
 
 ABSL_FLAG(std::string, server, "", "server address (default $CUOFENG_SERVER or 127.0.0.1:50051)");
 ABSL_FLAG(std::string, key, "", "API key (default $CUOFENG_KEY)");
@@ -114,6 +115,16 @@ Alerts (city) and obligations (everyone):
   obligations get districts/ID/enterprises/E [--at=T]                what binds each line, process, equipment
   obligations windows --district=districts/ID --from=T --to=T
   obligations watch districts/ID/enterprises/E [--count=N]            a new set on every change
+Monitoring data and verification (service/bureau/enterprise send; verifier checks):
+  ingest readings FILE...     meter,time,kind,value (INTERVAL_KWH, CUMULATIVE_KWH or KW)   exit 4: rows rejected
+  ingest gate FILE...         camera,time,plate,direction,vehicle_class,photo,cargo,tonnage
+  ingest ledger FILE...       enterprise,plate,time,direction,vin,...,emission_stage,...     (电子台账)
+  verify run --district=districts/ID --from=T --to=T [--request_id=R]   verifier or bureau
+  findings list --parent=districts/ID[/enterprises/E] [--type=STOP_NOT_KEPT] [--status=OPEN]
+  findings get NAME | findings review NAME --decision=CONFIRM|DISMISS --comment=...   (verifier)
+  findings explain NAME --text="..."                                    enterprise: 异常申报
+  baselines list --parent=NAME | baselines override NAME --load_kw=KW --reason=...   (bureau)
+  evidence FINDING --out=FILE.svg|FILE.png                              the load-curve chart
 Flags: --server (or CUOFENG_SERVER), --key (or CUOFENG_KEY).
 )";
 
@@ -129,18 +140,7 @@ std::string Key() {
   return k;
 }
 
-int Fail(const absl::Status& status) {
-  std::cerr << "error (" << StatusCodeName(status.code()) << "): ";
-  std::vector<FieldViolation> violations = FieldViolations(status);
-  if (violations.empty()) {
-    std::cerr << status.message() << "\n";
-  } else {
-    std::cerr << violations.size() << " problem(s), nothing was written:\n";
-    for (const auto& v : violations) std::cerr << "  " << v.field << ": " << v.description << "\n";
-  }
-  return 1;
-}
-
+int Fail(const absl::Status& status) { return cuofeng::Fail(status); }
 int Fail(const grpc::Status& status) { return Fail(FromGrpcStatus(status)); }
 
 std::string Json(const google::protobuf::Message& m) {
@@ -303,7 +303,8 @@ int RegistryGet(const std::vector<std::string>& args) {
                                                              {"cameras", "Camera"},
                                                              {"vehicles", "Vehicle"},
                                                              {"retrofitTasks", "RetrofitTask"},
-                                                             {"emissionTotals", "EmissionTotal"}};
+                                                             {"emissionTotals", "EmissionTotal"},
+                                                             {"whitelistEntries", "WhitelistEntry"}};
   auto it = kMethod.find(collection);
   if (it == kMethod.end()) {
     std::cerr << "\"" << name << "\" is not a registry resource name\n";
@@ -451,6 +452,8 @@ int List(const std::vector<std::string>& args) {
   CUOFENG_LIST("retrofitTasks", RetrofitTasks, retrofit_tasks,
                req.set_parent(absl::GetFlag(FLAGS_parent)))
   CUOFENG_LIST("emissionTotals", EmissionTotals, emission_totals,
+               req.set_parent(absl::GetFlag(FLAGS_parent)))
+  CUOFENG_LIST("whitelistEntries", WhitelistEntries, whitelist_entries,
                req.set_parent(absl::GetFlag(FLAGS_parent)))
 #undef CUOFENG_LIST
   std::cerr << "unknown collection \"" << what << "\"\n";
@@ -1062,6 +1065,9 @@ int main(int argc, char** argv) {
   if (is({"filing"})) return FilingCommand(args);
   if (is({"alert"})) return AlertCommand(args);
   if (is({"obligations"})) return ObligationsCommand(args);
+  if (is({"ingest"}) || is({"verify"}) || is({"findings"}) || is({"baselines"}) || is({"evidence"})) {
+    return ComplianceCommand(args, Server(), Key());
+  }
   std::cerr << kUsage;
   return args.empty() || is({"help"}) ? 0 : 2;
 }

@@ -335,6 +335,7 @@ GeneratedCounts GenerateDistrictTo(
       }
     }
     std::string main_equipment;
+    std::vector<std::string> main_of_line;  // the main equipment of each line
     for (int64_t q = 0; q < equipment_here; ++q) {
       // Main equipment on the main step of each line; auxiliary ones after.
       const bool main = q < lines;
@@ -384,6 +385,7 @@ GeneratedCounts GenerateDistrictTo(
         eq.set_control_equipment("布袋除尘器");
         eq.set_quick_safe_stop(profile != Profile::kChemical);
         main_equipment = main_equipment.empty() ? eq.name() : main_equipment;
+        main_of_line.push_back(eq.name());
         if (eq.has_pm_annual()) {
           totals[0] += eq.pm_annual();
           totals[1] += eq.so2_annual();
@@ -404,7 +406,12 @@ GeneratedCounts GenerateDistrictTo(
       m.set_name(ChildName(*KindByFile("meters"), e.name(), absl::StrCat("m", l + 1)));
       m.set_display_name(absl::StrCat(l + 1, "号线生产电表"));
       m.set_role(v1::PRODUCTION);
-      m.set_line(line_names[l]);
+      // On the line's main equipment, which the list's entries name (分表计电).
+      if (l < static_cast<int64_t>(main_of_line.size())) {
+        m.set_equipment(main_of_line[l]);
+      } else {
+        m.set_line(line_names[l]);
+      }
       m.set_serial_number(absl::StrCat("DB", 100000 + i * 10 + l));
       m.set_interval_minutes(15);
       m.set_rated_kw(round1(uniform(50, 800)));

@@ -1,0 +1,644 @@
+#include "lib/verification/verification.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "lib/hash/sha256.h"
+#include "lib/model/clock.h"
+
+namespace cuofeng {
+namespace {
+
+constexpr int64_t kMicrosPerMinute = 60 * 1000000LL;
+constexpr int64_t kMicrosPerDay = 24 * 60 * kMicrosPerMinute;
+constexpr int64_t kChinaOffset = 8 * 60 * kMicrosPerMinute;
+
+const absl::TimeZone& China() {
+  static const absl::TimeZone tz = absl::FixedTimeZone(8 * 3600);
+  return tz;
+}
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
+
+// The next China midnight strictly after `us`.
+int64_t NextChinaMidnight(int64_t us) {
+  const int64_t local = us + kChinaOffset;
+  const int64_t day = local >= 0 ? local / kMicrosPerDay : (local - kMicrosPerDay + 1) / kMicrosPerDay;
+  return (day + 1) * kMicrosPerDay - kChinaOffset;
+}
+
+std::string Kw(double kw) { return absl::StrFormat("%.1f kW", kw); }
+
+std::string Duration(int64_t us) {
+  const int64_t minutes = us / kMicrosPerMinute;
+  if (minutes >= 24 * 60 && minutes % (24 * 60) == 0) return absl::StrCat(minutes / (24 * 60), " d");
+  if (minutes >= 60) return absl::StrCat(minutes / 60, " h ", minutes % 60, " min");
+  return absl::StrCat(minutes, " min");
+}
+
+// Samples with t in (start, end], as an index range.
+std::pair<size_t, size_t> Range(const std::vector<LoadSample>& load, int64_t start, int64_t end) {
+  auto lo = std::upper_bound(load.begin(), load.end(), start,
+                             [](int64_t v, const LoadSample& s) { return v < s.t_us; });
+  auto hi = std::upper_bound(load.begin(), load.end(), end,
+                             [](int64_t v, const LoadSample& s) { return v < s.t_us; });
+  return {static_cast<size_t>(lo - load.begin()), static_cast<size_t>(hi - load.begin())};
+}
+
+// The evidence of a finding on a meter: the samples in (start, end] and a hash of them.
+v1::Evidence MeterEvidence(const std::string& meter, const std::vector<LoadSample>& load,
+                           int64_t start, int64_t end, std::string detail) {
+  auto [lo, hi] = Range(load, start, end);
+  std::string canonical;
+  canonical.reserve((hi - lo) * 32);
+  for (size_t i = lo; i < hi; ++i) {
+    absl::StrAppendFormat(&canonical, "%d %.6f\n", load[i].t_us, load[i].kw);
+  }
+  v1::Evidence e;
+  e.set_source(meter);
+  *e.mutable_from() = ToTimestamp(FromMicros(start));
+  *e.mutable_to() = ToTimestamp(FromMicros(end));
+  e.set_rows(static_cast<int64_t>(hi - lo));
+  e.set_sha256(Sha256Hex(canonical));
+  e.set_detail(std::move(detail));
+  return e;
+}
+
+FindingDraft Draft(v1::FindingType type, const std::string& enterprise, const std::string& scope,
+                   int64_t start, int64_t end) {
+  FindingDraft f;
+  f.set_type(type);
+  f.set_enterprise(enterprise);
+  f.set_scope(scope);
+  *f.mutable_window_start() = ToTimestamp(FromMicros(start));
+  *f.mutable_window_end() = ToTimestamp(FromMicros(end));
+  f.set_status(v1::OPEN);
+  return f;
+}
+
+std::string ObligationRef(const v1::Obligation& o) {
+  std::string ref = o.entry();
+  if (!o.alert().empty()) absl::StrAppend(&ref, " + ", o.alert(), "@", o.alert_revision());
+  return ref;
+}
+
+std::string LevelText(const v1::Obligation& o) {
+  return o.level() == v1::ALERT_LEVEL_UNSPECIFIED
+             ? std::string(o.in_staggered_period() ? "staggered period" : "season")
+             : absl::StrCat(v1::AlertLevel_Name(o.level()), " alert");
+}
+
+}  // namespace
+
+VerificationParams ResolveParams(const v1::VerificationParameters& p) {
+  VerificationParams r;
+  if (p.baseline_reference_days() > 0) r.baseline_reference_days = p.baseline_reference_days();
+  if (p.production_day_min_percent() > 0) r.production_day_min_percent = p.production_day_min_percent();
+  if (p.stop_threshold_percent() > 0) r.stop_threshold_percent = p.stop_threshold_percent();
+  if (p.grace_minutes() > 0) r.grace_minutes = p.grace_minutes();
+  if (p.limit_tolerance_percent() > 0) r.limit_tolerance_percent = p.limit_tolerance_percent();
+  if (p.production_on_percent() > 0) r.production_on_percent = p.production_on_percent();
+  if (p.treatment_on_percent() > 0) r.treatment_on_percent = p.treatment_on_percent();
+  if (p.co_running_min_minutes() > 0) r.co_running_min_minutes = p.co_running_min_minutes();
+  if (p.min_completeness_percent() > 0) r.min_completeness_percent = p.min_completeness_percent();
+  if (p.camera_silence_hours() > 0) r.camera_silence_hours = p.camera_silence_hours();
+  if (p.video_retention_days() > 0) r.video_retention_days = p.video_retention_days();
+  r.ledger_retention_until = p.ledger_retention_until();
+  if (p.ledger_retention_days() > 0) r.ledger_retention_days = p.ledger_retention_days();
+  if (p.truck_min_stage() != v1::EMISSION_STAGE_UNSPECIFIED) r.truck_min_stage = p.truck_min_stage();
+  if (p.ledger_match_minutes() > 0) r.ledger_match_minutes = p.ledger_match_minutes();
+  return r;
+}
+
+std::string ChinaDayOf(absl::Time t) { return absl::FormatTime("%Y-%m-%d", t, China()); }
+
+std::vector<LoadSample> ToLoad(const std::vector<RawReading>& readings, int interval_minutes) {
+  std::vector<LoadSample> out;
+  out.reserve(readings.size());
+  const double per_hour = 60.0 / std::max(1, interval_minutes);
+  const RawReading* register_before = nullptr;
+  for (const RawReading& r : readings) {
+    switch (r.kind) {
+      case v1::INTERVAL_KWH:
+        out.push_back({r.t_us, r.value * per_hour});
+        break;
+      case v1::KW:
+        out.push_back({r.t_us, r.value});
+        break;
+      case v1::CUMULATIVE_KWH:
+        if (register_before != nullptr && r.t_us > register_before->t_us) {
+          const double hours = static_cast<double>(r.t_us - register_before->t_us) / (60 * kMicrosPerMinute);
+          out.push_back({r.t_us, (r.value - register_before->value) / hours});
+        }
+        register_before = &r;
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+std::pair<absl::Time, absl::Time> ReferenceWindow(const std::string& season_start,
+                                                  const VerificationParams& params) {
+  absl::Time start;
+  std::string err;
+  if (!absl::ParseTime("%Y-%m-%d", season_start, China(), &start, &err)) return {absl::UnixEpoch(), absl::UnixEpoch()};
+  return {start - absl::Hours(24) * params.baseline_reference_days, start};
+}
+
+Baseline ComputeBaseline(const std::vector<LoadSample>& load, const std::string& season_start,
+                         const VerificationParams& params) {
+  Baseline b;
+  auto [ref_start, ref_end] = ReferenceWindow(season_start, params);
+  b.reference_start = ChinaDayOf(ref_start);
+  b.reference_end = ChinaDayOf(ref_end - absl::Seconds(1));
+  // Per China day: sum and count of the samples ending in it.
+  std::map<int64_t, std::pair<double, int64_t>> days;
+  auto [lo, hi] = Range(load, Micros(ref_start), Micros(ref_end));
+  for (size_t i = lo; i < hi; ++i) {
+    const int64_t day = NextChinaMidnight(load[i].t_us - 1);
+    days[day].first += load[i].kw;
+    days[day].second += 1;
+  }
+  double busiest = 0;
+  for (const auto& [day, sc] : days) busiest = std::max(busiest, sc.first / sc.second);
+  double sum = 0;
+  for (const auto& [day, sc] : days) {
+    if (sc.first / sc.second + 1e-9 < busiest * params.production_day_min_percent / 100) continue;
+    ++b.production_days;
+    b.intervals += sc.second;
+    sum += sc.first;
+  }
+  b.found = b.intervals > 0 && sum > 0;
+  if (b.found) b.kw = sum / b.intervals;
+  b.method = b.found
+                 ? absl::StrFormat(
+                       "mean load of %d intervals on %d production days of %d days with data, %s to "
+                       "%s (%d days before the season; a production day reaches %.0f%% of the "
+                       "busiest day's mean load of %.1f kW)",
+                       b.intervals, b.production_days, days.size(), b.reference_start,
+                       b.reference_end, params.baseline_reference_days,
+                       params.production_day_min_percent, busiest)
+                 : absl::StrFormat("no readings from %s to %s (%d days before the season)",
+                                   b.reference_start, b.reference_end,
+                                   params.baseline_reference_days);
+  return b;
+}
+
+bool Measurable(v1::Action action) {
+  return action == v1::STOP || action == v1::RECTIFY || action == v1::LIMIT ||
+         action == v1::STOP_LINES || action == v1::CAP;
+}
+
+std::vector<FindingDraft> CheckWindow(const v1::Obligation& o, const MeterLoad& m, absl::Time from,
+                                      absl::Time to, const VerificationParams& p) {
+  std::vector<FindingDraft> out;
+  if (!Measurable(o.action()) || m.load == nullptr || m.baseline_kw <= 0) return out;
+  const std::vector<LoadSample>& load = *m.load;
+  const int64_t ws = std::max(Micros(FromTimestamp(o.window_start())), Micros(from));
+  const int64_t we = o.has_window_end() ? std::min(Micros(FromTimestamp(o.window_end())), Micros(to))
+                                        : Micros(to);
+  const int64_t interval = m.interval_minutes * kMicrosPerMinute;
+  if (we - ws < interval) return out;
+  const bool stop = o.action() == v1::STOP || o.action() == v1::RECTIFY;
+  double fraction;
+  std::string rule;
+  if (stop) {
+    fraction = p.stop_threshold_percent / 100;
+    rule = absl::StrFormat(
+        "VF1 stop (T75): load at or below %.0f%% of the baseline (stop_threshold_percent) after "
+        "%d min (grace_minutes), for %s or more at a time",
+        p.stop_threshold_percent, p.grace_minutes, Duration(p.co_running_min_minutes * kMicrosPerMinute));
+  } else {
+    const double allowed = o.action() == v1::CAP ? o.percent() / 100 : 1 - o.percent() / 100;
+    fraction = allowed * (1 + p.limit_tolerance_percent / 100);
+    rule = absl::StrFormat(
+        "VF1 %s %.0f%% (T75): mean load per day at most %.0f%% of the baseline x %.0f%% tolerance "
+        "(limit_tolerance_percent) after %d min (grace_minutes)",
+        o.action() == v1::CAP ? "cap at" : o.action() == v1::STOP_LINES ? "stop lines" : "limit",
+        o.percent(), allowed * 100, 100 + p.limit_tolerance_percent, p.grace_minutes);
+  }
+  const double threshold_kw = fraction * m.baseline_kw;
+  const std::string obligation = ObligationRef(o);
+  const std::string context =
+      absl::StrCat(v1::Action_Name(o.action()), o.percent() > 0 ? absl::StrFormat(" %.0f%%", o.percent()) : "",
+                   " of ", o.resource(), " (", LevelText(o), ")");
+
+  // Completeness of the whole window (T81, T83).
+  auto [wlo, whi] = Range(load, ws, we);
+  const int64_t expected = (we - ws) / interval;
+  const double completeness = 100.0 * static_cast<double>(whi - wlo) / expected;
+  const bool window_gap = completeness + 1e-9 < p.min_completeness_percent;
+  auto gap_finding = [&](int64_t start, int64_t end, double measured) {
+    FindingDraft f = Draft(v1::DATA_GAP, m.enterprise, m.name, start, end);
+    f.set_rule(absl::StrFormat(
+        "VF3 completeness (T81, T83): at least %.0f%% of the expected %d-minute intervals "
+        "(min_completeness_percent); a window below it is never counted as compliant",
+        p.min_completeness_percent, m.interval_minutes));
+    f.set_obligation(obligation);
+    f.set_measured(measured);
+    f.set_threshold(p.min_completeness_percent);
+    f.set_unit("%");
+    auto [lo, hi] = Range(load, start, end);
+    const int64_t exp = (end - start) / interval;
+    f.set_summary(absl::StrFormat("%s: %d of %d expected readings (%.1f%%) from %s during %s",
+                                  m.name, hi - lo, exp, measured,
+                                  absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()),
+                                  context));
+    *f.mutable_evidence() =
+        MeterEvidence(m.name, load, start, end, absl::StrCat(exp - (hi - lo), " intervals missing"));
+    out.push_back(std::move(f));
+  };
+  if (window_gap) gap_finding(ws, we, completeness);
+
+  const int64_t judge_from = ws + p.grace_minutes * kMicrosPerMinute;
+  if (judge_from >= we) return out;
+
+  if (stop) {
+    // Stretches of consecutive intervals above the threshold, long enough to count.
+    const int64_t min_len = std::max<int64_t>(interval, p.co_running_min_minutes * kMicrosPerMinute);
+    auto [lo, hi] = Range(load, judge_from, we);
+    size_t i = lo;
+    while (i < hi) {
+      if (load[i].kw <= threshold_kw) {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      double sum = 0;
+      while (j < hi && load[j].kw > threshold_kw &&
+             (j == i || load[j].t_us - load[j - 1].t_us == interval)) {
+        sum += load[j].kw;
+        ++j;
+      }
+      const int64_t start = std::max(load[i].t_us - interval, judge_from);
+      const int64_t end = load[j - 1].t_us;
+      if (end - start >= min_len) {
+        const double mean = sum / (j - i);
+        FindingDraft f = Draft(v1::STOP_NOT_KEPT, m.enterprise, m.name, start, end);
+        f.set_rule(rule);
+        f.set_obligation(obligation);
+        f.set_measured(mean);
+        f.set_threshold(threshold_kw);
+        f.set_unit("kW");
+        f.set_summary(absl::StrFormat(
+            "%s ran at %s (%.0f%% of its %s baseline) for %s from %s during %s", m.name, Kw(mean),
+            100 * mean / m.baseline_kw, Kw(m.baseline_kw), Duration(end - start),
+            absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()), context));
+        *f.mutable_evidence() = MeterEvidence(
+            m.name, load, start, end,
+            absl::StrFormat("%d intervals above %s", j - i, Kw(threshold_kw)));
+        out.push_back(std::move(f));
+      }
+      i = j;
+    }
+  }
+
+  // Per China day, the mean load against a limit (on the readings there are).
+  struct Day {
+    int64_t start, end;
+    bool broken;
+    double sum;
+    int64_t n;
+  };
+  std::vector<Day> days;
+  for (int64_t s = judge_from; s < we;) {
+    const int64_t e = std::min(NextChinaMidnight(s), we);
+    const int64_t exp = (e - s) / interval;
+    if (exp >= 1) {
+      auto [lo, hi] = Range(load, s, e);
+      double sum = 0;
+      for (size_t i = lo; i < hi; ++i) sum += load[i].kw;
+      const int64_t n = static_cast<int64_t>(hi - lo);
+      const bool broken = !stop && n > 0 && sum / n > threshold_kw + 1e-9;
+      days.push_back({s, e, broken, sum, n});
+    }
+    s = e;
+  }
+  for (size_t i = 0; i < days.size();) {
+    size_t j = i;
+    if (days[i].broken) {
+      double sum = 0;
+      int64_t n = 0;
+      while (j < days.size() && days[j].broken) {
+        sum += days[j].sum;
+        n += days[j].n;
+        ++j;
+      }
+      const double mean = sum / n;
+      const int64_t start = days[i].start, end = days[j - 1].end;
+      FindingDraft f = Draft(v1::LIMIT_EXCEEDED, m.enterprise, m.name, start, end);
+      f.set_rule(rule);
+      f.set_obligation(obligation);
+      f.set_measured(mean);
+      f.set_threshold(threshold_kw);
+      f.set_unit("kW");
+      f.set_summary(absl::StrFormat(
+          "%s averaged %s (%.0f%% of its %s baseline; at most %s allowed) over %s from %s during %s",
+          m.name, Kw(mean), 100 * mean / m.baseline_kw, Kw(m.baseline_kw), Kw(threshold_kw),
+          Duration(end - start), absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()),
+          context));
+      *f.mutable_evidence() = MeterEvidence(m.name, load, start, end,
+                                            absl::StrFormat("%d intervals, mean %s", n, Kw(mean)));
+      out.push_back(std::move(f));
+    } else {
+      ++j;
+    }
+    i = std::max(j, i + 1);
+  }
+  return out;
+}
+
+std::vector<FindingDraft> CheckCoRunning(const MeterLoad& production, const MeterLoad& treatment,
+                                         absl::Time from, absl::Time to,
+                                         const VerificationParams& p) {
+  std::vector<FindingDraft> out;
+  if (production.load == nullptr || treatment.load == nullptr || production.baseline_kw <= 0 ||
+      treatment.baseline_kw <= 0) {
+    return out;
+  }
+  const auto& pl = *production.load;
+  const auto& tl = *treatment.load;
+  const double p_on = production.baseline_kw * p.production_on_percent / 100;
+  const double t_on = treatment.baseline_kw * p.treatment_on_percent / 100;
+  const int64_t interval = treatment.interval_minutes * kMicrosPerMinute;
+  const int64_t min_len = std::max<int64_t>(interval, p.co_running_min_minutes * kMicrosPerMinute);
+  auto [plo, phi] = Range(pl, Micros(from), Micros(to));
+  auto [tlo, thi] = Range(tl, Micros(from), Micros(to));
+  // Slots where both meters have a reading, with whether the rule is broken.
+  struct Slot {
+    int64_t t;
+    bool bad;
+    double p_kw, t_kw;
+  };
+  std::vector<Slot> slots;
+  for (size_t i = plo, j = tlo; i < phi && j < thi;) {
+    if (pl[i].t_us < tl[j].t_us) {
+      ++i;
+    } else if (tl[j].t_us < pl[i].t_us) {
+      ++j;
+    } else {
+      slots.push_back({pl[i].t_us, pl[i].kw > p_on && tl[j].kw <= t_on, pl[i].kw, tl[j].kw});
+      ++i;
+      ++j;
+    }
+  }
+  const std::string rule = absl::StrFormat(
+      "VF1 co-running (T75): the treatment meter is on (above %.0f%% of its baseline, "
+      "treatment_on_percent) whenever the production meter is on (above %.0f%% of its baseline, "
+      "production_on_percent); %s or more off is a finding (co_running_min_minutes)",
+      p.treatment_on_percent, p.production_on_percent, Duration(min_len));
+  for (size_t i = 0; i < slots.size();) {
+    if (!slots[i].bad) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    double psum = 0, tsum = 0;
+    while (j < slots.size() && slots[j].bad && (j == i || slots[j].t - slots[j - 1].t == interval)) {
+      psum += slots[j].p_kw;
+      tsum += slots[j].t_kw;
+      ++j;
+    }
+    const int64_t start = slots[i].t - interval, end = slots[j - 1].t;
+    if (end - start >= min_len) {
+      const double n = static_cast<double>(j - i);
+      FindingDraft f = Draft(v1::TREATMENT_OFF, treatment.enterprise, treatment.name, start, end);
+      f.set_rule(rule);
+      f.set_obligation(production.name);
+      f.set_measured(tsum / n);
+      f.set_threshold(t_on);
+      f.set_unit("kW");
+      f.set_summary(absl::StrFormat(
+          "%s was off (mean %s, on above %s) for %s from %s while %s ran at a mean %s",
+          treatment.name, Kw(tsum / n), Kw(t_on), Duration(end - start),
+          absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()), production.name,
+          Kw(psum / n)));
+      *f.mutable_evidence() = MeterEvidence(
+          treatment.name, tl, start, end,
+          absl::StrFormat("%d intervals; production %s mean %s", j - i, production.name, Kw(psum / n)));
+      out.push_back(std::move(f));
+    }
+    i = j;
+  }
+  return out;
+}
+
+namespace {
+
+int TransportRank(v1::TransportRule r) {
+  switch (r) {
+    case v1::NO_ROAD_TRANSPORT:
+      return 3;
+    case v1::HEAVY_TRUCKS_CHINA5_EXEMPTIONS_ONLY:
+      return 2;
+    case v1::NO_CHINA4_OR_OLDER_HEAVY_TRUCKS:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+std::string StageName(v1::EmissionStage s) {
+  static const char* const kNames[] = {"unknown", "国0", "国I", "国II", "国III",
+                                       "国IV",    "国V", "国VI", "electric"};
+  return s >= 0 && s <= v1::ELECTRIC ? kNames[s] : "unknown";
+}
+
+FindingDraft PassageDraft(v1::FindingType type, const Passage& p) {
+  FindingDraft f = Draft(type, p.enterprise, p.camera, p.t_us, p.t_us);
+  v1::Evidence* e = f.mutable_evidence();
+  e->set_source(p.camera);
+  *e->mutable_from() = ToTimestamp(FromMicros(p.t_us));
+  *e->mutable_to() = ToTimestamp(FromMicros(p.t_us));
+  e->set_rows(1);
+  e->set_sha256(Sha256Hex(absl::StrCat(p.camera, " ", p.t_us, " ", p.plate, " ", p.direction)));
+  e->set_detail(absl::StrCat(p.plate, " ", v1::GateDirection_Name(p.direction)));
+  return f;
+}
+
+}  // namespace
+
+v1::TransportRule StricterTransport(v1::TransportRule a, v1::TransportRule b) {
+  return TransportRank(a) >= TransportRank(b) ? a : b;
+}
+
+std::vector<FindingDraft> CheckPassage(const Passage& passage, const VehicleFacts* vehicle,
+                                       const v1::Obligation* in_force,
+                                       const VerificationParams& params) {
+  std::vector<FindingDraft> out;
+  const std::string when = absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(passage.t_us), China());
+  // Goods vehicles must be in the registry; staff cars and buses are not kept there.
+  if (vehicle == nullptr && passage.vehicle_class != v1::PASSENGER) {
+    FindingDraft f = PassageDraft(v1::UNKNOWN_PLATE, passage);
+    f.set_rule("VF2 (T80): every vehicle passing a key enterprise's gate is in the registry");
+    f.set_summary(absl::StrCat("plate ", passage.plate, " passed ", passage.camera, " (",
+                               v1::GateDirection_Name(passage.direction), ") at ", when,
+                               " and is not in the registry"));
+    out.push_back(std::move(f));
+  }
+  const v1::VehicleClass cls = vehicle ? vehicle->vehicle_class : passage.vehicle_class;
+  if (cls != v1::HEAVY_GOODS || in_force == nullptr) return out;
+  const v1::TransportRule rule = in_force->transport();
+  const std::string day = ChinaDayOf(FromMicros(passage.t_us));
+  const v1::EmissionStage stage = vehicle ? vehicle->stage : v1::EMISSION_STAGE_UNSPECIFIED;
+  std::string why;
+  switch (rule) {
+    case v1::HEAVY_TRUCKS_CHINA5_EXEMPTIONS_ONLY: {
+      const VehicleFacts::Whitelisting* listed = nullptr;
+      if (vehicle != nullptr) {
+        for (const auto& w : vehicle->whitelist) {
+          if (w.enterprise == passage.enterprise && w.valid_from <= day && day <= w.valid_until) {
+            listed = &w;
+            break;
+          }
+        }
+      }
+      const bool stage_ok = stage >= params.truck_min_stage;
+      if (!stage_ok) {
+        why = absl::StrCat("emission stage ", StageName(stage), " is below ",
+                           StageName(params.truck_min_stage));
+      } else if (listed == nullptr) {
+        why = absl::StrCat("not on ", passage.enterprise, "'s whitelist on ", day,
+                           " for safe operation, livelihood, special products or ports");
+      }
+      break;
+    }
+    case v1::NO_CHINA4_OR_OLDER_HEAVY_TRUCKS:
+      if (stage <= v1::CHINA_4) why = absl::StrCat("emission stage ", StageName(stage), " is 国IV or older");
+      break;
+    case v1::NO_ROAD_TRANSPORT:
+      why = "no road transport at all";
+      break;
+    default:
+      break;
+  }
+  if (why.empty()) return out;
+  FindingDraft f = PassageDraft(v1::BANNED_TRUCK, passage);
+  f.set_rule(absl::StrCat("VF2 transport (T79): ", v1::TransportRule_Name(rule), " under ",
+                          LevelText(*in_force), "; stage floor ", StageName(params.truck_min_stage),
+                          " (truck_min_stage)"));
+  f.set_obligation(ObligationRef(*in_force));
+  f.set_measured(stage);
+  f.set_threshold(params.truck_min_stage);
+  f.set_unit("emission stage");
+  f.set_summary(absl::StrCat("heavy truck ", passage.plate, " (", StageName(stage), ") ",
+                             passage.direction == v1::EXIT ? "left " : "entered ",
+                             passage.enterprise, " at ", when, " under ", LevelText(*in_force),
+                             ": ", why));
+  out.push_back(std::move(f));
+  return out;
+}
+
+std::vector<FindingDraft> CheckLedger(const std::vector<Passage>& passages,
+                                      const std::vector<LedgerEntry>& ledger,
+                                      const std::vector<const VehicleFacts*>& passage_vehicles,
+                                      absl::Duration tolerance) {
+  std::vector<FindingDraft> out;
+  const int64_t tol = absl::ToInt64Microseconds(tolerance);
+  // Rows by (enterprise, plate, direction), in time order; matched flags.
+  std::map<std::tuple<std::string, std::string, int>, std::vector<size_t>> rows;
+  for (size_t i = 0; i < ledger.size(); ++i) {
+    rows[{ledger[i].enterprise, ledger[i].plate, ledger[i].direction}].push_back(i);
+  }
+  for (auto& [key, v] : rows) {
+    std::sort(v.begin(), v.end(), [&](size_t a, size_t b) { return ledger[a].t_us < ledger[b].t_us; });
+  }
+  std::vector<bool> matched(ledger.size(), false);
+  std::vector<size_t> order(passages.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return passages[a].t_us < passages[b].t_us; });
+  for (size_t i : order) {
+    const Passage& p = passages[i];
+    const VehicleFacts* v = passage_vehicles[i];
+    // Diesel trucks the registry knows (unknown plates are reported as such).
+    if (v == nullptr || v->fuel != v1::DIESEL || v->vehicle_class != v1::HEAVY_GOODS) continue;
+    auto it = rows.find({p.enterprise, p.plate, p.direction});
+    bool found = false;
+    if (it != rows.end()) {
+      for (size_t r : it->second) {
+        if (!matched[r] && std::llabs(ledger[r].t_us - p.t_us) <= tol) {
+          matched[r] = true;
+          found = true;
+          break;
+        }
+      }
+    }
+    if (found) continue;
+    FindingDraft f = PassageDraft(v1::LEDGER_ROW_MISSING, p);
+    f.set_rule(absl::StrCat("VF2 ledger (T80): every diesel-truck passage has a ledger row the same day (within ",
+                            absl::FormatDuration(tolerance), ")"));
+    f.set_summary(absl::StrCat("diesel truck ", p.plate, " passed ", p.camera, " (",
+                               v1::GateDirection_Name(p.direction), ") at ",
+                               absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(p.t_us), China()),
+                               " with no ledger row"));
+    out.push_back(std::move(f));
+  }
+  for (size_t r = 0; r < ledger.size(); ++r) {
+    if (matched[r]) continue;
+    const LedgerEntry& l = ledger[r];
+    FindingDraft f = Draft(v1::PASSAGE_MISSING, l.enterprise, l.enterprise, l.t_us, l.t_us);
+    f.set_rule(absl::StrCat("VF2 ledger (T80): every ledger row has a camera passage (within ",
+                            absl::FormatDuration(tolerance), ")"));
+    f.set_summary(absl::StrCat("ledger row for ", l.plate, " (", v1::GateDirection_Name(l.direction),
+                               ") at ", absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(l.t_us), China()),
+                               " has no camera passage"));
+    v1::Evidence* e = f.mutable_evidence();
+    e->set_source(absl::StrCat(l.enterprise, " ledger"));
+    *e->mutable_from() = ToTimestamp(FromMicros(l.t_us));
+    *e->mutable_to() = ToTimestamp(FromMicros(l.t_us));
+    e->set_rows(1);
+    e->set_sha256(Sha256Hex(absl::StrCat(l.enterprise, " ", l.plate, " ", l.t_us, " ", l.direction)));
+    e->set_detail(l.plate);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::vector<FindingDraft> CheckCameraSilence(const std::string& camera, const std::string& enterprise,
+                                             const std::vector<int64_t>& times, absl::Time from,
+                                             absl::Time to, const VerificationParams& params) {
+  std::vector<FindingDraft> out;
+  const int64_t limit = params.camera_silence_hours * 60 * kMicrosPerMinute;
+  int64_t last = Micros(from);
+  auto gap = [&](int64_t start, int64_t end, int64_t rows_before) {
+    if (end - start <= limit) return;
+    FindingDraft f = Draft(v1::CAMERA_SILENT, enterprise, camera, start, end);
+    f.set_rule(absl::StrFormat(
+        "VF2 (T80): a key enterprise's gate camera records continuously; silent for more than "
+        "%d h (camera_silence_hours) is a finding",
+        params.camera_silence_hours));
+    f.set_measured(static_cast<double>(end - start) / (60 * kMicrosPerMinute));
+    f.set_threshold(params.camera_silence_hours);
+    f.set_unit("h");
+    f.set_summary(absl::StrCat(camera, " recorded nothing for ", Duration(end - start), " from ",
+                               absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China())));
+    v1::Evidence* e = f.mutable_evidence();
+    e->set_source(camera);
+    *e->mutable_from() = ToTimestamp(FromMicros(start));
+    *e->mutable_to() = ToTimestamp(FromMicros(end));
+    e->set_rows(0);
+    e->set_sha256(Sha256Hex(absl::StrCat(camera, " silent ", start, " ", end, " after ", rows_before)));
+    out.push_back(std::move(f));
+  };
+  int64_t n = 0;
+  for (int64_t t : times) {
+    if (t < Micros(from) || t >= Micros(to)) continue;
+    gap(last, t, n++);
+    last = t;
+  }
+  gap(last, Micros(to), n);
+  return out;
+}
+
+std::string Fingerprint(const v1::Finding& f) {
+  return Sha256Hex(absl::StrCat(f.type(), "|", f.scope(), "|", f.window_start().seconds(), "|",
+                                f.window_end().seconds(), "|", f.rule(), "|", f.obligation()));
+}
+
+}  // namespace cuofeng

@@ -1,0 +1,188 @@
+// Verification algorithms (VF1-VF3; seed T75, T79-T83): from electricity-meter
+// load curves, gate passages and ledger rows to findings. Pure functions: no
+// gRPC, no database. The compliance service feeds them and stores what they
+// find; benchmarks and unit tests call them directly.
+#ifndef CUOFENG_LIB_VERIFICATION_VERIFICATION_H_
+#define CUOFENG_LIB_VERIFICATION_VERIFICATION_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "cuofeng/v1/compliance.pb.h"
+#include "cuofeng/v1/planning.pb.h"
+
+namespace cuofeng {
+
+// VerificationParams are a rule set's VerificationParameters with every
+// unset field replaced by its documented default.
+struct VerificationParams {
+  int baseline_reference_days = 30;
+  double production_day_min_percent = 30;
+  double stop_threshold_percent = 25;
+  int grace_minutes = 60;
+  double limit_tolerance_percent = 5;
+  double production_on_percent = 20;
+  double treatment_on_percent = 20;
+  int co_running_min_minutes = 60;
+  double min_completeness_percent = 90;
+  int camera_silence_hours = 24;
+  int video_retention_days = 90;
+  std::string ledger_retention_until;
+  int ledger_retention_days = 365;
+  v1::EmissionStage truck_min_stage = v1::CHINA_5;
+  int ledger_match_minutes = 30;
+};
+VerificationParams ResolveParams(const v1::VerificationParameters& p);
+
+// RawReading is a stored reading; LoadSample the mean power (kW) over the
+// interval ending at `t`.
+struct RawReading {
+  int64_t t_us;  // Unix microseconds
+  v1::ReadingKind kind;
+  double value;
+};
+struct LoadSample {
+  int64_t t_us;
+  double kw;
+};
+
+// ToLoad turns one meter's readings, sorted by time, into load samples. A
+// cumulative register reading after another gives the mean power between
+// the two; the first cumulative reading gives none.
+std::vector<LoadSample> ToLoad(const std::vector<RawReading>& readings, int interval_minutes);
+
+// Baseline is a meter's normal load over its reference window.
+struct Baseline {
+  bool found = false;
+  double kw = 0;
+  int production_days = 0;
+  int64_t intervals = 0;
+  std::string reference_start, reference_end;  // China days, inclusive
+  std::string method;
+};
+
+// ComputeBaseline: the mean load over the production days (a day whose
+// mean load reaches production_day_min_percent of the busiest day's) of the
+// `baseline_reference_days` China days before `season_start` (YYYY-MM-DD).
+Baseline ComputeBaseline(const std::vector<LoadSample>& load, const std::string& season_start,
+                         const VerificationParams& params);
+
+// ReferenceWindow is the [start, end) instant range ComputeBaseline reads.
+std::pair<absl::Time, absl::Time> ReferenceWindow(const std::string& season_start,
+                                                  const VerificationParams& params);
+
+// MeterLoad is one meter's load over the verification range, with what
+// verification needs to know about it.
+struct MeterLoad {
+  std::string name;        // districts/{d}/enterprises/{e}/meters/{m}
+  std::string enterprise;
+  std::string target;      // the equipment or line it measures (the enterprise for a total meter)
+  int interval_minutes = 15;
+  const std::vector<LoadSample>* load = nullptr;
+  double baseline_kw = 0;
+};
+
+// Finding drafts carry everything but the name, status and review.
+using FindingDraft = v1::Finding;
+
+// CheckWindow judges one obligation window against one production meter that
+// measures its resource, within [from, to):
+//   stop (STOP, RECTIFY): load at or below stop_threshold_percent of the
+//     baseline after the grace period;
+//   limit (LIMIT x%, STOP_LINES x%): mean load <= (1 - x) x baseline x
+//     (1 + tolerance); cap (CAP x%): mean load <= x x baseline x (1 + tolerance);
+//   completeness: at least min_completeness_percent of the expected
+//     intervals, else a DATA_GAP finding for the window.
+// Limits are judged on the mean load per China day of the window (a window
+// shorter than a day as a whole), consecutive broken days making one
+// finding; stops on stretches of intervals above the threshold lasting at
+// least co_running_min_minutes. Both judge the readings there are; a window
+// under the completeness bar also gets its DATA_GAP finding, so it is never
+// counted as compliant. RUN and VOLUNTARY bind nothing measurable.
+std::vector<FindingDraft> CheckWindow(const v1::Obligation& obligation, const MeterLoad& meter,
+                                      absl::Time from, absl::Time to,
+                                      const VerificationParams& params);
+
+// Measurable says whether an action can be checked from a meter.
+bool Measurable(v1::Action action);
+
+// CheckCoRunning finds the stretches within [from, to) where the production
+// meter was on (above production_on_percent of its baseline) while the
+// linked treatment meter was off (at or below treatment_on_percent of its
+// baseline) for at least co_running_min_minutes. Missing intervals of either
+// meter break a stretch (they are the completeness check's business).
+std::vector<FindingDraft> CheckCoRunning(const MeterLoad& production, const MeterLoad& treatment,
+                                         absl::Time from, absl::Time to,
+                                         const VerificationParams& params);
+
+// Gate checks (VF2, T79, T80).
+struct Passage {
+  std::string camera, enterprise, plate;
+  int64_t t_us = 0;
+  v1::GateDirection direction = v1::GATE_DIRECTION_UNSPECIFIED;
+  v1::VehicleClass vehicle_class = v1::VEHICLE_CLASS_UNSPECIFIED;
+};
+struct LedgerEntry {
+  std::string enterprise, plate;
+  int64_t t_us = 0;
+  v1::GateDirection direction = v1::GATE_DIRECTION_UNSPECIFIED;
+};
+// What the registry says about a plate.
+struct VehicleFacts {
+  std::string name;
+  v1::EmissionStage stage = v1::EMISSION_STAGE_UNSPECIFIED;
+  v1::Fuel fuel = v1::FUEL_UNSPECIFIED;
+  v1::VehicleClass vehicle_class = v1::VEHICLE_CLASS_UNSPECIFIED;
+  // Whitelisted purposes at each enterprise, with validity (China days).
+  struct Whitelisting {
+    std::string enterprise;
+    v1::WhitelistPurpose purpose = v1::WHITELIST_PURPOSE_UNSPECIFIED;
+    std::string valid_from, valid_until;
+  };
+  std::vector<Whitelisting> whitelist;
+};
+
+// CheckPassage judges one passage against the transport rule of the
+// obligation in force at its enterprise (nullptr: none binds). Heavy goods
+// vehicles only; the vehicle class is the registry's if the plate is known,
+// else the camera's.
+//   HEAVY_TRUCKS_CHINA5_EXEMPTIONS_ONLY (T79): a finding unless the vehicle
+//     is at truck_min_stage or better AND whitelisted there for the day;
+//   NO_CHINA4_OR_OLDER_HEAVY_TRUCKS: a finding for China IV or older;
+//   NO_ROAD_TRANSPORT: every heavy-truck passage is a finding.
+// Unknown plates of anything but a passenger car give an UNKNOWN_PLATE
+// finding (and are judged as unqualified under a ban).
+std::vector<FindingDraft> CheckPassage(const Passage& passage, const VehicleFacts* vehicle,
+                                       const v1::Obligation* in_force,
+                                       const VerificationParams& params);
+
+// StricterTransport is the stricter of two transport rules (no road
+// transport > China V with exemptions only > no China IV or older > none).
+v1::TransportRule StricterTransport(v1::TransportRule a, v1::TransportRule b);
+
+// CheckLedger pairs, per enterprise and China day, diesel heavy-truck
+// passages with ledger rows (same plate and direction, within
+// `tolerance`), and reports each unpaired side (T80).
+std::vector<FindingDraft> CheckLedger(const std::vector<Passage>& passages,
+                                      const std::vector<LedgerEntry>& ledger,
+                                      const std::vector<const VehicleFacts*>& passage_vehicles,
+                                      absl::Duration tolerance);
+
+// CheckCameraSilence reports every stretch within [from, to) longer than
+// camera_silence_hours in which `camera` recorded nothing. `times` sorted.
+std::vector<FindingDraft> CheckCameraSilence(const std::string& camera, const std::string& enterprise,
+                                             const std::vector<int64_t>& times, absl::Time from,
+                                             absl::Time to, const VerificationParams& params);
+
+// Fingerprint identifies a finding by what was found (type, scope, window,
+// rule, obligation): re-running over the same data gives the same print.
+std::string Fingerprint(const v1::Finding& f);
+
+// ChinaDay is the YYYY-MM-DD of `t` in Asia/Shanghai.
+std::string ChinaDayOf(absl::Time t);
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_LIB_VERIFICATION_VERIFICATION_H_

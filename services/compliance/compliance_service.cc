@@ -1,0 +1,441 @@
+#include "services/compliance/compliance_service.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "lib/model/clock.h"
+#include "lib/rpc/status.h"
+#include "lib/status/errors.h"
+
+namespace cuofeng {
+namespace {
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+std::string AuthorizationOf(const grpc::ServerContext* ctx) {
+  auto it = ctx->client_metadata().find("authorization");
+  return it == ctx->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+// The parts of districts/{d}/enterprises/{e}/findings/{n}, or empty.
+bool IsFindingName(const std::string& name) {
+  std::vector<std::string> p = absl::StrSplit(name, '/');
+  return p.size() == 6 && p[0] == "districts" && p[2] == "enterprises" && p[4] == "findings" &&
+         !p[1].empty() && !p[3].empty() && !p[5].empty();
+}
+
+absl::StatusOr<v1::Finding> LoadFinding(pqxx::transaction_base& tx, const std::string& name, bool lock) {
+  pqxx::result r = tx.exec_params(absl::StrCat("SELECT ", ComplianceRepository::FindingColumns(),
+                                               " FROM compliance.finding f WHERE f.name = $1",
+                                               lock ? " FOR UPDATE" : ""),
+                                  name);
+  if (r.empty()) return absl::NotFoundError(absl::StrCat("no finding ", name));
+  return ComplianceRepository::FindingFromRow(r[0]);
+}
+
+}  // namespace
+
+ComplianceServiceImpl::ComplianceServiceImpl(CallGuard* guard, std::shared_ptr<grpc::Channel> registry,
+                                             std::shared_ptr<grpc::Channel> planning)
+    : guard_(guard),
+      repo_(&guard->pool()),
+      directory_(&guard->pool(), registry),
+      ingestor_(&guard->pool(), &directory_),
+      verifier_(&repo_, registry, planning),
+      registry_(v1::RegistryService::NewStub(registry)) {}
+
+template <typename Request>
+grpc::Status ComplianceServiceImpl::Ingest(
+    grpc::ServerContext* ctx, const char* method, grpc::ServerReader<Request>* reader,
+    v1::IngestSummary* resp,
+    absl::Status (Ingestor::*batch)(const Request&, const Principal&, const std::string&, IngestTally*)) {
+  auto principal = guard_->Authenticate(ctx);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  // Rows are authorised one by one; a role that may send nothing is refused at once.
+  if (absl::Status a = Authorize(*principal, Action::kIngest,
+                                 principal->scope.empty() ? "districts/-" : principal->scope);
+      !a.ok()) {
+    return ToGrpcStatus(a);
+  }
+  const std::string authorization = AuthorizationOf(ctx);
+  IngestTally tally;
+  std::set<std::string> sources;
+  Request req;
+  absl::Status status;
+  while (status.ok() && reader->Read(&req)) {
+    if (!req.source().empty() && sources.size() < 20) sources.insert(req.source());
+    status = (ingestor_.*batch)(req, *principal, authorization, &tally);
+  }
+  const v1::IngestSummary& s = tally.summary();
+  (void)InTransaction(guard_->pool(), [&](pqxx::work& tx) {
+    WriteAudit(tx, principal->key_name, method, principal->scope, "",
+               status.ok() ? "OK" : StatusCodeName(status.code()),
+               absl::StrCat("accepted ", s.accepted(), ", duplicate ", s.duplicate(), ", rejected ",
+                            s.rejected(), " from ", absl::StrJoin(sources, ", "),
+                            status.ok() ? "" : absl::StrCat("; stopped: ", status.message())));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return ToGrpcStatus(status);
+  *resp = s;
+  return grpc::Status::OK;
+}
+
+grpc::Status ComplianceServiceImpl::IngestReadings(grpc::ServerContext* ctx,
+                                                   grpc::ServerReader<v1::IngestReadingsRequest>* reader,
+                                                   v1::IngestSummary* resp) {
+  return Ingest(ctx, "IngestReadings", reader, resp, &Ingestor::Readings);
+}
+
+grpc::Status ComplianceServiceImpl::IngestGateEvents(grpc::ServerContext* ctx,
+                                                     grpc::ServerReader<v1::IngestGateEventsRequest>* reader,
+                                                     v1::IngestSummary* resp) {
+  return Ingest(ctx, "IngestGateEvents", reader, resp, &Ingestor::GateEvents);
+}
+
+grpc::Status ComplianceServiceImpl::IngestLedgerRows(grpc::ServerContext* ctx,
+                                                     grpc::ServerReader<v1::IngestLedgerRowsRequest>* reader,
+                                                     v1::IngestSummary* resp) {
+  return Ingest(ctx, "IngestLedgerRows", reader, resp, &Ingestor::LedgerRows);
+}
+
+grpc::Status ComplianceServiceImpl::ListBaselines(grpc::ServerContext* ctx, const v1::ListBaselinesRequest* req,
+                                                  v1::ListBaselinesResponse* resp) {
+  std::vector<std::string> parts = absl::StrSplit(req->parent(), '/');
+  if (!((parts.size() == 2 || (parts.size() == 4 && parts[2] == "enterprises")) && parts[0] == "districts")) {
+    return ToGrpcStatus(InvalidArgumentWithViolations(
+        {{"parent", "must be districts/{d} or districts/{d}/enterprises/{e}"}}));
+  }
+  auto principal = guard_->Authenticate(ctx);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  std::string prefix;
+  if (absl::Status s = ListScope(*principal, req->parent(), &prefix); !s.ok()) return ToGrpcStatus(s);
+  if (prefix.empty()) prefix = req->parent();
+  absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) {
+    for (const auto& r : tx.exec_params(
+             "SELECT m.name, b.season, b.computed_kw, b.override_kw, b.method, b.reference_start::text, "
+             "b.reference_end::text, b.production_days, b.intervals, coalesce(b.override_reason, ''), "
+             "coalesce(b.overridden_by, ''), extract(epoch from b.update_time)::int8 "
+             "FROM compliance.baseline b JOIN compliance.meter m ON m.id = b.meter_id "
+             "WHERE m.name LIKE $1 || '/%' ORDER BY m.name, b.season",
+             prefix)) {
+      v1::Baseline* b = resp->add_baselines();
+      b->set_meter(r[0].as<std::string>());
+      b->set_season(r[1].as<std::string>());
+      b->set_name(absl::StrCat(b->meter(), "/baselines/", b->season().substr(b->season().rfind('/') + 1)));
+      if (!r[2].is_null()) b->set_computed_load_kw(r[2].as<double>());
+      b->set_overridden(!r[3].is_null());
+      if (b->overridden()) b->set_override_load_kw(r[3].as<double>());
+      b->set_load_kw(b->overridden() ? b->override_load_kw() : b->computed_load_kw());
+      b->set_method(r[4].as<std::string>());
+      b->set_reference_start(r[5].as<std::string>());
+      b->set_reference_end(r[6].as<std::string>());
+      b->set_production_days(r[7].as<int>());
+      b->set_intervals(r[8].as<int64_t>());
+      b->set_override_reason(r[9].as<std::string>());
+      b->set_overridden_by(r[10].as<std::string>());
+      b->mutable_update_time()->set_seconds(r[11].as<int64_t>());
+    }
+    return absl::OkStatus();
+  });
+  return ToGrpcStatus(st);
+}
+
+grpc::Status ComplianceServiceImpl::OverrideBaseline(grpc::ServerContext* ctx, const v1::OverrideBaselineRequest* req,
+                                                     v1::Baseline* resp) {
+  // districts/{d}/enterprises/{e}/meters/{m}/baselines/{season}
+  std::vector<std::string> p = absl::StrSplit(req->name(), '/');
+  std::vector<FieldViolation> v;
+  if (p.size() != 8 || p[0] != "districts" || p[2] != "enterprises" || p[4] != "meters" || p[6] != "baselines") {
+    v.push_back({"name", "must be districts/{d}/enterprises/{e}/meters/{m}/baselines/{season}"});
+  }
+  if (!(req->load_kw() > 0) || !std::isfinite(req->load_kw())) v.push_back({"load_kw", "must be a number above 0"});
+  if (req->reason().empty()) v.push_back({"reason", "required: why the computed baseline does not hold"});
+  if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
+  const std::string meter = absl::StrJoin(p.begin(), p.begin() + 6, "/");
+  const std::string season = absl::StrCat("districts/", p[1], "/seasons/", p[7]);
+  Mutation m{"OverrideBaseline", Action::kWrite, req->name(), req->request_id(), false};
+  grpc::Status status = guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
+    pqxx::result r = tx.exec_params(
+        "UPDATE compliance.baseline b SET override_kw = $3, override_reason = $4, overridden_by = $5, "
+        "update_time = now() FROM compliance.meter m WHERE m.id = b.meter_id AND m.name = $1 AND b.season = $2 "
+        "RETURNING b.computed_kw, b.method, b.reference_start::text, b.reference_end::text, b.production_days, "
+        "b.intervals",
+        meter, season, req->load_kw(), req->reason(), who.key_name);
+    if (r.empty()) {
+      return absl::NotFoundError(absl::StrCat("no baseline ", req->name(),
+                                              ": a verification run computes it first (cuofeng verify run)"));
+    }
+    resp->set_name(req->name());
+    resp->set_meter(meter);
+    resp->set_season(season);
+    if (!r[0][0].is_null()) resp->set_computed_load_kw(r[0][0].as<double>());
+    resp->set_method(r[0][1].as<std::string>());
+    resp->set_reference_start(r[0][2].as<std::string>());
+    resp->set_reference_end(r[0][3].as<std::string>());
+    resp->set_production_days(r[0][4].as<int>());
+    resp->set_intervals(r[0][5].as<int64_t>());
+    resp->set_overridden(true);
+    resp->set_override_load_kw(req->load_kw());
+    resp->set_load_kw(req->load_kw());
+    resp->set_override_reason(req->reason());
+    resp->set_overridden_by(who.key_name);
+    *resp->mutable_update_time() = ToTimestamp(Now());
+    return absl::OkStatus();
+  });
+  return status;
+}
+
+grpc::Status ComplianceServiceImpl::RunVerification(grpc::ServerContext* ctx, const v1::RunVerificationRequest* req,
+                                                    v1::VerificationRun* resp) {
+  std::vector<std::string> parts = absl::StrSplit(req->district(), '/');
+  std::vector<FieldViolation> v;
+  if (parts.size() != 2 || parts[0] != "districts" || parts[1].empty()) {
+    v.push_back({"district", "must be districts/{district}"});
+  }
+  if (!req->has_from()) v.push_back({"from", "required"});
+  if (!req->has_to()) v.push_back({"to", "required"});
+  const absl::Time from = FromTimestamp(req->from());
+  absl::Time to = FromTimestamp(req->to());
+  if (req->has_from() && req->has_to() && to <= from) v.push_back({"to", "must be after from"});
+  if (req->has_from() && from >= Now()) v.push_back({"from", "must be in the past: there is no data yet"});
+  if (req->has_from() && req->has_to() && to - from > absl::Hours(24 * 400)) {
+    v.push_back({"to", "a run covers at most 400 days"});
+  }
+  if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
+  to = std::min(to, Now());  // data of the future does not exist yet
+  Mutation m{"RunVerification", Action::kVerify, req->district(), req->request_id(), false};
+  const std::string authorization = AuthorizationOf(ctx);
+  return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
+    auto outcome = verifier_.Run(req->district(), from, to, authorization);
+    if (!outcome.ok()) return outcome.status();
+    for (const auto& b : outcome->baselines) {
+      if (absl::Status s = repo_.StoreBaseline(tx, b.meter_id, b.season, b.baseline); !s.ok()) return s;
+    }
+    if (outcome->has_retention) {
+      const VerificationParams& r = outcome->retention;
+      tx.exec_params0(
+          "INSERT INTO compliance.retention (district_id, video_days, ledger_until, ledger_days) "
+          "VALUES ($1, $2, nullif($3, '')::date, $4) ON CONFLICT (district_id) DO UPDATE SET "
+          "video_days = greatest(compliance.retention.video_days, excluded.video_days), "
+          "ledger_until = greatest(compliance.retention.ledger_until, excluded.ledger_until), "
+          "ledger_days = greatest(compliance.retention.ledger_days, excluded.ledger_days)",
+          outcome->district_id, r.video_retention_days, r.ledger_retention_until, r.ledger_retention_days);
+    }
+    v1::VerificationRun& run = outcome->run;
+    const int64_t n = tx.exec1("SELECT nextval('compliance.run_number')")[0].as<int64_t>();
+    run.set_name(absl::StrCat(req->district(), "/verificationRuns/", n));
+    for (v1::Finding& f : outcome->findings) {
+      f.set_verification_run(run.name());
+      auto [name, fresh] = repo_.InsertFinding(tx, outcome->district_id, f);
+      if (fresh) {
+        run.set_findings_new(run.findings_new() + 1);
+      } else {
+        run.set_findings_unchanged(run.findings_unchanged() + 1);
+      }
+    }
+    tx.exec_params0(
+        "INSERT INTO compliance.verification_run (name, district_id, body, run_by) VALUES ($1, $2, $3, $4)",
+        run.name(), outcome->district_id, pqxx::binarystring(run.SerializeAsString()), who.key_name);
+    *resp = run;
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx, const v1::ListFindingsRequest* req,
+                                                 v1::ListFindingsResponse* resp) {
+  std::vector<std::string> parts = absl::StrSplit(req->parent(), '/');
+  std::vector<FieldViolation> v;
+  if (!((parts.size() == 2 || (parts.size() == 4 && parts[2] == "enterprises" && parts[1] != "-")) &&
+        parts[0] == "districts" && !parts[1].empty())) {
+    v.push_back({"parent", "must be districts/{d}, districts/{d}/enterprises/{e} or districts/-"});
+  }
+  if (req->page_size() < 0) v.push_back({"page_size", "must not be negative"});
+  int64_t offset = 0;
+  if (!req->page_token().empty() && (!absl::SimpleAtoi(req->page_token(), &offset) || offset < 0)) {
+    v.push_back({"page_token", "not a token this service gave out"});
+  }
+  if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "unknown finding type"});
+  if (!v1::FindingStatus_IsValid(req->status())) v.push_back({"status", "unknown finding status"});
+  if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
+  auto principal = guard_->Authenticate(ctx);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  std::string prefix;
+  if (absl::Status s = ListScope(*principal, req->parent(), &prefix); !s.ok()) return ToGrpcStatus(s);
+  if (prefix.empty() && parts[1] != "-") prefix = req->parent();
+  const int limit = req->page_size() == 0 ? kDefaultPageSize : std::min(req->page_size(), kMaxPageSize);
+  absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) {
+    pqxx::result r = tx.exec_params(
+        absl::StrCat("SELECT ", ComplianceRepository::FindingColumns(),
+                     " FROM compliance.finding f WHERE ($1 = '' OR f.name LIKE $1 || '/%') "
+                     "AND ($2 = 0 OR f.type = $2) AND ($3 = 0 OR f.status = $3) "
+                     "ORDER BY f.window_start, f.name LIMIT $4 OFFSET $5"),
+        prefix, static_cast<int>(req->type()), static_cast<int>(req->status()), limit + 1, offset);
+    for (size_t i = 0; i < r.size() && static_cast<int>(i) < limit; ++i) {
+      *resp->add_findings() = ComplianceRepository::FindingFromRow(r[i]);
+    }
+    if (static_cast<int>(r.size()) > limit) resp->set_next_page_token(std::to_string(offset + limit));
+    return absl::OkStatus();
+  });
+  return ToGrpcStatus(st);
+}
+
+grpc::Status ComplianceServiceImpl::GetFinding(grpc::ServerContext* ctx, const v1::GetFindingRequest* req,
+                                               v1::Finding* resp) {
+  if (!IsFindingName(req->name())) {
+    return ToGrpcStatus(InvalidArgumentWithViolations(
+        {{"name", "must be districts/{d}/enterprises/{e}/findings/{n}"}}));
+  }
+  auto principal = guard_->Check(ctx, Action::kRead, req->name());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
+    auto f = LoadFinding(tx, req->name(), false);
+    if (!f.ok()) return f.status();
+    *resp = *std::move(f);
+    return absl::OkStatus();
+  });
+  return ToGrpcStatus(st);
+}
+
+grpc::Status ComplianceServiceImpl::ReviewFinding(grpc::ServerContext* ctx, const v1::ReviewFindingRequest* req,
+                                                  v1::Finding* resp) {
+  std::vector<FieldViolation> v;
+  if (!IsFindingName(req->name())) v.push_back({"name", "must be districts/{d}/enterprises/{e}/findings/{n}"});
+  if (req->decision() != v1::CONFIRM && req->decision() != v1::DISMISS) {
+    v.push_back({"decision", "required: CONFIRM or DISMISS"});
+  }
+  if (req->comment().empty()) v.push_back({"comment", "required: what the verifier saw"});
+  if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
+  Mutation m{"ReviewFinding", Action::kReview, req->name(), req->request_id(), false};
+  return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
+    auto f = LoadFinding(tx, req->name(), true);
+    if (!f.ok()) return f.status();
+    if (f->status() != v1::OPEN) {
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                            "finding ", req->name(), " is already ", v1::FindingStatus_Name(f->status()),
+                            " (by ", f->reviewed_by(), ": ", f->review_comment(), ")")),
+                        "FINDING_ALREADY_REVIEWED");
+    }
+    const bool confirm = req->decision() == v1::CONFIRM;
+    tx.exec_params0(
+        "UPDATE compliance.finding SET status = $2, review_comment = $3, reviewed_by = $4, review_time = now() "
+        "WHERE name = $1",
+        req->name(), confirm ? static_cast<int>(v1::CONFIRMED) : static_cast<int>(v1::DISMISSED), req->comment(),
+        who.key_name);
+    tx.exec_params0("INSERT INTO compliance.finding_event (finding, kind, text, by_key) VALUES ($1, $2, $3, $4)",
+                    req->name(), confirm ? "CONFIRM" : "DISMISS", req->comment(), who.key_name);
+    auto updated = LoadFinding(tx, req->name(), false);
+    if (!updated.ok()) return updated.status();
+    *resp = *std::move(updated);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ComplianceServiceImpl::ExplainFinding(grpc::ServerContext* ctx, const v1::ExplainFindingRequest* req,
+                                                   v1::Finding* resp) {
+  std::vector<FieldViolation> v;
+  if (!IsFindingName(req->name())) v.push_back({"name", "must be districts/{d}/enterprises/{e}/findings/{n}"});
+  if (req->explanation().empty()) v.push_back({"explanation", "required (异常申报: what happened and why)"});
+  if (req->explanation().size() > 4000) v.push_back({"explanation", "at most 4,000 bytes"});
+  if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
+  Mutation m{"ExplainFinding", Action::kExplain, req->name(), req->request_id(), false};
+  return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
+    auto f = LoadFinding(tx, req->name(), true);
+    if (!f.ok()) return f.status();
+    tx.exec_params0(
+        "UPDATE compliance.finding SET explanation = $2, explanation_time = now() WHERE name = $1",
+        req->name(), req->explanation());
+    tx.exec_params0("INSERT INTO compliance.finding_event (finding, kind, text, by_key) VALUES ($1, 'EXPLAIN', $2, $3)",
+                    req->name(), req->explanation(), who.key_name);
+    auto updated = LoadFinding(tx, req->name(), false);
+    if (!updated.ok()) return updated.status();
+    *resp = *std::move(updated);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx, const v1::GetEvidenceRequest* req,
+                                                v1::EvidenceSeries* resp) {
+  if (!IsFindingName(req->name())) {
+    return ToGrpcStatus(InvalidArgumentWithViolations(
+        {{"name", "must be districts/{d}/enterprises/{e}/findings/{n}"}}));
+  }
+  auto principal = guard_->Check(ctx, Action::kRead, req->name());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  v1::Finding f;
+  absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
+    auto loaded = LoadFinding(tx, req->name(), false);
+    if (!loaded.ok()) return loaded.status();
+    f = *std::move(loaded);
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return ToGrpcStatus(st);
+  *resp->mutable_finding() = f;
+  const absl::Time ws = FromTimestamp(f.window_start()), we = FromTimestamp(f.window_end());
+  const absl::Duration pad = std::max(absl::Hours(12), (we - ws) / 4);
+  const absl::Time from = ws - pad, to = we + pad;
+  *resp->mutable_from() = ToTimestamp(from);
+  *resp->mutable_to() = ToTimestamp(to);
+  if (!absl::StrContains(f.scope(), "/meters/")) return grpc::Status::OK;  // a gate finding: no curve
+  const bool co_running = f.type() == v1::TREATMENT_OFF;
+  resp->set_meter(f.scope());
+  if (co_running) resp->set_production_meter(f.obligation());
+  resp->set_baseline_kw(f.baseline_kw());
+  if (f.unit() == "kW") resp->set_threshold_kw(f.threshold());
+  const std::string authorization = AuthorizationOf(ctx);
+  auto ids = repo_.MeterIds(f.scope().substr(10, f.scope().find('/', 10) - 10));
+  if (!ids.ok()) return ToGrpcStatus(ids.status());
+  auto series = [&](const std::string& meter, google::protobuf::RepeatedPtrField<v1::LoadPoint>* out,
+                    bool with_gaps) -> absl::Status {
+    v1::GetMeterRequest mreq;
+    mreq.set_name(meter);
+    v1::Meter info;
+    grpc::ClientContext call;
+    if (!authorization.empty()) call.AddMetadata("authorization", authorization);
+    grpc::Status s = registry_->GetMeter(&call, mreq, &info);
+    if (!s.ok()) return FromGrpcStatus(s);
+    const int interval = info.interval_minutes() > 0 ? info.interval_minutes() : 15;
+    auto it = ids->find(meter);
+    std::vector<LoadSample> load;
+    if (it != ids->end()) {
+      auto raw = repo_.ScanReadings({it->second}, from - absl::Hours(24), to, 1);
+      if (!raw.ok()) return raw.status();
+      load = ToLoad((*raw)[it->second], interval);
+    }
+    const int64_t lo = absl::ToUnixMicros(from), hi = absl::ToUnixMicros(to);
+    const int64_t step = interval * 60LL * 1000000;
+    int64_t expect = lo + step;
+    for (const LoadSample& x : load) {
+      if (x.t_us <= lo || x.t_us > hi) continue;
+      v1::LoadPoint* p = out->Add();
+      *p->mutable_time() = ToTimestamp(absl::FromUnixMicros(x.t_us));
+      p->set_kw(x.kw);
+      if (with_gaps && x.t_us > expect) {
+        v1::TimeRange* g = resp->add_gaps();
+        *g->mutable_start() = ToTimestamp(absl::FromUnixMicros(expect - step));
+        *g->mutable_end() = ToTimestamp(absl::FromUnixMicros(x.t_us - step));
+      }
+      expect = x.t_us + step;
+    }
+    if (with_gaps && expect <= hi) {
+      v1::TimeRange* g = resp->add_gaps();
+      *g->mutable_start() = ToTimestamp(absl::FromUnixMicros(expect - step));
+      *g->mutable_end() = ToTimestamp(std::min(to, Now()));
+    }
+    return absl::OkStatus();
+  };
+  if (absl::Status s = series(f.scope(), resp->mutable_load(), true); !s.ok()) return ToGrpcStatus(s);
+  if (co_running) {
+    if (absl::Status s = series(f.obligation(), resp->mutable_production_load(), false); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace cuofeng

@@ -1,0 +1,69 @@
+// ComplianceService: monitoring data in, verification runs, findings and
+// their review, evidence series for the charts.
+#ifndef CUOFENG_SERVICES_COMPLIANCE_COMPLIANCE_SERVICE_H_
+#define CUOFENG_SERVICES_COMPLIANCE_COMPLIANCE_SERVICE_H_
+
+#include <memory>
+
+#include <grpcpp/grpcpp.h>
+
+#include "cuofeng/v1/compliance.grpc.pb.h"
+#include "services/compliance/ingest.h"
+#include "services/compliance/repository.h"
+#include "services/compliance/verifier.h"
+#include "services/core/call_guard.h"
+
+namespace cuofeng {
+
+class ComplianceServiceImpl final : public v1::ComplianceService::Service {
+ public:
+  // `registry` serves RegistryService and `planning` PlanningService and
+  // ObligationService (in-process channels when they run here).
+  ComplianceServiceImpl(CallGuard* guard, std::shared_ptr<grpc::Channel> registry,
+                        std::shared_ptr<grpc::Channel> planning);
+
+  grpc::Status IngestReadings(grpc::ServerContext* ctx,
+                              grpc::ServerReader<v1::IngestReadingsRequest>* reader,
+                              v1::IngestSummary* resp) override;
+  grpc::Status IngestGateEvents(grpc::ServerContext* ctx,
+                                grpc::ServerReader<v1::IngestGateEventsRequest>* reader,
+                                v1::IngestSummary* resp) override;
+  grpc::Status IngestLedgerRows(grpc::ServerContext* ctx,
+                                grpc::ServerReader<v1::IngestLedgerRowsRequest>* reader,
+                                v1::IngestSummary* resp) override;
+  grpc::Status ListBaselines(grpc::ServerContext* ctx, const v1::ListBaselinesRequest* req,
+                             v1::ListBaselinesResponse* resp) override;
+  grpc::Status OverrideBaseline(grpc::ServerContext* ctx, const v1::OverrideBaselineRequest* req,
+                                v1::Baseline* resp) override;
+  grpc::Status RunVerification(grpc::ServerContext* ctx, const v1::RunVerificationRequest* req,
+                               v1::VerificationRun* resp) override;
+  grpc::Status ListFindings(grpc::ServerContext* ctx, const v1::ListFindingsRequest* req,
+                            v1::ListFindingsResponse* resp) override;
+  grpc::Status GetFinding(grpc::ServerContext* ctx, const v1::GetFindingRequest* req,
+                          v1::Finding* resp) override;
+  grpc::Status ReviewFinding(grpc::ServerContext* ctx, const v1::ReviewFindingRequest* req,
+                             v1::Finding* resp) override;
+  grpc::Status ExplainFinding(grpc::ServerContext* ctx, const v1::ExplainFindingRequest* req,
+                              v1::Finding* resp) override;
+  grpc::Status GetEvidence(grpc::ServerContext* ctx, const v1::GetEvidenceRequest* req,
+                           v1::EvidenceSeries* resp) override;
+
+ private:
+  // Ingest runs a client stream through `batch`, then audits the totals.
+  template <typename Request>
+  grpc::Status Ingest(grpc::ServerContext* ctx, const char* method, grpc::ServerReader<Request>* reader,
+                      v1::IngestSummary* resp,
+                      absl::Status (Ingestor::*batch)(const Request&, const Principal&, const std::string&,
+                                                      IngestTally*));
+
+  CallGuard* guard_;
+  ComplianceRepository repo_;
+  Directory directory_;
+  Ingestor ingestor_;
+  Verifier verifier_;
+  std::unique_ptr<v1::RegistryService::Stub> registry_;
+};
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_SERVICES_COMPLIANCE_COMPLIANCE_SERVICE_H_

@@ -1,0 +1,661 @@
+#include "services/compliance/ingest.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <tuple>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "lib/model/clock.h"
+#include "lib/model/identifiers.h"
+
+namespace cuofeng {
+namespace {
+
+// Readings may run ahead of the server clock by this much (meter clock skew).
+constexpr int64_t kFutureSkewUs = 5 * 60 * 1000000LL;
+// 2000-01-01T00:00:00Z: nothing older is monitoring data of ours.
+constexpr int64_t kEarliestUs = 946684800LL * 1000000;
+constexpr size_t kCopyChunk = 1 << 16;
+
+std::string FieldOf(const std::string& parse_error) {
+  const size_t colon = parse_error.find(':');
+  return colon == std::string::npos ? "" : parse_error.substr(0, colon);
+}
+
+std::string TimeText(int64_t us) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S%Ez", absl::FromUnixMicros(us), absl::FixedTimeZone(8 * 3600));
+}
+
+int64_t Micros(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() * 1000000 + ts.nanos() / 1000;
+}
+
+void AppendDouble(std::string* out, double v) {
+  char buf[32];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, res.ptr);
+}
+
+// Values for COPY text format: backslash, tab and newlines escaped.
+void AppendCopyText(std::string* out, const std::string& v) {
+  for (char c : v) {
+    switch (c) {
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      default:
+        out->push_back(c);
+    }
+  }
+}
+
+std::string NormalizePlate(const std::string& plate) {
+  std::string out;
+  for (char c : plate) {
+    if (c != ' ' && c != '-' && c != '\t') out.push_back(absl::ascii_toupper(c));
+  }
+  return out;
+}
+
+bool IsPassageDirection(v1::GateDirection d) { return d == v1::ENTRY || d == v1::EXIT; }
+
+}  // namespace
+
+std::string SqlTimestamp(int64_t us) {
+  // Days from civil (Howard Hinnant's algorithm), run backwards.
+  int64_t secs = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
+  const int64_t micros = us - secs * 1000000;
+  int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+  int64_t rem = secs - days * 86400;
+  days += 719468;
+  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const int64_t doe = days - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = yoe + era * 400;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) ++y;
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lld %02lld:%02lld:%02lld.%06lld+00",
+                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
+                static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
+                static_cast<long long>(rem % 60), static_cast<long long>(micros));
+  return buf;
+}
+
+void IngestTally::Reject(const std::string& source, int64_t line, const std::string& field,
+                         const std::string& reason) {
+  summary_.set_rejected(summary_.rejected() + 1);
+  if (summary_.rejections_size() >= 1000) return;
+  v1::RejectedRow* r = summary_.add_rejections();
+  r->set_source(source);
+  r->set_line(line);
+  r->set_field(field);
+  r->set_reason(reason);
+}
+
+absl::StatusOr<Directory::Subject> Directory::Meter(const std::string& name,
+                                                    const std::string& authorization) {
+  return Resolve(true, name, authorization);
+}
+
+absl::StatusOr<Directory::Subject> Directory::Camera(const std::string& name,
+                                                     const std::string& authorization) {
+  return Resolve(false, name, authorization);
+}
+
+absl::StatusOr<Directory::Subject> Directory::Resolve(bool meter, const std::string& name,
+                                                      const std::string& authorization) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto& cache = meter ? meters_ : cameras_;
+    auto it = cache.find(name);
+    if (it != cache.end()) return it->second;
+  }
+  const std::vector<std::string> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 6 || parts[0] != "districts" || parts[2] != "enterprises" ||
+      parts[4] != (meter ? "meters" : "cameras")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", name, "\" is not a ", meter ? "meter" : "camera", " name (districts/{d}/enterprises/{e}/",
+        meter ? "meters" : "cameras", "/{id})"));
+  }
+  grpc::ClientContext ctx;
+  if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Status s;
+  if (meter) {
+    v1::GetMeterRequest req;
+    req.set_name(name);
+    v1::Meter out;
+    s = registry_->GetMeter(&ctx, req, &out);
+  } else {
+    v1::GetCameraRequest req;
+    req.set_name(name);
+    v1::Camera out;
+    s = registry_->GetCamera(&ctx, req, &out);
+  }
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return absl::NotFoundError(absl::StrCat("unknown ", meter ? "meter" : "camera", ": ", name,
+                                            " is not in the registry"));
+  }
+  if (!s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                        absl::StrCat("registry: ", s.error_message()));
+  }
+  Subject subject;
+  subject.district_id = parts[1];
+  subject.enterprise = absl::StrCat("districts/", parts[1], "/enterprises/", parts[3]);
+  const std::string table = meter ? "compliance.meter" : "compliance.camera";
+  absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+    tx.exec_params0(absl::StrCat("INSERT INTO ", table,
+                                 " (name, district_id, enterprise) VALUES ($1, $2, $3) "
+                                 "ON CONFLICT (name) DO NOTHING"),
+                    name, subject.district_id, subject.enterprise);
+    subject.id = tx.exec_params1(absl::StrCat("SELECT id FROM ", table, " WHERE name = $1"), name)[0]
+                     .as<int>();
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  absl::MutexLock lock(&mu_);
+  (meter ? meters_ : cameras_)[name] = subject;
+  return subject;
+}
+
+absl::Status Directory::Enterprise(const std::string& name, const std::string& authorization) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (enterprises_.count(name)) return absl::OkStatus();
+  }
+  grpc::ClientContext ctx;
+  if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::GetEnterpriseRequest req;
+  req.set_name(name);
+  v1::Enterprise out;
+  grpc::Status s = registry_->GetEnterprise(&ctx, req, &out);
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND || s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+    return absl::NotFoundError(absl::StrCat("unknown enterprise: ", name, " is not in the registry"));
+  }
+  if (!s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                        absl::StrCat("registry: ", s.error_message()));
+  }
+  absl::MutexLock lock(&mu_);
+  enterprises_.insert(name);
+  return absl::OkStatus();
+}
+
+absl::Status Ingestor::EnsurePartitions(const std::vector<int64_t>& times) {
+  const absl::TimeZone china = absl::FixedTimeZone(8 * 3600);
+  std::set<std::string> months;
+  for (int64_t t : times) {
+    // The reading at a month's first midnight closes the last interval of
+    // the month before, but is stored by its own time like any other.
+    months.insert(absl::FormatTime("%Y-%m", absl::FromUnixMicros(t), china));
+  }
+  for (const std::string& month : months) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (partitions_.count(month)) continue;
+    }
+    const int year = std::stoi(month.substr(0, 4)), mon = std::stoi(month.substr(5, 2));
+    const std::string next = mon == 12 ? absl::StrCat(year + 1, "-01") : absl::StrFormat("%04d-%02d", year, mon + 1);
+    const std::string table = absl::StrCat("compliance.reading_", month.substr(0, 4), month.substr(5, 2));
+    absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+      // One creator at a time; IF NOT EXISTS covers the one that came first.
+      tx.exec0("SELECT pg_advisory_xact_lock(7104)");
+      tx.exec0(absl::StrCat("CREATE TABLE IF NOT EXISTS ", table, " PARTITION OF compliance.reading FOR VALUES FROM ('",
+                            month, "-01 00:00+08') TO ('", next, "-01 00:00+08')"));
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+    absl::MutexLock lock(&mu_);
+    partitions_.insert(month);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Principal& caller,
+                                const std::string& authorization, IngestTally* tally) {
+  const std::string& src = batch.source();
+  const int64_t latest = absl::ToUnixMicros(Now()) + kFutureSkewUs;
+  struct Row {
+    int index;
+    int meter;
+    int64_t t;
+    v1::ReadingKind kind;
+    double value;
+  };
+  std::vector<Row> rows;
+  rows.reserve(batch.readings_size());
+  // Rejections of this batch, kept apart until the batch is stored.
+  struct Rejection {
+    int64_t line;
+    std::string field, reason;
+  };
+  std::vector<Rejection> rejected;
+  for (int i = 0; i < batch.readings_size(); ++i) {
+    const v1::Reading& r = batch.readings(i);
+    auto reject = [&](const std::string& field, const std::string& reason) {
+      rejected.push_back({r.line(), field, reason});
+    };
+    if (!r.parse_error().empty()) {
+      reject(FieldOf(r.parse_error()), r.parse_error());
+      continue;
+    }
+    if (r.meter().empty()) {
+      reject("meter", "meter: required");
+      continue;
+    }
+    if (absl::Status a = Authorize(caller, Action::kIngest, r.meter()); !a.ok()) {
+      reject("meter", absl::StrCat("meter: ", a.message()));
+      continue;
+    }
+    auto meter = directory_->Meter(r.meter(), authorization);
+    if (!meter.ok()) {
+      if (meter.status().code() == absl::StatusCode::kNotFound ||
+          meter.status().code() == absl::StatusCode::kInvalidArgument ||
+          meter.status().code() == absl::StatusCode::kPermissionDenied) {
+        reject("meter", absl::StrCat("meter: ", meter.status().message()));
+        continue;
+      }
+      return meter.status();
+    }
+    if (!r.has_time()) {
+      reject("time", "time: required");
+      continue;
+    }
+    const int64_t t = Micros(r.time());
+    if (t > latest) {
+      reject("time", absl::StrCat("time: ", TimeText(t), " is in the future (server time ",
+                                  TimeText(absl::ToUnixMicros(Now())), ")"));
+      continue;
+    }
+    if (t < kEarliestUs) {
+      reject("time", absl::StrCat("time: ", TimeText(t), " is before 2000"));
+      continue;
+    }
+    if (r.kind() == v1::READING_KIND_UNSPECIFIED || !v1::ReadingKind_IsValid(r.kind())) {
+      reject("kind", "kind: required: INTERVAL_KWH, CUMULATIVE_KWH or KW");
+      continue;
+    }
+    if (!std::isfinite(r.value())) {
+      reject("value", "value: not a number");
+      continue;
+    }
+    if (r.value() < 0) {
+      reject("value", absl::StrCat("value: ", r.value(), " is negative"));
+      continue;
+    }
+    rows.push_back({i, meter->id, t, r.kind(), r.value()});
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.meter, a.t, a.index) < std::tie(b.meter, b.t, b.index);
+  });
+
+  // Rows already stored in each meter's time range, and the register before it.
+  std::map<int, std::pair<int64_t, int64_t>> ranges;
+  std::set<int> registers;
+  for (const Row& r : rows) {
+    auto [it, fresh] = ranges.try_emplace(r.meter, r.t, r.t);
+    it->second.first = std::min(it->second.first, r.t);
+    it->second.second = std::max(it->second.second, r.t);
+    if (r.kind == v1::CUMULATIVE_KWH) registers.insert(r.meter);
+  }
+  int64_t duplicates = 0;
+  std::vector<const Row*> fresh;
+  for (int attempt = 0;; ++attempt) {
+    std::map<std::pair<int, int64_t>, std::pair<int, double>> stored;
+    std::map<int, std::pair<int64_t, double>> register_before;
+    if (!ranges.empty()) {
+      std::string ms, los, his;
+      for (const auto& [m, range] : ranges) {
+        absl::StrAppend(&ms, ms.empty() ? "" : ",", m);
+        absl::StrAppend(&los, los.empty() ? "" : ",", range.first);
+        absl::StrAppend(&his, his.empty() ? "" : ",", range.second);
+      }
+      std::string rms, rlos;
+      for (int m : registers) {
+        absl::StrAppend(&rms, rms.empty() ? "" : ",", m);
+        absl::StrAppend(&rlos, rlos.empty() ? "" : ",", ranges[m].first);
+      }
+      absl::Status st = InTransaction(
+          *pool_,
+          [&](pqxx::work& tx) {
+            for (const auto& row : tx.exec_params(
+                     "SELECT r.meter_id, (extract(epoch from r.time) * 1000000)::int8, r.kind, r.value "
+                     "FROM unnest($1::int[], $2::int8[], $3::int8[]) AS q(m, lo, hi) "
+                     "JOIN compliance.reading r ON r.meter_id = q.m "
+                     "AND r.time BETWEEN to_timestamp(q.lo / 1000000.0) AND to_timestamp(q.hi / 1000000.0)",
+                     "{" + ms + "}", "{" + los + "}", "{" + his + "}")) {
+              stored[{row[0].as<int>(), row[1].as<int64_t>()}] = {row[2].as<int>(), row[3].as<double>()};
+            }
+            if (!rms.empty()) {
+              for (const auto& row : tx.exec_params(
+                       "SELECT q.m, p.t, p.value FROM unnest($1::int[], $2::int8[]) AS q(m, lo) "
+                       "CROSS JOIN LATERAL (SELECT (extract(epoch from r.time) * 1000000)::int8 AS t, r.value "
+                       "FROM compliance.reading r WHERE r.meter_id = q.m AND r.kind = 2 "
+                       "AND r.time < to_timestamp(q.lo / 1000000.0) ORDER BY r.time DESC LIMIT 1) p",
+                       "{" + rms + "}", "{" + rlos + "}")) {
+                register_before[row[0].as<int>()] = {row[1].as<int64_t>(), row[2].as<double>()};
+              }
+            }
+            return absl::OkStatus();
+          },
+          Isolation::kRepeatableReadReadOnly);
+      if (!st.ok()) return st;
+    }
+    // Classify: duplicates of stored or earlier rows, conflicts, registers running backwards.
+    std::vector<Rejection> conflicts;
+    duplicates = 0;
+    fresh.clear();
+    const Row* previous = nullptr;
+    int register_meter = -1;
+    int64_t register_t = 0;
+    double register_value = 0;
+    bool have_register = false;
+    for (const Row& r : rows) {
+      const v1::Reading& in = batch.readings(r.index);
+      if (previous != nullptr && previous->meter == r.meter && previous->t == r.t) {
+        if (previous->kind == r.kind && previous->value == r.value) {
+          ++duplicates;
+        } else {
+          conflicts.push_back({in.line(), "value",
+                               absl::StrCat("value: conflicts with line ", batch.readings(previous->index).line(),
+                                            " (", v1::ReadingKind_Name(previous->kind), " ", previous->value,
+                                            ") for the same meter and time")});
+        }
+        continue;
+      }
+      previous = &r;
+      auto s = stored.find({r.meter, r.t});
+      if (s != stored.end()) {
+        if (s->second.first == r.kind && s->second.second == r.value) {
+          ++duplicates;
+        } else {
+          conflicts.push_back(
+              {in.line(), "value",
+               absl::StrCat("value: a different reading (", v1::ReadingKind_Name(static_cast<v1::ReadingKind>(s->second.first)),
+                            " ", s->second.second, ") is already stored for ", in.meter(), " at ",
+                            TimeText(r.t))});
+        }
+        continue;
+      }
+      if (r.kind == v1::CUMULATIVE_KWH) {
+        if (register_meter != r.meter) {
+          register_meter = r.meter;
+          auto b = register_before.find(r.meter);
+          have_register = b != register_before.end();
+          if (have_register) std::tie(register_t, register_value) = b->second;
+        }
+        // Stored register readings inside this batch's range count too.
+        for (auto it = stored.lower_bound({r.meter, register_t + (have_register ? 1 : 0)});
+             it != stored.end() && it->first.first == r.meter && it->first.second < r.t; ++it) {
+          if (it->second.first == v1::CUMULATIVE_KWH) {
+            have_register = true;
+            register_t = it->first.second;
+            register_value = it->second.second;
+          }
+        }
+        if (have_register && r.value < register_value) {
+          conflicts.push_back(
+              {in.line(), "value",
+               absl::StrCat("value: the cumulative register ran backwards: ", r.value, " kWh at ",
+                            TimeText(r.t), " after ", register_value, " kWh at ", TimeText(register_t),
+                            " (a reset or a replaced meter must be recorded by the bureau)")});
+          continue;
+        }
+        have_register = true;
+        register_t = r.t;
+        register_value = r.value;
+      }
+      fresh.push_back(&r);
+    }
+    // Store the fresh rows.
+    std::vector<int64_t> times;
+    times.reserve(fresh.size());
+    for (const Row* r : fresh) times.push_back(r->t);
+    if (absl::Status st = EnsurePartitions(times); !st.ok()) return st;
+    absl::Status st = fresh.empty() ? absl::OkStatus() : InTransaction(*pool_, [&](pqxx::work& tx) {
+      CopyWriter copy(tx, "compliance.reading", {"meter_id", "time", "kind", "value"});
+      std::string lines;
+      lines.reserve(kCopyChunk + 128);
+      for (const Row* r : fresh) {
+        absl::StrAppend(&lines, r->meter, "\t", SqlTimestamp(r->t), "\t", static_cast<int>(r->kind), "\t");
+        AppendDouble(&lines, r->value);
+        lines.push_back('\n');
+        if (lines.size() >= kCopyChunk) {
+          copy.WriteLines(lines);
+          lines.clear();
+        }
+      }
+      copy.WriteLines(lines);
+      copy.Complete();
+      return absl::OkStatus();
+    });
+    if (st.code() == absl::StatusCode::kAlreadyExists && attempt == 0) continue;  // a concurrent sender: look again
+    if (!st.ok()) return st;
+    rejected.insert(rejected.end(), conflicts.begin(), conflicts.end());
+    break;
+  }
+  std::sort(rejected.begin(), rejected.end(),
+            [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
+  for (const Rejection& r : rejected) tally->Reject(src, r.line, r.field, r.reason);
+  tally->Accept(static_cast<int64_t>(fresh.size()));
+  tally->Duplicate(duplicates);
+  return absl::OkStatus();
+}
+
+absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, const Principal& caller,
+                                  const std::string& authorization, IngestTally* tally) {
+  const std::string& src = batch.source();
+  const int64_t latest = absl::ToUnixMicros(Now()) + kFutureSkewUs;
+  std::string lines;
+  int64_t valid = 0;
+  for (const v1::GateEvent& e : batch.events()) {
+    auto reject = [&](const std::string& field, const std::string& reason) {
+      tally->Reject(src, e.line(), field, reason);
+    };
+    if (!e.parse_error().empty()) {
+      reject(FieldOf(e.parse_error()), e.parse_error());
+      continue;
+    }
+    if (e.camera().empty()) {
+      reject("camera", "camera: required");
+      continue;
+    }
+    if (absl::Status a = Authorize(caller, Action::kIngest, e.camera()); !a.ok()) {
+      reject("camera", absl::StrCat("camera: ", a.message()));
+      continue;
+    }
+    auto camera = directory_->Camera(e.camera(), authorization);
+    if (!camera.ok()) {
+      if (camera.status().code() == absl::StatusCode::kNotFound ||
+          camera.status().code() == absl::StatusCode::kInvalidArgument ||
+          camera.status().code() == absl::StatusCode::kPermissionDenied) {
+        reject("camera", absl::StrCat("camera: ", camera.status().message()));
+        continue;
+      }
+      return camera.status();
+    }
+    if (!e.has_time()) {
+      reject("time", "time: required");
+      continue;
+    }
+    const int64_t t = Micros(e.time());
+    if (t > latest || t < kEarliestUs) {
+      reject("time", absl::StrCat("time: ", TimeText(t), t > latest ? " is in the future" : " is before 2000"));
+      continue;
+    }
+    const std::string plate = NormalizePlate(e.plate());
+    if (plate.empty()) {
+      reject("plate", "plate: required (车牌号; an unread plate is sent as 未识别)");
+      continue;
+    }
+    if (!IsPassageDirection(e.direction())) {
+      reject("direction", "direction: required: ENTRY or EXIT");
+      continue;
+    }
+    if (!v1::VehicleClass_IsValid(e.vehicle_class())) {
+      reject("vehicle_class", "vehicle_class: unknown value");
+      continue;
+    }
+    if (!std::isfinite(e.tonnage()) || e.tonnage() < 0) {
+      reject("tonnage", absl::StrCat("tonnage: ", e.tonnage(), " must be a number at least 0"));
+      continue;
+    }
+    ++valid;
+    absl::StrAppend(&lines, camera->id, "\t", SqlTimestamp(t), "\t");
+    AppendCopyText(&lines, plate);
+    absl::StrAppend(&lines, "\t", static_cast<int>(e.direction()), "\t", static_cast<int>(e.vehicle_class()), "\t");
+    AppendCopyText(&lines, e.photo());
+    lines.push_back('\t');
+    AppendCopyText(&lines, e.cargo());
+    lines.push_back('\t');
+    AppendDouble(&lines, e.tonnage());
+    lines.push_back('\n');
+  }
+  int64_t inserted = 0;
+  if (valid > 0) {
+    absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+      tx.exec0("CREATE TEMP TABLE gate_in (LIKE compliance.gate_event) ON COMMIT DROP");
+      CopyWriter copy(tx, "gate_in", {"camera_id", "time", "plate", "direction", "vehicle_class", "photo", "cargo", "tonnage"});
+      copy.WriteLines(lines);
+      copy.Complete();
+      inserted = tx.exec0("INSERT INTO compliance.gate_event SELECT DISTINCT ON (camera_id, time, plate) * FROM gate_in "
+                          "ORDER BY camera_id, time, plate ON CONFLICT DO NOTHING")
+                     .affected_rows();
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+  }
+  tally->Accept(inserted);
+  tally->Duplicate(valid - inserted);
+  return absl::OkStatus();
+}
+
+absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, const Principal& caller,
+                                  const std::string& authorization, IngestTally* tally) {
+  const std::string& src = batch.source();
+  const int64_t latest = absl::ToUnixMicros(Now()) + kFutureSkewUs;
+  std::string lines;
+  int64_t valid = 0;
+  for (const v1::LedgerRow& r : batch.rows()) {
+    auto reject = [&](const std::string& field, const std::string& reason) {
+      tally->Reject(src, r.line(), field, reason);
+    };
+    if (!r.parse_error().empty()) {
+      reject(FieldOf(r.parse_error()), r.parse_error());
+      continue;
+    }
+    const std::vector<std::string> parts = absl::StrSplit(r.enterprise(), '/');
+    if (parts.size() != 4 || parts[0] != "districts" || parts[2] != "enterprises") {
+      reject("enterprise", absl::StrCat("enterprise: \"", r.enterprise(),
+                                        "\" is not an enterprise name (districts/{d}/enterprises/{e})"));
+      continue;
+    }
+    if (absl::Status a = Authorize(caller, Action::kIngest, r.enterprise()); !a.ok()) {
+      reject("enterprise", absl::StrCat("enterprise: ", a.message()));
+      continue;
+    }
+    if (absl::Status known = directory_->Enterprise(r.enterprise(), authorization); !known.ok()) {
+      if (known.code() != absl::StatusCode::kNotFound) return known;
+      reject("enterprise", absl::StrCat("enterprise: ", known.message()));
+      continue;
+    }
+    const std::string plate = NormalizePlate(r.plate());
+    if (plate.empty()) {
+      reject("plate", "plate: required");
+      continue;
+    }
+    if (!r.has_time()) {
+      reject("time", "time: required");
+      continue;
+    }
+    const int64_t t = Micros(r.time());
+    if (t > latest || t < kEarliestUs) {
+      reject("time", absl::StrCat("time: ", TimeText(t), t > latest ? " is in the future" : " is before 2000"));
+      continue;
+    }
+    if (!IsPassageDirection(r.direction())) {
+      reject("direction", "direction: required: ENTRY or EXIT");
+      continue;
+    }
+    if (!r.vin().empty() && r.vin().size() != 17) {
+      reject("vin", absl::StrCat("vin: \"", r.vin(), "\" must have 17 characters"));
+      continue;
+    }
+    if (!r.registration_date().empty()) {
+      if (absl::Status d = ValidateDate(r.registration_date()); !d.ok()) {
+        reject("registration_date", absl::StrCat("registration_date: ", d.message()));
+        continue;
+      }
+    }
+    if (!v1::EmissionStage_IsValid(r.emission_stage())) {
+      reject("emission_stage", "emission_stage: unknown value");
+      continue;
+    }
+    if (!std::isfinite(r.tonnage()) || r.tonnage() < 0) {
+      reject("tonnage", absl::StrCat("tonnage: ", r.tonnage(), " must be a number at least 0"));
+      continue;
+    }
+    ++valid;
+    absl::StrAppend(&lines, parts[1], "\t");
+    AppendCopyText(&lines, r.enterprise());
+    lines.push_back('\t');
+    AppendCopyText(&lines, plate);
+    absl::StrAppend(&lines, "\t", SqlTimestamp(t), "\t", static_cast<int>(r.direction()), "\t");
+    for (const std::string* v : {&r.vin(), &r.engine_number()}) {
+      AppendCopyText(&lines, *v);
+      lines.push_back('\t');
+    }
+    absl::StrAppend(&lines, static_cast<int>(r.emission_stage()), "\t");
+    for (const std::string* v : {&r.registration_date(), &r.cargo()}) {
+      AppendCopyText(&lines, *v);
+      lines.push_back('\t');
+    }
+    AppendDouble(&lines, r.tonnage());
+    lines.push_back('\t');
+    AppendCopyText(&lines, r.fleet());
+    lines.push_back('\n');
+  }
+  int64_t inserted = 0;
+  if (valid > 0) {
+    absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+      tx.exec0("CREATE TEMP TABLE ledger_in (LIKE compliance.ledger_row) ON COMMIT DROP");
+      CopyWriter copy(tx, "ledger_in",
+                      {"district_id", "enterprise", "plate", "time", "direction", "vin", "engine_number",
+                       "emission_stage", "registration_date", "cargo", "tonnage", "fleet"});
+      copy.WriteLines(lines);
+      copy.Complete();
+      inserted = tx.exec0(
+                       "INSERT INTO compliance.ledger_row SELECT DISTINCT ON (enterprise, plate, time, direction) * "
+                       "FROM ledger_in ORDER BY enterprise, plate, time, direction ON CONFLICT DO NOTHING")
+                     .affected_rows();
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+  }
+  tally->Accept(inserted);
+  tally->Duplicate(valid - inserted);
+  return absl::OkStatus();
+}
+
+}  // namespace cuofeng

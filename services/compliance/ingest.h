@@ -1,0 +1,94 @@
+// Monitoring-data ingest: meter readings, gate passages and ledger rows, one
+// batch (one stream message) at a time. Each batch is checked row by row;
+// good rows are stored with COPY, rows already stored are counted as
+// duplicates, and every other row is rejected with its line and reason.
+#ifndef CUOFENG_SERVICES_COMPLIANCE_INGEST_H_
+#define CUOFENG_SERVICES_COMPLIANCE_INGEST_H_
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "cuofeng/v1/compliance.pb.h"
+#include "cuofeng/v1/registry.grpc.pb.h"
+#include "lib/auth/policy.h"
+#include "lib/db/pool.h"
+
+namespace cuofeng {
+
+// Directory maps registry meters and cameras to compliance's compact ids,
+// confirming each against the registry (with the caller's key) on first use.
+class Directory {
+ public:
+  Directory(ConnectionPool* pool, std::shared_ptr<grpc::Channel> registry)
+      : pool_(pool), registry_(v1::RegistryService::NewStub(registry)) {}
+
+  struct Subject {
+    int id = 0;
+    std::string district_id, enterprise;
+  };
+  // Meter / Camera: NOT_FOUND when the registry has no such resource.
+  absl::StatusOr<Subject> Meter(const std::string& name, const std::string& authorization);
+  absl::StatusOr<Subject> Camera(const std::string& name, const std::string& authorization);
+  // Enterprise: NOT_FOUND when the registry has no such enterprise.
+  absl::Status Enterprise(const std::string& name, const std::string& authorization);
+
+ private:
+  absl::StatusOr<Subject> Resolve(bool meter, const std::string& name,
+                                  const std::string& authorization);
+
+  ConnectionPool* pool_;
+  std::unique_ptr<v1::RegistryService::Stub> registry_;
+  absl::Mutex mu_;
+  std::map<std::string, Subject> meters_ ABSL_GUARDED_BY(mu_), cameras_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> enterprises_ ABSL_GUARDED_BY(mu_);
+};
+
+// IngestTally accumulates a stream's summary (rejections kept up to 1,000).
+class IngestTally {
+ public:
+  void Reject(const std::string& source, int64_t line, const std::string& field,
+              const std::string& reason);
+  void Accept(int64_t n) { summary_.set_accepted(summary_.accepted() + n); }
+  void Duplicate(int64_t n) { summary_.set_duplicate(summary_.duplicate() + n); }
+  const v1::IngestSummary& summary() const { return summary_; }
+
+ private:
+  v1::IngestSummary summary_;
+};
+
+class Ingestor {
+ public:
+  Ingestor(ConnectionPool* pool, Directory* directory) : pool_(pool), directory_(directory) {}
+
+  // Each call stores one batch's good rows and tallies every row.
+  absl::Status Readings(const v1::IngestReadingsRequest& batch, const Principal& caller,
+                        const std::string& authorization, IngestTally* tally);
+  absl::Status GateEvents(const v1::IngestGateEventsRequest& batch, const Principal& caller,
+                          const std::string& authorization, IngestTally* tally);
+  absl::Status LedgerRows(const v1::IngestLedgerRowsRequest& batch, const Principal& caller,
+                          const std::string& authorization, IngestTally* tally);
+
+ private:
+  // EnsurePartitions creates the monthly partitions (Asia/Shanghai months)
+  // of compliance.reading that rows at `times` (Unix µs) need.
+  absl::Status EnsurePartitions(const std::vector<int64_t>& times);
+
+  ConnectionPool* pool_;
+  Directory* directory_;
+  absl::Mutex mu_;
+  std::set<std::string> partitions_ ABSL_GUARDED_BY(mu_);
+};
+
+// SqlTimestamp formats Unix microseconds as a UTC timestamptz literal.
+std::string SqlTimestamp(int64_t unix_us);
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_SERVICES_COMPLIANCE_INGEST_H_

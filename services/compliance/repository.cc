@@ -1,0 +1,250 @@
+#include "services/compliance/repository.h"
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "lib/model/clock.h"
+#include "lib/verification/verification.h"
+#include "services/compliance/ingest.h"
+
+namespace cuofeng {
+namespace {
+
+// PostgreSQL's binary timestamps count microseconds from 2000-01-01 UTC.
+constexpr int64_t kPgEpochUnixUs = 946684800LL * 1000000;
+
+uint16_t Be16(const char* p) {
+  return static_cast<uint16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1]));
+}
+uint32_t Be32(const char* p) {
+  return (static_cast<uint32_t>(static_cast<uint8_t>(p[0])) << 24) |
+         (static_cast<uint32_t>(static_cast<uint8_t>(p[1])) << 16) |
+         (static_cast<uint32_t>(static_cast<uint8_t>(p[2])) << 8) | static_cast<uint8_t>(p[3]);
+}
+uint64_t Be64(const char* p) { return (static_cast<uint64_t>(Be32(p)) << 32) | Be32(p + 4); }
+
+std::string IntArray(const std::vector<int>& v) {
+  std::string out = "{";
+  for (size_t i = 0; i < v.size(); ++i) absl::StrAppend(&out, i ? "," : "", v[i]);
+  return out + "}";
+}
+
+absl::Time Epoch(const pqxx::field& f) {
+  return f.is_null() ? absl::InfinitePast() : absl::FromUnixMicros(f.as<int64_t>());
+}
+
+}  // namespace
+
+absl::StatusOr<std::map<std::string, int>> ComplianceRepository::MeterIds(const std::string& district_id) {
+  std::map<std::string, int> out;
+  absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+    for (const auto& r : tx.exec_params("SELECT name, id FROM compliance.meter WHERE district_id = $1", district_id)) {
+      out[r[0].as<std::string>()] = r[1].as<int>();
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, int>> ComplianceRepository::CameraIds(const std::string& district_id) {
+  std::map<std::string, int> out;
+  absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+    for (const auto& r : tx.exec_params("SELECT name, id FROM compliance.camera WHERE district_id = $1", district_id)) {
+      out[r[0].as<std::string>()] = r[1].as<int>();
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::StatusOr<std::map<int, std::vector<RawReading>>> ComplianceRepository::ScanReadings(
+    const std::vector<int>& meters, absl::Time from, absl::Time to, int streams) {
+  std::map<int, std::vector<RawReading>> out;
+  if (meters.empty()) return out;
+  streams = std::max(1, std::min<int>(streams, static_cast<int>(meters.size())));
+  std::vector<std::vector<int>> parts(streams);
+  for (size_t i = 0; i < meters.size(); ++i) parts[i % streams].push_back(meters[i]);
+  std::vector<std::map<int, std::vector<RawReading>>> results(streams);
+  std::vector<absl::Status> statuses(streams);
+  auto scan = [&](int k) {
+    const std::string sql = absl::StrCat(
+        "COPY (SELECT meter_id, time, kind, value FROM compliance.reading WHERE meter_id = ANY('",
+        IntArray(parts[k]), "'::int[]) AND time > '", SqlTimestamp(absl::ToUnixMicros(from)),
+        "' AND time <= '", SqlTimestamp(absl::ToUnixMicros(to)), "') TO STDOUT (FORMAT binary)");
+    auto& result = results[k];
+    int last_meter = -1;
+    std::vector<RawReading>* current = nullptr;
+    statuses[k] = CopyOutBinary(pool_->dsn(), sql, [&](const char* p, int len) {
+      // int16 field count, then (int32 length, value) x 4: int4, int8, int2, float8.
+      if (len < 2 + 4 + 4 + 4 + 8 + 4 + 2 + 4 + 8 || Be16(p) != 4) return;
+      p += 2;
+      const int meter = static_cast<int>(Be32(p + 4));
+      p += 8;
+      const int64_t t = static_cast<int64_t>(Be64(p + 4)) + kPgEpochUnixUs;
+      p += 12;
+      const int kind = static_cast<int16_t>(Be16(p + 4));
+      p += 6;
+      const uint64_t bits = Be64(p + 4);
+      double value;
+      std::memcpy(&value, &bits, sizeof(value));
+      if (meter != last_meter) {
+        current = &result[meter];
+        last_meter = meter;
+      }
+      current->push_back({t, static_cast<v1::ReadingKind>(kind), value});
+    });
+  };
+  std::vector<std::thread> threads;
+  for (int k = 1; k < streams; ++k) threads.emplace_back(scan, k);
+  scan(0);
+  for (auto& t : threads) t.join();
+  for (int k = 0; k < streams; ++k) {
+    if (!statuses[k].ok()) return statuses[k];
+    for (auto& [meter, v] : results[k]) {
+      auto by_time = [](const RawReading& a, const RawReading& b) { return a.t_us < b.t_us; };
+      if (!std::is_sorted(v.begin(), v.end(), by_time)) std::sort(v.begin(), v.end(), by_time);
+      out[meter] = std::move(v);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::map<int, ComplianceRepository::StoredBaseline>> ComplianceRepository::Baselines(
+    const std::string& season) {
+  std::map<int, StoredBaseline> out;
+  absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+    for (const auto& r : tx.exec_params(
+             "SELECT meter_id, computed_kw, override_kw, method, reference_start::text, reference_end::text, "
+             "coalesce(override_reason, ''), coalesce(overridden_by, ''), production_days, intervals, "
+             "(extract(epoch from update_time) * 1000000)::int8 FROM compliance.baseline WHERE season = $1",
+             season)) {
+      StoredBaseline b;
+      if (!r[1].is_null()) b.computed_kw = r[1].as<double>();
+      if (!r[2].is_null()) b.override_kw = r[2].as<double>();
+      b.method = r[3].as<std::string>();
+      b.reference_start = r[4].as<std::string>();
+      b.reference_end = r[5].as<std::string>();
+      b.override_reason = r[6].as<std::string>();
+      b.overridden_by = r[7].as<std::string>();
+      b.production_days = r[8].as<int>();
+      b.intervals = r[9].as<int64_t>();
+      b.update_time = Epoch(r[10]);
+      out[r[0].as<int>()] = std::move(b);
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::Status ComplianceRepository::StoreBaseline(pqxx::work& tx, int meter_id, const std::string& season,
+                                                 const Baseline& b) {
+  NullableParams p;
+  p.Add(std::to_string(meter_id));
+  p.Add(season);
+  if (b.found) {
+    p.Add(absl::StrCat(b.kw));
+  } else {
+    p.AddNull();
+  }
+  p.Add(b.method);
+  p.Add(b.reference_start);
+  p.Add(b.reference_end);
+  p.Add(std::to_string(b.production_days));
+  p.Add(std::to_string(b.intervals));
+  const auto ptrs = p.Pointers();
+  tx.exec_params0(
+      "INSERT INTO compliance.baseline (meter_id, season, computed_kw, method, reference_start, "
+      "reference_end, production_days, intervals) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+      "ON CONFLICT (meter_id, season) DO NOTHING",
+      pqxx::prepare::make_dynamic_params(ptrs));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Passage>> ComplianceRepository::GateEvents(const std::string& district_id,
+                                                                      absl::Time from, absl::Time to) {
+  std::vector<Passage> out;
+  absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+    for (const auto& r : tx.exec_params(
+             "SELECT c.name, (extract(epoch from g.time) * 1000000)::int8, g.plate, g.direction, "
+             "g.vehicle_class FROM compliance.gate_event g JOIN compliance.camera c ON c.id = g.camera_id "
+             "WHERE c.district_id = $1 AND g.time >= $2::timestamptz AND g.time < $3::timestamptz "
+             "ORDER BY g.time",
+             district_id, SqlTimestamp(absl::ToUnixMicros(from)), SqlTimestamp(absl::ToUnixMicros(to)))) {
+      Passage p;
+      p.camera = r[0].as<std::string>();
+      p.t_us = r[1].as<int64_t>();
+      p.plate = r[2].as<std::string>();
+      p.direction = static_cast<v1::GateDirection>(r[3].as<int>());
+      p.vehicle_class = static_cast<v1::VehicleClass>(r[4].as<int>());
+      out.push_back(std::move(p));
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::StatusOr<std::vector<LedgerEntry>> ComplianceRepository::LedgerRows(const std::string& district_id,
+                                                                          absl::Time from, absl::Time to) {
+  std::vector<LedgerEntry> out;
+  absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+    for (const auto& r : tx.exec_params(
+             "SELECT enterprise, plate, (extract(epoch from time) * 1000000)::int8, direction "
+             "FROM compliance.ledger_row WHERE district_id = $1 AND time >= $2::timestamptz "
+             "AND time < $3::timestamptz ORDER BY time",
+             district_id, SqlTimestamp(absl::ToUnixMicros(from)), SqlTimestamp(absl::ToUnixMicros(to)))) {
+      out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int64_t>(),
+                     static_cast<v1::GateDirection>(r[3].as<int>())});
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+const char* ComplianceRepository::FindingColumns() {
+  return "f.name, f.body, f.status, f.review_comment, f.reviewed_by, "
+         "(extract(epoch from f.review_time) * 1000000)::int8, f.explanation, "
+         "(extract(epoch from f.explanation_time) * 1000000)::int8, "
+         "(extract(epoch from f.create_time) * 1000000)::int8";
+}
+
+v1::Finding ComplianceRepository::FindingFromRow(const pqxx::row& r) {
+  v1::Finding f;
+  f.ParseFromString(pqxx::binarystring(r[1]).str());
+  f.set_name(r[0].as<std::string>());
+  f.set_status(static_cast<v1::FindingStatus>(r[2].as<int>()));
+  f.set_review_comment(r[3].as<std::string>());
+  f.set_reviewed_by(r[4].as<std::string>());
+  if (!r[5].is_null()) *f.mutable_review_time() = ToTimestamp(absl::FromUnixMicros(r[5].as<int64_t>()));
+  f.set_explanation(r[6].as<std::string>());
+  if (!r[7].is_null()) *f.mutable_explanation_time() = ToTimestamp(absl::FromUnixMicros(r[7].as<int64_t>()));
+  *f.mutable_create_time() = ToTimestamp(absl::FromUnixMicros(r[8].as<int64_t>()));
+  return f;
+}
+
+std::pair<std::string, bool> ComplianceRepository::InsertFinding(pqxx::work& tx, const std::string& district_id,
+                                                                 v1::Finding f) {
+  const std::string fingerprint = Fingerprint(f);
+  pqxx::result existing =
+      tx.exec_params("SELECT name FROM compliance.finding WHERE fingerprint = $1", fingerprint);
+  if (!existing.empty()) return {existing[0][0].as<std::string>(), false};
+  const int64_t n = tx.exec1("SELECT nextval('compliance.finding_number')")[0].as<int64_t>();
+  const std::string name = absl::StrCat(f.enterprise(), "/findings/", n);
+  f.set_name(name);
+  f.clear_status();
+  const std::string body = f.SerializeAsString();
+  tx.exec_params0(
+      "INSERT INTO compliance.finding (name, district_id, enterprise, fingerprint, type, window_start, body) "
+      "VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000000.0), $7)",
+      name, district_id, f.enterprise(), fingerprint, static_cast<int>(f.type()),
+      absl::ToUnixMicros(FromTimestamp(f.window_start())), pqxx::binarystring(body));
+  return {name, true};
+}
+
+}  // namespace cuofeng

@@ -1,0 +1,67 @@
+// The compliance schema's SQL: reading scans (binary COPY), baselines,
+// findings with their review history, verification runs, gate events and
+// ledger rows.
+#ifndef CUOFENG_SERVICES_COMPLIANCE_REPOSITORY_H_
+#define CUOFENG_SERVICES_COMPLIANCE_REPOSITORY_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cuofeng/v1/compliance.pb.h"
+#include "lib/db/pool.h"
+#include "lib/verification/verification.h"
+
+namespace cuofeng {
+
+class ComplianceRepository {
+ public:
+  explicit ComplianceRepository(ConnectionPool* pool) : pool_(pool) {}
+
+  // MeterIds maps the district's meter names to compliance ids (meters that
+  // never sent a reading are absent).
+  absl::StatusOr<std::map<std::string, int>> MeterIds(const std::string& district_id);
+  absl::StatusOr<std::map<std::string, int>> CameraIds(const std::string& district_id);
+
+  // ScanReadings reads the readings of `meters` with from < time <= to,
+  // over `streams` parallel binary COPYs, sorted by time per meter.
+  absl::StatusOr<std::map<int, std::vector<RawReading>>> ScanReadings(const std::vector<int>& meters,
+                                                                      absl::Time from, absl::Time to,
+                                                                      int streams = 2);
+
+  struct StoredBaseline {
+    std::optional<double> computed_kw, override_kw;
+    std::string method, reference_start, reference_end, override_reason, overridden_by;
+    int production_days = 0;
+    int64_t intervals = 0;
+    absl::Time update_time;
+  };
+  // Baselines of a season by meter id.
+  absl::StatusOr<std::map<int, StoredBaseline>> Baselines(const std::string& season);
+  absl::Status StoreBaseline(pqxx::work& tx, int meter_id, const std::string& season, const Baseline& b);
+
+  // InsertFinding stores `f` unless a finding with its fingerprint exists;
+  // returns the stored finding's name and whether it is new.
+  std::pair<std::string, bool> InsertFinding(pqxx::work& tx, const std::string& district_id,
+                                             v1::Finding f);
+
+  // Gate passages of the district's cameras and its ledger rows, from <= time < to.
+  absl::StatusOr<std::vector<Passage>> GateEvents(const std::string& district_id, absl::Time from, absl::Time to);
+  absl::StatusOr<std::vector<LedgerEntry>> LedgerRows(const std::string& district_id, absl::Time from,
+                                                      absl::Time to);
+
+  ConnectionPool* pool() { return pool_; }
+
+  static v1::Finding FindingFromRow(const pqxx::row& row);
+  static const char* FindingColumns();
+
+ private:
+  ConnectionPool* pool_;
+};
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_SERVICES_COMPLIANCE_REPOSITORY_H_

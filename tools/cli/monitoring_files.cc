@@ -1,0 +1,329 @@
+#include "tools/cli/monitoring_files.h"
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "lib/csv/csv.h"
+#include "lib/rpc/status.h"
+#include "lib/status/errors.h"
+#include "tools/cli/client_lib.h"
+
+namespace cuofeng {
+namespace {
+
+struct Column {
+  const char* name;
+  const char* zh;
+  bool required;
+};
+
+const std::vector<Column>& ColumnsOf(MonitoringKind kind) {
+  static const std::vector<Column> readings = {
+      {"meter", "电表", true}, {"time", "时间", true}, {"kind", "类型", true}, {"value", "读数", true}};
+  static const std::vector<Column> gate = {
+      {"camera", "摄像头", true},         {"time", "时间", true},  {"plate", "车牌号", true},
+      {"direction", "方向", true},        {"vehicle_class", "车辆类型", false},
+      {"photo", "照片", false},           {"cargo", "货物", false}, {"tonnage", "吨位", false}};
+  static const std::vector<Column> ledger = {
+      {"enterprise", "企业", true},        {"plate", "车牌号", true},
+      {"time", "时间", true},              {"direction", "方向", true},
+      {"vin", "车辆识别代号", false},      {"engine_number", "发动机号", false},
+      {"emission_stage", "排放阶段", false}, {"registration_date", "注册日期", false},
+      {"cargo", "货物", false},            {"tonnage", "吨位", false},
+      {"fleet", "车队", false}};
+  return kind == MonitoringKind::kReadings ? readings : kind == MonitoringKind::kGate ? gate : ledger;
+}
+
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool Digits(const std::string& s, size_t pos, size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool ParseDouble(const std::string& s, double* out) {
+  const std::string t(absl::StripAsciiWhitespace(s));
+  if (t.empty()) return false;
+  auto res = std::from_chars(t.data(), t.data() + t.size(), *out);
+  return res.ec == std::errc() && res.ptr == t.data() + t.size();
+}
+
+template <typename Enum>
+bool ParseEnum(const std::string& text, bool (*parse)(const std::string&, Enum*),
+               const std::map<std::string, Enum>& zh, Enum* out) {
+  const std::string t(absl::StripAsciiWhitespace(text));
+  auto it = zh.find(t);
+  if (it != zh.end()) {
+    *out = it->second;
+    return true;
+  }
+  return parse(absl::AsciiStrToUpper(t), out);
+}
+
+// Splits one CSV line; quoted cells go through the full parser.
+std::vector<std::string> Cells(const std::string& line) {
+  if (line.find('"') == std::string::npos) return absl::StrSplit(line, ',');
+  auto rows = ParseCsv(line);
+  if (!rows.ok() || rows->empty()) return absl::StrSplit(line, ',');
+  return std::vector<std::string>((*rows)[0].cells.begin(), (*rows)[0].cells.end());
+}
+
+// Fills one message of `kind` from a row; a problem goes into parse_error.
+class RowReader {
+ public:
+  RowReader(MonitoringKind kind, std::map<std::string, int> index) : kind_(kind), index_(std::move(index)) {}
+
+  std::string Cell(const std::vector<std::string>& cells, const char* name) const {
+    auto it = index_.find(name);
+    if (it == index_.end() || it->second >= static_cast<int>(cells.size())) return "";
+    return std::string(absl::StripAsciiWhitespace(cells[it->second]));
+  }
+
+  void Time(const std::vector<std::string>& cells, google::protobuf::Timestamp* ts, std::string* error) const {
+    const std::string text = Cell(cells, "time");
+    int64_t us;
+    if (!ParseMonitoringTime(text, &us)) {
+      if (error->empty()) *error = absl::StrCat("time: \"", text, "\" is not a time (RFC 3339, or YYYY-MM-DD HH:MM[:SS] China time)");
+      return;
+    }
+    ts->set_seconds(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
+    ts->set_nanos(static_cast<int32_t>((us - ts->seconds() * 1000000) * 1000));
+  }
+
+  template <typename Enum>
+  Enum EnumCell(const std::vector<std::string>& cells, const char* name, bool (*parse)(const std::string&, Enum*),
+                const std::map<std::string, Enum>& zh, std::string* error) const {
+    const std::string text = Cell(cells, name);
+    Enum v{};
+    if (text.empty()) return v;
+    if (!ParseEnum(text, parse, zh, &v) && error->empty()) {
+      *error = absl::StrCat(name, ": \"", text, "\" is not a known value");
+    }
+    return v;
+  }
+
+  double Number(const std::vector<std::string>& cells, const char* name, std::string* error) const {
+    const std::string text = Cell(cells, name);
+    double v = 0;
+    if (text.empty()) return 0;
+    if (!ParseDouble(text, &v) && error->empty()) *error = absl::StrCat(name, ": \"", text, "\" is not a number");
+    return v;
+  }
+
+  void Fill(const std::vector<std::string>& cells, int64_t line, google::protobuf::Message* msg) const {
+    static const std::map<std::string, v1::GateDirection> kDirections = {
+        {"入", v1::ENTRY}, {"进", v1::ENTRY}, {"进厂", v1::ENTRY}, {"出", v1::EXIT}, {"出厂", v1::EXIT}};
+    std::string error;
+    if (kind_ == MonitoringKind::kReadings) {
+      auto* r = static_cast<v1::Reading*>(msg);
+      r->set_line(line);
+      r->set_meter(Cell(cells, "meter"));
+      Time(cells, r->mutable_time(), &error);
+      static const std::map<std::string, v1::ReadingKind> kKinds = {
+          {"电量", v1::INTERVAL_KWH}, {"表码", v1::CUMULATIVE_KWH}, {"功率", v1::KW}};
+      r->set_kind(EnumCell(cells, "kind", &v1::ReadingKind_Parse, kKinds, &error));
+      const std::string value = Cell(cells, "value");
+      double v = 0;
+      if (!ParseDouble(value, &v) && error.empty()) error = absl::StrCat("value: \"", value, "\" is not a number");
+      r->set_value(v);
+      r->set_parse_error(error);
+    } else if (kind_ == MonitoringKind::kGate) {
+      auto* e = static_cast<v1::GateEvent*>(msg);
+      e->set_line(line);
+      e->set_camera(Cell(cells, "camera"));
+      Time(cells, e->mutable_time(), &error);
+      e->set_plate(Cell(cells, "plate"));
+      e->set_direction(EnumCell(cells, "direction", &v1::GateDirection_Parse, kDirections, &error));
+      static const std::map<std::string, v1::VehicleClass> kClasses = {
+          {"重型载货车", v1::HEAVY_GOODS}, {"中型载货车", v1::MEDIUM_GOODS}, {"轻型载货车", v1::LIGHT_GOODS},
+          {"客车", v1::PASSENGER}};
+      e->set_vehicle_class(EnumCell(cells, "vehicle_class", &v1::VehicleClass_Parse, kClasses, &error));
+      e->set_photo(Cell(cells, "photo"));
+      e->set_cargo(Cell(cells, "cargo"));
+      e->set_tonnage(Number(cells, "tonnage", &error));
+      e->set_parse_error(error);
+    } else {
+      auto* r = static_cast<v1::LedgerRow*>(msg);
+      r->set_line(line);
+      r->set_enterprise(Cell(cells, "enterprise"));
+      r->set_plate(Cell(cells, "plate"));
+      Time(cells, r->mutable_time(), &error);
+      r->set_direction(EnumCell(cells, "direction", &v1::GateDirection_Parse, kDirections, &error));
+      r->set_vin(Cell(cells, "vin"));
+      r->set_engine_number(Cell(cells, "engine_number"));
+      static const std::map<std::string, v1::EmissionStage> kStages = {
+          {"国0", v1::CHINA_0}, {"国I", v1::CHINA_1}, {"国II", v1::CHINA_2}, {"国III", v1::CHINA_3},
+          {"国IV", v1::CHINA_4}, {"国V", v1::CHINA_5}, {"国VI", v1::CHINA_6}, {"电动", v1::ELECTRIC}};
+      r->set_emission_stage(EnumCell(cells, "emission_stage", &v1::EmissionStage_Parse, kStages, &error));
+      r->set_registration_date(Cell(cells, "registration_date"));
+      r->set_cargo(Cell(cells, "cargo"));
+      r->set_tonnage(Number(cells, "tonnage", &error));
+      r->set_fleet(Cell(cells, "fleet"));
+      r->set_parse_error(error);
+    }
+  }
+
+ private:
+  MonitoringKind kind_;
+  std::map<std::string, int> index_;
+};
+
+}  // namespace
+
+bool ParseMonitoringTime(const std::string& raw, int64_t* unix_us) {
+  const std::string s(absl::StripAsciiWhitespace(raw));
+  int y, mo, d, h, mi, sec = 0;
+  if (!Digits(s, 0, 4, &y) || s.size() < 16 || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
+      !Digits(s, 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') || !Digits(s, 11, 2, &h) || s[13] != ':' ||
+      !Digits(s, 14, 2, &mi)) {
+    return false;
+  }
+  size_t pos = 16;
+  if (pos < s.size() && s[pos] == ':') {
+    if (!Digits(s, 17, 2, &sec)) return false;
+    pos = 19;
+  }
+  int64_t micros = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int64_t scale = 100000;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      micros += (s[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+  }
+  int64_t offset_s = 8 * 3600;  // China time unless the text says otherwise
+  if (pos < s.size()) {
+    if (s[pos] == 'Z' && pos + 1 == s.size()) {
+      offset_s = 0;
+    } else if ((s[pos] == '+' || s[pos] == '-') && s.size() == pos + 6 && s[pos + 3] == ':') {
+      int oh, om;
+      if (!Digits(s, pos + 1, 2, &oh) || !Digits(s, pos + 4, 2, &om)) return false;
+      offset_s = (s[pos] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+    } else {
+      return false;
+    }
+  }
+  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 || sec > 59) return false;
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo == 2 && d == 29 && !leap) return false;
+  const int64_t secs = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+  *unix_us = secs * 1000000 + micros;
+  return true;
+}
+
+absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::Stub& stub, const std::string& key,
+                                                        MonitoringKind kind, const std::vector<std::string>& files,
+                                                        const Progress& progress, int batch_rows) {
+  // Headers first: a file we cannot read at all stops everything before sending.
+  int64_t total = 0;
+  std::vector<std::map<std::string, int>> indexes;
+  for (const std::string& path : files) {
+    std::ifstream in(path, std::ios::binary);
+    std::string header;
+    if (!in || !std::getline(in, header)) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
+    if (header.rfind("\xEF\xBB\xBF", 0) == 0) header = header.substr(3);
+    if (!header.empty() && header.back() == '\r') header.pop_back();
+    std::map<std::string, int> index;
+    std::vector<std::string> cells = Cells(header);
+    std::vector<FieldViolation> v;
+    for (size_t c = 0; c < cells.size(); ++c) {
+      const std::string h(absl::StripAsciiWhitespace(cells[c]));
+      bool known = false;
+      for (const Column& col : ColumnsOf(kind)) {
+        if (h == col.name || h == col.zh) {
+          index[col.name] = static_cast<int>(c);
+          known = true;
+        }
+      }
+      if (!known) v.push_back({absl::StrCat(path, ":1:", c + 1), absl::StrCat("unknown column \"", h, "\"")});
+    }
+    for (const Column& col : ColumnsOf(kind)) {
+      if (col.required && index.count(col.name) == 0) {
+        v.push_back({absl::StrCat(path, ":1"), absl::StrCat("missing column ", col.name, " (", col.zh, ")")});
+      }
+    }
+    if (!v.empty()) return InvalidArgumentWithViolations(std::move(v));
+    indexes.push_back(std::move(index));
+    in.seekg(0, std::ios::end);
+    total += in.tellg();
+  }
+  grpc::ClientContext ctx;
+  AddKey(&ctx, key);
+  v1::IngestSummary summary;
+  bool open = true;
+  auto send = [&](auto writer, auto add, auto empty) {
+    int64_t done = 0;
+    for (size_t f = 0; f < files.size() && open; ++f) {
+      std::ifstream in(files[f], std::ios::binary);
+      const RowReader reader(kind, indexes[f]);
+      auto req = empty;
+      req.set_source(files[f]);
+      std::string line;
+      int64_t n = 0;
+      int rows = 0;
+      while (open && std::getline(in, line)) {
+        ++n;
+        done += static_cast<int64_t>(line.size()) + 1;
+        if (n == 1) continue;  // the header
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty()) continue;
+        reader.Fill(Cells(line), n, add(&req));
+        if (++rows >= batch_rows) {
+          open = writer->Write(req);
+          req.Clear();
+          req.set_source(files[f]);
+          rows = 0;
+          if (progress) progress(done, total);
+        }
+      }
+      if (open && rows > 0) open = writer->Write(req);
+      if (progress) progress(done, total);
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  grpc::Status s;
+  switch (kind) {
+    case MonitoringKind::kReadings:
+      s = send(stub.IngestReadings(&ctx, &summary),
+               [](v1::IngestReadingsRequest* r) -> google::protobuf::Message* { return r->add_readings(); },
+               v1::IngestReadingsRequest());
+      break;
+    case MonitoringKind::kGate:
+      s = send(stub.IngestGateEvents(&ctx, &summary),
+               [](v1::IngestGateEventsRequest* r) -> google::protobuf::Message* { return r->add_events(); },
+               v1::IngestGateEventsRequest());
+      break;
+    case MonitoringKind::kLedger:
+      s = send(stub.IngestLedgerRows(&ctx, &summary),
+               [](v1::IngestLedgerRowsRequest* r) -> google::protobuf::Message* { return r->add_rows(); },
+               v1::IngestLedgerRowsRequest());
+      break;
+  }
+  if (!s.ok()) return FromGrpcStatus(s);
+  return summary;
+}
+
+}  // namespace cuofeng

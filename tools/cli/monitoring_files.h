@@ -1,0 +1,46 @@
+// Monitoring-data files on the client side: CSV files of meter readings,
+// gate passages and ledger rows, streamed to ComplianceService in batches.
+// Shared by the cuofeng CLI, the benchmarks and the tests.
+//
+// readings: meter,time,kind,value          (电表,时间,类型,读数)
+// gate:     camera,time,plate,direction,vehicle_class,photo,cargo,tonnage
+//           (摄像头,时间,车牌号,方向,车辆类型,照片,货物,吨位)
+// ledger:   enterprise,plate,time,direction,vin,engine_number,emission_stage,
+//           registration_date,cargo,tonnage,fleet
+//           (企业,车牌号,时间,方向,车辆识别代号,发动机号,排放阶段,注册日期,货物,吨位,车队)
+// Times are RFC 3339, or "YYYY-MM-DD HH:MM[:SS]" in China time (UTC+8).
+// A row the client cannot read is still sent, with its reason, so that the
+// server counts it among the rejected: nothing is dropped silently.
+#ifndef CUOFENG_TOOLS_CLI_MONITORING_FILES_H_
+#define CUOFENG_TOOLS_CLI_MONITORING_FILES_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cuofeng/v1/compliance.grpc.pb.h"
+
+namespace cuofeng {
+
+enum class MonitoringKind { kReadings, kGate, kLedger };
+
+// Progress is called with bytes read and bytes in all files.
+using Progress = std::function<void(int64_t done, int64_t total)>;
+
+// StreamMonitoringFiles sends `files` (one stream for all of them) and
+// returns the server's summary. Files must be UTF-8 (a BOM is fine) with a
+// header row naming the columns in English or Chinese, in any order.
+absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::Stub& stub,
+                                                        const std::string& key, MonitoringKind kind,
+                                                        const std::vector<std::string>& files,
+                                                        const Progress& progress,
+                                                        int batch_rows = 5000);
+
+// ParseMonitoringTime reads an RFC 3339 time or "YYYY-MM-DD HH:MM[:SS]" in
+// China time into Unix microseconds.
+bool ParseMonitoringTime(const std::string& text, int64_t* unix_us);
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_TOOLS_CLI_MONITORING_FILES_H_
