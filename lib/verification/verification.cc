@@ -190,6 +190,67 @@ Baseline ComputeBaseline(const std::vector<LoadSample>& load, const std::string&
   return b;
 }
 
+namespace {
+
+// The share of the baseline an action allows (lower is stricter).
+double AllowedShare(const v1::Obligation& o) {
+  switch (o.action()) {
+    case v1::STOP:
+    case v1::RECTIFY:
+      return 0;
+    case v1::CAP:
+      return o.percent() / 100;
+    default:
+      return 1 - o.percent() / 100;
+  }
+}
+
+bool SameBinding(const v1::Obligation& a, const v1::Obligation& b) {
+  return a.action() == b.action() && a.percent() == b.percent() && a.entry() == b.entry() &&
+         a.alert() == b.alert() && a.alert_revision() == b.alert_revision();
+}
+
+}  // namespace
+
+std::vector<v1::Obligation> EffectiveWindows(const std::vector<const v1::Obligation*>& binding,
+                                             absl::Time from, absl::Time to) {
+  std::vector<int64_t> cuts = {Micros(from), Micros(to)};
+  auto start_of = [](const v1::Obligation& o) { return Micros(FromTimestamp(o.window_start())); };
+  auto end_of = [](const v1::Obligation& o) {
+    return o.has_window_end() ? Micros(FromTimestamp(o.window_end())) : INT64_MAX;
+  };
+  for (const v1::Obligation* o : binding) {
+    if (!Measurable(o->action())) continue;
+    cuts.push_back(std::clamp(start_of(*o), Micros(from), Micros(to)));
+    cuts.push_back(std::clamp(end_of(*o), Micros(from), Micros(to)));
+  }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  std::vector<v1::Obligation> out;
+  for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+    const int64_t a = cuts[i], b = cuts[i + 1];
+    const v1::Obligation* strictest = nullptr;
+    for (const v1::Obligation* o : binding) {
+      if (!Measurable(o->action()) || start_of(*o) > a || end_of(*o) < b) continue;
+      if (strictest == nullptr || AllowedShare(*o) < AllowedShare(*strictest) ||
+          (AllowedShare(*o) == AllowedShare(*strictest) && !o->alert().empty() && strictest->alert().empty())) {
+        strictest = o;
+      }
+    }
+    if (strictest == nullptr) continue;
+    if (!out.empty() && SameBinding(out.back(), *strictest) &&
+        Micros(FromTimestamp(out.back().window_end())) == a) {
+      *out.back().mutable_window_end() = ToTimestamp(FromMicros(b));
+      continue;
+    }
+    v1::Obligation w = *strictest;
+    *w.mutable_window_start() = ToTimestamp(FromMicros(a));
+    *w.mutable_window_end() = ToTimestamp(FromMicros(b));
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
 bool Measurable(v1::Action action) {
   return action == v1::STOP || action == v1::RECTIFY || action == v1::LIMIT ||
          action == v1::STOP_LINES || action == v1::CAP;

@@ -105,6 +105,14 @@ std::vector<FindingDraft> CheckWindow(const v1::Obligation& obligation, const Me
                                       absl::Time from, absl::Time to,
                                       const VerificationParams& params);
 
+// EffectiveWindows: where several measurable obligations bind one meter at
+// once (an enterprise-wide stop and its kiln's stop, a season limit and an
+// alert), the strictest binds: stop before any limit, then the smallest
+// allowed share of the baseline. Returns the windows of the obligation that
+// binds, within [from, to), consecutive pieces of one obligation merged.
+std::vector<v1::Obligation> EffectiveWindows(const std::vector<const v1::Obligation*>& binding,
+                                             absl::Time from, absl::Time to);
+
 // Measurable says whether an action can be checked from a meter.
 bool Measurable(v1::Action action);
 

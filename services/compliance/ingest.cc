@@ -220,7 +220,7 @@ absl::Status Ingestor::EnsurePartitions(const std::vector<int64_t>& times) {
     const std::string table = absl::StrCat("compliance.reading_", month.substr(0, 4), month.substr(5, 2));
     absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
       // One creator at a time; IF NOT EXISTS covers the one that came first.
-      tx.exec0("SELECT pg_advisory_xact_lock(7104)");
+      tx.exec("SELECT pg_advisory_xact_lock(7104)");
       tx.exec0(absl::StrCat("CREATE TABLE IF NOT EXISTS ", table, " PARTITION OF compliance.reading FOR VALUES FROM ('",
                             month, "-01 00:00+08') TO ('", next, "-01 00:00+08')"));
       return absl::OkStatus();

@@ -255,13 +255,12 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     out.findings.push_back(std::move(f));
   };
 
-  // Stops, limits and completeness, window by window.
+  // Stops, limits and completeness: which meters measure each obligation,
+  // then per meter the strictest obligation at each moment.
+  std::map<const MeterInfo*, std::vector<const v1::Obligation*>> binding;
   for (const v1::Obligation& o : windows.obligations()) {
-    if (!Measurable(o.action())) continue;
+    if (!Measurable(o.action()) || lists.count(o.list()) == 0) continue;
     run.set_obligation_windows(run.obligation_windows() + 1);
-    auto l = lists.find(o.list());
-    if (l == lists.end()) continue;
-    const VerificationParams& p = params[o.list()];
     std::vector<const MeterInfo*> measuring, totals;
     for (size_t i : meters_by_enterprise[o.enterprise()]) {
       const MeterInfo& m = meters[i];
@@ -274,14 +273,18 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       continue;
     }
     run.set_windows_checked(run.windows_checked() + 1);
-    for (const MeterInfo* m : measuring) {
-      MeterLoad ml = meter_load(*m, l->second->season());
+    for (const MeterInfo* m : measuring) binding[m].push_back(&o);
+  }
+  for (const auto& [m, obligations] : binding) {
+    for (const v1::Obligation& w : EffectiveWindows(obligations, from, to)) {
+      const v1::FiledListInfo* l = lists[w.list()];
+      MeterLoad ml = meter_load(*m, l->season());
       if (ml.baseline_kw <= 0) {
-        report_no_baseline(*m, *l->second);
+        report_no_baseline(*m, *l);
         continue;
       }
-      for (v1::Finding& f : CheckWindow(o, ml, from, to, p)) {
-        f.set_season(l->second->season());
+      for (v1::Finding& f : CheckWindow(w, ml, from, to, params[w.list()])) {
+        f.set_season(l->season());
         f.set_baseline_kw(ml.baseline_kw);
         out.findings.push_back(std::move(f));
       }

@@ -176,6 +176,29 @@ TEST(CompletenessTest, ViolationsAreStillFoundInAnIncompleteWindow) {
   EXPECT_THAT(OfType(found, v1::STOP_NOT_KEPT), SizeIs(1));
 }
 
+TEST(EffectiveWindowsTest, TheStrictestBindsAndPiecesMerge) {
+  const absl::Time s = Dec1();
+  v1::Obligation season = Window(v1::LIMIT, 30, s - absl::Hours(48), s + absl::Hours(120));
+  season.set_entry("e/season");
+  season.set_level(v1::ALERT_LEVEL_UNSPECIFIED);
+  v1::Obligation plant_stop = Window(v1::STOP, 0, s, s + absl::Hours(72));
+  plant_stop.set_alert("alerts/1");
+  v1::Obligation kiln_stop = plant_stop;  // the same stop, named for the kiln too
+  kiln_stop.set_entry("e/kiln");
+  v1::Obligation tighter = Window(v1::LIMIT, 60, s + absl::Hours(96), s + absl::Hours(100));
+  auto w = EffectiveWindows({&season, &plant_stop, &kiln_stop, &tighter}, s - absl::Hours(24), s + absl::Hours(110));
+  ASSERT_THAT(w, SizeIs(5));
+  EXPECT_EQ(w[0].action(), v1::LIMIT);
+  EXPECT_EQ(FromTimestamp(w[0].window_start()), s - absl::Hours(24));
+  EXPECT_EQ(FromTimestamp(w[0].window_end()), s);
+  EXPECT_EQ(w[1].action(), v1::STOP);  // one stop window, not two
+  EXPECT_EQ(FromTimestamp(w[1].window_end()), s + absl::Hours(72));
+  EXPECT_EQ(w[2].entry(), "e/season");
+  EXPECT_EQ(w[3].percent(), 60);
+  EXPECT_EQ(FromTimestamp(w[4].window_start()), s + absl::Hours(100));
+  EXPECT_EQ(FromTimestamp(w[4].window_end()), s + absl::Hours(110));
+}
+
 TEST(CoRunningTest, TwoHoursOffIsAFindingAShortBlipIsNot) {
   const absl::Time s = Dec1();
   auto production = Curve(s, 96, [](int) { return 90.0; });

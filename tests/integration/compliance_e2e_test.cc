@@ -1,0 +1,542 @@
+// Compliance end to end, replaying part of the 2018-2019 season: the server
+// runs on a replay clock (--clock) set before the season while the list is
+// filed and an orange alert issued, then is restarted later to take the
+// season's meter readings, gate passages and ledger rows, and to verify.
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "cuofeng/v1/compliance.grpc.pb.h"
+#include "cuofeng/v1/planning.grpc.pb.h"
+#include "cuofeng/v1/registry.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/auth/policy.h"
+#include "lib/model/clock.h"
+#include "lib/rpc/status.h"
+#include "tests/support/test_env.h"
+#include "tools/cli/client_lib.h"
+
+namespace cuofeng {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace ::cuofeng::testing;
+
+constexpr char kDistrict[] = "districts/120119";
+const absl::TimeZone kChina = absl::FixedTimeZone(8 * 3600);
+
+absl::Time China(const std::string& text) {
+  absl::Time t;
+  std::string err;
+  EXPECT_TRUE(absl::ParseTime("%Y-%m-%d %H:%M", text, kChina, &t, &err)) << text << ": " << err;
+  return t;
+}
+
+std::string Csv(absl::Time t) { return absl::FormatTime("%Y-%m-%d %H:%M:%S", t, kChina); }
+
+bool Overlaps(const v1::Finding& f, absl::Time start, absl::Time end) {
+  return FromTimestamp(f.window_start()) < end && start < FromTimestamp(f.window_end());
+}
+
+class ComplianceE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dsn_ = new std::string(FreshDatabase("compliance"));
+    admin_ = new std::string(BootstrapAdmin(*dsn_));
+    std::string error;
+    // 1. Before the season: the bureau files its list, the city issues an orange alert.
+    server_ = ServerProcess::Start(*dsn_, &error, {"--clock=2018-10-25T09:00:00+08:00"}).release();
+    ASSERT_NE(server_, nullptr) << error;
+    ASSERT_EQ(Cli(*admin_, {"district", "create", "120119", "--name=蓟州区"}).exit_code, 0);
+    ASSERT_EQ(Cli(*admin_, {"district", "create", "120101", "--name=和平区"}).exit_code, 0);
+    bureau_ = new std::string(CreateKey(server_->address(), *admin_, "bureau", kDistrict));
+    city_ = new std::string(CreateKey(server_->address(), *admin_, "city", ""));
+    CommandResult imported = ImportSampleDistrict(server_->address(), *bureau_, kDistrict, 40, 120);
+    ASSERT_EQ(imported.exit_code, 0) << imported.output;
+    ASSERT_EQ(LoadRuleSet(server_->address(), *bureau_, "jizhou-2018").exit_code, 0);
+    CommandResult season = Cli(*bureau_, {"season", "create", "--district=districts/120119", "--id=2018-2019",
+                                          "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"});
+    ASSERT_EQ(season.exit_code, 0) << season.output;
+    auto channel = Connect(server_->address());
+    auto planning = v1::PlanningService::NewStub(channel);
+    v1::GenerateListRequest gen;
+    gen.set_parent(kDistrict);
+    gen.set_season("districts/120119/seasons/2018-2019");
+    gen.set_rule_set("ruleSets/jizhou-2018");
+    v1::ListVersion list;
+    ASSERT_TRUE(planning->GenerateList(KeyContext(*bureau_).get(), gen, &list).ok());
+    ASSERT_EQ(Cli(*bureau_, {"filing", "submit", list.name()}).exit_code, 0);
+    CommandResult ack = Cli(*city_, {"filing", "acknowledge", list.name()});
+    ASSERT_EQ(ack.exit_code, 0) << ack.output;
+    CommandResult alert = Cli(*city_, {"alert", "issue", "--level=ORANGE", "--districts=districts/120119",
+                                       "--start_time=2018-12-01T00:00:00+08:00",
+                                       "--end_time=2018-12-04T00:00:00+08:00", "--document=津重污染指〔2018〕7号"});
+    ASSERT_EQ(alert.exit_code, 0) << alert.output;
+    // 2. After the alert: the data arrives and is verified.
+    ASSERT_EQ(server_->Stop(), 0);
+    delete server_;
+    server_ = ServerProcess::Start(*dsn_, &error, {"--clock=2018-12-10T12:00:00+08:00"}).release();
+    ASSERT_NE(server_, nullptr) << error;
+    channel = Connect(server_->address());
+    compliance_ = v1::ComplianceService::NewStub(channel).release();
+    registry_ = v1::RegistryService::NewStub(channel).release();
+    obligations_ = v1::ObligationService::NewStub(channel).release();
+    service_ = new std::string(CreateKey(server_->address(), *admin_, "service", ""));
+    verifier_ = new std::string(CreateKey(server_->address(), *admin_, "verifier", kDistrict));
+    other_verifier_ = new std::string(CreateKey(server_->address(), *admin_, "verifier", "districts/120101"));
+    Discover();
+  }
+  static void TearDownTestSuite() { delete server_; }
+
+  static CommandResult Cli(const std::string& key, std::vector<std::string> args) {
+    return ::cuofeng::testing::Cli(server_->address(), key, std::move(args));
+  }
+
+  // Finds meters in the roles the tests need from what the registry holds
+  // and what binds.
+  static void Discover() {
+    v1::ListObligationWindowsRequest req;
+    req.set_district(kDistrict);
+    *req.mutable_from() = ToTimestamp(China("2018-11-15 00:00"));
+    *req.mutable_to() = ToTimestamp(China("2018-12-10 00:00"));
+    windows_ = new v1::ListObligationWindowsResponse;
+    ASSERT_TRUE(obligations_->ListObligationWindows(KeyContext(*verifier_).get(), req, windows_).ok());
+    ASSERT_GT(windows_->obligations_size(), 0);
+    meters_ = new std::vector<v1::Meter>;
+    v1::ReadDistrictSnapshotRequest sreq;
+    sreq.set_district(kDistrict);
+    auto ctx = KeyContext(*bureau_);
+    auto reader = registry_->ReadDistrictSnapshot(ctx.get(), sreq);
+    v1::DistrictSnapshotChunk chunk;
+    while (reader->Read(&chunk)) meters_->insert(meters_->end(), chunk.meters().begin(), chunk.meters().end());
+    ASSERT_TRUE(reader->Finish().ok());
+    const absl::Time orange = China("2018-12-02 00:00"), season = China("2018-11-20 00:00");
+    std::set<std::string> used_enterprises;
+    std::map<std::string, int> seen;  // for the failure message
+    for (const auto& o : windows_->obligations()) {
+      seen[absl::StrCat(v1::Action_Name(o.action()), "/", v1::AlertLevel_Name(o.level()), "/",
+                        o.resource().find("/equipment/") != std::string::npos ? "equipment" : "other")]++;
+      if (o.action() == v1::LIMIT && o.level() == v1::ALERT_LEVEL_UNSPECIFIED) {
+        seen[absl::StrCat(o.resource(), " ", absl::FormatTime(FromTimestamp(o.window_start())), " ",
+                          absl::FormatTime(FromTimestamp(o.window_end())))]++;
+      }
+    }
+    std::string summary;
+    for (const auto& [k, n] : seen) absl::StrAppend(&summary, k, "=", n, " ");
+    for (const v1::Meter& m : *meters_) {
+      if (m.role() != v1::PRODUCTION || m.equipment().empty()) continue;
+      const std::string enterprise = m.name().substr(0, m.name().find("/meters/"));
+      const v1::Action at_orange = ActionAt(m, orange), in_season = ActionAt(m, season);
+      if (used_enterprises.count(enterprise)) continue;
+      if (limit_.empty() && in_season == v1::LIMIT) {  // the rarest first
+        limit_ = m.name();
+        used_enterprises.insert(enterprise);
+      } else if (stop_.empty() && at_orange == v1::STOP && in_season != v1::STOP) {
+        stop_ = m.name();
+        used_enterprises.insert(enterprise);
+      } else if (gap_.empty() && at_orange != v1::RUN && in_season != v1::STOP) {
+        gap_ = m.name();
+        used_enterprises.insert(enterprise);
+      }
+    }
+    for (const v1::Meter& t : *meters_) {
+      if (t.role() != v1::TREATMENT) continue;
+      const std::string enterprise = t.name().substr(0, t.name().find("/meters/"));
+      if (used_enterprises.count(enterprise)) continue;
+      for (const v1::Meter& p : *meters_) {
+        if (p.role() == v1::PRODUCTION && p.equipment() == t.equipment() &&
+            Compliant(p, China("2018-11-25 11:00")) > 20) {
+          treatment_ = t.name();
+          treatment_production_ = p.name();
+        }
+      }
+      if (!treatment_.empty()) {
+        used_enterprises.insert(enterprise);
+        break;
+      }
+    }
+    for (const v1::Meter& m : *meters_) {
+      const std::string enterprise = m.name().substr(0, m.name().find("/meters/"));
+      if (m.role() == v1::PRODUCTION && !used_enterprises.count(enterprise)) {
+        register_ = m.name();
+        break;
+      }
+    }
+    ASSERT_FALSE(stop_.empty()) << summary;
+    ASSERT_FALSE(gap_.empty()) << summary;
+    ASSERT_FALSE(limit_.empty()) << summary;
+    ASSERT_FALSE(treatment_.empty());
+    ASSERT_FALSE(register_.empty());
+  }
+
+  static const v1::Meter& MeterNamed(const std::string& name) {
+    for (const v1::Meter& m : *meters_) {
+      if (m.name() == name) return m;
+    }
+    static v1::Meter none;
+    return none;
+  }
+
+  // The strictest measurable action binding the meter's equipment at `t`.
+  static v1::Action ActionAt(const v1::Meter& m, absl::Time t, double* percent = nullptr) {
+    v1::Action best = v1::RUN;
+    for (const v1::Obligation& o : windows_->obligations()) {
+      if (!IsWithin(m.equipment(), o.resource())) continue;
+      if (t < FromTimestamp(o.window_start()) || (o.has_window_end() && t >= FromTimestamp(o.window_end()))) continue;
+      const bool stop = o.action() == v1::STOP || o.action() == v1::RECTIFY;
+      if (stop) {
+        best = v1::STOP;
+      } else if (best != v1::STOP && (o.action() == v1::LIMIT || o.action() == v1::STOP_LINES || o.action() == v1::CAP)) {
+        best = v1::LIMIT;
+        const double allowed = o.action() == v1::CAP ? o.percent() : 100 - o.percent();
+        if (percent != nullptr) *percent = std::min(*percent, allowed);
+      }
+    }
+    return best;
+  }
+
+  // What a compliant plant draws at `t`: 100 kW before the season, then what binds.
+  static double Compliant(const v1::Meter& m, absl::Time t) {
+    if (t <= China("2018-11-15 00:00")) return 100;
+    double allowed = 100;
+    const v1::Action a = ActionAt(m, t - absl::Minutes(15), &allowed);
+    if (a == v1::STOP) return 5;
+    if (a == v1::LIMIT) return allowed * 0.9;
+    return 95;
+  }
+
+  // Writes INTERVAL_KWH readings every 15 minutes in (from, to]; `kw` may
+  // return NaN to leave a reading out.
+  static void Write(std::ofstream& out, const std::string& meter, absl::Time from, absl::Time to,
+                    const std::function<double(absl::Time)>& kw) {
+    for (absl::Time t = from + absl::Minutes(15); t <= to; t += absl::Minutes(15)) {
+      const double v = kw(t);
+      if (std::isnan(v)) continue;
+      out << meter << "," << Csv(t) << ",INTERVAL_KWH," << absl::StrFormat("%.3f", v / 4) << "\n";
+    }
+  }
+
+  static std::vector<v1::Finding> Findings(const std::string& key, const std::string& parent,
+                                           v1::FindingType type = v1::FINDING_TYPE_UNSPECIFIED,
+                                           grpc::Status* status = nullptr) {
+    std::vector<v1::Finding> out;
+    v1::ListFindingsRequest req;
+    req.set_parent(parent);
+    req.set_type(type);
+    req.set_page_size(1000);
+    do {
+      v1::ListFindingsResponse resp;
+      grpc::Status s = compliance_->ListFindings(KeyContext(key).get(), req, &resp);
+      if (status != nullptr) *status = s;
+      if (!s.ok()) return out;
+      out.insert(out.end(), resp.findings().begin(), resp.findings().end());
+      req.set_page_token(resp.next_page_token());
+    } while (!req.page_token().empty());
+    return out;
+  }
+
+  static std::vector<v1::Finding> About(const std::vector<v1::Finding>& all, const std::string& scope,
+                                        v1::FindingType type) {
+    std::vector<v1::Finding> out;
+    for (const auto& f : all) {
+      if (f.scope() == scope && f.type() == type) out.push_back(f);
+    }
+    return out;
+  }
+
+  static v1::VerificationRun Verify(const std::string& key, grpc::Status* status = nullptr) {
+    v1::RunVerificationRequest req;
+    req.set_district(kDistrict);
+    *req.mutable_from() = ToTimestamp(China("2018-11-15 00:00"));
+    *req.mutable_to() = ToTimestamp(China("2018-12-10 00:00"));
+    v1::VerificationRun run;
+    grpc::Status s = compliance_->RunVerification(KeyContext(key).get(), req, &run);
+    if (status != nullptr) *status = s;
+    return run;
+  }
+
+  static std::string* dsn_;
+  static std::string *admin_, *bureau_, *city_, *service_, *verifier_, *other_verifier_;
+  static ServerProcess* server_;
+  static v1::ComplianceService::Stub* compliance_;
+  static v1::RegistryService::Stub* registry_;
+  static v1::ObligationService::Stub* obligations_;
+  static v1::ListObligationWindowsResponse* windows_;
+  static std::vector<v1::Meter>* meters_;
+  // stop_: kept running through the orange stop; gap_: 85 % of its orange
+  // readings; limit_: broke its season limit for three days; treatment_:
+  // switched off for two hours while its production ran; register_: a
+  // cumulative register that was reset.
+  static std::string stop_, gap_, limit_, treatment_, treatment_production_, register_;
+  static v1::VerificationRun first_run_;
+};
+
+std::string* ComplianceE2eTest::dsn_;
+std::string *ComplianceE2eTest::admin_, *ComplianceE2eTest::bureau_, *ComplianceE2eTest::city_,
+    *ComplianceE2eTest::service_, *ComplianceE2eTest::verifier_, *ComplianceE2eTest::other_verifier_;
+ServerProcess* ComplianceE2eTest::server_;
+v1::ComplianceService::Stub* ComplianceE2eTest::compliance_;
+v1::RegistryService::Stub* ComplianceE2eTest::registry_;
+v1::ObligationService::Stub* ComplianceE2eTest::obligations_;
+v1::ListObligationWindowsResponse* ComplianceE2eTest::windows_;
+std::vector<v1::Meter>* ComplianceE2eTest::meters_;
+std::string ComplianceE2eTest::stop_, ComplianceE2eTest::gap_, ComplianceE2eTest::limit_,
+    ComplianceE2eTest::treatment_, ComplianceE2eTest::treatment_production_, ComplianceE2eTest::register_;
+v1::VerificationRun ComplianceE2eTest::first_run_;
+
+TEST_F(ComplianceE2eTest, IngestKeepsGoodRowsAndNamesEachBadOne) {
+  const std::string dir = TempDir();
+  const absl::Time from = China("2018-10-16 00:00"), to = China("2018-12-10 00:00");
+  const absl::Time orange = China("2018-12-01 00:00"), orange_end = China("2018-12-04 00:00");
+  {
+    std::ofstream out(dir + "/readings.csv");
+    out << "\xEF\xBB\xBF电表,时间,类型,读数\n";
+    Write(out, stop_, from, to, [&](absl::Time t) {
+      return t > orange && t <= orange_end ? 90.0 : Compliant(MeterNamed(stop_), t);
+    });
+    // 43 of the 288 orange intervals missing: 85.1 % complete.
+    Write(out, gap_, from, to, [&](absl::Time t) {
+      const int64_t i = (t - orange) / absl::Minutes(15);
+      return i > 100 && i <= 143 ? NAN : Compliant(MeterNamed(gap_), t);
+    });
+    const absl::Time broken = China("2018-11-20 00:00"), broken_end = China("2018-11-23 00:00");
+    Write(out, limit_, from, to, [&](absl::Time t) {
+      return t > broken && t <= broken_end ? 100.0 : Compliant(MeterNamed(limit_), t);
+    });
+    Write(out, treatment_production_, from, to,
+          [&](absl::Time t) { return Compliant(MeterNamed(treatment_production_), t); });
+    const absl::Time off = China("2018-11-25 10:00"), off_end = China("2018-11-25 12:00");
+    Write(out, treatment_, from, to, [&](absl::Time t) {
+      if (t > off && t <= off_end) return 1.0;
+      return Compliant(MeterNamed(treatment_production_), t) > 20 ? 30.0 : 2.0;
+    });
+  }
+  {
+    // A register reset at the 6th reading; and rows of every bad kind.
+    std::ofstream out(dir + "/bad.csv");
+    out << "meter,time,kind,value\n";
+    const absl::Time day = China("2018-12-08 00:00");
+    for (int i = 1; i <= 8; ++i) {
+      out << register_ << "," << Csv(day + absl::Minutes(15 * i)) << ",CUMULATIVE_KWH,"
+          << (i < 6 ? 5000 + 20 * i : 3 + i) << "\n";
+    }
+    out << "districts/120119/enterprises/e10000/meters/nope," << Csv(day) << ",KW,10\n";  // line 10
+    out << register_ << "," << Csv(day) << ",KW,-5\n";                                   // line 11
+    out << register_ << "," << Csv(day) << ",KW,NaN\n";                                  // line 12
+    out << register_ << ",2018-12-31 00:00:00,KW,10\n";                                  // line 13
+    out << register_ << ",yesterday,KW,10\n";                                            // line 14
+    out << register_ << "," << Csv(day) << ",KW,ten\n";                                  // line 15
+    out << register_ << "," << Csv(day + absl::Hours(5)) << ",KW,42\n";                  // line 16, good
+  }
+  CommandResult first = Cli(*service_, {"ingest", "readings", dir + "/readings.csv", dir + "/bad.csv"});
+  EXPECT_EQ(first.exit_code, 4) << first.output;  // some rows rejected
+  const int64_t good = 5 * 55 * 96 - 43;
+  EXPECT_THAT(first.output, HasSubstr(absl::StrCat("accepted ", good + 5 + 1, ", duplicate 0, rejected 9")));
+  const std::string bad = dir + "/bad.csv";
+  EXPECT_THAT(first.output, HasSubstr(bad + ":7: value: the cumulative register ran backwards: 9 kWh"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":8: value: the cumulative register ran backwards"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":9: value: the cumulative register ran backwards"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":10: meter: unknown meter"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":11: value: -5 is negative"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":12: value: not a number"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":13: time: 2018-12-31 00:00:00+08:00 is in the future"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":14: time: \"yesterday\" is not a time"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":15: value: \"ten\" is not a number"));
+  // The same files again change nothing.
+  CommandResult again = Cli(*service_, {"ingest", "readings", dir + "/readings.csv", dir + "/bad.csv"});
+  EXPECT_THAT(again.output, HasSubstr(absl::StrCat("accepted 0, duplicate ", good + 5 + 1, ", rejected 9")));
+  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.reading"), std::to_string(good + 6));
+  // Readings live in monthly partitions.
+  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.reading_201811"), std::to_string(5 * 30 * 96 - 0));
+  // A reading stored with another value is refused, not overwritten.
+  {
+    std::ofstream out(dir + "/changed.csv");
+    out << "meter,time,kind,value\n" << stop_ << "," << Csv(orange + absl::Hours(1)) << ",INTERVAL_KWH,1\n";
+  }
+  CommandResult changed = Cli(*service_, {"ingest", "readings", dir + "/changed.csv"});
+  EXPECT_THAT(changed.output, HasSubstr("changed.csv:2: value: a different reading (INTERVAL_KWH 22.5) is already stored"));
+  // Scopes: an enterprise sends only its own meters; a verifier sends nothing.
+  const std::string enterprise = stop_.substr(0, stop_.find("/meters/"));
+  const std::string own = CreateKey(server_->address(), *admin_, "enterprise", enterprise);
+  {
+    std::ofstream out(dir + "/mixed.csv");
+    out << "meter,time,kind,value\n"
+        << stop_ << "," << Csv(to + absl::Hours(1)) << ",KW,5\n"
+        << limit_ << "," << Csv(to + absl::Hours(1)) << ",KW,5\n";
+  }
+  CommandResult mixed = Cli(own, {"ingest", "readings", dir + "/mixed.csv"});
+  EXPECT_THAT(mixed.output, HasSubstr("accepted 1, duplicate 0, rejected 1"));
+  EXPECT_THAT(mixed.output, HasSubstr("mixed.csv:3: meter: an enterprise key for " + enterprise + " may not send"));
+  CommandResult refused = Cli(*verifier_, {"ingest", "readings", dir + "/mixed.csv"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.output, HasSubstr("PERMISSION_DENIED"));
+}
+
+TEST_F(ComplianceE2eTest, VerificationFindsWhatWasPlanted) {
+  grpc::Status status;
+  first_run_ = Verify(*verifier_, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_GT(first_run_.findings_new(), 0);
+  EXPECT_GT(first_run_.windows_checked(), 0);
+  EXPECT_EQ(first_run_.rule_set(), "ruleSets/jizhou-2018@1");
+  const auto all = Findings(*verifier_, kDistrict);
+  const absl::Time orange = China("2018-12-01 00:00"), orange_end = China("2018-12-04 00:00");
+  // A stopped line that kept running.
+  auto stop = About(all, stop_, v1::STOP_NOT_KEPT);
+  ASSERT_EQ(stop.size(), 1u);
+  EXPECT_EQ(FromTimestamp(stop[0].window_start()), orange + absl::Hours(1));  // after the grace hour
+  EXPECT_EQ(FromTimestamp(stop[0].window_end()), orange_end);
+  EXPECT_NEAR(stop[0].measured(), 90, 1e-6);
+  EXPECT_NEAR(stop[0].baseline_kw(), 100, 1e-6);
+  EXPECT_NEAR(stop[0].threshold(), 25, 1e-6);
+  EXPECT_EQ(stop[0].evidence().rows(), 71 * 4);
+  EXPECT_THAT(stop[0].obligation(), HasSubstr("alerts/"));
+  // A limit broken for three days, and kept the rest of the season.
+  auto limit = About(all, limit_, v1::LIMIT_EXCEEDED);
+  ASSERT_EQ(limit.size(), 1u);
+  EXPECT_EQ(FromTimestamp(limit[0].window_start()), China("2018-11-20 00:00"));
+  EXPECT_EQ(FromTimestamp(limit[0].window_end()), China("2018-11-23 00:00"));
+  EXPECT_TRUE(About(all, treatment_production_, v1::LIMIT_EXCEEDED).empty());
+  // Treatment off for two hours while production ran.
+  auto off = About(all, treatment_, v1::TREATMENT_OFF);
+  ASSERT_EQ(off.size(), 1u);
+  EXPECT_EQ(FromTimestamp(off[0].window_start()), China("2018-11-25 10:00"));
+  EXPECT_EQ(FromTimestamp(off[0].window_end()), China("2018-11-25 12:00"));
+  EXPECT_EQ(off[0].obligation(), treatment_production_);
+  // The 85 %-complete window: a data gap, and not a kept stop.
+  auto gap = About(all, gap_, v1::DATA_GAP);
+  ASSERT_EQ(gap.size(), 1u);
+  EXPECT_NEAR(gap[0].measured(), 100.0 * 245 / 288, 1e-6);
+  EXPECT_TRUE(Overlaps(gap[0], orange, orange_end));
+  EXPECT_TRUE(About(all, gap_, v1::STOP_NOT_KEPT).empty());
+  // The compliant meters found nothing.
+  for (const std::string& m : {treatment_production_}) {
+    for (const auto& f : all) EXPECT_NE(f.scope(), m) << f.summary();
+  }
+  // Baselines are stored with how they were computed.
+  v1::ListBaselinesRequest breq;
+  breq.set_parent(stop_.substr(0, stop_.find("/meters/")));
+  v1::ListBaselinesResponse baselines;
+  ASSERT_TRUE(compliance_->ListBaselines(KeyContext(*verifier_).get(), breq, &baselines).ok());
+  bool seen = false;
+  for (const auto& b : baselines.baselines()) {
+    if (b.meter() != stop_) continue;
+    seen = true;
+    EXPECT_NEAR(b.load_kw(), 100, 1e-6);
+    EXPECT_EQ(b.production_days(), 30);
+    EXPECT_EQ(b.reference_start(), "2018-10-16");
+    EXPECT_THAT(b.method(), HasSubstr("30 production days"));
+  }
+  EXPECT_TRUE(seen);
+}
+
+TEST_F(ComplianceE2eTest, ReRunningGivesTheSameFindingsNotDuplicates) {
+  ASSERT_GT(first_run_.findings_new(), 0);
+  const size_t before = Findings(*verifier_, kDistrict).size();
+  grpc::Status status;
+  v1::VerificationRun again = Verify(*bureau_, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(again.findings_new(), 0);
+  EXPECT_EQ(again.findings_unchanged(), first_run_.findings_new());
+  EXPECT_EQ(Findings(*verifier_, kDistrict).size(), before);
+}
+
+TEST_F(ComplianceE2eTest, ScopesReviewAndExplanation) {
+  const auto all = Findings(*verifier_, kDistrict, v1::STOP_NOT_KEPT);
+  auto stop = About(all, stop_, v1::STOP_NOT_KEPT);
+  ASSERT_EQ(stop.size(), 1u);
+  const std::string enterprise = stop_.substr(0, stop_.find("/meters/"));
+  const std::string own = CreateKey(server_->address(), *admin_, "enterprise", enterprise);
+  // An enterprise sees only its findings.
+  auto mine = Findings(own, kDistrict);
+  ASSERT_FALSE(mine.empty());
+  for (const auto& f : mine) EXPECT_EQ(f.enterprise(), enterprise);
+  auto limit = About(Findings(*verifier_, kDistrict, v1::LIMIT_EXCEEDED), limit_, v1::LIMIT_EXCEEDED);
+  ASSERT_EQ(limit.size(), 1u);
+  v1::GetFindingRequest get;
+  get.set_name(limit[0].name());
+  v1::Finding f;
+  EXPECT_EQ(compliance_->GetFinding(KeyContext(own).get(), get, &f).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // A verifier of another district sees nothing here and cannot run it.
+  grpc::Status status;
+  Findings(*other_verifier_, kDistrict, v1::FINDING_TYPE_UNSPECIFIED, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  Verify(*other_verifier_, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  Verify(own, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // The enterprise explains (异常申报); only a verifier confirms or dismisses.
+  CommandResult explained = Cli(own, {"findings", "explain", stop[0].name(), "--text=停电检修，设备未能及时停机"});
+  EXPECT_EQ(explained.exit_code, 0) << explained.output;
+  EXPECT_THAT(explained.output, HasSubstr("停电检修"));
+  CommandResult by_enterprise = Cli(own, {"findings", "review", stop[0].name(), "--decision=DISMISS", "--comment=no"});
+  EXPECT_THAT(by_enterprise.output, HasSubstr("PERMISSION_DENIED"));
+  CommandResult by_bureau = Cli(*bureau_, {"findings", "review", stop[0].name(), "--decision=DISMISS", "--comment=no"});
+  EXPECT_THAT(by_bureau.output, HasSubstr("PERMISSION_DENIED"));
+  CommandResult no_comment = Cli(*verifier_, {"findings", "review", stop[0].name(), "--decision=CONFIRM"});
+  EXPECT_THAT(no_comment.output, HasSubstr("comment: required"));
+  CommandResult confirmed =
+      Cli(*verifier_, {"findings", "review", stop[0].name(), "--decision=CONFIRM", "--comment=现场核实：橙色预警期间生产线未停"});
+  EXPECT_EQ(confirmed.exit_code, 0) << confirmed.output;
+  EXPECT_THAT(confirmed.output, HasSubstr("CONFIRMED"));
+  CommandResult twice = Cli(*verifier_, {"findings", "review", stop[0].name(), "--decision=DISMISS", "--comment=x"});
+  EXPECT_THAT(twice.output, HasSubstr("is already CONFIRMED"));
+  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.finding_event WHERE finding = '" + stop[0].name() + "'"), "2");
+  // A re-run keeps the review.
+  Verify(*verifier_, &status);
+  ASSERT_TRUE(status.ok());
+  get.set_name(stop[0].name());
+  ASSERT_TRUE(compliance_->GetFinding(KeyContext(own).get(), get, &f).ok());
+  EXPECT_EQ(f.status(), v1::CONFIRMED);
+  EXPECT_THAT(f.explanation(), HasSubstr("停电检修"));
+}
+
+TEST_F(ComplianceE2eTest, EvidenceChartsAndBaselineOverride) {
+  auto stop = About(Findings(*verifier_, kDistrict, v1::STOP_NOT_KEPT), stop_, v1::STOP_NOT_KEPT);
+  ASSERT_EQ(stop.size(), 1u);
+  const std::string dir = TempDir();
+  CommandResult svg = Cli(*verifier_, {"evidence", stop[0].name(), "--out=" + dir + "/stop.svg"});
+  ASSERT_EQ(svg.exit_code, 0) << svg.output;
+  const std::string chart = ReadFile(dir + "/stop.svg");
+  EXPECT_THAT(chart, HasSubstr("<svg"));
+  EXPECT_GT(chart.size(), 5000u);
+  auto gap = About(Findings(*verifier_, kDistrict, v1::DATA_GAP), gap_, v1::DATA_GAP);
+  ASSERT_EQ(gap.size(), 1u);
+  v1::GetEvidenceRequest ereq;
+  ereq.set_name(gap[0].name());
+  v1::EvidenceSeries series;
+  ASSERT_TRUE(compliance_->GetEvidence(KeyContext(*verifier_).get(), ereq, &series).ok());
+  ASSERT_EQ(series.gaps_size(), 1);
+  EXPECT_EQ(FromTimestamp(series.gaps(0).start()), China("2018-12-02 01:00"));
+  EXPECT_EQ(FromTimestamp(series.gaps(0).end()), China("2018-12-02 11:45"));
+  CommandResult png = Cli(*verifier_, {"evidence", gap[0].name(), "--out=" + dir + "/gap.png"});
+  ASSERT_EQ(png.exit_code, 0) << png.output;
+  EXPECT_EQ(ReadFile(dir + "/gap.png").substr(1, 3), "PNG");
+  auto off = About(Findings(*verifier_, kDistrict, v1::TREATMENT_OFF), treatment_, v1::TREATMENT_OFF);
+  ASSERT_EQ(off.size(), 1u);
+  ereq.set_name(off[0].name());
+  ASSERT_TRUE(compliance_->GetEvidence(KeyContext(*verifier_).get(), ereq, &series).ok());
+  EXPECT_EQ(series.production_meter(), treatment_production_);
+  EXPECT_GT(series.production_load_size(), 0);
+  // The bureau overrides a baseline, with its reason; a verifier may not.
+  const std::string baseline = stop_ + "/baselines/2018-2019";
+  CommandResult refused = Cli(*verifier_, {"baselines", "override", baseline, "--load_kw=80", "--reason=x"});
+  EXPECT_THAT(refused.output, HasSubstr("PERMISSION_DENIED"));
+  CommandResult no_reason = Cli(*bureau_, {"baselines", "override", baseline, "--load_kw=80"});
+  EXPECT_THAT(no_reason.output, HasSubstr("reason: required"));
+  CommandResult overridden =
+      Cli(*bureau_, {"baselines", "override", baseline, "--load_kw=80", "--reason=10月份试生产，负荷偏高"});
+  ASSERT_EQ(overridden.exit_code, 0) << overridden.output;
+  EXPECT_THAT(overridden.output, HasSubstr("80.0 kW (computed 100.0 kW)"));
+  CommandResult listed = Cli(*verifier_, {"baselines", "list", "--parent=" + stop_.substr(0, stop_.find("/meters/"))});
+  EXPECT_THAT(listed.output, HasSubstr("10月份试生产"));
+}
+
+}  // namespace
+}  // namespace cuofeng
