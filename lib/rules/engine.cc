@@ -587,7 +587,9 @@ void Engine::Evaluate(Plant& p) {
   }
   if (p.exempt) p.kind = v1::EXEMPT;
   if (p.kind == v1::RESTRICTED && !p.missing.empty()) p.kind = v1::DATA_MISSING;
-  if (e.bulk_transport() && !p.listed) p.listed = false;  // transport alone is checked at the gate
+  // EM4 (T79) binds every bulk-transport enterprise at orange and red, listed
+  // for production or not: the gate check reads the rule from its entry.
+  if (e.bulk_transport()) p.listed = true;
 }
 
 // Turns contributions into entries: one per resource and distinct date.

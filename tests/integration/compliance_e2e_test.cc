@@ -57,7 +57,7 @@ class ComplianceE2eTest : public ::testing::Test {
     ASSERT_EQ(Cli(*admin_, {"district", "create", "120101", "--name=和平区"}).exit_code, 0);
     bureau_ = new std::string(CreateKey(server_->address(), *admin_, "bureau", kDistrict));
     city_ = new std::string(CreateKey(server_->address(), *admin_, "city", ""));
-    CommandResult imported = ImportSampleDistrict(server_->address(), *bureau_, kDistrict, 40, 120);
+    CommandResult imported = ImportSampleDistrict(server_->address(), *bureau_, kDistrict, 90, 270);
     ASSERT_EQ(imported.exit_code, 0) << imported.output;
     ASSERT_EQ(LoadRuleSet(server_->address(), *bureau_, "jizhou-2018").exit_code, 0);
     CommandResult season = Cli(*bureau_, {"season", "create", "--district=districts/120119", "--id=2018-2019",
@@ -78,7 +78,11 @@ class ComplianceE2eTest : public ::testing::Test {
                                        "--start_time=2018-12-01T00:00:00+08:00",
                                        "--end_time=2018-12-04T00:00:00+08:00", "--document=津重污染指〔2018〕7号"});
     ASSERT_EQ(alert.exit_code, 0) << alert.output;
-    // 2. After the alert: the data arrives and is verified.
+    CommandResult yellow = Cli(*city_, {"alert", "issue", "--level=YELLOW", "--districts=districts/120119",
+                                        "--start_time=2018-12-06T00:00:00+08:00",
+                                        "--end_time=2018-12-07T00:00:00+08:00", "--document=津重污染指〔2018〕9号"});
+    ASSERT_EQ(yellow.exit_code, 0) << yellow.output;
+    // 2. After the alerts: the data arrives and is verified.
     ASSERT_EQ(server_->Stop(), 0);
     delete server_;
     server_ = ServerProcess::Start(*dsn_, &error, {"--clock=2018-12-10T12:00:00+08:00"}).release();
@@ -536,6 +540,153 @@ TEST_F(ComplianceE2eTest, EvidenceChartsAndBaselineOverride) {
   EXPECT_THAT(overridden.output, HasSubstr("80.0 kW (computed 100.0 kW)"));
   CommandResult listed = Cli(*verifier_, {"baselines", "list", "--parent=" + stop_.substr(0, stop_.find("/meters/"))});
   EXPECT_THAT(listed.output, HasSubstr("10月份试生产"));
+}
+
+TEST_F(ComplianceE2eTest, HeavyTrucksLedgersAndCameras) {
+  // A bulk-transport enterprise whose orange measures ban heavy trucks (T79).
+  std::string enterprise, camera;
+  for (const v1::Obligation& o : windows_->obligations()) {
+    if (o.transport() == v1::HEAVY_TRUCKS_CHINA5_EXEMPTIONS_ONLY && o.level() == v1::ORANGE) {
+      enterprise = o.enterprise();
+      break;
+    }
+  }
+  std::string debug;
+  for (const v1::Obligation& o : windows_->obligations()) {
+    if (o.resource() == o.enterprise()) absl::StrAppend(&debug, o.resource(), " ", v1::Action_Name(o.action()), " ", v1::TransportRule_Name(o.transport()), " ", v1::AlertLevel_Name(o.level()), "\n");
+  }
+  ASSERT_FALSE(enterprise.empty()) << debug;
+  v1::ListCamerasRequest creq;
+  creq.set_parent(enterprise);
+  v1::ListCamerasResponse cameras;
+  ASSERT_TRUE(registry_->ListCameras(KeyContext(*bureau_).get(), creq, &cameras).ok());
+  ASSERT_GT(cameras.cameras_size(), 0);
+  camera = cameras.cameras(0).name();
+  // Its trucks: a China IV, a China V on the livelihood whitelist, a China V not on it.
+  auto truck = [&](const std::string& id, const std::string& plate, v1::EmissionStage stage) {
+    v1::CreateVehicleRequest req;
+    req.set_parent(kDistrict);
+    req.set_vehicle_id(id);
+    req.mutable_vehicle()->set_plate(plate);
+    req.mutable_vehicle()->set_emission_stage(stage);
+    req.mutable_vehicle()->set_fuel(v1::DIESEL);
+    req.mutable_vehicle()->set_vehicle_class(v1::HEAVY_GOODS);
+    req.mutable_vehicle()->set_enterprise(enterprise);
+    v1::Vehicle v;
+    grpc::Status s = registry_->CreateVehicle(KeyContext(*bureau_).get(), req, &v);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return v.name();
+  };
+  truck("t-iv", "津R4T001", v1::CHINA_4);
+  const std::string listed = truck("t-v-listed", "津R5T002", v1::CHINA_5);
+  truck("t-v-unlisted", "津R5T003", v1::CHINA_5);
+  v1::CreateWhitelistEntryRequest wreq;
+  wreq.set_parent(enterprise);
+  wreq.set_whitelist_entry_id("w1");
+  wreq.mutable_whitelist_entry()->set_vehicle(listed);
+  wreq.mutable_whitelist_entry()->set_purpose(v1::LIVELIHOOD);
+  wreq.mutable_whitelist_entry()->set_valid_from("2018-11-15");
+  wreq.mutable_whitelist_entry()->set_valid_until("2019-03-15");
+  wreq.mutable_whitelist_entry()->set_document("蓟州区民生保障车辆备案〔2018〕3号");
+  v1::WhitelistEntry entry;
+  grpc::Status created = registry_->CreateWhitelistEntry(KeyContext(*bureau_).get(), wreq, &entry);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  // A whitelist entry that ends before it starts is refused, naming the field.
+  wreq.set_whitelist_entry_id("w2");
+  wreq.mutable_whitelist_entry()->set_valid_until("2018-13-01");
+  EXPECT_EQ(registry_->CreateWhitelistEntry(KeyContext(*bureau_).get(), wreq, &entry).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  const std::string dir = TempDir();
+  {
+    std::ofstream gate(dir + "/gate.csv");
+    gate << "摄像头,时间,车牌号,方向,车辆类型,照片,货物,吨位\n";
+    // A staff car every morning keeps the camera alive, except on 8 December.
+    for (absl::Time day = China("2018-11-15 08:00"); day < China("2018-12-10 00:00"); day += absl::Hours(24)) {
+      if (Csv(day).substr(0, 10) == "2018-12-08") continue;
+      gate << camera << "," << Csv(day) << ",津A00001,ENTRY,PASSENGER,p/staff.jpg,,\n";
+    }
+    gate << camera << ",2018-12-02 10:00,津R4T001,ENTRY,HEAVY_GOODS,p/1.jpg,煤,30\n";    // banned
+    gate << camera << ",2018-12-02 11:00,津R5T002,ENTRY,HEAVY_GOODS,p/2.jpg,煤,30\n";    // whitelisted
+    gate << camera << ",2018-12-02 12:00,津R5T003,ENTRY,HEAVY_GOODS,p/3.jpg,煤,30\n";    // not whitelisted
+    gate << camera << ",2018-12-06 10:00,津R4T001,ENTRY,HEAVY_GOODS,p/4.jpg,煤,30\n";    // under yellow: allowed
+    gate << camera << ",2018-11-20 10:00,津R4T001,ENTRY,HEAVY_GOODS,p/5.jpg,煤,30\n";    // no ledger row
+    gate << camera << ",2018-11-22 09:00,津X99999,ENTRY,HEAVY_GOODS,p/6.jpg,,\n";        // not in the registry
+    gate << camera << ",2018-11-22 09:30,津R4T001,BOTH,HEAVY_GOODS,p/7.jpg,,\n";         // line: bad direction
+    gate << enterprise << "/cameras/nope,2018-11-22 09:30,津R4T001,ENTRY,HEAVY_GOODS,,,\n";  // unknown camera
+    std::ofstream ledger(dir + "/ledger.csv");
+    ledger << "enterprise,plate,time,direction,vin,engine_number,emission_stage,registration_date,cargo,tonnage,fleet\n";
+    for (const char* row : {"津R4T001,2018-12-02 10:03,ENTRY", "津R5T002,2018-12-02 11:02,ENTRY",
+                            "津R5T003,2018-12-02 12:05,ENTRY", "津R4T001,2018-12-06 10:01,ENTRY",
+                            "津R4T001,2018-11-21 15:00,EXIT"}) {  // the last: no passage
+      ledger << enterprise << "," << row << ",LZZ1BLNB000000001,WP10,CHINA_4,2015-03-15,煤,30,蓟州运输车队\n";
+    }
+    ledger << enterprise << ",津R4T001,2018-11-21 15:30,EXIT,SHORT,,,,,,\n";  // bad VIN
+  }
+  CommandResult gate = Cli(*service_, {"ingest", "gate", dir + "/gate.csv"});
+  EXPECT_EQ(gate.exit_code, 4) << gate.output;
+  EXPECT_THAT(gate.output, HasSubstr("gate.csv:32: direction: required: ENTRY or EXIT"));
+  EXPECT_THAT(gate.output, HasSubstr("gate.csv:33: camera: unknown camera"));
+  EXPECT_THAT(gate.output, HasSubstr("accepted 30, duplicate 0, rejected 2"));
+  CommandResult ledger = Cli(*service_, {"ingest", "ledger", dir + "/ledger.csv"});
+  EXPECT_THAT(ledger.output, HasSubstr("accepted 5, duplicate 0, rejected 1"));
+  EXPECT_THAT(ledger.output, HasSubstr("ledger.csv:7: vin: \"SHORT\" must have 17 characters"));
+  CommandResult again = Cli(*service_, {"ingest", "gate", dir + "/gate.csv"});
+  EXPECT_THAT(again.output, HasSubstr("accepted 0, duplicate 30, rejected 2"));
+
+  grpc::Status status;
+  Verify(*verifier_, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const auto all = Findings(*verifier_, enterprise);
+  auto banned = About(all, camera, v1::BANNED_TRUCK);
+  ASSERT_EQ(banned.size(), 2u);
+  EXPECT_EQ(FromTimestamp(banned[0].window_start()), China("2018-12-02 10:00"));
+  EXPECT_THAT(banned[0].summary(), HasSubstr("国IV"));
+  EXPECT_EQ(FromTimestamp(banned[1].window_start()), China("2018-12-02 12:00"));
+  EXPECT_THAT(banned[1].summary(), HasSubstr("whitelist"));
+  auto missing = About(all, camera, v1::LEDGER_ROW_MISSING);
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_EQ(FromTimestamp(missing[0].window_start()), China("2018-11-20 10:00"));
+  auto no_passage = About(all, enterprise, v1::PASSAGE_MISSING);
+  ASSERT_EQ(no_passage.size(), 1u);
+  EXPECT_EQ(FromTimestamp(no_passage[0].window_start()), China("2018-11-21 15:00"));
+  auto unknown = About(all, camera, v1::UNKNOWN_PLATE);
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_THAT(unknown[0].summary(), HasSubstr("津X99999"));
+  auto silent = About(all, camera, v1::CAMERA_SILENT);
+  // The runs before the passages arrived found the camera silent all along;
+  // findings are records, so that one stays until a verifier dismisses it.
+  ASSERT_EQ(silent.size(), 2u);
+  EXPECT_EQ(FromTimestamp(silent[0].window_start()), China("2018-11-15 00:00"));
+  EXPECT_EQ(FromTimestamp(silent[1].window_start()), China("2018-12-07 08:00"));
+  EXPECT_EQ(FromTimestamp(silent[1].window_end()), China("2018-12-09 08:00"));
+  CommandResult dismissed = Cli(*verifier_, {"findings", "review", silent[0].name(), "--decision=DISMISS",
+                                             "--comment=过车记录补传后核实，摄像头正常"});
+  EXPECT_THAT(dismissed.output, HasSubstr("DISMISSED"));
+  // Scopes: the enterprise sees its gate findings; another enterprise does not.
+  const std::string own = CreateKey(server_->address(), *admin_, "enterprise", enterprise);
+  EXPECT_EQ(About(Findings(own, kDistrict), camera, v1::BANNED_TRUCK).size(), 2u);
+  const std::string stranger =
+      CreateKey(server_->address(), *admin_, "enterprise", stop_.substr(0, stop_.find("/meters/")));
+  EXPECT_TRUE(About(Findings(stranger, kDistrict), camera, v1::BANNED_TRUCK).empty());
+  // Retention (T80): nothing inside its period may be deleted or changed, even
+  // by the database owner; what is past it may go. (The database's own clock
+  // is real time, so 2018's passages are past their 90 days.)
+  SqlScalar(*dsn_, "INSERT INTO compliance.gate_event (camera_id, time, plate, direction, vehicle_class) "
+                   "SELECT id, now(), '津TEST01', 1, 1 FROM compliance.camera WHERE name = '" + camera + "'");
+  for (const std::string sql : {"DELETE FROM compliance.gate_event WHERE plate = '津TEST01'",
+                                "UPDATE compliance.gate_event SET plate = 'X' WHERE plate = '津A00001'"}) {
+    try {
+      SqlScalar(*dsn_, sql);
+      ADD_FAILURE() << sql << " went through";
+    } catch (const std::exception& e) {
+      EXPECT_THAT(std::string(e.what()), ::testing::AnyOf(HasSubstr("retention"), HasSubstr("records")));
+    }
+  }
+  SqlScalar(*dsn_, "DELETE FROM compliance.gate_event WHERE plate = '津A00001' AND time < '2018-11-16'");
+  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.gate_event WHERE plate = '津A00001'"), "23");
+  EXPECT_EQ(SqlScalar(*dsn_, "SELECT video_days || ' ' || ledger_until FROM compliance.retention"),
+            "90 2019-04-30");
 }
 
 }  // namespace
