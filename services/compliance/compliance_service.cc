@@ -163,10 +163,10 @@ grpc::Status ComplianceServiceImpl::OverrideBaseline(grpc::ServerContext* ctx, c
   grpc::Status status = guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
     pqxx::result r = tx.exec_params(
         "UPDATE compliance.baseline b SET override_kw = $3, override_reason = $4, overridden_by = $5, "
-        "update_time = now() FROM compliance.meter m WHERE m.id = b.meter_id AND m.name = $1 AND b.season = $2 "
+        "update_time = $6::timestamptz FROM compliance.meter m WHERE m.id = b.meter_id AND m.name = $1 AND b.season = $2 "
         "RETURNING b.computed_kw, b.method, b.reference_start::text, b.reference_end::text, b.production_days, "
         "b.intervals",
-        meter, season, req->load_kw(), req->reason(), who.key_name);
+        meter, season, req->load_kw(), req->reason(), who.key_name, SqlTimestamp(absl::ToUnixMicros(Now())));
     if (r.empty()) {
       return absl::NotFoundError(absl::StrCat("no baseline ", req->name(),
                                               ": a verification run computes it first (cuofeng verify run)"));
@@ -240,8 +240,10 @@ grpc::Status ComplianceServiceImpl::RunVerification(grpc::ServerContext* ctx, co
       }
     }
     tx.exec_params0(
-        "INSERT INTO compliance.verification_run (name, district_id, body, run_by) VALUES ($1, $2, $3, $4)",
-        run.name(), outcome->district_id, pqxx::binarystring(run.SerializeAsString()), who.key_name);
+        "INSERT INTO compliance.verification_run (name, district_id, body, run_by, create_time) "
+        "VALUES ($1, $2, $3, $4, $5::timestamptz)",
+        run.name(), outcome->district_id, pqxx::binarystring(run.SerializeAsString()), who.key_name,
+        SqlTimestamp(absl::ToUnixMicros(Now())));
     *resp = run;
     return absl::OkStatus();
   });
@@ -323,12 +325,14 @@ grpc::Status ComplianceServiceImpl::ReviewFinding(grpc::ServerContext* ctx, cons
     }
     const bool confirm = req->decision() == v1::CONFIRM;
     tx.exec_params0(
-        "UPDATE compliance.finding SET status = $2, review_comment = $3, reviewed_by = $4, review_time = now() "
-        "WHERE name = $1",
+        "UPDATE compliance.finding SET status = $2, review_comment = $3, reviewed_by = $4, "
+        "review_time = $5::timestamptz WHERE name = $1",
         req->name(), confirm ? static_cast<int>(v1::CONFIRMED) : static_cast<int>(v1::DISMISSED), req->comment(),
-        who.key_name);
-    tx.exec_params0("INSERT INTO compliance.finding_event (finding, kind, text, by_key) VALUES ($1, $2, $3, $4)",
-                    req->name(), confirm ? "CONFIRM" : "DISMISS", req->comment(), who.key_name);
+        who.key_name, SqlTimestamp(absl::ToUnixMicros(Now())));
+    tx.exec_params0(
+        "INSERT INTO compliance.finding_event (finding, kind, text, by_key, time) VALUES ($1, $2, $3, $4, $5::timestamptz)",
+        req->name(), confirm ? "CONFIRM" : "DISMISS", req->comment(), who.key_name,
+        SqlTimestamp(absl::ToUnixMicros(Now())));
     auto updated = LoadFinding(tx, req->name(), false);
     if (!updated.ok()) return updated.status();
     *resp = *std::move(updated);
@@ -348,10 +352,12 @@ grpc::Status ComplianceServiceImpl::ExplainFinding(grpc::ServerContext* ctx, con
     auto f = LoadFinding(tx, req->name(), true);
     if (!f.ok()) return f.status();
     tx.exec_params0(
-        "UPDATE compliance.finding SET explanation = $2, explanation_time = now() WHERE name = $1",
-        req->name(), req->explanation());
-    tx.exec_params0("INSERT INTO compliance.finding_event (finding, kind, text, by_key) VALUES ($1, 'EXPLAIN', $2, $3)",
-                    req->name(), req->explanation(), who.key_name);
+        "UPDATE compliance.finding SET explanation = $2, explanation_time = $3::timestamptz WHERE name = $1",
+        req->name(), req->explanation(), SqlTimestamp(absl::ToUnixMicros(Now())));
+    tx.exec_params0(
+        "INSERT INTO compliance.finding_event (finding, kind, text, by_key, time) "
+        "VALUES ($1, 'EXPLAIN', $2, $3, $4::timestamptz)",
+        req->name(), req->explanation(), who.key_name, SqlTimestamp(absl::ToUnixMicros(Now())));
     auto updated = LoadFinding(tx, req->name(), false);
     if (!updated.ok()) return updated.status();
     *resp = *std::move(updated);

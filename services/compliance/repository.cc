@@ -156,10 +156,12 @@ absl::Status ComplianceRepository::StoreBaseline(pqxx::work& tx, int meter_id, c
   p.Add(b.reference_end);
   p.Add(std::to_string(b.production_days));
   p.Add(std::to_string(b.intervals));
+  p.Add(SqlTimestamp(absl::ToUnixMicros(Now())));
   const auto ptrs = p.Pointers();
   tx.exec_params0(
       "INSERT INTO compliance.baseline (meter_id, season, computed_kw, method, reference_start, "
-      "reference_end, production_days, intervals) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+      "reference_end, production_days, intervals, update_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+      "$9::timestamptz) "
       "ON CONFLICT (meter_id, season) DO NOTHING",
       pqxx::prepare::make_dynamic_params(ptrs));
   return absl::OkStatus();
@@ -240,10 +242,11 @@ std::pair<std::string, bool> ComplianceRepository::InsertFinding(pqxx::work& tx,
   f.clear_status();
   const std::string body = f.SerializeAsString();
   tx.exec_params0(
-      "INSERT INTO compliance.finding (name, district_id, enterprise, fingerprint, type, window_start, body) "
-      "VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000000.0), $7)",
+      "INSERT INTO compliance.finding (name, district_id, enterprise, fingerprint, type, window_start, body, "
+      "create_time) VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000000.0), $7, $8::timestamptz)",
       name, district_id, f.enterprise(), fingerprint, static_cast<int>(f.type()),
-      absl::ToUnixMicros(FromTimestamp(f.window_start())), pqxx::binarystring(body));
+      absl::ToUnixMicros(FromTimestamp(f.window_start())), pqxx::binarystring(body),
+      SqlTimestamp(absl::ToUnixMicros(Now())));
   return {name, true};
 }
 

@@ -24,7 +24,7 @@ struct DistrictSpec {
 
 struct GeneratedCounts {
   int64_t enterprises = 0, lines = 0, processes = 0, equipment = 0, meters = 0, cameras = 0,
-          vehicles = 0, retrofit_tasks = 0, townships = 0, rows = 0;
+          vehicles = 0, retrofit_tasks = 0, townships = 0, whitelist_entries = 0, rows = 0;
 };
 
 // GenerateDistrict writes townships.csv, enterprises.csv, ... into `dir`.
