@@ -1,6 +1,7 @@
 #include "services/compliance/verifier.h"
 
 #include <algorithm>
+#include <iostream>
 #include <map>
 #include <set>
 
@@ -119,6 +120,15 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   for (const std::string& r : rule_sets) absl::StrAppend(run.mutable_rule_set(), run.rule_set().empty() ? "" : ", ", r);
 
   // The registry as it is now.
+  // Phase timings, for the server log.
+  std::string phases;
+  absl::Time mark = absl::Now();
+  auto phase = [&](const char* name) {
+    const absl::Time now = absl::Now();
+    absl::StrAppend(&phases, phases.empty() ? "" : ", ", name, " ", absl::ToInt64Milliseconds(now - mark), " ms");
+    mark = now;
+  };
+  phase("obligations and rule sets");
   auto chunks = Snapshot(district, authorization);
   if (!chunks.ok()) return chunks.status();
   std::vector<MeterInfo> meters;
@@ -164,6 +174,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   }
   run.set_meters(static_cast<int32_t>(meters.size()));
 
+  phase("registry");
   // Baselines per season: stored, or computed now from the reference window.
   std::map<std::string, std::map<int, double>> baseline_kw;  // season -> meter id -> kW
   std::map<std::string, std::map<int, std::string>> baseline_missing;
@@ -204,7 +215,9 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   }
 
   // The readings of the range (a day earlier too: registers need the reading before).
+  phase("baselines");
   auto raw = repo_->ScanReadings(all_ids, from - absl::Hours(24), to);
+  phase("reading scan");
   if (!raw.ok()) return raw.status();
   std::map<int, std::vector<LoadSample>> load;
   int64_t readings = 0;
@@ -321,6 +334,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     }
   }
 
+  phase("meter checks");
   // Gates (T79, T80): passages, ledger rows, silent cameras.
   std::map<std::string, std::vector<const v1::Obligation*>> transport;  // by enterprise
   for (const v1::Obligation& o : windows.obligations()) {
@@ -386,6 +400,8 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     }
   }
 
+  phase("gate checks");
+  std::cerr << "verification of " << district << ": " << run.readings() << " readings; " << phases << "\n";
   std::map<v1::FindingType, int> counts;
   for (const v1::Finding& f : out.findings) counts[f.type()]++;
   for (const auto& [type, n] : counts) {

@@ -79,12 +79,17 @@ bool ParseEnum(const std::string& text, bool (*parse)(const std::string&, Enum*)
   return parse(absl::AsciiStrToUpper(t), out);
 }
 
-// Splits one CSV line; quoted cells go through the full parser.
-std::vector<std::string> Cells(const std::string& line) {
-  if (line.find('"') == std::string::npos) return absl::StrSplit(line, ',');
-  auto rows = ParseCsv(line);
-  if (!rows.ok() || rows->empty()) return absl::StrSplit(line, ',');
-  return std::vector<std::string>((*rows)[0].cells.begin(), (*rows)[0].cells.end());
+// Splits one CSV line into views of `line` (or of `quoted`, where the full
+// parser unquoted the cells).
+std::vector<absl::string_view> Cells(const std::string& line, std::vector<std::string>* quoted) {
+  if (line.find('"') != std::string::npos) {
+    auto rows = ParseCsv(line);
+    if (rows.ok() && !rows->empty()) {
+      quoted->assign((*rows)[0].cells.begin(), (*rows)[0].cells.end());
+      return std::vector<absl::string_view>(quoted->begin(), quoted->end());
+    }
+  }
+  return absl::StrSplit(line, ',');
 }
 
 // Fills one message of `kind` from a row; a problem goes into parse_error.
@@ -92,13 +97,13 @@ class RowReader {
  public:
   RowReader(MonitoringKind kind, std::map<std::string, int> index) : kind_(kind), index_(std::move(index)) {}
 
-  std::string Cell(const std::vector<std::string>& cells, const char* name) const {
+  std::string Cell(const std::vector<absl::string_view>& cells, const char* name) const {
     auto it = index_.find(name);
     if (it == index_.end() || it->second >= static_cast<int>(cells.size())) return "";
     return std::string(absl::StripAsciiWhitespace(cells[it->second]));
   }
 
-  void Time(const std::vector<std::string>& cells, google::protobuf::Timestamp* ts, std::string* error) const {
+  void Time(const std::vector<absl::string_view>& cells, google::protobuf::Timestamp* ts, std::string* error) const {
     const std::string text = Cell(cells, "time");
     int64_t us;
     if (!ParseMonitoringTime(text, &us)) {
@@ -110,7 +115,7 @@ class RowReader {
   }
 
   template <typename Enum>
-  Enum EnumCell(const std::vector<std::string>& cells, const char* name, bool (*parse)(const std::string&, Enum*),
+  Enum EnumCell(const std::vector<absl::string_view>& cells, const char* name, bool (*parse)(const std::string&, Enum*),
                 const std::map<std::string, Enum>& zh, std::string* error) const {
     const std::string text = Cell(cells, name);
     Enum v{};
@@ -121,7 +126,7 @@ class RowReader {
     return v;
   }
 
-  double Number(const std::vector<std::string>& cells, const char* name, std::string* error) const {
+  double Number(const std::vector<absl::string_view>& cells, const char* name, std::string* error) const {
     const std::string text = Cell(cells, name);
     double v = 0;
     if (text.empty()) return 0;
@@ -129,7 +134,7 @@ class RowReader {
     return v;
   }
 
-  void Fill(const std::vector<std::string>& cells, int64_t line, google::protobuf::Message* msg) const {
+  void Fill(const std::vector<absl::string_view>& cells, int64_t line, google::protobuf::Message* msg) const {
     static const std::map<std::string, v1::GateDirection> kDirections = {
         {"入", v1::ENTRY}, {"进", v1::ENTRY}, {"进厂", v1::ENTRY}, {"出", v1::EXIT}, {"出厂", v1::EXIT}};
     std::string error;
@@ -246,7 +251,8 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
     if (header.rfind("\xEF\xBB\xBF", 0) == 0) header = header.substr(3);
     if (!header.empty() && header.back() == '\r') header.pop_back();
     std::map<std::string, int> index;
-    std::vector<std::string> cells = Cells(header);
+    std::vector<std::string> quoted;
+    std::vector<absl::string_view> cells = Cells(header, &quoted);
     std::vector<FieldViolation> v;
     for (size_t c = 0; c < cells.size(); ++c) {
       const std::string h(absl::StripAsciiWhitespace(cells[c]));
@@ -281,6 +287,7 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
       auto req = empty;
       req.set_source(files[f]);
       std::string line;
+      std::vector<std::string> quoted;
       int64_t n = 0;
       int rows = 0;
       while (open && std::getline(in, line)) {
@@ -289,7 +296,7 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
         if (n == 1) continue;  // the header
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.empty()) continue;
-        reader.Fill(Cells(line), n, add(&req));
+        reader.Fill(Cells(line, &quoted), n, add(&req));
         if (++rows >= batch_rows) {
           open = writer->Write(req);
           req.Clear();

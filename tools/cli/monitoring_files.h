@@ -35,7 +35,7 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
                                                         const std::string& key, MonitoringKind kind,
                                                         const std::vector<std::string>& files,
                                                         const Progress& progress,
-                                                        int batch_rows = 5000);
+                                                        int batch_rows = 20000);
 
 // ParseMonitoringTime reads an RFC 3339 time or "YYYY-MM-DD HH:MM[:SS]" in
 // China time into Unix microseconds.
