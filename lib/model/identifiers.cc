@@ -115,4 +115,19 @@ absl::Status ValidateDistrictCode(absl::string_view code) {
   return absl::OkStatus();
 }
 
+std::string EnterpriseOf(absl::string_view name) {
+  const size_t at = name.find("/enterprises/");
+  if (at == absl::string_view::npos) return std::string(name);
+  const size_t end = name.find('/', at + 13);
+  return std::string(end == absl::string_view::npos ? name : name.substr(0, end));
+}
+
+std::string NormalizePlate(absl::string_view plate) {
+  std::string out;
+  for (char c : plate) {
+    if (c != ' ' && c != '-' && c != '\t') out.push_back(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  }
+  return out;
+}
+
 }  // namespace cuofeng

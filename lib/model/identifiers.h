@@ -34,6 +34,14 @@ absl::Status ValidateResourceId(absl::string_view id);
 // ValidateDistrictCode checks a 6-digit administrative division code.
 absl::Status ValidateDistrictCode(absl::string_view code);
 
+// EnterpriseOf is the enterprise a resource lies under
+// (districts/{d}/enterprises/{e}), or `name` itself when it lies under none.
+std::string EnterpriseOf(absl::string_view name);
+
+// NormalizePlate writes a plate (车牌号) the way cameras and ledgers are
+// matched: without spaces and hyphens, Latin letters upper case.
+std::string NormalizePlate(absl::string_view plate);
+
 }  // namespace cuofeng
 
 #endif  // CUOFENG_LIB_MODEL_IDENTIFIERS_H_

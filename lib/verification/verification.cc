@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "lib/hash/sha256.h"
 #include "lib/model/clock.h"
+#include "lib/rules/measures.h"
 
 namespace cuofeng {
 namespace {
@@ -491,19 +492,6 @@ std::vector<FindingDraft> CheckCoRunning(const MeterLoad& production, const Mete
 }
 
 namespace {
-
-int TransportRank(v1::TransportRule r) {
-  switch (r) {
-    case v1::NO_ROAD_TRANSPORT:
-      return 3;
-    case v1::HEAVY_TRUCKS_CHINA5_EXEMPTIONS_ONLY:
-      return 2;
-    case v1::NO_CHINA4_OR_OLDER_HEAVY_TRUCKS:
-      return 1;
-    default:
-      return 0;
-  }
-}
 
 std::string StageName(v1::EmissionStage s) {
   static const char* const kNames[] = {"unknown", "国0", "国I", "国II", "国III",

@@ -36,6 +36,41 @@ int64_t Micros(const google::protobuf::Timestamp& ts) {
   return ts.seconds() * 1000000 + ts.nanos() / 1000;
 }
 
+// InsertNew stores COPY-text `lines` into `table` through a temporary table,
+// skipping rows whose `key` is already stored (or repeated in `lines`), and
+// returns how many it stored.
+absl::StatusOr<int64_t> InsertNew(ConnectionPool& pool, const std::string& table,
+                                  const std::vector<std::string>& columns, const std::string& key,
+                                  const std::string& lines) {
+  int64_t inserted = 0;
+  if (lines.empty()) return inserted;
+  absl::Status st = InTransaction(pool, [&](pqxx::work& tx) {
+    tx.exec0(absl::StrCat("CREATE TEMP TABLE incoming (LIKE ", table, ") ON COMMIT DROP"));
+    CopyWriter copy(tx, "incoming", columns);
+    copy.WriteLines(lines);
+    copy.Complete();
+    inserted = tx.exec0(absl::StrCat("INSERT INTO ", table, " SELECT DISTINCT ON (", key, ") * FROM incoming ORDER BY ",
+                                     key, " ON CONFLICT DO NOTHING"))
+                   .affected_rows();
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return inserted;
+}
+
+// TimeProblem says why a row's time is refused ("" when it is fine) and
+// sets `t` to it in Unix microseconds.
+std::string TimeProblem(bool has_time, const google::protobuf::Timestamp& ts, int64_t* t) {
+  if (!has_time) return "time: required";
+  *t = Micros(ts);
+  const int64_t now = absl::ToUnixMicros(Now());
+  if (*t > now + kFutureSkewUs) {
+    return absl::StrCat("time: ", TimeText(*t), " is in the future (server time ", TimeText(now), ")");
+  }
+  if (*t < kEarliestUs) return absl::StrCat("time: ", TimeText(*t), " is before 2000");
+  return "";
+}
+
 void AppendDouble(std::string* out, double v) {
   char buf[32];
   auto res = std::to_chars(buf, buf + sizeof(buf), v);
@@ -62,14 +97,6 @@ void AppendCopyText(std::string* out, const std::string& v) {
         out->push_back(c);
     }
   }
-}
-
-std::string NormalizePlate(const std::string& plate) {
-  std::string out;
-  for (char c : plate) {
-    if (c != ' ' && c != '-' && c != '\t') out.push_back(absl::ascii_toupper(c));
-  }
-  return out;
 }
 
 bool IsPassageDirection(v1::GateDirection d) { return d == v1::ENTRY || d == v1::EXIT; }
@@ -235,7 +262,6 @@ absl::Status Ingestor::EnsurePartitions(const std::vector<int64_t>& times) {
 absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Principal& caller,
                                 const std::string& authorization, IngestTally* tally) {
   const std::string& src = batch.source();
-  const int64_t latest = absl::ToUnixMicros(Now()) + kFutureSkewUs;
   struct Row {
     int index;
     int meter;
@@ -286,18 +312,9 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
       }
       return meter.status();
     }
-    if (!r.has_time()) {
-      reject("time", "time: required");
-      continue;
-    }
-    const int64_t t = Micros(r.time());
-    if (t > latest) {
-      reject("time", absl::StrCat("time: ", TimeText(t), " is in the future (server time ",
-                                  TimeText(absl::ToUnixMicros(Now())), ")"));
-      continue;
-    }
-    if (t < kEarliestUs) {
-      reject("time", absl::StrCat("time: ", TimeText(t), " is before 2000"));
+    int64_t t = 0;
+    if (std::string problem = TimeProblem(r.has_time(), r.time(), &t); !problem.empty()) {
+      reject("time", problem);
       continue;
     }
     if (r.kind() == v1::READING_KIND_UNSPECIFIED || !v1::ReadingKind_IsValid(r.kind())) {
@@ -474,7 +491,6 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
 absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, const Principal& caller,
                                   const std::string& authorization, IngestTally* tally) {
   const std::string& src = batch.source();
-  const int64_t latest = absl::ToUnixMicros(Now()) + kFutureSkewUs;
   std::string lines;
   int64_t valid = 0;
   for (const v1::GateEvent& e : batch.events()) {
@@ -503,13 +519,9 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
       }
       return camera.status();
     }
-    if (!e.has_time()) {
-      reject("time", "time: required");
-      continue;
-    }
-    const int64_t t = Micros(e.time());
-    if (t > latest || t < kEarliestUs) {
-      reject("time", absl::StrCat("time: ", TimeText(t), t > latest ? " is in the future" : " is before 2000"));
+    int64_t t = 0;
+    if (std::string problem = TimeProblem(e.has_time(), e.time(), &t); !problem.empty()) {
+      reject("time", problem);
       continue;
     }
     const std::string plate = NormalizePlate(e.plate());
@@ -540,29 +552,18 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
     AppendDouble(&lines, e.tonnage());
     lines.push_back('\n');
   }
-  int64_t inserted = 0;
-  if (valid > 0) {
-    absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
-      tx.exec0("CREATE TEMP TABLE gate_in (LIKE compliance.gate_event) ON COMMIT DROP");
-      CopyWriter copy(tx, "gate_in", {"camera_id", "time", "plate", "direction", "vehicle_class", "photo", "cargo", "tonnage"});
-      copy.WriteLines(lines);
-      copy.Complete();
-      inserted = tx.exec0("INSERT INTO compliance.gate_event SELECT DISTINCT ON (camera_id, time, plate) * FROM gate_in "
-                          "ORDER BY camera_id, time, plate ON CONFLICT DO NOTHING")
-                     .affected_rows();
-      return absl::OkStatus();
-    });
-    if (!st.ok()) return st;
-  }
-  tally->Accept(inserted);
-  tally->Duplicate(valid - inserted);
+  auto inserted = InsertNew(*pool_, "compliance.gate_event",
+                            {"camera_id", "time", "plate", "direction", "vehicle_class", "photo", "cargo", "tonnage"},
+                            "camera_id, time, plate", lines);
+  if (!inserted.ok()) return inserted.status();
+  tally->Accept(*inserted);
+  tally->Duplicate(valid - *inserted);
   return absl::OkStatus();
 }
 
 absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, const Principal& caller,
                                   const std::string& authorization, IngestTally* tally) {
   const std::string& src = batch.source();
-  const int64_t latest = absl::ToUnixMicros(Now()) + kFutureSkewUs;
   std::string lines;
   int64_t valid = 0;
   for (const v1::LedgerRow& r : batch.rows()) {
@@ -593,13 +594,9 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
       reject("plate", "plate: required");
       continue;
     }
-    if (!r.has_time()) {
-      reject("time", "time: required");
-      continue;
-    }
-    const int64_t t = Micros(r.time());
-    if (t > latest || t < kEarliestUs) {
-      reject("time", absl::StrCat("time: ", TimeText(t), t > latest ? " is in the future" : " is before 2000"));
+    int64_t t = 0;
+    if (std::string problem = TimeProblem(r.has_time(), r.time(), &t); !problem.empty()) {
+      reject("time", problem);
       continue;
     }
     if (!IsPassageDirection(r.direction())) {
@@ -644,25 +641,13 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
     AppendCopyText(&lines, r.fleet());
     lines.push_back('\n');
   }
-  int64_t inserted = 0;
-  if (valid > 0) {
-    absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
-      tx.exec0("CREATE TEMP TABLE ledger_in (LIKE compliance.ledger_row) ON COMMIT DROP");
-      CopyWriter copy(tx, "ledger_in",
-                      {"district_id", "enterprise", "plate", "time", "direction", "vin", "engine_number",
-                       "emission_stage", "registration_date", "cargo", "tonnage", "fleet"});
-      copy.WriteLines(lines);
-      copy.Complete();
-      inserted = tx.exec0(
-                       "INSERT INTO compliance.ledger_row SELECT DISTINCT ON (enterprise, plate, time, direction) * "
-                       "FROM ledger_in ORDER BY enterprise, plate, time, direction ON CONFLICT DO NOTHING")
-                     .affected_rows();
-      return absl::OkStatus();
-    });
-    if (!st.ok()) return st;
-  }
-  tally->Accept(inserted);
-  tally->Duplicate(valid - inserted);
+  auto inserted = InsertNew(*pool_, "compliance.ledger_row",
+                            {"district_id", "enterprise", "plate", "time", "direction", "vin", "engine_number",
+                             "emission_stage", "registration_date", "cargo", "tonnage", "fleet"},
+                            "enterprise, plate, time, direction", lines);
+  if (!inserted.ok()) return inserted.status();
+  tally->Accept(*inserted);
+  tally->Duplicate(valid - *inserted);
   return absl::OkStatus();
 }
 

@@ -37,10 +37,12 @@ absl::Time Epoch(const pqxx::field& f) {
 
 }  // namespace
 
-absl::StatusOr<std::map<std::string, int>> ComplianceRepository::MeterIds(const std::string& district_id) {
+absl::StatusOr<std::map<std::string, int>> ComplianceRepository::Ids(const char* table,
+                                                                      const std::string& district_id) {
   std::map<std::string, int> out;
   absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
-    for (const auto& r : tx.exec_params("SELECT name, id FROM compliance.meter WHERE district_id = $1", district_id)) {
+    for (const auto& r : tx.exec_params(absl::StrCat("SELECT name, id FROM ", table, " WHERE district_id = $1"),
+                                        district_id)) {
       out[r[0].as<std::string>()] = r[1].as<int>();
     }
     return absl::OkStatus();
@@ -49,16 +51,8 @@ absl::StatusOr<std::map<std::string, int>> ComplianceRepository::MeterIds(const 
   return out;
 }
 
-absl::StatusOr<std::map<std::string, int>> ComplianceRepository::CameraIds(const std::string& district_id) {
-  std::map<std::string, int> out;
-  absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
-    for (const auto& r : tx.exec_params("SELECT name, id FROM compliance.camera WHERE district_id = $1", district_id)) {
-      out[r[0].as<std::string>()] = r[1].as<int>();
-    }
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
-  return out;
+absl::StatusOr<std::map<std::string, int>> ComplianceRepository::MeterIds(const std::string& district_id) {
+  return Ids("compliance.meter", district_id);
 }
 
 absl::StatusOr<std::map<int, std::vector<RawReading>>> ComplianceRepository::ScanReadings(

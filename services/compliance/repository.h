@@ -24,7 +24,6 @@ class ComplianceRepository {
   // MeterIds maps the district's meter names to compliance ids (meters that
   // never sent a reading are absent).
   absl::StatusOr<std::map<std::string, int>> MeterIds(const std::string& district_id);
-  absl::StatusOr<std::map<std::string, int>> CameraIds(const std::string& district_id);
 
   // ScanReadings reads the readings of `meters` with from < time <= to,
   // over `streams` parallel binary COPYs, sorted by time per meter.
@@ -59,6 +58,8 @@ class ComplianceRepository {
   static const char* FindingColumns();
 
  private:
+  absl::StatusOr<std::map<std::string, int>> Ids(const char* table, const std::string& district_id);
+
   ConnectionPool* pool_;
 };
 

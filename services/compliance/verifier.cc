@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "lib/auth/policy.h"
 #include "lib/model/clock.h"
+#include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
 #include "services/compliance/ingest.h"
 
@@ -33,19 +34,6 @@ std::unique_ptr<grpc::ClientContext> Call(const std::string& authorization) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   if (!authorization.empty()) ctx->AddMetadata("authorization", authorization);
   return ctx;
-}
-
-std::string EnterpriseOf(const std::string& name) {
-  const size_t pos = name.find('/', name.find("/enterprises/") + 13);
-  return pos == std::string::npos ? name : name.substr(0, pos);
-}
-
-std::string NormalizePlate(const std::string& plate) {
-  std::string out;
-  for (char c : plate) {
-    if (c != ' ' && c != '-' && c != '\t') out.push_back(absl::ascii_toupper(c));
-  }
-  return out;
 }
 
 struct MeterInfo {

@@ -9,7 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "lib/auth/policy.h"
 #include "lib/model/clock.h"
+#include "lib/model/identifiers.h"
+#include "lib/rules/measures.h"
 
 namespace cuofeng {
 namespace {
@@ -20,16 +23,6 @@ const absl::TimeZone& China() {
 }
 
 constexpr absl::Duration kInterval = absl::Minutes(15);
-
-bool Within(const std::string& resource, const std::string& prefix) {
-  return resource == prefix || (resource.size() > prefix.size() && resource.compare(0, prefix.size(), prefix) == 0 &&
-                                resource[prefix.size()] == '/');
-}
-
-std::string EnterpriseOf(const std::string& name) {
-  const size_t pos = name.find('/', name.find("/enterprises/") + 13);
-  return pos == std::string::npos ? name : name.substr(0, pos);
-}
 
 std::string Local(absl::Time t) { return absl::FormatTime("%Y-%m-%d %H:%M:%S", t, China()); }
 
@@ -68,13 +61,6 @@ double AllowedShare(const std::vector<const v1::Obligation*>& binding, absl::Tim
   return share;
 }
 
-int TransportRank(v1::TransportRule r) {
-  return r == v1::NO_ROAD_TRANSPORT                     ? 3
-         : r == v1::HEAVY_TRUCKS_CHINA5_EXEMPTIONS_ONLY ? 2
-         : r == v1::NO_CHINA4_OR_OLDER_HEAVY_TRUCKS      ? 1
-                                                         : 0;
-}
-
 struct Plant {
   const v1::Meter* production = nullptr;
   const v1::Meter* treatment = nullptr;
@@ -100,7 +86,7 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
     auto t = treatment_by_equipment.find(m.equipment());
     if (!m.equipment().empty() && t != treatment_by_equipment.end()) p.treatment = t->second;
     for (const v1::Obligation& o : in.obligations) {
-      if (Within(target, o.resource())) p.binding.push_back(&o);
+      if (IsWithin(target, o.resource())) p.binding.push_back(&o);
     }
     p.base = (m.has_rated_kw() && m.rated_kw() > 0 ? m.rated_kw() : 200) * 0.7;
     if (p.treatment != nullptr && p.treatment->has_rated_kw()) p.treatment_base = p.treatment->rated_kw() * 0.7;
