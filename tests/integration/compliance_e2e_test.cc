@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "lib/auth/policy.h"
 #include "lib/model/clock.h"
+#include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
 #include "tests/support/test_env.h"
 #include "tools/cli/client_lib.h"
@@ -78,7 +79,38 @@ class ComplianceE2eTest : public ::testing::Test {
                                        "--start_time=2018-12-01T00:00:00+08:00",
                                        "--end_time=2018-12-04T00:00:00+08:00", "--document=津重污染指〔2018〕7号"});
     ASSERT_EQ(alert.exit_code, 0) << alert.output;
-    CommandResult yellow = Cli(*city_, {"alert", "issue", "--level=YELLOW", "--districts=districts/120119",
+    // 和平区 files a list under the 2020-style grade rules: a grade-B cement
+    // clinker plant may not use China IV-or-older heavy trucks at yellow.
+    const std::string heping_bureau = CreateKey(server_->address(), *admin_, "bureau", "districts/120101");
+    const std::string dir = TempDir();
+    std::string first17 = "91120101MA0000001";
+    {
+      std::ofstream e(dir + "/enterprises.csv");
+      e << "id,display_name,uscc,industry_code,industry_category,permit_status,performance_grade,bulk_transport\n"
+        << "c1,和平区水泥熟料厂," << first17 << UsccCheckCharacter(first17)
+        << ",C3011,BUILDING_MATERIALS,PERMIT_VALID,GRADE_B,true\n";
+      std::ofstream c(dir + "/cameras.csv");
+      c << "enterprise_id,id,display_name,direction,installed_date\nc1,gate1,1号门,BOTH,2018-09-01\n";
+      std::ofstream v(dir + "/vehicles.csv");
+      v << "id,plate,emission_stage,vehicle_class,fuel,enterprise_id\n"
+        << "h4,津C40001,CHINA_4,HEAVY_GOODS,DIESEL,c1\nh5,津C50001,CHINA_5,HEAVY_GOODS,DIESEL,c1\n";
+    }
+    CommandResult heping = Cli(heping_bureau, {"import", "registry", dir, "--district=districts/120101"});
+    ASSERT_EQ(heping.exit_code, 0) << heping.output;
+    ASSERT_EQ(LoadRuleSet(server_->address(), heping_bureau, "national-2020-sample").exit_code, 0);
+    ASSERT_EQ(Cli(heping_bureau, {"season", "create", "--district=districts/120101", "--id=2018-2019",
+                                  "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"})
+                  .exit_code,
+              0);
+    gen.set_parent("districts/120101");
+    gen.set_season("districts/120101/seasons/2018-2019");
+    gen.set_rule_set("ruleSets/national-2020-sample");
+    v1::ListVersion graded;
+    grpc::Status generated = planning->GenerateList(KeyContext(heping_bureau).get(), gen, &graded);
+    ASSERT_TRUE(generated.ok()) << generated.error_message();
+    ASSERT_EQ(Cli(heping_bureau, {"filing", "submit", graded.name()}).exit_code, 0);
+    ASSERT_EQ(Cli(*city_, {"filing", "acknowledge", graded.name()}).exit_code, 0);
+    CommandResult yellow = Cli(*city_, {"alert", "issue", "--level=YELLOW", "--districts=districts/120119,districts/120101",
                                         "--start_time=2018-12-06T00:00:00+08:00",
                                         "--end_time=2018-12-07T00:00:00+08:00", "--document=津重污染指〔2018〕9号"});
     ASSERT_EQ(yellow.exit_code, 0) << yellow.output;
@@ -687,6 +719,33 @@ TEST_F(ComplianceE2eTest, HeavyTrucksLedgersAndCameras) {
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.gate_event WHERE plate = '津A00001'"), "23");
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT video_days || ' ' || ledger_until FROM compliance.retention"),
             "90 2019-04-30");
+}
+
+TEST_F(ComplianceE2eTest, GradeRulesOfThe2020StyleRuleSetAtTheGate) {
+  const std::string camera = "districts/120101/enterprises/c1/cameras/gate1";
+  const std::string dir = TempDir();
+  {
+    std::ofstream gate(dir + "/gate.csv");
+    gate << "camera,time,plate,direction,vehicle_class\n"
+         << camera << ",2018-12-06 10:00,津C40001,ENTRY,HEAVY_GOODS\n"   // China IV at yellow: banned for grade B
+         << camera << ",2018-12-06 11:00,津C50001,ENTRY,HEAVY_GOODS\n"   // China V at yellow: allowed
+         << camera << ",2018-11-20 10:00,津C40001,ENTRY,HEAVY_GOODS\n";  // no alert: allowed
+  }
+  CommandResult gate = Cli(*service_, {"ingest", "gate", dir + "/gate.csv"});
+  ASSERT_THAT(gate.output, HasSubstr("accepted 3, duplicate 0, rejected 0"));
+  v1::RunVerificationRequest req;
+  req.set_district("districts/120101");
+  *req.mutable_from() = ToTimestamp(China("2018-11-15 00:00"));
+  *req.mutable_to() = ToTimestamp(China("2018-12-10 00:00"));
+  v1::VerificationRun run;
+  grpc::Status s = compliance_->RunVerification(KeyContext(*other_verifier_).get(), req, &run);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(run.rule_set(), "ruleSets/national-2020-sample@1");
+  auto banned = About(Findings(*other_verifier_, "districts/120101"), camera, v1::BANNED_TRUCK);
+  ASSERT_EQ(banned.size(), 1u);
+  EXPECT_EQ(FromTimestamp(banned[0].window_start()), China("2018-12-06 10:00"));
+  EXPECT_THAT(banned[0].rule(), HasSubstr("NO_CHINA4_OR_OLDER_HEAVY_TRUCKS"));
+  EXPECT_THAT(banned[0].rule(), HasSubstr("YELLOW"));
 }
 
 }  // namespace
