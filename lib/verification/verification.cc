@@ -144,6 +144,20 @@ std::vector<LoadSample> ToLoad(const std::vector<RawReading>& readings, int inte
   return out;
 }
 
+std::vector<std::pair<int64_t, int64_t>> MissingStretches(const std::vector<LoadSample>& load, int64_t from,
+                                                         int64_t to, int interval_minutes) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  const int64_t step = std::max(1, interval_minutes) * kMicrosPerMinute;
+  int64_t expect = from + step;  // the next reading we expect
+  for (const LoadSample& x : load) {
+    if (x.t_us <= from || x.t_us > to) continue;
+    if (x.t_us > expect) out.push_back({expect - step, x.t_us - step});
+    expect = x.t_us + step;
+  }
+  if (expect <= to) out.push_back({expect - step, to});
+  return out;
+}
+
 std::pair<absl::Time, absl::Time> ReferenceWindow(const std::string& season_start,
                                                   const VerificationParams& params) {
   absl::Time start;

@@ -53,6 +53,13 @@ struct LoadSample {
 // the two; the first cumulative reading gives none.
 std::vector<LoadSample> ToLoad(const std::vector<RawReading>& readings, int interval_minutes);
 
+// MissingStretches are the stretches of [from, to] (Unix µs) where a meter
+// whose readings come every `interval_minutes` sent none: each is (start,
+// end), from the end of the last reading before to the start of the
+// interval of the next one.
+std::vector<std::pair<int64_t, int64_t>> MissingStretches(const std::vector<LoadSample>& load, int64_t from,
+                                                         int64_t to, int interval_minutes);
+
 // Baseline is a meter's normal load over its reference window.
 struct Baseline {
   bool found = false;

@@ -414,24 +414,18 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx, const 
       load = ToLoad((*raw)[it->second], interval);
     }
     const int64_t lo = absl::ToUnixMicros(from), hi = absl::ToUnixMicros(to);
-    const int64_t step = interval * 60LL * 1000000;
-    int64_t expect = lo + step;
     for (const LoadSample& x : load) {
       if (x.t_us <= lo || x.t_us > hi) continue;
       v1::LoadPoint* p = out->Add();
       *p->mutable_time() = ToTimestamp(absl::FromUnixMicros(x.t_us));
       p->set_kw(x.kw);
-      if (with_gaps && x.t_us > expect) {
-        v1::TimeRange* g = resp->add_gaps();
-        *g->mutable_start() = ToTimestamp(absl::FromUnixMicros(expect - step));
-        *g->mutable_end() = ToTimestamp(absl::FromUnixMicros(x.t_us - step));
-      }
-      expect = x.t_us + step;
     }
-    if (with_gaps && expect <= hi) {
-      v1::TimeRange* g = resp->add_gaps();
-      *g->mutable_start() = ToTimestamp(absl::FromUnixMicros(expect - step));
-      *g->mutable_end() = ToTimestamp(std::min(to, Now()));
+    if (with_gaps) {
+      for (const auto& [a, b] : MissingStretches(load, lo, std::min(hi, absl::ToUnixMicros(Now())), interval)) {
+        v1::TimeRange* g = resp->add_gaps();
+        *g->mutable_start() = ToTimestamp(absl::FromUnixMicros(a));
+        *g->mutable_end() = ToTimestamp(absl::FromUnixMicros(b));
+      }
     }
     return absl::OkStatus();
   };

@@ -172,23 +172,23 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     auto stored = repo_->Baselines(season);
     if (!stored.ok()) return stored.status();
     auto& kw = baseline_kw[season];
-    std::vector<int> todo;
+    std::vector<int> missing;
     for (int id : all_ids) {
       auto s = stored->find(id);
       if (s == stored->end()) {
-        todo.push_back(id);
+        missing.push_back(id);
       } else if (s->second.override_kw || s->second.computed_kw) {
         kw[id] = s->second.override_kw ? *s->second.override_kw : *s->second.computed_kw;
       } else {
         baseline_missing[season][id] = s->second.method;
       }
     }
-    if (!todo.empty()) {
+    if (!missing.empty()) {
       const VerificationParams& p = params[name];
       auto [ref_start, ref_end] = ReferenceWindow(l->season_start(), p);
-      auto raw = repo_->ScanReadings(todo, ref_start - absl::Hours(24), ref_end);
+      auto raw = repo_->ScanReadings(missing, ref_start - absl::Hours(24), ref_end);
       if (!raw.ok()) return raw.status();
-      for (int id : todo) {
+      for (int id : missing) {
         const MeterInfo* m = by_id[id];
         std::vector<LoadSample> load = ToLoad((*raw)[id], m->meter->interval_minutes() > 0 ? m->meter->interval_minutes() : 15);
         Baseline b = ComputeBaseline(load, l->season_start(), p);

@@ -250,6 +250,18 @@ TEST(BaselineTest, MeanOfProductionDaysBeforeTheSeason) {
   EXPECT_FALSE(ComputeBaseline(load, "2019-02-01", kDefaults).found);
 }
 
+TEST(LoadTest, MissingStretches) {
+  const int64_t t0 = Us(Dec1());
+  // Readings at 00:15 .. 01:00 and 02:00 .. 03:00; the range runs to 04:00.
+  auto load = Curve(Dec1(), 12, [](int) { return 1.0; });
+  load.erase(load.begin() + 4, load.begin() + 7);  // 01:15, 01:30, 01:45 missing
+  auto gaps = MissingStretches(load, t0, t0 + 4 * 60 * kMin, 15);
+  ASSERT_THAT(gaps, SizeIs(2));
+  EXPECT_EQ(gaps[0], std::make_pair(t0 + 60 * kMin, t0 + 105 * kMin));
+  EXPECT_EQ(gaps[1], std::make_pair(t0 + 180 * kMin, t0 + 240 * kMin));
+  EXPECT_THAT(MissingStretches(load, t0, t0 + 60 * kMin, 15), IsEmpty());
+}
+
 TEST(LoadTest, RegistersIntervalsAndPower) {
   const int64_t t0 = Us(Dec1());
   std::vector<RawReading> raw = {{t0 + 15 * kMin, v1::CUMULATIVE_KWH, 1000},
