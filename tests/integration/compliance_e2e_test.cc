@@ -541,6 +541,7 @@ TEST_F(ComplianceE2eTest, EvidenceChartsAndBaselineOverride) {
   ASSERT_EQ(svg.exit_code, 0) << svg.output;
   const std::string chart = ReadFile(dir + "/stop.svg");
   EXPECT_THAT(chart, HasSubstr("<svg"));
+  EXPECT_THAT(svg.output, HasSubstr("baseline: mean load of 2880 intervals on 30 production days"));
   EXPECT_GT(chart.size(), 5000u);
   auto gap = About(Findings(*verifier_, kDistrict, v1::DATA_GAP), gap_, v1::DATA_GAP);
   ASSERT_EQ(gap.size(), 1u);

@@ -284,6 +284,7 @@ int Evidence(v1::ComplianceService::Stub& stub, const std::string& key, const st
     std::cout << "(a gate finding: its evidence is the record above; there is no load curve to draw)\n";
     return 0;
   }
+  if (!e.baseline_method().empty()) std::cout << "  baseline: " << e.baseline_method() << "\n";
   LoadChart chart;
   chart.title = absl::StrCat(v1::FindingType_Name(f.type()), "  ", e.meter());
   chart.subtitle = f.summary();
