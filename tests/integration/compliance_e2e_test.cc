@@ -375,15 +375,15 @@ TEST_F(ComplianceE2eTest, IngestKeepsGoodRowsAndNamesEachBadOne) {
   const int64_t good = 5 * 55 * 96 - 43;
   EXPECT_THAT(first.output, HasSubstr(absl::StrCat("accepted ", good + 5 + 1, ", duplicate 0, rejected 9")));
   const std::string bad = dir + "/bad.csv";
-  EXPECT_THAT(first.output, HasSubstr(bad + ":7: value: the cumulative register ran backwards: 9 kWh"));
-  EXPECT_THAT(first.output, HasSubstr(bad + ":8: value: the cumulative register ran backwards"));
-  EXPECT_THAT(first.output, HasSubstr(bad + ":9: value: the cumulative register ran backwards"));
-  EXPECT_THAT(first.output, HasSubstr(bad + ":10: meter: unknown meter"));
-  EXPECT_THAT(first.output, HasSubstr(bad + ":11: value: -5 is negative"));
-  EXPECT_THAT(first.output, HasSubstr(bad + ":12: value: not a number"));
-  EXPECT_THAT(first.output, HasSubstr(bad + ":13: time: 2018-12-31 00:00:00+08:00 is in the future"));
-  EXPECT_THAT(first.output, HasSubstr(bad + ":14: time: \"yesterday\" is not a time"));
-  EXPECT_THAT(first.output, HasSubstr(bad + ":15: value: \"ten\" is not a number"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":7:4: value: the cumulative register ran backwards: 9 kWh"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":8:4: value: the cumulative register ran backwards"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":9:4: value: the cumulative register ran backwards"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":10:1: meter: unknown meter"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":11:4: value: -5 is negative"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":12:4: value: not a number"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":13:2: time: 2018-12-31 00:00:00+08:00 is in the future"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":14:2: time: \"yesterday\" is not a time"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":15:4: value: \"ten\" is not a number"));
   // The same files again change nothing.
   CommandResult again = Cli(*service_, {"ingest", "readings", dir + "/readings.csv", dir + "/bad.csv"});
   EXPECT_THAT(again.output, HasSubstr(absl::StrCat("accepted 0, duplicate ", good + 5 + 1, ", rejected 9")));
@@ -396,7 +396,7 @@ TEST_F(ComplianceE2eTest, IngestKeepsGoodRowsAndNamesEachBadOne) {
     out << "meter,time,kind,value\n" << stop_ << "," << Csv(orange + absl::Hours(1)) << ",INTERVAL_KWH,1\n";
   }
   CommandResult changed = Cli(*service_, {"ingest", "readings", dir + "/changed.csv"});
-  EXPECT_THAT(changed.output, HasSubstr("changed.csv:2: value: a different reading (INTERVAL_KWH 22.5) is already stored"));
+  EXPECT_THAT(changed.output, HasSubstr("changed.csv:2:4: value: a different reading (INTERVAL_KWH 22.5) is already stored"));
   // Scopes: an enterprise sends only its own meters; a verifier sends nothing.
   const std::string enterprise = stop_.substr(0, stop_.find("/meters/"));
   const std::string own = CreateKey(server_->address(), *admin_, "enterprise", enterprise);
@@ -408,7 +408,7 @@ TEST_F(ComplianceE2eTest, IngestKeepsGoodRowsAndNamesEachBadOne) {
   }
   CommandResult mixed = Cli(own, {"ingest", "readings", dir + "/mixed.csv"});
   EXPECT_THAT(mixed.output, HasSubstr("accepted 1, duplicate 0, rejected 1"));
-  EXPECT_THAT(mixed.output, HasSubstr("mixed.csv:3: meter: an enterprise key for " + enterprise + " may not send"));
+  EXPECT_THAT(mixed.output, HasSubstr("mixed.csv:3:1: meter: an enterprise key for " + enterprise + " may not send"));
   CommandResult refused = Cli(*verifier_, {"ingest", "readings", dir + "/mixed.csv"});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_THAT(refused.output, HasSubstr("PERMISSION_DENIED"));
@@ -658,12 +658,12 @@ TEST_F(ComplianceE2eTest, HeavyTrucksLedgersAndCameras) {
   }
   CommandResult gate = Cli(*service_, {"ingest", "gate", dir + "/gate.csv"});
   EXPECT_EQ(gate.exit_code, 4) << gate.output;
-  EXPECT_THAT(gate.output, HasSubstr("gate.csv:32: direction: required: ENTRY or EXIT"));
-  EXPECT_THAT(gate.output, HasSubstr("gate.csv:33: camera: unknown camera"));
+  EXPECT_THAT(gate.output, HasSubstr("gate.csv:32:4: direction: required: ENTRY or EXIT"));
+  EXPECT_THAT(gate.output, HasSubstr("gate.csv:33:1: camera: unknown camera"));
   EXPECT_THAT(gate.output, HasSubstr("accepted 30, duplicate 0, rejected 2"));
   CommandResult ledger = Cli(*service_, {"ingest", "ledger", dir + "/ledger.csv"});
   EXPECT_THAT(ledger.output, HasSubstr("accepted 5, duplicate 0, rejected 1"));
-  EXPECT_THAT(ledger.output, HasSubstr("ledger.csv:7: vin: \"SHORT\" must have 17 characters"));
+  EXPECT_THAT(ledger.output, HasSubstr("ledger.csv:7:5: vin: \"SHORT\" must have 17 characters"));
   CommandResult again = Cli(*service_, {"ingest", "gate", dir + "/gate.csv"});
   EXPECT_THAT(again.output, HasSubstr("accepted 0, duplicate 30, rejected 2"));
 

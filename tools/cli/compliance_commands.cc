@@ -59,7 +59,9 @@ void PrintSummary(const v1::IngestSummary& s) {
   std::cout << "accepted " << s.accepted() << ", duplicate " << s.duplicate() << ", rejected " << s.rejected()
             << "\n";
   for (const v1::RejectedRow& r : s.rejections()) {
-    std::cout << "  " << r.source() << ":" << r.line() << ": " << r.reason() << "\n";
+    std::cout << "  " << r.source() << ":" << r.line();
+    if (r.column() > 0) std::cout << ":" << r.column();
+    std::cout << ": " << r.reason() << "\n";
   }
   if (s.rejected() > s.rejections_size()) {
     std::cout << "  ... and " << s.rejected() - s.rejections_size() << " more\n";

@@ -330,6 +330,14 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
       break;
   }
   if (!s.ok()) return FromGrpcStatus(s);
+  // Name the column of each rejected field, as the file has it.
+  for (v1::RejectedRow& r : *summary.mutable_rejections()) {
+    for (size_t f = 0; f < files.size(); ++f) {
+      if (files[f] != r.source()) continue;
+      auto column = indexes[f].find(r.field());
+      if (column != indexes[f].end()) r.set_column(column->second + 1);
+    }
+  }
   return summary;
 }
 
