@@ -394,20 +394,9 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx, const 
   resp->set_baseline_kw(f.baseline_kw());
   if (f.unit() == "kW") resp->set_threshold_kw(f.threshold());
   if (!f.season().empty()) {
-    absl::Status found = InTransaction(guard_->pool(), [&](pqxx::work& tx) {
-      pqxx::result r = tx.exec_params(
-          "SELECT b.method, b.override_kw, coalesce(b.override_reason, ''), coalesce(b.overridden_by, '') "
-          "FROM compliance.baseline b JOIN compliance.meter m ON m.id = b.meter_id "
-          "WHERE m.name = $1 AND b.season = $2",
-          f.scope(), f.season());
-      if (r.empty()) return absl::OkStatus();
-      resp->set_baseline_method(
-          r[0][1].is_null() ? r[0][0].as<std::string>()
-                            : absl::StrCat("set to ", r[0][1].as<double>(), " kW by ", r[0][3].as<std::string>(), ": ",
-                                           r[0][2].as<std::string>(), " (computed: ", r[0][0].as<std::string>(), ")"));
-      return absl::OkStatus();
-    });
-    if (!found.ok()) return ToGrpcStatus(found);
+    auto method = repo_.BaselineMethod(f.scope(), f.season());
+    if (!method.ok()) return ToGrpcStatus(method.status());
+    resp->set_baseline_method(*method);
   }
   const std::string authorization = AuthorizationOf(ctx);
   auto ids = repo_.MeterIds(f.scope().substr(10, f.scope().find('/', 10) - 10));

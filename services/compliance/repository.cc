@@ -161,6 +161,26 @@ absl::StatusOr<std::map<int, ComplianceRepository::StoredBaseline>> ComplianceRe
   return out;
 }
 
+absl::StatusOr<std::string> ComplianceRepository::BaselineMethod(const std::string& meter,
+                                                                 const std::string& season) {
+  std::string method;
+  absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+    pqxx::result r = tx.exec_params(
+        "SELECT b.method, b.override_kw, coalesce(b.override_reason, ''), coalesce(b.overridden_by, '') "
+        "FROM compliance.baseline b JOIN compliance.meter m ON m.id = b.meter_id "
+        "WHERE m.name = $1 AND b.season = $2",
+        meter, season);
+    if (r.empty()) return absl::OkStatus();
+    method = r[0][1].is_null()
+                 ? r[0][0].as<std::string>()
+                 : absl::StrCat("set to ", r[0][1].as<double>(), " kW by ", r[0][3].as<std::string>(), ": ",
+                                r[0][2].as<std::string>(), " (computed: ", r[0][0].as<std::string>(), ")");
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return method;
+}
+
 absl::Status ComplianceRepository::StoreBaseline(pqxx::work& tx, int meter_id, const std::string& season,
                                                  const Baseline& b) {
   NullableParams p;

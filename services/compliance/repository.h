@@ -40,6 +40,9 @@ class ComplianceRepository {
   };
   // Baselines of a season by meter id.
   absl::StatusOr<std::map<int, StoredBaseline>> Baselines(const std::string& season);
+  // BaselineMethod says how a meter's baseline for a season was computed, or
+  // who set it and why ("" when there is none).
+  absl::StatusOr<std::string> BaselineMethod(const std::string& meter, const std::string& season);
   absl::Status StoreBaseline(pqxx::work& tx, int meter_id, const std::string& season, const Baseline& b);
 
   // InsertFinding stores `f` unless a finding with its fingerprint exists;
