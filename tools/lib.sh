@@ -53,6 +53,9 @@ install_packages_named() {
 build() {
   CUOFENG_BUILD="${CUOFENG_BUILD:-$CUOFENG_ROOT/build}"
   export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+  # Paths below the checkout are hashed relative to it, so another clone or
+  # git worktree of the same commit reuses the cache.
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$CUOFENG_ROOT}"
   if [[ ! -f "$CUOFENG_BUILD/CMakeCache.txt" ]]; then
     cmake -S "$CUOFENG_ROOT" -B "$CUOFENG_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
   fi
