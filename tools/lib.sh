@@ -56,6 +56,7 @@ build() {
   # Paths below the checkout are hashed relative to it, so another clone or
   # git worktree of the same commit reuses the cache.
   export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$CUOFENG_ROOT}"
+  export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"  # -g would hash the build folder
   if [[ ! -f "$CUOFENG_BUILD/CMakeCache.txt" ]]; then
     cmake -S "$CUOFENG_ROOT" -B "$CUOFENG_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
   fi
