@@ -1,13 +1,13 @@
 #include "lib/rpc/server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
 #include <chrono>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "lib/rpc/health.h"
 
 namespace cuofeng {
 
@@ -21,20 +21,17 @@ void BlockTerminationSignals() {
 
 absl::Status ServeUntilSignal(const ServerOptions& options,
                               const std::vector<NamedService>& services) {
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(64 << 20);
   for (const NamedService& s : services) builder.RegisterService(s.service);
+  if (options.health != nullptr) builder.RegisterService(options.health);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus(true);
-  for (const NamedService& s : services) health->SetServingStatus(s.name, true);
   std::cout << "cuofeng-server listening on " << options.listen << std::endl;
 
   sigset_t set;
@@ -44,7 +41,7 @@ absl::Status ServeUntilSignal(const ServerOptions& options,
   int sig = 0;
   sigwait(&set, &sig);
   std::cout << "cuofeng-server: signal " << sig << ", finishing in-flight calls" << std::endl;
-  health->Shutdown();
+  if (options.health != nullptr) options.health->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(options.shutdown_grace_seconds));
   server->Wait();

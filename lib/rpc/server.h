@@ -13,10 +13,15 @@
 
 namespace cuofeng {
 
+class HealthService;
+
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   // How long in-flight calls get to finish after a signal.
   int shutdown_grace_seconds = 10;
+  // The process's health service (it follows the database); registered
+  // with the other services and shut down first on a signal.
+  HealthService* health = nullptr;
 };
 
 // NamedService is a service and its full name (package.Service), under
