@@ -16,6 +16,34 @@ void WriteAudit(pqxx::work& tx, const std::string& principal, const std::string&
       principal, method, resource, request_id, outcome, detail.substr(0, 2000));
 }
 
+namespace {
+
+absl::StatusOr<std::string> SecretOf(const std::string& value) {
+  if (value.empty()) {
+    return absl::UnauthenticatedError(
+        "no API key: send \"authorization: Bearer <key>\" (cuofeng CLI: --key or CUOFENG_KEY)");
+  }
+  absl::string_view secret = value;
+  if (!absl::ConsumePrefix(&secret, "Bearer ") && !absl::ConsumePrefix(&secret, "bearer ")) {
+    return absl::UnauthenticatedError("the authorization header must be \"Bearer <key>\"");
+  }
+  return std::string(secret);
+}
+
+}  // namespace
+
+absl::StatusOr<Principal> CallGuard::CheckAuthorization(const std::string& authorization,
+                                                        Action action,
+                                                        const std::string& resource) {
+  auto secret = SecretOf(authorization);
+  if (!secret.ok()) return secret.status();
+  auto principal = keys_->Authenticate(*secret);
+  if (!principal.ok()) return principal.status();
+  absl::Status allowed = Authorize(*principal, action, resource);
+  if (!allowed.ok()) return allowed;
+  return principal;
+}
+
 absl::StatusOr<Principal> CallGuard::Authenticate(const grpc::ServerContextBase* ctx) {
   const auto& md = ctx->client_metadata();
   auto it = md.find("authorization");

@@ -33,6 +33,11 @@ class CallGuard {
   // Authenticate reads "authorization: Bearer <key>" from the call.
   absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase* ctx);
 
+  // CheckAuthorization is Check for a call whose "authorization" header was
+  // copied out of its context (work done off gRPC's threads).
+  absl::StatusOr<Principal> CheckAuthorization(const std::string& authorization, Action action,
+                                               const std::string& resource);
+
   // Check authenticates and authorises `action` on `resource`.
   absl::StatusOr<Principal> Check(const grpc::ServerContextBase* ctx, Action action,
                                   const std::string& resource);

@@ -79,6 +79,7 @@ grpc::Status FilingServiceImpl::AcknowledgeFiling(grpc::ServerContext* ctx,
     }
     FilingRepository::Acknowledge(tx, row->name, p.key_name);
     FilingRepository::SetState(tx, row->name, v1::FILED);
+    ObligationCache::RecordChange(tx, ObligationCache::Change::kLists, {row->district_id});
     auto filing = FilingRepository::GetFiling(tx, row->name);
     if (!filing.ok()) return filing.status();
     *resp = *filing;
