@@ -13,6 +13,8 @@
 #include "lib/db/embedded_files.h"
 #include "lib/db/migrations.h"
 #include "lib/db/pool.h"
+#include "lib/db/probe.h"
+#include "lib/rpc/health.h"
 #include "lib/model/clock.h"
 #include "lib/rpc/server.h"
 #include "services/compliance/compliance_service.h"
@@ -32,6 +34,9 @@ ABSL_FLAG(std::string, registry, "",
 ABSL_FLAG(std::string, planning, "",
           "address of the planning services for the compliance service (default: this server)");
 ABSL_FLAG(int, pool_size, 8, "database connections");
+ABSL_FLAG(absl::Duration, pool_wait, absl::Seconds(5),
+          "longest wait for a free database connection before a call fails with "
+          "RESOURCE_EXHAUSTED (a call's own deadline can make it shorter)");
 ABSL_FLAG(std::string, clock, "",
           "replay: start the server's clock at this RFC 3339 instant (e.g. "
           "2018-11-01T08:00:00+08:00) and let it run from there; unset in production");
@@ -71,7 +76,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  auto pool = cuofeng::ConnectionPool::Create(dsn, absl::GetFlag(FLAGS_pool_size));
+  cuofeng::ConnectionPool::Options pool_options;
+  pool_options.size = absl::GetFlag(FLAGS_pool_size);
+  pool_options.max_wait = absl::GetFlag(FLAGS_pool_wait);
+  auto pool = cuofeng::ConnectionPool::Create(dsn, pool_options);
   if (!pool.ok()) {
     std::cerr << "cuofeng-server: " << pool.status().message() << "\n";
     return 1;
@@ -99,7 +107,8 @@ int main(int argc, char** argv) {
   std::string registry_address = absl::GetFlag(FLAGS_registry);
   if (registry_address.empty() && has_registry) registry_address = absl::GetFlag(FLAGS_listen);
   std::unique_ptr<cuofeng::PlanningServiceImpl> planning;
-  cuofeng::ObligationCache obligations_cache(pool->get());
+  // Follows filings and alerts made through any process on this database.
+  cuofeng::ObligationCache obligations_cache(pool->get(), dsn);
   cuofeng::FilingServiceImpl filing(&guard, &obligations_cache);
   cuofeng::ObligationServiceImpl obligations(&guard, &obligations_cache);
   std::unique_ptr<cuofeng::AlertServiceImpl> alerts;
@@ -140,8 +149,15 @@ int main(int argc, char** argv) {
         grpc::CreateCustomChannel(planning_address, grpc::InsecureChannelCredentials(), args));
     services.push_back({cuofeng::v1::ComplianceService::service_full_name(), compliance.get()});
   }
+  // Health follows the database: NOT_SERVING while it cannot be reached.
+  std::vector<std::string> service_names = {"grpc.health.v1.Health"};
+  for (const auto& s : services) service_names.push_back(s.name);
+  cuofeng::HealthService health(service_names);
+  cuofeng::DatabaseProbe probe(dsn, absl::Seconds(1),
+                               [&health](bool reachable) { health.SetServing(reachable); });
   cuofeng::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.health = &health;
   absl::Status status = cuofeng::ServeUntilSignal(options, services);
   if (!status.ok()) {
     std::cerr << "cuofeng-server: " << status.message() << "\n";
