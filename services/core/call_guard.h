@@ -14,6 +14,7 @@
 #include "lib/auth/policy.h"
 #include "lib/db/pool.h"
 #include "lib/db/replica.h"
+#include "services/core/audit.h"
 #include "services/core/key_store.h"
 
 namespace cuofeng {
@@ -67,11 +68,6 @@ class CallGuard {
   KeyStore* keys_;
   ReadRouter* router_ = nullptr;
 };
-
-// WriteAudit appends one row to core.audit_log in `tx`.
-void WriteAudit(pqxx::work& tx, const std::string& principal, const std::string& method,
-                const std::string& resource, const std::string& request_id,
-                const std::string& outcome, const std::string& detail);
 
 }  // namespace cuofeng
 

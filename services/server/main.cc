@@ -22,6 +22,7 @@
 #include "lib/rpc/server.h"
 #include "services/compliance/compliance_service.h"
 #include "services/core/admin_service.h"
+#include "services/core/audit.h"
 #include "services/planning/alert_service.h"
 #include "services/planning/filing_service.h"
 #include "services/planning/obligation_service.h"
@@ -182,9 +183,11 @@ int main(int argc, char** argv) {
   cuofeng::HealthService health(service_names);
   cuofeng::DatabaseProbe probe(dsn, absl::Seconds(1),
                                [&health](bool reachable) { health.SetServing(reachable); });
+  cuofeng::RefusalAuditor refusals(pool->get(), &keys);
   cuofeng::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.health = &health;
+  options.interceptors.push_back(refusals.InterceptorFactory());
   absl::Status status = cuofeng::ServeUntilSignal(options, services);
   if (!status.ok()) {
     std::cerr << "cuofeng-server: " << status.message() << "\n";
