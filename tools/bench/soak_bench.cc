@@ -87,6 +87,7 @@ double ScrapeRss(const std::string& address) {
 
 struct Tally {
   long calls = 0;
+  long rpcs = 0;  // ListEnterprises sends two per call
   long errors = 0;
   std::map<std::string, long> by_code;  // unexpected codes and a sample message
   std::string sample_error;
@@ -129,6 +130,7 @@ int main(int argc, char** argv) {
       auto compliance = cuofeng::v1::ComplianceService::NewStub(channel);
       grpc::GenericStub generic(channel);
       std::vector<Tally> mine(kinds.size());
+      long rpcs = 0;  // sent by the call being made
       auto context = [&](grpc::ClientContext* ctx) {
         cuofeng::AddKey(ctx, key);
         ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -153,6 +155,7 @@ int main(int argc, char** argv) {
             for (int page = 0; page < 2; ++page) {
               grpc::ClientContext ctx;
               context(&ctx);
+              if (page > 0) ++rpcs;
               grpc::Status s = registry->ListEnterprises(&ctx, req, &out);
               if (!s.ok()) return s;
               if (out.enterprises_size() != 50) {
@@ -213,9 +216,11 @@ int main(int argc, char** argv) {
       for (long i = t; !stop.load(); ++i) {
         const size_t k = static_cast<size_t>(i % calls.size());
         const auto start = Clock::now();
+        rpcs = 1;
         grpc::Status s = calls[k](i / static_cast<long>(calls.size()));
         Tally& tally = mine[k];
         ++tally.calls;
+        tally.rpcs += rpcs;
         tally.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
         if (!s.ok()) {
           ++tally.errors;
@@ -227,6 +232,7 @@ int main(int argc, char** argv) {
       for (size_t k = 0; k < kinds.size(); ++k) {
         totals[k].calls += mine[k].calls;
         totals[k].errors += mine[k].errors;
+        totals[k].rpcs += mine[k].rpcs;
         for (const auto& [code, n] : mine[k].by_code) totals[k].by_code[code] += n;
         if (totals[k].sample_error.empty()) totals[k].sample_error = mine[k].sample_error;
         totals[k].ms.insert(totals[k].ms.end(), mine[k].ms.begin(), mine[k].ms.end());
@@ -265,7 +271,7 @@ int main(int argc, char** argv) {
   double rss_max = rss_end;
   for (const auto& [when, bytes] : samples) rss_max = std::max(rss_max, bytes);
 
-  long calls = 0, errors = 0;
+  long calls = 0, errors = 0, rpcs = 0;
   std::printf("soak: %d clients, %.0f s, mixed reads on %s (%d enterprises)\n", clients, elapsed,
               district.c_str(), n_enterprises);
   std::printf("  %-26s %9s %9s %8s %9s %9s\n", "call", "calls", "calls/s", "errors", "p50 ms",
@@ -274,14 +280,15 @@ int main(int argc, char** argv) {
     const Tally& t = totals[k];
     calls += t.calls;
     errors += t.errors;
+    rpcs += t.rpcs;
     std::printf("  %-26s %9ld %9.0f %8ld %9.2f %9.2f\n", kinds[k].c_str(), t.calls,
                 t.calls / elapsed, t.errors, Percentile(t.ms, 0.5), Percentile(t.ms, 0.99));
     for (const auto& [code, n] : t.by_code) {
       std::printf("    code %s: %ld (e.g. %s)\n", code.c_str(), n, t.sample_error.c_str());
     }
   }
-  std::printf("  all: %ld calls, %.0f calls/s, unexpected errors: %ld\n", calls, calls / elapsed,
-              errors);
+  std::printf("  all: %ld calls (%ld RPCs), %.0f calls/s, unexpected errors: %ld\n", calls, rpcs,
+              calls / elapsed, errors);
   const double mib = 1 << 20;
   std::printf(
       "  server RSS (MiB): idle %.1f, start (after %.0f s warm-up) %.1f, middle %.1f, end %.1f, "
