@@ -19,6 +19,9 @@
 namespace cuofeng {
 namespace {
 
+constexpr std::initializer_list<const char*> kResourceFields = {"name",     "parent", "enterprise",
+                                                                "district", "filed",  "base"};
+
 using grpc::experimental::InterceptionHookPoints;
 using grpc::experimental::InterceptorBatchMethods;
 using grpc::experimental::ServerRpcInfo;
@@ -119,7 +122,7 @@ class CallObserver : public grpc::experimental::Interceptor {
       if (message != nullptr && absl::StartsWith(method_, "/cuofeng.")) {
         const auto& request = *static_cast<const google::protobuf::Message*>(message);
         resource_ = ResourceOf(request);
-        request_id_ = StringField(request, "request_id");
+        request_id_ = RequestIdOf(request);
       }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
@@ -127,15 +130,6 @@ class CallObserver : public grpc::experimental::Interceptor {
       end_ = std::chrono::steady_clock::now();
       Report();
     }
-  }
-
-  static std::string StringField(const google::protobuf::Message& m, const std::string& name) {
-    const auto* field = m.GetDescriptor()->FindFieldByName(name);
-    if (field == nullptr || field->is_repeated() ||
-        field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
-      return "";
-    }
-    return m.GetReflection()->GetString(m, field);
   }
 
   void Report() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -223,33 +217,53 @@ std::string PrincipalFromAuthorization(absl::string_view header) {
   return absl::StrCat("sha256:", Sha256Hex(secret).substr(0, 12));
 }
 
-std::string ResourceOf(const google::protobuf::Message& request) {
-  const google::protobuf::Descriptor* d = request.GetDescriptor();
-  const google::protobuf::Reflection* r = request.GetReflection();
-  for (const char* name : {"name", "parent", "enterprise", "district", "filed", "base"}) {
+namespace {
+
+// FirstString is the first non-empty singular string field of `m` among `names`.
+std::string FirstString(const google::protobuf::Message& m,
+                        std::initializer_list<const char*> names) {
+  const google::protobuf::Descriptor* d = m.GetDescriptor();
+  for (const char* name : names) {
     const auto* f = d->FindFieldByName(name);
     if (f != nullptr && !f->is_repeated() &&
         f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
-      std::string value = r->GetString(request, f);
-      if (!value.empty()) return value;
-    }
-  }
-  // Create and Update requests carry the resource as a message with a name.
-  for (int i = 0; i < d->field_count(); ++i) {
-    const auto* f = d->field(i);
-    if (f->is_repeated() || f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
-        !r->HasField(request, f)) {
-      continue;
-    }
-    const google::protobuf::Message& inner = r->GetMessage(request, f);
-    const auto* name = inner.GetDescriptor()->FindFieldByName("name");
-    if (name != nullptr && !name->is_repeated() &&
-        name->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
-      std::string value = inner.GetReflection()->GetString(inner, name);
+      std::string value = m.GetReflection()->GetString(m, f);
       if (!value.empty()) return value;
     }
   }
   return "";
+}
+
+// FirstInMessages is FirstString of each message field that is set, in order.
+std::string FirstInMessages(const google::protobuf::Message& m,
+                            std::initializer_list<const char*> names) {
+  const google::protobuf::Descriptor* d = m.GetDescriptor();
+  const google::protobuf::Reflection* r = m.GetReflection();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const auto* f = d->field(i);
+    if (f->is_repeated() || f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
+        !r->HasField(m, f)) {
+      continue;
+    }
+    std::string value = FirstString(r->GetMessage(m, f), names);
+    if (!value.empty()) return value;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string ResourceOf(const google::protobuf::Message& request) {
+  std::string top = FirstString(request, kResourceFields);
+  if (!top.empty()) return top;
+  // Create and Update requests carry the resource as a message with a name;
+  // a stream's first message may carry a header (ImportRegistry's district).
+  return FirstInMessages(request, kResourceFields);
+}
+
+std::string RequestIdOf(const google::protobuf::Message& request) {
+  std::string top = FirstString(request, {"request_id"});
+  return top.empty() ? FirstInMessages(request, {"request_id"}) : top;
 }
 
 }  // namespace cuofeng

@@ -35,9 +35,13 @@ void NoteCallPrincipal(const grpc::ServerContextBase* ctx, const std::string& pr
 std::string PrincipalFromAuthorization(absl::string_view header);
 
 // ResourceOf returns the resource a request names, read by field name
-// (name, parent, enterprise, district, filed, base, then the name of a
-// resource message such as UpdateEnterpriseRequest.enterprise), or "".
+// (name, parent, enterprise, district, filed, base; then the same fields of
+// its message fields, such as UpdateEnterpriseRequest.enterprise.name or
+// ImportRegistryRequest.header.district), or "".
 std::string ResourceOf(const google::protobuf::Message& request);
+
+// RequestIdOf returns the request's request_id (or its header's), or "".
+std::string RequestIdOf(const google::protobuf::Message& request);
 
 }  // namespace cuofeng
 

@@ -214,6 +214,14 @@ TEST(CallObserverTest, ResourceIsReadByFieldName) {
   update.mutable_enterprise()->set_name("districts/120119/enterprises/e2");
   EXPECT_EQ(ResourceOf(update), "districts/120119/enterprises/e2");
   EXPECT_EQ(ResourceOf(v1::ListDistrictsRequest()), "");
+  v1::ImportRegistryRequest header;
+  header.mutable_header()->set_district("districts/120119");
+  header.mutable_header()->set_request_id("r-1");
+  EXPECT_EQ(ResourceOf(header), "districts/120119");
+  EXPECT_EQ(RequestIdOf(header), "r-1");
+  update.set_request_id("r-2");
+  EXPECT_EQ(RequestIdOf(update), "r-2");
+  EXPECT_EQ(RequestIdOf(get), "");
 }
 
 TEST(ServerOptionsTest, LoopbackAddresses) {
