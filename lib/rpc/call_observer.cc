@@ -63,7 +63,6 @@ bool IsServerFault(grpc::StatusCode code) {
     case grpc::StatusCode::UNKNOWN:
     case grpc::StatusCode::DATA_LOSS:
     case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::UNIMPLEMENTED:
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return true;
@@ -78,7 +77,7 @@ class CallObserver : public grpc::experimental::Interceptor {
   explicit CallObserver(ServerRpcInfo* info)
       : info_(info),
         call_(info->server_context()),
-        method_(info->method() == nullptr ? "unknown" : info->method()),
+        method_(info->method() == nullptr ? "unknown" : std::string(info->method()).substr(0, 200)),
         start_(std::chrono::steady_clock::now()) {
     NotedPrincipals::Get().Open(call_);
   }
@@ -139,8 +138,12 @@ class CallObserver : public grpc::experimental::Interceptor {
     if (!noted.empty()) principal_ = noted;
     const double seconds = std::chrono::duration<double>(end_ - start_).count();
     const std::string code = StatusCodeName(static_cast<absl::StatusCode>(status_.error_code()));
-    metrics::RpcCalls(method_, code).Increment();
-    metrics::RpcDuration(method_, code).Observe(seconds);
+    // Unknown paths are answered UNIMPLEMENTED; they share one label, so
+    // whatever a client calls cannot grow the metrics without bound.
+    const std::string label =
+        status_.error_code() == grpc::StatusCode::UNIMPLEMENTED ? "unimplemented" : method_;
+    metrics::RpcCalls(label, code).Increment();
+    metrics::RpcDuration(label, code).Observe(seconds);
     if (status_.ok()) {
       logging::Info("call", {{"method", method_},
                              {"principal", principal_},

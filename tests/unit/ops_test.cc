@@ -2,11 +2,17 @@
 // text, the /metrics endpoint over a real socket, and what the call observer
 // reads from a call (principal fingerprint, resource) and the listen checks.
 #include <arpa/inet.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cuofeng/v1/registry.pb.h"
+#include <future>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "cuofeng/v1/admin.grpc.pb.h"
+#include "cuofeng/v1/registry.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/hash/sha256.h"
@@ -15,6 +21,8 @@
 #include "lib/metrics/metrics.h"
 #include "lib/rpc/call_observer.h"
 #include "lib/rpc/server.h"
+#include "lib/rpc/status.h"
+#include "lib/status/errors.h"
 
 namespace cuofeng {
 namespace {
@@ -222,6 +230,101 @@ TEST(CallObserverTest, ResourceIsReadByFieldName) {
   update.set_request_id("r-2");
   EXPECT_EQ(RequestIdOf(update), "r-2");
   EXPECT_EQ(RequestIdOf(get), "");
+}
+
+// An in-process server with the call observer in front of two services:
+// one that notes its principal, one that fails with field violations.
+class FakeAdmin : public v1::AdminService::Service {
+  grpc::Status GetCaller(grpc::ServerContext* ctx, const v1::GetCallerRequest*,
+                         v1::ApiKey* out) override {
+    NoteCallPrincipal(ctx, "apiKeys/k1");
+    out->set_name("apiKeys/k1");
+    return grpc::Status::OK;
+  }
+};
+
+class FakeRegistry : public v1::RegistryService::Service {
+  grpc::Status GetDistrict(grpc::ServerContext*, const v1::GetDistrictRequest* req,
+                           v1::District*) override {
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"name", "not districts/{d}"}}));
+  }
+};
+
+TEST(CallObserverTest, OneLineAndOneCountPerCallOnARealServer) {
+  FakeAdmin admin;
+  FakeRegistry registry;
+  grpc::ServerBuilder builder;
+  AddCallObserver(builder);
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&admin);
+  builder.RegisterService(&registry);
+  auto server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  const std::string get_caller = "/cuofeng.v1.AdminService/GetCaller";
+  const double before = metrics::RpcCalls(get_caller, "OK").Value();
+
+  ::testing::internal::CaptureStderr();
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer cfk_secret");
+    v1::ApiKey out;
+    ASSERT_TRUE(
+        v1::AdminService::NewStub(channel)->GetCaller(&ctx, v1::GetCallerRequest(), &out).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::GetDistrictRequest req;
+    req.set_name("bad name");
+    v1::District out;
+    EXPECT_EQ(v1::RegistryService::NewStub(channel)->GetDistrict(&ctx, req, &out).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  // A path no service has.
+  for (int i = 0; i < 2; ++i) {
+    grpc::GenericStub generic(channel);
+    grpc::ClientContext ctx;
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1), response;
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&ctx, absl::StrCat("/no.Such/Method", i), grpc::StubOptions(), &request,
+                      &response, [&](grpc::Status s) { done.set_value(s); });
+    EXPECT_EQ(done.get_future().get().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  }
+  server->Shutdown();
+  std::string log = ::testing::internal::GetCapturedStderr();
+
+  std::vector<std::string> lines = absl::StrSplit(log, '\n', absl::SkipEmpty());
+  int get_caller_lines = 0;
+  for (const auto& line : lines) {
+    if (absl::StrContains(line, "method=/cuofeng.v1.AdminService/GetCaller")) {
+      ++get_caller_lines;
+      // The principal the handler noted wins over the key's fingerprint.
+      EXPECT_THAT(line,
+                  HasSubstr(" INFO call method=/cuofeng.v1.AdminService/GetCaller "
+                            "principal=apiKeys/k1 resource=- request_id=- peer=ipv4:127.0.0.1:"));
+      EXPECT_THAT(line, HasSubstr(" status=OK duration_ms="));
+      EXPECT_THAT(line, Not(HasSubstr("cfk_secret")));
+    }
+  }
+  EXPECT_EQ(get_caller_lines, 1) << log;
+  EXPECT_THAT(log, HasSubstr(" WARN call method=/cuofeng.v1.RegistryService/GetDistrict "
+                             "principal=- resource=\"bad name\" "));
+  EXPECT_THAT(log, HasSubstr("status=INVALID_ARGUMENT"));
+  EXPECT_THAT(log, HasSubstr("violations=1 first_violation=\"name: not districts/{d}\""));
+  EXPECT_EQ(metrics::RpcCalls(get_caller, "OK").Value(), before + 1);
+  EXPECT_EQ(
+      metrics::RpcCalls("/cuofeng.v1.RegistryService/GetDistrict", "INVALID_ARGUMENT").Value(), 1);
+  // Unknown paths are logged but counted under one label.
+  std::string text = metrics::Registry::Default().Render();
+  EXPECT_THAT(text, Not(HasSubstr("/no.Such/Method")));
+  // gRPC does not tell an interceptor the path of a method no service has.
+  EXPECT_THAT(log, HasSubstr(" WARN call method=unknown principal=- resource=- request_id=- "));
+  EXPECT_THAT(
+      text,
+      HasSubstr("cuofeng_rpc_calls_total{method=\"unimplemented\",code=\"UNIMPLEMENTED\"} 2\n"));
 }
 
 TEST(ServerOptionsTest, LoopbackAddresses) {
