@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "lib/metrics/metrics.h"
 #include "lib/rpc/status.h"
 
 namespace cuofeng {
@@ -79,6 +80,7 @@ int64_t AuditWriteFailures() { return audit_failures.load(); }
 
 void ReportAuditFailure(const std::string& what, const absl::Status& status) {
   ++audit_failures;
+  metrics::AuditWriteFailures().Increment();
   std::cerr << absl::FormatTime("%Y-%m-%dT%H:%M:%E3S%Ez", absl::Now(), absl::LocalTimeZone())
             << " ERROR audit row lost (" << what << "): " << status.message() << std::endl;
 }
