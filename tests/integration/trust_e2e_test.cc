@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -175,6 +176,40 @@ TEST_F(TrustE2eTest, OversizeRequestIdIsAClearRefusal) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_THAT(s.error_message(), HasSubstr("request_id"));
   EXPECT_LT(s.error_message().size(), 1000u);
+}
+
+TEST(ScaleOutTest, TwoProcessesBehindOneRoundRobinTarget) {
+  const std::string dsn = FreshDatabase("round_robin");
+  const std::string admin = BootstrapAdmin(dsn);
+  std::string error;
+  auto a = ServerProcess::Start(dsn, &error);
+  ASSERT_NE(a, nullptr) << error;
+  auto b = ServerProcess::Start(dsn, &error);
+  ASSERT_NE(b, nullptr) << error;
+  // gRPC's own balancer over both addresses: no balancer of ours.
+  grpc::ChannelArguments args;
+  args.SetLoadBalancingPolicyName("round_robin");
+  auto channel = grpc::CreateCustomChannel(
+      absl::StrCat("ipv4:", a->address(), ",", b->address()), grpc::InsecureChannelCredentials(),
+      args);
+  auto admin_stub = v1::AdminService::NewStub(channel);
+  for (int i = 0; i < 20; ++i) {
+    v1::ApiKey caller;
+    auto ctx = KeyContext(admin);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ASSERT_TRUE(admin_stub->GetCaller(ctx.get(), v1::GetCallerRequest(), &caller).ok());
+  }
+  auto calls = [](const std::string& log) {
+    int n = 0;
+    for (size_t at = log.find("AdminService/GetCaller"); at != std::string::npos;
+         at = log.find("AdminService/GetCaller", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  // Both processes answered (the call log has one line per call).
+  EXPECT_GE(calls(a->Log()), 5) << a->Log();
+  EXPECT_GE(calls(b->Log()), 5) << b->Log();
 }
 
 TEST(PoolTest, AWaitForAFreeConnectionEndsAtItsDeadline) {
