@@ -2,7 +2,6 @@
 
 #include <grpc/support/log.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -17,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "lib/log/log.h"
+#include "lib/rpc/health.h"
 #include "lib/rpc/call_observer.h"
 
 namespace cuofeng {
@@ -110,9 +110,12 @@ void RouteGrpcLogsToLogger() {
   });
 }
 
-void AddCallObserver(grpc::ServerBuilder& builder) {
+void AddCallObserver(
+    grpc::ServerBuilder& builder,
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> more) {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(NewCallObserverFactory());
+  for (auto& m : more) creators.push_back(std::move(m));
   builder.experimental().SetInterceptorCreators(std::move(creators));
 }
 
@@ -124,9 +127,8 @@ void BlockTerminationSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-absl::Status ServeUntilSignal(const ServerOptions& options,
+absl::Status ServeUntilSignal(ServerOptions& options,
                               const std::vector<NamedService>& services) {
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   auto credentials = ListeningCredentials(options);
   if (!credentials.ok()) return credentials.status();
@@ -138,7 +140,7 @@ absl::Status ServeUntilSignal(const ServerOptions& options,
         {{"listen", options.listen}});
   }
   grpc::ServerBuilder builder;
-  AddCallObserver(builder);
+  AddCallObserver(builder, std::move(options.interceptors));
   int port = 0;
   builder.AddListeningPort(options.listen, *credentials, &port);
   int internal_port = 0;
@@ -148,6 +150,7 @@ absl::Status ServeUntilSignal(const ServerOptions& options,
   }
   builder.SetMaxReceiveMessageSize(64 << 20);
   for (const NamedService& s : services) builder.RegisterService(s.service);
+  if (options.health != nullptr) builder.RegisterService(options.health);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
@@ -155,9 +158,6 @@ absl::Status ServeUntilSignal(const ServerOptions& options,
   if (!options.internal_listen.empty() && internal_port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.internal_listen));
   }
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus(true);
-  for (const NamedService& s : services) health->SetServingStatus(s.name, true);
   logging::Info(absl::StrCat("cuofeng-server listening on ", options.listen),
                 {{"tls", tls ? "on" : "off"}, {"services", static_cast<int64_t>(services.size())}});
 
@@ -169,7 +169,7 @@ absl::Status ServeUntilSignal(const ServerOptions& options,
   sigwait(&set, &sig);
   logging::Info("cuofeng-server: finishing in-flight calls",
                 {{"signal", sig}, {"grace_seconds", options.shutdown_grace_seconds}});
-  health->Shutdown();
+  if (options.health != nullptr) options.health->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(options.shutdown_grace_seconds));
   server->Wait();

@@ -5,7 +5,9 @@
 #define CUOFENG_LIB_RPC_SERVER_H_
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,8 @@
 #include "absl/strings/string_view.h"
 
 namespace cuofeng {
+
+class HealthService;
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
@@ -27,6 +31,12 @@ struct ServerOptions {
   // planning and compliance services read the registry over gRPC), used when
   // `listen` speaks TLS; e.g. "unix-abstract:cuofeng-server-<pid>". Empty: none.
   std::string internal_listen;
+  // The process's health service (it follows the database); registered
+  // with the other services and shut down first on a signal.
+  HealthService* health = nullptr;
+  // Interceptors every call goes through after the call observer (the
+  // refusal audit, ...).
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
 };
 
 // ListeningCredentials returns TLS credentials when the options name a
@@ -46,8 +56,11 @@ bool IsLoopbackAddress(absl::string_view address);
 void RouteGrpcLogsToLogger();
 
 // AddCallObserver puts the call observer (one log line and the metrics per
-// call, lib/rpc/call_observer.h) in front of every service of `builder`.
-void AddCallObserver(grpc::ServerBuilder& builder);
+// call, lib/rpc/call_observer.h) in front of every service of `builder`,
+// followed by `more` interceptors.
+void AddCallObserver(
+    grpc::ServerBuilder& builder,
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> more = {});
 
 // NamedService is a service and its full name (package.Service), under
 // which health reports it SERVING.
@@ -58,7 +71,7 @@ struct NamedService {
 
 // ServeUntilSignal starts a server with `services` and blocks until SIGINT
 // or SIGTERM. Call BlockTerminationSignals() first, before any thread starts.
-absl::Status ServeUntilSignal(const ServerOptions& options,
+absl::Status ServeUntilSignal(ServerOptions& options,
                               const std::vector<NamedService>& services);
 
 // BlockTerminationSignals blocks SIGINT and SIGTERM in the calling thread

@@ -114,6 +114,7 @@ grpc::Status AlertServiceImpl::IssueAlert(grpc::ServerContext* ctx, const v1::Is
     alert.set_issued_by(p.key_name);
     alert.set_lifted(false);
     Insert(tx, id, alert);
+    ObligationCache::RecordChange(tx, ObligationCache::Change::kAlerts, DistrictIds(alert));
     alert.set_name(absl::StrCat("alerts/", id));
     *resp = alert;
     return absl::OkStatus();
@@ -158,6 +159,7 @@ grpc::Status AlertServiceImpl::Revise(grpc::ServerContext* ctx, const char* meth
       return InvalidArgumentWithViolations({{"end_time", "the alert cannot end before it starts"}});
     }
     Insert(tx, std::string(id), next);
+    ObligationCache::RecordChange(tx, ObligationCache::Change::kAlerts, DistrictIds(next));
     *resp = next;
     return absl::OkStatus();
   });

@@ -17,14 +17,20 @@
 #include "lib/db/embedded_files.h"
 #include "lib/db/migrations.h"
 #include "lib/db/pool.h"
+#include "lib/db/probe.h"
+#include "lib/db/replica.h"
 #include "lib/log/log.h"
 #include "lib/metrics/http_endpoint.h"
 #include "lib/metrics/metrics.h"
+#include "lib/paging/page_token.h"
+#include "lib/rpc/health.h"
+#include "services/core/server_secret.h"
 #include "lib/model/clock.h"
 #include "lib/rpc/server.h"
 #include "lib/version/version.h"
 #include "services/compliance/compliance_service.h"
 #include "services/core/admin_service.h"
+#include "services/core/audit.h"
 #include "services/planning/alert_service.h"
 #include "services/planning/filing_service.h"
 #include "services/planning/obligation_service.h"
@@ -39,7 +45,14 @@ ABSL_FLAG(std::string, registry, "",
           "address of RegistryService for the planning service (default: this server)");
 ABSL_FLAG(std::string, planning, "",
           "address of the planning services for the compliance service (default: this server)");
-ABSL_FLAG(int, pool_size, 8, "database connections");
+ABSL_FLAG(std::string, database_replica, "",
+          "libpq DSN of a PostgreSQL streaming replica of --database: list, export and other "
+          "read-only paths read it (a caller's own writes are read from the primary until the "
+          "replica has replayed them); unset: everything reads the primary");
+ABSL_FLAG(int, pool_size, 8, "database connections (and as many again for the replica)");
+ABSL_FLAG(absl::Duration, pool_wait, absl::Seconds(5),
+          "longest wait for a free database connection before a call fails with "
+          "RESOURCE_EXHAUSTED (a call's own deadline can make it shorter)");
 ABSL_FLAG(std::string, clock, "",
           "replay: start the server's clock at this RFC 3339 instant (e.g. "
           "2018-11-01T08:00:00+08:00) and let it run from there; unset in production");
@@ -122,7 +135,7 @@ int main(int argc, char** argv) {
   cuofeng::BlockTerminationSignals();
   std::unique_ptr<cuofeng::metrics::MetricsEndpoint> metrics_endpoint;
   if (!SetUpOperations(&metrics_endpoint)) return 2;
-  const cuofeng::ServerOptions options = ServerOptionsFromFlags();
+  cuofeng::ServerOptions options = ServerOptionsFromFlags();
   if (auto credentials = cuofeng::ListeningCredentials(options); !credentials.ok()) {
     cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", credentials.status().message()));
     return 2;
@@ -159,7 +172,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  auto pool = cuofeng::ConnectionPool::Create(dsn, absl::GetFlag(FLAGS_pool_size));
+  cuofeng::ConnectionPool::Options pool_options;
+  pool_options.size = absl::GetFlag(FLAGS_pool_size);
+  pool_options.max_wait = absl::GetFlag(FLAGS_pool_wait);
+  auto pool = cuofeng::ConnectionPool::Create(dsn + " application_name=cuofeng-primary", pool_options);
   if (!pool.ok()) {
     cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", pool.status().message()));
     return 1;
@@ -173,9 +189,44 @@ int main(int argc, char** argv) {
   for (const auto& path : *applied) {
     cuofeng::logging::Info(absl::StrCat("applied migration ", path));
   }
+  auto token_key = cuofeng::ServerSecret(**pool, "page_token_key");
+  if (!token_key.ok()) {
+    cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", token_key.status().message()));
+    return 1;
+  }
+  cuofeng::SetPageTokenKey(*token_key);
+  std::unique_ptr<cuofeng::ConnectionPool> replica_pool;
+  if (const std::string replica = absl::GetFlag(FLAGS_database_replica); !replica.empty()) {
+    cuofeng::ConnectionPool::Options replica_options = pool_options;
+    replica_options.name = "replica";
+    auto created = cuofeng::ConnectionPool::Create(replica + " application_name=cuofeng-replica",
+                                                   replica_options);
+    if (!created.ok()) {
+      cuofeng::logging::Error(
+          absl::StrCat("cuofeng-server: --database_replica: ", created.status().message()));
+      return 1;
+    }
+    replica_pool = std::move(*created);
+  }
+  cuofeng::ReadRouter read_router(pool->get(), replica_pool.get());
+  // The primary pool's figures, read when Prometheus scrapes.
+  cuofeng::metrics::Registry::Default().AddCollector([primary = pool->get()] {
+    static absl::Mutex mu;
+    static int64_t waits = 0, timeouts = 0;
+    const cuofeng::ConnectionPool::Stats stats = primary->stats();
+    absl::MutexLock lock(&mu);
+    cuofeng::metrics::DbPoolSize().Set(stats.size);
+    cuofeng::metrics::DbPoolInUse().Set(stats.in_use);
+    cuofeng::metrics::DbPoolWaits().Increment(static_cast<double>(stats.waits - waits));
+    cuofeng::metrics::DbPoolTimeouts().Increment(static_cast<double>(stats.timeouts - timeouts));
+    waits = stats.waits;
+    timeouts = stats.timeouts;
+    return std::string();
+  });
 
   cuofeng::KeyStore keys(pool->get());
   cuofeng::CallGuard guard(pool->get(), &keys);
+  guard.set_read_router(&read_router);
   cuofeng::AdminServiceImpl admin(&guard);
   cuofeng::RegistryServiceImpl registry(&guard);
   std::vector<cuofeng::NamedService> services = {
@@ -190,7 +241,8 @@ int main(int argc, char** argv) {
   std::string registry_address = absl::GetFlag(FLAGS_registry);
   if (registry_address.empty() && has_registry) registry_address = SelfAddress(options);
   std::unique_ptr<cuofeng::PlanningServiceImpl> planning;
-  cuofeng::ObligationCache obligations_cache(pool->get());
+  // Follows filings and alerts made through any process on this database.
+  cuofeng::ObligationCache obligations_cache(pool->get(), dsn);
   cuofeng::FilingServiceImpl filing(&guard, &obligations_cache);
   cuofeng::ObligationServiceImpl obligations(&guard, &obligations_cache);
   std::unique_ptr<cuofeng::AlertServiceImpl> alerts;
@@ -232,6 +284,15 @@ int main(int argc, char** argv) {
         grpc::CreateCustomChannel(planning_address, grpc::InsecureChannelCredentials(), args));
     services.push_back({cuofeng::v1::ComplianceService::service_full_name(), compliance.get()});
   }
+  // Health follows the database: NOT_SERVING while it cannot be reached.
+  std::vector<std::string> service_names = {"grpc.health.v1.Health"};
+  for (const auto& s : services) service_names.push_back(s.name);
+  cuofeng::HealthService health(service_names);
+  cuofeng::DatabaseProbe probe(dsn, absl::Seconds(1),
+                               [&health](bool reachable) { health.SetServing(reachable); });
+  cuofeng::RefusalAuditor refusals(pool->get(), &keys);
+  options.health = &health;
+  options.interceptors.push_back(refusals.InterceptorFactory());
   absl::Status status = cuofeng::ServeUntilSignal(options, services);
   if (!status.ok()) {
     cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", status.message()));
