@@ -1,5 +1,6 @@
 #include "lib/rpc/server.h"
 
+#include <grpc/support/log.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -97,6 +98,16 @@ bool IsLoopbackAddress(absl::string_view address) {
     host = host.substr(0, colon);
   }
   return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+void RouteGrpcLogsToLogger() {
+  gpr_set_log_function([](gpr_log_func_args* args) {
+    logging::Log(
+        args->severity == GPR_LOG_SEVERITY_ERROR ? logging::Level::kError : logging::Level::kInfo,
+        args->message == nullptr ? "" : args->message,
+        {{"source", "grpc"},
+         {"at", absl::StrCat(args->file == nullptr ? "" : args->file, ":", args->line)}});
+  });
 }
 
 void AddCallObserver(

@@ -50,6 +50,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListeningCredentials(
 // machine only (127.0.0.0/8, ::1, localhost, unix sockets).
 bool IsLoopbackAddress(absl::string_view address);
 
+// RouteGrpcLogsToLogger sends gRPC's own log lines (handshake failures,
+// transport errors) through lib/log, so every line the server writes has
+// the same format; they carry source=grpc and the gRPC file:line.
+void RouteGrpcLogsToLogger();
+
 // AddCallObserver puts the call observer (one log line and the metrics per
 // call, lib/rpc/call_observer.h) in front of every service of `builder`,
 // followed by `more` interceptors.

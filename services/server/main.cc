@@ -80,6 +80,7 @@ bool SetUpOperations(std::unique_ptr<cuofeng::metrics::MetricsEndpoint>* endpoin
     return false;
   }
   cuofeng::logging::SetFormat(format);
+  cuofeng::RouteGrpcLogsToLogger();
   cuofeng::metrics::RegisterProcessMetrics(cuofeng::ProjectVersion(), cuofeng::ProjectCommit());
   cuofeng::logging::Info("cuofeng-server starting", {{"version", cuofeng::ProjectVersion()},
                                                      {"commit", cuofeng::ProjectCommit()},

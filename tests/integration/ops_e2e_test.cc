@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <thread>
@@ -342,7 +343,7 @@ std::string HttpGet(int port, const std::string& path) {
 // Prometheus is a real Prometheus server scraping one target every second.
 class Prometheus {
  public:
-  Prometheus(const std::string& target, const std::string& dir) : port_(FreePort()) {
+  Prometheus(const std::string& target, const std::string& dir) : port_(FreePort()), dir_(dir) {
     std::ofstream config(dir + "/prometheus.yml");
     config << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
            << "scrape_configs:\n  - job_name: cuofeng\n    static_configs:\n"
@@ -387,8 +388,15 @@ class Prometheus {
 
   std::string Log() const { return process_->Log(); }
 
+  // Stops the server and removes its storage.
+  ~Prometheus() {
+    process_->Stop();
+    std::filesystem::remove_all(dir_ + "/data");
+  }
+
  private:
   int port_;
+  std::string dir_;
   std::unique_ptr<Process> process_;
 };
 
@@ -573,6 +581,12 @@ TEST(OpsTest, TlsServesClientsThatTrustItsCaAndRefusesPlaintext) {
   }
   server.Stop();
   EXPECT_THAT(server.Log(), HasSubstr("tls=on"));
+  // Every line has the logger's format, gRPC's own complaints included.
+  for (absl::string_view line : absl::StrSplit(server.Log(), '\n', absl::SkipEmpty())) {
+    EXPECT_TRUE(std::regex_search(std::string(line),
+                                  std::regex("^\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z (INFO|WARN|ERROR) ")))
+        << line;
+  }
 }
 
 TEST(OpsTest, BadTlsFlagsAreRefusedNamingTheFlag) {
