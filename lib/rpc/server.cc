@@ -19,7 +19,7 @@ void BlockTerminationSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-absl::Status ServeUntilSignal(const ServerOptions& options,
+absl::Status ServeUntilSignal(ServerOptions& options,
                               const std::vector<NamedService>& services) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -28,6 +28,9 @@ absl::Status ServeUntilSignal(const ServerOptions& options,
   builder.SetMaxReceiveMessageSize(64 << 20);
   for (const NamedService& s : services) builder.RegisterService(s.service);
   if (options.health != nullptr) builder.RegisterService(options.health);
+  if (!options.interceptors.empty()) {
+    builder.experimental().SetInterceptorCreators(std::move(options.interceptors));
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));

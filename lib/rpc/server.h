@@ -5,7 +5,9 @@
 #define CUOFENG_LIB_RPC_SERVER_H_
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,8 @@ struct ServerOptions {
   // The process's health service (it follows the database); registered
   // with the other services and shut down first on a signal.
   HealthService* health = nullptr;
+  // Interceptors every call goes through (the refusal audit, ...).
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
 };
 
 // NamedService is a service and its full name (package.Service), under
@@ -33,7 +37,7 @@ struct NamedService {
 
 // ServeUntilSignal starts a server with `services` and blocks until SIGINT
 // or SIGTERM. Call BlockTerminationSignals() first, before any thread starts.
-absl::Status ServeUntilSignal(const ServerOptions& options,
+absl::Status ServeUntilSignal(ServerOptions& options,
                               const std::vector<NamedService>& services);
 
 // BlockTerminationSignals blocks SIGINT and SIGTERM in the calling thread

@@ -7,15 +7,6 @@
 
 namespace cuofeng {
 
-void WriteAudit(pqxx::work& tx, const std::string& principal, const std::string& method,
-                const std::string& resource, const std::string& request_id,
-                const std::string& outcome, const std::string& detail) {
-  tx.exec_params0(
-      "INSERT INTO core.audit_log (principal, method, resource, request_id, outcome, detail) "
-      "VALUES ($1, $2, $3, $4, $5, $6)",
-      principal, method, resource, request_id, outcome, detail.substr(0, 2000));
-}
-
 namespace {
 
 absl::StatusOr<std::string> SecretOf(const std::string& value) {
@@ -70,12 +61,14 @@ absl::StatusOr<Principal> CallGuard::Check(const grpc::ServerContextBase* ctx, A
 
 void CallGuard::AuditFailure(const std::string& principal, const Mutation& m,
                              const absl::Status& status) {
-  // Best effort: a failed audit write must not hide the original error.
-  (void)InTransaction(*pool_, [&](pqxx::work& tx) {
+  // A failed audit write must not hide the original error; it is logged
+  // and counted instead.
+  absl::Status written = InTransaction(*pool_, [&](pqxx::work& tx) {
     WriteAudit(tx, principal, m.method, m.resource, m.request_id, StatusCodeName(status.code()),
                std::string(status.message()));
     return absl::OkStatus();
   });
+  if (!written.ok()) ReportAuditFailure(absl::StrCat("refusal of ", m.method), written);
 }
 
 grpc::Status CallGuard::Mutate(
@@ -83,11 +76,13 @@ grpc::Status CallGuard::Mutate(
     const std::function<absl::Status(const Principal&, pqxx::work&)>& body) {
   auto principal = Authenticate(ctx);
   if (!principal.ok()) {
+    MarkAudited(ctx);
     AuditFailure("anonymous", m, principal.status());
     return ToGrpcStatus(principal.status());
   }
   absl::Status allowed = Authorize(*principal, m.action, m.resource);
   if (!allowed.ok()) {
+    MarkAudited(ctx);
     AuditFailure(principal->key_name, m, allowed);
     return ToGrpcStatus(allowed);
   }
@@ -131,9 +126,11 @@ grpc::Status CallGuard::Mutate(
     return grpc::Status::OK;
   }
   if (!status.ok()) {
+    MarkAudited(ctx);
     AuditFailure(principal->key_name, m, status);
     return ToGrpcStatus(status);
   }
+  if (router_ != nullptr && !replayed && !m.validate_only) router_->RecordWrite(principal->key_name);
   if (replayed) {
     (void)InTransaction(*pool_, [&](pqxx::work& tx) {
       WriteAudit(tx, principal->key_name, m.method, m.resource, m.request_id, "OK",

@@ -235,7 +235,7 @@ grpc::Status RegistryServiceImpl::List(grpc::ServerContext* ctx, const ResourceK
     }
   }
   if (!status.ok()) return ToGrpcStatus(status);
-  return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
+  return ToGrpcStatus(InTransaction(guard_->read_pool(*principal), [&](pqxx::work& tx) -> absl::Status {
     auto rows = RegistryRepository::List(tx, kind, q);
     if (!rows.ok()) return rows.status();
     const auto* rd = resp->GetDescriptor();
@@ -376,7 +376,7 @@ grpc::Status RegistryServiceImpl::ExportRegistry(
   // pace of the writes, and a slow one must not hold a pooled connection.
   std::vector<v1::ExportRegistryResponse> parts;
   absl::Status read = InTransaction(
-      guard_->pool(),
+      guard_->read_pool(*principal),
       [&](pqxx::work& tx) {
         parts.clear();
         return ExportRegistryFiles(tx, req->district(), 5000, [&](v1::CsvFile file) {

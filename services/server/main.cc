@@ -14,11 +14,15 @@
 #include "lib/db/migrations.h"
 #include "lib/db/pool.h"
 #include "lib/db/probe.h"
+#include "lib/db/replica.h"
+#include "lib/paging/page_token.h"
+#include "services/core/server_secret.h"
 #include "lib/rpc/health.h"
 #include "lib/model/clock.h"
 #include "lib/rpc/server.h"
 #include "services/compliance/compliance_service.h"
 #include "services/core/admin_service.h"
+#include "services/core/audit.h"
 #include "services/planning/alert_service.h"
 #include "services/planning/filing_service.h"
 #include "services/planning/obligation_service.h"
@@ -33,7 +37,11 @@ ABSL_FLAG(std::string, registry, "",
           "address of RegistryService for the planning service (default: this server)");
 ABSL_FLAG(std::string, planning, "",
           "address of the planning services for the compliance service (default: this server)");
-ABSL_FLAG(int, pool_size, 8, "database connections");
+ABSL_FLAG(std::string, database_replica, "",
+          "libpq DSN of a PostgreSQL streaming replica of --database: list, export and other "
+          "read-only paths read it (a caller's own writes are read from the primary until the "
+          "replica has replayed them); unset: everything reads the primary");
+ABSL_FLAG(int, pool_size, 8, "database connections (and as many again for the replica)");
 ABSL_FLAG(absl::Duration, pool_wait, absl::Seconds(5),
           "longest wait for a free database connection before a call fails with "
           "RESOURCE_EXHAUSTED (a call's own deadline can make it shorter)");
@@ -79,7 +87,7 @@ int main(int argc, char** argv) {
   cuofeng::ConnectionPool::Options pool_options;
   pool_options.size = absl::GetFlag(FLAGS_pool_size);
   pool_options.max_wait = absl::GetFlag(FLAGS_pool_wait);
-  auto pool = cuofeng::ConnectionPool::Create(dsn, pool_options);
+  auto pool = cuofeng::ConnectionPool::Create(dsn + " application_name=cuofeng-primary", pool_options);
   if (!pool.ok()) {
     std::cerr << "cuofeng-server: " << pool.status().message() << "\n";
     return 1;
@@ -90,9 +98,29 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const auto& path : *applied) std::cout << "applied migration " << path << "\n";
+  auto token_key = cuofeng::ServerSecret(**pool, "page_token_key");
+  if (!token_key.ok()) {
+    std::cerr << "cuofeng-server: " << token_key.status().message() << "\n";
+    return 1;
+  }
+  cuofeng::SetPageTokenKey(*token_key);
+  std::unique_ptr<cuofeng::ConnectionPool> replica_pool;
+  if (const std::string replica = absl::GetFlag(FLAGS_database_replica); !replica.empty()) {
+    cuofeng::ConnectionPool::Options replica_options = pool_options;
+    replica_options.name = "replica";
+    auto created = cuofeng::ConnectionPool::Create(replica + " application_name=cuofeng-replica",
+                                                   replica_options);
+    if (!created.ok()) {
+      std::cerr << "cuofeng-server: --database_replica: " << created.status().message() << "\n";
+      return 1;
+    }
+    replica_pool = std::move(*created);
+  }
+  cuofeng::ReadRouter read_router(pool->get(), replica_pool.get());
 
   cuofeng::KeyStore keys(pool->get());
   cuofeng::CallGuard guard(pool->get(), &keys);
+  guard.set_read_router(&read_router);
   cuofeng::AdminServiceImpl admin(&guard);
   cuofeng::RegistryServiceImpl registry(&guard);
   std::vector<cuofeng::NamedService> services = {
@@ -155,9 +183,11 @@ int main(int argc, char** argv) {
   cuofeng::HealthService health(service_names);
   cuofeng::DatabaseProbe probe(dsn, absl::Seconds(1),
                                [&health](bool reachable) { health.SetServing(reachable); });
+  cuofeng::RefusalAuditor refusals(pool->get(), &keys);
   cuofeng::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.health = &health;
+  options.interceptors.push_back(refusals.InterceptorFactory());
   absl::Status status = cuofeng::ServeUntilSignal(options, services);
   if (!status.ok()) {
     std::cerr << "cuofeng-server: " << status.message() << "\n";
