@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "lib/metrics/metrics.h"
 #include "lib/rpc/status.h"
 
 namespace cuofeng {
@@ -79,6 +80,7 @@ int64_t AuditWriteFailures() { return audit_failures.load(); }
 
 void ReportAuditFailure(const std::string& what, const absl::Status& status) {
   ++audit_failures;
+  metrics::AuditWriteFailures().Increment();
   std::cerr << absl::FormatTime("%Y-%m-%dT%H:%M:%E3S%Ez", absl::Now(), absl::LocalTimeZone())
             << " ERROR audit row lost (" << what << "): " << status.message() << std::endl;
 }
@@ -137,6 +139,16 @@ class RefusalInterceptor : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(Hook::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
+      if (status.error_code() == grpc::StatusCode::INTERNAL && status.error_message().empty() &&
+          !have_message_) {
+        // gRPC could not parse the request (no handler says INTERNAL without
+        // a message): most often a string field holding bytes that are not
+        // UTF-8. That is the caller's input, not our fault.
+        status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              "the request could not be read: a text field holds bytes that are "
+                              "not UTF-8, or the message is malformed");
+        methods->ModifySendStatus(status);
+      }
       const bool audited = TakeAudited(info_->server_context());
       if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED && !audited) {
         RefusalAuditor::Refusal r;

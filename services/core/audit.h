@@ -63,7 +63,9 @@ class RefusalAuditor {
   void Flush(absl::Duration timeout);
 
   // InterceptorFactory audits every call that ends with a status other than
-  // OK or CANCELLED, unless the call audited itself (MarkAudited).
+  // OK or CANCELLED, unless the call audited itself (MarkAudited). A request
+  // gRPC could not parse (invalid UTF-8 in a string field) is answered
+  // INVALID_ARGUMENT, not gRPC's bare INTERNAL.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> InterceptorFactory();
 
  private:

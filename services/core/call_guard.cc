@@ -4,10 +4,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "lib/rpc/status.h"
+#include "lib/status/errors.h"
 
 namespace cuofeng {
 
 namespace {
+
+constexpr size_t kMaxRequestIdBytes = 200;
 
 absl::StatusOr<std::string> SecretOf(const std::string& value) {
   if (value.empty()) {
@@ -85,6 +88,14 @@ grpc::Status CallGuard::Mutate(
     MarkAudited(ctx);
     AuditFailure(principal->key_name, m, allowed);
     return ToGrpcStatus(allowed);
+  }
+  if (m.request_id.size() > kMaxRequestIdBytes) {
+    absl::Status refused = InvalidArgumentWithViolations(
+        {{"request_id", absl::StrCat("at most ", kMaxRequestIdBytes, " bytes (a UUID is 36); got ",
+                                     m.request_id.size())}});
+    MarkAudited(ctx);
+    AuditFailure(principal->key_name, m, refused);
+    return ToGrpcStatus(refused);
   }
   const bool replayable = !m.request_id.empty() && !m.validate_only;
   bool replayed = false;

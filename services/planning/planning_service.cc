@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "lib/rpc/forward.h"
 #include "lib/paging/page_token.h"
 #include "lib/hash/sha256.h"
 #include "lib/model/identifiers.h"
@@ -87,10 +88,7 @@ absl::StatusOr<RegistrySnapshot> PlanningServiceImpl::ReadSnapshot(const grpc::S
                                                                    const std::string& district,
                                                                    std::string* sha256) {
   grpc::ClientContext call;
-  auto auth = ctx->client_metadata().find("authorization");
-  if (auth != ctx->client_metadata().end()) {
-    call.AddMetadata("authorization", std::string(auth->second.data(), auth->second.size()));
-  }
+  ForwardCaller(*ctx, &call, absl::Minutes(10));
   v1::ReadDistrictSnapshotRequest req;
   req.set_district(district);
   auto reader = registry_->ReadDistrictSnapshot(&call, req);
