@@ -5,9 +5,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "lib/hash/sha256.h"
+#include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
 #include "lib/rules/explain.h"
+#include "lib/rules/obligations.h"
 #include "lib/rules/rule_set.h"
 #include "lib/status/errors.h"
 #include "services/planning/repository.h"
@@ -264,7 +266,8 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx,
   std::string snapshot_sha;
   auto snapshot = ReadSnapshot(ctx, req->parent(), &snapshot_sha);
   if (!snapshot.ok()) return ToGrpcStatus(snapshot.status());
-  GeneratedList generated = cuofeng::GenerateList(rules, season, *snapshot);
+  // The list is generated today, on the server's clock, in China.
+  GeneratedList generated = cuofeng::GenerateList(rules, season, *snapshot, ChinaDay(Now()));
 
   Mutation m{"GenerateList", Action::kWrite, req->parent(), req->request_id(),
              req->validate_only()};
