@@ -263,6 +263,12 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx,
     return absl::OkStatus();
   });
   if (!loaded.ok()) return ToGrpcStatus(loaded);
+  if (rules.rules_size() == 0) {
+    // A revision stored before rule sets listed their rules would give an empty list.
+    return ToGrpcStatus(absl::FailedPreconditionError(
+        absl::StrCat(rules.name(), " revision ", rules.revision(),
+                     " lists no rules (RuleSet.rules); load the rule set again")));
+  }
   std::string snapshot_sha;
   auto snapshot = ReadSnapshot(ctx, req->parent(), &snapshot_sha);
   if (!snapshot.ok()) return ToGrpcStatus(snapshot.status());
