@@ -75,6 +75,48 @@ absl::Status ValidateIndustryCode(absl::string_view code) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// GB/T 4754-2017: the section letter of each division (first two digits),
+// as [first, last] division ranges.
+char SectionOfDivision(int division) {
+  static constexpr struct {
+    int first, last;
+    char section;
+  } kSections[] = {{1, 5, 'A'},   {6, 12, 'B'},  {13, 43, 'C'}, {44, 46, 'D'}, {47, 50, 'E'},
+                   {51, 52, 'F'}, {53, 60, 'G'}, {61, 62, 'H'}, {63, 65, 'I'}, {66, 69, 'J'},
+                   {70, 70, 'K'}, {71, 72, 'L'}, {73, 75, 'M'}, {76, 79, 'N'}, {80, 82, 'O'},
+                   {83, 83, 'P'}, {84, 85, 'Q'}, {86, 90, 'R'}, {91, 96, 'S'}, {97, 97, 'T'}};
+  for (const auto& s : kSections) {
+    if (division >= s.first && division <= s.last) return s.section;
+  }
+  return '\0';
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CanonicalIndustryCode(absl::string_view code) {
+  std::string text(absl::StripAsciiWhitespace(code));
+  if (!text.empty() && absl::ascii_isalpha(text[0])) text[0] = absl::ascii_toupper(text[0]);
+  absl::Status shape = ValidateIndustryCode(text);
+  if (!shape.ok()) return shape;
+  const bool lettered = absl::ascii_isalpha(text[0]);
+  const std::string digits = lettered ? text.substr(1) : text;
+  const int division = (digits[0] - '0') * 10 + (digits[1] - '0');
+  const char section = SectionOfDivision(division);
+  if (section == '\0') {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "industry code \"", code, "\": GB/T 4754 has no division ", digits.substr(0, 2)));
+  }
+  if (lettered && text[0] != section) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("industry code \"", code, "\": division ", digits.substr(0, 2),
+                     " belongs to section ", std::string(1, section), ", not ",
+                     std::string(1, text[0]), " (write ", std::string(1, section), digits, ")"));
+  }
+  return std::string(1, section) + digits;
+}
+
 absl::Status ValidateDate(absl::string_view date) {
   auto bad = [&] {
     return absl::InvalidArgumentError(

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace cuofeng {
@@ -23,6 +24,13 @@ char UsccCheckCharacter(absl::string_view first17);
 // ValidateIndustryCode checks the shape of a GB/T 4754-2017 code: an optional
 // section letter A–T followed by 2 to 4 digits (e.g. C3021, 3021, 30).
 absl::Status ValidateIndustryCode(absl::string_view code);
+
+// CanonicalIndustryCode writes a GB/T 4754-2017 code the one way the
+// registry stores it: the section letter of its division, then the digits
+// ("3031" and "c3031" become "C3031"). INVALID_ARGUMENT if the shape is
+// wrong, the division does not exist, or the letter given is not the
+// division's section ("D3031").
+absl::StatusOr<std::string> CanonicalIndustryCode(absl::string_view code);
 
 // ValidateDate checks a calendar date written YYYY-MM-DD.
 absl::Status ValidateDate(absl::string_view date);

@@ -16,6 +16,7 @@ namespace cuofeng {
 // RegistrySnapshot is what the engine reads of one district.
 struct RegistrySnapshot {
   v1::District district;
+  // Townships as registered; an enterprise's township is one of their names.
   std::vector<v1::Township> townships;
   std::vector<v1::Enterprise> enterprises;
   std::vector<v1::ProductionLine> lines;
@@ -41,9 +42,13 @@ struct GeneratedList {
 // out, a month with staggered: true is added even outside the season (SP1).
 std::vector<v1::Period> StaggeredPeriods(const v1::Season& season);
 
-// GenerateList evaluates `rules` for `season` on `snapshot`.
+// GenerateList evaluates `rules` for `season` on `snapshot`, as a list
+// generated on `as_of` (YYYY-MM-DD, China): a registry fact dated after it
+// (a completion, a kiln's discovery) has not happened as of the list. An
+// empty `as_of` takes every recorded fact as known. The rules run in the
+// order the rule set lists them (its `rules`), one evaluator each.
 GeneratedList GenerateList(const v1::RuleSet& rules, const v1::Season& season,
-                           const RegistrySnapshot& snapshot);
+                           const RegistrySnapshot& snapshot, const std::string& as_of);
 
 // EntriesSha256 hashes the deterministic serialization of each entry with
 // its name cleared, in order, each prefixed by its length.

@@ -58,6 +58,26 @@ double CutFraction(const v1::Measure& m) {
   }
 }
 
+int CutPermille(const v1::Measure& m) {
+  const int share = static_cast<int>(std::lround(m.percent() * 10));
+  switch (m.action()) {
+    case v1::STOP:
+    case v1::RECTIFY:
+      return 1000;
+    case v1::LIMIT:
+    case v1::STOP_LINES:
+      return share;
+    case v1::CAP:
+      return 1000 - share;
+    default:
+      return 0;
+  }
+}
+
+bool BindsOutsideStaggeredPeriod(const v1::Measure& m) {
+  return m.action() == v1::RECTIFY || m.binds_outside_staggered_period();
+}
+
 int TransportRank(v1::TransportRule rule) {
   switch (rule) {
     case v1::NO_ROAD_TRANSPORT:
@@ -82,6 +102,11 @@ v1::Measure Stricter(const v1::Measure& a, const v1::Measure& b) {
   }
   if (out.transport() == v1::TRANSPORT_RULE_UNSPECIFIED) out.set_transport(v1::NO_TRANSPORT_RULE);
   out.set_stop_non_road(a.stop_non_road() || b.stop_non_road());
+  // A measure that binds outside the staggered period keeps doing so when
+  // the other one, as strict, does not.
+  if (other.binds_outside_staggered_period() && CutFraction(other) >= CutFraction(out) - 1e-12) {
+    out.set_binds_outside_staggered_period(true);
+  }
   if (out.note().empty()) out.set_note(other.note());
   return out;
 }
@@ -140,13 +165,15 @@ std::string Describe(const v1::Measure& m) {
   std::string transport = DescribeTransport(m.transport());
   if (!transport.empty()) absl::StrAppend(&s, "；", transport);
   if (m.stop_non_road()) absl::StrAppend(&s, "；非道路移动机械停用 (non-road machinery stops)");
+  if (m.binds_outside_staggered_period()) absl::StrAppend(&s, "；不随错峰月份调整");
   return s;
 }
 
 bool SameMeasure(const v1::Measure& a, const v1::Measure& b) {
   return a.action() == b.action() && std::fabs(a.percent() - b.percent()) < 1e-9 &&
          TransportRank(a.transport()) == TransportRank(b.transport()) &&
-         a.stop_non_road() == b.stop_non_road();
+         a.stop_non_road() == b.stop_non_road() &&
+         a.binds_outside_staggered_period() == b.binds_outside_staggered_period();
 }
 
 }  // namespace cuofeng

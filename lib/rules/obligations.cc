@@ -35,8 +35,8 @@ const FiledList* ListAt(const std::vector<FiledList>& lists, absl::Time t) {
   const std::string day = absl::FormatTime("%Y-%m-%d", t, China());
   const FiledList* found = nullptr;
   for (const FiledList& l : lists) {
-    if (l.in_force_from <= t && t < l.in_force_until && l.season_start <= day && day <= l.season_end &&
-        (found == nullptr || l.in_force_from > found->in_force_from)) {
+    if (l.in_force_from <= t && t < l.in_force_until && l.season_start <= day &&
+        day <= l.season_end && (found == nullptr || l.in_force_from > found->in_force_from)) {
       found = &l;
     }
   }
@@ -110,7 +110,8 @@ const AlertRevision* AlertAt(const std::vector<AlertRevision>& alerts, const std
   const AlertRevision* best = nullptr;
   for (const auto& [name, a] : latest) {
     if (a->lifted || t < a->start || t >= a->end) continue;
-    if (best == nullptr || a->level > best->level || (a->level == best->level && a->name < best->name)) {
+    if (best == nullptr || a->level > best->level ||
+        (a->level == best->level && a->name < best->name)) {
       best = a;
     }
   }
@@ -131,7 +132,8 @@ v1::ObligationSet ObligationsAt(const std::vector<FiledList>& lists,
   if (alert != nullptr) out.set_level(alert->level);
   const std::string day = ChinaDay(t);
   bool staggered = false;
-  for (const v1::Period& p : list->staggered) staggered = staggered || (p.start() <= day && day <= p.end());
+  for (const v1::Period& p : list->staggered)
+    staggered = staggered || (p.start() <= day && day <= p.end());
   auto it = list->entries.find(enterprise);
   if (it == list->entries.end()) return out;
   // The window: between the change points around t.
@@ -152,7 +154,10 @@ v1::ObligationSet ObligationsAt(const std::vector<FiledList>& lists,
     if (slot == nullptr || e.effective_from() > slot->effective_from()) slot = &e;
   }
   for (const auto& [resource, e] : current) {
-    v1::Measure season = staggered ? e->season() : Run();
+    // Outside the staggered period only what binds all season holds (T77
+    // 停产整治, T17, T19); the staggered measures rest.
+    v1::Measure season =
+        staggered || BindsOutsideStaggeredPeriod(e->season()) ? e->season() : Run();
     v1::Measure m = alert != nullptr ? Stricter(season, LevelMeasure(*e, alert->level)) : season;
     v1::Obligation* o = out.add_obligations();
     o->set_resource(resource);
@@ -160,7 +165,8 @@ v1::ObligationSet ObligationsAt(const std::vector<FiledList>& lists,
     o->set_enterprise(enterprise);
     o->set_action(m.action());
     o->set_percent(m.percent());
-    o->set_transport(m.transport() == v1::TRANSPORT_RULE_UNSPECIFIED ? v1::NO_TRANSPORT_RULE : m.transport());
+    o->set_transport(m.transport() == v1::TRANSPORT_RULE_UNSPECIFIED ? v1::NO_TRANSPORT_RULE
+                                                                     : m.transport());
     o->set_stop_non_road(m.stop_non_road());
     o->set_list(list->name);
     o->set_entry(e->name());
@@ -171,17 +177,20 @@ v1::ObligationSet ObligationsAt(const std::vector<FiledList>& lists,
       o->set_level(alert->level);
     }
     if (m.action() == v1::LIMIT || m.action() == v1::CAP) {
-      o->set_baseline("基线：环评批复产能、排污许可产能与上年实际产量日均值中的最小值 (the smallest of approved, "
-                      "permitted and last year's daily output)");
+      o->set_baseline(
+          "基线：环评批复产能、排污许可产能与上年实际产量日均值中的最小值 (the smallest of "
+          "approved, "
+          "permitted and last year's daily output)");
     }
     if (start != absl::InfinitePast()) SetTime(o->mutable_window_start(), start);
     if (end != absl::InfiniteFuture()) SetTime(o->mutable_window_end(), end);
     std::string why = absl::StrCat(Describe(m), "。依据：");
-    for (const auto& r : e->reasons()) absl::StrAppend(&why, r.rule_id(), "（", r.seed_clause(), "） ");
+    for (const auto& r : e->reasons())
+      absl::StrAppend(&why, r.rule_id(), "（", r.seed_clause(), "） ");
     if (staggered) absl::StrAppend(&why, "；错峰时段内");
     if (alert != nullptr) {
-      absl::StrAppend(&why, "；", v1::AlertLevel_Name(alert->level), "预警 ", alert->name, "（第", alert->revision,
-                      "版）");
+      absl::StrAppend(&why, "；", v1::AlertLevel_Name(alert->level), "预警 ", alert->name, "（第",
+                      alert->revision, "版）");
     }
     o->set_reason(why);
   }
@@ -216,8 +225,8 @@ std::vector<v1::Obligation> ObligationWindows(const std::vector<FiledList>& list
       std::set<std::string> seen;
       for (v1::Obligation& o : *set.mutable_obligations()) {
         // Verification looks at what restricts: skip plain running.
-        if ((o.action() == v1::RUN || o.action() == v1::VOLUNTARY) && o.transport() == v1::NO_TRANSPORT_RULE &&
-            !o.stop_non_road()) {
+        if ((o.action() == v1::RUN || o.action() == v1::VOLUNTARY) &&
+            o.transport() == v1::NO_TRANSPORT_RULE && !o.stop_non_road()) {
           continue;
         }
         seen.insert(o.resource());

@@ -61,6 +61,8 @@ class Checker {
   }
   void CheckMeasure(const v1::Measure& m, const std::string& path,
                     const TextFormat::ParseInfoTree* tree, int line);
+  void CheckCodePrefix(const std::string& prefix, const std::string& path, int line);
+  void CheckRules();
   void CheckDate(const std::string& date, const std::string& path, int line) {
     if (date.empty()) return;
     absl::Status ok = ValidateDate(date);
@@ -85,6 +87,65 @@ void Checker::CheckMeasure(const v1::Measure& m, const std::string& path,
              m.percent() <= 0) {
     Add(path + ".percent", pline,
         absl::StrCat(v1::Action_Name(m.action()), " needs a percent above 0"));
+  }
+}
+
+// Industry codes are stored canonical (section letter and digits, C3031),
+// so a prefix must be written the same way to match anything.
+void Checker::CheckCodePrefix(const std::string& prefix, const std::string& path, int line) {
+  absl::Status ok = ValidateIndustryCode(prefix);
+  if (!ok.ok()) {
+    Add(path, line, std::string(ok.message()));
+    return;
+  }
+  auto canonical = CanonicalIndustryCode(prefix);
+  if (!canonical.ok()) {
+    Add(path, line, std::string(canonical.status().message()));
+  } else if (*canonical != prefix) {
+    Add(path, line,
+        absl::StrCat("write the code with its section letter, as the registry stores it: \"",
+                     *canonical, "\""));
+  }
+}
+
+void Checker::CheckRules() {
+  if (rs_.rules_size() == 0) {
+    Add("rules", 0, "required: the rules in the seed's order (id, kind, seed_clause)");
+  }
+  std::map<int, int> kinds;
+  for (int i = 0; i < rs_.rules_size(); ++i) {
+    const v1::RuleSpec& r = rs_.rules(i);
+    const std::string path = absl::StrCat("rules[", i, "]");
+    const auto* rt = Nested(tree_, rs_, "rules", i);
+    const int line = Line(tree_, rs_, "rules", i);
+    if (r.id().empty()) Add(path + ".id", line, "required: the rule id entries cite (e.g. SP4)");
+    if (r.kind() == v1::RULE_KIND_UNSPECIFIED) {
+      Add(path + ".kind", line, "required: which evaluator the rule runs");
+    } else if (!kinds.emplace(r.kind(), i).second) {
+      Add(path + ".kind", Or(Line(rt, r, "kind"), line),
+          absl::StrCat(v1::RuleKind_Name(r.kind()), " is already rules[", kinds[r.kind()], "]"));
+    }
+    for (int p = 0; p < r.industry_code_prefixes_size(); ++p) {
+      CheckCodePrefix(r.industry_code_prefixes(p),
+                      absl::StrCat(path, ".industry_code_prefixes[", p, "]"),
+                      Or(Line(rt, r, "industry_code_prefixes", p), line));
+    }
+    if (r.kind() == v1::BENCHMARK_CLEAN_ENERGY && rs_.thresholds().clean_energy_fuels_size() == 0) {
+      Add("thresholds.clean_energy_fuels", line,
+          absl::StrCat(path,
+                       " (BENCHMARK_CLEAN_ENERGY) needs the clean fuels, e.g. "
+                       "[NATURAL_GAS, ELECTRICITY]"));
+    }
+  }
+  bool stop_lines = false;
+  for (const v1::MeasureTable& mt : rs_.measure_tables()) {
+    for (const v1::Measure* m : {&mt.season(), &mt.yellow(), &mt.orange(), &mt.red()}) {
+      stop_lines = stop_lines || m->action() == v1::STOP_LINES;
+    }
+  }
+  if (stop_lines && kinds.count(v1::STOP_COUNTED_BY_LINE) == 0) {
+    Add("rules", Line(tree_, rs_, "rules", 0),
+        "a measure table uses STOP_LINES: add a rule of kind STOP_COUNTED_BY_LINE");
   }
 }
 
@@ -116,6 +177,15 @@ std::vector<FieldViolation> Checker::Run() {
   CheckDate(t.voc_treatment_deadline(), "thresholds.voc_treatment_deadline",
             Line(tt, t, "voc_treatment_deadline"));
   CheckDate(t.biomass_ban_date(), "thresholds.biomass_ban_date", Line(tt, t, "biomass_ban_date"));
+  CheckDate(t.small_coal_boiler_deadline(), "thresholds.small_coal_boiler_deadline",
+            Line(tt, t, "small_coal_boiler_deadline"));
+  for (int i = 0; i < t.biomass_ban_townships_size(); ++i) {
+    if (t.biomass_ban_townships(i).empty()) {
+      Add(absl::StrCat("thresholds.biomass_ban_townships[", i, "]"),
+          Or(Line(tt, t, "biomass_ban_townships", i), tline),
+          "empty: name the township as registered (渔阳镇) or by its id");
+    }
+  }
 
   const auto* rm = Nested(tree_, rs_, "rule_measures");
   const int rmline = Line(tree_, rs_, "rule_measures");
@@ -149,10 +219,9 @@ std::vector<FieldViolation> Checker::Run() {
           "UNGRADED");
     }
     for (int p = 0; p < mt.industry_code_prefixes_size(); ++p) {
-      absl::Status ok = ValidateIndustryCode(mt.industry_code_prefixes(p));
-      if (!ok.ok())
-        Add(absl::StrCat(path, ".industry_code_prefixes[", p, "]"),
-            Or(Line(mtt, mt, "industry_code_prefixes", p), line), std::string(ok.message()));
+      CheckCodePrefix(mt.industry_code_prefixes(p),
+                      absl::StrCat(path, ".industry_code_prefixes[", p, "]"),
+                      Or(Line(mtt, mt, "industry_code_prefixes", p), line));
     }
     auto key = std::make_tuple(static_cast<int>(mt.industry()),
                                absl::StrJoin(mt.industry_code_prefixes(), ","),
@@ -205,6 +274,7 @@ std::vector<FieldViolation> Checker::Run() {
           "unspecified step");
     }
   }
+  CheckRules();
   const v1::SeasonDefaults& s = rs_.season();
   const auto* st = Nested(tree_, rs_, "season");
   const int sline = Line(tree_, rs_, "season");

@@ -7,9 +7,11 @@
 #include "lib/rpc/forward.h"
 #include "lib/paging/page_token.h"
 #include "lib/hash/sha256.h"
+#include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
 #include "lib/rules/explain.h"
+#include "lib/rules/obligations.h"
 #include "lib/rules/rule_set.h"
 #include "lib/status/errors.h"
 #include "services/planning/repository.h"
@@ -263,10 +265,17 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx,
     return absl::OkStatus();
   });
   if (!loaded.ok()) return ToGrpcStatus(loaded);
+  if (rules.rules_size() == 0) {
+    // A revision stored before rule sets listed their rules would give an empty list.
+    return ToGrpcStatus(absl::FailedPreconditionError(
+        absl::StrCat(rules.name(), " revision ", rules.revision(),
+                     " lists no rules (RuleSet.rules); load the rule set again")));
+  }
   std::string snapshot_sha;
   auto snapshot = ReadSnapshot(ctx, req->parent(), &snapshot_sha);
   if (!snapshot.ok()) return ToGrpcStatus(snapshot.status());
-  GeneratedList generated = cuofeng::GenerateList(rules, season, *snapshot);
+  // The list is generated today, on the server's clock, in China.
+  GeneratedList generated = cuofeng::GenerateList(rules, season, *snapshot, ChinaDay(Now()));
 
   Mutation m{"GenerateList", Action::kWrite, req->parent(), req->request_id(),
              req->validate_only()};

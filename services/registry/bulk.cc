@@ -77,6 +77,8 @@ class Importer {
   std::string EquipmentName(const std::string& enterprise_id, const std::string& equipment_id);
 
   void ImportKind(const ResourceKind& kind, const File& file);
+  // Townships of the district: earlier in this import, then in the registry.
+  std::vector<RegisteredTownship> Townships();
 
   pqxx::work& tx_;
   const std::string district_id_;
@@ -88,7 +90,32 @@ class Importer {
   std::map<const ResourceKind*, std::vector<ImportRow>> rows_;
   std::unordered_map<std::string, std::string> equipment_by_id_;
   bool equipment_loaded_ = false;
+  std::vector<RegisteredTownship> registry_townships_;
+  bool townships_loaded_ = false;
 };
+
+std::vector<RegisteredTownship> Importer::Townships() {
+  const ResourceKind& kind = *KindByFile("townships");
+  if (!townships_loaded_) {
+    townships_loaded_ = true;
+    ListQuery query;
+    query.parent = absl::StrCat("districts/", district_id_);
+    query.limit = 100000;
+    auto rows = RegistryRepository::List(tx_, kind, query);
+    if (rows.ok()) {
+      for (const MessagePtr& row : *rows) {
+        const auto& t = static_cast<const v1::Township&>(*row);
+        registry_townships_.push_back({t.name(), t.display_name()});
+      }
+    }
+  }
+  std::vector<RegisteredTownship> out;
+  for (const ImportRow& row : rows_[&kind]) {
+    out.push_back({row.name.name, static_cast<const v1::Township&>(*row.msg).display_name()});
+  }
+  out.insert(out.end(), registry_townships_.begin(), registry_townships_.end());
+  return out;
+}
 
 std::string Importer::EquipmentName(const std::string& enterprise_id,
                                     const std::string& equipment_id) {
@@ -237,6 +264,15 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
                          absl::StrCat(col->header, " (", col->header_zh, "): equipment \"", cell,
                                       "\" of enterprise \"", out.name.enterprise_id,
                                       "\" is neither in equipment.csv nor in the registry"));
+          continue;
+        }
+      } else if (target.file == "townships") {
+        // By id (yuyang) or by the registered name (渔阳镇).
+        ref = ResolveTownship(cell, Townships());
+        if (ref.empty()) {
+          cell_violation(at + 1, absl::StrCat(col->header, " (", col->header_zh, "): township \"",
+                                              cell, "\" is neither an id nor a name in ",
+                                              target.file, ".csv or the registry"));
           continue;
         }
       } else if (target.file == "lines") {

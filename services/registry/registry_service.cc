@@ -77,6 +77,36 @@ std::vector<FieldViolation> Prefixed(const std::string& prefix, std::vector<Fiel
   return v;
 }
 
+// An enterprise's township may be written by its id or its registered name
+// (渔阳镇); it is stored as the township's resource name. A value naming no
+// township of the district is a violation of `prefix`.township.
+std::vector<FieldViolation> ResolveEnterpriseTownship(pqxx::transaction_base& tx,
+                                                      const ResourceKind& kind,
+                                                      const ParsedName& name, Message* msg,
+                                                      const std::string& prefix) {
+  if (kind.descriptor != v1::Enterprise::descriptor()) return {};
+  auto* e = static_cast<v1::Enterprise*>(msg);
+  if (e->township().empty()) return {};
+  ListQuery query;
+  query.parent = absl::StrCat("districts/", name.district_id);
+  query.limit = 100000;
+  auto rows = RegistryRepository::List(tx, *KindByFile("townships"), query);
+  if (!rows.ok()) return {};  // the existence check reports it
+  std::vector<RegisteredTownship> townships;
+  for (const MessagePtr& row : *rows) {
+    const auto& t = static_cast<const v1::Township&>(*row);
+    townships.push_back({t.name(), t.display_name()});
+  }
+  const std::string resolved = ResolveTownship(e->township(), townships);
+  if (resolved.empty()) {
+    return {{absl::StrCat(prefix, ".township"),
+             absl::StrCat("\"", e->township(), "\" is neither the id nor the registered name of a "
+                          "township of district ", name.district_id)}};
+  }
+  e->set_township(resolved);
+  return {};
+}
+
 // Checks that the parent and every reference of `msg` exist.
 std::vector<FieldViolation> CheckExistence(pqxx::transaction_base& tx, const ResourceKind& kind,
                                            const Message& msg, const std::string& prefix) {
@@ -167,6 +197,8 @@ grpc::Status RegistryServiceImpl::Create(grpc::ServerContext* ctx, const char* m
       return InvalidArgumentWithViolations({{"parent", std::string(parsed.status().message())}});
     out->CopyFrom(req.GetReflection()->GetMessage(req, resource_field));
     ApplyDefaults(kind, out);
+    violations = ResolveEnterpriseTownship(tx, kind, *parsed, out, field);
+    if (!violations.empty()) return InvalidArgumentWithViolations(std::move(violations));
     violations = Prefixed(field, ValidateResource(kind, *parsed, *out));
     if (!violations.empty()) return InvalidArgumentWithViolations(std::move(violations));
     if (!is_district && !RegistryRepository::Exists(tx, *kind.parent, parent)) {
@@ -297,6 +329,8 @@ grpc::Status RegistryServiceImpl::Update(grpc::ServerContext* ctx, const char* m
     out->CopyFrom(**current);
     for (const auto* f : fields) CopyField(f, given, out);
     ApplyDefaults(kind, out);
+    violations = ResolveEnterpriseTownship(tx, kind, *parsed, out, field);
+    if (!violations.empty()) return InvalidArgumentWithViolations(std::move(violations));
     violations = Prefixed(field, ValidateResource(kind, *parsed, *out));
     if (violations.empty()) violations = CheckExistence(tx, kind, *out, field);
     if (!violations.empty()) return InvalidArgumentWithViolations(std::move(violations));

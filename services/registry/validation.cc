@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "cuofeng/v1/registry.pb.h"
@@ -38,7 +39,26 @@ void CheckVin(const std::string& vin, std::vector<FieldViolation>* out) {
 
 }  // namespace
 
+std::string ResolveTownship(const std::string& written,
+                            const std::vector<RegisteredTownship>& townships) {
+  const std::string text(absl::StripAsciiWhitespace(written));
+  if (text.empty()) return "";
+  for (const RegisteredTownship& t : townships) {
+    if (t.name == text || t.name.substr(t.name.rfind('/') + 1) == text) return t.name;
+  }
+  for (const RegisteredTownship& t : townships) {
+    if (!t.display_name.empty() && t.display_name == text) return t.name;
+  }
+  return "";
+}
+
 void ApplyDefaults(const ResourceKind& kind, Message* msg) {
+  if (kind.descriptor == v1::Enterprise::descriptor()) {
+    // One spelling of one fact: the rules engine matches codes by prefix.
+    auto* e = static_cast<v1::Enterprise*>(msg);
+    auto canonical = CanonicalIndustryCode(e->industry_code());
+    if (!e->industry_code().empty() && canonical.ok()) e->set_industry_code(*canonical);
+  }
   if (kind.descriptor == v1::Meter::descriptor()) {
     auto* meter = static_cast<v1::Meter*>(msg);
     if (meter->interval_minutes() == 0) meter->set_interval_minutes(15);
@@ -130,8 +150,9 @@ std::vector<FieldViolation> ValidateResource(const ResourceKind& kind, const Par
       if (!ok.ok()) out.push_back({"uscc", std::string(ok.message())});
     }
     if (!e.industry_code().empty()) {
-      absl::Status ok = ValidateIndustryCode(e.industry_code());
-      if (!ok.ok()) out.push_back({"industry_code", std::string(ok.message())});
+      auto canonical = CanonicalIndustryCode(e.industry_code());
+      if (!canonical.ok())
+        out.push_back({"industry_code", std::string(canonical.status().message())});
     }
   } else if (kind.descriptor == v1::Equipment::descriptor()) {
     const auto& q = static_cast<const v1::Equipment&>(msg);

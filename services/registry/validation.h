@@ -5,6 +5,8 @@
 #ifndef CUOFENG_SERVICES_REGISTRY_VALIDATION_H_
 #define CUOFENG_SERVICES_REGISTRY_VALIDATION_H_
 
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "google/protobuf/message.h"
@@ -19,8 +21,23 @@ std::vector<FieldViolation> ValidateResource(const ResourceKind& kind, const Par
                                              const google::protobuf::Message& msg);
 
 // ApplyDefaults fills defaults a bureau may leave out (a meter's 15-minute
-// interval).
+// interval) and writes facts in their one canonical form (an industry code
+// with its GB/T 4754 section letter: 3031 becomes C3031), so that the rules
+// engine never meets two spellings of one fact.
 void ApplyDefaults(const ResourceKind& kind, google::protobuf::Message* msg);
+
+// RegisteredTownship is a township as the registry holds it.
+struct RegisteredTownship {
+  std::string name;          // districts/{d}/townships/{id}
+  std::string display_name;  // 渔阳镇
+};
+
+// ResolveTownship turns how a bureau wrote an enterprise's township — the
+// resource name, the id (yuyang) or the registered name (渔阳镇) — into the
+// resource name of one of `townships`; "" if none matches (then the caller
+// reports the field).
+std::string ResolveTownship(const std::string& written,
+                            const std::vector<RegisteredTownship>& townships);
 
 }  // namespace cuofeng
 

@@ -197,7 +197,7 @@ TEST_F(PlanningE2eTest, EveryFocusEnterpriseIsListedWithReasonsAndExplained) {
   v1::ExplainEntryResponse why;
   ASSERT_TRUE(planning_->ExplainEntry(Ctx(*bureau_).get(), explain, &why).ok());
   EXPECT_THAT(why.explanation(), HasSubstr("[SP4, T77, §26]"));
-  EXPECT_THAT(why.explanation(), HasSubstr("pm_concentration = "));
+  EXPECT_THAT(why.explanation(), HasSubstr("颗粒物排放浓度(毫克/立方米) = "));
   EXPECT_THAT(why.explanation(), HasSubstr(list.rule_set_sha256()));
   CommandResult cli = Cli(*bureau_, {"list", "explain", exempt->name()});
   EXPECT_EQ(cli.exit_code, 0);

@@ -3,6 +3,7 @@
 #include "cuofeng/v1/registry.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/model/identifiers.h"
 #include "services/registry/csv_template.h"
 #include "services/registry/resources.h"
 #include "services/registry/row_codec.h"
@@ -72,6 +73,49 @@ TEST(ValidationTest, NamesEveryBadField) {
   EXPECT_THAT(Fields(v), ::testing::UnorderedElementsAre(
                              "uscc", "industry_code", "industry_category", "livelihood_cap_percent",
                              "approved_capacity_daily", "township"));
+}
+
+// One fact, one spelling: the rules engine matches industry codes by prefix,
+// so 3031 and C3031 must be stored alike (GB/T 4754-2017 sections).
+TEST(ValidationTest, IndustryCodesAreStoredWithTheirSectionLetter) {
+  const auto& kind = EnterpriseKind();
+  for (const auto& [written, stored] : std::vector<std::pair<std::string, std::string>>{
+           {"3031", "C3031"}, {"c3031", "C3031"}, {" C3031 ", "C3031"}, {"4430", "D4430"},
+           {"0511", "A0511"}, {"13", "C13"}, {"4399", "C4399"}, {"9700", "T9700"}}) {
+    v1::Enterprise e = GoodEnterprise();
+    e.set_industry_code(written);
+    ApplyDefaults(kind, &e);
+    EXPECT_EQ(e.industry_code(), stored) << written;
+    EXPECT_THAT(ValidateResource(kind, Name(kind, "districts/120119/enterprises/e1"), e),
+                IsEmpty())
+        << written;
+  }
+  for (const std::string bad : {"D3031", "9831", "0011", "C30311"}) {
+    v1::Enterprise e = GoodEnterprise();
+    e.set_industry_code(bad);
+    ApplyDefaults(kind, &e);
+    EXPECT_EQ(e.industry_code(), bad);  // left as written, and refused
+    EXPECT_THAT(Fields(ValidateResource(kind, Name(kind, "districts/120119/enterprises/e1"), e)),
+                ::testing::ElementsAre("industry_code"))
+        << bad;
+  }
+  auto wrong_section = CanonicalIndustryCode("D3031");
+  EXPECT_THAT(std::string(wrong_section.status().message()),
+              ::testing::HasSubstr("division 30 belongs to section C"));
+}
+
+TEST(ValidationTest, TownshipsByIdOrRegisteredName) {
+  const std::vector<RegisteredTownship> townships = {
+      {"districts/120119/townships/yuyang", "渔阳镇"},
+      {"districts/120119/townships/bangjun", "邦均镇"}};
+  EXPECT_EQ(ResolveTownship("districts/120119/townships/bangjun", townships),
+            "districts/120119/townships/bangjun");
+  EXPECT_EQ(ResolveTownship("yuyang", townships), "districts/120119/townships/yuyang");
+  EXPECT_EQ(ResolveTownship("渔阳镇", townships), "districts/120119/townships/yuyang");
+  EXPECT_EQ(ResolveTownship(" 邦均镇 ", townships), "districts/120119/townships/bangjun");
+  EXPECT_EQ(ResolveTownship("下营镇", townships), "");
+  EXPECT_EQ(ResolveTownship("districts/120101/townships/yuyang", townships), "");
+  EXPECT_EQ(ResolveTownship("", townships), "");
 }
 
 TEST(ValidationTest, MissingFactsAreAllowedButNegativesAreNot) {

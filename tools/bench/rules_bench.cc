@@ -81,7 +81,7 @@ Result RunOne(const cuofeng::v1::RuleSet& rules, int64_t equipment) {
   season.set_end("2019-03-15");
   season.set_filing_deadline("2018-10-31");
   t0 = std::chrono::steady_clock::now();
-  cuofeng::GeneratedList list = cuofeng::GenerateList(rules, season, s);
+  cuofeng::GeneratedList list = cuofeng::GenerateList(rules, season, s, "2018-10-25");
   r.engine_s = Seconds(t0);
   r.entries = static_cast<long>(list.entries.size());
   return r;

@@ -1,0 +1,431 @@
+#include "lib/rules/entries.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "lib/model/labels.h"
+#include "lib/rules/measures.h"
+
+namespace cuofeng {
+namespace {
+
+constexpr v1::AlertLevel kAlertOfLevel[] = {v1::ALERT_LEVEL_UNSPECIFIED, v1::YELLOW, v1::ORANGE,
+                                            v1::RED};
+
+// What keeps a stop or a limit safe for this kind of equipment (SP6, T78).
+std::string SafetyText(const v1::Equipment& q) {
+  switch (q.type()) {
+    case v1::KILN:
+    case v1::CUPOLA:
+    case v1::INDUCTION_FURNACE:
+      return "按操作规程降温停炉，防止炉体急冷损坏和煤气、熔融物泄漏；治污设施保持运行至停炉完成";
+    case v1::BOILER:
+      return "逐步降负荷停炉，保证管网防冻和安全泄压";
+    case v1::REACTOR:
+    case v1::STORAGE_TANK:
+      return "物料退净后停车，保持氮封、温度和压力监控";
+    default:
+      return "按安全规程停机，切断动力电源，保留消防和治污设施";
+  }
+}
+
+// The display name of `name` in `index`, or its id when it has none.
+template <typename T>
+std::string DisplayName(const std::unordered_map<std::string, const T*>* index,
+                        const std::string& name) {
+  if (index != nullptr) {
+    auto it = index->find(name);
+    if (it != index->end() && !it->second->display_name().empty()) {
+      return it->second->display_name();
+    }
+  }
+  return name.substr(name.rfind('/') + 1);
+}
+
+std::string AnnualField(v1::Pollutant p) {
+  switch (p) {
+    case v1::PM:
+      return "pm_annual";
+    case v1::SO2:
+      return "so2_annual";
+    case v1::NOX:
+      return "nox_annual";
+    default:
+      return "voc_annual";
+  }
+}
+
+// An exemption lifts a table's production limit (§26 可不予限产) and keeps
+// what is not a production limit: transport rules and the non-road stop.
+v1::Measure Lifted(const v1::Measure& m, Exemption exemption) {
+  v1::Measure out = m;
+  out.set_action(exemption == Exemption::kVoluntary ? v1::VOLUNTARY : v1::RUN);
+  out.set_percent(0);
+  out.clear_note();
+  return out;
+}
+
+// The measures, reasons and refusals of one entry at one date.
+struct Resolved {
+  Levels levels = Levels::All(Run());
+  std::vector<v1::Reason> reasons;
+  std::vector<v1::Reason> refused;
+  bool exempt = false;
+};
+
+class PlantEntries {
+ public:
+  PlantEntries(const PlantFacts& plant, const PlantDecision& decision, const EntryContext& context)
+      : plant_(plant), decision_(decision), context_(context) {}
+
+  void AppendTo(std::vector<v1::ListEntry>* entries) const;
+
+ private:
+  std::vector<std::string> Dates() const;
+  Resolved Resolve(const std::vector<const Contribution*>& contributions,
+                   const std::string& date) const;
+  void CopyPlantFields(v1::ListEntry* entry) const;
+  void SetMeasures(const Resolved& resolved, const std::string& date, v1::ListEntry* entry) const;
+  v1::ListEntry EnterpriseEntry(const std::string& date) const;
+  v1::ListEntry EquipmentEntry(const v1::Equipment& q, const std::string& date) const;
+  std::vector<MissingFact> EquipmentMissing(const v1::Equipment& q) const;
+  std::vector<MissingFact> PlantMissing() const;
+  v1::Reason DataReason(const std::vector<MissingFact>& missing, bool enterprise) const;
+
+  const PlantFacts& plant_;
+  const PlantDecision& decision_;
+  const EntryContext& context_;
+};
+
+std::vector<std::string> PlantEntries::Dates() const {
+  std::vector<std::string> dates = {""};
+  for (const auto& c : decision_.enterprise) dates.push_back(c.from);
+  for (const auto& [name, contributions] : decision_.equipment) {
+    for (const auto& c : contributions) dates.push_back(c.from);
+  }
+  std::sort(dates.begin(), dates.end());
+  dates.erase(std::unique(dates.begin(), dates.end()), dates.end());
+  return dates;
+}
+
+Resolved PlantEntries::Resolve(const std::vector<const Contribution*>& contributions,
+                               const std::string& date) const {
+  Resolved out;
+  const Contribution* voiding = nullptr;
+  for (const Contribution* c : contributions) {
+    if (c->from <= date && c->voids_exemption && voiding == nullptr) voiding = c;
+  }
+  out.exempt = decision_.exemption != Exemption::kNone && voiding == nullptr;
+  for (const Contribution* c : contributions) {
+    if (c->from > date) continue;
+    Levels levels = c->levels;
+    if (out.exempt && c->liftable) {
+      for (v1::Measure& m : levels.at) m = Lifted(m, decision_.exemption);
+    }
+    out.levels = out.levels.Stricter(levels);
+    out.reasons.push_back(c->reason);
+  }
+  if (out.exempt) {
+    if (decision_.exemption == Exemption::kVoluntary) {
+      v1::Measure voluntary = Run();
+      voluntary.set_action(v1::VOLUNTARY);
+      out.levels = out.levels.Stricter(Levels::All(voluntary));
+    }
+    out.reasons.push_back(decision_.exemption_reason);
+  } else if (decision_.exemption != Exemption::kNone) {
+    v1::Reason refused = decision_.exemption_reason;
+    refused.set_text(absl::StrCat("不适用豁免：", voiding->reason.text(),
+                                  "，停产整治期间不享受豁免。原豁免依据：",
+                                  decision_.exemption_reason.text()));
+    out.refused.push_back(std::move(refused));
+  }
+  if (decision_.guaranteed && decision_.cap_percent >= 0) {
+    for (v1::Measure& m : out.levels.at) ClampToCap(decision_.cap_percent, &m);
+  }
+  return out;
+}
+
+void PlantEntries::CopyPlantFields(v1::ListEntry* entry) const {
+  const v1::Enterprise& e = *plant_.enterprise;
+  entry->set_enterprise(e.name());
+  entry->set_enterprise_name(e.display_name());
+  entry->set_uscc(e.uscc());
+  entry->set_industry(absl::StrCat(ChineseLabel(v1::IndustryCategory_Name(e.industry_category())),
+                                   " (", e.industry_code(), ")"));
+  entry->set_responsible_person(e.responsible_person());
+  entry->set_contact_phone(e.contact_phone());
+}
+
+void PlantEntries::SetMeasures(const Resolved& resolved, const std::string& date,
+                               v1::ListEntry* entry) const {
+  for (int i = 0; i < 4; ++i) *MutableMeasureAt(entry, i) = resolved.levels.at[i];
+  entry->set_effective_from(date.empty() ? context_.season->start() : date);
+  for (const v1::Reason& r : resolved.reasons) *entry->add_reasons() = r;
+  for (const v1::Reason& r : resolved.refused) *entry->add_refused() = r;
+}
+
+std::vector<MissingFact> PlantEntries::EquipmentMissing(const v1::Equipment& q) const {
+  std::vector<MissingFact> out;
+  for (const MissingFact& m : decision_.missing) {
+    if (m.resource == q.name()) out.push_back(m);
+  }
+  for (v1::Pollutant p : MissingPollutants(q)) {
+    out.push_back({q.name(), AnnualField(p), absl::StrCat(PollutantName(p), "年排放量")});
+  }
+  return out;
+}
+
+std::vector<MissingFact> PlantEntries::PlantMissing() const {
+  std::vector<MissingFact> out;
+  for (const MissingFact& m : decision_.missing) {
+    if (EnterpriseOf(m.resource) == plant_.enterprise->name() &&
+        m.resource.find("/equipment/") == std::string::npos) {
+      out.push_back(m);
+    }
+  }
+  for (const v1::Equipment* q : plant_.equipment) {
+    for (MissingFact& m : EquipmentMissing(*q)) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+v1::Reason PlantEntries::DataReason(const std::vector<MissingFact>& missing,
+                                    bool enterprise) const {
+  std::vector<std::string> items;
+  std::vector<v1::Fact> facts;
+  bool pollutant_gap = false;
+  for (const MissingFact& m : missing) {
+    const std::string owner = m.resource == plant_.enterprise->name()
+                                  ? std::string("企业")
+                                  : m.resource.substr(m.resource.rfind('/') + 1);
+    items.push_back(enterprise ? absl::StrCat(owner, "：", m.what) : m.what);
+    facts.push_back(MakeFact(m.resource, m.field, ""));
+    pollutant_gap = pollutant_gap || m.field.find("_annual") != std::string::npos;
+  }
+  return MakeReason(*context_.data_spec,
+                    absl::StrCat("缺少以下登记数据，请区工信委、环保局补齐后重新生成清单：",
+                                 absl::StrJoin(items, "；"),
+                                 pollutant_gap ? "。缺少年排放量的污染物不计入减排量核算" : ""),
+                    std::move(facts));
+}
+
+v1::ListEntry PlantEntries::EnterpriseEntry(const std::string& date) const {
+  const v1::Enterprise& e = *plant_.enterprise;
+  std::vector<const Contribution*> contributions;
+  for (const Contribution& c : decision_.enterprise) contributions.push_back(&c);
+  Resolved resolved = Resolve(contributions, date);
+  v1::ListEntry entry;
+  entry.set_resource(e.name());
+  entry.set_resource_name(e.display_name());
+  CopyPlantFields(&entry);
+  SetMeasures(resolved, date, &entry);
+  const std::vector<MissingFact> missing = PlantMissing();
+  entry.set_kind(decision_.guaranteed ? v1::GUARANTEED
+                 : resolved.exempt    ? v1::EXEMPT
+                 : !missing.empty()   ? v1::DATA_MISSING
+                                      : v1::RESTRICTED);
+  if (date.empty()) {
+    for (const v1::Reason& r : decision_.refused) *entry.add_refused() = r;
+    if (!missing.empty() && context_.data_spec != nullptr) {
+      *entry.add_reasons() = DataReason(missing, /*enterprise=*/true);
+    }
+  }
+  entry.set_safety_measure(absl::StrCat(
+      "一厂一策：责任人 ", e.responsible_person().empty() ? "(未登记)" : e.responsible_person(),
+      "，联系电话 ", e.contact_phone().empty() ? "(未登记)" : e.contact_phone()));
+  return entry;
+}
+
+v1::ListEntry PlantEntries::EquipmentEntry(const v1::Equipment& q, const std::string& date) const {
+  std::vector<const Contribution*> contributions;
+  for (const Contribution& c : decision_.enterprise) contributions.push_back(&c);
+  bool own_restricts = false;
+  auto own = decision_.equipment.find(q.name());
+  if (own != decision_.equipment.end()) {
+    for (const Contribution& c : own->second) {
+      contributions.push_back(&c);
+      own_restricts = own_restricts || (c.from <= date && CutFraction(c.levels.at[0]) > 0);
+    }
+  }
+  Resolved resolved = Resolve(contributions, date);
+  v1::ListEntry entry;
+  entry.set_resource(q.name());
+  entry.set_resource_name(q.display_name());
+  entry.set_process_name(DisplayName(context_.processes, ParentOf(q.name())));
+  entry.set_line_name(DisplayName(context_.lines, ParentOf(ParentOf(q.name()))));
+  CopyPlantFields(&entry);
+  SetMeasures(resolved, date, &entry);
+  const std::vector<MissingFact> missing = EquipmentMissing(q);
+  // A rule on this equipment (a high stack, a crude technology) restricts
+  // it even in an exempt plant.
+  entry.set_kind(decision_.guaranteed                ? v1::GUARANTEED
+                 : resolved.exempt && !own_restricts ? v1::EXEMPT
+                 : !missing.empty()                  ? v1::DATA_MISSING
+                                                     : v1::RESTRICTED);
+  if (date.empty()) {
+    auto refused = decision_.equipment_refused.find(q.name());
+    if (refused != decision_.equipment_refused.end()) {
+      for (const v1::Reason& r : refused->second) *entry.add_refused() = r;
+    }
+  }
+  if (!missing.empty() && context_.data_spec != nullptr) {
+    *entry.add_reasons() = DataReason(missing, /*enterprise=*/false);
+  }
+  bool restricts = false;
+  for (const v1::Measure& m : resolved.levels.at) restricts = restricts || CutFraction(m) > 0;
+  entry.set_safety_measure(restricts ? SafetyText(q) : "");
+  return entry;
+}
+
+// "Stop x% counted by production line": whole lines stop, the largest
+// emitters first, until the share is reached; a single-line plant lowers its
+// load by x% instead (2020 guide practice).
+class StopLines {
+ public:
+  StopLines(const PlantFacts& plant, const EntryContext& context,
+            std::vector<v1::ListEntry>* entries, size_t first)
+      : plant_(plant), context_(context), entries_(*entries), first_(first) {}
+
+  void Resolve();
+
+ private:
+  void ResolveLevel(const std::vector<size_t>& indexes, int level, const std::string& date);
+  v1::ListEntry LineEntry(const v1::ListEntry& like, const std::string& line, int level,
+                          const std::string& text) const;
+
+  const PlantFacts& plant_;
+  const EntryContext& context_;
+  std::vector<v1::ListEntry>& entries_;
+  const size_t first_;
+};
+
+void StopLines::Resolve() {
+  std::map<std::string, std::vector<size_t>> by_date;
+  for (size_t i = first_; i < entries_.size(); ++i) {
+    by_date[entries_[i].effective_from()].push_back(i);
+  }
+  for (const auto& [date, indexes] : by_date) {
+    for (int level = 0; level < 4; ++level) ResolveLevel(indexes, level, date);
+  }
+}
+
+void StopLines::ResolveLevel(const std::vector<size_t>& indexes, int level,
+                             const std::string& date) {
+  double percent = -1;
+  for (size_t i : indexes) {
+    const v1::Measure& m = MeasureAt(entries_[i], level);
+    if (m.action() == v1::STOP_LINES) percent = m.percent();
+  }
+  if (percent < 0) return;
+  std::map<std::string, const v1::Equipment*> equipment;
+  for (const v1::Equipment* q : plant_.equipment) equipment[q->name()] = q;
+  std::map<std::string, long long> line_kg;
+  for (size_t i : indexes) {
+    long long& sum = line_kg[ParentOf(ParentOf(entries_[i].resource()))];
+    auto it = equipment.find(entries_[i].resource());
+    if (it == equipment.end()) continue;
+    for (v1::Pollutant p : {v1::PM, v1::SO2, v1::NOX, v1::VOCS}) {
+      sum += std::max(0LL, AnnualKg(*it->second, p));
+    }
+  }
+  std::vector<std::pair<long long, std::string>> ranked;
+  for (const auto& [line, kg] : line_kg) ranked.emplace_back(-kg, line);
+  std::sort(ranked.begin(), ranked.end());
+  const size_t n = ranked.size();
+  const size_t k = static_cast<size_t>(std::ceil(percent * n / 100.0 - 1e-9));
+  std::map<std::string, bool> stops;
+  for (size_t r = 0; r < n; ++r) stops[ranked[r].second] = r < k;
+  const std::string level_name = LevelName(kAlertOfLevel[level]);
+  const std::string share = absl::StrCat(percent);
+  for (size_t i : indexes) {
+    v1::Measure* m = MutableMeasureAt(&entries_[i], level);
+    if (m->action() != v1::STOP_LINES) continue;
+    const std::string line = ParentOf(ParentOf(entries_[i].resource()));
+    if (n <= 1) {
+      m->set_action(v1::LIMIT);
+      *entries_[i].add_reasons() =
+          MakeReason(*context_.lines_spec, absl::StrCat(level_name, "：按生产线计停产", share,
+                                                        "%，本企业只有一条生产线，改为降低负荷",
+                                                        share, "%，以用电量核查"));
+      continue;
+    }
+    m->set_action(stops[line] ? v1::STOP : v1::RUN);
+    m->set_percent(0);
+    *entries_[i].add_reasons() =
+        MakeReason(*context_.lines_spec,
+                   absl::StrCat(level_name, "：按生产线计停产", share, "%，共", n, "条生产线停", k,
+                                "条（按排放量从大到小）；本线", stops[line] ? "停产" : "保持生产"),
+                   {MakeFact(line, "stops", stops[line] ? "是" : "否")});
+  }
+  if (n <= 1) return;
+  const v1::ListEntry like = entries_[indexes.front()];
+  for (size_t r = 0; r < k; ++r) {
+    entries_.push_back(LineEntry(
+        like, ranked[r].second, level,
+        absl::StrCat(level_name, "：按生产线计停产", share, "%，本线排放量第", r + 1, "位，停产")));
+    entries_.back().set_effective_from(date);
+  }
+}
+
+v1::ListEntry StopLines::LineEntry(const v1::ListEntry& like, const std::string& line, int level,
+                                   const std::string& text) const {
+  v1::ListEntry entry;
+  entry.set_resource(line);
+  entry.set_resource_name(DisplayName(context_.lines, line));
+  entry.set_line_name(entry.resource_name());
+  entry.set_industry(like.industry());
+  entry.set_responsible_person(like.responsible_person());
+  entry.set_contact_phone(like.contact_phone());
+  entry.set_kind(v1::RESTRICTED);
+  entry.set_enterprise(like.enterprise());
+  entry.set_enterprise_name(like.enterprise_name());
+  entry.set_uscc(like.uscc());
+  for (int l = 0; l < 4; ++l) *MutableMeasureAt(&entry, l) = Run();
+  MutableMeasureAt(&entry, level)->set_action(v1::STOP);
+  *entry.add_reasons() = MakeReason(*context_.lines_spec, text);
+  return entry;
+}
+
+void PlantEntries::AppendTo(std::vector<v1::ListEntry>* entries) const {
+  const std::vector<std::string> dates = Dates();
+  for (const std::string& date : dates) {
+    bool changes = date.empty();
+    for (const Contribution& c : decision_.enterprise) changes = changes || c.from == date;
+    if (changes) entries->push_back(EnterpriseEntry(date));
+  }
+  const size_t first_equipment_entry = entries->size();
+  for (const v1::Equipment* q : plant_.equipment) {
+    auto own = decision_.equipment.find(q->name());
+    for (const std::string& date : dates) {
+      bool changes = date.empty();
+      for (const Contribution& c : decision_.enterprise) changes = changes || c.from == date;
+      if (own != decision_.equipment.end()) {
+        for (const Contribution& c : own->second) changes = changes || c.from == date;
+      }
+      if (changes) entries->push_back(EquipmentEntry(*q, date));
+    }
+  }
+  if (context_.lines_spec != nullptr) {
+    StopLines(plant_, context_, entries, first_equipment_entry).Resolve();
+  }
+}
+
+}  // namespace
+
+std::vector<v1::Pollutant> MissingPollutants(const v1::Equipment& q) {
+  std::vector<v1::Pollutant> out;
+  for (v1::Pollutant p : ExpectedPollutants(q)) {
+    if (AnnualKg(q, p) < 0) out.push_back(p);
+  }
+  return out;
+}
+
+void AppendPlantEntries(const PlantFacts& plant, const PlantDecision& decision,
+                        const EntryContext& context, std::vector<v1::ListEntry>* entries) {
+  PlantEntries(plant, decision, context).AppendTo(entries);
+}
+
+}  // namespace cuofeng

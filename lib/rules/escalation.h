@@ -1,0 +1,49 @@
+// EM1 (T74) and EM2 (T75): the proof that the list reaches the reduction
+// targets at each alert level, and the escalation where the tables fall
+// short: processes that can stop quickly and safely are stopped, in the
+// rule set's order (escalation steps, then industries), then by emission
+// intensity. Cut arithmetic is on whole kilograms and whole thousandths of a
+// measure, so rounding can never create a gain.
+#ifndef CUOFENG_LIB_RULES_ESCALATION_H_
+#define CUOFENG_LIB_RULES_ESCALATION_H_
+
+#include <vector>
+
+#include "cuofeng/v1/planning.pb.h"
+#include "cuofeng/v1/registry.pb.h"
+
+namespace cuofeng {
+
+// EscalationUnit is one piece of equipment's entry in force at the season
+// start, with what escalation needs to know about its plant.
+struct EscalationUnit {
+  size_t entry = 0;  // index into the entries
+  const v1::Equipment* equipment = nullptr;
+  const v1::Enterprise* enterprise = nullptr;
+  bool exempt = false;      // benchmark or voluntary: never escalated
+  double cap_percent = -1;  // livelihood cap; -1 none
+  int group = 0;            // index of its escalation step in the rule set
+  int industry_rank = 0;    // index of its industry in escalation_industry_order
+  bool quick_safe_stop = false;
+  std::string process;  // the process's resource name
+};
+
+// EscalationGroup is the index of the first escalation step of `rules` the
+// enterprise belongs to (the number of steps if none).
+int EscalationGroup(const v1::RuleSet& rules, const v1::Enterprise& e);
+// IndustryRank is the position of the enterprise's industry in the rule
+// set's escalation_industry_order (its size if not named).
+int IndustryRank(const v1::RuleSet& rules, const v1::Enterprise& e);
+
+// ProveTargets measures the cut of each pollutant at each alert level
+// against the inventory's latest year, escalating `entries` (when
+// `escalation` is set) until each target is met or nothing is left to stop.
+std::vector<v1::LevelProof> ProveTargets(const v1::RuleSet& rules,
+                                         const std::vector<v1::EmissionTotal>& inventory,
+                                         const std::vector<EscalationUnit>& units,
+                                         const v1::RuleSpec* escalation,
+                                         std::vector<v1::ListEntry>* entries);
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_LIB_RULES_ESCALATION_H_
