@@ -275,14 +275,21 @@ void Draw(Canvas& cv, const LoadChart& c) {
     int64_t step = INT64_MAX;
     for (size_t i = 1; i < pts.size(); ++i) step = std::min(step, pts[i].first - pts[i - 1].first);
     std::vector<Point> run;
-    for (size_t i = 0; i < pts.size(); ++i) {
-      if (i > 0 && pts[i].first - pts[i - 1].first > step + step / 2) {
+    // A reading with no neighbour (a flaky meter) is drawn as a short tick.
+    auto flush = [&] {
+      if (run.size() == 1) {
+        cv.Line({{run[0].first - 2, run[0].second}, {run[0].first + 2, run[0].second}}, col, 2.5,
+                Dash::kNone);
+      } else {
         cv.Line(run, col, 1.4, dash);
-        run.clear();
       }
+      run.clear();
+    };
+    for (size_t i = 0; i < pts.size(); ++i) {
+      if (i > 0 && pts[i].first - pts[i - 1].first > step + step / 2) flush();
       run.push_back({X(pts[i].first), Y(pts[i].second)});
     }
-    cv.Line(run, col, 1.4, dash);
+    flush();
   };
   cv.Clip(kLeft, top, pw, ph);
   curve(c.load, kLoadColor, Dash::kNone);
