@@ -30,9 +30,9 @@ std::string AuthorizationOf(const grpc::ServerContext* ctx) {
   return it == ctx->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
 }
 
-// CallDeadline is the caller's deadline (real time), at most `cap` from now:
+// DeadlineOf is the caller's deadline (real time), at most `cap` from now:
 // what every nested call and database read of the call is bounded by.
-absl::Time CallDeadline(const grpc::ServerContext* ctx, absl::Duration cap) {
+absl::Time DeadlineOf(const grpc::ServerContext* ctx, absl::Duration cap) {
   const absl::Time capped = absl::Now() + cap;
   const auto d = ctx->deadline();
   if (d >= std::chrono::system_clock::now() + std::chrono::hours(24 * 365)) return capped;
@@ -80,7 +80,7 @@ grpc::Status ComplianceServiceImpl::Ingest(
       !a.ok()) {
     return ToGrpcStatus(a);
   }
-  const RemoteCall call{AuthorizationOf(ctx), CallDeadline(ctx, absl::Hours(24))};
+  const RemoteCall call{AuthorizationOf(ctx), DeadlineOf(ctx, absl::Hours(24))};
   IngestTally tally;
   std::set<std::string> sources;
   Request req;
@@ -267,7 +267,7 @@ grpc::Status ComplianceServiceImpl::RunVerification(grpc::ServerContext* ctx, co
   if (auto principal = guard_->Check(ctx, Action::kVerify, req->district()); !principal.ok()) {
     return refuse(principal.status());
   }
-  const absl::Time deadline = CallDeadline(ctx, kVerificationCap);
+  const absl::Time deadline = DeadlineOf(ctx, kVerificationCap);
   auto outcome = verifier_.Run(req->district(), from, to, AuthorizationOf(ctx), deadline);
   if (!outcome.ok()) return refuse(outcome.status());
   if (absl::Now() >= deadline) {
@@ -479,7 +479,7 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx, const 
     }
   }
   const std::string authorization = AuthorizationOf(ctx);
-  const absl::Time deadline = CallDeadline(ctx, kLookupCap);
+  const absl::Time deadline = DeadlineOf(ctx, kLookupCap);
   auto ids = repo_.MeterIds(f.scope().substr(10, f.scope().find('/', 10) - 10), deadline);
   if (!ids.ok()) return ToGrpcStatus(ids.status());
   auto series = [&](const std::string& meter, google::protobuf::RepeatedPtrField<v1::LoadPoint>* out,
