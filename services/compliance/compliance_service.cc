@@ -563,7 +563,7 @@ grpc::Status ComplianceServiceImpl::RecordMeterEvent(grpc::ServerContext* ctx,
                                     "key) records a meter's reset or replacement"));
   }
   auto meter =
-      directory_.Meter(e.meter(), RemoteCall{AuthorizationOf(ctx), CallDeadline(ctx, kLookupCap)});
+      directory_.Meter(e.meter(), RemoteCall{AuthorizationOf(ctx), DeadlineOf(ctx, kLookupCap)});
   if (!meter.ok()) return refuse(meter.status());
   return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
     pqxx::result r = tx.exec_params(
