@@ -1,41 +1,191 @@
 #include "lib/charts/load_chart.h"
 
-#include <cairo-svg.h>
 #include <cairo.h>
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "lib/model/clock.h"
 
 namespace cuofeng {
 namespace {
 
-constexpr double kWidth = 1000, kHeight = 480;
-constexpr double kLeft = 70, kRight = 20, kTop = 62, kBottom = 60;
+constexpr double kWidth = 1000, kPlotHeight = 358;
+constexpr double kLeft = 70, kRight = 20, kBottom = 60;
 constexpr const char* kFont = "WenQuanYi Micro Hei";  // fonts-wqy-microhei: Chinese labels
 
-struct Surface {
-  cairo_surface_t* s;
-  ~Surface() { cairo_surface_destroy(s); }
+struct Color {
+  double r, g, b, a = 1;
 };
-struct Context {
-  cairo_t* c;
-  ~Context() { cairo_destroy(c); }
+constexpr Color kInk{0.2, 0.2, 0.2}, kGrid{0.88, 0.88, 0.88}, kLoadColor{0.1, 0.3, 0.8},
+    kSecondColor{0.55, 0.2, 0.6}, kObligation{0.3, 0.55, 0.95, 0.10}, kGrace{0.5, 0.5, 0.5, 0.22},
+    kFinding{1.0, 0.65, 0.0, 0.30}, kGap{0.85, 0.1, 0.1, 0.5}, kEvent{0.0, 0.55, 0.55};
+
+using Point = std::pair<double, double>;
+enum class Dash { kNone, kLong, kShort };
+
+// Canvas is what a chart is drawn on: an SVG document or a cairo surface.
+class Canvas {
+ public:
+  virtual ~Canvas() = default;
+  virtual void Fill(double x, double y, double w, double h, Color c) = 0;
+  virtual void Hatch(double x, double y, double w, double h, Color c) = 0;
+  virtual void Line(const std::vector<Point>& pts, Color c, double width, Dash dash) = 0;
+  virtual void Text(double x, double y, const std::string& text, double size, Color c,
+                    bool right = false) = 0;
+  virtual void Clip(double x, double y, double w, double h) = 0;
+  virtual void Unclip() = 0;
 };
 
-void Text(cairo_t* cr, double x, double y, const std::string& text, double size, bool right = false) {
-  cairo_select_font_face(cr, kFont, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size(cr, size);
-  cairo_text_extents_t ext;
-  cairo_text_extents(cr, text.c_str(), &ext);
-  cairo_move_to(cr, right ? x - ext.x_advance : x, y);
-  cairo_show_text(cr, text.c_str());
+std::string Escape(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(ch);
+    }
+  }
+  return out;
 }
+
+std::string Rgb(Color c) {
+  return absl::StrFormat("rgb(%d,%d,%d)", static_cast<int>(c.r * 255), static_cast<int>(c.g * 255),
+                         static_cast<int>(c.b * 255));
+}
+
+class SvgCanvas : public Canvas {
+ public:
+  SvgCanvas(double w, double h) {
+    absl::StrAppendFormat(
+        &out_,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+        "viewBox=\"0 0 %.0f %.0f\" font-family=\"%s, sans-serif\">\n"
+        "<defs><pattern id=\"hatch\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" "
+        "patternTransform=\"rotate(45)\"><rect width=\"8\" height=\"8\" fill=\"%s\" "
+        "fill-opacity=\"0.10\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"8\" stroke=\"%s\" "
+        "stroke-opacity=\"0.5\" stroke-width=\"1\"/></pattern></defs>\n"
+        "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+        w, h, w, h, kFont, Rgb(kGap), Rgb(kGap));
+  }
+  void Fill(double x, double y, double w, double h, Color c) override {
+    absl::StrAppendFormat(&out_,
+                          "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
+                          "fill-opacity=\"%.2f\"/>\n",
+                          x, y, w, h, Rgb(c), c.a);
+  }
+  void Hatch(double x, double y, double w, double h, Color) override {
+    absl::StrAppendFormat(
+        &out_,
+        "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"url(#hatch)\"/>\n", x, y,
+        w, h);
+  }
+  void Line(const std::vector<Point>& pts, Color c, double width, Dash dash) override {
+    if (pts.size() < 2) return;
+    absl::StrAppend(&out_, "<polyline fill=\"none\" stroke=\"", Rgb(c), "\"",
+                    absl::StrFormat(" stroke-width=\"%.1f\"", width),
+                    dash == Dash::kLong    ? " stroke-dasharray=\"6 4\""
+                    : dash == Dash::kShort ? " stroke-dasharray=\"3 2\""
+                                           : "",
+                    " points=\"");
+    for (const auto& [x, y] : pts) absl::StrAppendFormat(&out_, "%.1f,%.1f ", x, y);
+    out_ += "\"/>\n";
+  }
+  void Text(double x, double y, const std::string& text, double size, Color c,
+            bool right) override {
+    absl::StrAppendFormat(
+        &out_, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.1f\" fill=\"%s\"%s>%s</text>\n", x, y,
+        size, Rgb(c), right ? " text-anchor=\"end\"" : "", Escape(text));
+  }
+  void Clip(double x, double y, double w, double h) override {
+    ++clips_;
+    absl::StrAppendFormat(&out_,
+                          "<clipPath id=\"clip%d\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                          "height=\"%.1f\"/></clipPath>"
+                          "<g clip-path=\"url(#clip%d)\">\n",
+                          clips_, x, y, w, h, clips_);
+  }
+  void Unclip() override { out_ += "</g>\n"; }
+  std::string Finish() { return out_ + "</svg>\n"; }
+
+ private:
+  std::string out_;
+  int clips_ = 0;
+};
+
+class CairoCanvas : public Canvas {
+ public:
+  explicit CairoCanvas(cairo_t* cr) : cr_(cr) {}
+  void Fill(double x, double y, double w, double h, Color c) override {
+    cairo_set_source_rgba(cr_, c.r, c.g, c.b, c.a);
+    cairo_rectangle(cr_, x, y, w, h);
+    cairo_fill(cr_);
+  }
+  void Hatch(double x, double y, double w, double h, Color c) override {
+    cairo_save(cr_);
+    cairo_rectangle(cr_, x, y, w, h);
+    cairo_clip(cr_);
+    cairo_set_source_rgba(cr_, c.r, c.g, c.b, 0.10);
+    cairo_paint(cr_);
+    cairo_set_source_rgba(cr_, c.r, c.g, c.b, c.a);
+    cairo_set_line_width(cr_, 1);
+    for (double hx = x - h; hx < x + w; hx += 8) {
+      cairo_move_to(cr_, hx, y + h);
+      cairo_line_to(cr_, hx + h, y);
+    }
+    cairo_stroke(cr_);
+    cairo_restore(cr_);
+  }
+  void Line(const std::vector<Point>& pts, Color c, double width, Dash dash) override {
+    if (pts.size() < 2) return;
+    cairo_set_source_rgba(cr_, c.r, c.g, c.b, c.a);
+    cairo_set_line_width(cr_, width);
+    const double long_dash[] = {6, 4}, short_dash[] = {3, 2};
+    if (dash == Dash::kLong) cairo_set_dash(cr_, long_dash, 2, 0);
+    if (dash == Dash::kShort) cairo_set_dash(cr_, short_dash, 2, 0);
+    cairo_move_to(cr_, pts[0].first, pts[0].second);
+    for (size_t i = 1; i < pts.size(); ++i) cairo_line_to(cr_, pts[i].first, pts[i].second);
+    cairo_stroke(cr_);
+    cairo_set_dash(cr_, nullptr, 0, 0);
+  }
+  void Text(double x, double y, const std::string& text, double size, Color c,
+            bool right) override {
+    cairo_set_source_rgba(cr_, c.r, c.g, c.b, c.a);
+    cairo_select_font_face(cr_, kFont, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr_, size);
+    cairo_text_extents_t ext;
+    cairo_text_extents(cr_, text.c_str(), &ext);
+    cairo_move_to(cr_, right ? x - ext.x_advance : x, y);
+    cairo_show_text(cr_, text.c_str());
+  }
+  void Clip(double x, double y, double w, double h) override {
+    cairo_save(cr_);
+    cairo_rectangle(cr_, x, y, w, h);
+    cairo_clip(cr_);
+  }
+  void Unclip() override { cairo_restore(cr_); }
+
+ private:
+  cairo_t* cr_;
+};
 
 // A step of about `target` ticks: 1, 2 or 5 times a power of ten.
 double NiceStep(double range, int target) {
@@ -47,140 +197,247 @@ double NiceStep(double range, int target) {
   return 10 * p;
 }
 
-void Draw(cairo_t* cr, const LoadChart& c) {
-  const double pw = kWidth - kLeft - kRight, ph = kHeight - kTop - kBottom;
+// Rough width of UTF-8 text in units of an ASCII character (CJK count two).
+double Width(const std::string& s) {
+  double w = 0;
+  for (unsigned char ch : s) {
+    if (ch < 0x80) {
+      w += 1;
+    } else if (ch >= 0xC0) {
+      w += 2;
+    }
+  }
+  return w;
+}
+
+double Top(const LoadChart& c) { return 34 + 15 * static_cast<double>(c.subtitle.size()) + 10; }
+double Height(const LoadChart& c) { return Top(c) + kPlotHeight + kBottom; }
+
+void Draw(Canvas& cv, const LoadChart& c) {
+  const double top = Top(c), height = Height(c);
+  const double pw = kWidth - kLeft - kRight, ph = kPlotHeight;
   double ymax = std::max(c.baseline_kw, c.threshold_kw);
   for (const auto& [t, kw] : c.load) ymax = std::max(ymax, kw);
   for (const auto& [t, kw] : c.second) ymax = std::max(ymax, kw);
   ymax = ymax <= 0 ? 1 : ymax * 1.1;
   const double span = static_cast<double>(c.to_us - c.from_us);
   auto X = [&](int64_t t) { return kLeft + pw * static_cast<double>(t - c.from_us) / span; };
-  auto Y = [&](double kw) { return kTop + ph * (1 - kw / ymax); };
+  auto Y = [&](double kw) { return top + ph * (1 - kw / ymax); };
   auto clampx = [&](int64_t t) { return std::min(std::max(X(t), kLeft), kLeft + pw); };
-
-  cairo_set_source_rgb(cr, 1, 1, 1);
-  cairo_paint(cr);
-  // Obligation window.
-  if (c.window_end_us > c.window_start_us) {
-    cairo_set_source_rgba(cr, 1.0, 0.65, 0.0, 0.18);
-    cairo_rectangle(cr, clampx(c.window_start_us), kTop,
-                    std::max(1.0, clampx(c.window_end_us) - clampx(c.window_start_us)), ph);
-    cairo_fill(cr);
-  }
-  // Data gaps, hatched.
+  auto band = [&](int64_t a, int64_t b, Color col) {
+    if (b <= a) return;
+    cv.Fill(clampx(a), top, std::max(1.0, clampx(b) - clampx(a)), ph, col);
+  };
+  band(c.obligation_start_us, c.obligation_end_us, kObligation);
+  band(c.obligation_start_us, std::min(c.grace_end_us, c.obligation_end_us), kGrace);
+  band(c.window_start_us, c.window_end_us, kFinding);
   for (const auto& [a, b] : c.gaps) {
     const double x0 = clampx(a), x1 = clampx(b);
-    cairo_save(cr);
-    cairo_rectangle(cr, x0, kTop, std::max(1.0, x1 - x0), ph);
-    cairo_clip(cr);
-    cairo_set_source_rgba(cr, 0.85, 0.1, 0.1, 0.10);
-    cairo_paint(cr);
-    cairo_set_source_rgba(cr, 0.85, 0.1, 0.1, 0.5);
-    cairo_set_line_width(cr, 1);
-    for (double x = x0 - ph; x < x1; x += 8) {
-      cairo_move_to(cr, x, kTop + ph);
-      cairo_line_to(cr, x + ph, kTop);
-    }
-    cairo_stroke(cr);
-    cairo_restore(cr);
+    cv.Hatch(x0, top, std::max(1.0, x1 - x0), ph, kGap);
   }
   // Axes and grid.
-  cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-  cairo_set_line_width(cr, 1);
-  cairo_rectangle(cr, kLeft, kTop, pw, ph);
-  cairo_stroke(cr);
+  cv.Line(
+      {{kLeft, top}, {kLeft + pw, top}, {kLeft + pw, top + ph}, {kLeft, top + ph}, {kLeft, top}},
+      kInk, 1, Dash::kNone);
   const double ystep = NiceStep(ymax, 6);
-  for (double v = 0; v <= ymax; v += ystep) {
-    cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
-    cairo_move_to(cr, kLeft, Y(v));
-    cairo_line_to(cr, kLeft + pw, Y(v));
-    cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-    Text(cr, kLeft - 6, Y(v) + 4, absl::StrFormat("%g", v), 11, /*right=*/true);
+  for (double v = ystep; v <= ymax; v += ystep) {
+    cv.Line({{kLeft, Y(v)}, {kLeft + pw, Y(v)}}, kGrid, 1, Dash::kNone);
   }
-  Text(cr, 8, kTop - 8, "kW", 11);
+  for (double v = 0; v <= ymax; v += ystep)
+    cv.Text(kLeft - 6, Y(v) + 4, absl::StrFormat("%g", v), 11, kInk, true);
+  cv.Text(8, top - 6, "kW", 11, kInk);
   const absl::TimeZone china = absl::FixedTimeZone(8 * 3600);
   const int64_t hour = 3600LL * 1000000;
   const double hours = span / hour;
   const int64_t tick = hours <= 12 ? hour : hours <= 48 ? 6 * hour : hours <= 24 * 10 ? 24 * hour : 7 * 24 * hour;
   const char* fmt = tick < 24 * hour ? "%m-%d %H:%M" : "%m-%d";
   // First tick on a China-local boundary of the tick size.
-  int64_t first = ((c.from_us + 8 * hour) / tick + 1) * tick - 8 * hour;
+  const int64_t first = ((c.from_us + 8 * hour) / tick + 1) * tick - 8 * hour;
   for (int64_t t = first; t < c.to_us; t += tick) {
-    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-    cairo_move_to(cr, X(t), kTop + ph);
-    cairo_line_to(cr, X(t), kTop + ph + 4);
-    cairo_stroke(cr);
-    Text(cr, X(t) - 24, kTop + ph + 18,
-         absl::FormatTime(fmt, absl::FromUnixMicros(t), china), 10);
+    cv.Line({{X(t), top + ph}, {X(t), top + ph + 4}}, kInk, 1, Dash::kNone);
+    cv.Text(X(t) - 24, top + ph + 18, absl::FormatTime(fmt, absl::FromUnixMicros(t), china), 10,
+            kInk);
   }
-  Text(cr, kLeft, kHeight - 10, "Asia/Shanghai (UTC+8)", 10);
+  cv.Text(kLeft, height - 10, "北京时间 Asia/Shanghai (UTC+8)", 10, kInk);
   // Reference lines.
-  auto hline = [&](double kw, double r, double g, double b, const std::string& label) {
+  auto hline = [&](double kw, Color col, const std::string& label) {
     if (kw <= 0) return;
-    cairo_set_source_rgb(cr, r, g, b);
-    cairo_set_line_width(cr, 1.5);
-    const double dash[] = {6, 4};
-    cairo_set_dash(cr, dash, 2, 0);
-    cairo_move_to(cr, kLeft, Y(kw));
-    cairo_line_to(cr, kLeft + pw, Y(kw));
-    cairo_stroke(cr);
-    cairo_set_dash(cr, nullptr, 0, 0);
-    Text(cr, kLeft + pw - 4, Y(kw) - 4, label, 11, /*right=*/true);
+    cv.Line({{kLeft, Y(kw)}, {kLeft + pw, Y(kw)}}, col, 1.5, Dash::kLong);
+    cv.Text(kLeft + pw - 4, Y(kw) - 4, label, 11, col, true);
   };
-  hline(c.baseline_kw, 0.1, 0.5, 0.1, absl::StrFormat("baseline 基线 %.1f kW", c.baseline_kw));
-  hline(c.threshold_kw, 0.8, 0.1, 0.1,
+  hline(c.baseline_kw, {0.1, 0.5, 0.1},
+        absl::StrFormat("%s %.1f kW", c.baseline_label, c.baseline_kw));
+  hline(c.threshold_kw, {0.8, 0.1, 0.1},
         absl::StrFormat("%s %.1f kW", c.threshold_label, c.threshold_kw));
   // Curves; a break in the samples (more than 1.5 intervals) breaks the line.
-  auto curve = [&](const std::vector<std::pair<int64_t, double>>& pts, double r, double g, double b,
-                   bool dashed) {
+  auto curve = [&](const std::vector<std::pair<int64_t, double>>& pts, Color col, Dash dash) {
     if (pts.empty()) return;
     int64_t step = INT64_MAX;
     for (size_t i = 1; i < pts.size(); ++i) step = std::min(step, pts[i].first - pts[i - 1].first);
-    cairo_set_source_rgb(cr, r, g, b);
-    cairo_set_line_width(cr, 1.4);
-    const double dash[] = {3, 2};
-    cairo_set_dash(cr, dash, dashed ? 2 : 0, 0);
-    for (size_t i = 0; i < pts.size(); ++i) {
-      const bool jump = i == 0 || pts[i].first - pts[i - 1].first > step + step / 2;
-      if (jump) {
-        cairo_move_to(cr, X(pts[i].first), Y(pts[i].second));
+    std::vector<Point> run;
+    // A reading with no neighbour (a flaky meter) is drawn as a short tick.
+    auto flush = [&] {
+      if (run.size() == 1) {
+        cv.Line({{run[0].first - 2, run[0].second}, {run[0].first + 2, run[0].second}}, col, 2.5,
+                Dash::kNone);
       } else {
-        cairo_line_to(cr, X(pts[i].first), Y(pts[i].second));
+        cv.Line(run, col, 1.4, dash);
       }
+      run.clear();
+    };
+    for (size_t i = 0; i < pts.size(); ++i) {
+      if (i > 0 && pts[i].first - pts[i - 1].first > step + step / 2) flush();
+      run.push_back({X(pts[i].first), Y(pts[i].second)});
     }
-    cairo_stroke(cr);
-    cairo_set_dash(cr, nullptr, 0, 0);
+    flush();
   };
-  cairo_save(cr);
-  cairo_rectangle(cr, kLeft, kTop, pw, ph);
-  cairo_clip(cr);
-  curve(c.load, 0.1, 0.3, 0.8, false);
-  curve(c.second, 0.55, 0.2, 0.6, true);
-  cairo_restore(cr);
+  cv.Clip(kLeft, top, pw, ph);
+  curve(c.load, kLoadColor, Dash::kNone);
+  curve(c.second, kSecondColor, Dash::kShort);
+  for (const auto& [t, label] : c.events) {
+    cv.Line({{X(t), top}, {X(t), top + ph}}, kEvent, 1.5, Dash::kShort);
+    cv.Text(X(t) + 3, top + 14, label, 10, kEvent);
+  }
+  cv.Unclip();
   // Titles and legend.
-  cairo_set_source_rgb(cr, 0, 0, 0);
-  Text(cr, kLeft, 22, c.title, 15);
-  cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
-  std::string sub = c.subtitle;
-  if (sub.size() > 170) sub = sub.substr(0, 167) + "...";
-  Text(cr, kLeft, 42, sub, 10.5);
-  double lx = kLeft + 200;
-  auto legend = [&](double r, double g, double b, double a, const std::string& label) {
-    cairo_set_source_rgba(cr, r, g, b, a);
-    cairo_rectangle(cr, lx, kHeight - 21, 14, 10);
-    cairo_fill(cr);
-    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-    Text(cr, lx + 18, kHeight - 12, label, 10);
-    lx += 30 + 7 * static_cast<double>(label.size());
+  cv.Text(kLeft, 22, c.title, 15, {0, 0, 0});
+  for (size_t i = 0; i < c.subtitle.size(); ++i) {
+    cv.Text(kLeft, 40 + 15 * static_cast<double>(i), c.subtitle[i], 10.5, {0.25, 0.25, 0.25});
+  }
+  double lx = kLeft + 230;
+  auto legend = [&](Color col, const std::string& label) {
+    cv.Fill(lx, height - 21, 14, 10, {col.r, col.g, col.b, std::max(col.a, 0.35)});
+    cv.Text(lx + 18, height - 12, label, 10, kInk);
+    lx += 30 + 6 * Width(label);
   };
-  legend(0.1, 0.3, 0.8, 1, c.load_label);
-  if (!c.second.empty()) legend(0.55, 0.2, 0.6, 1, c.second_label);
-  legend(1.0, 0.65, 0.0, 0.35, "obligation window");
-  if (!c.gaps.empty()) legend(0.85, 0.1, 0.1, 0.4, "data gap");
+  legend(kLoadColor, c.load_label);
+  if (!c.second.empty()) legend(kSecondColor, c.second_label);
+  if (c.obligation_end_us > c.obligation_start_us)
+    legend(kObligation, "obligation window 义务时段");
+  if (c.grace_end_us > c.obligation_start_us) legend(kGrace, "grace 缓冲期");
+  if (c.window_end_us > c.window_start_us) legend(kFinding, "finding 问题时段");
+  if (!c.gaps.empty()) legend(kGap, "data gap 数据缺失");
 }
 
+// Wrap splits `text` into lines of at most `width` units (see Width), at
+// spaces or between CJK characters.
+std::vector<std::string> Wrap(const std::string& text, double width) {
+  std::vector<std::string> lines;
+  std::string line;
+  double w = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    // One UTF-8 character.
+    size_t n = 1;
+    const unsigned char ch = static_cast<unsigned char>(text[i]);
+    if (ch >= 0xF0)
+      n = 4;
+    else if (ch >= 0xE0)
+      n = 3;
+    else if (ch >= 0xC0)
+      n = 2;
+    const std::string piece = text.substr(i, n);
+    const double pw = n == 1 ? 1 : 2;
+    if (w + pw > width) {
+      size_t cut = line.rfind(' ');
+      if (n == 1 && cut != std::string::npos && cut > line.size() / 2) {
+        lines.push_back(line.substr(0, cut));
+        line = line.substr(cut + 1);
+      } else {
+        lines.push_back(line);
+        line.clear();
+      }
+      w = Width(line);
+    }
+    line += piece;
+    w += pw;
+    i += n;
+  }
+  if (!line.empty()) lines.push_back(line);
+  return lines;
+}
+
+std::string TypeLabel(v1::FindingType t) {
+  switch (t) {
+    case v1::STOP_NOT_KEPT:
+      return "停产未落实 STOP_NOT_KEPT";
+    case v1::LIMIT_EXCEEDED:
+      return "限产超标 LIMIT_EXCEEDED";
+    case v1::TREATMENT_OFF:
+      return "治污设施未运行 TREATMENT_OFF";
+    case v1::TREATMENT_SILENT:
+      return "治污电表无数据 TREATMENT_SILENT";
+    case v1::DATA_GAP:
+      return "数据缺失 DATA_GAP";
+    case v1::NO_BASELINE:
+      return "无基线 NO_BASELINE";
+    case v1::SUSPECTED_CLOCK_OFFSET:
+      return "疑似时钟偏差 SUSPECTED_CLOCK_OFFSET";
+    default:
+      return v1::FindingType_Name(t);
+  }
+}
+
+int64_t Us(const google::protobuf::Timestamp& ts) { return absl::ToUnixMicros(FromTimestamp(ts)); }
+
 }  // namespace
+
+LoadChart EvidenceChart(const v1::EvidenceSeries& e) {
+  const v1::Finding& f = e.finding();
+  LoadChart chart;
+  const std::string id = f.name().substr(f.name().rfind('/') + 1);
+  chart.title = absl::StrCat(TypeLabel(f.type()), "  ",
+                             f.enterprise_name().empty() ? f.enterprise() : f.enterprise_name(),
+                             "  问题编号 finding ", id);
+  for (std::string& l : Wrap(f.summary(), 150)) chart.subtitle.push_back(std::move(l));
+  std::string line = absl::StrCat("finding ", f.name());
+  if (!f.alert_document().empty()) absl::StrAppend(&line, "   预警文号 alert ", f.alert_document());
+  if (!f.obligation().empty()) absl::StrAppend(&line, "   obligation ", f.obligation());
+  for (std::string& l : Wrap(line, 150)) chart.subtitle.push_back(std::move(l));
+  if (!e.baseline_method().empty()) {
+    for (std::string& l :
+         Wrap(absl::StrCat("基线 baseline v", e.baseline_version(), ": ", e.baseline_method()),
+              150)) {
+      chart.subtitle.push_back(std::move(l));
+    }
+  }
+  if (!f.covered_by().empty()) chart.subtitle.push_back(f.covered_by());
+  for (const v1::LoadPoint& p : e.load()) chart.load.push_back({Us(p.time()), p.kw()});
+  const bool treatment = f.type() == v1::TREATMENT_OFF || f.type() == v1::TREATMENT_SILENT;
+  chart.load_label = treatment ? "treatment 治污设施" : "load 负荷";
+  for (const v1::LoadPoint& p : e.production_load()) chart.second.push_back({Us(p.time()), p.kw()});
+  chart.second_label = "production 生产";
+  chart.baseline_kw = e.baseline_kw();
+  if (e.baseline_version() > 0)
+    chart.baseline_label = absl::StrCat("baseline 基线 v", e.baseline_version());
+  chart.threshold_kw = e.threshold_kw();
+  chart.threshold_label = treatment ? "on above 运行线" : "threshold 限值";
+  chart.from_us = Us(e.from());
+  chart.to_us = Us(e.to());
+  if (f.has_obligation_window_start()) {
+    chart.obligation_start_us = Us(f.obligation_window_start());
+    chart.obligation_end_us = Us(f.obligation_window_end());
+    // Grace counts from the obligation's own start.
+    chart.grace_end_us = Us(f.obligation_start()) + int64_t{f.grace_minutes()} * 60 * 1000000;
+    if (chart.grace_end_us <= chart.obligation_start_us) chart.grace_end_us = 0;
+  }
+  chart.window_start_us = Us(f.window_start());
+  chart.window_end_us = Us(f.window_end());
+  for (const v1::TimeRange& g : e.gaps()) chart.gaps.push_back({Us(g.start()), Us(g.end())});
+  for (const v1::MeterEvent& ev : e.meter_events()) {
+    chart.events.push_back(
+        {Us(ev.time()),
+         absl::StrCat(ev.kind() == v1::MeterEvent::METER_REPLACED ? "换表" : "表码清零", " → ",
+                      ev.new_register(), " kWh")});
+  }
+  return chart;
+}
+
+std::string RenderSvg(const LoadChart& chart) {
+  SvgCanvas svg(kWidth, Height(chart));
+  Draw(svg, chart);
+  return svg.Finish();
+}
 
 absl::Status WriteLoadChart(const LoadChart& chart, const std::string& path) {
   if (chart.to_us <= chart.from_us) {
@@ -188,33 +445,37 @@ absl::Status WriteLoadChart(const LoadChart& chart, const std::string& path) {
   }
   const bool svg = absl::EndsWith(path, ".svg");
   if (!svg && !absl::EndsWith(path, ".png")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--out: ", path, " must end in .svg or .png"));
+    return absl::InvalidArgumentError(absl::StrCat("--out: ", path, " must end in .svg or .png"));
   }
-  Surface surface{svg ? cairo_svg_surface_create(path.c_str(), kWidth, kHeight)
-                      : cairo_image_surface_create(CAIRO_FORMAT_ARGB32, kWidth, kHeight)};
-  if (cairo_surface_status(surface.s) != CAIRO_STATUS_SUCCESS) {
-    return absl::InternalError(absl::StrCat("cannot create ", path, ": ",
-                                            cairo_status_to_string(cairo_surface_status(surface.s))));
+  if (svg) {
+    std::ofstream out(path, std::ios::binary);
+    out << RenderSvg(chart);
+    if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+    return absl::OkStatus();
+  }
+  std::unique_ptr<cairo_surface_t, void (*)(cairo_surface_t*)> surface(
+      cairo_image_surface_create(CAIRO_FORMAT_ARGB32, kWidth, Height(chart)),
+      cairo_surface_destroy);
+  if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS) {
+    return absl::InternalError(absl::StrCat(
+        "cannot create ", path, ": ", cairo_status_to_string(cairo_surface_status(surface.get()))));
   }
   {
-    Context cr{cairo_create(surface.s)};
-    Draw(cr.c, chart);
-    if (cairo_status(cr.c) != CAIRO_STATUS_SUCCESS) {
-      return absl::InternalError(absl::StrCat("drawing ", path, ": ", cairo_status_to_string(cairo_status(cr.c))));
+    std::unique_ptr<cairo_t, void (*)(cairo_t*)> cr(cairo_create(surface.get()), cairo_destroy);
+    cairo_set_source_rgb(cr.get(), 1, 1, 1);
+    cairo_paint(cr.get());
+    CairoCanvas canvas(cr.get());
+    Draw(canvas, chart);
+    if (cairo_status(cr.get()) != CAIRO_STATUS_SUCCESS) {
+      return absl::InternalError(
+          absl::StrCat("drawing ", path, ": ", cairo_status_to_string(cairo_status(cr.get()))));
     }
   }
-  cairo_surface_flush(surface.s);
-  if (!svg) {
-    cairo_status_t st = cairo_surface_write_to_png(surface.s, path.c_str());
-    if (st != CAIRO_STATUS_SUCCESS) {
-      return absl::InternalError(absl::StrCat("cannot write ", path, ": ", cairo_status_to_string(st)));
-    }
-  }
-  cairo_surface_finish(surface.s);
-  if (cairo_surface_status(surface.s) != CAIRO_STATUS_SUCCESS) {
-    return absl::InternalError(absl::StrCat("cannot write ", path, ": ",
-                                            cairo_status_to_string(cairo_surface_status(surface.s))));
+  cairo_surface_flush(surface.get());
+  cairo_status_t st = cairo_surface_write_to_png(surface.get(), path.c_str());
+  if (st != CAIRO_STATUS_SUCCESS) {
+    return absl::InternalError(
+        absl::StrCat("cannot write ", path, ": ", cairo_status_to_string(st)));
   }
   return absl::OkStatus();
 }

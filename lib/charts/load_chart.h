@@ -1,6 +1,8 @@
 // Evidence charts: a meter's load curve with its baseline and threshold, the
-// obligation window shaded and data gaps marked, drawn with cairo as SVG or
-// PNG. Plain data in, a file out: no gRPC, no database.
+// obligation window, its grace period and the finding's own window shaded
+// apart, data gaps hatched and meter events marked. SVG is written directly
+// (its text stays text, searchable and selectable); PNG is drawn with cairo.
+// Plain data in, a file out: no gRPC, no database.
 #ifndef CUOFENG_LIB_CHARTS_LOAD_CHART_H_
 #define CUOFENG_LIB_CHARTS_LOAD_CHART_H_
 
@@ -10,29 +12,45 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "cuofeng/v1/compliance.pb.h"
 
 namespace cuofeng {
 
 struct LoadChart {
-  std::string title;     // first line, e.g. the finding's type and meter
-  std::string subtitle;  // second line, e.g. its summary
+  std::string title;  // first line: the finding's type, the plant and the finding id
+  // Lines under the title (the summary, wrapped; the alert's 文号; the
+  // baseline and its version): never cut.
+  std::vector<std::string> subtitle;
   // Load samples: (Unix microseconds at the end of the interval, kW).
   std::vector<std::pair<int64_t, double>> load;
   std::string load_label = "load";
-  // A second curve (the treatment meter), drawn dashed; may be empty.
+  // A second curve (the production meter of a treatment finding), dashed.
   std::vector<std::pair<int64_t, double>> second;
   std::string second_label;
   double baseline_kw = 0;   // 0: not drawn
+  std::string baseline_label = "baseline 基线";
   double threshold_kw = 0;  // 0: not drawn
   std::string threshold_label = "threshold";
-  int64_t from_us = 0, to_us = 0;                 // the x range
-  int64_t window_start_us = 0, window_end_us = 0;  // shaded
-  std::vector<std::pair<int64_t, int64_t>> gaps;   // hatched in red
+  int64_t from_us = 0, to_us = 0;  // the x range
+  // The obligation window (light), its grace period at the start (grey) and
+  // the finding's own window (orange); 0/0 when absent.
+  int64_t obligation_start_us = 0, obligation_end_us = 0, grace_end_us = 0;
+  int64_t window_start_us = 0, window_end_us = 0;
+  std::vector<std::pair<int64_t, int64_t>> gaps;  // hatched in red
+  std::vector<std::pair<int64_t, std::string>>
+      events;  // vertical markers (register reset, new meter)
 };
+
+// EvidenceChart is the chart of a finding's evidence series, as every client
+// draws it.
+LoadChart EvidenceChart(const v1::EvidenceSeries& evidence);
 
 // WriteLoadChart draws `chart` to `path`: SVG if it ends in .svg, PNG if in
 // .png. INVALID_ARGUMENT for another extension or an empty x range.
 absl::Status WriteLoadChart(const LoadChart& chart, const std::string& path);
+
+// RenderSvg returns the chart as an SVG document.
+std::string RenderSvg(const LoadChart& chart);
 
 }  // namespace cuofeng
 

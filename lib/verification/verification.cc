@@ -1,6 +1,7 @@
 #include "lib/verification/verification.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 
@@ -117,11 +118,16 @@ VerificationParams ResolveParams(const v1::VerificationParameters& p) {
 
 std::string ChinaDayOf(absl::Time t) { return absl::FormatTime("%Y-%m-%d", t, China()); }
 
-std::vector<LoadSample> ToLoad(const std::vector<RawReading>& readings, int interval_minutes) {
+std::vector<LoadSample> ToLoad(const std::vector<RawReading>& readings, int interval_minutes,
+                               const std::vector<RegisterEvent>& events) {
   std::vector<LoadSample> out;
   out.reserve(readings.size());
   const double per_hour = 60.0 / std::max(1, interval_minutes);
-  const RawReading* register_before = nullptr;
+  // The register to count from: the last reading, or the last event after it.
+  bool have_register = false;
+  int64_t register_t = 0;
+  double register_value = 0;
+  size_t next_event = 0;
   for (const RawReading& r : readings) {
     switch (r.kind) {
       case v1::INTERVAL_KWH:
@@ -130,18 +136,62 @@ std::vector<LoadSample> ToLoad(const std::vector<RawReading>& readings, int inte
       case v1::KW:
         out.push_back({r.t_us, r.value});
         break;
-      case v1::CUMULATIVE_KWH:
-        if (register_before != nullptr && r.t_us > register_before->t_us) {
-          const double hours = static_cast<double>(r.t_us - register_before->t_us) / (60 * kMicrosPerMinute);
-          out.push_back({r.t_us, (r.value - register_before->value) / hours});
+      case v1::CUMULATIVE_KWH: {
+        while (next_event < events.size() && events[next_event].t_us < r.t_us) {
+          have_register = true;
+          register_t = events[next_event].t_us;
+          register_value = events[next_event].new_register;
+          ++next_event;
         }
-        register_before = &r;
+        if (have_register && r.t_us > register_t && r.value >= register_value) {
+          const double hours = static_cast<double>(r.t_us - register_t) / (60 * kMicrosPerMinute);
+          out.push_back({r.t_us, (r.value - register_value) / hours});
+        }
+        have_register = true;
+        register_t = r.t_us;
+        register_value = r.value;
         break;
+      }
       default:
         break;
     }
   }
   return out;
+}
+
+std::string FormatNumber(double v) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, res.ptr);
+}
+
+std::string RegisterProblem(double value, int64_t t_us, double before, int64_t before_t_us,
+                            const std::vector<RegisterEvent>& events) {
+  // The last event in [before, t): as ToLoad counts them, an event at the
+  // instant of a reading happened just after it.
+  const RegisterEvent* event = nullptr;
+  for (const RegisterEvent& e : events) {
+    if (e.t_us >= before_t_us && e.t_us < t_us) event = &e;
+  }
+  auto when = [](int64_t us) {
+    return absl::FormatTime("%Y-%m-%d %H:%M:%S%Ez", FromMicros(us), China());
+  };
+  if (event != nullptr) {
+    if (value + 1e-9 < event->new_register) {
+      return absl::StrCat("value: the cumulative register reads ", FormatNumber(value), " kWh at ",
+                          when(t_us), ", below the ", FormatNumber(event->new_register),
+                          " kWh it was recorded to restart from at ", when(event->t_us));
+    }
+    return "";
+  }
+  if (value + 1e-9 < before) {
+    return absl::StrCat(
+        "value: the cumulative register ran backwards: ", FormatNumber(value), " kWh at ",
+        when(t_us), " after ", FormatNumber(before), " kWh at ", when(before_t_us),
+        " (record the reset or the replaced meter first: cuofeng meters event ",
+        "METER --time=T --kind=REGISTER_RESET|METER_REPLACED --new_register=KWH --reason=...)");
+  }
+  return "";
 }
 
 std::vector<std::pair<int64_t, int64_t>> MissingStretches(const std::vector<LoadSample>& load, int64_t from,
@@ -167,7 +217,7 @@ std::pair<absl::Time, absl::Time> ReferenceWindow(const std::string& season_star
 }
 
 Baseline ComputeBaseline(const std::vector<LoadSample>& load, const std::string& season_start,
-                         const VerificationParams& params) {
+                         const VerificationParams& params, int interval_minutes) {
   Baseline b;
   auto [ref_start, ref_end] = ReferenceWindow(season_start, params);
   b.reference_start = ChinaDayOf(ref_start);
@@ -175,6 +225,11 @@ Baseline ComputeBaseline(const std::vector<LoadSample>& load, const std::string&
   // Per China day: sum and count of the samples ending in it.
   std::map<int64_t, std::pair<double, int64_t>> days;
   auto [lo, hi] = Range(load, Micros(ref_start), Micros(ref_end));
+  b.samples = static_cast<int64_t>(hi - lo);
+  b.expected =
+      (Micros(ref_end) - Micros(ref_start)) / (std::max(1, interval_minutes) * kMicrosPerMinute);
+  b.complete =
+      b.expected > 0 && 100.0 * b.samples / b.expected + 1e-9 >= params.min_completeness_percent;
   for (size_t i = lo; i < hi; ++i) {
     const int64_t day = NextChinaMidnight(load[i].t_us - 1);
     days[day].first += load[i].kw;
@@ -191,21 +246,24 @@ Baseline ComputeBaseline(const std::vector<LoadSample>& load, const std::string&
   }
   b.found = b.intervals > 0 && sum > 0;
   if (b.found) b.kw = sum / b.intervals;
-  b.method = b.found
-                 ? absl::StrFormat(
-                       "mean load of %d intervals on %d production days of %d days with data, %s to "
-                       "%s (%d days before the season; a production day reaches %.0f%% of the "
-                       "busiest day's mean load of %.1f kW)",
-                       b.intervals, b.production_days, days.size(), b.reference_start,
-                       b.reference_end, params.baseline_reference_days,
-                       params.production_day_min_percent, busiest)
-                 : absl::StrFormat("no readings from %s to %s (%d days before the season)",
-                                   b.reference_start, b.reference_end,
-                                   params.baseline_reference_days);
+  b.method =
+      b.found ? absl::StrFormat(
+                    "mean load of %d intervals on %d production days of %d days with data, %s to "
+                    "%s (%d days before the season; a production day reaches %.0f%% of the "
+                    "busiest day's mean load of %.1f kW); %d of %d reference readings (%s)",
+                    b.intervals, b.production_days, days.size(), b.reference_start, b.reference_end,
+                    params.baseline_reference_days, params.production_day_min_percent, busiest,
+                    b.samples, b.expected,
+                    b.complete ? "complete" : "incomplete: computed again when more arrive")
+              : absl::StrFormat("no readings from %s to %s (%d days before the season)",
+                                b.reference_start, b.reference_end, params.baseline_reference_days);
   return b;
 }
 
-namespace {
+bool BaselineNeedsRecomputing(bool found, bool complete, int64_t samples_then,
+                              int64_t samples_now) {
+  return (!found || !complete) && samples_now > samples_then;
+}
 
 // The share of the baseline an action allows (lower is stricter).
 double AllowedShare(const v1::Obligation& o) {
@@ -220,6 +278,8 @@ double AllowedShare(const v1::Obligation& o) {
   }
 }
 
+namespace {
+
 bool SameBinding(const v1::Obligation& a, const v1::Obligation& b) {
   return a.action() == b.action() && a.percent() == b.percent() && a.entry() == b.entry() &&
          a.alert() == b.alert() && a.alert_revision() == b.alert_revision();
@@ -227,8 +287,8 @@ bool SameBinding(const v1::Obligation& a, const v1::Obligation& b) {
 
 }  // namespace
 
-std::vector<v1::Obligation> EffectiveWindows(const std::vector<const v1::Obligation*>& binding,
-                                             absl::Time from, absl::Time to) {
+std::vector<EffectiveWindow> EffectiveWindows(const std::vector<const v1::Obligation*>& binding,
+                                              absl::Time from, absl::Time to) {
   std::vector<int64_t> cuts = {Micros(from), Micros(to)};
   auto start_of = [](const v1::Obligation& o) { return Micros(FromTimestamp(o.window_start())); };
   auto end_of = [](const v1::Obligation& o) {
@@ -241,7 +301,8 @@ std::vector<v1::Obligation> EffectiveWindows(const std::vector<const v1::Obligat
   }
   std::sort(cuts.begin(), cuts.end());
   cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
-  std::vector<v1::Obligation> out;
+  std::vector<EffectiveWindow> out;
+  const v1::Obligation* last = nullptr;
   for (size_t i = 0; i + 1 < cuts.size(); ++i) {
     const int64_t a = cuts[i], b = cuts[i + 1];
     const v1::Obligation* strictest = nullptr;
@@ -252,16 +313,27 @@ std::vector<v1::Obligation> EffectiveWindows(const std::vector<const v1::Obligat
         strictest = o;
       }
     }
-    if (strictest == nullptr) continue;
-    if (!out.empty() && SameBinding(out.back(), *strictest) &&
-        Micros(FromTimestamp(out.back().window_end())) == a) {
-      *out.back().mutable_window_end() = ToTimestamp(FromMicros(b));
+    if (strictest == nullptr) {
+      last = nullptr;
       continue;
     }
-    v1::Obligation w = *strictest;
-    *w.mutable_window_start() = ToTimestamp(FromMicros(a));
-    *w.mutable_window_end() = ToTimestamp(FromMicros(b));
-    out.push_back(std::move(w));
+    if (!out.empty() && last != nullptr && SameBinding(*last, *strictest) &&
+        out.back().end_us == a) {
+      out.back().end_us = b;
+      continue;
+    }
+    out.push_back({*strictest, a, b});
+    last = strictest;
+  }
+  return out;
+}
+
+std::vector<EffectiveWindow> PiecesToJudge(const std::vector<const v1::Obligation*>& binding,
+                                           absl::Time hull_from, absl::Time hull_to,
+                                           absl::Time from, absl::Time to) {
+  std::vector<EffectiveWindow> out;
+  for (EffectiveWindow& w : EffectiveWindows(binding, hull_from, hull_to)) {
+    if (w.start_us < Micros(to) && w.end_us > Micros(from)) out.push_back(std::move(w));
   }
   return out;
 }
@@ -271,32 +343,58 @@ bool Measurable(v1::Action action) {
          action == v1::STOP_LINES || action == v1::CAP;
 }
 
-std::vector<FindingDraft> CheckWindow(const v1::Obligation& o, const MeterLoad& m, absl::Time from,
-                                      absl::Time to, const VerificationParams& p) {
+namespace {
+
+std::string Label(const MeterLoad& m) { return m.label.empty() ? m.name : m.label; }
+
+std::string BaselineText(const MeterLoad& m) {
+  return m.baseline_version > 0 ? absl::StrCat(Kw(m.baseline_kw), " baseline v", m.baseline_version)
+                                : absl::StrCat(Kw(m.baseline_kw), " baseline");
+}
+
+// Stamps what every finding on an obligation window carries (the window as
+// far as it was judged).
+void SetWindow(FindingDraft* f, const EffectiveWindow& w, int64_t judged_until,
+               const VerificationParams& p) {
+  *f->mutable_obligation_start() = w.obligation.window_start();
+  *f->mutable_obligation_window_start() = ToTimestamp(FromMicros(w.start_us));
+  *f->mutable_obligation_window_end() = ToTimestamp(FromMicros(std::min(w.end_us, judged_until)));
+  f->set_grace_minutes(p.grace_minutes);
+}
+
+}  // namespace
+
+std::vector<FindingDraft> CheckWindow(const EffectiveWindow& w, const MeterLoad& m,
+                                      absl::Time judged_until, const VerificationParams& p) {
   std::vector<FindingDraft> out;
+  const v1::Obligation& o = w.obligation;
   if (!Measurable(o.action()) || m.load == nullptr || m.baseline_kw <= 0) return out;
   const std::vector<LoadSample>& load = *m.load;
-  const int64_t ws = std::max(Micros(FromTimestamp(o.window_start())), Micros(from));
-  const int64_t we = o.has_window_end() ? std::min(Micros(FromTimestamp(o.window_end())), Micros(to))
-                                        : Micros(to);
+  const int64_t ws = w.start_us;
+  const int64_t we = std::min(w.end_us, Micros(judged_until));
   const int64_t interval = m.interval_minutes * kMicrosPerMinute;
   if (we - ws < interval) return out;
   const bool stop = o.action() == v1::STOP || o.action() == v1::RECTIFY;
+  const int64_t bridge = static_cast<int64_t>(p.bridge_gap_minutes) * kMicrosPerMinute;
   double fraction;
   std::string rule;
   if (stop) {
     fraction = p.stop_threshold_percent / 100;
     rule = absl::StrFormat(
         "VF1 stop (T75): load at or below %.0f%% of the baseline (stop_threshold_percent) after "
-        "%d min (grace_minutes), for %s or more at a time",
-        p.stop_threshold_percent, p.grace_minutes, Duration(p.co_running_min_minutes * kMicrosPerMinute));
+        "%d min from the obligation's start (grace_minutes), for %s or more at a time; missing "
+        "readings of up to %d min between readings in breach are bridged (bridge_gap_minutes)",
+        p.stop_threshold_percent, p.grace_minutes,
+        Duration(p.co_running_min_minutes * kMicrosPerMinute), p.bridge_gap_minutes);
   } else {
-    const double allowed = o.action() == v1::CAP ? o.percent() / 100 : 1 - o.percent() / 100;
+    const double allowed = AllowedShare(o);
     fraction = allowed * (1 + p.limit_tolerance_percent / 100);
     rule = absl::StrFormat(
         "VF1 %s %.0f%% (T75): mean load per day at most %.0f%% of the baseline x %.0f%% tolerance "
-        "(limit_tolerance_percent) after %d min (grace_minutes)",
-        o.action() == v1::CAP ? "cap at" : o.action() == v1::STOP_LINES ? "stop lines" : "limit",
+        "(limit_tolerance_percent) after %d min from the obligation's start (grace_minutes)",
+        o.action() == v1::CAP          ? "cap at"
+        : o.action() == v1::STOP_LINES ? "stop lines"
+                                       : "limit",
         o.percent(), allowed * 100, 100 + p.limit_tolerance_percent, p.grace_minutes);
   }
   const double threshold_kw = fraction * m.baseline_kw;
@@ -304,39 +402,45 @@ std::vector<FindingDraft> CheckWindow(const v1::Obligation& o, const MeterLoad& 
   const std::string context =
       absl::StrCat(v1::Action_Name(o.action()), o.percent() > 0 ? absl::StrFormat(" %.0f%%", o.percent()) : "",
                    " of ", o.resource(), " (", LevelText(o), ")");
+  auto draft = [&](v1::FindingType type, int64_t start, int64_t end) {
+    FindingDraft f = Draft(type, m.enterprise, m.name, start, end);
+    f.set_obligation(obligation);
+    SetWindow(&f, w, we, p);
+    f.set_baseline_version(m.baseline_version);
+    return f;
+  };
 
   // Completeness of the whole window (T81, T83).
   auto [wlo, whi] = Range(load, ws, we);
   const int64_t expected = (we - ws) / interval;
   const double completeness = 100.0 * static_cast<double>(whi - wlo) / expected;
-  const bool window_gap = completeness + 1e-9 < p.min_completeness_percent;
-  auto gap_finding = [&](int64_t start, int64_t end, double measured) {
-    FindingDraft f = Draft(v1::DATA_GAP, m.enterprise, m.name, start, end);
+  if (completeness + 1e-9 < p.min_completeness_percent) {
+    FindingDraft f = draft(v1::DATA_GAP, ws, we);
     f.set_rule(absl::StrFormat(
         "VF3 completeness (T81, T83): at least %.0f%% of the expected %d-minute intervals "
-        "(min_completeness_percent); a window below it is never counted as compliant",
+        "(min_completeness_percent); a window below it is never counted as compliant, and its "
+        "readings are judged all the same",
         p.min_completeness_percent, m.interval_minutes));
-    f.set_obligation(obligation);
-    f.set_measured(measured);
+    f.set_measured(completeness);
     f.set_threshold(p.min_completeness_percent);
     f.set_unit("%");
-    auto [lo, hi] = Range(load, start, end);
-    const int64_t exp = (end - start) / interval;
-    f.set_summary(absl::StrFormat("%s: %d of %d expected readings (%.1f%%) from %s during %s",
-                                  m.name, hi - lo, exp, measured,
-                                  absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()),
-                                  context));
-    *f.mutable_evidence() =
-        MeterEvidence(m.name, load, start, end, absl::StrCat(exp - (hi - lo), " intervals missing"));
+    f.set_summary(absl::StrFormat(
+        "%s: %d of %d expected readings (%.1f%%) from %s during %s", Label(m), whi - wlo, expected,
+        completeness, absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(ws), China()), context));
+    *f.mutable_evidence() = MeterEvidence(
+        m.name, load, ws, we, absl::StrCat(expected - (whi - wlo), " intervals missing"));
     out.push_back(std::move(f));
-  };
-  if (window_gap) gap_finding(ws, we, completeness);
+  }
 
-  const int64_t judge_from = ws + p.grace_minutes * kMicrosPerMinute;
+  // Grace counts from the obligation's own start (a piece that begins later,
+  // where a stricter obligation ended, gets none of its own).
+  const int64_t judge_from =
+      std::max(ws, Micros(FromTimestamp(o.window_start())) + p.grace_minutes * kMicrosPerMinute);
   if (judge_from >= we) return out;
 
   if (stop) {
-    // Stretches of consecutive intervals above the threshold, long enough to count.
+    // Stretches of readings above the threshold, bridging short gaps between
+    // readings in breach, long enough to count.
     const int64_t min_len = std::max<int64_t>(interval, p.co_running_min_minutes * kMicrosPerMinute);
     auto [lo, hi] = Range(load, judge_from, we);
     size_t i = lo;
@@ -347,8 +451,10 @@ std::vector<FindingDraft> CheckWindow(const v1::Obligation& o, const MeterLoad& 
       }
       size_t j = i;
       double sum = 0;
+      int64_t bridged = 0;
       while (j < hi && load[j].kw > threshold_kw &&
-             (j == i || load[j].t_us - load[j - 1].t_us == interval)) {
+             (j == i || load[j].t_us - load[j - 1].t_us <= interval + bridge)) {
+        if (j > i) bridged += (load[j].t_us - load[j - 1].t_us - interval) / interval;
         sum += load[j].kw;
         ++j;
       }
@@ -356,19 +462,22 @@ std::vector<FindingDraft> CheckWindow(const v1::Obligation& o, const MeterLoad& 
       const int64_t end = load[j - 1].t_us;
       if (end - start >= min_len) {
         const double mean = sum / (j - i);
-        FindingDraft f = Draft(v1::STOP_NOT_KEPT, m.enterprise, m.name, start, end);
+        FindingDraft f = draft(v1::STOP_NOT_KEPT, start, end);
         f.set_rule(rule);
-        f.set_obligation(obligation);
         f.set_measured(mean);
         f.set_threshold(threshold_kw);
         f.set_unit("kW");
         f.set_summary(absl::StrFormat(
-            "%s ran at %s (%.0f%% of its %s baseline) for %s from %s during %s", m.name, Kw(mean),
-            100 * mean / m.baseline_kw, Kw(m.baseline_kw), Duration(end - start),
-            absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()), context));
-        *f.mutable_evidence() = MeterEvidence(
-            m.name, load, start, end,
-            absl::StrFormat("%d intervals above %s", j - i, Kw(threshold_kw)));
+            "%s ran at %s (%.0f%% of its %s) for %s from %s during %s%s", Label(m), Kw(mean),
+            100 * mean / m.baseline_kw, BaselineText(m), Duration(end - start),
+            absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()), context,
+            bridged > 0 ? absl::StrFormat(
+                              "; %d missing intervals between readings in breach bridged", bridged)
+                        : ""));
+        *f.mutable_evidence() =
+            MeterEvidence(m.name, load, start, end,
+                          absl::StrFormat("%d intervals above %s, %d missing bridged", j - i,
+                                          Kw(threshold_kw), bridged));
         out.push_back(std::move(f));
       }
       i = j;
@@ -408,15 +517,14 @@ std::vector<FindingDraft> CheckWindow(const v1::Obligation& o, const MeterLoad& 
       }
       const double mean = sum / n;
       const int64_t start = days[i].start, end = days[j - 1].end;
-      FindingDraft f = Draft(v1::LIMIT_EXCEEDED, m.enterprise, m.name, start, end);
+      FindingDraft f = draft(v1::LIMIT_EXCEEDED, start, end);
       f.set_rule(rule);
-      f.set_obligation(obligation);
       f.set_measured(mean);
       f.set_threshold(threshold_kw);
       f.set_unit("kW");
       f.set_summary(absl::StrFormat(
-          "%s averaged %s (%.0f%% of its %s baseline; at most %s allowed) over %s from %s during %s",
-          m.name, Kw(mean), 100 * mean / m.baseline_kw, Kw(m.baseline_kw), Kw(threshold_kw),
+          "%s averaged %s (%.0f%% of its %s; at most %s allowed) over %s from %s during %s",
+          Label(m), Kw(mean), 100 * mean / m.baseline_kw, BaselineText(m), Kw(threshold_kw),
           Duration(end - start), absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()),
           context));
       *f.mutable_evidence() = MeterEvidence(m.name, load, start, end,
@@ -428,6 +536,62 @@ std::vector<FindingDraft> CheckWindow(const v1::Obligation& o, const MeterLoad& 
     i = std::max(j, i + 1);
   }
   return out;
+}
+
+int DetectClockOffset(const MeterLoad& m, const std::vector<EffectiveWindow>& windows,
+                      absl::Time from, absl::Time to, const VerificationParams& p,
+                      std::pair<double, double>* agreement) {
+  if (agreement != nullptr) *agreement = {0, 0};
+  if (m.load == nullptr || m.baseline_kw <= 0 || m.load->empty()) return 0;
+  const std::vector<LoadSample>& load = *m.load;
+  const int64_t interval = m.interval_minutes * kMicrosPerMinute;
+  const int64_t max_shift = p.clock_offset_max_hours * 60 * kMicrosPerMinute;
+  // Judged around the stops only: a day either side of each, where the
+  // load must move when the stop begins and ends.
+  std::vector<std::pair<int64_t, int64_t>> spans;
+  for (const EffectiveWindow& w : windows) {
+    if (AllowedShare(w.obligation) > 0) continue;
+    spans.push_back({std::max(Micros(from), w.start_us - 24 * 60 * kMicrosPerMinute),
+                     std::min(Micros(to), w.end_us + 24 * 60 * kMicrosPerMinute)});
+  }
+  if (spans.empty()) return 0;
+  const double threshold_kw = m.baseline_kw * p.stop_threshold_percent / 100;
+  auto stopped_at = [&](int64_t t) {  // is a stop binding the interval ending at t?
+    for (const EffectiveWindow& w : windows) {
+      if (AllowedShare(w.obligation) == 0 && t > w.start_us && t <= w.end_us) return true;
+    }
+    return false;
+  };
+  auto score = [&](int64_t shift) {
+    int64_t agree = 0, n = 0;
+    for (const auto& [a, b] : spans) {
+      auto [lo, hi] = Range(load, a, b);
+      for (size_t i = lo; i < hi; ++i) {
+        ++n;
+        // Stopped intervals must be at or below the threshold; the others
+        // above it (a compliant plant runs outside its stops).
+        if ((load[i].kw <= threshold_kw) == stopped_at(load[i].t_us + shift)) ++agree;
+      }
+    }
+    return n == 0 ? 0.0 : 100.0 * agree / n;
+  };
+  const double at_zero = score(0);
+  int best = 0;
+  double best_score = at_zero;
+  for (int64_t shift = -max_shift; shift <= max_shift; shift += 60 * kMicrosPerMinute) {
+    if (shift == 0 || shift % interval != 0) continue;
+    const double sc = score(shift);
+    if (sc > best_score + 1e-9) {
+      best_score = sc;
+      best = static_cast<int>(shift / (60 * kMicrosPerMinute));
+    }
+  }
+  if (agreement != nullptr) *agreement = {at_zero, best_score};
+  if (best != 0 && best_score - at_zero + 1e-9 >= p.clock_offset_min_gain_percent &&
+      best_score + 1e-9 >= p.clock_offset_min_agreement_percent) {
+    return best;
+  }
+  return 0;
 }
 
 std::vector<FindingDraft> CheckCoRunning(const MeterLoad& production, const MeterLoad& treatment,
@@ -442,86 +606,122 @@ std::vector<FindingDraft> CheckCoRunning(const MeterLoad& production, const Mete
   const auto& tl = *treatment.load;
   const double p_on = production.baseline_kw * p.production_on_percent / 100;
   const double t_on = treatment.baseline_kw * p.treatment_on_percent / 100;
-  const int64_t interval = treatment.interval_minutes * kMicrosPerMinute;
-  const int64_t min_len = std::max<int64_t>(interval, p.co_running_min_minutes * kMicrosPerMinute);
+  const int64_t p_interval = production.interval_minutes * kMicrosPerMinute;
+  const int64_t t_interval = treatment.interval_minutes * kMicrosPerMinute;
+  const int64_t bridge = static_cast<int64_t>(p.bridge_gap_minutes) * kMicrosPerMinute;
+  const int64_t min_len =
+      std::max<int64_t>(p_interval, p.co_running_min_minutes * kMicrosPerMinute);
   auto [plo, phi] = Range(pl, Micros(from), Micros(to));
-  auto [tlo, thi] = Range(tl, Micros(from), Micros(to));
-  // Slots where both meters have a reading, with whether the rule is broken.
+  // Each production interval, with what the treatment meter says of it.
+  enum class Treatment { kOn, kOff, kSilent };
   struct Slot {
     int64_t t;
-    bool bad;
+    bool production_on;
+    Treatment treatment;
     double p_kw, t_kw;
   };
   std::vector<Slot> slots;
-  for (size_t i = plo, j = tlo; i < phi && j < thi;) {
-    if (pl[i].t_us < tl[j].t_us) {
-      ++i;
-    } else if (tl[j].t_us < pl[i].t_us) {
-      ++j;
-    } else {
-      slots.push_back({pl[i].t_us, pl[i].kw > p_on && tl[j].kw <= t_on, pl[i].kw, tl[j].kw});
-      ++i;
-      ++j;
+  slots.reserve(phi - plo);
+  size_t j = 0;
+  for (size_t i = plo; i < phi; ++i) {
+    const int64_t t = pl[i].t_us;
+    // The treatment reading whose interval overlaps (t - p_interval, t].
+    while (j < tl.size() && tl[j].t_us <= t - p_interval) ++j;
+    Slot s{t, pl[i].kw > p_on, Treatment::kSilent, pl[i].kw, 0};
+    if (j < tl.size() && tl[j].t_us - t_interval < t) {
+      s.treatment = tl[j].kw <= t_on ? Treatment::kOff : Treatment::kOn;
+      s.t_kw = tl[j].kw;
     }
+    slots.push_back(s);
   }
+  auto bad = [](const Slot& s) { return s.production_on && s.treatment != Treatment::kOn; };
   const std::string rule = absl::StrFormat(
       "VF1 co-running (T75): the treatment meter is on (above %.0f%% of its baseline, "
-      "treatment_on_percent) whenever the production meter is on (above %.0f%% of its baseline, "
-      "production_on_percent); %s or more off is a finding (co_running_min_minutes)",
-      p.treatment_on_percent, p.production_on_percent, Duration(min_len));
+      "treatment_on_percent) and reporting whenever the production meter is on (above %.0f%% of "
+      "its "
+      "baseline, production_on_percent); %s or more off or silent is a finding "
+      "(co_running_min_minutes); "
+      "missing production readings of up to %d min between intervals in breach are bridged "
+      "(bridge_gap_minutes)",
+      p.treatment_on_percent, p.production_on_percent, Duration(min_len), p.bridge_gap_minutes);
   for (size_t i = 0; i < slots.size();) {
-    if (!slots[i].bad) {
+    if (!bad(slots[i])) {
       ++i;
       continue;
     }
-    size_t j = i;
+    size_t k = i;
     double psum = 0, tsum = 0;
-    while (j < slots.size() && slots[j].bad && (j == i || slots[j].t - slots[j - 1].t == interval)) {
-      psum += slots[j].p_kw;
-      tsum += slots[j].t_kw;
-      ++j;
+    int64_t off = 0, silent = 0;
+    while (k < slots.size() && bad(slots[k]) &&
+           (k == i || slots[k].t - slots[k - 1].t <= p_interval + bridge)) {
+      psum += slots[k].p_kw;
+      if (slots[k].treatment == Treatment::kOff) {
+        ++off;
+        tsum += slots[k].t_kw;
+      } else {
+        ++silent;
+      }
+      ++k;
     }
-    const int64_t start = slots[i].t - interval, end = slots[j - 1].t;
+    const int64_t start = slots[i].t - p_interval, end = slots[k - 1].t;
     if (end - start >= min_len) {
-      const double n = static_cast<double>(j - i);
-      FindingDraft f = Draft(v1::TREATMENT_OFF, treatment.enterprise, treatment.name, start, end);
+      const double n = static_cast<double>(k - i);
+      const bool was_off = off > 0;
+      FindingDraft f = Draft(was_off ? v1::TREATMENT_OFF : v1::TREATMENT_SILENT,
+                             treatment.enterprise, treatment.name, start, end);
       f.set_rule(rule);
       f.set_obligation(production.name);
-      f.set_measured(tsum / n);
-      f.set_threshold(t_on);
-      f.set_unit("kW");
-      f.set_summary(absl::StrFormat(
-          "%s was off (mean %s, on above %s) for %s from %s while %s ran at a mean %s",
-          treatment.name, Kw(tsum / n), Kw(t_on), Duration(end - start),
-          absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()), production.name,
-          Kw(psum / n)));
-      *f.mutable_evidence() = MeterEvidence(
-          treatment.name, tl, start, end,
-          absl::StrFormat("%d intervals; production %s mean %s", j - i, production.name, Kw(psum / n)));
+      f.set_baseline_version(treatment.baseline_version);
+      if (was_off) {
+        f.set_measured(tsum / off);
+        f.set_threshold(t_on);
+        f.set_unit("kW");
+        f.set_summary(absl::StrFormat(
+            "%s was off (mean %s, on above %s) for %s from %s while %s ran at a mean %s%s",
+            Label(treatment), Kw(tsum / off), Kw(t_on), Duration(end - start),
+            absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()), Label(production),
+            Kw(psum / n),
+            silent > 0 ? absl::StrFormat(" (%d of the intervals with no treatment reading)", silent)
+                       : ""));
+      } else {
+        f.set_measured(static_cast<double>(end - start) / kMicrosPerMinute);
+        f.set_threshold(p.co_running_min_minutes);
+        f.set_unit("min");
+        f.set_summary(absl::StrFormat(
+            "%s sent no reading for %s from %s while %s ran at a mean %s", Label(treatment),
+            Duration(end - start), absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()),
+            Label(production), Kw(psum / n)));
+      }
+      *f.mutable_evidence() =
+          MeterEvidence(treatment.name, tl, start, end,
+                        absl::StrFormat("%d intervals: %d off, %d silent; production %s mean %s",
+                                        k - i, off, silent, production.name, Kw(psum / n)));
       out.push_back(std::move(f));
     }
-    i = j;
+    i = k;
   }
   return out;
 }
 
-namespace {
-
 std::string StageName(v1::EmissionStage s) {
-  static const char* const kNames[] = {"unknown", "国0", "国I", "国II", "国III",
-                                       "国IV",    "国V", "国VI", "electric"};
-  return s >= 0 && s <= v1::ELECTRIC ? kNames[s] : "unknown";
+  static const char* const kNames[] = {"排放阶段不明", "国0", "国I",  "国II", "国III",
+                                       "国IV",         "国V", "国VI", "电动"};
+  return s >= 0 && s <= v1::ELECTRIC ? kNames[s] : "排放阶段不明";
 }
+
+namespace {
 
 FindingDraft PassageDraft(v1::FindingType type, const Passage& p) {
   FindingDraft f = Draft(type, p.enterprise, p.camera, p.t_us, p.t_us);
+  f.set_photo(p.photo);
   v1::Evidence* e = f.mutable_evidence();
   e->set_source(p.camera);
   *e->mutable_from() = ToTimestamp(FromMicros(p.t_us));
   *e->mutable_to() = ToTimestamp(FromMicros(p.t_us));
   e->set_rows(1);
   e->set_sha256(Sha256Hex(absl::StrCat(p.camera, " ", p.t_us, " ", p.plate, " ", p.direction)));
-  e->set_detail(absl::StrCat(p.plate, " ", v1::GateDirection_Name(p.direction)));
+  e->set_detail(absl::StrCat(p.plate, " ", v1::GateDirection_Name(p.direction),
+                             p.photo.empty() ? "" : absl::StrCat(", photo ", p.photo)));
   return f;
 }
 
@@ -587,13 +787,13 @@ std::vector<FindingDraft> CheckPassage(const Passage& passage, const VehicleFact
                           LevelText(*in_force), "; stage floor ", StageName(params.truck_min_stage),
                           " (truck_min_stage)"));
   f.set_obligation(ObligationRef(*in_force));
-  f.set_measured(stage);
-  f.set_threshold(params.truck_min_stage);
-  f.set_unit("emission stage");
+  // The stage is a name, not a measure: no measured/threshold numbers.
+  f.set_emission_stage(StageName(stage));
   f.set_summary(absl::StrCat("heavy truck ", passage.plate, " (", StageName(stage), ") ",
                              passage.direction == v1::EXIT ? "left " : "entered ",
                              passage.enterprise, " at ", when, " under ", LevelText(*in_force),
-                             ": ", why));
+                             ": ", why,
+                             passage.photo.empty() ? "" : absl::StrCat("; photo ", passage.photo)));
   out.push_back(std::move(f));
   return out;
 }
@@ -700,8 +900,12 @@ std::vector<FindingDraft> CheckCameraSilence(const std::string& camera, const st
 }
 
 std::string Fingerprint(const v1::Finding& f) {
-  return Sha256Hex(absl::StrCat(f.type(), "|", f.scope(), "|", f.window_start().seconds(), "|",
-                                f.window_end().seconds(), "|", f.rule(), "|", f.obligation()));
+  // What was found and on which obligation window: nothing of the run that
+  // found it (its range, its time), so that any runs find the same.
+  return Sha256Hex(absl::StrCat(
+      f.type(), "|", f.scope(), "|", f.window_start().seconds(), "|", f.window_end().seconds(), "|",
+      f.rule(), "|", f.obligation(), "|", f.obligation_start().seconds(), "|",
+      f.obligation_window_start().seconds(), "|", f.obligation_window_end().seconds()));
 }
 
 }  // namespace cuofeng

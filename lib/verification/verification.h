@@ -33,6 +33,19 @@ struct VerificationParams {
   int ledger_retention_days = 365;
   v1::EmissionStage truck_min_stage = v1::CHINA_5;
   int ledger_match_minutes = 30;
+  // Not (yet) rule-set parameters; each finding's rule states them.
+  // bridge_gap_minutes: a stretch in breach (a stop not kept, treatment off
+  // or silent while production runs) continues across missing readings of
+  // up to this long when the readings on both sides are in breach, so that
+  // a flaky meter is never a safer place to be than an honest one.
+  int bridge_gap_minutes = 120;
+  // Clock offsets are looked for in whole hours up to this many either way;
+  // a shift is suspected when it explains at least clock_offset_min_gain_percent
+  // more of the meter's intervals than the times as sent (and at least
+  // clock_offset_min_agreement_percent of them in all).
+  int clock_offset_max_hours = 12;
+  double clock_offset_min_gain_percent = 5;
+  double clock_offset_min_agreement_percent = 90;
 };
 VerificationParams ResolveParams(const v1::VerificationParameters& p);
 
@@ -48,10 +61,33 @@ struct LoadSample {
   double kw;
 };
 
+// RegisterEvent is a recorded register reset or meter replacement: from
+// `t_us` on, the cumulative register counts from `new_register` kWh.
+struct RegisterEvent {
+  int64_t t_us;
+  double new_register;
+};
+
 // ToLoad turns one meter's readings, sorted by time, into load samples. A
 // cumulative register reading after another gives the mean power between
-// the two; the first cumulative reading gives none.
-std::vector<LoadSample> ToLoad(const std::vector<RawReading>& readings, int interval_minutes);
+// the two; the first cumulative reading gives none. A register reading after
+// a recorded event (sorted by time) gives the mean power since the event,
+// counted from the event's new register; the energy between the last
+// reading before the event and the event itself is unknown.
+std::vector<LoadSample> ToLoad(const std::vector<RawReading>& readings, int interval_minutes,
+                               const std::vector<RegisterEvent>& events = {});
+
+// RegisterProblem says why a cumulative register reading of `value` kWh at
+// `t_us` cannot follow the previous one (`before`, `before_t_us`) given the
+// meter's recorded `events` ("" when it can): a register runs backwards only
+// after a recorded reset or replacement, and then not below its new value.
+// Numbers are printed with full precision.
+std::string RegisterProblem(double value, int64_t t_us, double before, int64_t before_t_us,
+                            const std::vector<RegisterEvent>& events);
+
+// FormatNumber prints `v` with the fewest digits that read back exactly
+// (1405712.5, not 1.40571e+06).
+std::string FormatNumber(double v);
 
 // MissingStretches are the stretches of [from, to] (Unix µs) where a meter
 // whose readings come every `interval_minutes` sent none: each is (start,
@@ -68,13 +104,25 @@ struct Baseline {
   int64_t intervals = 0;
   std::string reference_start, reference_end;  // China days, inclusive
   std::string method;
+  // Readings in the reference window against those expected; complete when
+  // at least min_completeness_percent arrived. An incomplete (or missing)
+  // baseline is computed again when more reference readings arrive.
+  int64_t samples = 0, expected = 0;
+  bool complete = false;
 };
 
 // ComputeBaseline: the mean load over the production days (a day whose
 // mean load reaches production_day_min_percent of the busiest day's) of the
 // `baseline_reference_days` China days before `season_start` (YYYY-MM-DD).
+// `interval_minutes` is the meter's, for the completeness count.
 Baseline ComputeBaseline(const std::vector<LoadSample>& load, const std::string& season_start,
-                         const VerificationParams& params);
+                         const VerificationParams& params, int interval_minutes = 15);
+
+// BaselineNeedsRecomputing says whether a stored computed baseline should
+// be computed again now: it was never found or its reference window was
+// incomplete, and `samples_now` (the reference readings stored now) is more
+// than it was computed from.
+bool BaselineNeedsRecomputing(bool found, bool complete, int64_t samples_then, int64_t samples_now);
 
 // ReferenceWindow is the [start, end) instant range ComputeBaseline reads.
 std::pair<absl::Time, absl::Time> ReferenceWindow(const std::string& season_start,
@@ -89,13 +137,28 @@ struct MeterLoad {
   int interval_minutes = 15;
   const std::vector<LoadSample>* load = nullptr;
   double baseline_kw = 0;
+  int baseline_version = 0;
+  // How findings name it: "蓟州区某铸造厂 1号冲天炉电表 (districts/...)"; the
+  // resource name when empty.
+  std::string label;
+};
+
+// EffectiveWindow is a piece of time in which one obligation is the
+// strictest binding a meter: `obligation` as ObligationService gave it (its
+// window_start is where the obligation itself starts, from which the grace
+// period counts), `start_us`/`end_us` the piece.
+struct EffectiveWindow {
+  v1::Obligation obligation;
+  int64_t start_us = 0, end_us = 0;
 };
 
 // Finding drafts carry everything but the name, status and review.
 using FindingDraft = v1::Finding;
 
-// CheckWindow judges one obligation window against one production meter that
-// measures its resource, within [from, to):
+// CheckWindow judges one effective window, whole, against one production
+// meter that measures its resource, up to `judged_until` (where the
+// district's data ends; never the run's range, so that any sequence of runs
+// finds the same):
 //   stop (STOP, RECTIFY): load at or below stop_threshold_percent of the
 //     baseline after the grace period;
 //   limit (LIMIT x%, STOP_LINES x%): mean load <= (1 - x) x baseline x
@@ -105,20 +168,48 @@ using FindingDraft = v1::Finding;
 // Limits are judged on the mean load per China day of the window (a window
 // shorter than a day as a whole), consecutive broken days making one
 // finding; stops on stretches of intervals above the threshold lasting at
-// least co_running_min_minutes. Both judge the readings there are; a window
-// under the completeness bar also gets its DATA_GAP finding, so it is never
-// counted as compliant. RUN and VOLUNTARY bind nothing measurable.
-std::vector<FindingDraft> CheckWindow(const v1::Obligation& obligation, const MeterLoad& meter,
-                                      absl::Time from, absl::Time to,
-                                      const VerificationParams& params);
+// least co_running_min_minutes, bridging missing readings of up to
+// bridge_gap_minutes between readings in breach. Both judge the readings
+// there are; a window under the completeness bar also gets its DATA_GAP
+// finding, so it is never counted as compliant. The grace period counts from
+// the obligation's own start, not the piece's or the run's. RUN and
+// VOLUNTARY bind nothing measurable.
+std::vector<FindingDraft> CheckWindow(const EffectiveWindow& window, const MeterLoad& meter,
+                                      absl::Time judged_until, const VerificationParams& params);
 
 // EffectiveWindows: where several measurable obligations bind one meter at
 // once (an enterprise-wide stop and its kiln's stop, a season limit and an
 // alert), the strictest binds: stop before any limit, then the smallest
-// allowed share of the baseline. Returns the windows of the obligation that
+// allowed share of the baseline. Returns the pieces of the obligation that
 // binds, within [from, to), consecutive pieces of one obligation merged.
-std::vector<v1::Obligation> EffectiveWindows(const std::vector<const v1::Obligation*>& binding,
-                                             absl::Time from, absl::Time to);
+std::vector<EffectiveWindow> EffectiveWindows(const std::vector<const v1::Obligation*>& binding,
+                                              absl::Time from, absl::Time to);
+
+// PiecesToJudge are the effective windows a run over [from, to) judges:
+// the pieces of EffectiveWindows over [hull_from, hull_to) (the whole
+// obligation windows any piece touching the run belongs to, up to where
+// the data ends) that touch [from, to), each whole. Overlapping runs thus
+// judge the same pieces the same way as one run over their union.
+std::vector<EffectiveWindow> PiecesToJudge(const std::vector<const v1::Obligation*>& binding,
+                                           absl::Time hull_from, absl::Time hull_to,
+                                           absl::Time from, absl::Time to);
+
+// AllowedShare is the share of the baseline an action allows (0 for a stop,
+// 1 - x for a limit of x %, x for a cap).
+double AllowedShare(const v1::Obligation& o);
+
+// DetectClockOffset looks for a meter whose readings sit whole hours off
+// what binds it: for each shift of -clock_offset_max_hours..+max hours, the
+// share of the intervals within [from, to) around its stops whose load
+// agrees with the strictest binding obligation (at or below the stop
+// threshold while a stop binds, above it otherwise) once shifted. Returns
+// the shift in hours (readings sent at t happened at t + shift) when one
+// agrees clock_offset_min_gain_percent better than the times as sent and at
+// least clock_offset_min_agreement_percent in all; 0 otherwise.
+// `agreement` (optional) receives the share at 0 and at the shift found.
+int DetectClockOffset(const MeterLoad& meter, const std::vector<EffectiveWindow>& windows,
+                      absl::Time from, absl::Time to, const VerificationParams& params,
+                      std::pair<double, double>* agreement = nullptr);
 
 // Measurable says whether an action can be checked from a meter.
 bool Measurable(v1::Action action);
@@ -126,8 +217,11 @@ bool Measurable(v1::Action action);
 // CheckCoRunning finds the stretches within [from, to) where the production
 // meter was on (above production_on_percent of its baseline) while the
 // linked treatment meter was off (at or below treatment_on_percent of its
-// baseline) for at least co_running_min_minutes. Missing intervals of either
-// meter break a stretch (they are the completeness check's business).
+// baseline) or silent (no reading covering the interval) for at least
+// co_running_min_minutes: TREATMENT_OFF when the treatment meter showed it
+// off in the stretch, TREATMENT_SILENT when it sent nothing. Missing
+// production readings of up to bridge_gap_minutes between intervals in
+// breach are bridged; longer ones end a stretch.
 std::vector<FindingDraft> CheckCoRunning(const MeterLoad& production, const MeterLoad& treatment,
                                          absl::Time from, absl::Time to,
                                          const VerificationParams& params);
@@ -135,6 +229,7 @@ std::vector<FindingDraft> CheckCoRunning(const MeterLoad& production, const Mete
 // Gate checks (VF2, T79, T80).
 struct Passage {
   std::string camera, enterprise, plate;
+  std::string photo;  // the camera's photo reference
   int64_t t_us = 0;
   v1::GateDirection direction = v1::GATE_DIRECTION_UNSPECIFIED;
   v1::VehicleClass vehicle_class = v1::VEHICLE_CLASS_UNSPECIFIED;
@@ -197,6 +292,9 @@ std::string Fingerprint(const v1::Finding& f);
 
 // ChinaDay is the YYYY-MM-DD of `t` in Asia/Shanghai.
 std::string ChinaDayOf(absl::Time t);
+
+// StageName is an emission stage as people write it: 国III, 国V, 电动.
+std::string StageName(v1::EmissionStage stage);
 
 }  // namespace cuofeng
 

@@ -1,6 +1,7 @@
 #include "services/compliance/compliance_service.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -11,6 +12,7 @@
 #include "lib/model/clock.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
+#include "lib/status/status_macros.h"
 
 namespace cuofeng {
 namespace {
@@ -92,7 +94,8 @@ grpc::Status ComplianceServiceImpl::Ingest(
     WriteAudit(tx, principal->key_name, method, principal->scope, "",
                status.ok() ? "OK" : StatusCodeName(status.code()),
                absl::StrCat("accepted ", s.accepted(), ", duplicate ", s.duplicate(), ", rejected ",
-                            s.rejected(), " from ", absl::StrJoin(sources, ", "),
+                            s.rejected(), " from ", absl::StrJoin(sources, ", "), "; ",
+                            s.local_times(), " times without an offset read as ", s.time_zone(),
                             status.ok() ? "" : absl::StrCat("; stopped: ", status.message())));
     return absl::OkStatus();
   });
@@ -132,13 +135,16 @@ grpc::Status ComplianceServiceImpl::ListBaselines(grpc::ServerContext* ctx, cons
   if (absl::Status s = ListScope(*principal, req->parent(), &prefix); !s.ok()) return ToGrpcStatus(s);
   if (prefix.empty()) prefix = req->parent();
   absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) {
-    for (const auto& r : tx.exec_params(
-             "SELECT m.name, b.season, b.computed_kw, b.override_kw, b.method, b.reference_start::text, "
-             "b.reference_end::text, b.production_days, b.intervals, coalesce(b.override_reason, ''), "
-             "coalesce(b.overridden_by, ''), extract(epoch from b.update_time)::int8 "
-             "FROM compliance.baseline b JOIN compliance.meter m ON m.id = b.meter_id "
-             "WHERE m.name LIKE $1 || '/%' ORDER BY m.name, b.season",
-             prefix)) {
+    for (const auto& r : tx.exec_params("SELECT m.name, b.season, b.computed_kw, b.override_kw, "
+                                        "b.method, b.reference_start::text, "
+                                        "b.reference_end::text, b.production_days, b.intervals, "
+                                        "coalesce(b.override_reason, ''), "
+                                        "coalesce(b.overridden_by, ''), extract(epoch from "
+                                        "b.update_time)::int8, b.version, b.complete, "
+                                        "b.samples, b.expected FROM compliance.baseline b JOIN "
+                                        "compliance.meter m ON m.id = b.meter_id "
+                                        "WHERE m.name LIKE $1 || '/%' ORDER BY m.name, b.season",
+                                        prefix)) {
       v1::Baseline* b = resp->add_baselines();
       b->set_meter(r[0].as<std::string>());
       b->set_season(r[1].as<std::string>());
@@ -155,6 +161,10 @@ grpc::Status ComplianceServiceImpl::ListBaselines(grpc::ServerContext* ctx, cons
       b->set_override_reason(r[9].as<std::string>());
       b->set_overridden_by(r[10].as<std::string>());
       b->mutable_update_time()->set_seconds(r[11].as<int64_t>());
+      b->set_version(r[12].as<int>());
+      b->set_complete(r[13].as<bool>());
+      b->set_reference_samples(r[14].as<int64_t>());
+      b->set_reference_expected(r[15].as<int64_t>());
     }
     return absl::OkStatus();
   });
@@ -175,34 +185,56 @@ grpc::Status ComplianceServiceImpl::OverrideBaseline(grpc::ServerContext* ctx, c
   const std::string meter = absl::StrJoin(p.begin(), p.begin() + 6, "/");
   const std::string season = absl::StrCat("districts/", p[1], "/seasons/", p[7]);
   Mutation m{"OverrideBaseline", Action::kWrite, req->name(), req->request_id(), false};
-  grpc::Status status = guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
-    pqxx::result r = tx.exec_params(
-        "UPDATE compliance.baseline b SET override_kw = $3, override_reason = $4, overridden_by = $5, "
-        "update_time = $6::timestamptz FROM compliance.meter m WHERE m.id = b.meter_id AND m.name = $1 AND b.season = $2 "
-        "RETURNING b.computed_kw, b.method, b.reference_start::text, b.reference_end::text, b.production_days, "
-        "b.intervals",
-        meter, season, req->load_kw(), req->reason(), who.key_name, SqlTimestamp(absl::ToUnixMicros(Now())));
-    if (r.empty()) {
-      return absl::NotFoundError(absl::StrCat("no baseline ", req->name(),
-                                              ": a verification run computes it first (cuofeng verify run)"));
-    }
-    resp->set_name(req->name());
-    resp->set_meter(meter);
-    resp->set_season(season);
-    if (!r[0][0].is_null()) resp->set_computed_load_kw(r[0][0].as<double>());
-    resp->set_method(r[0][1].as<std::string>());
-    resp->set_reference_start(r[0][2].as<std::string>());
-    resp->set_reference_end(r[0][3].as<std::string>());
-    resp->set_production_days(r[0][4].as<int>());
-    resp->set_intervals(r[0][5].as<int64_t>());
-    resp->set_overridden(true);
-    resp->set_override_load_kw(req->load_kw());
-    resp->set_load_kw(req->load_kw());
-    resp->set_override_reason(req->reason());
-    resp->set_overridden_by(who.key_name);
-    *resp->mutable_update_time() = ToTimestamp(Now());
-    return absl::OkStatus();
-  });
+  grpc::Status status =
+      guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
+        // An override is a new version; the versions before it are kept.
+        pqxx::result r = tx.exec_params(
+            "UPDATE compliance.baseline b SET override_kw = $3, override_reason = $4, "
+            "overridden_by = $5, "
+            "update_time = $6::timestamptz, version = b.version + 1 FROM compliance.meter m "
+            "WHERE m.id = b.meter_id AND m.name = $1 AND b.season = $2 "
+            "RETURNING b.computed_kw, b.method, b.reference_start::text, b.reference_end::text, "
+            "b.production_days, "
+            "b.intervals, b.version, b.meter_id",
+            meter, season, req->load_kw(), req->reason(), who.key_name,
+            SqlTimestamp(absl::ToUnixMicros(Now())));
+        if (!r.empty()) {
+          tx.exec_params0(
+              "INSERT INTO compliance.baseline_version (meter_id, season, version, computed_kw, "
+              "override_kw, method, "
+              "reference_start, reference_end, production_days, intervals, samples, expected, "
+              "complete, "
+              "override_reason, overridden_by, create_time) SELECT meter_id, season, version, "
+              "computed_kw, "
+              "override_kw, method, reference_start, reference_end, production_days, intervals, "
+              "samples, expected, "
+              "complete, override_reason, overridden_by, update_time FROM compliance.baseline "
+              "WHERE meter_id = $1 AND season = $2",
+              r[0][7].as<int>(), season);
+        }
+        if (r.empty()) {
+          return absl::NotFoundError(
+              absl::StrCat("no baseline ", req->name(),
+                           ": a verification run computes it first (cuofeng verify run)"));
+        }
+        resp->set_name(req->name());
+        resp->set_meter(meter);
+        resp->set_season(season);
+        if (!r[0][0].is_null()) resp->set_computed_load_kw(r[0][0].as<double>());
+        resp->set_method(r[0][1].as<std::string>());
+        resp->set_reference_start(r[0][2].as<std::string>());
+        resp->set_reference_end(r[0][3].as<std::string>());
+        resp->set_production_days(r[0][4].as<int>());
+        resp->set_intervals(r[0][5].as<int64_t>());
+        resp->set_version(r[0][6].as<int>());
+        resp->set_overridden(true);
+        resp->set_override_load_kw(req->load_kw());
+        resp->set_load_kw(req->load_kw());
+        resp->set_override_reason(req->reason());
+        resp->set_overridden_by(who.key_name);
+        *resp->mutable_update_time() = ToTimestamp(Now());
+        return absl::OkStatus();
+      });
   return status;
 }
 
@@ -245,8 +277,7 @@ grpc::Status ComplianceServiceImpl::RunVerification(grpc::ServerContext* ctx, co
   }
   return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
     for (const auto& b : outcome->baselines) {
-      if (absl::Status s = repo_.StoreBaseline(tx, b.meter_id, b.season, b.baseline); !s.ok())
-        return s;
+      RETURN_IF_ERROR(repo_.StoreBaseline(tx, b.meter_id, b.season, b.baseline, b.version));
     }
     if (outcome->has_retention) {
       const VerificationParams& r = outcome->retention;
@@ -261,15 +292,23 @@ grpc::Status ComplianceServiceImpl::RunVerification(grpc::ServerContext* ctx, co
     v1::VerificationRun run = outcome->run;
     const int64_t n = tx.exec1("SELECT nextval('compliance.run_number')")[0].as<int64_t>();
     run.set_name(absl::StrCat(req->district(), "/verificationRuns/", n));
-    for (v1::Finding& f : outcome->findings) {
+    std::vector<std::string> found;
+    for (size_t i = 0; i < outcome->findings.size(); ++i) {
+      v1::Finding& f = outcome->findings[i];
       f.set_verification_run(run.name());
-      auto [name, fresh] = repo_.InsertFinding(tx, outcome->district_id, f);
+      found.push_back(Fingerprint(f));
+      auto [name, fresh] = repo_.InsertFinding(tx, outcome->district_id, f, outcome->domains[i]);
       if (fresh) {
         run.set_findings_new(run.findings_new() + 1);
       } else {
         run.set_findings_unchanged(run.findings_unchanged() + 1);
       }
     }
+    // What this run judged again and no longer finds: later data disproves it.
+    run.set_findings_superseded(
+        repo_.Supersede(tx, outcome->district_id,
+                        std::vector<std::string>(outcome->judged.begin(), outcome->judged.end()),
+                        outcome->gate_from, outcome->gate_to, found, run.name()));
     tx.exec_params0(
         "INSERT INTO compliance.verification_run (name, district_id, body, run_by, create_time) "
         "VALUES ($1, $2, $3, $4, $5::timestamptz)",
@@ -427,7 +466,17 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx, const 
   if (!f.season().empty()) {
     auto method = repo_.BaselineMethod(f.scope(), f.season());
     if (!method.ok()) return ToGrpcStatus(method.status());
-    resp->set_baseline_method(*method);
+    resp->set_baseline_method(method->first);
+    // The version the finding was judged against (the one in force now if it does not say).
+    resp->set_baseline_version(f.baseline_version() > 0 ? f.baseline_version() : method->second);
+  }
+  {
+    auto events = repo_.MeterEvents(f.scope());
+    if (!events.ok()) return ToGrpcStatus(events.status());
+    for (v1::MeterEvent& e : *events) {
+      const absl::Time t = FromTimestamp(e.time());
+      if (t >= from && t <= to) *resp->add_meter_events() = std::move(e);
+    }
   }
   const std::string authorization = AuthorizationOf(ctx);
   const absl::Time deadline = DeadlineOf(ctx, kLookupCap);
@@ -473,6 +522,86 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx, const 
       return ToGrpcStatus(s);
     }
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status ComplianceServiceImpl::RecordMeterEvent(grpc::ServerContext* ctx,
+                                                     const v1::RecordMeterEventRequest* req,
+                                                     v1::MeterEvent* resp) {
+  const v1::MeterEvent& e = req->event();
+  const std::vector<std::string> p = absl::StrSplit(e.meter(), '/');
+  std::vector<FieldViolation> v;
+  if (p.size() != 6 || p[0] != "districts" || p[2] != "enterprises" || p[4] != "meters") {
+    v.push_back({"event.meter", "must be districts/{d}/enterprises/{e}/meters/{m}"});
+  }
+  if (!e.has_time()) {
+    v.push_back({"event.time", "required: when the register was reset or the meter replaced"});
+  } else if (FromTimestamp(e.time()) > Now() + absl::Minutes(5)) {
+    v.push_back({"event.time", "is in the future"});
+  }
+  if (e.kind() != v1::MeterEvent::REGISTER_RESET && e.kind() != v1::MeterEvent::METER_REPLACED) {
+    v.push_back({"event.kind", "required: REGISTER_RESET or METER_REPLACED"});
+  }
+  if (!std::isfinite(e.new_register()) || e.new_register() < 0) {
+    v.push_back({"event.new_register", "must be a number of kWh at least 0"});
+  }
+  if (e.reason().empty())
+    v.push_back({"event.reason", "required: what happened (换表, 表码清零, ...)"});
+  if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
+  Mutation m{"RecordMeterEvent", Action::kIngest, e.meter(), req->request_id(), false};
+  auto refuse = [&](const absl::Status& why) {
+    return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work&) { return why; });
+  };
+  auto principal = guard_->Check(ctx, Action::kIngest, e.meter());
+  if (!principal.ok()) return refuse(principal.status());
+  // The bureau or the metering platform records what happened to a meter;
+  // the enterprise whose readings it excuses may not.
+  if (principal->role != Role::kBureau && principal->role != Role::kService &&
+      principal->role != Role::kAdmin) {
+    return refuse(
+        absl::PermissionDeniedError("only the district bureau or the metering platform (a service "
+                                    "key) records a meter's reset or replacement"));
+  }
+  auto meter =
+      directory_.Meter(e.meter(), RemoteCall{AuthorizationOf(ctx), DeadlineOf(ctx, kLookupCap)});
+  if (!meter.ok()) return refuse(meter.status());
+  return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
+    pqxx::result r = tx.exec_params(
+        "INSERT INTO compliance.meter_event (meter_id, time, kind, new_register, reason, "
+        "serial_number, "
+        "recorded_by, create_time) VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, "
+        "$8::timestamptz) "
+        "ON CONFLICT (meter_id, time) DO NOTHING RETURNING id",
+        meter->id, SqlTimestamp(absl::ToUnixMicros(FromTimestamp(e.time()))),
+        static_cast<int>(e.kind()), e.new_register(), e.reason(), e.serial_number(), who.key_name,
+        SqlTimestamp(absl::ToUnixMicros(Now())));
+    if (r.empty()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("an event is already recorded for ", e.meter(), " at ",
+                       absl::FormatTime("%Y-%m-%d %H:%M:%S%Ez", FromTimestamp(e.time()),
+                                        absl::FixedTimeZone(8 * 3600))));
+    }
+    *resp = e;
+    resp->set_name(absl::StrCat(e.meter(), "/events/", r[0][0].as<int64_t>()));
+    resp->set_recorded_by(who.key_name);
+    *resp->mutable_create_time() = ToTimestamp(Now());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ComplianceServiceImpl::ListMeterEvents(grpc::ServerContext* ctx,
+                                                    const v1::ListMeterEventsRequest* req,
+                                                    v1::ListMeterEventsResponse* resp) {
+  const std::vector<std::string> p = absl::StrSplit(req->meter(), '/');
+  if (p.size() != 6 || p[0] != "districts" || p[2] != "enterprises" || p[4] != "meters") {
+    return ToGrpcStatus(InvalidArgumentWithViolations(
+        {{"meter", "must be districts/{d}/enterprises/{e}/meters/{m}"}}));
+  }
+  auto principal = guard_->Check(ctx, Action::kRead, req->meter());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  auto events = repo_.MeterEvents(req->meter());
+  if (!events.ok()) return ToGrpcStatus(events.status());
+  for (v1::MeterEvent& e : *events) *resp->add_events() = std::move(e);
   return grpc::Status::OK;
 }
 

@@ -47,6 +47,10 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
                               v1::Finding* resp) override;
   grpc::Status GetEvidence(grpc::ServerContext* ctx, const v1::GetEvidenceRequest* req,
                            v1::EvidenceSeries* resp) override;
+  grpc::Status RecordMeterEvent(grpc::ServerContext* ctx, const v1::RecordMeterEventRequest* req,
+                                v1::MeterEvent* resp) override;
+  grpc::Status ListMeterEvents(grpc::ServerContext* ctx, const v1::ListMeterEventsRequest* req,
+                               v1::ListMeterEventsResponse* resp) override;
 
  private:
   // Ingest runs a client stream through `batch`, then audits the totals.

@@ -13,6 +13,9 @@
 #include "absl/time/time.h"
 #include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
+#include "lib/status/status_macros.h"
+#include "lib/verification/local_time.h"
+#include "lib/verification/verification.h"
 
 namespace cuofeng {
 namespace {
@@ -61,10 +64,21 @@ absl::StatusOr<int64_t> InsertNew(ConnectionPool& pool, const std::string& table
 }
 
 // TimeProblem says why a row's time is refused ("" when it is fine) and
-// sets `t` to it in Unix microseconds.
-std::string TimeProblem(bool has_time, const google::protobuf::Timestamp& ts, int64_t* t) {
-  if (!has_time) return "time: required";
-  *t = Micros(ts);
+// sets `t` to it in Unix microseconds. A time written without an offset
+// (`local_time`) is read in the batch's zone and counted in `local`.
+std::string TimeProblem(bool has_time, const google::protobuf::Timestamp& ts,
+                        const std::string& local_time, const BatchTimeZone& zone, int64_t* local,
+                        int64_t* t) {
+  if (!local_time.empty()) {
+    if (!ParseLocalTime(local_time, zone.zone, t)) {
+      return absl::StrCat("time: \"", local_time, "\" is not a time (YYYY-MM-DD HH:MM[:SS])");
+    }
+    ++*local;
+  } else if (!has_time) {
+    return "time: required";
+  } else {
+    *t = Micros(ts);
+  }
   const int64_t now = absl::ToUnixMicros(Now());
   if (*t > now + kFutureSkewUs) {
     return absl::StrCat("time: ", TimeText(*t), " is in the future (server time ", TimeText(now), ")");
@@ -127,6 +141,12 @@ std::string SqlTimestamp(int64_t us) {
                 static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
                 static_cast<long long>(rem % 60), static_cast<long long>(micros));
   return buf;
+}
+
+void IngestTally::LocalTimes(int64_t n, const std::string& zone) {
+  if (n == 0 && !summary_.time_zone().empty()) return;
+  summary_.set_local_times(summary_.local_times() + n);
+  summary_.set_time_zone(zone);
 }
 
 void IngestTally::Reject(const std::string& source, int64_t line, const std::string& field,
@@ -264,6 +284,8 @@ absl::Status Ingestor::EnsurePartitions(const std::vector<int64_t>& times) {
 absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Principal& caller,
                                 const RemoteCall& call, IngestTally* tally) {
   const std::string& src = batch.source();
+  ASSIGN_OR_RETURN(const BatchTimeZone zone, ResolveTimeZone(batch.time_zone()));
+  int64_t local_times = 0;
   struct Row {
     int index;
     int meter;
@@ -315,7 +337,9 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
       return meter.status();
     }
     int64_t t = 0;
-    if (std::string problem = TimeProblem(r.has_time(), r.time(), &t); !problem.empty()) {
+    if (std::string problem =
+            TimeProblem(r.has_time(), r.time(), r.local_time(), zone, &local_times, &t);
+        !problem.empty()) {
       reject("time", problem);
       continue;
     }
@@ -328,7 +352,7 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
       continue;
     }
     if (r.value() < 0) {
-      reject("value", absl::StrCat("value: ", r.value(), " is negative"));
+      reject("value", absl::StrCat("value: ", FormatNumber(r.value()), " is negative"));
       continue;
     }
     rows.push_back({i, meter->id, t, r.kind(), r.value()});
@@ -351,6 +375,7 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
   for (int attempt = 0;; ++attempt) {
     std::map<std::pair<int, int64_t>, std::pair<int, double>> stored;
     std::map<int, std::pair<int64_t, double>> register_before;
+    std::map<int, std::vector<RegisterEvent>> events;
     if (!ranges.empty()) {
       std::string ms, los, his;
       for (const auto& [m, range] : ranges) {
@@ -383,6 +408,13 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
                        "{" + rms + "}", "{" + rlos + "}")) {
                 register_before[row[0].as<int>()] = {row[1].as<int64_t>(), row[2].as<double>()};
               }
+              for (const auto& row : tx.exec_params(
+                       "SELECT meter_id, (extract(epoch from time) * 1000000)::int8, new_register "
+                       "FROM compliance.meter_event WHERE meter_id = ANY($1::int[]) ORDER BY "
+                       "meter_id, time",
+                       "{" + rms + "}")) {
+                events[row[0].as<int>()].push_back({row[1].as<int64_t>(), row[2].as<double>()});
+              }
             }
             return absl::OkStatus();
           },
@@ -404,10 +436,11 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
         if (previous->kind == r.kind && previous->value == r.value) {
           ++duplicates;
         } else {
-          conflicts.push_back({in.line(), "value",
-                               absl::StrCat("value: conflicts with line ", batch.readings(previous->index).line(),
-                                            " (", v1::ReadingKind_Name(previous->kind), " ", previous->value,
-                                            ") for the same meter and time")});
+          conflicts.push_back(
+              {in.line(), "value",
+               absl::StrCat("value: conflicts with line ", batch.readings(previous->index).line(),
+                            " (", v1::ReadingKind_Name(previous->kind), " ",
+                            FormatNumber(previous->value), ") for the same meter and time")});
         }
         continue;
       }
@@ -419,9 +452,10 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
         } else {
           conflicts.push_back(
               {in.line(), "value",
-               absl::StrCat("value: a different reading (", v1::ReadingKind_Name(static_cast<v1::ReadingKind>(s->second.first)),
-                            " ", s->second.second, ") is already stored for ", in.meter(), " at ",
-                            TimeText(r.t))});
+               absl::StrCat("value: a different reading (",
+                            v1::ReadingKind_Name(static_cast<v1::ReadingKind>(s->second.first)),
+                            " ", FormatNumber(s->second.second), ") is already stored for ",
+                            in.meter(), " at ", TimeText(r.t))});
         }
         continue;
       }
@@ -441,13 +475,14 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
             register_value = it->second.second;
           }
         }
-        if (have_register && r.value < register_value) {
-          conflicts.push_back(
-              {in.line(), "value",
-               absl::StrCat("value: the cumulative register ran backwards: ", r.value, " kWh at ",
-                            TimeText(r.t), " after ", register_value, " kWh at ", TimeText(register_t),
-                            " (a reset or a replaced meter must be recorded by the bureau)")});
-          continue;
+        if (have_register) {
+          // A register runs backwards only after a recorded reset or replacement.
+          if (std::string problem =
+                  RegisterProblem(r.value, r.t, register_value, register_t, events[r.meter]);
+              !problem.empty()) {
+            conflicts.push_back({in.line(), "value", problem});
+            continue;
+          }
         }
         have_register = true;
         register_t = r.t;
@@ -485,6 +520,7 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
   std::sort(rejected.begin(), rejected.end(),
             [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
   for (const Rejection& r : rejected) tally->Reject(src, r.line, r.field, r.reason);
+  tally->LocalTimes(local_times, zone.name);
   tally->Accept(static_cast<int64_t>(fresh.size()));
   tally->Duplicate(duplicates);
   return absl::OkStatus();
@@ -493,6 +529,8 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
 absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, const Principal& caller,
                                   const RemoteCall& call, IngestTally* tally) {
   const std::string& src = batch.source();
+  ASSIGN_OR_RETURN(const BatchTimeZone zone, ResolveTimeZone(batch.time_zone()));
+  int64_t local_times = 0;
   std::string lines;
   int64_t valid = 0;
   for (const v1::GateEvent& e : batch.events()) {
@@ -522,7 +560,9 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
       return camera.status();
     }
     int64_t t = 0;
-    if (std::string problem = TimeProblem(e.has_time(), e.time(), &t); !problem.empty()) {
+    if (std::string problem =
+            TimeProblem(e.has_time(), e.time(), e.local_time(), zone, &local_times, &t);
+        !problem.empty()) {
       reject("time", problem);
       continue;
     }
@@ -554,6 +594,7 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
     AppendDouble(&lines, e.tonnage());
     lines.push_back('\n');
   }
+  tally->LocalTimes(local_times, zone.name);
   auto inserted = InsertNew(*pool_, "compliance.gate_event",
                             {"camera_id", "time", "plate", "direction", "vehicle_class", "photo", "cargo", "tonnage"},
                             "camera_id, time, plate", lines);
@@ -566,6 +607,8 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
 absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, const Principal& caller,
                                   const RemoteCall& call, IngestTally* tally) {
   const std::string& src = batch.source();
+  ASSIGN_OR_RETURN(const BatchTimeZone zone, ResolveTimeZone(batch.time_zone()));
+  int64_t local_times = 0;
   std::string lines;
   int64_t valid = 0;
   for (const v1::LedgerRow& r : batch.rows()) {
@@ -597,7 +640,9 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
       continue;
     }
     int64_t t = 0;
-    if (std::string problem = TimeProblem(r.has_time(), r.time(), &t); !problem.empty()) {
+    if (std::string problem =
+            TimeProblem(r.has_time(), r.time(), r.local_time(), zone, &local_times, &t);
+        !problem.empty()) {
       reject("time", problem);
       continue;
     }
@@ -643,6 +688,7 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
     AppendCopyText(&lines, r.fleet());
     lines.push_back('\n');
   }
+  tally->LocalTimes(local_times, zone.name);
   auto inserted = InsertNew(*pool_, "compliance.ledger_row",
                             {"district_id", "enterprise", "plate", "time", "direction", "vin", "engine_number",
                              "emission_stage", "registration_date", "cargo", "tonnage", "fleet"},

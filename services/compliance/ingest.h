@@ -64,6 +64,8 @@ class IngestTally {
               const std::string& reason);
   void Accept(int64_t n) { summary_.set_accepted(summary_.accepted() + n); }
   void Duplicate(int64_t n) { summary_.set_duplicate(summary_.duplicate() + n); }
+  // LocalTimes counts rows whose time had no offset and says how they were read.
+  void LocalTimes(int64_t n, const std::string& zone);
   const v1::IngestSummary& summary() const { return summary_; }
 
  private:

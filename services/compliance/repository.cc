@@ -185,9 +185,12 @@ absl::StatusOr<std::map<int, ComplianceRepository::StoredBaseline>> ComplianceRe
   std::map<int, StoredBaseline> out;
   RETURN_IF_ERROR(Read(deadline, [&](pqxx::work& tx) {
     for (const auto& r : tx.exec_params(
-             "SELECT meter_id, computed_kw, override_kw, method, reference_start::text, reference_end::text, "
-             "coalesce(override_reason, ''), coalesce(overridden_by, ''), production_days, intervals, "
-             "(extract(epoch from update_time) * 1000000)::int8 FROM compliance.baseline WHERE season = $1",
+             "SELECT meter_id, computed_kw, override_kw, method, reference_start::text, "
+             "reference_end::text, "
+             "coalesce(override_reason, ''), coalesce(overridden_by, ''), production_days, "
+             "intervals, "
+             "(extract(epoch from update_time) * 1000000)::int8, version, complete, samples "
+             "FROM compliance.baseline WHERE season = $1",
              season)) {
       StoredBaseline b;
       if (!r[1].is_null()) b.computed_kw = r[1].as<double>();
@@ -200,39 +203,44 @@ absl::StatusOr<std::map<int, ComplianceRepository::StoredBaseline>> ComplianceRe
       b.production_days = r[8].as<int>();
       b.intervals = r[9].as<int64_t>();
       b.update_time = Epoch(r[10]);
+      b.version = r[11].as<int>();
+      b.complete = r[12].as<bool>();
+      b.samples = r[13].as<int64_t>();
       out[r[0].as<int>()] = std::move(b);
     }
   }));
   return out;
 }
 
-absl::StatusOr<std::string> ComplianceRepository::BaselineMethod(const std::string& meter,
-                                                                 const std::string& season) {
-  std::string method;
-  absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+absl::StatusOr<std::pair<std::string, int>> ComplianceRepository::BaselineMethod(
+    const std::string& meter, const std::string& season) {
+  std::pair<std::string, int> out;
+  RETURN_IF_ERROR(Read(absl::Now() + absl::Seconds(30), [&](pqxx::work& tx) {
     pqxx::result r = tx.exec_params(
-        "SELECT b.method, b.override_kw, coalesce(b.override_reason, ''), coalesce(b.overridden_by, '') "
-        "FROM compliance.baseline b JOIN compliance.meter m ON m.id = b.meter_id "
+        "SELECT b.method, b.override_kw, coalesce(b.override_reason, ''), "
+        "coalesce(b.overridden_by, ''), "
+        "b.version FROM compliance.baseline b JOIN compliance.meter m ON m.id = b.meter_id "
         "WHERE m.name = $1 AND b.season = $2",
         meter, season);
-    if (r.empty()) return absl::OkStatus();
-    method = r[0][1].is_null()
-                 ? r[0][0].as<std::string>()
-                 : absl::StrCat("set to ", r[0][1].as<double>(), " kW by ", r[0][3].as<std::string>(), ": ",
-                                r[0][2].as<std::string>(), " (computed: ", r[0][0].as<std::string>(), ")");
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
-  return method;
+    if (r.empty()) return;
+    out.first = r[0][1].is_null()
+                    ? r[0][0].as<std::string>()
+                    : absl::StrCat("set to ", FormatNumber(r[0][1].as<double>()), " kW by ",
+                                   r[0][3].as<std::string>(), ": ", r[0][2].as<std::string>(),
+                                   " (computed: ", r[0][0].as<std::string>(), ")");
+    out.second = r[0][4].as<int>();
+  }));
+  return out;
 }
 
-absl::Status ComplianceRepository::StoreBaseline(pqxx::work& tx, int meter_id, const std::string& season,
-                                                 const Baseline& b) {
+absl::Status ComplianceRepository::StoreBaseline(pqxx::work& tx, int meter_id,
+                                                 const std::string& season, const Baseline& b,
+                                                 int version) {
   NullableParams p;
   p.Add(std::to_string(meter_id));
   p.Add(season);
   if (b.found) {
-    p.Add(absl::StrCat(b.kw));
+    p.Add(FormatNumber(b.kw));
   } else {
     p.AddNull();
   }
@@ -242,14 +250,132 @@ absl::Status ComplianceRepository::StoreBaseline(pqxx::work& tx, int meter_id, c
   p.Add(std::to_string(b.production_days));
   p.Add(std::to_string(b.intervals));
   p.Add(SqlTimestamp(absl::ToUnixMicros(Now())));
+  p.Add(std::to_string(version));
+  p.Add(std::string(b.complete ? "true" : "false"));
+  p.Add(std::to_string(b.samples));
+  p.Add(std::to_string(b.expected));
   const auto ptrs = p.Pointers();
   tx.exec_params0(
       "INSERT INTO compliance.baseline (meter_id, season, computed_kw, method, reference_start, "
-      "reference_end, production_days, intervals, update_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-      "$9::timestamptz) "
-      "ON CONFLICT (meter_id, season) DO NOTHING",
+      "reference_end, production_days, intervals, update_time, version, complete, samples, "
+      "expected) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $10, $11, $12, $13) "
+      "ON CONFLICT (meter_id, season) DO UPDATE SET computed_kw = excluded.computed_kw, "
+      "method = excluded.method, reference_start = excluded.reference_start, "
+      "reference_end = excluded.reference_end, production_days = excluded.production_days, "
+      "intervals = excluded.intervals, update_time = excluded.update_time, version = "
+      "excluded.version, "
+      "complete = excluded.complete, samples = excluded.samples, expected = excluded.expected "
+      "WHERE compliance.baseline.version < excluded.version AND compliance.baseline.override_kw IS "
+      "NULL",
       pqxx::prepare::make_dynamic_params(ptrs));
+  tx.exec_params0(
+      "INSERT INTO compliance.baseline_version (meter_id, season, version, computed_kw, method, "
+      "reference_start, reference_end, production_days, intervals, samples, expected, complete, "
+      "create_time) "
+      "SELECT meter_id, season, version, computed_kw, method, reference_start, reference_end, "
+      "production_days, "
+      "intervals, samples, expected, complete, update_time FROM compliance.baseline "
+      "WHERE meter_id = $1 AND season = $2 AND version = $3 ON CONFLICT DO NOTHING",
+      meter_id, season, version);
   return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Time> ComplianceRepository::DataEnd(const std::string& district_id,
+                                                         absl::Time deadline) {
+  absl::Time out = absl::InfinitePast();
+  RETURN_IF_ERROR(Read(deadline, [&](pqxx::work& tx) {
+    // Per meter and camera the newest row by its primary key's index.
+    pqxx::row r = tx.exec_params1(
+        "SELECT (extract(epoch from greatest("
+        "(SELECT max(t) FROM compliance.meter m CROSS JOIN LATERAL (SELECT max(r.time) AS t "
+        "FROM compliance.reading r WHERE r.meter_id = m.id) x WHERE m.district_id = $1), "
+        "(SELECT max(t) FROM compliance.camera c CROSS JOIN LATERAL (SELECT max(g.time) AS t "
+        "FROM compliance.gate_event g WHERE g.camera_id = c.id) y WHERE c.district_id = $1), "
+        "(SELECT max(time) FROM compliance.ledger_row WHERE district_id = $1))) * 1000000)::int8",
+        district_id);
+    if (!r[0].is_null()) out = absl::FromUnixMicros(r[0].as<int64_t>());
+  }));
+  return out;
+}
+
+absl::StatusOr<std::map<int, std::vector<RegisterEvent>>> ComplianceRepository::RegisterEvents(
+    const std::vector<int>& meters, absl::Time deadline) {
+  std::map<int, std::vector<RegisterEvent>> out;
+  if (meters.empty()) return out;
+  RETURN_IF_ERROR(Read(deadline, [&](pqxx::work& tx) {
+    for (const auto& r : tx.exec_params("SELECT meter_id, (extract(epoch from time) * "
+                                        "1000000)::int8, new_register FROM compliance.meter_event "
+                                        "WHERE meter_id = ANY($1::int[]) ORDER BY meter_id, time",
+                                        IntArray(meters))) {
+      out[r[0].as<int>()].push_back({r[1].as<int64_t>(), r[2].as<double>()});
+    }
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::MeterEvent>> ComplianceRepository::MeterEvents(
+    const std::string& meter) {
+  std::vector<v1::MeterEvent> out;
+  RETURN_IF_ERROR(Read(absl::Now() + absl::Seconds(30), [&](pqxx::work& tx) {
+    for (const auto& r : tx.exec_params(
+             "SELECT e.id, (extract(epoch from e.time) * 1000000)::int8, e.kind, e.new_register, "
+             "e.reason, "
+             "e.serial_number, e.recorded_by, (extract(epoch from e.create_time) * 1000000)::int8 "
+             "FROM compliance.meter_event e JOIN compliance.meter m ON m.id = e.meter_id WHERE "
+             "m.name = $1 "
+             "ORDER BY e.time",
+             meter)) {
+      v1::MeterEvent e;
+      e.set_name(absl::StrCat(meter, "/events/", r[0].as<int64_t>()));
+      e.set_meter(meter);
+      *e.mutable_time() = ToTimestamp(absl::FromUnixMicros(r[1].as<int64_t>()));
+      e.set_kind(static_cast<v1::MeterEvent::Kind>(r[2].as<int>()));
+      e.set_new_register(r[3].as<double>());
+      e.set_reason(r[4].as<std::string>());
+      e.set_serial_number(r[5].as<std::string>());
+      e.set_recorded_by(r[6].as<std::string>());
+      *e.mutable_create_time() = ToTimestamp(absl::FromUnixMicros(r[7].as<int64_t>()));
+      out.push_back(std::move(e));
+    }
+  }));
+  return out;
+}
+
+int ComplianceRepository::Supersede(pqxx::work& tx, const std::string& district_id,
+                                    const std::vector<std::string>& judged, absl::Time gate_from,
+                                    absl::Time gate_to, const std::vector<std::string>& found,
+                                    const std::string& run) {
+  auto text_array = [&](const std::vector<std::string>& v) {
+    std::string out = "{";
+    for (size_t i = 0; i < v.size(); ++i) {
+      absl::StrAppend(&out, i ? "," : "", "\"");
+      for (char c : v[i]) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+      }
+      out.push_back('"');
+    }
+    return out + "}";
+  };
+  pqxx::result r = tx.exec_params(
+      "UPDATE compliance.finding SET status = 4, superseded_by = $6 WHERE district_id = $1 AND "
+      "status = 1 "
+      "AND (domain = ANY($2::text[]) OR (domain = 'gate' AND window_start >= $3::timestamptz "
+      "AND window_start < $4::timestamptz)) AND NOT (fingerprint = ANY($5::text[])) RETURNING name",
+      district_id, text_array(judged), SqlTimestamp(absl::ToUnixMicros(gate_from)),
+      SqlTimestamp(absl::ToUnixMicros(gate_to)), text_array(found), run);
+  for (const auto& row : r) {
+    tx.exec_params0(
+        "INSERT INTO compliance.finding_event (finding, kind, text, by_key, time) "
+        "VALUES ($1, 'SUPERSEDE', $2, 'verification', $3::timestamptz)",
+        row[0].as<std::string>(),
+        absl::StrCat(
+            run,
+            " judged the same again and no longer finds it (later data disproves or changes it)"),
+        SqlTimestamp(absl::ToUnixMicros(Now())));
+  }
+  return static_cast<int>(r.size());
 }
 
 absl::StatusOr<std::vector<Passage>> ComplianceRepository::GateEvents(
@@ -258,16 +384,19 @@ absl::StatusOr<std::vector<Passage>> ComplianceRepository::GateEvents(
   RETURN_IF_ERROR(Read(deadline, [&](pqxx::work& tx) {
     for (const auto& r : tx.exec_params(
              "SELECT c.name, (extract(epoch from g.time) * 1000000)::int8, g.plate, g.direction, "
-             "g.vehicle_class FROM compliance.gate_event g JOIN compliance.camera c ON c.id = g.camera_id "
+             "g.vehicle_class, g.photo FROM compliance.gate_event g JOIN compliance.camera c ON "
+             "c.id = g.camera_id "
              "WHERE c.district_id = $1 AND g.time >= $2::timestamptz AND g.time < $3::timestamptz "
              "ORDER BY g.time",
-             district_id, SqlTimestamp(absl::ToUnixMicros(from)), SqlTimestamp(absl::ToUnixMicros(to)))) {
+             district_id, SqlTimestamp(absl::ToUnixMicros(from)),
+             SqlTimestamp(absl::ToUnixMicros(to)))) {
       Passage p;
       p.camera = r[0].as<std::string>();
       p.t_us = r[1].as<int64_t>();
       p.plate = r[2].as<std::string>();
       p.direction = static_cast<v1::GateDirection>(r[3].as<int>());
       p.vehicle_class = static_cast<v1::VehicleClass>(r[4].as<int>());
+      p.photo = r[5].as<std::string>();
       out.push_back(std::move(p));
     }
   }));
@@ -294,7 +423,7 @@ const char* ComplianceRepository::FindingColumns() {
   return "f.name, f.body, f.status, f.review_comment, f.reviewed_by, "
          "(extract(epoch from f.review_time) * 1000000)::int8, f.explanation, "
          "(extract(epoch from f.explanation_time) * 1000000)::int8, "
-         "(extract(epoch from f.create_time) * 1000000)::int8";
+         "(extract(epoch from f.create_time) * 1000000)::int8, f.superseded_by";
 }
 
 v1::Finding ComplianceRepository::FindingFromRow(const pqxx::row& r) {
@@ -308,11 +437,14 @@ v1::Finding ComplianceRepository::FindingFromRow(const pqxx::row& r) {
   f.set_explanation(r[6].as<std::string>());
   if (!r[7].is_null()) *f.mutable_explanation_time() = ToTimestamp(absl::FromUnixMicros(r[7].as<int64_t>()));
   *f.mutable_create_time() = ToTimestamp(absl::FromUnixMicros(r[8].as<int64_t>()));
+  f.set_superseded_by_run(r[9].as<std::string>());
   return f;
 }
 
-std::pair<std::string, bool> ComplianceRepository::InsertFinding(pqxx::work& tx, const std::string& district_id,
-                                                                 v1::Finding f) {
+std::pair<std::string, bool> ComplianceRepository::InsertFinding(pqxx::work& tx,
+                                                                 const std::string& district_id,
+                                                                 v1::Finding f,
+                                                                 const std::string& domain) {
   const std::string fingerprint = Fingerprint(f);
   f.clear_name();
   f.clear_status();
@@ -322,17 +454,28 @@ std::pair<std::string, bool> ComplianceRepository::InsertFinding(pqxx::work& tx,
   pqxx::result inserted = tx.exec_params(
       "INSERT INTO compliance.finding (name, district_id, enterprise, fingerprint, type, "
       "window_start, body, "
-      "create_time) VALUES ($3 || '/findings/' || nextval('compliance.finding_number'), $1, $3, "
-      "$2, $4, "
-      "to_timestamp($5 / 1000000.0), $6, $7::timestamptz) ON CONFLICT (fingerprint) DO NOTHING "
+      "create_time, domain) VALUES ($3 || '/findings/' || nextval('compliance.finding_number'), "
+      "$1, $3, $2, $4, "
+      "to_timestamp($5 / 1000000.0), $6, $7::timestamptz, $8) ON CONFLICT (fingerprint) DO NOTHING "
       "RETURNING name",
       district_id, fingerprint, f.enterprise(), static_cast<int>(f.type()),
       absl::ToUnixMicros(FromTimestamp(f.window_start())), pqxx::binarystring(body),
-      SqlTimestamp(absl::ToUnixMicros(Now())));
+      SqlTimestamp(absl::ToUnixMicros(Now())), domain);
   if (!inserted.empty()) return {inserted[0][0].as<std::string>(), true};
-  pqxx::result existing =
-      tx.exec_params("SELECT name FROM compliance.finding WHERE fingerprint = $1", fingerprint);
-  return {existing.empty() ? std::string() : existing[0][0].as<std::string>(), false};
+  pqxx::result existing = tx.exec_params(
+      "SELECT name, status FROM compliance.finding WHERE fingerprint = $1", fingerprint);
+  if (existing.empty()) return {"", false};
+  const std::string name = existing[0][0].as<std::string>();
+  if (existing[0][1].as<int>() == v1::FINDING_SUPERSEDED) {
+    tx.exec_params0("UPDATE compliance.finding SET status = 1, superseded_by = '' WHERE name = $1",
+                    name);
+    tx.exec_params0(
+        "INSERT INTO compliance.finding_event (finding, kind, text, by_key, time) "
+        "VALUES ($1, 'REOPEN', $2, 'verification', $3::timestamptz)",
+        name, absl::StrCat(f.verification_run(), " finds it again"),
+        SqlTimestamp(absl::ToUnixMicros(Now())));
+  }
+  return {name, false};
 }
 
 }  // namespace cuofeng

@@ -45,21 +45,49 @@ class ComplianceRepository {
     int production_days = 0;
     int64_t intervals = 0;
     absl::Time update_time;
+    int version = 0;
+    bool complete = false;
+    int64_t samples = 0;
   };
   // Baselines of a season by meter id.
   absl::StatusOr<std::map<int, StoredBaseline>> Baselines(
       const std::string& season, absl::Time deadline = absl::InfiniteFuture());
   // BaselineMethod says how a meter's baseline for a season was computed, or
-  // who set it and why ("" when there is none).
-  absl::StatusOr<std::string> BaselineMethod(const std::string& meter, const std::string& season);
-  absl::Status StoreBaseline(pqxx::work& tx, int meter_id, const std::string& season, const Baseline& b);
+  // who set it and why ("" when there is none), and its version.
+  absl::StatusOr<std::pair<std::string, int>> BaselineMethod(const std::string& meter,
+                                                             const std::string& season);
+  // StoreBaseline stores computed version `version` of a baseline (and keeps
+  // it in the version history); an older version never replaces a newer one,
+  // nor a computation an override.
+  absl::Status StoreBaseline(pqxx::work& tx, int meter_id, const std::string& season,
+                             const Baseline& b, int version);
+
+  // DataEnd is the latest instant of the district's monitoring data
+  // (readings, passages, ledger rows); InfinitePast when there is none.
+  absl::StatusOr<absl::Time> DataEnd(const std::string& district_id, absl::Time deadline);
+
+  // RegisterEvents are the recorded resets and replacements of `meters`, by
+  // meter id, in time order.
+  absl::StatusOr<std::map<int, std::vector<RegisterEvent>>> RegisterEvents(
+      const std::vector<int>& meters, absl::Time deadline);
+  // MeterEvents are one meter's events as the API shows them.
+  absl::StatusOr<std::vector<v1::MeterEvent>> MeterEvents(const std::string& meter);
+
+  // Supersede marks as SUPERSEDED, by `run`, every OPEN finding of the
+  // district in one of the `judged` domains (or a gate finding within
+  // [gate_from, gate_to)) whose fingerprint is not among `found`; returns
+  // how many.
+  int Supersede(pqxx::work& tx, const std::string& district_id,
+                const std::vector<std::string>& judged, absl::Time gate_from, absl::Time gate_to,
+                const std::vector<std::string>& found, const std::string& run);
 
   // InsertFinding stores `f` unless a finding with its fingerprint exists
   // (INSERT ... ON CONFLICT, so concurrent runs storing the same finding
   // neither fail nor duplicate it); returns the stored finding's name and
   // whether it is new.
+  // A SUPERSEDED finding found again is open again.
   std::pair<std::string, bool> InsertFinding(pqxx::work& tx, const std::string& district_id,
-                                             v1::Finding f);
+                                             v1::Finding f, const std::string& domain = "");
 
   // Gate passages of the district's cameras and its ledger rows, from <= time < to.
   absl::StatusOr<std::vector<Passage>> GateEvents(const std::string& district_id, absl::Time from,

@@ -8,11 +8,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "lib/auth/policy.h"
 #include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
+#include "lib/status/status_macros.h"
 #include "services/compliance/ingest.h"
 
 namespace cuofeng {
@@ -42,13 +44,24 @@ struct MeterInfo {
   const v1::Meter* meter;
   std::string enterprise, target;
   int id = 0;  // 0: never sent a reading
+  std::string label;
 };
 
-// A period in which a filed list binds, within the run's range.
+// A period in which a filed list binds: whole, up to where the data ends.
 struct Period {
   const v1::FiledListInfo* list;
   absl::Time start, end;
 };
+
+absl::Time Clamp(absl::Time t, absl::Time lo, absl::Time hi) {
+  return std::min(std::max(t, lo), hi);
+}
+
+// ObligationKey names an obligation by where it comes from and when it began.
+std::string ObligationKey(const v1::Obligation& o) {
+  return absl::StrCat(o.entry(), "+", o.alert(), "@", o.alert_revision(), "@",
+                      o.window_start().seconds());
+}
 
 }  // namespace
 
@@ -75,18 +88,46 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   v1::VerificationRun& run = out.run;
   *run.mutable_from() = ToTimestamp(from);
   *run.mutable_to() = ToTimestamp(to);
+  std::string phases;
+  absl::Time mark = absl::Now();
+  auto phase = [&](const char* name) {
+    const absl::Time now = absl::Now();
+    absl::StrAppend(&phases, phases.empty() ? "" : ", ", name, " ",
+                    absl::ToInt64Milliseconds(now - mark), " ms");
+    mark = now;
+  };
 
-  // What binds, and the thresholds of each filed list's rule set.
-  v1::ListObligationWindowsRequest wreq;
-  wreq.set_district(district);
-  *wreq.mutable_from() = ToTimestamp(from);
-  *wreq.mutable_to() = ToTimestamp(to);
-  v1::ListObligationWindowsResponse windows;
-  {
+  // Issue 15: windows are judged whole, up to where the district's data
+  // ends, whatever the run's range: the range only chooses which windows.
+  ASSIGN_OR_RETURN(absl::Time data_end, repo_->DataEnd(out.district_id, deadline));
+  data_end = std::min(data_end, Now());
+  if (data_end != absl::InfinitePast()) *run.mutable_data_end() = ToTimestamp(data_end);
+  auto list_windows = [&](absl::Time a,
+                          absl::Time b) -> absl::StatusOr<v1::ListObligationWindowsResponse> {
+    v1::ListObligationWindowsRequest wreq;
+    wreq.set_district(district);
+    *wreq.mutable_from() = ToTimestamp(a);
+    *wreq.mutable_to() = ToTimestamp(b);
+    v1::ListObligationWindowsResponse resp;
     auto ctx = Call(authorization, deadline);
-    grpc::Status s = obligations_->ListObligationWindows(ctx.get(), wreq, &windows);
+    grpc::Status s = obligations_->ListObligationWindows(ctx.get(), wreq, &resp);
     if (!s.ok()) return FromGrpcStatus(s);
+    return resp;
+  };
+  ASSIGN_OR_RETURN(v1::ListObligationWindowsResponse windows, list_windows(from, to));
+  // The hull: from where the lists binding the range begin to bind, to the data's end.
+  absl::Time hull_from = from;
+  const absl::Time hull_to = std::max(to, std::min(data_end, Now()));
+  for (const v1::FiledListInfo& l : windows.lists()) {
+    hull_from =
+        std::min(hull_from, std::max(FromTimestamp(l.in_force_from()), DayStart(l.season_start())));
   }
+  if (hull_from < from || hull_to > to) {
+    ASSIGN_OR_RETURN(windows, list_windows(hull_from, hull_to));
+  }
+  const absl::Time judged_until = data_end == absl::InfinitePast() ? from : data_end;
+  auto touches_run = [&](absl::Time a, absl::Time b) { return a < to && b > from; };
+
   std::map<std::string, VerificationParams> params;  // by list
   std::map<std::string, const v1::FiledListInfo*> lists;
   std::vector<Period> periods;
@@ -101,36 +142,48 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     params[l.list()] = ResolveParams(rules.verification());
     lists[l.list()] = &l;
     rule_sets.insert(l.rule_set());
-    Period p{&l, std::max({from, FromTimestamp(l.in_force_from()), DayStart(l.season_start())}),
-             std::min({to, l.has_in_force_until() ? FromTimestamp(l.in_force_until()) : absl::InfiniteFuture(),
+    Period p{&l,
+             std::max({hull_from, FromTimestamp(l.in_force_from()), DayStart(l.season_start())}),
+             std::min({hull_to,
+                       l.has_in_force_until() ? FromTimestamp(l.in_force_until())
+                                              : absl::InfiniteFuture(),
                        DayStart(l.season_end()) + absl::Hours(24)})};
     if (p.start < p.end) periods.push_back(p);
     out.retention = params[l.list()];
     out.has_retention = true;
   }
   for (const std::string& r : rule_sets) absl::StrAppend(run.mutable_rule_set(), run.rule_set().empty() ? "" : ", ", r);
+  // The alerts' document numbers (文号), for the findings and the charts.
+  std::map<std::string, std::string> alert_documents;
+  for (const v1::Obligation& o : windows.obligations()) {
+    if (o.alert().empty() || alert_documents.count(o.alert())) continue;
+    v1::GetAlertRequest areq;
+    areq.set_name(o.alert());
+    v1::Alert alert;
+    auto ctx = Call(authorization, deadline);
+    grpc::Status s = alerts_->GetAlert(ctx.get(), areq, &alert);
+    alert_documents[o.alert()] = s.ok() ? alert.document_number() : "";
+  }
+  phase("obligations and rule sets");
 
   // The registry as it is now.
-  // Phase timings, for the server log.
-  std::string phases;
-  absl::Time mark = absl::Now();
-  auto phase = [&](const char* name) {
-    const absl::Time now = absl::Now();
-    absl::StrAppend(&phases, phases.empty() ? "" : ", ", name, " ", absl::ToInt64Milliseconds(now - mark), " ms");
-    mark = now;
-  };
-  phase("obligations and rule sets");
-  auto chunks = Snapshot(district, authorization, deadline);
-  if (!chunks.ok()) return chunks.status();
+  ASSIGN_OR_RETURN(std::vector<v1::DistrictSnapshotChunk> chunks,
+                   Snapshot(district, authorization, deadline));
+  std::map<std::string, std::string> enterprise_names;
   std::vector<MeterInfo> meters;
   std::map<std::string, std::vector<size_t>> meters_by_enterprise;
   std::vector<const v1::Camera*> cameras;
   std::map<std::string, VehicleFacts> vehicles;  // by normalised plate
   std::map<std::string, std::string> plate_of;   // vehicle name -> plate
-  for (const auto& c : *chunks) {
+  for (const auto& c : chunks) {
+    for (const v1::Enterprise& e : c.enterprises()) enterprise_names[e.name()] = e.display_name();
+  }
+  for (const auto& c : chunks) {
     for (const v1::Meter& m : c.meters()) {
-      MeterInfo info{&m, EnterpriseOf(m.name()), "", 0};
+      MeterInfo info{&m, EnterpriseOf(m.name()), "", 0, ""};
       info.target = !m.equipment().empty() ? m.equipment() : !m.line().empty() ? m.line() : info.enterprise;
+      info.label = absl::StrCat(enterprise_names[info.enterprise], " ", m.display_name(), " (",
+                                m.name(), ")");
       meters_by_enterprise[info.enterprise].push_back(meters.size());
       meters.push_back(std::move(info));
     }
@@ -144,78 +197,108 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       plate_of[v.name()] = NormalizePlate(v.plate());
     }
   }
-  for (const auto& c : *chunks) {
+  for (const auto& c : chunks) {
     for (const v1::WhitelistEntry& w : c.whitelist_entries()) {
       auto p = plate_of.find(w.vehicle());
       if (p == plate_of.end()) continue;
       vehicles[p->second].whitelist.push_back({EnterpriseOf(w.name()), w.purpose(), w.valid_from(), w.valid_until()});
     }
   }
-  auto ids = repo_->MeterIds(out.district_id, deadline);
-  if (!ids.ok()) return ids.status();
+  ASSIGN_OR_RETURN(auto ids, repo_->MeterIds(out.district_id, deadline));
   std::vector<int> all_ids;
   std::map<int, const MeterInfo*> by_id;
   for (MeterInfo& m : meters) {
-    auto it = ids->find(m.meter->name());
-    if (it != ids->end()) {
+    auto it = ids.find(m.meter->name());
+    if (it != ids.end()) {
       m.id = it->second;
       all_ids.push_back(m.id);
       by_id[m.id] = &m;
     }
   }
   run.set_meters(static_cast<int32_t>(meters.size()));
-
+  auto interval_of = [](const MeterInfo& m) {
+    return m.meter->interval_minutes() > 0 ? m.meter->interval_minutes() : 15;
+  };
+  auto stamp = [&](v1::Finding* f) {
+    f->set_enterprise_name(enterprise_names[f->enterprise()]);
+    // The obligation names the alert as "entry + alerts/N@rev".
+    for (const auto& [alert, document] : alert_documents) {
+      if (!document.empty() && absl::StrContains(f->obligation(), absl::StrCat(alert, "@"))) {
+        f->set_alert_document(document);
+      }
+    }
+  };
+  auto add = [&](v1::Finding f, const std::string& domain) {
+    stamp(&f);
+    out.findings.push_back(std::move(f));
+    out.domains.push_back(domain);
+  };
   phase("registry");
-  // Baselines per season: stored, or computed now from the reference window.
-  std::map<std::string, std::map<int, double>> baseline_kw;  // season -> meter id -> kW
+
+  // Baselines per season: stored, or computed now from the reference window
+  // when there is none yet or the one stored was computed from incomplete
+  // data and more has arrived (a new version); an override always holds.
+  ASSIGN_OR_RETURN(auto events, repo_->RegisterEvents(all_ids, deadline));
+  struct InForce {
+    double kw = 0;
+    int version = 0;
+  };
+  std::map<std::string, std::map<int, InForce>> baseline_kw;  // season -> meter id
   std::map<std::string, std::map<int, std::string>> baseline_missing;
   for (const auto& [name, l] : lists) {
     const std::string& season = l->season();
     if (baseline_kw.count(season)) continue;
-    auto stored = repo_->Baselines(season, deadline);
-    if (!stored.ok()) return stored.status();
+    ASSIGN_OR_RETURN(auto stored, repo_->Baselines(season, deadline));
     auto& kw = baseline_kw[season];
-    std::vector<int> missing;
+    std::vector<int> recompute;
     for (int id : all_ids) {
-      auto s = stored->find(id);
-      if (s == stored->end()) {
-        missing.push_back(id);
-      } else if (s->second.override_kw || s->second.computed_kw) {
-        kw[id] = s->second.override_kw ? *s->second.override_kw : *s->second.computed_kw;
+      auto s = stored.find(id);
+      if (s != stored.end() && s->second.override_kw) {
+        kw[id] = {*s->second.override_kw, s->second.version};
+      } else if (s != stored.end() && s->second.computed_kw && s->second.complete) {
+        kw[id] = {*s->second.computed_kw, s->second.version};
+      } else {
+        recompute.push_back(id);
+      }
+    }
+    if (recompute.empty()) continue;
+    const VerificationParams& p = params[name];
+    auto [ref_start, ref_end] = ReferenceWindow(l->season_start(), p);
+    ASSIGN_OR_RETURN(auto raw, repo_->ScanReadings(recompute, ref_start - absl::Hours(24), ref_end,
+                                                   2, deadline));
+    for (int id : recompute) {
+      const MeterInfo* m = by_id[id];
+      Baseline b = ComputeBaseline(ToLoad(raw[id], interval_of(*m), events[id]), l->season_start(),
+                                   p, interval_of(*m));
+      auto s = stored.find(id);
+      const bool fresh = s == stored.end();
+      if (fresh || BaselineNeedsRecomputing(s->second.computed_kw.has_value(), s->second.complete,
+                                            s->second.samples, b.samples)) {
+        const int version = fresh ? 1 : s->second.version + 1;
+        if (b.found) {
+          kw[id] = {b.kw, version};
+        } else {
+          baseline_missing[season][id] = b.method;
+        }
+        out.baselines.push_back({id, season, std::move(b), version});
+      } else if (s->second.computed_kw) {
+        kw[id] = {*s->second.computed_kw, s->second.version};
       } else {
         baseline_missing[season][id] = s->second.method;
       }
     }
-    if (!missing.empty()) {
-      const VerificationParams& p = params[name];
-      auto [ref_start, ref_end] = ReferenceWindow(l->season_start(), p);
-      auto raw = repo_->ScanReadings(missing, ref_start - absl::Hours(24), ref_end, 2, deadline);
-      if (!raw.ok()) return raw.status();
-      for (int id : missing) {
-        const MeterInfo* m = by_id[id];
-        std::vector<LoadSample> load = ToLoad((*raw)[id], m->meter->interval_minutes() > 0 ? m->meter->interval_minutes() : 15);
-        Baseline b = ComputeBaseline(load, l->season_start(), p);
-        if (b.found) {
-          kw[id] = b.kw;
-        } else {
-          baseline_missing[season][id] = b.method;
-        }
-        out.baselines.push_back({id, season, std::move(b)});
-      }
-    }
   }
-
-  // The readings of the range (a day earlier too: registers need the reading before).
   phase("baselines");
-  auto raw = repo_->ScanReadings(all_ids, from - absl::Hours(24), to, 2, deadline);
+
+  // The readings of the hull (a day earlier too: registers need the reading before).
+  ASSIGN_OR_RETURN(auto raw,
+                   repo_->ScanReadings(all_ids, hull_from - absl::Hours(24), hull_to, 2, deadline));
   phase("reading scan");
-  if (!raw.ok()) return raw.status();
   std::map<int, std::vector<LoadSample>> load;
   int64_t readings = 0;
-  for (auto& [id, r] : *raw) {
+  for (auto& [id, r] : raw) {
     readings += static_cast<int64_t>(r.size());
-    const int interval = by_id[id]->meter->interval_minutes() > 0 ? by_id[id]->meter->interval_minutes() : 15;
-    load[id] = ToLoad(r, interval);
+    load[id] = ToLoad(r, interval_of(*by_id[id]), events[id]);
     r.clear();
     r.shrink_to_fit();
   }
@@ -226,15 +309,21 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     ml.name = m.meter->name();
     ml.enterprise = m.enterprise;
     ml.target = m.target;
-    ml.interval_minutes = m.meter->interval_minutes() > 0 ? m.meter->interval_minutes() : 15;
+    ml.label = m.label;
+    ml.interval_minutes = interval_of(m);
     auto it = load.find(m.id);
     ml.load = it == load.end() ? &kNoLoad : &it->second;
     auto b = baseline_kw[season].find(m.id);
-    ml.baseline_kw = b == baseline_kw[season].end() ? 0 : b->second;
+    if (b != baseline_kw[season].end()) {
+      ml.baseline_kw = b->second.kw;
+      ml.baseline_version = b->second.version;
+    }
     return ml;
   };
   std::set<std::pair<std::string, std::string>> no_baseline_reported;  // (meter, season)
   auto report_no_baseline = [&](const MeterInfo& m, const v1::FiledListInfo& l) {
+    const std::string domain = absl::StrCat(m.meter->name(), "|baseline|", l.season());
+    out.judged.insert(domain);
     if (!no_baseline_reported.insert({m.meter->name(), l.season()}).second) return;
     auto [ref_start, ref_end] = ReferenceWindow(l.season_start(), params[l.list()]);
     v1::Finding f;
@@ -249,22 +338,43 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     f.set_season(l.season());
     f.set_status(v1::OPEN);
     auto miss = baseline_missing[l.season()].find(m.id);
-    f.set_summary(absl::StrCat(m.meter->name(), " has no baseline for ", l.season(), ": ",
-                               miss != baseline_missing[l.season()].end() ? miss->second
-                                                                          : std::string("it never sent a reading"),
-                               "; its stops and limits cannot be judged until the bureau sets one"));
+    f.set_summary(absl::StrCat(
+        m.label, " has no baseline for ", l.season(), ": ",
+        miss != baseline_missing[l.season()].end() ? miss->second
+                                                   : std::string("it never sent a reading"),
+        "; its stops and limits cannot be judged until reference readings arrive "
+        "(it is computed again then) or the bureau sets one"));
     f.mutable_evidence()->set_source(m.meter->name());
     *f.mutable_evidence()->mutable_from() = ToTimestamp(ref_start);
     *f.mutable_evidence()->mutable_to() = ToTimestamp(ref_end);
-    out.findings.push_back(std::move(f));
+    add(std::move(f), domain);
+  };
+  auto unverified = [&](const v1::Obligation& o, absl::Time a, absl::Time b,
+                        v1::UnverifiedWindow::Reason reason, const std::string& meter,
+                        const std::string& detail) {
+    v1::UnverifiedWindow* u = run.add_unverified();
+    u->set_enterprise(o.enterprise());
+    u->set_resource(o.resource());
+    u->set_obligation(o.alert().empty()
+                          ? o.entry()
+                          : absl::StrCat(o.entry(), " + ", o.alert(), "@", o.alert_revision()));
+    *u->mutable_window_start() = ToTimestamp(a);
+    *u->mutable_window_end() = ToTimestamp(b);
+    u->set_reason(reason);
+    u->set_meter(meter);
+    u->set_detail(detail);
   };
 
   // Stops, limits and completeness: which meters measure each obligation,
-  // then per meter the strictest obligation at each moment.
+  // then per meter the strictest obligation at each moment, each piece
+  // judged whole.
   std::map<const MeterInfo*, std::vector<const v1::Obligation*>> binding;
   for (const v1::Obligation& o : windows.obligations()) {
     if (!Measurable(o.action()) || lists.count(o.list()) == 0) continue;
-    run.set_obligation_windows(run.obligation_windows() + 1);
+    const absl::Time ws = FromTimestamp(o.window_start());
+    const absl::Time we = o.has_window_end() ? FromTimestamp(o.window_end()) : hull_to;
+    const bool counted = touches_run(ws, we);
+    if (counted) run.set_obligation_windows(run.obligation_windows() + 1);
     std::vector<const MeterInfo*> measuring, totals;
     for (size_t i : meters_by_enterprise[o.enterprise()]) {
       const MeterInfo& m = meters[i];
@@ -273,29 +383,125 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     }
     if (o.resource() == o.enterprise() && !totals.empty()) measuring = totals;
     if (measuring.empty()) {
-      run.set_windows_without_meter(run.windows_without_meter() + 1);
+      if (counted) {
+        run.set_windows_without_meter(run.windows_without_meter() + 1);
+        // Name a meter that covers it, and why it is not used.
+        std::string cover;
+        for (size_t i : meters_by_enterprise[o.enterprise()]) {
+          const MeterInfo& m = meters[i];
+          if (m.meter->role() != v1::TREATMENT && IsWithin(o.resource(), m.target))
+            cover = m.meter->name();
+        }
+        unverified(
+            o, Clamp(ws, from, to), Clamp(we, from, to), v1::UnverifiedWindow::NO_METER, cover,
+            cover.empty()
+                ? "no meter measures it or covers it"
+                : "only a meter that also measures other equipment covers it: a stop or limit "
+                  "of this piece alone cannot be read from it");
+      }
       continue;
     }
-    run.set_windows_checked(run.windows_checked() + 1);
+    bool never = true;
+    for (const MeterInfo* m : measuring) never = never && m->id == 0;
+    if (never) {
+      if (counted) {
+        unverified(o, Clamp(ws, from, to), Clamp(we, from, to),
+                   v1::UnverifiedWindow::METER_NEVER_REPORTED, measuring[0]->meter->name(),
+                   "its meter has sent no reading at all");
+      }
+    }
+    if (counted) run.set_windows_checked(run.windows_checked() + 1);
     for (const MeterInfo* m : measuring) binding[m].push_back(&o);
   }
+  int clock_offsets = 0;
   for (const auto& [m, obligations] : binding) {
-    for (const v1::Obligation& w : EffectiveWindows(obligations, from, to)) {
-      const v1::FiledListInfo* l = lists[w.list()];
+    const std::vector<EffectiveWindow> all = EffectiveWindows(obligations, hull_from, hull_to);
+    if (all.empty()) continue;
+    // A clock whole hours off: never a violation; its stops and limits are not judged.
+    int offset = 0;
+    std::pair<double, double> agreement;
+    {
+      const v1::FiledListInfo* l = lists[all.front().obligation.list()];
       MeterLoad ml = meter_load(*m, l->season());
+      const std::string domain = absl::StrCat(m->meter->name(), "|clock|", l->season());
+      offset = DetectClockOffset(ml, all, hull_from, judged_until, params[l->list()], &agreement);
+      if (std::any_of(all.begin(), all.end(), [&](const EffectiveWindow& w) {
+            return touches_run(absl::FromUnixMicros(w.start_us), absl::FromUnixMicros(w.end_us));
+          })) {
+        out.judged.insert(domain);
+      }
+      if (offset != 0) {
+        ++clock_offsets;
+        const VerificationParams& p = params[l->list()];
+        v1::Finding f;
+        f.set_type(v1::SUSPECTED_CLOCK_OFFSET);
+        f.set_enterprise(m->enterprise);
+        f.set_scope(m->meter->name());
+        f.set_season(l->season());
+        *f.mutable_window_start() = ToTimestamp(absl::FromUnixMicros(all.front().start_us));
+        *f.mutable_window_end() =
+            ToTimestamp(std::min(absl::FromUnixMicros(all.back().end_us), judged_until));
+        f.set_rule(
+            absl::StrFormat("VF3 time (T81): a meter's load follows its stops in time; shifted by "
+                            "whole hours (up to %d, "
+                            "clock_offset_max_hours) it agrees at least %.0f%% better "
+                            "(clock_offset_min_gain_percent) and "
+                            "%.0f%% in all (clock_offset_min_agreement_percent): a suspected clock "
+                            "offset, never a violation",
+                            p.clock_offset_max_hours, p.clock_offset_min_gain_percent,
+                            p.clock_offset_min_agreement_percent));
+        f.set_measured(offset);
+        f.set_threshold(0);
+        f.set_unit("h");
+        f.set_summary(absl::StrFormat(
+            "%s: its load agrees with what binds it in %.1f%% of the intervals as sent, but in "
+            "%.1f%% when "
+            "read %+d h later; its times look like %s written without an offset. Its stops and "
+            "limits are "
+            "not judged until its data is sent again with its time zone (cuofeng ingest readings "
+            "--time_zone=...)",
+            m->label, agreement.first, agreement.second, offset,
+            offset == 8 ? "UTC" : "another zone"));
+        f.mutable_evidence()->set_source(m->meter->name());
+        *f.mutable_evidence()->mutable_from() = f.window_start();
+        *f.mutable_evidence()->mutable_to() = f.window_end();
+        add(std::move(f), domain);
+      }
+    }
+    for (const EffectiveWindow& w : all) {
+      const absl::Time ws = absl::FromUnixMicros(w.start_us), we = absl::FromUnixMicros(w.end_us);
+      if (!touches_run(ws, we)) continue;
+      const v1::FiledListInfo* l = lists[w.obligation.list()];
+      MeterLoad ml = meter_load(*m, l->season());
+      out.judged.insert(absl::StrCat(m->meter->name(), "|baseline|", l->season()));
       if (ml.baseline_kw <= 0) {
+        if (m->id != 0) {
+          unverified(w.obligation, Clamp(ws, from, to), Clamp(we, from, to),
+                     v1::UnverifiedWindow::NO_BASELINE, m->meter->name(),
+                     "its meter has no baseline for the season");
+        }
         report_no_baseline(*m, *l);
         continue;
       }
-      for (v1::Finding& f : CheckWindow(w, ml, from, to, params[w.list()])) {
+      if (offset != 0) {
+        unverified(w.obligation, Clamp(ws, from, to), Clamp(we, from, to),
+                   v1::UnverifiedWindow::CLOCK_OFFSET, m->meter->name(),
+                   absl::StrFormat("its readings look %+d h off", offset));
+      }
+      const std::string domain =
+          absl::StrCat(m->meter->name(), "|window|", ObligationKey(w.obligation), "|", w.start_us);
+      out.judged.insert(domain);
+      for (v1::Finding& f : CheckWindow(w, ml, judged_until, params[w.obligation.list()])) {
+        if (offset != 0 && f.type() != v1::DATA_GAP) continue;
         f.set_season(l->season());
         f.set_baseline_kw(ml.baseline_kw);
-        out.findings.push_back(std::move(f));
+        add(std::move(f), domain);
       }
     }
   }
 
-  // Treatment runs whenever production runs.
+  // Treatment runs (and reports) whenever production runs, for the whole
+  // time a list binds.
   for (const MeterInfo& t : meters) {
     if (t.meter->role() != v1::TREATMENT) continue;
     const MeterInfo* production = nullptr;
@@ -313,20 +519,31 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     }
     if (production == nullptr) continue;
     for (const Period& period : periods) {
+      if (!touches_run(period.start, period.end)) continue;
       MeterLoad pl = meter_load(*production, period.list->season());
       MeterLoad tl = meter_load(t, period.list->season());
+      out.judged.insert(
+          absl::StrCat(production->meter->name(), "|baseline|", period.list->season()));
+      out.judged.insert(absl::StrCat(t.meter->name(), "|baseline|", period.list->season()));
       if (pl.baseline_kw <= 0) report_no_baseline(*production, *period.list);
       if (tl.baseline_kw <= 0) report_no_baseline(t, *period.list);
-      for (v1::Finding& f : CheckCoRunning(pl, tl, period.start, period.end, params[period.list->list()])) {
+      const std::string domain = absl::StrCat(t.meter->name(), "|treatment|", period.list->list(),
+                                              "|", absl::ToUnixMicros(period.start));
+      out.judged.insert(domain);
+      for (v1::Finding& f : CheckCoRunning(pl, tl, period.start, std::min(period.end, judged_until),
+                                           params[period.list->list()])) {
         f.set_season(period.list->season());
         f.set_baseline_kw(tl.baseline_kw);
-        out.findings.push_back(std::move(f));
+        add(std::move(f), domain);
       }
     }
   }
-
   phase("meter checks");
-  // Gates (T79, T80): passages, ledger rows, silent cameras.
+
+  // Gates (T79, T80): passages, ledger rows, silent cameras. Passages and
+  // ledger rows are judged by their own time within the run's range (with
+  // the ledger tolerance of context either side); a camera's silence over
+  // the whole period a list binds.
   std::map<std::string, std::vector<const v1::Obligation*>> transport;  // by enterprise
   for (const v1::Obligation& o : windows.obligations()) {
     if (o.transport() != v1::TRANSPORT_RULE_UNSPECIFIED && o.transport() != v1::NO_TRANSPORT_RULE) {
@@ -339,28 +556,42 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     }
     return nullptr;
   };
+  int max_tolerance = 0;
+  for (const auto& [l, p] : params) max_tolerance = std::max(max_tolerance, p.ledger_match_minutes);
+  const absl::Duration tolerance = absl::Minutes(max_tolerance > 0 ? max_tolerance : 30);
+  out.gate_from = from;
+  out.gate_to = to;
+  const absl::Time gate_read_from = std::min(hull_from, from - tolerance);
+  const absl::Time gate_read_to = std::max(hull_to, to + tolerance);
   std::vector<Passage> passages;
   std::vector<LedgerEntry> ledger;
   std::map<std::string, std::vector<int64_t>> camera_times;
-  auto gate = repo_->GateEvents(out.district_id, from, to, deadline);
-  if (!gate.ok()) return gate.status();
-  for (Passage& p : *gate) {
+  ASSIGN_OR_RETURN(auto gate,
+                   repo_->GateEvents(out.district_id, gate_read_from, gate_read_to, deadline));
+  for (Passage& p : gate) {
     p.enterprise = EnterpriseOf(p.camera);
     camera_times[p.camera].push_back(p.t_us);
-    if (in_period(absl::FromUnixMicros(p.t_us)) != nullptr) passages.push_back(std::move(p));
+    const absl::Time t = absl::FromUnixMicros(p.t_us);
+    if (t >= from - tolerance && t < to + tolerance && in_period(t) != nullptr)
+      passages.push_back(std::move(p));
   }
-  auto rows = repo_->LedgerRows(out.district_id, from, to, deadline);
-  if (!rows.ok()) return rows.status();
-  for (LedgerEntry& l : *rows) {
+  ASSIGN_OR_RETURN(auto rows,
+                   repo_->LedgerRows(out.district_id, from - tolerance, to + tolerance, deadline));
+  for (LedgerEntry& l : rows) {
     if (in_period(absl::FromUnixMicros(l.t_us)) != nullptr) ledger.push_back(std::move(l));
   }
-  run.set_gate_events(static_cast<int32_t>(passages.size()));
-  run.set_ledger_rows(static_cast<int32_t>(ledger.size()));
+  auto in_run = [&](int64_t us) {
+    return absl::FromUnixMicros(us) >= from && absl::FromUnixMicros(us) < to;
+  };
   std::vector<const VehicleFacts*> passage_vehicles;
+  int32_t gate_events = 0, ledger_rows = 0;
+  for (const LedgerEntry& l : ledger) ledger_rows += in_run(l.t_us) ? 1 : 0;
   for (const Passage& p : passages) {
     auto v = vehicles.find(p.plate);
     const VehicleFacts* facts = v == vehicles.end() ? nullptr : &v->second;
     passage_vehicles.push_back(facts);
+    if (!in_run(p.t_us)) continue;
+    ++gate_events;
     const v1::Obligation* strictest = nullptr;
     for (const v1::Obligation* o : transport[p.enterprise]) {
       const int64_t ws = absl::ToUnixMicros(FromTimestamp(o->window_start()));
@@ -371,22 +602,29 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       }
     }
     const Period* period = in_period(absl::FromUnixMicros(p.t_us));
-    for (v1::Finding& f : CheckPassage(p, facts, strictest, params[period->list->list()])) {
-      out.findings.push_back(std::move(f));
-    }
+    for (v1::Finding& f : CheckPassage(p, facts, strictest, params[period->list->list()]))
+      add(std::move(f), "gate");
   }
+  run.set_gate_events(gate_events);
+  run.set_ledger_rows(ledger_rows);
   const VerificationParams& gate_params = periods.empty() ? VerificationParams() : params[periods.back().list->list()];
   for (v1::Finding& f : CheckLedger(passages, ledger, passage_vehicles, absl::Minutes(gate_params.ledger_match_minutes))) {
-    out.findings.push_back(std::move(f));
+    if (in_run(absl::ToUnixMicros(FromTimestamp(f.window_start())))) add(std::move(f), "gate");
   }
   for (const v1::Camera* cam : cameras) {
     const absl::Time installed = cam->installed_date().empty() ? absl::InfinitePast() : DayStart(cam->installed_date());
     for (const Period& period : periods) {
+      if (!touches_run(period.start, period.end)) continue;
       const absl::Time start = std::max(period.start, installed);
-      if (start >= period.end) continue;
-      for (v1::Finding& f : CheckCameraSilence(cam->name(), EnterpriseOf(cam->name()), camera_times[cam->name()],
-                                               start, period.end, params[period.list->list()])) {
-        out.findings.push_back(std::move(f));
+      const absl::Time end = std::min(period.end, judged_until);
+      if (start >= end) continue;
+      const std::string domain = absl::StrCat(cam->name(), "|camera|", period.list->list(), "|",
+                                              absl::ToUnixMicros(period.start));
+      out.judged.insert(domain);
+      for (v1::Finding& f :
+           CheckCameraSilence(cam->name(), EnterpriseOf(cam->name()), camera_times[cam->name()],
+                              start, end, params[period.list->list()])) {
+        add(std::move(f), domain);
       }
     }
   }

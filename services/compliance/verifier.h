@@ -5,11 +5,12 @@
 #ifndef CUOFENG_SERVICES_COMPLIANCE_VERIFIER_H_
 #define CUOFENG_SERVICES_COMPLIANCE_VERIFIER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -25,10 +26,19 @@ namespace cuofeng {
 struct VerificationOutcome {
   v1::VerificationRun run;
   std::vector<v1::Finding> findings;
+  // domains[i] is what findings[i] was judged within: a meter's obligation
+  // window, a treatment meter's or camera's binding period, a meter's
+  // baseline or clock, or "gate" (passages and ledger rows, by their time).
+  std::vector<std::string> domains;
+  // Every domain this run judged whole, and the range of gate data it
+  // judged: OPEN findings there that it no longer finds are superseded.
+  std::set<std::string> judged;
+  absl::Time gate_from, gate_to;
   struct NewBaseline {
     int meter_id;
     std::string season;
     Baseline baseline;
+    int version;
   };
   std::vector<NewBaseline> baselines;
   std::string district_id;
@@ -44,7 +54,8 @@ class Verifier {
       : repo_(repo),
         registry_(v1::RegistryService::NewStub(registry)),
         planning_(v1::PlanningService::NewStub(planning)),
-        obligations_(v1::ObligationService::NewStub(planning)) {}
+        obligations_(v1::ObligationService::NewStub(planning)),
+        alerts_(v1::AlertService::NewStub(planning)) {}
 
   // Run checks `district` (districts/{d}) over [from, to), calling the other
   // services with `authorization` (the caller's key) and `deadline` (real
@@ -65,6 +76,7 @@ class Verifier {
   std::unique_ptr<v1::RegistryService::Stub> registry_;
   std::unique_ptr<v1::PlanningService::Stub> planning_;
   std::unique_ptr<v1::ObligationService::Stub> obligations_;
+  std::unique_ptr<v1::AlertService::Stub> alerts_;
 };
 
 }  // namespace cuofeng

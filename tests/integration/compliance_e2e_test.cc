@@ -545,6 +545,16 @@ TEST_F(ComplianceE2eTest, EvidenceChartsAndBaselineOverride) {
   ASSERT_EQ(svg.exit_code, 0) << svg.output;
   const std::string chart = ReadFile(dir + "/stop.svg");
   EXPECT_THAT(chart, HasSubstr("<svg"));
+  // Issue 15: text stays text; the plant, the finding id, the alert's 文号,
+  // the obligation window and its grace apart from the finding's window.
+  EXPECT_THAT(chart, HasSubstr("<text"));
+  EXPECT_THAT(chart, HasSubstr(stop[0].name().substr(stop[0].name().rfind('/') + 1)));
+  EXPECT_THAT(chart, HasSubstr("津重污染指〔2018〕7号"));
+  EXPECT_THAT(chart, HasSubstr("grace 缓冲期"));
+  EXPECT_THAT(chart, HasSubstr("obligation window 义务时段"));
+  EXPECT_THAT(chart, HasSubstr("baseline 基线 v1"));
+  EXPECT_FALSE(stop[0].enterprise_name().empty());
+  EXPECT_THAT(chart, HasSubstr(stop[0].enterprise_name()));
   EXPECT_THAT(svg.output, HasSubstr("baseline: mean load of 2880 intervals on 30 production days"));
   EXPECT_GT(chart.size(), 5000u);
   auto gap = About(Findings(*verifier_, kDistrict, v1::DATA_GAP), gap_, v1::DATA_GAP);
@@ -692,14 +702,26 @@ TEST_F(ComplianceE2eTest, HeavyTrucksLedgersAndCameras) {
   EXPECT_THAT(unknown[0].summary(), HasSubstr("津X99999"));
   auto silent = About(all, camera, v1::CAMERA_SILENT);
   // The runs before the passages arrived found the camera silent all along;
-  // findings are records, so that one stays until a verifier dismisses it.
+  // the run after them judged the same period again and superseded that
+  // finding, naming itself (issue 15: later data is never left unsaid).
   ASSERT_EQ(silent.size(), 2u);
   EXPECT_EQ(FromTimestamp(silent[0].window_start()), China("2018-11-15 00:00"));
+  EXPECT_EQ(silent[0].status(), v1::FINDING_SUPERSEDED);
+  EXPECT_THAT(silent[0].superseded_by_run(), HasSubstr("/verificationRuns/"));
+  EXPECT_EQ(silent[1].status(), v1::OPEN);
   EXPECT_EQ(FromTimestamp(silent[1].window_start()), China("2018-12-07 08:00"));
   EXPECT_EQ(FromTimestamp(silent[1].window_end()), China("2018-12-09 08:00"));
   CommandResult dismissed = Cli(*verifier_, {"findings", "review", silent[0].name(), "--decision=DISMISS",
                                              "--comment=过车记录补传后核实，摄像头正常"});
-  EXPECT_THAT(dismissed.output, HasSubstr("DISMISSED"));
+  EXPECT_THAT(dismissed.output, HasSubstr("is already FINDING_SUPERSEDED"));
+  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.finding_event WHERE finding = '" +
+                                 silent[0].name() + "' AND kind = 'SUPERSEDE'"),
+            "1");
+  // Gate findings carry the photo and the stage by name (国IV, not 4).
+  EXPECT_EQ(banned[0].photo(), "p/1.jpg");
+  EXPECT_EQ(banned[0].emission_stage(), "国IV");
+  CommandResult shown = Cli(*verifier_, {"findings", "get", banned[0].name()});
+  EXPECT_THAT(shown.output, ::testing::Not(HasSubstr("emission stage against")));
   // Scopes: the enterprise sees its gate findings; another enterprise does not.
   const std::string own = CreateKey(server_->address(), *admin_, "enterprise", enterprise);
   EXPECT_EQ(About(Findings(own, kDistrict), camera, v1::BANNED_TRUCK).size(), 2u);
@@ -724,6 +746,112 @@ TEST_F(ComplianceE2eTest, HeavyTrucksLedgersAndCameras) {
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.gate_event WHERE plate = '津A00001'"), "23");
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT video_days || ' ' || ledger_until FROM compliance.retention"),
             "90 2019-04-30");
+}
+
+TEST_F(ComplianceE2eTest, ARegisterResetIsAcceptedOnceItsEventIsRecorded) {
+  // A meter of its own: the last production meter of an enterprise no other test writes.
+  std::string meter;
+  for (auto it = meters_->rbegin(); it != meters_->rend(); ++it) {
+    const std::string e = it->name().substr(0, it->name().find("/meters/"));
+    bool used = false;
+    for (const std::string* m : {&stop_, &gap_, &limit_, &treatment_, &register_}) {
+      used = used || absl::StartsWith(*m, e + "/");
+    }
+    if (it->role() == v1::PRODUCTION && !used) {
+      meter = it->name();
+      break;
+    }
+  }
+  ASSERT_FALSE(meter.empty());
+  const std::string dir = TempDir();
+  {
+    std::ofstream out(dir + "/reset.csv");
+    out << "meter,time,kind,value\n";
+    const absl::Time day = China("2018-12-07 00:00");
+    for (int i = 1; i <= 8; ++i) {
+      out << meter << "," << Csv(day + absl::Minutes(15 * i)) << ",CUMULATIVE_KWH,"
+          << (i < 6 ? absl::StrFormat("%.1f", 1405700 + 2.5 * i) : absl::StrCat(3 + i)) << "\n";
+    }
+  }
+  CommandResult before = Cli(*service_, {"ingest", "readings", dir + "/reset.csv"});
+  EXPECT_EQ(before.exit_code, 4) << before.output;
+  EXPECT_THAT(before.output, HasSubstr("accepted 5, duplicate 0, rejected 3"));
+  // The register keeps its precision in the message.
+  EXPECT_THAT(before.output,
+              HasSubstr("ran backwards: 9 kWh at 2018-12-07 01:30:00+08:00 after 1405712.5 kWh"));
+  EXPECT_THAT(before.output, HasSubstr("cuofeng meters event"));
+  // The enterprise may not excuse its own register; the bureau may.
+  const std::string own =
+      CreateKey(server_->address(), *admin_, "enterprise", meter.substr(0, meter.find("/meters/")));
+  const std::vector<std::string> event = {"meters",
+                                          "event",
+                                          meter,
+                                          "--time=2018-12-07 01:20",
+                                          "--kind=REGISTER_RESET",
+                                          "--new_register=0",
+                                          "--reason=表码清零（固件升级）"};
+  CommandResult refused = Cli(own, event);
+  EXPECT_THAT(refused.output, HasSubstr("PERMISSION_DENIED"));
+  CommandResult recorded = Cli(*bureau_, event);
+  ASSERT_EQ(recorded.exit_code, 0) << recorded.output;
+  EXPECT_THAT(recorded.output, HasSubstr("REGISTER_RESET"));
+  CommandResult twice = Cli(*bureau_, event);
+  EXPECT_THAT(twice.output, HasSubstr("ALREADY_EXISTS"));
+  CommandResult no_reason = Cli(*bureau_, {"meters", "event", meter, "--time=2018-12-07 02:20",
+                                           "--kind=REGISTER_RESET", "--new_register=0"});
+  EXPECT_THAT(no_reason.output, HasSubstr("event.reason"));
+  // Now the same file goes in: the three readings after the reset are accepted.
+  CommandResult after = Cli(*service_, {"ingest", "readings", dir + "/reset.csv"});
+  EXPECT_EQ(after.exit_code, 0) << after.output;
+  EXPECT_THAT(after.output, HasSubstr("accepted 3, duplicate 5, rejected 0"));
+  // Audited, and listed.
+  EXPECT_EQ(SqlScalar(*dsn_,
+                      "SELECT count(*) FROM core.audit_log WHERE method = 'RecordMeterEvent' AND "
+                      "outcome = 'OK'"),
+            "1");
+  EXPECT_NE(SqlScalar(*dsn_,
+                      "SELECT count(*) FROM core.audit_log WHERE method = 'RecordMeterEvent' "
+                      "AND outcome = 'PERMISSION_DENIED'"),
+            "0");
+  CommandResult listed = Cli(*verifier_, {"meters", "events", meter});
+  EXPECT_THAT(listed.output, HasSubstr("表码清零"));
+}
+
+TEST_F(ComplianceE2eTest, OffsetLessTimesAreReadInTheBatchZoneAndTheSummarySaysSo) {
+  std::string meter;
+  for (const v1::Meter& m : *meters_) {
+    if (m.role() == v1::TREATMENT && m.name() != treatment_) meter = m.name();
+  }
+  ASSERT_FALSE(meter.empty());
+  const std::string dir = TempDir();
+  {
+    std::ofstream china(dir + "/china.csv"), utc(dir + "/utc.csv");
+    china << "meter,time,kind,value\n" << meter << ",2018-12-09 10:15,KW,7\n";
+    utc << "meter,time,kind,value\n"
+        << meter << ",2018-12-09 02:30,KW,8\n"
+        << meter << ",2018-12-09T10:45:00+08:00,KW,9\n";  // an explicit offset is kept
+  }
+  CommandResult c = Cli(*service_, {"ingest", "readings", dir + "/china.csv"});
+  EXPECT_THAT(
+      c.output,
+      HasSubstr("1 times without an offset read as Asia/Shanghai (China time, the default)"));
+  CommandResult u = Cli(*service_, {"ingest", "readings", "--time_zone=UTC", dir + "/utc.csv"});
+  EXPECT_THAT(u.output, HasSubstr("accepted 2, duplicate 0, rejected 0"));
+  EXPECT_THAT(u.output, HasSubstr("1 times without an offset read as UTC"));
+  EXPECT_EQ(
+      SqlScalar(
+          *dsn_,
+          "SELECT string_agg(to_char(r.time AT TIME ZONE 'Asia/Shanghai', 'HH24:MI') || '=' || "
+          "r.value, ',' ORDER BY r.time) FROM compliance.reading r JOIN compliance.meter m "
+          "ON m.id = r.meter_id WHERE m.name = '" +
+              meter +
+              "' AND r.time >= '2018-12-09 10:00+08' "
+              "AND r.time < '2018-12-09 11:00+08'"),
+      "10:15=7,10:30=8,10:45=9");
+  CommandResult bad =
+      Cli(*service_, {"ingest", "readings", "--time_zone=Mars/Olympus", dir + "/utc.csv"});
+  EXPECT_THAT(bad.output, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(bad.output, HasSubstr("time_zone"));
 }
 
 TEST_F(ComplianceE2eTest, GradeRulesOfThe2020StyleRuleSetAtTheGate) {
@@ -986,6 +1114,139 @@ TEST_F(VerificationUnderLoadTest, TriggerRefusalsAreFailedPreconditionsWithTheir
     EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
     EXPECT_THAT(std::string(s.message()), HasSubstr("append-only: UPDATE refused"));
   }
+}
+
+// Issue 15: the same simulated season verified in daily runs and in one run
+// gives the same findings, and the simulation's planted kinds (flaky meter,
+// silent treatment meter, register reset with its event, a meter writing
+// UTC) are all found with no false alarm.
+class SeasonRunsTest : public ::testing::Test {
+ protected:
+  static std::set<std::string> Open(const std::string& key) {
+    std::set<std::string> out;
+    v1::ListFindingsRequest req;
+    req.set_parent(kDistrict);
+    req.set_page_size(1000);
+    auto stub = v1::ComplianceService::NewStub(Connect(server_->address()));
+    do {
+      v1::ListFindingsResponse resp;
+      grpc::Status s = stub->ListFindings(KeyContext(key).get(), req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      if (!s.ok()) break;
+      for (const v1::Finding& f : resp.findings()) {
+        if (f.status() == v1::OPEN) {
+          out.insert(absl::StrCat(v1::FindingType_Name(f.type()), " ", f.scope(), " ",
+                                  absl::FormatTime(FromTimestamp(f.window_start())), " ",
+                                  absl::FormatTime(FromTimestamp(f.window_end()))));
+        }
+      }
+      req.set_page_token(resp.next_page_token());
+    } while (!req.page_token().empty());
+    return out;
+  }
+  static v1::VerificationRun Run(const std::string& key, absl::Time from, absl::Time to) {
+    v1::RunVerificationRequest req;
+    req.set_district(kDistrict);
+    *req.mutable_from() = ToTimestamp(from);
+    *req.mutable_to() = ToTimestamp(to);
+    v1::VerificationRun run;
+    grpc::Status s = v1::ComplianceService::NewStub(Connect(server_->address()))
+                         ->RunVerification(KeyContext(key).get(), req, &run);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return run;
+  }
+  static ServerProcess* server_;
+};
+ServerProcess* SeasonRunsTest::server_;
+
+TEST_F(SeasonRunsTest, DailyRunsFindWhatOneRunFindsAndThePlantedKindsAreFound) {
+  const std::string dsn = FreshDatabase("compliance_season");
+  const std::string admin = BootstrapAdmin(dsn);
+  std::string error;
+  auto early = ServerProcess::Start(dsn, &error, {"--clock=2018-10-25T09:00:00+08:00"});
+  ASSERT_NE(early, nullptr) << error;
+  const std::string& a = early->address();
+  ASSERT_EQ(::cuofeng::testing::Cli(a, admin, {"district", "create", "120119", "--name=蓟州区"})
+                .exit_code,
+            0);
+  const std::string bureau = CreateKey(a, admin, "bureau", kDistrict);
+  const std::string city = CreateKey(a, admin, "city", "");
+  ASSERT_EQ(ImportSampleDistrict(a, bureau, kDistrict, 90, 270).exit_code, 0);
+  ASSERT_EQ(LoadRuleSet(a, bureau, "jizhou-2018").exit_code, 0);
+  ASSERT_EQ(::cuofeng::testing::Cli(
+                a, bureau,
+                {"season", "create", "--district=districts/120119", "--id=2018-2019",
+                 "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"})
+                .exit_code,
+            0);
+  v1::GenerateListRequest gen;
+  gen.set_parent(kDistrict);
+  gen.set_season("districts/120119/seasons/2018-2019");
+  gen.set_rule_set("ruleSets/jizhou-2018");
+  v1::ListVersion list;
+  ASSERT_TRUE(v1::PlanningService::NewStub(Connect(a))
+                  ->GenerateList(KeyContext(bureau).get(), gen, &list)
+                  .ok());
+  ASSERT_EQ(::cuofeng::testing::Cli(a, bureau, {"filing", "submit", list.name()}).exit_code, 0);
+  ASSERT_EQ(::cuofeng::testing::Cli(a, city, {"filing", "acknowledge", list.name()}).exit_code, 0);
+  ASSERT_EQ(::cuofeng::testing::Cli(
+                a, city,
+                {"alert", "issue", "--level=ORANGE", "--districts=districts/120119",
+                 "--start_time=2018-12-01T00:00:00+08:00", "--end_time=2018-12-04T00:00:00+08:00",
+                 "--document=津重污染指〔2018〕7号"})
+                .exit_code,
+            0);
+  ASSERT_EQ(early->Stop(), 0);
+  early.reset();
+  auto later = ServerProcess::Start(dsn, &error, {"--clock=2018-12-10T12:00:00+08:00"});
+  ASSERT_NE(later, nullptr) << error;
+  server_ = later.get();
+  const std::string platform = CreateKey(later->address(), admin, "service", "");
+  const std::string verifier = CreateKey(later->address(), admin, "verifier", kDistrict);
+  const std::string dir = TempDir();
+  CommandResult simulated = RunCommand(
+      {BinDir() + "/cuofeng-gen", "season", "--out=" + dir, "--district=districts/120119",
+       "--server=" + later->address(), "--key=" + bureau, "--from=2018-10-16 00:00",
+       "--season_start=2018-11-15 00:00", "--to=2018-12-10 00:00"});
+  ASSERT_EQ(simulated.exit_code, 0) << simulated.output;
+  EXPECT_THAT(simulated.output, HasSubstr("register reset"));
+  for (const char* kind : {"readings", "gate", "ledger"}) {
+    const std::string file =
+        dir + "/" + (std::string(kind) == "readings" ? "readings" : kind) + ".csv";
+    CommandResult in = ::cuofeng::testing::Cli(later->address(), platform, {"ingest", kind, file});
+    // Every row goes in: the reset's readings too, since its event is recorded.
+    EXPECT_EQ(in.exit_code, 0) << in.output.substr(0, 2000);
+    EXPECT_THAT(in.output, HasSubstr("rejected 0"));
+  }
+  // Daily runs first, then one run over the union.
+  int daily_new = 0;
+  for (absl::Time d = China("2018-11-15 00:00"); d < China("2018-12-10 00:00");
+       d += absl::Hours(24)) {
+    daily_new += Run(verifier, d, d + absl::Hours(24)).findings_new();
+  }
+  const std::set<std::string> after_daily = Open(verifier);
+  ASSERT_FALSE(after_daily.empty());
+  const v1::VerificationRun one =
+      Run(verifier, China("2018-11-15 00:00"), China("2018-12-10 00:00"));
+  EXPECT_EQ(one.findings_new(), 0);
+  EXPECT_EQ(one.findings_superseded(), 0);
+  EXPECT_EQ(static_cast<size_t>(one.findings_unchanged()), after_daily.size());
+  EXPECT_EQ(Open(verifier), after_daily);
+  EXPECT_EQ(SqlScalar(dsn, "SELECT count(*) FROM compliance.finding WHERE status = 4"), "0");
+  EXPECT_EQ(static_cast<size_t>(daily_new), after_daily.size());
+  // The runs say what they could not verify, and why.
+  EXPECT_GT(one.unverified_size(), 0);
+  // Scored against the planted truth: all found, no false alarm.
+  CommandResult score = RunCommand({BinDir() + "/cuofeng-gen", "score",
+                                    "--truth=" + dir + "/truth.csv", "--district=districts/120119",
+                                    "--server=" + later->address(), "--key=" + verifier});
+  EXPECT_EQ(score.exit_code, 0) << score.output;
+  EXPECT_THAT(score.output, HasSubstr("0 missed, 0 false alarms"));
+  for (const char* kind :
+       {"TREATMENT_SILENT", "SUSPECTED_CLOCK_OFFSET", "STOP_NOT_KEPT", "DATA_GAP"}) {
+    EXPECT_THAT(score.output, HasSubstr(absl::StrCat("found   ", kind))) << score.output;
+  }
+  server_ = nullptr;
 }
 
 }  // namespace

@@ -1,12 +1,15 @@
 // lib/verification: each rule at its boundary.
 #include "lib/verification/verification.h"
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/charts/load_chart.h"
 #include "lib/model/clock.h"
+#include "lib/verification/local_time.h"
 
 namespace cuofeng {
 namespace {
@@ -67,6 +70,15 @@ std::vector<FindingDraft> OfType(const std::vector<FindingDraft>& all, v1::Findi
 }
 
 const VerificationParams kDefaults;
+
+// CheckWindow on one obligation as a run over [from, to) with the data
+// ending at `to` sees it.
+std::vector<FindingDraft> CheckWindow(const v1::Obligation& o, const MeterLoad& m, absl::Time from,
+                                      absl::Time to, const VerificationParams& p) {
+  const int64_t start = std::max(Us(FromTimestamp(o.window_start())), Us(from));
+  const int64_t end = std::min(Us(FromTimestamp(o.window_end())), Us(to));
+  return CheckWindow(EffectiveWindow{o, start, end}, m, to, p);
+}
 
 TEST(StopTest, AtTheThresholdIsKeptJustAboveIsNot) {
   const absl::Time s = Dec1();
@@ -188,15 +200,17 @@ TEST(EffectiveWindowsTest, TheStrictestBindsAndPiecesMerge) {
   v1::Obligation tighter = Window(v1::LIMIT, 60, s + absl::Hours(96), s + absl::Hours(100));
   auto w = EffectiveWindows({&season, &plant_stop, &kiln_stop, &tighter}, s - absl::Hours(24), s + absl::Hours(110));
   ASSERT_THAT(w, SizeIs(5));
-  EXPECT_EQ(w[0].action(), v1::LIMIT);
-  EXPECT_EQ(FromTimestamp(w[0].window_start()), s - absl::Hours(24));
-  EXPECT_EQ(FromTimestamp(w[0].window_end()), s);
-  EXPECT_EQ(w[1].action(), v1::STOP);  // one stop window, not two
-  EXPECT_EQ(FromTimestamp(w[1].window_end()), s + absl::Hours(72));
-  EXPECT_EQ(w[2].entry(), "e/season");
-  EXPECT_EQ(w[3].percent(), 60);
-  EXPECT_EQ(FromTimestamp(w[4].window_start()), s + absl::Hours(100));
-  EXPECT_EQ(FromTimestamp(w[4].window_end()), s + absl::Hours(110));
+  EXPECT_EQ(w[0].obligation.action(), v1::LIMIT);
+  EXPECT_EQ(w[0].start_us, Us(s - absl::Hours(24)));
+  EXPECT_EQ(w[0].end_us, Us(s));
+  // The obligation keeps its own start (for the grace period).
+  EXPECT_EQ(FromTimestamp(w[0].obligation.window_start()), s - absl::Hours(48));
+  EXPECT_EQ(w[1].obligation.action(), v1::STOP);  // one stop window, not two
+  EXPECT_EQ(w[1].end_us, Us(s + absl::Hours(72)));
+  EXPECT_EQ(w[2].obligation.entry(), "e/season");
+  EXPECT_EQ(w[3].obligation.percent(), 60);
+  EXPECT_EQ(w[4].start_us, Us(s + absl::Hours(100)));
+  EXPECT_EQ(w[4].end_us, Us(s + absl::Hours(110)));
 }
 
 TEST(CoRunningTest, TwoHoursOffIsAFindingAShortBlipIsNot) {
@@ -426,6 +440,337 @@ TEST(ChartTest, WritesSvgAndPngAndRefusesOtherFiles) {
   EXPECT_EQ(magic[2], 'N');
   EXPECT_EQ(magic[3], 'G');
   EXPECT_EQ(WriteLoadChart(c, dir + "/chart.pdf").code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Issue 15: flaky meters, silent treatment meters, late reference data,
+// register resets, overlapping runs and clocks written without an offset.
+
+TEST(BridgeTest, AFlakyMeterRunningThroughAStopIsFoundAlongsideItsDataGap) {
+  const absl::Time s = Dec1();
+  const v1::Obligation stop = Window(v1::STOP, 0, s, s + absl::Hours(24));
+  // Running at full load through the stop, every other reading dropped:
+  // no two readings are consecutive, yet the plant plainly ran.
+  auto flaky = Curve(s, 96, [](int) { return 100.0; });
+  flaky.erase(std::remove_if(
+                  flaky.begin(), flaky.end(),
+                  [&](const LoadSample& x) { return ((x.t_us - Us(s)) / (15 * kMin)) % 2 == 0; }),
+              flaky.end());
+  auto found = CheckWindow(stop, Meter(&flaky), s, s + absl::Hours(24), kDefaults);
+  EXPECT_THAT(OfType(found, v1::DATA_GAP), SizeIs(1));
+  auto stops = OfType(found, v1::STOP_NOT_KEPT);
+  ASSERT_THAT(stops, SizeIs(1));
+  EXPECT_EQ(FromTimestamp(stops[0].window_start()), s + absl::Hours(1));  // after the grace hour
+  EXPECT_THAT(stops[0].rule(), HasSubstr("bridge_gap_minutes"));
+  EXPECT_THAT(stops[0].summary(),
+              HasSubstr("missing intervals between readings in breach bridged"));
+  // An honest compliant plant with the same gaps: the gap only.
+  auto honest = Curve(s, 96, [](int i) { return i <= 4 ? 100.0 : 5.0; });
+  honest.erase(std::remove_if(
+                   honest.begin(), honest.end(),
+                   [&](const LoadSample& x) { return ((x.t_us - Us(s)) / (15 * kMin)) % 2 == 0; }),
+               honest.end());
+  auto kept = CheckWindow(stop, Meter(&honest), s, s + absl::Hours(24), kDefaults);
+  EXPECT_THAT(OfType(kept, v1::STOP_NOT_KEPT), IsEmpty());
+  EXPECT_THAT(OfType(kept, v1::DATA_GAP), SizeIs(1));
+}
+
+TEST(BridgeTest, AGapOfTheBridgeIsBridgedOneIntervalMoreIsNot) {
+  const absl::Time s = Dec1();
+  const v1::Obligation stop = Window(v1::STOP, 0, s, s + absl::Hours(24));
+  // Two single readings at full load (each a 15-minute blip) with 120 min
+  // (bridge_gap_minutes) of nothing between them, stopped elsewhere.
+  auto with_gap = [&](int missing) {
+    std::vector<LoadSample> out;
+    for (int i = 1; i <= 96; ++i) {
+      if (i > 20 && i <= 20 + missing) continue;
+      const bool running = i == 20 || i == 21 + missing;
+      out.push_back({Us(s) + i * 15 * kMin, running ? 100.0 : 5.0});
+    }
+    return out;
+  };
+  auto bridged = with_gap(8);
+  auto found = OfType(CheckWindow(stop, Meter(&bridged), s, s + absl::Hours(24), kDefaults),
+                      v1::STOP_NOT_KEPT);
+  ASSERT_THAT(found, SizeIs(1));
+  EXPECT_EQ(FromTimestamp(found[0].window_start()), s + absl::Minutes(19 * 15));
+  EXPECT_EQ(FromTimestamp(found[0].window_end()), s + absl::Minutes(29 * 15));
+  auto too_long = with_gap(9);
+  EXPECT_THAT(OfType(CheckWindow(stop, Meter(&too_long), s, s + absl::Hours(24), kDefaults),
+                     v1::STOP_NOT_KEPT),
+              IsEmpty());
+  // A reading at or below the threshold between them ends the stretch.
+  auto broken = with_gap(8);
+  broken.insert(std::upper_bound(broken.begin(), broken.end(), Us(s) + 24 * 15 * kMin,
+                                 [](int64_t t, const LoadSample& x) { return t < x.t_us; }),
+                {Us(s) + 24 * 15 * kMin, 5.0});
+  EXPECT_THAT(OfType(CheckWindow(stop, Meter(&broken), s, s + absl::Hours(24), kDefaults),
+                     v1::STOP_NOT_KEPT),
+              IsEmpty());
+}
+
+TEST(TreatmentSilentTest, SilentWhileProductionRunsIsAFindingOfItsOwn) {
+  const absl::Time s = Dec1();
+  auto production = Curve(s, 96, [](int) { return 90.0; });
+  MeterLoad p = Meter(&production, 100);
+  auto silent = [&](int from, int to) {  // no treatment reading for intervals (from, to]
+    auto t = Curve(s, 96, [](int) { return 30.0; });
+    t.erase(std::remove_if(t.begin(), t.end(),
+                           [&](const LoadSample& x) {
+                             const int64_t i = (x.t_us - Us(s)) / (15 * kMin);
+                             return i > from && i <= to;
+                           }),
+            t.end());
+    return t;
+  };
+  auto two_hours = silent(40, 48);
+  MeterLoad t = Meter(&two_hours, 30);
+  t.name = "districts/1/enterprises/e/meters/t1";
+  auto found = CheckCoRunning(p, t, s, s + absl::Hours(24), kDefaults);
+  ASSERT_THAT(found, SizeIs(1));
+  EXPECT_EQ(found[0].type(), v1::TREATMENT_SILENT);
+  EXPECT_EQ(FromTimestamp(found[0].window_start()), s + absl::Minutes(600));
+  EXPECT_EQ(FromTimestamp(found[0].window_end()), s + absl::Minutes(720));
+  EXPECT_EQ(found[0].evidence().rows(), 0);
+  // 45 minutes silent is under co_running_min_minutes; 60 is a finding.
+  auto short_silence = silent(40, 43);
+  MeterLoad ts = Meter(&short_silence, 30);
+  EXPECT_THAT(CheckCoRunning(p, ts, s, s + absl::Hours(24), kDefaults), IsEmpty());
+  auto hour = silent(40, 44);
+  MeterLoad th = Meter(&hour, 30);
+  EXPECT_THAT(CheckCoRunning(p, th, s, s + absl::Hours(24), kDefaults), SizeIs(1));
+  // Silent while production is stopped: nothing to treat.
+  auto stopped = Curve(s, 96, [](int) { return 5.0; });
+  MeterLoad ps = Meter(&stopped, 100);
+  EXPECT_THAT(CheckCoRunning(ps, t, s, s + absl::Hours(24), kDefaults), IsEmpty());
+  // Off for an hour, then silent for an hour: one TREATMENT_OFF of two hours.
+  auto mixed = Curve(s, 96, [](int i) { return i > 40 && i <= 44 ? 2.0 : 30.0; });
+  mixed.erase(std::remove_if(mixed.begin(), mixed.end(),
+                             [&](const LoadSample& x) {
+                               const int64_t i = (x.t_us - Us(s)) / (15 * kMin);
+                               return i > 44 && i <= 48;
+                             }),
+              mixed.end());
+  MeterLoad tm = Meter(&mixed, 30);
+  auto off = CheckCoRunning(p, tm, s, s + absl::Hours(24), kDefaults);
+  ASSERT_THAT(off, SizeIs(1));
+  EXPECT_EQ(off[0].type(), v1::TREATMENT_OFF);
+  EXPECT_EQ(FromTimestamp(off[0].window_end()), s + absl::Minutes(720));
+}
+
+TEST(BaselineTest, AnIncompleteReferenceWindowIsComputedAgainWhenDataArrives) {
+  absl::Time ref;
+  std::string err;
+  absl::ParseTime("%Y-%m-%d", "2018-10-16", absl::FixedTimeZone(8 * 3600), &ref, &err);
+  // The first run sees 10 of the 30 reference days; the late data brings the rest.
+  auto early = Curve(ref + absl::Hours(24 * 20), 10 * 96, [](int) { return 80.0; });
+  Baseline first = ComputeBaseline(early, "2018-11-15", kDefaults);
+  ASSERT_TRUE(first.found);
+  EXPECT_FALSE(first.complete);
+  EXPECT_EQ(first.samples, 10 * 96);
+  EXPECT_EQ(first.expected, 30 * 96);
+  EXPECT_THAT(first.method, HasSubstr("incomplete"));
+  auto all = Curve(ref, 30 * 96, [](int i) { return i <= 20 * 96 ? 100.0 : 80.0; });
+  EXPECT_TRUE(BaselineNeedsRecomputing(first.found, first.complete, first.samples, 30 * 96));
+  Baseline second = ComputeBaseline(all, "2018-11-15", kDefaults);
+  EXPECT_TRUE(second.complete);
+  EXPECT_NEAR(second.kw, (20 * 100.0 + 10 * 80.0) / 30, 1e-9);
+  // A complete baseline stays; so does an incomplete one no new data reached.
+  EXPECT_FALSE(BaselineNeedsRecomputing(true, true, 30 * 96, 31 * 96));
+  EXPECT_FALSE(BaselineNeedsRecomputing(true, false, 10 * 96, 10 * 96));
+  // No reference data at all, then some: computed again.
+  EXPECT_TRUE(BaselineNeedsRecomputing(false, false, 0, 96));
+  // 90 % of the reference readings is complete; one fewer is not.
+  auto ninety = Curve(ref, 27 * 96, [](int) { return 100.0; });
+  EXPECT_TRUE(ComputeBaseline(ninety, "2018-11-15", kDefaults).complete);
+  ninety.pop_back();
+  EXPECT_FALSE(ComputeBaseline(ninety, "2018-11-15", kDefaults).complete);
+}
+
+TEST(RegisterTest, AResetIsAcceptedOnlyAfterItsEventAndNumbersKeepTheirPrecision) {
+  const int64_t t0 = Us(Dec1());
+  // Without an event, a register running backwards is refused, with the
+  // numbers as sent.
+  const std::string backwards =
+      RegisterProblem(12.5, t0 + 30 * kMin, 1405712.5, t0 + 15 * kMin, {});
+  EXPECT_THAT(backwards, HasSubstr("ran backwards: 12.5 kWh"));
+  EXPECT_THAT(backwards, HasSubstr("after 1405712.5 kWh"));
+  EXPECT_THAT(backwards, HasSubstr("cuofeng meters event"));
+  // With the reset recorded between the two readings, it is accepted...
+  const std::vector<RegisterEvent> reset = {{t0 + 20 * kMin, 0}};
+  EXPECT_EQ(RegisterProblem(12.5, t0 + 30 * kMin, 1405712.5, t0 + 15 * kMin, reset), "");
+  // ...unless it reads below the new register.
+  const std::vector<RegisterEvent> replaced = {{t0 + 20 * kMin, 100}};
+  EXPECT_THAT(RegisterProblem(12.5, t0 + 30 * kMin, 1405712.5, t0 + 15 * kMin, replaced),
+              HasSubstr("below the 100"));
+  // An event before the earlier reading does not excuse a later run backwards.
+  EXPECT_THAT(RegisterProblem(12.5, t0 + 30 * kMin, 1405712.5, t0 + 15 * kMin, {{t0, 0}}),
+              HasSubstr("backwards"));
+  // The load after a reset counts from the event.
+  std::vector<RawReading> raw = {{t0 + 15 * kMin, v1::CUMULATIVE_KWH, 1405712.5},
+                                 {t0 + 30 * kMin, v1::CUMULATIVE_KWH, 12.5},
+                                 {t0 + 45 * kMin, v1::CUMULATIVE_KWH, 37.5}};
+  auto load = ToLoad(raw, 15, reset);
+  ASSERT_THAT(load, SizeIs(2));
+  EXPECT_DOUBLE_EQ(load[0].kw, 12.5 / (10.0 / 60));  // 12.5 kWh in the 10 minutes since the reset
+  EXPECT_DOUBLE_EQ(load[1].kw, 100);
+  EXPECT_EQ(FormatNumber(1405712.5), "1405712.5");
+  EXPECT_EQ(FormatNumber(0.1), "0.1");
+}
+
+TEST(OverlappingRunsTest, GraceCountsFromTheObligationAndPiecesDoNotDependOnTheRun) {
+  const absl::Time s = Dec1();
+  v1::Obligation season = Window(v1::LIMIT, 30, s - absl::Hours(48), s + absl::Hours(120));
+  season.set_level(v1::ALERT_LEVEL_UNSPECIFIED);
+  season.set_entry("e/season");
+  v1::Obligation orange = Window(v1::STOP, 0, s, s + absl::Hours(72));
+  orange.set_alert("alerts/1");
+  // Running through the whole orange stop.
+  auto load = Curve(s - absl::Hours(48), 168 * 4, [&](int i) {
+    const absl::Time t = s - absl::Hours(48) + absl::Minutes(15 * i);
+    return t > s && t <= s + absl::Hours(72) ? 100.0 : 60.0;
+  });
+  const absl::Time hull_from = s - absl::Hours(48), hull_to = s + absl::Hours(120);
+  auto prints = [&](absl::Time from, absl::Time to) {
+    std::set<std::string> out;
+    for (const EffectiveWindow& w :
+         PiecesToJudge({&season, &orange}, hull_from, hull_to, from, to)) {
+      for (const auto& f : CheckWindow(w, Meter(&load), hull_to, kDefaults))
+        out.insert(Fingerprint(f));
+    }
+    return out;
+  };
+  const std::set<std::string> one_run = prints(hull_from, hull_to);
+  ASSERT_FALSE(one_run.empty());
+  // Daily runs, and runs starting mid-stop, find exactly the same.
+  std::set<std::string> daily;
+  for (absl::Time d = hull_from; d < hull_to; d += absl::Hours(24)) {
+    auto p = prints(d, d + absl::Hours(24));
+    daily.insert(p.begin(), p.end());
+  }
+  EXPECT_EQ(daily, one_run);
+  auto late = prints(s + absl::Hours(30), hull_to);
+  auto early = prints(hull_from, s + absl::Hours(30));
+  late.insert(early.begin(), early.end());
+  EXPECT_EQ(late, one_run);
+  // The stop's finding starts an hour after the alert began, whichever run.
+  for (const EffectiveWindow& w : PiecesToJudge({&season, &orange}, hull_from, hull_to,
+                                                s + absl::Hours(30), s + absl::Hours(31))) {
+    auto found = OfType(CheckWindow(w, Meter(&load), hull_to, kDefaults), v1::STOP_NOT_KEPT);
+    ASSERT_THAT(found, SizeIs(1));
+    EXPECT_EQ(FromTimestamp(found[0].window_start()), s + absl::Hours(1));
+    EXPECT_EQ(FromTimestamp(found[0].obligation_start()), s);
+  }
+  // A piece that starts where a stricter obligation ended gets no grace of its own.
+  auto pieces = EffectiveWindows({&season, &orange}, hull_from, hull_to);
+  ASSERT_THAT(pieces, SizeIs(3));
+  auto after = Curve(s + absl::Hours(72), 48 * 4, [](int) { return 100.0; });
+  auto broken =
+      OfType(CheckWindow(pieces[2], Meter(&after), hull_to, kDefaults), v1::LIMIT_EXCEEDED);
+  ASSERT_THAT(broken, SizeIs(1));
+  EXPECT_EQ(FromTimestamp(broken[0].window_start()), s + absl::Hours(72));
+}
+
+TEST(LocalTimeTest, OffsetLessTimesAreReadInTheBatchZoneChinaByDefault) {
+  auto china = ResolveTimeZone("");
+  ASSERT_TRUE(china.ok());
+  EXPECT_THAT(china->name, HasSubstr("China time"));
+  auto utc = ResolveTimeZone("UTC");
+  ASSERT_TRUE(utc.ok());
+  int64_t a = 0, b = 0;
+  ASSERT_TRUE(ParseLocalTime("2018-11-30 16:15", china->zone, &a));
+  ASSERT_TRUE(ParseLocalTime("2018-11-30 08:15:00", utc->zone, &b));
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a, Us(Dec1()) - 7 * 60 * kMin - 45 * kMin);
+  auto offset = ResolveTimeZone("+05:30");
+  ASSERT_TRUE(offset.ok());
+  ASSERT_TRUE(ParseLocalTime("2018-11-30 13:45", offset->zone, &b));
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(ResolveTimeZone("Mars/Olympus").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ParseLocalTime("2018-02-30 10:00", china->zone, &a));
+  EXPECT_FALSE(ParseLocalTime("2018-12-01 10:00+08:00", china->zone, &a));
+}
+
+TEST(ClockOffsetTest, UtcWrittenAsChinaTimeIsSuspectedHonestTimeIsNot) {
+  const absl::Time s = Dec1();
+  const v1::Obligation stop = Window(v1::STOP, 0, s, s + absl::Hours(72));
+  const std::vector<EffectiveWindow> windows = {{stop, Us(s), Us(s + absl::Hours(72))}};
+  // A compliant plant: full load, stopped through the alert (after a 30-minute ramp).
+  auto compliant = [&](absl::Time t) {
+    return t > s + absl::Minutes(30) && t <= s + absl::Hours(72) ? 5.0 : 100.0;
+  };
+  const absl::Time from = s - absl::Hours(48), to = s + absl::Hours(120);
+  auto honest =
+      Curve(from, 168 * 4, [&](int i) { return compliant(from + absl::Minutes(15 * i)); });
+  EXPECT_EQ(DetectClockOffset(Meter(&honest), windows, from, to, kDefaults), 0);
+  // The same plant's meter writes UTC without an offset: read as China time,
+  // every reading sits 8 hours early.
+  std::vector<LoadSample> utc;
+  for (const LoadSample& x : honest) utc.push_back({x.t_us - 8 * 60 * kMin, x.kw});
+  std::pair<double, double> agreement;
+  EXPECT_EQ(DetectClockOffset(Meter(&utc), windows, from, to, kDefaults, &agreement), 8);
+  EXPECT_GT(agreement.second, agreement.first);
+  // Judged as sent it would look like a stop not kept: the offset finding
+  // keeps that from becoming an accusation (see the verifier).
+  EXPECT_THAT(
+      OfType(CheckWindow(stop, Meter(&utc), s, s + absl::Hours(72), kDefaults), v1::STOP_NOT_KEPT),
+      SizeIs(1));
+  // A plant that ignores the stop altogether shows no offset: it is a violation.
+  auto evader = Curve(from, 168 * 4, [](int) { return 100.0; });
+  EXPECT_EQ(DetectClockOffset(Meter(&evader), windows, from, to, kDefaults), 0);
+}
+
+TEST_F(GateTest, BannedTrucksCarryThePhotoAndTheStageByName) {
+  truck_.stage = v1::CHINA_3;
+  passage_.photo = "photos/2018/12/01/gate1-1005.jpg";
+  auto found = CheckPassage(passage_, &truck_, &orange_, kDefaults);
+  ASSERT_THAT(found, SizeIs(1));
+  EXPECT_EQ(found[0].photo(), passage_.photo);
+  EXPECT_EQ(found[0].emission_stage(), "国III");
+  EXPECT_THAT(found[0].summary(), HasSubstr("国III"));
+  EXPECT_THAT(found[0].summary(), HasSubstr(passage_.photo));
+  EXPECT_EQ(found[0].unit(), "");  // no enum number printed as a measure
+}
+
+TEST(ChartTest, EvidenceChartShowsTheObligationGraceAndFindingApartWithTextAsText) {
+  v1::EvidenceSeries e;
+  v1::Finding* f = e.mutable_finding();
+  f->set_name("districts/1/enterprises/e/findings/42");
+  f->set_type(v1::STOP_NOT_KEPT);
+  f->set_enterprise_name("蓟州区示例铸造厂");
+  f->set_alert_document("津重污染指〔2018〕7号");
+  f->set_summary(std::string(300, 'x'));
+  const absl::Time s = Dec1();
+  *f->mutable_obligation_start() = ToTimestamp(s);
+  *f->mutable_obligation_window_start() = ToTimestamp(s);
+  *f->mutable_obligation_window_end() = ToTimestamp(s + absl::Hours(72));
+  f->set_grace_minutes(60);
+  *f->mutable_window_start() = ToTimestamp(s + absl::Hours(1));
+  *f->mutable_window_end() = ToTimestamp(s + absl::Hours(30));
+  *e.mutable_from() = ToTimestamp(s - absl::Hours(12));
+  *e.mutable_to() = ToTimestamp(s + absl::Hours(84));
+  e.set_baseline_kw(100);
+  e.set_baseline_version(2);
+  e.set_baseline_method("mean load of 2880 intervals");
+  v1::MeterEvent* ev = e.add_meter_events();
+  *ev->mutable_time() = ToTimestamp(s + absl::Hours(40));
+  ev->set_kind(v1::MeterEvent::REGISTER_RESET);
+  LoadChart c = EvidenceChart(e);
+  EXPECT_THAT(c.title, HasSubstr("蓟州区示例铸造厂"));
+  EXPECT_THAT(c.title, HasSubstr("42"));
+  EXPECT_EQ(c.obligation_start_us, Us(s));
+  EXPECT_EQ(c.grace_end_us, Us(s + absl::Hours(1)));
+  EXPECT_EQ(c.window_start_us, Us(s + absl::Hours(1)));
+  const std::string svg = RenderSvg(c);
+  EXPECT_THAT(svg, HasSubstr("<text"));
+  EXPECT_THAT(svg, HasSubstr("津重污染指〔2018〕7号"));
+  EXPECT_THAT(svg, HasSubstr("baseline 基线 v2"));
+  EXPECT_THAT(svg, HasSubstr("grace 缓冲期"));
+  EXPECT_THAT(svg, HasSubstr("obligation window 义务时段"));
+  EXPECT_THAT(svg, HasSubstr("表码清零"));
+  // The 300-character summary is wrapped, not cut.
+  std::string joined;
+  for (const auto& l : c.subtitle) joined += l;
+  EXPECT_THAT(joined, HasSubstr(std::string(300, 'x')));
 }
 
 }  // namespace

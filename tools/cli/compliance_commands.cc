@@ -33,6 +33,15 @@ ABSL_FLAG(std::string, text, "", "findings explain: the enterprise's explanation
 ABSL_FLAG(double, load_kw, 0, "baselines override: the baseline load in kW");
 ABSL_FLAG(std::string, type, "", "findings list: only this type, e.g. STOP_NOT_KEPT");
 ABSL_FLAG(std::string, status, "", "findings list: only this status: OPEN, CONFIRMED, DISMISSED");
+// Issue 15: per-batch time zone, and meter events.
+ABSL_FLAG(std::string, time_zone, "",
+          "ingest: how times written without an offset are read: an IANA zone (Asia/Shanghai, the "
+          "default), "
+          "UTC, or an offset such as +08:00");
+ABSL_FLAG(std::string, time, "", "meters event: when the register was reset or the meter replaced");
+ABSL_FLAG(std::string, kind, "", "meters event: REGISTER_RESET or METER_REPLACED");
+ABSL_FLAG(double, new_register, -1, "meters event: the register (kWh) right after the event");
+ABSL_FLAG(std::string, serial_number, "", "meters event: the new meter's serial number (表号)");
 
 namespace cuofeng {
 namespace {
@@ -66,6 +75,9 @@ void PrintSummary(const v1::IngestSummary& s) {
   if (s.rejected() > s.rejections_size()) {
     std::cout << "  ... and " << s.rejected() - s.rejections_size() << " more\n";
   }
+  if (!s.time_zone().empty()) {
+    std::cout << s.local_times() << " times without an offset read as " << s.time_zone() << "\n";
+  }
 }
 
 int Ingest(v1::ComplianceService::Stub& stub, const std::string& key, const std::vector<std::string>& args) {
@@ -96,7 +108,8 @@ int Ingest(v1::ComplianceService::Stub& stub, const std::string& key, const std:
       std::cerr << "sent " << percent << "% (" << absl::StrFormat("%.1f MB", done / 1e6) << ")\n";
     }
   };
-  auto summary = StreamMonitoringFiles(stub, key, kind->second, files, progress);
+  auto summary = StreamMonitoringFiles(stub, key, kind->second, files, progress, 20000,
+                                       absl::GetFlag(FLAGS_time_zone));
   if (tty) std::cerr << "\n";
   if (!summary.ok()) return Fail(summary.status());
   PrintSummary(*summary);
@@ -162,6 +175,26 @@ int Verify(v1::ComplianceService::Stub& stub, const std::string& key, const std:
             << " already recorded; in " << run.elapsed_ms() << " ms\n";
   for (const v1::FindingCount& c : run.findings()) {
     std::cout << "    " << v1::FindingType_Name(c.type()) << "\t" << c.count() << "\n";
+  }
+  // Issue 15: what was superseded, how far the data reaches, what could not be verified.
+  if (run.has_data_end())
+    std::cout << "  windows judged whole up to the data's end, " << When(run.data_end()) << "\n";
+  if (run.findings_superseded() > 0) {
+    std::cout << "  " << run.findings_superseded()
+              << " earlier findings superseded (later data disproves them)\n";
+  }
+  std::map<std::string, std::vector<const v1::UnverifiedWindow*>> unverified;
+  for (const v1::UnverifiedWindow& u : run.unverified()) unverified[u.enterprise()].push_back(&u);
+  if (!unverified.empty())
+    std::cout << "  " << run.unverified_size() << " binding windows not verified, by enterprise:\n";
+  for (const auto& [enterprise, windows] : unverified) {
+    std::cout << "    " << enterprise << "\n";
+    for (const v1::UnverifiedWindow* u : windows) {
+      std::cout << "      " << v1::UnverifiedWindow::Reason_Name(u->reason()) << "\t"
+                << u->resource() << "\t" << When(u->window_start()) << " .. "
+                << When(u->window_end()) << "\t" << u->detail()
+                << (u->meter().empty() ? "" : " (" + u->meter() + ")") << "\n";
+    }
   }
   return 0;
 }
@@ -287,29 +320,61 @@ int Evidence(v1::ComplianceService::Stub& stub, const std::string& key, const st
     return 0;
   }
   if (!e.baseline_method().empty()) std::cout << "  baseline: " << e.baseline_method() << "\n";
-  LoadChart chart;
-  chart.title = absl::StrCat(v1::FindingType_Name(f.type()), "  ", e.meter());
-  chart.subtitle = f.summary();
-  for (const v1::LoadPoint& p : e.load()) chart.load.push_back({absl::ToUnixMicros(FromTimestamp(p.time())), p.kw()});
-  chart.load_label = f.type() == v1::TREATMENT_OFF ? "treatment 治污设施" : "load 负荷";
-  for (const v1::LoadPoint& p : e.production_load()) {
-    chart.second.push_back({absl::ToUnixMicros(FromTimestamp(p.time())), p.kw()});
-  }
-  chart.second_label = "production 生产";
-  chart.baseline_kw = e.baseline_kw();
-  chart.threshold_kw = e.threshold_kw();
-  chart.threshold_label = f.type() == v1::TREATMENT_OFF ? "on above" : "threshold 限值";
-  chart.from_us = absl::ToUnixMicros(FromTimestamp(e.from()));
-  chart.to_us = absl::ToUnixMicros(FromTimestamp(e.to()));
-  chart.window_start_us = absl::ToUnixMicros(FromTimestamp(f.window_start()));
-  chart.window_end_us = absl::ToUnixMicros(FromTimestamp(f.window_end()));
-  for (const v1::TimeRange& g : e.gaps()) {
-    chart.gaps.push_back({absl::ToUnixMicros(FromTimestamp(g.start())), absl::ToUnixMicros(FromTimestamp(g.end()))});
-  }
+  const LoadChart chart = EvidenceChart(e);
   if (absl::Status w = WriteLoadChart(chart, absl::GetFlag(FLAGS_out)); !w.ok()) return Fail(w);
   std::cout << "chart written to " << absl::GetFlag(FLAGS_out) << " (" << chart.load.size() << " points, "
             << chart.gaps.size() << " gaps)\n";
   return 0;
+}
+
+// cuofeng meters event METER --time=T --kind=... --new_register=KWH --reason=...; meters events
+// METER.
+int Meters(v1::ComplianceService::Stub& stub, const std::string& key,
+           const std::vector<std::string>& args) {
+  const std::string sub = args.size() > 1 ? args[1] : "";
+  grpc::ClientContext ctx;
+  AddKey(&ctx, key);
+  if (sub == "event" && args.size() == 3) {
+    v1::RecordMeterEventRequest req;
+    v1::MeterEvent* e = req.mutable_event();
+    e->set_meter(args[2]);
+    if (!absl::GetFlag(FLAGS_time).empty()) {
+      auto t = TimeFlag("time", absl::GetFlag(FLAGS_time));
+      if (!t.ok()) return Fail(t.status());
+      *e->mutable_time() = *t;
+    }
+    v1::MeterEvent::Kind kind = v1::MeterEvent::KIND_UNSPECIFIED;
+    (void)v1::MeterEvent::Kind_Parse(absl::GetFlag(FLAGS_kind), &kind);
+    e->set_kind(kind);
+    e->set_new_register(absl::GetFlag(FLAGS_new_register));
+    e->set_reason(absl::GetFlag(FLAGS_reason));
+    e->set_serial_number(absl::GetFlag(FLAGS_serial_number));
+    req.set_request_id(absl::GetFlag(FLAGS_request_id));
+    v1::MeterEvent out;
+    grpc::Status s = stub.RecordMeterEvent(&ctx, req, &out);
+    if (!s.ok()) return Fail(FromGrpcStatus(s));
+    std::cout << out.name() << "\t" << v1::MeterEvent::Kind_Name(out.kind()) << " at "
+              << When(out.time()) << ": register from "
+              << absl::StrFormat("%.15g", out.new_register()) << " kWh (" << out.reason() << "; by "
+              << out.recorded_by() << ")\n";
+    return 0;
+  }
+  if (sub == "events" && args.size() == 3) {
+    v1::ListMeterEventsRequest req;
+    req.set_meter(args[2]);
+    v1::ListMeterEventsResponse resp;
+    grpc::Status s = stub.ListMeterEvents(&ctx, req, &resp);
+    if (!s.ok()) return Fail(FromGrpcStatus(s));
+    for (const v1::MeterEvent& e : resp.events()) {
+      std::cout << e.name() << "\t" << v1::MeterEvent::Kind_Name(e.kind()) << "\t" << When(e.time())
+                << "\t" << absl::StrFormat("%.15g", e.new_register()) << " kWh\t" << e.reason()
+                << "\t" << e.recorded_by() << "\n";
+    }
+    return 0;
+  }
+  std::cerr << "usage: cuofeng meters event METER --time=T --kind=REGISTER_RESET|METER_REPLACED "
+               "--new_register=KWH --reason=... [--serial_number=S] | events METER\n";
+  return 2;
 }
 
 }  // namespace
@@ -320,6 +385,7 @@ int ComplianceCommand(const std::vector<std::string>& args, const std::string& s
   if (args[0] == "verify") return Verify(*stub, key, args);
   if (args[0] == "findings") return Findings(*stub, key, args);
   if (args[0] == "baselines") return Baselines(*stub, key, args);
+  if (args[0] == "meters") return Meters(*stub, key, args);
   return Evidence(*stub, key, args);
 }
 

@@ -1065,7 +1065,8 @@ int main(int argc, char** argv) {
   if (is({"filing"})) return FilingCommand(args);
   if (is({"alert"})) return AlertCommand(args);
   if (is({"obligations"})) return ObligationsCommand(args);
-  if (is({"ingest"}) || is({"verify"}) || is({"findings"}) || is({"baselines"}) || is({"evidence"})) {
+  if (is({"ingest"}) || is({"verify"}) || is({"findings"}) || is({"baselines"}) ||
+      is({"evidence"}) || is({"meters"})) {
     return ComplianceCommand(args, Server(), Key());
   }
   std::cerr << kUsage;

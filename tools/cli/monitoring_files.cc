@@ -103,7 +103,12 @@ class RowReader {
     return std::string(absl::StripAsciiWhitespace(cells[it->second]));
   }
 
-  void Time(const std::vector<absl::string_view>& cells, google::protobuf::Timestamp* ts, std::string* error) const {
+  static bool HasOffset(const std::string& t) {
+    return t.size() > 16 && (t.back() == 'Z' || t[t.size() - 6] == '+' || t[t.size() - 6] == '-');
+  }
+
+  void Time(const std::vector<absl::string_view>& cells, google::protobuf::Timestamp* ts,
+            std::string* error, std::string* local_time) const {
     const std::string text = Cell(cells, "time");
     int64_t us;
     if (!ParseMonitoringTime(text, &us)) {
@@ -112,6 +117,8 @@ class RowReader {
     }
     ts->set_seconds(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
     ts->set_nanos(static_cast<int32_t>((us - ts->seconds() * 1000000) * 1000));
+    // No offset in the text: the server reads it in the batch's time zone.
+    if (!HasOffset(text)) *local_time = text;
   }
 
   template <typename Enum>
@@ -142,7 +149,7 @@ class RowReader {
       auto* r = static_cast<v1::Reading*>(msg);
       r->set_line(line);
       r->set_meter(Cell(cells, "meter"));
-      Time(cells, r->mutable_time(), &error);
+      Time(cells, r->mutable_time(), &error, r->mutable_local_time());
       static const std::map<std::string, v1::ReadingKind> kKinds = {
           {"电量", v1::INTERVAL_KWH}, {"表码", v1::CUMULATIVE_KWH}, {"功率", v1::KW}};
       r->set_kind(EnumCell(cells, "kind", &v1::ReadingKind_Parse, kKinds, &error));
@@ -155,7 +162,7 @@ class RowReader {
       auto* e = static_cast<v1::GateEvent*>(msg);
       e->set_line(line);
       e->set_camera(Cell(cells, "camera"));
-      Time(cells, e->mutable_time(), &error);
+      Time(cells, e->mutable_time(), &error, e->mutable_local_time());
       e->set_plate(Cell(cells, "plate"));
       e->set_direction(EnumCell(cells, "direction", &v1::GateDirection_Parse, kDirections, &error));
       static const std::map<std::string, v1::VehicleClass> kClasses = {
@@ -171,7 +178,7 @@ class RowReader {
       r->set_line(line);
       r->set_enterprise(Cell(cells, "enterprise"));
       r->set_plate(Cell(cells, "plate"));
-      Time(cells, r->mutable_time(), &error);
+      Time(cells, r->mutable_time(), &error, r->mutable_local_time());
       r->set_direction(EnumCell(cells, "direction", &v1::GateDirection_Parse, kDirections, &error));
       r->set_vin(Cell(cells, "vin"));
       r->set_engine_number(Cell(cells, "engine_number"));
@@ -238,9 +245,11 @@ bool ParseMonitoringTime(const std::string& raw, int64_t* unix_us) {
   return true;
 }
 
-absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::Stub& stub, const std::string& key,
-                                                        MonitoringKind kind, const std::vector<std::string>& files,
-                                                        const Progress& progress, int batch_rows) {
+absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::Stub& stub,
+                                                        const std::string& key, MonitoringKind kind,
+                                                        const std::vector<std::string>& files,
+                                                        const Progress& progress, int batch_rows,
+                                                        const std::string& time_zone) {
   // Headers first: a file we cannot read at all stops everything before sending.
   int64_t total = 0;
   std::vector<std::map<std::string, int>> indexes;
@@ -286,6 +295,7 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
       const RowReader reader(kind, indexes[f]);
       auto req = empty;
       req.set_source(files[f]);
+      req.set_time_zone(time_zone);
       std::string line;
       std::vector<std::string> quoted;
       int64_t n = 0;
@@ -301,6 +311,7 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
           open = writer->Write(req);
           req.Clear();
           req.set_source(files[f]);
+          req.set_time_zone(time_zone);
           rows = 0;
           if (progress) progress(done, total);
         }

@@ -29,13 +29,16 @@ enum class MonitoringKind { kReadings, kGate, kLedger };
 using Progress = std::function<void(int64_t done, int64_t total)>;
 
 // StreamMonitoringFiles sends `files` (one stream for all of them) and
-// returns the server's summary. Files must be UTF-8 (a BOM is fine) with a
+// returns the server's summary. Times written without an offset are sent as
+// written (local_time) and read by the server in `time_zone` ("" for China
+// time). Files must be UTF-8 (a BOM is fine) with a
 // header row naming the columns in English or Chinese, in any order.
 absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::Stub& stub,
                                                         const std::string& key, MonitoringKind kind,
                                                         const std::vector<std::string>& files,
                                                         const Progress& progress,
-                                                        int batch_rows = 20000);
+                                                        int batch_rows = 20000,
+                                                        const std::string& time_zone = "");
 
 // ParseMonitoringTime reads an RFC 3339 time or "YYYY-MM-DD HH:MM[:SS]" in
 // China time into Unix microseconds.

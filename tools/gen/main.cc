@@ -118,6 +118,26 @@ int Season(const std::string& server, const std::string& key) {
   std::filesystem::create_directories(absl::GetFlag(FLAGS_out));
   auto counts = SimulateSeason(spec, in, absl::GetFlag(FLAGS_out));
   if (!counts.ok()) return Fail(counts.status());
+  // The platform reports the register reset; the bureau (this key) records it
+  // before the readings are sent, as ingest then accepts the register from it.
+  for (const SeasonMeterEvent& e : counts->events) {
+    auto compliance = v1::ComplianceService::NewStub(channel);
+    grpc::ClientContext ctx;
+    AddKey(&ctx, key);
+    v1::RecordMeterEventRequest req;
+    req.mutable_event()->set_meter(e.meter);
+    *req.mutable_event()->mutable_time() = ToTimestamp(e.time);
+    req.mutable_event()->set_kind(v1::MeterEvent::REGISTER_RESET);
+    req.mutable_event()->set_new_register(e.new_register);
+    req.mutable_event()->set_reason(e.reason);
+    v1::MeterEvent recorded;
+    grpc::Status s = compliance->RecordMeterEvent(&ctx, req, &recorded);
+    if (!s.ok() && s.error_code() != grpc::StatusCode::ALREADY_EXISTS)
+      return Fail(FromGrpcStatus(s));
+    std::cout << "recorded " << (s.ok() ? recorded.name() : e.meter + " (already)")
+              << ": register reset at "
+              << absl::FormatTime("%Y-%m-%d %H:%M", e.time, absl::FixedTimeZone(8 * 3600)) << "\n";
+  }
   std::cout << "simulated " << counts->readings << " meter readings, " << counts->gate_events << " gate passages, "
             << counts->ledger_rows << " ledger rows into " << absl::GetFlag(FLAGS_out) << "; planted "
             << counts->planted.size() << " violations (truth.csv)\n";
@@ -138,7 +158,10 @@ int ScoreCommand(const std::string& server, const std::string& key) {
     v1::ListFindingsResponse resp;
     grpc::Status s = stub->ListFindings(&ctx, req, &resp);
     if (!s.ok()) return Fail(FromGrpcStatus(s));
-    findings.insert(findings.end(), resp.findings().begin(), resp.findings().end());
+    // Findings later data superseded are records, not findings of the data as it stands.
+    for (const v1::Finding& f : resp.findings()) {
+      if (f.status() != v1::FINDING_SUPERSEDED) findings.push_back(f);
+    }
     req.set_page_token(resp.next_page_token());
   } while (!req.page_token().empty());
   std::map<std::string, int> by_type;

@@ -25,6 +25,10 @@ const absl::TimeZone& China() {
 constexpr absl::Duration kInterval = absl::Minutes(15);
 
 std::string Local(absl::Time t) { return absl::FormatTime("%Y-%m-%d %H:%M:%S", t, China()); }
+// How a meter that writes UTC without saying so writes the same instant.
+std::string Utc(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", t, absl::UTCTimeZone());
+}
 
 absl::Time Midnight(absl::Time t) {
   const absl::CivilDay day = absl::ToCivilDay(t, China());
@@ -132,6 +136,26 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
   const Plant* stop_plant = pick([&](const Plant& p) {
     return share_throughout(p, alert_start, alert_end, 0, 0) && AllowedShare(p.binding, before_alert) > 0;
   });
+  // The longest stretch of the alert in which a plant must stop.
+  auto stop_span = [&](const Plant& p) {
+    std::pair<absl::Time, absl::Time> best{alert_start, alert_start};
+    absl::Time run_start = absl::InfiniteFuture();
+    for (absl::Time t = alert_start; t <= alert_end; t += kInterval) {
+      const bool stopped = t < alert_end && AllowedShare(p.binding, t) == 0;
+      if (stopped && run_start == absl::InfiniteFuture()) run_start = t;
+      if (!stopped && run_start != absl::InfiniteFuture()) {
+        if (t - run_start > best.second - best.first) best = {run_start, t};
+        run_start = absl::InfiniteFuture();
+      }
+    }
+    return best;
+  };
+  // Before the data gap, which would take one of the few plants stopping for the alert.
+  const Plant* utc_plant = pick([&](const Plant& p) {
+    auto [a, b] = stop_span(p);
+    return b - a >= absl::Hours(12) && AllowedShare(p.binding, a - kInterval) > 0.3 &&
+           AllowedShare(p.binding, b) > 0.3;
+  });
   const Plant* gap_plant = pick([&](const Plant& p) {
     return share_throughout(p, alert_start, alert_end, 0, 0.99) &&
            AllowedShare(p.binding, before_alert) != AllowedShare(p.binding, alert_start);
@@ -145,6 +169,34 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
     return p.treatment != nullptr && (off_to <= alert_start || off_from >= alert_end) &&
            share_throughout(p, off_from - absl::Hours(1), off_to + absl::Hours(1), 0.5, 1);
   });
+  // Issue 15's kinds: a flaky meter running through the stop, a silent
+  // treatment meter, a register reset with its event (compliant: must find
+  // nothing), a compliant plant whose meter writes UTC without an offset.
+  // A flaky meter running through a stop outside the alert (a season stop
+  // or rectification): eight hours at full load, every other reading dropped.
+  const absl::Time flaky_from = day(8) + absl::Hours(8), flaky_to = day(8) + absl::Hours(16);
+  const Plant* flaky_plant = pick([&](const Plant& p) {
+    return (flaky_to <= alert_start || flaky_from >= alert_end) &&
+           share_throughout(p, flaky_from - absl::Hours(2), flaky_to + absl::Hours(2), 0, 0);
+  });
+  const auto flaky_span = std::make_pair(flaky_from, flaky_to);
+  const absl::Time silent_from = day(11) + absl::Hours(10), silent_to = day(11) + absl::Hours(13);
+  const Plant* silent_plant = pick([&](const Plant& p) {
+    return p.treatment != nullptr && (silent_to <= alert_start || silent_from >= alert_end) &&
+           share_throughout(p, silent_from - absl::Hours(1), silent_to + absl::Hours(1), 0.5, 1);
+  });
+  const Plant* reset_plant = pick([&](const Plant& p) { return !p.binding.empty(); });
+  const absl::Time reset_at = day(6) + absl::Hours(12);
+  if (flaky_plant == nullptr || silent_plant == nullptr || utc_plant == nullptr ||
+      reset_plant == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the district has no meter to plant ",
+                     flaky_plant == nullptr    ? "a flaky meter running through a stop on day 8"
+                     : silent_plant == nullptr ? "a silent treatment meter on day 11"
+                     : utc_plant == nullptr ? "a compliant plant writing UTC under the alert's stop"
+                                            : "a register reset",
+                     " on; simulate a larger district or a longer range"));
+  }
   if (stop_plant == nullptr || gap_plant == nullptr || limit_plant == nullptr || off_plant == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the district has no meter to plant ", stop_plant == nullptr   ? "a stop not kept under the alert"
@@ -166,6 +218,17 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
                             "ran at its normal load for three days under a limit"});
   counts.planted.push_back({v1::TREATMENT_OFF, off_plant->treatment->name(), off_from, off_to,
                             "treatment switched off for two hours while production ran"});
+  counts.planted.push_back(
+      {v1::STOP_NOT_KEPT, flaky_plant->production->name(), flaky_span.first, flaky_span.second,
+       "ran eight hours through its stop while its meter dropped every other reading"});
+  counts.planted.push_back({v1::TREATMENT_SILENT, silent_plant->treatment->name(), silent_from,
+                            silent_to,
+                            "treatment meter sent nothing for three hours while production ran"});
+  counts.planted.push_back(
+      {v1::SUSPECTED_CLOCK_OFFSET, utc_plant->production->name(), alert_start, alert_end,
+       "a compliant plant whose meter writes UTC without an offset (must not be accused)"});
+  counts.events.push_back({reset_plant->production->name(), reset_at, 0,
+                           "表码清零: register reset to 0 after the meter's firmware update"});
 
   // Meter readings, 15-minute INTERVAL_KWH.
   {
@@ -180,10 +243,11 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
       slot_text.push_back(Local(t));
       slot_hour.push_back(absl::ToCivilHour(t - kInterval, China()).hour());
     }
-    auto write_slot = [&](const std::string& meter, size_t i, double kw) {
-      absl::StrAppend(&buf, meter, ",", slot_text[i], ",INTERVAL_KWH,");
+    auto write_row = [&](const std::string& meter, const std::string& time, const char* kind,
+                         double value) {
+      absl::StrAppend(&buf, meter, ",", time, ",", kind, ",");
       char v[32];
-      const int n = std::snprintf(v, sizeof(v), "%.3f\n", kw / 4);
+      const int n = std::snprintf(v, sizeof(v), "%.3f\n", value);
       buf.append(v, n);
       ++counts.readings;
       if (buf.size() > (1 << 20)) {
@@ -191,15 +255,22 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
         buf.clear();
       }
     };
+    auto write_slot = [&](const std::string& meter, size_t i, double kw) {
+      write_row(meter, slot_text[i], "INTERVAL_KWH", kw / 4);
+    };
     for (const Plant& p : plants) {
       std::mt19937_64 rng(spec.seed ^ std::hash<std::string>()(p.production->name()));
       std::uniform_real_distribution<double> noise(0.97, 1.03);
+      double reg = 1405712.5;  // the reset plant's register (表码), kWh
       for (size_t i = 0; i < slot_text.size(); ++i) {
         const absl::Time start = spec.from + kInterval * static_cast<int64_t>(i);
         const double dayfactor = slot_hour[i] >= 8 && slot_hour[i] < 20 ? 1.0 : 0.9;
         double share = start < spec.season_start ? 1 : AllowedShare(p.binding, start);
         double kw;
-        if (&p == stop_plant && start >= alert_start && start < alert_end) share = 1;
+        const bool in_alert = start >= alert_start && start < alert_end;
+        const bool in_flaky = start >= flaky_span.first && start < flaky_span.second;
+        if (&p == stop_plant && in_alert) share = 1;
+        if (&p == flaky_plant && in_flaky) share = 1;
         if (&p == limit_plant && start >= limit_from && start < limit_to) share = 1;
         if (share <= 0) {
           kw = 0.05 * p.base;  // standby
@@ -209,13 +280,30 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
           kw = p.base * dayfactor;
         }
         kw *= noise(rng);
-        const bool missing = &p == gap_plant && start >= gap_from && start < gap_to;
-        if (!missing) write_slot(p.production->name(), i, kw);
+        bool missing = &p == gap_plant && start >= gap_from && start < gap_to;
+        missing = missing || (&p == flaky_plant && in_flaky && i % 2 == 0);
+        if (&p == reset_plant) {
+          // A cumulative register, reset to 0 at reset_at (recorded as a meter event).
+          reg += kw / 4;
+          write_row(p.production->name(), slot_text[i], "CUMULATIVE_KWH", reg);
+          if (start + kInterval == reset_at) reg = 0;
+        } else if (&p == utc_plant) {
+          // The whole plant's platform writes UTC: its treatment meter too.
+          write_row(p.production->name(), Utc(start + kInterval), "INTERVAL_KWH", kw / 4);
+        } else if (!missing) {
+          write_slot(p.production->name(), i, kw);
+        }
         if (p.treatment != nullptr) {
           // Treatment runs whenever production does (it is "on" well before production is).
           double tkw = kw > 0.1 * p.base ? p.treatment_base * 0.9 : 0.05 * p.treatment_base;
           if (&p == off_plant && start >= off_from && start < off_to) tkw = 0.02 * p.treatment_base;
-          write_slot(p.treatment->name(), i, tkw * noise(rng));
+          const bool silent = &p == silent_plant && start >= silent_from && start < silent_to;
+          if (&p == utc_plant) {
+            write_row(p.treatment->name(), Utc(start + kInterval), "INTERVAL_KWH",
+                      tkw * noise(rng) / 4);
+          } else if (!silent) {
+            write_slot(p.treatment->name(), i, tkw * noise(rng));
+          }
         }
       }
     }
@@ -301,7 +389,7 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
         "red ban to plant the gate violations; simulate a larger district");
   }
   const absl::Time ledger_day = day(3), unknown_at = day(4) + absl::Hours(9) + absl::Minutes(30);
-  const absl::Time silent_from = day(12), silent_to = day(14);
+  const absl::Time camera_silent_from = day(12), camera_silent_to = day(14);
   {
     std::ofstream gate(dir + "/gate.csv"), ledger(dir + "/ledger.csv");
     if (!gate || !ledger) return absl::InternalError(absl::StrCat("cannot write into ", dir));
@@ -327,7 +415,7 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
       const v1::Camera& c = *cameras[ci];
       const std::string e = EnterpriseOf(c.name());
       for (absl::Time d = season_day; d < spec.to; d += absl::Hours(24)) {
-        if (&c == silent_camera && d >= silent_from && d < silent_to) continue;
+        if (&c == silent_camera && d >= camera_silent_from && d < camera_silent_to) continue;
         pass(c, d + absl::Hours(7) + absl::Minutes(30), absl::StrFormat("津A%05d", 10000 + ci), v1::ENTRY,
              v1::PASSENGER, nullptr, false);
         const auto& fleet = trucks[e];
@@ -361,8 +449,16 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
       }
     }
     if (!ledger_planted) return absl::FailedPreconditionError("no diesel truck passage to leave out of the ledger");
-    counts.planted.push_back({v1::CAMERA_SILENT, silent_camera->name(), silent_from, silent_to,
-                              "recorded nothing for two days"});
+    counts.planted.push_back({v1::CAMERA_SILENT, silent_camera->name(), camera_silent_from,
+                              camera_silent_to, "recorded nothing for two days"});
+  }
+  {
+    std::ofstream events(dir + "/meter_events.csv");
+    events << "meter,time,kind,new_register,reason\n";
+    for (const SeasonMeterEvent& e : counts.events) {
+      events << e.meter << "," << Local(e.time) << ",REGISTER_RESET," << e.new_register << ","
+             << e.reason << "\n";
+    }
   }
   {
     std::ofstream truth(dir + "/truth.csv");

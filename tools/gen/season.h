@@ -40,9 +40,19 @@ struct PlantedViolation {
   std::string what;
 };
 
+// A register reset the simulated metering platform reports; it must be
+// recorded (RecordMeterEvent) before the readings are sent.
+struct SeasonMeterEvent {
+  std::string meter;
+  absl::Time time;
+  double new_register = 0;
+  std::string reason;
+};
+
 struct SeasonCounts {
   int64_t readings = 0, gate_events = 0, ledger_rows = 0;
   std::vector<PlantedViolation> planted;
+  std::vector<SeasonMeterEvent> events;  // also written to meter_events.csv
 };
 
 // SimulateSeason writes readings.csv, gate.csv, ledger.csv and truth.csv
@@ -50,7 +60,12 @@ struct SeasonCounts {
 // stop not kept and a data gap in the first alert window, a limit broken for
 // three days and treatment switched off for two hours in the season, a banned
 // truck under the alert, a passage without its ledger row, a plate not in
-// the registry, and a camera silent for two days. FAILED_PRECONDITION when
+// the registry, and a camera silent for two days; and (issue 15) a flaky
+// meter running through the stop (a stop not kept and a data gap), a
+// treatment meter silent for three hours, a compliant plant whose meter
+// writes UTC without an offset (a suspected clock offset, not a violation)
+// and a compliant plant whose cumulative register is reset (with its
+// event: nothing to find). FAILED_PRECONDITION when
 // the district has no place to plant one of them (e.g. no alert window).
 absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const SeasonInputs& in, const std::string& dir);
 
