@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "lib/filter/filter.h"
 #include "lib/model/clock.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
@@ -141,7 +142,7 @@ grpc::Status ComplianceServiceImpl::ListBaselines(grpc::ServerContext* ctx, cons
       b->set_overridden_by(r[10].as<std::string>());
       b->mutable_update_time()->set_seconds(r[11].as<int64_t>());
     }
-    return absl::OkStatus();
+    return ApplyFilter(req->filter(), resp);
   });
   return ToGrpcStatus(st);
 }
@@ -282,7 +283,7 @@ grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx, const
       *resp->add_findings() = ComplianceRepository::FindingFromRow(r[i]);
     }
     if (static_cast<int>(r.size()) > limit) resp->set_next_page_token(std::to_string(offset + limit));
-    return absl::OkStatus();
+    return ApplyFilter(req->filter(), resp);
   });
   return ToGrpcStatus(st);
 }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "lib/filter/filter.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
 
@@ -81,7 +82,7 @@ grpc::Status AdminServiceImpl::ListAuditEntries(grpc::ServerContext* ctx,
     if (static_cast<int>(r.size()) > page_size) {
       resp->set_next_page_token(absl::StrCat(resp->audit_entries(page_size - 1).id()));
     }
-    return absl::OkStatus();
+    return ApplyFilter(req->filter(), resp);
   });
   return ToGrpcStatus(status);
 }

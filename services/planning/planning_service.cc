@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "lib/filter/filter.h"
 #include "lib/hash/sha256.h"
 #include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
@@ -164,7 +165,7 @@ grpc::Status PlanningServiceImpl::ListRuleSets(grpc::ServerContext* ctx,
     if (static_cast<int>(all.size()) > limit) {
       resp->set_next_page_token(all[limit - 1].name().substr(std::string("ruleSets/").size()));
     }
-    return absl::OkStatus();
+    return ApplyFilter(req->filter(), resp);
   }));
 }
 
@@ -327,7 +328,7 @@ grpc::Status PlanningServiceImpl::ListListVersions(grpc::ServerContext* ctx,
       *resp->add_list_versions() = lists[i];
     if (static_cast<int>(lists.size()) > limit)
       resp->set_next_page_token(absl::StrCat(after + limit));
-    return absl::OkStatus();
+    return ApplyFilter(req->filter(), resp);
   }));
 }
 
@@ -379,7 +380,7 @@ grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx,
       const std::string& last = entries[limit - 1].name();
       resp->set_next_page_token(last.substr(last.rfind('/') + 1));
     }
-    return absl::OkStatus();
+    return ApplyFilter(req->filter(), resp);
   }));
 }
 

@@ -6,33 +6,22 @@
 #include <iostream>
 #include <map>
 
-#include "absl/flags/declare.h"
-#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "cuofeng/v1/compliance.grpc.pb.h"
+#include "cuofeng/v1/registry.grpc.pb.h"
 #include "lib/charts/load_chart.h"
 #include "lib/model/clock.h"
+#include "lib/model/labels.h"
+#include "lib/model/time_syntax.h"
 #include "lib/rpc/status.h"
 #include "tools/cli/client_lib.h"
 #include "tools/cli/monitoring_files.h"
-
-ABSL_DECLARE_FLAG(std::string, district);
-ABSL_DECLARE_FLAG(std::string, parent);
-ABSL_DECLARE_FLAG(std::string, from);
-ABSL_DECLARE_FLAG(std::string, to);
-ABSL_DECLARE_FLAG(std::string, request_id);
-ABSL_DECLARE_FLAG(std::string, reason);
-ABSL_DECLARE_FLAG(int, limit);
-ABSL_DECLARE_FLAG(bool, quiet);
-ABSL_FLAG(std::string, out, "", "evidence: the chart file to write (.svg or .png)");
-ABSL_FLAG(std::string, decision, "", "findings review: CONFIRM or DISMISS");
-ABSL_FLAG(std::string, comment, "", "findings review: what the verifier saw");
-ABSL_FLAG(std::string, text, "", "findings explain: the enterprise's explanation (异常申报)");
-ABSL_FLAG(double, load_kw, 0, "baselines override: the baseline load in kW");
-ABSL_FLAG(std::string, type, "", "findings list: only this type, e.g. STOP_NOT_KEPT");
-ABSL_FLAG(std::string, status, "", "findings list: only this status: OPEN, CONFIRMED, DISMISSED");
+#include "tools/cli/options.h"
+#include "tools/cli/output.h"
 
 namespace cuofeng {
 namespace {
@@ -47,12 +36,11 @@ std::string When(const google::protobuf::Timestamp& ts) {
 }
 
 absl::StatusOr<google::protobuf::Timestamp> TimeFlag(const char* name, const std::string& value) {
-  int64_t us;
-  if (!ParseMonitoringTime(value, &us)) {
-    return absl::InvalidArgumentError(absl::StrCat("--", name, "=\"", value,
-                                                   "\": give an RFC 3339 time or YYYY-MM-DD HH:MM (China time)"));
+  auto t = ParseTimeText(value);
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", t.status().message()));
   }
-  return ToTimestamp(absl::FromUnixMicros(us));
+  return ToTimestamp(*t);
 }
 
 void PrintSummary(const v1::IngestSummary& s) {
@@ -81,7 +69,7 @@ int Ingest(v1::ComplianceService::Stub& stub, const std::string& key, const std:
     return 2;
   }
   const std::vector<std::string> files(args.begin() + 2, args.end());
-  const bool tty = isatty(2) && !absl::GetFlag(FLAGS_quiet);
+  const bool tty = isatty(2) && !Opts().quiet;
   const absl::Time start = absl::Now();
   int last_percent = -1;
   auto progress = [&](int64_t done, int64_t total) {
@@ -102,7 +90,7 @@ int Ingest(v1::ComplianceService::Stub& stub, const std::string& key, const std:
   PrintSummary(*summary);
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   const int64_t rows = summary->accepted() + summary->duplicate() + summary->rejected();
-  if (!absl::GetFlag(FLAGS_quiet)) {
+  if (!Opts().quiet) {
     std::cerr << absl::StrFormat("%d rows in %.1f s (%.0f rows/s)\n", rows, seconds, rows / std::max(seconds, 1e-9));
   }
   // Exit 4: the stream went through, but some rows were not stored.
@@ -139,14 +127,14 @@ int Verify(v1::ComplianceService::Stub& stub, const std::string& key, const std:
     return 2;
   }
   v1::RunVerificationRequest req;
-  req.set_district(absl::GetFlag(FLAGS_district));
-  auto from = TimeFlag("from", absl::GetFlag(FLAGS_from));
+  req.set_district(Opts().district);
+  auto from = TimeFlag("from", Opts().from);
   if (!from.ok()) return Fail(from.status());
-  auto to = TimeFlag("to", absl::GetFlag(FLAGS_to));
+  auto to = TimeFlag("to", Opts().to);
   if (!to.ok()) return Fail(to.status());
   *req.mutable_from() = *from;
   *req.mutable_to() = *to;
-  req.set_request_id(absl::GetFlag(FLAGS_request_id));
+  req.set_request_id(Opts().request_id);
   grpc::ClientContext ctx;
   AddKey(&ctx, key);
   v1::VerificationRun run;
@@ -166,117 +154,137 @@ int Verify(v1::ComplianceService::Stub& stub, const std::string& key, const std:
   return 0;
 }
 
-int Findings(v1::ComplianceService::Stub& stub, const std::string& key, const std::vector<std::string>& args) {
-  const std::string sub = args.size() > 1 ? args[1] : "";
-  if (sub == "list") {
-    v1::ListFindingsRequest req;
-    req.set_parent(absl::GetFlag(FLAGS_parent).empty() ? absl::GetFlag(FLAGS_district) : absl::GetFlag(FLAGS_parent));
-    v1::FindingType type = v1::FINDING_TYPE_UNSPECIFIED;
-    if (!absl::GetFlag(FLAGS_type).empty() && !v1::FindingType_Parse(absl::GetFlag(FLAGS_type), &type)) {
-      return Fail(absl::InvalidArgumentError(absl::StrCat("--type=", absl::GetFlag(FLAGS_type), " is not a finding type")));
-    }
-    v1::FindingStatus status = v1::FINDING_STATUS_UNSPECIFIED;
-    if (!absl::GetFlag(FLAGS_status).empty() && !v1::FindingStatus_Parse(absl::GetFlag(FLAGS_status), &status)) {
-      return Fail(absl::InvalidArgumentError(absl::StrCat("--status=", absl::GetFlag(FLAGS_status), " is not OPEN, CONFIRMED or DISMISSED")));
-    }
-    req.set_type(type);
-    req.set_status(status);
-    int left = absl::GetFlag(FLAGS_limit);
-    do {
-      req.set_page_size(std::min(left, 1000));
-      grpc::ClientContext ctx;
-      AddKey(&ctx, key);
-      v1::ListFindingsResponse resp;
-      grpc::Status s = stub.ListFindings(&ctx, req, &resp);
-      if (!s.ok()) return Fail(FromGrpcStatus(s));
-      for (const v1::Finding& f : resp.findings()) PrintFinding(f, false);
-      left -= resp.findings_size();
-      req.set_page_token(resp.next_page_token());
-    } while (left > 0 && !req.page_token().empty());
-    return 0;
+// The stub of this run's server, with its TLS choice.
+v1::ComplianceService::Stub& Stub() {
+  static auto* stub =
+      v1::ComplianceService::NewStub(Connect(ServerAddress(), TlsRootCertificates())).release();
+  return *stub;
+}
+
+const std::string& Arg(size_t i) { return Opts().args.at(i); }
+
+std::string Plant(const std::string& enterprise);
+
+int FindingsList() {
+  std::string parent = Opts().parent.empty() ? Opts().district : Opts().parent;
+  if (parent.empty()) {
+    std::cerr << "cuofeng findings list: give --parent=districts/ID (or "
+                 "districts/ID/enterprises/E, or districts/- for all); --district=districts/ID "
+                 "works too\n";
+    return kExitUsage;
   }
-  if ((sub == "get" || sub == "review" || sub == "explain") && args.size() == 3) {
-    grpc::ClientContext ctx;
-    AddKey(&ctx, key);
-    v1::Finding f;
-    grpc::Status s;
-    if (sub == "get") {
-      v1::GetFindingRequest req;
-      req.set_name(args[2]);
-      s = stub.GetFinding(&ctx, req, &f);
-    } else if (sub == "review") {
-      v1::ReviewFindingRequest req;
-      req.set_name(args[2]);
-      v1::ReviewDecision d = v1::REVIEW_DECISION_UNSPECIFIED;
-      (void)v1::ReviewDecision_Parse(absl::GetFlag(FLAGS_decision), &d);
-      req.set_decision(d);
-      req.set_comment(absl::GetFlag(FLAGS_comment));
-      req.set_request_id(absl::GetFlag(FLAGS_request_id));
-      s = stub.ReviewFinding(&ctx, req, &f);
-    } else {
-      v1::ExplainFindingRequest req;
-      req.set_name(args[2]);
-      req.set_explanation(absl::GetFlag(FLAGS_text));
-      req.set_request_id(absl::GetFlag(FLAGS_request_id));
-      s = stub.ExplainFinding(&ctx, req, &f);
-    }
-    if (!s.ok()) return Fail(FromGrpcStatus(s));
+  v1::FindingType type = v1::FINDING_TYPE_UNSPECIFIED;
+  if (!Opts().type.empty()) v1::FindingType_Parse(Opts().type, &type);
+  v1::FindingStatus status = v1::FINDING_STATUS_UNSPECIFIED;
+  if (!Opts().status.empty()) v1::FindingStatus_Parse(Opts().status, &status);
+  return PrintList(
+      v1::ListFindingsResponse(),
+      [&](const std::string& token, int size, google::protobuf::Message* out) {
+        v1::ListFindingsRequest req;
+        req.set_parent(parent);
+        req.set_type(type);
+        req.set_status(status);
+        req.set_page_size(size);
+        req.set_page_token(token);
+        req.set_filter(Opts().filter);
+        grpc::ClientContext ctx;
+        AddKey(&ctx, ApiKey());
+        return FromGrpcStatus(
+            Stub().ListFindings(&ctx, req, static_cast<v1::ListFindingsResponse*>(out)));
+      },
+      {Field("name", "name"), Field("type", "type"), Field("status", "status"),
+       Lookup("plant", "enterprise", Plant), Field("window_start", "window_start"),
+       Field("window_end", "window_end"), Field("summary", "summary")},
+      "findings");
+}
+
+int FindingsOne() {
+  const std::string& sub = Arg(1);
+  grpc::ClientContext ctx;
+  AddKey(&ctx, ApiKey());
+  v1::Finding f;
+  grpc::Status s;
+  if (sub == "get") {
+    v1::GetFindingRequest req;
+    req.set_name(Arg(2));
+    s = Stub().GetFinding(&ctx, req, &f);
+  } else if (sub == "review") {
+    v1::ReviewFindingRequest req;
+    req.set_name(Arg(2));
+    v1::ReviewDecision d = v1::REVIEW_DECISION_UNSPECIFIED;
+    (void)v1::ReviewDecision_Parse(Opts().decision, &d);
+    req.set_decision(d);
+    req.set_comment(Opts().comment);
+    req.set_request_id(Opts().request_id);
+    s = Stub().ReviewFinding(&ctx, req, &f);
+  } else {
+    v1::ExplainFindingRequest req;
+    req.set_name(Arg(2));
+    req.set_explanation(Opts().text);
+    req.set_request_id(Opts().request_id);
+    s = Stub().ExplainFinding(&ctx, req, &f);
+  }
+  if (!s.ok()) return Fail(FromGrpcStatus(s));
+  if (sub == "get") {
+    PrintResource(f, [&] { PrintFinding(f, true); });
+  } else {
     PrintFinding(f, true);
-    return 0;
   }
-  std::cerr << "usage: cuofeng findings list --parent=NAME [--type=T] [--status=S] | get NAME |\n"
-               "       review NAME --decision=CONFIRM|DISMISS --comment=... | explain NAME --text=...\n";
-  return 2;
+  return 0;
 }
 
-int Baselines(v1::ComplianceService::Stub& stub, const std::string& key, const std::vector<std::string>& args) {
-  const std::string sub = args.size() > 1 ? args[1] : "";
+int BaselinesList() {
+  v1::ListBaselinesRequest req;
+  req.set_parent(Opts().parent.empty() ? Opts().district : Opts().parent);
+  if (req.parent().empty()) {
+    std::cerr << "cuofeng baselines list: give --parent=districts/ID/enterprises/E (or "
+                 "districts/ID)\n";
+    return kExitUsage;
+  }
+  req.set_filter(Opts().filter);
   grpc::ClientContext ctx;
-  AddKey(&ctx, key);
-  if (sub == "list") {
-    v1::ListBaselinesRequest req;
-    req.set_parent(absl::GetFlag(FLAGS_parent).empty() ? absl::GetFlag(FLAGS_district) : absl::GetFlag(FLAGS_parent));
-    v1::ListBaselinesResponse resp;
-    grpc::Status s = stub.ListBaselines(&ctx, req, &resp);
-    if (!s.ok()) return Fail(FromGrpcStatus(s));
-    int shown = 0;
-    for (const v1::Baseline& b : resp.baselines()) {
-      if (shown++ >= absl::GetFlag(FLAGS_limit)) break;
-      std::cout << b.name() << "\t" << absl::StrFormat("%.1f kW", b.load_kw())
-                << (b.overridden() ? absl::StrFormat(" (set by %s: %s; computed %.1f kW)", b.overridden_by(),
-                                                     b.override_reason(), b.computed_load_kw())
-                                   : "")
-                << "\t" << b.method() << "\n";
-    }
-    if (resp.baselines_size() > shown) std::cout << "... " << resp.baselines_size() << " in all\n";
-    return 0;
-  }
-  if (sub == "override" && args.size() == 3) {
-    v1::OverrideBaselineRequest req;
-    req.set_name(args[2]);
-    req.set_load_kw(absl::GetFlag(FLAGS_load_kw));
-    req.set_reason(absl::GetFlag(FLAGS_reason));
-    req.set_request_id(absl::GetFlag(FLAGS_request_id));
-    v1::Baseline b;
-    grpc::Status s = stub.OverrideBaseline(&ctx, req, &b);
-    if (!s.ok()) return Fail(FromGrpcStatus(s));
-    std::cout << b.name() << "\t" << absl::StrFormat("%.1f kW", b.load_kw()) << " (computed "
-              << absl::StrFormat("%.1f kW", b.computed_load_kw()) << ")\treason: " << b.override_reason() << "\n";
-    return 0;
-  }
-  std::cerr << "usage: cuofeng baselines list --parent=NAME | override NAME --load_kw=KW --reason=...\n";
-  return 2;
+  AddKey(&ctx, ApiKey());
+  v1::ListBaselinesResponse resp;
+  grpc::Status s = Stub().ListBaselines(&ctx, req, &resp);
+  if (!s.ok()) return Fail(FromGrpcStatus(s));
+  Column load{"load_kw", [](const google::protobuf::Message& m, bool human) {
+                const auto& b = static_cast<const v1::Baseline&>(m);
+                if (!human) return absl::StrCat(b.load_kw());
+                return b.overridden()
+                           ? absl::StrFormat("%.1f kW (set by %s: %s; computed %.1f kW)",
+                                             b.load_kw(), b.overridden_by(), b.override_reason(),
+                                             b.computed_load_kw())
+                           : absl::StrFormat("%.1f kW", b.load_kw());
+              }};
+  return PrintItems(resp,
+                    {Field("name", "name"), Lookup("plant", "meter", Plant), load,
+                     Field("overridden", "overridden"), Field("method", "method")},
+                    "baselines");
 }
 
-int Evidence(v1::ComplianceService::Stub& stub, const std::string& key, const std::vector<std::string>& args) {
-  if (args.size() != 2 || absl::GetFlag(FLAGS_out).empty()) {
-    std::cerr << "usage: cuofeng evidence FINDING --out=FILE.svg|FILE.png\n";
-    return 2;
-  }
+int BaselinesOverride() {
   grpc::ClientContext ctx;
-  AddKey(&ctx, key);
+  AddKey(&ctx, ApiKey());
+  v1::OverrideBaselineRequest req;
+  req.set_name(Arg(2));
+  req.set_load_kw(Opts().load_kw);
+  req.set_reason(Opts().reason);
+  req.set_request_id(Opts().request_id);
+  v1::Baseline b;
+  grpc::Status s = Stub().OverrideBaseline(&ctx, req, &b);
+  if (!s.ok()) return Fail(FromGrpcStatus(s));
+  std::cout << b.name() << "\t" << absl::StrFormat("%.1f kW", b.load_kw()) << " (computed "
+            << absl::StrFormat("%.1f kW", b.computed_load_kw()) << ")\treason: "
+            << b.override_reason() << "\n";
+  return 0;
+}
+
+int Evidence() {
+  v1::ComplianceService::Stub& stub = Stub();
+  grpc::ClientContext ctx;
+  AddKey(&ctx, ApiKey());
   v1::GetEvidenceRequest req;
-  req.set_name(args[1]);
+  req.set_name(Arg(1));
   v1::EvidenceSeries e;
   grpc::Status s = stub.GetEvidence(&ctx, req, &e);
   if (!s.ok()) return Fail(FromGrpcStatus(s));
@@ -306,21 +314,86 @@ int Evidence(v1::ComplianceService::Stub& stub, const std::string& key, const st
   for (const v1::TimeRange& g : e.gaps()) {
     chart.gaps.push_back({absl::ToUnixMicros(FromTimestamp(g.start())), absl::ToUnixMicros(FromTimestamp(g.end()))});
   }
-  if (absl::Status w = WriteLoadChart(chart, absl::GetFlag(FLAGS_out)); !w.ok()) return Fail(w);
-  std::cout << "chart written to " << absl::GetFlag(FLAGS_out) << " (" << chart.load.size() << " points, "
+  if (absl::Status w = WriteLoadChart(chart, Opts().out); !w.ok()) return Fail(w);
+  std::cout << "chart written to " << Opts().out << " (" << chart.load.size() << " points, "
             << chart.gaps.size() << " gaps)\n";
   return 0;
 }
 
+std::string Plant(const std::string& resource) {
+  static auto* cache = new std::map<std::string, std::string>;
+  std::vector<std::string> parts = absl::StrSplit(resource, '/');
+  if (parts.size() < 4 || parts[2] != "enterprises") return "";
+  const std::string enterprise = absl::StrJoin(parts.begin(), parts.begin() + 4, "/");
+  auto it = cache->find(enterprise);
+  if (it != cache->end()) return it->second;
+  static auto* registry =
+      v1::RegistryService::NewStub(Connect(ServerAddress(), TlsRootCertificates())).release();
+  grpc::ClientContext ctx;
+  AddKey(&ctx, ApiKey());
+  v1::GetEnterpriseRequest req;
+  req.set_name(enterprise);
+  v1::Enterprise e;
+  std::string name = registry->GetEnterprise(&ctx, req, &e).ok() ? e.display_name() : "";
+  (*cache)[enterprise] = name;
+  return name;
+}
+
 }  // namespace
 
-int ComplianceCommand(const std::vector<std::string>& args, const std::string& server, const std::string& key) {
-  auto stub = v1::ComplianceService::NewStub(Connect(server));
-  if (args[0] == "ingest") return Ingest(*stub, key, args);
-  if (args[0] == "verify") return Verify(*stub, key, args);
-  if (args[0] == "findings") return Findings(*stub, key, args);
-  if (args[0] == "baselines") return Baselines(*stub, key, args);
-  return Evidence(*stub, key, args);
+std::vector<CommandSpec> ComplianceCommands() {
+  auto ingest = [] { return Ingest(Stub(), ApiKey(), Opts().args); };
+  auto verify = [] { return Verify(Stub(), ApiKey(), Opts().args); };
+  const std::vector<std::string> list_flags = {"output", "page_size", "page_token", "all",
+                                               "filter"};
+  std::vector<std::string> findings_flags = {"parent", "district", "type", "status"};
+  findings_flags.insert(findings_flags.end(), list_flags.begin(), list_flags.end());
+  return {
+      {"ingest readings", "", "service (metering platform), bureau, enterprise (its own)",
+       "send meter readings: meter,time,kind,value (exit 4 when rows were rejected)", {"FILE..."},
+       {}, "cuofeng ingest readings out/season/readings.csv", ingest},
+      {"ingest gate", "", "service, bureau, enterprise (its own)",
+       "send gate passages: camera,time,plate,direction,...", {"FILE..."}, {},
+       "cuofeng ingest gate out/season/gate.csv", ingest},
+      {"ingest ledger", "", "service, bureau, enterprise (its own)",
+       "send ledger rows (电子台账): enterprise,plate,time,direction,...", {"FILE..."}, {},
+       "cuofeng ingest ledger out/season/ledger.csv", ingest},
+      {"verify run", "", "verifier, bureau", "verify a period: obligations against the data", {},
+       {"district!", "from!", "to!", "request_id"},
+       "cuofeng verify run --district=districts/120119 --from=\"2018-11-15 00:00\" "
+       "--to=\"2018-12-10 00:00\"",
+       verify},
+      {"findings list", "", "verifier, bureau, city, enterprise (its own)", "the findings", {},
+       findings_flags,
+       "cuofeng findings list --parent=districts/120119 --type=STOP_NOT_KEPT --status=OPEN",
+       FindingsList},
+      {"findings get", "", "verifier, bureau, city, enterprise (its own)",
+       "one finding with its evidence and review", {"NAME"}, {"output"},
+       "cuofeng findings get districts/120119/enterprises/e10001/findings/3", FindingsOne},
+      {"findings review", "", "verifier", "confirm or dismiss a finding", {"NAME"},
+       {"decision!", "comment", "request_id"},
+       "cuofeng findings review districts/120119/enterprises/e10001/findings/3 "
+       "--decision=CONFIRM --comment=\"现场核实\"",
+       FindingsOne},
+      {"findings explain", "", "enterprise", "explain a finding (异常申报)", {"NAME"},
+       {"text!", "request_id"},
+       "cuofeng findings explain districts/120119/enterprises/e10001/findings/3 "
+       "--text=\"停电检修\"",
+       FindingsOne},
+      {"baselines list", "", "bureau, verifier", "the baselines and their overrides", {},
+       {"parent", "district", "filter", "output"},
+       "cuofeng baselines list --parent=districts/120119/enterprises/e10001", BaselinesList},
+      {"baselines override", "", "bureau", "set a baseline by hand, with the reason",
+       {"NAME"}, {"load_kw!", "reason", "request_id"},
+       "cuofeng baselines override "
+       "districts/120119/enterprises/e10001/meters/m1/baselines/2018-2019 --load_kw=80 "
+       "--reason=\"10月份试生产\"",
+       BaselinesOverride},
+      {"evidence", "", "all who read the finding", "a finding's evidence chart (SVG or PNG)",
+       {"FINDING"}, {"out!"},
+       "cuofeng evidence districts/120119/enterprises/e10001/findings/3 --out=chart.svg",
+       Evidence},
+  };
 }
 
 }  // namespace cuofeng
