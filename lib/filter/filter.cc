@@ -28,9 +28,9 @@ struct FilterNode {
   // kCompare: field OP value.
   const FieldDescriptor* field = nullptr;
   std::string op;
-  bool any = false;     // `field:*`
-  std::string text;     // strings; enum value name; time as RFC 3339
-  double number = 0;    // numbers
+  bool any = false;      // `field:*`
+  std::string text;      // strings; enum value name; time as RFC 3339
+  double number = 0;     // numbers
   bool boolean = false;  // booleans
   int enum_number = 0;
   absl::Time time;
@@ -56,8 +56,9 @@ ValueType TypeOf(const FieldDescriptor* f) {
     case FieldDescriptor::CPPTYPE_FLOAT:
       return ValueType::kNumber;
     case FieldDescriptor::CPPTYPE_MESSAGE:
-      return f->message_type()->full_name() == "google.protobuf.Timestamp" ? ValueType::kTime
-                                                                           : ValueType::kUnsupported;
+      return f->message_type()->full_name() == "google.protobuf.Timestamp"
+                 ? ValueType::kTime
+                 : ValueType::kUnsupported;
   }
   return ValueType::kUnsupported;
 }
@@ -91,8 +92,8 @@ class Parser {
  private:
   absl::Status Error(size_t at, const std::string& why) const {
     return InvalidArgumentWithViolations(
-        {{"filter", absl::StrCat("position ", CharPosition(text_, at), ": ", why, " in \"",
-                                 text_, "\"")}});
+        {{"filter",
+          absl::StrCat("position ", CharPosition(text_, at), ": ", why, " in \"", text_, "\"")}});
   }
   bool AtEnd() const { return pos_ >= text_.size(); }
   char Peek() const { return AtEnd() ? '\0' : text_[pos_]; }
@@ -214,8 +215,8 @@ class Parser {
       }
     }
     if (op.empty()) {
-      return Error(op_at, absl::StrCat("expected an operator (=, !=, <, <=, >, >=, :) after ",
-                                       name));
+      return Error(op_at,
+                   absl::StrCat("expected an operator (=, !=, <, <=, >, >=, :) after ", name));
     }
     pos_ += op.size();
     SkipSpace();
@@ -308,7 +309,8 @@ class Parser {
     std::vector<std::string> names;
     if (!fields_.empty()) return absl::StrJoin(fields_, ", ");
     for (int i = 0; i < type_->field_count(); ++i) {
-      if (TypeOf(type_->field(i)) != ValueType::kUnsupported) names.push_back(type_->field(i)->name());
+      if (TypeOf(type_->field(i)) != ValueType::kUnsupported)
+        names.push_back(type_->field(i)->name());
     }
     return absl::StrJoin(names, ", ");
   }
@@ -350,11 +352,13 @@ int CompareValue(const FilterNode& n, const Message& m, int index) {
     case FieldDescriptor::CPPTYPE_BOOL:
       return Compare(rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f), n.boolean);
     case FieldDescriptor::CPPTYPE_INT32:
-      return Compare(static_cast<double>(rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f)),
-                     n.number);
+      return Compare(
+          static_cast<double>(rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f)),
+          n.number);
     case FieldDescriptor::CPPTYPE_INT64:
-      return Compare(static_cast<double>(rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f)),
-                     n.number);
+      return Compare(
+          static_cast<double>(rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f)),
+          n.number);
     case FieldDescriptor::CPPTYPE_UINT32:
       return Compare(
           static_cast<double>(rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f)),
@@ -366,8 +370,9 @@ int CompareValue(const FilterNode& n, const Message& m, int index) {
     case FieldDescriptor::CPPTYPE_DOUBLE:
       return Compare(rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f), n.number);
     case FieldDescriptor::CPPTYPE_FLOAT:
-      return Compare(static_cast<double>(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f)),
-                     n.number);
+      return Compare(
+          static_cast<double>(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f)),
+          n.number);
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       const auto& ts = static_cast<const google::protobuf::Timestamp&>(
           rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f));

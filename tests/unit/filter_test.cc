@@ -13,10 +13,10 @@
 namespace cuofeng {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::cuofeng::testing::IsOk;
 using ::cuofeng::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 v1::Enterprise Plant(const std::string& id, v1::IndustryCategory category, bool restricted,
                      double cap = -1) {
@@ -115,7 +115,8 @@ TEST(FilterTest, BadEnumValueListsChoices) {
 
 TEST(FilterTest, MalformedFiltersSayWhere) {
   EXPECT_THAT(Problem("industry_category FOUNDRY"), HasSubstr("position 19: expected an operator"));
-  EXPECT_THAT(Problem("(industry_category = FOUNDRY"), HasSubstr("position 1: this ( is never closed"));
+  EXPECT_THAT(Problem("(industry_category = FOUNDRY"),
+              HasSubstr("position 1: this ( is never closed"));
   EXPECT_THAT(Problem("industry_category = FOUNDRY)"), HasSubstr("position 28: a ) without its ("));
   EXPECT_THAT(Problem("industry_category = FOUNDRY AND"), HasSubstr("ends where a comparison"));
   EXPECT_THAT(Problem("industry_category = FOUNDRY foo"), HasSubstr("expected AND, OR"));

@@ -26,16 +26,16 @@ std::shared_ptr<grpc::Channel> Connect(const std::string& server, const std::str
 // The CLI's exit codes (`cuofeng help` and the README list them).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitError = 1,           // anything else: INTERNAL, UNKNOWN, a local file that cannot be written
-  kExitUsage = 2,           // bad usage or input: a flag missing or wrong, INVALID_ARGUMENT
-  kExitIntegrity = 3,       // the filing chain no longer matches (filing verify), DATA_LOSS
-  kExitRowsRejected = 4,    // ingest went through but some rows were rejected
-  kExitNotFound = 5,        // NOT_FOUND
-  kExitRefused = 6,         // UNAUTHENTICATED, PERMISSION_DENIED: no key, or not allowed
-  kExitUnavailable = 7,     // UNAVAILABLE, DEADLINE_EXCEEDED: the server cannot be reached
-  kExitConflict = 8,        // FAILED_PRECONDITION, ABORTED: the state forbids it (no-op, stale etag)
-  kExitAlreadyExists = 9,   // ALREADY_EXISTS
-  kExitExhausted = 10,      // RESOURCE_EXHAUSTED
+  kExitError = 1,          // anything else: INTERNAL, UNKNOWN, a local file that cannot be written
+  kExitUsage = 2,          // bad usage or input: a flag missing or wrong, INVALID_ARGUMENT
+  kExitIntegrity = 3,      // the filing chain no longer matches (filing verify), DATA_LOSS
+  kExitRowsRejected = 4,   // ingest went through but some rows were rejected
+  kExitNotFound = 5,       // NOT_FOUND
+  kExitRefused = 6,        // UNAUTHENTICATED, PERMISSION_DENIED: no key, or not allowed
+  kExitUnavailable = 7,    // UNAVAILABLE, DEADLINE_EXCEEDED: the server cannot be reached
+  kExitConflict = 8,       // FAILED_PRECONDITION, ABORTED: the state forbids it (no-op, stale etag)
+  kExitAlreadyExists = 9,  // ALREADY_EXISTS
+  kExitExhausted = 10,     // RESOURCE_EXHAUSTED
 };
 
 // ExitCodeFor maps a status code to the CLI's exit code.

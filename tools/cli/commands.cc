@@ -45,7 +45,8 @@ std::string ApiKey() {
 
 std::string TlsRootCertificates() {
   std::string path = Opts().tls_ca;
-  if (path.empty() && std::getenv("CUOFENG_TLS_CA") != nullptr) path = std::getenv("CUOFENG_TLS_CA");
+  if (path.empty() && std::getenv("CUOFENG_TLS_CA") != nullptr)
+    path = std::getenv("CUOFENG_TLS_CA");
   if (path.empty()) return "";
   std::ifstream in(path, std::ios::binary);
   std::stringstream pem;
@@ -82,7 +83,8 @@ struct FlagDef {
 const std::map<std::string, FlagDef>& Catalogue() {
   Options& o = Opts();
   static const auto* m = new std::map<std::string, FlagDef>{
-      {"database", {FlagKind::kString, "libpq connection string of the database (DSN)", &o.database}},
+      {"database",
+       {FlagKind::kString, "libpq connection string of the database (DSN)", &o.database}},
       {"district", {FlagKind::kString, "district, e.g. districts/120119", &o.district}},
       {"role", {FlagKind::kEnum, "role of the new key", &o.role, v1::Role_descriptor()}},
       {"scope",
@@ -90,35 +92,38 @@ const std::map<std::string, FlagDef>& Catalogue() {
         &o.scope}},
       {"name", {FlagKind::kString, "display name (名称)", &o.name}},
       {"city", {FlagKind::kString, "city of the district, e.g. 天津市", &o.city}},
-      {"parent", {FlagKind::kString, "parent resource, e.g. districts/120119 (districts/- for all)",
-                  &o.parent}},
+      {"parent",
+       {FlagKind::kString, "parent resource, e.g. districts/120119 (districts/- for all)",
+        &o.parent}},
       {"filter",
        {FlagKind::kString,
         "AIP-160 filter, e.g. 'industry_category = 铸造 OR industry_category = CHEMICALS' "
         "(cuofeng help filters)",
         &o.filter}},
-      {"request_id", {FlagKind::kString, "makes the change safe to retry: the same id runs once",
-                      &o.request_id}},
+      {"request_id",
+       {FlagKind::kString, "makes the change safe to retry: the same id runs once", &o.request_id}},
       {"validate_only", {FlagKind::kBool, "check everything, write nothing", &o.validate_only}},
       {"id", {FlagKind::kString, "id of the new rule set or season", &o.id}},
-      {"season", {FlagKind::kString, "season, e.g. districts/120119/seasons/2018-2019 (filing list: "
-                                     "its id, 2018-2019)",
-                  &o.season}},
-      {"rule_set", {FlagKind::kString, "rule set, ruleSets/{id} or ruleSets/{id}@{revision}",
-                    &o.rule_set}},
+      {"season",
+       {FlagKind::kString,
+        "season, e.g. districts/120119/seasons/2018-2019 (filing list: "
+        "its id, 2018-2019)",
+        &o.season}},
+      {"rule_set",
+       {FlagKind::kString, "rule set, ruleSets/{id} or ruleSets/{id}@{revision}", &o.rule_set}},
       {"start", {FlagKind::kDate, "first day of the season", &o.start}},
       {"end", {FlagKind::kDate, "last day of the season", &o.end}},
-      {"filing_deadline", {FlagKind::kDate, "day by which the list must be filed (T78)",
-                           &o.filing_deadline}},
-      {"enterprise", {FlagKind::kString, "enterprise, e.g. districts/120119/enterprises/e10001",
-                      &o.enterprise}},
+      {"filing_deadline",
+       {FlagKind::kDate, "day by which the list must be filed (T78)", &o.filing_deadline}},
+      {"enterprise",
+       {FlagKind::kString, "enterprise, e.g. districts/120119/enterprises/e10001", &o.enterprise}},
       {"month", {FlagKind::kMonth, "a month of the season", &o.month}},
-      {"staggered", {FlagKind::kBool, "whether the month is staggered (--staggered=false: not)",
-                     &o.staggered}},
+      {"staggered",
+       {FlagKind::kBool, "whether the month is staggered (--staggered=false: not)", &o.staggered}},
       {"note", {FlagKind::kString, "why, recorded with the change", &o.note}},
       {"reason", {FlagKind::kString, "the reason, recorded with the change", &o.reason}},
-      {"state", {FlagKind::kEnum, "only filings in this state", &o.state,
-                 v1::ListState_descriptor()}},
+      {"state",
+       {FlagKind::kEnum, "only filings in this state", &o.state, v1::ListState_descriptor()}},
       {"xlsx", {FlagKind::kString, "write the list as an XLSX workbook to this file", &o.xlsx}},
       {"csv", {FlagKind::kString, "write the list as CSV (UTF-8 with BOM) to this file", &o.csv}},
       {"level", {FlagKind::kEnum, "alert level", &o.level, v1::AlertLevel_descriptor()}},
@@ -133,27 +138,31 @@ const std::map<std::string, FlagDef>& Catalogue() {
       {"document", {FlagKind::kString, "the city's document number (文号)", &o.document}},
       {"count", {FlagKind::kInt, "stop after this many sets (0: until interrupted)", &o.count}},
       {"out", {FlagKind::kString, "the chart file to write, .svg or .png", &o.out}},
-      {"decision", {FlagKind::kEnum, "the verifier's decision", &o.decision,
-                    v1::ReviewDecision_descriptor()}},
+      {"decision",
+       {FlagKind::kEnum, "the verifier's decision", &o.decision, v1::ReviewDecision_descriptor()}},
       {"comment", {FlagKind::kString, "what the verifier saw", &o.comment}},
       {"text", {FlagKind::kString, "the enterprise's explanation (异常申报)", &o.text}},
       {"load_kw", {FlagKind::kDouble, "the baseline load in kW", &o.load_kw}},
-      {"type", {FlagKind::kEnum, "only findings of this type", &o.type,
-                v1::FindingType_descriptor()}},
-      {"status", {FlagKind::kEnum, "only findings in this status", &o.status,
-                  v1::FindingStatus_descriptor()}},
+      {"type",
+       {FlagKind::kEnum, "only findings of this type", &o.type, v1::FindingType_descriptor()}},
+      {"status",
+       {FlagKind::kEnum, "only findings in this status", &o.status,
+        v1::FindingStatus_descriptor()}},
       {"output",
        {FlagKind::kChoice,
         "table (people: Chinese labels, China time), json (protobuf JSON mapping) or csv",
-        &o.output, nullptr, {"table", "json", "csv"}}},
-      {"page_size", {FlagKind::kInt, "rows per page (default 50)", &o.page_size, nullptr, {},
-                     "limit"}},
-      {"page_token", {FlagKind::kString, "the page after the last one shown (as printed)",
-                      &o.page_token}},
+        &o.output,
+        nullptr,
+        {"table", "json", "csv"}}},
+      {"page_size",
+       {FlagKind::kInt, "rows per page (default 50)", &o.page_size, nullptr, {}, "limit"}},
+      {"page_token",
+       {FlagKind::kString, "the page after the last one shown (as printed)", &o.page_token}},
       {"all", {FlagKind::kBool, "every page, not just the first", &o.all}},
-      {"include_history", {FlagKind::kBool, "every revision, not only the latest", &o.include_history}},
-      {"markdown", {FlagKind::kBool, "print the command table as Markdown (the README's)",
-                    &o.markdown}},
+      {"include_history",
+       {FlagKind::kBool, "every revision, not only the latest", &o.include_history}},
+      {"markdown",
+       {FlagKind::kBool, "print the command table as Markdown (the README's)", &o.markdown}},
   };
   return *m;
 }
@@ -304,8 +313,9 @@ std::string PositionalHelp(const std::string& p) {
       {"NAME", "the resource name, as the lists print it"},
       {"ID", "the new resource's id"},
       {"DIR", "a folder of registry spreadsheets (townships.csv, enterprises.csv, ...)"},
-      {"COLLECTION", "districts, townships, enterprises, lines, processes, equipment, meters, "
-                     "cameras, vehicles, retrofitTasks, emissionTotals or whitelistEntries"},
+      {"COLLECTION",
+       "districts, townships, enterprises, lines, processes, equipment, meters, "
+       "cameras, vehicles, retrofitTasks, emissionTotals or whitelistEntries"},
       {"FILE", "a file (CSV files: UTF-8, English or Chinese headers)"},
       {"ENTRY", "a list entry, districts/{d}/lists/{n}/entries/{k}"},
       {"BASE", "the earlier list"},
@@ -327,9 +337,8 @@ std::string Synopsis(const CommandSpec& c) {
     auto [name, required] = FlagEntry(f);
     if (required) parts.push_back(FlagUsage(name, Catalogue().at(name)));
   }
-  if (std::any_of(c.flags.begin(), c.flags.end(), [](const std::string& f) {
-        return !absl::EndsWith(f, "!");
-      })) {
+  if (std::any_of(c.flags.begin(), c.flags.end(),
+                  [](const std::string& f) { return !absl::EndsWith(f, "!"); })) {
     parts.push_back("[flags]");
   }
   return absl::StrJoin(parts, " ");
@@ -394,10 +403,9 @@ CLI::App* FindOrAdd(CLI::App* parent, const std::string& word) {
 }
 
 void Build(CLI::App& app, const std::vector<CommandSpec>& commands, Parsed* parsed) {
-  app.set_version_flag("--version", absl::StrCat("cuofeng ", ProjectVersion(), " (commit ",
-                                                 ProjectCommit(), ")"));
-  app.add_option("--server", Opts().server, "server address, HOST:PORT")
-      ->type_name("HOST:PORT");
+  app.set_version_flag(
+      "--version", absl::StrCat("cuofeng ", ProjectVersion(), " (commit ", ProjectCommit(), ")"));
+  app.add_option("--server", Opts().server, "server address, HOST:PORT")->type_name("HOST:PORT");
   app.add_option("--key", Opts().key, "API key")->type_name("KEY");
   app.add_option("--tls_ca", Opts().tls_ca, "PEM root certificate: connect with TLS")
       ->type_name("FILE");
@@ -446,16 +454,16 @@ std::string Escape(const std::string& s) { return absl::StrReplaceAll(s, {{"|", 
 }  // namespace
 
 std::string OverviewHelp(const std::vector<CommandSpec>& commands) {
-  std::string out = absl::StrCat(
-      "cuofeng (错峰) ", ProjectVersion(),
-      ": the registry, staggered-production lists, filing, alerts, obligations and\n"
-      "verification, for district bureaus, the city, verifiers and enterprises.\n\n"
-      "Usage: cuofeng COMMAND [ARGUMENTS] [FLAGS]\n"
-      "       cuofeng help COMMAND    a command's flags, who uses it and an example\n"
-      "       cuofeng help --markdown the command table as Markdown (the README's)\n"
-      "       cuofeng help --commands every command, one a line\n"
-      "       cuofeng completion bash a bash completion script: "
-      "source <(cuofeng completion bash)\n");
+  std::string out =
+      absl::StrCat("cuofeng (错峰) ", ProjectVersion(),
+                   ": the registry, staggered-production lists, filing, alerts, obligations and\n"
+                   "verification, for district bureaus, the city, verifiers and enterprises.\n\n"
+                   "Usage: cuofeng COMMAND [ARGUMENTS] [FLAGS]\n"
+                   "       cuofeng help COMMAND    a command's flags, who uses it and an example\n"
+                   "       cuofeng help --markdown the command table as Markdown (the README's)\n"
+                   "       cuofeng help --commands every command, one a line\n"
+                   "       cuofeng completion bash a bash completion script: "
+                   "source <(cuofeng completion bash)\n");
   std::string section;
   for (const CommandSpec& c : commands) {
     if (c.section != section) {
@@ -518,21 +526,23 @@ std::string BashCompletion(const std::vector<CommandSpec>& commands) {
       "  local path=\"\" w i words=\"\"\n"
       "  # A value after --flag= (bash splits at the =).\n"
       "  if [[ \"$cur\" == \"=\" ]]; then cur=\"\"; fi\n"
-      "  if [[ \"${COMP_WORDS[COMP_CWORD-1]}\" == \"=\" ]]; then prev=\"${COMP_WORDS[COMP_CWORD-2]}\"; fi\n"
+      "  if [[ \"${COMP_WORDS[COMP_CWORD-1]}\" == \"=\" ]]; then "
+      "prev=\"${COMP_WORDS[COMP_CWORD-2]}\"; fi\n"
       "  if [[ \"$prev\" == \"=\" ]]; then prev=\"${COMP_WORDS[COMP_CWORD-2]}\"; fi\n"
       "  case \"$prev\" in\n";
   for (const auto& [flag, values] : enum_values) {
     absl::StrAppend(&out, "    ", flag, ") COMPREPLY=( $(compgen -W \"", values,
                     "\" -- \"$cur\") ); return ;;\n");
   }
-  absl::StrAppend(&out,
-                  "  esac\n"
-                  "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
-                  "    w=\"${COMP_WORDS[i]}\"\n"
-                  "    [[ \"$w\" == -* || \"$w\" == \"=\" || \"${COMP_WORDS[i-1]}\" == \"=\" ]] && continue\n"
-                  "    path=\"${path:+$path }$w\"\n"
-                  "  done\n"
-                  "  case \"$path\" in\n");
+  absl::StrAppend(
+      &out,
+      "  esac\n"
+      "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
+      "    w=\"${COMP_WORDS[i]}\"\n"
+      "    [[ \"$w\" == -* || \"$w\" == \"=\" || \"${COMP_WORDS[i-1]}\" == \"=\" ]] && continue\n"
+      "    path=\"${path:+$path }$w\"\n"
+      "  done\n"
+      "  case \"$path\" in\n");
   // Leaves first (their positionals may follow), longest paths first.
   std::vector<std::string> leaves;
   for (const auto& [path, f] : flags) leaves.push_back(path);

@@ -44,8 +44,8 @@ absl::StatusOr<google::protobuf::Timestamp> TimeFlag(const char* name, const std
 }
 
 void PrintSummary(const v1::IngestSummary& s) {
-  std::cout << "accepted " << s.accepted() << ", duplicate " << s.duplicate() << ", rejected " << s.rejected()
-            << "\n";
+  std::cout << "accepted " << s.accepted() << ", duplicate " << s.duplicate() << ", rejected "
+            << s.rejected() << "\n";
   for (const v1::RejectedRow& r : s.rejections()) {
     std::cout << "  " << r.source() << ":" << r.line();
     if (r.column() > 0) std::cout << ":" << r.column();
@@ -56,13 +56,16 @@ void PrintSummary(const v1::IngestSummary& s) {
   }
 }
 
-int Ingest(v1::ComplianceService::Stub& stub, const std::string& key, const std::vector<std::string>& args) {
+int Ingest(v1::ComplianceService::Stub& stub, const std::string& key,
+           const std::vector<std::string>& args) {
   if (args.size() < 3) {
     std::cerr << "usage: cuofeng ingest readings|gate|ledger FILE...\n";
     return 2;
   }
   static const std::map<std::string, MonitoringKind> kKinds = {
-      {"readings", MonitoringKind::kReadings}, {"gate", MonitoringKind::kGate}, {"ledger", MonitoringKind::kLedger}};
+      {"readings", MonitoringKind::kReadings},
+      {"gate", MonitoringKind::kGate},
+      {"ledger", MonitoringKind::kLedger}};
   auto kind = kKinds.find(args[1]);
   if (kind == kKinds.end()) {
     std::cerr << "cuofeng ingest: \"" << args[1] << "\" is not readings, gate or ledger\n";
@@ -78,8 +81,8 @@ int Ingest(v1::ComplianceService::Stub& stub, const std::string& key, const std:
     last_percent = percent;
     if (tty) {
       const int bar = percent / 4;
-      std::cerr << "\r[" << std::string(bar, '#') << std::string(25 - bar, '.') << "] " << percent << "% "
-                << absl::StrFormat("%.1f MB", done / 1e6) << std::flush;
+      std::cerr << "\r[" << std::string(bar, '#') << std::string(25 - bar, '.') << "] " << percent
+                << "% " << absl::StrFormat("%.1f MB", done / 1e6) << std::flush;
     } else if (percent % 25 == 0) {
       std::cerr << "sent " << percent << "% (" << absl::StrFormat("%.1f MB", done / 1e6) << ")\n";
     }
@@ -91,37 +94,45 @@ int Ingest(v1::ComplianceService::Stub& stub, const std::string& key, const std:
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   const int64_t rows = summary->accepted() + summary->duplicate() + summary->rejected();
   if (!Opts().quiet) {
-    std::cerr << absl::StrFormat("%d rows in %.1f s (%.0f rows/s)\n", rows, seconds, rows / std::max(seconds, 1e-9));
+    std::cerr << absl::StrFormat("%d rows in %.1f s (%.0f rows/s)\n", rows, seconds,
+                                 rows / std::max(seconds, 1e-9));
   }
   // Exit 4: the stream went through, but some rows were not stored.
   return summary->rejected() > 0 ? 4 : 0;
 }
 
 void PrintFinding(const v1::Finding& f, bool full) {
-  std::cout << f.name() << "\t" << v1::FindingType_Name(f.type()) << "\t" << v1::FindingStatus_Name(f.status())
-            << "\t" << When(f.window_start()) << " .. " << When(f.window_end()) << "\t" << f.summary() << "\n";
+  std::cout << f.name() << "\t" << v1::FindingType_Name(f.type()) << "\t"
+            << v1::FindingStatus_Name(f.status()) << "\t" << When(f.window_start()) << " .. "
+            << When(f.window_end()) << "\t" << f.summary() << "\n";
   if (!full) return;
-  std::cout << "  enterprise: " << f.enterprise() << "\n  scope: " << f.scope() << "\n  rule: " << f.rule() << "\n";
+  std::cout << "  enterprise: " << f.enterprise() << "\n  scope: " << f.scope()
+            << "\n  rule: " << f.rule() << "\n";
   if (!f.obligation().empty()) std::cout << "  obligation: " << f.obligation() << "\n";
   if (!f.unit().empty()) {
-    std::cout << absl::StrFormat("  measured %.2f %s against %.2f %s", f.measured(), f.unit(), f.threshold(), f.unit());
-    if (f.baseline_kw() > 0) std::cout << absl::StrFormat(" (baseline %.1f kW, %s)", f.baseline_kw(), f.season());
+    std::cout << absl::StrFormat("  measured %.2f %s against %.2f %s", f.measured(), f.unit(),
+                                 f.threshold(), f.unit());
+    if (f.baseline_kw() > 0)
+      std::cout << absl::StrFormat(" (baseline %.1f kW, %s)", f.baseline_kw(), f.season());
     std::cout << "\n";
   }
   const v1::Evidence& e = f.evidence();
-  std::cout << "  evidence: " << e.source() << " " << When(e.from()) << " .. " << When(e.to()) << ", " << e.rows()
-            << " rows, sha256 " << e.sha256() << (e.detail().empty() ? "" : "; ") << e.detail() << "\n";
+  std::cout << "  evidence: " << e.source() << " " << When(e.from()) << " .. " << When(e.to())
+            << ", " << e.rows() << " rows, sha256 " << e.sha256()
+            << (e.detail().empty() ? "" : "; ") << e.detail() << "\n";
   std::cout << "  run: " << f.verification_run() << "\n";
   if (f.status() != v1::OPEN) {
-    std::cout << "  review: " << v1::FindingStatus_Name(f.status()) << " by " << f.reviewed_by() << " at "
-              << When(f.review_time()) << ": " << f.review_comment() << "\n";
+    std::cout << "  review: " << v1::FindingStatus_Name(f.status()) << " by " << f.reviewed_by()
+              << " at " << When(f.review_time()) << ": " << f.review_comment() << "\n";
   }
   if (!f.explanation().empty()) {
-    std::cout << "  explanation (异常申报, " << When(f.explanation_time()) << "): " << f.explanation() << "\n";
+    std::cout << "  explanation (异常申报, " << When(f.explanation_time())
+              << "): " << f.explanation() << "\n";
   }
 }
 
-int Verify(v1::ComplianceService::Stub& stub, const std::string& key, const std::vector<std::string>& args) {
+int Verify(v1::ComplianceService::Stub& stub, const std::string& key,
+           const std::vector<std::string>& args) {
   if (args.size() < 2 || args[1] != "run") {
     std::cerr << "usage: cuofeng verify run --district=districts/ID --from=T --to=T\n";
     return 2;
@@ -140,12 +151,14 @@ int Verify(v1::ComplianceService::Stub& stub, const std::string& key, const std:
   v1::VerificationRun run;
   grpc::Status s = stub.RunVerification(&ctx, req, &run);
   if (!s.ok()) return Fail(FromGrpcStatus(s));
-  std::cout << "核查 verification run " << run.name() << " over " << When(run.from()) << " .. " << When(run.to())
-            << " (" << run.rule_set() << ")\n";
-  std::cout << "  " << run.obligation_windows() << " obligation windows with a stop or limit: " << run.windows_checked()
-            << " checked by meter, " << run.windows_without_meter() << " with no meter of their own\n";
-  std::cout << "  " << run.meters() << " meters, " << run.readings() << " readings, " << run.gate_events()
-            << " gate passages, " << run.ledger_rows() << " ledger rows\n";
+  std::cout << "核查 verification run " << run.name() << " over " << When(run.from()) << " .. "
+            << When(run.to()) << " (" << run.rule_set() << ")\n";
+  std::cout << "  " << run.obligation_windows()
+            << " obligation windows with a stop or limit: " << run.windows_checked()
+            << " checked by meter, " << run.windows_without_meter()
+            << " with no meter of their own\n";
+  std::cout << "  " << run.meters() << " meters, " << run.readings() << " readings, "
+            << run.gate_events() << " gate passages, " << run.ledger_rows() << " ledger rows\n";
   std::cout << "  findings: " << run.findings_new() << " new, " << run.findings_unchanged()
             << " already recorded; in " << run.elapsed_ms() << " ms\n";
   for (const v1::FindingCount& c : run.findings()) {
@@ -250,11 +263,10 @@ int BaselinesList() {
   Column load{"load_kw", [](const google::protobuf::Message& m, bool human) {
                 const auto& b = static_cast<const v1::Baseline&>(m);
                 if (!human) return absl::StrCat(b.load_kw());
-                return b.overridden()
-                           ? absl::StrFormat("%.1f kW (set by %s: %s; computed %.1f kW)",
-                                             b.load_kw(), b.overridden_by(), b.override_reason(),
-                                             b.computed_load_kw())
-                           : absl::StrFormat("%.1f kW", b.load_kw());
+                return b.overridden() ? absl::StrFormat("%.1f kW (set by %s: %s; computed %.1f kW)",
+                                                        b.load_kw(), b.overridden_by(),
+                                                        b.override_reason(), b.computed_load_kw())
+                                      : absl::StrFormat("%.1f kW", b.load_kw());
               }};
   return PrintItems(resp,
                     {Field("name", "name"), Lookup("plant", "meter", Plant), load,
@@ -274,8 +286,8 @@ int BaselinesOverride() {
   grpc::Status s = Stub().OverrideBaseline(&ctx, req, &b);
   if (!s.ok()) return Fail(FromGrpcStatus(s));
   std::cout << b.name() << "\t" << absl::StrFormat("%.1f kW", b.load_kw()) << " (computed "
-            << absl::StrFormat("%.1f kW", b.computed_load_kw()) << ")\treason: "
-            << b.override_reason() << "\n";
+            << absl::StrFormat("%.1f kW", b.computed_load_kw())
+            << ")\treason: " << b.override_reason() << "\n";
   return 0;
 }
 
@@ -291,14 +303,16 @@ int Evidence() {
   const v1::Finding& f = e.finding();
   PrintFinding(f, true);
   if (e.meter().empty()) {
-    std::cout << "(a gate finding: its evidence is the record above; there is no load curve to draw)\n";
+    std::cout
+        << "(a gate finding: its evidence is the record above; there is no load curve to draw)\n";
     return 0;
   }
   if (!e.baseline_method().empty()) std::cout << "  baseline: " << e.baseline_method() << "\n";
   LoadChart chart;
   chart.title = absl::StrCat(v1::FindingType_Name(f.type()), "  ", e.meter());
   chart.subtitle = f.summary();
-  for (const v1::LoadPoint& p : e.load()) chart.load.push_back({absl::ToUnixMicros(FromTimestamp(p.time())), p.kw()});
+  for (const v1::LoadPoint& p : e.load())
+    chart.load.push_back({absl::ToUnixMicros(FromTimestamp(p.time())), p.kw()});
   chart.load_label = f.type() == v1::TREATMENT_OFF ? "treatment 治污设施" : "load 负荷";
   for (const v1::LoadPoint& p : e.production_load()) {
     chart.second.push_back({absl::ToUnixMicros(FromTimestamp(p.time())), p.kw()});
@@ -312,7 +326,8 @@ int Evidence() {
   chart.window_start_us = absl::ToUnixMicros(FromTimestamp(f.window_start()));
   chart.window_end_us = absl::ToUnixMicros(FromTimestamp(f.window_end()));
   for (const v1::TimeRange& g : e.gaps()) {
-    chart.gaps.push_back({absl::ToUnixMicros(FromTimestamp(g.start())), absl::ToUnixMicros(FromTimestamp(g.end()))});
+    chart.gaps.push_back(
+        {absl::ToUnixMicros(FromTimestamp(g.start())), absl::ToUnixMicros(FromTimestamp(g.end()))});
   }
   if (absl::Status w = WriteLoadChart(chart, Opts().out); !w.ok()) return Fail(w);
   std::cout << "chart written to " << Opts().out << " (" << chart.load.size() << " points, "
@@ -349,48 +364,97 @@ std::vector<CommandSpec> ComplianceCommands() {
   std::vector<std::string> findings_flags = {"parent", "district", "type", "status"};
   findings_flags.insert(findings_flags.end(), list_flags.begin(), list_flags.end());
   return {
-      {"ingest readings", "", "service (metering platform), bureau, enterprise (its own)",
-       "send meter readings: meter,time,kind,value (exit 4 when rows were rejected)", {"FILE..."},
-       {}, "cuofeng ingest readings out/season/readings.csv", ingest},
-      {"ingest gate", "", "service, bureau, enterprise (its own)",
-       "send gate passages: camera,time,plate,direction,...", {"FILE..."}, {},
-       "cuofeng ingest gate out/season/gate.csv", ingest},
-      {"ingest ledger", "", "service, bureau, enterprise (its own)",
-       "send ledger rows (电子台账): enterprise,plate,time,direction,...", {"FILE..."}, {},
-       "cuofeng ingest ledger out/season/ledger.csv", ingest},
-      {"verify run", "", "verifier, bureau", "verify a period: obligations against the data", {},
+      {"ingest readings",
+       "",
+       "service (metering platform), bureau, enterprise (its own)",
+       "send meter readings: meter,time,kind,value (exit 4 when rows were rejected)",
+       {"FILE..."},
+       {},
+       "cuofeng ingest readings out/season/readings.csv",
+       ingest},
+      {"ingest gate",
+       "",
+       "service, bureau, enterprise (its own)",
+       "send gate passages: camera,time,plate,direction,...",
+       {"FILE..."},
+       {},
+       "cuofeng ingest gate out/season/gate.csv",
+       ingest},
+      {"ingest ledger",
+       "",
+       "service, bureau, enterprise (its own)",
+       "send ledger rows (电子台账): enterprise,plate,time,direction,...",
+       {"FILE..."},
+       {},
+       "cuofeng ingest ledger out/season/ledger.csv",
+       ingest},
+      {"verify run",
+       "",
+       "verifier, bureau",
+       "verify a period: obligations against the data",
+       {},
        {"district!", "from!", "to!", "request_id"},
        "cuofeng verify run --district=districts/120119 --from=\"2018-11-15 00:00\" "
        "--to=\"2018-12-10 00:00\"",
        verify},
-      {"findings list", "", "verifier, bureau, city, enterprise (its own)", "the findings", {},
+      {"findings list",
+       "",
+       "verifier, bureau, city, enterprise (its own)",
+       "the findings",
+       {},
        findings_flags,
        "cuofeng findings list --parent=districts/120119 --type=STOP_NOT_KEPT --status=OPEN",
        FindingsList},
-      {"findings get", "", "verifier, bureau, city, enterprise (its own)",
-       "one finding with its evidence and review", {"NAME"}, {"output"},
-       "cuofeng findings get districts/120119/enterprises/e10001/findings/3", FindingsOne},
-      {"findings review", "", "verifier", "confirm or dismiss a finding", {"NAME"},
+      {"findings get",
+       "",
+       "verifier, bureau, city, enterprise (its own)",
+       "one finding with its evidence and review",
+       {"NAME"},
+       {"output"},
+       "cuofeng findings get districts/120119/enterprises/e10001/findings/3",
+       FindingsOne},
+      {"findings review",
+       "",
+       "verifier",
+       "confirm or dismiss a finding",
+       {"NAME"},
        {"decision!", "comment", "request_id"},
        "cuofeng findings review districts/120119/enterprises/e10001/findings/3 "
        "--decision=CONFIRM --comment=\"现场核实\"",
        FindingsOne},
-      {"findings explain", "", "enterprise", "explain a finding (异常申报)", {"NAME"},
+      {"findings explain",
+       "",
+       "enterprise",
+       "explain a finding (异常申报)",
+       {"NAME"},
        {"text!", "request_id"},
        "cuofeng findings explain districts/120119/enterprises/e10001/findings/3 "
        "--text=\"停电检修\"",
        FindingsOne},
-      {"baselines list", "", "bureau, verifier", "the baselines and their overrides", {},
+      {"baselines list",
+       "",
+       "bureau, verifier",
+       "the baselines and their overrides",
+       {},
        {"parent", "district", "filter", "output"},
-       "cuofeng baselines list --parent=districts/120119/enterprises/e10001", BaselinesList},
-      {"baselines override", "", "bureau", "set a baseline by hand, with the reason",
-       {"NAME"}, {"load_kw!", "reason", "request_id"},
+       "cuofeng baselines list --parent=districts/120119/enterprises/e10001",
+       BaselinesList},
+      {"baselines override",
+       "",
+       "bureau",
+       "set a baseline by hand, with the reason",
+       {"NAME"},
+       {"load_kw!", "reason", "request_id"},
        "cuofeng baselines override "
        "districts/120119/enterprises/e10001/meters/m1/baselines/2018-2019 --load_kw=80 "
        "--reason=\"10月份试生产\"",
        BaselinesOverride},
-      {"evidence", "", "all who read the finding", "a finding's evidence chart (SVG or PNG)",
-       {"FINDING"}, {"out!"},
+      {"evidence",
+       "",
+       "all who read the finding",
+       "a finding's evidence chart (SVG or PNG)",
+       {"FINDING"},
+       {"out!"},
        "cuofeng evidence districts/120119/enterprises/e10001/findings/3 --out=chart.svg",
        Evidence},
   };

@@ -44,8 +44,7 @@ const Options& O() { return Opts(); }
 const std::string& Arg(size_t i) { return Opts().args.at(i); }
 
 std::shared_ptr<grpc::Channel> Channel() {
-  static std::shared_ptr<grpc::Channel> channel =
-      Connect(ServerAddress(), TlsRootCertificates());
+  static std::shared_ptr<grpc::Channel> channel = Connect(ServerAddress(), TlsRootCertificates());
   return channel;
 }
 
@@ -62,9 +61,9 @@ absl::Status AsStatus(const grpc::Status& status) { return FromGrpcStatus(status
 
 // A usage error found after parsing (a combination of flags): exit 2.
 int Usage(const std::string& message) {
-  std::cerr << "cuofeng " << absl::StrJoin(O().args.begin(),
-                                           O().args.begin() + std::min<size_t>(O().args.size(), 2),
-                                           " ")
+  std::cerr << "cuofeng "
+            << absl::StrJoin(O().args.begin(),
+                             O().args.begin() + std::min<size_t>(O().args.size(), 2), " ")
             << ": " << message << "\n";
   return kExitUsage;
 }
@@ -166,7 +165,8 @@ int CreateKey() {
   auto stub = v1::AdminService::NewStub(Channel());
   v1::CreateApiKeyRequest req;
   std::optional<Role> role = ParseRole(absl::AsciiStrToLower(O().role));
-  if (!role.has_value()) return Usage("--role must be one of admin, city, bureau, enterprise, verifier, service");
+  if (!role.has_value())
+    return Usage("--role must be one of admin, city, bureau, enterprise, verifier, service");
   req.mutable_api_key()->set_role(RoleToProto(*role));
   req.mutable_api_key()->set_scope(O().scope);
   req.mutable_api_key()->set_display_name(O().name);
@@ -303,7 +303,7 @@ const std::vector<RegistryKindCalls>& RegistryKinds(v1::RegistryService::Stub** 
   *stub_out = stub;
   static auto* kinds = new std::vector<RegistryKindCalls>();
   if (!kinds->empty()) return *kinds;
-#define CUOFENG_KIND(coll, Msg, Plural, HasParent)                                            \
+#define CUOFENG_KIND(coll, Msg, Plural, HasParent)                                           \
   {                                                                                          \
     RegistryKindCalls k;                                                                     \
     k.collection = coll;                                                                     \
@@ -321,8 +321,9 @@ const std::vector<RegistryKindCalls>& RegistryKinds(v1::RegistryService::Stub** 
                 const std::string& token, const std::string& filter,                         \
                 google::protobuf::Message* out) {                                            \
       v1::List##Plural##Request req;                                                         \
-      if (HasParent) req.GetReflection()->SetString(                                         \
-          &req, req.GetDescriptor()->FindFieldByName("parent"), parent);                     \
+      if (HasParent)                                                                         \
+        req.GetReflection()->SetString(&req, req.GetDescriptor()->FindFieldByName("parent"), \
+                                       parent);                                              \
       req.set_page_size(size);                                                               \
       req.set_page_token(token);                                                             \
       req.set_filter(filter);                                                                \
@@ -369,7 +370,8 @@ bool IsMeta(const google::protobuf::FieldDescriptor* f) {
 void PrintFields(const google::protobuf::Message& m) {
   const auto* d = m.GetDescriptor();
   int width = 0;
-  for (int i = 0; i < d->field_count(); ++i) width = std::max<int>(width, d->field(i)->name().size());
+  for (int i = 0; i < d->field_count(); ++i)
+    width = std::max<int>(width, d->field(i)->name().size());
   for (int i = 0; i < d->field_count(); ++i) {
     const auto* f = d->field(i);
     std::string value = Field(f->name(), f->name()).cell(m, true);
@@ -710,8 +712,9 @@ Column MeasureColumn(const std::string& header, const std::string& field) {
                                                              : e.red();
             if (measure.action() == v1::ACTION_UNSPECIFIED) return std::string();
             if (!human) {
-              return absl::StrCat(v1::Action_Name(measure.action()),
-                                  measure.percent() > 0 ? absl::StrCat(" ", measure.percent()) : "");
+              return absl::StrCat(
+                  v1::Action_Name(measure.action()),
+                  measure.percent() > 0 ? absl::StrCat(" ", measure.percent()) : "");
             }
             return Describe(measure);
           }};
@@ -1121,7 +1124,8 @@ int ObligationsWatch() {
 
 const std::vector<std::string> kListFlags = {"output", "page_size", "page_token", "all", "filter"};
 
-std::vector<std::string> With(std::vector<std::string> flags, const std::vector<std::string>& more) {
+std::vector<std::string> With(std::vector<std::string> flags,
+                              const std::vector<std::string>& more) {
   flags.insert(flags.end(), more.begin(), more.end());
   return flags;
 }
@@ -1135,136 +1139,311 @@ std::vector<CommandSpec> Commands() {
   const std::string kAlerts = "Alerts and obligations";
   const std::string kCompliance = "Monitoring data and verification";
   std::vector<CommandSpec> c = {
-      {"migrate", kSetup, "admin", "apply the schema migrations only", {}, {"database!"},
-       "cuofeng migrate --database=\"host=db port=5432 dbname=cuofeng user=cuofeng\"", Migrate},
-      {"admin bootstrap", kSetup, "admin", "the first admin key, printed once", {},
-       {"database!", "name"}, "cuofeng admin bootstrap --database=\"dbname=cuofeng\"", Bootstrap},
-      {"admin create-key", kKeys, "admin", "a key for someone else, printed once", {},
+      {"migrate",
+       kSetup,
+       "admin",
+       "apply the schema migrations only",
+       {},
+       {"database!"},
+       "cuofeng migrate --database=\"host=db port=5432 dbname=cuofeng user=cuofeng\"",
+       Migrate},
+      {"admin bootstrap",
+       kSetup,
+       "admin",
+       "the first admin key, printed once",
+       {},
+       {"database!", "name"},
+       "cuofeng admin bootstrap --database=\"dbname=cuofeng\"",
+       Bootstrap},
+      {"admin create-key",
+       kKeys,
+       "admin",
+       "a key for someone else, printed once",
+       {},
        {"role!", "scope", "name", "request_id"},
        "cuofeng admin create-key --role=bureau --scope=districts/120119 --name=蓟州区工信委",
        Server(CreateKey)},
-      {"admin revoke-key", kKeys, "admin", "revoke a key at once", {"NAME"}, {},
-       "cuofeng admin revoke-key apiKeys/7", Server(RevokeKey)},
-      {"admin whoami", kKeys, "anyone", "who the key is: role and scope", {}, {"output"},
-       "cuofeng admin whoami", Server(WhoAmI)},
-      {"audit list", kKeys, "admin, city", "the audit trail, newest first, with its times", {},
-       With({"parent"}, kListFlags), "cuofeng audit list --parent=districts/120119",
+      {"admin revoke-key",
+       kKeys,
+       "admin",
+       "revoke a key at once",
+       {"NAME"},
+       {},
+       "cuofeng admin revoke-key apiKeys/7",
+       Server(RevokeKey)},
+      {"admin whoami",
+       kKeys,
+       "anyone",
+       "who the key is: role and scope",
+       {},
+       {"output"},
+       "cuofeng admin whoami",
+       Server(WhoAmI)},
+      {"audit list",
+       kKeys,
+       "admin, city",
+       "the audit trail, newest first, with its times",
+       {},
+       With({"parent"}, kListFlags),
+       "cuofeng audit list --parent=districts/120119",
        Server(AuditList)},
-      {"district create", kRegistry, "admin", "register a district", {"ID"},
-       {"name!", "city", "request_id"}, "cuofeng district create 120119 --name=蓟州区 --city=天津市",
+      {"district create",
+       kRegistry,
+       "admin",
+       "register a district",
+       {"ID"},
+       {"name!", "city", "request_id"},
+       "cuofeng district create 120119 --name=蓟州区 --city=天津市",
        Server(CreateDistrict)},
-      {"import registry", kRegistry, "bureau",
-       "import the registry spreadsheets of a folder (all or nothing)", {"DIR"},
+      {"import registry",
+       kRegistry,
+       "bureau",
+       "import the registry spreadsheets of a folder (all or nothing)",
+       {"DIR"},
        {"district!", "validate_only", "request_id"},
        "cuofeng import registry out/registry --district=districts/120119 --validate_only",
        Server(Import)},
-      {"export registry", kRegistry, "bureau, city, verifier",
-       "export the registry as the same spreadsheets", {"DIR"}, {"district!"},
-       "cuofeng export registry exported/ --district=districts/120119", Server(Export)},
-      {"registry get", kRegistry, "all", "one registry resource of any of the 12 kinds", {"NAME"},
-       {"output"}, "cuofeng registry get districts/120119/enterprises/e10001", Server(RegistryGet)},
-      {"registry list", kRegistry, "all",
+      {"export registry",
+       kRegistry,
+       "bureau, city, verifier",
+       "export the registry as the same spreadsheets",
+       {"DIR"},
+       {"district!"},
+       "cuofeng export registry exported/ --district=districts/120119",
+       Server(Export)},
+      {"registry get",
+       kRegistry,
+       "all",
+       "one registry resource of any of the 12 kinds",
+       {"NAME"},
+       {"output"},
+       "cuofeng registry get districts/120119/enterprises/e10001",
+       Server(RegistryGet)},
+      {"registry list",
+       kRegistry,
+       "all",
        "list a collection (districts, townships, enterprises, lines, processes, equipment, "
        "meters, cameras, vehicles, retrofitTasks, emissionTotals, whitelistEntries)",
-       {"COLLECTION"}, With({"parent"}, kListFlags),
+       {"COLLECTION"},
+       With({"parent"}, kListFlags),
        "cuofeng registry list enterprises --parent=districts/120119 --filter='industry_category = "
        "铸造 OR industry_category = CHEMICALS'",
        Server(RegistryList)},
-      {"registry summary", kRegistry, "bureau, city",
-       "what the district holds and what the rules will look at", {}, {"district!"},
-       "cuofeng registry summary --district=districts/120119", Server(Summary)},
-      {"ruleset load", kLists, "bureau, city",
-       "load a rule set (protobuf text; a new revision if it changed)", {"FILE"},
+      {"registry summary",
+       kRegistry,
+       "bureau, city",
+       "what the district holds and what the rules will look at",
+       {},
+       {"district!"},
+       "cuofeng registry summary --district=districts/120119",
+       Server(Summary)},
+      {"ruleset load",
+       kLists,
+       "bureau, city",
+       "load a rule set (protobuf text; a new revision if it changed)",
+       {"FILE"},
        {"id!", "validate_only"},
        "cuofeng ruleset load tools/rulesets/jizhou-2018.textproto --id=jizhou-2018",
        Server(RuleSetLoad)},
-      {"ruleset list", kLists, "all", "the rule sets", {}, kListFlags, "cuofeng ruleset list",
+      {"ruleset list",
+       kLists,
+       "all",
+       "the rule sets",
+       {},
+       kListFlags,
+       "cuofeng ruleset list",
        Server(RuleSetList)},
-      {"ruleset get", kLists, "all", "one rule set, latest or @revision", {"NAME"}, {"output"},
-       "cuofeng ruleset get ruleSets/jizhou-2018@1", Server(RuleSetGet)},
-      {"season create", kLists, "bureau", "the heating season", {},
+      {"ruleset get",
+       kLists,
+       "all",
+       "one rule set, latest or @revision",
+       {"NAME"},
+       {"output"},
+       "cuofeng ruleset get ruleSets/jizhou-2018@1",
+       Server(RuleSetGet)},
+      {"season create",
+       kLists,
+       "bureau",
+       "the heating season",
+       {},
        {"district!", "id!", "start!", "end!", "filing_deadline!"},
        "cuofeng season create --district=districts/120119 --id=2018-2019 --start=2018-11-15 "
        "--end=2019-03-15 --filing_deadline=2018-10-31",
        Server(SeasonCreate)},
-      {"season adjust", kLists, "bureau", "make a month staggered or not (SP1)", {"NAME"},
+      {"season adjust",
+       kLists,
+       "bureau",
+       "make a month staggered or not (SP1)",
+       {"NAME"},
        {"month!", "staggered", "note"},
        "cuofeng season adjust districts/120119/seasons/2018-2019 --month=2019-03 "
        "--staggered=false --note=\"空气质量预报良好\"",
        Server(SeasonAdjust)},
-      {"list generate", kLists, "bureau", "generate the list (a draft) with its target proof", {},
+      {"list generate",
+       kLists,
+       "bureau",
+       "generate the list (a draft) with its target proof",
+       {},
        {"district!", "season!", "rule_set!", "validate_only", "request_id"},
        "cuofeng list generate --district=districts/120119 "
        "--season=districts/120119/seasons/2018-2019 --rule_set=ruleSets/jizhou-2018",
        Server(ListGenerate)},
-      {"list show", kLists, "bureau, city, verifier", "a list and its target proof", {"NAME"},
-       {"output"}, "cuofeng list show districts/120119/lists/1", Server(ListShow)},
-      {"list versions", kLists, "bureau, city, verifier", "the lists of a district", {},
-       With({"district!"}, kListFlags), "cuofeng list versions --district=districts/120119",
+      {"list show",
+       kLists,
+       "bureau, city, verifier",
+       "a list and its target proof",
+       {"NAME"},
+       {"output"},
+       "cuofeng list show districts/120119/lists/1",
+       Server(ListShow)},
+      {"list versions",
+       kLists,
+       "bureau, city, verifier",
+       "the lists of a district",
+       {},
+       With({"district!"}, kListFlags),
+       "cuofeng list versions --district=districts/120119",
        Server(ListVersions)},
-      {"list entries", kLists, "bureau, city, verifier, enterprise (its own)",
-       "the entries of a list", {"NAME"}, With({"enterprise"}, kListFlags),
+      {"list entries",
+       kLists,
+       "bureau, city, verifier, enterprise (its own)",
+       "the entries of a list",
+       {"NAME"},
+       With({"enterprise"}, kListFlags),
        "cuofeng list entries districts/120119/lists/1 "
        "--enterprise=districts/120119/enterprises/e10001",
        Server(ListEntries)},
-      {"list explain", kLists, "bureau, city, verifier, enterprise (its own)",
-       "why an entry says what it says, rule by rule", {"ENTRY"}, {},
-       "cuofeng list explain districts/120119/lists/1/entries/7", Server(ListExplain)},
-      {"list diff", kLists, "bureau, city, verifier", "what changed between two lists",
-       {"BASE", "OTHER"}, {"output"},
-       "cuofeng list diff districts/120119/lists/1 districts/120119/lists/2", Server(ListDiff)},
-      {"filing submit", kFiling, "bureau", "file the list with the city", {"LIST"},
-       {"request_id"}, "cuofeng filing submit districts/120119/lists/1", Server(FilingChange)},
-      {"filing acknowledge", kFiling, "city",
-       "acknowledge a submitted list or amendment (it is then in force)", {"LIST"},
-       {"request_id"}, "cuofeng filing acknowledge districts/120119/lists/1",
+      {"list explain",
+       kLists,
+       "bureau, city, verifier, enterprise (its own)",
+       "why an entry says what it says, rule by rule",
+       {"ENTRY"},
+       {},
+       "cuofeng list explain districts/120119/lists/1/entries/7",
+       Server(ListExplain)},
+      {"list diff",
+       kLists,
+       "bureau, city, verifier",
+       "what changed between two lists",
+       {"BASE", "OTHER"},
+       {"output"},
+       "cuofeng list diff districts/120119/lists/1 districts/120119/lists/2",
+       Server(ListDiff)},
+      {"filing submit",
+       kFiling,
+       "bureau",
+       "file the list with the city",
+       {"LIST"},
+       {"request_id"},
+       "cuofeng filing submit districts/120119/lists/1",
        Server(FilingChange)},
-      {"filing amend", kFiling, "bureau",
+      {"filing acknowledge",
+       kFiling,
+       "city",
+       "acknowledge a submitted list or amendment (it is then in force)",
+       {"LIST"},
+       {"request_id"},
+       "cuofeng filing acknowledge districts/120119/lists/1",
+       Server(FilingChange)},
+      {"filing amend",
+       kFiling,
+       "bureau",
        "replace a filed list by a new draft (in force once the city acknowledges)",
-       {"FILED", "DRAFT"}, {"reason!", "request_id"},
+       {"FILED", "DRAFT"},
+       {"reason!", "request_id"},
        "cuofeng filing amend districts/120119/lists/1 districts/120119/lists/2 "
        "--reason=\"新增企业\"",
        Server(FilingChange)},
-      {"filing list", kFiling, "city, bureau, verifier", "the filings", {},
+      {"filing list",
+       kFiling,
+       "city, bureau, verifier",
+       "the filings",
+       {},
        With({"district", "state", "season"}, kListFlags),
        "cuofeng filing list --district=districts/- --state=FILED --season=2018-2019",
        Server(FilingList)},
-      {"filing verify", kFiling, "anyone who reads the district",
+      {"filing verify",
+       kFiling,
+       "anyone who reads the district",
        "recompute every hash of the chain (exit 3 and the first altered filing if not intact)",
-       {}, {"district!"}, "cuofeng filing verify --district=districts/120119",
+       {},
+       {"district!"},
+       "cuofeng filing verify --district=districts/120119",
        Server(FilingVerify)},
-      {"filing export", kFiling, "city, bureau", "the documents as the city expects them",
-       {"LIST"}, {"xlsx", "csv"},
+      {"filing export",
+       kFiling,
+       "city, bureau",
+       "the documents as the city expects them",
+       {"LIST"},
+       {"xlsx", "csv"},
        "cuofeng filing export districts/120119/lists/1 --xlsx=list.xlsx --csv=list.csv",
        Server(FilingExport)},
-      {"alert issue", kAlerts, "city", "issue a heavy-pollution alert", {},
+      {"alert issue",
+       kAlerts,
+       "city",
+       "issue a heavy-pollution alert",
+       {},
        {"level!", "districts", "start_time", "end_time", "document", "request_id"},
        "cuofeng alert issue --level=ORANGE --districts=districts/120119 --start_time=\"2018-12-01 "
        "00:00\" --end_time=\"2018-12-04 00:00\" --document=津重污染指〔2018〕12号",
        Server(AlertIssue)},
-      {"alert change", kAlerts, "city", "raise, lower or extend an alert in force", {"NAME"},
+      {"alert change",
+       kAlerts,
+       "city",
+       "raise, lower or extend an alert in force",
+       {"NAME"},
        {"level", "end_time", "document", "note", "request_id"},
-       "cuofeng alert change alerts/1 --level=RED --note=\"升级为红色预警\"", Server(AlertChange)},
-      {"alert lift", kAlerts, "city", "lift an alert", {"NAME"}, {"at", "note", "request_id"},
-       "cuofeng alert lift alerts/1", Server(AlertLift)},
-      {"alert get", kAlerts, "all", "one alert, its latest revision", {"NAME"}, {"output"},
-       "cuofeng alert get alerts/1", Server(AlertGet)},
-      {"alert list", kAlerts, "all", "the alerts", {},
+       "cuofeng alert change alerts/1 --level=RED --note=\"升级为红色预警\"",
+       Server(AlertChange)},
+      {"alert lift",
+       kAlerts,
+       "city",
+       "lift an alert",
+       {"NAME"},
+       {"at", "note", "request_id"},
+       "cuofeng alert lift alerts/1",
+       Server(AlertLift)},
+      {"alert get",
+       kAlerts,
+       "all",
+       "one alert, its latest revision",
+       {"NAME"},
+       {"output"},
+       "cuofeng alert get alerts/1",
+       Server(AlertGet)},
+      {"alert list",
+       kAlerts,
+       "all",
+       "the alerts",
+       {},
        {"district", "include_history", "filter", "output"},
        "cuofeng alert list --district=districts/120119 --filter='level = 橙色'",
        Server(AlertList)},
-      {"obligations get", kAlerts, "enterprise (itself), bureau, city, verifier",
-       "what binds an enterprise now or at any time, and why", {"ENTERPRISE"}, {"at", "output"},
+      {"obligations get",
+       kAlerts,
+       "enterprise (itself), bureau, city, verifier",
+       "what binds an enterprise now or at any time, and why",
+       {"ENTERPRISE"},
+       {"at", "output"},
        "cuofeng obligations get districts/120119/enterprises/e10001 --at=\"2018-12-02 10:00\"",
        Server(ObligationsGet)},
-      {"obligations windows", kAlerts, "verifier, bureau",
-       "every restricting window of a period", {}, {"district!", "from!", "to!", "output"},
+      {"obligations windows",
+       kAlerts,
+       "verifier, bureau",
+       "every restricting window of a period",
+       {},
+       {"district!", "from!", "to!", "output"},
        "cuofeng obligations windows --district=districts/120119 --from=2018-12-01 "
        "--to=2018-12-04",
        Server(ObligationsWindows)},
-      {"obligations watch", kAlerts, "enterprise", "be told the moment something changes",
-       {"ENTERPRISE"}, {"count"},
-       "cuofeng obligations watch districts/120119/enterprises/e10001", Server(ObligationsWatch)},
+      {"obligations watch",
+       kAlerts,
+       "enterprise",
+       "be told the moment something changes",
+       {"ENTERPRISE"},
+       {"count"},
+       "cuofeng obligations watch districts/120119/enterprises/e10001",
+       Server(ObligationsWatch)},
   };
   for (CommandSpec& s : ComplianceCommands()) {
     s.section = kCompliance;

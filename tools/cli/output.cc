@@ -121,7 +121,8 @@ std::string ScalarCell(const Message& m, const FieldDescriptor* f, int index, bo
 }
 
 // The cell at `path` of `m` ("" when a field on the way is unset).
-std::string PathCell(const Message& m, const std::vector<std::string>& path, size_t at, bool human) {
+std::string PathCell(const Message& m, const std::vector<std::string>& path, size_t at,
+                     bool human) {
   const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(path[at]);
   if (f == nullptr) return "";
   const Reflection* r = m.GetReflection();
@@ -165,9 +166,8 @@ Column Field(const std::string& header, const std::string& path) {
 Column Lookup(const std::string& header, const std::string& path,
               std::function<std::string(const std::string&)> lookup) {
   std::vector<std::string> parts = absl::StrSplit(path, '.');
-  return {header, [parts, lookup](const Message& m, bool) {
-            return lookup(PathCell(m, parts, 0, false));
-          }};
+  return {header,
+          [parts, lookup](const Message& m, bool) { return lookup(PathCell(m, parts, 0, false)); }};
 }
 
 void PrintRows(const std::vector<const Message*>& rows, const std::vector<Column>& columns) {
@@ -240,8 +240,9 @@ int PrintList(const Message& prototype, const PageCall& call, const std::vector<
     if (!s.ok()) return Fail(s);
     const Reflection* r = page->GetReflection();
     for (int i = 0; i < r->FieldSize(*page, items); ++i) {
-      merged->GetReflection()->AddMessage(merged.get(), items)->CopyFrom(
-          r->GetRepeatedMessage(*page, items, i));
+      merged->GetReflection()
+          ->AddMessage(merged.get(), items)
+          ->CopyFrom(r->GetRepeatedMessage(*page, items, i));
     }
     token = next == nullptr ? "" : r->GetString(*page, next);
     ++pages;
@@ -253,11 +254,12 @@ int PrintList(const Message& prototype, const PageCall& call, const std::vector<
   } else {
     PrintRows(Items(*merged), columns);
   }
-  if (!token.empty()) {
+  if (!token.empty() && !Opts().quiet) {
     std::cerr << Thousands(n) << " " << noun << " shown; more exist: --page_token=" << token
               << " for the next page, or --all for every page\n";
   } else if (!Opts().quiet) {
-    std::cerr << Thousands(n) << " " << noun << (Opts().page_token.empty() ? " in all" : " to the end")
+    std::cerr << Thousands(n) << " " << noun
+              << (Opts().page_token.empty() ? " in all" : " to the end")
               << (pages > 1 ? absl::StrCat(" (", pages, " pages)") : "") << "\n";
   }
   return kExitOk;
