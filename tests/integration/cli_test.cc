@@ -36,14 +36,14 @@ using namespace ::cuofeng::testing;
 
 constexpr char kDistrict[] = "districts/120119";
 
-struct Run {
+struct Outcome {
   int exit_code = -1;
   std::string out;  // stdout
   std::string err;  // stderr
 };
 
 // RunCuofeng runs the CLI with stdout and stderr apart (scripts read stdout).
-Run RunCuofeng(const std::vector<std::string>& args, const std::string& stdin_text = "") {
+Outcome RunCuofeng(const std::vector<std::string>& args, const std::string& stdin_text = "") {
   const std::string dir = TempDir();
   const std::string out_path = dir + "/out", err_path = dir + "/err";
   std::vector<std::string> argv = {BinDir() + "/cuofeng"};
@@ -65,7 +65,7 @@ Run RunCuofeng(const std::vector<std::string>& args, const std::string& stdin_te
   }
   int status = 0;
   waitpid(pid, &status, 0);
-  Run r;
+  Outcome r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = ReadFile(out_path);
   r.err = ReadFile(err_path);
@@ -88,12 +88,24 @@ class CliTest : public ::testing::Test {
     other_ = new std::string(CreateKey(server_->address(), *admin_, "bureau", "districts/120101"));
     CommandResult imported = ImportSampleDistrict(server_->address(), *bureau_, kDistrict, 40, 120);
     ASSERT_EQ(imported.exit_code, 0) << imported.output;
+    // A gate, a truck and its whitelist entry, so that every kind has a row.
+    const std::string extra = TempDir();
+    std::ofstream(extra + "/cameras.csv") << "enterprise_id,id,display_name,gate,direction\n"
+                                          << "e10000,gate1,1号门岗摄像头,东门,出入口\n";
+    std::ofstream(extra + "/vehicles.csv")
+        << "id,plate,emission_stage,vehicle_class,enterprise_id\n"
+        << "v90001,津R90001,国五,重型载货车,e10000\n";
+    std::ofstream(extra + "/whitelist_entries.csv")
+        << "enterprise_id,id,vehicle_id,purpose,valid_from,valid_until\n"
+        << "e10000,w1,v90001,SAFE_OPERATION,2018-11-15,2019-03-15\n";
+    Outcome added = As(*bureau_, {"import", "registry", extra, "--district=districts/120119"});
+    ASSERT_EQ(added.exit_code, 0) << added.err;
     ASSERT_EQ(LoadRuleSet(server_->address(), *bureau_, "jizhou-2018").exit_code, 0);
   }
 
   static void TearDownTestSuite() { delete server_; }
 
-  static Run As(const std::string& key, std::vector<std::string> args) {
+  static Outcome As(const std::string& key, std::vector<std::string> args) {
     std::vector<std::string> all = {"--server=" + server_->address(), "--key=" + key};
     all.insert(all.end(), args.begin(), args.end());
     return RunCuofeng(all);
@@ -101,10 +113,11 @@ class CliTest : public ::testing::Test {
 
   // Every item of a list, as the proto, through --output=json --all.
   template <typename Response>
-  static Response ListJson(const std::string& key, std::vector<std::string> args) {
+  static Response ListJson(const std::string& key, std::vector<std::string> args,
+                           bool paged = true) {
     args.push_back("--output=json");
-    args.push_back("--all");
-    Run r = As(key, args);
+    if (paged) args.push_back("--all");
+    Outcome r = As(key, args);
     Response resp;
     EXPECT_EQ(r.exit_code, 0) << r.err;
     auto parsed = google::protobuf::util::JsonStringToMessage(r.out, &resp);
@@ -128,7 +141,7 @@ std::string* CliTest::other_ = nullptr;
 ServerProcess* CliTest::server_ = nullptr;
 
 std::vector<std::string> Commands() {
-  Run r = RunCuofeng({"help", "--commands"});
+  Outcome r = RunCuofeng({"help", "--commands"});
   EXPECT_EQ(r.exit_code, 0);
   return absl::StrSplit(r.out, '\n', absl::SkipEmpty());
 }
@@ -139,7 +152,7 @@ TEST(CliHelpTest, EveryCommandHasHelpOnStdoutWithFlagsAndAnExample) {
   for (const std::string& command : commands) {
     std::vector<std::string> args = absl::StrSplit(command, ' ');
     args.push_back("--help");
-    Run r = RunCuofeng(args);
+    Outcome r = RunCuofeng(args);
     EXPECT_EQ(r.exit_code, 0) << command << r.err;
     EXPECT_THAT(r.out, HasSubstr("Usage: cuofeng " + command)) << command;
     EXPECT_THAT(r.out, HasSubstr("Example:\n  cuofeng " + command)) << command;
@@ -153,28 +166,28 @@ TEST(CliHelpTest, EveryCommandHasHelpOnStdoutWithFlagsAndAnExample) {
 }
 
 TEST(CliHelpTest, HelpNamesEachFlagWithItsValues) {
-  Run list = RunCuofeng({"registry", "list", "--help"});
+  Outcome list = RunCuofeng({"registry", "list", "--help"});
   for (const char* flag :
        {"--parent", "--filter", "--output", "--page_size", "--page_token", "--all"}) {
     EXPECT_THAT(list.out, HasSubstr(flag));
   }
-  Run issue = RunCuofeng({"alert", "issue", "--help"});
+  Outcome issue = RunCuofeng({"alert", "issue", "--help"});
   EXPECT_THAT(issue.out, HasSubstr("--level"));
   EXPECT_THAT(issue.out, HasSubstr("YELLOW 黄色, ORANGE 橙色, RED 红色"));
   EXPECT_THAT(issue.out, HasSubstr("YYYY-MM-DD[ HH:MM[:SS]]"));
-  Run overview = RunCuofeng({"help"});
+  Outcome overview = RunCuofeng({"help"});
   EXPECT_EQ(overview.exit_code, 0);
   EXPECT_THAT(overview.out, HasSubstr("Exit codes:"));
   EXPECT_THAT(overview.out, HasSubstr("Filters (--filter"));
   EXPECT_THAT(overview.out, HasSubstr("registry get NAME"));
-  Run version = RunCuofeng({"--version"});
+  Outcome version = RunCuofeng({"--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_THAT(version.out,
               ::testing::MatchesRegex("cuofeng [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit .+\\)\n"));
 }
 
 TEST(CliHelpTest, BashCompletionComesFromTheSameTable) {
-  Run r = RunCuofeng({"completion", "bash"});
+  Outcome r = RunCuofeng({"completion", "bash"});
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_THAT(r.out, HasSubstr("complete -F _cuofeng cuofeng"));
   for (const std::string& command : Commands()) {
@@ -194,7 +207,7 @@ TEST(CliHelpTest, BashCompletionComesFromTheSameTable) {
 }
 
 TEST(CliHelpTest, ReadmeTableIsTheHelpTable) {
-  Run table = RunCuofeng({"help", "--markdown"});
+  Outcome table = RunCuofeng({"help", "--markdown"});
   ASSERT_EQ(table.exit_code, 0);
   const std::string readme = ReadFile(SourcePath("README.md"));
   const std::string begin = "<!-- cuofeng help --markdown: begin -->\n";
@@ -235,7 +248,7 @@ TEST(CliUsageTest, BadUsageIsExitTwoAndSaysWhat) {
   for (const Case& c : cases) {
     std::vector<std::string> args = {"--server=127.0.0.1:1", "--key=k"};
     args.insert(args.end(), c.args.begin(), c.args.end());
-    Run r = RunCuofeng(args);
+    Outcome r = RunCuofeng(args);
     EXPECT_EQ(r.exit_code, 2) << absl::StrJoin(c.args, " ") << "\n" << r.err;
     EXPECT_THAT(r.err, HasSubstr(c.says)) << absl::StrJoin(c.args, " ");
   }
@@ -244,31 +257,33 @@ TEST(CliUsageTest, BadUsageIsExitTwoAndSaysWhat) {
 TEST(CliUsageTest, ChineseLabelsAndAnyCaseAreAccepted) {
   // Valid enum spellings pass the parser and reach the (absent) server: exit 7.
   for (const char* level : {"--level=red", "--level=RED", "--level=红色", "--level=红色预警"}) {
-    Run r = RunCuofeng({"--server=127.0.0.1:1", "--key=k", "alert", "change", "alerts/1", level});
+    Outcome r =
+        RunCuofeng({"--server=127.0.0.1:1", "--key=k", "alert", "change", "alerts/1", level});
     EXPECT_EQ(r.exit_code, 7) << level << r.err;
   }
 }
 
 TEST_F(CliTest, MissingKeyIsSaidInThoseWords) {
-  Run r = RunCuofeng({"--server=" + server_->address(), "registry", "get", kDistrict});
+  Outcome r = RunCuofeng({"--server=" + server_->address(), "registry", "get", kDistrict});
   EXPECT_EQ(r.exit_code, 6);
-  EXPECT_THAT(r.err, HasSubstr("no API key: give --key=KEY or set CUOFENG_KEY"));
+  EXPECT_THAT(r.err,
+              HasSubstr("error (UNAUTHENTICATED): no API key: give --key=KEY or set CUOFENG_KEY"));
 }
 
 TEST_F(CliTest, ExitCodesFollowTheStatus) {
   EXPECT_EQ(As(*bureau_, {"registry", "get", "districts/120119/enterprises/nobody"}).exit_code, 5);
-  Run refused = As(*other_, {"registry", "get", "districts/120119/enterprises/e10000"});
+  Outcome refused = As(*other_, {"registry", "get", "districts/120119/enterprises/e10000"});
   EXPECT_EQ(refused.exit_code, 6) << refused.err;
   EXPECT_THAT(refused.err, HasSubstr("PERMISSION_DENIED"));
-  Run bad_key = As("cfk_not_a_key", {"registry", "get", kDistrict});
+  Outcome bad_key = As("cfk_not_a_key", {"registry", "get", kDistrict});
   EXPECT_EQ(bad_key.exit_code, 6) << bad_key.err;
-  Run down = RunCuofeng({"--server=127.0.0.1:1", "--key=k", "registry", "get", kDistrict});
+  Outcome down = RunCuofeng({"--server=127.0.0.1:1", "--key=k", "registry", "get", kDistrict});
   EXPECT_EQ(down.exit_code, 7);
   EXPECT_THAT(down.err, HasSubstr("UNAVAILABLE"));
-  Run exists = As(*admin_, {"district", "create", "120119", "--name=蓟州区"});
+  Outcome exists = As(*admin_, {"district", "create", "120119", "--name=蓟州区"});
   EXPECT_EQ(exists.exit_code, 9) << exists.err;
-  Run invalid = As(*bureau_, {"registry", "list", "enterprises",
-                              "--parent=" + std::string(kDistrict), "--filter=colour = red"});
+  Outcome invalid = As(*bureau_, {"registry", "list", "enterprises",
+                                  "--parent=" + std::string(kDistrict), "--filter=colour = red"});
   EXPECT_EQ(invalid.exit_code, 2) << invalid.err;
 }
 
@@ -277,7 +292,7 @@ TEST_F(CliTest, RegistryGetOfEveryKind) {
       "townships", "enterprises", "lines",         "processes",      "equipment",       "meters",
       "cameras",   "vehicles",    "retrofitTasks", "emissionTotals", "whitelistEntries"};
   // Districts first: the twelfth kind.
-  Run district = As(*bureau_, {"registry", "get", kDistrict, "--output=json"});
+  Outcome district = As(*bureau_, {"registry", "get", kDistrict, "--output=json"});
   ASSERT_EQ(district.exit_code, 0) << district.err;
   v1::District d;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(district.out, &d).ok()) << district.out;
@@ -295,24 +310,26 @@ TEST_F(CliTest, RegistryGetOfEveryKind) {
                                                       {"processes", e + "/lines/-"},
                                                       {"equipment", e + "/lines/-/processes/-"}};
   for (const std::string& collection : collections) {
-    Run listed = As(*bureau_, {"registry", "list", collection, "--parent=" + parents.at(collection),
-                               "--page_size=1", "--output=csv"});
+    Outcome listed =
+        As(*bureau_, {"registry", "list", collection, "--parent=" + parents.at(collection),
+                      "--page_size=1", "--output=csv"});
     ASSERT_EQ(listed.exit_code, 0) << collection << listed.err;
     std::vector<std::string> lines = absl::StrSplit(listed.out, '\n', absl::SkipEmpty());
     ASSERT_GE(lines.size(), 2u) << collection << " has no rows: " << listed.out << listed.err;
     const std::string name = std::vector<std::string>(absl::StrSplit(lines[1], ','))[0];
-    Run table = As(*bureau_, {"registry", "get", name});
+    Outcome table = As(*bureau_, {"registry", "get", name});
     EXPECT_EQ(table.exit_code, 0) << name << table.err;
     EXPECT_THAT(table.out, HasSubstr("name  ")) << name;
     EXPECT_THAT(table.out, HasSubstr(name));
-    Run json = As(*bureau_, {"registry", "get", name, "--output=json"});
+    Outcome json = As(*bureau_, {"registry", "get", name, "--output=json"});
     EXPECT_EQ(json.exit_code, 0) << name << json.err;
     EXPECT_THAT(json.out, HasSubstr("\"name\": \"" + name + "\"")) << name;
-    Run csv = As(*bureau_, {"registry", "get", name, "--output=csv"});
+    Outcome csv = As(*bureau_, {"registry", "get", name, "--output=csv"});
     EXPECT_EQ(csv.exit_code, 0) << name;
     EXPECT_TRUE(absl::StartsWith(csv.out, "name,")) << name << csv.out;
     // A missing one of the same kind is NOT_FOUND, not a crash.
-    Run missing = As(*bureau_, {"registry", "get", name.substr(0, name.rfind('/')) + "/zz-none"});
+    Outcome missing =
+        As(*bureau_, {"registry", "get", name.substr(0, name.rfind('/')) + "/zz-none"});
     EXPECT_EQ(missing.exit_code, 5) << name << missing.err;
   }
 }
@@ -344,32 +361,33 @@ TEST_F(CliTest, FiltersWithAndOrNotAndChineseLabels) {
                   "(industry_category = 化工)"),
             by[v1::FOUNDRY]);
   EXPECT_EQ(count("name : e1000"), 10);  // e10000 … e10009
-  Run bad = As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
-                          "--filter=industry_category = FOUNDRY AND colour = red"});
+  Outcome bad = As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
+                              "--filter=industry_category = FOUNDRY AND colour = red"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("filter: position 33: a Enterprise has no field \"colour\""));
-  Run malformed = As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
-                                "--filter=(industry_category = FOUNDRY"});
+  Outcome malformed = As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
+                                    "--filter=(industry_category = FOUNDRY"});
   EXPECT_EQ(malformed.exit_code, 2);
   EXPECT_THAT(malformed.err, HasSubstr("position 1: this ( is never closed"));
-  Run label = As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
-                            "--filter=industry_category = 铸造"});
+  Outcome label = As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
+                                "--filter=industry_category = 铸造"});
   EXPECT_THAT(label.out, HasSubstr("铸造"));
   EXPECT_THAT(label.out, Not(HasSubstr("FOUNDRY")));
 }
 
 TEST_F(CliTest, PagingSaysWhenMoreExist) {
-  Run first = As(
+  Outcome first = As(
       *bureau_, {"registry", "list", "enterprises", "--parent=districts/120119", "--page_size=15"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_THAT(first.err, HasSubstr("15 enterprises shown; more exist: --page_token="));
   const std::string token = first.err.substr(first.err.find("--page_token=") + 13);
-  Run second = As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
-                             "--page_size=30", "--page_token=" + token.substr(0, token.find(' '))});
+  Outcome second =
+      As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
+                    "--page_size=30", "--page_token=" + token.substr(0, token.find(' '))});
   EXPECT_EQ(second.exit_code, 0) << second.err;
   EXPECT_THAT(second.err, HasSubstr("25 enterprises to the end"));
-  Run all = As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
-                          "--page_size=15", "--all"});
+  Outcome all = As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
+                              "--page_size=15", "--all"});
   EXPECT_THAT(all.err, HasSubstr("40 enterprises in all (3 pages)"));
   // The table has a header and one line per row.
   EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), 41);
@@ -399,33 +417,41 @@ TEST_F(CliTest, JsonOfEveryListParsesIntoItsProto) {
                                          {"list", "versions", "--district=districts/120119"});
   ListJson<v1::ListFilingsResponse>(*city_, {"filing", "list"});
   ListJson<v1::ListFindingsResponse>(*bureau_, {"findings", "list", "--parent=districts/120119"});
-  ListJson<v1::ListAlertsResponse>(*city_, {"alert", "list"});
+  ListJson<v1::ListAlertsResponse>(*city_, {"alert", "list"}, false);
+  ListJson<v1::ListBaselinesResponse>(*bureau_, {"baselines", "list", "--parent=districts/120119"},
+                                      false);
+  ListJson<v1::ListObligationWindowsResponse>(
+      *bureau_,
+      {"obligations", "windows", "--district=districts/120119", "--from=2018-12-01",
+       "--to=2018-12-02"},
+      false);
   // The audit table has the time of each entry, in China time.
-  Run audit = As(*admin_, {"audit", "list", "--page_size=3"});
+  Outcome audit = As(*admin_, {"audit", "list", "--page_size=3"});
   EXPECT_THAT(audit.out, HasSubstr("time"));
   EXPECT_THAT(audit.out, ::testing::ContainsRegex("20[0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:"));
 }
 
 TEST_F(CliTest, AlertChangesThatChangeNothingAreRefused) {
-  Run issued = As(*city_, {"alert", "issue", "--level=橙色", "--districts=districts/120119",
-                           "--end_time=2099-01-01", "--document=津重污染指〔2018〕99号"});
+  Outcome issued = As(*city_, {"alert", "issue", "--level=橙色", "--districts=districts/120119",
+                               "--end_time=2099-01-01", "--document=津重污染指〔2018〕99号"});
   ASSERT_EQ(issued.exit_code, 0) << issued.err;
   const std::string alert = issued.out.substr(0, issued.out.find(' '));
   ASSERT_TRUE(absl::StartsWith(alert, "alerts/")) << issued.out;
   EXPECT_THAT(issued.out, HasSubstr("橙色预警"));
   // The same level again: FAILED_PRECONDITION, exit 8, and no new revision.
-  Run same = As(*city_, {"alert", "change", alert, "--level=orange"});
+  Outcome same = As(*city_, {"alert", "change", alert, "--level=orange"});
   EXPECT_EQ(same.exit_code, 8) << same.err;
   EXPECT_THAT(same.err, HasSubstr("changes nothing"));
   // Lowercase red is RED: the alert is raised.
-  Run raised = As(*city_, {"alert", "change", alert, "--level=red"});
+  Outcome raised = As(*city_, {"alert", "change", alert, "--level=red"});
   EXPECT_EQ(raised.exit_code, 0) << raised.err;
   EXPECT_THAT(raised.out, HasSubstr(" r2  红色预警"));
   auto listed = ListJson<v1::ListAlertsResponse>(
-      *city_, {"alert", "list", "--include_history", "--filter=level = 红色"});
+      *city_, {"alert", "list", "--include_history", "--filter=level = 红色"}, false);
   ASSERT_EQ(listed.alerts_size(), 1);
   EXPECT_EQ(listed.alerts(0).level(), v1::RED);
-  auto history = ListJson<v1::ListAlertsResponse>(*city_, {"alert", "list", "--include_history"});
+  auto history =
+      ListJson<v1::ListAlertsResponse>(*city_, {"alert", "list", "--include_history"}, false);
   EXPECT_EQ(history.alerts_size(), 2);  // the refused change left no revision
   // The server refuses on its own, for every client.
   auto stub = v1::AlertService::NewStub(Connect(server_->address()));
@@ -443,15 +469,16 @@ TEST_F(CliTest, AlertChangesThatChangeNothingAreRefused) {
   bad_level.set_level(static_cast<v1::AlertLevel>(42));
   EXPECT_EQ(stub->ChangeAlert(KeyContext(*city_).get(), bad_level, &out).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  auto after = ListJson<v1::ListAlertsResponse>(*city_, {"alert", "list", "--include_history"});
+  auto after =
+      ListJson<v1::ListAlertsResponse>(*city_, {"alert", "list", "--include_history"}, false);
   EXPECT_EQ(after.alerts_size(), 2);
 }
 
 TEST_F(CliTest, TimesInChinaTimeOrRfc3339MeanTheSameInstant) {
-  Run china = As(*bureau_, {"obligations", "get", "districts/120119/enterprises/e10001",
-                            "--at=2018-12-02 10:00", "--output=json"});
-  Run rfc = As(*bureau_, {"obligations", "get", "districts/120119/enterprises/e10001",
-                          "--at=2018-12-02T10:00:00+08:00", "--output=json"});
+  Outcome china = As(*bureau_, {"obligations", "get", "districts/120119/enterprises/e10001",
+                                "--at=2018-12-02 10:00", "--output=json"});
+  Outcome rfc = As(*bureau_, {"obligations", "get", "districts/120119/enterprises/e10001",
+                              "--at=2018-12-02T10:00:00+08:00", "--output=json"});
   ASSERT_EQ(china.exit_code, 0) << china.err;
   ASSERT_EQ(rfc.exit_code, 0) << rfc.err;
   EXPECT_EQ(china.out, rfc.out);

@@ -52,8 +52,19 @@ int ExitCodeFor(absl::StatusCode code) {
   }
 }
 
+namespace {
+bool key_missing = false;
+}  // namespace
+
+void SetKeyMissing(bool missing) { key_missing = missing; }
+
 int Fail(const absl::Status& status) {
   std::cerr << "error (" << StatusCodeName(status.code()) << "): ";
+  if (status.code() == absl::StatusCode::kUnauthenticated && key_missing) {
+    std::cerr << "no API key: give --key=KEY or set CUOFENG_KEY (an administrator creates keys "
+                 "with `cuofeng admin create-key`)\n";
+    return ExitCodeFor(status.code());
+  }
   std::vector<FieldViolation> violations = FieldViolations(status);
   if (violations.empty()) {
     std::cerr << status.message() << "\n";

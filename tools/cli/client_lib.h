@@ -41,6 +41,10 @@ enum ExitCode : int {
 // ExitCodeFor maps a status code to the CLI's exit code.
 int ExitCodeFor(absl::StatusCode code);
 
+// SetKeyMissing(true) tells Fail that no key was given, so that an
+// UNAUTHENTICATED answer is explained as the missing key it is.
+void SetKeyMissing(bool missing);
+
 // Fail prints `status` for a person (field violations one per line) and
 // returns its exit code (ExitCodeFor).
 int Fail(const absl::Status& status);

@@ -633,8 +633,7 @@ int RunCli(int argc, char** argv, const std::vector<CommandSpec>& commands) {
     // Name the command, say what is wrong, point at its help.
     std::vector<std::string> path;
     for (const std::string& w : words) {
-      if (absl::StartsWith(w, "-")) break;
-      path.push_back(w);
+      if (!absl::StartsWith(w, "-")) path.push_back(w);
     }
     std::string where = "cuofeng";
     const CLI::App* cur = &app;

@@ -43,6 +43,13 @@ absl::StatusOr<google::protobuf::Timestamp> TimeFlag(const char* name, const std
   return ToTimestamp(*t);
 }
 
+// An enum value for people: its Chinese label, the code after it for
+// whoever searches the documentation ("已确认 (CONFIRMED)").
+std::string Coded(const std::string& code) {
+  const std::string label = ChineseLabel(code);
+  return label == code ? code : absl::StrCat(label, " (", code, ")");
+}
+
 void PrintSummary(const v1::IngestSummary& s) {
   std::cout << "accepted " << s.accepted() << ", duplicate " << s.duplicate() << ", rejected "
             << s.rejected() << "\n";
@@ -102,8 +109,8 @@ int Ingest(v1::ComplianceService::Stub& stub, const std::string& key,
 }
 
 void PrintFinding(const v1::Finding& f, bool full) {
-  std::cout << f.name() << "\t" << v1::FindingType_Name(f.type()) << "\t"
-            << v1::FindingStatus_Name(f.status()) << "\t" << When(f.window_start()) << " .. "
+  std::cout << f.name() << "\t" << Coded(v1::FindingType_Name(f.type())) << "\t"
+            << Coded(v1::FindingStatus_Name(f.status())) << "\t" << When(f.window_start()) << " .. "
             << When(f.window_end()) << "\t" << f.summary() << "\n";
   if (!full) return;
   std::cout << "  enterprise: " << f.enterprise() << "\n  scope: " << f.scope()
@@ -122,8 +129,9 @@ void PrintFinding(const v1::Finding& f, bool full) {
             << (e.detail().empty() ? "" : "; ") << e.detail() << "\n";
   std::cout << "  run: " << f.verification_run() << "\n";
   if (f.status() != v1::OPEN) {
-    std::cout << "  review: " << v1::FindingStatus_Name(f.status()) << " by " << f.reviewed_by()
-              << " at " << When(f.review_time()) << ": " << f.review_comment() << "\n";
+    std::cout << "  review: " << Coded(v1::FindingStatus_Name(f.status())) << " by "
+              << f.reviewed_by() << " at " << When(f.review_time()) << ": " << f.review_comment()
+              << "\n";
   }
   if (!f.explanation().empty()) {
     std::cout << "  explanation (异常申报, " << When(f.explanation_time())
@@ -162,7 +170,7 @@ int Verify(v1::ComplianceService::Stub& stub, const std::string& key,
   std::cout << "  findings: " << run.findings_new() << " new, " << run.findings_unchanged()
             << " already recorded; in " << run.elapsed_ms() << " ms\n";
   for (const v1::FindingCount& c : run.findings()) {
-    std::cout << "    " << v1::FindingType_Name(c.type()) << "\t" << c.count() << "\n";
+    std::cout << "    " << Coded(v1::FindingType_Name(c.type())) << "\t" << c.count() << "\n";
   }
   return 0;
 }
@@ -309,7 +317,7 @@ int Evidence() {
   }
   if (!e.baseline_method().empty()) std::cout << "  baseline: " << e.baseline_method() << "\n";
   LoadChart chart;
-  chart.title = absl::StrCat(v1::FindingType_Name(f.type()), "  ", e.meter());
+  chart.title = absl::StrCat(ChineseLabel(v1::FindingType_Name(f.type())), "  ", e.meter());
   chart.subtitle = f.summary();
   for (const v1::LoadPoint& p : e.load())
     chart.load.push_back({absl::ToUnixMicros(FromTimestamp(p.time())), p.kw()});

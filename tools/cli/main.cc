@@ -68,15 +68,11 @@ int Usage(const std::string& message) {
   return kExitUsage;
 }
 
-// Server wraps a command that talks to the server: without a key it says so
-// in those words instead of letting the server call it malformed.
+// Server wraps a command that talks to the server: without a key, the
+// server's refusal is explained in those words instead of "malformed".
 std::function<int()> Server(std::function<int()> run) {
   return [run]() {
-    if (ApiKey().empty()) {
-      std::cerr << "error: no API key: give --key=KEY or set CUOFENG_KEY (an administrator "
-                   "creates keys with `cuofeng admin create-key`)\n";
-      return static_cast<int>(kExitRefused);
-    }
+    SetKeyMissing(ApiKey().empty());
     return run();
   };
 }
