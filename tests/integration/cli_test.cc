@@ -244,6 +244,7 @@ TEST(CliUsageTest, BadUsageIsExitTwoAndSaysWhat) {
       {{"registry", "get", "districts/1", "--colour=red"}, "--colour"},
       {{"alert", "change", "alerts/1"}, "nothing to change"},
       {{"filing", "export", "districts/1/lists/1"}, "--xlsx"},
+      {{"--tls_ca=/nonexistent/ca.pem", "admin", "whoami"}, "cannot read a PEM root certificate"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> args = {"--server=127.0.0.1:1", "--key=k"};

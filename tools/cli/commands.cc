@@ -43,19 +43,31 @@ std::string ApiKey() {
   return env != nullptr ? env : "";
 }
 
+namespace {
+
+std::string TlsCaPath() {
+  if (!Opts().tls_ca.empty()) return Opts().tls_ca;
+  const char* env = std::getenv("CUOFENG_TLS_CA");
+  return env != nullptr ? env : "";
+}
+
+}  // namespace
+
 std::string TlsRootCertificates() {
-  std::string path = Opts().tls_ca;
-  if (path.empty() && std::getenv("CUOFENG_TLS_CA") != nullptr)
-    path = std::getenv("CUOFENG_TLS_CA");
+  const std::string path = TlsCaPath();
   if (path.empty()) return "";
   std::ifstream in(path, std::ios::binary);
   std::stringstream pem;
   pem << in.rdbuf();
-  if (!in || pem.str().empty()) {
-    std::cerr << "warning: --tls_ca=" << path << " cannot be read; the connection will fail\n";
-    return "-";  // not a certificate: the TLS handshake fails, never falls back to plain text
-  }
-  return pem.str();
+  // Unreadable: not a certificate, so the TLS handshake fails; never plain text.
+  return pem.str().empty() ? "-" : pem.str();
+}
+
+absl::Status CheckTlsRootCertificates() {
+  if (TlsCaPath().empty() || TlsRootCertificates() != "-") return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--tls_ca=", TlsCaPath(), ": cannot read a PEM root certificate there (--tls_ca or "
+      "CUOFENG_TLS_CA)"));
 }
 
 namespace {

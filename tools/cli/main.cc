@@ -72,6 +72,7 @@ int Usage(const std::string& message) {
 // server's refusal is explained in those words instead of "malformed".
 std::function<int()> Server(std::function<int()> run) {
   return [run]() {
+    if (absl::Status tls = CheckTlsRootCertificates(); !tls.ok()) return Fail(tls);
     SetKeyMissing(ApiKey().empty());
     return run();
   };

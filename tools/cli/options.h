@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+
 namespace cuofeng {
 
 struct Options {
@@ -41,10 +43,15 @@ Options& Opts();
 
 // ServerAddress, ApiKey and TlsRootCertificates resolve the global flags
 // against the environment. TlsRootCertificates reads the PEM file ("" when
-// no --tls_ca is set).
+// no --tls_ca is set; "-", which no TLS handshake accepts, when it cannot be
+// read: CheckTlsRootCertificates says so first).
 std::string ServerAddress();
 std::string ApiKey();
 std::string TlsRootCertificates();
+
+// CheckTlsRootCertificates is INVALID_ARGUMENT naming the file when
+// --tls_ca (or CUOFENG_TLS_CA) is set but cannot be read or is empty.
+absl::Status CheckTlsRootCertificates();
 
 }  // namespace cuofeng
 
