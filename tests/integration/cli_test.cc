@@ -264,6 +264,15 @@ TEST(CliUsageTest, ChineseLabelsAndAnyCaseAreAccepted) {
   }
 }
 
+TEST(CliUsageTest, TwoPositionalsTakeOneWordEach) {
+  // Parsed, so the (absent) server is asked: exit 7, not a usage error.
+  Outcome diff = RunCuofeng({"--server=127.0.0.1:1", "--key=k", "list", "diff",
+                             "districts/1/lists/1", "districts/1/lists/2"});
+  EXPECT_EQ(diff.exit_code, 7) << diff.err;
+  Outcome three = RunCuofeng({"--server=127.0.0.1:1", "--key=k", "list", "diff", "a", "b", "c"});
+  EXPECT_EQ(three.exit_code, 2) << three.err;
+}
+
 TEST_F(CliTest, MissingKeyIsSaidInThoseWords) {
   Outcome r = RunCuofeng({"--server=" + server_->address(), "registry", "get", kDistrict});
   EXPECT_EQ(r.exit_code, 6);

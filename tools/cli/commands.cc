@@ -65,9 +65,10 @@ std::string TlsRootCertificates() {
 
 absl::Status CheckTlsRootCertificates() {
   if (TlsCaPath().empty() || TlsRootCertificates() != "-") return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--tls_ca=", TlsCaPath(), ": cannot read a PEM root certificate there (--tls_ca or "
-      "CUOFENG_TLS_CA)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--tls_ca=", TlsCaPath(),
+                   ": cannot read a PEM root certificate there (--tls_ca or "
+                   "CUOFENG_TLS_CA)"));
 }
 
 namespace {
@@ -403,6 +404,7 @@ struct Parsed {
   std::map<const CLI::App*, const CommandSpec*> leaves;
   std::map<const CLI::App*, std::vector<std::vector<std::string>*>> positionals;
   std::deque<std::vector<std::string>> storage;
+  std::deque<std::string> singles;
 };
 
 CLI::App* FindOrAdd(CLI::App* parent, const std::string& word) {
@@ -447,9 +449,17 @@ void Build(CLI::App& app, const std::vector<CommandSpec>& commands, Parsed* pars
       std::vector<std::string>* store = &parsed->storage.back();
       const bool optional = absl::StartsWith(p, "[");
       const bool many = absl::StrContains(p, "...");
-      CLI::Option* opt = cur->add_option(PositionalName(p), *store, PositionalHelp(p));
+      CLI::Option* opt = nullptr;
+      if (many) {
+        opt = cur->add_option(PositionalName(p), *store, PositionalHelp(p))->expected(1, -1);
+      } else {
+        // One word each (a vector would swallow the next positional too).
+        parsed->singles.emplace_back();
+        std::string* one = &parsed->singles.back();
+        opt = cur->add_option(PositionalName(p), *one, PositionalHelp(p));
+        opt->each([store](const std::string& v) { store->assign(1, v); });
+      }
       opt->type_name("");
-      opt->expected(optional ? 0 : 1, many ? -1 : 1);
       if (!optional) opt->required();
       parsed->positionals[cur].push_back(store);
     }
