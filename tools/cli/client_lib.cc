@@ -1,9 +1,8 @@
 #include "tools/cli/client_lib.h"
 
-#include <iostream>
-
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -16,9 +15,9 @@ namespace cuofeng {
 namespace {
 
 // Template files in import order.
-const char* const kTemplateFiles[] = {"townships",      "enterprises",    "lines",   "processes",
-                                      "equipment",      "meters",         "cameras", "vehicles",
-                                      "retrofit_tasks", "emission_totals", "whitelist_entries"};
+const char* const kTemplateFiles[] = {
+    "townships", "enterprises", "lines",          "processes",       "equipment",        "meters",
+    "cameras",   "vehicles",    "retrofit_tasks", "emission_totals", "whitelist_entries"};
 constexpr int kRowsPerChunk = 2000;
 
 }  // namespace
