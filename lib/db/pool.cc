@@ -1,85 +1,186 @@
 #include "lib/db/pool.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace cuofeng {
 
-ConnectionPool::Lease::~Lease() {
-  if (pool_ != nullptr && conn_ != nullptr) pool_->Release(std::move(conn_));
+namespace {
+
+thread_local absl::Time current_call_deadline = absl::InfiniteFuture();
+
+// Usable tells whether an idle connection can be handed out. An idle
+// connection has nothing to read: anything readable is the server's goodbye
+// (a restart, an administrator's termination) or EOF. poll() costs no round
+// trip.
+bool Usable(pqxx::connection& conn) {
+  if (!conn.is_open()) return false;
+  const int fd = conn.sock();
+  if (fd < 0) return false;
+  pollfd p{fd, POLLIN, 0};
+  const int n = poll(&p, 1, 0);
+  return n == 0;
 }
 
-absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Create(std::string dsn, int size) {
-  std::unique_ptr<ConnectionPool> pool(new ConnectionPool(std::move(dsn), size < 1 ? 1 : size));
+// StatementTimeoutMs is what is left of the thread's CallDeadline, at least 1.
+int64_t StatementTimeoutMs(absl::Time deadline) {
+  return std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - absl::Now()));
+}
+
+}  // namespace
+
+CallDeadline::CallDeadline(absl::Time deadline) : previous_(current_call_deadline) {
+  current_call_deadline = std::min(previous_, deadline);
+}
+
+CallDeadline::~CallDeadline() { current_call_deadline = previous_; }
+
+absl::Time CallDeadline::Current() { return current_call_deadline; }
+
+ConnectionPool::Lease::~Lease() {
+  if (pool_ != nullptr && conn_ != nullptr) pool_->Release(std::move(conn_), /*discard=*/false);
+}
+
+void ConnectionPool::Lease::Discard() {
+  if (pool_ != nullptr && conn_ != nullptr) pool_->Release(std::move(conn_), /*discard=*/true);
+}
+
+absl::StatusOr<std::unique_ptr<ConnectionPool>> ConnectionPool::Create(std::string dsn,
+                                                                       Options options) {
+  if (options.size < 1) options.size = 1;
+  std::unique_ptr<ConnectionPool> pool(new ConnectionPool(std::move(dsn), std::move(options)));
   auto lease = pool->Acquire();
   if (!lease.ok()) return lease.status();
   return pool;
 }
 
-absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
+absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(absl::Time deadline) {
+  const absl::Time start = absl::Now();
+  deadline = std::min({deadline, start + options_.max_wait, CallDeadline::Current()});
+  std::vector<std::unique_ptr<pqxx::connection>> broken;  // closed outside mu_
   {
     absl::MutexLock lock(&mu_);
     auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return !idle_.empty() || open_ < size_;
+      return !idle_.empty() || open_ < options_.size;
     };
-    mu_.Await(absl::Condition(&available));
+    if (!available()) {
+      ++waits_;
+      if (!mu_.AwaitWithDeadline(absl::Condition(&available), deadline)) {
+        ++timeouts_;
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "the database pool \"", options_.name, "\" has all ", options_.size,
+            " connections busy; none came free within ",
+            absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(1))),
+            " (try again, or start the server with a larger --pool_size)"));
+      }
+    }
     while (!idle_.empty()) {
       std::unique_ptr<pqxx::connection> conn = std::move(idle_.back());
       idle_.pop_back();
-      if (conn->is_open()) return Lease(this, std::move(conn));
+      if (Usable(*conn)) {
+        ++in_use_;
+        return Lease(this, std::move(conn));
+      }
       --open_;
+      ++replaced_;
+      broken.push_back(std::move(conn));
     }
     ++open_;
+    ++in_use_;
   }
+  broken.clear();
   try {
-    auto conn = std::make_unique<pqxx::connection>(dsn_);
+    // connect_timeout bounds the wait for an unreachable server.
+    auto conn = std::make_unique<pqxx::connection>(
+        absl::StrCat(dsn_, " connect_timeout=", std::max<int64_t>(
+                                                    2, absl::ToInt64Seconds(deadline - absl::Now()))));
     conn->set_client_encoding("UTF8");
     return Lease(this, std::move(conn));
   } catch (const std::exception& e) {
     absl::MutexLock lock(&mu_);
     --open_;
-    return absl::UnavailableError(absl::StrCat("cannot connect to PostgreSQL: ", e.what()));
+    --in_use_;
+    std::string what = e.what();
+    while (!what.empty() && (what.back() == '\n' || what.back() == ' ')) what.pop_back();
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to PostgreSQL (pool \"", options_.name, "\"): ", what));
   }
 }
 
-void ConnectionPool::Release(std::unique_ptr<pqxx::connection> conn) {
+void ConnectionPool::Release(std::unique_ptr<pqxx::connection> conn, bool discard) {
   absl::MutexLock lock(&mu_);
-  if (conn->is_open()) {
+  --in_use_;
+  if (!discard && conn->is_open()) {
     idle_.push_back(std::move(conn));
   } else {
     --open_;
+    ++replaced_;
   }
+}
+
+ConnectionPool::Stats ConnectionPool::stats() {
+  absl::MutexLock lock(&mu_);
+  Stats s;
+  s.size = options_.size;
+  s.open = open_;
+  s.in_use = in_use_;
+  s.waits = waits_;
+  s.timeouts = timeouts_;
+  s.replaced = replaced_;
+  return s;
 }
 
 absl::Status InTransaction(ConnectionPool& pool,
                            const std::function<absl::Status(pqxx::work&)>& body,
                            Isolation isolation) {
-  auto lease = pool.Acquire();
-  if (!lease.ok()) return lease.status();
-  try {
-    pqxx::work tx(**lease);
-    switch (isolation) {
-      case Isolation::kReadCommitted:
-        break;
-      case Isolation::kRepeatableReadReadOnly:
-        tx.exec0("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        break;
-      case Isolation::kSerializable:
-        tx.exec0("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
-        break;
+  const bool read_only =
+      isolation == Isolation::kRepeatableReadReadOnly || isolation == Isolation::kReadOnly;
+  for (int attempt = 0;; ++attempt) {
+    auto lease = pool.Acquire();
+    if (!lease.ok()) return lease.status();
+    bool body_started = false;
+    try {
+      pqxx::work tx(**lease);
+      switch (isolation) {
+        case Isolation::kReadCommitted:
+          break;
+        case Isolation::kRepeatableReadReadOnly:
+          tx.exec0("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+          break;
+        case Isolation::kSerializable:
+          tx.exec0("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+          break;
+        case Isolation::kReadOnly:
+          tx.exec0("SET TRANSACTION READ ONLY");
+          break;
+      }
+      if (const absl::Time deadline = CallDeadline::Current(); deadline != absl::InfiniteFuture()) {
+        tx.exec0(absl::StrCat("SET LOCAL statement_timeout = ", StatementTimeoutMs(deadline)));
+      }
+      body_started = true;
+      absl::Status status = body(tx);
+      if (status.ok()) {
+        tx.commit();
+      } else {
+        tx.abort();
+      }
+      return status;
+    } catch (const pqxx::broken_connection& e) {
+      lease->Discard();
+      // Nothing was done on a connection found broken before the body ran,
+      // and a read can be read again; a write that broke midway is not
+      // repeated here.
+      if (attempt == 0 && (!body_started || read_only)) continue;
+      return TranslateDbError(e);
+    } catch (const std::exception& e) {
+      return TranslateDbError(e);
     }
-    absl::Status status = body(tx);
-    if (status.ok()) {
-      tx.commit();
-    } else {
-      tx.abort();
-    }
-    return status;
-  } catch (const std::exception& e) {
-    return TranslateDbError(e);
   }
 }
 
@@ -151,16 +252,32 @@ void CopyWriter::WriteLines(const std::string& lines) {
 
 void CopyWriter::Complete() { writer_->complete(); }
 
+namespace {
+
+// CopyError is the status of a failed COPY on a raw libpq connection, coded
+// like TranslateDbError codes libpqxx's exceptions.
+absl::Status CopyError(const PGresult* result, PGconn* conn) {
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  return StatusForSqlState(state != nullptr ? state : "", PQerrorMessage(conn),
+                           PQstatus(conn) == CONNECTION_BAD);
+}
+
+}  // namespace
+
 absl::Status CopyOutBinary(const std::string& dsn, const std::string& copy_sql,
                            const std::function<void(const char* tuple, int length)>& row) {
-  std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(dsn.c_str()), PQfinish);
+  const std::string with_timeout = absl::StrCat(dsn, " connect_timeout=10");
+  std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(with_timeout.c_str()), PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     return absl::UnavailableError(absl::StrCat("database: ", PQerrorMessage(conn.get())));
   }
-  std::unique_ptr<PGresult, void (*)(PGresult*)> started(PQexec(conn.get(), copy_sql.c_str()), PQclear);
-  if (PQresultStatus(started.get()) != PGRES_COPY_OUT) {
-    return absl::InternalError(absl::StrCat("database: ", PQerrorMessage(conn.get())));
+  if (const absl::Time deadline = CallDeadline::Current(); deadline != absl::InfiniteFuture()) {
+    const std::string set =
+        absl::StrCat("SET statement_timeout = ", StatementTimeoutMs(deadline));
+    std::unique_ptr<PGresult, void (*)(PGresult*)> r(PQexec(conn.get(), set.c_str()), PQclear);
   }
+  std::unique_ptr<PGresult, void (*)(PGresult*)> started(PQexec(conn.get(), copy_sql.c_str()), PQclear);
+  if (PQresultStatus(started.get()) != PGRES_COPY_OUT) return CopyError(started.get(), conn.get());
   static constexpr char kSignature[] = "PGCOPY\n\377\r\n";
   constexpr int kHeader = 11 + 4 + 4;
   bool first = true;
@@ -168,7 +285,7 @@ absl::Status CopyOutBinary(const std::string& dsn, const std::string& copy_sql,
     char* buf = nullptr;
     const int n = PQgetCopyData(conn.get(), &buf, /*async=*/0);
     if (n == -1) break;
-    if (n == -2) return absl::InternalError(absl::StrCat("database: ", PQerrorMessage(conn.get())));
+    if (n == -2) return CopyError(nullptr, conn.get());
     const char* data = buf;
     int len = n;
     if (first && len >= kHeader && std::memcmp(data, kSignature, 11) == 0) {
@@ -183,9 +300,7 @@ absl::Status CopyOutBinary(const std::string& dsn, const std::string& copy_sql,
     PQfreemem(buf);
   }
   std::unique_ptr<PGresult, void (*)(PGresult*)> done(PQgetResult(conn.get()), PQclear);
-  if (PQresultStatus(done.get()) != PGRES_COMMAND_OK) {
-    return absl::InternalError(absl::StrCat("database: ", PQerrorMessage(conn.get())));
-  }
+  if (PQresultStatus(done.get()) != PGRES_COMMAND_OK) return CopyError(done.get(), conn.get());
   return absl::OkStatus();
 }
 

@@ -19,9 +19,23 @@ namespace {
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 
+// A verification run may take this long at most, whatever the caller allows.
+constexpr absl::Duration kVerificationCap = absl::Minutes(10);
+// A registry lookup made on behalf of a call.
+constexpr absl::Duration kLookupCap = absl::Seconds(10);
+
 std::string AuthorizationOf(const grpc::ServerContext* ctx) {
   auto it = ctx->client_metadata().find("authorization");
   return it == ctx->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+// DeadlineOf is the caller's deadline (real time), at most `cap` from now:
+// what every nested call and database read of the call is bounded by.
+absl::Time DeadlineOf(const grpc::ServerContext* ctx, absl::Duration cap) {
+  const absl::Time capped = absl::Now() + cap;
+  const auto d = ctx->deadline();
+  if (d >= std::chrono::system_clock::now() + std::chrono::hours(24 * 365)) return capped;
+  return std::min(absl::FromChrono(d), capped);
 }
 
 // The parts of districts/{d}/enterprises/{e}/findings/{n}, or empty.
@@ -55,7 +69,8 @@ template <typename Request>
 grpc::Status ComplianceServiceImpl::Ingest(
     grpc::ServerContext* ctx, const char* method, grpc::ServerReader<Request>* reader,
     v1::IngestSummary* resp,
-    absl::Status (Ingestor::*batch)(const Request&, const Principal&, const std::string&, IngestTally*)) {
+    absl::Status (Ingestor::*batch)(const Request&, const Principal&, const RemoteCall&,
+                                    IngestTally*)) {
   auto principal = guard_->Authenticate(ctx);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   // Rows are authorised one by one; a role that may send nothing is refused at once.
@@ -64,14 +79,14 @@ grpc::Status ComplianceServiceImpl::Ingest(
       !a.ok()) {
     return ToGrpcStatus(a);
   }
-  const std::string authorization = AuthorizationOf(ctx);
+  const RemoteCall call{AuthorizationOf(ctx), DeadlineOf(ctx, absl::Hours(24))};
   IngestTally tally;
   std::set<std::string> sources;
   Request req;
   absl::Status status;
   while (status.ok() && reader->Read(&req)) {
     if (!req.source().empty() && sources.size() < 20) sources.insert(req.source());
-    status = (ingestor_.*batch)(req, *principal, authorization, &tally);
+    status = (ingestor_.*batch)(req, *principal, call, &tally);
   }
   const v1::IngestSummary& s = tally.summary();
   (void)InTransaction(guard_->pool(), [&](pqxx::work& tx) {
@@ -211,12 +226,28 @@ grpc::Status ComplianceServiceImpl::RunVerification(grpc::ServerContext* ctx, co
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   to = std::min(to, Now());  // data of the future does not exist yet
   Mutation m{"RunVerification", Action::kVerify, req->district(), req->request_id(), false};
-  const std::string authorization = AuthorizationOf(ctx);
+  // Issue 12: the verification reads the other services (in this process
+  // too) and the readings first, holding no pooled connection; only then
+  // does a transaction open, to store what it found. A refusal or a failure
+  // goes through Mutate as well, so that it is audited.
+  auto refuse = [&](const absl::Status& why) {
+    return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work&) { return why; });
+  };
+  if (auto principal = guard_->Check(ctx, Action::kVerify, req->district()); !principal.ok()) {
+    return refuse(principal.status());
+  }
+  const absl::Time deadline = DeadlineOf(ctx, kVerificationCap);
+  auto outcome = verifier_.Run(req->district(), from, to, AuthorizationOf(ctx), deadline);
+  if (!outcome.ok()) return refuse(outcome.status());
+  if (absl::Now() >= deadline) {
+    return refuse(absl::DeadlineExceededError(
+        absl::StrCat("the verification of ", req->district(),
+                     " was computed after the call's deadline; nothing was stored")));
+  }
   return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
-    auto outcome = verifier_.Run(req->district(), from, to, authorization);
-    if (!outcome.ok()) return outcome.status();
     for (const auto& b : outcome->baselines) {
-      if (absl::Status s = repo_.StoreBaseline(tx, b.meter_id, b.season, b.baseline); !s.ok()) return s;
+      if (absl::Status s = repo_.StoreBaseline(tx, b.meter_id, b.season, b.baseline); !s.ok())
+        return s;
     }
     if (outcome->has_retention) {
       const VerificationParams& r = outcome->retention;
@@ -228,7 +259,7 @@ grpc::Status ComplianceServiceImpl::RunVerification(grpc::ServerContext* ctx, co
           "ledger_days = greatest(compliance.retention.ledger_days, excluded.ledger_days)",
           outcome->district_id, r.video_retention_days, r.ledger_retention_until, r.ledger_retention_days);
     }
-    v1::VerificationRun& run = outcome->run;
+    v1::VerificationRun run = outcome->run;
     const int64_t n = tx.exec1("SELECT nextval('compliance.run_number')")[0].as<int64_t>();
     run.set_name(absl::StrCat(req->district(), "/verificationRuns/", n));
     for (v1::Finding& f : outcome->findings) {
@@ -400,7 +431,8 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx, const 
     resp->set_baseline_method(*method);
   }
   const std::string authorization = AuthorizationOf(ctx);
-  auto ids = repo_.MeterIds(f.scope().substr(10, f.scope().find('/', 10) - 10));
+  const absl::Time deadline = DeadlineOf(ctx, kLookupCap);
+  auto ids = repo_.MeterIds(f.scope().substr(10, f.scope().find('/', 10) - 10), deadline);
   if (!ids.ok()) return ToGrpcStatus(ids.status());
   auto series = [&](const std::string& meter, google::protobuf::RepeatedPtrField<v1::LoadPoint>* out,
                     bool with_gaps) -> absl::Status {
@@ -409,13 +441,14 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx, const 
     v1::Meter info;
     grpc::ClientContext call;
     if (!authorization.empty()) call.AddMetadata("authorization", authorization);
+    call.set_deadline(absl::ToChronoTime(deadline));
     grpc::Status s = registry_->GetMeter(&call, mreq, &info);
     if (!s.ok()) return FromGrpcStatus(s);
     const int interval = info.interval_minutes() > 0 ? info.interval_minutes() : 15;
     auto it = ids->find(meter);
     std::vector<LoadSample> load;
     if (it != ids->end()) {
-      auto raw = repo_.ScanReadings({it->second}, from - absl::Hours(24), to, 1);
+      auto raw = repo_.ScanReadings({it->second}, from - absl::Hours(24), to, 1, deadline);
       if (!raw.ok()) return raw.status();
       load = ToLoad((*raw)[it->second], interval);
     }

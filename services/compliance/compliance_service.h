@@ -51,10 +51,10 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
  private:
   // Ingest runs a client stream through `batch`, then audits the totals.
   template <typename Request>
-  grpc::Status Ingest(grpc::ServerContext* ctx, const char* method, grpc::ServerReader<Request>* reader,
-                      v1::IngestSummary* resp,
-                      absl::Status (Ingestor::*batch)(const Request&, const Principal&, const std::string&,
-                                                      IngestTally*));
+  grpc::Status Ingest(grpc::ServerContext* ctx, const char* method,
+                      grpc::ServerReader<Request>* reader, v1::IngestSummary* resp,
+                      absl::Status (Ingestor::*batch)(const Request&, const Principal&,
+                                                      const RemoteCall&, IngestTally*));
 
   CallGuard* guard_;
   ComplianceRepository repo_;

@@ -22,6 +22,8 @@ constexpr int64_t kFutureSkewUs = 5 * 60 * 1000000LL;
 // 2000-01-01T00:00:00Z: nothing older is monitoring data of ours.
 constexpr int64_t kEarliestUs = 946684800LL * 1000000;
 constexpr size_t kCopyChunk = 1 << 16;
+// A registry lookup waits this long at most (less if the caller's deadline is nearer).
+constexpr absl::Duration kLookupTimeout = absl::Seconds(10);
 
 std::string FieldOf(const std::string& parse_error) {
   const size_t colon = parse_error.find(':');
@@ -139,17 +141,17 @@ void IngestTally::Reject(const std::string& source, int64_t line, const std::str
 }
 
 absl::StatusOr<Directory::Subject> Directory::Meter(const std::string& name,
-                                                    const std::string& authorization) {
-  return Resolve(true, name, authorization);
+                                                    const RemoteCall& call) {
+  return Resolve(true, name, call);
 }
 
 absl::StatusOr<Directory::Subject> Directory::Camera(const std::string& name,
-                                                     const std::string& authorization) {
-  return Resolve(false, name, authorization);
+                                                     const RemoteCall& call) {
+  return Resolve(false, name, call);
 }
 
 absl::StatusOr<Directory::Subject> Directory::Resolve(bool meter, const std::string& name,
-                                                      const std::string& authorization) {
+                                                      const RemoteCall& call) {
   {
     absl::MutexLock lock(&mu_);
     auto& cache = meter ? meters_ : cameras_;
@@ -164,8 +166,8 @@ absl::StatusOr<Directory::Subject> Directory::Resolve(bool meter, const std::str
         meter ? "meters" : "cameras", "/{id})"));
   }
   grpc::ClientContext ctx;
-  if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (!call.authorization.empty()) ctx.AddMetadata("authorization", call.authorization);
+  ctx.set_deadline(absl::ToChronoTime(std::min(call.deadline, absl::Now() + kLookupTimeout)));
   grpc::Status s;
   if (meter) {
     v1::GetMeterRequest req;
@@ -205,14 +207,14 @@ absl::StatusOr<Directory::Subject> Directory::Resolve(bool meter, const std::str
   return subject;
 }
 
-absl::Status Directory::Enterprise(const std::string& name, const std::string& authorization) {
+absl::Status Directory::Enterprise(const std::string& name, const RemoteCall& call) {
   {
     absl::MutexLock lock(&mu_);
     if (enterprises_.count(name)) return absl::OkStatus();
   }
   grpc::ClientContext ctx;
-  if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (!call.authorization.empty()) ctx.AddMetadata("authorization", call.authorization);
+  ctx.set_deadline(absl::ToChronoTime(std::min(call.deadline, absl::Now() + kLookupTimeout)));
   v1::GetEnterpriseRequest req;
   req.set_name(name);
   v1::Enterprise out;
@@ -260,7 +262,7 @@ absl::Status Ingestor::EnsurePartitions(const std::vector<int64_t>& times) {
 }
 
 absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Principal& caller,
-                                const std::string& authorization, IngestTally* tally) {
+                                const RemoteCall& call, IngestTally* tally) {
   const std::string& src = batch.source();
   struct Row {
     int index;
@@ -299,7 +301,7 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
       if (absl::Status a = Authorize(caller, Action::kIngest, r.meter()); !a.ok()) {
         last_lookup = absl::PermissionDeniedError(a.message());
       } else {
-        last_lookup = directory_->Meter(r.meter(), authorization);
+        last_lookup = directory_->Meter(r.meter(), call);
       }
     }
     const absl::StatusOr<Directory::Subject>& meter = last_lookup;
@@ -489,7 +491,7 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
 }
 
 absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, const Principal& caller,
-                                  const std::string& authorization, IngestTally* tally) {
+                                  const RemoteCall& call, IngestTally* tally) {
   const std::string& src = batch.source();
   std::string lines;
   int64_t valid = 0;
@@ -509,7 +511,7 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
       reject("camera", absl::StrCat("camera: ", a.message()));
       continue;
     }
-    auto camera = directory_->Camera(e.camera(), authorization);
+    auto camera = directory_->Camera(e.camera(), call);
     if (!camera.ok()) {
       if (camera.status().code() == absl::StatusCode::kNotFound ||
           camera.status().code() == absl::StatusCode::kInvalidArgument ||
@@ -562,7 +564,7 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
 }
 
 absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, const Principal& caller,
-                                  const std::string& authorization, IngestTally* tally) {
+                                  const RemoteCall& call, IngestTally* tally) {
   const std::string& src = batch.source();
   std::string lines;
   int64_t valid = 0;
@@ -584,7 +586,7 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
       reject("enterprise", absl::StrCat("enterprise: ", a.message()));
       continue;
     }
-    if (absl::Status known = directory_->Enterprise(r.enterprise(), authorization); !known.ok()) {
+    if (absl::Status known = directory_->Enterprise(r.enterprise(), call); !known.ok()) {
       if (known.code() != absl::StatusCode::kNotFound) return known;
       reject("enterprise", absl::StrCat("enterprise: ", known.message()));
       continue;

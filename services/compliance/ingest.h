@@ -5,22 +5,30 @@
 #ifndef CUOFENG_SERVICES_COMPLIANCE_INGEST_H_
 #define CUOFENG_SERVICES_COMPLIANCE_INGEST_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "cuofeng/v1/compliance.pb.h"
 #include "cuofeng/v1/registry.grpc.pb.h"
 #include "lib/auth/policy.h"
 #include "lib/db/pool.h"
 
 namespace cuofeng {
+
+// RemoteCall is what a call made on behalf of a caller carries: the
+// caller's key and deadline (real time).
+struct RemoteCall {
+  std::string authorization;
+  absl::Time deadline = absl::InfiniteFuture();
+};
 
 // Directory maps registry meters and cameras to compliance's compact ids,
 // confirming each against the registry (with the caller's key) on first use.
@@ -34,14 +42,13 @@ class Directory {
     std::string district_id, enterprise;
   };
   // Meter / Camera: NOT_FOUND when the registry has no such resource.
-  absl::StatusOr<Subject> Meter(const std::string& name, const std::string& authorization);
-  absl::StatusOr<Subject> Camera(const std::string& name, const std::string& authorization);
+  absl::StatusOr<Subject> Meter(const std::string& name, const RemoteCall& call);
+  absl::StatusOr<Subject> Camera(const std::string& name, const RemoteCall& call);
   // Enterprise: NOT_FOUND when the registry has no such enterprise.
-  absl::Status Enterprise(const std::string& name, const std::string& authorization);
+  absl::Status Enterprise(const std::string& name, const RemoteCall& call);
 
  private:
-  absl::StatusOr<Subject> Resolve(bool meter, const std::string& name,
-                                  const std::string& authorization);
+  absl::StatusOr<Subject> Resolve(bool meter, const std::string& name, const RemoteCall& call);
 
   ConnectionPool* pool_;
   std::unique_ptr<v1::RegistryService::Stub> registry_;
@@ -69,11 +76,11 @@ class Ingestor {
 
   // Each call stores one batch's good rows and tallies every row.
   absl::Status Readings(const v1::IngestReadingsRequest& batch, const Principal& caller,
-                        const std::string& authorization, IngestTally* tally);
+                        const RemoteCall& call, IngestTally* tally);
   absl::Status GateEvents(const v1::IngestGateEventsRequest& batch, const Principal& caller,
-                          const std::string& authorization, IngestTally* tally);
+                          const RemoteCall& call, IngestTally* tally);
   absl::Status LedgerRows(const v1::IngestLedgerRowsRequest& batch, const Principal& caller,
-                          const std::string& authorization, IngestTally* tally);
+                          const RemoteCall& call, IngestTally* tally);
 
  private:
   // EnsurePartitions creates the monthly partitions (Asia/Shanghai months)

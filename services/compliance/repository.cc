@@ -4,8 +4,10 @@
 #include <cstring>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/model/clock.h"
+#include "lib/status/status_macros.h"
 #include "lib/verification/verification.h"
 #include "services/compliance/ingest.h"
 
@@ -35,39 +37,82 @@ absl::Time Epoch(const pqxx::field& f) {
   return f.is_null() ? absl::InfinitePast() : absl::FromUnixMicros(f.as<int64_t>());
 }
 
-}  // namespace
+// Milliseconds left before `deadline` (real time), at least 1; 0 for none.
+int64_t MillisLeft(absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return 0;
+  return std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - absl::Now()));
+}
 
-absl::StatusOr<std::map<std::string, int>> ComplianceRepository::Ids(const char* table,
-                                                                      const std::string& district_id) {
-  std::map<std::string, int> out;
-  absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
-    for (const auto& r : tx.exec_params(absl::StrCat("SELECT name, id FROM ", table, " WHERE district_id = $1"),
-                                        district_id)) {
-      out[r[0].as<std::string>()] = r[1].as<int>();
-    }
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
+absl::Status Expired(absl::Time deadline, absl::string_view what) {
+  return absl::DeadlineExceededError(
+      absl::StrCat(what, ": the call's deadline passed before the database answered (",
+                   absl::FormatTime("%H:%M:%S", deadline, absl::UTCTimeZone()), " UTC)"));
+}
+
+// WithTimeouts adds a connect_timeout and a statement_timeout bounded by
+// `deadline` to a libpq connection string (key=value or URI form).
+std::string WithTimeouts(const std::string& dsn, absl::Time deadline) {
+  const int64_t ms = MillisLeft(deadline);
+  const int64_t connect_s = ms == 0 ? 30 : std::clamp<int64_t>(ms / 1000, 2, 30);
+  if (absl::StartsWith(dsn, "postgres://") || absl::StartsWith(dsn, "postgresql://")) {
+    std::string out = absl::StrCat(dsn, dsn.find('?') == std::string::npos ? "?" : "&",
+                                   "connect_timeout=", connect_s);
+    if (ms > 0) absl::StrAppend(&out, "&options=-c%20statement_timeout%3D", ms);
+    return out;
+  }
+  std::string out = absl::StrCat(dsn, " connect_timeout=", connect_s);
+  if (ms > 0) absl::StrAppend(&out, " options='-c statement_timeout=", ms, "'");
   return out;
 }
 
-absl::StatusOr<std::map<std::string, int>> ComplianceRepository::MeterIds(const std::string& district_id) {
-  return Ids("compliance.meter", district_id);
+}  // namespace
+
+absl::Status ComplianceRepository::Read(absl::Time deadline,
+                                        const std::function<void(pqxx::work&)>& body) {
+  if (absl::Now() >= deadline) return Expired(deadline, "compliance read");
+  absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+    if (const int64_t ms = MillisLeft(deadline); ms > 0) {
+      tx.exec0(absl::StrCat("SET LOCAL statement_timeout = ", ms));
+    }
+    body(tx);
+    return absl::OkStatus();
+  });
+  if (!st.ok() && absl::Now() >= deadline) return Expired(deadline, "compliance read");
+  return st;
+}
+
+absl::StatusOr<std::map<std::string, int>> ComplianceRepository::Ids(const char* table,
+                                                                     const std::string& district_id,
+                                                                     absl::Time deadline) {
+  std::map<std::string, int> out;
+  RETURN_IF_ERROR(Read(deadline, [&](pqxx::work& tx) {
+    for (const auto& r :
+         tx.exec_params(absl::StrCat("SELECT name, id FROM ", table, " WHERE district_id = $1"),
+                        district_id)) {
+      out[r[0].as<std::string>()] = r[1].as<int>();
+    }
+  }));
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, int>> ComplianceRepository::MeterIds(
+    const std::string& district_id, absl::Time deadline) {
+  return Ids("compliance.meter", district_id, deadline);
 }
 
 absl::StatusOr<std::map<int, std::vector<RawReading>>> ComplianceRepository::ScanReadings(
-    const std::vector<int>& meters, absl::Time from, absl::Time to, int streams) {
+    const std::vector<int>& meters, absl::Time from, absl::Time to, int streams,
+    absl::Time deadline) {
   std::map<int, std::vector<RawReading>> out;
   if (meters.empty() || to <= from) return out;
   // Are these all the meters there are? Then no meter filter at all (one
   // district per database is the common case); else a hash join, since an
   // "= ANY(array)" filter would search the array for every row.
   int64_t known = 0;
-  absl::Status counted = InTransaction(*pool_, [&](pqxx::work& tx) {
+  RETURN_IF_ERROR(Read(deadline, [&](pqxx::work& tx) {
     known = tx.exec1("SELECT count(*) FROM compliance.meter")[0].as<int64_t>();
-    return absl::OkStatus();
-  });
-  if (!counted.ok()) return counted;
+  }));
+  const std::string dsn = WithTimeouts(pool_->dsn(), deadline);
   const bool every_meter = known == static_cast<int64_t>(meters.size());
   // Streams split the time range, so that each reads its own partitions.
   streams = std::max(1, streams);
@@ -87,7 +132,7 @@ absl::StatusOr<std::map<int, std::vector<RawReading>>> ComplianceRepository::Sca
     auto& result = results[k];
     int last_meter = -1;
     std::vector<RawReading>* current = nullptr;
-    statuses[k] = CopyOutBinary(pool_->dsn(), sql, [&](const char* p, int len) {
+    statuses[k] = CopyOutBinary(dsn, sql, [&](const char* p, int len) {
       // int16 field count, then (int32 length, value) x 4: int4, int8, int2, float8.
       if (len < 2 + 4 + 4 + 4 + 8 + 4 + 2 + 4 + 8 || Be16(p) != 4) return;
       p += 2;
@@ -112,7 +157,9 @@ absl::StatusOr<std::map<int, std::vector<RawReading>>> ComplianceRepository::Sca
   scan(0);
   for (auto& t : threads) t.join();
   for (int k = 0; k < streams; ++k) {
-    if (!statuses[k].ok()) return statuses[k];
+    if (!statuses[k].ok()) {
+      return absl::Now() >= deadline ? Expired(deadline, "reading scan") : statuses[k];
+    }
   }
   // Earlier streams hold earlier times: append in stream order.
   auto by_time = [](const RawReading& x, const RawReading& y) { return x.t_us < y.t_us; };
@@ -134,9 +181,9 @@ absl::StatusOr<std::map<int, std::vector<RawReading>>> ComplianceRepository::Sca
 }
 
 absl::StatusOr<std::map<int, ComplianceRepository::StoredBaseline>> ComplianceRepository::Baselines(
-    const std::string& season) {
+    const std::string& season, absl::Time deadline) {
   std::map<int, StoredBaseline> out;
-  absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+  RETURN_IF_ERROR(Read(deadline, [&](pqxx::work& tx) {
     for (const auto& r : tx.exec_params(
              "SELECT meter_id, computed_kw, override_kw, method, reference_start::text, reference_end::text, "
              "coalesce(override_reason, ''), coalesce(overridden_by, ''), production_days, intervals, "
@@ -155,9 +202,7 @@ absl::StatusOr<std::map<int, ComplianceRepository::StoredBaseline>> ComplianceRe
       b.update_time = Epoch(r[10]);
       out[r[0].as<int>()] = std::move(b);
     }
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
+  }));
   return out;
 }
 
@@ -207,10 +252,10 @@ absl::Status ComplianceRepository::StoreBaseline(pqxx::work& tx, int meter_id, c
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<Passage>> ComplianceRepository::GateEvents(const std::string& district_id,
-                                                                      absl::Time from, absl::Time to) {
+absl::StatusOr<std::vector<Passage>> ComplianceRepository::GateEvents(
+    const std::string& district_id, absl::Time from, absl::Time to, absl::Time deadline) {
   std::vector<Passage> out;
-  absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+  RETURN_IF_ERROR(Read(deadline, [&](pqxx::work& tx) {
     for (const auto& r : tx.exec_params(
              "SELECT c.name, (extract(epoch from g.time) * 1000000)::int8, g.plate, g.direction, "
              "g.vehicle_class FROM compliance.gate_event g JOIN compliance.camera c ON c.id = g.camera_id "
@@ -225,16 +270,14 @@ absl::StatusOr<std::vector<Passage>> ComplianceRepository::GateEvents(const std:
       p.vehicle_class = static_cast<v1::VehicleClass>(r[4].as<int>());
       out.push_back(std::move(p));
     }
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
+  }));
   return out;
 }
 
-absl::StatusOr<std::vector<LedgerEntry>> ComplianceRepository::LedgerRows(const std::string& district_id,
-                                                                          absl::Time from, absl::Time to) {
+absl::StatusOr<std::vector<LedgerEntry>> ComplianceRepository::LedgerRows(
+    const std::string& district_id, absl::Time from, absl::Time to, absl::Time deadline) {
   std::vector<LedgerEntry> out;
-  absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
+  RETURN_IF_ERROR(Read(deadline, [&](pqxx::work& tx) {
     for (const auto& r : tx.exec_params(
              "SELECT enterprise, plate, (extract(epoch from time) * 1000000)::int8, direction "
              "FROM compliance.ledger_row WHERE district_id = $1 AND time >= $2::timestamptz "
@@ -243,9 +286,7 @@ absl::StatusOr<std::vector<LedgerEntry>> ComplianceRepository::LedgerRows(const 
       out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int64_t>(),
                      static_cast<v1::GateDirection>(r[3].as<int>())});
     }
-    return absl::OkStatus();
-  });
-  if (!st.ok()) return st;
+  }));
   return out;
 }
 
@@ -273,21 +314,25 @@ v1::Finding ComplianceRepository::FindingFromRow(const pqxx::row& r) {
 std::pair<std::string, bool> ComplianceRepository::InsertFinding(pqxx::work& tx, const std::string& district_id,
                                                                  v1::Finding f) {
   const std::string fingerprint = Fingerprint(f);
-  pqxx::result existing =
-      tx.exec_params("SELECT name FROM compliance.finding WHERE fingerprint = $1", fingerprint);
-  if (!existing.empty()) return {existing[0][0].as<std::string>(), false};
-  const int64_t n = tx.exec1("SELECT nextval('compliance.finding_number')")[0].as<int64_t>();
-  const std::string name = absl::StrCat(f.enterprise(), "/findings/", n);
-  f.set_name(name);
+  f.clear_name();
   f.clear_status();
   const std::string body = f.SerializeAsString();
-  tx.exec_params0(
-      "INSERT INTO compliance.finding (name, district_id, enterprise, fingerprint, type, window_start, body, "
-      "create_time) VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000000.0), $7, $8::timestamptz)",
-      name, district_id, f.enterprise(), fingerprint, static_cast<int>(f.type()),
+  // The name is made in the statement; a concurrent run that stored the same
+  // finding first makes this one a no-op (it waits for that run to commit).
+  pqxx::result inserted = tx.exec_params(
+      "INSERT INTO compliance.finding (name, district_id, enterprise, fingerprint, type, "
+      "window_start, body, "
+      "create_time) VALUES ($3 || '/findings/' || nextval('compliance.finding_number'), $1, $3, "
+      "$2, $4, "
+      "to_timestamp($5 / 1000000.0), $6, $7::timestamptz) ON CONFLICT (fingerprint) DO NOTHING "
+      "RETURNING name",
+      district_id, fingerprint, f.enterprise(), static_cast<int>(f.type()),
       absl::ToUnixMicros(FromTimestamp(f.window_start())), pqxx::binarystring(body),
       SqlTimestamp(absl::ToUnixMicros(Now())));
-  return {name, true};
+  if (!inserted.empty()) return {inserted[0][0].as<std::string>(), true};
+  pqxx::result existing =
+      tx.exec_params("SELECT name FROM compliance.finding WHERE fingerprint = $1", fingerprint);
+  return {existing.empty() ? std::string() : existing[0][0].as<std::string>(), false};
 }
 
 }  // namespace cuofeng

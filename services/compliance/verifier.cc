@@ -30,9 +30,11 @@ absl::Time DayStart(const std::string& day) {
   return t;
 }
 
-std::unique_ptr<grpc::ClientContext> Call(const std::string& authorization) {
+// Call is the context of a nested call: the caller's key and deadline.
+std::unique_ptr<grpc::ClientContext> Call(const std::string& authorization, absl::Time deadline) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   if (!authorization.empty()) ctx->AddMetadata("authorization", authorization);
+  if (deadline != absl::InfiniteFuture()) ctx->set_deadline(absl::ToChronoTime(deadline));
   return ctx;
 }
 
@@ -50,9 +52,9 @@ struct Period {
 
 }  // namespace
 
-absl::StatusOr<std::vector<v1::DistrictSnapshotChunk>> Verifier::Snapshot(const std::string& district,
-                                                                         const std::string& authorization) {
-  auto ctx = Call(authorization);
+absl::StatusOr<std::vector<v1::DistrictSnapshotChunk>> Verifier::Snapshot(
+    const std::string& district, const std::string& authorization, absl::Time deadline) {
+  auto ctx = Call(authorization, deadline);
   v1::ReadDistrictSnapshotRequest req;
   req.set_district(district);
   auto reader = registry_->ReadDistrictSnapshot(ctx.get(), req);
@@ -65,7 +67,8 @@ absl::StatusOr<std::vector<v1::DistrictSnapshotChunk>> Verifier::Snapshot(const 
 }
 
 absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, absl::Time from,
-                                                  absl::Time to, const std::string& authorization) {
+                                                  absl::Time to, const std::string& authorization,
+                                                  absl::Time deadline) {
   const absl::Time started = absl::Now();
   VerificationOutcome out;
   out.district_id = district.substr(district.find('/') + 1);
@@ -80,7 +83,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   *wreq.mutable_to() = ToTimestamp(to);
   v1::ListObligationWindowsResponse windows;
   {
-    auto ctx = Call(authorization);
+    auto ctx = Call(authorization, deadline);
     grpc::Status s = obligations_->ListObligationWindows(ctx.get(), wreq, &windows);
     if (!s.ok()) return FromGrpcStatus(s);
   }
@@ -92,7 +95,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     v1::GetRuleSetRequest rreq;
     rreq.set_name(l.rule_set());
     v1::RuleSet rules;
-    auto ctx = Call(authorization);
+    auto ctx = Call(authorization, deadline);
     grpc::Status s = planning_->GetRuleSet(ctx.get(), rreq, &rules);
     if (!s.ok()) return FromGrpcStatus(s);
     params[l.list()] = ResolveParams(rules.verification());
@@ -117,7 +120,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     mark = now;
   };
   phase("obligations and rule sets");
-  auto chunks = Snapshot(district, authorization);
+  auto chunks = Snapshot(district, authorization, deadline);
   if (!chunks.ok()) return chunks.status();
   std::vector<MeterInfo> meters;
   std::map<std::string, std::vector<size_t>> meters_by_enterprise;
@@ -148,7 +151,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       vehicles[p->second].whitelist.push_back({EnterpriseOf(w.name()), w.purpose(), w.valid_from(), w.valid_until()});
     }
   }
-  auto ids = repo_->MeterIds(out.district_id);
+  auto ids = repo_->MeterIds(out.district_id, deadline);
   if (!ids.ok()) return ids.status();
   std::vector<int> all_ids;
   std::map<int, const MeterInfo*> by_id;
@@ -169,7 +172,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   for (const auto& [name, l] : lists) {
     const std::string& season = l->season();
     if (baseline_kw.count(season)) continue;
-    auto stored = repo_->Baselines(season);
+    auto stored = repo_->Baselines(season, deadline);
     if (!stored.ok()) return stored.status();
     auto& kw = baseline_kw[season];
     std::vector<int> missing;
@@ -186,7 +189,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     if (!missing.empty()) {
       const VerificationParams& p = params[name];
       auto [ref_start, ref_end] = ReferenceWindow(l->season_start(), p);
-      auto raw = repo_->ScanReadings(missing, ref_start - absl::Hours(24), ref_end);
+      auto raw = repo_->ScanReadings(missing, ref_start - absl::Hours(24), ref_end, 2, deadline);
       if (!raw.ok()) return raw.status();
       for (int id : missing) {
         const MeterInfo* m = by_id[id];
@@ -204,7 +207,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
 
   // The readings of the range (a day earlier too: registers need the reading before).
   phase("baselines");
-  auto raw = repo_->ScanReadings(all_ids, from - absl::Hours(24), to);
+  auto raw = repo_->ScanReadings(all_ids, from - absl::Hours(24), to, 2, deadline);
   phase("reading scan");
   if (!raw.ok()) return raw.status();
   std::map<int, std::vector<LoadSample>> load;
@@ -339,14 +342,14 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   std::vector<Passage> passages;
   std::vector<LedgerEntry> ledger;
   std::map<std::string, std::vector<int64_t>> camera_times;
-  auto gate = repo_->GateEvents(out.district_id, from, to);
+  auto gate = repo_->GateEvents(out.district_id, from, to, deadline);
   if (!gate.ok()) return gate.status();
   for (Passage& p : *gate) {
     p.enterprise = EnterpriseOf(p.camera);
     camera_times[p.camera].push_back(p.t_us);
     if (in_period(absl::FromUnixMicros(p.t_us)) != nullptr) passages.push_back(std::move(p));
   }
-  auto rows = repo_->LedgerRows(out.district_id, from, to);
+  auto rows = repo_->LedgerRows(out.district_id, from, to, deadline);
   if (!rows.ok()) return rows.status();
   for (LedgerEntry& l : *rows) {
     if (in_period(absl::FromUnixMicros(l.t_us)) != nullptr) ledger.push_back(std::move(l));

@@ -47,13 +47,18 @@ class Verifier {
         obligations_(v1::ObligationService::NewStub(planning)) {}
 
   // Run checks `district` (districts/{d}) over [from, to), calling the other
-  // services with `authorization` (the caller's key).
-  absl::StatusOr<VerificationOutcome> Run(const std::string& district, absl::Time from, absl::Time to,
-                                          const std::string& authorization);
+  // services with `authorization` (the caller's key) and `deadline` (real
+  // time; every nested call and database read is bounded by it). It holds
+  // no pooled connection while it waits for another service: it only reads,
+  // and the caller stores the outcome afterwards in a transaction of its own.
+  absl::StatusOr<VerificationOutcome> Run(const std::string& district, absl::Time from,
+                                          absl::Time to, const std::string& authorization,
+                                          absl::Time deadline);
 
   // The registry snapshot of a district, as verification reads it.
   absl::StatusOr<std::vector<v1::DistrictSnapshotChunk>> Snapshot(const std::string& district,
-                                                                  const std::string& authorization);
+                                                                  const std::string& authorization,
+                                                                  absl::Time deadline);
 
  private:
   ComplianceRepository* repo_;

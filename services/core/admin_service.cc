@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "lib/filter/filter.h"
+#include "lib/paging/page_token.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
 
@@ -58,9 +59,11 @@ grpc::Status AdminServiceImpl::ListAuditEntries(grpc::ServerContext* ctx,
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   int page_size = req->page_size() <= 0 ? 100 : std::min(req->page_size(), 1000);
   int64_t before = std::numeric_limits<int64_t>::max();
-  if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &before)) {
-    return ToGrpcStatus(
-        InvalidArgumentWithViolations({{"page_token", "not a token this service gave out"}}));
+  const std::string scope = absl::StrCat("ListAuditEntries|", req->resource_prefix());
+  auto position = DecodePageToken(scope, req->page_token());
+  if (!position.ok()) return ToGrpcStatus(position.status());
+  if (!position->empty() && !absl::SimpleAtoi(*position, &before)) {
+    before = std::numeric_limits<int64_t>::max();
   }
   absl::Status status = InTransaction(guard_->pool(), [&](pqxx::work& tx) {
     pqxx::result r = tx.exec_params(
@@ -80,7 +83,8 @@ grpc::Status AdminServiceImpl::ListAuditEntries(grpc::ServerContext* ctx,
       e->set_detail(r[i][7].as<std::string>());
     }
     if (static_cast<int>(r.size()) > page_size) {
-      resp->set_next_page_token(absl::StrCat(resp->audit_entries(page_size - 1).id()));
+      resp->set_next_page_token(
+          EncodePageToken(scope, absl::StrCat(resp->audit_entries(page_size - 1).id())));
     }
     return ApplyFilter(req->filter(), resp);
   });

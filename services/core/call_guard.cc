@@ -4,16 +4,38 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "lib/rpc/status.h"
+#include "lib/status/errors.h"
 
 namespace cuofeng {
 
-void WriteAudit(pqxx::work& tx, const std::string& principal, const std::string& method,
-                const std::string& resource, const std::string& request_id,
-                const std::string& outcome, const std::string& detail) {
-  tx.exec_params0(
-      "INSERT INTO core.audit_log (principal, method, resource, request_id, outcome, detail) "
-      "VALUES ($1, $2, $3, $4, $5, $6)",
-      principal, method, resource, request_id, outcome, detail.substr(0, 2000));
+namespace {
+
+constexpr size_t kMaxRequestIdBytes = 200;
+
+absl::StatusOr<std::string> SecretOf(const std::string& value) {
+  if (value.empty()) {
+    return absl::UnauthenticatedError(
+        "no API key: send \"authorization: Bearer <key>\" (cuofeng CLI: --key or CUOFENG_KEY)");
+  }
+  absl::string_view secret = value;
+  if (!absl::ConsumePrefix(&secret, "Bearer ") && !absl::ConsumePrefix(&secret, "bearer ")) {
+    return absl::UnauthenticatedError("the authorization header must be \"Bearer <key>\"");
+  }
+  return std::string(secret);
+}
+
+}  // namespace
+
+absl::StatusOr<Principal> CallGuard::CheckAuthorization(const std::string& authorization,
+                                                        Action action,
+                                                        const std::string& resource) {
+  auto secret = SecretOf(authorization);
+  if (!secret.ok()) return secret.status();
+  auto principal = keys_->Authenticate(*secret);
+  if (!principal.ok()) return principal.status();
+  absl::Status allowed = Authorize(*principal, action, resource);
+  if (!allowed.ok()) return allowed;
+  return principal;
 }
 
 absl::StatusOr<Principal> CallGuard::Authenticate(const grpc::ServerContextBase* ctx) {
@@ -42,12 +64,14 @@ absl::StatusOr<Principal> CallGuard::Check(const grpc::ServerContextBase* ctx, A
 
 void CallGuard::AuditFailure(const std::string& principal, const Mutation& m,
                              const absl::Status& status) {
-  // Best effort: a failed audit write must not hide the original error.
-  (void)InTransaction(*pool_, [&](pqxx::work& tx) {
+  // A failed audit write must not hide the original error; it is logged
+  // and counted instead.
+  absl::Status written = InTransaction(*pool_, [&](pqxx::work& tx) {
     WriteAudit(tx, principal, m.method, m.resource, m.request_id, StatusCodeName(status.code()),
                std::string(status.message()));
     return absl::OkStatus();
   });
+  if (!written.ok()) ReportAuditFailure(absl::StrCat("refusal of ", m.method), written);
 }
 
 grpc::Status CallGuard::Mutate(
@@ -55,13 +79,23 @@ grpc::Status CallGuard::Mutate(
     const std::function<absl::Status(const Principal&, pqxx::work&)>& body) {
   auto principal = Authenticate(ctx);
   if (!principal.ok()) {
+    MarkAudited(ctx);
     AuditFailure("anonymous", m, principal.status());
     return ToGrpcStatus(principal.status());
   }
   absl::Status allowed = Authorize(*principal, m.action, m.resource);
   if (!allowed.ok()) {
+    MarkAudited(ctx);
     AuditFailure(principal->key_name, m, allowed);
     return ToGrpcStatus(allowed);
+  }
+  if (m.request_id.size() > kMaxRequestIdBytes) {
+    absl::Status refused = InvalidArgumentWithViolations(
+        {{"request_id", absl::StrCat("at most ", kMaxRequestIdBytes, " bytes (a UUID is 36); got ",
+                                     m.request_id.size())}});
+    MarkAudited(ctx);
+    AuditFailure(principal->key_name, m, refused);
+    return ToGrpcStatus(refused);
   }
   const bool replayable = !m.request_id.empty() && !m.validate_only;
   bool replayed = false;
@@ -103,9 +137,11 @@ grpc::Status CallGuard::Mutate(
     return grpc::Status::OK;
   }
   if (!status.ok()) {
+    MarkAudited(ctx);
     AuditFailure(principal->key_name, m, status);
     return ToGrpcStatus(status);
   }
+  if (router_ != nullptr && !replayed && !m.validate_only) router_->RecordWrite(principal->key_name);
   if (replayed) {
     (void)InTransaction(*pool_, [&](pqxx::work& tx) {
       WriteAudit(tx, principal->key_name, m.method, m.resource, m.request_id, "OK",

@@ -13,6 +13,8 @@
 #include "google/protobuf/message.h"
 #include "lib/auth/policy.h"
 #include "lib/db/pool.h"
+#include "lib/db/replica.h"
+#include "services/core/audit.h"
 #include "services/core/key_store.h"
 
 namespace cuofeng {
@@ -33,6 +35,11 @@ class CallGuard {
   // Authenticate reads "authorization: Bearer <key>" from the call.
   absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase* ctx);
 
+  // CheckAuthorization is Check for a call whose "authorization" header was
+  // copied out of its context (work done off gRPC's threads).
+  absl::StatusOr<Principal> CheckAuthorization(const std::string& authorization, Action action,
+                                               const std::string& resource);
+
   // Check authenticates and authorises `action` on `resource`.
   absl::StatusOr<Principal> Check(const grpc::ServerContextBase* ctx, Action action,
                                   const std::string& resource);
@@ -47,17 +54,20 @@ class CallGuard {
 
   ConnectionPool& pool() { return *pool_; }
 
+  // read_pool is where a read by `p` goes: the replica when one is set and
+  // has replayed p's own last write through this process, else the primary.
+  ConnectionPool& read_pool(const Principal& p) {
+    return router_ != nullptr ? router_->ForRead(p.key_name) : *pool_;
+  }
+  void set_read_router(ReadRouter* router) { router_ = router; }
+
  private:
   void AuditFailure(const std::string& principal, const Mutation& m, const absl::Status& status);
 
   ConnectionPool* pool_;
   KeyStore* keys_;
+  ReadRouter* router_ = nullptr;
 };
-
-// WriteAudit appends one row to core.audit_log in `tx`.
-void WriteAudit(pqxx::work& tx, const std::string& principal, const std::string& method,
-                const std::string& resource, const std::string& request_id,
-                const std::string& outcome, const std::string& detail);
 
 }  // namespace cuofeng
 

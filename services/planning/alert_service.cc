@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "lib/filter/filter.h"
+#include "lib/rpc/forward.h"
 #include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
@@ -80,10 +81,7 @@ grpc::Status AlertServiceImpl::IssueAlert(grpc::ServerContext* ctx, const v1::Is
     get.set_name(d);
     v1::District found;
     grpc::ClientContext call;
-    auto auth = ctx->client_metadata().find("authorization");
-    if (auth != ctx->client_metadata().end()) {
-      call.AddMetadata("authorization", std::string(auth->second.data(), auth->second.size()));
-    }
+    ForwardCaller(*ctx, &call, absl::Seconds(10));
     grpc::Status s = registry_->GetDistrict(&call, get, &found);
     if (s.error_code() == grpc::StatusCode::NOT_FOUND || s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
       v.push_back({absl::StrCat("alert.districts[", i, "]"), absl::StrCat("no district ", d, " in the registry")});
@@ -115,6 +113,7 @@ grpc::Status AlertServiceImpl::IssueAlert(grpc::ServerContext* ctx, const v1::Is
     alert.set_issued_by(p.key_name);
     alert.set_lifted(false);
     Insert(tx, id, alert);
+    ObligationCache::RecordChange(tx, ObligationCache::Change::kAlerts, DistrictIds(alert));
     alert.set_name(absl::StrCat("alerts/", id));
     *resp = alert;
     return absl::OkStatus();
@@ -159,6 +158,7 @@ grpc::Status AlertServiceImpl::Revise(grpc::ServerContext* ctx, const char* meth
       return InvalidArgumentWithViolations({{"end_time", "the alert cannot end before it starts"}});
     }
     Insert(tx, std::string(id), next);
+    ObligationCache::RecordChange(tx, ObligationCache::Change::kAlerts, DistrictIds(next));
     *resp = next;
     return absl::OkStatus();
   });

@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "lib/filter/filter.h"
+#include "lib/paging/page_token.h"
 #include "lib/model/clock.h"
 #include "lib/rpc/status.h"
 #include "lib/rules/explain.h"
@@ -80,6 +81,7 @@ grpc::Status FilingServiceImpl::AcknowledgeFiling(grpc::ServerContext* ctx,
     }
     FilingRepository::Acknowledge(tx, row->name, p.key_name);
     FilingRepository::SetState(tx, row->name, v1::FILED);
+    ObligationCache::RecordChange(tx, ObligationCache::Change::kLists, {row->district_id});
     auto filing = FilingRepository::GetFiling(tx, row->name);
     if (!filing.ok()) return filing.status();
     *resp = *filing;
@@ -156,14 +158,18 @@ grpc::Status FilingServiceImpl::ListFilings(grpc::ServerContext* ctx,
                                     "(cuofeng list entries), not the filings"));
   }
   const int limit = req->page_size() <= 0 ? 100 : std::min(req->page_size(), 1000);
+  const std::string token_scope =
+      absl::StrCat("ListFilings|", req->parent(), "|", req->state(), "|", req->season());
+  auto after = DecodePageToken(token_scope, req->page_token());
+  if (!after.ok()) return ToGrpcStatus(after.status());
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) {
     auto filings = FilingRepository::ListFilings(tx, district == "-" ? "" : district, req->state(),
-                                                 req->season(), req->page_token(), limit + 1);
+                                                 req->season(), *after, limit + 1);
     for (int i = 0; i < static_cast<int>(filings.size()) && i < limit; ++i)
       *resp->add_filings() = filings[i];
     if (static_cast<int>(filings.size()) > limit) {
-      resp->set_next_page_token(
-          absl::StrCat(DistrictOf(filings[limit - 1].list()), "/", filings[limit - 1].seq()));
+      resp->set_next_page_token(EncodePageToken(
+          token_scope, absl::StrCat(DistrictOf(filings[limit - 1].list()), "/", filings[limit - 1].seq())));
     }
     return ApplyFilter(req->filter(), resp);
   }));

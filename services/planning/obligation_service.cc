@@ -1,5 +1,6 @@
 #include "services/planning/obligation_service.h"
 
+#include <algorithm>
 #include <deque>
 
 #include "absl/strings/str_cat.h"
@@ -12,81 +13,7 @@
 
 namespace cuofeng {
 
-// One WatchObligations stream: sets are queued and written one at a time.
-class WatchReactor : public grpc::ServerWriteReactor<v1::ObligationSet> {
- public:
-  WatchReactor(ObligationServiceImpl* service, std::string enterprise, std::string district)
-      : service_(service), enterprise_(std::move(enterprise)), district_(std::move(district)) {}
-
-  const std::string& enterprise() const { return enterprise_; }
-  const std::string& district() const { return district_; }
-
-  void Push(v1::ObligationSet set) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (finished_) return;
-      queue_.push_back(std::move(set));
-      if (writing_) return;
-      writing_ = true;
-      current_ = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    StartWrite(&current_);  // never under mu_: a reaction may run inline
-  }
-
-  void OnWriteDone(bool ok) override {
-    {
-      absl::MutexLock lock(&mu_);
-      if (!ok || finished_) {
-        writing_ = false;
-        if (!finished_) {
-          finished_ = true;
-          Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the stream broke"));
-        }
-        return;
-      }
-      if (queue_.empty()) {
-        writing_ = false;
-        return;
-      }
-      current_ = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    StartWrite(&current_);
-  }
-
-  void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    if (!finished_) {
-      finished_ = true;
-      Finish(grpc::Status::CANCELLED);
-    }
-  }
-
-  void OnDone() override {
-    service_->Unregister(this);
-    delete this;
-  }
-
- private:
-  ObligationServiceImpl* service_;
-  const std::string enterprise_;
-  const std::string district_;
-  absl::Mutex mu_;
-  std::deque<v1::ObligationSet> queue_ ABSL_GUARDED_BY(mu_);
-  v1::ObligationSet current_;
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-};
-
 namespace {
-
-// A stream refused before it starts.
-class RefusedReactor : public grpc::ServerWriteReactor<v1::ObligationSet> {
- public:
-  explicit RefusedReactor(const grpc::Status& status) { Finish(status); }
-  void OnDone() override { delete this; }
-};
 
 absl::Time ToTime(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
@@ -103,8 +30,9 @@ ObligationServiceImpl::ObligationServiceImpl(CallGuard* guard, ObligationCache* 
     : guard_(guard), cache_(cache) {
   fan_out_ = std::thread([this] { FanOutLoop(); });
   watcher_id_ = cache_->AddWatcher([this](const std::string& district) {
-    absl::MutexLock lock(&queue_mu_);
-    queue_.push_back(district);
+    Job job;
+    job.district = district;
+    Enqueue(std::move(job));
   });
 }
 
@@ -117,27 +45,93 @@ ObligationServiceImpl::~ObligationServiceImpl() {
   fan_out_.join();
 }
 
+void ObligationServiceImpl::Enqueue(Job job) {
+  absl::MutexLock lock(&queue_mu_);
+  if (job.start == nullptr) {
+    // A district already waiting will be recomputed from the newest state.
+    if (!queued_districts_.insert(job.district).second) return;
+  }
+  queue_.push_back(std::move(job));
+}
+
 void ObligationServiceImpl::FanOutLoop() {
   while (true) {
-    std::string district;
+    Job job;
     {
       absl::MutexLock lock(&queue_mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return stopping_ || !queue_.empty(); };
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+        return stopping_ || !queue_.empty();
+      };
       queue_mu_.Await(absl::Condition(&ready));
       if (stopping_) return;
-      district = std::move(queue_.front());
+      job = std::move(queue_.front());
       queue_.pop_front();
+      if (job.start == nullptr) queued_districts_.erase(job.district);
     }
-    OnChange(district);  // in order: one new set per change
+    if (job.start != nullptr) {
+      Start(job.start);
+    } else {
+      OnChange(job.district);
+    }
   }
 }
 
-absl::StatusOr<v1::ObligationSet> ObligationServiceImpl::Compute(const std::string& enterprise, absl::Time at) {
+void ObligationServiceImpl::Send(Watch& watch, const v1::ObligationSet& set) {
+  // `at` differs on every computation; compare what binds.
+  v1::ObligationSet comparable = set;
+  comparable.clear_at();
+  std::string bytes = comparable.SerializeAsString();
+  if (bytes == watch.last_sent) return;
+  watch.last_sent = std::move(bytes);
+  watch.channel->Push(set);
+}
+
+void ObligationServiceImpl::Start(const std::shared_ptr<Watch>& watch) {
+  auto principal = guard_->CheckAuthorization(watch->authorization, Action::kRead, watch->enterprise);
+  if (!principal.ok()) {
+    watch->channel->End(ToGrpcStatus(principal.status()));
+    return;
+  }
+  if (watch->district.empty()) {
+    watch->channel->End(ToGrpcStatus(
+        InvalidArgumentWithViolations({{"enterprise", "must be districts/{d}/enterprises/{e}"}})));
+    return;
+  }
+  // Registered before the first set is computed, so no change falls between.
+  {
+    absl::MutexLock lock(&mu_);
+    if (watch->channel->Done()) return;
+    watchers_[watch->district][watch->enterprise].push_back(watch);
+  }
+  auto set = Compute(watch->enterprise, Now());
+  if (!set.ok()) {
+    watch->channel->End(ToGrpcStatus(set.status()));
+    return;
+  }
+  Send(*watch, *set);
+}
+
+void ObligationServiceImpl::Unregister(const Watch* watch) {
+  absl::MutexLock lock(&mu_);
+  auto d = watchers_.find(watch->district);
+  if (d == watchers_.end()) return;
+  auto e = d->second.find(watch->enterprise);
+  if (e == d->second.end()) return;
+  auto& streams = e->second;
+  streams.erase(std::remove_if(streams.begin(), streams.end(),
+                               [&](const std::shared_ptr<Watch>& w) { return w.get() == watch; }),
+                streams.end());
+  if (streams.empty()) d->second.erase(e);
+  if (d->second.empty()) watchers_.erase(d);
+}
+
+absl::StatusOr<v1::ObligationSet> ObligationServiceImpl::Compute(const std::string& enterprise,
+                                                                 absl::Time at, bool synced) {
   const std::string district = DistrictOf(enterprise);
   if (district.empty()) {
     return InvalidArgumentWithViolations({{"enterprise", "must be districts/{d}/enterprises/{e}"}});
   }
-  auto view = cache_->Get(district);
+  auto view = cache_->Get(district, synced);
   if (!view.ok()) return view.status();
   return ObligationsAt(*view->lists, *view->alerts, district, enterprise, at);
 }
@@ -147,18 +141,21 @@ grpc::Status ObligationServiceImpl::GetObligations(grpc::ServerContext* ctx, con
   auto principal = guard_->Check(ctx, Action::kRead, req->enterprise());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   const absl::Time at = req->has_at() ? ToTime(req->at()) : Now();
+  // After Sync, the cache has heard of every change committed before this
+  // call, through any process; the version read next covers them.
+  const bool synced = cache_->Sync().ok();
   const uint64_t version = cache_->version();
-  {
+  if (synced) {
     // Nothing changes inside a window: answer from the last computation.
     absl::MutexLock lock(&memo_mu_);
     auto it = memo_.find(req->enterprise());
     if (it != memo_.end() && it->second.version == version && it->second.from <= at && at < it->second.until) {
       *resp = it->second.set;
-      *resp->mutable_at() = req->has_at() ? req->at() : resp->at();
+      *resp->mutable_at() = ToTimestamp(at);  // this request's instant, not the memo's
       return grpc::Status::OK;
     }
   }
-  auto set = Compute(req->enterprise(), at);
+  auto set = Compute(req->enterprise(), at, synced);
   if (!set.ok()) return ToGrpcStatus(set.status());
   if (set->obligations_size() > 0 && set->obligations(0).has_window_start() && set->obligations(0).has_window_end()) {
     absl::MutexLock lock(&memo_mu_);
@@ -205,40 +202,40 @@ grpc::Status ObligationServiceImpl::ListObligationWindows(grpc::ServerContext* c
 
 grpc::ServerWriteReactor<v1::ObligationSet>* ObligationServiceImpl::WatchObligations(
     grpc::CallbackServerContext* ctx, const v1::WatchObligationsRequest* req) {
-  auto principal = guard_->Check(ctx, Action::kRead, req->enterprise());
-  if (!principal.ok()) return new RefusedReactor(ToGrpcStatus(principal.status()));
-  auto set = Compute(req->enterprise(), Now());
-  if (!set.ok()) return new RefusedReactor(ToGrpcStatus(set.status()));
-  auto* reactor = new WatchReactor(this, req->enterprise(), DistrictOf(req->enterprise()));
-  {
-    absl::MutexLock lock(&mu_);
-    watchers_[reactor->district()][reactor->enterprise()].insert(reactor);
-    reactor->Push(std::move(*set));  // the current set at once
+  auto watch = std::make_shared<Watch>();
+  watch->channel = std::make_shared<Channel>();
+  watch->enterprise = req->enterprise();
+  watch->district = DistrictOf(req->enterprise());
+  auto header = ctx->client_metadata().find("authorization");
+  if (header != ctx->client_metadata().end()) {
+    watch->authorization.assign(header->second.data(), header->second.size());
   }
+  const Watch* key = watch.get();
+  auto* reactor = new LatestWriter<v1::ObligationSet>::Reactor(watch->channel, [this, key] {
+    Unregister(key);
+  });
+  Job job;
+  job.start = std::move(watch);
+  Enqueue(std::move(job));
   return reactor;
 }
 
-void ObligationServiceImpl::Unregister(WatchReactor* reactor) {
-  absl::MutexLock lock(&mu_);
-  auto d = watchers_.find(reactor->district());
-  if (d == watchers_.end()) return;
-  auto e = d->second.find(reactor->enterprise());
-  if (e == d->second.end()) return;
-  e->second.erase(reactor);
-  if (e->second.empty()) d->second.erase(e);
-}
-
 void ObligationServiceImpl::OnChange(const std::string& district) {
+  // Who to tell, gathered under mu_; the sets computed outside it.
+  std::vector<std::pair<std::string, std::vector<std::shared_ptr<Watch>>>> targets;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [d, enterprises] : watchers_) {
+      if (!district.empty() && d != district) continue;
+      for (auto& [enterprise, streams] : enterprises) targets.emplace_back(enterprise, streams);
+    }
+  }
   const absl::Time now = Now();
-  // Pushing under mu_ keeps a finishing stream from being deleted meanwhile.
-  absl::MutexLock lock(&mu_);
-  for (auto& [d, enterprises] : watchers_) {
-    if (!district.empty() && d != district) continue;
-    for (auto& [enterprise, reactors] : enterprises) {
-      if (reactors.empty()) continue;
-      auto set = Compute(enterprise, now);
-      if (!set.ok()) continue;
-      for (WatchReactor* r : reactors) r->Push(*set);
+  for (auto& [enterprise, streams] : targets) {
+    auto set = Compute(enterprise, now);
+    if (!set.ok()) continue;
+    for (const std::shared_ptr<Watch>& w : streams) {
+      if (!w->channel->Done()) Send(*w, *set);
     }
   }
 }

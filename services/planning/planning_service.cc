@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "lib/filter/filter.h"
+#include "lib/rpc/forward.h"
+#include "lib/paging/page_token.h"
 #include "lib/hash/sha256.h"
 #include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
@@ -87,10 +89,7 @@ absl::StatusOr<RegistrySnapshot> PlanningServiceImpl::ReadSnapshot(const grpc::S
                                                                    const std::string& district,
                                                                    std::string* sha256) {
   grpc::ClientContext call;
-  auto auth = ctx->client_metadata().find("authorization");
-  if (auth != ctx->client_metadata().end()) {
-    call.AddMetadata("authorization", std::string(auth->second.data(), auth->second.size()));
-  }
+  ForwardCaller(*ctx, &call, absl::Minutes(10));
   v1::ReadDistrictSnapshotRequest req;
   req.set_district(district);
   auto reader = registry_->ReadDistrictSnapshot(&call, req);
@@ -158,12 +157,15 @@ grpc::Status PlanningServiceImpl::ListRuleSets(grpc::ServerContext* ctx,
   auto principal = guard_->Authenticate(ctx);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   const int limit = req->page_size() <= 0 ? kDefaultPage : std::min(req->page_size(), kMaxPage);
+  auto after = DecodePageToken("ListRuleSets", req->page_token());
+  if (!after.ok()) return ToGrpcStatus(after.status());
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) {
-    auto all = PlanningRepository::ListRuleSets(tx, req->page_token(), limit + 1);
+    auto all = PlanningRepository::ListRuleSets(tx, *after, limit + 1);
     for (int i = 0; i < static_cast<int>(all.size()) && i < limit; ++i)
       *resp->add_rule_sets() = all[i];
     if (static_cast<int>(all.size()) > limit) {
-      resp->set_next_page_token(all[limit - 1].name().substr(std::string("ruleSets/").size()));
+      resp->set_next_page_token(EncodePageToken(
+          "ListRuleSets", all[limit - 1].name().substr(std::string("ruleSets/").size())));
     }
     return ApplyFilter(req->filter(), resp);
   }));
@@ -316,18 +318,18 @@ grpc::Status PlanningServiceImpl::ListListVersions(grpc::ServerContext* ctx,
     return ToGrpcStatus(
         InvalidArgumentWithViolations({{"parent", "must be districts/{district}"}}));
   }
+  const std::string scope = absl::StrCat("ListListVersions|", req->parent());
+  auto position = DecodePageToken(scope, req->page_token());
+  if (!position.ok()) return ToGrpcStatus(position.status());
   int after = 0;
-  if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &after)) {
-    return ToGrpcStatus(
-        InvalidArgumentWithViolations({{"page_token", "not a token this service gave out"}}));
-  }
+  if (!position->empty() && !absl::SimpleAtoi(*position, &after)) after = 0;
   const int limit = req->page_size() <= 0 ? kDefaultPage : std::min(req->page_size(), kMaxPage);
-  return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) {
+  return ToGrpcStatus(InTransaction(guard_->read_pool(*principal), [&](pqxx::work& tx) {
     auto lists = PlanningRepository::ListLists(tx, district, after, limit + 1);
     for (int i = 0; i < static_cast<int>(lists.size()) && i < limit; ++i)
       *resp->add_list_versions() = lists[i];
     if (static_cast<int>(lists.size()) > limit)
-      resp->set_next_page_token(absl::StrCat(after + limit));
+      resp->set_next_page_token(EncodePageToken(scope, absl::StrCat(after + limit)));
     return ApplyFilter(req->filter(), resp);
   }));
 }
@@ -358,11 +360,11 @@ grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx,
   bool narrowed = false;
   absl::Status allowed = CheckListRead(ctx, req->parent(), &enterprise, &narrowed);
   if (!allowed.ok()) return ToGrpcStatus(allowed);
+  const std::string scope = absl::StrCat("ListEntries|", req->parent(), "|", enterprise);
+  auto position = DecodePageToken(scope, req->page_token());
+  if (!position.ok()) return ToGrpcStatus(position.status());
   int after = 0;
-  if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &after)) {
-    return ToGrpcStatus(
-        InvalidArgumentWithViolations({{"page_token", "not a token this service gave out"}}));
-  }
+  if (!position->empty() && !absl::SimpleAtoi(*position, &after)) after = 0;
   const int limit = req->page_size() <= 0 ? kDefaultPage : std::min(req->page_size(), kMaxPage);
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
     auto list = PlanningRepository::GetList(tx, req->parent());
@@ -378,7 +380,7 @@ grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx,
       *resp->add_entries() = entries[i];
     if (static_cast<int>(entries.size()) > limit) {
       const std::string& last = entries[limit - 1].name();
-      resp->set_next_page_token(last.substr(last.rfind('/') + 1));
+      resp->set_next_page_token(EncodePageToken(scope, last.substr(last.rfind('/') + 1)));
     }
     return ApplyFilter(req->filter(), resp);
   }));

@@ -216,7 +216,7 @@ grpc::Status RegistryServiceImpl::List(grpc::ServerContext* ctx, const ResourceK
     }
   }
   if (!status.ok()) return ToGrpcStatus(status);
-  return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
+  return ToGrpcStatus(InTransaction(guard_->read_pool(*principal), [&](pqxx::work& tx) -> absl::Status {
     auto rows = RegistryRepository::List(tx, kind, q);
     if (!rows.ok()) return rows.status();
     const auto* rd = resp->GetDescriptor();
@@ -353,16 +353,25 @@ grpc::Status RegistryServiceImpl::ExportRegistry(
     grpc::ServerWriter<v1::ExportRegistryResponse>* writer) {
   auto principal = guard_->Check(ctx, Action::kRead, req->district());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
-  return ToGrpcStatus(InTransaction(
-      guard_->pool(),
+  // Read everything first and give the connection back: the client sets the
+  // pace of the writes, and a slow one must not hold a pooled connection.
+  std::vector<v1::ExportRegistryResponse> parts;
+  absl::Status read = InTransaction(
+      guard_->read_pool(*principal),
       [&](pqxx::work& tx) {
+        parts.clear();
         return ExportRegistryFiles(tx, req->district(), 5000, [&](v1::CsvFile file) {
-          v1::ExportRegistryResponse out;
-          *out.mutable_file() = std::move(file);
-          return writer->Write(out);
+          parts.emplace_back();
+          *parts.back().mutable_file() = std::move(file);
+          return true;
         });
       },
-      Isolation::kRepeatableReadReadOnly));
+      Isolation::kRepeatableReadReadOnly);
+  if (!read.ok()) return ToGrpcStatus(read);
+  for (const auto& part : parts) {
+    if (!writer->Write(part)) return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status RegistryServiceImpl::ReadDistrictSnapshot(
@@ -375,13 +384,15 @@ grpc::Status RegistryServiceImpl::ReadDistrictSnapshot(
     return ToGrpcStatus(
         InvalidArgumentWithViolations({{"district", std::string(parsed.status().message())}}));
   }
-  return ToGrpcStatus(InTransaction(
+  // Read first, then write: a slow reader must not hold a pooled connection.
+  std::vector<v1::DistrictSnapshotChunk> chunks;
+  absl::Status read = InTransaction(
       guard_->pool(),
       [&](pqxx::work& tx) -> absl::Status {
+        chunks.clear();
         if (!RegistryRepository::Exists(tx, DistrictKind(), req->district())) {
           return absl::NotFoundError(absl::StrCat("district ", req->district(), " does not exist"));
         }
-        bool open = true;
         const auto& kinds = RegistryKinds();
         for (size_t k = 0; k < kinds.size(); ++k) {
           const ResourceKind* kind = kinds[k];
@@ -397,13 +408,18 @@ grpc::Status RegistryServiceImpl::ReadDistrictSnapshot(
                     chunk.GetReflection()->MutableMessage(&chunk, f)->CopyFrom(*m);
                   }
                 }
-                if (open) open = writer->Write(chunk);
+                chunks.push_back(std::move(chunk));
               });
           if (!s.ok()) return s;
         }
-        return open ? absl::OkStatus() : absl::CancelledError("the client went away");
+        return absl::OkStatus();
       },
-      Isolation::kRepeatableReadReadOnly));
+      Isolation::kRepeatableReadReadOnly);
+  if (!read.ok()) return ToGrpcStatus(read);
+  for (const auto& chunk : chunks) {
+    if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace cuofeng

@@ -1,22 +1,36 @@
 // cuofeng-server: one binary that runs any subset of the service groups.
 //   cuofeng-server --database="host=... dbname=..." --listen=127.0.0.1:50051 --services=all
 // Applies pending migrations at start and refuses to start if an applied
-// migration was edited. Stops cleanly on SIGTERM or SIGINT.
-#include <iostream>
+// migration was edited. Stops cleanly on SIGTERM or SIGINT. Logs go to
+// stderr (lib/log), one line per call; --metrics_listen serves Prometheus.
+#include <unistd.h>
+
 #include <set>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "lib/db/embedded_files.h"
 #include "lib/db/migrations.h"
 #include "lib/db/pool.h"
+#include "lib/db/probe.h"
+#include "lib/db/replica.h"
+#include "lib/log/log.h"
+#include "lib/metrics/http_endpoint.h"
+#include "lib/metrics/metrics.h"
+#include "lib/paging/page_token.h"
+#include "lib/rpc/health.h"
+#include "services/core/server_secret.h"
 #include "lib/model/clock.h"
 #include "lib/rpc/server.h"
+#include "lib/version/version.h"
 #include "services/compliance/compliance_service.h"
 #include "services/core/admin_service.h"
+#include "services/core/audit.h"
 #include "services/planning/alert_service.h"
 #include "services/planning/filing_service.h"
 #include "services/planning/obligation_service.h"
@@ -31,33 +45,119 @@ ABSL_FLAG(std::string, registry, "",
           "address of RegistryService for the planning service (default: this server)");
 ABSL_FLAG(std::string, planning, "",
           "address of the planning services for the compliance service (default: this server)");
-ABSL_FLAG(int, pool_size, 8, "database connections");
+ABSL_FLAG(std::string, database_replica, "",
+          "libpq DSN of a PostgreSQL streaming replica of --database: list, export and other "
+          "read-only paths read it (a caller's own writes are read from the primary until the "
+          "replica has replayed them); unset: everything reads the primary");
+ABSL_FLAG(int, pool_size, 8, "database connections (and as many again for the replica)");
+ABSL_FLAG(absl::Duration, pool_wait, absl::Seconds(5),
+          "longest wait for a free database connection before a call fails with "
+          "RESOURCE_EXHAUSTED (a call's own deadline can make it shorter)");
 ABSL_FLAG(std::string, clock, "",
           "replay: start the server's clock at this RFC 3339 instant (e.g. "
           "2018-11-01T08:00:00+08:00) and let it run from there; unset in production");
+ABSL_FLAG(std::string, log_format, "text",
+          "log lines on stderr: text (time LEVEL message key=value ...) or json (one object "
+          "per line)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "address:port to serve Prometheus metrics on (GET /metrics, plain HTTP), e.g. "
+          "127.0.0.1:9464; empty: no metrics endpoint");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM file of the server's TLS certificate (chain); with --tls_key, gRPC is served "
+          "over TLS only");
+ABSL_FLAG(std::string, tls_key, "", "PEM file of the private key of --tls_cert");
+
+namespace {
+
+// SetUpOperations sets up what operators see before anything else runs: the log format
+// and the metrics endpoint (returned, so it lives as long as main).
+bool SetUpOperations(std::unique_ptr<cuofeng::metrics::MetricsEndpoint>* endpoint) {
+  cuofeng::logging::Format format;
+  const std::string log_format = absl::GetFlag(FLAGS_log_format);
+  if (!cuofeng::logging::ParseFormat(log_format, &format)) {
+    cuofeng::logging::Error(
+        absl::StrCat("cuofeng-server: --log_format=", log_format, " is neither text nor json"));
+    return false;
+  }
+  cuofeng::logging::SetFormat(format);
+  cuofeng::RouteGrpcLogsToLogger();
+  cuofeng::metrics::RegisterProcessMetrics(cuofeng::ProjectVersion(), cuofeng::ProjectCommit());
+  cuofeng::logging::Info("cuofeng-server starting", {{"version", cuofeng::ProjectVersion()},
+                                                     {"commit", cuofeng::ProjectCommit()},
+                                                     {"pid", static_cast<int64_t>(getpid())}});
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (metrics_listen.empty()) return true;
+  auto started = cuofeng::metrics::MetricsEndpoint::Start(metrics_listen,
+                                                          &cuofeng::metrics::Registry::Default());
+  if (!started.ok()) {
+    cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", started.status().message()));
+    return false;
+  }
+  *endpoint = std::move(*started);
+  cuofeng::logging::Info("metrics endpoint serving /metrics",
+                         {{"metrics_listen", metrics_listen}, {"port", (*endpoint)->port()}});
+  return true;
+}
+
+// ServerOptionsFromFlags reads --listen and the TLS flags. With TLS, this
+// process's calls to itself go over a plaintext abstract unix socket of its
+// own (reachable from this machine only), since they would not pass the
+// certificate's name check on a wildcard address.
+cuofeng::ServerOptions ServerOptionsFromFlags() {
+  cuofeng::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    options.internal_listen = absl::StrCat("unix-abstract:cuofeng-server-", getpid());
+  }
+  return options;
+}
+
+// SelfAddress is where this process's own services answer it.
+std::string SelfAddress(const cuofeng::ServerOptions& options) {
+  return options.internal_listen.empty() ? options.listen : options.internal_listen;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "cuofeng-server --database=DSN [--listen=ADDR] [--services=all|registry]");
+  // --version (Abseil's own flag) prints this and exits, before anything else.
+  absl::FlagsUsageConfig usage;
+  usage.version_string = [] {
+    return absl::StrCat("cuofeng-server ", cuofeng::ProjectVersion(), " (commit ",
+                        cuofeng::ProjectCommit(), ")\n");
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   cuofeng::BlockTerminationSignals();
+  std::unique_ptr<cuofeng::metrics::MetricsEndpoint> metrics_endpoint;
+  if (!SetUpOperations(&metrics_endpoint)) return 2;
+  cuofeng::ServerOptions options = ServerOptionsFromFlags();
+  if (auto credentials = cuofeng::ListeningCredentials(options); !credentials.ok()) {
+    cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", credentials.status().message()));
+    return 2;
+  }
   const std::string dsn = absl::GetFlag(FLAGS_database);
   if (dsn.empty()) {
-    std::cerr << "cuofeng-server: --database is required (a libpq DSN, e.g. "
-                 "\"host=/tmp port=5432 dbname=cuofeng\")\n";
+    cuofeng::logging::Error(
+        "cuofeng-server: --database is required (a libpq DSN, e.g. \"host=/tmp port=5432 "
+        "dbname=cuofeng\")");
     return 2;
   }
   if (const std::string clock = absl::GetFlag(FLAGS_clock); !clock.empty()) {
     absl::Time start;
     std::string error;
     if (!absl::ParseTime(absl::RFC3339_full, clock, &start, &error)) {
-      std::cerr << "cuofeng-server: --clock=" << clock << " is not an RFC 3339 instant: " << error
-                << "\n";
+      cuofeng::logging::Error(
+          absl::StrCat("cuofeng-server: --clock=", clock, " is not an RFC 3339 instant: ", error));
       return 2;
     }
     cuofeng::StartClockAt(start);
-    std::cout << "clock started at " << absl::FormatTime(absl::RFC3339_sec, start, absl::UTCTimeZone())
-              << "\n";
+    cuofeng::logging::Info(absl::StrCat(
+        "clock started at ", absl::FormatTime(absl::RFC3339_sec, start, absl::UTCTimeZone())));
   }
   std::set<std::string> groups;
   for (auto g : absl::StrSplit(absl::GetFlag(FLAGS_services), ',', absl::SkipEmpty())) {
@@ -66,25 +166,67 @@ int main(int argc, char** argv) {
   const std::set<std::string> known = {"all", "registry", "planning", "compliance"};
   for (const auto& g : groups) {
     if (known.count(g) == 0) {
-      std::cerr << "cuofeng-server: unknown service group \"" << g
-                << "\" in --services; this build has: " << absl::StrJoin(known, ", ") << "\n";
+      cuofeng::logging::Error(
+          absl::StrCat("cuofeng-server: unknown service group \"", g,
+                       "\" in --services; this build has: ", absl::StrJoin(known, ", ")));
       return 2;
     }
   }
-  auto pool = cuofeng::ConnectionPool::Create(dsn, absl::GetFlag(FLAGS_pool_size));
+  cuofeng::ConnectionPool::Options pool_options;
+  pool_options.size = absl::GetFlag(FLAGS_pool_size);
+  pool_options.max_wait = absl::GetFlag(FLAGS_pool_wait);
+  auto pool = cuofeng::ConnectionPool::Create(dsn + " application_name=cuofeng-primary", pool_options);
   if (!pool.ok()) {
-    std::cerr << "cuofeng-server: " << pool.status().message() << "\n";
+    cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", pool.status().message()));
     return 1;
   }
   auto applied = cuofeng::ApplyMigrations(**pool, cuofeng::SqlMigrations());
   if (!applied.ok()) {
-    std::cerr << "cuofeng-server: refusing to start: " << applied.status().message() << "\n";
+    cuofeng::logging::Error(
+        absl::StrCat("cuofeng-server: refusing to start: ", applied.status().message()));
     return 1;
   }
-  for (const auto& path : *applied) std::cout << "applied migration " << path << "\n";
+  for (const auto& path : *applied) {
+    cuofeng::logging::Info(absl::StrCat("applied migration ", path));
+  }
+  auto token_key = cuofeng::ServerSecret(**pool, "page_token_key");
+  if (!token_key.ok()) {
+    cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", token_key.status().message()));
+    return 1;
+  }
+  cuofeng::SetPageTokenKey(*token_key);
+  std::unique_ptr<cuofeng::ConnectionPool> replica_pool;
+  if (const std::string replica = absl::GetFlag(FLAGS_database_replica); !replica.empty()) {
+    cuofeng::ConnectionPool::Options replica_options = pool_options;
+    replica_options.name = "replica";
+    auto created = cuofeng::ConnectionPool::Create(replica + " application_name=cuofeng-replica",
+                                                   replica_options);
+    if (!created.ok()) {
+      cuofeng::logging::Error(
+          absl::StrCat("cuofeng-server: --database_replica: ", created.status().message()));
+      return 1;
+    }
+    replica_pool = std::move(*created);
+  }
+  cuofeng::ReadRouter read_router(pool->get(), replica_pool.get());
+  // The primary pool's figures, read when Prometheus scrapes.
+  cuofeng::metrics::Registry::Default().AddCollector([primary = pool->get()] {
+    static absl::Mutex mu;
+    static int64_t waits = 0, timeouts = 0;
+    const cuofeng::ConnectionPool::Stats stats = primary->stats();
+    absl::MutexLock lock(&mu);
+    cuofeng::metrics::DbPoolSize().Set(stats.size);
+    cuofeng::metrics::DbPoolInUse().Set(stats.in_use);
+    cuofeng::metrics::DbPoolWaits().Increment(static_cast<double>(stats.waits - waits));
+    cuofeng::metrics::DbPoolTimeouts().Increment(static_cast<double>(stats.timeouts - timeouts));
+    waits = stats.waits;
+    timeouts = stats.timeouts;
+    return std::string();
+  });
 
   cuofeng::KeyStore keys(pool->get());
   cuofeng::CallGuard guard(pool->get(), &keys);
+  guard.set_read_router(&read_router);
   cuofeng::AdminServiceImpl admin(&guard);
   cuofeng::RegistryServiceImpl registry(&guard);
   std::vector<cuofeng::NamedService> services = {
@@ -97,17 +239,18 @@ int main(int argc, char** argv) {
   // Planning reads the registry over gRPC: this server's own address when
   // the registry runs here, else --registry.
   std::string registry_address = absl::GetFlag(FLAGS_registry);
-  if (registry_address.empty() && has_registry) registry_address = absl::GetFlag(FLAGS_listen);
+  if (registry_address.empty() && has_registry) registry_address = SelfAddress(options);
   std::unique_ptr<cuofeng::PlanningServiceImpl> planning;
-  cuofeng::ObligationCache obligations_cache(pool->get());
+  // Follows filings and alerts made through any process on this database.
+  cuofeng::ObligationCache obligations_cache(pool->get(), dsn);
   cuofeng::FilingServiceImpl filing(&guard, &obligations_cache);
   cuofeng::ObligationServiceImpl obligations(&guard, &obligations_cache);
   std::unique_ptr<cuofeng::AlertServiceImpl> alerts;
   if (all || groups.count("planning")) {
     if (registry_address.empty()) {
-      std::cerr
-          << "cuofeng-server: the planning service needs --registry=ADDRESS when the registry "
-             "service runs elsewhere\n";
+      cuofeng::logging::Error(
+          "cuofeng-server: the planning service needs --registry=ADDRESS when the registry "
+          "service runs elsewhere");
       return 2;
     }
     grpc::ChannelArguments args;
@@ -126,11 +269,12 @@ int main(int argc, char** argv) {
   if (all || groups.count("compliance")) {
     std::string planning_address = absl::GetFlag(FLAGS_planning);
     if (planning_address.empty() && (all || groups.count("planning"))) {
-      planning_address = absl::GetFlag(FLAGS_listen);
+      planning_address = SelfAddress(options);
     }
     if (registry_address.empty() || planning_address.empty()) {
-      std::cerr << "cuofeng-server: the compliance service needs --registry=ADDRESS and "
-                   "--planning=ADDRESS when those services run elsewhere\n";
+      cuofeng::logging::Error(
+          "cuofeng-server: the compliance service needs --registry=ADDRESS and "
+          "--planning=ADDRESS when those services run elsewhere");
       return 2;
     }
     grpc::ChannelArguments args;
@@ -140,11 +284,18 @@ int main(int argc, char** argv) {
         grpc::CreateCustomChannel(planning_address, grpc::InsecureChannelCredentials(), args));
     services.push_back({cuofeng::v1::ComplianceService::service_full_name(), compliance.get()});
   }
-  cuofeng::ServerOptions options;
-  options.listen = absl::GetFlag(FLAGS_listen);
+  // Health follows the database: NOT_SERVING while it cannot be reached.
+  std::vector<std::string> service_names = {"grpc.health.v1.Health"};
+  for (const auto& s : services) service_names.push_back(s.name);
+  cuofeng::HealthService health(service_names);
+  cuofeng::DatabaseProbe probe(dsn, absl::Seconds(1),
+                               [&health](bool reachable) { health.SetServing(reachable); });
+  cuofeng::RefusalAuditor refusals(pool->get(), &keys);
+  options.health = &health;
+  options.interceptors.push_back(refusals.InterceptorFactory());
   absl::Status status = cuofeng::ServeUntilSignal(options, services);
   if (!status.ok()) {
-    std::cerr << "cuofeng-server: " << status.message() << "\n";
+    cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", status.message()));
     return 1;
   }
   return 0;

@@ -2,10 +2,13 @@
 // runs on a replay clock (--clock) set before the season while the list is
 // filed and an orange alert issued, then is restarted later to take the
 // season's meter readings, gate passages and ledger rows, and to verify.
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <pqxx/pqxx>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -17,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/auth/policy.h"
+#include "lib/db/pool.h"
 #include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
@@ -747,6 +751,241 @@ TEST_F(ComplianceE2eTest, GradeRulesOfThe2020StyleRuleSetAtTheGate) {
   EXPECT_EQ(FromTimestamp(banned[0].window_start()), China("2018-12-06 10:00"));
   EXPECT_THAT(banned[0].rule(), HasSubstr("NO_CHINA4_OR_OLDER_HEAVY_TRUCKS"));
   EXPECT_THAT(banned[0].rule(), HasSubstr("YELLOW"));
+}
+
+// Issue 12: verification runs call other services (in the same process)
+// and must never hold a pooled connection while they wait, so that a burst
+// of runs far above the pool size, with reads among them, never wedges the
+// server. Its own database, so that its runs touch no other test's state.
+class VerificationUnderLoadTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dsn_ = new std::string(FreshDatabase("compliance_load"));
+    admin_ = new std::string(BootstrapAdmin(*dsn_));
+    std::string error;
+    auto server = ServerProcess::Start(*dsn_, &error, {"--clock=2018-10-25T09:00:00+08:00"});
+    ASSERT_NE(server, nullptr) << error;
+    const std::string& address = server->address();
+    ASSERT_EQ(
+        ::cuofeng::testing::Cli(address, *admin_, {"district", "create", "120119", "--name=蓟州区"})
+            .exit_code,
+        0);
+    bureau_ = new std::string(CreateKey(address, *admin_, "bureau", kDistrict));
+    const std::string city = CreateKey(address, *admin_, "city", "");
+    CommandResult imported = ImportSampleDistrict(address, *bureau_, kDistrict, 30, 90);
+    ASSERT_EQ(imported.exit_code, 0) << imported.output;
+    ASSERT_EQ(LoadRuleSet(address, *bureau_, "jizhou-2018").exit_code, 0);
+    ASSERT_EQ(::cuofeng::testing::Cli(
+                  address, *bureau_,
+                  {"season", "create", "--district=districts/120119", "--id=2018-2019",
+                   "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"})
+                  .exit_code,
+              0);
+    auto planning = v1::PlanningService::NewStub(Connect(address));
+    v1::GenerateListRequest gen;
+    gen.set_parent(kDistrict);
+    gen.set_season("districts/120119/seasons/2018-2019");
+    gen.set_rule_set("ruleSets/jizhou-2018");
+    v1::ListVersion list;
+    ASSERT_TRUE(planning->GenerateList(KeyContext(*bureau_).get(), gen, &list).ok());
+    ASSERT_EQ(
+        ::cuofeng::testing::Cli(address, *bureau_, {"filing", "submit", list.name()}).exit_code, 0);
+    ASSERT_EQ(
+        ::cuofeng::testing::Cli(address, city, {"filing", "acknowledge", list.name()}).exit_code,
+        0);
+    ASSERT_EQ(::cuofeng::testing::Cli(
+                  address, city,
+                  {"alert", "issue", "--level=ORANGE", "--districts=districts/120119",
+                   "--start_time=2018-12-01T00:00:00+08:00", "--end_time=2018-12-04T00:00:00+08:00",
+                   "--document=津重污染指〔2018〕7号"})
+                  .exit_code,
+              0);
+    verifier_ = new std::string(CreateKey(address, *admin_, "verifier", kDistrict));
+    service_ = new std::string(CreateKey(address, *admin_, "service", ""));
+    // Readings of the first production meters, so that runs have work to do.
+    auto registry = v1::RegistryService::NewStub(Connect(address));
+    v1::ReadDistrictSnapshotRequest sreq;
+    sreq.set_district(kDistrict);
+    auto ctx = KeyContext(*bureau_);
+    auto reader = registry->ReadDistrictSnapshot(ctx.get(), sreq);
+    v1::DistrictSnapshotChunk chunk;
+    std::vector<std::string> meters;
+    while (reader->Read(&chunk)) {
+      for (const v1::Meter& m : chunk.meters()) meters.push_back(m.name());
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+    ASSERT_GE(meters.size(), 8u);
+    ASSERT_EQ(server->Stop(), 0);
+    server.reset();
+    auto later = ServerProcess::Start(*dsn_, &error, {"--clock=2018-12-10T12:00:00+08:00"});
+    ASSERT_NE(later, nullptr) << error;
+    const std::string dir = TempDir();
+    {
+      std::ofstream out(dir + "/readings.csv");
+      out << "meter,time,kind,value\n";
+      for (size_t i = 0; i < 8; ++i) {
+        for (absl::Time t = China("2018-10-16 00:15"); t <= China("2018-12-10 00:00");
+             t += absl::Minutes(15)) {
+          out << meters[i] << "," << Csv(t) << ",INTERVAL_KWH," << (i % 2 ? 25 : 20) << "\n";
+        }
+      }
+    }
+    CommandResult ingested = ::cuofeng::testing::Cli(later->address(), *service_,
+                                                     {"ingest", "readings", dir + "/readings.csv"});
+    ASSERT_EQ(ingested.exit_code, 0) << ingested.output;
+    ASSERT_EQ(later->Stop(), 0);
+  }
+
+  struct Outcome {
+    grpc::StatusCode code = grpc::StatusCode::UNKNOWN;
+    std::string message;
+    int findings_new = 0;
+  };
+
+  // Burst starts `runs` verification runs and `reads` finding and obligation
+  // reads at once against `address`, each with a deadline of `deadline`.
+  static std::vector<Outcome> Burst(const std::string& address, int runs, int reads,
+                                    std::chrono::seconds deadline) {
+    std::vector<Outcome> out(runs + reads);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < runs + reads; ++i) {
+      threads.emplace_back([&, i] {
+        auto channel = Connect(address);
+        auto ctx = KeyContext(*verifier_);
+        ctx->set_deadline(std::chrono::system_clock::now() + deadline);
+        grpc::Status s;
+        if (i < runs) {
+          v1::RunVerificationRequest req;
+          req.set_district(kDistrict);
+          // Overlapping periods: the same findings are found by several runs at once.
+          *req.mutable_from() = ToTimestamp(China("2018-11-15 00:00") + absl::Hours(24) * (i % 3));
+          *req.mutable_to() = ToTimestamp(China("2018-12-10 00:00"));
+          v1::VerificationRun run;
+          s = v1::ComplianceService::NewStub(channel)->RunVerification(ctx.get(), req, &run);
+          out[i].findings_new = run.findings_new();
+        } else if (i % 2) {
+          v1::ListFindingsRequest req;
+          req.set_parent(kDistrict);
+          v1::ListFindingsResponse resp;
+          s = v1::ComplianceService::NewStub(channel)->ListFindings(ctx.get(), req, &resp);
+        } else {
+          v1::ListObligationWindowsRequest req;
+          req.set_district(kDistrict);
+          *req.mutable_from() = ToTimestamp(China("2018-11-15 00:00"));
+          *req.mutable_to() = ToTimestamp(China("2018-12-10 00:00"));
+          v1::ListObligationWindowsResponse resp;
+          s = v1::ObligationService::NewStub(channel)->ListObligationWindows(ctx.get(), req, &resp);
+        }
+        out[i].code = s.error_code();
+        out[i].message = s.error_message();
+      });
+    }
+    for (auto& t : threads) t.join();
+    return out;
+  }
+
+  // Every call answered with a result or a clear error: never INTERNAL or UNKNOWN.
+  static int CheckAnswers(const std::vector<Outcome>& outcomes) {
+    int ok = 0;
+    for (const Outcome& o : outcomes) {
+      if (o.code == grpc::StatusCode::OK) {
+        ++ok;
+        continue;
+      }
+      EXPECT_THAT(o.code, ::testing::AnyOf(
+                              grpc::StatusCode::DEADLINE_EXCEEDED, grpc::StatusCode::UNAVAILABLE,
+                              grpc::StatusCode::RESOURCE_EXHAUSTED, grpc::StatusCode::ABORTED))
+          << o.message;
+      EXPECT_FALSE(o.message.empty());
+    }
+    return ok;
+  }
+
+  // The server still answers a plain read, and no connection is left in a transaction.
+  static void ExpectServerAnswers(const std::string& address) {
+    auto ctx = KeyContext(*verifier_);
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    v1::ListFindingsRequest req;
+    req.set_parent(kDistrict);
+    v1::ListFindingsResponse resp;
+    grpc::Status s =
+        v1::ComplianceService::NewStub(Connect(address))->ListFindings(ctx.get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+    // Runs cut short may still be finishing on the server: wait for them (bounded).
+    std::string held;
+    for (int i = 0; i < 300; ++i) {
+      held = SqlScalar(*dsn_,
+                       "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND state LIKE 'idle in transaction%'");
+      if (held == "0") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    EXPECT_EQ(held, "0");
+  }
+
+  static std::string *dsn_, *admin_, *bureau_, *verifier_, *service_;
+};
+
+std::string *VerificationUnderLoadTest::dsn_, *VerificationUnderLoadTest::admin_,
+    *VerificationUnderLoadTest::bureau_, *VerificationUnderLoadTest::verifier_,
+    *VerificationUnderLoadTest::service_;
+
+TEST_F(VerificationUnderLoadTest, ManyRunsOnASmallPoolAllAnswerAndStoreEachFindingOnce) {
+  std::string error;
+  auto server =
+      ServerProcess::Start(*dsn_, &error, {"--clock=2018-12-10T12:00:00+08:00", "--pool_size=2"});
+  ASSERT_NE(server, nullptr) << error;
+  const auto outcomes = Burst(server->address(), 12, 8, std::chrono::seconds(120));
+  const int ok = CheckAnswers(outcomes);
+  EXPECT_GE(ok, 1);
+  ExpectServerAnswers(server->address());
+  // Concurrent runs that found the same thing stored it once (ON CONFLICT):
+  // the new findings the runs report add up to the findings stored.
+  int reported_new = 0;
+  for (const Outcome& o : outcomes) reported_new += o.findings_new;
+  EXPECT_EQ(std::to_string(reported_new),
+            SqlScalar(*dsn_, "SELECT count(*) FROM compliance.finding"));
+  EXPECT_GT(reported_new, 0);
+}
+
+TEST_F(VerificationUnderLoadTest, ARunOnAPoolOfOneAnswersAndSoDoReadsBesideIt) {
+  std::string error;
+  auto server =
+      ServerProcess::Start(*dsn_, &error, {"--clock=2018-12-10T12:00:00+08:00", "--pool_size=1"});
+  ASSERT_NE(server, nullptr) << error;
+  const auto alone = Burst(server->address(), 1, 0, std::chrono::seconds(120));
+  EXPECT_EQ(alone[0].code, grpc::StatusCode::OK) << alone[0].message;
+  EXPECT_GE(CheckAnswers(Burst(server->address(), 4, 4, std::chrono::seconds(120))), 1);
+  ExpectServerAnswers(server->address());
+}
+
+TEST_F(VerificationUnderLoadTest, RunsCutShortByTheirDeadlineLeaveNothingHeld) {
+  std::string error;
+  auto server =
+      ServerProcess::Start(*dsn_, &error, {"--clock=2018-12-10T12:00:00+08:00", "--pool_size=2"});
+  ASSERT_NE(server, nullptr) << error;
+  // Deadlines of one second for 12 runs on two connections: some answer in
+  // time, the others say DEADLINE_EXCEEDED; none may leave anything held.
+  CheckAnswers(Burst(server->address(), 12, 4, std::chrono::seconds(1)));
+  ExpectServerAnswers(server->address());
+}
+
+TEST_F(VerificationUnderLoadTest, TriggerRefusalsAreFailedPreconditionsWithTheirReason) {
+  pqxx::connection conn(*dsn_);
+  pqxx::work tx(conn);
+  tx.exec0(
+      "INSERT INTO compliance.verification_run (name, district_id, body, run_by) "
+      "VALUES ('districts/120119/verificationRuns/999999', '120119', '', 'test')");
+  try {
+    tx.exec0(
+        "UPDATE compliance.verification_run SET run_by = 'x' "
+        "WHERE name = 'districts/120119/verificationRuns/999999'");
+    ADD_FAILURE() << "the update went through";
+  } catch (const std::exception& e) {
+    const absl::Status s = TranslateDbError(e);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("append-only: UPDATE refused"));
+  }
 }
 
 }  // namespace

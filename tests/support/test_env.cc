@@ -24,8 +24,6 @@
 
 namespace cuofeng {
 namespace testing {
-namespace {
-
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -39,6 +37,8 @@ int FreePort() {
   close(fd);
   return port;
 }
+
+namespace {
 
 // Starts `argv` with stdout and stderr going to `output_path`.
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& output_path) {
@@ -177,6 +177,14 @@ int ServerProcess::Stop() {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void ServerProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
 }
 
 ServerProcess::~ServerProcess() { Stop(); }

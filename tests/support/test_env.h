@@ -24,6 +24,9 @@ std::string BinDir();
 // TempDir returns a new empty folder.
 std::string TempDir();
 
+// FreePort is a loopback TCP port nobody listens on at the moment.
+int FreePort();
+
 struct CommandResult {
   int exit_code = -1;
   std::string output;  // stdout and stderr together
@@ -45,6 +48,8 @@ class ServerProcess {
   const std::string& address() const { return address_; }
   // Stop sends SIGTERM and returns the exit status (-1 if killed by signal).
   int Stop();
+  // Kill sends SIGKILL (kill -9: no cleanup of any kind) and reaps it.
+  void Kill();
   // Log is what the server printed.
   std::string Log() const;
 
