@@ -1,5 +1,10 @@
 #include "lib/model/labels.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+
 namespace cuofeng {
 
 const std::map<std::string, std::vector<std::string>>& EnumValueLabels() {
@@ -111,13 +116,86 @@ const std::map<std::string, std::vector<std::string>>& EnumValueLabels() {
       {"PM", {"颗粒物"}},
       {"SO2", {"二氧化硫"}},
       {"NOX", {"氮氧化物"}},
-      {"VOCS", {"挥发性有机物", "VOCs"}}};
+      {"VOCS", {"挥发性有机物", "VOCs"}},
+      // Planning, compliance and keys, as the CLI shows them and filters read them.
+      {"YELLOW", {"黄色", "黄色预警"}},
+      {"ORANGE", {"橙色", "橙色预警"}},
+      {"RED", {"红色", "红色预警"}},
+      {"RUN", {"正常生产"}},
+      {"VOLUNTARY", {"自主减排"}},
+      {"LIMIT", {"限产"}},
+      {"STOP_LINES", {"按生产线停产"}},
+      {"CAP", {"以热定产"}},
+      {"STOP", {"停产"}},
+      {"RECTIFY", {"停产整治"}},
+      {"RESTRICTED", {"管控"}},
+      {"EXEMPT", {"豁免"}},
+      {"GUARANTEED", {"民生保障"}},
+      {"DATA_MISSING", {"数据缺失"}},
+      {"DRAFT", {"草稿"}},
+      {"SUBMITTED", {"已报送"}},
+      {"FILED", {"已备案"}},
+      {"SUPERSEDED", {"已替代"}},
+      {"STOP_NOT_KEPT", {"未按要求停产"}},
+      {"LIMIT_EXCEEDED", {"超出限产要求"}},
+      {"TREATMENT_OFF", {"治污设施未运行"}},
+      {"DATA_GAP", {"数据不全"}},
+      {"NO_BASELINE", {"无基线"}},
+      {"BANNED_TRUCK", {"违规车辆进出"}},
+      {"LEDGER_ROW_MISSING", {"无台账记录"}},
+      {"PASSAGE_MISSING", {"无过车记录"}},
+      {"CAMERA_SILENT", {"门禁无数据"}},
+      {"UNKNOWN_PLATE", {"未登记车辆"}},
+      {"OPEN", {"待核查"}},
+      {"CONFIRMED", {"已确认"}},
+      {"DISMISSED", {"已排除"}},
+      {"CONFIRM", {"确认"}},
+      {"DISMISS", {"排除"}},
+      {"ADMIN", {"管理员"}},
+      {"CITY", {"市级"}},
+      {"BUREAU", {"区级"}},
+      {"ENTERPRISE", {"企业"}},
+      {"VERIFIER", {"核查人员"}},
+      {"SERVICE", {"服务"}},
+      {"INTERVAL_KWH", {"电量"}},
+      {"CUMULATIVE_KWH", {"表码"}},
+      {"KW", {"功率"}},
+      {"ADDED", {"新增"}},
+      {"REMOVED", {"删除"}},
+      {"MEASURE_CHANGED", {"措施变更"}},
+      {"REASON_CHANGED", {"依据变更"}}};
   return *m;
 }
 
 std::string ChineseLabel(absl::string_view value_name) {
   auto it = EnumValueLabels().find(std::string(value_name));
   return it == EnumValueLabels().end() ? std::string(value_name) : it->second.front();
+}
+
+const google::protobuf::EnumValueDescriptor* EnumValueByText(
+    const google::protobuf::EnumDescriptor* type, absl::string_view text) {
+  const std::string cell(absl::StripAsciiWhitespace(text));
+  const std::string upper = absl::AsciiStrToUpper(cell);
+  const google::protobuf::EnumValueDescriptor* found = type->FindValueByName(upper);
+  for (int i = 0; found == nullptr && i < type->value_count(); ++i) {
+    auto it = EnumValueLabels().find(type->value(i)->name());
+    if (it == EnumValueLabels().end()) continue;
+    for (const auto& label : it->second) {
+      if (label == cell || absl::AsciiStrToUpper(label) == upper) found = type->value(i);
+    }
+  }
+  return found == nullptr || found->number() == 0 ? nullptr : found;
+}
+
+std::string EnumChoices(const google::protobuf::EnumDescriptor* type) {
+  std::vector<std::string> choices;
+  for (int i = 0; i < type->value_count(); ++i) {
+    if (type->value(i)->number() == 0) continue;
+    const std::string& name = type->value(i)->name();
+    const std::string label = ChineseLabel(name);
+    choices.push_back(label == name ? name : absl::StrCat(name, " ", label));
+  }
+  return absl::StrJoin(choices, ", ");
 }
 
 }  // namespace cuofeng

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "google/protobuf/descriptor.h"
 
 namespace cuofeng {
 
@@ -17,6 +18,16 @@ const std::map<std::string, std::vector<std::string>>& EnumValueLabels();
 
 // ChineseLabel is the usual label of a value name, or the name itself.
 std::string ChineseLabel(absl::string_view value_name);
+
+// EnumValueByText is the value of `type` that `text` names: its name in any
+// case ("orange") or one of its labels ("橙色"; ASCII labels in any case).
+// nullptr when none does; the zero (UNSPECIFIED) value never matches.
+const google::protobuf::EnumValueDescriptor* EnumValueByText(
+    const google::protobuf::EnumDescriptor* type, absl::string_view text);
+
+// EnumChoices lists the values of `type` but the zero value, each with its
+// usual label: "YELLOW 黄色, ORANGE 橙色, RED 红色".
+std::string EnumChoices(const google::protobuf::EnumDescriptor* type);
 
 }  // namespace cuofeng
 

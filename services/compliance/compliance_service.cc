@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "lib/filter/filter.h"
 #include "lib/model/clock.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
@@ -166,7 +167,7 @@ grpc::Status ComplianceServiceImpl::ListBaselines(grpc::ServerContext* ctx, cons
       b->set_reference_samples(r[14].as<int64_t>());
       b->set_reference_expected(r[15].as<int64_t>());
     }
-    return absl::OkStatus();
+    return ApplyFilter(req->filter(), resp);
   });
   return ToGrpcStatus(st);
 }
@@ -352,7 +353,7 @@ grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx, const
       *resp->add_findings() = ComplianceRepository::FindingFromRow(r[i]);
     }
     if (static_cast<int>(r.size()) > limit) resp->set_next_page_token(std::to_string(offset + limit));
-    return absl::OkStatus();
+    return ApplyFilter(req->filter(), resp);
   });
   return ToGrpcStatus(st);
 }

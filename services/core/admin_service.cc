@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "lib/filter/filter.h"
 #include "lib/paging/page_token.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
@@ -85,7 +86,7 @@ grpc::Status AdminServiceImpl::ListAuditEntries(grpc::ServerContext* ctx,
       resp->set_next_page_token(
           EncodePageToken(scope, absl::StrCat(resp->audit_entries(page_size - 1).id())));
     }
-    return absl::OkStatus();
+    return ApplyFilter(req->filter(), resp);
   });
   return ToGrpcStatus(status);
 }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "lib/filter/filter.h"
 #include "lib/rpc/forward.h"
 #include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
@@ -167,10 +168,27 @@ grpc::Status AlertServiceImpl::Revise(grpc::ServerContext* ctx, const char* meth
 
 grpc::Status AlertServiceImpl::ChangeAlert(grpc::ServerContext* ctx, const v1::ChangeAlertRequest* req,
                                            v1::Alert* resp) {
-  return Revise(ctx, "ChangeAlert", req->name(), req->request_id(), resp, [&](v1::Alert& next) {
+  return Revise(ctx, "ChangeAlert", req->name(), req->request_id(), resp, [&](v1::Alert& next) -> absl::Status {
+    // No silent no-ops: a change must name something to change, and change it.
+    if (!v1::AlertLevel_IsValid(req->level())) {
+      return InvalidArgumentWithViolations({{"level", "not an alert level: YELLOW, ORANGE or RED"}});
+    }
+    if (req->level() == v1::ALERT_LEVEL_UNSPECIFIED && !req->has_end_time() && req->document_number().empty()) {
+      return InvalidArgumentWithViolations(
+          {{"level", "nothing to change: give a new level, end_time or document_number"}});
+    }
+    const v1::Alert before = next;
     if (req->level() != v1::ALERT_LEVEL_UNSPECIFIED) next.set_level(req->level());
     if (req->has_end_time()) *next.mutable_end_time() = req->end_time();
     if (!req->document_number().empty()) next.set_document_number(req->document_number());
+    if (next.level() == before.level() && next.document_number() == before.document_number() &&
+        next.has_end_time() == before.has_end_time() &&
+        next.end_time().seconds() == before.end_time().seconds()) {
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                            req->name(), " is already ", v1::AlertLevel_Name(before.level()),
+                            " with this end time and document; the change changes nothing")),
+                        "NO_CHANGE");
+    }
     if (req->has_effective_time()) *next.mutable_effective_time() = req->effective_time();
     next.set_note(req->note());
     return absl::OkStatus();
@@ -217,7 +235,7 @@ grpc::Status AlertServiceImpl::ListAlerts(grpc::ServerContext* ctx, const v1::Li
         req->include_history() ? "" : " AND revision = (SELECT max(revision) FROM planning.alert_revision b WHERE b.id = a.id)",
         " ORDER BY start_time, id, revision");
     for (const auto& row : tx.exec_params(sql, req->district())) *resp->add_alerts() = AlertRow(row);
-    return absl::OkStatus();
+    return ApplyFilter(req->filter(), resp);
   }));
 }
 

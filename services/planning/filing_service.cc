@@ -4,6 +4,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "lib/filter/filter.h"
 #include "lib/paging/page_token.h"
 #include "lib/model/clock.h"
 #include "lib/rpc/status.h"
@@ -170,7 +171,7 @@ grpc::Status FilingServiceImpl::ListFilings(grpc::ServerContext* ctx,
       resp->set_next_page_token(EncodePageToken(
           token_scope, absl::StrCat(DistrictOf(filings[limit - 1].list()), "/", filings[limit - 1].seq())));
     }
-    return absl::OkStatus();
+    return ApplyFilter(req->filter(), resp);
   }));
 }
 

@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "lib/filter/filter.h"
 #include "lib/rpc/forward.h"
 #include "lib/paging/page_token.h"
 #include "lib/hash/sha256.h"
@@ -168,7 +169,7 @@ grpc::Status PlanningServiceImpl::ListRuleSets(grpc::ServerContext* ctx,
       resp->set_next_page_token(EncodePageToken(
           "ListRuleSets", all[limit - 1].name().substr(std::string("ruleSets/").size())));
     }
-    return absl::OkStatus();
+    return ApplyFilter(req->filter(), resp);
   }));
 }
 
@@ -338,7 +339,7 @@ grpc::Status PlanningServiceImpl::ListListVersions(grpc::ServerContext* ctx,
       *resp->add_list_versions() = lists[i];
     if (static_cast<int>(lists.size()) > limit)
       resp->set_next_page_token(EncodePageToken(scope, absl::StrCat(after + limit)));
-    return absl::OkStatus();
+    return ApplyFilter(req->filter(), resp);
   }));
 }
 
@@ -390,7 +391,7 @@ grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx,
       const std::string& last = entries[limit - 1].name();
       resp->set_next_page_token(EncodePageToken(scope, last.substr(last.rfind('/') + 1)));
     }
-    return absl::OkStatus();
+    return ApplyFilter(req->filter(), resp);
   }));
 }
 

@@ -143,30 +143,11 @@ absl::Status CheckParent(const ResourceKind& kind, const std::string& parent) {
              : InvalidArgumentWithViolations({{"parent", std::string(parsed.status().message())}});
 }
 
-// Filter: terms `field = value` or `field = "value"` joined by AND.
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseFilter(
-    const ResourceKind& kind, const std::string& filter) {
-  std::vector<std::pair<std::string, std::string>> out;
-  if (absl::StripAsciiWhitespace(filter).empty()) return out;
-  for (absl::string_view term : absl::StrSplit(filter, " AND ")) {
-    std::vector<std::string> sides = absl::StrSplit(term, absl::MaxSplits('=', 1));
-    auto bad = [&](const std::string& why) {
-      return InvalidArgumentWithViolations(
-          {{"filter", absl::StrCat("\"", term, "\": ", why,
-                                   " (write field = \"value\" terms joined by AND)")}});
-    };
-    if (sides.size() != 2) return bad("not a comparison");
-    std::string field(absl::StripAsciiWhitespace(sides[0]));
-    std::string value(absl::StripAsciiWhitespace(sides[1]));
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-      value = value.substr(1, value.size() - 2);
-    }
-    bool known = false;
-    for (const auto* f : kind.columns) known = known || f->name() == field;
-    if (!known) return bad(absl::StrCat("a ", kind.kind, " has no field ", field));
-    out.emplace_back(field, value);
-  }
-  return out;
+// The filter of a List (AIP-160): any stored field of the kind, or its name.
+absl::StatusOr<Filter> ParseListFilter(const ResourceKind& kind, const std::string& text) {
+  std::vector<std::string> fields = {"name"};
+  for (const auto* f : kind.columns) fields.push_back(f->name());
+  return Filter::Parse(text, kind.descriptor, fields);
 }
 
 }  // namespace
@@ -259,11 +240,11 @@ grpc::Status RegistryServiceImpl::List(grpc::ServerContext* ctx, const ResourceK
     status = InvalidArgumentWithViolations({{"page_token", "not a token this service gave out"}});
   }
   if (status.ok()) {
-    auto filters = ParseFilter(kind, StringField(req, "filter"));
-    if (filters.ok()) {
-      q.filters = *std::move(filters);
+    auto filter = ParseListFilter(kind, StringField(req, "filter"));
+    if (filter.ok()) {
+      q.filter = *std::move(filter);
     } else {
-      status = filters.status();
+      status = filter.status();
     }
   }
   if (!status.ok()) return ToGrpcStatus(status);

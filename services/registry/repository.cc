@@ -177,9 +177,7 @@ absl::StatusOr<std::vector<MessagePtr>> RegistryRepository::List(pqxx::transacti
     absl::StrAppend(&sql, " AND (name = ", ph, " OR left(name, length(", ph, ") + 1) = ", ph,
                     " || '/')");
   }
-  for (const auto& [column, value] : q.filters) {
-    absl::StrAppend(&sql, " AND ", column, "::text = ", param(value));
-  }
+  if (!q.filter.Empty()) absl::StrAppend(&sql, " AND ", q.filter.Sql(param));
   if (!q.after_name.empty()) absl::StrAppend(&sql, " AND name > ", param(q.after_name));
   absl::StrAppend(&sql, " ORDER BY name LIMIT ", q.limit);
   pqxx::result r = Exec(tx, sql, p);

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
+#include "lib/filter/filter.h"
 #include "services/registry/resources.h"
 
 namespace cuofeng {
@@ -24,8 +25,8 @@ struct ListQuery {
   std::string parent;
   // Only rows at or below this name prefix ("" for all).
   std::string scope_prefix;
-  // Equality filters: column name → text value.
-  std::vector<std::pair<std::string, std::string>> filters;
+  // Only rows the filter matches (AIP-160, lib/filter); empty for all.
+  Filter filter;
   // Rows strictly after this name (keyset pagination); "" from the start.
   std::string after_name;
   int limit = 50;

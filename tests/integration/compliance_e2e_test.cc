@@ -414,7 +414,7 @@ TEST_F(ComplianceE2eTest, IngestKeepsGoodRowsAndNamesEachBadOne) {
   EXPECT_THAT(mixed.output, HasSubstr("accepted 1, duplicate 0, rejected 1"));
   EXPECT_THAT(mixed.output, HasSubstr("mixed.csv:3:1: meter: an enterprise key for " + enterprise + " may not send"));
   CommandResult refused = Cli(*verifier_, {"ingest", "readings", dir + "/mixed.csv"});
-  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.exit_code, 6);  // refused (cuofeng help: exit codes)
   EXPECT_THAT(refused.output, HasSubstr("PERMISSION_DENIED"));
 }
 

@@ -113,7 +113,7 @@ TEST_F(PlanningE2eTest, ShippedRuleSetsLoadAndABrokenOneNamesLineAndField) {
   std::string dir = TempDir();
   std::ofstream(dir + "/bad.textproto") << text;
   CommandResult bad = Cli(*bureau_, {"ruleset", "load", dir + "/bad.textproto", "--id=broken"});
-  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.exit_code, 2);  // INVALID_ARGUMENT (cuofeng help: exit codes)
   EXPECT_THAT(bad.output, HasSubstr("measure_tables[1].season.percent: line"));
   EXPECT_THAT(bad.output, HasSubstr("percent 500 is outside 0-100"));
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM planning.rule_set WHERE id = 'broken'"), "0");

@@ -1,9 +1,8 @@
 #include "tools/cli/client_lib.h"
 
-#include <iostream>
-
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -16,15 +15,55 @@ namespace cuofeng {
 namespace {
 
 // Template files in import order.
-const char* const kTemplateFiles[] = {"townships",      "enterprises",    "lines",   "processes",
-                                      "equipment",      "meters",         "cameras", "vehicles",
-                                      "retrofit_tasks", "emission_totals", "whitelist_entries"};
+const char* const kTemplateFiles[] = {
+    "townships", "enterprises", "lines",          "processes",       "equipment",        "meters",
+    "cameras",   "vehicles",    "retrofit_tasks", "emission_totals", "whitelist_entries"};
 constexpr int kRowsPerChunk = 2000;
 
 }  // namespace
 
+int ExitCodeFor(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return kExitOk;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return kExitUsage;
+    case absl::StatusCode::kDataLoss:
+      return kExitIntegrity;
+    case absl::StatusCode::kNotFound:
+      return kExitNotFound;
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+      return kExitRefused;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      return kExitUnavailable;
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAborted:
+      return kExitConflict;
+    case absl::StatusCode::kAlreadyExists:
+      return kExitAlreadyExists;
+    case absl::StatusCode::kResourceExhausted:
+      return kExitExhausted;
+    default:
+      return kExitError;
+  }
+}
+
+namespace {
+bool key_missing = false;
+}  // namespace
+
+void SetKeyMissing(bool missing) { key_missing = missing; }
+
 int Fail(const absl::Status& status) {
   std::cerr << "error (" << StatusCodeName(status.code()) << "): ";
+  if (status.code() == absl::StatusCode::kUnauthenticated && key_missing) {
+    std::cerr << "no API key: give --key=KEY or set CUOFENG_KEY (an administrator creates keys "
+                 "with `cuofeng admin create-key`)\n";
+    return ExitCodeFor(status.code());
+  }
   std::vector<FieldViolation> violations = FieldViolations(status);
   if (violations.empty()) {
     std::cerr << status.message() << "\n";
@@ -32,17 +71,27 @@ int Fail(const absl::Status& status) {
     std::cerr << violations.size() << " problem(s), nothing was written:\n";
     for (const auto& v : violations) std::cerr << "  " << v.field << ": " << v.description << "\n";
   }
-  return 1;
+  if (status.code() == absl::StatusCode::kUnavailable) {
+    std::cerr << "  (is cuofeng-server running there? set --server or CUOFENG_SERVER)\n";
+  }
+  return ExitCodeFor(status.code());
 }
 
-std::shared_ptr<grpc::Channel> Connect(const std::string& server) {
+std::shared_ptr<grpc::Channel> Connect(const std::string& server) { return Connect(server, ""); }
+
+std::shared_ptr<grpc::Channel> Connect(const std::string& server, const std::string& tls_ca_pem) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   // An import's error list (up to 100 cells) travels in the status details
   // trailer, which can exceed gRPC's default 8 KiB metadata limit.
   args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, 1 << 20);
   args.SetInt("grpc.absolute_max_metadata_size", 1 << 20);
-  return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+  if (tls_ca_pem.empty()) {
+    return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+  }
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = tls_ca_pem;
+  return grpc::CreateCustomChannel(server, grpc::SslCredentials(tls), args);
 }
 
 void AddKey(grpc::ClientContext* ctx, const std::string& key) {

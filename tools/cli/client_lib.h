@@ -19,8 +19,34 @@ namespace cuofeng {
 // Connect opens an insecure channel to `server` (host:port).
 std::shared_ptr<grpc::Channel> Connect(const std::string& server);
 
+// Connect with `tls_ca_pem` non-empty opens a TLS channel that trusts that
+// PEM root certificate (grpc::SslCredentials); empty: insecure, as above.
+std::shared_ptr<grpc::Channel> Connect(const std::string& server, const std::string& tls_ca_pem);
+
+// The CLI's exit codes (`cuofeng help` and the README list them).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitError = 1,          // anything else: INTERNAL, UNKNOWN, a local file that cannot be written
+  kExitUsage = 2,          // bad usage or input: a flag missing or wrong, INVALID_ARGUMENT
+  kExitIntegrity = 3,      // the filing chain no longer matches (filing verify), DATA_LOSS
+  kExitRowsRejected = 4,   // ingest went through but some rows were rejected
+  kExitNotFound = 5,       // NOT_FOUND
+  kExitRefused = 6,        // UNAUTHENTICATED, PERMISSION_DENIED: no key, or not allowed
+  kExitUnavailable = 7,    // UNAVAILABLE, DEADLINE_EXCEEDED: the server cannot be reached
+  kExitConflict = 8,       // FAILED_PRECONDITION, ABORTED: the state forbids it (no-op, stale etag)
+  kExitAlreadyExists = 9,  // ALREADY_EXISTS
+  kExitExhausted = 10,     // RESOURCE_EXHAUSTED
+};
+
+// ExitCodeFor maps a status code to the CLI's exit code.
+int ExitCodeFor(absl::StatusCode code);
+
+// SetKeyMissing(true) tells Fail that no key was given, so that an
+// UNAUTHENTICATED answer is explained as the missing key it is.
+void SetKeyMissing(bool missing);
+
 // Fail prints `status` for a person (field violations one per line) and
-// returns the CLI's exit code for errors, 1.
+// returns its exit code (ExitCodeFor).
 int Fail(const absl::Status& status);
 
 // AddKey puts "authorization: Bearer <key>" on a call.

@@ -1,15 +1,17 @@
-// The CLI's compliance commands (ComplianceService).
+// The CLI's compliance commands (ComplianceService): ingest, verify,
+// findings, baselines, evidence.
 #ifndef CUOFENG_TOOLS_CLI_COMPLIANCE_COMMANDS_H_
 #define CUOFENG_TOOLS_CLI_COMPLIANCE_COMMANDS_H_
 
-#include <string>
 #include <vector>
+
+#include "tools/cli/commands.h"
 
 namespace cuofeng {
 
-// ComplianceCommand runs `args` = ingest|verify|findings|baselines|evidence ...
-// and returns the exit code.
-int ComplianceCommand(const std::vector<std::string>& args, const std::string& server, const std::string& key);
+// ComplianceCommands are the table rows of these commands (section and key
+// check are set by the caller).
+std::vector<CommandSpec> ComplianceCommands();
 
 }  // namespace cuofeng
 

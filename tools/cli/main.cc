@@ -1,6 +1,7 @@
 // cuofeng: the command line for bureaus, the city, enterprises and verifiers.
-// Run `cuofeng help` for the commands. Server and key come from --server and
-// --key, or from CUOFENG_SERVER and CUOFENG_KEY.
+// Run `cuofeng help` for the commands, `cuofeng help COMMAND` for one. The
+// command table at the bottom (Commands()) is the single definition from
+// which the parser, the help, the bash completion and the README table come.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -9,9 +10,8 @@
 #include <map>
 #include <sstream>
 
-#include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -19,141 +19,107 @@
 #include "cuofeng/v1/admin.grpc.pb.h"
 #include "cuofeng/v1/planning.grpc.pb.h"
 #include "cuofeng/v1/registry.grpc.pb.h"
-#include "google/protobuf/util/json_util.h"
+#include "lib/auth/policy.h"
 #include "lib/db/embedded_files.h"
 #include "lib/db/migrations.h"
 #include "lib/db/pool.h"
 #include "lib/documents/list_document.h"
+#include "lib/model/clock.h"
 #include "lib/model/labels.h"
+#include "lib/model/time_syntax.h"
 #include "lib/rpc/status.h"
 #include "lib/rules/measures.h"
 #include "lib/status/errors.h"
 #include "services/core/key_store.h"
 #include "tools/cli/client_lib.h"
+#include "tools/cli/commands.h"
 #include "tools/cli/compliance_commands.h"
-
-ABSL_FLAG(std::string, server, "", "server address (default $CUOFENG_SERVER or 127.0.0.1:50051)");
-ABSL_FLAG(std::string, key, "", "API key (default $CUOFENG_KEY)");
-ABSL_FLAG(std::string, database, "", "libpq DSN, for migrate and admin bootstrap");
-ABSL_FLAG(std::string, district, "", "district resource name, e.g. districts/120119");
-ABSL_FLAG(std::string, role, "", "key role: admin, city, bureau, enterprise, verifier, service");
-ABSL_FLAG(std::string, scope, "", "key scope: districts/{d} or districts/{d}/enterprises/{e}");
-ABSL_FLAG(std::string, name, "", "display name");
-ABSL_FLAG(std::string, city, "", "city of a district");
-ABSL_FLAG(std::string, parent, "", "parent resource name for list");
-ABSL_FLAG(std::string, filter, "", "list filter: field = \"value\" AND ...");
-ABSL_FLAG(std::string, request_id, "", "makes a mutating command safe to retry");
-ABSL_FLAG(bool, validate_only, false, "check everything, write nothing");
-ABSL_FLAG(bool, quiet, false, "print only the essential result");
-ABSL_FLAG(std::string, id, "", "id of a new rule set or season");
-ABSL_FLAG(std::string, season, "", "season resource name, e.g. districts/120119/seasons/2018-2019");
-ABSL_FLAG(std::string, rule_set, "", "rule set, ruleSets/{id} or ruleSets/{id}@{revision}");
-ABSL_FLAG(std::string, start, "", "season start, YYYY-MM-DD");
-ABSL_FLAG(std::string, end, "", "season end, YYYY-MM-DD");
-ABSL_FLAG(std::string, filing_deadline, "", "filing deadline, YYYY-MM-DD");
-ABSL_FLAG(std::string, enterprise, "", "enterprise resource name");
-ABSL_FLAG(int, limit, 50, "how many entries to print");
-ABSL_FLAG(std::string, month, "", "a month, YYYY-MM");
-ABSL_FLAG(bool, staggered, true, "whether the month is in the staggered period");
-ABSL_FLAG(std::string, note, "", "why (recorded with the change)");
-ABSL_FLAG(std::string, reason, "", "the reason of an amendment");
-ABSL_FLAG(std::string, state, "", "filter filings by state: SUBMITTED, FILED, SUPERSEDED");
-ABSL_FLAG(std::string, xlsx, "", "write the list as XLSX to this file");
-ABSL_FLAG(std::string, level, "", "alert level: YELLOW, ORANGE, RED");
-ABSL_FLAG(std::string, districts, "", "comma list of districts/{d} an alert covers (empty: the whole city)");
-ABSL_FLAG(std::string, start_time, "", "RFC 3339 time, e.g. 2018-12-20T08:00:00+08:00 (default now)");
-ABSL_FLAG(std::string, end_time, "", "RFC 3339 time; empty: open-ended");
-ABSL_FLAG(std::string, at, "", "RFC 3339 time (default now)");
-ABSL_FLAG(std::string, from, "", "RFC 3339 time");
-ABSL_FLAG(std::string, to, "", "RFC 3339 time");
-ABSL_FLAG(std::string, document, "", "the city's document number (文号)");
-ABSL_FLAG(int, count, 0, "watch: stop after this many sets (0: until interrupted)");
-ABSL_FLAG(std::string, csv, "", "write the list as CSV to this file");
+#include "tools/cli/options.h"
+#include "tools/cli/output.h"
 
 namespace cuofeng {
 namespace {
 
-constexpr char kUsage[] = R"(cuofeng COMMAND [flags]
+const Options& O() { return Opts(); }
+const std::string& Arg(size_t i) { return Opts().args.at(i); }
 
-Setup (against the database directly):
-  migrate --database=DSN                   apply schema migrations
-  admin bootstrap --database=DSN           create the first admin key and print it once
-Keys and audit (admin):
-  admin create-key --role=R [--scope=S] [--name=N]
-  admin revoke-key apiKeys/ID
-  admin whoami
-  audit list [--parent=PREFIX]
-Registry (bureau):
-  district create ID --name=NAME [--city=CITY]       (admin) e.g. 120119 --name=蓟州区
-  import registry DIR --district=districts/ID [--validate_only] [--request_id=R]
-  export registry DIR --district=districts/ID
-  registry get NAME
-  registry list COLLECTION --parent=NAME [--filter=...]   e.g. enterprises --parent=districts/120119
-  registry summary --district=districts/ID
-Lists (bureau):
-  ruleset load FILE --id=ID [--validate_only]       a rule set in protobuf text format
-  ruleset list | ruleset get ruleSets/ID[@REVISION]
-  season create --district=districts/ID --id=2018-2019 --start=2018-11-15 --end=2019-03-15 --filing_deadline=2018-10-31
-  season adjust NAME --month=2019-03 --staggered=false --note="forecast good"   (SP1)
-  list generate --district=districts/ID --season=NAME --rule_set=ruleSets/ID [--validate_only]
-  list show NAME | list versions --district=districts/ID
-  list entries NAME [--enterprise=NAME] [--limit=N]
-  list explain ENTRY_NAME
-  list diff BASE OTHER
-Filing with the city (T78):
-  filing submit LIST [--request_id=R]                         bureau
-  filing acknowledge LIST [--request_id=R]                    city: files it (approves an amendment)
-  filing amend FILED_LIST AMENDMENT_LIST --reason="..."       bureau: a new draft replaces the filed list once approved
-  filing list [--district=districts/ID|districts/-] [--state=FILED] [--season=2018-2019]
-  filing verify --district=districts/ID                       recomputes every hash of the chain
-  filing export LIST --xlsx=FILE --csv=FILE                   the documents as the city expects them
-Alerts (city) and obligations (everyone):
-  alert issue --level=ORANGE [--districts=districts/120119,...] [--start_time=T] [--end_time=T] --document=文号
-  alert change alerts/N [--level=RED] [--end_time=T] [--note=...]     raise, lower or extend
-  alert lift alerts/N [--at=T]
-  alert list [--district=districts/ID]
-  obligations get districts/ID/enterprises/E [--at=T]                what binds each line, process, equipment
-  obligations windows --district=districts/ID --from=T --to=T
-  obligations watch districts/ID/enterprises/E [--count=N]            a new set on every change
-Monitoring data and verification (service/bureau/enterprise send; verifier checks):
-  ingest readings FILE...     meter,time,kind,value (INTERVAL_KWH, CUMULATIVE_KWH or KW)   exit 4: rows rejected
-  ingest gate FILE...         camera,time,plate,direction,vehicle_class,photo,cargo,tonnage
-  ingest ledger FILE...       enterprise,plate,time,direction,vin,...,emission_stage,...     (电子台账)
-  verify run --district=districts/ID --from=T --to=T [--request_id=R]   verifier or bureau
-  findings list --parent=districts/ID[/enterprises/E] [--type=STOP_NOT_KEPT] [--status=OPEN]
-  findings get NAME | findings review NAME --decision=CONFIRM|DISMISS --comment=...   (verifier)
-  findings explain NAME --text="..."                                    enterprise: 异常申报
-  baselines list --parent=NAME | baselines override NAME --load_kw=KW --reason=...   (bureau)
-  evidence FINDING --out=FILE.svg|FILE.png                              the load-curve chart
-Flags: --server (or CUOFENG_SERVER), --key (or CUOFENG_KEY).
-)";
-
-std::string Server() {
-  std::string s = absl::GetFlag(FLAGS_server);
-  if (s.empty() && std::getenv("CUOFENG_SERVER") != nullptr) s = std::getenv("CUOFENG_SERVER");
-  return s.empty() ? "127.0.0.1:50051" : s;
+std::shared_ptr<grpc::Channel> Channel() {
+  static std::shared_ptr<grpc::Channel> channel = Connect(ServerAddress(), TlsRootCertificates());
+  return channel;
 }
 
-std::string Key() {
-  std::string k = absl::GetFlag(FLAGS_key);
-  if (k.empty() && std::getenv("CUOFENG_KEY") != nullptr) k = std::getenv("CUOFENG_KEY");
-  return k;
+// A context carrying the caller's key.
+std::unique_ptr<grpc::ClientContext> Ctx() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  AddKey(ctx.get(), ApiKey());
+  return ctx;
 }
 
 int Fail(const absl::Status& status) { return cuofeng::Fail(status); }
-int Fail(const grpc::Status& status) { return Fail(FromGrpcStatus(status)); }
+int Fail(const grpc::Status& status) { return cuofeng::Fail(FromGrpcStatus(status)); }
+absl::Status AsStatus(const grpc::Status& status) { return FromGrpcStatus(status); }
 
-std::string Json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
-  return out;
+// A usage error found after parsing (a combination of flags): exit 2.
+int Usage(const std::string& message) {
+  std::cerr << "cuofeng "
+            << absl::StrJoin(O().args.begin(),
+                             O().args.begin() + std::min<size_t>(O().args.size(), 2), " ")
+            << ": " << message << "\n";
+  return kExitUsage;
 }
 
+// Server wraps a command that talks to the server: without a key, the
+// server's refusal is explained in those words instead of "malformed".
+std::function<int()> Server(std::function<int()> run) {
+  return [run]() {
+    if (absl::Status tls = CheckTlsRootCertificates(); !tls.ok()) return Fail(tls);
+    SetKeyMissing(ApiKey().empty());
+    return run();
+  };
+}
+
+absl::StatusOr<google::protobuf::Timestamp> TimeArg(const std::string& text) {
+  auto t = ParseTimeText(text);
+  if (!t.ok()) return t.status();
+  return ToTimestamp(*t);
+}
+
+std::string TimeText(const google::protobuf::Timestamp& ts) {
+  return ChinaTimeText(FromTimestamp(ts));
+}
+
+// The label of an enum value for people: "橙色" (the code where none).
+template <typename E>
+std::string Label(E value, const google::protobuf::EnumDescriptor* type) {
+  const auto* v = type->FindValueByNumber(static_cast<int>(value));
+  return v == nullptr || v->number() == 0 ? "" : ChineseLabel(v->name());
+}
+
+// PlantName is the display name of the enterprise that `resource` lies
+// under ("" when it lies under none or cannot be read), cached per run.
+std::string PlantName(const std::string& resource) {
+  static std::map<std::string, std::string>* cache = new std::map<std::string, std::string>;
+  std::vector<std::string> parts = absl::StrSplit(resource, '/');
+  if (parts.size() < 4 || parts[0] != "districts" || parts[2] != "enterprises") return "";
+  const std::string enterprise = absl::StrJoin(parts.begin(), parts.begin() + 4, "/");
+  auto it = cache->find(enterprise);
+  if (it != cache->end()) return it->second;
+  auto stub = v1::RegistryService::NewStub(Channel());
+  v1::GetEnterpriseRequest req;
+  req.set_name(enterprise);
+  v1::Enterprise e;
+  auto ctx = Ctx();
+  std::string name = stub->GetEnterprise(ctx.get(), req, &e).ok() ? e.display_name() : "";
+  (*cache)[enterprise] = name;
+  return name;
+}
+
+Column PlantColumn(const std::string& path) { return Lookup("plant", path, PlantName); }
+
+// ---- setup -------------------------------------------------------------
+
 int Migrate() {
-  auto pool = ConnectionPool::Create(absl::GetFlag(FLAGS_database), 1);
+  auto pool = ConnectionPool::Create(O().database, 1);
   if (!pool.ok()) return Fail(pool.status());
   auto applied = ApplyMigrations(**pool, SqlMigrations());
   if (!applied.ok()) return Fail(applied.status());
@@ -164,14 +130,13 @@ int Migrate() {
 }
 
 int Bootstrap() {
-  auto pool = ConnectionPool::Create(absl::GetFlag(FLAGS_database), 1);
+  auto pool = ConnectionPool::Create(O().database, 1);
   if (!pool.ok()) return Fail(pool.status());
   auto applied = ApplyMigrations(**pool, SqlMigrations());
   if (!applied.ok()) return Fail(applied.status());
   NewKey key;
   absl::Status status = InTransaction(**pool, [&](pqxx::work& tx) -> absl::Status {
-    std::string name =
-        absl::GetFlag(FLAGS_name).empty() ? "bootstrap admin" : absl::GetFlag(FLAGS_name);
+    std::string name = O().name.empty() ? "bootstrap admin" : O().name;
     auto created = KeyStore::CreateKey(tx, name, Role::kAdmin, "", "bootstrap");
     if (!created.ok()) return created.status();
     key = *created;
@@ -182,7 +147,7 @@ int Bootstrap() {
     return absl::OkStatus();
   });
   if (!status.ok()) return Fail(status);
-  if (absl::GetFlag(FLAGS_quiet)) {
+  if (O().quiet) {
     std::cout << key.secret << "\n";
   } else {
     std::cout << "admin key " << key.key.name() << " (shown once, store it safely):\n"
@@ -191,24 +156,23 @@ int Bootstrap() {
   return 0;
 }
 
+// ---- keys and audit ----------------------------------------------------
+
 int CreateKey() {
-  auto stub = v1::AdminService::NewStub(Connect(Server()));
+  auto stub = v1::AdminService::NewStub(Channel());
   v1::CreateApiKeyRequest req;
-  std::optional<Role> role = ParseRole(absl::GetFlag(FLAGS_role));
-  if (!role.has_value()) {
-    std::cerr << "--role must be one of admin, city, bureau, enterprise, verifier, service\n";
-    return 2;
-  }
+  std::optional<Role> role = ParseRole(absl::AsciiStrToLower(O().role));
+  if (!role.has_value())
+    return Usage("--role must be one of admin, city, bureau, enterprise, verifier, service");
   req.mutable_api_key()->set_role(RoleToProto(*role));
-  req.mutable_api_key()->set_scope(absl::GetFlag(FLAGS_scope));
-  req.mutable_api_key()->set_display_name(absl::GetFlag(FLAGS_name));
-  req.set_request_id(absl::GetFlag(FLAGS_request_id));
-  grpc::ClientContext ctx;
-  AddKey(&ctx, Key());
+  req.mutable_api_key()->set_scope(O().scope);
+  req.mutable_api_key()->set_display_name(O().name);
+  req.set_request_id(O().request_id);
+  auto ctx = Ctx();
   v1::CreateApiKeyResponse resp;
-  grpc::Status s = stub->CreateApiKey(&ctx, req, &resp);
+  grpc::Status s = stub->CreateApiKey(ctx.get(), req, &resp);
   if (!s.ok()) return Fail(s);
-  if (absl::GetFlag(FLAGS_quiet)) {
+  if (O().quiet) {
     std::cout << resp.secret() << "\n";
   } else {
     std::cout << RoleName(*role) << " key " << resp.api_key().name()
@@ -219,38 +183,77 @@ int CreateKey() {
   return 0;
 }
 
-int CreateDistrict(const std::vector<std::string>& args) {
-  if (args.size() < 3) {
-    std::cerr << "usage: cuofeng district create ID --name=NAME [--city=CITY]\n";
-    return 2;
-  }
-  auto stub = v1::RegistryService::NewStub(Connect(Server()));
+int RevokeKey() {
+  auto stub = v1::AdminService::NewStub(Channel());
+  auto ctx = Ctx();
+  v1::RevokeApiKeyRequest req;
+  req.set_name(Arg(2));
+  v1::ApiKey resp;
+  grpc::Status s = stub->RevokeApiKey(ctx.get(), req, &resp);
+  if (!s.ok()) return Fail(s);
+  std::cout << "revoked " << resp.name() << "\n";
+  return 0;
+}
+
+int WhoAmI() {
+  auto stub = v1::AdminService::NewStub(Channel());
+  auto ctx = Ctx();
+  v1::ApiKey resp;
+  grpc::Status s = stub->GetCaller(ctx.get(), v1::GetCallerRequest(), &resp);
+  if (!s.ok()) return Fail(s);
+  PrintResource(resp, [&] {
+    std::cout << resp.name() << "  " << Label(resp.role(), v1::Role_descriptor()) << " "
+              << v1::Role_Name(resp.role()) << (resp.scope().empty() ? "" : "  " + resp.scope())
+              << "  " << resp.display_name() << "\n";
+  });
+  return 0;
+}
+
+int AuditList() {
+  auto stub = v1::AdminService::NewStub(Channel());
+  return PrintList(
+      v1::ListAuditEntriesResponse(),
+      [&](const std::string& token, int size, google::protobuf::Message* out) {
+        v1::ListAuditEntriesRequest req;
+        req.set_resource_prefix(O().parent);
+        req.set_filter(O().filter);
+        req.set_page_size(size);
+        req.set_page_token(token);
+        auto ctx = Ctx();
+        return AsStatus(stub->ListAuditEntries(ctx.get(), req,
+                                               static_cast<v1::ListAuditEntriesResponse*>(out)));
+      },
+      {Field("id", "id"), Field("time", "time"), Field("principal", "principal"),
+       Field("method", "method"), Field("resource", "resource"), Field("outcome", "outcome"),
+       Field("detail", "detail")},
+      "audit entries");
+}
+
+// ---- registry ----------------------------------------------------------
+
+int CreateDistrict() {
+  auto stub = v1::RegistryService::NewStub(Channel());
   v1::CreateDistrictRequest req;
-  req.set_district_id(args[2]);
-  req.mutable_district()->set_display_name(absl::GetFlag(FLAGS_name));
-  req.mutable_district()->set_city(absl::GetFlag(FLAGS_city));
-  req.set_request_id(absl::GetFlag(FLAGS_request_id));
-  grpc::ClientContext ctx;
-  AddKey(&ctx, Key());
+  req.set_district_id(Arg(2));
+  req.mutable_district()->set_display_name(O().name);
+  req.mutable_district()->set_city(O().city);
+  req.set_request_id(O().request_id);
+  auto ctx = Ctx();
   v1::District resp;
-  grpc::Status s = stub->CreateDistrict(&ctx, req, &resp);
+  grpc::Status s = stub->CreateDistrict(ctx.get(), req, &resp);
   if (!s.ok()) return Fail(s);
   std::cout << "created " << resp.name() << " " << resp.display_name() << "\n";
   return 0;
 }
 
-int Import(const std::vector<std::string>& args) {
-  if (args.size() < 3 || args[1] != "registry") {
-    std::cerr << "usage: cuofeng import registry DIR --district=districts/ID\n";
-    return 2;
-  }
-  auto files = ReadTemplateDir(args[2]);
+int Import() {
+  const std::string& dir = Arg(2);
+  auto files = ReadTemplateDir(dir);
   if (!files.ok()) return Fail(files.status());
-  auto stub = v1::RegistryService::NewStub(Connect(Server()));
+  auto stub = v1::RegistryService::NewStub(Channel());
   const bool tty = isatty(STDERR_FILENO);
-  auto response = ImportFiles(*stub, Key(), absl::GetFlag(FLAGS_district), *files,
-                              absl::GetFlag(FLAGS_validate_only), absl::GetFlag(FLAGS_request_id),
-                              [&](int64_t sent, int64_t total) {
+  auto response = ImportFiles(*stub, ApiKey(), O().district, *files, O().validate_only,
+                              O().request_id, [&](int64_t sent, int64_t total) {
                                 if (tty || sent == total) {
                                   std::cerr << "\rsending " << sent << "/" << total << " rows"
                                             << (sent == total ? "\n" : "") << std::flush;
@@ -270,77 +273,176 @@ int Import(const std::vector<std::string>& args) {
   return 0;
 }
 
-int Export(const std::vector<std::string>& args) {
-  if (args.size() < 3 || args[1] != "registry") {
-    std::cerr << "usage: cuofeng export registry DIR --district=districts/ID\n";
-    return 2;
-  }
-  auto stub = v1::RegistryService::NewStub(Connect(Server()));
-  auto rows = ExportToDir(*stub, Key(), absl::GetFlag(FLAGS_district), args[2]);
+int Export() {
+  auto stub = v1::RegistryService::NewStub(Channel());
+  auto rows = ExportToDir(*stub, ApiKey(), O().district, Arg(2));
   if (!rows.ok()) return Fail(rows.status());
-  std::cout << "exported " << *rows << " rows to " << args[2] << "\n";
+  std::cout << "exported " << *rows << " rows to " << Arg(2) << "\n";
   return 0;
 }
 
-// Any registry resource by name, through the generic descriptors.
-int RegistryGet(const std::vector<std::string>& args) {
-  if (args.size() < 3) {
-    std::cerr << "usage: cuofeng registry get NAME\n";
-    return 2;
+// One kind of registry resource as the CLI reaches it: its collection
+// segment, and its Get and List calls.
+struct RegistryKindCalls {
+  std::string collection;
+  std::function<grpc::Status(grpc::ClientContext*, const std::string& name,
+                             std::unique_ptr<google::protobuf::Message>* out)>
+      get;
+  std::unique_ptr<google::protobuf::Message> list_response;
+  std::function<grpc::Status(grpc::ClientContext*, const std::string& parent, int size,
+                             const std::string& token, const std::string& filter,
+                             google::protobuf::Message* out)>
+      list;
+};
+
+const std::vector<RegistryKindCalls>& RegistryKinds(v1::RegistryService::Stub** stub_out) {
+  static v1::RegistryService::Stub* stub = v1::RegistryService::NewStub(Channel()).release();
+  *stub_out = stub;
+  static auto* kinds = new std::vector<RegistryKindCalls>();
+  if (!kinds->empty()) return *kinds;
+#define CUOFENG_KIND(coll, Msg, Plural, HasParent)                                           \
+  {                                                                                          \
+    RegistryKindCalls k;                                                                     \
+    k.collection = coll;                                                                     \
+    k.get = [](grpc::ClientContext* ctx, const std::string& name,                            \
+               std::unique_ptr<google::protobuf::Message>* out) {                            \
+      v1::Get##Msg##Request req;                                                             \
+      req.set_name(name);                                                                    \
+      auto m = std::make_unique<v1::Msg>();                                                  \
+      grpc::Status s = stub->Get##Msg(ctx, req, m.get());                                    \
+      *out = std::move(m);                                                                   \
+      return s;                                                                              \
+    };                                                                                       \
+    k.list_response = std::make_unique<v1::List##Plural##Response>();                        \
+    k.list = [](grpc::ClientContext* ctx, const std::string& parent, int size,               \
+                const std::string& token, const std::string& filter,                         \
+                google::protobuf::Message* out) {                                            \
+      v1::List##Plural##Request req;                                                         \
+      if (HasParent)                                                                         \
+        req.GetReflection()->SetString(&req, req.GetDescriptor()->FindFieldByName("parent"), \
+                                       parent);                                              \
+      req.set_page_size(size);                                                               \
+      req.set_page_token(token);                                                             \
+      req.set_filter(filter);                                                                \
+      return stub->List##Plural(ctx, req, static_cast<v1::List##Plural##Response*>(out));    \
+    };                                                                                       \
+    kinds->push_back(std::move(k));                                                          \
   }
-  const std::string& name = args[2];
-  auto stub = v1::RegistryService::NewStub(Connect(Server()));
-  // The kind is the second-to-last segment.
-  std::string collection = name.substr(0, name.rfind('/'));
-  collection = collection.substr(collection.rfind('/') + 1);
-  static const std::map<std::string, std::string> kMethod = {{"districts", "District"},
-                                                             {"townships", "Township"},
-                                                             {"enterprises", "Enterprise"},
-                                                             {"lines", "ProductionLine"},
-                                                             {"processes", "Process"},
-                                                             {"equipment", "Equipment"},
-                                                             {"meters", "Meter"},
-                                                             {"cameras", "Camera"},
-                                                             {"vehicles", "Vehicle"},
-                                                             {"retrofitTasks", "RetrofitTask"},
-                                                             {"emissionTotals", "EmissionTotal"},
-                                                             {"whitelistEntries", "WhitelistEntry"}};
-  auto it = kMethod.find(collection);
-  if (it == kMethod.end()) {
-    std::cerr << "\"" << name << "\" is not a registry resource name\n";
-    return 2;
+  CUOFENG_KIND("districts", District, Districts, false)
+  CUOFENG_KIND("townships", Township, Townships, true)
+  CUOFENG_KIND("enterprises", Enterprise, Enterprises, true)
+  CUOFENG_KIND("lines", ProductionLine, ProductionLines, true)
+  CUOFENG_KIND("processes", Process, Processes, true)
+  CUOFENG_KIND("equipment", Equipment, Equipment, true)
+  CUOFENG_KIND("meters", Meter, Meters, true)
+  CUOFENG_KIND("cameras", Camera, Cameras, true)
+  CUOFENG_KIND("vehicles", Vehicle, Vehicles, true)
+  CUOFENG_KIND("retrofitTasks", RetrofitTask, RetrofitTasks, true)
+  CUOFENG_KIND("emissionTotals", EmissionTotal, EmissionTotals, true)
+  CUOFENG_KIND("whitelistEntries", WhitelistEntry, WhitelistEntries, true)
+#undef CUOFENG_KIND
+  return *kinds;
+}
+
+const RegistryKindCalls* KindOf(const std::string& collection) {
+  v1::RegistryService::Stub* stub;
+  for (const auto& k : RegistryKinds(&stub)) {
+    if (k.collection == collection) return &k;
   }
-  grpc::ClientContext ctx;
-  AddKey(&ctx, Key());
-  grpc::Status s;
+  return nullptr;
+}
+
+std::string CollectionList() {
+  v1::RegistryService::Stub* stub;
+  std::vector<std::string> names;
+  for (const auto& k : RegistryKinds(&stub)) names.push_back(k.collection);
+  return absl::StrJoin(names, ", ");
+}
+
+bool IsMeta(const google::protobuf::FieldDescriptor* f) {
+  return f->name() == "create_time" || f->name() == "update_time" || f->name() == "etag";
+}
+
+// A registry resource for people: one "field  value" line per set field.
+void PrintFields(const google::protobuf::Message& m) {
+  const auto* d = m.GetDescriptor();
+  int width = 0;
+  for (int i = 0; i < d->field_count(); ++i)
+    width = std::max<int>(width, d->field(i)->name().size());
+  for (int i = 0; i < d->field_count(); ++i) {
+    const auto* f = d->field(i);
+    std::string value = Field(f->name(), f->name()).cell(m, true);
+    if (value.empty() || f->name() == "etag") continue;
+    std::cout << f->name() << std::string(width - f->name().size() + 2, ' ') << value << "\n";
+  }
+}
+
+int RegistryGet() {
+  const std::string& name = Arg(2);
+  // The kind is the second-to-last segment: districts/120119/enterprises/e1 → enterprises.
+  std::vector<std::string> parts = absl::StrSplit(name, '/');
+  const RegistryKindCalls* kind =
+      parts.size() >= 2 && parts.size() % 2 == 0 ? KindOf(parts[parts.size() - 2]) : nullptr;
+  if (kind == nullptr) {
+    return Usage(absl::StrCat("\"", name, "\" is not a registry resource name (",
+                              "districts/{d}/COLLECTION/{id}...; collections: ", CollectionList(),
+                              ")"));
+  }
+  auto ctx = Ctx();
   std::unique_ptr<google::protobuf::Message> out;
-#define CUOFENG_GET(Msg)                 \
-  if (it->second == #Msg) {              \
-    v1::Get##Msg##Request req;           \
-    req.set_name(name);                  \
-    auto* resp = new v1::Msg;            \
-    out.reset(resp);                     \
-    s = stub->Get##Msg(&ctx, req, resp); \
-  }
-  CUOFENG_GET(District)
-  CUOFENG_GET(Township) CUOFENG_GET(Enterprise) CUOFENG_GET(ProductionLine) CUOFENG_GET(Process)
-      CUOFENG_GET(Equipment) CUOFENG_GET(Meter) CUOFENG_GET(Camera) CUOFENG_GET(Vehicle)
-          CUOFENG_GET(RetrofitTask) CUOFENG_GET(EmissionTotal)
-#undef CUOFENG_GET
-              if (!s.ok()) return Fail(s);
-  std::cout << Json(*out);
+  grpc::Status s = kind->get(ctx.get(), name, &out);
+  if (!s.ok()) return Fail(s);
+  if (out == nullptr) return Fail(absl::InternalError("no answer"));
+  PrintResource(*out, [&] { PrintFields(*out); });
   return 0;
+}
+
+std::vector<Column> RegistryColumns(const google::protobuf::Descriptor* d) {
+  std::vector<Column> cols;
+  const bool all = Format() == OutputFormat::kCsv;
+  for (int i = 0; i < d->field_count(); ++i) {
+    const auto* f = d->field(i);
+    if (IsMeta(f)) continue;
+    if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const bool key = f->name() == "name" || f->name() == "display_name" || f->name() == "plate" ||
+                     f->name() == "year" || f->name() == "tonnes" || f->name() == "deadline" ||
+                     f->name() == "vehicle" || f->name() == "valid_until";
+    const bool choice = f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_ENUM;
+    if (all || key || (choice && cols.size() < 7)) cols.push_back(Field(f->name(), f->name()));
+  }
+  return cols;
+}
+
+int RegistryList() {
+  const std::string& collection = Arg(2);
+  const RegistryKindCalls* kind = KindOf(collection);
+  if (kind == nullptr) {
+    return Usage(absl::StrCat("\"", collection, "\" is not a registry collection; choose one of ",
+                              CollectionList()));
+  }
+  if (collection != "districts" && O().parent.empty()) {
+    return Usage(absl::StrCat("--parent is required for ", collection,
+                              ": e.g. --parent=districts/120119 (districts/- for every district)"));
+  }
+  const google::protobuf::Descriptor* item =
+      kind->list_response->GetDescriptor()->field(0)->message_type();
+  return PrintList(
+      *kind->list_response,
+      [&](const std::string& token, int size, google::protobuf::Message* out) {
+        auto ctx = Ctx();
+        return AsStatus(kind->list(ctx.get(), O().parent, size, token, O().filter, out));
+      },
+      RegistryColumns(item), collection);
 }
 
 // Counts of a district's registry and the facts the plan cares about, as a
 // bureau clerk reads them.
 int Summary() {
-  auto stub = v1::RegistryService::NewStub(Connect(Server()));
-  grpc::ClientContext ctx;
-  AddKey(&ctx, Key());
+  auto stub = v1::RegistryService::NewStub(Channel());
+  auto ctx = Ctx();
   v1::ReadDistrictSnapshotRequest req;
-  req.set_district(absl::GetFlag(FLAGS_district));
-  auto reader = stub->ReadDistrictSnapshot(&ctx, req);
+  req.set_district(O().district);
+  auto reader = stub->ReadDistrictSnapshot(ctx.get(), req);
   v1::DistrictSnapshotChunk chunk;
   v1::District district;
   std::map<std::string, int64_t> counts;
@@ -390,7 +492,7 @@ int Summary() {
   for (const auto& [what, n] : counts) std::cout << "  " << what << ": " << n << "\n";
   std::cout << "Enterprises by industry:\n";
   for (const auto& [industry, n] : by_industry) {
-    std::cout << "  " << ChineseLabel(industry) << " " << industry << ": " << n << "\n";
+    std::cout << "  " << ChineseLabel(industry) << ": " << n << "\n";
   }
   std::cout << "What the staggered-production rules will look at:\n"
             << "  restricted-class enterprises (限制类, T77): " << restricted << "\n"
@@ -407,103 +509,7 @@ int Summary() {
   return 0;
 }
 
-int List(const std::vector<std::string>& args) {
-  if (args.size() < 3) {
-    std::cerr << "usage: cuofeng registry list COLLECTION --parent=NAME [--filter=...]\n";
-    return 2;
-  }
-  auto stub = v1::RegistryService::NewStub(Connect(Server()));
-  const std::string& what = args[2];
-  int64_t shown = 0;
-  std::string token;
-  grpc::Status s;
-#define CUOFENG_LIST(coll, Plural, field, ...)     \
-  if (what == coll) {                              \
-    do {                                           \
-      grpc::ClientContext ctx;                     \
-      AddKey(&ctx, Key());                         \
-      v1::List##Plural##Request req;               \
-      __VA_ARGS__;                                 \
-      req.set_page_size(500);                      \
-      req.set_page_token(token);                   \
-      req.set_filter(absl::GetFlag(FLAGS_filter)); \
-      v1::List##Plural##Response resp;             \
-      s = stub->List##Plural(&ctx, req, &resp);    \
-      if (!s.ok()) return Fail(s);                 \
-      for (const auto& r : resp.field()) {         \
-        std::cout << r.name() << "\n";             \
-        ++shown;                                   \
-      }                                            \
-      token = resp.next_page_token();              \
-    } while (!token.empty());                      \
-    std::cerr << shown << " " << what << "\n";     \
-    return 0;                                      \
-  }
-  CUOFENG_LIST("districts", Districts, districts, (void)0)
-  CUOFENG_LIST("townships", Townships, townships, req.set_parent(absl::GetFlag(FLAGS_parent)))
-  CUOFENG_LIST("enterprises", Enterprises, enterprises, req.set_parent(absl::GetFlag(FLAGS_parent)))
-  CUOFENG_LIST("lines", ProductionLines, production_lines,
-               req.set_parent(absl::GetFlag(FLAGS_parent)))
-  CUOFENG_LIST("processes", Processes, processes, req.set_parent(absl::GetFlag(FLAGS_parent)))
-  CUOFENG_LIST("equipment", Equipment, equipment, req.set_parent(absl::GetFlag(FLAGS_parent)))
-  CUOFENG_LIST("meters", Meters, meters, req.set_parent(absl::GetFlag(FLAGS_parent)))
-  CUOFENG_LIST("cameras", Cameras, cameras, req.set_parent(absl::GetFlag(FLAGS_parent)))
-  CUOFENG_LIST("vehicles", Vehicles, vehicles, req.set_parent(absl::GetFlag(FLAGS_parent)))
-  CUOFENG_LIST("retrofitTasks", RetrofitTasks, retrofit_tasks,
-               req.set_parent(absl::GetFlag(FLAGS_parent)))
-  CUOFENG_LIST("emissionTotals", EmissionTotals, emission_totals,
-               req.set_parent(absl::GetFlag(FLAGS_parent)))
-  CUOFENG_LIST("whitelistEntries", WhitelistEntries, whitelist_entries,
-               req.set_parent(absl::GetFlag(FLAGS_parent)))
-#undef CUOFENG_LIST
-  std::cerr << "unknown collection \"" << what << "\"\n";
-  return 2;
-}
-
-int AuditList() {
-  auto stub = v1::AdminService::NewStub(Connect(Server()));
-  grpc::ClientContext ctx;
-  AddKey(&ctx, Key());
-  v1::ListAuditEntriesRequest req;
-  req.set_resource_prefix(absl::GetFlag(FLAGS_parent));
-  req.set_page_size(200);
-  v1::ListAuditEntriesResponse resp;
-  grpc::Status s = stub->ListAuditEntries(&ctx, req, &resp);
-  if (!s.ok()) return Fail(s);
-  for (const auto& e : resp.audit_entries()) {
-    std::cout << e.id() << "\t" << e.principal() << "\t" << e.method() << "\t" << e.resource()
-              << "\t" << e.outcome() << (e.detail().empty() ? "" : "\t" + e.detail()) << "\n";
-  }
-  return 0;
-}
-
-int WhoAmI() {
-  auto stub = v1::AdminService::NewStub(Connect(Server()));
-  grpc::ClientContext ctx;
-  AddKey(&ctx, Key());
-  v1::ApiKey resp;
-  grpc::Status s = stub->GetCaller(&ctx, v1::GetCallerRequest(), &resp);
-  if (!s.ok()) return Fail(s);
-  std::cout << Json(resp);
-  return 0;
-}
-
-int RevokeKey(const std::vector<std::string>& args) {
-  if (args.size() < 3) {
-    std::cerr << "usage: cuofeng admin revoke-key apiKeys/ID\n";
-    return 2;
-  }
-  auto stub = v1::AdminService::NewStub(Connect(Server()));
-  grpc::ClientContext ctx;
-  AddKey(&ctx, Key());
-  v1::RevokeApiKeyRequest req;
-  req.set_name(args[2]);
-  v1::ApiKey resp;
-  grpc::Status s = stub->RevokeApiKey(&ctx, req, &resp);
-  if (!s.ok()) return Fail(s);
-  std::cout << "revoked " << resp.name() << "\n";
-  return 0;
-}
+// ---- rule sets, seasons, lists -----------------------------------------
 
 std::string Fixed(double v, int digits = 1) {
   char buf[64];
@@ -511,9 +517,9 @@ std::string Fixed(double v, int digits = 1) {
   return buf;
 }
 
-void PrintList(const v1::ListVersion& l) {
+void PrintListVersion(const v1::ListVersion& l) {
   std::cout << "清单 list " << (l.name().empty() ? "(dry run)" : l.name()) << "  "
-            << v1::ListState_Name(l.state()) << "\n"
+            << Label(l.state(), v1::ListState_descriptor()) << "\n"
             << "  season " << l.season() << ", rule set " << l.rule_set() << " revision "
             << l.rule_set_revision() << " (sha256 " << l.rule_set_sha256().substr(0, 12) << "…)\n"
             << "  " << l.entry_count() << " entries: " << l.restricted() << " restricted, "
@@ -525,17 +531,17 @@ void PrintList(const v1::ListVersion& l) {
   std::cout << "\n"
             << "减排目标核算 (cut against the district inventory, T74):\n";
   for (const auto& proof : l.proof()) {
-    std::cout << "  " << v1::AlertLevel_Name(proof.level())
+    std::cout << "  " << Label(proof.level(), v1::AlertLevel_descriptor())
               << (proof.escalated_entries()
                       ? " (escalated " + std::to_string(proof.escalated_entries()) +
                             " entries, EM2/T75)"
                       : "")
               << "\n";
     for (const auto& c : proof.cuts()) {
-      std::cout << "    " << v1::Pollutant_Name(c.pollutant()) << ": cut " << Fixed(c.cut_tonnes())
-                << " of " << Fixed(c.inventory_tonnes()) << " t = " << Fixed(c.cut_percent())
-                << "% (target " << Fixed(c.target_percent(), 0) << "%) "
-                << (c.met() ? "met" : "NOT MET");
+      std::cout << "    " << Label(c.pollutant(), v1::Pollutant_descriptor()) << ": cut "
+                << Fixed(c.cut_tonnes()) << " of " << Fixed(c.inventory_tonnes())
+                << " t = " << Fixed(c.cut_percent()) << "% (target " << Fixed(c.target_percent(), 0)
+                << "%) " << (c.met() ? "met" : "NOT MET");
       if (!c.met()) std::cout << ", short by " << Fixed(c.shortfall_tonnes()) << " t";
       std::cout << "\n";
       for (const auto& b : c.blocked_by()) std::cout << "      blocked by: " << b << "\n";
@@ -543,205 +549,235 @@ void PrintList(const v1::ListVersion& l) {
   }
 }
 
-int RuleSetCommand(const std::vector<std::string>& args) {
-  auto stub = v1::PlanningService::NewStub(Connect(Server()));
-  grpc::ClientContext ctx;
-  AddKey(&ctx, Key());
-  if (args.size() >= 3 && args[1] == "load") {
-    std::ifstream in(args[2]);
-    if (!in) {
-      std::cerr << "cannot read " << args[2] << "\n";
-      return 1;
-    }
-    std::stringstream text;
-    text << in.rdbuf();
-    v1::CreateRuleSetRequest req;
-    req.set_rule_set_id(absl::GetFlag(FLAGS_id));
-    req.set_text(text.str());
-    req.set_validate_only(absl::GetFlag(FLAGS_validate_only));
-    v1::RuleSet rs;
-    grpc::Status st = stub->CreateRuleSet(&ctx, req, &rs);
-    if (!st.ok()) return Fail(st);
-    std::cout << (req.validate_only() ? "checked " : "loaded ") << rs.name() << " revision "
-              << rs.revision() << " (sha256 " << rs.sha256() << "): " << rs.measure_tables_size()
-              << " measure tables, " << rs.targets_size() << " targets\n";
-    return 0;
-  }
-  if (args.size() >= 3 && args[1] == "get") {
-    v1::GetRuleSetRequest req;
-    req.set_name(args[2]);
-    v1::RuleSet rs;
-    grpc::Status st = stub->GetRuleSet(&ctx, req, &rs);
-    if (!st.ok()) return Fail(st);
-    std::cout << Json(rs);
-    return 0;
-  }
-  if (args.size() >= 2 && args[1] == "list") {
-    v1::ListRuleSetsResponse resp;
-    grpc::Status st = stub->ListRuleSets(&ctx, v1::ListRuleSetsRequest(), &resp);
-    if (!st.ok()) return Fail(st);
-    for (const auto& rs : resp.rule_sets()) {
-      std::cout << rs.name() << "@" << rs.revision() << "\t" << rs.display_name() << "\n";
-    }
-    return 0;
-  }
-  std::cerr << kUsage;
-  return 2;
+int RuleSetLoad() {
+  std::ifstream in(Arg(2));
+  if (!in) return Usage(absl::StrCat("cannot read ", Arg(2)));
+  std::stringstream text;
+  text << in.rdbuf();
+  auto stub = v1::PlanningService::NewStub(Channel());
+  auto ctx = Ctx();
+  v1::CreateRuleSetRequest req;
+  req.set_rule_set_id(O().id);
+  req.set_text(text.str());
+  req.set_validate_only(O().validate_only);
+  v1::RuleSet rs;
+  grpc::Status st = stub->CreateRuleSet(ctx.get(), req, &rs);
+  if (!st.ok()) return Fail(st);
+  std::cout << (req.validate_only() ? "checked " : "loaded ") << rs.name() << " revision "
+            << rs.revision() << " (sha256 " << rs.sha256() << "): " << rs.measure_tables_size()
+            << " measure tables, " << rs.targets_size() << " targets\n";
+  return 0;
 }
 
-// season adjust NAME --month=YYYY-MM --staggered=true|false --note=WHY
-int AdjustSeason(const std::vector<std::string>& args) {
-  if (args.size() < 3) {
-    std::cerr << kUsage;
-    return 2;
-  }
-  auto stub = v1::PlanningService::NewStub(Connect(Server()));
+int RuleSetGet() {
+  auto stub = v1::PlanningService::NewStub(Channel());
+  auto ctx = Ctx();
+  v1::GetRuleSetRequest req;
+  req.set_name(Arg(2));
+  v1::RuleSet rs;
+  grpc::Status st = stub->GetRuleSet(ctx.get(), req, &rs);
+  if (!st.ok()) return Fail(st);
+  PrintResource(rs, [&] { std::cout << JsonOf(rs); });
+  return 0;
+}
+
+int RuleSetList() {
+  auto stub = v1::PlanningService::NewStub(Channel());
+  return PrintList(
+      v1::ListRuleSetsResponse(),
+      [&](const std::string& token, int size, google::protobuf::Message* out) {
+        v1::ListRuleSetsRequest req;
+        req.set_page_size(size);
+        req.set_page_token(token);
+        req.set_filter(O().filter);
+        auto ctx = Ctx();
+        return AsStatus(
+            stub->ListRuleSets(ctx.get(), req, static_cast<v1::ListRuleSetsResponse*>(out)));
+      },
+      {Field("name", "name"), Field("revision", "revision"), Field("display_name", "display_name"),
+       Field("sha256", "sha256")},
+      "rule sets");
+}
+
+int SeasonAdjust() {
+  auto stub = v1::PlanningService::NewStub(Channel());
   v1::GetSeasonRequest get;
-  get.set_name(args[2]);
+  get.set_name(Arg(2));
   v1::Season season;
   {
-    grpc::ClientContext ctx;
-    AddKey(&ctx, Key());
-    grpc::Status st = stub->GetSeason(&ctx, get, &season);
+    auto ctx = Ctx();
+    grpc::Status st = stub->GetSeason(ctx.get(), get, &season);
     if (!st.ok()) return Fail(st);
   }
   v1::MonthAdjustment* a = nullptr;
   for (auto& x : *season.mutable_adjustments()) {
-    if (x.month() == absl::GetFlag(FLAGS_month)) a = &x;
+    if (x.month() == O().month) a = &x;
+  }
+  if (a != nullptr && a->staggered() == O().staggered && a->reason() == O().note) {
+    std::cerr << "error (FAILED_PRECONDITION): " << O().month << " is already "
+              << (O().staggered ? "staggered" : "not staggered")
+              << " with this note; nothing to change\n";
+    return kExitConflict;
   }
   if (a == nullptr) a = season.add_adjustments();
-  a->set_month(absl::GetFlag(FLAGS_month));
-  a->set_staggered(absl::GetFlag(FLAGS_staggered));
-  a->set_reason(absl::GetFlag(FLAGS_note));
+  a->set_month(O().month);
+  a->set_staggered(O().staggered);
+  a->set_reason(O().note);
   v1::UpdateSeasonRequest req;
   *req.mutable_season() = season;
-  grpc::ClientContext ctx;
-  AddKey(&ctx, Key());
+  auto ctx = Ctx();
   v1::Season updated;
-  grpc::Status st = stub->UpdateSeason(&ctx, req, &updated);
+  grpc::Status st = stub->UpdateSeason(ctx.get(), req, &updated);
   if (!st.ok()) return Fail(st);
   std::cout << "updated " << updated.name() << ": " << updated.adjustments_size()
             << " month adjustment(s)\n";
   return 0;
 }
 
-int SeasonCommand(const std::vector<std::string>& args) {
-  if (args.size() >= 2 && args[1] == "adjust") return AdjustSeason(args);
-  if (args.size() < 2 || args[1] != "create") {
-    std::cerr << kUsage;
-    return 2;
-  }
-  auto stub = v1::PlanningService::NewStub(Connect(Server()));
-  grpc::ClientContext ctx;
-  AddKey(&ctx, Key());
+int SeasonCreate() {
+  auto stub = v1::PlanningService::NewStub(Channel());
+  auto ctx = Ctx();
   v1::CreateSeasonRequest req;
-  req.set_parent(absl::GetFlag(FLAGS_district));
-  req.set_season_id(absl::GetFlag(FLAGS_id));
-  req.mutable_season()->set_start(absl::GetFlag(FLAGS_start));
-  req.mutable_season()->set_end(absl::GetFlag(FLAGS_end));
-  req.mutable_season()->set_filing_deadline(absl::GetFlag(FLAGS_filing_deadline));
+  req.set_parent(O().district);
+  req.set_season_id(O().id);
+  req.mutable_season()->set_start(O().start);
+  req.mutable_season()->set_end(O().end);
+  req.mutable_season()->set_filing_deadline(O().filing_deadline);
   v1::Season season;
-  grpc::Status st = stub->CreateSeason(&ctx, req, &season);
+  grpc::Status st = stub->CreateSeason(ctx.get(), req, &season);
   if (!st.ok()) return Fail(st);
   std::cout << "created " << season.name() << ": " << season.start() << " to " << season.end()
             << ", filing deadline " << season.filing_deadline() << "\n";
   return 0;
 }
 
-void PrintEntry(const v1::ListEntry& e) {
-  std::cout << e.name() << "\n  " << e.resource() << "  " << e.resource_name() << " ("
-            << v1::EntryKind_Name(e.kind()) << (e.escalated() ? ", escalated" : "") << ", from "
-            << e.effective_from() << ")\n  season: " << Describe(e.season())
-            << "\n  yellow: " << Describe(e.yellow()) << "\n  orange: " << Describe(e.orange())
-            << "\n  red: " << Describe(e.red()) << "\n  because:";
-  for (const auto& r : e.reasons())
-    std::cout << " [" << r.rule_id() << " " << r.seed_clause() << "]";
-  std::cout << "\n";
+int ListGenerate() {
+  auto stub = v1::PlanningService::NewStub(Channel());
+  auto ctx = Ctx();
+  v1::GenerateListRequest req;
+  req.set_parent(O().district);
+  req.set_season(O().season);
+  req.set_rule_set(O().rule_set);
+  req.set_validate_only(O().validate_only);
+  req.set_request_id(O().request_id);
+  v1::ListVersion l;
+  grpc::Status st = stub->GenerateList(ctx.get(), req, &l);
+  if (!st.ok()) return Fail(st);
+  if (req.validate_only()) std::cout << "dry run: nothing stored\n";
+  PrintListVersion(l);
+  return 0;
 }
 
-int ListCommand(const std::vector<std::string>& args) {
-  auto stub = v1::PlanningService::NewStub(Connect(Server()));
-  grpc::ClientContext ctx;
-  AddKey(&ctx, Key());
-  const std::string verb = args.size() >= 2 ? args[1] : "";
-  if (verb == "generate") {
-    v1::GenerateListRequest req;
-    req.set_parent(absl::GetFlag(FLAGS_district));
-    req.set_season(absl::GetFlag(FLAGS_season));
-    req.set_rule_set(absl::GetFlag(FLAGS_rule_set));
-    req.set_validate_only(absl::GetFlag(FLAGS_validate_only));
-    req.set_request_id(absl::GetFlag(FLAGS_request_id));
-    v1::ListVersion l;
-    grpc::Status st = stub->GenerateList(&ctx, req, &l);
-    if (!st.ok()) return Fail(st);
-    if (req.validate_only()) std::cout << "dry run: nothing stored\n";
-    PrintList(l);
-    return 0;
-  }
-  if (verb == "show" && args.size() >= 3) {
-    v1::GetListVersionRequest req;
-    req.set_name(args[2]);
-    v1::ListVersion l;
-    grpc::Status st = stub->GetListVersion(&ctx, req, &l);
-    if (!st.ok()) return Fail(st);
-    PrintList(l);
-    return 0;
-  }
-  if (verb == "versions") {
-    v1::ListListVersionsRequest req;
-    req.set_parent(absl::GetFlag(FLAGS_district));
-    v1::ListListVersionsResponse resp;
-    grpc::Status st = stub->ListListVersions(&ctx, req, &resp);
-    if (!st.ok()) return Fail(st);
-    for (const auto& l : resp.list_versions()) {
-      std::cout << l.name() << "\t" << v1::ListState_Name(l.state()) << "\t" << l.entry_count()
-                << " entries\t" << l.rule_set() << "@" << l.rule_set_revision() << "\t"
-                << l.content_sha256().substr(0, 12) << "\n";
-    }
-    return 0;
-  }
-  if (verb == "entries" && args.size() >= 3) {
-    v1::ListEntriesRequest req;
-    req.set_parent(args[2]);
-    req.set_enterprise(absl::GetFlag(FLAGS_enterprise));
-    req.set_page_size(absl::GetFlag(FLAGS_limit));
-    v1::ListEntriesResponse resp;
-    grpc::Status st = stub->ListEntries(&ctx, req, &resp);
-    if (!st.ok()) return Fail(st);
-    for (const auto& e : resp.entries()) PrintEntry(e);
-    if (!resp.next_page_token().empty())
-      std::cout << "(more: raise --limit or narrow with --enterprise)\n";
-    return 0;
-  }
-  if (verb == "explain" && args.size() >= 3) {
-    v1::ExplainEntryRequest req;
-    req.set_name(args[2]);
-    v1::ExplainEntryResponse resp;
-    grpc::Status st = stub->ExplainEntry(&ctx, req, &resp);
-    if (!st.ok()) return Fail(st);
-    std::cout << resp.explanation();
-    return 0;
-  }
-  if (verb == "diff" && args.size() >= 4) {
-    v1::DiffListsRequest req;
-    req.set_base(args[2]);
-    req.set_other(args[3]);
-    v1::DiffListsResponse resp;
-    grpc::Status st = stub->DiffLists(&ctx, req, &resp);
-    if (!st.ok()) return Fail(st);
-    for (const auto& c : resp.changes()) {
-      std::cout << v1::EntryChange::Change_Name(c.change()) << "\t" << c.summary() << "\n";
-    }
-    std::cout << resp.changes_size() << " changes\n";
-    return 0;
-  }
-  std::cerr << kUsage;
-  return 2;
+int ListShow() {
+  auto stub = v1::PlanningService::NewStub(Channel());
+  auto ctx = Ctx();
+  v1::GetListVersionRequest req;
+  req.set_name(Arg(2));
+  v1::ListVersion l;
+  grpc::Status st = stub->GetListVersion(ctx.get(), req, &l);
+  if (!st.ok()) return Fail(st);
+  PrintResource(l, [&] { PrintListVersion(l); });
+  return 0;
 }
+
+int ListVersions() {
+  auto stub = v1::PlanningService::NewStub(Channel());
+  return PrintList(
+      v1::ListListVersionsResponse(),
+      [&](const std::string& token, int size, google::protobuf::Message* out) {
+        v1::ListListVersionsRequest req;
+        req.set_parent(O().district);
+        req.set_page_size(size);
+        req.set_page_token(token);
+        req.set_filter(O().filter);
+        auto ctx = Ctx();
+        return AsStatus(stub->ListListVersions(ctx.get(), req,
+                                               static_cast<v1::ListListVersionsResponse*>(out)));
+      },
+      {Field("name", "name"), Field("state", "state"), Field("entry_count", "entry_count"),
+       Field("rule_set", "rule_set"), Field("rule_set_revision", "rule_set_revision"),
+       Field("content_sha256", "content_sha256")},
+      "lists");
+}
+
+Column MeasureColumn(const std::string& header, const std::string& field) {
+  return {header, [field](const google::protobuf::Message& m, bool human) {
+            const auto& e = static_cast<const v1::ListEntry&>(m);
+            const v1::Measure& measure = field == "season"   ? e.season()
+                                         : field == "yellow" ? e.yellow()
+                                         : field == "orange" ? e.orange()
+                                                             : e.red();
+            if (measure.action() == v1::ACTION_UNSPECIFIED) return std::string();
+            if (!human) {
+              return absl::StrCat(
+                  v1::Action_Name(measure.action()),
+                  measure.percent() > 0 ? absl::StrCat(" ", measure.percent()) : "");
+            }
+            return Describe(measure);
+          }};
+}
+
+int ListEntries() {
+  auto stub = v1::PlanningService::NewStub(Channel());
+  return PrintList(
+      v1::ListEntriesResponse(),
+      [&](const std::string& token, int size, google::protobuf::Message* out) {
+        v1::ListEntriesRequest req;
+        req.set_parent(Arg(2));
+        req.set_enterprise(O().enterprise);
+        req.set_page_size(size);
+        req.set_page_token(token);
+        req.set_filter(O().filter);
+        auto ctx = Ctx();
+        return AsStatus(
+            stub->ListEntries(ctx.get(), req, static_cast<v1::ListEntriesResponse*>(out)));
+      },
+      {Field("name", "name"), Field("resource_name", "resource_name"), Field("kind", "kind"),
+       MeasureColumn("season", "season"), MeasureColumn("yellow", "yellow"),
+       MeasureColumn("orange", "orange"), MeasureColumn("red", "red"),
+       Field("effective_from", "effective_from")},
+      "entries");
+}
+
+int ListExplain() {
+  auto stub = v1::PlanningService::NewStub(Channel());
+  auto ctx = Ctx();
+  v1::ExplainEntryRequest req;
+  req.set_name(Arg(2));
+  v1::ExplainEntryResponse resp;
+  grpc::Status st = stub->ExplainEntry(ctx.get(), req, &resp);
+  if (!st.ok()) return Fail(st);
+  std::cout << resp.explanation();
+  return 0;
+}
+
+int ListDiff() {
+  auto stub = v1::PlanningService::NewStub(Channel());
+  auto ctx = Ctx();
+  v1::DiffListsRequest req;
+  req.set_base(Arg(2));
+  req.set_other(Arg(3));
+  v1::DiffListsResponse resp;
+  grpc::Status st = stub->DiffLists(ctx.get(), req, &resp);
+  if (!st.ok()) return Fail(st);
+  auto plant = [](const google::protobuf::Message& m, bool) {
+    const auto& c = static_cast<const v1::EntryChange&>(m);
+    const std::string& n =
+        c.after().resource_name().empty() ? c.before().resource_name() : c.after().resource_name();
+    const std::string owner = PlantName(c.resource());
+    return owner.empty() || owner == n ? n : absl::StrCat(owner, " ", n);
+  };
+  return PrintItems(resp,
+                    {Field("change", "change"), Column{"plant", plant},
+                     Field("resource", "resource"), Field("summary", "summary")},
+                    "changes");
+}
+
+// ---- filing ------------------------------------------------------------
 
 void PrintFiling(const v1::Filing& f) {
-  std::cout << "备案 filing " << f.list() << "  " << v1::ListState_Name(f.state())
-            << (f.late() ? " (LATE)" : "") << "\n  chain position " << f.seq() << ", "
+  std::cout << "备案 filing " << f.list() << "  " << Label(f.state(), v1::ListState_descriptor())
+            << (f.late() ? " (逾期 late)" : "") << "\n  chain position " << f.seq() << ", "
             << f.entry_count() << " entries, content sha256 " << f.content_sha256()
             << "\n  link sha256 " << f.sha256() << " (previous "
             << (f.previous_sha256().empty() ? "none" : f.previous_sha256().substr(0, 16) + "…")
@@ -759,316 +795,665 @@ void PrintFiling(const v1::Filing& f) {
   }
 }
 
-int FilingCommand(const std::vector<std::string>& args) {
-  auto stub = v1::FilingService::NewStub(Connect(Server()));
-  auto planning = v1::PlanningService::NewStub(Connect(Server()));
-  const std::string verb = args.size() >= 2 ? args[1] : "";
-  grpc::ClientContext ctx;
-  AddKey(&ctx, Key());
+int FilingChange() {
+  auto stub = v1::FilingService::NewStub(Channel());
+  auto ctx = Ctx();
+  const std::string& verb = Arg(1);
   v1::Filing filing;
   grpc::Status st;
-  if (verb == "submit" && args.size() >= 3) {
+  if (verb == "submit") {
     v1::SubmitListRequest req;
-    req.set_name(args[2]);
-    req.set_request_id(absl::GetFlag(FLAGS_request_id));
-    st = stub->SubmitList(&ctx, req, &filing);
-  } else if (verb == "acknowledge" && args.size() >= 3) {
+    req.set_name(Arg(2));
+    req.set_request_id(O().request_id);
+    st = stub->SubmitList(ctx.get(), req, &filing);
+  } else if (verb == "acknowledge") {
     v1::AcknowledgeFilingRequest req;
-    req.set_name(args[2]);
-    req.set_request_id(absl::GetFlag(FLAGS_request_id));
-    st = stub->AcknowledgeFiling(&ctx, req, &filing);
-  } else if (verb == "amend" && args.size() >= 4) {
-    v1::AmendFilingRequest req;
-    req.set_filed(args[2]);
-    req.set_amendment(args[3]);
-    req.set_reason(absl::GetFlag(FLAGS_reason));
-    req.set_request_id(absl::GetFlag(FLAGS_request_id));
-    st = stub->AmendFiling(&ctx, req, &filing);
-  } else if (verb == "list") {
-    v1::ListFilingsRequest req;
-    req.set_parent(absl::GetFlag(FLAGS_district).empty() ? "districts/-"
-                                                         : absl::GetFlag(FLAGS_district));
-    v1::ListState state = v1::LIST_STATE_UNSPECIFIED;
-    if (!absl::GetFlag(FLAGS_state).empty() &&
-        !v1::ListState_Parse(absl::GetFlag(FLAGS_state), &state)) {
-      std::cerr << "--state must be SUBMITTED, FILED or SUPERSEDED\n";
-      return 2;
-    }
-    req.set_state(state);
-    req.set_season(absl::GetFlag(FLAGS_season));
-    v1::ListFilingsResponse resp;
-    st = stub->ListFilings(&ctx, req, &resp);
-    if (!st.ok()) return Fail(st);
-    for (const auto& f : resp.filings()) {
-      std::cout << f.list() << "\t" << v1::ListState_Name(f.state()) << (f.late() ? " late" : "")
-                << "\t#" << f.seq() << "\t" << f.entry_count() << " entries\t"
-                << f.sha256().substr(0, 16) << (f.amends().empty() ? "" : "\tamends " + f.amends())
-                << "\n";
-    }
-    std::cout << resp.filings_size() << " filings\n";
-    return 0;
-  } else if (verb == "verify") {
-    v1::VerifyChainRequest req;
-    req.set_district(absl::GetFlag(FLAGS_district));
-    v1::VerifyChainResponse resp;
-    st = stub->VerifyChain(&ctx, req, &resp);
-    if (!st.ok()) return Fail(st);
-    if (resp.intact()) {
-      std::cout << "intact: " << resp.filings_checked() << " filings and " << resp.entries_checked()
-                << " entries recomputed, every hash matches\n";
-      return 0;
-    }
-    std::cout << "TAMPERED: " << resp.problem()
-              << "\n  first filing that no longer matches: " << resp.first_bad_filing() << "\n";
-    if (!resp.first_bad_entry().empty())
-      std::cout << "  first entry that no longer matches: " << resp.first_bad_entry() << "\n";
-    return 3;
-  } else if (verb == "export" && args.size() >= 3) {
-    ListDocument doc;
-    v1::GetListVersionRequest get;
-    get.set_name(args[2]);
-    st = planning->GetListVersion(&ctx, get, &doc.list);
-    if (!st.ok()) return Fail(st);
-    std::string token;
-    do {
-      grpc::ClientContext page_ctx;
-      AddKey(&page_ctx, Key());
-      v1::ListEntriesRequest req;
-      req.set_parent(args[2]);
-      req.set_page_size(1000);
-      req.set_page_token(token);
-      v1::ListEntriesResponse resp;
-      st = planning->ListEntries(&page_ctx, req, &resp);
-      if (!st.ok()) return Fail(st);
-      for (auto& e : *resp.mutable_entries()) doc.entries.push_back(std::move(e));
-      token = resp.next_page_token();
-    } while (!token.empty());
-    grpc::ClientContext filings_ctx;
-    AddKey(&filings_ctx, Key());
-    v1::ListFilingsRequest fr;
-    fr.set_parent(doc.list.name().substr(0, doc.list.name().find("/lists/")));
-    fr.set_page_size(1000);
-    v1::ListFilingsResponse filings;
-    if (stub->ListFilings(&filings_ctx, fr, &filings).ok()) {
-      for (const auto& f : filings.filings()) {
-        if (f.list() == doc.list.name()) doc.filing = f;
-      }
-    }
-    if (!absl::GetFlag(FLAGS_xlsx).empty()) {
-      absl::Status written = WriteListXlsx(doc, absl::GetFlag(FLAGS_xlsx));
-      if (!written.ok()) return Fail(written);
-      std::cout << "wrote " << absl::GetFlag(FLAGS_xlsx) << " (" << doc.entries.size()
-                << " rows)\n";
-    }
-    if (!absl::GetFlag(FLAGS_csv).empty()) {
-      std::ofstream out(absl::GetFlag(FLAGS_csv), std::ios::binary);
-      out << ListCsv(doc);
-      if (!out) return Fail(absl::InternalError("cannot write " + absl::GetFlag(FLAGS_csv)));
-      std::cout << "wrote " << absl::GetFlag(FLAGS_csv) << "\n";
-    }
-    return 0;
+    req.set_name(Arg(2));
+    req.set_request_id(O().request_id);
+    st = stub->AcknowledgeFiling(ctx.get(), req, &filing);
   } else {
-    std::cerr << kUsage;
-    return 2;
+    v1::AmendFilingRequest req;
+    req.set_filed(Arg(2));
+    req.set_amendment(Arg(3));
+    req.set_reason(O().reason);
+    req.set_request_id(O().request_id);
+    st = stub->AmendFiling(ctx.get(), req, &filing);
   }
   if (!st.ok()) return Fail(st);
   PrintFiling(filing);
   return 0;
 }
 
-bool ParseTimeFlag(const std::string& text, google::protobuf::Timestamp* out) {
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
-    std::cerr << "\"" << text << "\" is not an RFC 3339 time (e.g. 2018-12-20T08:00:00+08:00): " << err << "\n";
-    return false;
-  }
-  out->set_seconds(absl::ToUnixSeconds(t));
-  return true;
+int FilingList() {
+  auto stub = v1::FilingService::NewStub(Channel());
+  v1::ListState state = v1::LIST_STATE_UNSPECIFIED;
+  if (!O().state.empty()) v1::ListState_Parse(O().state, &state);
+  return PrintList(
+      v1::ListFilingsResponse(),
+      [&](const std::string& token, int size, google::protobuf::Message* out) {
+        v1::ListFilingsRequest req;
+        req.set_parent(O().district.empty() ? "districts/-" : O().district);
+        req.set_state(state);
+        req.set_season(O().season);
+        req.set_page_size(size);
+        req.set_page_token(token);
+        req.set_filter(O().filter);
+        auto ctx = Ctx();
+        return AsStatus(
+            stub->ListFilings(ctx.get(), req, static_cast<v1::ListFilingsResponse*>(out)));
+      },
+      {Field("list", "list"), Field("state", "state"), Field("late", "late"), Field("seq", "seq"),
+       Field("entry_count", "entry_count"), Field("sha256", "sha256"), Field("amends", "amends")},
+      "filings");
 }
 
-std::string TimeText(const google::protobuf::Timestamp& ts) {
-  return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(ts.seconds()), absl::FixedTimeZone(8 * 3600));
+int FilingVerify() {
+  auto stub = v1::FilingService::NewStub(Channel());
+  auto ctx = Ctx();
+  v1::VerifyChainRequest req;
+  req.set_district(O().district);
+  v1::VerifyChainResponse resp;
+  grpc::Status st = stub->VerifyChain(ctx.get(), req, &resp);
+  if (!st.ok()) return Fail(st);
+  if (resp.intact()) {
+    std::cout << "intact: " << resp.filings_checked() << " filings and " << resp.entries_checked()
+              << " entries recomputed, every hash matches\n";
+    return 0;
+  }
+  std::cout << "TAMPERED: " << resp.problem()
+            << "\n  first filing that no longer matches: " << resp.first_bad_filing() << "\n";
+  if (!resp.first_bad_entry().empty())
+    std::cout << "  first entry that no longer matches: " << resp.first_bad_entry() << "\n";
+  return kExitIntegrity;
 }
+
+int FilingExport() {
+  if (O().xlsx.empty() && O().csv.empty()) return Usage("give --xlsx=FILE, --csv=FILE or both");
+  auto stub = v1::FilingService::NewStub(Channel());
+  auto planning = v1::PlanningService::NewStub(Channel());
+  ListDocument doc;
+  v1::GetListVersionRequest get;
+  get.set_name(Arg(2));
+  {
+    auto ctx = Ctx();
+    grpc::Status st = planning->GetListVersion(ctx.get(), get, &doc.list);
+    if (!st.ok()) return Fail(st);
+  }
+  std::string token;
+  do {
+    auto ctx = Ctx();
+    v1::ListEntriesRequest req;
+    req.set_parent(Arg(2));
+    req.set_page_size(1000);
+    req.set_page_token(token);
+    v1::ListEntriesResponse resp;
+    grpc::Status st = planning->ListEntries(ctx.get(), req, &resp);
+    if (!st.ok()) return Fail(st);
+    for (auto& e : *resp.mutable_entries()) doc.entries.push_back(std::move(e));
+    token = resp.next_page_token();
+  } while (!token.empty());
+  auto ctx = Ctx();
+  v1::ListFilingsRequest fr;
+  fr.set_parent(doc.list.name().substr(0, doc.list.name().find("/lists/")));
+  fr.set_page_size(1000);
+  v1::ListFilingsResponse filings;
+  if (stub->ListFilings(ctx.get(), fr, &filings).ok()) {
+    for (const auto& f : filings.filings()) {
+      if (f.list() == doc.list.name()) doc.filing = f;
+    }
+  }
+  if (!O().xlsx.empty()) {
+    absl::Status written = WriteListXlsx(doc, O().xlsx);
+    if (!written.ok()) return Fail(written);
+    std::cout << "wrote " << O().xlsx << " (" << doc.entries.size() << " rows)\n";
+  }
+  if (!O().csv.empty()) {
+    std::ofstream out(O().csv, std::ios::binary);
+    out << ListCsv(doc);
+    if (!out) return Fail(absl::InternalError("cannot write " + O().csv));
+    std::cout << "wrote " << O().csv << "\n";
+  }
+  return 0;
+}
+
+// ---- alerts and obligations --------------------------------------------
 
 void PrintAlert(const v1::Alert& a) {
-  std::cout << a.name() << " r" << a.revision() << "  " << v1::AlertLevel_Name(a.level()) << (a.lifted() ? " LIFTED" : "")
-            << "  " << (a.districts().empty() ? "全市 whole city" : absl::StrJoin(a.districts(), ",")) << "  "
-            << TimeText(a.start_time()) << " ~ " << (a.has_end_time() ? TimeText(a.end_time()) : "until lifted")
-            << "  " << a.document_number() << "\n";
+  std::cout << a.name() << " r" << a.revision() << "  "
+            << Label(a.level(), v1::AlertLevel_descriptor()) << "预警"
+            << (a.lifted() ? " 已解除" : "") << "  "
+            << (a.districts().empty() ? "全市" : absl::StrJoin(a.districts(), ",")) << "  "
+            << TimeText(a.start_time()) << " ~ "
+            << (a.has_end_time() ? TimeText(a.end_time()) : "解除为止") << "  "
+            << a.document_number() << "\n";
+}
+
+std::vector<Column> AlertColumns() {
+  return {Field("name", "name"),           Field("revision", "revision"),
+          Field("level", "level"),         Field("lifted", "lifted"),
+          Field("districts", "districts"), Field("start_time", "start_time"),
+          Field("end_time", "end_time"),   Field("document_number", "document_number")};
+}
+
+int AlertIssue() {
+  auto stub = v1::AlertService::NewStub(Channel());
+  v1::IssueAlertRequest req;
+  v1::AlertLevel level = v1::ALERT_LEVEL_UNSPECIFIED;
+  v1::AlertLevel_Parse(O().level, &level);
+  req.mutable_alert()->set_level(level);
+  for (auto d : absl::StrSplit(O().districts, ',', absl::SkipEmpty())) {
+    req.mutable_alert()->add_districts(std::string(absl::StripAsciiWhitespace(d)));
+  }
+  if (!O().start_time.empty()) {
+    auto t = TimeArg(O().start_time);
+    if (!t.ok()) return Fail(t.status());
+    *req.mutable_alert()->mutable_start_time() = *t;
+  }
+  if (!O().end_time.empty()) {
+    auto t = TimeArg(O().end_time);
+    if (!t.ok()) return Fail(t.status());
+    *req.mutable_alert()->mutable_end_time() = *t;
+  }
+  req.mutable_alert()->set_document_number(O().document);
+  req.set_request_id(O().request_id);
+  auto ctx = Ctx();
+  v1::Alert alert;
+  grpc::Status st = stub->IssueAlert(ctx.get(), req, &alert);
+  if (!st.ok()) return Fail(st);
+  PrintAlert(alert);
+  return 0;
+}
+
+int AlertChange() {
+  if (O().level.empty() && O().end_time.empty() && O().document.empty()) {
+    return Usage("nothing to change: give --level, --end_time or --document");
+  }
+  auto stub = v1::AlertService::NewStub(Channel());
+  v1::ChangeAlertRequest req;
+  req.set_name(Arg(2));
+  v1::AlertLevel level = v1::ALERT_LEVEL_UNSPECIFIED;
+  if (!O().level.empty()) v1::AlertLevel_Parse(O().level, &level);
+  req.set_level(level);
+  if (!O().end_time.empty()) {
+    auto t = TimeArg(O().end_time);
+    if (!t.ok()) return Fail(t.status());
+    *req.mutable_end_time() = *t;
+  }
+  req.set_document_number(O().document);
+  req.set_note(O().note);
+  req.set_request_id(O().request_id);
+  auto ctx = Ctx();
+  v1::Alert alert;
+  grpc::Status st = stub->ChangeAlert(ctx.get(), req, &alert);
+  if (!st.ok()) return Fail(st);
+  PrintAlert(alert);
+  return 0;
+}
+
+int AlertLift() {
+  auto stub = v1::AlertService::NewStub(Channel());
+  v1::LiftAlertRequest req;
+  req.set_name(Arg(2));
+  if (!O().at.empty()) {
+    auto t = TimeArg(O().at);
+    if (!t.ok()) return Fail(t.status());
+    *req.mutable_lift_time() = *t;
+  }
+  req.set_note(O().note);
+  req.set_request_id(O().request_id);
+  auto ctx = Ctx();
+  v1::Alert alert;
+  grpc::Status st = stub->LiftAlert(ctx.get(), req, &alert);
+  if (!st.ok()) return Fail(st);
+  PrintAlert(alert);
+  return 0;
+}
+
+int AlertGet() {
+  auto stub = v1::AlertService::NewStub(Channel());
+  v1::GetAlertRequest req;
+  req.set_name(Arg(2));
+  auto ctx = Ctx();
+  v1::Alert alert;
+  grpc::Status st = stub->GetAlert(ctx.get(), req, &alert);
+  if (!st.ok()) return Fail(st);
+  PrintResource(alert, [&] { PrintAlert(alert); });
+  return 0;
+}
+
+int AlertList() {
+  auto stub = v1::AlertService::NewStub(Channel());
+  v1::ListAlertsRequest req;
+  req.set_district(O().district);
+  req.set_include_history(O().include_history);
+  req.set_filter(O().filter);
+  auto ctx = Ctx();
+  v1::ListAlertsResponse resp;
+  grpc::Status st = stub->ListAlerts(ctx.get(), req, &resp);
+  if (!st.ok()) return Fail(st);
+  return PrintItems(resp, AlertColumns(), "alerts");
 }
 
 void PrintObligations(const v1::ObligationSet& set) {
-  std::cout << set.enterprise() << " at " << TimeText(set.at()) << " (China time): "
+  const std::string plant = PlantName(set.enterprise());
+  std::cout << set.enterprise() << (plant.empty() ? "" : " " + plant) << " at "
+            << TimeText(set.at()) << " (China time): "
             << (set.list().empty() ? "no filed list binds" : "list " + set.list()) << ", alert "
-            << (set.level() == v1::ALERT_LEVEL_UNSPECIFIED ? "none" : v1::AlertLevel_Name(set.level())) << "\n";
+            << (set.level() == v1::ALERT_LEVEL_UNSPECIFIED
+                    ? "none"
+                    : Label(set.level(), v1::AlertLevel_descriptor()) + "预警")
+            << "\n";
   for (const auto& o : set.obligations()) {
     v1::Measure m;
     m.set_action(o.action());
     m.set_percent(o.percent());
     m.set_transport(o.transport());
     m.set_stop_non_road(o.stop_non_road());
-    std::cout << "  " << o.resource().substr(set.enterprise().size()) << " " << o.resource_name() << ": "
-              << Describe(m) << "\n     "
+    std::cout << "  " << o.resource().substr(set.enterprise().size()) << " " << o.resource_name()
+              << ": " << Describe(m) << "\n     "
               << (o.has_window_start() ? TimeText(o.window_start()) : "…") << " ~ "
-              << (o.has_window_end() ? TimeText(o.window_end()) : "until further notice") << "; " << o.reason() << "\n";
+              << (o.has_window_end() ? TimeText(o.window_end()) : "until further notice") << "; "
+              << o.reason() << "\n";
   }
 }
 
-int AlertCommand(const std::vector<std::string>& args) {
-  auto stub = v1::AlertService::NewStub(Connect(Server()));
-  grpc::ClientContext ctx;
-  AddKey(&ctx, Key());
-  const std::string verb = args.size() >= 2 ? args[1] : "";
-  v1::Alert alert;
-  grpc::Status st;
-  if (verb == "issue") {
-    v1::IssueAlertRequest req;
-    v1::AlertLevel level = v1::ALERT_LEVEL_UNSPECIFIED;
-    if (!absl::GetFlag(FLAGS_level).empty()) v1::AlertLevel_Parse(absl::GetFlag(FLAGS_level), &level);
-    req.mutable_alert()->set_level(level);
-    for (auto d : absl::StrSplit(absl::GetFlag(FLAGS_districts), ',', absl::SkipEmpty())) {
-      req.mutable_alert()->add_districts(std::string(d));
-    }
-    if (!absl::GetFlag(FLAGS_start_time).empty() &&
-        !ParseTimeFlag(absl::GetFlag(FLAGS_start_time), req.mutable_alert()->mutable_start_time())) {
-      return 2;
-    }
-    if (!absl::GetFlag(FLAGS_end_time).empty() &&
-        !ParseTimeFlag(absl::GetFlag(FLAGS_end_time), req.mutable_alert()->mutable_end_time())) {
-      return 2;
-    }
-    req.mutable_alert()->set_document_number(absl::GetFlag(FLAGS_document));
-    req.set_request_id(absl::GetFlag(FLAGS_request_id));
-    st = stub->IssueAlert(&ctx, req, &alert);
-  } else if (verb == "change" && args.size() >= 3) {
-    v1::ChangeAlertRequest req;
-    req.set_name(args[2]);
-    v1::AlertLevel level = v1::ALERT_LEVEL_UNSPECIFIED;
-    if (!absl::GetFlag(FLAGS_level).empty()) v1::AlertLevel_Parse(absl::GetFlag(FLAGS_level), &level);
-    req.set_level(level);
-    if (!absl::GetFlag(FLAGS_end_time).empty() && !ParseTimeFlag(absl::GetFlag(FLAGS_end_time), req.mutable_end_time())) {
-      return 2;
-    }
-    req.set_note(absl::GetFlag(FLAGS_note));
-    req.set_request_id(absl::GetFlag(FLAGS_request_id));
-    st = stub->ChangeAlert(&ctx, req, &alert);
-  } else if (verb == "lift" && args.size() >= 3) {
-    v1::LiftAlertRequest req;
-    req.set_name(args[2]);
-    if (!absl::GetFlag(FLAGS_at).empty() && !ParseTimeFlag(absl::GetFlag(FLAGS_at), req.mutable_lift_time())) return 2;
-    req.set_note(absl::GetFlag(FLAGS_note));
-    st = stub->LiftAlert(&ctx, req, &alert);
-  } else if (verb == "list") {
-    v1::ListAlertsRequest req;
-    req.set_district(absl::GetFlag(FLAGS_district));
-    v1::ListAlertsResponse resp;
-    st = stub->ListAlerts(&ctx, req, &resp);
-    if (!st.ok()) return Fail(st);
-    for (const auto& a : resp.alerts()) PrintAlert(a);
-    return 0;
-  } else {
-    std::cerr << kUsage;
-    return 2;
+int ObligationsGet() {
+  auto stub = v1::ObligationService::NewStub(Channel());
+  v1::GetObligationsRequest req;
+  req.set_enterprise(Arg(2));
+  if (!O().at.empty()) {
+    auto t = TimeArg(O().at);
+    if (!t.ok()) return Fail(t.status());
+    *req.mutable_at() = *t;
   }
+  auto ctx = Ctx();
+  v1::ObligationSet set;
+  grpc::Status st = stub->GetObligations(ctx.get(), req, &set);
   if (!st.ok()) return Fail(st);
-  PrintAlert(alert);
+  PrintResource(set, [&] { PrintObligations(set); });
   return 0;
 }
 
-int ObligationsCommand(const std::vector<std::string>& args) {
-  auto stub = v1::ObligationService::NewStub(Connect(Server()));
-  grpc::ClientContext ctx;
-  AddKey(&ctx, Key());
-  const std::string verb = args.size() >= 2 ? args[1] : "";
-  if (verb == "get" && args.size() >= 3) {
-    v1::GetObligationsRequest req;
-    req.set_enterprise(args[2]);
-    if (!absl::GetFlag(FLAGS_at).empty() && !ParseTimeFlag(absl::GetFlag(FLAGS_at), req.mutable_at())) return 2;
-    v1::ObligationSet set;
-    grpc::Status st = stub->GetObligations(&ctx, req, &set);
-    if (!st.ok()) return Fail(st);
+int ObligationsWindows() {
+  auto stub = v1::ObligationService::NewStub(Channel());
+  v1::ListObligationWindowsRequest req;
+  req.set_district(O().district);
+  auto from = TimeArg(O().from);
+  if (!from.ok()) return Fail(from.status());
+  auto to = TimeArg(O().to);
+  if (!to.ok()) return Fail(to.status());
+  *req.mutable_from() = *from;
+  *req.mutable_to() = *to;
+  auto ctx = Ctx();
+  v1::ListObligationWindowsResponse resp;
+  grpc::Status st = stub->ListObligationWindows(ctx.get(), req, &resp);
+  if (!st.ok()) return Fail(st);
+  return PrintItems(resp,
+                    {PlantColumn("enterprise"), Field("resource_name", "resource_name"),
+                     Field("action", "action"), Field("percent", "percent"),
+                     Field("window_start", "window_start"), Field("window_end", "window_end"),
+                     Field("level", "level"), Field("resource", "resource")},
+                    "obligation windows");
+}
+
+int ObligationsWatch() {
+  auto stub = v1::ObligationService::NewStub(Channel());
+  auto ctx = Ctx();
+  v1::WatchObligationsRequest req;
+  req.set_enterprise(Arg(2));
+  auto reader = stub->WatchObligations(ctx.get(), req);
+  v1::ObligationSet set;
+  int n = 0;
+  while (reader->Read(&set)) {
     PrintObligations(set);
-    return 0;
-  }
-  if (verb == "windows") {
-    v1::ListObligationWindowsRequest req;
-    req.set_district(absl::GetFlag(FLAGS_district));
-    if (!ParseTimeFlag(absl::GetFlag(FLAGS_from), req.mutable_from()) ||
-        !ParseTimeFlag(absl::GetFlag(FLAGS_to), req.mutable_to())) {
-      return 2;
+    std::cout << std::flush;
+    if (O().count > 0 && ++n >= O().count) {
+      ctx->TryCancel();
+      break;
     }
-    v1::ListObligationWindowsResponse resp;
-    grpc::Status st = stub->ListObligationWindows(&ctx, req, &resp);
-    if (!st.ok()) return Fail(st);
-    for (const auto& o : resp.obligations()) {
-      std::cout << o.resource() << "\t" << v1::Action_Name(o.action()) << (o.percent() > 0 ? " " + std::to_string(static_cast<int>(o.percent())) + "%" : "")
-                << "\t" << TimeText(o.window_start()) << " ~ " << TimeText(o.window_end()) << "\t"
-                << (o.level() == v1::ALERT_LEVEL_UNSPECIFIED ? "season" : v1::AlertLevel_Name(o.level())) << "\n";
-    }
-    std::cout << resp.obligations_size() << " obligation windows\n";
-    return 0;
   }
-  if (verb == "watch" && args.size() >= 3) {
-    v1::WatchObligationsRequest req;
-    req.set_enterprise(args[2]);
-    auto reader = stub->WatchObligations(&ctx, req);
-    v1::ObligationSet set;
-    int n = 0;
-    while (reader->Read(&set)) {
-      PrintObligations(set);
-      std::cout << std::flush;
-      if (absl::GetFlag(FLAGS_count) > 0 && ++n >= absl::GetFlag(FLAGS_count)) {
-        ctx.TryCancel();
-        break;
-      }
-    }
-    grpc::Status st = reader->Finish();
-    if (!st.ok() && st.error_code() != grpc::StatusCode::CANCELLED) return Fail(st);
-    return 0;
+  grpc::Status st = reader->Finish();
+  if (!st.ok() && st.error_code() != grpc::StatusCode::CANCELLED) return Fail(st);
+  return 0;
+}
+
+// ---- the command table -------------------------------------------------
+
+const std::vector<std::string> kListFlags = {"output", "page_size", "page_token", "all", "filter"};
+
+std::vector<std::string> With(std::vector<std::string> flags,
+                              const std::vector<std::string>& more) {
+  flags.insert(flags.end(), more.begin(), more.end());
+  return flags;
+}
+
+std::vector<CommandSpec> Commands() {
+  const std::string kSetup = "Setup (straight against the database)";
+  const std::string kKeys = "Keys and audit";
+  const std::string kRegistry = "Registry";
+  const std::string kLists = "Rule sets, seasons and lists";
+  const std::string kFiling = "Filing with the city (T78)";
+  const std::string kAlerts = "Alerts and obligations";
+  const std::string kCompliance = "Monitoring data and verification";
+  std::vector<CommandSpec> c = {
+      {"migrate",
+       kSetup,
+       "admin",
+       "apply the schema migrations only",
+       {},
+       {"database!"},
+       "cuofeng migrate --database=\"host=db port=5432 dbname=cuofeng user=cuofeng\"",
+       Migrate},
+      {"admin bootstrap",
+       kSetup,
+       "admin",
+       "the first admin key, printed once",
+       {},
+       {"database!", "name"},
+       "cuofeng admin bootstrap --database=\"dbname=cuofeng\"",
+       Bootstrap},
+      {"admin create-key",
+       kKeys,
+       "admin",
+       "a key for someone else, printed once",
+       {},
+       {"role!", "scope", "name", "request_id"},
+       "cuofeng admin create-key --role=bureau --scope=districts/120119 --name=蓟州区工信委",
+       Server(CreateKey)},
+      {"admin revoke-key",
+       kKeys,
+       "admin",
+       "revoke a key at once",
+       {"NAME"},
+       {},
+       "cuofeng admin revoke-key apiKeys/7",
+       Server(RevokeKey)},
+      {"admin whoami",
+       kKeys,
+       "anyone",
+       "who the key is: role and scope",
+       {},
+       {"output"},
+       "cuofeng admin whoami",
+       Server(WhoAmI)},
+      {"audit list",
+       kKeys,
+       "admin, city",
+       "the audit trail, newest first, with its times",
+       {},
+       With({"parent"}, kListFlags),
+       "cuofeng audit list --parent=districts/120119",
+       Server(AuditList)},
+      {"district create",
+       kRegistry,
+       "admin",
+       "register a district",
+       {"ID"},
+       {"name!", "city", "request_id"},
+       "cuofeng district create 120119 --name=蓟州区 --city=天津市",
+       Server(CreateDistrict)},
+      {"import registry",
+       kRegistry,
+       "bureau",
+       "import the registry spreadsheets of a folder (all or nothing)",
+       {"DIR"},
+       {"district!", "validate_only", "request_id"},
+       "cuofeng import registry out/registry --district=districts/120119 --validate_only",
+       Server(Import)},
+      {"export registry",
+       kRegistry,
+       "bureau, city, verifier",
+       "export the registry as the same spreadsheets",
+       {"DIR"},
+       {"district!"},
+       "cuofeng export registry exported/ --district=districts/120119",
+       Server(Export)},
+      {"registry get",
+       kRegistry,
+       "all",
+       "one registry resource of any of the 12 kinds",
+       {"NAME"},
+       {"output"},
+       "cuofeng registry get districts/120119/enterprises/e10001",
+       Server(RegistryGet)},
+      {"registry list",
+       kRegistry,
+       "all",
+       "list a collection (districts, townships, enterprises, lines, processes, equipment, "
+       "meters, cameras, vehicles, retrofitTasks, emissionTotals, whitelistEntries)",
+       {"COLLECTION"},
+       With({"parent"}, kListFlags),
+       "cuofeng registry list enterprises --parent=districts/120119 --filter='industry_category = "
+       "铸造 OR industry_category = CHEMICALS'",
+       Server(RegistryList)},
+      {"registry summary",
+       kRegistry,
+       "bureau, city",
+       "what the district holds and what the rules will look at",
+       {},
+       {"district!"},
+       "cuofeng registry summary --district=districts/120119",
+       Server(Summary)},
+      {"ruleset load",
+       kLists,
+       "bureau, city",
+       "load a rule set (protobuf text; a new revision if it changed)",
+       {"FILE"},
+       {"id!", "validate_only"},
+       "cuofeng ruleset load tools/rulesets/jizhou-2018.textproto --id=jizhou-2018",
+       Server(RuleSetLoad)},
+      {"ruleset list",
+       kLists,
+       "all",
+       "the rule sets",
+       {},
+       kListFlags,
+       "cuofeng ruleset list",
+       Server(RuleSetList)},
+      {"ruleset get",
+       kLists,
+       "all",
+       "one rule set, latest or @revision",
+       {"NAME"},
+       {"output"},
+       "cuofeng ruleset get ruleSets/jizhou-2018@1",
+       Server(RuleSetGet)},
+      {"season create",
+       kLists,
+       "bureau",
+       "the heating season",
+       {},
+       {"district!", "id!", "start!", "end!", "filing_deadline!"},
+       "cuofeng season create --district=districts/120119 --id=2018-2019 --start=2018-11-15 "
+       "--end=2019-03-15 --filing_deadline=2018-10-31",
+       Server(SeasonCreate)},
+      {"season adjust",
+       kLists,
+       "bureau",
+       "make a month staggered or not (SP1)",
+       {"NAME"},
+       {"month!", "staggered", "note"},
+       "cuofeng season adjust districts/120119/seasons/2018-2019 --month=2019-03 "
+       "--staggered=false --note=\"空气质量预报良好\"",
+       Server(SeasonAdjust)},
+      {"list generate",
+       kLists,
+       "bureau",
+       "generate the list (a draft) with its target proof",
+       {},
+       {"district!", "season!", "rule_set!", "validate_only", "request_id"},
+       "cuofeng list generate --district=districts/120119 "
+       "--season=districts/120119/seasons/2018-2019 --rule_set=ruleSets/jizhou-2018",
+       Server(ListGenerate)},
+      {"list show",
+       kLists,
+       "bureau, city, verifier",
+       "a list and its target proof",
+       {"NAME"},
+       {"output"},
+       "cuofeng list show districts/120119/lists/1",
+       Server(ListShow)},
+      {"list versions",
+       kLists,
+       "bureau, city, verifier",
+       "the lists of a district",
+       {},
+       With({"district!"}, kListFlags),
+       "cuofeng list versions --district=districts/120119",
+       Server(ListVersions)},
+      {"list entries",
+       kLists,
+       "bureau, city, verifier, enterprise (its own)",
+       "the entries of a list",
+       {"NAME"},
+       With({"enterprise"}, kListFlags),
+       "cuofeng list entries districts/120119/lists/1 "
+       "--enterprise=districts/120119/enterprises/e10001",
+       Server(ListEntries)},
+      {"list explain",
+       kLists,
+       "bureau, city, verifier, enterprise (its own)",
+       "why an entry says what it says, rule by rule",
+       {"ENTRY"},
+       {},
+       "cuofeng list explain districts/120119/lists/1/entries/7",
+       Server(ListExplain)},
+      {"list diff",
+       kLists,
+       "bureau, city, verifier",
+       "what changed between two lists",
+       {"BASE", "OTHER"},
+       {"output"},
+       "cuofeng list diff districts/120119/lists/1 districts/120119/lists/2",
+       Server(ListDiff)},
+      {"filing submit",
+       kFiling,
+       "bureau",
+       "file the list with the city",
+       {"LIST"},
+       {"request_id"},
+       "cuofeng filing submit districts/120119/lists/1",
+       Server(FilingChange)},
+      {"filing acknowledge",
+       kFiling,
+       "city",
+       "acknowledge a submitted list or amendment (it is then in force)",
+       {"LIST"},
+       {"request_id"},
+       "cuofeng filing acknowledge districts/120119/lists/1",
+       Server(FilingChange)},
+      {"filing amend",
+       kFiling,
+       "bureau",
+       "replace a filed list by a new draft (in force once the city acknowledges)",
+       {"FILED", "DRAFT"},
+       {"reason!", "request_id"},
+       "cuofeng filing amend districts/120119/lists/1 districts/120119/lists/2 "
+       "--reason=\"新增企业\"",
+       Server(FilingChange)},
+      {"filing list",
+       kFiling,
+       "city, bureau, verifier",
+       "the filings",
+       {},
+       With({"district", "state", "season"}, kListFlags),
+       "cuofeng filing list --district=districts/- --state=FILED --season=2018-2019",
+       Server(FilingList)},
+      {"filing verify",
+       kFiling,
+       "anyone who reads the district",
+       "recompute every hash of the chain (exit 3 and the first altered filing if not intact)",
+       {},
+       {"district!"},
+       "cuofeng filing verify --district=districts/120119",
+       Server(FilingVerify)},
+      {"filing export",
+       kFiling,
+       "city, bureau",
+       "the documents as the city expects them",
+       {"LIST"},
+       {"xlsx", "csv"},
+       "cuofeng filing export districts/120119/lists/1 --xlsx=list.xlsx --csv=list.csv",
+       Server(FilingExport)},
+      {"alert issue",
+       kAlerts,
+       "city",
+       "issue a heavy-pollution alert",
+       {},
+       {"level!", "districts", "start_time", "end_time", "document", "request_id"},
+       "cuofeng alert issue --level=ORANGE --districts=districts/120119 --start_time=\"2018-12-01 "
+       "00:00\" --end_time=\"2018-12-04 00:00\" --document=津重污染指〔2018〕12号",
+       Server(AlertIssue)},
+      {"alert change",
+       kAlerts,
+       "city",
+       "raise, lower or extend an alert in force",
+       {"NAME"},
+       {"level", "end_time", "document", "note", "request_id"},
+       "cuofeng alert change alerts/1 --level=RED --note=\"升级为红色预警\"",
+       Server(AlertChange)},
+      {"alert lift",
+       kAlerts,
+       "city",
+       "lift an alert",
+       {"NAME"},
+       {"at", "note", "request_id"},
+       "cuofeng alert lift alerts/1",
+       Server(AlertLift)},
+      {"alert get",
+       kAlerts,
+       "all",
+       "one alert, its latest revision",
+       {"NAME"},
+       {"output"},
+       "cuofeng alert get alerts/1",
+       Server(AlertGet)},
+      {"alert list",
+       kAlerts,
+       "all",
+       "the alerts",
+       {},
+       {"district", "include_history", "filter", "output"},
+       "cuofeng alert list --district=districts/120119 --filter='level = 橙色'",
+       Server(AlertList)},
+      {"obligations get",
+       kAlerts,
+       "enterprise (itself), bureau, city, verifier",
+       "what binds an enterprise now or at any time, and why",
+       {"ENTERPRISE"},
+       {"at", "output"},
+       "cuofeng obligations get districts/120119/enterprises/e10001 --at=\"2018-12-02 10:00\"",
+       Server(ObligationsGet)},
+      {"obligations windows",
+       kAlerts,
+       "verifier, bureau",
+       "every restricting window of a period",
+       {},
+       {"district!", "from!", "to!", "output"},
+       "cuofeng obligations windows --district=districts/120119 --from=2018-12-01 "
+       "--to=2018-12-04",
+       Server(ObligationsWindows)},
+      {"obligations watch",
+       kAlerts,
+       "enterprise",
+       "be told the moment something changes",
+       {"ENTERPRISE"},
+       {"count"},
+       "cuofeng obligations watch districts/120119/enterprises/e10001",
+       Server(ObligationsWatch)},
+  };
+  for (CommandSpec& s : ComplianceCommands()) {
+    s.section = kCompliance;
+    s.run = Server(s.run);
+    c.push_back(std::move(s));
   }
-  std::cerr << kUsage;
-  return 2;
+  return c;
 }
 
 }  // namespace
 }  // namespace cuofeng
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(cuofeng::kUsage);
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-  std::vector<std::string> args(positional.begin() + 1, positional.end());
-  auto is = [&](std::initializer_list<const char*> words) {
-    size_t i = 0;
-    for (const char* w : words) {
-      if (i >= args.size() || args[i] != w) return false;
-      ++i;
-    }
-    return true;
-  };
-  using namespace cuofeng;
-  if (is({"migrate"})) return Migrate();
-  if (is({"admin", "bootstrap"})) return Bootstrap();
-  if (is({"admin", "create-key"})) return CreateKey();
-  if (is({"admin", "revoke-key"})) return RevokeKey(args);
-  if (is({"admin", "whoami"})) return WhoAmI();
-  if (is({"audit", "list"})) return AuditList();
-  if (is({"district", "create"})) return CreateDistrict(args);
-  if (is({"import"})) return Import(args);
-  if (is({"export"})) return Export(args);
-  if (is({"registry", "get"})) return RegistryGet(args);
-  if (is({"registry", "list"})) return List(args);
-  if (is({"registry", "summary"})) return Summary();
-  if (is({"ruleset"})) return RuleSetCommand(args);
-  if (is({"season"})) return SeasonCommand(args);
-  if (is({"list"})) return ListCommand(args);
-  if (is({"filing"})) return FilingCommand(args);
-  if (is({"alert"})) return AlertCommand(args);
-  if (is({"obligations"})) return ObligationsCommand(args);
-  if (is({"ingest"}) || is({"verify"}) || is({"findings"}) || is({"baselines"}) ||
-      is({"evidence"}) || is({"meters"})) {
-    return ComplianceCommand(args, Server(), Key());
-  }
-  std::cerr << kUsage;
-  return args.empty() || is({"help"}) ? 0 : 2;
+  static const std::vector<cuofeng::CommandSpec> commands = cuofeng::Commands();
+  return cuofeng::RunCli(argc, argv, commands);
 }

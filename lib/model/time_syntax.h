@@ -1,0 +1,28 @@
+// The one syntax of times that people type (CLI flags, filters, monitoring
+// CSV files): RFC 3339 (2018-12-02T10:00:00+08:00, ...Z) or China time
+// (UTC+8) as YYYY-MM-DD, YYYY-MM-DD HH:MM or YYYY-MM-DD HH:MM:SS; a date alone
+// is its midnight in China time.
+#ifndef CUOFENG_LIB_MODEL_TIME_SYNTAX_H_
+#define CUOFENG_LIB_MODEL_TIME_SYNTAX_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace cuofeng {
+
+// kTimeSyntaxHelp says in one line which times ParseTimeText reads.
+extern const char kTimeSyntaxHelp[];
+
+// ParseTimeText reads `text` in the syntax above; INVALID_ARGUMENT saying
+// what is accepted when it is neither.
+absl::StatusOr<absl::Time> ParseTimeText(absl::string_view text);
+
+// ChinaTimeText writes `t` as "YYYY-MM-DD HH:MM" in China time (UTC+8).
+std::string ChinaTimeText(absl::Time t);
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_LIB_MODEL_TIME_SYNTAX_H_
