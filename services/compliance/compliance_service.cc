@@ -6,11 +6,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "lib/filter/filter.h"
 #include "lib/model/clock.h"
+#include "lib/metrics/metrics.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
 #include "lib/status/status_macros.h"
@@ -91,7 +94,14 @@ grpc::Status ComplianceServiceImpl::Ingest(
     status = (ingestor_.*batch)(req, *principal, call, &tally);
   }
   const v1::IngestSummary& s = tally.summary();
-  (void)InTransaction(guard_->pool(), [&](pqxx::work& tx) {
+  {
+    // Rows per kind and outcome for the metrics endpoint (IngestReadings → readings).
+    std::string kind = absl::AsciiStrToLower(absl::StripPrefix(method, "Ingest"));
+    metrics::IngestRows(kind, "accepted").Increment(static_cast<double>(s.accepted()));
+    metrics::IngestRows(kind, "duplicate").Increment(static_cast<double>(s.duplicate()));
+    metrics::IngestRows(kind, "rejected").Increment(static_cast<double>(s.rejected()));
+  }
+  absl::Status audited = InTransaction(guard_->pool(), [&](pqxx::work& tx) {
     WriteAudit(tx, principal->key_name, method, principal->scope, "",
                status.ok() ? "OK" : StatusCodeName(status.code()),
                absl::StrCat("accepted ", s.accepted(), ", duplicate ", s.duplicate(), ", rejected ",
@@ -100,6 +110,7 @@ grpc::Status ComplianceServiceImpl::Ingest(
                             status.ok() ? "" : absl::StrCat("; stopped: ", status.message())));
     return absl::OkStatus();
   });
+  if (!audited.ok()) ReportAuditFailure(method, audited);
   if (!status.ok()) return ToGrpcStatus(status);
   *resp = s;
   return grpc::Status::OK;
@@ -241,6 +252,15 @@ grpc::Status ComplianceServiceImpl::OverrideBaseline(grpc::ServerContext* ctx, c
 
 grpc::Status ComplianceServiceImpl::RunVerification(grpc::ServerContext* ctx, const v1::RunVerificationRequest* req,
                                                     v1::VerificationRun* resp) {
+  grpc::Status done = RunVerificationCounted(ctx, req, resp);
+  metrics::VerificationRuns(StatusCodeName(static_cast<absl::StatusCode>(done.error_code())))
+      .Increment();
+  return done;
+}
+
+grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* ctx,
+                                                           const v1::RunVerificationRequest* req,
+                                                           v1::VerificationRun* resp) {
   std::vector<std::string> parts = absl::StrSplit(req->district(), '/');
   std::vector<FieldViolation> v;
   if (parts.size() != 2 || parts[0] != "districts" || parts[1].empty()) {

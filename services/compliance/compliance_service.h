@@ -35,6 +35,9 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
                              v1::ListBaselinesResponse* resp) override;
   grpc::Status OverrideBaseline(grpc::ServerContext* ctx, const v1::OverrideBaselineRequest* req,
                                 v1::Baseline* resp) override;
+  // RunVerification counts every run by its outcome (metrics) around this.
+  grpc::Status RunVerificationCounted(grpc::ServerContext* ctx, const v1::RunVerificationRequest* req,
+                                      v1::VerificationRun* resp);
   grpc::Status RunVerification(grpc::ServerContext* ctx, const v1::RunVerificationRequest* req,
                                v1::VerificationRun* resp) override;
   grpc::Status ListFindings(grpc::ServerContext* ctx, const v1::ListFindingsRequest* req,

@@ -3,7 +3,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "lib/rpc/call_observer.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
 
@@ -51,9 +50,7 @@ absl::StatusOr<Principal> CallGuard::Authenticate(const grpc::ServerContextBase*
   if (!absl::ConsumePrefix(&secret, "Bearer ") && !absl::ConsumePrefix(&secret, "bearer ")) {
     return absl::UnauthenticatedError("the authorization header must be \"Bearer <key>\"");
   }
-  auto principal = keys_->Authenticate(std::string(secret));
-  if (principal.ok()) NoteCallPrincipal(ctx, principal->key_name);  // for the call log
-  return principal;
+  return keys_->Authenticate(std::string(secret));
 }
 
 absl::StatusOr<Principal> CallGuard::Check(const grpc::ServerContextBase* ctx, Action action,

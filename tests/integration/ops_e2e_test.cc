@@ -571,6 +571,13 @@ TEST(OpsTest, TlsServesClientsThatTrustItsCaAndRefusesPlaintext) {
     grpc::Status s = plain->GetCaller(&ctx, v1::GetCallerRequest(), &caller);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   }
+  // The CLI reaches it with --tls_ca, by name.
+  {
+    CommandResult cli = RunCommand({BinDir() + "/cuofeng", "--server=" + by_name,
+                                    "--key=" + admin, "--tls_ca=" + dir + "/ca.pem", "admin",
+                                    "whoami"});
+    EXPECT_EQ(cli.exit_code, 0) << cli.output;
+  }
   // Nor does a TLS client that does not trust the CA.
   {
     std::string other = TempDir();

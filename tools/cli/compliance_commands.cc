@@ -525,7 +525,7 @@ std::vector<CommandSpec> ComplianceCommands() {
        "bureau, service (metering platform)",
        "record a register reset or a meter replacement, so later readings are accepted",
        {"METER"},
-       {"time!", "kind!", "new_register!", "reason!", "serial_number", "request_id"},
+       {"time!", "kind!", "new_register!", "reason", "serial_number", "request_id"},
        "cuofeng meters event districts/120119/enterprises/e10001/meters/m1 "
        "--time=\"2018-12-01 08:00\" --kind=REGISTER_RESET --new_register=0 --reason=\"换表\"",
        meters},
