@@ -249,7 +249,10 @@ void Draw(Canvas& cv, const LoadChart& c) {
   const absl::TimeZone china = absl::FixedTimeZone(8 * 3600);
   const int64_t hour = 3600LL * 1000000;
   const double hours = span / hour;
-  const int64_t tick = hours <= 12 ? hour : hours <= 48 ? 6 * hour : hours <= 24 * 10 ? 24 * hour : 7 * 24 * hour;
+  const int64_t tick = hours <= 12        ? hour
+                       : hours <= 48      ? 6 * hour
+                       : hours <= 24 * 10 ? 24 * hour
+                                          : 7 * 24 * hour;
   const char* fmt = tick < 24 * hour ? "%m-%d %H:%M" : "%m-%d";
   // First tick on a China-local boundary of the tick size.
   const int64_t first = ((c.from_us + 8 * hour) / tick + 1) * tick - 8 * hour;

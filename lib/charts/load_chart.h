@@ -27,7 +27,7 @@ struct LoadChart {
   // A second curve (the production meter of a treatment finding), dashed.
   std::vector<std::pair<int64_t, double>> second;
   std::string second_label;
-  double baseline_kw = 0;   // 0: not drawn
+  double baseline_kw = 0;  // 0: not drawn
   std::string baseline_label = "baseline 基线";
   double threshold_kw = 0;  // 0: not drawn
   std::string threshold_label = "threshold";

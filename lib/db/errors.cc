@@ -41,8 +41,8 @@ std::string Bounded(std::string message) {
 
 absl::Status StatusForSqlState(const std::string& state, const std::string& what,
                                bool connection_broken) {
-  if (connection_broken || absl::StartsWith(state, "08") || state == "57P01" ||
-      state == "57P02" || state == "57P03") {
+  if (connection_broken || absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" ||
+      state == "57P03") {
     return absl::UnavailableError(
         absl::StrCat("database connection lost: ", Bounded(CleanMessage(what))));
   }
@@ -80,7 +80,8 @@ absl::Status TranslateDbError(const std::exception& e) {
         Bounded(e.what()), ")"));
   }
   const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
-  if (sql == nullptr) return absl::InternalError(absl::StrCat("database error: ", Bounded(e.what())));
+  if (sql == nullptr)
+    return absl::InternalError(absl::StrCat("database error: ", Bounded(e.what())));
   return StatusForSqlState(sql->sqlstate(), sql->what(), false);
 }
 

@@ -97,9 +97,9 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(absl::Time deadlin
   broken.clear();
   try {
     // connect_timeout bounds the wait for an unreachable server.
-    auto conn = std::make_unique<pqxx::connection>(
-        absl::StrCat(dsn_, " connect_timeout=", std::max<int64_t>(
-                                                    2, absl::ToInt64Seconds(deadline - absl::Now()))));
+    auto conn = std::make_unique<pqxx::connection>(absl::StrCat(
+        dsn_,
+        " connect_timeout=", std::max<int64_t>(2, absl::ToInt64Seconds(deadline - absl::Now()))));
     conn->set_client_encoding("UTF8");
     return Lease(this, std::move(conn));
   } catch (const std::exception& e) {
@@ -272,11 +272,11 @@ absl::Status CopyOutBinary(const std::string& dsn, const std::string& copy_sql,
     return absl::UnavailableError(absl::StrCat("database: ", PQerrorMessage(conn.get())));
   }
   if (const absl::Time deadline = CallDeadline::Current(); deadline != absl::InfiniteFuture()) {
-    const std::string set =
-        absl::StrCat("SET statement_timeout = ", StatementTimeoutMs(deadline));
+    const std::string set = absl::StrCat("SET statement_timeout = ", StatementTimeoutMs(deadline));
     std::unique_ptr<PGresult, void (*)(PGresult*)> r(PQexec(conn.get(), set.c_str()), PQclear);
   }
-  std::unique_ptr<PGresult, void (*)(PGresult*)> started(PQexec(conn.get(), copy_sql.c_str()), PQclear);
+  std::unique_ptr<PGresult, void (*)(PGresult*)> started(PQexec(conn.get(), copy_sql.c_str()),
+                                                         PQclear);
   if (PQresultStatus(started.get()) != PGRES_COPY_OUT) return CopyError(started.get(), conn.get());
   static constexpr char kSignature[] = "PGCOPY\n\377\r\n";
   constexpr int kHeader = 11 + 4 + 4;
@@ -294,7 +294,8 @@ absl::Status CopyOutBinary(const std::string& dsn, const std::string& copy_sql,
     }
     first = false;
     // The trailer is a field count of -1.
-    if (len >= 2 && !(static_cast<unsigned char>(data[0]) == 0xff && static_cast<unsigned char>(data[1]) == 0xff)) {
+    if (len >= 2 && !(static_cast<unsigned char>(data[0]) == 0xff &&
+                      static_cast<unsigned char>(data[1]) == 0xff)) {
       row(data, len);
     }
     PQfreemem(buf);

@@ -39,8 +39,7 @@ class HealthService : public grpc::health::v1::Health::CallbackService {
 
  private:
   using Channel = LatestWriter<Response>::Channel;
-  Response::ServingStatus StatusOf(const std::string& service)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Response::ServingStatus StatusOf(const std::string& service) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   std::set<std::string> services_ ABSL_GUARDED_BY(mu_);

@@ -16,8 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "lib/log/log.h"
-#include "lib/rpc/health.h"
 #include "lib/rpc/call_observer.h"
+#include "lib/rpc/health.h"
 
 namespace cuofeng {
 namespace {
@@ -127,8 +127,7 @@ void BlockTerminationSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-absl::Status ServeUntilSignal(ServerOptions& options,
-                              const std::vector<NamedService>& services) {
+absl::Status ServeUntilSignal(ServerOptions& options, const std::vector<NamedService>& services) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   auto credentials = ListeningCredentials(options);
   if (!credentials.ok()) return credentials.status();

@@ -71,8 +71,7 @@ struct NamedService {
 
 // ServeUntilSignal starts a server with `services` and blocks until SIGINT
 // or SIGTERM. Call BlockTerminationSignals() first, before any thread starts.
-absl::Status ServeUntilSignal(ServerOptions& options,
-                              const std::vector<NamedService>& services);
+absl::Status ServeUntilSignal(ServerOptions& options, const std::vector<NamedService>& services);
 
 // BlockTerminationSignals blocks SIGINT and SIGTERM in the calling thread
 // (and so in every thread it starts), so ServeUntilSignal can wait for them.

@@ -29,7 +29,8 @@ absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 // The next China midnight strictly after `us`.
 int64_t NextChinaMidnight(int64_t us) {
   const int64_t local = us + kChinaOffset;
-  const int64_t day = local >= 0 ? local / kMicrosPerDay : (local - kMicrosPerDay + 1) / kMicrosPerDay;
+  const int64_t day =
+      local >= 0 ? local / kMicrosPerDay : (local - kMicrosPerDay + 1) / kMicrosPerDay;
   return (day + 1) * kMicrosPerDay - kChinaOffset;
 }
 
@@ -37,7 +38,8 @@ std::string Kw(double kw) { return absl::StrFormat("%.1f kW", kw); }
 
 std::string Duration(int64_t us) {
   const int64_t minutes = us / kMicrosPerMinute;
-  if (minutes >= 24 * 60 && minutes % (24 * 60) == 0) return absl::StrCat(minutes / (24 * 60), " d");
+  if (minutes >= 24 * 60 && minutes % (24 * 60) == 0)
+    return absl::StrCat(minutes / (24 * 60), " d");
   if (minutes >= 60) return absl::StrCat(minutes / 60, " h ", minutes % 60, " min");
   return absl::StrCat(minutes, " min");
 }
@@ -99,7 +101,8 @@ std::string LevelText(const v1::Obligation& o) {
 VerificationParams ResolveParams(const v1::VerificationParameters& p) {
   VerificationParams r;
   if (p.baseline_reference_days() > 0) r.baseline_reference_days = p.baseline_reference_days();
-  if (p.production_day_min_percent() > 0) r.production_day_min_percent = p.production_day_min_percent();
+  if (p.production_day_min_percent() > 0)
+    r.production_day_min_percent = p.production_day_min_percent();
   if (p.stop_threshold_percent() > 0) r.stop_threshold_percent = p.stop_threshold_percent();
   if (p.grace_minutes() > 0) r.grace_minutes = p.grace_minutes();
   if (p.limit_tolerance_percent() > 0) r.limit_tolerance_percent = p.limit_tolerance_percent();
@@ -111,7 +114,8 @@ VerificationParams ResolveParams(const v1::VerificationParameters& p) {
   if (p.video_retention_days() > 0) r.video_retention_days = p.video_retention_days();
   r.ledger_retention_until = p.ledger_retention_until();
   if (p.ledger_retention_days() > 0) r.ledger_retention_days = p.ledger_retention_days();
-  if (p.truck_min_stage() != v1::EMISSION_STAGE_UNSPECIFIED) r.truck_min_stage = p.truck_min_stage();
+  if (p.truck_min_stage() != v1::EMISSION_STAGE_UNSPECIFIED)
+    r.truck_min_stage = p.truck_min_stage();
   if (p.ledger_match_minutes() > 0) r.ledger_match_minutes = p.ledger_match_minutes();
   return r;
 }
@@ -194,8 +198,9 @@ std::string RegisterProblem(double value, int64_t t_us, double before, int64_t b
   return "";
 }
 
-std::vector<std::pair<int64_t, int64_t>> MissingStretches(const std::vector<LoadSample>& load, int64_t from,
-                                                         int64_t to, int interval_minutes) {
+std::vector<std::pair<int64_t, int64_t>> MissingStretches(const std::vector<LoadSample>& load,
+                                                          int64_t from, int64_t to,
+                                                          int interval_minutes) {
   std::vector<std::pair<int64_t, int64_t>> out;
   const int64_t step = std::max(1, interval_minutes) * kMicrosPerMinute;
   int64_t expect = from + step;  // the next reading we expect
@@ -212,7 +217,8 @@ std::pair<absl::Time, absl::Time> ReferenceWindow(const std::string& season_star
                                                   const VerificationParams& params) {
   absl::Time start;
   std::string err;
-  if (!absl::ParseTime("%Y-%m-%d", season_start, China(), &start, &err)) return {absl::UnixEpoch(), absl::UnixEpoch()};
+  if (!absl::ParseTime("%Y-%m-%d", season_start, China(), &start, &err))
+    return {absl::UnixEpoch(), absl::UnixEpoch()};
   return {start - absl::Hours(24) * params.baseline_reference_days, start};
 }
 
@@ -309,7 +315,8 @@ std::vector<EffectiveWindow> EffectiveWindows(const std::vector<const v1::Obliga
     for (const v1::Obligation* o : binding) {
       if (!Measurable(o->action()) || start_of(*o) > a || end_of(*o) < b) continue;
       if (strictest == nullptr || AllowedShare(*o) < AllowedShare(*strictest) ||
-          (AllowedShare(*o) == AllowedShare(*strictest) && !o->alert().empty() && strictest->alert().empty())) {
+          (AllowedShare(*o) == AllowedShare(*strictest) && !o->alert().empty() &&
+           strictest->alert().empty())) {
         strictest = o;
       }
     }
@@ -399,9 +406,9 @@ std::vector<FindingDraft> CheckWindow(const EffectiveWindow& w, const MeterLoad&
   }
   const double threshold_kw = fraction * m.baseline_kw;
   const std::string obligation = ObligationRef(o);
-  const std::string context =
-      absl::StrCat(v1::Action_Name(o.action()), o.percent() > 0 ? absl::StrFormat(" %.0f%%", o.percent()) : "",
-                   " of ", o.resource(), " (", LevelText(o), ")");
+  const std::string context = absl::StrCat(
+      v1::Action_Name(o.action()), o.percent() > 0 ? absl::StrFormat(" %.0f%%", o.percent()) : "",
+      " of ", o.resource(), " (", LevelText(o), ")");
   auto draft = [&](v1::FindingType type, int64_t start, int64_t end) {
     FindingDraft f = Draft(type, m.enterprise, m.name, start, end);
     f.set_obligation(obligation);
@@ -441,7 +448,8 @@ std::vector<FindingDraft> CheckWindow(const EffectiveWindow& w, const MeterLoad&
   if (stop) {
     // Stretches of readings above the threshold, bridging short gaps between
     // readings in breach, long enough to count.
-    const int64_t min_len = std::max<int64_t>(interval, p.co_running_min_minutes * kMicrosPerMinute);
+    const int64_t min_len =
+        std::max<int64_t>(interval, p.co_running_min_minutes * kMicrosPerMinute);
     auto [lo, hi] = Range(load, judge_from, we);
     size_t i = lo;
     while (i < hi) {
@@ -773,7 +781,8 @@ std::vector<FindingDraft> CheckPassage(const Passage& passage, const VehicleFact
       break;
     }
     case v1::NO_CHINA4_OR_OLDER_HEAVY_TRUCKS:
-      if (stage <= v1::CHINA_4) why = absl::StrCat("emission stage ", StageName(stage), " is 国IV or older");
+      if (stage <= v1::CHINA_4)
+        why = absl::StrCat("emission stage ", StageName(stage), " is 国IV or older");
       break;
     case v1::NO_ROAD_TRANSPORT:
       why = "no road transport at all";
@@ -810,12 +819,14 @@ std::vector<FindingDraft> CheckLedger(const std::vector<Passage>& passages,
     rows[{ledger[i].enterprise, ledger[i].plate, ledger[i].direction}].push_back(i);
   }
   for (auto& [key, v] : rows) {
-    std::sort(v.begin(), v.end(), [&](size_t a, size_t b) { return ledger[a].t_us < ledger[b].t_us; });
+    std::sort(v.begin(), v.end(),
+              [&](size_t a, size_t b) { return ledger[a].t_us < ledger[b].t_us; });
   }
   std::vector<bool> matched(ledger.size(), false);
   std::vector<size_t> order(passages.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return passages[a].t_us < passages[b].t_us; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return passages[a].t_us < passages[b].t_us; });
   for (size_t i : order) {
     const Passage& p = passages[i];
     const VehicleFacts* v = passage_vehicles[i];
@@ -834,8 +845,9 @@ std::vector<FindingDraft> CheckLedger(const std::vector<Passage>& passages,
     }
     if (found) continue;
     FindingDraft f = PassageDraft(v1::LEDGER_ROW_MISSING, p);
-    f.set_rule(absl::StrCat("VF2 ledger (T80): every diesel-truck passage has a ledger row the same day (within ",
-                            absl::FormatDuration(tolerance), ")"));
+    f.set_rule(absl::StrCat(
+        "VF2 ledger (T80): every diesel-truck passage has a ledger row the same day (within ",
+        absl::FormatDuration(tolerance), ")"));
     f.set_summary(absl::StrCat("diesel truck ", p.plate, " passed ", p.camera, " (",
                                v1::GateDirection_Name(p.direction), ") at ",
                                absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(p.t_us), China()),
@@ -848,22 +860,24 @@ std::vector<FindingDraft> CheckLedger(const std::vector<Passage>& passages,
     FindingDraft f = Draft(v1::PASSAGE_MISSING, l.enterprise, l.enterprise, l.t_us, l.t_us);
     f.set_rule(absl::StrCat("VF2 ledger (T80): every ledger row has a camera passage (within ",
                             absl::FormatDuration(tolerance), ")"));
-    f.set_summary(absl::StrCat("ledger row for ", l.plate, " (", v1::GateDirection_Name(l.direction),
-                               ") at ", absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(l.t_us), China()),
-                               " has no camera passage"));
+    f.set_summary(absl::StrCat(
+        "ledger row for ", l.plate, " (", v1::GateDirection_Name(l.direction), ") at ",
+        absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(l.t_us), China()), " has no camera passage"));
     v1::Evidence* e = f.mutable_evidence();
     e->set_source(absl::StrCat(l.enterprise, " ledger"));
     *e->mutable_from() = ToTimestamp(FromMicros(l.t_us));
     *e->mutable_to() = ToTimestamp(FromMicros(l.t_us));
     e->set_rows(1);
-    e->set_sha256(Sha256Hex(absl::StrCat(l.enterprise, " ", l.plate, " ", l.t_us, " ", l.direction)));
+    e->set_sha256(
+        Sha256Hex(absl::StrCat(l.enterprise, " ", l.plate, " ", l.t_us, " ", l.direction)));
     e->set_detail(l.plate);
     out.push_back(std::move(f));
   }
   return out;
 }
 
-std::vector<FindingDraft> CheckCameraSilence(const std::string& camera, const std::string& enterprise,
+std::vector<FindingDraft> CheckCameraSilence(const std::string& camera,
+                                             const std::string& enterprise,
                                              const std::vector<int64_t>& times, absl::Time from,
                                              absl::Time to, const VerificationParams& params) {
   std::vector<FindingDraft> out;
@@ -886,7 +900,8 @@ std::vector<FindingDraft> CheckCameraSilence(const std::string& camera, const st
     *e->mutable_from() = ToTimestamp(FromMicros(start));
     *e->mutable_to() = ToTimestamp(FromMicros(end));
     e->set_rows(0);
-    e->set_sha256(Sha256Hex(absl::StrCat(camera, " silent ", start, " ", end, " after ", rows_before)));
+    e->set_sha256(
+        Sha256Hex(absl::StrCat(camera, " silent ", start, " ", end, " after ", rows_before)));
     out.push_back(std::move(f));
   };
   int64_t n = 0;

@@ -93,8 +93,9 @@ std::string FormatNumber(double v);
 // whose readings come every `interval_minutes` sent none: each is (start,
 // end), from the end of the last reading before to the start of the
 // interval of the next one.
-std::vector<std::pair<int64_t, int64_t>> MissingStretches(const std::vector<LoadSample>& load, int64_t from,
-                                                         int64_t to, int interval_minutes);
+std::vector<std::pair<int64_t, int64_t>> MissingStretches(const std::vector<LoadSample>& load,
+                                                          int64_t from, int64_t to,
+                                                          int interval_minutes);
 
 // Baseline is a meter's normal load over its reference window.
 struct Baseline {
@@ -131,9 +132,9 @@ std::pair<absl::Time, absl::Time> ReferenceWindow(const std::string& season_star
 // MeterLoad is one meter's load over the verification range, with what
 // verification needs to know about it.
 struct MeterLoad {
-  std::string name;        // districts/{d}/enterprises/{e}/meters/{m}
+  std::string name;  // districts/{d}/enterprises/{e}/meters/{m}
   std::string enterprise;
-  std::string target;      // the equipment or line it measures (the enterprise for a total meter)
+  std::string target;  // the equipment or line it measures (the enterprise for a total meter)
   int interval_minutes = 15;
   const std::vector<LoadSample>* load = nullptr;
   double baseline_kw = 0;
@@ -282,7 +283,8 @@ std::vector<FindingDraft> CheckLedger(const std::vector<Passage>& passages,
 
 // CheckCameraSilence reports every stretch within [from, to) longer than
 // camera_silence_hours in which `camera` recorded nothing. `times` sorted.
-std::vector<FindingDraft> CheckCameraSilence(const std::string& camera, const std::string& enterprise,
+std::vector<FindingDraft> CheckCameraSilence(const std::string& camera,
+                                             const std::string& enterprise,
                                              const std::vector<int64_t>& times, absl::Time from,
                                              absl::Time to, const VerificationParams& params);
 

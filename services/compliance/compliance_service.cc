@@ -4,16 +4,16 @@
 #include <cmath>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "lib/filter/filter.h"
-#include "lib/model/clock.h"
 #include "lib/metrics/metrics.h"
+#include "lib/model/clock.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
 #include "lib/status/status_macros.h"
@@ -31,7 +31,8 @@ constexpr absl::Duration kLookupCap = absl::Seconds(10);
 
 std::string AuthorizationOf(const grpc::ServerContext* ctx) {
   auto it = ctx->client_metadata().find("authorization");
-  return it == ctx->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
+  return it == ctx->client_metadata().end() ? ""
+                                            : std::string(it->second.data(), it->second.size());
 }
 
 // DeadlineOf is the caller's deadline (real time), at most `cap` from now:
@@ -50,18 +51,20 @@ bool IsFindingName(const std::string& name) {
          !p[1].empty() && !p[3].empty() && !p[5].empty();
 }
 
-absl::StatusOr<v1::Finding> LoadFinding(pqxx::transaction_base& tx, const std::string& name, bool lock) {
-  pqxx::result r = tx.exec_params(absl::StrCat("SELECT ", ComplianceRepository::FindingColumns(),
-                                               " FROM compliance.finding f WHERE f.name = $1",
-                                               lock ? " FOR UPDATE" : ""),
-                                  name);
+absl::StatusOr<v1::Finding> LoadFinding(pqxx::transaction_base& tx, const std::string& name,
+                                        bool lock) {
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT ", ComplianceRepository::FindingColumns(),
+                   " FROM compliance.finding f WHERE f.name = $1", lock ? " FOR UPDATE" : ""),
+      name);
   if (r.empty()) return absl::NotFoundError(absl::StrCat("no finding ", name));
   return ComplianceRepository::FindingFromRow(r[0]);
 }
 
 }  // namespace
 
-ComplianceServiceImpl::ComplianceServiceImpl(CallGuard* guard, std::shared_ptr<grpc::Channel> registry,
+ComplianceServiceImpl::ComplianceServiceImpl(CallGuard* guard,
+                                             std::shared_ptr<grpc::Channel> registry,
                                              std::shared_ptr<grpc::Channel> planning)
     : guard_(guard),
       repo_(&guard->pool()),
@@ -116,35 +119,38 @@ grpc::Status ComplianceServiceImpl::Ingest(
   return grpc::Status::OK;
 }
 
-grpc::Status ComplianceServiceImpl::IngestReadings(grpc::ServerContext* ctx,
-                                                   grpc::ServerReader<v1::IngestReadingsRequest>* reader,
-                                                   v1::IngestSummary* resp) {
+grpc::Status ComplianceServiceImpl::IngestReadings(
+    grpc::ServerContext* ctx, grpc::ServerReader<v1::IngestReadingsRequest>* reader,
+    v1::IngestSummary* resp) {
   return Ingest(ctx, "IngestReadings", reader, resp, &Ingestor::Readings);
 }
 
-grpc::Status ComplianceServiceImpl::IngestGateEvents(grpc::ServerContext* ctx,
-                                                     grpc::ServerReader<v1::IngestGateEventsRequest>* reader,
-                                                     v1::IngestSummary* resp) {
+grpc::Status ComplianceServiceImpl::IngestGateEvents(
+    grpc::ServerContext* ctx, grpc::ServerReader<v1::IngestGateEventsRequest>* reader,
+    v1::IngestSummary* resp) {
   return Ingest(ctx, "IngestGateEvents", reader, resp, &Ingestor::GateEvents);
 }
 
-grpc::Status ComplianceServiceImpl::IngestLedgerRows(grpc::ServerContext* ctx,
-                                                     grpc::ServerReader<v1::IngestLedgerRowsRequest>* reader,
-                                                     v1::IngestSummary* resp) {
+grpc::Status ComplianceServiceImpl::IngestLedgerRows(
+    grpc::ServerContext* ctx, grpc::ServerReader<v1::IngestLedgerRowsRequest>* reader,
+    v1::IngestSummary* resp) {
   return Ingest(ctx, "IngestLedgerRows", reader, resp, &Ingestor::LedgerRows);
 }
 
-grpc::Status ComplianceServiceImpl::ListBaselines(grpc::ServerContext* ctx, const v1::ListBaselinesRequest* req,
+grpc::Status ComplianceServiceImpl::ListBaselines(grpc::ServerContext* ctx,
+                                                  const v1::ListBaselinesRequest* req,
                                                   v1::ListBaselinesResponse* resp) {
   std::vector<std::string> parts = absl::StrSplit(req->parent(), '/');
-  if (!((parts.size() == 2 || (parts.size() == 4 && parts[2] == "enterprises")) && parts[0] == "districts")) {
+  if (!((parts.size() == 2 || (parts.size() == 4 && parts[2] == "enterprises")) &&
+        parts[0] == "districts")) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
         {{"parent", "must be districts/{d} or districts/{d}/enterprises/{e}"}}));
   }
   auto principal = guard_->Authenticate(ctx);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   std::string prefix;
-  if (absl::Status s = ListScope(*principal, req->parent(), &prefix); !s.ok()) return ToGrpcStatus(s);
+  if (absl::Status s = ListScope(*principal, req->parent(), &prefix); !s.ok())
+    return ToGrpcStatus(s);
   if (prefix.empty()) prefix = req->parent();
   absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) {
     for (const auto& r : tx.exec_params("SELECT m.name, b.season, b.computed_kw, b.override_kw, "
@@ -160,7 +166,8 @@ grpc::Status ComplianceServiceImpl::ListBaselines(grpc::ServerContext* ctx, cons
       v1::Baseline* b = resp->add_baselines();
       b->set_meter(r[0].as<std::string>());
       b->set_season(r[1].as<std::string>());
-      b->set_name(absl::StrCat(b->meter(), "/baselines/", b->season().substr(b->season().rfind('/') + 1)));
+      b->set_name(
+          absl::StrCat(b->meter(), "/baselines/", b->season().substr(b->season().rfind('/') + 1)));
       if (!r[2].is_null()) b->set_computed_load_kw(r[2].as<double>());
       b->set_overridden(!r[3].is_null());
       if (b->overridden()) b->set_override_load_kw(r[3].as<double>());
@@ -183,16 +190,20 @@ grpc::Status ComplianceServiceImpl::ListBaselines(grpc::ServerContext* ctx, cons
   return ToGrpcStatus(st);
 }
 
-grpc::Status ComplianceServiceImpl::OverrideBaseline(grpc::ServerContext* ctx, const v1::OverrideBaselineRequest* req,
+grpc::Status ComplianceServiceImpl::OverrideBaseline(grpc::ServerContext* ctx,
+                                                     const v1::OverrideBaselineRequest* req,
                                                      v1::Baseline* resp) {
   // districts/{d}/enterprises/{e}/meters/{m}/baselines/{season}
   std::vector<std::string> p = absl::StrSplit(req->name(), '/');
   std::vector<FieldViolation> v;
-  if (p.size() != 8 || p[0] != "districts" || p[2] != "enterprises" || p[4] != "meters" || p[6] != "baselines") {
+  if (p.size() != 8 || p[0] != "districts" || p[2] != "enterprises" || p[4] != "meters" ||
+      p[6] != "baselines") {
     v.push_back({"name", "must be districts/{d}/enterprises/{e}/meters/{m}/baselines/{season}"});
   }
-  if (!(req->load_kw() > 0) || !std::isfinite(req->load_kw())) v.push_back({"load_kw", "must be a number above 0"});
-  if (req->reason().empty()) v.push_back({"reason", "required: why the computed baseline does not hold"});
+  if (!(req->load_kw() > 0) || !std::isfinite(req->load_kw()))
+    v.push_back({"load_kw", "must be a number above 0"});
+  if (req->reason().empty())
+    v.push_back({"reason", "required: why the computed baseline does not hold"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   const std::string meter = absl::StrJoin(p.begin(), p.begin() + 6, "/");
   const std::string season = absl::StrCat("districts/", p[1], "/seasons/", p[7]);
@@ -250,7 +261,8 @@ grpc::Status ComplianceServiceImpl::OverrideBaseline(grpc::ServerContext* ctx, c
   return status;
 }
 
-grpc::Status ComplianceServiceImpl::RunVerification(grpc::ServerContext* ctx, const v1::RunVerificationRequest* req,
+grpc::Status ComplianceServiceImpl::RunVerification(grpc::ServerContext* ctx,
+                                                    const v1::RunVerificationRequest* req,
                                                     v1::VerificationRun* resp) {
   grpc::Status done = RunVerificationCounted(ctx, req, resp);
   metrics::VerificationRuns(StatusCodeName(static_cast<absl::StatusCode>(done.error_code())))
@@ -271,7 +283,8 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   const absl::Time from = FromTimestamp(req->from());
   absl::Time to = FromTimestamp(req->to());
   if (req->has_from() && req->has_to() && to <= from) v.push_back({"to", "must be after from"});
-  if (req->has_from() && from >= Now()) v.push_back({"from", "must be in the past: there is no data yet"});
+  if (req->has_from() && from >= Now())
+    v.push_back({"from", "must be in the past: there is no data yet"});
   if (req->has_from() && req->has_to() && to - from > absl::Hours(24 * 400)) {
     v.push_back({"to", "a run covers at most 400 days"});
   }
@@ -308,7 +321,8 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
           "video_days = greatest(compliance.retention.video_days, excluded.video_days), "
           "ledger_until = greatest(compliance.retention.ledger_until, excluded.ledger_until), "
           "ledger_days = greatest(compliance.retention.ledger_days, excluded.ledger_days)",
-          outcome->district_id, r.video_retention_days, r.ledger_retention_until, r.ledger_retention_days);
+          outcome->district_id, r.video_retention_days, r.ledger_retention_until,
+          r.ledger_retention_days);
     }
     v1::VerificationRun run = outcome->run;
     const int64_t n = tx.exec1("SELECT nextval('compliance.run_number')")[0].as<int64_t>();
@@ -340,11 +354,13 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   });
 }
 
-grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx, const v1::ListFindingsRequest* req,
+grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx,
+                                                 const v1::ListFindingsRequest* req,
                                                  v1::ListFindingsResponse* resp) {
   std::vector<std::string> parts = absl::StrSplit(req->parent(), '/');
   std::vector<FieldViolation> v;
-  if (!((parts.size() == 2 || (parts.size() == 4 && parts[2] == "enterprises" && parts[1] != "-")) &&
+  if (!((parts.size() == 2 ||
+         (parts.size() == 4 && parts[2] == "enterprises" && parts[1] != "-")) &&
         parts[0] == "districts" && !parts[1].empty())) {
     v.push_back({"parent", "must be districts/{d}, districts/{d}/enterprises/{e} or districts/-"});
   }
@@ -359,9 +375,11 @@ grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx, const
   auto principal = guard_->Authenticate(ctx);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   std::string prefix;
-  if (absl::Status s = ListScope(*principal, req->parent(), &prefix); !s.ok()) return ToGrpcStatus(s);
+  if (absl::Status s = ListScope(*principal, req->parent(), &prefix); !s.ok())
+    return ToGrpcStatus(s);
   if (prefix.empty() && parts[1] != "-") prefix = req->parent();
-  const int limit = req->page_size() == 0 ? kDefaultPageSize : std::min(req->page_size(), kMaxPageSize);
+  const int limit =
+      req->page_size() == 0 ? kDefaultPageSize : std::min(req->page_size(), kMaxPageSize);
   absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) {
     pqxx::result r = tx.exec_params(
         absl::StrCat("SELECT ", ComplianceRepository::FindingColumns(),
@@ -372,13 +390,15 @@ grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx, const
     for (size_t i = 0; i < r.size() && static_cast<int>(i) < limit; ++i) {
       *resp->add_findings() = ComplianceRepository::FindingFromRow(r[i]);
     }
-    if (static_cast<int>(r.size()) > limit) resp->set_next_page_token(std::to_string(offset + limit));
+    if (static_cast<int>(r.size()) > limit)
+      resp->set_next_page_token(std::to_string(offset + limit));
     return ApplyFilter(req->filter(), resp);
   });
   return ToGrpcStatus(st);
 }
 
-grpc::Status ComplianceServiceImpl::GetFinding(grpc::ServerContext* ctx, const v1::GetFindingRequest* req,
+grpc::Status ComplianceServiceImpl::GetFinding(grpc::ServerContext* ctx,
+                                               const v1::GetFindingRequest* req,
                                                v1::Finding* resp) {
   if (!IsFindingName(req->name())) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
@@ -395,10 +415,12 @@ grpc::Status ComplianceServiceImpl::GetFinding(grpc::ServerContext* ctx, const v
   return ToGrpcStatus(st);
 }
 
-grpc::Status ComplianceServiceImpl::ReviewFinding(grpc::ServerContext* ctx, const v1::ReviewFindingRequest* req,
+grpc::Status ComplianceServiceImpl::ReviewFinding(grpc::ServerContext* ctx,
+                                                  const v1::ReviewFindingRequest* req,
                                                   v1::Finding* resp) {
   std::vector<FieldViolation> v;
-  if (!IsFindingName(req->name())) v.push_back({"name", "must be districts/{d}/enterprises/{e}/findings/{n}"});
+  if (!IsFindingName(req->name()))
+    v.push_back({"name", "must be districts/{d}/enterprises/{e}/findings/{n}"});
   if (req->decision() != v1::CONFIRM && req->decision() != v1::DISMISS) {
     v.push_back({"decision", "required: CONFIRM or DISMISS"});
   }
@@ -409,19 +431,21 @@ grpc::Status ComplianceServiceImpl::ReviewFinding(grpc::ServerContext* ctx, cons
     auto f = LoadFinding(tx, req->name(), true);
     if (!f.ok()) return f.status();
     if (f->status() != v1::OPEN) {
-      return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                            "finding ", req->name(), " is already ", v1::FindingStatus_Name(f->status()),
-                            " (by ", f->reviewed_by(), ": ", f->review_comment(), ")")),
-                        "FINDING_ALREADY_REVIEWED");
+      return WithReason(
+          absl::FailedPreconditionError(absl::StrCat(
+              "finding ", req->name(), " is already ", v1::FindingStatus_Name(f->status()), " (by ",
+              f->reviewed_by(), ": ", f->review_comment(), ")")),
+          "FINDING_ALREADY_REVIEWED");
     }
     const bool confirm = req->decision() == v1::CONFIRM;
     tx.exec_params0(
         "UPDATE compliance.finding SET status = $2, review_comment = $3, reviewed_by = $4, "
         "review_time = $5::timestamptz WHERE name = $1",
-        req->name(), confirm ? static_cast<int>(v1::CONFIRMED) : static_cast<int>(v1::DISMISSED), req->comment(),
-        who.key_name, SqlTimestamp(absl::ToUnixMicros(Now())));
+        req->name(), confirm ? static_cast<int>(v1::CONFIRMED) : static_cast<int>(v1::DISMISSED),
+        req->comment(), who.key_name, SqlTimestamp(absl::ToUnixMicros(Now())));
     tx.exec_params0(
-        "INSERT INTO compliance.finding_event (finding, kind, text, by_key, time) VALUES ($1, $2, $3, $4, $5::timestamptz)",
+        "INSERT INTO compliance.finding_event (finding, kind, text, by_key, time) VALUES ($1, $2, "
+        "$3, $4, $5::timestamptz)",
         req->name(), confirm ? "CONFIRM" : "DISMISS", req->comment(), who.key_name,
         SqlTimestamp(absl::ToUnixMicros(Now())));
     auto updated = LoadFinding(tx, req->name(), false);
@@ -431,11 +455,14 @@ grpc::Status ComplianceServiceImpl::ReviewFinding(grpc::ServerContext* ctx, cons
   });
 }
 
-grpc::Status ComplianceServiceImpl::ExplainFinding(grpc::ServerContext* ctx, const v1::ExplainFindingRequest* req,
+grpc::Status ComplianceServiceImpl::ExplainFinding(grpc::ServerContext* ctx,
+                                                   const v1::ExplainFindingRequest* req,
                                                    v1::Finding* resp) {
   std::vector<FieldViolation> v;
-  if (!IsFindingName(req->name())) v.push_back({"name", "must be districts/{d}/enterprises/{e}/findings/{n}"});
-  if (req->explanation().empty()) v.push_back({"explanation", "required (异常申报: what happened and why)"});
+  if (!IsFindingName(req->name()))
+    v.push_back({"name", "must be districts/{d}/enterprises/{e}/findings/{n}"});
+  if (req->explanation().empty())
+    v.push_back({"explanation", "required (异常申报: what happened and why)"});
   if (req->explanation().size() > 4000) v.push_back({"explanation", "at most 4,000 bytes"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   Mutation m{"ExplainFinding", Action::kExplain, req->name(), req->request_id(), false};
@@ -443,7 +470,8 @@ grpc::Status ComplianceServiceImpl::ExplainFinding(grpc::ServerContext* ctx, con
     auto f = LoadFinding(tx, req->name(), true);
     if (!f.ok()) return f.status();
     tx.exec_params0(
-        "UPDATE compliance.finding SET explanation = $2, explanation_time = $3::timestamptz WHERE name = $1",
+        "UPDATE compliance.finding SET explanation = $2, explanation_time = $3::timestamptz WHERE "
+        "name = $1",
         req->name(), req->explanation(), SqlTimestamp(absl::ToUnixMicros(Now())));
     tx.exec_params0(
         "INSERT INTO compliance.finding_event (finding, kind, text, by_key, time) "
@@ -456,7 +484,8 @@ grpc::Status ComplianceServiceImpl::ExplainFinding(grpc::ServerContext* ctx, con
   });
 }
 
-grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx, const v1::GetEvidenceRequest* req,
+grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx,
+                                                const v1::GetEvidenceRequest* req,
                                                 v1::EvidenceSeries* resp) {
   if (!IsFindingName(req->name())) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
@@ -478,7 +507,8 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx, const 
   const absl::Time from = ws - pad, to = we + pad;
   *resp->mutable_from() = ToTimestamp(from);
   *resp->mutable_to() = ToTimestamp(to);
-  if (!absl::StrContains(f.scope(), "/meters/")) return grpc::Status::OK;  // a gate finding: no curve
+  if (!absl::StrContains(f.scope(), "/meters/"))
+    return grpc::Status::OK;  // a gate finding: no curve
   const bool co_running = f.type() == v1::TREATMENT_OFF;
   resp->set_meter(f.scope());
   if (co_running) resp->set_production_meter(f.obligation());
@@ -503,7 +533,8 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx, const 
   const absl::Time deadline = DeadlineOf(ctx, kLookupCap);
   auto ids = repo_.MeterIds(f.scope().substr(10, f.scope().find('/', 10) - 10), deadline);
   if (!ids.ok()) return ToGrpcStatus(ids.status());
-  auto series = [&](const std::string& meter, google::protobuf::RepeatedPtrField<v1::LoadPoint>* out,
+  auto series = [&](const std::string& meter,
+                    google::protobuf::RepeatedPtrField<v1::LoadPoint>* out,
                     bool with_gaps) -> absl::Status {
     v1::GetMeterRequest mreq;
     mreq.set_name(meter);
@@ -529,7 +560,8 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx, const 
       p->set_kw(x.kw);
     }
     if (with_gaps) {
-      for (const auto& [a, b] : MissingStretches(load, lo, std::min(hi, absl::ToUnixMicros(Now())), interval)) {
+      for (const auto& [a, b] :
+           MissingStretches(load, lo, std::min(hi, absl::ToUnixMicros(Now())), interval)) {
         v1::TimeRange* g = resp->add_gaps();
         *g->mutable_start() = ToTimestamp(absl::FromUnixMicros(a));
         *g->mutable_end() = ToTimestamp(absl::FromUnixMicros(b));
@@ -537,7 +569,8 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx, const 
     }
     return absl::OkStatus();
   };
-  if (absl::Status s = series(f.scope(), resp->mutable_load(), true); !s.ok()) return ToGrpcStatus(s);
+  if (absl::Status s = series(f.scope(), resp->mutable_load(), true); !s.ok())
+    return ToGrpcStatus(s);
   if (co_running) {
     if (absl::Status s = series(f.obligation(), resp->mutable_production_load(), false); !s.ok()) {
       return ToGrpcStatus(s);

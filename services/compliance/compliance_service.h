@@ -3,9 +3,9 @@
 #ifndef CUOFENG_SERVICES_COMPLIANCE_COMPLIANCE_SERVICE_H_
 #define CUOFENG_SERVICES_COMPLIANCE_COMPLIANCE_SERVICE_H_
 
-#include <memory>
-
 #include <grpcpp/grpcpp.h>
+
+#include <memory>
 
 #include "cuofeng/v1/compliance.grpc.pb.h"
 #include "services/compliance/ingest.h"
@@ -36,7 +36,8 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
   grpc::Status OverrideBaseline(grpc::ServerContext* ctx, const v1::OverrideBaselineRequest* req,
                                 v1::Baseline* resp) override;
   // RunVerification counts every run by its outcome (metrics) around this.
-  grpc::Status RunVerificationCounted(grpc::ServerContext* ctx, const v1::RunVerificationRequest* req,
+  grpc::Status RunVerificationCounted(grpc::ServerContext* ctx,
+                                      const v1::RunVerificationRequest* req,
                                       v1::VerificationRun* resp);
   grpc::Status RunVerification(grpc::ServerContext* ctx, const v1::RunVerificationRequest* req,
                                v1::VerificationRun* resp) override;

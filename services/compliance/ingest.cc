@@ -34,7 +34,8 @@ std::string FieldOf(const std::string& parse_error) {
 }
 
 std::string TimeText(int64_t us) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S%Ez", absl::FromUnixMicros(us), absl::FixedTimeZone(8 * 3600));
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S%Ez", absl::FromUnixMicros(us),
+                          absl::FixedTimeZone(8 * 3600));
 }
 
 int64_t Micros(const google::protobuf::Timestamp& ts) {
@@ -54,8 +55,8 @@ absl::StatusOr<int64_t> InsertNew(ConnectionPool& pool, const std::string& table
     CopyWriter copy(tx, "incoming", columns);
     copy.WriteLines(lines);
     copy.Complete();
-    inserted = tx.exec0(absl::StrCat("INSERT INTO ", table, " SELECT DISTINCT ON (", key, ") * FROM incoming ORDER BY ",
-                                     key, " ON CONFLICT DO NOTHING"))
+    inserted = tx.exec0(absl::StrCat("INSERT INTO ", table, " SELECT DISTINCT ON (", key,
+                                     ") * FROM incoming ORDER BY ", key, " ON CONFLICT DO NOTHING"))
                    .affected_rows();
     return absl::OkStatus();
   });
@@ -81,7 +82,8 @@ std::string TimeProblem(bool has_time, const google::protobuf::Timestamp& ts,
   }
   const int64_t now = absl::ToUnixMicros(Now());
   if (*t > now + kFutureSkewUs) {
-    return absl::StrCat("time: ", TimeText(*t), " is in the future (server time ", TimeText(now), ")");
+    return absl::StrCat("time: ", TimeText(*t), " is in the future (server time ", TimeText(now),
+                        ")");
   }
   if (*t < kEarliestUs) return absl::StrCat("time: ", TimeText(*t), " is before 2000");
   return "";
@@ -182,8 +184,8 @@ absl::StatusOr<Directory::Subject> Directory::Resolve(bool meter, const std::str
   if (parts.size() != 6 || parts[0] != "districts" || parts[2] != "enterprises" ||
       parts[4] != (meter ? "meters" : "cameras")) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "\"", name, "\" is not a ", meter ? "meter" : "camera", " name (districts/{d}/enterprises/{e}/",
-        meter ? "meters" : "cameras", "/{id})"));
+        "\"", name, "\" is not a ", meter ? "meter" : "camera",
+        " name (districts/{d}/enterprises/{e}/", meter ? "meters" : "cameras", "/{id})"));
   }
   grpc::ClientContext ctx;
   if (!call.authorization.empty()) ctx.AddMetadata("authorization", call.authorization);
@@ -217,8 +219,9 @@ absl::StatusOr<Directory::Subject> Directory::Resolve(bool meter, const std::str
                                  " (name, district_id, enterprise) VALUES ($1, $2, $3) "
                                  "ON CONFLICT (name) DO NOTHING"),
                     name, subject.district_id, subject.enterprise);
-    subject.id = tx.exec_params1(absl::StrCat("SELECT id FROM ", table, " WHERE name = $1"), name)[0]
-                     .as<int>();
+    subject.id =
+        tx.exec_params1(absl::StrCat("SELECT id FROM ", table, " WHERE name = $1"), name)[0]
+            .as<int>();
     return absl::OkStatus();
   });
   if (!st.ok()) return st;
@@ -239,8 +242,10 @@ absl::Status Directory::Enterprise(const std::string& name, const RemoteCall& ca
   req.set_name(name);
   v1::Enterprise out;
   grpc::Status s = registry_->GetEnterprise(&ctx, req, &out);
-  if (s.error_code() == grpc::StatusCode::NOT_FOUND || s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    return absl::NotFoundError(absl::StrCat("unknown enterprise: ", name, " is not in the registry"));
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND ||
+      s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+    return absl::NotFoundError(
+        absl::StrCat("unknown enterprise: ", name, " is not in the registry"));
   }
   if (!s.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
@@ -265,13 +270,16 @@ absl::Status Ingestor::EnsurePartitions(const std::vector<int64_t>& times) {
       if (partitions_.count(month)) continue;
     }
     const int year = std::stoi(month.substr(0, 4)), mon = std::stoi(month.substr(5, 2));
-    const std::string next = mon == 12 ? absl::StrCat(year + 1, "-01") : absl::StrFormat("%04d-%02d", year, mon + 1);
-    const std::string table = absl::StrCat("compliance.reading_", month.substr(0, 4), month.substr(5, 2));
+    const std::string next =
+        mon == 12 ? absl::StrCat(year + 1, "-01") : absl::StrFormat("%04d-%02d", year, mon + 1);
+    const std::string table =
+        absl::StrCat("compliance.reading_", month.substr(0, 4), month.substr(5, 2));
     absl::Status st = InTransaction(*pool_, [&](pqxx::work& tx) {
       // One creator at a time; IF NOT EXISTS covers the one that came first.
       tx.exec("SELECT pg_advisory_xact_lock(7104)");
-      tx.exec0(absl::StrCat("CREATE TABLE IF NOT EXISTS ", table, " PARTITION OF compliance.reading FOR VALUES FROM ('",
-                            month, "-01 00:00+08') TO ('", next, "-01 00:00+08')"));
+      tx.exec0(absl::StrCat("CREATE TABLE IF NOT EXISTS ", table,
+                            " PARTITION OF compliance.reading FOR VALUES FROM ('", month,
+                            "-01 00:00+08') TO ('", next, "-01 00:00+08')"));
       return absl::OkStatus();
     });
     if (!st.ok()) return st;
@@ -391,20 +399,25 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
       absl::Status st = InTransaction(
           *pool_,
           [&](pqxx::work& tx) {
-            for (const auto& row : tx.exec_params(
-                     "SELECT r.meter_id, (extract(epoch from r.time) * 1000000)::int8, r.kind, r.value "
-                     "FROM unnest($1::int[], $2::int8[], $3::int8[]) AS q(m, lo, hi) "
-                     "JOIN compliance.reading r ON r.meter_id = q.m "
-                     "AND r.time BETWEEN to_timestamp(q.lo / 1000000.0) AND to_timestamp(q.hi / 1000000.0)",
-                     "{" + ms + "}", "{" + los + "}", "{" + his + "}")) {
-              stored[{row[0].as<int>(), row[1].as<int64_t>()}] = {row[2].as<int>(), row[3].as<double>()};
+            for (const auto& row :
+                 tx.exec_params("SELECT r.meter_id, (extract(epoch from r.time) * 1000000)::int8, "
+                                "r.kind, r.value "
+                                "FROM unnest($1::int[], $2::int8[], $3::int8[]) AS q(m, lo, hi) "
+                                "JOIN compliance.reading r ON r.meter_id = q.m "
+                                "AND r.time BETWEEN to_timestamp(q.lo / 1000000.0) AND "
+                                "to_timestamp(q.hi / 1000000.0)",
+                                "{" + ms + "}", "{" + los + "}", "{" + his + "}")) {
+              stored[{row[0].as<int>(), row[1].as<int64_t>()}] = {row[2].as<int>(),
+                                                                  row[3].as<double>()};
             }
             if (!rms.empty()) {
               for (const auto& row : tx.exec_params(
                        "SELECT q.m, p.t, p.value FROM unnest($1::int[], $2::int8[]) AS q(m, lo) "
-                       "CROSS JOIN LATERAL (SELECT (extract(epoch from r.time) * 1000000)::int8 AS t, r.value "
+                       "CROSS JOIN LATERAL (SELECT (extract(epoch from r.time) * 1000000)::int8 AS "
+                       "t, r.value "
                        "FROM compliance.reading r WHERE r.meter_id = q.m AND r.kind = 2 "
-                       "AND r.time < to_timestamp(q.lo / 1000000.0) ORDER BY r.time DESC LIMIT 1) p",
+                       "AND r.time < to_timestamp(q.lo / 1000000.0) ORDER BY r.time DESC LIMIT 1) "
+                       "p",
                        "{" + rms + "}", "{" + rlos + "}")) {
                 register_before[row[0].as<int>()] = {row[1].as<int64_t>(), row[2].as<double>()};
               }
@@ -500,7 +513,8 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
       std::string lines;
       lines.reserve(kCopyChunk + 128);
       for (const Row* r : fresh) {
-        absl::StrAppend(&lines, r->meter, "\t", SqlTimestamp(r->t), "\t", static_cast<int>(r->kind), "\t");
+        absl::StrAppend(&lines, r->meter, "\t", SqlTimestamp(r->t), "\t", static_cast<int>(r->kind),
+                        "\t");
         AppendDouble(&lines, r->value);
         lines.push_back('\n');
         if (lines.size() >= kCopyChunk) {
@@ -512,7 +526,8 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
       copy.Complete();
       return absl::OkStatus();
     });
-    if (st.code() == absl::StatusCode::kAlreadyExists && attempt == 0) continue;  // a concurrent sender: look again
+    if (st.code() == absl::StatusCode::kAlreadyExists && attempt == 0)
+      continue;  // a concurrent sender: look again
     if (!st.ok()) return st;
     rejected.insert(rejected.end(), conflicts.begin(), conflicts.end());
     break;
@@ -586,7 +601,8 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
     ++valid;
     absl::StrAppend(&lines, camera->id, "\t", SqlTimestamp(t), "\t");
     AppendCopyText(&lines, plate);
-    absl::StrAppend(&lines, "\t", static_cast<int>(e.direction()), "\t", static_cast<int>(e.vehicle_class()), "\t");
+    absl::StrAppend(&lines, "\t", static_cast<int>(e.direction()), "\t",
+                    static_cast<int>(e.vehicle_class()), "\t");
     AppendCopyText(&lines, e.photo());
     lines.push_back('\t');
     AppendCopyText(&lines, e.cargo());
@@ -595,9 +611,10 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
     lines.push_back('\n');
   }
   tally->LocalTimes(local_times, zone.name);
-  auto inserted = InsertNew(*pool_, "compliance.gate_event",
-                            {"camera_id", "time", "plate", "direction", "vehicle_class", "photo", "cargo", "tonnage"},
-                            "camera_id, time, plate", lines);
+  auto inserted = InsertNew(
+      *pool_, "compliance.gate_event",
+      {"camera_id", "time", "plate", "direction", "vehicle_class", "photo", "cargo", "tonnage"},
+      "camera_id, time, plate", lines);
   if (!inserted.ok()) return inserted.status();
   tally->Accept(*inserted);
   tally->Duplicate(valid - *inserted);
@@ -621,8 +638,9 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
     }
     const std::vector<std::string> parts = absl::StrSplit(r.enterprise(), '/');
     if (parts.size() != 4 || parts[0] != "districts" || parts[2] != "enterprises") {
-      reject("enterprise", absl::StrCat("enterprise: \"", r.enterprise(),
-                                        "\" is not an enterprise name (districts/{d}/enterprises/{e})"));
+      reject("enterprise",
+             absl::StrCat("enterprise: \"", r.enterprise(),
+                          "\" is not an enterprise name (districts/{d}/enterprises/{e})"));
       continue;
     }
     if (absl::Status a = Authorize(caller, Action::kIngest, r.enterprise()); !a.ok()) {
@@ -689,10 +707,11 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
     lines.push_back('\n');
   }
   tally->LocalTimes(local_times, zone.name);
-  auto inserted = InsertNew(*pool_, "compliance.ledger_row",
-                            {"district_id", "enterprise", "plate", "time", "direction", "vin", "engine_number",
-                             "emission_stage", "registration_date", "cargo", "tonnage", "fleet"},
-                            "enterprise, plate, time, direction", lines);
+  auto inserted =
+      InsertNew(*pool_, "compliance.ledger_row",
+                {"district_id", "enterprise", "plate", "time", "direction", "vin", "engine_number",
+                 "emission_stage", "registration_date", "cargo", "tonnage", "fleet"},
+                "enterprise, plate, time, direction", lines);
   if (!inserted.ok()) return inserted.status();
   tally->Accept(*inserted);
   tally->Duplicate(valid - *inserted);

@@ -120,15 +120,20 @@ absl::StatusOr<std::map<int, std::vector<RawReading>>> ComplianceRepository::Sca
   std::vector<absl::Status> statuses(streams);
   const std::string ids = IntArray(meters);
   auto scan = [&](int k) {
-    const absl::Time a = from + (to - from) * k / streams, b = k + 1 == streams ? to : from + (to - from) * (k + 1) / streams;
-    const std::string range = absl::StrCat("r.time > '", SqlTimestamp(absl::ToUnixMicros(a)), "' AND r.time <= '",
-                                           SqlTimestamp(absl::ToUnixMicros(b)), "'");
-    const std::string sql =
-        every_meter
-            ? absl::StrCat("COPY (SELECT r.meter_id, r.time, r.kind, r.value FROM compliance.reading r WHERE ", range,
-                           ") TO STDOUT (FORMAT binary)")
-            : absl::StrCat("COPY (SELECT r.meter_id, r.time, r.kind, r.value FROM compliance.reading r JOIN unnest('",
-                           ids, "'::int[]) AS m(id) ON m.id = r.meter_id WHERE ", range, ") TO STDOUT (FORMAT binary)");
+    const absl::Time a = from + (to - from) * k / streams,
+                     b = k + 1 == streams ? to : from + (to - from) * (k + 1) / streams;
+    const std::string range =
+        absl::StrCat("r.time > '", SqlTimestamp(absl::ToUnixMicros(a)), "' AND r.time <= '",
+                     SqlTimestamp(absl::ToUnixMicros(b)), "'");
+    const std::string sql = every_meter ? absl::StrCat(
+                                              "COPY (SELECT r.meter_id, r.time, r.kind, r.value "
+                                              "FROM compliance.reading r WHERE ",
+                                              range, ") TO STDOUT (FORMAT binary)")
+                                        : absl::StrCat(
+                                              "COPY (SELECT r.meter_id, r.time, r.kind, r.value "
+                                              "FROM compliance.reading r JOIN unnest('",
+                                              ids, "'::int[]) AS m(id) ON m.id = r.meter_id WHERE ",
+                                              range, ") TO STDOUT (FORMAT binary)");
     auto& result = results[k];
     int last_meter = -1;
     std::vector<RawReading>* current = nullptr;
@@ -411,7 +416,8 @@ absl::StatusOr<std::vector<LedgerEntry>> ComplianceRepository::LedgerRows(
              "SELECT enterprise, plate, (extract(epoch from time) * 1000000)::int8, direction "
              "FROM compliance.ledger_row WHERE district_id = $1 AND time >= $2::timestamptz "
              "AND time < $3::timestamptz ORDER BY time",
-             district_id, SqlTimestamp(absl::ToUnixMicros(from)), SqlTimestamp(absl::ToUnixMicros(to)))) {
+             district_id, SqlTimestamp(absl::ToUnixMicros(from)),
+             SqlTimestamp(absl::ToUnixMicros(to)))) {
       out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int64_t>(),
                      static_cast<v1::GateDirection>(r[3].as<int>())});
     }
@@ -433,9 +439,11 @@ v1::Finding ComplianceRepository::FindingFromRow(const pqxx::row& r) {
   f.set_status(static_cast<v1::FindingStatus>(r[2].as<int>()));
   f.set_review_comment(r[3].as<std::string>());
   f.set_reviewed_by(r[4].as<std::string>());
-  if (!r[5].is_null()) *f.mutable_review_time() = ToTimestamp(absl::FromUnixMicros(r[5].as<int64_t>()));
+  if (!r[5].is_null())
+    *f.mutable_review_time() = ToTimestamp(absl::FromUnixMicros(r[5].as<int64_t>()));
   f.set_explanation(r[6].as<std::string>());
-  if (!r[7].is_null()) *f.mutable_explanation_time() = ToTimestamp(absl::FromUnixMicros(r[7].as<int64_t>()));
+  if (!r[7].is_null())
+    *f.mutable_explanation_time() = ToTimestamp(absl::FromUnixMicros(r[7].as<int64_t>()));
   *f.mutable_create_time() = ToTimestamp(absl::FromUnixMicros(r[8].as<int64_t>()));
   f.set_superseded_by_run(r[9].as<std::string>());
   return f;

@@ -152,7 +152,8 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     out.retention = params[l.list()];
     out.has_retention = true;
   }
-  for (const std::string& r : rule_sets) absl::StrAppend(run.mutable_rule_set(), run.rule_set().empty() ? "" : ", ", r);
+  for (const std::string& r : rule_sets)
+    absl::StrAppend(run.mutable_rule_set(), run.rule_set().empty() ? "" : ", ", r);
   // The alerts' document numbers (文号), for the findings and the charts.
   std::map<std::string, std::string> alert_documents;
   for (const v1::Obligation& o : windows.obligations()) {
@@ -181,7 +182,9 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   for (const auto& c : chunks) {
     for (const v1::Meter& m : c.meters()) {
       MeterInfo info{&m, EnterpriseOf(m.name()), "", 0, ""};
-      info.target = !m.equipment().empty() ? m.equipment() : !m.line().empty() ? m.line() : info.enterprise;
+      info.target = !m.equipment().empty() ? m.equipment()
+                    : !m.line().empty()    ? m.line()
+                                           : info.enterprise;
       info.label = absl::StrCat(enterprise_names[info.enterprise], " ", m.display_name(), " (",
                                 m.name(), ")");
       meters_by_enterprise[info.enterprise].push_back(meters.size());
@@ -201,7 +204,8 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     for (const v1::WhitelistEntry& w : c.whitelist_entries()) {
       auto p = plate_of.find(w.vehicle());
       if (p == plate_of.end()) continue;
-      vehicles[p->second].whitelist.push_back({EnterpriseOf(w.name()), w.purpose(), w.valid_from(), w.valid_until()});
+      vehicles[p->second].whitelist.push_back(
+          {EnterpriseOf(w.name()), w.purpose(), w.valid_from(), w.valid_until()});
     }
   }
   ASSIGN_OR_RETURN(auto ids, repo_->MeterIds(out.district_id, deadline));
@@ -379,7 +383,8 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     for (size_t i : meters_by_enterprise[o.enterprise()]) {
       const MeterInfo& m = meters[i];
       if (m.meter->role() == v1::TOTAL) totals.push_back(&m);
-      if (m.meter->role() == v1::PRODUCTION && IsWithin(m.target, o.resource())) measuring.push_back(&m);
+      if (m.meter->role() == v1::PRODUCTION && IsWithin(m.target, o.resource()))
+        measuring.push_back(&m);
     }
     if (o.resource() == o.enterprise() && !totals.empty()) measuring = totals;
     if (measuring.empty()) {
@@ -595,9 +600,11 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     const v1::Obligation* strictest = nullptr;
     for (const v1::Obligation* o : transport[p.enterprise]) {
       const int64_t ws = absl::ToUnixMicros(FromTimestamp(o->window_start()));
-      const int64_t we = o->has_window_end() ? absl::ToUnixMicros(FromTimestamp(o->window_end())) : INT64_MAX;
+      const int64_t we =
+          o->has_window_end() ? absl::ToUnixMicros(FromTimestamp(o->window_end())) : INT64_MAX;
       if (p.t_us < ws || p.t_us >= we) continue;
-      if (strictest == nullptr || StricterTransport(o->transport(), strictest->transport()) != strictest->transport()) {
+      if (strictest == nullptr ||
+          StricterTransport(o->transport(), strictest->transport()) != strictest->transport()) {
         strictest = o;
       }
     }
@@ -607,12 +614,15 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   }
   run.set_gate_events(gate_events);
   run.set_ledger_rows(ledger_rows);
-  const VerificationParams& gate_params = periods.empty() ? VerificationParams() : params[periods.back().list->list()];
-  for (v1::Finding& f : CheckLedger(passages, ledger, passage_vehicles, absl::Minutes(gate_params.ledger_match_minutes))) {
+  const VerificationParams& gate_params =
+      periods.empty() ? VerificationParams() : params[periods.back().list->list()];
+  for (v1::Finding& f : CheckLedger(passages, ledger, passage_vehicles,
+                                    absl::Minutes(gate_params.ledger_match_minutes))) {
     if (in_run(absl::ToUnixMicros(FromTimestamp(f.window_start())))) add(std::move(f), "gate");
   }
   for (const v1::Camera* cam : cameras) {
-    const absl::Time installed = cam->installed_date().empty() ? absl::InfinitePast() : DayStart(cam->installed_date());
+    const absl::Time installed =
+        cam->installed_date().empty() ? absl::InfinitePast() : DayStart(cam->installed_date());
     for (const Period& period : periods) {
       if (!touches_run(period.start, period.end)) continue;
       const absl::Time start = std::max(period.start, installed);
@@ -630,7 +640,8 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   }
 
   phase("gate checks");
-  std::cerr << "verification of " << district << ": " << run.readings() << " readings; " << phases << "\n";
+  std::cerr << "verification of " << district << ": " << run.readings() << " readings; " << phases
+            << "\n";
   std::map<v1::FindingType, int> counts;
   for (const v1::Finding& f : out.findings) counts[f.type()]++;
   for (const auto& [type, n] : counts) {

@@ -99,8 +99,8 @@ bool TakeAudited(const void* ctx) {
 
 // The resource a request names: its first of these string fields.
 std::string ResourceOf(const google::protobuf::Message& m) {
-  static const char* const kFields[] = {"name", "parent", "district", "enterprise", "filed",
-                                        "amendment", "season"};
+  static const char* const kFields[] = {"name",  "parent",    "district", "enterprise",
+                                        "filed", "amendment", "season"};
   const auto* d = m.GetDescriptor();
   for (const char* f : kFields) {
     const auto* field = d->FindFieldByName(f);
@@ -154,10 +154,12 @@ class RefusalInterceptor : public grpc::experimental::Interceptor {
         RefusalAuditor::Refusal r;
         const auto& md = info_->server_context()->client_metadata();
         auto it = md.find("authorization");
-        if (it != md.end()) r.authorization.assign(it->second.data(), std::min<size_t>(it->second.size(), 512));
+        if (it != md.end())
+          r.authorization.assign(it->second.data(), std::min<size_t>(it->second.size(), 512));
         const char* method = info_->method();
         r.method = method == nullptr ? "" : method;
-        if (size_t slash = r.method.rfind('/'); slash != std::string::npos) r.method.erase(0, slash + 1);
+        if (size_t slash = r.method.rfind('/'); slash != std::string::npos)
+          r.method.erase(0, slash + 1);
         r.resource = resource_;
         r.request_id = request_id_;
         r.status = grpc::Status(status.error_code(), AuditText(status.error_message(), 1000));
@@ -232,9 +234,8 @@ void RefusalAuditor::Loop() {
     std::deque<Refusal> batch;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !queue_.empty();
-      };
+      auto ready = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty() && stopping_) return;
       batch.swap(queue_);
@@ -264,7 +265,8 @@ void RefusalAuditor::Loop() {
       return absl::OkStatus();
     });
     if (!status.ok()) {
-      for (const Refusal& r : batch) ReportAuditFailure(absl::StrCat("refusal of ", r.method), status);
+      for (const Refusal& r : batch)
+        ReportAuditFailure(absl::StrCat("refusal of ", r.method), status);
     }
     absl::MutexLock lock(&mu_);
     written_ += batch.size();

@@ -141,7 +141,8 @@ grpc::Status CallGuard::Mutate(
     AuditFailure(principal->key_name, m, status);
     return ToGrpcStatus(status);
   }
-  if (router_ != nullptr && !replayed && !m.validate_only) router_->RecordWrite(principal->key_name);
+  if (router_ != nullptr && !replayed && !m.validate_only)
+    router_->RecordWrite(principal->key_name);
   if (replayed) {
     (void)InTransaction(*pool_, [&](pqxx::work& tx) {
       WriteAudit(tx, principal->key_name, m.method, m.resource, m.request_id, "OK",

@@ -8,16 +8,18 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "lib/filter/filter.h"
-#include "lib/rpc/forward.h"
 #include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
+#include "lib/rpc/forward.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
 
 namespace cuofeng {
 namespace {
 
-absl::Time ToTime(const google::protobuf::Timestamp& ts) { return absl::FromUnixSeconds(ts.seconds()); }
+absl::Time ToTime(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds());
+}
 
 v1::Alert AlertRow(const pqxx::row& r) {
   v1::Alert a;
@@ -25,7 +27,8 @@ v1::Alert AlertRow(const pqxx::row& r) {
   a.set_revision(r["revision"].as<int>());
   v1::AlertLevel level;
   if (v1::AlertLevel_Parse(r["level"].as<std::string>(), &level)) a.set_level(level);
-  for (auto d : absl::StrSplit(r["districts"].as<std::string>(), ',', absl::SkipEmpty())) a.add_districts(std::string(d));
+  for (auto d : absl::StrSplit(r["districts"].as<std::string>(), ',', absl::SkipEmpty()))
+    a.add_districts(std::string(d));
   a.mutable_start_time()->set_seconds(r["start_epoch"].as<int64_t>());
   if (!r["end_epoch"].is_null()) a.mutable_end_time()->set_seconds(r["end_epoch"].as<int64_t>());
   a.set_document_number(r["document_number"].as<std::string>());
@@ -38,18 +41,22 @@ v1::Alert AlertRow(const pqxx::row& r) {
 
 constexpr char kAlertColumns[] =
     "id, revision, level, array_to_string(districts, ',') AS districts, "
-    "extract(epoch from start_time)::bigint AS start_epoch, extract(epoch from end_time)::bigint AS end_epoch, "
-    "document_number, lifted, extract(epoch from effective_time)::bigint AS effective_epoch, issued_by, note";
+    "extract(epoch from start_time)::bigint AS start_epoch, extract(epoch from end_time)::bigint "
+    "AS end_epoch, "
+    "document_number, lifted, extract(epoch from effective_time)::bigint AS effective_epoch, "
+    "issued_by, note";
 
 void Insert(pqxx::work& tx, const std::string& id, const v1::Alert& a) {
   std::string districts = absl::StrCat("{", absl::StrJoin(a.districts(), ","), "}");
   tx.exec_params0(
-      "INSERT INTO planning.alert_revision (id, revision, level, districts, start_time, end_time, document_number, "
+      "INSERT INTO planning.alert_revision (id, revision, level, districts, start_time, end_time, "
+      "document_number, "
       "lifted, effective_time, issued_by, note) VALUES ($1, $2, $3, $4::text[], to_timestamp($5), "
-      "CASE WHEN $6::bigint = 0 THEN NULL ELSE to_timestamp($6::bigint) END, $7, $8, to_timestamp($9), $10, $11)",
+      "CASE WHEN $6::bigint = 0 THEN NULL ELSE to_timestamp($6::bigint) END, $7, $8, "
+      "to_timestamp($9), $10, $11)",
       id, a.revision(), v1::AlertLevel_Name(a.level()), districts, a.start_time().seconds(),
-      a.has_end_time() ? a.end_time().seconds() : 0, a.document_number(), a.lifted(), a.effective_time().seconds(),
-      a.issued_by(), a.note());
+      a.has_end_time() ? a.end_time().seconds() : 0, a.document_number(), a.lifted(),
+      a.effective_time().seconds(), a.issued_by(), a.note());
 }
 
 std::vector<std::string> DistrictIds(const v1::Alert& a) {
@@ -60,8 +67,8 @@ std::vector<std::string> DistrictIds(const v1::Alert& a) {
 
 }  // namespace
 
-grpc::Status AlertServiceImpl::IssueAlert(grpc::ServerContext* ctx, const v1::IssueAlertRequest* req,
-                                          v1::Alert* resp) {
+grpc::Status AlertServiceImpl::IssueAlert(grpc::ServerContext* ctx,
+                                          const v1::IssueAlertRequest* req, v1::Alert* resp) {
   v1::Alert alert = req->alert();
   // A bureau may record an alert for its own district only, where allowed.
   auto principal = guard_->Authenticate(ctx);
@@ -70,7 +77,8 @@ grpc::Status AlertServiceImpl::IssueAlert(grpc::ServerContext* ctx, const v1::Is
   Mutation m{"IssueAlert", bureau ? Action::kWrite : Action::kIssueAlerts,
              bureau ? principal->scope : std::string("alerts"), req->request_id(), false};
   std::vector<FieldViolation> v;
-  if (alert.level() == v1::ALERT_LEVEL_UNSPECIFIED) v.push_back({"alert.level", "required: YELLOW, ORANGE or RED"});
+  if (alert.level() == v1::ALERT_LEVEL_UNSPECIFIED)
+    v.push_back({"alert.level", "required: YELLOW, ORANGE or RED"});
   if (!alert.has_start_time()) alert.mutable_start_time()->set_seconds(absl::ToUnixSeconds(Now()));
   if (alert.has_end_time() && alert.end_time().seconds() <= alert.start_time().seconds()) {
     v.push_back({"alert.end_time", "the alert must end after it starts"});
@@ -83,116 +91,135 @@ grpc::Status AlertServiceImpl::IssueAlert(grpc::ServerContext* ctx, const v1::Is
     grpc::ClientContext call;
     ForwardCaller(*ctx, &call, absl::Seconds(10));
     grpc::Status s = registry_->GetDistrict(&call, get, &found);
-    if (s.error_code() == grpc::StatusCode::NOT_FOUND || s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-      v.push_back({absl::StrCat("alert.districts[", i, "]"), absl::StrCat("no district ", d, " in the registry")});
+    if (s.error_code() == grpc::StatusCode::NOT_FOUND ||
+        s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+      v.push_back({absl::StrCat("alert.districts[", i, "]"),
+                   absl::StrCat("no district ", d, " in the registry")});
     } else if (!s.ok() && !bureau) {
       return s;
     }
   }
   if (bureau && (alert.districts_size() != 1 || alert.districts(0) != principal->scope)) {
-    v.push_back({"alert.districts", absl::StrCat("a bureau records alerts for its own district only: [", principal->scope, "]")});
+    v.push_back(
+        {"alert.districts", absl::StrCat("a bureau records alerts for its own district only: [",
+                                         principal->scope, "]")});
   }
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
-  grpc::Status status = guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
-    if (bureau) {
-      // Allowed only if the district's filed rule set says so.
-      pqxx::result r = tx.exec_params(
-          "SELECT r.body FROM planning.list_version v JOIN planning.rule_set r "
-          "ON r.id = v.rule_set_id AND r.revision = v.rule_set_revision "
-          "WHERE v.district_id = $1 AND v.state = 'FILED' ORDER BY v.seq DESC LIMIT 1",
-          principal->scope.substr(principal->scope.rfind('/') + 1));
-      v1::RuleSet rules;
-      if (r.empty() || !rules.ParseFromString(pqxx::binarystring(r[0][0]).str()) || !rules.district_alerts_allowed()) {
-        return absl::PermissionDeniedError(
-            "the district's filed rule set does not let a bureau record alerts (district_alerts_allowed)");
-      }
-    }
-    const std::string id = absl::StrCat(tx.exec1("SELECT nextval('planning.alert_number')")[0].as<int64_t>());
-    alert.set_revision(1);
-    *alert.mutable_effective_time() = alert.start_time();
-    alert.set_issued_by(p.key_name);
-    alert.set_lifted(false);
-    Insert(tx, id, alert);
-    ObligationCache::RecordChange(tx, ObligationCache::Change::kAlerts, DistrictIds(alert));
-    alert.set_name(absl::StrCat("alerts/", id));
-    *resp = alert;
-    return absl::OkStatus();
-  });
+  grpc::Status status =
+      guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
+        if (bureau) {
+          // Allowed only if the district's filed rule set says so.
+          pqxx::result r = tx.exec_params(
+              "SELECT r.body FROM planning.list_version v JOIN planning.rule_set r "
+              "ON r.id = v.rule_set_id AND r.revision = v.rule_set_revision "
+              "WHERE v.district_id = $1 AND v.state = 'FILED' ORDER BY v.seq DESC LIMIT 1",
+              principal->scope.substr(principal->scope.rfind('/') + 1));
+          v1::RuleSet rules;
+          if (r.empty() || !rules.ParseFromString(pqxx::binarystring(r[0][0]).str()) ||
+              !rules.district_alerts_allowed()) {
+            return absl::PermissionDeniedError(
+                "the district's filed rule set does not let a bureau record alerts "
+                "(district_alerts_allowed)");
+          }
+        }
+        const std::string id =
+            absl::StrCat(tx.exec1("SELECT nextval('planning.alert_number')")[0].as<int64_t>());
+        alert.set_revision(1);
+        *alert.mutable_effective_time() = alert.start_time();
+        alert.set_issued_by(p.key_name);
+        alert.set_lifted(false);
+        Insert(tx, id, alert);
+        ObligationCache::RecordChange(tx, ObligationCache::Change::kAlerts, DistrictIds(alert));
+        alert.set_name(absl::StrCat("alerts/", id));
+        *resp = alert;
+        return absl::OkStatus();
+      });
   if (status.ok()) cache_->AlertsChanged(DistrictIds(*resp));
   return status;
 }
 
-grpc::Status AlertServiceImpl::Revise(grpc::ServerContext* ctx, const char* method, const std::string& name,
-                                      const std::string& request_id, v1::Alert* resp,
+grpc::Status AlertServiceImpl::Revise(grpc::ServerContext* ctx, const char* method,
+                                      const std::string& name, const std::string& request_id,
+                                      v1::Alert* resp,
                                       const std::function<absl::Status(v1::Alert&)>& change) {
   Mutation m{method, Action::kIssueAlerts, name, request_id, false};
-  grpc::Status status = guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
-    absl::string_view id = name;
-    if (!absl::ConsumePrefix(&id, "alerts/") || id.empty()) {
-      return InvalidArgumentWithViolations({{"name", "must be alerts/{alert}"}});
-    }
-    tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('alert/' || $1))", std::string(id));
-    pqxx::result r = tx.exec_params(
-        absl::StrCat("SELECT ", kAlertColumns, " FROM planning.alert_revision WHERE id = $1 ORDER BY revision DESC LIMIT 1"),
-        std::string(id));
-    if (r.empty()) return absl::NotFoundError(absl::StrCat(name, " does not exist"));
-    v1::Alert latest = AlertRow(r[0]);
-    const absl::Time now = Now();
-    if (latest.lifted() || (latest.has_end_time() && ToTime(latest.end_time()) <= now)) {
-      return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                            name, " is not in force (", latest.lifted() ? "lifted" : "ended", "); issue a new alert")),
-                        "ALERT_NOT_IN_FORCE");
-    }
-    v1::Alert next = latest;
-    next.set_revision(latest.revision() + 1);
-    next.mutable_effective_time()->set_seconds(absl::ToUnixSeconds(now));
-    next.set_issued_by(p.key_name);
-    next.clear_note();
-    absl::Status changed = change(next);
-    if (!changed.ok()) return changed;
-    if (next.effective_time().seconds() < latest.effective_time().seconds()) {
-      return InvalidArgumentWithViolations({{"effective_time", "a change cannot take effect before the last one"}});
-    }
-    // Lifting at or before the start cancels the alert (end == start).
-    if (next.has_end_time() && next.end_time().seconds() < next.start_time().seconds()) {
-      return InvalidArgumentWithViolations({{"end_time", "the alert cannot end before it starts"}});
-    }
-    Insert(tx, std::string(id), next);
-    ObligationCache::RecordChange(tx, ObligationCache::Change::kAlerts, DistrictIds(next));
-    *resp = next;
-    return absl::OkStatus();
-  });
+  grpc::Status status =
+      guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
+        absl::string_view id = name;
+        if (!absl::ConsumePrefix(&id, "alerts/") || id.empty()) {
+          return InvalidArgumentWithViolations({{"name", "must be alerts/{alert}"}});
+        }
+        tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('alert/' || $1))", std::string(id));
+        pqxx::result r = tx.exec_params(
+            absl::StrCat(
+                "SELECT ", kAlertColumns,
+                " FROM planning.alert_revision WHERE id = $1 ORDER BY revision DESC LIMIT 1"),
+            std::string(id));
+        if (r.empty()) return absl::NotFoundError(absl::StrCat(name, " does not exist"));
+        v1::Alert latest = AlertRow(r[0]);
+        const absl::Time now = Now();
+        if (latest.lifted() || (latest.has_end_time() && ToTime(latest.end_time()) <= now)) {
+          return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                                name, " is not in force (", latest.lifted() ? "lifted" : "ended",
+                                "); issue a new alert")),
+                            "ALERT_NOT_IN_FORCE");
+        }
+        v1::Alert next = latest;
+        next.set_revision(latest.revision() + 1);
+        next.mutable_effective_time()->set_seconds(absl::ToUnixSeconds(now));
+        next.set_issued_by(p.key_name);
+        next.clear_note();
+        absl::Status changed = change(next);
+        if (!changed.ok()) return changed;
+        if (next.effective_time().seconds() < latest.effective_time().seconds()) {
+          return InvalidArgumentWithViolations(
+              {{"effective_time", "a change cannot take effect before the last one"}});
+        }
+        // Lifting at or before the start cancels the alert (end == start).
+        if (next.has_end_time() && next.end_time().seconds() < next.start_time().seconds()) {
+          return InvalidArgumentWithViolations(
+              {{"end_time", "the alert cannot end before it starts"}});
+        }
+        Insert(tx, std::string(id), next);
+        ObligationCache::RecordChange(tx, ObligationCache::Change::kAlerts, DistrictIds(next));
+        *resp = next;
+        return absl::OkStatus();
+      });
   if (status.ok()) cache_->AlertsChanged(DistrictIds(*resp));
   return status;
 }
 
-grpc::Status AlertServiceImpl::ChangeAlert(grpc::ServerContext* ctx, const v1::ChangeAlertRequest* req,
-                                           v1::Alert* resp) {
-  return Revise(ctx, "ChangeAlert", req->name(), req->request_id(), resp, [&](v1::Alert& next) -> absl::Status {
-    // No silent no-ops: a change must name something to change, and change it.
-    if (!v1::AlertLevel_IsValid(req->level())) {
-      return InvalidArgumentWithViolations({{"level", "not an alert level: YELLOW, ORANGE or RED"}});
-    }
-    if (req->level() == v1::ALERT_LEVEL_UNSPECIFIED && !req->has_end_time() && req->document_number().empty()) {
-      return InvalidArgumentWithViolations(
-          {{"level", "nothing to change: give a new level, end_time or document_number"}});
-    }
-    const v1::Alert before = next;
-    if (req->level() != v1::ALERT_LEVEL_UNSPECIFIED) next.set_level(req->level());
-    if (req->has_end_time()) *next.mutable_end_time() = req->end_time();
-    if (!req->document_number().empty()) next.set_document_number(req->document_number());
-    if (next.level() == before.level() && next.document_number() == before.document_number() &&
-        next.has_end_time() == before.has_end_time() &&
-        next.end_time().seconds() == before.end_time().seconds()) {
-      return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                            req->name(), " is already ", v1::AlertLevel_Name(before.level()),
-                            " with this end time and document; the change changes nothing")),
-                        "NO_CHANGE");
-    }
-    if (req->has_effective_time()) *next.mutable_effective_time() = req->effective_time();
-    next.set_note(req->note());
-    return absl::OkStatus();
-  });
+grpc::Status AlertServiceImpl::ChangeAlert(grpc::ServerContext* ctx,
+                                           const v1::ChangeAlertRequest* req, v1::Alert* resp) {
+  return Revise(
+      ctx, "ChangeAlert", req->name(), req->request_id(), resp,
+      [&](v1::Alert& next) -> absl::Status {
+        // No silent no-ops: a change must name something to change, and change it.
+        if (!v1::AlertLevel_IsValid(req->level())) {
+          return InvalidArgumentWithViolations(
+              {{"level", "not an alert level: YELLOW, ORANGE or RED"}});
+        }
+        if (req->level() == v1::ALERT_LEVEL_UNSPECIFIED && !req->has_end_time() &&
+            req->document_number().empty()) {
+          return InvalidArgumentWithViolations(
+              {{"level", "nothing to change: give a new level, end_time or document_number"}});
+        }
+        const v1::Alert before = next;
+        if (req->level() != v1::ALERT_LEVEL_UNSPECIFIED) next.set_level(req->level());
+        if (req->has_end_time()) *next.mutable_end_time() = req->end_time();
+        if (!req->document_number().empty()) next.set_document_number(req->document_number());
+        if (next.level() == before.level() && next.document_number() == before.document_number() &&
+            next.has_end_time() == before.has_end_time() &&
+            next.end_time().seconds() == before.end_time().seconds()) {
+          return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                                req->name(), " is already ", v1::AlertLevel_Name(before.level()),
+                                " with this end time and document; the change changes nothing")),
+                            "NO_CHANGE");
+        }
+        if (req->has_effective_time()) *next.mutable_effective_time() = req->effective_time();
+        next.set_note(req->note());
+        return absl::OkStatus();
+      });
 }
 
 grpc::Status AlertServiceImpl::LiftAlert(grpc::ServerContext* ctx, const v1::LiftAlertRequest* req,
@@ -201,14 +228,16 @@ grpc::Status AlertServiceImpl::LiftAlert(grpc::ServerContext* ctx, const v1::Lif
     if (req->has_lift_time()) *next.mutable_effective_time() = req->lift_time();
     next.set_lifted(true);
     // Lifted before it began: it never was in force.
-    *next.mutable_end_time() = next.effective_time().seconds() < next.start_time().seconds() ? next.start_time()
-                                                                                            : next.effective_time();
+    *next.mutable_end_time() = next.effective_time().seconds() < next.start_time().seconds()
+                                   ? next.start_time()
+                                   : next.effective_time();
     next.set_note(req->note());
     return absl::OkStatus();
   });
 }
 
-grpc::Status AlertServiceImpl::GetAlert(grpc::ServerContext* ctx, const v1::GetAlertRequest* req, v1::Alert* resp) {
+grpc::Status AlertServiceImpl::GetAlert(grpc::ServerContext* ctx, const v1::GetAlertRequest* req,
+                                        v1::Alert* resp) {
   auto principal = guard_->Authenticate(ctx);  // alerts are public to every role
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   absl::string_view id = req->name();
@@ -217,7 +246,8 @@ grpc::Status AlertServiceImpl::GetAlert(grpc::ServerContext* ctx, const v1::GetA
   }
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = tx.exec_params(
-        absl::StrCat("SELECT ", kAlertColumns, " FROM planning.alert_revision WHERE id = $1 ORDER BY revision DESC LIMIT 1"),
+        absl::StrCat("SELECT ", kAlertColumns,
+                     " FROM planning.alert_revision WHERE id = $1 ORDER BY revision DESC LIMIT 1"),
         std::string(id));
     if (r.empty()) return absl::NotFoundError(absl::StrCat(req->name(), " does not exist"));
     *resp = AlertRow(r[0]);
@@ -225,16 +255,22 @@ grpc::Status AlertServiceImpl::GetAlert(grpc::ServerContext* ctx, const v1::GetA
   }));
 }
 
-grpc::Status AlertServiceImpl::ListAlerts(grpc::ServerContext* ctx, const v1::ListAlertsRequest* req,
+grpc::Status AlertServiceImpl::ListAlerts(grpc::ServerContext* ctx,
+                                          const v1::ListAlertsRequest* req,
                                           v1::ListAlertsResponse* resp) {
   auto principal = guard_->Authenticate(ctx);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) {
-    std::string sql = absl::StrCat(
-        "SELECT ", kAlertColumns, " FROM planning.alert_revision a WHERE ($1 = '' OR districts = '{}' OR $1 = ANY(districts))",
-        req->include_history() ? "" : " AND revision = (SELECT max(revision) FROM planning.alert_revision b WHERE b.id = a.id)",
-        " ORDER BY start_time, id, revision");
-    for (const auto& row : tx.exec_params(sql, req->district())) *resp->add_alerts() = AlertRow(row);
+    std::string sql =
+        absl::StrCat("SELECT ", kAlertColumns,
+                     " FROM planning.alert_revision a WHERE ($1 = '' OR districts = '{}' OR $1 = "
+                     "ANY(districts))",
+                     req->include_history() ? ""
+                                            : " AND revision = (SELECT max(revision) FROM "
+                                              "planning.alert_revision b WHERE b.id = a.id)",
+                     " ORDER BY start_time, id, revision");
+    for (const auto& row : tx.exec_params(sql, req->district()))
+      *resp->add_alerts() = AlertRow(row);
     return ApplyFilter(req->filter(), resp);
   }));
 }

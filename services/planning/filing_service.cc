@@ -5,8 +5,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "lib/filter/filter.h"
-#include "lib/paging/page_token.h"
 #include "lib/model/clock.h"
+#include "lib/paging/page_token.h"
 #include "lib/rpc/status.h"
 #include "lib/rules/explain.h"
 #include "lib/status/errors.h"
@@ -67,26 +67,27 @@ grpc::Status FilingServiceImpl::AcknowledgeFiling(grpc::ServerContext* ctx,
                                                   const v1::AcknowledgeFilingRequest* req,
                                                   v1::Filing* resp) {
   Mutation m{"AcknowledgeFiling", Action::kAcknowledge, req->name(), req->request_id(), false};
-  grpc::Status status = guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
-    auto row = FilingRepository::LockList(tx, req->name());
-    if (!row.ok()) return row.status();
-    if (row->state != v1::SUBMITTED)
-      return WrongState(*row, "only a SUBMITTED list can be acknowledged");
-    if (!row->amends.empty()) {
-      auto old = FilingRepository::LockList(tx, row->amends);
-      if (!old.ok()) return old.status();
-      if (old->state != v1::FILED)
-        return WrongState(*old, "an amendment can only replace a FILED list");
-      FilingRepository::SetState(tx, old->name, v1::SUPERSEDED);
-    }
-    FilingRepository::Acknowledge(tx, row->name, p.key_name);
-    FilingRepository::SetState(tx, row->name, v1::FILED);
-    ObligationCache::RecordChange(tx, ObligationCache::Change::kLists, {row->district_id});
-    auto filing = FilingRepository::GetFiling(tx, row->name);
-    if (!filing.ok()) return filing.status();
-    *resp = *filing;
-    return absl::OkStatus();
-  });
+  grpc::Status status =
+      guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
+        auto row = FilingRepository::LockList(tx, req->name());
+        if (!row.ok()) return row.status();
+        if (row->state != v1::SUBMITTED)
+          return WrongState(*row, "only a SUBMITTED list can be acknowledged");
+        if (!row->amends.empty()) {
+          auto old = FilingRepository::LockList(tx, row->amends);
+          if (!old.ok()) return old.status();
+          if (old->state != v1::FILED)
+            return WrongState(*old, "an amendment can only replace a FILED list");
+          FilingRepository::SetState(tx, old->name, v1::SUPERSEDED);
+        }
+        FilingRepository::Acknowledge(tx, row->name, p.key_name);
+        FilingRepository::SetState(tx, row->name, v1::FILED);
+        ObligationCache::RecordChange(tx, ObligationCache::Change::kLists, {row->district_id});
+        auto filing = FilingRepository::GetFiling(tx, row->name);
+        if (!filing.ok()) return filing.status();
+        *resp = *filing;
+        return absl::OkStatus();
+      });
   // A filed list binds from now: the obligation path reloads the district.
   if (status.ok()) cache_->FilingChanged(DistrictOf(req->name()));
   return status;
@@ -169,7 +170,8 @@ grpc::Status FilingServiceImpl::ListFilings(grpc::ServerContext* ctx,
       *resp->add_filings() = filings[i];
     if (static_cast<int>(filings.size()) > limit) {
       resp->set_next_page_token(EncodePageToken(
-          token_scope, absl::StrCat(DistrictOf(filings[limit - 1].list()), "/", filings[limit - 1].seq())));
+          token_scope,
+          absl::StrCat(DistrictOf(filings[limit - 1].list()), "/", filings[limit - 1].seq())));
     }
     return ApplyFilter(req->filter(), resp);
   }));

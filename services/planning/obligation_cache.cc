@@ -5,9 +5,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "absl/strings/str_split.h"
 
 namespace cuofeng {
 
@@ -57,8 +57,7 @@ void ObligationCache::RecordChange(pqxx::work& tx, Change kind,
   }
 }
 
-absl::StatusOr<ObligationCache::Lists> ObligationCache::LoadLists(
-    const std::string& district_id) {
+absl::StatusOr<ObligationCache::Lists> ObligationCache::LoadLists(const std::string& district_id) {
   auto lists = std::make_shared<std::vector<FiledList>>();
   int64_t db_version = 0;
   absl::Status status = InTransaction(
@@ -69,19 +68,22 @@ absl::StatusOr<ObligationCache::Lists> ObligationCache::LoadLists(
         // the amendment that superseded it.
         pqxx::result r = tx.exec_params(
             "SELECT v.name, v.summary, (extract(epoch from a.acknowledge_time) * 1000000)::bigint, "
-            "(SELECT (extract(epoch from a2.acknowledge_time) * 1000000)::bigint FROM planning.list_version v2 "
+            "(SELECT (extract(epoch from a2.acknowledge_time) * 1000000)::bigint FROM "
+            "planning.list_version v2 "
             " JOIN planning.acknowledgement a2 ON a2.list = v2.name WHERE v2.amends = v.name) "
             ", s.body, v.season, v.rule_set_id || '@' || v.rule_set_revision "
             "FROM planning.list_version v JOIN planning.acknowledgement a ON a.list = v.name "
             "JOIN planning.season s ON s.name = v.season "
-            "WHERE v.district_id = $1 AND v.state IN ('FILED', 'SUPERSEDED') ORDER BY a.acknowledge_time",
+            "WHERE v.district_id = $1 AND v.state IN ('FILED', 'SUPERSEDED') ORDER BY "
+            "a.acknowledge_time",
             district_id);
         for (const auto& row : r) {
           FiledList l;
           l.name = row[0].as<std::string>();
           v1::ListVersion summary;
           summary.ParseFromString(pqxx::binarystring(row[1]).str());
-          l.staggered.assign(summary.staggered_periods().begin(), summary.staggered_periods().end());
+          l.staggered.assign(summary.staggered_periods().begin(),
+                             summary.staggered_periods().end());
           // Microseconds: a list binds from the instant of its acknowledgement.
           l.in_force_from = absl::FromUnixMicros(row[2].as<int64_t>());
           if (!row[3].is_null()) l.in_force_until = absl::FromUnixMicros(row[3].as<int64_t>());
@@ -91,8 +93,8 @@ absl::StatusOr<ObligationCache::Lists> ObligationCache::LoadLists(
           l.season_end = season.end();
           l.season = row[5].as<std::string>();
           l.rule_set = "ruleSets/" + row[6].as<std::string>();
-          for (const auto& e : tx.exec_params("SELECT body FROM planning.list_entry WHERE list = $1 ORDER BY seq",
-                                              l.name)) {
+          for (const auto& e : tx.exec_params(
+                   "SELECT body FROM planning.list_entry WHERE list = $1 ORDER BY seq", l.name)) {
             v1::ListEntry entry;
             entry.ParseFromString(pqxx::binarystring(e[0]).str());
             l.entries[entry.enterprise()].push_back(std::move(entry));
@@ -114,28 +116,33 @@ absl::StatusOr<std::vector<AlertRevision>> ObligationCache::LoadAlerts() {
 absl::StatusOr<std::vector<AlertRevision>> ObligationCache::LoadAlertsVersioned(
     int64_t* db_version) {
   std::vector<AlertRevision> out;
-  absl::Status status = InTransaction(*pool_, [&](pqxx::work& tx) {
-    *db_version = StoredVersion(tx, kAlertsRow);
-    for (const auto& row : tx.exec(
-             "SELECT id, revision, level, array_to_string(districts, ','), extract(epoch from start_time)::bigint, "
-             "extract(epoch from end_time)::bigint, lifted, extract(epoch from effective_time)::bigint "
-             "FROM planning.alert_revision ORDER BY id, revision")) {
-      AlertRevision a;
-      a.name = absl::StrCat("alerts/", row[0].as<std::string>());
-      a.revision = row[1].as<int>();
-      v1::AlertLevel_Parse(row[2].as<std::string>(), &a.level);
-      // Stored as districts/{d}; the obligation path speaks district ids.
-      for (absl::string_view d : absl::StrSplit(row[3].as<std::string>(), ',', absl::SkipEmpty())) {
-        a.districts.emplace_back(d.substr(d.rfind('/') + 1));
-      }
-      a.start = absl::FromUnixSeconds(row[4].as<int64_t>());
-      if (!row[5].is_null()) a.end = absl::FromUnixSeconds(row[5].as<int64_t>());
-      a.lifted = row[6].as<bool>();
-      a.effective = absl::FromUnixSeconds(row[7].as<int64_t>());
-      out.push_back(std::move(a));
-    }
-    return absl::OkStatus();
-  }, Isolation::kRepeatableReadReadOnly);
+  absl::Status status = InTransaction(
+      *pool_,
+      [&](pqxx::work& tx) {
+        *db_version = StoredVersion(tx, kAlertsRow);
+        for (const auto& row : tx.exec("SELECT id, revision, level, array_to_string(districts, "
+                                       "','), extract(epoch from start_time)::bigint, "
+                                       "extract(epoch from end_time)::bigint, lifted, "
+                                       "extract(epoch from effective_time)::bigint "
+                                       "FROM planning.alert_revision ORDER BY id, revision")) {
+          AlertRevision a;
+          a.name = absl::StrCat("alerts/", row[0].as<std::string>());
+          a.revision = row[1].as<int>();
+          v1::AlertLevel_Parse(row[2].as<std::string>(), &a.level);
+          // Stored as districts/{d}; the obligation path speaks district ids.
+          for (absl::string_view d :
+               absl::StrSplit(row[3].as<std::string>(), ',', absl::SkipEmpty())) {
+            a.districts.emplace_back(d.substr(d.rfind('/') + 1));
+          }
+          a.start = absl::FromUnixSeconds(row[4].as<int64_t>());
+          if (!row[5].is_null()) a.end = absl::FromUnixSeconds(row[5].as<int64_t>());
+          a.lifted = row[6].as<bool>();
+          a.effective = absl::FromUnixSeconds(row[7].as<int64_t>());
+          out.push_back(std::move(a));
+        }
+        return absl::OkStatus();
+      },
+      Isolation::kRepeatableReadReadOnly);
   if (!status.ok()) return status;
   return out;
 }

@@ -54,7 +54,8 @@ class ObligationCache {
   // what the change touches and announces it to every process at commit.
   // `kind` is kLists (a district's filed lists) or kAlerts.
   enum class Change { kLists, kAlerts };
-  static void RecordChange(pqxx::work& tx, Change kind, const std::vector<std::string>& district_ids);
+  static void RecordChange(pqxx::work& tx, Change kind,
+                           const std::vector<std::string>& district_ids);
 
   // FilingChanged and AlertsChanged tell this process at once, after its own
   // commit (the NOTIFY follows for the others).
@@ -81,7 +82,8 @@ class ObligationCache {
   };
   absl::StatusOr<Lists> LoadLists(const std::string& district_id);
   absl::StatusOr<std::vector<AlertRevision>> LoadAlertsVersioned(int64_t* db_version);
-  absl::StatusOr<std::shared_ptr<const std::vector<FiledList>>> ListsOf(const std::string& district_id);
+  absl::StatusOr<std::shared_ptr<const std::vector<FiledList>>> ListsOf(
+      const std::string& district_id);
   absl::StatusOr<std::shared_ptr<const std::vector<AlertRevision>>> Alerts();
   void InvalidateLists(const std::string& district_id);
   void InvalidateAlerts();

@@ -87,7 +87,8 @@ void ObligationServiceImpl::Send(Watch& watch, const v1::ObligationSet& set) {
 }
 
 void ObligationServiceImpl::Start(const std::shared_ptr<Watch>& watch) {
-  auto principal = guard_->CheckAuthorization(watch->authorization, Action::kRead, watch->enterprise);
+  auto principal =
+      guard_->CheckAuthorization(watch->authorization, Action::kRead, watch->enterprise);
   if (!principal.ok()) {
     watch->channel->End(ToGrpcStatus(principal.status()));
     return;
@@ -136,7 +137,8 @@ absl::StatusOr<v1::ObligationSet> ObligationServiceImpl::Compute(const std::stri
   return ObligationsAt(*view->lists, *view->alerts, district, enterprise, at);
 }
 
-grpc::Status ObligationServiceImpl::GetObligations(grpc::ServerContext* ctx, const v1::GetObligationsRequest* req,
+grpc::Status ObligationServiceImpl::GetObligations(grpc::ServerContext* ctx,
+                                                   const v1::GetObligationsRequest* req,
                                                    v1::ObligationSet* resp) {
   auto principal = guard_->Check(ctx, Action::kRead, req->enterprise());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
@@ -149,7 +151,8 @@ grpc::Status ObligationServiceImpl::GetObligations(grpc::ServerContext* ctx, con
     // Nothing changes inside a window: answer from the last computation.
     absl::MutexLock lock(&memo_mu_);
     auto it = memo_.find(req->enterprise());
-    if (it != memo_.end() && it->second.version == version && it->second.from <= at && at < it->second.until) {
+    if (it != memo_.end() && it->second.version == version && it->second.from <= at &&
+        at < it->second.until) {
       *resp = it->second.set;
       *resp->mutable_at() = ToTimestamp(at);  // this request's instant, not the memo's
       return grpc::Status::OK;
@@ -157,23 +160,25 @@ grpc::Status ObligationServiceImpl::GetObligations(grpc::ServerContext* ctx, con
   }
   auto set = Compute(req->enterprise(), at, synced);
   if (!set.ok()) return ToGrpcStatus(set.status());
-  if (set->obligations_size() > 0 && set->obligations(0).has_window_start() && set->obligations(0).has_window_end()) {
+  if (set->obligations_size() > 0 && set->obligations(0).has_window_start() &&
+      set->obligations(0).has_window_end()) {
     absl::MutexLock lock(&memo_mu_);
-    memo_[req->enterprise()] =
-        Memo{*set, version, ToTime(set->obligations(0).window_start()), ToTime(set->obligations(0).window_end())};
+    memo_[req->enterprise()] = Memo{*set, version, ToTime(set->obligations(0).window_start()),
+                                    ToTime(set->obligations(0).window_end())};
   }
   *resp = std::move(*set);
   return grpc::Status::OK;
 }
 
-grpc::Status ObligationServiceImpl::ListObligationWindows(grpc::ServerContext* ctx,
-                                                          const v1::ListObligationWindowsRequest* req,
-                                                          v1::ListObligationWindowsResponse* resp) {
+grpc::Status ObligationServiceImpl::ListObligationWindows(
+    grpc::ServerContext* ctx, const v1::ListObligationWindowsRequest* req,
+    v1::ListObligationWindowsResponse* resp) {
   auto principal = guard_->Check(ctx, Action::kRead, req->district());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   std::vector<std::string> parts = absl::StrSplit(req->district(), '/');
   std::vector<FieldViolation> v;
-  if (parts.size() != 2 || parts[0] != "districts") v.push_back({"district", "must be districts/{district}"});
+  if (parts.size() != 2 || parts[0] != "districts")
+    v.push_back({"district", "must be districts/{district}"});
   if (!req->has_from()) v.push_back({"from", "required"});
   if (!req->has_to()) v.push_back({"to", "required"});
   if (req->has_from() && req->has_to() && req->to().seconds() <= req->from().seconds()) {
@@ -182,7 +187,8 @@ grpc::Status ObligationServiceImpl::ListObligationWindows(grpc::ServerContext* c
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   auto view = cache_->Get(parts[1]);
   if (!view.ok()) return ToGrpcStatus(view.status());
-  for (auto& o : ObligationWindows(*view->lists, *view->alerts, parts[1], ToTime(req->from()), ToTime(req->to()))) {
+  for (auto& o : ObligationWindows(*view->lists, *view->alerts, parts[1], ToTime(req->from()),
+                                   ToTime(req->to()))) {
     *resp->add_obligations() = std::move(o);
   }
   const absl::Time from = ToTime(req->from()), to = ToTime(req->to());
@@ -195,7 +201,8 @@ grpc::Status ObligationServiceImpl::ListObligationWindows(grpc::ServerContext* c
     info->set_season_end(l.season_end);
     info->set_rule_set(l.rule_set);
     *info->mutable_in_force_from() = ToTimestamp(l.in_force_from);
-    if (l.in_force_until != absl::InfiniteFuture()) *info->mutable_in_force_until() = ToTimestamp(l.in_force_until);
+    if (l.in_force_until != absl::InfiniteFuture())
+      *info->mutable_in_force_until() = ToTimestamp(l.in_force_until);
   }
   return grpc::Status::OK;
 }
@@ -211,9 +218,8 @@ grpc::ServerWriteReactor<v1::ObligationSet>* ObligationServiceImpl::WatchObligat
     watch->authorization.assign(header->second.data(), header->second.size());
   }
   const Watch* key = watch.get();
-  auto* reactor = new LatestWriter<v1::ObligationSet>::Reactor(watch->channel, [this, key] {
-    Unregister(key);
-  });
+  auto* reactor = new LatestWriter<v1::ObligationSet>::Reactor(watch->channel,
+                                                               [this, key] { Unregister(key); });
   Job job;
   job.start = std::move(watch);
   Enqueue(std::move(job));

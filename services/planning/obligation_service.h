@@ -12,27 +12,29 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cuofeng/v1/planning.grpc.pb.h"
-#include "services/core/call_guard.h"
 #include "lib/rpc/latest_writer.h"
+#include "services/core/call_guard.h"
 #include "services/planning/obligation_cache.h"
 
 namespace cuofeng {
 
 class ObligationServiceImpl final
-    : public v1::ObligationService::WithCallbackMethod_WatchObligations<v1::ObligationService::Service> {
+    : public v1::ObligationService::WithCallbackMethod_WatchObligations<
+          v1::ObligationService::Service> {
  public:
   ObligationServiceImpl(CallGuard* guard, ObligationCache* cache);
   ~ObligationServiceImpl() override;
 
   grpc::Status GetObligations(grpc::ServerContext* ctx, const v1::GetObligationsRequest* req,
                               v1::ObligationSet* resp) override;
-  grpc::Status ListObligationWindows(grpc::ServerContext* ctx, const v1::ListObligationWindowsRequest* req,
+  grpc::Status ListObligationWindows(grpc::ServerContext* ctx,
+                                     const v1::ListObligationWindowsRequest* req,
                                      v1::ListObligationWindowsResponse* resp) override;
   // WatchObligations does no blocking work on gRPC's callback thread: the
   // stream is opened at once, and the fan-out thread checks the key, sends
   // the current set and then one set per change that alters it.
-  grpc::ServerWriteReactor<v1::ObligationSet>* WatchObligations(grpc::CallbackServerContext* ctx,
-                                                                const v1::WatchObligationsRequest* req) override;
+  grpc::ServerWriteReactor<v1::ObligationSet>* WatchObligations(
+      grpc::CallbackServerContext* ctx, const v1::WatchObligationsRequest* req) override;
 
  private:
   using Channel = LatestWriter<v1::ObligationSet>::Channel;

@@ -100,8 +100,10 @@ std::vector<FieldViolation> ResolveEnterpriseTownship(pqxx::transaction_base& tx
   const std::string resolved = ResolveTownship(e->township(), townships);
   if (resolved.empty()) {
     return {{absl::StrCat(prefix, ".township"),
-             absl::StrCat("\"", e->township(), "\" is neither the id nor the registered name of a "
-                          "township of district ", name.district_id)}};
+             absl::StrCat("\"", e->township(),
+                          "\" is neither the id nor the registered name of a "
+                          "township of district ",
+                          name.district_id)}};
   }
   e->set_township(resolved);
   return {};
@@ -248,22 +250,24 @@ grpc::Status RegistryServiceImpl::List(grpc::ServerContext* ctx, const ResourceK
     }
   }
   if (!status.ok()) return ToGrpcStatus(status);
-  return ToGrpcStatus(InTransaction(guard_->read_pool(*principal), [&](pqxx::work& tx) -> absl::Status {
-    auto rows = RegistryRepository::List(tx, kind, q);
-    if (!rows.ok()) return rows.status();
-    const auto* rd = resp->GetDescriptor();
-    const FieldDescriptor* items = rd->field(0);
-    const auto* w = resp->GetReflection();
-    int limit = q.limit - 1;
-    for (int i = 0; i < static_cast<int>(rows->size()) && i < limit; ++i) {
-      w->AddMessage(resp, items)->CopyFrom(*(*rows)[i]);
-    }
-    if (static_cast<int>(rows->size()) > limit) {
-      std::string last = StringField(*(*rows)[limit - 1], "name");
-      w->SetString(resp, rd->FindFieldByName("next_page_token"), absl::WebSafeBase64Escape(last));
-    }
-    return absl::OkStatus();
-  }));
+  return ToGrpcStatus(
+      InTransaction(guard_->read_pool(*principal), [&](pqxx::work& tx) -> absl::Status {
+        auto rows = RegistryRepository::List(tx, kind, q);
+        if (!rows.ok()) return rows.status();
+        const auto* rd = resp->GetDescriptor();
+        const FieldDescriptor* items = rd->field(0);
+        const auto* w = resp->GetReflection();
+        int limit = q.limit - 1;
+        for (int i = 0; i < static_cast<int>(rows->size()) && i < limit; ++i) {
+          w->AddMessage(resp, items)->CopyFrom(*(*rows)[i]);
+        }
+        if (static_cast<int>(rows->size()) > limit) {
+          std::string last = StringField(*(*rows)[limit - 1], "name");
+          w->SetString(resp, rd->FindFieldByName("next_page_token"),
+                       absl::WebSafeBase64Escape(last));
+        }
+        return absl::OkStatus();
+      }));
 }
 
 grpc::Status RegistryServiceImpl::Update(grpc::ServerContext* ctx, const char* method,
@@ -403,7 +407,8 @@ grpc::Status RegistryServiceImpl::ExportRegistry(
       Isolation::kRepeatableReadReadOnly);
   if (!read.ok()) return ToGrpcStatus(read);
   for (const auto& part : parts) {
-    if (!writer->Write(part)) return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+    if (!writer->Write(part))
+      return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
   }
   return grpc::Status::OK;
 }
@@ -451,7 +456,8 @@ grpc::Status RegistryServiceImpl::ReadDistrictSnapshot(
       Isolation::kRepeatableReadReadOnly);
   if (!read.ok()) return ToGrpcStatus(read);
   for (const auto& chunk : chunks) {
-    if (!writer->Write(chunk)) return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+    if (!writer->Write(chunk))
+      return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
   }
   return grpc::Status::OK;
 }

@@ -22,15 +22,15 @@
 #include "lib/log/log.h"
 #include "lib/metrics/http_endpoint.h"
 #include "lib/metrics/metrics.h"
+#include "lib/model/clock.h"
 #include "lib/paging/page_token.h"
 #include "lib/rpc/health.h"
-#include "services/core/server_secret.h"
-#include "lib/model/clock.h"
 #include "lib/rpc/server.h"
 #include "lib/version/version.h"
 #include "services/compliance/compliance_service.h"
 #include "services/core/admin_service.h"
 #include "services/core/audit.h"
+#include "services/core/server_secret.h"
 #include "services/planning/alert_service.h"
 #include "services/planning/filing_service.h"
 #include "services/planning/obligation_service.h"
@@ -175,7 +175,8 @@ int main(int argc, char** argv) {
   cuofeng::ConnectionPool::Options pool_options;
   pool_options.size = absl::GetFlag(FLAGS_pool_size);
   pool_options.max_wait = absl::GetFlag(FLAGS_pool_wait);
-  auto pool = cuofeng::ConnectionPool::Create(dsn + " application_name=cuofeng-primary", pool_options);
+  auto pool =
+      cuofeng::ConnectionPool::Create(dsn + " application_name=cuofeng-primary", pool_options);
   if (!pool.ok()) {
     cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", pool.status().message()));
     return 1;
@@ -258,7 +259,8 @@ int main(int argc, char** argv) {
     auto registry_channel =
         grpc::CreateCustomChannel(registry_address, grpc::InsecureChannelCredentials(), args);
     planning = std::make_unique<cuofeng::PlanningServiceImpl>(&guard, registry_channel);
-    alerts = std::make_unique<cuofeng::AlertServiceImpl>(&guard, &obligations_cache, registry_channel);
+    alerts =
+        std::make_unique<cuofeng::AlertServiceImpl>(&guard, &obligations_cache, registry_channel);
     services.push_back({cuofeng::v1::PlanningService::service_full_name(), planning.get()});
     services.push_back({cuofeng::v1::FilingService::service_full_name(), &filing});
     services.push_back({cuofeng::v1::AlertService::service_full_name(), alerts.get()});
@@ -280,7 +282,8 @@ int main(int argc, char** argv) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(256 << 20);
     compliance = std::make_unique<cuofeng::ComplianceServiceImpl>(
-        &guard, grpc::CreateCustomChannel(registry_address, grpc::InsecureChannelCredentials(), args),
+        &guard,
+        grpc::CreateCustomChannel(registry_address, grpc::InsecureChannelCredentials(), args),
         grpc::CreateCustomChannel(planning_address, grpc::InsecureChannelCredentials(), args));
     services.push_back({cuofeng::v1::ComplianceService::service_full_name(), compliance.get()});
   }

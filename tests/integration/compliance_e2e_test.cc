@@ -65,8 +65,9 @@ class ComplianceE2eTest : public ::testing::Test {
     CommandResult imported = ImportSampleDistrict(server_->address(), *bureau_, kDistrict, 90, 270);
     ASSERT_EQ(imported.exit_code, 0) << imported.output;
     ASSERT_EQ(LoadRuleSet(server_->address(), *bureau_, "jizhou-2018").exit_code, 0);
-    CommandResult season = Cli(*bureau_, {"season", "create", "--district=districts/120119", "--id=2018-2019",
-                                          "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"});
+    CommandResult season =
+        Cli(*bureau_, {"season", "create", "--district=districts/120119", "--id=2018-2019",
+                       "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"});
     ASSERT_EQ(season.exit_code, 0) << season.output;
     auto channel = Connect(server_->address());
     auto planning = v1::PlanningService::NewStub(channel);
@@ -79,31 +80,37 @@ class ComplianceE2eTest : public ::testing::Test {
     ASSERT_EQ(Cli(*bureau_, {"filing", "submit", list.name()}).exit_code, 0);
     CommandResult ack = Cli(*city_, {"filing", "acknowledge", list.name()});
     ASSERT_EQ(ack.exit_code, 0) << ack.output;
-    CommandResult alert = Cli(*city_, {"alert", "issue", "--level=ORANGE", "--districts=districts/120119",
-                                       "--start_time=2018-12-01T00:00:00+08:00",
-                                       "--end_time=2018-12-04T00:00:00+08:00", "--document=津重污染指〔2018〕7号"});
+    CommandResult alert =
+        Cli(*city_, {"alert", "issue", "--level=ORANGE", "--districts=districts/120119",
+                     "--start_time=2018-12-01T00:00:00+08:00",
+                     "--end_time=2018-12-04T00:00:00+08:00", "--document=津重污染指〔2018〕7号"});
     ASSERT_EQ(alert.exit_code, 0) << alert.output;
     // 和平区 files a list under the 2020-style grade rules: a grade-B cement
     // clinker plant may not use China IV-or-older heavy trucks at yellow.
-    const std::string heping_bureau = CreateKey(server_->address(), *admin_, "bureau", "districts/120101");
+    const std::string heping_bureau =
+        CreateKey(server_->address(), *admin_, "bureau", "districts/120101");
     const std::string dir = TempDir();
     std::string first17 = "91120101MA0000001";
     {
       std::ofstream e(dir + "/enterprises.csv");
-      e << "id,display_name,uscc,industry_code,industry_category,permit_status,performance_grade,bulk_transport\n"
+      e << "id,display_name,uscc,industry_code,industry_category,permit_status,performance_grade,"
+           "bulk_transport\n"
         << "c1,和平区水泥熟料厂," << first17 << UsccCheckCharacter(first17)
         << ",C3011,BUILDING_MATERIALS,PERMIT_VALID,GRADE_B,true\n";
       std::ofstream c(dir + "/cameras.csv");
-      c << "enterprise_id,id,display_name,direction,installed_date\nc1,gate1,1号门,BOTH,2018-09-01\n";
+      c << "enterprise_id,id,display_name,direction,installed_date\nc1,gate1,1号门,BOTH,2018-09-"
+           "01\n";
       std::ofstream v(dir + "/vehicles.csv");
       v << "id,plate,emission_stage,vehicle_class,fuel,enterprise_id\n"
         << "h4,津C40001,CHINA_4,HEAVY_GOODS,DIESEL,c1\nh5,津C50001,CHINA_5,HEAVY_GOODS,DIESEL,c1\n";
     }
-    CommandResult heping = Cli(heping_bureau, {"import", "registry", dir, "--district=districts/120101"});
+    CommandResult heping =
+        Cli(heping_bureau, {"import", "registry", dir, "--district=districts/120101"});
     ASSERT_EQ(heping.exit_code, 0) << heping.output;
     ASSERT_EQ(LoadRuleSet(server_->address(), heping_bureau, "national-2020-sample").exit_code, 0);
-    ASSERT_EQ(Cli(heping_bureau, {"season", "create", "--district=districts/120101", "--id=2018-2019",
-                                  "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"})
+    ASSERT_EQ(Cli(heping_bureau,
+                  {"season", "create", "--district=districts/120101", "--id=2018-2019",
+                   "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"})
                   .exit_code,
               0);
     gen.set_parent("districts/120101");
@@ -114,9 +121,11 @@ class ComplianceE2eTest : public ::testing::Test {
     ASSERT_TRUE(generated.ok()) << generated.error_message();
     ASSERT_EQ(Cli(heping_bureau, {"filing", "submit", graded.name()}).exit_code, 0);
     ASSERT_EQ(Cli(*city_, {"filing", "acknowledge", graded.name()}).exit_code, 0);
-    CommandResult yellow = Cli(*city_, {"alert", "issue", "--level=YELLOW", "--districts=districts/120119,districts/120101",
-                                        "--start_time=2018-12-06T00:00:00+08:00",
-                                        "--end_time=2018-12-07T00:00:00+08:00", "--document=津重污染指〔2018〕9号"});
+    CommandResult yellow =
+        Cli(*city_,
+            {"alert", "issue", "--level=YELLOW", "--districts=districts/120119,districts/120101",
+             "--start_time=2018-12-06T00:00:00+08:00", "--end_time=2018-12-07T00:00:00+08:00",
+             "--document=津重污染指〔2018〕9号"});
     ASSERT_EQ(yellow.exit_code, 0) << yellow.output;
     // 2. After the alerts: the data arrives and is verified.
     ASSERT_EQ(server_->Stop(), 0);
@@ -129,7 +138,8 @@ class ComplianceE2eTest : public ::testing::Test {
     obligations_ = v1::ObligationService::NewStub(channel).release();
     service_ = new std::string(CreateKey(server_->address(), *admin_, "service", ""));
     verifier_ = new std::string(CreateKey(server_->address(), *admin_, "verifier", kDistrict));
-    other_verifier_ = new std::string(CreateKey(server_->address(), *admin_, "verifier", "districts/120101"));
+    other_verifier_ =
+        new std::string(CreateKey(server_->address(), *admin_, "verifier", "districts/120101"));
     Discover();
   }
   static void TearDownTestSuite() { delete server_; }
@@ -146,7 +156,8 @@ class ComplianceE2eTest : public ::testing::Test {
     *req.mutable_from() = ToTimestamp(China("2018-11-15 00:00"));
     *req.mutable_to() = ToTimestamp(China("2018-12-10 00:00"));
     windows_ = new v1::ListObligationWindowsResponse;
-    ASSERT_TRUE(obligations_->ListObligationWindows(KeyContext(*verifier_).get(), req, windows_).ok());
+    ASSERT_TRUE(
+        obligations_->ListObligationWindows(KeyContext(*verifier_).get(), req, windows_).ok());
     ASSERT_GT(windows_->obligations_size(), 0);
     meters_ = new std::vector<v1::Meter>;
     v1::ReadDistrictSnapshotRequest sreq;
@@ -154,14 +165,16 @@ class ComplianceE2eTest : public ::testing::Test {
     auto ctx = KeyContext(*bureau_);
     auto reader = registry_->ReadDistrictSnapshot(ctx.get(), sreq);
     v1::DistrictSnapshotChunk chunk;
-    while (reader->Read(&chunk)) meters_->insert(meters_->end(), chunk.meters().begin(), chunk.meters().end());
+    while (reader->Read(&chunk))
+      meters_->insert(meters_->end(), chunk.meters().begin(), chunk.meters().end());
     ASSERT_TRUE(reader->Finish().ok());
     const absl::Time orange = China("2018-12-02 00:00"), season = China("2018-11-20 00:00");
     std::set<std::string> used_enterprises;
     std::map<std::string, int> seen;  // for the failure message
     for (const auto& o : windows_->obligations()) {
-      seen[absl::StrCat(v1::Action_Name(o.action()), "/", v1::AlertLevel_Name(o.level()), "/",
-                        o.resource().find("/equipment/") != std::string::npos ? "equipment" : "other")]++;
+      seen[absl::StrCat(
+          v1::Action_Name(o.action()), "/", v1::AlertLevel_Name(o.level()), "/",
+          o.resource().find("/equipment/") != std::string::npos ? "equipment" : "other")]++;
       if (o.action() == v1::LIMIT && o.level() == v1::ALERT_LEVEL_UNSPECIFIED) {
         seen[absl::StrCat(o.resource(), " ", absl::FormatTime(FromTimestamp(o.window_start())), " ",
                           absl::FormatTime(FromTimestamp(o.window_end())))]++;
@@ -228,11 +241,14 @@ class ComplianceE2eTest : public ::testing::Test {
     v1::Action best = v1::RUN;
     for (const v1::Obligation& o : windows_->obligations()) {
       if (!IsWithin(m.equipment(), o.resource())) continue;
-      if (t < FromTimestamp(o.window_start()) || (o.has_window_end() && t >= FromTimestamp(o.window_end()))) continue;
+      if (t < FromTimestamp(o.window_start()) ||
+          (o.has_window_end() && t >= FromTimestamp(o.window_end())))
+        continue;
       const bool stop = o.action() == v1::STOP || o.action() == v1::RECTIFY;
       if (stop) {
         best = v1::STOP;
-      } else if (best != v1::STOP && (o.action() == v1::LIMIT || o.action() == v1::STOP_LINES || o.action() == v1::CAP)) {
+      } else if (best != v1::STOP && (o.action() == v1::LIMIT || o.action() == v1::STOP_LINES ||
+                                      o.action() == v1::CAP)) {
         best = v1::LIMIT;
         const double allowed = o.action() == v1::CAP ? o.percent() : 100 - o.percent();
         if (percent != nullptr) *percent = std::min(*percent, allowed);
@@ -281,8 +297,8 @@ class ComplianceE2eTest : public ::testing::Test {
     return out;
   }
 
-  static std::vector<v1::Finding> About(const std::vector<v1::Finding>& all, const std::string& scope,
-                                        v1::FindingType type) {
+  static std::vector<v1::Finding> About(const std::vector<v1::Finding>& all,
+                                        const std::string& scope, v1::FindingType type) {
     std::vector<v1::Finding> out;
     for (const auto& f : all) {
       if (f.scope() == scope && f.type() == type) out.push_back(f);
@@ -319,7 +335,8 @@ class ComplianceE2eTest : public ::testing::Test {
 
 std::string* ComplianceE2eTest::dsn_;
 std::string *ComplianceE2eTest::admin_, *ComplianceE2eTest::bureau_, *ComplianceE2eTest::city_,
-    *ComplianceE2eTest::service_, *ComplianceE2eTest::verifier_, *ComplianceE2eTest::other_verifier_;
+    *ComplianceE2eTest::service_, *ComplianceE2eTest::verifier_,
+    *ComplianceE2eTest::other_verifier_;
 ServerProcess* ComplianceE2eTest::server_;
 v1::ComplianceService::Stub* ComplianceE2eTest::compliance_;
 v1::RegistryService::Stub* ComplianceE2eTest::registry_;
@@ -327,7 +344,8 @@ v1::ObligationService::Stub* ComplianceE2eTest::obligations_;
 v1::ListObligationWindowsResponse* ComplianceE2eTest::windows_;
 std::vector<v1::Meter>* ComplianceE2eTest::meters_;
 std::string ComplianceE2eTest::stop_, ComplianceE2eTest::gap_, ComplianceE2eTest::limit_,
-    ComplianceE2eTest::treatment_, ComplianceE2eTest::treatment_production_, ComplianceE2eTest::register_;
+    ComplianceE2eTest::treatment_, ComplianceE2eTest::treatment_production_,
+    ComplianceE2eTest::register_;
 v1::VerificationRun ComplianceE2eTest::first_run_;
 
 TEST_F(ComplianceE2eTest, IngestKeepsGoodRowsAndNamesEachBadOne) {
@@ -367,40 +385,51 @@ TEST_F(ComplianceE2eTest, IngestKeepsGoodRowsAndNamesEachBadOne) {
           << (i < 6 ? 5000 + 20 * i : 3 + i) << "\n";
     }
     out << "districts/120119/enterprises/e10000/meters/nope," << Csv(day) << ",KW,10\n";  // line 10
-    out << register_ << "," << Csv(day) << ",KW,-5\n";                                   // line 11
-    out << register_ << "," << Csv(day) << ",KW,NaN\n";                                  // line 12
-    out << register_ << ",2018-12-31 00:00:00,KW,10\n";                                  // line 13
-    out << register_ << ",yesterday,KW,10\n";                                            // line 14
-    out << register_ << "," << Csv(day) << ",KW,ten\n";                                  // line 15
-    out << register_ << "," << Csv(day + absl::Hours(5)) << ",KW,42\n";                  // line 16, good
+    out << register_ << "," << Csv(day) << ",KW,-5\n";                                    // line 11
+    out << register_ << "," << Csv(day) << ",KW,NaN\n";                                   // line 12
+    out << register_ << ",2018-12-31 00:00:00,KW,10\n";                                   // line 13
+    out << register_ << ",yesterday,KW,10\n";                                             // line 14
+    out << register_ << "," << Csv(day) << ",KW,ten\n";                                   // line 15
+    out << register_ << "," << Csv(day + absl::Hours(5)) << ",KW,42\n";  // line 16, good
   }
-  CommandResult first = Cli(*service_, {"ingest", "readings", dir + "/readings.csv", dir + "/bad.csv"});
+  CommandResult first =
+      Cli(*service_, {"ingest", "readings", dir + "/readings.csv", dir + "/bad.csv"});
   EXPECT_EQ(first.exit_code, 4) << first.output;  // some rows rejected
   const int64_t good = 5 * 55 * 96 - 43;
-  EXPECT_THAT(first.output, HasSubstr(absl::StrCat("accepted ", good + 5 + 1, ", duplicate 0, rejected 9")));
+  EXPECT_THAT(first.output,
+              HasSubstr(absl::StrCat("accepted ", good + 5 + 1, ", duplicate 0, rejected 9")));
   const std::string bad = dir + "/bad.csv";
-  EXPECT_THAT(first.output, HasSubstr(bad + ":7:4: value: the cumulative register ran backwards: 9 kWh"));
+  EXPECT_THAT(first.output,
+              HasSubstr(bad + ":7:4: value: the cumulative register ran backwards: 9 kWh"));
   EXPECT_THAT(first.output, HasSubstr(bad + ":8:4: value: the cumulative register ran backwards"));
   EXPECT_THAT(first.output, HasSubstr(bad + ":9:4: value: the cumulative register ran backwards"));
   EXPECT_THAT(first.output, HasSubstr(bad + ":10:1: meter: unknown meter"));
   EXPECT_THAT(first.output, HasSubstr(bad + ":11:4: value: -5 is negative"));
   EXPECT_THAT(first.output, HasSubstr(bad + ":12:4: value: not a number"));
-  EXPECT_THAT(first.output, HasSubstr(bad + ":13:2: time: 2018-12-31 00:00:00+08:00 is in the future"));
+  EXPECT_THAT(first.output,
+              HasSubstr(bad + ":13:2: time: 2018-12-31 00:00:00+08:00 is in the future"));
   EXPECT_THAT(first.output, HasSubstr(bad + ":14:2: time: \"yesterday\" is not a time"));
   EXPECT_THAT(first.output, HasSubstr(bad + ":15:4: value: \"ten\" is not a number"));
   // The same files again change nothing.
-  CommandResult again = Cli(*service_, {"ingest", "readings", dir + "/readings.csv", dir + "/bad.csv"});
-  EXPECT_THAT(again.output, HasSubstr(absl::StrCat("accepted 0, duplicate ", good + 5 + 1, ", rejected 9")));
+  CommandResult again =
+      Cli(*service_, {"ingest", "readings", dir + "/readings.csv", dir + "/bad.csv"});
+  EXPECT_THAT(again.output,
+              HasSubstr(absl::StrCat("accepted 0, duplicate ", good + 5 + 1, ", rejected 9")));
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.reading"), std::to_string(good + 6));
   // Readings live in monthly partitions.
-  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.reading_201811"), std::to_string(5 * 30 * 96 - 0));
+  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.reading_201811"),
+            std::to_string(5 * 30 * 96 - 0));
   // A reading stored with another value is refused, not overwritten.
   {
     std::ofstream out(dir + "/changed.csv");
-    out << "meter,time,kind,value\n" << stop_ << "," << Csv(orange + absl::Hours(1)) << ",INTERVAL_KWH,1\n";
+    out << "meter,time,kind,value\n"
+        << stop_ << "," << Csv(orange + absl::Hours(1)) << ",INTERVAL_KWH,1\n";
   }
   CommandResult changed = Cli(*service_, {"ingest", "readings", dir + "/changed.csv"});
-  EXPECT_THAT(changed.output, HasSubstr("changed.csv:2:4: value: a different reading (INTERVAL_KWH 22.5) is already stored"));
+  EXPECT_THAT(
+      changed.output,
+      HasSubstr(
+          "changed.csv:2:4: value: a different reading (INTERVAL_KWH 22.5) is already stored"));
   // Scopes: an enterprise sends only its own meters; a verifier sends nothing.
   const std::string enterprise = stop_.substr(0, stop_.find("/meters/"));
   const std::string own = CreateKey(server_->address(), *admin_, "enterprise", enterprise);
@@ -412,7 +441,8 @@ TEST_F(ComplianceE2eTest, IngestKeepsGoodRowsAndNamesEachBadOne) {
   }
   CommandResult mixed = Cli(own, {"ingest", "readings", dir + "/mixed.csv"});
   EXPECT_THAT(mixed.output, HasSubstr("accepted 1, duplicate 0, rejected 1"));
-  EXPECT_THAT(mixed.output, HasSubstr("mixed.csv:3:1: meter: an enterprise key for " + enterprise + " may not send"));
+  EXPECT_THAT(mixed.output, HasSubstr("mixed.csv:3:1: meter: an enterprise key for " + enterprise +
+                                      " may not send"));
   CommandResult refused = Cli(*verifier_, {"ingest", "readings", dir + "/mixed.csv"});
   EXPECT_EQ(refused.exit_code, 6);  // refused (cuofeng help: exit codes)
   EXPECT_THAT(refused.output, HasSubstr("PERMISSION_DENIED"));
@@ -430,7 +460,8 @@ TEST_F(ComplianceE2eTest, VerificationFindsWhatWasPlanted) {
   // A stopped line that kept running.
   auto stop = About(all, stop_, v1::STOP_NOT_KEPT);
   ASSERT_EQ(stop.size(), 1u);
-  EXPECT_EQ(FromTimestamp(stop[0].window_start()), orange + absl::Hours(1));  // after the grace hour
+  EXPECT_EQ(FromTimestamp(stop[0].window_start()),
+            orange + absl::Hours(1));  // after the grace hour
   EXPECT_EQ(FromTimestamp(stop[0].window_end()), orange_end);
   EXPECT_NEAR(stop[0].measured(), 90, 1e-6);
   EXPECT_NEAR(stop[0].baseline_kw(), 100, 1e-6);
@@ -497,12 +528,14 @@ TEST_F(ComplianceE2eTest, ScopesReviewAndExplanation) {
   auto mine = Findings(own, kDistrict);
   ASSERT_FALSE(mine.empty());
   for (const auto& f : mine) EXPECT_EQ(f.enterprise(), enterprise);
-  auto limit = About(Findings(*verifier_, kDistrict, v1::LIMIT_EXCEEDED), limit_, v1::LIMIT_EXCEEDED);
+  auto limit =
+      About(Findings(*verifier_, kDistrict, v1::LIMIT_EXCEEDED), limit_, v1::LIMIT_EXCEEDED);
   ASSERT_EQ(limit.size(), 1u);
   v1::GetFindingRequest get;
   get.set_name(limit[0].name());
   v1::Finding f;
-  EXPECT_EQ(compliance_->GetFinding(KeyContext(own).get(), get, &f).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(compliance_->GetFinding(KeyContext(own).get(), get, &f).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   // A verifier of another district sees nothing here and cannot run it.
   grpc::Status status;
   Findings(*other_verifier_, kDistrict, v1::FINDING_TYPE_UNSPECIFIED, &status);
@@ -512,22 +545,30 @@ TEST_F(ComplianceE2eTest, ScopesReviewAndExplanation) {
   Verify(own, &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   // The enterprise explains (异常申报); only a verifier confirms or dismisses.
-  CommandResult explained = Cli(own, {"findings", "explain", stop[0].name(), "--text=停电检修，设备未能及时停机"});
+  CommandResult explained =
+      Cli(own, {"findings", "explain", stop[0].name(), "--text=停电检修，设备未能及时停机"});
   EXPECT_EQ(explained.exit_code, 0) << explained.output;
   EXPECT_THAT(explained.output, HasSubstr("停电检修"));
-  CommandResult by_enterprise = Cli(own, {"findings", "review", stop[0].name(), "--decision=DISMISS", "--comment=no"});
+  CommandResult by_enterprise =
+      Cli(own, {"findings", "review", stop[0].name(), "--decision=DISMISS", "--comment=no"});
   EXPECT_THAT(by_enterprise.output, HasSubstr("PERMISSION_DENIED"));
-  CommandResult by_bureau = Cli(*bureau_, {"findings", "review", stop[0].name(), "--decision=DISMISS", "--comment=no"});
+  CommandResult by_bureau =
+      Cli(*bureau_, {"findings", "review", stop[0].name(), "--decision=DISMISS", "--comment=no"});
   EXPECT_THAT(by_bureau.output, HasSubstr("PERMISSION_DENIED"));
-  CommandResult no_comment = Cli(*verifier_, {"findings", "review", stop[0].name(), "--decision=CONFIRM"});
+  CommandResult no_comment =
+      Cli(*verifier_, {"findings", "review", stop[0].name(), "--decision=CONFIRM"});
   EXPECT_THAT(no_comment.output, HasSubstr("comment: required"));
   CommandResult confirmed =
-      Cli(*verifier_, {"findings", "review", stop[0].name(), "--decision=CONFIRM", "--comment=现场核实：橙色预警期间生产线未停"});
+      Cli(*verifier_, {"findings", "review", stop[0].name(), "--decision=CONFIRM",
+                       "--comment=现场核实：橙色预警期间生产线未停"});
   EXPECT_EQ(confirmed.exit_code, 0) << confirmed.output;
   EXPECT_THAT(confirmed.output, HasSubstr("CONFIRMED"));
-  CommandResult twice = Cli(*verifier_, {"findings", "review", stop[0].name(), "--decision=DISMISS", "--comment=x"});
+  CommandResult twice =
+      Cli(*verifier_, {"findings", "review", stop[0].name(), "--decision=DISMISS", "--comment=x"});
   EXPECT_THAT(twice.output, HasSubstr("is already CONFIRMED"));
-  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.finding_event WHERE finding = '" + stop[0].name() + "'"), "2");
+  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.finding_event WHERE finding = '" +
+                                 stop[0].name() + "'"),
+            "2");
   // A re-run keeps the review.
   Verify(*verifier_, &status);
   ASSERT_TRUE(status.ok());
@@ -569,7 +610,8 @@ TEST_F(ComplianceE2eTest, EvidenceChartsAndBaselineOverride) {
   CommandResult png = Cli(*verifier_, {"evidence", gap[0].name(), "--out=" + dir + "/gap.png"});
   ASSERT_EQ(png.exit_code, 0) << png.output;
   EXPECT_EQ(ReadFile(dir + "/gap.png").substr(1, 3), "PNG");
-  auto off = About(Findings(*verifier_, kDistrict, v1::TREATMENT_OFF), treatment_, v1::TREATMENT_OFF);
+  auto off =
+      About(Findings(*verifier_, kDistrict, v1::TREATMENT_OFF), treatment_, v1::TREATMENT_OFF);
   ASSERT_EQ(off.size(), 1u);
   ereq.set_name(off[0].name());
   ASSERT_TRUE(compliance_->GetEvidence(KeyContext(*verifier_).get(), ereq, &series).ok());
@@ -577,15 +619,17 @@ TEST_F(ComplianceE2eTest, EvidenceChartsAndBaselineOverride) {
   EXPECT_GT(series.production_load_size(), 0);
   // The bureau overrides a baseline, with its reason; a verifier may not.
   const std::string baseline = stop_ + "/baselines/2018-2019";
-  CommandResult refused = Cli(*verifier_, {"baselines", "override", baseline, "--load_kw=80", "--reason=x"});
+  CommandResult refused =
+      Cli(*verifier_, {"baselines", "override", baseline, "--load_kw=80", "--reason=x"});
   EXPECT_THAT(refused.output, HasSubstr("PERMISSION_DENIED"));
   CommandResult no_reason = Cli(*bureau_, {"baselines", "override", baseline, "--load_kw=80"});
   EXPECT_THAT(no_reason.output, HasSubstr("reason: required"));
-  CommandResult overridden =
-      Cli(*bureau_, {"baselines", "override", baseline, "--load_kw=80", "--reason=10月份试生产，负荷偏高"});
+  CommandResult overridden = Cli(*bureau_, {"baselines", "override", baseline, "--load_kw=80",
+                                            "--reason=10月份试生产，负荷偏高"});
   ASSERT_EQ(overridden.exit_code, 0) << overridden.output;
   EXPECT_THAT(overridden.output, HasSubstr("80.0 kW (computed 100.0 kW)"));
-  CommandResult listed = Cli(*verifier_, {"baselines", "list", "--parent=" + stop_.substr(0, stop_.find("/meters/"))});
+  CommandResult listed =
+      Cli(*verifier_, {"baselines", "list", "--parent=" + stop_.substr(0, stop_.find("/meters/"))});
   EXPECT_THAT(listed.output, HasSubstr("10月份试生产"));
 }
 
@@ -600,7 +644,10 @@ TEST_F(ComplianceE2eTest, HeavyTrucksLedgersAndCameras) {
   }
   std::string debug;
   for (const v1::Obligation& o : windows_->obligations()) {
-    if (o.resource() == o.enterprise()) absl::StrAppend(&debug, o.resource(), " ", v1::Action_Name(o.action()), " ", v1::TransportRule_Name(o.transport()), " ", v1::AlertLevel_Name(o.level()), "\n");
+    if (o.resource() == o.enterprise())
+      absl::StrAppend(&debug, o.resource(), " ", v1::Action_Name(o.action()), " ",
+                      v1::TransportRule_Name(o.transport()), " ", v1::AlertLevel_Name(o.level()),
+                      "\n");
   }
   ASSERT_FALSE(enterprise.empty()) << debug;
   v1::ListCamerasRequest creq;
@@ -649,24 +696,35 @@ TEST_F(ComplianceE2eTest, HeavyTrucksLedgersAndCameras) {
     std::ofstream gate(dir + "/gate.csv");
     gate << "摄像头,时间,车牌号,方向,车辆类型,照片,货物,吨位\n";
     // A staff car every morning keeps the camera alive, except on 8 December.
-    for (absl::Time day = China("2018-11-15 08:00"); day < China("2018-12-10 00:00"); day += absl::Hours(24)) {
+    for (absl::Time day = China("2018-11-15 08:00"); day < China("2018-12-10 00:00");
+         day += absl::Hours(24)) {
       if (Csv(day).substr(0, 10) == "2018-12-08") continue;
       gate << camera << "," << Csv(day) << ",津A00001,ENTRY,PASSENGER,p/staff.jpg,,\n";
     }
-    gate << camera << ",2018-12-02 10:00,津R4T001,ENTRY,HEAVY_GOODS,p/1.jpg,煤,30\n";    // banned
-    gate << camera << ",2018-12-02 11:00,津R5T002,ENTRY,HEAVY_GOODS,p/2.jpg,煤,30\n";    // whitelisted
-    gate << camera << ",2018-12-02 12:00,津R5T003,ENTRY,HEAVY_GOODS,p/3.jpg,煤,30\n";    // not whitelisted
-    gate << camera << ",2018-12-06 10:00,津R4T001,ENTRY,HEAVY_GOODS,p/4.jpg,煤,30\n";    // under yellow: allowed
-    gate << camera << ",2018-11-20 10:00,津R4T001,ENTRY,HEAVY_GOODS,p/5.jpg,煤,30\n";    // no ledger row
-    gate << camera << ",2018-11-22 09:00,津X99999,ENTRY,HEAVY_GOODS,p/6.jpg,,\n";        // not in the registry
-    gate << camera << ",2018-11-22 09:30,津R4T001,BOTH,HEAVY_GOODS,p/7.jpg,,\n";         // line: bad direction
-    gate << enterprise << "/cameras/nope,2018-11-22 09:30,津R4T001,ENTRY,HEAVY_GOODS,,,\n";  // unknown camera
+    gate << camera << ",2018-12-02 10:00,津R4T001,ENTRY,HEAVY_GOODS,p/1.jpg,煤,30\n";  // banned
+    gate << camera
+         << ",2018-12-02 11:00,津R5T002,ENTRY,HEAVY_GOODS,p/2.jpg,煤,30\n";  // whitelisted
+    gate << camera
+         << ",2018-12-02 12:00,津R5T003,ENTRY,HEAVY_GOODS,p/3.jpg,煤,30\n";  // not whitelisted
+    gate
+        << camera
+        << ",2018-12-06 10:00,津R4T001,ENTRY,HEAVY_GOODS,p/4.jpg,煤,30\n";  // under yellow: allowed
+    gate << camera
+         << ",2018-11-20 10:00,津R4T001,ENTRY,HEAVY_GOODS,p/5.jpg,煤,30\n";  // no ledger row
+    gate << camera
+         << ",2018-11-22 09:00,津X99999,ENTRY,HEAVY_GOODS,p/6.jpg,,\n";  // not in the registry
+    gate << camera
+         << ",2018-11-22 09:30,津R4T001,BOTH,HEAVY_GOODS,p/7.jpg,,\n";  // line: bad direction
+    gate << enterprise
+         << "/cameras/nope,2018-11-22 09:30,津R4T001,ENTRY,HEAVY_GOODS,,,\n";  // unknown camera
     std::ofstream ledger(dir + "/ledger.csv");
-    ledger << "enterprise,plate,time,direction,vin,engine_number,emission_stage,registration_date,cargo,tonnage,fleet\n";
+    ledger << "enterprise,plate,time,direction,vin,engine_number,emission_stage,registration_date,"
+              "cargo,tonnage,fleet\n";
     for (const char* row : {"津R4T001,2018-12-02 10:03,ENTRY", "津R5T002,2018-12-02 11:02,ENTRY",
                             "津R5T003,2018-12-02 12:05,ENTRY", "津R4T001,2018-12-06 10:01,ENTRY",
                             "津R4T001,2018-11-21 15:00,EXIT"}) {  // the last: no passage
-      ledger << enterprise << "," << row << ",LZZ1BLNB000000001,WP10,CHINA_4,2015-03-15,煤,30,蓟州运输车队\n";
+      ledger << enterprise << "," << row
+             << ",LZZ1BLNB000000001,WP10,CHINA_4,2015-03-15,煤,30,蓟州运输车队\n";
     }
     ledger << enterprise << ",津R4T001,2018-11-21 15:30,EXIT,SHORT,,,,,,\n";  // bad VIN
   }
@@ -711,8 +769,9 @@ TEST_F(ComplianceE2eTest, HeavyTrucksLedgersAndCameras) {
   EXPECT_EQ(silent[1].status(), v1::OPEN);
   EXPECT_EQ(FromTimestamp(silent[1].window_start()), China("2018-12-07 08:00"));
   EXPECT_EQ(FromTimestamp(silent[1].window_end()), China("2018-12-09 08:00"));
-  CommandResult dismissed = Cli(*verifier_, {"findings", "review", silent[0].name(), "--decision=DISMISS",
-                                             "--comment=过车记录补传后核实，摄像头正常"});
+  CommandResult dismissed =
+      Cli(*verifier_, {"findings", "review", silent[0].name(), "--decision=DISMISS",
+                       "--comment=过车记录补传后核实，摄像头正常"});
   EXPECT_THAT(dismissed.output, HasSubstr("is already FINDING_SUPERSEDED"));
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.finding_event WHERE finding = '" +
                                  silent[0].name() + "' AND kind = 'SUPERSEDE'"),
@@ -731,19 +790,25 @@ TEST_F(ComplianceE2eTest, HeavyTrucksLedgersAndCameras) {
   // Retention (T80): nothing inside its period may be deleted or changed, even
   // by the database owner; what is past it may go. (The database's own clock
   // is real time, so 2018's passages are past their 90 days.)
-  SqlScalar(*dsn_, "INSERT INTO compliance.gate_event (camera_id, time, plate, direction, vehicle_class) "
-                   "SELECT id, now(), '津TEST01', 1, 1 FROM compliance.camera WHERE name = '" + camera + "'");
-  for (const std::string sql : {"DELETE FROM compliance.gate_event WHERE plate = '津TEST01'",
-                                "UPDATE compliance.gate_event SET plate = 'X' WHERE plate = '津A00001'"}) {
+  SqlScalar(*dsn_,
+            "INSERT INTO compliance.gate_event (camera_id, time, plate, direction, vehicle_class) "
+            "SELECT id, now(), '津TEST01', 1, 1 FROM compliance.camera WHERE name = '" +
+                camera + "'");
+  for (const std::string sql :
+       {"DELETE FROM compliance.gate_event WHERE plate = '津TEST01'",
+        "UPDATE compliance.gate_event SET plate = 'X' WHERE plate = '津A00001'"}) {
     try {
       SqlScalar(*dsn_, sql);
       ADD_FAILURE() << sql << " went through";
     } catch (const std::exception& e) {
-      EXPECT_THAT(std::string(e.what()), ::testing::AnyOf(HasSubstr("retention"), HasSubstr("records")));
+      EXPECT_THAT(std::string(e.what()),
+                  ::testing::AnyOf(HasSubstr("retention"), HasSubstr("records")));
     }
   }
-  SqlScalar(*dsn_, "DELETE FROM compliance.gate_event WHERE plate = '津A00001' AND time < '2018-11-16'");
-  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.gate_event WHERE plate = '津A00001'"), "23");
+  SqlScalar(*dsn_,
+            "DELETE FROM compliance.gate_event WHERE plate = '津A00001' AND time < '2018-11-16'");
+  EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.gate_event WHERE plate = '津A00001'"),
+            "23");
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT video_days || ' ' || ledger_until FROM compliance.retention"),
             "90 2019-04-30");
 }
@@ -860,8 +925,10 @@ TEST_F(ComplianceE2eTest, GradeRulesOfThe2020StyleRuleSetAtTheGate) {
   {
     std::ofstream gate(dir + "/gate.csv");
     gate << "camera,time,plate,direction,vehicle_class\n"
-         << camera << ",2018-12-06 10:00,津C40001,ENTRY,HEAVY_GOODS\n"   // China IV at yellow: banned for grade B
-         << camera << ",2018-12-06 11:00,津C50001,ENTRY,HEAVY_GOODS\n"   // China V at yellow: allowed
+         << camera << ",2018-12-06 10:00,津C40001,ENTRY,HEAVY_GOODS\n"  // China IV at yellow:
+                                                                        // banned for grade B
+         << camera
+         << ",2018-12-06 11:00,津C50001,ENTRY,HEAVY_GOODS\n"  // China V at yellow: allowed
          << camera << ",2018-11-20 10:00,津C40001,ENTRY,HEAVY_GOODS\n";  // no alert: allowed
   }
   CommandResult gate = Cli(*service_, {"ingest", "gate", dir + "/gate.csv"});

@@ -573,9 +573,8 @@ TEST(OpsTest, TlsServesClientsThatTrustItsCaAndRefusesPlaintext) {
   }
   // The CLI reaches it with --tls_ca, by name.
   {
-    CommandResult cli = RunCommand({BinDir() + "/cuofeng", "--server=" + by_name,
-                                    "--key=" + admin, "--tls_ca=" + dir + "/ca.pem", "admin",
-                                    "whoami"});
+    CommandResult cli = RunCommand({BinDir() + "/cuofeng", "--server=" + by_name, "--key=" + admin,
+                                    "--tls_ca=" + dir + "/ca.pem", "admin", "whoami"});
     EXPECT_EQ(cli.exit_code, 0) << cli.output;
   }
   // Nor does a TLS client that does not trust the CA.

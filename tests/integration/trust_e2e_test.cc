@@ -2,8 +2,8 @@
 // forged or carried over, refusals that are always audited (with bounded
 // rows, also for unauthenticated callers), clear codes instead of INTERNAL,
 // and a connection pool whose waits end.
-#include <grpcpp/grpcpp.h>
 #include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -94,13 +94,13 @@ TEST_F(TrustE2eTest, PageTokensAreOpaqueAndCannotBeForgedOrCarriedOver) {
 
   std::string tampered = first.next_page_token();
   tampered[0] = tampered[0] == 'A' ? 'B' : 'A';
-  for (const std::string& token :
-       {std::string("garbage"), std::string("'; DROP TABLE x; --"), tampered, std::string(5000, 'x'),
-        std::string("\xff\xfe", 2)}) {
+  for (const std::string& token : {std::string("garbage"), std::string("'; DROP TABLE x; --"),
+                                   tampered, std::string(5000, 'x'), std::string("\xff\xfe", 2)}) {
     v1::ListRuleSetsResponse out;
     req.set_page_token(token);
     grpc::Status s = planning_->ListRuleSets(KeyContext(*bureau_).get(), req, &out);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << token << ": " << s.error_message();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << token << ": " << s.error_message();
     // Bytes that are not UTF-8 cannot even be parsed into the request, so
     // the message cannot name the field; every other token is named.
     EXPECT_THAT(s.error_message(), HasSubstr(token[0] == '\xff' ? "UTF-8" : "page_token"));
@@ -138,8 +138,7 @@ TEST_F(TrustE2eTest, EveryRefusalIsAuditedWithBoundedRows) {
             2000);
 
   // Refused by the access rules on a read: a bureau of another district.
-  const std::string other =
-      CreateKey(server_->address(), *admin_, "bureau", "districts/120101");
+  const std::string other = CreateKey(server_->address(), *admin_, "bureau", "districts/120101");
   req.set_parent("districts/120119");
   s = registry_->ListEnterprises(KeyContext(other).get(), req, &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
@@ -158,8 +157,7 @@ TEST_F(TrustE2eTest, EveryRefusalIsAuditedWithBoundedRows) {
   s = planning_->GenerateList(KeyContext(*bureau_).get(), gen, &version);
   EXPECT_FALSE(s.ok());
   EXPECT_GE(AuditRows(absl::StrCat("method = 'GenerateList' AND outcome = '",
-                                   s.error_code() == grpc::StatusCode::NOT_FOUND ? "NOT_FOUND"
-                                                                                 : "",
+                                   s.error_code() == grpc::StatusCode::NOT_FOUND ? "NOT_FOUND" : "",
                                    "' "
                                    "OR (method = 'GenerateList' AND outcome <> 'OK')"),
                       1),
@@ -189,9 +187,8 @@ TEST(ScaleOutTest, TwoProcessesBehindOneRoundRobinTarget) {
   // gRPC's own balancer over both addresses: no balancer of ours.
   grpc::ChannelArguments args;
   args.SetLoadBalancingPolicyName("round_robin");
-  auto channel = grpc::CreateCustomChannel(
-      absl::StrCat("ipv4:", a->address(), ",", b->address()), grpc::InsecureChannelCredentials(),
-      args);
+  auto channel = grpc::CreateCustomChannel(absl::StrCat("ipv4:", a->address(), ",", b->address()),
+                                           grpc::InsecureChannelCredentials(), args);
   auto admin_stub = v1::AdminService::NewStub(channel);
   for (int i = 0; i < 20; ++i) {
     v1::ApiKey caller;

@@ -87,7 +87,8 @@ CommandResult ImportSampleDistrict(const std::string& server, const std::string&
   return Cli(server, key, {"import", "registry", dir, "--district=" + district});
 }
 
-CommandResult LoadRuleSet(const std::string& server, const std::string& key, const std::string& id) {
+CommandResult LoadRuleSet(const std::string& server, const std::string& key,
+                          const std::string& id) {
   return Cli(server, key,
              {"ruleset", "load", SourcePath("tools/rulesets/" + id + ".textproto"), "--id=" + id});
 }

@@ -11,7 +11,9 @@ namespace {
 
 const absl::TimeZone kChina = absl::FixedTimeZone(8 * 3600);
 
-absl::Time At(int y, int m, int d, int h = 12) { return absl::FromCivil(absl::CivilHour(y, m, d, h), kChina); }
+absl::Time At(int y, int m, int d, int h = 12) {
+  return absl::FromCivil(absl::CivilHour(y, m, d, h), kChina);
+}
 
 v1::Measure M(v1::Action a, double percent = 0) {
   v1::Measure m;
@@ -20,8 +22,8 @@ v1::Measure M(v1::Action a, double percent = 0) {
   return m;
 }
 
-FiledList List(const std::string& name, absl::Time filed, const std::string& start, const std::string& end,
-               v1::Action season_action) {
+FiledList List(const std::string& name, absl::Time filed, const std::string& start,
+               const std::string& end, v1::Action season_action) {
   FiledList l;
   l.name = name;
   l.in_force_from = filed;
@@ -47,11 +49,14 @@ FiledList List(const std::string& name, absl::Time filed, const std::string& sta
 const std::string kEnterprise = "districts/120119/enterprises/e1";
 
 TEST(ObligationsTest, AListBindsOnlyInItsSeasonAndFromItsFiling) {
-  std::vector<FiledList> lists = {List("old", At(2018, 10, 30), "2018-11-15", "2019-03-15", v1::LIMIT),
-                                  List("new", At(2019, 10, 30), "2019-11-15", "2020-03-15", v1::STOP)};
-  EXPECT_EQ(ObligationsAt(lists, {}, "120119", kEnterprise, At(2018, 10, 29)).list(), "");  // not yet filed
+  std::vector<FiledList> lists = {
+      List("old", At(2018, 10, 30), "2018-11-15", "2019-03-15", v1::LIMIT),
+      List("new", At(2019, 10, 30), "2019-11-15", "2020-03-15", v1::STOP)};
+  EXPECT_EQ(ObligationsAt(lists, {}, "120119", kEnterprise, At(2018, 10, 29)).list(),
+            "");  // not yet filed
   EXPECT_EQ(ObligationsAt(lists, {}, "120119", kEnterprise, At(2018, 12, 1)).list(), "old");
-  EXPECT_EQ(ObligationsAt(lists, {}, "120119", kEnterprise, At(2019, 6, 1)).list(), "");  // between seasons
+  EXPECT_EQ(ObligationsAt(lists, {}, "120119", kEnterprise, At(2019, 6, 1)).list(),
+            "");  // between seasons
   auto winter = ObligationsAt(lists, {}, "120119", kEnterprise, At(2019, 12, 1));
   EXPECT_EQ(winter.list(), "new");
   EXPECT_EQ(winter.obligations(0).action(), v1::STOP);
@@ -59,14 +64,18 @@ TEST(ObligationsTest, AListBindsOnlyInItsSeasonAndFromItsFiling) {
 }
 
 TEST(ObligationsTest, TheHighestAlertInForceAndTheStricterMeasure) {
-  std::vector<FiledList> lists = {List("l", At(2018, 10, 30), "2018-11-15", "2019-03-15", v1::LIMIT)};
-  AlertRevision yellow{"alerts/1", 1, v1::YELLOW, At(2018, 12, 1, 0), At(2018, 12, 1, 0), At(2018, 12, 4, 0), false, {}};
+  std::vector<FiledList> lists = {
+      List("l", At(2018, 10, 30), "2018-11-15", "2019-03-15", v1::LIMIT)};
+  AlertRevision yellow{
+      "alerts/1",         1,     v1::YELLOW, At(2018, 12, 1, 0), At(2018, 12, 1, 0),
+      At(2018, 12, 4, 0), false, {}};
   AlertRevision raised = yellow;
   raised.revision = 2;
   raised.level = v1::ORANGE;
   raised.effective = At(2018, 12, 2, 0);
-  AlertRevision elsewhere{"alerts/2", 1, v1::RED, At(2018, 12, 1, 0), At(2018, 12, 1, 0), At(2018, 12, 9, 0), false,
-                          {"120101"}};
+  AlertRevision elsewhere{
+      "alerts/2",         1,     v1::RED,   At(2018, 12, 1, 0), At(2018, 12, 1, 0),
+      At(2018, 12, 9, 0), false, {"120101"}};
   std::vector<AlertRevision> alerts = {yellow, raised, elsewhere};
   auto day1 = ObligationsAt(lists, alerts, "120119", kEnterprise, At(2018, 12, 1));
   EXPECT_EQ(day1.level(), v1::YELLOW);
@@ -81,9 +90,13 @@ TEST(ObligationsTest, TheHighestAlertInForceAndTheStricterMeasure) {
 }
 
 TEST(ObligationsTest, WindowsMergeWhileNothingChanges) {
-  std::vector<FiledList> lists = {List("l", At(2018, 10, 30), "2018-11-15", "2019-03-15", v1::LIMIT)};
-  AlertRevision orange{"alerts/1", 1, v1::ORANGE, At(2018, 12, 1, 0), At(2018, 12, 1, 0), At(2018, 12, 4, 0), false, {}};
-  auto windows = ObligationWindows(lists, {orange}, "120119", At(2018, 11, 20, 0), At(2018, 12, 10, 0));
+  std::vector<FiledList> lists = {
+      List("l", At(2018, 10, 30), "2018-11-15", "2019-03-15", v1::LIMIT)};
+  AlertRevision orange{
+      "alerts/1",         1,     v1::ORANGE, At(2018, 12, 1, 0), At(2018, 12, 1, 0),
+      At(2018, 12, 4, 0), false, {}};
+  auto windows =
+      ObligationWindows(lists, {orange}, "120119", At(2018, 11, 20, 0), At(2018, 12, 10, 0));
   ASSERT_EQ(windows.size(), 3u);  // limit, stop under orange, limit again
   EXPECT_EQ(windows[0].action(), v1::LIMIT);
   EXPECT_EQ(windows[1].action(), v1::STOP);
@@ -126,10 +139,10 @@ std::string Window(const v1::Obligation& o) {
   std::string measure = v1::Action_Name(o.action());
   if (o.percent() > 0) absl::StrAppend(&measure, o.percent());
   if (o.stop_non_road()) absl::StrAppend(&measure, "+NR");
-  return absl::StrCat(o.resource().substr(o.resource().rfind('/') + 1), " ", at(o.window_start()),
-                      " → ", at(o.window_end()), " ", measure,
-                      o.level() == v1::ALERT_LEVEL_UNSPECIFIED ? "" : " ",
-                      o.level() == v1::ALERT_LEVEL_UNSPECIFIED ? "" : v1::AlertLevel_Name(o.level()));
+  return absl::StrCat(
+      o.resource().substr(o.resource().rfind('/') + 1), " ", at(o.window_start()), " → ",
+      at(o.window_end()), " ", measure, o.level() == v1::ALERT_LEVEL_UNSPECIFIED ? "" : " ",
+      o.level() == v1::ALERT_LEVEL_UNSPECIFIED ? "" : v1::AlertLevel_Name(o.level()));
 }
 
 TEST(ObligationsTest, TheSeasonScheduleByHand) {
@@ -162,36 +175,35 @@ TEST(ObligationsTest, TheSeasonScheduleByHand) {
                                   NR(M(v1::RECTIFY)), NR(M(v1::RECTIFY))));
   // A yellow alert raised to orange at noon on its second day; an orange
   // alert in January, outside the staggered period.
-  AlertRevision yellow{"alerts/1", 1, v1::YELLOW, At(2018, 12, 1, 0), At(2018, 12, 1, 0),
-                       At(2018, 12, 4, 0), false, {}};
+  AlertRevision yellow{
+      "alerts/1",         1,     v1::YELLOW, At(2018, 12, 1, 0), At(2018, 12, 1, 0),
+      At(2018, 12, 4, 0), false, {}};
   AlertRevision raised = yellow;
   raised.revision = 2;
   raised.level = v1::ORANGE;
   raised.effective = At(2018, 12, 2, 12);
-  AlertRevision january{"alerts/2", 1, v1::ORANGE, At(2019, 1, 10, 0), At(2019, 1, 10, 0),
-                        At(2019, 1, 12, 0), false, {}};
+  AlertRevision january{
+      "alerts/2",         1,     v1::ORANGE, At(2019, 1, 10, 0), At(2019, 1, 10, 0),
+      At(2019, 1, 12, 0), false, {}};
   std::vector<std::string> got;
   for (const auto& o : ObligationWindows({l}, {yellow, raised, january}, "120119",
                                          At(2018, 11, 20, 0), At(2019, 2, 5, 0))) {
     got.push_back(Window(o));
   }
-  EXPECT_THAT(got, ::testing::ElementsAre(
-                       "q1 11-20 00:00 → 12-01 00:00 LIMIT50",
-                       "q1 12-01 00:00 → 12-02 12:00 LIMIT50+NR YELLOW",
-                       "q1 12-02 12:00 → 12-04 00:00 STOP+NR ORANGE",
-                       "q1 12-04 00:00 → 01-01 00:00 LIMIT50",
-                       "q1 01-10 00:00 → 01-12 00:00 STOP+NR ORANGE",
-                       "q1 02-01 00:00 → 02-05 00:00 LIMIT50",
-                       "q2 12-01 00:00 → 12-02 12:00 LIMIT10+NR YELLOW",
-                       "q2 12-02 12:00 → 12-04 00:00 LIMIT20+NR ORANGE",
-                       "q2 01-01 00:00 → 01-10 00:00 STOP",
-                       "q2 01-10 00:00 → 01-12 00:00 STOP+NR ORANGE",
-                       "q2 01-12 00:00 → 02-05 00:00 STOP",
-                       "q3 12-01 00:00 → 12-02 12:00 LIMIT10+NR YELLOW",
-                       "q3 12-02 12:00 → 12-04 00:00 LIMIT20+NR ORANGE",
-                       "q3 01-01 00:00 → 01-10 00:00 RECTIFY+NR",
-                       "q3 01-10 00:00 → 01-12 00:00 RECTIFY+NR ORANGE",
-                       "q3 01-12 00:00 → 02-05 00:00 RECTIFY+NR"));
+  EXPECT_THAT(
+      got,
+      ::testing::ElementsAre(
+          "q1 11-20 00:00 → 12-01 00:00 LIMIT50", "q1 12-01 00:00 → 12-02 12:00 LIMIT50+NR YELLOW",
+          "q1 12-02 12:00 → 12-04 00:00 STOP+NR ORANGE", "q1 12-04 00:00 → 01-01 00:00 LIMIT50",
+          "q1 01-10 00:00 → 01-12 00:00 STOP+NR ORANGE", "q1 02-01 00:00 → 02-05 00:00 LIMIT50",
+          "q2 12-01 00:00 → 12-02 12:00 LIMIT10+NR YELLOW",
+          "q2 12-02 12:00 → 12-04 00:00 LIMIT20+NR ORANGE", "q2 01-01 00:00 → 01-10 00:00 STOP",
+          "q2 01-10 00:00 → 01-12 00:00 STOP+NR ORANGE", "q2 01-12 00:00 → 02-05 00:00 STOP",
+          "q3 12-01 00:00 → 12-02 12:00 LIMIT10+NR YELLOW",
+          "q3 12-02 12:00 → 12-04 00:00 LIMIT20+NR ORANGE",
+          "q3 01-01 00:00 → 01-10 00:00 RECTIFY+NR",
+          "q3 01-10 00:00 → 01-12 00:00 RECTIFY+NR ORANGE",
+          "q3 01-12 00:00 → 02-05 00:00 RECTIFY+NR"));
 }
 
 }  // namespace

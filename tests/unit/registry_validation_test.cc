@@ -79,15 +79,20 @@ TEST(ValidationTest, NamesEveryBadField) {
 // so 3031 and C3031 must be stored alike (GB/T 4754-2017 sections).
 TEST(ValidationTest, IndustryCodesAreStoredWithTheirSectionLetter) {
   const auto& kind = EnterpriseKind();
-  for (const auto& [written, stored] : std::vector<std::pair<std::string, std::string>>{
-           {"3031", "C3031"}, {"c3031", "C3031"}, {" C3031 ", "C3031"}, {"4430", "D4430"},
-           {"0511", "A0511"}, {"13", "C13"}, {"4399", "C4399"}, {"9700", "T9700"}}) {
+  for (const auto& [written, stored] :
+       std::vector<std::pair<std::string, std::string>>{{"3031", "C3031"},
+                                                        {"c3031", "C3031"},
+                                                        {" C3031 ", "C3031"},
+                                                        {"4430", "D4430"},
+                                                        {"0511", "A0511"},
+                                                        {"13", "C13"},
+                                                        {"4399", "C4399"},
+                                                        {"9700", "T9700"}}) {
     v1::Enterprise e = GoodEnterprise();
     e.set_industry_code(written);
     ApplyDefaults(kind, &e);
     EXPECT_EQ(e.industry_code(), stored) << written;
-    EXPECT_THAT(ValidateResource(kind, Name(kind, "districts/120119/enterprises/e1"), e),
-                IsEmpty())
+    EXPECT_THAT(ValidateResource(kind, Name(kind, "districts/120119/enterprises/e1"), e), IsEmpty())
         << written;
   }
   for (const std::string bad : {"D3031", "9831", "0011", "C30311"}) {

@@ -141,11 +141,11 @@ TEST(LimitTest, CapAndStopLines) {
   const absl::Time s = Dec1();
   auto load = Curve(s, 96, [](int) { return 70.0; });
   // Cap at 70 %: 70 <= 73.5 is kept; cap at 60 %: 70 > 63 is broken.
-  EXPECT_THAT(CheckWindow(Window(v1::CAP, 70, s, s + absl::Hours(24)), Meter(&load), s, s + absl::Hours(24),
-                          kDefaults),
+  EXPECT_THAT(CheckWindow(Window(v1::CAP, 70, s, s + absl::Hours(24)), Meter(&load), s,
+                          s + absl::Hours(24), kDefaults),
               IsEmpty());
-  EXPECT_THAT(CheckWindow(Window(v1::CAP, 60, s, s + absl::Hours(24)), Meter(&load), s, s + absl::Hours(24),
-                          kDefaults),
+  EXPECT_THAT(CheckWindow(Window(v1::CAP, 60, s, s + absl::Hours(24)), Meter(&load), s,
+                          s + absl::Hours(24), kDefaults),
               SizeIs(1));
   // Stop 30 % of lines: at most 70 % x 105 %.
   EXPECT_THAT(CheckWindow(Window(v1::STOP_LINES, 30, s, s + absl::Hours(24)), Meter(&load), s,
@@ -162,12 +162,14 @@ TEST(CompletenessTest, NinetyPercentPassesEightyFiveDoesNot) {
   const v1::Obligation stop = Window(v1::STOP, 0, s, s + absl::Hours(72));
   // 288 intervals; keep 90 % (drop every tenth).
   auto ninety = Curve(s, 288, [](int) { return 3.0; });
-  ninety.erase(std::remove_if(ninety.begin(), ninety.end(),
-                              [&](const LoadSample& x) { return ((x.t_us - Us(s)) / (15 * kMin)) % 10 == 0; }),
+  ninety.erase(std::remove_if(
+                   ninety.begin(), ninety.end(),
+                   [&](const LoadSample& x) { return ((x.t_us - Us(s)) / (15 * kMin)) % 10 == 0; }),
                ninety.end());
   ASSERT_EQ(ninety.size(), 288u - 28u);  // 28 of 288 missing: 90.3 %
-  EXPECT_THAT(OfType(CheckWindow(stop, Meter(&ninety), s, s + absl::Hours(72), kDefaults), v1::DATA_GAP),
-              IsEmpty());
+  EXPECT_THAT(
+      OfType(CheckWindow(stop, Meter(&ninety), s, s + absl::Hours(72), kDefaults), v1::DATA_GAP),
+      IsEmpty());
   // 85 %: drop the last 15 % of the window.
   auto eighty_five = Curve(s, 245, [](int) { return 3.0; });
   auto found = CheckWindow(stop, Meter(&eighty_five), s, s + absl::Hours(72), kDefaults);
@@ -198,7 +200,8 @@ TEST(EffectiveWindowsTest, TheStrictestBindsAndPiecesMerge) {
   v1::Obligation kiln_stop = plant_stop;  // the same stop, named for the kiln too
   kiln_stop.set_entry("e/kiln");
   v1::Obligation tighter = Window(v1::LIMIT, 60, s + absl::Hours(96), s + absl::Hours(100));
-  auto w = EffectiveWindows({&season, &plant_stop, &kiln_stop, &tighter}, s - absl::Hours(24), s + absl::Hours(110));
+  auto w = EffectiveWindows({&season, &plant_stop, &kiln_stop, &tighter}, s - absl::Hours(24),
+                            s + absl::Hours(110));
   ASSERT_THAT(w, SizeIs(5));
   EXPECT_EQ(w[0].obligation.action(), v1::LIMIT);
   EXPECT_EQ(w[0].start_us, Us(s - absl::Hours(24)));
@@ -321,7 +324,8 @@ TEST_F(GateTest, ChinaFourUnderOrangeIsBanned) {
 TEST_F(GateTest, ChinaFiveNeedsAWhitelistedPurpose) {
   truck_.stage = v1::CHINA_5;
   EXPECT_THAT(CheckPassage(passage_, &truck_, &orange_, kDefaults), SizeIs(1));
-  truck_.whitelist.push_back({"districts/1/enterprises/e", v1::LIVELIHOOD, "2018-11-15", "2019-03-15"});
+  truck_.whitelist.push_back(
+      {"districts/1/enterprises/e", v1::LIVELIHOOD, "2018-11-15", "2019-03-15"});
   EXPECT_THAT(CheckPassage(passage_, &truck_, &orange_, kDefaults), IsEmpty());
   // Whitelisted at another enterprise, or outside its validity: banned.
   truck_.whitelist[0].enterprise = "districts/1/enterprises/other";
@@ -368,8 +372,9 @@ TEST_F(GateTest, LedgerRowsPairWithPassages) {
   std::vector<Passage> passages = {passage_, exit};
   std::vector<const VehicleFacts*> facts = {&truck_, &truck_};
   // Both rows, a few minutes off: nothing.
-  std::vector<LedgerEntry> ledger = {{passage_.enterprise, passage_.plate, passage_.t_us + 3 * kMin, v1::ENTRY},
-                                     {passage_.enterprise, passage_.plate, exit.t_us - 5 * kMin, v1::EXIT}};
+  std::vector<LedgerEntry> ledger = {
+      {passage_.enterprise, passage_.plate, passage_.t_us + 3 * kMin, v1::ENTRY},
+      {passage_.enterprise, passage_.plate, exit.t_us - 5 * kMin, v1::EXIT}};
   EXPECT_THAT(CheckLedger(passages, ledger, facts, absl::Minutes(30)), IsEmpty());
   // The exit row missing, and a row for a passage the camera never saw.
   ledger[1] = {passage_.enterprise, "津R99999", exit.t_us, v1::EXIT};
@@ -392,15 +397,17 @@ TEST(CameraTest, SilentForADay) {
     if (day == 2) continue;  // nothing on the third day
     for (int h : {8, 17}) times.push_back(Us(s) + day * kDay + h * 60 * kMin);
   }
-  auto found = CheckCameraSilence("districts/1/enterprises/e/cameras/gate1", "districts/1/enterprises/e", times,
-                                  s, s + absl::Hours(24 * 5), kDefaults);
+  auto found =
+      CheckCameraSilence("districts/1/enterprises/e/cameras/gate1", "districts/1/enterprises/e",
+                         times, s, s + absl::Hours(24 * 5), kDefaults);
   ASSERT_THAT(found, SizeIs(1));
   EXPECT_EQ(found[0].type(), v1::CAMERA_SILENT);
   EXPECT_EQ(FromTimestamp(found[0].window_start()), s + absl::Hours(24 + 17));
   EXPECT_EQ(FromTimestamp(found[0].window_end()), s + absl::Hours(72 + 8));
   EXPECT_NEAR(found[0].measured(), 39, 1e-9);
   // 24 hours exactly is allowed.
-  EXPECT_THAT(CheckCameraSilence("c", "e", {Us(s) + kDay}, s, s + absl::Hours(48), kDefaults), IsEmpty());
+  EXPECT_THAT(CheckCameraSilence("c", "e", {Us(s) + kDay}, s, s + absl::Hours(48), kDefaults),
+              IsEmpty());
 }
 
 TEST(FingerprintTest, SameFindingSamePrint) {
@@ -411,8 +418,8 @@ TEST(FingerprintTest, SameFindingSamePrint) {
   auto b = CheckWindow(stop, Meter(&load), s, s + absl::Hours(24), kDefaults);
   ASSERT_THAT(a, SizeIs(1));
   EXPECT_EQ(Fingerprint(a[0]), Fingerprint(b[0]));
-  auto other = CheckWindow(Window(v1::STOP, 0, s + absl::Hours(1), s + absl::Hours(24)), Meter(&load), s,
-                           s + absl::Hours(24), kDefaults);
+  auto other = CheckWindow(Window(v1::STOP, 0, s + absl::Hours(1), s + absl::Hours(24)),
+                           Meter(&load), s, s + absl::Hours(24), kDefaults);
   ASSERT_THAT(other, SizeIs(1));
   EXPECT_NE(Fingerprint(a[0]), Fingerprint(other[0]));
 }

@@ -97,8 +97,8 @@ int Ingest(v1::ComplianceService::Stub& stub, const std::string& key,
       std::cerr << "sent " << percent << "% (" << absl::StrFormat("%.1f MB", done / 1e6) << ")\n";
     }
   };
-  auto summary = StreamMonitoringFiles(stub, key, kind->second, files, progress, 20000,
-                                       Opts().time_zone);
+  auto summary =
+      StreamMonitoringFiles(stub, key, kind->second, files, progress, 20000, Opts().time_zone);
   if (tty) std::cerr << "\n";
   if (!summary.ok()) return Fail(summary.status());
   PrintSummary(*summary);

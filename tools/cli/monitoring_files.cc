@@ -24,20 +24,32 @@ struct Column {
 };
 
 const std::vector<Column>& ColumnsOf(MonitoringKind kind) {
-  static const std::vector<Column> readings = {
-      {"meter", "电表", true}, {"time", "时间", true}, {"kind", "类型", true}, {"value", "读数", true}};
-  static const std::vector<Column> gate = {
-      {"camera", "摄像头", true},         {"time", "时间", true},  {"plate", "车牌号", true},
-      {"direction", "方向", true},        {"vehicle_class", "车辆类型", false},
-      {"photo", "照片", false},           {"cargo", "货物", false}, {"tonnage", "吨位", false}};
-  static const std::vector<Column> ledger = {
-      {"enterprise", "企业", true},        {"plate", "车牌号", true},
-      {"time", "时间", true},              {"direction", "方向", true},
-      {"vin", "车辆识别代号", false},      {"engine_number", "发动机号", false},
-      {"emission_stage", "排放阶段", false}, {"registration_date", "注册日期", false},
-      {"cargo", "货物", false},            {"tonnage", "吨位", false},
-      {"fleet", "车队", false}};
-  return kind == MonitoringKind::kReadings ? readings : kind == MonitoringKind::kGate ? gate : ledger;
+  static const std::vector<Column> readings = {{"meter", "电表", true},
+                                               {"time", "时间", true},
+                                               {"kind", "类型", true},
+                                               {"value", "读数", true}};
+  static const std::vector<Column> gate = {{"camera", "摄像头", true},
+                                           {"time", "时间", true},
+                                           {"plate", "车牌号", true},
+                                           {"direction", "方向", true},
+                                           {"vehicle_class", "车辆类型", false},
+                                           {"photo", "照片", false},
+                                           {"cargo", "货物", false},
+                                           {"tonnage", "吨位", false}};
+  static const std::vector<Column> ledger = {{"enterprise", "企业", true},
+                                             {"plate", "车牌号", true},
+                                             {"time", "时间", true},
+                                             {"direction", "方向", true},
+                                             {"vin", "车辆识别代号", false},
+                                             {"engine_number", "发动机号", false},
+                                             {"emission_stage", "排放阶段", false},
+                                             {"registration_date", "注册日期", false},
+                                             {"cargo", "货物", false},
+                                             {"tonnage", "吨位", false},
+                                             {"fleet", "车队", false}};
+  return kind == MonitoringKind::kReadings ? readings
+         : kind == MonitoringKind::kGate   ? gate
+                                           : ledger;
 }
 
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
@@ -95,7 +107,8 @@ std::vector<absl::string_view> Cells(const std::string& line, std::vector<std::s
 // Fills one message of `kind` from a row; a problem goes into parse_error.
 class RowReader {
  public:
-  RowReader(MonitoringKind kind, std::map<std::string, int> index) : kind_(kind), index_(std::move(index)) {}
+  RowReader(MonitoringKind kind, std::map<std::string, int> index)
+      : kind_(kind), index_(std::move(index)) {}
 
   std::string Cell(const std::vector<absl::string_view>& cells, const char* name) const {
     auto it = index_.find(name);
@@ -112,7 +125,9 @@ class RowReader {
     const std::string text = Cell(cells, "time");
     int64_t us;
     if (!ParseMonitoringTime(text, &us)) {
-      if (error->empty()) *error = absl::StrCat("time: \"", text, "\" is not a time (RFC 3339, or YYYY-MM-DD HH:MM[:SS] China time)");
+      if (error->empty())
+        *error = absl::StrCat("time: \"", text,
+                              "\" is not a time (RFC 3339, or YYYY-MM-DD HH:MM[:SS] China time)");
       return;
     }
     ts->set_seconds(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
@@ -122,8 +137,9 @@ class RowReader {
   }
 
   template <typename Enum>
-  Enum EnumCell(const std::vector<absl::string_view>& cells, const char* name, bool (*parse)(const std::string&, Enum*),
-                const std::map<std::string, Enum>& zh, std::string* error) const {
+  Enum EnumCell(const std::vector<absl::string_view>& cells, const char* name,
+                bool (*parse)(const std::string&, Enum*), const std::map<std::string, Enum>& zh,
+                std::string* error) const {
     const std::string text = Cell(cells, name);
     Enum v{};
     if (text.empty()) return v;
@@ -133,17 +149,23 @@ class RowReader {
     return v;
   }
 
-  double Number(const std::vector<absl::string_view>& cells, const char* name, std::string* error) const {
+  double Number(const std::vector<absl::string_view>& cells, const char* name,
+                std::string* error) const {
     const std::string text = Cell(cells, name);
     double v = 0;
     if (text.empty()) return 0;
-    if (!ParseDouble(text, &v) && error->empty()) *error = absl::StrCat(name, ": \"", text, "\" is not a number");
+    if (!ParseDouble(text, &v) && error->empty())
+      *error = absl::StrCat(name, ": \"", text, "\" is not a number");
     return v;
   }
 
-  void Fill(const std::vector<absl::string_view>& cells, int64_t line, google::protobuf::Message* msg) const {
-    static const std::map<std::string, v1::GateDirection> kDirections = {
-        {"入", v1::ENTRY}, {"进", v1::ENTRY}, {"进厂", v1::ENTRY}, {"出", v1::EXIT}, {"出厂", v1::EXIT}};
+  void Fill(const std::vector<absl::string_view>& cells, int64_t line,
+            google::protobuf::Message* msg) const {
+    static const std::map<std::string, v1::GateDirection> kDirections = {{"入", v1::ENTRY},
+                                                                         {"进", v1::ENTRY},
+                                                                         {"进厂", v1::ENTRY},
+                                                                         {"出", v1::EXIT},
+                                                                         {"出厂", v1::EXIT}};
     std::string error;
     if (kind_ == MonitoringKind::kReadings) {
       auto* r = static_cast<v1::Reading*>(msg);
@@ -155,7 +177,8 @@ class RowReader {
       r->set_kind(EnumCell(cells, "kind", &v1::ReadingKind_Parse, kKinds, &error));
       const std::string value = Cell(cells, "value");
       double v = 0;
-      if (!ParseDouble(value, &v) && error.empty()) error = absl::StrCat("value: \"", value, "\" is not a number");
+      if (!ParseDouble(value, &v) && error.empty())
+        error = absl::StrCat("value: \"", value, "\" is not a number");
       r->set_value(v);
       r->set_parse_error(error);
     } else if (kind_ == MonitoringKind::kGate) {
@@ -166,9 +189,12 @@ class RowReader {
       e->set_plate(Cell(cells, "plate"));
       e->set_direction(EnumCell(cells, "direction", &v1::GateDirection_Parse, kDirections, &error));
       static const std::map<std::string, v1::VehicleClass> kClasses = {
-          {"重型载货车", v1::HEAVY_GOODS}, {"中型载货车", v1::MEDIUM_GOODS}, {"轻型载货车", v1::LIGHT_GOODS},
+          {"重型载货车", v1::HEAVY_GOODS},
+          {"中型载货车", v1::MEDIUM_GOODS},
+          {"轻型载货车", v1::LIGHT_GOODS},
           {"客车", v1::PASSENGER}};
-      e->set_vehicle_class(EnumCell(cells, "vehicle_class", &v1::VehicleClass_Parse, kClasses, &error));
+      e->set_vehicle_class(
+          EnumCell(cells, "vehicle_class", &v1::VehicleClass_Parse, kClasses, &error));
       e->set_photo(Cell(cells, "photo"));
       e->set_cargo(Cell(cells, "cargo"));
       e->set_tonnage(Number(cells, "tonnage", &error));
@@ -183,9 +209,11 @@ class RowReader {
       r->set_vin(Cell(cells, "vin"));
       r->set_engine_number(Cell(cells, "engine_number"));
       static const std::map<std::string, v1::EmissionStage> kStages = {
-          {"国0", v1::CHINA_0}, {"国I", v1::CHINA_1}, {"国II", v1::CHINA_2}, {"国III", v1::CHINA_3},
-          {"国IV", v1::CHINA_4}, {"国V", v1::CHINA_5}, {"国VI", v1::CHINA_6}, {"电动", v1::ELECTRIC}};
-      r->set_emission_stage(EnumCell(cells, "emission_stage", &v1::EmissionStage_Parse, kStages, &error));
+          {"国0", v1::CHINA_0},   {"国I", v1::CHINA_1},  {"国II", v1::CHINA_2},
+          {"国III", v1::CHINA_3}, {"国IV", v1::CHINA_4}, {"国V", v1::CHINA_5},
+          {"国VI", v1::CHINA_6},  {"电动", v1::ELECTRIC}};
+      r->set_emission_stage(
+          EnumCell(cells, "emission_stage", &v1::EmissionStage_Parse, kStages, &error));
       r->set_registration_date(Cell(cells, "registration_date"));
       r->set_cargo(Cell(cells, "cargo"));
       r->set_tonnage(Number(cells, "tonnage", &error));
@@ -204,9 +232,9 @@ class RowReader {
 bool ParseMonitoringTime(const std::string& raw, int64_t* unix_us) {
   const std::string s(absl::StripAsciiWhitespace(raw));
   int y, mo, d, h, mi, sec = 0;
-  if (!Digits(s, 0, 4, &y) || s.size() < 16 || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
-      !Digits(s, 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') || !Digits(s, 11, 2, &h) || s[13] != ':' ||
-      !Digits(s, 14, 2, &mi)) {
+  if (!Digits(s, 0, 4, &y) || s.size() < 16 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
+      s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') ||
+      !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi)) {
     return false;
   }
   size_t pos = 16;
@@ -237,7 +265,8 @@ bool ParseMonitoringTime(const std::string& raw, int64_t* unix_us) {
     }
   }
   static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 || sec > 59) return false;
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 || sec > 59)
+    return false;
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   if (mo == 2 && d == 29 && !leap) return false;
   const int64_t secs = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
@@ -256,7 +285,8 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
   for (const std::string& path : files) {
     std::ifstream in(path, std::ios::binary);
     std::string header;
-    if (!in || !std::getline(in, header)) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
+    if (!in || !std::getline(in, header))
+      return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
     if (header.rfind("\xEF\xBB\xBF", 0) == 0) header = header.substr(3);
     if (!header.empty() && header.back() == '\r') header.pop_back();
     std::map<std::string, int> index;
@@ -272,11 +302,13 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
           known = true;
         }
       }
-      if (!known) v.push_back({absl::StrCat(path, ":1:", c + 1), absl::StrCat("unknown column \"", h, "\"")});
+      if (!known)
+        v.push_back({absl::StrCat(path, ":1:", c + 1), absl::StrCat("unknown column \"", h, "\"")});
     }
     for (const Column& col : ColumnsOf(kind)) {
       if (col.required && index.count(col.name) == 0) {
-        v.push_back({absl::StrCat(path, ":1"), absl::StrCat("missing column ", col.name, " (", col.zh, ")")});
+        v.push_back({absl::StrCat(path, ":1"),
+                     absl::StrCat("missing column ", col.name, " (", col.zh, ")")});
       }
     }
     if (!v.empty()) return InvalidArgumentWithViolations(std::move(v));
@@ -325,19 +357,28 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
   grpc::Status s;
   switch (kind) {
     case MonitoringKind::kReadings:
-      s = send(stub.IngestReadings(&ctx, &summary),
-               [](v1::IngestReadingsRequest* r) -> google::protobuf::Message* { return r->add_readings(); },
-               v1::IngestReadingsRequest());
+      s = send(
+          stub.IngestReadings(&ctx, &summary),
+          [](v1::IngestReadingsRequest* r) -> google::protobuf::Message* {
+            return r->add_readings();
+          },
+          v1::IngestReadingsRequest());
       break;
     case MonitoringKind::kGate:
-      s = send(stub.IngestGateEvents(&ctx, &summary),
-               [](v1::IngestGateEventsRequest* r) -> google::protobuf::Message* { return r->add_events(); },
-               v1::IngestGateEventsRequest());
+      s = send(
+          stub.IngestGateEvents(&ctx, &summary),
+          [](v1::IngestGateEventsRequest* r) -> google::protobuf::Message* {
+            return r->add_events();
+          },
+          v1::IngestGateEventsRequest());
       break;
     case MonitoringKind::kLedger:
-      s = send(stub.IngestLedgerRows(&ctx, &summary),
-               [](v1::IngestLedgerRowsRequest* r) -> google::protobuf::Message* { return r->add_rows(); },
-               v1::IngestLedgerRowsRequest());
+      s = send(
+          stub.IngestLedgerRows(&ctx, &summary),
+          [](v1::IngestLedgerRowsRequest* r) -> google::protobuf::Message* {
+            return r->add_rows();
+          },
+          v1::IngestLedgerRowsRequest());
       break;
   }
   if (!s.ok()) return FromGrpcStatus(s);

@@ -35,8 +35,10 @@ ABSL_FLAG(uint64_t, seed, 2018, "random seed; the same seed writes the same file
 ABSL_FLAG(bool, chinese_headers, false, "write Chinese column headers with a UTF-8 BOM");
 ABSL_FLAG(std::string, server, "", "server address (default $CUOFENG_SERVER)");
 ABSL_FLAG(std::string, key, "", "API key (default $CUOFENG_KEY)");
-ABSL_FLAG(std::string, from, "", "season: readings from (the baseline's reference window), e.g. 2018-10-16 00:00");
-ABSL_FLAG(std::string, season_start, "", "season: the season's first instant, e.g. 2018-11-15 00:00");
+ABSL_FLAG(std::string, from, "",
+          "season: readings from (the baseline's reference window), e.g. 2018-10-16 00:00");
+ABSL_FLAG(std::string, season_start, "",
+          "season: the season's first instant, e.g. 2018-11-15 00:00");
 ABSL_FLAG(std::string, to, "", "season: the end of the simulated data");
 ABSL_FLAG(std::string, truth, "", "score: the truth.csv the season command wrote");
 
@@ -52,7 +54,8 @@ std::string Env(const std::string& flag, const char* var) {
 absl::StatusOr<absl::Time> TimeFlag(const char* name, const std::string& value) {
   int64_t us;
   if (!ParseMonitoringTime(value, &us)) {
-    return absl::InvalidArgumentError(absl::StrCat("--", name, "=\"", value, "\": give YYYY-MM-DD HH:MM (China time)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, "=\"", value, "\": give YYYY-MM-DD HH:MM (China time)"));
   }
   return absl::FromUnixMicros(us);
 }
@@ -66,10 +69,11 @@ int Registry() {
   spec.chinese_headers = absl::GetFlag(FLAGS_chinese_headers);
   auto counts = GenerateDistrict(spec, absl::GetFlag(FLAGS_out));
   if (!counts.ok()) return Fail(counts.status());
-  std::cout << "wrote " << counts->rows << " rows: " << counts->enterprises << " enterprises, " << counts->lines
-            << " lines, " << counts->processes << " processes, " << counts->equipment << " equipment, "
-            << counts->meters << " meters, " << counts->cameras << " cameras, " << counts->vehicles
-            << " vehicles, " << counts->retrofit_tasks << " retrofit tasks, " << counts->whitelist_entries
+  std::cout << "wrote " << counts->rows << " rows: " << counts->enterprises << " enterprises, "
+            << counts->lines << " lines, " << counts->processes << " processes, "
+            << counts->equipment << " equipment, " << counts->meters << " meters, "
+            << counts->cameras << " cameras, " << counts->vehicles << " vehicles, "
+            << counts->retrofit_tasks << " retrofit tasks, " << counts->whitelist_entries
             << " whitelist entries into " << absl::GetFlag(FLAGS_out) << "\n";
   return 0;
 }
@@ -96,7 +100,8 @@ int Season(const std::string& server, const std::string& key) {
       in.meters.insert(in.meters.end(), c.meters().begin(), c.meters().end());
       in.cameras.insert(in.cameras.end(), c.cameras().begin(), c.cameras().end());
       in.vehicles.insert(in.vehicles.end(), c.vehicles().begin(), c.vehicles().end());
-      in.whitelist.insert(in.whitelist.end(), c.whitelist_entries().begin(), c.whitelist_entries().end());
+      in.whitelist.insert(in.whitelist.end(), c.whitelist_entries().begin(),
+                          c.whitelist_entries().end());
     }
     grpc::Status s = reader->Finish();
     if (!s.ok()) return Fail(FromGrpcStatus(s));
@@ -138,9 +143,10 @@ int Season(const std::string& server, const std::string& key) {
               << ": register reset at "
               << absl::FormatTime("%Y-%m-%d %H:%M", e.time, absl::FixedTimeZone(8 * 3600)) << "\n";
   }
-  std::cout << "simulated " << counts->readings << " meter readings, " << counts->gate_events << " gate passages, "
-            << counts->ledger_rows << " ledger rows into " << absl::GetFlag(FLAGS_out) << "; planted "
-            << counts->planted.size() << " violations (truth.csv)\n";
+  std::cout << "simulated " << counts->readings << " meter readings, " << counts->gate_events
+            << " gate passages, " << counts->ledger_rows << " ledger rows into "
+            << absl::GetFlag(FLAGS_out) << "; planted " << counts->planted.size()
+            << " violations (truth.csv)\n";
   return 0;
 }
 
@@ -169,17 +175,21 @@ int ScoreCommand(const std::string& server, const std::string& key) {
   std::cout << "findings by type:\n";
   for (const auto& [type, n] : by_type) std::cout << "  " << type << "\t" << n << "\n";
   Score score = ScoreFindings(*truth, findings);
-  std::cout << "against the planted ground truth (" << truth->size() << " violations): " << score.found.size()
-            << " found, " << score.missed.size() << " missed, " << score.false_alarms.size() << " false alarms\n";
+  std::cout << "against the planted ground truth (" << truth->size()
+            << " violations): " << score.found.size() << " found, " << score.missed.size()
+            << " missed, " << score.false_alarms.size() << " false alarms\n";
   for (const auto& p : score.found) {
-    std::cout << "  found   " << v1::FindingType_Name(p.type) << "\t" << p.scope << "\t" << p.what << "\n";
+    std::cout << "  found   " << v1::FindingType_Name(p.type) << "\t" << p.scope << "\t" << p.what
+              << "\n";
   }
   for (const auto& p : score.missed) {
-    std::cout << "  MISSED  " << v1::FindingType_Name(p.type) << "\t" << p.scope << "\t" << p.what << "\n";
+    std::cout << "  MISSED  " << v1::FindingType_Name(p.type) << "\t" << p.scope << "\t" << p.what
+              << "\n";
   }
   for (size_t i = 0; i < score.false_alarms.size() && i < 20; ++i) {
     const auto& f = score.false_alarms[i];
-    std::cout << "  FALSE ALARM " << f.name() << "\t" << v1::FindingType_Name(f.type()) << "\t" << f.summary() << "\n";
+    std::cout << "  FALSE ALARM " << f.name() << "\t" << v1::FindingType_Name(f.type()) << "\t"
+              << f.summary() << "\n";
   }
   return score.missed.empty() && score.false_alarms.empty() ? 0 : 3;
 }
@@ -197,11 +207,14 @@ int main(int argc, char** argv) {
   const std::string server = cuofeng::Env(absl::GetFlag(FLAGS_server), "CUOFENG_SERVER");
   const std::string key = cuofeng::Env(absl::GetFlag(FLAGS_key), "CUOFENG_KEY");
   if (command == "season" && !absl::GetFlag(FLAGS_out).empty()) return cuofeng::Season(server, key);
-  if (command == "score" && !absl::GetFlag(FLAGS_truth).empty()) return cuofeng::ScoreCommand(server, key);
+  if (command == "score" && !absl::GetFlag(FLAGS_truth).empty())
+    return cuofeng::ScoreCommand(server, key);
   if (command.empty() && !absl::GetFlag(FLAGS_out).empty()) return cuofeng::Registry();
-  std::cerr << "usage:\n"
-               "  cuofeng-gen --out=DIR [--enterprises=N] [--equipment=M] [--seed=S] [--chinese_headers]\n"
-               "  cuofeng-gen season --out=DIR --district=districts/ID --from=T --season_start=T --to=T\n"
-               "  cuofeng-gen score --truth=FILE --district=districts/ID\n";
+  std::cerr
+      << "usage:\n"
+         "  cuofeng-gen --out=DIR [--enterprises=N] [--equipment=M] [--seed=S] "
+         "[--chinese_headers]\n"
+         "  cuofeng-gen season --out=DIR --district=districts/ID --from=T --season_start=T --to=T\n"
+         "  cuofeng-gen score --truth=FILE --district=districts/ID\n";
   return 2;
 }

@@ -74,30 +74,36 @@ struct Plant {
 
 }  // namespace
 
-absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const SeasonInputs& in, const std::string& dir) {
+absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const SeasonInputs& in,
+                                            const std::string& dir) {
   SeasonCounts counts;
   // Plants: a production meter, its treatment meter, what binds it.
   std::vector<Plant> plants;
   std::map<std::string, const v1::Meter*> treatment_by_equipment;
   for (const v1::Meter& m : in.meters) {
-    if (m.role() == v1::TREATMENT && !m.equipment().empty()) treatment_by_equipment[m.equipment()] = &m;
+    if (m.role() == v1::TREATMENT && !m.equipment().empty())
+      treatment_by_equipment[m.equipment()] = &m;
   }
   for (const v1::Meter& m : in.meters) {
     if (m.role() != v1::PRODUCTION) continue;
     Plant p;
     p.production = &m;
-    const std::string target = !m.equipment().empty() ? m.equipment() : !m.line().empty() ? m.line() : EnterpriseOf(m.name());
+    const std::string target = !m.equipment().empty() ? m.equipment()
+                               : !m.line().empty()    ? m.line()
+                                                      : EnterpriseOf(m.name());
     auto t = treatment_by_equipment.find(m.equipment());
     if (!m.equipment().empty() && t != treatment_by_equipment.end()) p.treatment = t->second;
     for (const v1::Obligation& o : in.obligations) {
       if (IsWithin(target, o.resource())) p.binding.push_back(&o);
     }
     p.base = (m.has_rated_kw() && m.rated_kw() > 0 ? m.rated_kw() : 200) * 0.7;
-    if (p.treatment != nullptr && p.treatment->has_rated_kw()) p.treatment_base = p.treatment->rated_kw() * 0.7;
+    if (p.treatment != nullptr && p.treatment->has_rated_kw())
+      p.treatment_base = p.treatment->rated_kw() * 0.7;
     plants.push_back(std::move(p));
   }
-  std::sort(plants.begin(), plants.end(),
-            [](const Plant& a, const Plant& b) { return a.production->name() < b.production->name(); });
+  std::sort(plants.begin(), plants.end(), [](const Plant& a, const Plant& b) {
+    return a.production->name() < b.production->name();
+  });
 
   // The first alert window.
   absl::Time alert_start = absl::InfiniteFuture(), alert_end;
@@ -108,10 +114,13 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
     }
   }
   if (alert_start == absl::InfiniteFuture()) {
-    return absl::FailedPreconditionError("no alert window in the range: issue an alert before simulating the season");
+    return absl::FailedPreconditionError(
+        "no alert window in the range: issue an alert before simulating the season");
   }
   alert_end = std::min(alert_end, spec.to);
-  const absl::Time season_day = Midnight(spec.season_start) + (spec.season_start == Midnight(spec.season_start) ? absl::ZeroDuration() : absl::Hours(24));
+  const absl::Time season_day =
+      Midnight(spec.season_start) +
+      (spec.season_start == Midnight(spec.season_start) ? absl::ZeroDuration() : absl::Hours(24));
   auto day = [&](int n) { return season_day + absl::Hours(24) * n; };
 
   // Where to plant the meter violations: distinct plants, chosen in name order.
@@ -134,7 +143,8 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
   };
   const absl::Time before_alert = alert_start - kInterval;
   const Plant* stop_plant = pick([&](const Plant& p) {
-    return share_throughout(p, alert_start, alert_end, 0, 0) && AllowedShare(p.binding, before_alert) > 0;
+    return share_throughout(p, alert_start, alert_end, 0, 0) &&
+           AllowedShare(p.binding, before_alert) > 0;
   });
   // The longest stretch of the alert in which a plant must stop.
   auto stop_span = [&](const Plant& p) {
@@ -197,25 +207,27 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
                                             : "a register reset",
                      " on; simulate a larger district or a longer range"));
   }
-  if (stop_plant == nullptr || gap_plant == nullptr || limit_plant == nullptr || off_plant == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the district has no meter to plant ", stop_plant == nullptr   ? "a stop not kept under the alert"
-                                               : gap_plant == nullptr  ? "a data gap under the alert"
-                                               : limit_plant == nullptr ? "a broken limit in the season's first week"
-                                                                        : "a treatment stop on day 10",
-        " on; simulate a larger district or a longer range"));
+  if (stop_plant == nullptr || gap_plant == nullptr || limit_plant == nullptr ||
+      off_plant == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the district has no meter to plant ",
+                     stop_plant == nullptr    ? "a stop not kept under the alert"
+                     : gap_plant == nullptr   ? "a data gap under the alert"
+                     : limit_plant == nullptr ? "a broken limit in the season's first week"
+                                              : "a treatment stop on day 10",
+                     " on; simulate a larger district or a longer range"));
   }
   // The data gap: a quarter of the alert window's readings, from 12 hours in.
   const int64_t alert_slots = (alert_end - alert_start) / kInterval;
   const absl::Time gap_from = alert_start + absl::Hours(12);
   const absl::Time gap_to = gap_from + kInterval * (alert_slots / 4);
-  counts.planted.push_back({v1::STOP_NOT_KEPT, stop_plant->production->name(), alert_start, alert_end,
-                            "kept running at its normal load through the alert's stop"});
+  counts.planted.push_back({v1::STOP_NOT_KEPT, stop_plant->production->name(), alert_start,
+                            alert_end, "kept running at its normal load through the alert's stop"});
   counts.planted.push_back({v1::DATA_GAP, gap_plant->production->name(), alert_start, alert_end,
-                            absl::StrCat("sent no readings from ", Local(gap_from), " to ", Local(gap_to),
-                                         " (75% of the alert window)")});
-  counts.planted.push_back({v1::LIMIT_EXCEEDED, limit_plant->production->name(), limit_from, limit_to,
-                            "ran at its normal load for three days under a limit"});
+                            absl::StrCat("sent no readings from ", Local(gap_from), " to ",
+                                         Local(gap_to), " (75% of the alert window)")});
+  counts.planted.push_back({v1::LIMIT_EXCEEDED, limit_plant->production->name(), limit_from,
+                            limit_to, "ran at its normal load for three days under a limit"});
   counts.planted.push_back({v1::TREATMENT_OFF, off_plant->treatment->name(), off_from, off_to,
                             "treatment switched off for two hours while production ran"});
   counts.planted.push_back(
@@ -315,7 +327,8 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
   // every diesel truck passage.
   std::map<std::string, std::vector<const v1::Vehicle*>> trucks;  // by enterprise
   for (const v1::Vehicle& v : in.vehicles) {
-    if (!v.enterprise().empty() && v.vehicle_class() == v1::HEAVY_GOODS) trucks[v.enterprise()].push_back(&v);
+    if (!v.enterprise().empty() && v.vehicle_class() == v1::HEAVY_GOODS)
+      trucks[v.enterprise()].push_back(&v);
   }
   std::map<std::string, std::vector<const v1::WhitelistEntry*>> whitelist;  // by vehicle
   for (const v1::WhitelistEntry& w : in.whitelist) whitelist[w.vehicle()].push_back(&w);
@@ -323,7 +336,8 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
   for (const v1::Camera& c : in.cameras) {
     if (trucks.count(EnterpriseOf(c.name()))) cameras.push_back(&c);
   }
-  std::sort(cameras.begin(), cameras.end(), [](const v1::Camera* a, const v1::Camera* b) { return a->name() < b->name(); });
+  std::sort(cameras.begin(), cameras.end(),
+            [](const v1::Camera* a, const v1::Camera* b) { return a->name() < b->name(); });
   auto rule_at = [&](const std::string& enterprise, absl::Time t) {
     v1::TransportRule rule = v1::NO_TRANSPORT_RULE;
     for (const v1::Obligation& o : in.obligations) {
@@ -344,7 +358,9 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
       case v1::HEAVY_TRUCKS_CHINA5_EXEMPTIONS_ONLY: {
         if (v.emission_stage() < v1::CHINA_5) return false;
         for (const v1::WhitelistEntry* w : whitelist[v.name()]) {
-          if (EnterpriseOf(w->name()) == enterprise && w->valid_from() <= today && today <= w->valid_until()) return true;
+          if (EnterpriseOf(w->name()) == enterprise && w->valid_from() <= today &&
+              today <= w->valid_until())
+            return true;
         }
         return false;
       }
@@ -383,9 +399,11 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
       silent_camera = c;
     }
   }
-  if (banned_camera == nullptr || ledger_camera == nullptr || unknown_camera == nullptr || silent_camera == nullptr) {
+  if (banned_camera == nullptr || ledger_camera == nullptr || unknown_camera == nullptr ||
+      silent_camera == nullptr) {
     return absl::FailedPreconditionError(
-        "the district has too few bulk-transport enterprises with cameras and China IV trucks under an orange or "
+        "the district has too few bulk-transport enterprises with cameras and China IV trucks "
+        "under an orange or "
         "red ban to plant the gate violations; simulate a larger district");
   }
   const absl::Time ledger_day = day(3), unknown_at = day(4) + absl::Hours(9) + absl::Minutes(30);
@@ -394,19 +412,21 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
     std::ofstream gate(dir + "/gate.csv"), ledger(dir + "/ledger.csv");
     if (!gate || !ledger) return absl::InternalError(absl::StrCat("cannot write into ", dir));
     gate << "camera,time,plate,direction,vehicle_class,photo,cargo,tonnage\n";
-    ledger << "enterprise,plate,time,direction,vin,engine_number,emission_stage,registration_date,cargo,tonnage,fleet\n";
+    ledger << "enterprise,plate,time,direction,vin,engine_number,emission_stage,registration_date,"
+              "cargo,tonnage,fleet\n";
     int photo = 0;
-    auto pass = [&](const v1::Camera& c, absl::Time t, const std::string& plate, v1::GateDirection d,
-                    v1::VehicleClass cls, const v1::Vehicle* v, bool with_ledger) {
+    auto pass = [&](const v1::Camera& c, absl::Time t, const std::string& plate,
+                    v1::GateDirection d, v1::VehicleClass cls, const v1::Vehicle* v,
+                    bool with_ledger) {
       gate << c.name() << "," << Local(t) << "," << plate << "," << v1::GateDirection_Name(d) << ","
-           << v1::VehicleClass_Name(cls) << ",photos/" << ++photo << ".jpg," << (v ? "原料" : "") << ","
-           << (v ? "30" : "") << "\n";
+           << v1::VehicleClass_Name(cls) << ",photos/" << ++photo << ".jpg," << (v ? "原料" : "")
+           << "," << (v ? "30" : "") << "\n";
       ++counts.gate_events;
       if (v != nullptr && with_ledger && v->fuel() == v1::DIESEL) {
-        ledger << EnterpriseOf(c.name()) << "," << plate << "," << Local(t + absl::Minutes(2)) << ","
-               << v1::GateDirection_Name(d) << "," << v->vin() << "," << v->engine_number() << ","
-               << v1::EmissionStage_Name(v->emission_stage()) << "," << v->registration_date() << ",原料,30,"
-               << v->fleet() << "\n";
+        ledger << EnterpriseOf(c.name()) << "," << plate << "," << Local(t + absl::Minutes(2))
+               << "," << v1::GateDirection_Name(d) << "," << v->vin() << "," << v->engine_number()
+               << "," << v1::EmissionStage_Name(v->emission_stage()) << ","
+               << v->registration_date() << ",原料,30," << v->fleet() << "\n";
         ++counts.ledger_rows;
       }
     };
@@ -416,8 +436,8 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
       const std::string e = EnterpriseOf(c.name());
       for (absl::Time d = season_day; d < spec.to; d += absl::Hours(24)) {
         if (&c == silent_camera && d >= camera_silent_from && d < camera_silent_to) continue;
-        pass(c, d + absl::Hours(7) + absl::Minutes(30), absl::StrFormat("津A%05d", 10000 + ci), v1::ENTRY,
-             v1::PASSENGER, nullptr, false);
+        pass(c, d + absl::Hours(7) + absl::Minutes(30), absl::StrFormat("津A%05d", 10000 + ci),
+             v1::ENTRY, v1::PASSENGER, nullptr, false);
         const auto& fleet = trucks[e];
         for (size_t k = 0; k < fleet.size(); ++k) {
           const v1::Vehicle& v = *fleet[k];
@@ -436,10 +456,11 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
         }
         if (&c == banned_camera && d == Midnight(banned_at)) {
           pass(c, banned_at, banned_truck->plate(), v1::ENTRY, v1::HEAVY_GOODS, banned_truck, true);
-          counts.planted.push_back({v1::BANNED_TRUCK, c.name(), banned_at, banned_at,
-                                    absl::StrCat(banned_truck->plate(), " (",
-                                                 v1::EmissionStage_Name(banned_truck->emission_stage()),
-                                                 ") entered under the alert's T79 ban")});
+          counts.planted.push_back(
+              {v1::BANNED_TRUCK, c.name(), banned_at, banned_at,
+               absl::StrCat(banned_truck->plate(), " (",
+                            v1::EmissionStage_Name(banned_truck->emission_stage()),
+                            ") entered under the alert's T79 ban")});
         }
         if (&c == unknown_camera && d == Midnight(unknown_at)) {
           pass(c, unknown_at, "津X99999", v1::ENTRY, v1::HEAVY_GOODS, nullptr, false);
@@ -448,7 +469,8 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
         }
       }
     }
-    if (!ledger_planted) return absl::FailedPreconditionError("no diesel truck passage to leave out of the ledger");
+    if (!ledger_planted)
+      return absl::FailedPreconditionError("no diesel truck passage to leave out of the ledger");
     counts.planted.push_back({v1::CAMERA_SILENT, silent_camera->name(), camera_silent_from,
                               camera_silent_to, "recorded nothing for two days"});
   }
@@ -464,8 +486,8 @@ absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const Season
     std::ofstream truth(dir + "/truth.csv");
     truth << "type,scope,start,end,what\n";
     for (const PlantedViolation& p : counts.planted) {
-      truth << v1::FindingType_Name(p.type) << "," << p.scope << "," << Local(p.start) << "," << Local(p.end) << ","
-            << p.what << "\n";
+      truth << v1::FindingType_Name(p.type) << "," << p.scope << "," << Local(p.start) << ","
+            << Local(p.end) << "," << p.what << "\n";
     }
   }
   return counts;
@@ -494,7 +516,8 @@ absl::StatusOr<std::vector<PlantedViolation>> ReadTruth(const std::string& path)
   return out;
 }
 
-Score ScoreFindings(const std::vector<PlantedViolation>& truth, const std::vector<v1::Finding>& findings) {
+Score ScoreFindings(const std::vector<PlantedViolation>& truth,
+                    const std::vector<v1::Finding>& findings) {
   Score score;
   std::vector<bool> explained(findings.size(), false);
   for (const PlantedViolation& p : truth) {

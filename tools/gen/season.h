@@ -67,7 +67,8 @@ struct SeasonCounts {
 // and a compliant plant whose cumulative register is reset (with its
 // event: nothing to find). FAILED_PRECONDITION when
 // the district has no place to plant one of them (e.g. no alert window).
-absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const SeasonInputs& in, const std::string& dir);
+absl::StatusOr<SeasonCounts> SimulateSeason(const SeasonSpec& spec, const SeasonInputs& in,
+                                            const std::string& dir);
 
 // ReadTruth reads truth.csv back.
 absl::StatusOr<std::vector<PlantedViolation>> ReadTruth(const std::string& path);
@@ -79,7 +80,8 @@ struct Score {
   std::vector<PlantedViolation> found, missed;
   std::vector<v1::Finding> false_alarms;
 };
-Score ScoreFindings(const std::vector<PlantedViolation>& truth, const std::vector<v1::Finding>& findings);
+Score ScoreFindings(const std::vector<PlantedViolation>& truth,
+                    const std::vector<v1::Finding>& findings);
 
 }  // namespace cuofeng
 
