@@ -98,7 +98,12 @@ const std::map<std::string, std::string>& ChineseHeaders() {
                                              {"purpose", "用途"},
                                              {"valid_from", "有效期起"},
                                              {"valid_until", "有效期止"},
-                                             {"document", "批准文件"}};
+                                             {"document", "批准文件"},
+                                             {"mn", "设备唯一标识MN"},
+                                             {"pm_limit", "颗粒物排放限值(mg/m3)"},
+                                             {"so2_limit", "二氧化硫排放限值(mg/m3)"},
+                                             {"nox_limit", "氮氧化物排放限值(mg/m3)"},
+                                             {"access_password", "访问密码"}};
   return *m;
 }
 

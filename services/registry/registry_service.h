@@ -42,6 +42,7 @@ class RegistryServiceImpl final : public v1::RegistryService::Service {
   CUOFENG_REGISTRY_METHODS(Process, Processes)
   CUOFENG_REGISTRY_METHODS(Equipment, Equipment)
   CUOFENG_REGISTRY_METHODS(Meter, Meters)
+  CUOFENG_REGISTRY_METHODS(MonitoringPoint, MonitoringPoints)
   CUOFENG_REGISTRY_METHODS(Camera, Cameras)
   CUOFENG_REGISTRY_METHODS(Vehicle, Vehicles)
   CUOFENG_REGISTRY_METHODS(WhitelistEntry, WhitelistEntries)

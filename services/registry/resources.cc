@@ -14,7 +14,7 @@ using google::protobuf::Descriptor;
 
 struct Kinds {
   ResourceKind district, township, enterprise, line, process, equipment, meter, camera, vehicle,
-      retrofit_task, emission_total, whitelist_entry;
+      retrofit_task, emission_total, whitelist_entry, monitoring_point;
   std::vector<const ResourceKind*> ordered;
 };
 
@@ -74,11 +74,15 @@ const Kinds& AllKinds() {
          "whitelist_entries", v1::WhitelistEntry::descriptor(), &k->enterprise,
          {"vehicle", "purpose", "valid_from", "valid_until"});
     k->whitelist_entry.references = {{"vehicle", &k->vehicle}};
+    Fill(&k->monitoring_point, "monitoring point", "monitoringPoints", "monitoring_point",
+         "monitoring_points", v1::MonitoringPoint::descriptor(), &k->enterprise,
+         {"display_name", "mn", "access_password"});
+    k->monitoring_point.references = {{"equipment", &k->equipment}, {"line", &k->line}};
     // The order of DistrictSnapshotChunk's fields, and of import.
-    k->ordered = {&k->district,      &k->township,      &k->enterprise, &k->line,
-                  &k->process,       &k->equipment,     &k->meter,      &k->camera,
-                  &k->vehicle,       &k->retrofit_task, &k->emission_total,
-                  &k->whitelist_entry};
+    k->ordered = {&k->district,        &k->township,      &k->enterprise,     &k->line,
+                  &k->process,         &k->equipment,     &k->meter,          &k->camera,
+                  &k->vehicle,         &k->retrofit_task, &k->emission_total, &k->whitelist_entry,
+                  &k->monitoring_point};
     return k;
   }();
   return *kinds;

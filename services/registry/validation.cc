@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "cuofeng/v1/registry.pb.h"
 #include "lib/auth/policy.h"
+#include "lib/hash/sha256.h"
 #include "lib/model/identifiers.h"
 
 namespace cuofeng {
@@ -62,6 +63,15 @@ void ApplyDefaults(const ResourceKind& kind, Message* msg) {
   if (kind.descriptor == v1::Meter::descriptor()) {
     auto* meter = static_cast<v1::Meter*>(msg);
     if (meter->interval_minutes() == 0) meter->set_interval_minutes(15);
+  }
+  if (kind.descriptor == v1::MonitoringPoint::descriptor()) {
+    // The device's password is kept only as its SHA-256 (what an export
+    // gives back is already in that form and stays as it is).
+    auto* point = static_cast<v1::MonitoringPoint*>(msg);
+    if (!point->access_password().empty() &&
+        !absl::StartsWith(point->access_password(), "sha256:")) {
+      point->set_access_password(absl::StrCat("sha256:", Sha256Hex(point->access_password())));
+    }
   }
 }
 
@@ -167,6 +177,16 @@ std::vector<FieldViolation> ValidateResource(const ResourceKind& kind, const Par
     if (m.equipment().empty() == m.line().empty()) {
       out.push_back({m.equipment().empty() ? "equipment" : "line",
                      "a meter measures exactly one piece of equipment or one production line"});
+    }
+  } else if (kind.descriptor == v1::MonitoringPoint::descriptor()) {
+    const auto& p = static_cast<const v1::MonitoringPoint&>(msg);
+    if (!p.equipment().empty() && !p.line().empty()) {
+      out.push_back({"line", "a monitoring point serves one piece of equipment or one line"});
+    }
+    bool mn_ok = !p.mn().empty() && p.mn().size() <= 24;
+    for (char c : p.mn()) mn_ok = mn_ok && absl::ascii_isalnum(static_cast<unsigned char>(c));
+    if (!p.mn().empty() && !mn_ok) {
+      out.push_back({"mn", "HJ 212 device number: 1 to 24 letters and digits"});
     }
   } else if (kind.descriptor == v1::Vehicle::descriptor()) {
     const auto& v = static_cast<const v1::Vehicle&>(msg);

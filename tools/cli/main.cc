@@ -340,6 +340,7 @@ const std::vector<RegistryKindCalls>& RegistryKinds(v1::RegistryService::Stub** 
   CUOFENG_KIND("retrofitTasks", RetrofitTask, RetrofitTasks, true)
   CUOFENG_KIND("emissionTotals", EmissionTotal, EmissionTotals, true)
   CUOFENG_KIND("whitelistEntries", WhitelistEntry, WhitelistEntries, true)
+  CUOFENG_KIND("monitoringPoints", MonitoringPoint, MonitoringPoints, true)
 #undef CUOFENG_KIND
   return *kinds;
 }
