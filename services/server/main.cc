@@ -17,6 +17,8 @@
 #include "lib/db/embedded_files.h"
 #include "lib/db/migrations.h"
 #include "lib/db/pool.h"
+#include "lib/hj212/receiver.h"
+#include "services/cems/store.h"
 #include "lib/db/probe.h"
 #include "lib/db/replica.h"
 #include "lib/log/log.h"
@@ -66,6 +68,9 @@ ABSL_FLAG(std::string, tls_cert, "",
           "PEM file of the server's TLS certificate (chain); with --tls_key, gRPC is served "
           "over TLS only");
 ABSL_FLAG(std::string, tls_key, "", "PEM file of the private key of --tls_cert");
+ABSL_FLAG(std::string, hj212_listen, "",
+          "address:port to receive CEMS data loggers' HJ 212-2017 packets on (TCP), e.g. "
+          "0.0.0.0:9212; empty: no HJ 212 receiver");
 
 namespace {
 
@@ -294,6 +299,28 @@ int main(int argc, char** argv) {
   cuofeng::DatabaseProbe probe(dsn, absl::Seconds(1),
                                [&health](bool reachable) { health.SetServing(reachable); });
   cuofeng::RefusalAuditor refusals(pool->get(), &keys);
+  // CEMS data loggers (HJ 212) connect here; stopped before the pool goes.
+  cuofeng::CemsStore cems_store(pool->get());
+  std::unique_ptr<cuofeng::hj212::Receiver> hj212_receiver;
+  if (!absl::GetFlag(FLAGS_hj212_listen).empty()) {
+    cuofeng::hj212::Receiver::Options hj212_options;
+    hj212_options.listen = absl::GetFlag(FLAGS_hj212_listen);
+    auto started = cuofeng::hj212::Receiver::Start(
+        hj212_options, [&cems_store](std::vector<cuofeng::hj212::Received>& batch) {
+          cems_store.Handle(batch);
+        });
+    if (!started.ok()) {
+      cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", started.status().message()));
+      return 2;
+    }
+    hj212_receiver = std::move(*started);
+    cems_store.set_sender([r = hj212_receiver.get()](uint64_t connection, std::string bytes) {
+      r->Send(connection, std::move(bytes));
+    });
+    cuofeng::logging::Info(
+        absl::StrCat("cuofeng-server receiving HJ 212 on ", hj212_options.listen),
+        {{"port", static_cast<int64_t>(hj212_receiver->port())}});
+  }
   options.health = &health;
   options.interceptors.push_back(refusals.InterceptorFactory());
   absl::Status status = cuofeng::ServeUntilSignal(options, services);
