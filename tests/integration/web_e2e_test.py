@@ -209,8 +209,8 @@ def main():
         city = key("city", "", "天津市生态环境局")
         verifier = key("verifier", DISTRICT, "蓟州区核查组")
         platform = key("service", "", "分表计电平台")
-        run([os.path.join(BIN, "cuofeng-gen"), "--out=" + tmp + "/registry", "--enterprises=30",
-             "--equipment=120", "--chinese_headers"])
+        run([os.path.join(BIN, "cuofeng-gen"), "--out=" + tmp + "/registry", "--enterprises=90",
+             "--equipment=270", "--chinese_headers"])
         as_(bureau, "import", "registry", tmp + "/registry", "--district=" + DISTRICT)
         as_(bureau, "ruleset", "load", SRC + "/tools/rulesets/jizhou-2018.textproto", "--id=jizhou-2018")
         as_(bureau, "season", "create", "--district=" + DISTRICT, "--id=2018-2019", "--start=2018-11-15",
@@ -425,8 +425,9 @@ def main():
             typing("username", "lockme")
             typing("password", "wrong-password-%d" % i)
             find("login").click()
-            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-test="login-error"]'))
-            time.sleep(0.5)
+            # The message is cleared on submit and shown again with the answer.
+            wait.until(lambda d: "is-loading" not in find("login").get_attribute("class")
+                       and d.find_elements(By.CSS_SELECTOR, '[data-test="login-error"]'))
             message = find("login-error").text
         check("账户已锁定" in message and "之后再试" in message, "five wrong passwords lock: " + message)
         shot("08-locked")
@@ -435,7 +436,7 @@ def main():
               "while locked the right password is refused too: %d" % status)
         status, body, _ = Http(web_port).request("POST", "/api/login", {"username": "nobody", "password": "x"})
         check(status == 401 and "用户名或密码错误" in body["error"]["message"], "an unknown user is 401")
-        audit = as_(admin, "audit", "list", "--output=csv", "--page_size=200", "--quiet").stdout
+        audit = as_(admin, "audit", "list", "--parent=accounts/", "--output=csv", "--all", "--quiet").stdout
         check("Login" in audit and "ChangePassword" in audit and "Logout" in audit,
               "logins, the password change and logout are in the audit log")
     finally:
