@@ -26,7 +26,10 @@ chromium and chromium-driver) and the JSON API by hand. What it checks:
     naming the time; the right password is then refused too;
  8. logout ends the session on the server: the old cookie gets 401;
  9. account scope: a bureau key creates an enterprise account in its
-    district but not a city account; security headers are on every answer.
+    district but not a city account; security headers are on every answer;
+10. the admin's own account over the JSON API: the first-login password
+    change, unlocking the locked account, rotating a machine key (the old
+    one stops, the successor works); an expired session gets 401.
 A screenshot of every page goes to CUOFENG_TEST_OUTPUT (default:
 build/test-output/web_e2e_test).
 """
@@ -49,6 +52,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -289,7 +293,9 @@ def main():
         def typing(test, text):
             el = find(test)
             box = el if el.tag_name in ("input", "textarea") else el.find_element(By.CSS_SELECTOR, "input,textarea")
-            box.clear()
+            # clear() does not reach Vue's v-model: select all and type over it.
+            box.send_keys(Keys.CONTROL, "a")
+            box.send_keys(Keys.DELETE)
             box.send_keys(text)
 
         driver.get(base + "/#/login")
@@ -326,7 +332,11 @@ def main():
             check(False, "the banner turned orange within %d s" % WAIT)
         wait.until(lambda d: "21号" in d.find_element(By.CSS_SELECTOR, '[data-test="alerts"]').text)
         check(True, "the alert's 文号 is on the timeline")
-        time.sleep(1.5)  # the notification toast settles
+        toasts = driver.find_elements(By.CSS_SELECTOR, ".el-notification")
+        check(any("要求已更新" in t.text for t in toasts), "the page says that the requirements changed")
+        for close in driver.find_elements(By.CSS_SELECTOR, ".el-notification__closeBtn"):
+            close.click()
+        time.sleep(1)  # the toast fades out
         shot("04-enterprise-orange-alert")
 
         # A finding and its 异常申报.
@@ -436,6 +446,34 @@ def main():
               "while locked the right password is refused too: %d" % status)
         status, body, _ = Http(web_port).request("POST", "/api/login", {"username": "nobody", "password": "x"})
         check(status == 401 and "用户名或密码错误" in body["error"]["message"], "an unknown user is 401")
+
+        # 8. The administrator's own account, through the same JSON API: unlock, rotate a key.
+        make_account(admin, "root", "admin", "", "chushi-mima-5")
+        root = Http(web_port)
+        status, body, _ = root.request("POST", "/api/login", {"username": "root", "password": "chushi-mima-5"})
+        check(status == 400 and body["error"]["status"] == "FAILED_PRECONDITION"
+              and "PASSWORD_CHANGE_REQUIRED" in json.dumps(body), "a first login must change the password: %d" % status)
+        status, body, headers = root.request("POST", "/api/change-password", {
+            "username": "root", "oldPassword": "chushi-mima-5", "newPassword": "root-mima-2018"})
+        root.cookie = headers.get("Set-Cookie", "").split(";")[0]
+        root.csrf = body.get("csrfToken", "")
+        check(status == 200 and root.cookie.startswith("cuofeng_session=cfs_"), "the new password gives a session")
+        status, body, _ = root.call("AccountService", "UnlockAccount", {"name": "accounts/lockme"})
+        check(status == 200 and not body.get("lockedUntil"), "the admin unlocks the account: %d" % status)
+        status, body, _ = Http(web_port).request("POST", "/api/login", {"username": "lockme", "password": "chushi-mima-2"})
+        check(status == 400 and "PASSWORD_CHANGE_REQUIRED" in json.dumps(body), "unlocked, the right password works")
+        platform_name = as_(platform, "admin", "whoami").stdout.split()[0]
+        status, body, _ = root.call("AccountService", "RotateApiKey", {"name": platform_name, "grace": "0s"})
+        check(status == 200 and body.get("secret", "").startswith("cfk_"), "the admin rotates a machine key: %d" % status)
+        successor = body.get("secret", "")
+        wait_for("the old key to expire", lambda: as_(platform, "admin", "whoami", ok=False).returncode != 0)
+        check(as_(successor, "admin", "whoami", ok=False).returncode == 0, "the successor key works")
+        status, body, _ = api.call("AccountService", "RotateApiKey", {"name": platform_name})
+        check(status == 401, "the ended session of the enterprise cannot rotate keys: %d" % status)
+        psql(dsn, "UPDATE core.account_session SET expire_time = now() WHERE username = 'root'")
+        status, _, _ = root.request("GET", "/api/session")
+        check(status == 401, "an expired session gets 401: %d" % status)
+
         audit = as_(admin, "audit", "list", "--parent=accounts/", "--output=csv", "--all", "--quiet").stdout
         check("Login" in audit and "ChangePassword" in audit and "Logout" in audit,
               "logins, the password change and logout are in the audit log")
