@@ -77,8 +77,8 @@ absl::Status Denied(const Principal& p, Action action, absl::string_view resourc
   static constexpr const char* kVerbs[] = {
       "read",          "change",          "administer",          "read the audit of",
       "publish",       "acknowledge",     "issue alerts for",    "send monitoring data for",
-      "run verification of", "review findings of", "explain findings of"};
-  static_assert(sizeof(kVerbs) / sizeof(kVerbs[0]) == static_cast<int>(Action::kExplain) + 1,
+      "run verification of", "review findings of", "explain findings of", "manage accounts of"};
+  static_assert(sizeof(kVerbs) / sizeof(kVerbs[0]) == static_cast<int>(Action::kManageAccounts) + 1,
                 "one verb per Action");
   const std::string role = RoleName(p.role);
   const bool vowel = role[0] == 'a' || role[0] == 'e';
@@ -103,6 +103,12 @@ absl::Status Authorize(const Principal& p, Action action, absl::string_view reso
     // Filings are acknowledged by the city bureaus (T78).
     return p.role == Role::kAdmin || p.role == Role::kCity ? absl::OkStatus()
                                                            : Denied(p, action, resource);
+  }
+  if (action == Action::kManageAccounts) {
+    // People's accounts: the administrator's, and the bureau's within its district.
+    return p.role == Role::kAdmin || (p.role == Role::kBureau && IsWithin(resource, p.scope))
+               ? absl::OkStatus()
+               : Denied(p, action, resource);
   }
   if (action == Action::kPublishRules) {
     // Rule sets are shared documents; revisions never change, lists pin one.

@@ -28,6 +28,7 @@
 #include "lib/rpc/server.h"
 #include "lib/version/version.h"
 #include "services/compliance/compliance_service.h"
+#include "services/core/accounts.h"
 #include "services/core/admin_service.h"
 #include "services/core/audit.h"
 #include "services/core/server_secret.h"
@@ -229,9 +230,11 @@ int main(int argc, char** argv) {
   cuofeng::CallGuard guard(pool->get(), &keys);
   guard.set_read_router(&read_router);
   cuofeng::AdminServiceImpl admin(&guard);
+  cuofeng::AccountServiceImpl accounts(&guard, pool->get());
   cuofeng::RegistryServiceImpl registry(&guard);
   std::vector<cuofeng::NamedService> services = {
-      {cuofeng::v1::AdminService::service_full_name(), &admin}};
+      {cuofeng::v1::AdminService::service_full_name(), &admin},
+      {cuofeng::v1::AccountService::service_full_name(), &accounts}};
   const bool all = groups.count("all") > 0;
   const bool has_registry = all || groups.count("registry");
   if (has_registry) {
