@@ -54,8 +54,9 @@ class TargetProof {
  public:
   TargetProof(const v1::RuleSet& rules, const std::vector<v1::EmissionTotal>& inventory,
               const std::vector<EscalationUnit>& units, const v1::RuleSpec* escalation,
-              std::vector<v1::ListEntry>* entries)
-      : rules_(rules), units_(units), escalation_(escalation), entries_(*entries) {
+              EntryStore* store)
+      : rules_(rules), units_(units), escalation_(escalation), store_(*store),
+        entries_(store->entries) {
     std::map<v1::Pollutant, int> year;
     for (const v1::EmissionTotal& t : inventory) {
       if (t.year() > year[t.pollutant()]) {
@@ -78,7 +79,8 @@ class TargetProof {
   const v1::RuleSet& rules_;
   const std::vector<EscalationUnit>& units_;
   const v1::RuleSpec* escalation_;
-  std::vector<v1::ListEntry>& entries_;
+  EntryStore& store_;
+  std::vector<EntryRecord>& entries_;
   std::map<v1::Pollutant, long long> inventory_kg_;
   std::set<size_t> escalated_;  // entries escalated at the level being proved
 };
@@ -87,8 +89,8 @@ class TargetProof {
 Grams TargetProof::CutOf(const EscalationUnit& u, int level, v1::Pollutant p) const {
   const long long kg = AnnualKg(*u.equipment, p);
   if (kg <= 0) return 0;
-  const v1::ListEntry& e = entries_[u.entry];
-  return kg * std::max(CutPermille(MeasureAt(e, 0)), CutPermille(MeasureAt(e, level)));
+  const EntryRecord& e = entries_[u.entry];
+  return kg * std::max(CutPermille(e.levels.at[0]), CutPermille(e.levels.at[level]));
 }
 
 v1::Measure TargetProof::EscalatedMeasure(const EscalationUnit& u) const {
@@ -143,11 +145,11 @@ std::vector<Candidate> TargetProof::Candidates(int level, v1::Pollutant p) const
 // Stops the unit at this level and every higher one; true if a measure
 // changed (a capped plant already at its cap does not).
 bool TargetProof::EscalateUnit(const EscalationUnit& u, int level, v1::Pollutant p) {
-  v1::ListEntry& entry = entries_[u.entry];
+  EntryRecord& entry = entries_[u.entry];
   const v1::Measure stop = EscalatedMeasure(u);
   bool changed = false;
   for (int l = level; l <= 3; ++l) {
-    v1::Measure* m = MutableMeasureAt(&entry, l);
+    v1::Measure* m = &entry.levels.at[l];
     v1::Measure stricter = Stricter(*m, stop);
     if (CutPermille(stricter) > CutPermille(*m)) {
       *m = stricter;
@@ -155,9 +157,9 @@ bool TargetProof::EscalateUnit(const EscalationUnit& u, int level, v1::Pollutant
     }
   }
   if (!changed) return false;
-  entry.set_escalated(true);
+  entry.escalated = true;
   if (escalated_.insert(u.entry).second) {
-    *entry.add_reasons() = MakeReason(
+    entry.reasons.push_back(store_.Keep(MakeReason(
         *escalation_,
         absl::StrCat(
             LevelName(kAlerts[level - 1]), "下", PollutantName(p),
@@ -166,7 +168,7 @@ bool TargetProof::EscalateUnit(const EscalationUnit& u, int level, v1::Pollutant
             LevelName(kAlerts[level - 1]), "及以上级别停产"),
         {MakeFact(u.process, "quick_safe_stop", "是"),
          MakeFact(u.enterprise->name(), "overcapacity",
-                  u.enterprise->overcapacity() ? "是" : "否")});
+                  u.enterprise->overcapacity() ? "是" : "否")})));
   }
   return true;
 }
@@ -285,9 +287,8 @@ int IndustryRank(const v1::RuleSet& rules, const v1::Enterprise& e) {
 std::vector<v1::LevelProof> ProveTargets(const v1::RuleSet& rules,
                                          const std::vector<v1::EmissionTotal>& inventory,
                                          const std::vector<EscalationUnit>& units,
-                                         const v1::RuleSpec* escalation,
-                                         std::vector<v1::ListEntry>* entries) {
-  TargetProof proof(rules, inventory, units, escalation, entries);
+                                         const v1::RuleSpec* escalation, EntryStore* store) {
+  TargetProof proof(rules, inventory, units, escalation, store);
   std::vector<v1::LevelProof> out;
   for (int level = 1; level <= 3; ++level) out.push_back(proof.ProveLevel(level));
   return out;

@@ -11,6 +11,7 @@
 
 #include "cuofeng/v1/planning.pb.h"
 #include "cuofeng/v1/registry.pb.h"
+#include "lib/rules/entries.h"
 
 namespace cuofeng {
 
@@ -36,13 +37,12 @@ int EscalationGroup(const v1::RuleSet& rules, const v1::Enterprise& e);
 int IndustryRank(const v1::RuleSet& rules, const v1::Enterprise& e);
 
 // ProveTargets measures the cut of each pollutant at each alert level
-// against the inventory's latest year, escalating `entries` (when
+// against the inventory's latest year, escalating the store's entries (when
 // `escalation` is set) until each target is met or nothing is left to stop.
 std::vector<v1::LevelProof> ProveTargets(const v1::RuleSet& rules,
                                          const std::vector<v1::EmissionTotal>& inventory,
                                          const std::vector<EscalationUnit>& units,
-                                         const v1::RuleSpec* escalation,
-                                         std::vector<v1::ListEntry>* entries);
+                                         const v1::RuleSpec* escalation, EntryStore* store);
 
 }  // namespace cuofeng
 
