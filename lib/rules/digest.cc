@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "absl/strings/escaping.h"
@@ -28,15 +29,18 @@ void Sha256Stream::Update(absl::string_view bytes) {
 }
 
 void Sha256Stream::AddMessage(const google::protobuf::MessageLite& m) {
-  buffer_.clear();
+  const size_t size = m.ByteSizeLong();
+  const size_t total = google::protobuf::io::CodedOutputStream::VarintSize64(size) + size;
+  // Grown, never shrunk or refilled: one buffer for every message.
+  if (buffer_.size() < total) buffer_.resize(std::max(total, 2 * buffer_.size()));
   {
-    google::protobuf::io::StringOutputStream raw(&buffer_);
+    google::protobuf::io::ArrayOutputStream raw(buffer_.data(), static_cast<int>(total));
     google::protobuf::io::CodedOutputStream out(&raw);
     out.SetSerializationDeterministic(true);
-    out.WriteVarint64(m.ByteSizeLong());
-    m.SerializeToCodedStream(&out);
+    out.WriteVarint64(size);
+    m.SerializeWithCachedSizes(&out);
   }
-  Update(buffer_);
+  Update(absl::string_view(buffer_.data(), total));
 }
 
 std::string Sha256Stream::HexDigest() {

@@ -101,8 +101,9 @@ std::vector<EscalationUnit> UnitsAtSeasonStart(const v1::RuleSet& rules, const v
     u.cap_percent = r.plant->decision.cap_percent;
     u.group = EscalationGroup(rules, *u.enterprise);
     u.industry_rank = IndustryRank(rules, *u.enterprise);
-    u.process = ParentOf(r.equipment->name());
-    auto process = store.processes.find(u.process);
+    const std::string process_name = ParentOf(r.equipment->name());
+    u.process = absl::string_view(r.equipment->name()).substr(0, process_name.size());
+    auto process = store.processes.find(process_name);
     u.quick_safe_stop = process != store.processes.end() && process->second->quick_safe_stop();
     units.push_back(u);
   }
@@ -204,18 +205,20 @@ GeneratedList GenerateList(const v1::RuleSet& rules, const v1::Season& season,
   out.staggered_periods = StaggeredPeriods(season);
   // The content hash, as EntriesSha256 computes it, one entry at a time.
   Sha256Stream sha;
-  v1::ListEntry scratch;
-  if (form == EntryForm::kMessages) out.entries.reserve(store->entries.size());
+  EntryWriter writer(*store);
   for (const EntryRecord& r : store->entries) {
-    if (form == EntryForm::kMessages) {
-      store->Materialize(r, &out.entries.emplace_back());
-      sha.AddMessage(out.entries.back());
-    } else {
-      store->Materialize(r, &scratch);
-      sha.AddMessage(scratch);
-    }
+    const std::string& bytes = writer.Write(r);
+    uint8_t length[10];
+    const uint8_t* end =
+        google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(bytes.size(), length);
+    sha.Update(absl::string_view(reinterpret_cast<const char*>(length), end - length));
+    sha.Update(bytes);
   }
   out.content_sha256 = sha.HexDigest();
+  if (form == EntryForm::kMessages) {
+    out.entries.reserve(store->entries.size());
+    for (const EntryRecord& r : store->entries) store->Materialize(r, &out.entries.emplace_back());
+  }
   if (form == EntryForm::kCompact) out.store = std::move(store);
   return out;
 }

@@ -451,6 +451,92 @@ void EntryStore::Materialize(const EntryRecord& r, v1::ListEntry* entry) const {
   for (const v1::Reason* reason : r.refused) *entry->add_refused() = *reason;
 }
 
+namespace {
+
+void AppendVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// A length-delimited field (strings, messages): omitted when empty unless
+// `always` (a set message field).
+void AppendField(int field, absl::string_view bytes, std::string* out, bool always = false) {
+  if (bytes.empty() && !always) return;
+  AppendVarint(static_cast<uint64_t>(field) << 3 | 2, out);
+  AppendVarint(bytes.size(), out);
+  out->append(bytes.data(), bytes.size());
+}
+
+}  // namespace
+
+const std::string& EntryWriter::ReasonBytes(const v1::Reason* reason) {
+  auto [it, added] = reasons_.try_emplace(reason);
+  if (added) reason->AppendToString(&it->second);
+  return it->second;
+}
+
+// Fields in number order, as protobuf's serializer writes them.
+const std::string& EntryWriter::Write(const EntryRecord& r, const std::string& name) {
+  if (r.plant != plant_) {
+    reasons_.clear();
+    plant_ = r.plant;
+  }
+  const v1::Enterprise& e = *r.plant->enterprise;
+  std::string resource_name, line_name, process_name;
+  if (r.equipment != nullptr) {
+    resource_name = r.equipment->display_name();
+    process_name = DisplayName(&store_.processes, ParentOf(r.equipment->name()));
+    line_name = DisplayName(&store_.lines, ParentOf(ParentOf(r.equipment->name())));
+  } else if (r.line) {
+    resource_name = DisplayName(&store_.lines, *r.resource);
+    line_name = resource_name;
+  } else {
+    resource_name = e.display_name();
+  }
+  out_.clear();
+  AppendField(1, name, &out_);
+  AppendField(2, *r.resource, &out_);
+  AppendField(3, e.name(), &out_);
+  if (r.kind != 0) {
+    AppendVarint(4 << 3, &out_);
+    AppendVarint(static_cast<uint64_t>(static_cast<int64_t>(r.kind)), &out_);
+  }
+  for (int i = 0; i < 4; ++i) {
+    measure_.clear();
+    r.levels.at[i].AppendToString(&measure_);
+    AppendField(5 + i, measure_, &out_, /*always=*/true);
+  }
+  AppendField(9, *r.effective_from, &out_);
+  switch (r.safety) {
+    case Safety::kPlant:
+      AppendField(10, r.plant->plant_safety, &out_);
+      break;
+    case Safety::kEquipment:
+      AppendField(10, SafetyText(*r.equipment), &out_);
+      break;
+    case Safety::kNone:
+      break;
+  }
+  for (const v1::Reason* reason : r.reasons) AppendField(11, ReasonBytes(reason), &out_, true);
+  AppendField(12, e.display_name(), &out_);
+  AppendField(13, e.uscc(), &out_);
+  AppendField(14, resource_name, &out_);
+  if (r.escalated) {
+    AppendVarint(15 << 3, &out_);
+    AppendVarint(1, &out_);
+  }
+  AppendField(16, r.plant->industry, &out_);
+  AppendField(17, line_name, &out_);
+  AppendField(18, process_name, &out_);
+  AppendField(19, e.responsible_person(), &out_);
+  AppendField(20, e.contact_phone(), &out_);
+  for (const v1::Reason* reason : r.refused) AppendField(21, ReasonBytes(reason), &out_, true);
+  return out_;
+}
+
 void FillPlantRecord(PlantRecord* record) {
   const v1::Enterprise& e = *record->enterprise;
   record->industry = absl::StrCat(ChineseLabel(v1::IndustryCategory_Name(e.industry_category())),

@@ -89,6 +89,26 @@ class EntryStore {
   std::deque<PlantRecord> plants_;
 };
 
+// EntryWriter writes entries in compact form as the bytes of their ListEntry's
+// deterministic serialization, without making the message: each reason is
+// serialized once per plant, not once per entry that cites it.
+class EntryWriter {
+ public:
+  explicit EntryWriter(const EntryStore& store) : store_(store) {}
+
+  // Write returns the bytes of `record` as a ListEntry named `name` (none when
+  // empty); valid until the next call.
+  const std::string& Write(const EntryRecord& record, const std::string& name = "");
+
+ private:
+  const std::string& ReasonBytes(const v1::Reason* reason);
+
+  const EntryStore& store_;
+  const PlantRecord* plant_ = nullptr;  // whose reasons are cached
+  std::unordered_map<const v1::Reason*, std::string> reasons_;
+  std::string out_, measure_;
+};
+
 // MissingPollutants lists the expected pollutants (ExpectedPollutants) whose
 // annual emissions the equipment does not record.
 std::vector<v1::Pollutant> MissingPollutants(const v1::Equipment& q);

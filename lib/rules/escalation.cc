@@ -101,7 +101,7 @@ v1::Measure TargetProof::EscalatedMeasure(const EscalationUnit& u) const {
 }
 
 std::vector<Candidate> TargetProof::Candidates(int level, v1::Pollutant p) const {
-  std::map<std::string, Candidate> by_process;
+  std::map<absl::string_view, Candidate> by_process;
   std::map<std::string, long long> plant_kg;
   for (const EscalationUnit& u : units_) {
     plant_kg[u.enterprise->name()] += std::max(0LL, AnnualKg(*u.equipment, p));
@@ -166,7 +166,7 @@ bool TargetProof::EscalateUnit(const EscalationUnit& u, int level, v1::Pollutant
             "减排量未达到目标，按优先调控产能过剩行业、高耗能高排放行业、同行业按排放绩效排序的"
             "顺序加严：该工序排放量较大且能够快速安全停产，",
             LevelName(kAlerts[level - 1]), "及以上级别停产"),
-        {MakeFact(u.process, "quick_safe_stop", "是"),
+        {MakeFact(std::string(u.process), "quick_safe_stop", "是"),
          MakeFact(u.enterprise->name(), "overcapacity",
                   u.enterprise->overcapacity() ? "是" : "否")})));
   }

@@ -9,6 +9,8 @@
 
 #include <vector>
 
+#include "absl/strings/string_view.h"
+
 #include "cuofeng/v1/planning.pb.h"
 #include "cuofeng/v1/registry.pb.h"
 #include "lib/rules/entries.h"
@@ -26,7 +28,7 @@ struct EscalationUnit {
   int group = 0;            // index of its escalation step in the rule set
   int industry_rank = 0;    // index of its industry in escalation_industry_order
   bool quick_safe_stop = false;
-  std::string process;  // the process's resource name
+  absl::string_view process;  // the process's resource name (in the equipment's)
 };
 
 // EscalationGroup is the index of the first escalation step of `rules` the
