@@ -1,6 +1,8 @@
 #include "lib/rules/engine.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <tuple>
@@ -89,7 +91,7 @@ bool ExemptAtStart(const PlantDecision& decision) {
 std::vector<EscalationUnit> UnitsAtSeasonStart(const v1::RuleSet& rules, const v1::Season& season,
                                                const EntryStore& store) {
   std::vector<EscalationUnit> units;
-  const std::vector<EntryRecord>& entries = store.entries;
+  const std::deque<EntryRecord>& entries = store.entries;
   for (size_t i = 0; i < entries.size(); ++i) {
     const EntryRecord& r = entries[i];
     if (r.equipment == nullptr || *r.effective_from != season.start()) continue;
@@ -98,7 +100,7 @@ std::vector<EscalationUnit> UnitsAtSeasonStart(const v1::RuleSet& rules, const v
     u.equipment = r.equipment;
     u.enterprise = r.plant->enterprise;
     u.exempt = r.plant->exempt_at_start;
-    u.cap_percent = r.plant->decision.cap_percent;
+    u.cap_percent = r.plant->cap_percent;
     u.group = EscalationGroup(rules, *u.enterprise);
     u.industry_rank = IndustryRank(rules, *u.enterprise);
     const std::string process_name = ParentOf(r.equipment->name());
@@ -108,6 +110,35 @@ std::vector<EscalationUnit> UnitsAtSeasonStart(const v1::RuleSet& rules, const v
     units.push_back(u);
   }
   return units;
+}
+
+// SortEntries puts the entries in resource order, then effective date, stably:
+// the order is sorted as indexes and applied in place, cycle by cycle, so the
+// records are never held twice.
+void SortEntries(std::deque<EntryRecord>* entries) {
+  std::deque<EntryRecord>& e = *entries;
+  std::vector<uint32_t> order(e.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return std::tie(*e[a].resource, *e[a].effective_from) <
+           std::tie(*e[b].resource, *e[b].effective_from);
+  });
+  // Position j takes the record that was at order[j].
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (order[i] == i) continue;
+    EntryRecord held = std::move(e[i]);
+    size_t j = i;
+    while (true) {
+      const size_t k = order[j];
+      order[j] = static_cast<uint32_t>(j);
+      if (k == i) {
+        e[j] = std::move(held);
+        break;
+      }
+      e[j] = std::move(e[k]);
+      j = k;
+    }
+  }
 }
 
 void CountKinds(const EntryStore& store, GeneratedList* list) {
@@ -182,24 +213,21 @@ GeneratedList GenerateList(const v1::RuleSet& rules, const v1::Season& season,
     }
     const std::vector<PlantFacts> plants = GatherPlants(snapshot, index);
     for (const PlantFacts& plant : plants) {
-      PlantDecision decision = Decide(plant, evaluators);
+      const PlantDecision decision = Decide(plant, evaluators);
       if (!decision.listed) continue;
       PlantRecord* record = store->AddPlant();
       record->enterprise = plant.enterprise;
       record->exempt_at_start = ExemptAtStart(decision);
-      record->decision = std::move(decision);
+      record->cap_percent = decision.cap_percent;
       FillPlantRecord(record);
-      AppendPlantEntries(plant, *record, entry_context, store.get());
+      AppendPlantEntries(plant, decision, *record, entry_context, store.get());
     }
   }
-  std::stable_sort(store->entries.begin(), store->entries.end(),
-                   [](const EntryRecord& a, const EntryRecord& b) {
-                     return std::tie(*a.resource, *a.effective_from) <
-                            std::tie(*b.resource, *b.effective_from);
-                   });
+  SortEntries(&store->entries);
   GeneratedList out;
-  out.proof = ProveTargets(rules, snapshot.emission_totals, UnitsAtSeasonStart(rules, season, *store),
-                           SpecOf(rules, v1::ESCALATION), store.get());
+  out.proof =
+      ProveTargets(rules, snapshot.emission_totals, UnitsAtSeasonStart(rules, season, *store),
+                   SpecOf(rules, v1::ESCALATION), store.get());
   CountKinds(*store, &out);
   out.entry_count = store->entries.size();
   out.staggered_periods = StaggeredPeriods(season);

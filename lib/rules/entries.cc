@@ -54,19 +54,18 @@ v1::Measure Lifted(const v1::Measure& m, Exemption exemption) {
 // The measures, reasons and refusals of one entry at one date.
 struct Resolved {
   Levels levels = Levels::All(Run());
-  std::vector<const v1::Reason*> reasons;
-  std::vector<const v1::Reason*> refused;
+  std::vector<const std::string*> reasons;
+  std::vector<const std::string*> refused;
   bool exempt = false;
 };
 
 class PlantEntries {
  public:
-  PlantEntries(const PlantFacts& plant, const PlantRecord& record, const EntryContext& context,
-               EntryStore* store)
-      : plant_(plant), record_(record), decision_(record.decision), context_(context),
-        store_(*store) {}
+  PlantEntries(const PlantFacts& plant, const PlantDecision& decision, const PlantRecord& record,
+               const EntryContext& context, EntryStore* store)
+      : plant_(plant), record_(record), decision_(decision), context_(context), store_(*store) {}
 
-  void AppendTo(std::vector<EntryRecord>* entries) const;
+  void AppendTo(std::deque<EntryRecord>* entries) const;
 
  private:
   std::vector<std::string> Dates() const;
@@ -84,6 +83,14 @@ class PlantEntries {
   const PlantDecision& decision_;
   const EntryContext& context_;
   EntryStore& store_;
+  // The decision's reasons serialized, each once for all the plant's entries.
+  mutable std::unordered_map<const v1::Reason*, const std::string*> shared_;
+
+  const std::string* Shared(const v1::Reason& r) const {
+    auto [it, added] = shared_.try_emplace(&r, nullptr);
+    if (added) it->second = store_.Keep(r);
+    return it->second;
+  }
 };
 
 std::vector<std::string> PlantEntries::Dates() const {
@@ -112,7 +119,7 @@ Resolved PlantEntries::Resolve(const std::vector<const Contribution*>& contribut
       for (v1::Measure& m : levels.at) m = Lifted(m, decision_.exemption);
     }
     out.levels = out.levels.Stricter(levels);
-    out.reasons.push_back(&c->reason);
+    out.reasons.push_back(Shared(c->reason));
   }
   if (out.exempt) {
     if (decision_.exemption == Exemption::kVoluntary) {
@@ -120,13 +127,13 @@ Resolved PlantEntries::Resolve(const std::vector<const Contribution*>& contribut
       voluntary.set_action(v1::VOLUNTARY);
       out.levels = out.levels.Stricter(Levels::All(voluntary));
     }
-    out.reasons.push_back(&decision_.exemption_reason);
+    out.reasons.push_back(Shared(decision_.exemption_reason));
   } else if (decision_.exemption != Exemption::kNone) {
     v1::Reason refused = decision_.exemption_reason;
     refused.set_text(absl::StrCat("不适用豁免：", voiding->reason.text(),
                                   "，停产整治期间不享受豁免。原豁免依据：",
                                   decision_.exemption_reason.text()));
-    out.refused.push_back(store_.Keep(std::move(refused)));
+    out.refused.push_back(store_.Keep(refused));
   }
   if (decision_.guaranteed && decision_.cap_percent >= 0) {
     for (v1::Measure& m : out.levels.at) ClampToCap(decision_.cap_percent, &m);
@@ -203,7 +210,7 @@ EntryRecord PlantEntries::EnterpriseEntry(const std::string& date) const {
                : !missing.empty()   ? v1::DATA_MISSING
                                     : v1::RESTRICTED;
   if (date.empty()) {
-    for (const v1::Reason& r : decision_.refused) entry.refused.push_back(&r);
+    for (const v1::Reason& r : decision_.refused) entry.refused.push_back(Shared(r));
     if (!missing.empty() && context_.data_spec != nullptr) {
       entry.reasons.push_back(store_.Keep(DataReason(missing, /*enterprise=*/true)));
     }
@@ -239,7 +246,7 @@ EntryRecord PlantEntries::EquipmentEntry(const v1::Equipment& q, const std::stri
   if (date.empty()) {
     auto refused = decision_.equipment_refused.find(q.name());
     if (refused != decision_.equipment_refused.end()) {
-      for (const v1::Reason& r : refused->second) entry.refused.push_back(&r);
+      for (const v1::Reason& r : refused->second) entry.refused.push_back(Shared(r));
     }
   }
   if (!missing.empty() && context_.data_spec != nullptr) {
@@ -257,7 +264,7 @@ EntryRecord PlantEntries::EquipmentEntry(const v1::Equipment& q, const std::stri
 class StopLines {
  public:
   StopLines(const PlantFacts& plant, const EntryContext& context, EntryStore* store,
-            std::vector<EntryRecord>* entries, size_t first)
+            std::deque<EntryRecord>* entries, size_t first)
       : plant_(plant), context_(context), store_(*store), entries_(*entries), first_(first) {}
 
   void Resolve();
@@ -270,7 +277,7 @@ class StopLines {
   const PlantFacts& plant_;
   const EntryContext& context_;
   EntryStore& store_;
-  std::vector<EntryRecord>& entries_;
+  std::deque<EntryRecord>& entries_;
   const size_t first_;
 };
 
@@ -318,10 +325,10 @@ void StopLines::ResolveLevel(const std::vector<size_t>& indexes, int level,
     const std::string line = ParentOf(ParentOf(*entries_[i].resource));
     if (n <= 1) {
       m->set_action(v1::LIMIT);
-      entries_[i].reasons.push_back(store_.Keep(
-          MakeReason(*context_.lines_spec, absl::StrCat(level_name, "：按生产线计停产", share,
-                                                        "%，本企业只有一条生产线，改为降低负荷",
-                                                        share, "%，以用电量核查"))));
+      entries_[i].reasons.push_back(store_.Keep(MakeReason(
+          *context_.lines_spec,
+          absl::StrCat(level_name, "：按生产线计停产", share,
+                       "%，本企业只有一条生产线，改为降低负荷", share, "%，以用电量核查"))));
       continue;
     }
     m->set_action(stops[line] ? v1::STOP : v1::RUN);
@@ -356,7 +363,7 @@ EntryRecord StopLines::LineEntry(const PlantRecord* plant, const std::string& li
   return entry;
 }
 
-void PlantEntries::AppendTo(std::vector<EntryRecord>* entries) const {
+void PlantEntries::AppendTo(std::deque<EntryRecord>* entries) const {
   const std::vector<std::string> dates = Dates();
   for (const std::string& date : dates) {
     bool changes = date.empty();
@@ -407,9 +414,9 @@ std::vector<v1::Pollutant> MissingPollutants(const v1::Equipment& q) {
   return out;
 }
 
-void AppendPlantEntries(const PlantFacts& plant, const PlantRecord& record,
-                        const EntryContext& context, EntryStore* store) {
-  PlantEntries(plant, record, context, store).AppendTo(&store->entries);
+void AppendPlantEntries(const PlantFacts& plant, const PlantDecision& decision,
+                        const PlantRecord& record, const EntryContext& context, EntryStore* store) {
+  PlantEntries(plant, decision, record, context, store).AppendTo(&store->entries);
 }
 
 void EntryStore::Materialize(const EntryRecord& r, v1::ListEntry* entry) const {
@@ -447,8 +454,8 @@ void EntryStore::Materialize(const EntryRecord& r, v1::ListEntry* entry) const {
       break;
   }
   entry->set_escalated(r.escalated);
-  for (const v1::Reason* reason : r.reasons) *entry->add_reasons() = *reason;
-  for (const v1::Reason* reason : r.refused) *entry->add_refused() = *reason;
+  for (const std::string* reason : r.reasons) entry->add_reasons()->ParseFromString(*reason);
+  for (const std::string* reason : r.refused) entry->add_refused()->ParseFromString(*reason);
 }
 
 namespace {
@@ -472,18 +479,8 @@ void AppendField(int field, absl::string_view bytes, std::string* out, bool alwa
 
 }  // namespace
 
-const std::string& EntryWriter::ReasonBytes(const v1::Reason* reason) {
-  auto [it, added] = reasons_.try_emplace(reason);
-  if (added) reason->AppendToString(&it->second);
-  return it->second;
-}
-
 // Fields in number order, as protobuf's serializer writes them.
 const std::string& EntryWriter::Write(const EntryRecord& r, const std::string& name) {
-  if (r.plant != plant_) {
-    reasons_.clear();
-    plant_ = r.plant;
-  }
   const v1::Enterprise& e = *r.plant->enterprise;
   std::string resource_name, line_name, process_name;
   if (r.equipment != nullptr) {
@@ -520,7 +517,7 @@ const std::string& EntryWriter::Write(const EntryRecord& r, const std::string& n
     case Safety::kNone:
       break;
   }
-  for (const v1::Reason* reason : r.reasons) AppendField(11, ReasonBytes(reason), &out_, true);
+  for (const std::string* reason : r.reasons) AppendField(11, *reason, &out_, /*always=*/true);
   AppendField(12, e.display_name(), &out_);
   AppendField(13, e.uscc(), &out_);
   AppendField(14, resource_name, &out_);
@@ -533,7 +530,7 @@ const std::string& EntryWriter::Write(const EntryRecord& r, const std::string& n
   AppendField(18, process_name, &out_);
   AppendField(19, e.responsible_person(), &out_);
   AppendField(20, e.contact_phone(), &out_);
-  for (const v1::Reason* reason : r.refused) AppendField(21, ReasonBytes(reason), &out_, true);
+  for (const std::string* reason : r.refused) AppendField(21, *reason, &out_, /*always=*/true);
   return out_;
 }
 

@@ -28,13 +28,13 @@ struct EntryContext {
   const std::unordered_map<std::string, const v1::ProductionLine*>* lines = nullptr;
 };
 
-// PlantRecord is a listed enterprise as its entries share it: its decision
-// (whose reasons the entries point to) and the fields every entry copies.
+// PlantRecord is a listed enterprise as its entries share it: the fields
+// every entry copies.
 struct PlantRecord {
   const v1::Enterprise* enterprise = nullptr;
-  PlantDecision decision;
-  std::string industry;        // e.g. 铸造 (C3391)
-  std::string plant_safety;    // the enterprise entry's 一厂一策 line
+  double cap_percent = -1;       // the livelihood cap (PlantDecision::cap_percent)
+  std::string industry;          // e.g. 铸造 (C3391)
+  std::string plant_safety;      // the enterprise entry's 一厂一策 line
   bool exempt_at_start = false;  // the exemption holds at the season start
 };
 
@@ -43,7 +43,8 @@ enum class Safety : uint8_t { kNone, kPlant, kEquipment };
 
 // EntryRecord is one list entry in the engine's compact form: what it shares
 // with its plant (the enterprise's fields, the rules' reasons and facts) is
-// pointed to, not copied. EntryStore::Materialize makes the ListEntry.
+// pointed to, not copied; reasons are kept serialized, once per plant.
+// EntryStore::Materialize makes the ListEntry, EntryWriter its bytes.
 struct EntryRecord {
   const PlantRecord* plant = nullptr;
   const v1::Equipment* equipment = nullptr;  // an equipment's entry
@@ -54,17 +55,18 @@ struct EntryRecord {
   bool escalated = false;
   bool line = false;  // a production line's entry ("stop x% counted by line")
   Safety safety = Safety::kNone;
-  std::vector<const v1::Reason*> reasons;
-  std::vector<const v1::Reason*> refused;
+  std::vector<const std::string*> reasons;  // each a serialized v1::Reason
+  std::vector<const std::string*> refused;
 };
 
 // EntryStore owns a list's entries in compact form and what they point to
 // (besides the registry snapshot, which must outlive it).
 class EntryStore {
  public:
-  const v1::Reason* Keep(v1::Reason reason) {
-    reasons_.push_back(std::move(reason));
-    return &reasons_.back();
+  // Keep keeps `reason` serialized.
+  const std::string* Keep(const v1::Reason& reason) {
+    strings_.push_back(reason.SerializeAsString());
+    return &strings_.back();
   }
   const std::string* KeepString(std::string s) {
     strings_.push_back(std::move(s));
@@ -77,21 +79,20 @@ class EntryStore {
   // Materialize writes `record` into `entry` (cleared first).
   void Materialize(const EntryRecord& record, v1::ListEntry* entry) const;
 
-  std::vector<EntryRecord> entries;
+  // A deque: a province's million entries grow without a second copy.
+  std::deque<EntryRecord> entries;
   // The processes and lines by name (display names), as EntryContext reads them.
   std::unordered_map<std::string, const v1::Process*> processes;
   std::unordered_map<std::string, const v1::ProductionLine*> lines;
 
  private:
-  std::deque<v1::Reason> reasons_;
   std::deque<std::string> strings_;
   std::set<std::string> interned_;
   std::deque<PlantRecord> plants_;
 };
 
 // EntryWriter writes entries in compact form as the bytes of their ListEntry's
-// deterministic serialization, without making the message: each reason is
-// serialized once per plant, not once per entry that cites it.
+// deterministic serialization, without making the message.
 class EntryWriter {
  public:
   explicit EntryWriter(const EntryStore& store) : store_(store) {}
@@ -101,11 +102,7 @@ class EntryWriter {
   const std::string& Write(const EntryRecord& record, const std::string& name = "");
 
  private:
-  const std::string& ReasonBytes(const v1::Reason* reason);
-
   const EntryStore& store_;
-  const PlantRecord* plant_ = nullptr;  // whose reasons are cached
-  std::unordered_map<const v1::Reason*, std::string> reasons_;
   std::string out_, measure_;
 };
 
@@ -113,10 +110,10 @@ class EntryWriter {
 // annual emissions the equipment does not record.
 std::vector<v1::Pollutant> MissingPollutants(const v1::Equipment& q);
 
-// AppendPlantEntries appends the entries of one listed enterprise, whose
-// decision is `record`'s, to `store`.
-void AppendPlantEntries(const PlantFacts& plant, const PlantRecord& record,
-                        const EntryContext& context, EntryStore* store);
+// AppendPlantEntries appends the entries of one listed enterprise to `store`
+// (`record` is the plant's in the store; the decision may go afterwards).
+void AppendPlantEntries(const PlantFacts& plant, const PlantDecision& decision,
+                        const PlantRecord& record, const EntryContext& context, EntryStore* store);
 
 // FillPlantRecord sets the fields the entries copy from `record`'s enterprise.
 void FillPlantRecord(PlantRecord* record);

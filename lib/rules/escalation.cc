@@ -55,7 +55,10 @@ class TargetProof {
   TargetProof(const v1::RuleSet& rules, const std::vector<v1::EmissionTotal>& inventory,
               const std::vector<EscalationUnit>& units, const v1::RuleSpec* escalation,
               EntryStore* store)
-      : rules_(rules), units_(units), escalation_(escalation), store_(*store),
+      : rules_(rules),
+        units_(units),
+        escalation_(escalation),
+        store_(*store),
         entries_(store->entries) {
     std::map<v1::Pollutant, int> year;
     for (const v1::EmissionTotal& t : inventory) {
@@ -80,7 +83,7 @@ class TargetProof {
   const std::vector<EscalationUnit>& units_;
   const v1::RuleSpec* escalation_;
   EntryStore& store_;
-  std::vector<EntryRecord>& entries_;
+  std::deque<EntryRecord>& entries_;
   std::map<v1::Pollutant, long long> inventory_kg_;
   std::set<size_t> escalated_;  // entries escalated at the level being proved
 };

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-
 #include "cuofeng/v1/planning.pb.h"
 #include "cuofeng/v1/registry.pb.h"
 #include "lib/rules/entries.h"

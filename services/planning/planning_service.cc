@@ -277,8 +277,8 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx,
   if (!snapshot.ok()) return ToGrpcStatus(snapshot.status());
   // The list is generated today, on the server's clock, in China. Compact:
   // InsertList makes each entry as it writes it (the snapshot outlives it).
-  GeneratedList generated = cuofeng::GenerateList(rules, season, *snapshot, ChinaDay(Now()),
-                                                  EntryForm::kCompact);
+  GeneratedList generated =
+      cuofeng::GenerateList(rules, season, *snapshot, ChinaDay(Now()), EntryForm::kCompact);
 
   Mutation m{"GenerateList", Action::kWrite, req->parent(), req->request_id(),
              req->validate_only()};

@@ -149,7 +149,7 @@ int PlanningRepository::NextListSeq(pqxx::work& tx, const std::string& district_
 
 absl::Status PlanningRepository::InsertList(pqxx::work& tx, const std::string& district_id, int seq,
                                             const v1::ListVersion& list,
-                                            const std::vector<v1::ListEntry>& entries,
+                                            const GeneratedList& generated,
                                             const std::string& created_by) {
   size_t at = list.rule_set().find('@');
   std::string rule_set_id = list.rule_set().substr(
