@@ -92,11 +92,16 @@ std::vector<EscalationUnit> UnitsAtSeasonStart(const v1::RuleSet& rules, const v
                                                const EntryStore& store) {
   std::vector<EscalationUnit> units;
   const std::deque<EntryRecord>& entries = store.entries;
+  auto in_force = [&](const EntryRecord& r) {
+    return r.equipment != nullptr && *r.effective_from == season.start();
+  };
+  // Sized once: a province has a million units.
+  units.reserve(std::count_if(entries.begin(), entries.end(), in_force));
   for (size_t i = 0; i < entries.size(); ++i) {
     const EntryRecord& r = entries[i];
-    if (r.equipment == nullptr || *r.effective_from != season.start()) continue;
+    if (!in_force(r)) continue;
     EscalationUnit u;
-    u.entry = i;
+    u.entry = static_cast<uint32_t>(i);
     u.equipment = r.equipment;
     u.enterprise = r.plant->enterprise;
     u.exempt = r.plant->exempt_at_start;

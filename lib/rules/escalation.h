@@ -7,6 +7,7 @@
 #ifndef CUOFENG_LIB_RULES_ESCALATION_H_
 #define CUOFENG_LIB_RULES_ESCALATION_H_
 
+#include <cstdint>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -19,13 +20,13 @@ namespace cuofeng {
 // EscalationUnit is one piece of equipment's entry in force at the season
 // start, with what escalation needs to know about its plant.
 struct EscalationUnit {
-  size_t entry = 0;  // index into the entries
   const v1::Equipment* equipment = nullptr;
   const v1::Enterprise* enterprise = nullptr;
-  bool exempt = false;      // benchmark or voluntary: never escalated
   double cap_percent = -1;  // livelihood cap; -1 none
+  uint32_t entry = 0;       // index into the entries
   int group = 0;            // index of its escalation step in the rule set
   int industry_rank = 0;    // index of its industry in escalation_industry_order
+  bool exempt = false;      // benchmark or voluntary: never escalated
   bool quick_safe_stop = false;
   absl::string_view process;  // the process's resource name (in the equipment's)
 };

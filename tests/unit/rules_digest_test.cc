@@ -10,8 +10,8 @@
 #include "lib/rules/digest.h"
 #include "lib/rules/engine.h"
 #include "lib/rules/rule_set.h"
-#include "tools/gen/generator.h"
 #include "tests/unit/rules_test_support.h"
+#include "tools/gen/generator.h"
 
 namespace cuofeng {
 namespace {
@@ -68,8 +68,7 @@ void ExpectSameBytes(int64_t equipment, const std::string& want_digest) {
   const v1::RuleSet& rules = testing_support::Jizhou();
   const RegistrySnapshot s = Generate(equipment);
   const GeneratedList messages = GenerateList(rules, Season(), s, "2018-10-25");
-  const GeneratedList compact =
-      GenerateList(rules, Season(), s, "2018-10-25", EntryForm::kCompact);
+  const GeneratedList compact = GenerateList(rules, Season(), s, "2018-10-25", EntryForm::kCompact);
   EXPECT_EQ(messages.entry_count, messages.entries.size());
   EXPECT_TRUE(compact.entries.empty());
   ASSERT_EQ(compact.entry_count, messages.entries.size());
