@@ -45,9 +45,9 @@ enum class EntryForm {
 // GeneratedList is the engine's output. Entries are in resource order, then
 // effective date; their names are left for the caller to assign.
 struct GeneratedList {
-  std::vector<v1::ListEntry> entries;  // EntryForm::kMessages
+  std::vector<v1::ListEntry> entries;       // EntryForm::kMessages
   std::shared_ptr<const EntryStore> store;  // EntryForm::kCompact
-  size_t entry_count = 0;  // either form
+  size_t entry_count = 0;                   // either form
   std::vector<v1::LevelProof> proof;
   int restricted = 0, exempt = 0, guaranteed = 0, data_missing = 0;
   // SHA-256 over the entries without their names (see EntriesSha256).
