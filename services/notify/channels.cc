@@ -195,6 +195,23 @@ std::string Base64Lines(absl::string_view data) {
   return out;
 }
 
+// EncodedSubject is an RFC 2047 subject: base64 encoded words of at most 45
+// bytes of UTF-8 each (never splitting a character), folded onto lines.
+std::string EncodedSubject(absl::string_view subject) {
+  std::string out;
+  while (!subject.empty()) {
+    size_t n = std::min<size_t>(45, subject.size());
+    while (n < subject.size() && n > 0 && (static_cast<unsigned char>(subject[n]) & 0xC0) == 0x80) {
+      --n;
+    }
+    if (n == 0) n = std::min<size_t>(45, subject.size());
+    absl::StrAppend(&out, out.empty() ? "" : "\r\n ", "=?UTF-8?B?",
+                    absl::Base64Escape(subject.substr(0, n)), "?=");
+    subject.remove_prefix(n);
+  }
+  return out;
+}
+
 bool Clean(absl::string_view s) { return s.find_first_of("\r\n<>") == absl::string_view::npos; }
 
 }  // namespace
@@ -215,8 +232,8 @@ absl::Status SendMail(const std::string& server, const Mail& mail, absl::Time de
     return e;
   if (absl::Status e = Expect(s, "DATA", 354, 354); !e.ok()) return e;
   std::string message = absl::StrCat(
-      "From: <", mail.from, ">\r\nTo: <", mail.to, ">\r\nSubject: =?UTF-8?B?",
-      absl::Base64Escape(mail.subject), "?=\r\nDate: ",
+      "From: <", mail.from, ">\r\nTo: <", mail.to, ">\r\nSubject: ", EncodedSubject(mail.subject),
+      "\r\nDate: ",
       absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", absl::Now(), absl::UTCTimeZone()),
       "\r\nMessage-ID: <", mail.message_id,
       ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
