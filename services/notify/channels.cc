@@ -141,7 +141,8 @@ class Socket {
 absl::Status SplitHostPort(absl::string_view address, std::string* host, std::string* port,
                            const char* default_port) {
   const size_t colon = address.rfind(':');
-  if (colon == absl::string_view::npos || address.find(']') > colon) {
+  const size_t bracket = address.rfind(']');  // [v6] or [v6]:port
+  if (colon == absl::string_view::npos || (bracket != absl::string_view::npos && bracket > colon)) {
     *host = std::string(address);
     *port = default_port;
   } else {

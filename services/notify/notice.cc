@@ -1,5 +1,6 @@
 #include "services/notify/notice.h"
 
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -248,7 +249,10 @@ std::vector<v1::Notification> ComposeNotices(const RecordedChange& change,
         ch->set_after(is);
         ToProto(t, ch->mutable_from());
         if (oa != nullptr && oa->has_window_end()) *ch->mutable_until() = oa->window_end();
-        ch->set_reason(o->reason());
+        // The obligation's reason repeats the measure first: keep the why.
+        const std::string& reason = o->reason();
+        const size_t why = reason.find("。依据：");
+        ch->set_reason(why == std::string::npos ? reason : reason.substr(why + strlen("。依据：")));
         ch->set_list(o->list());
         ch->set_entry(o->entry());
         ch->set_alert(o->alert());
