@@ -10,7 +10,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <pqxx/pqxx>
 #include <sstream>
 #include <thread>
@@ -105,8 +107,34 @@ std::string BinDir() {
   return dir == nullptr ? "bin" : dir;
 }
 
+namespace {
+
+// Every folder a test process makes lives under one root of its own, removed
+// when the process exits (CUOFENG_KEEP_TEST_DIRS=1 keeps it, to look at).
+std::string TestRoot() {
+  static std::mutex mu;
+  static std::string root;
+  std::lock_guard<std::mutex> lock(mu);
+  if (root.empty()) {
+    std::string pattern = "/tmp/cuofeng-test.XXXXXX";
+    char* dir = mkdtemp(pattern.data());
+    if (dir == nullptr) return "/tmp";
+    root = dir;
+    const char* keep = std::getenv("CUOFENG_KEEP_TEST_DIRS");
+    if (keep == nullptr || std::string(keep) != "1") {
+      std::atexit([] {
+        std::error_code ignored;
+        std::filesystem::remove_all(root, ignored);
+      });
+    }
+  }
+  return root;
+}
+
+}  // namespace
+
 std::string TempDir() {
-  std::string pattern = "/tmp/cuofeng-test.XXXXXX";
+  std::string pattern = TestRoot() + "/XXXXXX";
   char* dir = mkdtemp(pattern.data());
   return dir == nullptr ? "/tmp" : std::string(dir);
 }
@@ -137,6 +165,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv) {
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.output = ReadFile(out_path);
+  std::error_code ignored;
+  std::filesystem::remove_all(std::filesystem::path(out_path).parent_path(), ignored);
   return r;
 }
 
