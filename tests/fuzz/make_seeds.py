@@ -101,7 +101,7 @@ m = registry_pb2.Meter(name="districts/120119/enterprises/e1/meters/m1", interva
                        rated_kw=785.4)
 write("row_codec", "meter.pb", bytes([6, 1]) + m.SerializeToString())
 
-# --- monitoring: [0-2, wire form] or [3, time].
+# --- monitoring: [0-2, wire form], [4, a cell] or [3, time].
 r = compliance_pb2.IngestReadingsRequest(source="readings.csv")
 rd = r.readings.add(meter="districts/120119/enterprises/e1/meters/m1", value=12.5, line=2)
 rd.time.seconds = 1700000000
@@ -116,3 +116,4 @@ for i, t in enumerate(["2024-11-15 08:30", "2024-11-15 08:30:05", "2024-11-15T00
                        "2024-11-15T08:30:05.123456+08:00", "2024-02-29 00:00", "0000-01-01 00:00",
                        "9999-12-31T23:59:59.999999-14:00", " 2024-11-15 08:30 "]):
     write("monitoring", "time%02d" % i, b"\x03" + t.encode())
+write("monitoring", "cell_utf8", b"\x04" + "districts/120119/enterprises/e1/meters/m1".encode())
