@@ -62,6 +62,24 @@ build() {
   fi
   cmake --build "$CUOFENG_BUILD" -j "$(nproc)" 2>&1 | grep -E "error|warning: |Error" >&2 || true
   cmake --build "$CUOFENG_BUILD" -j "$(nproc)" >/dev/null
+  build_web
+}
+
+# build_web: the pages cuofeng-web serves (web/dist), with npm ci and Vite,
+# when web/ changed since the last build (node_modules and dist stay out of git).
+build_web() {
+  local web="$CUOFENG_ROOT/web" stamp want
+  command -v npm >/dev/null || install_packages_named npm
+  want=$(cd "$web" && find package.json package-lock.json index.html vite.config.js src -type f \
+    -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64)
+  stamp="$web/dist/.source-sha256"
+  [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && return 0
+  log "building the web pages (npm ci, vite build)"
+  if ! (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npx vite build --logLevel=warn); then
+    log "building the web pages failed"
+    return 1
+  fi
+  printf '%s\n' "$want" > "$stamp"
 }
 
 free_port() {

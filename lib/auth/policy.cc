@@ -77,8 +77,9 @@ absl::Status Denied(const Principal& p, Action action, absl::string_view resourc
   static constexpr const char* kVerbs[] = {
       "read",          "change",          "administer",          "read the audit of",
       "publish",       "acknowledge",     "issue alerts for",    "send monitoring data for",
-      "run verification of", "review findings of", "explain findings of"};
-  static_assert(sizeof(kVerbs) / sizeof(kVerbs[0]) == static_cast<int>(Action::kExplain) + 1,
+      "run verification of", "review findings of", "explain findings of", "manage accounts of",
+      "set the contacts of", "mark notifications read of"};
+  static_assert(sizeof(kVerbs) / sizeof(kVerbs[0]) == static_cast<int>(Action::kMarkRead) + 1,
                 "one verb per Action");
   const std::string role = RoleName(p.role);
   const bool vowel = role[0] == 'a' || role[0] == 'e';
@@ -104,6 +105,12 @@ absl::Status Authorize(const Principal& p, Action action, absl::string_view reso
     return p.role == Role::kAdmin || p.role == Role::kCity ? absl::OkStatus()
                                                            : Denied(p, action, resource);
   }
+  if (action == Action::kManageAccounts) {
+    // People's accounts: the administrator's, and the bureau's within its district.
+    return p.role == Role::kAdmin || (p.role == Role::kBureau && IsWithin(resource, p.scope))
+               ? absl::OkStatus()
+               : Denied(p, action, resource);
+  }
   if (action == Action::kPublishRules) {
     // Rule sets are shared documents; revisions never change, lists pin one.
     return p.role == Role::kAdmin || p.role == Role::kCity || p.role == Role::kBureau
@@ -111,7 +118,7 @@ absl::Status Authorize(const Principal& p, Action action, absl::string_view reso
                : Denied(p, action, resource);
   }
   if (action == Action::kIngest || action == Action::kVerify || action == Action::kReview ||
-      action == Action::kExplain) {
+      action == Action::kExplain || action == Action::kSetContacts || action == Action::kMarkRead) {
     const bool in_scope = IsWithin(resource, p.scope);
     bool allowed = p.role == Role::kAdmin;
     switch (action) {
@@ -125,7 +132,10 @@ absl::Status Authorize(const Principal& p, Action action, absl::string_view reso
       case Action::kReview:  // findings are confirmed or dismissed by verifiers (核查人员)
         allowed = allowed || (p.role == Role::kVerifier && in_scope);
         break;
-      default:  // kExplain: 异常申报, by the enterprise concerned
+      case Action::kSetContacts:  // notification contacts: the bureau or the enterprise
+        allowed = allowed || ((p.role == Role::kBureau || p.role == Role::kEnterprise) && in_scope);
+        break;
+      default:  // kExplain (异常申报), kMarkRead (已读): by the enterprise concerned
         allowed = allowed || (p.role == Role::kEnterprise && in_scope);
         break;
     }

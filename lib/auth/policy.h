@@ -35,6 +35,10 @@ enum class Action {
   kVerify,        // run verification: verifier and bureau (own district)
   kReview,        // confirm or dismiss a finding: verifier (own district)
   kExplain,       // attach an explanation (异常申报) to a finding: enterprise (own)
+  // People's accounts: admin (any), bureau (within its district).
+  kManageAccounts,
+  kSetContacts,   // where notifications go: bureau (own district), enterprise (own)
+  kMarkRead,      // acknowledge a notification as read (已读): enterprise (own)
 };
 
 // RoleName is the lowercase role name used in messages and the database.

@@ -72,6 +72,12 @@ int CharPosition(absl::string_view text, size_t offset) {
   return pos;
 }
 
+// Bounds that keep parsing, evaluating, rendering and freeing a filter off
+// the end of the stack (the tree is as deep as its nesting and its chain of
+// AND/OR; tests/fuzz found "((((…" overflowing it).
+constexpr int kMaxNesting = 32;
+constexpr int kMaxComparisons = 200;
+
 class Parser {
  public:
   Parser(absl::string_view text, const Descriptor* type, const std::vector<std::string>& fields)
@@ -171,9 +177,13 @@ class Parser {
     SkipSpace();
     if (AtEnd()) return Error(pos_, "the filter ends where a comparison should follow");
     if (Peek() == '(') {
+      if (++nesting_ > kMaxNesting) {
+        return Error(pos_, absl::StrCat("parentheses nested more than ", kMaxNesting, " deep"));
+      }
       const size_t open = pos_++;
       auto inner = Expression();
       if (!inner.ok()) return inner.status();
+      --nesting_;
       SkipSpace();
       if (Peek() != ')') return Error(open, "this ( is never closed");
       ++pos_;
@@ -184,6 +194,9 @@ class Parser {
 
   absl::StatusOr<std::unique_ptr<FilterNode>> Comparison() {
     const size_t field_at = pos_;
+    if (++comparisons_ > kMaxComparisons) {
+      return Error(field_at, absl::StrCat("more than ", kMaxComparisons, " comparisons"));
+    }
     while (!AtEnd() && (absl::ascii_isalnum(static_cast<unsigned char>(Peek())) || Peek() == '_')) {
       ++pos_;
     }
@@ -319,6 +332,8 @@ class Parser {
   const Descriptor* type_;
   const std::vector<std::string>& fields_;
   size_t pos_ = 0;
+  int nesting_ = 0;
+  int comparisons_ = 0;
 };
 
 template <typename T>

@@ -1,6 +1,8 @@
 #include "lib/rules/engine.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <tuple>
@@ -11,6 +13,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "lib/hash/sha256.h"
 #include "lib/rules/decision.h"
+#include "lib/rules/digest.h"
 #include "lib/rules/entries.h"
 #include "lib/rules/escalation.h"
 #include "lib/rules/evaluators.h"
@@ -84,42 +87,68 @@ bool ExemptAtStart(const PlantDecision& decision) {
                       [](const Contribution& c) { return c.from.empty() && c.voids_exemption; });
 }
 
-struct PlantOfEquipment {
-  const v1::Equipment* equipment = nullptr;
-  const PlantFacts* plant = nullptr;
-  bool exempt = false;
-  double cap_percent = -1;
-};
-
 // The equipment entries in force at the season start, for the proof.
-std::vector<EscalationUnit> UnitsAtSeasonStart(
-    const v1::RuleSet& rules, const v1::Season& season, const RegistryIndex& index,
-    const std::map<std::string, PlantOfEquipment>& of_equipment,
-    const std::vector<v1::ListEntry>& entries) {
+std::vector<EscalationUnit> UnitsAtSeasonStart(const v1::RuleSet& rules, const v1::Season& season,
+                                               const EntryStore& store) {
   std::vector<EscalationUnit> units;
+  const std::deque<EntryRecord>& entries = store.entries;
+  auto in_force = [&](const EntryRecord& r) {
+    return r.equipment != nullptr && *r.effective_from == season.start();
+  };
+  // Sized once: a province has a million units.
+  units.reserve(std::count_if(entries.begin(), entries.end(), in_force));
   for (size_t i = 0; i < entries.size(); ++i) {
-    auto it = of_equipment.find(entries[i].resource());
-    if (it == of_equipment.end() || entries[i].effective_from() != season.start()) continue;
-    const PlantOfEquipment& p = it->second;
+    const EntryRecord& r = entries[i];
+    if (!in_force(r)) continue;
     EscalationUnit u;
-    u.entry = i;
-    u.equipment = p.equipment;
-    u.enterprise = p.plant->enterprise;
-    u.exempt = p.exempt;
-    u.cap_percent = p.cap_percent;
+    u.entry = static_cast<uint32_t>(i);
+    u.equipment = r.equipment;
+    u.enterprise = r.plant->enterprise;
+    u.exempt = r.plant->exempt_at_start;
+    u.cap_percent = r.plant->cap_percent;
     u.group = EscalationGroup(rules, *u.enterprise);
     u.industry_rank = IndustryRank(rules, *u.enterprise);
-    u.process = ParentOf(p.equipment->name());
-    auto process = index.processes.find(u.process);
-    u.quick_safe_stop = process != index.processes.end() && process->second->quick_safe_stop();
+    const std::string process_name = ParentOf(r.equipment->name());
+    u.process = absl::string_view(r.equipment->name()).substr(0, process_name.size());
+    auto process = store.processes.find(process_name);
+    u.quick_safe_stop = process != store.processes.end() && process->second->quick_safe_stop();
     units.push_back(u);
   }
   return units;
 }
 
-void CountKinds(GeneratedList* list) {
-  for (const v1::ListEntry& e : list->entries) {
-    switch (e.kind()) {
+// SortEntries puts the entries in resource order, then effective date, stably:
+// the order is sorted as indexes and applied in place, cycle by cycle, so the
+// records are never held twice.
+void SortEntries(std::deque<EntryRecord>* entries) {
+  std::deque<EntryRecord>& e = *entries;
+  std::vector<uint32_t> order(e.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return std::tie(*e[a].resource, *e[a].effective_from) <
+           std::tie(*e[b].resource, *e[b].effective_from);
+  });
+  // Position j takes the record that was at order[j].
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (order[i] == i) continue;
+    EntryRecord held = std::move(e[i]);
+    size_t j = i;
+    while (true) {
+      const size_t k = order[j];
+      order[j] = static_cast<uint32_t>(j);
+      if (k == i) {
+        e[j] = std::move(held);
+        break;
+      }
+      e[j] = std::move(e[k]);
+      j = k;
+    }
+  }
+}
+
+void CountKinds(const EntryStore& store, GeneratedList* list) {
+  for (const EntryRecord& e : store.entries) {
+    switch (e.kind) {
       case v1::RESTRICTED:
         ++list->restricted;
         break;
@@ -170,60 +199,92 @@ std::vector<v1::Period> StaggeredPeriods(const v1::Season& season) {
 }
 
 GeneratedList GenerateList(const v1::RuleSet& rules, const v1::Season& season,
-                           const RegistrySnapshot& snapshot, const std::string& as_of) {
-  const RegistryIndex index(snapshot);
-  const RuleContext context{&rules, &season, as_of};
-  const EntryContext entry_context{&season, SpecOf(rules, v1::DATA_COMPLETENESS),
-                                   SpecOf(rules, v1::STOP_COUNTED_BY_LINE), &index.processes,
-                                   &index.lines};
-  std::vector<std::unique_ptr<RuleEvaluator>> evaluators;
-  for (const v1::RuleSpec& spec : rules.rules()) {
-    if (auto evaluator = MakeEvaluator(spec, context)) evaluators.push_back(std::move(evaluator));
-  }
-  const std::vector<PlantFacts> plants = GatherPlants(snapshot, index);
-  GeneratedList out;
-  std::map<std::string, PlantOfEquipment> of_equipment;
-  for (const PlantFacts& plant : plants) {
-    const PlantDecision decision = Decide(plant, evaluators);
-    if (!decision.listed) continue;
-    AppendPlantEntries(plant, decision, entry_context, &out.entries);
-    for (const v1::Equipment* q : plant.equipment) {
-      of_equipment[q->name()] = {q, &plant, ExemptAtStart(decision), decision.cap_percent};
+                           const RegistrySnapshot& snapshot, const std::string& as_of,
+                           EntryForm form) {
+  auto store = std::make_shared<EntryStore>();
+  {
+    RegistryIndex index(snapshot);
+    store->processes = std::move(index.processes);
+    store->lines = std::move(index.lines);
+    index.processes.clear();
+    index.lines.clear();
+    const RuleContext context{&rules, &season, as_of};
+    const EntryContext entry_context{&season, SpecOf(rules, v1::DATA_COMPLETENESS),
+                                     SpecOf(rules, v1::STOP_COUNTED_BY_LINE), &store->processes,
+                                     &store->lines};
+    std::vector<std::unique_ptr<RuleEvaluator>> evaluators;
+    for (const v1::RuleSpec& spec : rules.rules()) {
+      if (auto evaluator = MakeEvaluator(spec, context)) evaluators.push_back(std::move(evaluator));
+    }
+    const std::vector<PlantFacts> plants = GatherPlants(snapshot, index);
+    for (const PlantFacts& plant : plants) {
+      const PlantDecision decision = Decide(plant, evaluators);
+      if (!decision.listed) continue;
+      PlantRecord* record = store->AddPlant();
+      record->enterprise = plant.enterprise;
+      record->exempt_at_start = ExemptAtStart(decision);
+      record->cap_percent = decision.cap_percent;
+      FillPlantRecord(record);
+      AppendPlantEntries(plant, decision, *record, entry_context, store.get());
     }
   }
-  std::stable_sort(out.entries.begin(), out.entries.end(),
-                   [](const v1::ListEntry& a, const v1::ListEntry& b) {
-                     return std::tie(a.resource(), a.effective_from()) <
-                            std::tie(b.resource(), b.effective_from());
-                   });
-  out.proof = ProveTargets(rules, snapshot.emission_totals,
-                           UnitsAtSeasonStart(rules, season, index, of_equipment, out.entries),
-                           SpecOf(rules, v1::ESCALATION), &out.entries);
-  CountKinds(&out);
-  out.content_sha256 = EntriesSha256(out.entries);
+  SortEntries(&store->entries);
+  GeneratedList out;
+  out.proof =
+      ProveTargets(rules, snapshot.emission_totals, UnitsAtSeasonStart(rules, season, *store),
+                   SpecOf(rules, v1::ESCALATION), store.get());
+  CountKinds(*store, &out);
+  out.entry_count = store->entries.size();
   out.staggered_periods = StaggeredPeriods(season);
+  // The content hash, as EntriesSha256 computes it, one entry at a time.
+  Sha256Stream sha;
+  EntryWriter writer(*store);
+  for (const EntryRecord& r : store->entries) {
+    const std::string& bytes = writer.Write(r);
+    uint8_t length[10];
+    const uint8_t* end =
+        google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(bytes.size(), length);
+    sha.Update(absl::string_view(reinterpret_cast<const char*>(length), end - length));
+    sha.Update(bytes);
+  }
+  out.content_sha256 = sha.HexDigest();
+  if (form == EntryForm::kMessages) {
+    out.entries.reserve(store->entries.size());
+    for (const EntryRecord& r : store->entries) store->Materialize(r, &out.entries.emplace_back());
+  }
+  if (form == EntryForm::kCompact) out.store = std::move(store);
   return out;
 }
 
-std::string EntriesSha256(const std::vector<v1::ListEntry>& entries) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream raw(&bytes);
-    google::protobuf::io::CodedOutputStream out(&raw);
-    out.SetSerializationDeterministic(true);
-    for (const v1::ListEntry& e : entries) {
-      if (e.name().empty()) {  // as the engine makes them: no copy needed
-        out.WriteVarint64(e.ByteSizeLong());
-        e.SerializeToCodedStream(&out);
-        continue;
-      }
-      v1::ListEntry copy = e;
-      copy.clear_name();
-      out.WriteVarint64(copy.ByteSizeLong());
-      copy.SerializeToCodedStream(&out);
+void ForEachEntry(const GeneratedList& list, const std::function<void(v1::ListEntry*)>& f) {
+  v1::ListEntry scratch;
+  if (list.store != nullptr) {
+    for (const EntryRecord& r : list.store->entries) {
+      list.store->Materialize(r, &scratch);
+      f(&scratch);
     }
+    return;
   }
-  return Sha256Hex(bytes);
+  for (const v1::ListEntry& e : list.entries) {
+    scratch = e;
+    f(&scratch);
+  }
+}
+
+std::string EntriesSha256(const std::vector<v1::ListEntry>& entries) {
+  // In pieces: a province's entries serialized would not fit beside them.
+  Sha256Stream sha;
+  v1::ListEntry copy;
+  for (const v1::ListEntry& e : entries) {
+    if (e.name().empty()) {  // as the engine makes them: no copy needed
+      sha.AddMessage(e);
+      continue;
+    }
+    copy = e;
+    copy.clear_name();
+    sha.AddMessage(copy);
+  }
+  return sha.HexDigest();
 }
 
 }  // namespace cuofeng

@@ -5,6 +5,9 @@
 #ifndef CUOFENG_LIB_RULES_ENGINE_H_
 #define CUOFENG_LIB_RULES_ENGINE_H_
 
+#include <cstddef>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,10 +29,25 @@ struct RegistrySnapshot {
   std::vector<v1::EmissionTotal> emission_totals;
 };
 
+class EntryStore;  // lib/rules/entries.h
+
+// EntryForm says how GenerateList hands the entries over.
+enum class EntryForm {
+  // Every entry a message in GeneratedList::entries.
+  kMessages,
+  // In GeneratedList::store, the engine's compact form, where entries point to
+  // what they share with their plant instead of copying it; ForEachEntry makes
+  // them one at a time. For lists of a province (1M equipment), which would not
+  // fit twice. The snapshot must outlive the store.
+  kCompact,
+};
+
 // GeneratedList is the engine's output. Entries are in resource order, then
 // effective date; their names are left for the caller to assign.
 struct GeneratedList {
-  std::vector<v1::ListEntry> entries;
+  std::vector<v1::ListEntry> entries;       // EntryForm::kMessages
+  std::shared_ptr<const EntryStore> store;  // EntryForm::kCompact
+  size_t entry_count = 0;                   // either form
   std::vector<v1::LevelProof> proof;
   int restricted = 0, exempt = 0, guaranteed = 0, data_missing = 0;
   // SHA-256 over the entries without their names (see EntriesSha256).
@@ -48,7 +66,13 @@ std::vector<v1::Period> StaggeredPeriods(const v1::Season& season);
 // empty `as_of` takes every recorded fact as known. The rules run in the
 // order the rule set lists them (its `rules`), one evaluator each.
 GeneratedList GenerateList(const v1::RuleSet& rules, const v1::Season& season,
-                           const RegistrySnapshot& snapshot, const std::string& as_of);
+                           const RegistrySnapshot& snapshot, const std::string& as_of,
+                           EntryForm form = EntryForm::kMessages);
+
+// ForEachEntry hands every entry of `list`, in order and whatever its form,
+// to `f` as a scratch message that `f` may change (set its name) and that is
+// remade for the next entry.
+void ForEachEntry(const GeneratedList& list, const std::function<void(v1::ListEntry*)>& f);
 
 // EntriesSha256 hashes the deterministic serialization of each entry with
 // its name cleared, in order, each prefixed by its length.

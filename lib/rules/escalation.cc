@@ -54,8 +54,12 @@ class TargetProof {
  public:
   TargetProof(const v1::RuleSet& rules, const std::vector<v1::EmissionTotal>& inventory,
               const std::vector<EscalationUnit>& units, const v1::RuleSpec* escalation,
-              std::vector<v1::ListEntry>* entries)
-      : rules_(rules), units_(units), escalation_(escalation), entries_(*entries) {
+              EntryStore* store)
+      : rules_(rules),
+        units_(units),
+        escalation_(escalation),
+        store_(*store),
+        entries_(store->entries) {
     std::map<v1::Pollutant, int> year;
     for (const v1::EmissionTotal& t : inventory) {
       if (t.year() > year[t.pollutant()]) {
@@ -78,7 +82,8 @@ class TargetProof {
   const v1::RuleSet& rules_;
   const std::vector<EscalationUnit>& units_;
   const v1::RuleSpec* escalation_;
-  std::vector<v1::ListEntry>& entries_;
+  EntryStore& store_;
+  std::deque<EntryRecord>& entries_;
   std::map<v1::Pollutant, long long> inventory_kg_;
   std::set<size_t> escalated_;  // entries escalated at the level being proved
 };
@@ -87,8 +92,8 @@ class TargetProof {
 Grams TargetProof::CutOf(const EscalationUnit& u, int level, v1::Pollutant p) const {
   const long long kg = AnnualKg(*u.equipment, p);
   if (kg <= 0) return 0;
-  const v1::ListEntry& e = entries_[u.entry];
-  return kg * std::max(CutPermille(MeasureAt(e, 0)), CutPermille(MeasureAt(e, level)));
+  const EntryRecord& e = entries_[u.entry];
+  return kg * std::max(CutPermille(e.levels.at[0]), CutPermille(e.levels.at[level]));
 }
 
 v1::Measure TargetProof::EscalatedMeasure(const EscalationUnit& u) const {
@@ -99,7 +104,7 @@ v1::Measure TargetProof::EscalatedMeasure(const EscalationUnit& u) const {
 }
 
 std::vector<Candidate> TargetProof::Candidates(int level, v1::Pollutant p) const {
-  std::map<std::string, Candidate> by_process;
+  std::map<absl::string_view, Candidate> by_process;
   std::map<std::string, long long> plant_kg;
   for (const EscalationUnit& u : units_) {
     plant_kg[u.enterprise->name()] += std::max(0LL, AnnualKg(*u.equipment, p));
@@ -143,11 +148,11 @@ std::vector<Candidate> TargetProof::Candidates(int level, v1::Pollutant p) const
 // Stops the unit at this level and every higher one; true if a measure
 // changed (a capped plant already at its cap does not).
 bool TargetProof::EscalateUnit(const EscalationUnit& u, int level, v1::Pollutant p) {
-  v1::ListEntry& entry = entries_[u.entry];
+  EntryRecord& entry = entries_[u.entry];
   const v1::Measure stop = EscalatedMeasure(u);
   bool changed = false;
   for (int l = level; l <= 3; ++l) {
-    v1::Measure* m = MutableMeasureAt(&entry, l);
+    v1::Measure* m = &entry.levels.at[l];
     v1::Measure stricter = Stricter(*m, stop);
     if (CutPermille(stricter) > CutPermille(*m)) {
       *m = stricter;
@@ -155,18 +160,18 @@ bool TargetProof::EscalateUnit(const EscalationUnit& u, int level, v1::Pollutant
     }
   }
   if (!changed) return false;
-  entry.set_escalated(true);
+  entry.escalated = true;
   if (escalated_.insert(u.entry).second) {
-    *entry.add_reasons() = MakeReason(
+    entry.reasons.push_back(store_.Keep(MakeReason(
         *escalation_,
         absl::StrCat(
             LevelName(kAlerts[level - 1]), "下", PollutantName(p),
             "减排量未达到目标，按优先调控产能过剩行业、高耗能高排放行业、同行业按排放绩效排序的"
             "顺序加严：该工序排放量较大且能够快速安全停产，",
             LevelName(kAlerts[level - 1]), "及以上级别停产"),
-        {MakeFact(u.process, "quick_safe_stop", "是"),
+        {MakeFact(std::string(u.process), "quick_safe_stop", "是"),
          MakeFact(u.enterprise->name(), "overcapacity",
-                  u.enterprise->overcapacity() ? "是" : "否")});
+                  u.enterprise->overcapacity() ? "是" : "否")})));
   }
   return true;
 }
@@ -285,9 +290,8 @@ int IndustryRank(const v1::RuleSet& rules, const v1::Enterprise& e) {
 std::vector<v1::LevelProof> ProveTargets(const v1::RuleSet& rules,
                                          const std::vector<v1::EmissionTotal>& inventory,
                                          const std::vector<EscalationUnit>& units,
-                                         const v1::RuleSpec* escalation,
-                                         std::vector<v1::ListEntry>* entries) {
-  TargetProof proof(rules, inventory, units, escalation, entries);
+                                         const v1::RuleSpec* escalation, EntryStore* store) {
+  TargetProof proof(rules, inventory, units, escalation, store);
   std::vector<v1::LevelProof> out;
   for (int level = 1; level <= 3; ++level) out.push_back(proof.ProveLevel(level));
   return out;

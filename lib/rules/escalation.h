@@ -7,25 +7,28 @@
 #ifndef CUOFENG_LIB_RULES_ESCALATION_H_
 #define CUOFENG_LIB_RULES_ESCALATION_H_
 
+#include <cstdint>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "cuofeng/v1/planning.pb.h"
 #include "cuofeng/v1/registry.pb.h"
+#include "lib/rules/entries.h"
 
 namespace cuofeng {
 
 // EscalationUnit is one piece of equipment's entry in force at the season
 // start, with what escalation needs to know about its plant.
 struct EscalationUnit {
-  size_t entry = 0;  // index into the entries
   const v1::Equipment* equipment = nullptr;
   const v1::Enterprise* enterprise = nullptr;
-  bool exempt = false;      // benchmark or voluntary: never escalated
   double cap_percent = -1;  // livelihood cap; -1 none
+  uint32_t entry = 0;       // index into the entries
   int group = 0;            // index of its escalation step in the rule set
   int industry_rank = 0;    // index of its industry in escalation_industry_order
+  bool exempt = false;      // benchmark or voluntary: never escalated
   bool quick_safe_stop = false;
-  std::string process;  // the process's resource name
+  absl::string_view process;  // the process's resource name (in the equipment's)
 };
 
 // EscalationGroup is the index of the first escalation step of `rules` the
@@ -36,13 +39,12 @@ int EscalationGroup(const v1::RuleSet& rules, const v1::Enterprise& e);
 int IndustryRank(const v1::RuleSet& rules, const v1::Enterprise& e);
 
 // ProveTargets measures the cut of each pollutant at each alert level
-// against the inventory's latest year, escalating `entries` (when
+// against the inventory's latest year, escalating the store's entries (when
 // `escalation` is set) until each target is met or nothing is left to stop.
 std::vector<v1::LevelProof> ProveTargets(const v1::RuleSet& rules,
                                          const std::vector<v1::EmissionTotal>& inventory,
                                          const std::vector<EscalationUnit>& units,
-                                         const v1::RuleSpec* escalation,
-                                         std::vector<v1::ListEntry>* entries);
+                                         const v1::RuleSpec* escalation, EntryStore* store);
 
 }  // namespace cuofeng
 

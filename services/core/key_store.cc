@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "lib/hash/sha256.h"
+#include "services/core/accounts.h"
 
 namespace cuofeng {
 namespace {
@@ -66,6 +67,8 @@ std::optional<Role> RoleFromProto(v1::Role role) {
 }
 
 absl::StatusOr<Principal> KeyStore::Authenticate(const std::string& secret) {
+  // A person's session (services/core/accounts.h) is resolved like a key, never cached.
+  if (IsSessionToken(secret)) return AuthenticateSession(*pool_, secret);
   if (!absl::StartsWith(secret, kSecretPrefix)) {
     return absl::UnauthenticatedError("the API key is malformed (cuofeng keys start with cfk_)");
   }
@@ -79,7 +82,8 @@ absl::StatusOr<Principal> KeyStore::Authenticate(const std::string& secret) {
   absl::StatusOr<Principal> result = absl::UnauthenticatedError("unknown or revoked API key");
   absl::Status db = InTransaction(*pool_, [&](pqxx::work& tx) {
     pqxx::result r = tx.exec_params(
-        "SELECT id, role, scope FROM core.api_key WHERE secret_sha256 = $1 AND revoke_time IS NULL",
+        "SELECT id, role, scope FROM core.api_key WHERE secret_sha256 = $1 AND revoke_time IS NULL "
+        "AND (expire_time IS NULL OR expire_time > now())",
         hash);
     if (!r.empty()) {
       Principal p;

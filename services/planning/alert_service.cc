@@ -13,6 +13,7 @@
 #include "lib/rpc/forward.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
+#include "services/notify/outbox.h"
 
 namespace cuofeng {
 namespace {
@@ -131,6 +132,7 @@ grpc::Status AlertServiceImpl::IssueAlert(grpc::ServerContext* ctx,
         Insert(tx, id, alert);
         ObligationCache::RecordChange(tx, ObligationCache::Change::kAlerts, DistrictIds(alert));
         alert.set_name(absl::StrCat("alerts/", id));
+        RecordAlertChange(tx, alert);  // the enterprises it touches are notified
         *resp = alert;
         return absl::OkStatus();
       });
@@ -182,6 +184,7 @@ grpc::Status AlertServiceImpl::Revise(grpc::ServerContext* ctx, const char* meth
         }
         Insert(tx, std::string(id), next);
         ObligationCache::RecordChange(tx, ObligationCache::Change::kAlerts, DistrictIds(next));
+        RecordAlertChange(tx, next);  // the enterprises it touches are notified
         *resp = next;
         return absl::OkStatus();
       });

@@ -12,6 +12,7 @@
 #include "lib/status/errors.h"
 #include "services/planning/filing_repository.h"
 #include "services/planning/repository.h"
+#include "services/notify/outbox.h"
 
 namespace cuofeng {
 namespace {
@@ -85,6 +86,8 @@ grpc::Status FilingServiceImpl::AcknowledgeFiling(grpc::ServerContext* ctx,
         ObligationCache::RecordChange(tx, ObligationCache::Change::kLists, {row->district_id});
         auto filing = FilingRepository::GetFiling(tx, row->name);
         if (!filing.ok()) return filing.status();
+        // The enterprises whose obligations it changes are notified.
+        RecordListFiled(tx, row->name, row->amends, filing->reason());
         *resp = *filing;
         return absl::OkStatus();
       });

@@ -275,8 +275,10 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx,
   std::string snapshot_sha;
   auto snapshot = ReadSnapshot(ctx, req->parent(), &snapshot_sha);
   if (!snapshot.ok()) return ToGrpcStatus(snapshot.status());
-  // The list is generated today, on the server's clock, in China.
-  GeneratedList generated = cuofeng::GenerateList(rules, season, *snapshot, ChinaDay(Now()));
+  // The list is generated today, on the server's clock, in China. Compact:
+  // InsertList makes each entry as it writes it (the snapshot outlives it).
+  GeneratedList generated =
+      cuofeng::GenerateList(rules, season, *snapshot, ChinaDay(Now()), EntryForm::kCompact);
 
   Mutation m{"GenerateList", Action::kWrite, req->parent(), req->request_id(),
              req->validate_only()};
@@ -291,16 +293,14 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx,
     resp->set_state(v1::DRAFT);
     resp->set_content_sha256(generated.content_sha256);
     resp->set_registry_snapshot_sha256(snapshot_sha);
-    resp->set_entry_count(static_cast<int>(generated.entries.size()));
+    resp->set_entry_count(static_cast<int>(generated.entry_count));
     for (const auto& proof : generated.proof) *resp->add_proof() = proof;
     resp->set_restricted(generated.restricted);
     resp->set_exempt(generated.exempt);
     resp->set_guaranteed(generated.guaranteed);
     resp->set_data_missing(generated.data_missing);
     for (const auto& period : generated.staggered_periods) *resp->add_staggered_periods() = period;
-    int n = 0;
-    for (auto& e : generated.entries) e.set_name(absl::StrCat(resp->name(), "/entries/", ++n));
-    return PlanningRepository::InsertList(tx, district, seq, *resp, generated.entries, p.key_name);
+    return PlanningRepository::InsertList(tx, district, seq, *resp, generated, p.key_name);
   });
 }
 

@@ -11,9 +11,26 @@ namespace {
 
 std::string Bytes(const pqxx::field& f) { return pqxx::binarystring(f).str(); }
 
-// bytea in COPY text format: \x followed by hex (CopyWriter escapes the \).
-std::string ByteaText(const std::string& bytes) {
-  return absl::StrCat("\\x", absl::BytesToHexString(bytes));
+// AppendCopyText appends `value` escaped for COPY's text format.
+void AppendCopyText(absl::string_view value, std::string* out) {
+  for (char c : value) {
+    switch (c) {
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      default:
+        out->push_back(c);
+    }
+  }
 }
 
 v1::RuleSet RuleSetRow(const pqxx::row& row) {
@@ -132,7 +149,7 @@ int PlanningRepository::NextListSeq(pqxx::work& tx, const std::string& district_
 
 absl::Status PlanningRepository::InsertList(pqxx::work& tx, const std::string& district_id, int seq,
                                             const v1::ListVersion& list,
-                                            const std::vector<v1::ListEntry>& entries,
+                                            const GeneratedList& generated,
                                             const std::string& created_by) {
   size_t at = list.rule_set().find('@');
   std::string rule_set_id = list.rule_set().substr(
@@ -149,20 +166,31 @@ absl::Status PlanningRepository::InsertList(pqxx::work& tx, const std::string& d
   CopyWriter copy(
       tx, "planning.list_entry",
       {"list", "seq", "district_id", "enterprise", "resource", "kind", "body", "entry_sha256"});
+  // Rows go out in batches of about 4 MiB of COPY text, each entry made,
+  // serialized and hashed as it is written.
+  constexpr size_t kBatchBytes = 4 << 20;
+  std::string batch, body;
   int n = 0;
-  for (const v1::ListEntry& e : entries) {
-    NullableParams row;
-    row.Add(list.name());
-    row.Add(absl::StrCat(++n));
-    row.Add(district_id);
-    row.Add(e.enterprise());
-    row.Add(e.resource());
-    row.Add(v1::EntryKind_Name(e.kind()));
-    const std::string body = e.SerializeAsString();
-    row.Add(ByteaText(body));
-    row.Add(Sha256Hex(body));
-    copy.WriteRow(row);
-  }
+  const std::string prefix = absl::StrCat(list.name(), "/entries/");
+  ForEachEntry(generated, [&](v1::ListEntry* e) {
+    e->set_name(absl::StrCat(prefix, ++n));
+    body.clear();
+    e->SerializeToString(&body);
+    AppendCopyText(list.name(), &batch);
+    absl::StrAppend(&batch, "\t", n, "\t");
+    AppendCopyText(district_id, &batch);
+    batch.push_back('\t');
+    AppendCopyText(e->enterprise(), &batch);
+    batch.push_back('\t');
+    AppendCopyText(e->resource(), &batch);
+    absl::StrAppend(&batch, "\t", v1::EntryKind_Name(e->kind()), "\t\\\\x",
+                    absl::BytesToHexString(body), "\t", Sha256Hex(body), "\n");
+    if (batch.size() >= kBatchBytes) {
+      copy.WriteLines(batch);
+      batch.clear();
+    }
+  });
+  copy.WriteLines(batch);
   copy.Complete();
   return absl::OkStatus();
 }

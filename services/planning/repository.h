@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "cuofeng/v1/planning.pb.h"
+#include "lib/rules/engine.h"
 
 namespace cuofeng {
 
@@ -35,10 +36,11 @@ class PlanningRepository {
   // NextListSeq returns the next list number of a district, serialised by a
   // transaction-scoped lock.
   static int NextListSeq(pqxx::work& tx, const std::string& district_id);
-  // InsertList stores a list version and its entries (names already set).
+  // InsertList stores a list version and the generated entries, named
+  // {list}/entries/{n} from 1 in order; the entries are made and written one
+  // batch at a time (a province's list is not held twice).
   static absl::Status InsertList(pqxx::work& tx, const std::string& district_id, int seq,
-                                 const v1::ListVersion& list,
-                                 const std::vector<v1::ListEntry>& entries,
+                                 const v1::ListVersion& list, const GeneratedList& generated,
                                  const std::string& created_by);
   static absl::StatusOr<v1::ListVersion> GetList(pqxx::transaction_base& tx,
                                                  const std::string& name);

@@ -30,9 +30,12 @@
 #include "lib/rpc/server.h"
 #include "lib/version/version.h"
 #include "services/compliance/compliance_service.h"
+#include "services/core/accounts.h"
 #include "services/core/admin_service.h"
 #include "services/core/audit.h"
 #include "services/core/server_secret.h"
+#include "services/notify/notification_service.h"
+#include "services/notify/worker.h"
 #include "services/planning/alert_service.h"
 #include "services/planning/filing_service.h"
 #include "services/planning/obligation_service.h"
@@ -71,6 +74,20 @@ ABSL_FLAG(std::string, tls_key, "", "PEM file of the private key of --tls_cert")
 ABSL_FLAG(std::string, hj212_listen, "",
           "address:port to receive CEMS data loggers' HJ 212-2017 packets on (TCP), e.g. "
           "0.0.0.0:9212; empty: no HJ 212 receiver");
+ABSL_FLAG(std::string, smtp_server, "",
+          "host:port of the SMTP relay that notification e-mail goes through (plain SMTP, no "
+          "AUTH: a relay on a trusted network); empty: e-mail deliveries fail and are retried");
+ABSL_FLAG(std::string, mail_from, "cuofeng@localhost", "sender address of notification e-mail");
+ABSL_FLAG(bool, notify_deliver, true,
+          "send notifications from this process (false: it writes the outbox only and leaves "
+          "sending to the other processes)");
+ABSL_FLAG(absl::Duration, notify_poll, absl::Seconds(1), "how often the outbox is looked at");
+ABSL_FLAG(absl::Duration, notify_retry_base, absl::Seconds(30),
+          "wait before a failed delivery's first retry; doubled for each further one");
+ABSL_FLAG(int, notify_max_attempts, 8,
+          "attempts per delivery before it is dead-lettered (DELIVERY_DEAD)");
+ABSL_FLAG(absl::Duration, notify_send_timeout, absl::Seconds(10),
+          "deadline of one e-mail or webhook send, from connect to the last reply");
 
 namespace {
 
@@ -234,9 +251,11 @@ int main(int argc, char** argv) {
   cuofeng::CallGuard guard(pool->get(), &keys);
   guard.set_read_router(&read_router);
   cuofeng::AdminServiceImpl admin(&guard);
+  cuofeng::AccountServiceImpl accounts(&guard, pool->get());
   cuofeng::RegistryServiceImpl registry(&guard);
   std::vector<cuofeng::NamedService> services = {
-      {cuofeng::v1::AdminService::service_full_name(), &admin}};
+      {cuofeng::v1::AdminService::service_full_name(), &admin},
+      {cuofeng::v1::AccountService::service_full_name(), &accounts}};
   const bool all = groups.count("all") > 0;
   const bool has_registry = all || groups.count("registry");
   if (has_registry) {
@@ -270,6 +289,32 @@ int main(int argc, char** argv) {
     services.push_back({cuofeng::v1::FilingService::service_full_name(), &filing});
     services.push_back({cuofeng::v1::AlertService::service_full_name(), alerts.get()});
     services.push_back({cuofeng::v1::ObligationService::service_full_name(), &obligations});
+  }
+  // Notifications: with the planning services, whose changes they report.
+  std::unique_ptr<cuofeng::NotificationServiceImpl> notifications;
+  std::unique_ptr<cuofeng::NotificationWorker> notification_worker;
+  if (all || groups.count("planning")) {
+    auto notify_key = cuofeng::ServerSecret(**pool, "notify_webhook_secret_key");
+    if (!notify_key.ok()) {
+      cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", notify_key.status().message()));
+      return 1;
+    }
+    notifications = std::make_unique<cuofeng::NotificationServiceImpl>(
+        &guard, grpc::CreateChannel(registry_address, grpc::InsecureChannelCredentials()),
+        *notify_key);
+    services.push_back(
+        {cuofeng::v1::NotificationService::service_full_name(), notifications.get()});
+    cuofeng::NotifyOptions notify;
+    notify.smtp_server = absl::GetFlag(FLAGS_smtp_server);
+    notify.mail_from = absl::GetFlag(FLAGS_mail_from);
+    notify.deliver = absl::GetFlag(FLAGS_notify_deliver);
+    notify.poll = absl::GetFlag(FLAGS_notify_poll);
+    notify.retry_base = absl::GetFlag(FLAGS_notify_retry_base);
+    notify.max_attempts = absl::GetFlag(FLAGS_notify_max_attempts);
+    notify.send_timeout = absl::GetFlag(FLAGS_notify_send_timeout);
+    notification_worker = std::make_unique<cuofeng::NotificationWorker>(
+        pool->get(), &obligations_cache, *notify_key, notify);
+    notification_worker->Start();
   }
   // Compliance reads the registry and the obligations over gRPC as well.
   std::unique_ptr<cuofeng::ComplianceServiceImpl> compliance;

@@ -182,5 +182,29 @@ TEST(FilterTest, ApplyFilterKeepsOrder) {
   EXPECT_THAT(ApplyFilter("level = 紫色", &resp), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// Found by tests/fuzz (fuzz_filter): "((((…" ran the parser off the stack.
+TEST(FilterTest, NestingAndLengthAreBounded) {
+  auto nested = [](int depth) {
+    return std::string(depth, '(') + "display_name = a" + std::string(depth, ')');
+  };
+  EXPECT_TRUE(Filter::Parse(nested(32), v1::Enterprise::descriptor()).ok());
+  EXPECT_THAT(Problem(nested(33)), HasSubstr("nested more than 32 deep"));
+  EXPECT_THAT(Problem(nested(100000)), HasSubstr("nested more than 32 deep"));
+
+  auto chain = [](int n) {
+    std::string text = "overcapacity = true";
+    for (int i = 1; i < n; ++i)
+      text += i % 2 ? " AND NOT overcapacity = false" : " OR bulk_transport = true";
+    return text;
+  };
+  auto f = Filter::Parse(chain(200), v1::Enterprise::descriptor());
+  ASSERT_TRUE(f.ok()) << f.status();
+  v1::Enterprise e;
+  e.set_overcapacity(true);
+  EXPECT_TRUE(f->Matches(e));
+  EXPECT_THAT(Problem(chain(201)), HasSubstr("more than 200 comparisons"));
+  EXPECT_THAT(Problem(chain(100000)), HasSubstr("more than 200 comparisons"));
+}
+
 }  // namespace
 }  // namespace cuofeng

@@ -192,6 +192,18 @@ const std::map<std::string, FlagDef>& Catalogue() {
        {FlagKind::kBool, "every revision, not only the latest", &o.include_history}},
       {"markdown",
        {FlagKind::kBool, "print the command table as Markdown (the README's)", &o.markdown}},
+      {"email", {FlagKind::kString, "e-mail address for notifications", &o.email}},
+      {"webhook_url",
+       {FlagKind::kString, "http:// URL notifications are POSTed to (signed)", &o.webhook_url}},
+      {"webhook_secret_file",
+       {FlagKind::kString,
+        "file holding the webhook signing secret, 16-200 characters (- reads stdin; unset "
+        "keeps the one stored)",
+        &o.webhook_secret_file}},
+      {"channels",
+       {FlagKind::kString, "comma list of EMAIL and WEBHOOK (邮件, 推送); empty: none",
+        &o.channels}},
+      {"unread", {FlagKind::kBool, "only notifications not yet read", &o.unread}},
   };
   return *m;
 }

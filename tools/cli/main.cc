@@ -34,6 +34,7 @@
 #include "tools/cli/client_lib.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/compliance_commands.h"
+#include "tools/cli/notify_commands.h"
 #include "tools/cli/options.h"
 #include "tools/cli/output.h"
 
@@ -1445,6 +1446,11 @@ std::vector<CommandSpec> Commands() {
   };
   for (CommandSpec& s : ComplianceCommands()) {
     s.section = kCompliance;
+    s.run = Server(s.run);
+    c.push_back(std::move(s));
+  }
+  for (CommandSpec& s : NotifyCommands()) {
+    s.section = "Notifications";
     s.run = Server(s.run);
     c.push_back(std::move(s));
   }

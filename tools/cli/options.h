@@ -37,6 +37,9 @@ struct Options {
   // meters event and ingest (issue 15)
   std::string time_zone, time, kind, serial_number;
   double new_register = -1;
+  // notifications (issue 18)
+  std::string email, webhook_url, webhook_secret_file, channels;
+  bool unread = false;
   // The command words and its positional arguments: {"registry", "get", NAME}.
   std::vector<std::string> args;
 };

@@ -1,0 +1,2 @@
+
+)districts/120119/enterprises/e1/meters/m18A33333‹ˆ@

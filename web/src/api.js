@@ -1,0 +1,59 @@
+// The JSON API of cuofeng-web. Every change carries the CSRF token; errors
+// come back as {error: {code, status, message, details}}.
+let csrf = '';
+
+export class ApiError extends Error {
+  constructor(error) {
+    super(error.message || error.status);
+    this.status = error.status;
+    this.code = error.code;
+    this.details = error.details || [];
+  }
+  get reason() {
+    const info = this.details.find((d) => (d['@type'] || '').endsWith('ErrorInfo'));
+    return info ? info.reason : '';
+  }
+  get fieldViolations() {
+    const bad = this.details.find((d) => (d['@type'] || '').endsWith('BadRequest'));
+    return bad ? bad.fieldViolations || [] : [];
+  }
+}
+
+async function send(path, method, body) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (csrf) headers['X-CSRF-Token'] = csrf;
+  const res = await fetch(path, {
+    method, headers, credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await res.json().catch(() => ({ error: { message: `HTTP ${res.status}` } }));
+  if (!res.ok) throw new ApiError(data.error || { message: `HTTP ${res.status}` });
+  return data;
+}
+
+export async function login(username, password) {
+  const r = await send('/api/login', 'POST', { username, password });
+  csrf = r.csrfToken;
+  return r;
+}
+export async function changePassword(username, oldPassword, newPassword) {
+  const r = await send('/api/change-password', 'POST', { username, oldPassword, newPassword });
+  csrf = r.csrfToken;
+  return r;
+}
+export async function session() {
+  const r = await send('/api/session', 'GET');
+  csrf = r.csrfToken;
+  return r.caller;
+}
+export async function logout() {
+  await send('/api/logout', 'POST', {});
+  csrf = '';
+}
+// call('ObligationService', 'GetObligations', {enterprise}) → the response message.
+export function call(service, method, request = {}) {
+  return send(`/api/v1/${service}/${method}`, 'POST', request);
+}
+export function watchObligations(enterprise) {
+  return new EventSource(`/api/v1/watch/obligations?enterprise=${encodeURIComponent(enterprise)}`);
+}
