@@ -339,6 +339,21 @@ def main():
         time.sleep(1)  # the toast fades out
         shot("04-enterprise-orange-alert")
 
+        # The alert's notification reaches the page; the plant marks it read,
+        # and the bureau sees it read.
+        try:
+            note = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-test="notification"]'))
+            check("21号" in note.text or "橙色" in note.text,
+                  "the notification says what changed: " + note.text.replace("\n", " / ")[:160])
+            find("mark-read").click()
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-test="notification-read"]'))
+            check(True, "the notification is marked read (已读) on the page")
+            shot("04b-notification-read")
+            listed = as_(bureau, "notifications", "list", "--parent=" + enterprise).stdout
+            check("已读" in listed, "the bureau sees the notification read: " + listed.replace("\n", " / ")[:200])
+        except Exception as e:
+            check(False, "the alert's notification appears on the page and can be marked read (%s)" % e)
+
         # A finding and its 异常申报.
         driver.get(base + "/#/" + mine)
         find("finding")

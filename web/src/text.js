@@ -38,7 +38,8 @@ export const T = {
   noFindings: '暂无核查发现。', noAlerts: '本区暂无预警。',
   explain: '异常申报', explainHint: '说明原因（如停电检修、设备故障），提交后由核查人员审核。',
   submit: '提交', explained: '已提交异常申报', evidence: '证据', back: '返回',
-  notificationsPending: '通知功能（预警或清单变化时推送）正在建设中，上线后将在此显示，并可标记为已读。',
+  noNotifications: '暂无通知。预警发布、调整、解除或清单变化使本企业要求改变时，通知会显示在这里，并同时按联系方式发送邮件或推送。',
+  read: '已读', unread: '未读', markRead: '标记为已读',
   documentsPending: '告知书、一厂一策等文件将在区工信委生成后在此提供下载。',
   otherRole: '企业页面之外的工作台（区工信委、核查人员、市级）尚在建设中。',
 };
