@@ -207,7 +207,7 @@ std::vector<std::string> ListFacts(const ListDocument& doc) {
                              doc.context.season.end(), "；错峰生产期：",
                              periods.empty() ? "无" : absl::StrJoin(periods, "，"), "；备案期限：",
                              doc.context.season.filing_deadline()));
-  std::string filing = absl::StrCat("清单版本：第", version, "版（", doc.list.name(), "）；状态：",
+  std::string filing = absl::StrCat("清单版本：", version, "（", doc.list.name(), "）；状态：",
                                     StateText(doc.list.state()));
   if (doc.filing.has_submit_time()) {
     absl::StrAppend(&filing, "；报送日期：", ChinaDate(doc.filing.submit_time()),

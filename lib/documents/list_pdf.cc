@@ -43,7 +43,7 @@ void ProofTable(const ListDocument& doc, PdfWriter* pdf) {
 }
 
 void PlantPage(const ListDocument& doc, const std::vector<const v1::ListEntry*>& entries,
-               PdfWriter* pdf) {
+               double font_size, PdfWriter* pdf) {
   const v1::ListEntry& first = *entries.front();
   pdf->Title(absl::StrCat(first.enterprise_name(), " 一厂一策"));
   pdf->Paragraph("错峰生产及重污染天气应急减排措施", 11);
@@ -61,8 +61,8 @@ void PlantPage(const ListDocument& doc, const std::vector<const v1::ListEntry*>&
   PdfTable t;
   t.header = {"序号",     "生产线/工序/设备", "错峰措施（采暖季）", "黄色预警", "橙色预警",
               "红色预警", "运输管控",         "安全生产措施",       "关键指标", "依据"};
-  t.widths = {0.5, 1.8, 1.4, 1.4, 1.4, 1.4, 2, 2, 1.8, 3};
-  t.font_size = 7;
+  t.widths = {0.4, 1.6, 1.3, 1.3, 1.3, 1.3, 1.6, 1.8, 1.6, 4};
+  t.font_size = font_size;
   int n = 0;
   for (const v1::ListEntry* e : entries) {
     const bool equipment = e->resource().find("/equipment/") != std::string::npos;
@@ -166,9 +166,15 @@ absl::StatusOr<std::string> PlantPlanPdf(const ListDocument& doc, const std::str
   if (it == by.end()) {
     return absl::NotFoundError(absl::StrCat(doc.list.name(), " has no entry for ", enterprise));
   }
-  PdfWriter pdf({/*a3=*/false, /*landscape=*/true, Footer(doc)});
-  PlantPage(doc, it->second, &pdf);
-  return pdf.Render(pages);
+  // One page for 公示: the table's type shrinks until it fits.
+  absl::StatusOr<std::string> out;
+  for (double size : {7.0, 6.0, 5.0, 4.5, 4.0}) {
+    PdfWriter pdf({/*a3=*/false, /*landscape=*/true, Footer(doc)});
+    PlantPage(doc, it->second, size, &pdf);
+    out = pdf.Render(pages);
+    if (!out.ok() || pages == nullptr || *pages <= 1) break;
+  }
+  return out;
 }
 
 }  // namespace cuofeng

@@ -233,7 +233,7 @@ grpc::Status DocumentServiceImpl::RenderList(grpc::ServerContext* ctx,
     return ToGrpcStatus(s);
   }
   const std::string stem =
-      absl::StrCat(doc.context.district_name, "-错峰生产清单-第", ShortName(req->list()), "版");
+      absl::StrCat(doc.context.district_name, "-错峰生产清单-", ShortName(req->list()));
   switch (req->format()) {
     case v1::XLSX:
     case v1::DOCUMENT_FORMAT_UNSPECIFIED:
@@ -278,8 +278,8 @@ grpc::Status DocumentServiceImpl::RenderPlantPlan(grpc::ServerContext* ctx,
     return ToGrpcStatus(
         absl::NotFoundError(absl::StrCat(req->list(), " has no entry for ", req->enterprise())));
   }
-  const std::string stem = absl::StrCat(doc.entries.front().enterprise_name(), "-一厂一策-第",
-                                        ShortName(req->list()), "版");
+  const std::string stem =
+      absl::StrCat(doc.entries.front().enterprise_name(), "-一厂一策-", ShortName(req->list()));
   if (req->format() == v1::PDF) {
     int pages = 0;
     auto pdf = PlantPlanPdf(doc, req->enterprise(), &pages);

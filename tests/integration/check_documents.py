@@ -40,7 +40,10 @@ def print_settings(ws, name):
     out("%s.paper" % name, ws.page_setup.paperSize)
     out("%s.fit" % name, "%s %s %s" % (ws.sheet_properties.pageSetUpPr.fitToPage
                                        if ws.sheet_properties.pageSetUpPr else None,
-                                       ws.page_setup.fitToWidth, ws.page_setup.fitToHeight))
+                                       # OOXML's default for both is 1 (a writer may leave it out)
+                                       ws.page_setup.fitToWidth or 1,
+                                       1 if ws.page_setup.fitToHeight is None
+                                       else ws.page_setup.fitToHeight))
     out("%s.repeat" % name, ws.print_title_rows)
     out("%s.footer" % name, ws.oddFooter.right.text or "")
     out("%s.freeze" % name, ws.freeze_panes)
@@ -68,6 +71,7 @@ def list_xlsx(path):
     red = [0.0] * 4
     english = 0
     wrapped = True
+    seen = set()
     for row in ws.iter_rows(min_row=h + 1):
         if not isinstance(row[0].value, int):
             continue
@@ -87,6 +91,8 @@ def list_xlsx(path):
             out("first.enterprise", row[col["企业名称"]].value)
             out("first.township", row[col["区/镇乡"]].value)
             out("first.season", row[col["错峰措施（采暖季）"]].value)
+        if "format" not in seen and row[col["颗粒物年排放量（吨）"]].value is not None:
+            seen.add("format")
             out("first.format", row[col["颗粒物年排放量（吨）"]].number_format)
     out("entries", entries)
     out("measures_with_latin_letters", english)

@@ -241,7 +241,7 @@ TEST_F(DocumentsE2eTest, ListWorkbookReadsBackAsFiledAndPrintable) {
   // page numbers, frozen header and a filter.
   EXPECT_EQ(One(f, "list.orientation"), "landscape");
   EXPECT_EQ(One(f, "list.paper"), "8");
-  EXPECT_EQ(One(f, "list.fit"), "True 1 0");
+  EXPECT_EQ(One(f, "list.fit"), "True 1 0");  // 0: as many pages tall as needed
   EXPECT_EQ(One(f, "list.repeat"),
             absl::StrCat("$", One(f, "header_row"), ":$", One(f, "header_row")));
   EXPECT_THAT(One(f, "list.footer"), HasSubstr("第 &P 页 共 &N 页"));
