@@ -55,12 +55,16 @@ absl::StatusOr<std::string> RegistryWorkbookXlsx(const std::vector<WorkbookSheet
         std::string title = "选项不在列表中";
         std::string message = absl::StrCat("请从下拉列表中选择", col.header);
         lxw_data_validation dv = {};
-        dv.validate = LXW_VALIDATION_TYPE_LIST;
+        dv.validate = LXW_VALIDATION_TYPE_LIST_FORMULA;
         dv.value_formula = formula.data();
         dv.error_type = LXW_VALIDATION_ERROR_TYPE_STOP;
         dv.error_title = title.data();
         dv.error_message = message.data();
-        worksheet_data_validation_range(ws, 1, c, last_row, c, &dv);
+        if (lxw_error e = worksheet_data_validation_range(ws, 1, c, last_row, c, &dv);
+            e != LXW_NO_ERROR) {
+          return absl::InternalError(absl::StrCat("the drop-down list of ", s.name, "·", col.header,
+                                                  ": ", lxw_strerror(e)));
+        }
         ++choice_col;
       }
       for (size_t r = 0; r < s.rows.size(); ++r) {
