@@ -484,3 +484,20 @@ absl::Status WriteLoadChart(const LoadChart& chart, const std::string& path) {
 }
 
 }  // namespace cuofeng
+
+namespace cuofeng {
+
+double LoadChartWidth() { return kWidth; }
+double LoadChartHeight(const LoadChart& chart) { return Height(chart); }
+
+void DrawLoadChart(cairo_t* cr, const LoadChart& chart) {
+  cairo_save(cr);
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  cairo_rectangle(cr, 0, 0, kWidth, Height(chart));
+  cairo_fill(cr);
+  CairoCanvas canvas(cr);
+  Draw(canvas, chart);
+  cairo_restore(cr);
+}
+
+}  // namespace cuofeng

@@ -14,6 +14,8 @@
 #include "absl/status/status.h"
 #include "cuofeng/v1/compliance.pb.h"
 
+typedef struct _cairo cairo_t;
+
 namespace cuofeng {
 
 struct LoadChart {
@@ -48,6 +50,12 @@ LoadChart EvidenceChart(const v1::EvidenceSeries& evidence);
 // WriteLoadChart draws `chart` to `path`: SVG if it ends in .svg, PNG if in
 // .png. INVALID_ARGUMENT for another extension or an empty x range.
 absl::Status WriteLoadChart(const LoadChart& chart, const std::string& path);
+
+// DrawLoadChart draws `chart` on `cr` in its own units, LoadChartWidth() by
+// LoadChartHeight(chart) (vector, e.g. into a PDF page).
+double LoadChartWidth();
+double LoadChartHeight(const LoadChart& chart);
+void DrawLoadChart(cairo_t* cr, const LoadChart& chart);
 
 // RenderSvg returns the chart as an SVG document.
 std::string RenderSvg(const LoadChart& chart);

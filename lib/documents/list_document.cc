@@ -1,46 +1,37 @@
 #include "lib/documents/list_document.h"
 
-#include <xlsxwriter.h>
-
-#include <map>
-#include <set>
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "lib/csv/csv.h"
+#include "lib/model/labels.h"
+#include "lib/rules/decision.h"
 #include "lib/rules/measures.h"
 
 namespace cuofeng {
 namespace {
 
-const char* LevelName(int i) {
-  static const char* kNames[] = {"黄色", "橙色", "红色"};
-  return kNames[i];
+std::string Percent(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f", p);
+  std::string s = buf;
+  if (s.size() > 2 && s.substr(s.size() - 2) == ".0") s.resize(s.size() - 2);
+  return s;
 }
 
-// The measure without its transport rule (that has its own column).
-std::string MeasureText(v1::Measure m) {
-  m.set_transport(v1::NO_TRANSPORT_RULE);
-  return Describe(m);
-}
-
-std::string TransportText(const v1::ListEntry& e) {
-  std::vector<std::string> parts;
-  const v1::Measure* levels[] = {&e.yellow(), &e.orange(), &e.red()};
-  for (int i = 0; i < 3; ++i) {
-    std::string t = DescribeTransport(levels[i]->transport());
-    if (!t.empty()) parts.push_back(absl::StrCat(LevelName(i), "预警：", t));
+std::string TransportChinese(v1::TransportRule rule) {
+  switch (rule) {
+    case v1::HEAVY_TRUCKS_CHINA5_EXEMPTIONS_ONLY:
+      return "重型载货车禁止进出厂区（国五及以上排放标准的保障类车辆除外）";
+    case v1::NO_CHINA4_OR_OLDER_HEAVY_TRUCKS:
+      return "国四及以下排放标准重型载货车禁止进出厂区";
+    case v1::NO_ROAD_TRANSPORT:
+      return "停止公路运输";
+    default:
+      return "";
   }
-  return absl::StrJoin(parts, "；");
-}
-
-std::string Basis(const v1::ListEntry& e) {
-  std::vector<std::string> parts;
-  for (const auto& r : e.reasons()) {
-    parts.push_back(absl::StrCat(
-        r.rule_id(), r.seed_clause().empty() ? "" : absl::StrCat("（", r.seed_clause(), "）")));
-  }
-  return absl::StrJoin(parts, "；");
 }
 
 const char* KindText(v1::EntryKind k) {
@@ -65,47 +56,104 @@ bool IsLine(const v1::ListEntry& e) {
   return !IsEquipment(e) && e.resource().find("/lines/") != std::string::npos;
 }
 
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
+std::string ChinaDate(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0) return "";
+  const time_t t = static_cast<time_t>(ts.seconds()) + 8 * 3600;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y年%m月%d日 %H:%M", &tm);
   return buf;
 }
 
-std::string DocumentHeader(const ListDocument& doc) {
-  return absl::StrCat(
-      "清单版本 ", doc.list.name(), "；状态 ", v1::ListState_Name(doc.list.state()), "；内容哈希 ",
-      doc.list.content_sha256(),
-      doc.filing.sha256().empty() ? "" : absl::StrCat("；备案链哈希 ", doc.filing.sha256()),
-      "；规则集 ", doc.list.rule_set(), "@", doc.list.rule_set_revision());
+std::string Tonnes(long long kg) {
+  if (kg < 0) return "";
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%.3f", static_cast<double>(kg) / 1000.0);
+  return buf;
+}
+
+std::string CutTonnes(long long grams) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "%.6f", static_cast<double>(grams) / 1e6);
+  return buf;
 }
 
 }  // namespace
 
-const std::vector<std::string>& ListHeader() {
-  static const std::vector<std::string> header = {
-      "序号",         "企业名称", "统一社会信用代码", "所属行业", "生产线",   "工序",
-      "设备",         "错峰措施", "黄色预警",         "橙色预警", "红色预警", "运输管控",
-      "安全生产措施", "依据",     "起始日期",         "类别"};
-  return header;
+EntryFigures FiguresOf(const ListDocument& doc, const v1::ListEntry& e) {
+  EntryFigures f;
+  if (!IsEquipment(e)) return f;
+  auto q = doc.context.equipment.find(e.resource());
+  if (q == doc.context.equipment.end()) return f;
+  for (size_t p = 0; p < kDocumentPollutants.size(); ++p) {
+    f.annual_kg[p] = AnnualKg(q->second, kDocumentPollutants[p]);
+  }
+  // The proof counts the equipment entries in force at the season start.
+  if (e.effective_from() != doc.context.season.start()) return f;
+  f.counted = true;
+  const v1::Measure* levels[] = {&e.yellow(), &e.orange(), &e.red()};
+  for (int l = 0; l < 3; ++l) {
+    const long long permille = std::max(CutPermille(e.season()), CutPermille(*levels[l]));
+    for (size_t p = 0; p < kDocumentPollutants.size(); ++p) {
+      f.cut_grams[l][p] = f.annual_kg[p] > 0 ? f.annual_kg[p] * permille : 0;
+    }
+  }
+  return f;
 }
 
-std::vector<std::string> ListRow(const v1::ListEntry& e, int seq) {
-  return {absl::StrCat(seq),
-          e.enterprise_name(),
-          e.uscc(),
-          e.industry(),
-          IsEquipment(e) || IsLine(e) ? e.line_name() : "",
-          IsEquipment(e) ? e.process_name() : "",
-          IsEquipment(e) ? e.resource_name() : "",
-          MeasureText(e.season()),
-          MeasureText(e.yellow()),
-          MeasureText(e.orange()),
-          MeasureText(e.red()),
-          TransportText(e),
-          e.safety_measure(),
-          Basis(e),
-          e.effective_from(),
-          KindText(e.kind())};
+std::string MeasureText(const v1::Measure& m) {
+  std::string s;
+  switch (m.action()) {
+    case v1::RUN:
+      s = "正常生产";
+      break;
+    case v1::VOLUNTARY:
+      s = "自主减排";
+      break;
+    case v1::LIMIT:
+      s = absl::StrCat("限产", Percent(m.percent()), "%");
+      break;
+    case v1::STOP_LINES:
+      s = absl::StrCat("按生产线停产", Percent(m.percent()), "%");
+      break;
+    case v1::CAP:
+      s = absl::StrCat("以热定产，负荷不高于", Percent(m.percent()), "%");
+      break;
+    case v1::STOP:
+      s = "停产";
+      break;
+    case v1::RECTIFY:
+      s = "停产整治";
+      break;
+    default:
+      s = "—";
+      break;
+  }
+  if (m.stop_non_road()) absl::StrAppend(&s, "；非道路移动机械停用（安全、应急作业除外）");
+  if (m.binds_outside_staggered_period()) absl::StrAppend(&s, "；整个采暖季执行，不随错峰月份调整");
+  return s;
+}
+
+std::string TransportText(const v1::ListEntry& e) {
+  std::vector<std::string> parts;
+  const v1::Measure* levels[] = {&e.season(), &e.yellow(), &e.orange(), &e.red()};
+  const char* names[] = {"采暖季", "黄色预警", "橙色预警", "红色预警"};
+  for (int i = 0; i < 4; ++i) {
+    std::string t = TransportChinese(levels[i]->transport());
+    if (!t.empty()) parts.push_back(absl::StrCat(names[i], "：", t));
+  }
+  return absl::StrJoin(parts, "；");
+}
+
+std::string Basis(const v1::ListEntry& e) {
+  std::vector<std::string> parts;
+  for (const auto& r : e.reasons()) {
+    std::string head = r.rule_id();
+    if (!r.seed_clause().empty()) absl::StrAppend(&head, "（", r.seed_clause(), "）");
+    parts.push_back(r.text().empty() ? head : absl::StrCat(head, "：", r.text()));
+  }
+  return absl::StrJoin(parts, "\n");
 }
 
 std::string KeyIndicator(const v1::ListEntry& e) {
@@ -120,11 +168,11 @@ std::string KeyIndicator(const v1::ListEntry& e) {
       out = "生产用电量降至正常负荷的25%以下（分表计电核查）";
       break;
     case v1::LIMIT:
-      out = absl::StrCat("生产用电量不高于正常负荷的", Fixed(100 - strictest.percent(), 0),
+      out = absl::StrCat("生产用电量不高于正常负荷的", Percent(100 - strictest.percent()),
                          "%（分表计电核查）");
       break;
     case v1::CAP:
-      out = absl::StrCat("负荷不高于", Fixed(strictest.percent(), 0), "%（供热量、用电量核查）");
+      out = absl::StrCat("负荷不高于", Percent(strictest.percent()), "%（供热量、用电量核查）");
       break;
     default:
       out = "—";
@@ -133,114 +181,146 @@ std::string KeyIndicator(const v1::ListEntry& e) {
   return out;
 }
 
-std::string ListCsv(const ListDocument& doc) {
-  std::string out = "\xEF\xBB\xBF";
-  out += FormatCsvRow(ListHeader());
-  int seq = 0;
-  for (const auto& e : doc.entries) out += FormatCsvRow(ListRow(e, ++seq));
+std::string StateText(v1::ListState state) { return ChineseLabel(v1::ListState_Name(state)); }
+
+std::string ListTitle(const ListDocument& doc) {
+  if (doc.context.season.start().size() < 4) {
+    return absl::StrCat(doc.context.city, doc.context.district_name,
+                        "错峰生产及重污染天气应急减排清单");
+  }
+  std::string season = doc.context.season.start().substr(0, 4);
+  if (doc.context.season.end().size() >= 4) {
+    absl::StrAppend(&season, "—", doc.context.season.end().substr(0, 4));
+  }
+  return absl::StrCat(doc.context.city, doc.context.district_name, season,
+                      "年采暖季错峰生产及重污染天气应急减排清单");
+}
+
+std::vector<std::string> ListFacts(const ListDocument& doc) {
+  std::vector<std::string> periods;
+  for (const auto& p : doc.list.staggered_periods()) {
+    periods.push_back(absl::StrCat(p.start(), " 至 ", p.end()));
+  }
+  const std::string version = doc.list.name().substr(doc.list.name().rfind('/') + 1);
+  std::vector<std::string> out;
+  out.push_back(absl::StrCat("采暖季：", doc.context.season.start(), " 至 ",
+                             doc.context.season.end(), "；错峰生产期：",
+                             periods.empty() ? "无" : absl::StrJoin(periods, "，"), "；备案期限：",
+                             doc.context.season.filing_deadline()));
+  std::string filing = absl::StrCat("清单版本：", version, "（", doc.list.name(), "）；状态：",
+                                    StateText(doc.list.state()));
+  if (doc.filing.has_submit_time()) {
+    absl::StrAppend(&filing, "；报送日期：", ChinaDate(doc.filing.submit_time()),
+                    doc.filing.late() ? "（逾期报送）" : "");
+  }
+  if (doc.filing.has_acknowledge_time()) {
+    absl::StrAppend(&filing, "；备案确认日期：", ChinaDate(doc.filing.acknowledge_time()));
+  }
+  if (!doc.list.amends().empty()) {
+    absl::StrAppend(&filing, "；变更自：", doc.list.amends(), "（", doc.list.amendment_reason(),
+                    "）");
+  }
+  out.push_back(filing);
+  out.push_back(absl::StrCat(
+      "清单内容哈希（SHA-256）：", doc.list.content_sha256(),
+      doc.filing.sha256().empty() ? "" : absl::StrCat("；备案链哈希：", doc.filing.sha256())));
+  out.push_back(absl::StrCat("规则集：", doc.list.rule_set(), "@", doc.list.rule_set_revision(),
+                             "；条目 ", doc.entries.size(), " 条（管控 ", doc.list.restricted(),
+                             "，豁免 ", doc.list.exempt(), "，民生保障 ", doc.list.guaranteed(),
+                             "，数据缺失 ", doc.list.data_missing(), "）；生成于 ",
+                             doc.context.rendered_at));
   return out;
 }
 
-absl::Status WriteListXlsx(const ListDocument& doc, const std::string& path) {
-  lxw_workbook* wb = workbook_new(path.c_str());
-  if (wb == nullptr) return absl::InternalError(absl::StrCat("cannot create ", path));
-  lxw_format* bold = workbook_add_format(wb);
-  format_set_bold(bold);
-  lxw_format* wrap = workbook_add_format(wb);
-  format_set_text_wrap(wrap);
-  const std::string district = doc.list.name().substr(0, doc.list.name().find("/lists/"));
-  const std::string title = absl::StrCat(district, " 错峰生产及重污染天气应急减排清单");
-  const std::string header = DocumentHeader(doc);
+const std::vector<std::string>& ListHeader() {
+  static const std::vector<std::string> header = {"序号",
+                                                  "区/镇乡",
+                                                  "企业名称",
+                                                  "统一社会信用代码",
+                                                  "所属行业",
+                                                  "生产线",
+                                                  "工序",
+                                                  "设备",
+                                                  "类别",
+                                                  "错峰措施（采暖季）",
+                                                  "黄色预警",
+                                                  "橙色预警",
+                                                  "红色预警",
+                                                  "运输管控",
+                                                  "安全生产措施",
+                                                  "起始日期",
+                                                  "颗粒物年排放量（吨）",
+                                                  "二氧化硫年排放量（吨）",
+                                                  "氮氧化物年排放量（吨）",
+                                                  "挥发性有机物年排放量（吨）",
+                                                  "红色预警颗粒物减排量（吨）",
+                                                  "红色预警二氧化硫减排量（吨）",
+                                                  "红色预警氮氧化物减排量（吨）",
+                                                  "红色预警挥发性有机物减排量（吨）",
+                                                  "依据"};
+  return header;
+}
 
-  // 1. The list.
-  lxw_worksheet* list = workbook_add_worksheet(wb, "错峰生产清单");
-  worksheet_write_string(list, 0, 0, title.c_str(), bold);
-  worksheet_write_string(list, 1, 0, header.c_str(), nullptr);
-  for (size_t c = 0; c < ListHeader().size(); ++c) {
-    worksheet_write_string(list, 3, static_cast<lxw_col_t>(c), ListHeader()[c].c_str(), bold);
-  }
-  worksheet_set_column(list, 1, 1, 30, nullptr);
-  worksheet_set_column(list, 2, 2, 22, nullptr);
-  worksheet_set_column(list, 7, 13, 24, wrap);
-  int row = 4, seq = 0;
+std::vector<std::string> ListRow(const ListDocument& doc, const v1::ListEntry& e, int seq) {
+  auto town = doc.context.township.find(e.enterprise());
+  const EntryFigures f = FiguresOf(doc, e);
+  std::vector<std::string> row = {
+      absl::StrCat(seq),
+      absl::StrCat(doc.context.district_name,
+                   town == doc.context.township.end() || town->second.empty()
+                       ? ""
+                       : absl::StrCat("/", town->second)),
+      e.enterprise_name(),
+      e.uscc(),
+      e.industry(),
+      IsEquipment(e) || IsLine(e) ? e.line_name() : "全厂",
+      IsEquipment(e) ? e.process_name() : "",
+      IsEquipment(e) ? e.resource_name() : "",
+      KindText(e.kind()),
+      MeasureText(e.season()),
+      MeasureText(e.yellow()),
+      MeasureText(e.orange()),
+      MeasureText(e.red()),
+      TransportText(e),
+      e.safety_measure(),
+      e.effective_from()};
+  for (size_t p = 0; p < 4; ++p) row.push_back(Tonnes(f.annual_kg[p]));
+  for (size_t p = 0; p < 4; ++p) row.push_back(f.counted ? CutTonnes(f.cut_grams[2][p]) : "");
+  row.push_back(Basis(e));
+  return row;
+}
+
+std::string ListCsv(const ListDocument& doc) {
+  std::string out = "\xEF\xBB\xBF";
+  std::vector<std::string> header = ListHeader();
+  for (const char* h : {"区县", "清单版本", "清单内容哈希"}) header.push_back(h);
+  out += FormatCsvRow(header);
+  const std::string district = absl::StrCat(doc.context.city, doc.context.district_name);
+  int seq = 0;
   for (const auto& e : doc.entries) {
-    std::vector<std::string> cells = ListRow(e, ++seq);
-    worksheet_write_number(list, row, 0, seq, nullptr);
-    for (size_t c = 1; c < cells.size(); ++c) {
-      worksheet_write_string(list, row, static_cast<lxw_col_t>(c), cells[c].c_str(), nullptr);
-    }
-    ++row;
+    std::vector<std::string> row = ListRow(doc, e, ++seq);
+    row.back() = absl::StrReplaceAll(row.back(), {{"\n", "；"}});
+    row.push_back(district);
+    row.push_back(doc.list.name());
+    row.push_back(doc.list.content_sha256());
+    out += FormatCsvRow(row);
   }
+  return out;
+}
 
-  // 2. The cut per pollutant and alert level against the target (T74).
-  lxw_worksheet* proof = workbook_add_worksheet(wb, "减排核算");
-  worksheet_write_string(proof, 0, 0, absl::StrCat(title, " 减排量核算").c_str(), bold);
-  worksheet_write_string(proof, 1, 0, header.c_str(), nullptr);
-  const char* proof_header[] = {"预警级别", "污染物",   "排放清单(吨)", "减排量(吨)", "减排比例(%)",
-                                "目标(%)",  "是否达标", "差额(吨)",     "制约因素"};
-  for (int c = 0; c < 9; ++c) worksheet_write_string(proof, 3, c, proof_header[c], bold);
-  row = 4;
-  static const std::map<v1::Pollutant, const char*> kPollutant = {
-      {v1::PM, "颗粒物"}, {v1::SO2, "二氧化硫"}, {v1::NOX, "氮氧化物"}, {v1::VOCS, "挥发性有机物"}};
-  for (const auto& level : doc.list.proof()) {
-    for (const auto& cut : level.cuts()) {
-      worksheet_write_string(proof, row, 0, LevelName(level.level() - 1), nullptr);
-      worksheet_write_string(proof, row, 1, kPollutant.at(cut.pollutant()), nullptr);
-      worksheet_write_number(proof, row, 2, cut.inventory_tonnes(), nullptr);
-      worksheet_write_number(proof, row, 3, cut.cut_tonnes(), nullptr);
-      worksheet_write_number(proof, row, 4, cut.cut_percent(), nullptr);
-      worksheet_write_number(proof, row, 5, cut.target_percent(), nullptr);
-      worksheet_write_string(proof, row, 6, cut.met() ? "达标" : "未达标", nullptr);
-      worksheet_write_number(proof, row, 7, cut.shortfall_tonnes(), nullptr);
-      worksheet_write_string(proof, row, 8, absl::StrJoin(cut.blocked_by(), "；").c_str(), nullptr);
-      ++row;
-    }
+std::string PlantSheetName(const std::string& display_name, int max_chars) {
+  std::string s;
+  int chars = 0;
+  for (size_t i = 0; i < display_name.size() && chars < max_chars;) {
+    const unsigned char c = display_name[i];
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    std::string ch = display_name.substr(i, n);
+    if (n == 1 && std::string("[]:*?/\\'").find(ch) != std::string::npos) ch = "_";
+    s += ch;
+    i += n;
+    ++chars;
   }
-
-  // 3. One 一厂一策 sheet per enterprise.
-  std::map<std::string, std::vector<const v1::ListEntry*>> by_enterprise;
-  for (const auto& e : doc.entries) by_enterprise[e.enterprise()].push_back(&e);
-  std::set<std::string> sheet_names;
-  const char* plan_header[] = {"序号",     "生产线",   "工序",     "设备",   "错峰措施", "黄色预警",
-                               "橙色预警", "红色预警", "关键指标", "责任人", "联系电话"};
-  for (const auto& [enterprise, entries] : by_enterprise) {
-    std::string id = enterprise.substr(enterprise.rfind('/') + 1).substr(0, 24);
-    std::string name = absl::StrCat("一厂一策-", id);
-    for (int n = 2; !sheet_names.insert(name).second; ++n)
-      name = absl::StrCat("一厂一策-", id.substr(0, 20), "-", n);
-    lxw_worksheet* plan = workbook_add_worksheet(wb, name.c_str());
-    const v1::ListEntry& first = *entries.front();
-    worksheet_write_string(plan, 0, 0, absl::StrCat(first.enterprise_name(), " 一厂一策").c_str(),
-                           bold);
-    worksheet_write_string(plan, 1, 0,
-                           absl::StrCat("统一社会信用代码 ", first.uscc(), "；所属行业 ",
-                                        first.industry(), "；", header)
-                               .c_str(),
-                           nullptr);
-    for (int c = 0; c < 11; ++c) worksheet_write_string(plan, 3, c, plan_header[c], bold);
-    row = 4;
-    int n = 0;
-    for (const v1::ListEntry* e : entries) {
-      const std::string cells[] = {absl::StrCat(++n),
-                                   IsEquipment(*e) || IsLine(*e) ? e->line_name() : "全厂",
-                                   IsEquipment(*e) ? e->process_name() : "",
-                                   IsEquipment(*e) ? e->resource_name() : "",
-                                   MeasureText(e->season()),
-                                   MeasureText(e->yellow()),
-                                   MeasureText(e->orange()),
-                                   MeasureText(e->red()),
-                                   KeyIndicator(*e),
-                                   e->responsible_person(),
-                                   e->contact_phone()};
-      for (int c = 0; c < 11; ++c) worksheet_write_string(plan, row, c, cells[c].c_str(), nullptr);
-      ++row;
-    }
-  }
-  lxw_error err = workbook_close(wb);
-  if (err != LXW_NO_ERROR) {
-    return absl::InternalError(absl::StrCat("cannot write ", path, ": ", lxw_strerror(err)));
-  }
-  return absl::OkStatus();
+  return s.empty() ? "企业" : s;
 }
 
 }  // namespace cuofeng

@@ -36,6 +36,7 @@
 #include "services/core/server_secret.h"
 #include "services/notify/notification_service.h"
 #include "services/notify/worker.h"
+#include "services/documents/document_service.h"
 #include "services/planning/alert_service.h"
 #include "services/planning/filing_service.h"
 #include "services/planning/obligation_service.h"
@@ -336,6 +337,16 @@ int main(int argc, char** argv) {
         grpc::CreateCustomChannel(registry_address, grpc::InsecureChannelCredentials(), args),
         grpc::CreateCustomChannel(planning_address, grpc::InsecureChannelCredentials(), args));
     services.push_back({cuofeng::v1::ComplianceService::service_full_name(), compliance.get()});
+  }
+  // Documents gather what they show from the other services of this process.
+  std::unique_ptr<cuofeng::DocumentServiceImpl> documents;
+  if (all) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(256 << 20);
+    documents = std::make_unique<cuofeng::DocumentServiceImpl>(
+        &guard, grpc::CreateCustomChannel(SelfAddress(options), grpc::InsecureChannelCredentials(),
+                                          args));
+    services.push_back({cuofeng::v1::DocumentService::service_full_name(), documents.get()});
   }
   // Health follows the database: NOT_SERVING while it cannot be reached.
   std::vector<std::string> service_names = {"grpc.health.v1.Health"};

@@ -242,8 +242,9 @@ TEST_F(FilingE2eTest, DocumentsReadBackCellByCell) {
   CommandResult exported = Cli(*city_, {"filing", "export", filed_, "--xlsx=" + dir + "/list.xlsx",
                                         "--csv=" + dir + "/list.csv"});
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  // The layout is documents_e2e_test's subject; here: the filed content is in it.
   CommandResult cells = RunCommand(
-      {"/usr/bin/python3", SourcePath("tests/integration/read_xlsx.py"), dir + "/list.xlsx", "6"});
+      {"/usr/bin/python3", SourcePath("tests/integration/read_xlsx.py"), dir + "/list.xlsx", "8"});
   ASSERT_EQ(cells.exit_code, 0) << cells.output;
   v1::ListEntriesRequest req;
   req.set_parent(filed_);
@@ -255,33 +256,31 @@ TEST_F(FilingE2eTest, DocumentsReadBackCellByCell) {
   v1::ListVersion list;
   ASSERT_TRUE(planning_->GetListVersion(Ctx(*city_).get(), get, &list).ok());
   const std::string& out = cells.output;
-  EXPECT_THAT(out, HasSubstr("错峰生产清单!A4\t序号"));
-  EXPECT_THAT(out, HasSubstr("错峰生产清单!N4\t依据"));
-  EXPECT_THAT(out, HasSubstr("错峰生产清单!L4\t运输管控"));
-  EXPECT_THAT(out, HasSubstr(absl::StrCat("错峰生产清单!A5\t1")));
+  EXPECT_THAT(out, HasSubstr("错峰生产清单!A7\t序号"));
+  EXPECT_THAT(out, HasSubstr("错峰生产清单!N7\t运输管控"));
+  EXPECT_THAT(out, HasSubstr("错峰生产清单!A8\t1"));
   EXPECT_THAT(out,
-              HasSubstr(absl::StrCat("错峰生产清单!B5\t", first.entries(0).enterprise_name())));
-  EXPECT_THAT(out, HasSubstr(absl::StrCat("错峰生产清单!C5\t", first.entries(0).uscc())));
-  EXPECT_THAT(out, HasSubstr(absl::StrCat("内容哈希 ", list.content_sha256())));
-  EXPECT_THAT(out, HasSubstr("状态 FILED"));
-  EXPECT_THAT(out, HasSubstr("备案链哈希 "));
-  EXPECT_THAT(out, HasSubstr("减排核算!A5\t黄色"));
-  EXPECT_THAT(out, HasSubstr("减排核算!B5\t颗粒物"));
-  EXPECT_THAT(out, HasSubstr("减排核算!G5\t"));
-  EXPECT_THAT(out, HasSubstr("一厂一策-e10000!I4\t关键指标"));
-  EXPECT_THAT(out, HasSubstr("一厂一策-e10000!J4\t责任人"));
+              HasSubstr(absl::StrCat("错峰生产清单!C8\t", first.entries(0).enterprise_name())));
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("错峰生产清单!D8\t", first.entries(0).uscc())));
+  EXPECT_THAT(out, HasSubstr(list.content_sha256()));
+  EXPECT_THAT(out, HasSubstr("状态：已备案"));
+  EXPECT_THAT(out, HasSubstr("备案链哈希："));
+  EXPECT_THAT(out, HasSubstr("减排核算!A7\t黄色预警"));
+  EXPECT_THAT(out, HasSubstr("减排核算!B7\t颗粒物"));
   // The proof's figures are numbers in their cells.
   char cut[64];
   std::snprintf(cut, sizeof(cut), "%g", list.proof(0).cuts(0).inventory_tonnes());
-  EXPECT_THAT(out, HasSubstr(absl::StrCat("减排核算!C5\t", cut)));
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("减排核算!C7\t", cut)));
+  EXPECT_THAT(out, HasSubstr("一厂一策（错峰生产及重污染天气应急减排措施）"));
   // The CSV holds the same rows.
   std::ifstream csv(dir + "/list.csv");
   std::string header, row1;
   std::getline(csv, header);
   std::getline(csv, row1);
-  EXPECT_THAT(header, HasSubstr("序号,企业名称,统一社会信用代码,所属行业,生产线,工序,设备,错峰措施,"
-                                "黄色预警,橙色预警,红色预警,运输管控,安全生产措施,依据"));
-  EXPECT_THAT(row1, HasSubstr(absl::StrCat("1,", first.entries(0).enterprise_name(), ",",
+  EXPECT_THAT(header, HasSubstr("序号,区/镇乡,企业名称,统一社会信用代码,所属行业,生产线,工序,设备,"
+                                "类别,错峰措施（采暖季）,黄色预警,橙色预警,红色预警,运输管控,"
+                                "安全生产措施"));
+  EXPECT_THAT(row1, HasSubstr(absl::StrCat(",", first.entries(0).enterprise_name(), ",",
                                            first.entries(0).uscc())));
 }
 

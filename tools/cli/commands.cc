@@ -150,7 +150,11 @@ const std::map<std::string, FlagDef>& Catalogue() {
       {"to", {FlagKind::kTime, "end of the period", &o.to}},
       {"document", {FlagKind::kString, "the city's document number (文号)", &o.document}},
       {"count", {FlagKind::kInt, "stop after this many sets (0: until interrupted)", &o.count}},
-      {"out", {FlagKind::kString, "the chart file to write, .svg or .png", &o.out}},
+      {"out",
+       {FlagKind::kString,
+        "the file to write; its extension is the format (.svg/.png charts; .xlsx, .csv, .pdf "
+        "documents)",
+        &o.out}},
       {"decision",
        {FlagKind::kEnum, "the verifier's decision", &o.decision, v1::ReviewDecision_descriptor()}},
       {"comment", {FlagKind::kString, "what the verifier saw", &o.comment}},

@@ -23,7 +23,6 @@
 #include "lib/db/embedded_files.h"
 #include "lib/db/migrations.h"
 #include "lib/db/pool.h"
-#include "lib/documents/list_document.h"
 #include "lib/model/clock.h"
 #include "lib/model/labels.h"
 #include "lib/model/time_syntax.h"
@@ -35,7 +34,9 @@
 #include "tools/cli/commands.h"
 #include "tools/cli/compliance_commands.h"
 #include "tools/cli/notify_commands.h"
+#include "tools/cli/document_commands.h"
 #include "tools/cli/options.h"
+#include "tools/cli/registry_workbook.h"
 #include "tools/cli/output.h"
 
 namespace cuofeng {
@@ -249,7 +250,7 @@ int CreateDistrict() {
 
 int Import() {
   const std::string& dir = Arg(2);
-  auto files = ReadTemplateDir(dir);
+  auto files = IsRegistryWorkbook(dir) ? ReadRegistryWorkbook(dir) : ReadTemplateDir(dir);
   if (!files.ok()) return Fail(files.status());
   auto stub = v1::RegistryService::NewStub(Channel());
   const bool tty = isatty(STDERR_FILENO);
@@ -275,6 +276,7 @@ int Import() {
 }
 
 int Export() {
+  if (IsRegistryWorkbook(Arg(2))) return WriteRegistryWorkbook(O().district, Arg(2));
   auto stub = v1::RegistryService::NewStub(Channel());
   auto rows = ExportToDir(*stub, ApiKey(), O().district, Arg(2));
   if (!rows.ok()) return Fail(rows.status());
@@ -871,51 +873,8 @@ int FilingVerify() {
 
 int FilingExport() {
   if (O().xlsx.empty() && O().csv.empty()) return Usage("give --xlsx=FILE, --csv=FILE or both");
-  auto stub = v1::FilingService::NewStub(Channel());
-  auto planning = v1::PlanningService::NewStub(Channel());
-  ListDocument doc;
-  v1::GetListVersionRequest get;
-  get.set_name(Arg(2));
-  {
-    auto ctx = Ctx();
-    grpc::Status st = planning->GetListVersion(ctx.get(), get, &doc.list);
-    if (!st.ok()) return Fail(st);
-  }
-  std::string token;
-  do {
-    auto ctx = Ctx();
-    v1::ListEntriesRequest req;
-    req.set_parent(Arg(2));
-    req.set_page_size(1000);
-    req.set_page_token(token);
-    v1::ListEntriesResponse resp;
-    grpc::Status st = planning->ListEntries(ctx.get(), req, &resp);
-    if (!st.ok()) return Fail(st);
-    for (auto& e : *resp.mutable_entries()) doc.entries.push_back(std::move(e));
-    token = resp.next_page_token();
-  } while (!token.empty());
-  auto ctx = Ctx();
-  v1::ListFilingsRequest fr;
-  fr.set_parent(doc.list.name().substr(0, doc.list.name().find("/lists/")));
-  fr.set_page_size(1000);
-  v1::ListFilingsResponse filings;
-  if (stub->ListFilings(ctx.get(), fr, &filings).ok()) {
-    for (const auto& f : filings.filings()) {
-      if (f.list() == doc.list.name()) doc.filing = f;
-    }
-  }
-  if (!O().xlsx.empty()) {
-    absl::Status written = WriteListXlsx(doc, O().xlsx);
-    if (!written.ok()) return Fail(written);
-    std::cout << "wrote " << O().xlsx << " (" << doc.entries.size() << " rows)\n";
-  }
-  if (!O().csv.empty()) {
-    std::ofstream out(O().csv, std::ios::binary);
-    out << ListCsv(doc);
-    if (!out) return Fail(absl::InternalError("cannot write " + O().csv));
-    std::cout << "wrote " << O().csv << "\n";
-  }
-  return 0;
+  // Rendered by the server (DocumentService), as `documents list` does.
+  return WriteListDocuments(Arg(2), O().xlsx, O().csv);
 }
 
 // ---- alerts and obligations --------------------------------------------
@@ -1137,6 +1096,7 @@ std::vector<CommandSpec> Commands() {
   const std::string kFiling = "Filing with the city (T78)";
   const std::string kAlerts = "Alerts and obligations";
   const std::string kCompliance = "Monitoring data and verification";
+  const std::string kDocuments = "Documents";
   std::vector<CommandSpec> c = {
       {"migrate",
        kSetup,
@@ -1197,7 +1157,7 @@ std::vector<CommandSpec> Commands() {
       {"import registry",
        kRegistry,
        "bureau",
-       "import the registry spreadsheets of a folder (all or nothing)",
+       "import the registry spreadsheets of a folder, or one .xlsx workbook (all or nothing)",
        {"DIR"},
        {"district!", "validate_only", "request_id"},
        "cuofeng import registry out/registry --district=districts/120119 --validate_only",
@@ -1205,7 +1165,7 @@ std::vector<CommandSpec> Commands() {
       {"export registry",
        kRegistry,
        "bureau, city, verifier",
-       "export the registry as the same spreadsheets",
+       "export the registry as the same spreadsheets (a folder, or one .xlsx workbook)",
        {"DIR"},
        {"district!"},
        "cuofeng export registry exported/ --district=districts/120119",
@@ -1451,6 +1411,11 @@ std::vector<CommandSpec> Commands() {
   }
   for (CommandSpec& s : NotifyCommands()) {
     s.section = "Notifications";
+    s.run = Server(s.run);
+    c.push_back(std::move(s));
+  }
+  for (CommandSpec& s : DocumentCommands()) {
+    s.section = kDocuments;
     s.run = Server(s.run);
     c.push_back(std::move(s));
   }
