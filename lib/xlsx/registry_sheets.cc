@@ -18,7 +18,8 @@ const std::vector<std::pair<std::string, std::string>>& RegistrySheets() {
                                                            {"vehicles", "车辆"},
                                                            {"retrofit_tasks", "整改任务"},
                                                            {"emission_totals", "排放总量"},
-                                                           {"whitelist_entries", "车辆白名单"}};
+                                                           {"whitelist_entries", "车辆白名单"},
+                                                           {"monitoring_points", "排放口"}};
   return *sheets;
 }
 
