@@ -26,6 +26,7 @@
 #include "lib/paging/page_token.h"
 #include "lib/rpc/health.h"
 #include "lib/rpc/server.h"
+#include "lib/text/text_guard.h"
 #include "lib/version/version.h"
 #include "services/compliance/compliance_service.h"
 #include "services/core/admin_service.h"
@@ -296,6 +297,7 @@ int main(int argc, char** argv) {
   cuofeng::RefusalAuditor refusals(pool->get(), &keys);
   options.health = &health;
   options.interceptors.push_back(refusals.InterceptorFactory());
+  options.interceptors.push_back(cuofeng::NewTextGuardFactory());
   absl::Status status = cuofeng::ServeUntilSignal(options, services);
   if (!status.ok()) {
     cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", status.message()));
