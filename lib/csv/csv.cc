@@ -4,62 +4,32 @@
 #include <iconv.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "lib/text/text.h"
 
 namespace cuofeng {
 
-bool IsValidUtf8(absl::string_view s) {
-  size_t i = 0;
-  const size_t n = s.size();
-  while (i < n) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    int extra;
-    unsigned int cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= n) return false;  // truncated sequence
-    for (int k = 1; k <= extra; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    static constexpr unsigned int kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
+bool IsValidUtf8(absl::string_view s) { return FirstInvalidUtf8(s) == absl::string_view::npos; }
+
+LineDecoder::LineDecoder() = default;
+
+LineDecoder::~LineDecoder() {
+  if (cd_ != nullptr) iconv_close(static_cast<iconv_t>(cd_));
 }
 
-absl::StatusOr<std::string> DecodeToUtf8(absl::string_view bytes) {
-  if (bytes.size() >= 3 && bytes.substr(0, 3) == "\xEF\xBB\xBF") {
-    bytes.remove_prefix(3);
-    if (!IsValidUtf8(bytes)) {
-      return absl::InvalidArgumentError("file starts with a UTF-8 BOM but is not valid UTF-8");
+absl::StatusOr<std::string> LineDecoder::FromGb18030(absl::string_view line) {
+  if (cd_ == nullptr) {
+    iconv_t cd = iconv_open("UTF-8", "GB18030");
+    if (cd == reinterpret_cast<iconv_t>(-1)) {
+      return absl::FailedPreconditionError("this system's iconv cannot decode GB18030");
     }
-    return std::string(bytes);
+    cd_ = cd;
   }
-  if (IsValidUtf8(bytes)) return std::string(bytes);
-
-  iconv_t cd = iconv_open("UTF-8", "GB18030");
-  if (cd == reinterpret_cast<iconv_t>(-1)) {
-    return absl::InternalError("this system's iconv cannot decode GB18030");
-  }
-  std::string out(bytes.size() * 2 + 16, '\0');
-  char* in_ptr = const_cast<char*>(bytes.data());
-  size_t in_left = bytes.size();
+  iconv_t cd = static_cast<iconv_t>(cd_);
+  iconv(cd, nullptr, nullptr, nullptr, nullptr);  // a fresh start for each line
+  std::string out(line.size() * 2 + 16, '\0');
+  char* in_ptr = const_cast<char*>(line.data());
+  size_t in_left = line.size();
   char* out_ptr = out.data();
   size_t out_left = out.size();
   while (in_left > 0) {
@@ -72,14 +42,75 @@ absl::StatusOr<std::string> DecodeToUtf8(absl::string_view bytes) {
       out_left = out.size() - used;
       continue;
     }
-    size_t offset = bytes.size() - in_left;
-    iconv_close(cd);
+    const size_t offset = line.size() - in_left;
+    bad_offset_ = offset;
     return absl::InvalidArgumentError(
-        absl::StrCat("file is neither UTF-8 nor GB18030: undecodable byte at offset ", offset,
-                     "; save it as CSV UTF-8 or as CSV from Excel"));
+        absl::StrCat("column ", Utf8Chars(line.substr(0, offset)) + 1, ": byte ",
+                     absl::StrFormat("0x%02X", static_cast<unsigned char>(line[offset])),
+                     " is neither UTF-8 nor GB18030"));
   }
-  iconv_close(cd);
   out.resize(out_ptr - out.data());
+  return out;
+}
+
+absl::StatusOr<std::string> LineDecoder::Decode(absl::string_view line) {
+  if (first_) {
+    first_ = false;
+    if (line.substr(0, 3) == "\xEF\xBB\xBF") {
+      line.remove_prefix(3);
+      encoding_ = kUtf8;
+      bom_ = true;
+    }
+  }
+  const size_t bad = FirstInvalidUtf8(line);
+  bool ascii = true;
+  for (char c : line) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+  if (encoding_ == kGb18030) {
+    if (ascii) return std::string(line);
+    return FromGb18030(line);
+  }
+  if (bad == absl::string_view::npos) {
+    if (!ascii) encoding_ = kUtf8;
+    return std::string(line);
+  }
+  if (encoding_ == kUnknown) {
+    auto decoded = FromGb18030(line);
+    if (decoded.ok()) {
+      encoding_ = kGb18030;
+      return decoded;
+    }
+  }
+  bad_offset_ = bad;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "column ", Utf8Chars(line.substr(0, bad)) + 1, ": byte ",
+      absl::StrFormat("0x%02X", static_cast<unsigned char>(line[bad])), " is not UTF-8",
+      encoding_ == kUtf8 ? (bom_ ? " (the file starts with a UTF-8 byte-order mark)"
+                                 : " (earlier lines of the file are UTF-8)")
+                         : " nor GB18030",
+      "; save the file as CSV UTF-8"));
+}
+
+const char* LineDecoder::encoding() const { return encoding_ == kGb18030 ? "GB18030" : "UTF-8"; }
+
+absl::StatusOr<std::string> DecodeToUtf8(absl::string_view bytes) {
+  LineDecoder decoder;
+  std::string out;
+  out.reserve(bytes.size());
+  int64_t line_number = 0;
+  while (!bytes.empty() || line_number == 0) {
+    ++line_number;
+    const size_t nl = bytes.find('\n');
+    const absl::string_view line = bytes.substr(0, nl);
+    auto decoded = decoder.Decode(line);
+    if (!decoded.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", line_number, ", ", decoded.status().message()));
+    }
+    out += *decoded;
+    if (nl == absl::string_view::npos) break;
+    out.push_back('\n');
+    bytes.remove_prefix(nl + 1);
+  }
   return out;
 }
 

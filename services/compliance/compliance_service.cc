@@ -17,6 +17,7 @@
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
 #include "lib/status/status_macros.h"
+#include "lib/text/text.h"
 
 namespace cuofeng {
 namespace {
@@ -92,9 +93,17 @@ grpc::Status ComplianceServiceImpl::Ingest(
   std::set<std::string> sources;
   Request req;
   absl::Status status;
+  bool marked = false, last = false;
   while (status.ok() && reader->Read(&req)) {
-    if (!req.source().empty() && sources.size() < 20) sources.insert(req.source());
+    if (!req.source().empty() && sources.size() < 20) sources.insert(Printable(req.source(), 200));
+    marked = marked || req.marked();
+    last = last || req.last();
     status = (ingestor_.*batch)(req, *principal, call, &tally);
+  }
+  if (status.ok() && marked && !last) {
+    status = absl::InvalidArgumentError(
+        "the stream ended before its last message: a message the server could not read, or a "
+        "client that stopped; rows after it were not read");
   }
   const v1::IngestSummary& s = tally.summary();
   {
@@ -114,7 +123,15 @@ grpc::Status ComplianceServiceImpl::Ingest(
     return absl::OkStatus();
   });
   if (!audited.ok()) ReportAuditFailure(method, audited);
-  if (!status.ok()) return ToGrpcStatus(status);
+  if (!status.ok()) {
+    // Every row counted: say what was stored before the stream stopped.
+    absl::Status counted(status.code(), absl::StrCat(status.message(), " (before this: accepted ",
+                                                     s.accepted(), ", duplicate ", s.duplicate(),
+                                                     ", rejected ", s.rejected(), ")"));
+    status.ForEachPayload(
+        [&](absl::string_view url, const absl::Cord& p) { counted.SetPayload(url, p); });
+    return ToGrpcStatus(counted);
+  }
   *resp = s;
   return grpc::Status::OK;
 }
@@ -349,6 +366,12 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
         "VALUES ($1, $2, $3, $4, $5::timestamptz)",
         run.name(), outcome->district_id, pqxx::binarystring(run.SerializeAsString()), who.key_name,
         SqlTimestamp(absl::ToUnixMicros(Now())));
+    // Last look before the commit: a caller that is gone gets nothing stored.
+    if (absl::Now() >= deadline || ctx->IsCancelled()) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("the call's deadline passed while the verification of ", req->district(),
+                       " was being stored; nothing was stored"));
+    }
     *resp = run;
     return absl::OkStatus();
   });

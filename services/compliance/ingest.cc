@@ -13,7 +13,9 @@
 #include "absl/time/time.h"
 #include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
+#include "lib/status/errors.h"
 #include "lib/status/status_macros.h"
+#include "lib/text/text.h"
 #include "lib/verification/local_time.h"
 #include "lib/verification/verification.h"
 
@@ -72,7 +74,7 @@ std::string TimeProblem(bool has_time, const google::protobuf::Timestamp& ts,
                         int64_t* t) {
   if (!local_time.empty()) {
     if (!ParseLocalTime(local_time, zone.zone, t)) {
-      return absl::StrCat("time: \"", local_time, "\" is not a time (YYYY-MM-DD HH:MM[:SS])");
+      return absl::StrCat("time: ", Quote(local_time), " is not a time (YYYY-MM-DD HH:MM[:SS])");
     }
     ++*local;
   } else if (!has_time) {
@@ -118,6 +120,37 @@ void AppendCopyText(std::string* out, const std::string& v) {
 }
 
 bool IsPassageDirection(v1::GateDirection d) { return d == v1::ENTRY || d == v1::EXIT; }
+
+// TextProblemOf checks every text field of an ingested row against the text
+// rules (UTF-8, no control characters, the field's length): "" when all are
+// fine, else the first problem as "field: what", with `field` set.
+std::string TextProblemOf(const google::protobuf::Message& row, std::string* field) {
+  using google::protobuf::FieldDescriptor;
+  const auto* d = row.GetDescriptor();
+  const auto* r = row.GetReflection();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_STRING || f->is_repeated()) continue;
+    std::string scratch;
+    const std::string& value = r->GetStringReference(row, f, &scratch);
+    std::string problem = TextProblem(value, RuleForField(f->name()));
+    if (!problem.empty()) {
+      // A client's parse_error is about the field it names.
+      *field = f->name() == "parse_error" ? "" : f->name();
+      return absl::StrCat(f->name(), ": ", problem);
+    }
+  }
+  return "";
+}
+
+// BatchText checks a batch's source and time zone: a bad one refuses the call.
+absl::Status BatchText(const std::string& source, const std::string& time_zone) {
+  std::vector<FieldViolation> v;
+  CheckText("source", source, TextRule{}, &v);
+  CheckText("time_zone", time_zone, TextRule{}, &v);
+  if (!v.empty()) return InvalidArgumentWithViolations(std::move(v));
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -184,7 +217,7 @@ absl::StatusOr<Directory::Subject> Directory::Resolve(bool meter, const std::str
   if (parts.size() != 6 || parts[0] != "districts" || parts[2] != "enterprises" ||
       parts[4] != (meter ? "meters" : "cameras")) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "\"", name, "\" is not a ", meter ? "meter" : "camera",
+        Quote(name), " is not a ", meter ? "meter" : "camera",
         " name (districts/{d}/enterprises/{e}/", meter ? "meters" : "cameras", "/{id})"));
   }
   grpc::ClientContext ctx;
@@ -291,6 +324,7 @@ absl::Status Ingestor::EnsurePartitions(const std::vector<int64_t>& times) {
 
 absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Principal& caller,
                                 const RemoteCall& call, IngestTally* tally) {
+  RETURN_IF_ERROR(BatchText(batch.source(), batch.time_zone()));
   const std::string& src = batch.source();
   ASSIGN_OR_RETURN(const BatchTimeZone zone, ResolveTimeZone(batch.time_zone()));
   int64_t local_times = 0;
@@ -316,6 +350,10 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
     auto reject = [&](const std::string& field, const std::string& reason) {
       rejected.push_back({r.line(), field, reason});
     };
+    if (std::string field, problem = TextProblemOf(r, &field); !problem.empty()) {
+      reject(field, problem);
+      continue;
+    }
     if (!r.parse_error().empty()) {
       reject(FieldOf(r.parse_error()), r.parse_error());
       continue;
@@ -543,6 +581,7 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
 
 absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, const Principal& caller,
                                   const RemoteCall& call, IngestTally* tally) {
+  RETURN_IF_ERROR(BatchText(batch.source(), batch.time_zone()));
   const std::string& src = batch.source();
   ASSIGN_OR_RETURN(const BatchTimeZone zone, ResolveTimeZone(batch.time_zone()));
   int64_t local_times = 0;
@@ -552,6 +591,10 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
     auto reject = [&](const std::string& field, const std::string& reason) {
       tally->Reject(src, e.line(), field, reason);
     };
+    if (std::string field, problem = TextProblemOf(e, &field); !problem.empty()) {
+      reject(field, problem);
+      continue;
+    }
     if (!e.parse_error().empty()) {
       reject(FieldOf(e.parse_error()), e.parse_error());
       continue;
@@ -623,6 +666,7 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
 
 absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, const Principal& caller,
                                   const RemoteCall& call, IngestTally* tally) {
+  RETURN_IF_ERROR(BatchText(batch.source(), batch.time_zone()));
   const std::string& src = batch.source();
   ASSIGN_OR_RETURN(const BatchTimeZone zone, ResolveTimeZone(batch.time_zone()));
   int64_t local_times = 0;
@@ -632,6 +676,10 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
     auto reject = [&](const std::string& field, const std::string& reason) {
       tally->Reject(src, r.line(), field, reason);
     };
+    if (std::string field, problem = TextProblemOf(r, &field); !problem.empty()) {
+      reject(field, problem);
+      continue;
+    }
     if (!r.parse_error().empty()) {
       reject(FieldOf(r.parse_error()), r.parse_error());
       continue;
@@ -639,8 +687,8 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
     const std::vector<std::string> parts = absl::StrSplit(r.enterprise(), '/');
     if (parts.size() != 4 || parts[0] != "districts" || parts[2] != "enterprises") {
       reject("enterprise",
-             absl::StrCat("enterprise: \"", r.enterprise(),
-                          "\" is not an enterprise name (districts/{d}/enterprises/{e})"));
+             absl::StrCat("enterprise: ", Quote(r.enterprise()),
+                          " is not an enterprise name (districts/{d}/enterprises/{e})"));
       continue;
     }
     if (absl::Status a = Authorize(caller, Action::kIngest, r.enterprise()); !a.ok()) {
@@ -669,7 +717,7 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
       continue;
     }
     if (!r.vin().empty() && r.vin().size() != 17) {
-      reject("vin", absl::StrCat("vin: \"", r.vin(), "\" must have 17 characters"));
+      reject("vin", absl::StrCat("vin: ", Quote(r.vin()), " must have 17 characters"));
       continue;
     }
     if (!r.registration_date().empty()) {

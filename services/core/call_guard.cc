@@ -5,6 +5,7 @@
 #include "absl/strings/strip.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
+#include "lib/text/text_guard.h"
 
 namespace cuofeng {
 
@@ -50,7 +51,12 @@ absl::StatusOr<Principal> CallGuard::Authenticate(const grpc::ServerContextBase*
   if (!absl::ConsumePrefix(&secret, "Bearer ") && !absl::ConsumePrefix(&secret, "bearer ")) {
     return absl::UnauthenticatedError("the authorization header must be \"Bearer <key>\"");
   }
-  return keys_->Authenticate(std::string(secret));
+  auto principal = keys_->Authenticate(std::string(secret));
+  if (!principal.ok()) return principal;
+  // Text rules (lib/text/text_guard.h): a request with a NUL, a control
+  // character or an over-long value goes no further.
+  if (absl::Status text = TextStatusOf(ctx); !text.ok()) return text;
+  return principal;
 }
 
 absl::StatusOr<Principal> CallGuard::Check(const grpc::ServerContextBase* ctx, Action action,

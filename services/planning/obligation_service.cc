@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "lib/model/clock.h"
+#include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
 #include "lib/rules/obligations.h"
 #include "lib/status/errors.h"
@@ -142,6 +143,14 @@ grpc::Status ObligationServiceImpl::GetObligations(grpc::ServerContext* ctx,
                                                    v1::ObligationSet* resp) {
   auto principal = guard_->Check(ctx, Action::kRead, req->enterprise());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
+  {
+    const std::vector<std::string> p = absl::StrSplit(req->enterprise(), '/');
+    if (p.size() != 4 || p[0] != "districts" || p[2] != "enterprises" ||
+        !ValidateResourceId(p[1]).ok() || !ValidateResourceId(p[3]).ok()) {
+      return ToGrpcStatus(InvalidArgumentWithViolations(
+          {{"enterprise", "must be districts/{district}/enterprises/{enterprise}"}}));
+    }
+  }
   const absl::Time at = req->has_at() ? ToTime(req->at()) : Now();
   // After Sync, the cache has heard of every change committed before this
   // call, through any process; the version read next covers them.

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "lib/model/identifiers.h"
 #include "lib/status/errors.h"
+#include "lib/text/text.h"
 #include "services/registry/csv_template.h"
 #include "services/registry/repository.h"
 #include "services/registry/validation.h"
@@ -137,6 +138,10 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
   std::vector<int> map(file.header.size(), -1);
   std::vector<int> where(columns.size(), -1);
   for (size_t i = 0; i < file.header.size(); ++i) {
+    if (std::string problem = TextProblem(file.header[i], TextRule{}); !problem.empty()) {
+      Violation(fname, 1, i + 1, absl::StrCat("header: ", problem));
+      continue;
+    }
     std::string h(absl::StripAsciiWhitespace(file.header[i]));
     for (size_t c = 0; c < columns.size(); ++c) {
       if (absl::AsciiStrToLower(h) == columns[c].header || h == columns[c].header_zh) map[i] = c;
@@ -145,10 +150,10 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
       std::vector<std::string> names;
       for (const auto& c : columns) names.push_back(c.header);
       Violation(fname, 1, i + 1,
-                absl::StrCat("unknown column \"", h, "\"; ", kind.file, ".csv has columns ",
+                absl::StrCat("unknown column ", Quote(h), "; ", kind.file, ".csv has columns ",
                              absl::StrJoin(names, ", ")));
     } else if (where[map[i]] >= 0) {
-      Violation(fname, 1, i + 1, absl::StrCat("column \"", h, "\" appears twice"));
+      Violation(fname, 1, i + 1, absl::StrCat("column ", Quote(h), " appears twice"));
     } else {
       where[map[i]] = i;
     }
@@ -187,12 +192,27 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
   for (const v1::CsvFile::Row* row : file.rows) {
     const int line = row->line();
     const size_t before = violation_count_;
-    if (row->cells_size() > static_cast<int>(file.header.size())) {
-      Violation(fname, line, file.header.size() + 1,
-                absl::StrCat("row has ", row->cells_size(), " cells, the header has ",
+    // A row with a cell missing would blank a stored field; one with a cell
+    // too many holds something no column takes: both are refused.
+    if (row->cells_size() != static_cast<int>(file.header.size())) {
+      Violation(fname, line, std::min<int>(row->cells_size(), file.header.size()) + 1,
+                absl::StrCat("the row has ", row->cells_size(), " cells; the header has ",
                              file.header.size()));
       continue;
     }
+    // Text rules on every cell, before anything reads it.
+    bool text_ok = true;
+    for (int i = 0; i < row->cells_size(); ++i) {
+      const TemplateColumn* col = map[i] >= 0 ? &columns[map[i]] : nullptr;
+      const TextRule rule =
+          col != nullptr && col->field != nullptr ? RuleForField(col->field->name()) : TextRule{};
+      std::string problem = TextProblem(row->cells(i), rule);
+      if (!problem.empty()) {
+        Violation(fname, line, i + 1, absl::StrCat(header_of(i + 1), problem));
+        text_ok = false;
+      }
+    }
+    if (!text_ok) continue;
     ImportRow out;
     out.msg.reset(prototype->New());
     std::string parent = absl::StrCat("districts/", district_id_);
@@ -260,18 +280,18 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
       if (target.file == "equipment") {
         ref = EquipmentName(out.name.enterprise_id, cell);
         if (ref.empty()) {
-          cell_violation(at + 1,
-                         absl::StrCat(col->header, " (", col->header_zh, "): equipment \"", cell,
-                                      "\" of enterprise \"", out.name.enterprise_id,
-                                      "\" is neither in equipment.csv nor in the registry"));
+          cell_violation(
+              at + 1, absl::StrCat(col->header, " (", col->header_zh, "): equipment ", Quote(cell),
+                                   " of enterprise \"", out.name.enterprise_id,
+                                   "\" is neither in equipment.csv nor in the registry"));
           continue;
         }
       } else if (target.file == "townships") {
         // By id (yuyang) or by the registered name (渔阳镇).
         ref = ResolveTownship(cell, Townships());
         if (ref.empty()) {
-          cell_violation(at + 1, absl::StrCat(col->header, " (", col->header_zh, "): township \"",
-                                              cell, "\" is neither an id nor a name in ",
+          cell_violation(at + 1, absl::StrCat(col->header, " (", col->header_zh, "): township ",
+                                              Quote(cell), " is neither an id nor a name in ",
                                               target.file, ".csv or the registry"));
           continue;
         }
@@ -282,9 +302,9 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
         ref = ChildName(target, absl::StrCat("districts/", district_id_), cell);
       }
       if (!Known(target, ref)) {
-        cell_violation(
-            at + 1, absl::StrCat(col->header, " (", col->header_zh, "): ", target.kind, " \"", cell,
-                                 "\" is neither in ", target.file, ".csv nor in the registry"));
+        cell_violation(at + 1, absl::StrCat(col->header, " (", col->header_zh, "): ", target.kind,
+                                            " ", Quote(cell), " is neither in ", target.file,
+                                            ".csv nor in the registry"));
         continue;
       }
       out.msg->GetReflection()->SetString(out.msg.get(), col->field, ref);
@@ -348,7 +368,11 @@ absl::Status Importer::Run(const std::vector<v1::CsvFile>& files,
   std::map<const ResourceKind*, File> by_kind;
   std::map<std::string, const ResourceKind*> kind_of_file;
   for (const v1::CsvFile& chunk : files) {
-    auto known = kind_of_file.find(chunk.file_name());
+    // Names echo in every violation: made printable and short.
+    const std::string file_name = TextProblem(chunk.file_name(), TextRule{}).empty()
+                                      ? chunk.file_name()
+                                      : Printable(chunk.file_name(), 100);
+    auto known = kind_of_file.find(file_name);
     const ResourceKind* kind =
         known != kind_of_file.end() ? known->second : KindByFile(chunk.kind());
     if (kind == nullptr || kind->parent == nullptr) {
@@ -356,20 +380,20 @@ absl::Status Importer::Run(const std::vector<v1::CsvFile>& files,
       for (const ResourceKind* k : RegistryKinds()) {
         if (k->parent != nullptr) kinds.push_back(k->file);
       }
-      Violation(chunk.file_name(), 1, 0,
-                absl::StrCat("unknown template file kind \"", chunk.kind(), "\"; expected one of ",
-                             absl::StrJoin(kinds, ", ")));
+      Violation(file_name, 1, 0,
+                absl::StrCat("unknown template file kind ", Quote(chunk.kind()),
+                             "; expected one of ", absl::StrJoin(kinds, ", ")));
       continue;
     }
     File& f = by_kind[kind];
     if (known == kind_of_file.end()) {
       if (!f.file_name.empty()) {
-        Violation(chunk.file_name(), 1, 0,
+        Violation(file_name, 1, 0,
                   absl::StrCat("a second ", kind->file, " file; ", f.file_name, " came first"));
         continue;
       }
-      kind_of_file[chunk.file_name()] = kind;
-      f.file_name = chunk.file_name();
+      kind_of_file[file_name] = kind;
+      f.file_name = file_name;
       f.header.assign(chunk.header().begin(), chunk.header().end());
     }
     for (const auto& row : chunk.rows()) f.rows.push_back(&row);

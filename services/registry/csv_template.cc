@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/model/labels.h"
+#include "lib/text/text.h"
 #include "services/registry/row_codec.h"
 
 namespace cuofeng {
@@ -172,14 +173,14 @@ absl::Status ParseCell(const FieldDescriptor* f, const std::string& raw, Message
         r->SetBool(msg, f, false);
       } else {
         return absl::InvalidArgumentError(
-            absl::StrCat("\"", cell, "\" is not yes or no (write 是/否 or true/false)"));
+            absl::StrCat(Quote(cell), " is not yes or no (write 是/否 or true/false)"));
       }
       return absl::OkStatus();
     }
     case FieldDescriptor::CPPTYPE_DOUBLE: {
       double v;
       if (!absl::SimpleAtod(cell, &v) || !std::isfinite(v)) {
-        return absl::InvalidArgumentError(absl::StrCat("\"", cell, "\" is not a number"));
+        return absl::InvalidArgumentError(absl::StrCat(Quote(cell), " is not a number"));
       }
       r->SetDouble(msg, f, v);
       return absl::OkStatus();
@@ -187,7 +188,7 @@ absl::Status ParseCell(const FieldDescriptor* f, const std::string& raw, Message
     case FieldDescriptor::CPPTYPE_INT32: {
       int32_t v;
       if (!absl::SimpleAtoi(cell, &v)) {
-        return absl::InvalidArgumentError(absl::StrCat("\"", cell, "\" is not a whole number"));
+        return absl::InvalidArgumentError(absl::StrCat(Quote(cell), " is not a whole number"));
       }
       r->SetInt32(msg, f, v);
       return absl::OkStatus();
@@ -216,7 +217,7 @@ absl::Status ParseCell(const FieldDescriptor* f, const std::string& raw, Message
           choices.push_back(c);
         }
         return absl::InvalidArgumentError(
-            absl::StrCat("\"", cell, "\" is not a ", e->name(),
+            absl::StrCat(Quote(cell), " is not a ", e->name(),
                          "; choose one of: ", absl::StrJoin(choices, ", ")));
       }
       r->SetEnumValue(msg, f, ev->number());

@@ -8,6 +8,7 @@
 #include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
+#include "lib/text/text.h"
 #include "services/registry/bulk.h"
 #include "services/registry/repository.h"
 #include "services/registry/validation.h"
@@ -238,7 +239,8 @@ grpc::Status RegistryServiceImpl::List(grpc::ServerContext* ctx, const ResourceK
   q.limit = (page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize)) + 1;
   std::string token = StringField(req, "page_token");
   if (status.ok() && !token.empty() &&
-      (!absl::WebSafeBase64Unescape(token, &q.after_name) || q.after_name.empty())) {
+      (token.size() > 2048 || !absl::WebSafeBase64Unescape(token, &q.after_name) ||
+       q.after_name.empty() || !TextProblem(q.after_name, TextRule{}).empty())) {
     status = InvalidArgumentWithViolations({{"page_token", "not a token this service gave out"}});
   }
   if (status.ok()) {
@@ -371,12 +373,25 @@ grpc::Status RegistryServiceImpl::ImportRegistry(
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   std::vector<v1::CsvFile> files;
   v1::ImportRegistryRequest part;
+  int64_t rows = 0;
   while (reader->Read(&part)) {
     if (!part.has_file()) {
       return ToGrpcStatus(InvalidArgumentWithViolations(
           {{"header", "an import has exactly one header, in its first message"}}));
     }
+    rows += part.file().rows_size();
     files.push_back(std::move(*part.mutable_file()));
+  }
+  // All or nothing, whatever stopped the stream: a message the server could
+  // not read ends it early, and the count announced in the header says so.
+  if (header.rows() > 0 && rows != header.rows()) {
+    return ToGrpcStatus(InvalidArgumentWithViolations(
+        {{"header.rows", absl::StrCat("the header announced ", header.rows(),
+                                      " rows; the stream "
+                                      "held ",
+                                      rows,
+                                      " (a message the server could not read, or a "
+                                      "client that stopped); nothing was written")}}));
   }
   Mutation m{"ImportRegistry", Action::kWrite, header.district(), header.request_id(),
              header.validate_only()};

@@ -9,6 +9,7 @@
 #include "lib/auth/policy.h"
 #include "lib/hash/sha256.h"
 #include "lib/model/identifiers.h"
+#include "lib/text/text.h"
 
 namespace cuofeng {
 namespace {
@@ -32,9 +33,8 @@ void CheckVin(const std::string& vin, std::vector<FieldViolation>* out) {
          c != 'Q';
   }
   if (!ok) {
-    out->push_back(
-        {"vin", absl::StrCat("车辆识别代号 \"", vin,
-                             "\" must be 17 capital letters and digits without I, O, Q")});
+    out->push_back({"vin", absl::StrCat("车辆识别代号 ", Quote(vin),
+                                        " must be 17 capital letters and digits without I, O, Q")});
   }
 }
 
@@ -77,7 +77,9 @@ void ApplyDefaults(const ResourceKind& kind, Message* msg) {
 
 std::vector<FieldViolation> ValidateResource(const ResourceKind& kind, const ParsedName& name,
                                              const Message& msg) {
-  std::vector<FieldViolation> out;
+  // Text first: UTF-8, no control characters, each field within its length.
+  std::vector<FieldViolation> out = ValidateTextFields(msg);
+  if (!out.empty()) return out;
   const auto* r = msg.GetReflection();
   for (const std::string& field : kind.required) {
     const FieldDescriptor* f = kind.descriptor->FindFieldByName(field);

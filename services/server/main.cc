@@ -28,6 +28,7 @@
 #include "lib/paging/page_token.h"
 #include "lib/rpc/health.h"
 #include "lib/rpc/server.h"
+#include "lib/text/text_guard.h"
 #include "lib/version/version.h"
 #include "services/compliance/compliance_service.h"
 #include "services/core/accounts.h"
@@ -379,6 +380,7 @@ int main(int argc, char** argv) {
   }
   options.health = &health;
   options.interceptors.push_back(refusals.InterceptorFactory());
+  options.interceptors.push_back(cuofeng::NewTextGuardFactory());
   absl::Status status = cuofeng::ServeUntilSignal(options, services);
   if (!status.ok()) {
     cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", status.message()));

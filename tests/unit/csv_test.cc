@@ -12,6 +12,7 @@ namespace {
 using ::cuofeng::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string ToGb18030(const std::string& utf8) {
   iconv_t cd = iconv_open("GB18030", "UTF-8");
@@ -86,6 +87,45 @@ TEST(CsvTest, Utf8ValidatorRejectsOverlongAndTruncated) {
   EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));      // overlong '/'
   EXPECT_FALSE(IsValidUtf8("\xE8\x93"));      // truncated
   EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));  // surrogate
+}
+
+MATCHER_P(IsOkAndHolds, value, "is OK and holds " + ::testing::PrintToString(value)) {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status();
+    return false;
+  }
+  *result_listener << "holds " << ::testing::PrintToString(*arg);
+  return *arg == value;
+}
+
+TEST(CsvTest, WrongEncodingIsNamedByLineAndColumn) {
+  // UTF-8 throughout, then a stray byte on line 3: not read as GB18030.
+  auto text = DecodeToUtf8("企业编号,名称\ne1,蓟州\ne2,ab\xFF\n");
+  EXPECT_THAT(text, StatusIs(absl::StatusCode::kInvalidArgument,
+                             HasSubstr("line 3, column 6: byte 0xFF is not UTF-8")));
+  EXPECT_THAT(text.status().message(), Not(HasSubstr("offset")));
+  // Neither UTF-8 nor GB18030 from the first line on.
+  EXPECT_THAT(DecodeToUtf8("id,name\ne1,\xFF\xFF\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("line 2, column 4: byte 0xFF is not UTF-8 nor GB18030")));
+}
+
+TEST(CsvTest, LineDecoderKeepsTheFileEncoding) {
+  LineDecoder decoder;
+  EXPECT_THAT(decoder.Decode("meter,time,kind,value"), IsOkAndHolds("meter,time,kind,value"));
+  EXPECT_THAT(decoder.Decode(ToGb18030("电表,时间")), IsOkAndHolds("电表,时间"));
+  EXPECT_STREQ(decoder.encoding(), "GB18030");
+  // A line that is not GB18030 either is refused alone; the next is read on.
+  EXPECT_THAT(decoder.Decode("m1,\xFF"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("column 4")));
+  EXPECT_EQ(decoder.bad_offset(), 3u);
+  EXPECT_THAT(decoder.Decode(ToGb18030("京A12345")), IsOkAndHolds("京A12345"));
+
+  LineDecoder utf8;
+  EXPECT_THAT(utf8.Decode("\xEF\xBB\xBF电表,时间"), IsOkAndHolds("电表,时间"));
+  EXPECT_THAT(utf8.Decode(ToGb18030("电表")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("byte-order mark")));
+  EXPECT_THAT(utf8.Decode("ok"), IsOkAndHolds("ok"));
 }
 
 TEST(CsvTest, FormatRoundTrips) {

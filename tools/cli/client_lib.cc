@@ -10,6 +10,7 @@
 #include "lib/csv/csv.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
+#include "lib/text/text.h"
 
 namespace cuofeng {
 namespace {
@@ -128,13 +129,25 @@ absl::StatusOr<std::vector<v1::CsvFile>> ReadTemplateDir(const std::string& dir)
     file.set_file_name(file_name);
     file.set_kind(stem);
     for (auto& h : (*rows)[0].cells) file.add_header(std::move(h));
+    // Chunks of at most kRowsPerChunk rows and about 1 MiB.
+    size_t chunk_bytes = 0;
     for (size_t i = 1; i < rows->size(); ++i) {
-      if (file.rows_size() == kRowsPerChunk) {
+      size_t row_bytes = 0;
+      for (const std::string& c : (*rows)[i].cells) row_bytes += c.size() + 1;
+      if (row_bytes > kMaxCsvLineBytes) {
+        violations.push_back(
+            {absl::StrCat(file_name, ":", (*rows)[i].line),
+             absl::StrCat("the row is ", row_bytes, " bytes long; at most ", kMaxCsvLineBytes)});
+        continue;
+      }
+      if (file.rows_size() == kRowsPerChunk || chunk_bytes + row_bytes > (1u << 20)) {
         out.push_back(std::move(file));
         file = v1::CsvFile();
         file.set_file_name(file_name);
         file.set_kind(stem);
+        chunk_bytes = 0;
       }
+      chunk_bytes += row_bytes;
       auto* row = file.add_rows();
       row->set_line((*rows)[i].line);
       for (auto& c : (*rows)[i].cells) row->add_cells(std::move(c));
@@ -163,6 +176,7 @@ absl::StatusOr<v1::ImportRegistryResponse> ImportFiles(
   header.mutable_header()->set_district(district);
   header.mutable_header()->set_validate_only(validate_only);
   header.mutable_header()->set_request_id(request_id);
+  header.mutable_header()->set_rows(total);
   bool open = writer->Write(header);
   int64_t sent = 0;
   for (const auto& f : files) {

@@ -12,6 +12,7 @@
 #include "lib/csv/csv.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
+#include "lib/text/text.h"
 #include "tools/cli/client_lib.h"
 
 namespace cuofeng {
@@ -126,8 +127,8 @@ class RowReader {
     int64_t us;
     if (!ParseMonitoringTime(text, &us)) {
       if (error->empty())
-        *error = absl::StrCat("time: \"", text,
-                              "\" is not a time (RFC 3339, or YYYY-MM-DD HH:MM[:SS] China time)");
+        *error = absl::StrCat("time: ", Quote(text),
+                              " is not a time (RFC 3339, or YYYY-MM-DD HH:MM[:SS] China time)");
       return;
     }
     ts->set_seconds(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
@@ -144,7 +145,7 @@ class RowReader {
     Enum v{};
     if (text.empty()) return v;
     if (!ParseEnum(text, parse, zh, &v) && error->empty()) {
-      *error = absl::StrCat(name, ": \"", text, "\" is not a known value");
+      *error = absl::StrCat(name, ": ", Quote(text), " is not a known value");
     }
     return v;
   }
@@ -155,7 +156,7 @@ class RowReader {
     double v = 0;
     if (text.empty()) return 0;
     if (!ParseDouble(text, &v) && error->empty())
-      *error = absl::StrCat(name, ": \"", text, "\" is not a number");
+      *error = absl::StrCat(name, ": ", Quote(text), " is not a number");
     return v;
   }
 
@@ -178,7 +179,7 @@ class RowReader {
       const std::string value = Cell(cells, "value");
       double v = 0;
       if (!ParseDouble(value, &v) && error.empty())
-        error = absl::StrCat("value: \"", value, "\" is not a number");
+        error = absl::StrCat("value: ", Quote(value), " is not a number");
       r->set_value(v);
       r->set_parse_error(error);
     } else if (kind_ == MonitoringKind::kGate) {
@@ -274,6 +275,28 @@ bool ParseMonitoringTime(const std::string& raw, int64_t* unix_us) {
   return true;
 }
 
+namespace {
+
+// CellAt is the 0-based cell of `line` that byte `offset` falls in.
+int CellAt(absl::string_view line, size_t offset) {
+  int cell = 0;
+  bool quoted = false;
+  for (size_t i = 0; i < offset && i < line.size(); ++i) {
+    if (line[i] == '"') quoted = !quoted;
+    if (line[i] == ',' && !quoted) ++cell;
+  }
+  return cell;
+}
+
+// RejectRow fills a row message with only its line and why it cannot be read.
+void RejectRow(int64_t line, const std::string& error, google::protobuf::Message* msg) {
+  const auto* d = msg->GetDescriptor();
+  msg->GetReflection()->SetInt64(msg, d->FindFieldByName("line"), line);
+  msg->GetReflection()->SetString(msg, d->FindFieldByName("parse_error"), error);
+}
+
+}  // namespace
+
 absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::Stub& stub,
                                                         const std::string& key, MonitoringKind kind,
                                                         const std::vector<std::string>& files,
@@ -282,13 +305,26 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
   // Headers first: a file we cannot read at all stops everything before sending.
   int64_t total = 0;
   std::vector<std::map<std::string, int>> indexes;
+  std::vector<size_t> widths;  // cells in each file's header
   for (const std::string& path : files) {
     std::ifstream in(path, std::ios::binary);
     std::string header;
     if (!in || !std::getline(in, header))
       return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
-    if (header.rfind("\xEF\xBB\xBF", 0) == 0) header = header.substr(3);
     if (!header.empty() && header.back() == '\r') header.pop_back();
+    if (header.size() > kMaxCsvLineBytes) {
+      return InvalidArgumentWithViolations(
+          {{absl::StrCat(path, ":1"), absl::StrCat("the header line is ", header.size(),
+                                                   " bytes long; this is not a CSV file")}});
+    }
+    LineDecoder decoder;
+    auto decoded = decoder.Decode(header);
+    if (!decoded.ok()) {
+      return InvalidArgumentWithViolations(
+          {{absl::StrCat(path, ":1"),
+            absl::StrCat(decoded.status().message(), " (the header cannot be read)")}});
+    }
+    header = *std::move(decoded);
     std::map<std::string, int> index;
     std::vector<std::string> quoted;
     std::vector<absl::string_view> cells = Cells(header, &quoted);
@@ -303,7 +339,7 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
         }
       }
       if (!known)
-        v.push_back({absl::StrCat(path, ":1:", c + 1), absl::StrCat("unknown column \"", h, "\"")});
+        v.push_back({absl::StrCat(path, ":1:", c + 1), absl::StrCat("unknown column ", Quote(h))});
     }
     for (const Column& col : ColumnsOf(kind)) {
       if (col.required && index.count(col.name) == 0) {
@@ -313,6 +349,7 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
     }
     if (!v.empty()) return InvalidArgumentWithViolations(std::move(v));
     indexes.push_back(std::move(index));
+    widths.push_back(cells.size());
     in.seekg(0, std::ios::end);
     total += in.tellg();
   }
@@ -320,36 +357,80 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
   AddKey(&ctx, key);
   v1::IngestSummary summary;
   bool open = true;
+  // A batch is sent at batch_rows rows or this many bytes of text, whichever comes first.
+  constexpr size_t kBatchBytes = 1 << 20;
   auto send = [&](auto writer, auto add, auto empty) {
     int64_t done = 0;
     for (size_t f = 0; f < files.size() && open; ++f) {
       std::ifstream in(files[f], std::ios::binary);
       const RowReader reader(kind, indexes[f]);
+      std::map<int, std::string> name_of;
+      for (const auto& [name, at] : indexes[f]) name_of[at] = name;
+      LineDecoder decoder;
       auto req = empty;
       req.set_source(files[f]);
       req.set_time_zone(time_zone);
+      req.set_marked(true);
       std::string line;
       std::vector<std::string> quoted;
       int64_t n = 0;
       int rows = 0;
+      size_t bytes = 0;
       while (open && std::getline(in, line)) {
         ++n;
         done += static_cast<int64_t>(line.size()) + 1;
-        if (n == 1) continue;  // the header
         if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (n == 1) {
+          (void)decoder.Decode(line);  // the header (read above) sets the encoding
+          continue;
+        }
         if (line.empty()) continue;
-        reader.Fill(Cells(line, &quoted), n, add(&req));
-        if (++rows >= batch_rows) {
+        if (line.size() > kMaxCsvLineBytes) {
+          // Counted as rejected, never sent: a row no column could hold.
+          RejectRow(n,
+                    absl::StrCat("line: ", line.size(), " bytes long; a row is at most ",
+                                 kMaxCsvLineBytes, " bytes"),
+                    add(&req));
+          bytes += 100;
+        } else if (auto decoded = decoder.Decode(line); !decoded.ok()) {
+          auto name = name_of.find(CellAt(line, decoder.bad_offset()));
+          RejectRow(n,
+                    absl::StrCat(name == name_of.end() ? "encoding" : name->second, ": ",
+                                 decoded.status().message()),
+                    add(&req));
+          bytes += 200;
+        } else {
+          const std::vector<absl::string_view> cells = Cells(*decoded, &quoted);
+          if (cells.size() != widths[f]) {
+            RejectRow(n,
+                      absl::StrCat("cells: the row has ", cells.size(), " cells; the header has ",
+                                   widths[f]),
+                      add(&req));
+          } else {
+            reader.Fill(cells, n, add(&req));
+          }
+          bytes += decoded->size() + 32;
+        }
+        if (++rows >= batch_rows || bytes >= kBatchBytes) {
           open = writer->Write(req);
           req.Clear();
           req.set_source(files[f]);
           req.set_time_zone(time_zone);
+          req.set_marked(true);
           rows = 0;
+          bytes = 0;
           if (progress) progress(done, total);
         }
       }
       if (open && rows > 0) open = writer->Write(req);
       if (progress) progress(done, total);
+    }
+    // The stream's last message: the server refuses a marked stream without it.
+    if (open) {
+      auto end = empty;
+      end.set_marked(true);
+      end.set_last(true);
+      open = writer->Write(end);
     }
     writer->WritesDone();
     return writer->Finish();

@@ -31,8 +31,13 @@ using Progress = std::function<void(int64_t done, int64_t total)>;
 // StreamMonitoringFiles sends `files` (one stream for all of them) and
 // returns the server's summary. Times written without an offset are sent as
 // written (local_time) and read by the server in `time_zone` ("" for China
-// time). Files must be UTF-8 (a BOM is fine) with a
-// header row naming the columns in English or Chinese, in any order.
+// time). Files are UTF-8 (a BOM is fine) or GB18030 (told apart by their
+// first line that is not ASCII, and transcoded), with a header row naming
+// the columns in English or Chinese, in any order. Every line after the
+// header is sent as one row: a line that breaks the file's encoding, has
+// more or fewer cells than the header, or is longer than kMaxCsvLineBytes
+// is sent as a rejected row with its reason (and never its text), so that
+// the server counts it; batches are cut at batch_rows rows or 1 MiB.
 absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::Stub& stub,
                                                         const std::string& key, MonitoringKind kind,
                                                         const std::vector<std::string>& files,
