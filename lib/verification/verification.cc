@@ -695,18 +695,32 @@ int DetectClockOffset(const MeterLoad& m, const std::vector<EffectiveWindow>& wi
   auto line_of = [&](const EffectiveWindow& w) {
     return AllowedShare(w.obligation) <= 0 ? level_of(w) : (level_of(w) + m.baseline_kw) / 2;
   };
-  // Judged around the windows that make the load move (stops, and limits
-  // that allow at most 90% of the baseline): a day either side of each,
-  // where the load must move when the window begins and ends.
+  // Judged around the windows that make the load move: a day either side
+  // of each stop (the whole stop between), where the load must move when it
+  // begins and ends. A meter no stop binds is judged around its limits that
+  // allow at most 90% of the baseline, a day either side of each edge (so
+  // that a season-long limit does not drown its edges).
   struct Span {
     int64_t a, b;
     double line;
+    bool stop;
   };
+  const int64_t day = 24 * 60 * kMicrosPerMinute;
   std::vector<Span> spans;
   for (const EffectiveWindow& w : windows) {
-    if (level_of(w) > 0.9 * m.baseline_kw) continue;
-    spans.push_back({std::max(Micros(from), w.start_us - 24 * 60 * kMicrosPerMinute),
-                     std::min(Micros(to), w.end_us + 24 * 60 * kMicrosPerMinute), line_of(w)});
+    if (AllowedShare(w.obligation) > 0) continue;
+    spans.push_back({std::max(Micros(from), w.start_us - day), std::min(Micros(to), w.end_us + day),
+                     level_of(w), true});
+  }
+  if (spans.empty()) {
+    for (const EffectiveWindow& w : windows) {
+      if (level_of(w) > 0.9 * m.baseline_kw) continue;
+      for (int64_t edge : {w.start_us, w.end_us}) {
+        if (edge - day >= Micros(to) || edge + day <= Micros(from)) continue;
+        spans.push_back({std::max(Micros(from), edge - day), std::min(Micros(to), edge + day),
+                         line_of(w), false});
+      }
+    }
   }
   if (spans.empty()) return 0;
   // What binds the interval ending at t lets the load reach (none: infinity).
@@ -717,17 +731,30 @@ int DetectClockOffset(const MeterLoad& m, const std::vector<EffectiveWindow>& wi
     }
     return level;
   };
+  auto stopped_at = [&](int64_t t) {
+    for (const EffectiveWindow& w : windows) {
+      if (AllowedShare(w.obligation) == 0 && t > w.start_us && t <= w.end_us) return true;
+    }
+    return false;
+  };
   auto score = [&](int64_t shift) {
     int64_t agree = 0, n = 0;
     for (const Span& s : spans) {
       auto [lo, hi] = Range(load, s.a, s.b);
       for (size_t i = lo; i < hi; ++i) {
-        // An interval bound to stay under the span's line must be under it;
-        // one free (or allowed at least 20% more than the line) above it, as
-        // a compliant plant runs; one allowed just above the line says nothing.
-        const double level = level_at(load[i].t_us + shift);
-        const bool below = level <= s.line + 1e-9;
-        if (!below && level < 1.2 * s.line) continue;
+        // Around a stop: stopped intervals at or below the threshold, the
+        // others above it (a compliant plant runs outside its stops). Around
+        // a limit: intervals bound to stay under the line under it; those
+        // free (or allowed at least 20% more than the line) above it; one
+        // allowed just above the line says nothing.
+        bool below;
+        if (s.stop) {
+          below = stopped_at(load[i].t_us + shift);
+        } else {
+          const double level = level_at(load[i].t_us + shift);
+          below = level <= s.line + 1e-9;
+          if (!below && level < 1.2 * s.line) continue;
+        }
         ++n;
         if ((load[i].kw <= s.line) == below) ++agree;
       }

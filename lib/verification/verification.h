@@ -200,14 +200,16 @@ double AllowedShare(const v1::Obligation& o);
 
 // DetectClockOffset looks for a meter whose readings sit whole hours off
 // what binds it: for each shift of -clock_offset_max_hours..+max hours, the
-// share of the intervals within [from, to) a day either side of its stops
-// and of its limits (those allowing at most 90% of the baseline) whose load
-// agrees with what binds it once shifted: under a stop's threshold, or
-// under the line halfway between a limit's allowance and the baseline,
-// while that window (or a stricter one) binds; above it otherwise. Returns
-// the shift in hours (readings sent at t happened at t + shift) when one
-// agrees clock_offset_min_gain_percent better than the times as sent and at
-// least clock_offset_min_agreement_percent in all; 0 otherwise.
+// share of the intervals within [from, to) around its stops (a day either
+// side, the stop between) whose load agrees with the strictest binding
+// obligation once shifted (at or below the stop threshold while a stop
+// binds, above it otherwise). A meter no stop binds is judged the same way
+// a day either side of each edge of its limits that allow at most 90% of
+// the baseline, against the line halfway between the limit's allowance
+// (with its tolerance) and the baseline. Returns the shift in hours
+// (readings sent at t happened at t + shift) when one agrees
+// clock_offset_min_gain_percent better than the times as sent and at least
+// clock_offset_min_agreement_percent in all; 0 otherwise.
 // `agreement` (optional) receives the share at 0 and at the shift found.
 int DetectClockOffset(const MeterLoad& meter, const std::vector<EffectiveWindow>& windows,
                       absl::Time from, absl::Time to, const VerificationParams& params,
