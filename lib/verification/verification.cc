@@ -697,9 +697,11 @@ int DetectClockOffset(const MeterLoad& m, const std::vector<EffectiveWindow>& wi
   };
   // Judged around the windows that make the load move: a day either side
   // of each stop (the whole stop between), where the load must move when it
-  // begins and ends. A meter no stop binds is judged around its limits that
-  // allow at most 90% of the baseline, a day either side of each edge (so
-  // that a season-long limit does not drown its edges).
+  // begins and ends. Only windows that ended before the data does: with one
+  // edge seen, a plant that ignored the start of its stop looks like a clock
+  // running late, and would escape its finding. A meter no stop binds is judged around its limits
+  // that allow at most 90% of the baseline, a day either side of each edge (so that a season-long
+  // limit does not drown its edges).
   struct Span {
     int64_t a, b;
     double line;
@@ -708,13 +710,13 @@ int DetectClockOffset(const MeterLoad& m, const std::vector<EffectiveWindow>& wi
   const int64_t day = 24 * 60 * kMicrosPerMinute;
   std::vector<Span> spans;
   for (const EffectiveWindow& w : windows) {
-    if (AllowedShare(w.obligation) > 0) continue;
+    if (AllowedShare(w.obligation) > 0 || w.end_us >= Micros(to)) continue;
     spans.push_back({std::max(Micros(from), w.start_us - day), std::min(Micros(to), w.end_us + day),
                      level_of(w), true});
   }
   if (spans.empty()) {
     for (const EffectiveWindow& w : windows) {
-      if (level_of(w) > 0.9 * m.baseline_kw) continue;
+      if (level_of(w) > 0.9 * m.baseline_kw || w.end_us >= Micros(to)) continue;
       for (int64_t edge : {w.start_us, w.end_us}) {
         if (edge - day >= Micros(to) || edge + day <= Micros(from)) continue;
         spans.push_back({std::max(Micros(from), edge - day), std::min(Micros(to), edge + day),

@@ -1383,11 +1383,11 @@ class LiveAndCoveringTest : public ::testing::Test {
     } while (!req.page_token().empty());
     return out;
   }
-  // Polls (bounded: 60 s) until an OPEN finding of `type` on `scope` whose
+  // Polls (bounded: 180 s, for a loaded machine) until an OPEN finding of `type` on `scope` whose
   // window ends at `end` (any end when InfinitePast) exists.
   static std::optional<v1::Finding> AwaitFinding(const std::string& key, const std::string& scope,
                                                  v1::FindingType type, absl::Time end) {
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < 900; ++i) {
       for (const v1::Finding& f : Findings(key)) {
         if (f.scope() == scope && f.type() == type &&
             (end == absl::InfinitePast() || FromTimestamp(f.window_end()) == end)) {
@@ -1649,6 +1649,15 @@ TEST_F(LiveAndCoveringTest, FindingsArriveAsTheReadingsLandAndTheBatchRunAddsNot
       watched.push_back(f);
     }
   });
+  // However the test ends, the stream is cancelled and its reader joined.
+  struct StopWatching {
+    grpc::ClientContext* ctx;
+    std::thread* reader;
+    ~StopWatching() {
+      ctx->TryCancel();
+      if (reader->joinable()) reader->join();
+    }
+  } stop_watching{watch_ctx.get(), &watcher};
   // Another district's verifier may not watch this one.
   {
     auto ctx = KeyContext(other_verifier);
@@ -1700,7 +1709,7 @@ TEST_F(LiveAndCoveringTest, FindingsArriveAsTheReadingsLandAndTheBatchRunAddsNot
   }
   // The watcher saw the stop not kept (bounded wait: it arrives within the poll above).
   bool seen = false;
-  for (int i = 0; i < 150 && !seen; ++i) {
+  for (int i = 0; i < 900 && !seen; ++i) {
     {
       std::lock_guard<std::mutex> lock(watched_mu);
       for (const v1::Finding& f : watched)
@@ -1711,7 +1720,7 @@ TEST_F(LiveAndCoveringTest, FindingsArriveAsTheReadingsLandAndTheBatchRunAddsNot
   EXPECT_TRUE(seen);
   watch_ctx->TryCancel();
   watcher.join();
-  watch->Finish();
+  (void)watch->Finish();
   // A batch run over the same data: the same findings on these meters, nothing new there.
   const std::set<std::string> scopes(all.begin(), all.end());
   const std::set<std::string> before = About(live, scopes);

@@ -725,6 +725,12 @@ TEST(ClockOffsetTest, UtcWrittenAsChinaTimeIsSuspectedHonestTimeIsNot) {
   // A plant that ignores the stop altogether shows no offset: it is a violation.
   auto evader = Curve(from, 168 * 4, [](int) { return 100.0; });
   EXPECT_EQ(DetectClockOffset(Meter(&evader), windows, from, to, kDefaults), 0);
+  // Live, two hours into the stop: a plant still running looks like a clock
+  // two hours late at the one edge seen, so a stop still under way is not
+  // used, and the breach is judged.
+  const absl::Time live_from = s - absl::Hours(12);
+  auto late = Curve(live_from, 14 * 4, [](int) { return 100.0; });
+  EXPECT_EQ(DetectClockOffset(Meter(&late), windows, live_from, s + absl::Hours(2), kDefaults), 0);
 }
 
 TEST_F(GateTest, BannedTrucksCarryThePhotoAndTheStageByName) {
