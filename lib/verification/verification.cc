@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -117,6 +118,12 @@ VerificationParams ResolveParams(const v1::VerificationParameters& p) {
   if (p.truck_min_stage() != v1::EMISSION_STAGE_UNSPECIFIED)
     r.truck_min_stage = p.truck_min_stage();
   if (p.ledger_match_minutes() > 0) r.ledger_match_minutes = p.ledger_match_minutes();
+  if (p.bridge_gap_minutes() > 0) r.bridge_gap_minutes = p.bridge_gap_minutes();
+  if (p.clock_offset_max_hours() > 0) r.clock_offset_max_hours = p.clock_offset_max_hours();
+  if (p.clock_offset_min_gain_percent() > 0)
+    r.clock_offset_min_gain_percent = p.clock_offset_min_gain_percent();
+  if (p.clock_offset_min_agreement_percent() > 0)
+    r.clock_offset_min_agreement_percent = p.clock_offset_min_agreement_percent();
   return r;
 }
 
@@ -345,6 +352,127 @@ std::vector<EffectiveWindow> PiecesToJudge(const std::vector<const v1::Obligatio
   return out;
 }
 
+namespace {
+
+// Whether `resource` is `prefix` or lies below it (resource names).
+bool Below(const std::string& resource, const std::string& prefix) {
+  return resource == prefix ||
+         (resource.size() > prefix.size() && resource.compare(0, prefix.size(), prefix) == 0 &&
+          resource[prefix.size()] == '/');
+}
+
+}  // namespace
+
+Covering CoveringWindows(const std::string& meter_label, const std::string& target,
+                         const std::vector<CoveredPart>& parts,
+                         const std::vector<const v1::Obligation*>& binding,
+                         const std::vector<const v1::Obligation*>& meterless, absl::Time from,
+                         absl::Time to) {
+  Covering out;
+  auto start_of = [](const v1::Obligation& o) { return Micros(FromTimestamp(o.window_start())); };
+  auto end_of = [](const v1::Obligation& o) {
+    return o.has_window_end() ? Micros(FromTimestamp(o.window_end())) : INT64_MAX;
+  };
+  std::vector<int64_t> cuts = {Micros(from), Micros(to)};
+  for (const v1::Obligation* o : binding) {
+    if (!Measurable(o->action())) continue;
+    cuts.push_back(std::clamp(start_of(*o), Micros(from), Micros(to)));
+    cuts.push_back(std::clamp(end_of(*o), Micros(from), Micros(to)));
+  }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  bool rated = !parts.empty();
+  double total_kw = 0;
+  for (const CoveredPart& part : parts) {
+    rated = rated && part.rated_kw > 0;
+    total_kw += part.rated_kw;
+  }
+  auto binds = [&](const v1::Obligation& o, int64_t a, int64_t b) {
+    return Measurable(o.action()) && start_of(o) <= a && end_of(o) >= b;
+  };
+  for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+    const int64_t a = cuts[i], b = cuts[i + 1];
+    std::vector<const v1::Obligation*> here;  // meterless obligations binding the piece
+    for (const v1::Obligation* o : meterless) {
+      if (binds(*o, a, b)) here.push_back(o);
+    }
+    if (here.empty()) continue;
+    // Per part, the strictest obligation binding it.
+    double drop = 0;  // the share of the meter's load that must go
+    int stopped = 0;
+    const v1::Obligation* rep = nullptr;  // the strictest, latest-starting
+    for (const CoveredPart& part : parts) {
+      const v1::Obligation* strictest = nullptr;
+      for (const v1::Obligation* o : binding) {
+        if (!binds(*o, a, b) || !Below(part.equipment, o->resource())) continue;
+        if (strictest == nullptr || AllowedShare(*o) < AllowedShare(*strictest)) strictest = o;
+      }
+      if (strictest == nullptr) continue;
+      const double allowed = std::clamp(AllowedShare(*strictest), 0.0, 1.0);
+      if (allowed == 0) ++stopped;
+      if (rated) drop += part.rated_kw / total_kw * (1 - allowed);
+      if (rep == nullptr || AllowedShare(*strictest) < AllowedShare(*rep) ||
+          (AllowedShare(*strictest) == AllowedShare(*rep) &&
+           start_of(*strictest) > start_of(*rep))) {
+        rep = strictest;
+      }
+    }
+    const bool all_stopped = !parts.empty() && stopped == static_cast<int>(parts.size());
+    if (!all_stopped && (!rated || drop <= 1e-9)) {
+      for (const v1::Obligation* o : here) {
+        out.uncovered.push_back(
+            {o, a, b,
+             absl::StrFormat(
+                 "%s covers it, but also measures equipment this does not stop (%d of the %d "
+                 "pieces it measures are stopped), and the registry gives no rated power (kW) "
+                 "for every one of them to judge the bound part's share by",
+                 meter_label, stopped, parts.size())});
+      }
+      continue;
+    }
+    v1::Obligation synth = *rep;
+    synth.set_resource(target);
+    *synth.mutable_window_start() = ToTimestamp(FromMicros(a));
+    *synth.mutable_window_end() = ToTimestamp(FromMicros(b));
+    std::string why;
+    if (all_stopped) {
+      synth.set_action(v1::STOP);
+      synth.set_percent(0);
+      why = absl::StrFormat(
+          "judged on %s, which measures %s: stops bind all %d pieces of equipment it measures, "
+          "so its own load must fall to its stop threshold",
+          meter_label, target, parts.size());
+    } else {
+      synth.set_action(v1::LIMIT);
+      synth.set_percent(std::round(drop * 1000) / 10);
+      why = absl::StrFormat(
+          "judged on %s, which measures %s: the bound equipment is %.1f%% of the rated power of "
+          "the %d pieces it measures, so its load must fall by at least that share",
+          meter_label, target, 100 * drop, parts.size());
+    }
+    synth.set_baseline(absl::StrCat("covering meter ", meter_label));
+    synth.set_reason(why);
+    // One window per run of pieces judged the same way.
+    if (!out.windows.empty()) {
+      CoveringWindow& last = out.windows.back();
+      const v1::Obligation& lo = last.window.obligation;
+      if (last.window.end_us == a && lo.action() == synth.action() &&
+          lo.percent() == synth.percent() && lo.entry() == synth.entry() &&
+          lo.alert() == synth.alert() && lo.alert_revision() == synth.alert_revision()) {
+        last.window.end_us = b;
+        *last.window.obligation.mutable_window_end() = synth.window_end();
+        for (const v1::Obligation* o : here) {
+          if (std::find(last.covered.begin(), last.covered.end(), o) == last.covered.end())
+            last.covered.push_back(o);
+        }
+        continue;
+      }
+    }
+    out.windows.push_back({EffectiveWindow{std::move(synth), a, b}, why, here});
+  }
+  return out;
+}
+
 bool Measurable(v1::Action action) {
   return action == v1::STOP || action == v1::RECTIFY || action == v1::LIMIT ||
          action == v1::STOP_LINES || action == v1::CAP;
@@ -554,17 +682,58 @@ int DetectClockOffset(const MeterLoad& m, const std::vector<EffectiveWindow>& wi
   const std::vector<LoadSample>& load = *m.load;
   const int64_t interval = m.interval_minutes * kMicrosPerMinute;
   const int64_t max_shift = p.clock_offset_max_hours * 60 * kMicrosPerMinute;
-  // Judged around the stops only: a day either side of each, where the
-  // load must move when the stop begins and ends.
-  std::vector<std::pair<int64_t, int64_t>> spans;
+  // What a window lets the load reach: a stop's threshold, a limit's or
+  // cap's allowance with its tolerance. The line a span is judged by: a
+  // stop's threshold; for a limit or cap, halfway between its allowance and
+  // the full baseline, so that a plant running normally outside the window
+  // and within its limit inside it falls clearly on either side.
+  auto level_of = [&](const EffectiveWindow& w) {
+    const double allowed = AllowedShare(w.obligation);
+    return allowed <= 0 ? m.baseline_kw * p.stop_threshold_percent / 100
+                        : m.baseline_kw * allowed * (1 + p.limit_tolerance_percent / 100);
+  };
+  auto line_of = [&](const EffectiveWindow& w) {
+    return AllowedShare(w.obligation) <= 0 ? level_of(w) : (level_of(w) + m.baseline_kw) / 2;
+  };
+  // Judged around the windows that make the load move: a day either side
+  // of each stop (the whole stop between), where the load must move when it
+  // begins and ends. Only windows that ended before the data does: with one
+  // edge seen, a plant that ignored the start of its stop looks like a clock
+  // running late, and would escape its finding. A meter no stop binds is judged around its limits
+  // that allow at most 90% of the baseline, a day either side of each edge (so that a season-long
+  // limit does not drown its edges).
+  struct Span {
+    int64_t a, b;
+    double line;
+    bool stop;
+  };
+  const int64_t day = 24 * 60 * kMicrosPerMinute;
+  std::vector<Span> spans;
   for (const EffectiveWindow& w : windows) {
-    if (AllowedShare(w.obligation) > 0) continue;
-    spans.push_back({std::max(Micros(from), w.start_us - 24 * 60 * kMicrosPerMinute),
-                     std::min(Micros(to), w.end_us + 24 * 60 * kMicrosPerMinute)});
+    if (AllowedShare(w.obligation) > 0 || w.end_us >= Micros(to)) continue;
+    spans.push_back({std::max(Micros(from), w.start_us - day), std::min(Micros(to), w.end_us + day),
+                     level_of(w), true});
+  }
+  if (spans.empty()) {
+    for (const EffectiveWindow& w : windows) {
+      if (level_of(w) > 0.9 * m.baseline_kw || w.end_us >= Micros(to)) continue;
+      for (int64_t edge : {w.start_us, w.end_us}) {
+        if (edge - day >= Micros(to) || edge + day <= Micros(from)) continue;
+        spans.push_back({std::max(Micros(from), edge - day), std::min(Micros(to), edge + day),
+                         line_of(w), false});
+      }
+    }
   }
   if (spans.empty()) return 0;
-  const double threshold_kw = m.baseline_kw * p.stop_threshold_percent / 100;
-  auto stopped_at = [&](int64_t t) {  // is a stop binding the interval ending at t?
+  // What binds the interval ending at t lets the load reach (none: infinity).
+  auto level_at = [&](int64_t t) {
+    double level = std::numeric_limits<double>::infinity();
+    for (const EffectiveWindow& w : windows) {
+      if (t > w.start_us && t <= w.end_us) level = std::min(level, level_of(w));
+    }
+    return level;
+  };
+  auto stopped_at = [&](int64_t t) {
     for (const EffectiveWindow& w : windows) {
       if (AllowedShare(w.obligation) == 0 && t > w.start_us && t <= w.end_us) return true;
     }
@@ -572,13 +741,24 @@ int DetectClockOffset(const MeterLoad& m, const std::vector<EffectiveWindow>& wi
   };
   auto score = [&](int64_t shift) {
     int64_t agree = 0, n = 0;
-    for (const auto& [a, b] : spans) {
-      auto [lo, hi] = Range(load, a, b);
+    for (const Span& s : spans) {
+      auto [lo, hi] = Range(load, s.a, s.b);
       for (size_t i = lo; i < hi; ++i) {
+        // Around a stop: stopped intervals at or below the threshold, the
+        // others above it (a compliant plant runs outside its stops). Around
+        // a limit: intervals bound to stay under the line under it; those
+        // free (or allowed at least 20% more than the line) above it; one
+        // allowed just above the line says nothing.
+        bool below;
+        if (s.stop) {
+          below = stopped_at(load[i].t_us + shift);
+        } else {
+          const double level = level_at(load[i].t_us + shift);
+          below = level <= s.line + 1e-9;
+          if (!below && level < 1.2 * s.line) continue;
+        }
         ++n;
-        // Stopped intervals must be at or below the threshold; the others
-        // above it (a compliant plant runs outside its stops).
-        if ((load[i].kw <= threshold_kw) == stopped_at(load[i].t_us + shift)) ++agree;
+        if ((load[i].kw <= s.line) == below) ++agree;
       }
     }
     return n == 0 ? 0.0 : 100.0 * agree / n;

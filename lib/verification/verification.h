@@ -33,7 +33,6 @@ struct VerificationParams {
   int ledger_retention_days = 365;
   v1::EmissionStage truck_min_stage = v1::CHINA_5;
   int ledger_match_minutes = 30;
-  // Not (yet) rule-set parameters; each finding's rule states them.
   // bridge_gap_minutes: a stretch in breach (a stop not kept, treatment off
   // or silent while production runs) continues across missing readings of
   // up to this long when the readings on both sides are in breach, so that
@@ -201,16 +200,60 @@ double AllowedShare(const v1::Obligation& o);
 
 // DetectClockOffset looks for a meter whose readings sit whole hours off
 // what binds it: for each shift of -clock_offset_max_hours..+max hours, the
-// share of the intervals within [from, to) around its stops whose load
-// agrees with the strictest binding obligation (at or below the stop
-// threshold while a stop binds, above it otherwise) once shifted. Returns
-// the shift in hours (readings sent at t happened at t + shift) when one
-// agrees clock_offset_min_gain_percent better than the times as sent and at
-// least clock_offset_min_agreement_percent in all; 0 otherwise.
+// share of the intervals within [from, to) around its stops (a day either
+// side, the stop between) whose load agrees with the strictest binding
+// obligation once shifted (at or below the stop threshold while a stop
+// binds, above it otherwise). A meter no stop binds is judged the same way
+// a day either side of each edge of its limits that allow at most 90% of
+// the baseline, against the line halfway between the limit's allowance
+// (with its tolerance) and the baseline. Returns the shift in hours
+// (readings sent at t happened at t + shift) when one agrees
+// clock_offset_min_gain_percent better than the times as sent and at least
+// clock_offset_min_agreement_percent in all; 0 otherwise.
 // `agreement` (optional) receives the share at 0 and at the shift found.
 int DetectClockOffset(const MeterLoad& meter, const std::vector<EffectiveWindow>& windows,
                       absl::Time from, absl::Time to, const VerificationParams& params,
                       std::pair<double, double>* agreement = nullptr);
+
+// Covering meters (issue 15): equipment with no meter of its own is judged
+// on a meter that measures it among other things (a line meter, or the
+// enterprise's main meter) only where that is sound.
+//   - Where stops bind everything the meter measures, its load must fall
+//     to its own stop threshold: a stop on the covering meter.
+//   - Where a stop or limit binds only part of it, the meter must fall by
+//     at least the bound part's share of its load, which the registry gives
+//     only as the rated power (kW or MW) of every piece it measures: a
+//     limit of sum(share x (1 - allowed)) on the covering meter.
+//   - Otherwise the window is not verifiable, and is listed with the reason.
+// A piece is judged this way only where an obligation of equipment with no
+// meter of its own binds (the others are judged on their own meters).
+struct CoveredPart {
+  std::string equipment;  // resource name
+  double rated_kw = 0;    // 0: the registry gives none in kW or MW
+};
+struct CoveringWindow {
+  EffectiveWindow window;                      // its obligation is made for the covering meter
+  std::string why;                             // which meter, and why it covers (for covered_by)
+  std::vector<const v1::Obligation*> covered;  // the meterless obligations it judges
+};
+struct UncoveredPiece {
+  const v1::Obligation* obligation;
+  int64_t start_us, end_us;
+  std::string detail;
+};
+struct Covering {
+  std::vector<CoveringWindow> windows;
+  std::vector<UncoveredPiece> uncovered;
+};
+// `meter_label` names the covering meter in words, `target` what it
+// measures; `parts` the equipment it measures; `binding` every measurable
+// obligation at its enterprise binding any of it (own meter or not);
+// `meterless` those of them with no meter of their own. Within [from, to).
+Covering CoveringWindows(const std::string& meter_label, const std::string& target,
+                         const std::vector<CoveredPart>& parts,
+                         const std::vector<const v1::Obligation*>& binding,
+                         const std::vector<const v1::Obligation*>& meterless, absl::Time from,
+                         absl::Time to);
 
 // Measurable says whether an action can be checked from a meter.
 bool Measurable(v1::Action action);

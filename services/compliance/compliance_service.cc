@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -62,17 +63,79 @@ absl::StatusOr<v1::Finding> LoadFinding(pqxx::transaction_base& tx, const std::s
   return ComplianceRepository::FindingFromRow(r[0]);
 }
 
+// What an ingest call stored readings of, for live verification.
+struct LiveBatch {
+  std::set<std::string> meters;
+  absl::Time from = absl::InfiniteFuture(), to = absl::InfinitePast();
+};
+void NoteForLive(const v1::IngestReadingsRequest& req, LiveBatch* batch) {
+  for (const v1::Reading& r : req.readings()) {
+    if (r.meter().empty() || !r.parse_error().empty()) continue;
+    absl::Time a, b;
+    if (!r.local_time().empty()) {
+      // Read in the batch's zone by the ingest: any zone is within 14 hours of UTC.
+      absl::Time t;
+      std::string err;
+      if (!absl::ParseTime("%Y-%m-%d %H:%M:%S", r.local_time(), absl::UTCTimeZone(), &t, &err) &&
+          !absl::ParseTime("%Y-%m-%d %H:%M", r.local_time(), absl::UTCTimeZone(), &t, &err)) {
+        continue;
+      }
+      a = t - absl::Hours(14);
+      b = t + absl::Hours(14);
+    } else if (r.has_time()) {
+      a = b = FromTimestamp(r.time());
+    } else {
+      continue;
+    }
+    batch->meters.insert(r.meter());
+    batch->from = std::min(batch->from, a);
+    batch->to = std::max(batch->to, b);
+  }
+}
+template <typename Request>
+void NoteForLive(const Request&, LiveBatch*) {}
+
 }  // namespace
 
 ComplianceServiceImpl::ComplianceServiceImpl(CallGuard* guard,
                                              std::shared_ptr<grpc::Channel> registry,
-                                             std::shared_ptr<grpc::Channel> planning)
+                                             std::shared_ptr<grpc::Channel> planning,
+                                             LiveOptions live)
     : guard_(guard),
       repo_(&guard->pool()),
       directory_(&guard->pool(), registry),
       ingestor_(&guard->pool(), &directory_),
       verifier_(&repo_, registry, planning),
-      registry_(v1::RegistryService::NewStub(registry)) {}
+      registry_(v1::RegistryService::NewStub(registry)) {
+  if (live.enabled) {
+    live_ = std::make_unique<LiveVerifier>(
+        &verifier_, &repo_,
+        [this](VerificationOutcome& outcome, const std::string& run_by) {
+          const std::string district = absl::StrCat("districts/", outcome.district_id);
+          absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
+            ASSIGN_OR_RETURN(v1::VerificationRun run, StoreOutcome(tx, outcome, district, run_by));
+            WriteAudit(tx, run_by, "LiveVerification", run.name(), "", "OK",
+                       absl::StrCat(run.findings_new(), " new, ", run.findings_unchanged(),
+                                    " unchanged, ", run.findings_superseded(), " superseded"));
+            return absl::OkStatus();
+          });
+          metrics::VerificationRuns(st.ok() ? "LIVE_OK" : "LIVE_FAILED").Increment();
+          Ring();
+          return st;
+        },
+        live.sweep);
+  }
+}
+
+ComplianceServiceImpl::~ComplianceServiceImpl() { live_.reset(); }
+
+void ComplianceServiceImpl::Ring() {
+  {
+    std::lock_guard<std::mutex> lock(bell_mu_);
+    ++rung_;
+  }
+  bell_.notify_all();
+}
 
 template <typename Request>
 grpc::Status ComplianceServiceImpl::Ingest(
@@ -94,11 +157,13 @@ grpc::Status ComplianceServiceImpl::Ingest(
   Request req;
   absl::Status status;
   bool marked = false, last = false;
+  LiveBatch live;
   while (status.ok() && reader->Read(&req)) {
     if (!req.source().empty() && sources.size() < 20) sources.insert(Printable(req.source(), 200));
     marked = marked || req.marked();
     last = last || req.last();
     status = (ingestor_.*batch)(req, *principal, call, &tally);
+    if (live_ != nullptr) NoteForLive(req, &live);
   }
   if (status.ok() && marked && !last) {
     status = absl::InvalidArgumentError(
@@ -123,6 +188,11 @@ grpc::Status ComplianceServiceImpl::Ingest(
     return absl::OkStatus();
   });
   if (!audited.ok()) ReportAuditFailure(method, audited);
+  // What was stored is checked live (the rows of a stream stopped midway too).
+  // (An enterprise key may not read its whole district: its readings wait for the next sweep.)
+  if (live_ != nullptr && s.accepted() > 0 && principal->role != Role::kEnterprise) {
+    live_->Arrived(live.meters, live.from, live.to, call.authorization, principal->key_name);
+  }
   if (!status.ok()) {
     // Every row counted: say what was stored before the stream stopped.
     absl::Status counted(status.code(), absl::StrCat(status.message(), " (before this: accepted ",
@@ -326,55 +396,64 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
         absl::StrCat("the verification of ", req->district(),
                      " was computed after the call's deadline; nothing was stored")));
   }
-  return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
-    for (const auto& b : outcome->baselines) {
-      RETURN_IF_ERROR(repo_.StoreBaseline(tx, b.meter_id, b.season, b.baseline, b.version));
-    }
-    if (outcome->has_retention) {
-      const VerificationParams& r = outcome->retention;
-      tx.exec_params0(
-          "INSERT INTO compliance.retention (district_id, video_days, ledger_until, ledger_days) "
-          "VALUES ($1, $2, nullif($3, '')::date, $4) ON CONFLICT (district_id) DO UPDATE SET "
-          "video_days = greatest(compliance.retention.video_days, excluded.video_days), "
-          "ledger_until = greatest(compliance.retention.ledger_until, excluded.ledger_until), "
-          "ledger_days = greatest(compliance.retention.ledger_days, excluded.ledger_days)",
-          outcome->district_id, r.video_retention_days, r.ledger_retention_until,
-          r.ledger_retention_days);
-    }
-    v1::VerificationRun run = outcome->run;
-    const int64_t n = tx.exec1("SELECT nextval('compliance.run_number')")[0].as<int64_t>();
-    run.set_name(absl::StrCat(req->district(), "/verificationRuns/", n));
-    std::vector<std::string> found;
-    for (size_t i = 0; i < outcome->findings.size(); ++i) {
-      v1::Finding& f = outcome->findings[i];
-      f.set_verification_run(run.name());
-      found.push_back(Fingerprint(f));
-      auto [name, fresh] = repo_.InsertFinding(tx, outcome->district_id, f, outcome->domains[i]);
-      if (fresh) {
-        run.set_findings_new(run.findings_new() + 1);
-      } else {
-        run.set_findings_unchanged(run.findings_unchanged() + 1);
-      }
-    }
-    // What this run judged again and no longer finds: later data disproves it.
-    run.set_findings_superseded(
-        repo_.Supersede(tx, outcome->district_id,
-                        std::vector<std::string>(outcome->judged.begin(), outcome->judged.end()),
-                        outcome->gate_from, outcome->gate_to, found, run.name()));
+  grpc::Status done =
+      guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(*resp, StoreOutcome(tx, *outcome, req->district(), who.key_name));
+        // Last look before the commit: a caller that is gone gets nothing stored.
+        if (absl::Now() >= deadline || ctx->IsCancelled()) {
+          return absl::DeadlineExceededError(
+              absl::StrCat("the call's deadline passed while the verification of ",
+                           req->district(), " was being stored; nothing was stored"));
+        }
+        return absl::OkStatus();
+      });
+  Ring();
+  return done;
+}
+
+absl::StatusOr<v1::VerificationRun> ComplianceServiceImpl::StoreOutcome(
+    pqxx::work& tx, VerificationOutcome& outcome, const std::string& district,
+    const std::string& run_by) {
+  for (const auto& b : outcome.baselines) {
+    RETURN_IF_ERROR(repo_.StoreBaseline(tx, b.meter_id, b.season, b.baseline, b.version));
+  }
+  if (outcome.has_retention) {
+    const VerificationParams& r = outcome.retention;
     tx.exec_params0(
-        "INSERT INTO compliance.verification_run (name, district_id, body, run_by, create_time) "
-        "VALUES ($1, $2, $3, $4, $5::timestamptz)",
-        run.name(), outcome->district_id, pqxx::binarystring(run.SerializeAsString()), who.key_name,
-        SqlTimestamp(absl::ToUnixMicros(Now())));
-    // Last look before the commit: a caller that is gone gets nothing stored.
-    if (absl::Now() >= deadline || ctx->IsCancelled()) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("the call's deadline passed while the verification of ", req->district(),
-                       " was being stored; nothing was stored"));
+        "INSERT INTO compliance.retention (district_id, video_days, ledger_until, ledger_days) "
+        "VALUES ($1, $2, nullif($3, '')::date, $4) ON CONFLICT (district_id) DO UPDATE SET "
+        "video_days = greatest(compliance.retention.video_days, excluded.video_days), "
+        "ledger_until = greatest(compliance.retention.ledger_until, excluded.ledger_until), "
+        "ledger_days = greatest(compliance.retention.ledger_days, excluded.ledger_days)",
+        outcome.district_id, r.video_retention_days, r.ledger_retention_until,
+        r.ledger_retention_days);
+  }
+  v1::VerificationRun run = outcome.run;
+  const int64_t n = tx.exec1("SELECT nextval('compliance.run_number')")[0].as<int64_t>();
+  run.set_name(absl::StrCat(district, "/verificationRuns/", n));
+  std::vector<std::string> found;
+  for (size_t i = 0; i < outcome.findings.size(); ++i) {
+    v1::Finding& f = outcome.findings[i];
+    f.set_verification_run(run.name());
+    found.push_back(Fingerprint(f));
+    auto [name, fresh] = repo_.InsertFinding(tx, outcome.district_id, f, outcome.domains[i]);
+    if (fresh) {
+      run.set_findings_new(run.findings_new() + 1);
+    } else {
+      run.set_findings_unchanged(run.findings_unchanged() + 1);
     }
-    *resp = run;
-    return absl::OkStatus();
-  });
+  }
+  // What this run judged again and no longer finds: later data disproves it.
+  run.set_findings_superseded(
+      repo_.Supersede(tx, outcome.district_id,
+                      std::vector<std::string>(outcome.judged.begin(), outcome.judged.end()),
+                      outcome.gate_from, outcome.gate_to, found, run.name()));
+  tx.exec_params0(
+      "INSERT INTO compliance.verification_run (name, district_id, body, run_by, create_time) "
+      "VALUES ($1, $2, $3, $4, $5::timestamptz)",
+      run.name(), outcome.district_id, pqxx::binarystring(run.SerializeAsString()), run_by,
+      SqlTimestamp(absl::ToUnixMicros(Now())));
+  return run;
 }
 
 grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx,
@@ -418,6 +497,74 @@ grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx,
     return ApplyFilter(req->filter(), resp);
   });
   return ToGrpcStatus(st);
+}
+
+grpc::Status ComplianceServiceImpl::WatchFindings(grpc::ServerContext* ctx,
+                                                  const v1::WatchFindingsRequest* req,
+                                                  grpc::ServerWriter<v1::Finding>* writer) {
+  std::vector<std::string> parts = absl::StrSplit(req->parent(), '/');
+  std::vector<FieldViolation> v;
+  if (!((parts.size() == 2 ||
+         (parts.size() == 4 && parts[2] == "enterprises" && parts[1] != "-")) &&
+        parts[0] == "districts" && !parts[1].empty())) {
+    v.push_back({"parent", "must be districts/{d}, districts/{d}/enterprises/{e} or districts/-"});
+  }
+  if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "unknown finding type"});
+  if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
+  auto principal = guard_->Authenticate(ctx);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  std::string prefix;
+  if (absl::Status s = ListScope(*principal, req->parent(), &prefix); !s.ok())
+    return ToGrpcStatus(s);
+  if (prefix.empty() && parts[1] != "-") prefix = req->parent();
+  // Findings are numbered as they are stored (seq). Transactions commit out
+  // of that order, so every look goes back kLookBack numbers before the
+  // highest seen and skips the names already sent.
+  constexpr int64_t kLookBack = 1000;
+  int64_t high = 0;
+  std::map<int64_t, std::string> sent;  // seq -> name, the last kLookBack
+  absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) {
+    high = tx.exec1("SELECT coalesce(max(seq), 0) FROM compliance.finding")[0].as<int64_t>();
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return ToGrpcStatus(st);
+  const int64_t start = high;
+  uint64_t rung;
+  {
+    std::lock_guard<std::mutex> lock(bell_mu_);
+    rung = rung_;
+  }
+  while (!ctx->IsCancelled()) {
+    std::vector<v1::Finding> fresh;
+    st = InTransaction(
+        guard_->pool(),
+        [&](pqxx::work& tx) {
+          pqxx::result r = tx.exec_params(
+              absl::StrCat("SELECT ", ComplianceRepository::FindingColumns(),
+                           ", f.seq FROM compliance.finding f WHERE f.seq > $1 "
+                           "AND ($2 = '' OR f.name LIKE $2 || '/%') AND ($3 = 0 OR f.type = $3) "
+                           "ORDER BY f.seq"),
+              std::max(start, high - kLookBack), prefix, static_cast<int>(req->type()));
+          for (const auto& row : r) {
+            const int64_t seq = row[row.size() - 1].as<int64_t>();
+            if (sent.count(seq)) continue;
+            sent[seq] = row[0].as<std::string>();
+            high = std::max(high, seq);
+            fresh.push_back(ComplianceRepository::FindingFromRow(row));
+          }
+          return absl::OkStatus();
+        },
+        Isolation::kReadOnly);
+    if (!st.ok()) return ToGrpcStatus(st);
+    while (!sent.empty() && sent.begin()->first < high - kLookBack) sent.erase(sent.begin());
+    for (const v1::Finding& f : fresh) {
+      if (!writer->Write(f)) return grpc::Status::OK;  // the caller went away
+    }
+    std::unique_lock<std::mutex> lock(bell_mu_);
+    bell_.wait_for(lock, std::chrono::milliseconds(500), [&] { return rung_ != rung; });
+    rung = rung_;
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status ComplianceServiceImpl::GetFinding(grpc::ServerContext* ctx,

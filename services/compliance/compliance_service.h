@@ -5,7 +5,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <condition_variable>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "cuofeng/v1/compliance.grpc.pb.h"
 #include "services/compliance/ingest.h"
@@ -15,12 +18,20 @@
 
 namespace cuofeng {
 
+// Live verification (issue 20): off unless the server is started with
+// --live_verification; `sweep` is how often silent meters are looked for.
+struct LiveOptions {
+  bool enabled = false;
+  absl::Duration sweep = absl::Minutes(1);
+};
+
 class ComplianceServiceImpl final : public v1::ComplianceService::Service {
  public:
   // `registry` serves RegistryService and `planning` PlanningService and
   // ObligationService (in-process channels when they run here).
   ComplianceServiceImpl(CallGuard* guard, std::shared_ptr<grpc::Channel> registry,
-                        std::shared_ptr<grpc::Channel> planning);
+                        std::shared_ptr<grpc::Channel> planning, LiveOptions live = {});
+  ~ComplianceServiceImpl() override;
 
   grpc::Status IngestReadings(grpc::ServerContext* ctx,
                               grpc::ServerReader<v1::IngestReadingsRequest>* reader,
@@ -43,6 +54,11 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
                                v1::VerificationRun* resp) override;
   grpc::Status ListFindings(grpc::ServerContext* ctx, const v1::ListFindingsRequest* req,
                             v1::ListFindingsResponse* resp) override;
+  // WatchFindings holds one of the server's threads while it is open: it
+  // waits for a new finding (woken at once by this process's runs, and
+  // looking at the database every 500 ms for other processes').
+  grpc::Status WatchFindings(grpc::ServerContext* ctx, const v1::WatchFindingsRequest* req,
+                             grpc::ServerWriter<v1::Finding>* writer) override;
   grpc::Status GetFinding(grpc::ServerContext* ctx, const v1::GetFindingRequest* req,
                           v1::Finding* resp) override;
   grpc::Status ReviewFinding(grpc::ServerContext* ctx, const v1::ReviewFindingRequest* req,
@@ -64,12 +80,24 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
                       absl::Status (Ingestor::*batch)(const Request&, const Principal&,
                                                       const RemoteCall&, IngestTally*));
 
+  // StoreOutcome stores a run's baselines, findings and supersessions, and
+  // the run itself, in `tx`; returns the run as stored.
+  absl::StatusOr<v1::VerificationRun> StoreOutcome(pqxx::work& tx, VerificationOutcome& outcome,
+                                                   const std::string& district,
+                                                   const std::string& run_by);
+  // Rings when findings may have been stored (WatchFindings waits on it).
+  void Ring();
+
   CallGuard* guard_;
   ComplianceRepository repo_;
   Directory directory_;
   Ingestor ingestor_;
   Verifier verifier_;
   std::unique_ptr<v1::RegistryService::Stub> registry_;
+  std::mutex bell_mu_;
+  std::condition_variable bell_;
+  uint64_t rung_ = 0;
+  std::unique_ptr<LiveVerifier> live_;  // null when live verification is off
 };
 
 }  // namespace cuofeng

@@ -1,6 +1,7 @@
 #include "services/compliance/verifier.h"
 
 #include <algorithm>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <set>
@@ -57,6 +58,13 @@ absl::Time Clamp(absl::Time t, absl::Time lo, absl::Time hi) {
   return std::min(std::max(t, lo), hi);
 }
 
+// DistrictOf is districts/{d} of a resource name under it ("" otherwise).
+std::string DistrictOf(const std::string& name) {
+  if (!absl::StartsWith(name, "districts/")) return "";
+  const size_t slash = name.find('/', 10);
+  return slash == std::string::npos ? name : name.substr(0, slash);
+}
+
 // ObligationKey names an obligation by where it comes from and when it began.
 std::string ObligationKey(const v1::Obligation& o) {
   return absl::StrCat(o.entry(), "+", o.alert(), "@", o.alert_revision(), "@",
@@ -81,11 +89,17 @@ absl::StatusOr<std::vector<v1::DistrictSnapshotChunk>> Verifier::Snapshot(
 
 absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, absl::Time from,
                                                   absl::Time to, const std::string& authorization,
-                                                  absl::Time deadline) {
+                                                  absl::Time deadline, const RunOptions& options) {
   const absl::Time started = absl::Now();
   VerificationOutcome out;
   out.district_id = district.substr(district.find('/') + 1);
   v1::VerificationRun& run = out.run;
+  run.set_live(options.live);
+  std::set<std::string> scope;  // enterprises judged (empty: all)
+  for (const std::string& m : options.meters) scope.insert(EnterpriseOf(m));
+  auto in_scope = [&](const std::string& enterprise) {
+    return options.meters.empty() || scope.count(enterprise) > 0;
+  };
   *run.mutable_from() = ToTimestamp(from);
   *run.mutable_to() = ToTimestamp(to);
   std::string phases;
@@ -127,6 +141,33 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   }
   const absl::Time judged_until = data_end == absl::InfinitePast() ? from : data_end;
   auto touches_run = [&](absl::Time a, absl::Time b) { return a < to && b > from; };
+  auto finish = [&]() -> absl::StatusOr<VerificationOutcome> {
+    std::map<v1::FindingType, int> counts;
+    for (const v1::Finding& f : out.findings) counts[f.type()]++;
+    for (const auto& [type, n] : counts) {
+      v1::FindingCount* c = run.add_findings();
+      c->set_type(type);
+      c->set_count(n);
+    }
+    run.set_elapsed_ms(absl::ToInt64Milliseconds(absl::Now() - started));
+    return std::move(out);
+  };
+  if (options.live) {
+    // Live checking runs while an alert or a staggered period binds where
+    // the readings landed; the gates are left to the batch run.
+    out.gate_from = out.gate_to = from;
+    bool binds = false;
+    for (const v1::Obligation& o : windows.obligations()) {
+      const absl::Time ws = FromTimestamp(o.window_start());
+      const absl::Time we = o.has_window_end() ? FromTimestamp(o.window_end()) : hull_to;
+      binds = binds || ((!o.alert().empty() || o.in_staggered_period()) && Measurable(o.action()) &&
+                        in_scope(o.enterprise()) && touches_run(ws, we));
+    }
+    if (!binds) {
+      out.skipped = true;
+      return finish();
+    }
+  }
 
   std::map<std::string, VerificationParams> params;  // by list
   std::map<std::string, const v1::FiledListInfo*> lists;
@@ -174,6 +215,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   std::vector<MeterInfo> meters;
   std::map<std::string, std::vector<size_t>> meters_by_enterprise;
   std::vector<const v1::Camera*> cameras;
+  std::map<std::string, const v1::Equipment*> equipment;
   std::map<std::string, VehicleFacts> vehicles;  // by normalised plate
   std::map<std::string, std::string> plate_of;   // vehicle name -> plate
   for (const auto& c : chunks) {
@@ -191,6 +233,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       meters.push_back(std::move(info));
     }
     for (const v1::Camera& cam : c.cameras()) cameras.push_back(&cam);
+    for (const v1::Equipment& eq : c.equipment()) equipment[eq.name()] = &eq;
     for (const v1::Vehicle& v : c.vehicles()) {
       VehicleFacts& f = vehicles[NormalizePlate(v.plate())];
       f.name = v.name();
@@ -211,7 +254,10 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   ASSIGN_OR_RETURN(auto ids, repo_->MeterIds(out.district_id, deadline));
   std::vector<int> all_ids;
   std::map<int, const MeterInfo*> by_id;
+  int32_t meters_in_scope = 0;
   for (MeterInfo& m : meters) {
+    if (!in_scope(m.enterprise)) continue;
+    ++meters_in_scope;
     auto it = ids.find(m.meter->name());
     if (it != ids.end()) {
       m.id = it->second;
@@ -219,7 +265,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       by_id[m.id] = &m;
     }
   }
-  run.set_meters(static_cast<int32_t>(meters.size()));
+  run.set_meters(meters_in_scope);
   auto interval_of = [](const MeterInfo& m) {
     return m.meter->interval_minutes() > 0 ? m.meter->interval_minutes() : 15;
   };
@@ -373,8 +419,10 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   // then per meter the strictest obligation at each moment, each piece
   // judged whole.
   std::map<const MeterInfo*, std::vector<const v1::Obligation*>> binding;
+  std::map<const MeterInfo*, std::vector<const v1::Obligation*>> meterless;  // by covering meter
   for (const v1::Obligation& o : windows.obligations()) {
-    if (!Measurable(o.action()) || lists.count(o.list()) == 0) continue;
+    if (!Measurable(o.action()) || lists.count(o.list()) == 0 || !in_scope(o.enterprise()))
+      continue;
     const absl::Time ws = FromTimestamp(o.window_start());
     const absl::Time we = o.has_window_end() ? FromTimestamp(o.window_end()) : hull_to;
     const bool counted = touches_run(ws, we);
@@ -388,21 +436,25 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     }
     if (o.resource() == o.enterprise() && !totals.empty()) measuring = totals;
     if (measuring.empty()) {
+      // A meter measuring it among other equipment (the narrowest line
+      // meter, else the enterprise's main meter) may judge it: see below.
+      const MeterInfo* cover = nullptr;
+      for (size_t i : meters_by_enterprise[o.enterprise()]) {
+        const MeterInfo& m = meters[i];
+        if ((m.meter->role() == v1::PRODUCTION || m.meter->role() == v1::TOTAL) &&
+            IsWithin(o.resource(), m.target) &&
+            (cover == nullptr || m.target.size() > cover->target.size())) {
+          cover = &m;
+        }
+      }
+      if (cover != nullptr) {
+        meterless[cover].push_back(&o);
+        continue;
+      }
       if (counted) {
         run.set_windows_without_meter(run.windows_without_meter() + 1);
-        // Name a meter that covers it, and why it is not used.
-        std::string cover;
-        for (size_t i : meters_by_enterprise[o.enterprise()]) {
-          const MeterInfo& m = meters[i];
-          if (m.meter->role() != v1::TREATMENT && IsWithin(o.resource(), m.target))
-            cover = m.meter->name();
-        }
-        unverified(
-            o, Clamp(ws, from, to), Clamp(we, from, to), v1::UnverifiedWindow::NO_METER, cover,
-            cover.empty()
-                ? "no meter measures it or covers it"
-                : "only a meter that also measures other equipment covers it: a stop or limit "
-                  "of this piece alone cannot be read from it");
+        unverified(o, Clamp(ws, from, to), Clamp(we, from, to), v1::UnverifiedWindow::NO_METER, "",
+                   "no meter measures it or covers it");
       }
       continue;
     }
@@ -417,6 +469,54 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     }
     if (counted) run.set_windows_checked(run.windows_checked() + 1);
     for (const MeterInfo* m : measuring) binding[m].push_back(&o);
+  }
+  // Covering meters (issue 15): obligations of equipment with no meter of
+  // their own, judged on the meter covering it where that is sound (see
+  // CoveringWindows), listed as unverified where it is not.
+  std::deque<v1::Obligation> made;  // the obligations made for covering meters
+  for (const auto& [cover, list] : meterless) {
+    std::vector<CoveredPart> parts;
+    for (const auto& [name, eq] : equipment) {
+      if (!IsWithin(name, cover->target)) continue;
+      const std::string unit = absl::AsciiStrToLower(eq->capacity_unit());
+      double kw = 0;
+      if (eq->has_rated_capacity() && eq->rated_capacity() > 0) {
+        if (unit == "kw") kw = eq->rated_capacity();
+        if (unit == "mw") kw = eq->rated_capacity() * 1000;
+      }
+      parts.push_back({name, kw});
+    }
+    std::vector<const v1::Obligation*> at_enterprise;
+    for (const v1::Obligation& o : windows.obligations()) {
+      if (Measurable(o.action()) && lists.count(o.list()) && o.enterprise() == cover->enterprise)
+        at_enterprise.push_back(&o);
+    }
+    Covering covering = CoveringWindows(cover->label, cover->target, parts, at_enterprise, list,
+                                        hull_from, hull_to);
+    std::set<const v1::Obligation*> judged_here;
+    for (CoveringWindow& w : covering.windows) {
+      made.push_back(std::move(w.window.obligation));
+      binding[cover].push_back(&made.back());
+      if (touches_run(absl::FromUnixMicros(w.window.start_us),
+                      absl::FromUnixMicros(w.window.end_us)))
+        judged_here.insert(w.covered.begin(), w.covered.end());
+    }
+    for (const UncoveredPiece& u : covering.uncovered) {
+      const absl::Time a = absl::FromUnixMicros(u.start_us), b = absl::FromUnixMicros(u.end_us);
+      if (!touches_run(a, b)) continue;
+      unverified(*u.obligation, Clamp(a, from, to), Clamp(b, from, to),
+                 v1::UnverifiedWindow::COVERING_METER_UNSOUND, cover->meter->name(), u.detail);
+    }
+    for (const v1::Obligation* o : list) {
+      const absl::Time ws = FromTimestamp(o->window_start());
+      const absl::Time we = o->has_window_end() ? FromTimestamp(o->window_end()) : hull_to;
+      if (!touches_run(ws, we)) continue;
+      if (judged_here.count(o)) {
+        run.set_windows_covered(run.windows_covered() + 1);
+      } else {
+        run.set_windows_without_meter(run.windows_without_meter() + 1);
+      }
+    }
   }
   int clock_offsets = 0;
   for (const auto& [m, obligations] : binding) {
@@ -496,10 +596,15 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       const std::string domain =
           absl::StrCat(m->meter->name(), "|window|", ObligationKey(w.obligation), "|", w.start_us);
       out.judged.insert(domain);
+      const bool covering = absl::StartsWith(w.obligation.baseline(), "covering meter ");
       for (v1::Finding& f : CheckWindow(w, ml, judged_until, params[w.obligation.list()])) {
         if (offset != 0 && f.type() != v1::DATA_GAP) continue;
         f.set_season(l->season());
         f.set_baseline_kw(ml.baseline_kw);
+        if (covering) {
+          f.set_covered_by(w.obligation.reason());
+          f.set_summary(absl::StrCat(f.summary(), "; ", w.obligation.reason()));
+        }
         add(std::move(f), domain);
       }
     }
@@ -508,7 +613,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   // Treatment runs (and reports) whenever production runs, for the whole
   // time a list binds.
   for (const MeterInfo& t : meters) {
-    if (t.meter->role() != v1::TREATMENT) continue;
+    if (t.meter->role() != v1::TREATMENT || !in_scope(t.enterprise)) continue;
     const MeterInfo* production = nullptr;
     for (size_t i : meters_by_enterprise[t.enterprise]) {
       const MeterInfo& m = meters[i];
@@ -544,6 +649,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     }
   }
   phase("meter checks");
+  if (options.live) return finish();
 
   // Gates (T79, T80): passages, ledger rows, silent cameras. Passages and
   // ledger rows are judged by their own time within the run's range (with
@@ -642,15 +748,96 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   phase("gate checks");
   std::cerr << "verification of " << district << ": " << run.readings() << " readings; " << phases
             << "\n";
-  std::map<v1::FindingType, int> counts;
-  for (const v1::Finding& f : out.findings) counts[f.type()]++;
-  for (const auto& [type, n] : counts) {
-    v1::FindingCount* c = run.add_findings();
-    c->set_type(type);
-    c->set_count(n);
+  return finish();
+}
+
+LiveVerifier::LiveVerifier(Verifier* verifier, ComplianceRepository* repo, Store store,
+                           absl::Duration sweep)
+    : verifier_(verifier), repo_(repo), store_(std::move(store)), sweep_(sweep) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+LiveVerifier::~LiveVerifier() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
   }
-  run.set_elapsed_ms(absl::ToInt64Milliseconds(absl::Now() - started));
-  return out;
+  cv_.notify_all();
+  thread_.join();
+}
+
+void LiveVerifier::Arrived(const std::set<std::string>& meters, absl::Time from, absl::Time to,
+                           const std::string& authorization, const std::string& key_name) {
+  if (meters.empty() || from > to) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::string& m : meters) {
+      const std::string district = DistrictOf(m);
+      if (district.empty()) continue;
+      Pending& p = pending_[district];
+      p.meters.insert(m);
+      p.from = std::min(p.from, from);
+      p.to = std::max(p.to, to);
+      p.authorization = authorization;
+      p.key_name = key_name;
+      Pending& s = seen_[district];
+      s.authorization = authorization;
+      s.key_name = key_name;
+    }
+  }
+  cv_.notify_all();
+}
+
+void LiveVerifier::Loop() {
+  absl::Time next_sweep = absl::Now() + sweep_;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    cv_.wait_until(lock, absl::ToChronoTime(std::min(next_sweep, absl::Now() + absl::Seconds(1))),
+                   [&] { return stop_ || !pending_.empty(); });
+    if (stop_) break;
+    std::map<std::string, Pending> work;
+    work.swap(pending_);
+    const bool sweep = sweep_ > absl::ZeroDuration() && absl::Now() >= next_sweep;
+    std::map<std::string, Pending> seen = seen_;
+    lock.unlock();
+    for (const auto& [district, p] : work) RunOne(district, p);
+    if (sweep) {
+      for (auto& [district, p] : seen) {
+        // At the district's data end, every meter: a silent one's windows too.
+        auto end = repo_->DataEnd(district.substr(district.find('/') + 1),
+                                  absl::Now() + absl::Seconds(30));
+        if (!end.ok() || *end == absl::InfinitePast()) continue;
+        {
+          std::lock_guard<std::mutex> relock(mu_);
+          auto s = swept_.find(district);
+          if (s != swept_.end() && s->second == *end) continue;
+          swept_[district] = *end;
+        }
+        p.from = *end - std::max(sweep_, absl::Hours(1));
+        p.to = *end;
+        RunOne(district, p);
+      }
+      next_sweep = absl::Now() + sweep_;
+    }
+    lock.lock();
+  }
+}
+
+void LiveVerifier::RunOne(const std::string& district, const Pending& p) {
+  RunOptions options;
+  options.meters = p.meters;
+  options.live = true;
+  auto outcome = verifier_->Run(district, p.from, p.to + absl::Microseconds(1), p.authorization,
+                                absl::Now() + absl::Minutes(2), options);
+  if (!outcome.ok()) {
+    std::cerr << "live verification of " << district << " failed: " << outcome.status() << "\n";
+    return;
+  }
+  if (outcome->skipped) return;
+  absl::Status stored = store_(*outcome, absl::StrCat(p.key_name, " (live)"));
+  if (!stored.ok()) {
+    std::cerr << "live verification of " << district << ": storing failed: " << stored << "\n";
+  }
 }
 
 }  // namespace cuofeng

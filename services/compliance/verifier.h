@@ -7,9 +7,14 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <condition_variable>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -45,6 +50,20 @@ struct VerificationOutcome {
   // Retention (T80) from the rule set of the latest list in force.
   VerificationParams retention;
   bool has_retention = false;
+  // A live run that found nothing binding (no alert, no staggered period)
+  // where the readings landed: nothing to store.
+  bool skipped = false;
+};
+
+// RunOptions narrow a run to what live verification needs.
+struct RunOptions {
+  // Judge only these meters' enterprises (every meter there, so that a
+  // treatment meter's production meter and a covering meter come along);
+  // empty: the whole district.
+  std::set<std::string> meters;
+  // A live run: no gate checks; skipped (outcome.skipped) unless an alert
+  // or a staggered period binds some of it within [from, to).
+  bool live = false;
 };
 
 class Verifier {
@@ -64,7 +83,7 @@ class Verifier {
   // and the caller stores the outcome afterwards in a transaction of its own.
   absl::StatusOr<VerificationOutcome> Run(const std::string& district, absl::Time from,
                                           absl::Time to, const std::string& authorization,
-                                          absl::Time deadline);
+                                          absl::Time deadline, const RunOptions& options = {});
 
   // The registry snapshot of a district, as verification reads it.
   absl::StatusOr<std::vector<v1::DistrictSnapshotChunk>> Snapshot(const std::string& district,
@@ -77,6 +96,49 @@ class Verifier {
   std::unique_ptr<v1::PlanningService::Stub> planning_;
   std::unique_ptr<v1::ObligationService::Stub> obligations_;
   std::unique_ptr<v1::AlertService::Stub> alerts_;
+};
+
+// LiveVerifier checks readings as they land (issue 20): each ingest call
+// that stores readings names its meters and their time range; a thread of
+// its own runs the same verification as a batch run over those meters'
+// enterprises and that range (whole windows, up to where the district's
+// data ends, so the findings have the batch run's identity) while an alert
+// or a staggered period binds there, and stores what it finds. Every
+// `sweep` it also runs over every meter of each district it has seen, at
+// the district's data end, so that a meter gone silent gets its DATA_GAP.
+// Calls arriving while a run is under way are merged into the next run.
+// Runs use the key of the last ingest call that reached the district (its
+// reads of the registry and obligations are that key's).
+class LiveVerifier {
+ public:
+  using Store =
+      std::function<absl::Status(VerificationOutcome& outcome, const std::string& run_by)>;
+  LiveVerifier(Verifier* verifier, ComplianceRepository* repo, Store store, absl::Duration sweep);
+  ~LiveVerifier();
+
+  void Arrived(const std::set<std::string>& meters, absl::Time from, absl::Time to,
+               const std::string& authorization, const std::string& key_name);
+
+ private:
+  struct Pending {
+    std::set<std::string> meters;
+    absl::Time from = absl::InfiniteFuture(), to = absl::InfinitePast();
+    std::string authorization, key_name;
+  };
+  void Loop();
+  void RunOne(const std::string& district, const Pending& p);
+
+  Verifier* verifier_;
+  ComplianceRepository* repo_;
+  Store store_;
+  const absl::Duration sweep_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::map<std::string, Pending> pending_;   // by district
+  std::map<std::string, Pending> seen_;      // by district: the last caller, for sweeps
+  std::map<std::string, absl::Time> swept_;  // by district: the data end last swept
+  std::thread thread_;
 };
 
 }  // namespace cuofeng

@@ -60,6 +60,10 @@ ABSL_FLAG(int, pool_size, 8, "database connections (and as many again for the re
 ABSL_FLAG(absl::Duration, pool_wait, absl::Seconds(5),
           "longest wait for a free database connection before a call fails with "
           "RESOURCE_EXHAUSTED (a call's own deadline can make it shorter)");
+ABSL_FLAG(bool, live_verification, false,
+          "check meter readings as they land while an alert or a staggered period binds");
+ABSL_FLAG(absl::Duration, live_sweep, absl::Minutes(1),
+          "with --live_verification: how often every meter is looked at for silence");
 ABSL_FLAG(std::string, clock, "",
           "replay: start the server's clock at this RFC 3339 instant (e.g. "
           "2018-11-01T08:00:00+08:00) and let it run from there; unset in production");
@@ -336,7 +340,9 @@ int main(int argc, char** argv) {
     compliance = std::make_unique<cuofeng::ComplianceServiceImpl>(
         &guard,
         grpc::CreateCustomChannel(registry_address, grpc::InsecureChannelCredentials(), args),
-        grpc::CreateCustomChannel(planning_address, grpc::InsecureChannelCredentials(), args));
+        grpc::CreateCustomChannel(planning_address, grpc::InsecureChannelCredentials(), args),
+        cuofeng::LiveOptions{absl::GetFlag(FLAGS_live_verification),
+                             absl::GetFlag(FLAGS_live_sweep)});
     services.push_back({cuofeng::v1::ComplianceService::service_full_name(), compliance.get()});
   }
   // Documents gather what they show from the other services of this process.

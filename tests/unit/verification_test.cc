@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/charts/load_chart.h"
@@ -724,6 +725,12 @@ TEST(ClockOffsetTest, UtcWrittenAsChinaTimeIsSuspectedHonestTimeIsNot) {
   // A plant that ignores the stop altogether shows no offset: it is a violation.
   auto evader = Curve(from, 168 * 4, [](int) { return 100.0; });
   EXPECT_EQ(DetectClockOffset(Meter(&evader), windows, from, to, kDefaults), 0);
+  // Live, two hours into the stop: a plant still running looks like a clock
+  // two hours late at the one edge seen, so a stop still under way is not
+  // used, and the breach is judged.
+  const absl::Time live_from = s - absl::Hours(12);
+  auto late = Curve(live_from, 14 * 4, [](int) { return 100.0; });
+  EXPECT_EQ(DetectClockOffset(Meter(&late), windows, live_from, s + absl::Hours(2), kDefaults), 0);
 }
 
 TEST_F(GateTest, BannedTrucksCarryThePhotoAndTheStageByName) {
@@ -778,6 +785,170 @@ TEST(ChartTest, EvidenceChartShowsTheObligationGraceAndFindingApartWithTextAsTex
   std::string joined;
   for (const auto& l : c.subtitle) joined += l;
   EXPECT_THAT(joined, HasSubstr(std::string(300, 'x')));
+}
+
+TEST(ClockOffsetTest, ALimitOnlyMeterWritingUtcIsSuspectedAnHonestOneIsNot) {
+  // Only a limit binds (30% for the alert): no stop to line the load up with.
+  const absl::Time s = Dec1();
+  const v1::Obligation limit = Window(v1::LIMIT, 30, s, s + absl::Hours(72));
+  const std::vector<EffectiveWindow> windows = {{limit, Us(s), Us(s + absl::Hours(72))}};
+  // A compliant plant: 95 kW outside, 63 kW (90% of its 70%) inside.
+  auto compliant = [&](absl::Time t) {
+    return t > s + absl::Minutes(30) && t <= s + absl::Hours(72) ? 63.0 : 95.0;
+  };
+  const absl::Time from = s - absl::Hours(48), to = s + absl::Hours(120);
+  auto honest =
+      Curve(from, 168 * 4, [&](int i) { return compliant(from + absl::Minutes(15 * i)); });
+  EXPECT_EQ(DetectClockOffset(Meter(&honest), windows, from, to, kDefaults), 0);
+  std::vector<LoadSample> utc;
+  for (const LoadSample& x : honest) utc.push_back({x.t_us - 8 * 60 * kMin, x.kw});
+  std::pair<double, double> agreement;
+  EXPECT_EQ(DetectClockOffset(Meter(&utc), windows, from, to, kDefaults, &agreement), 8);
+  EXPECT_GT(agreement.second, agreement.first + 5);
+  // An evader of the limit shows no offset; nor does a limit too mild to move the load.
+  auto evader = Curve(from, 168 * 4, [](int) { return 95.0; });
+  EXPECT_EQ(DetectClockOffset(Meter(&evader), windows, from, to, kDefaults), 0);
+  const v1::Obligation mild = Window(v1::LIMIT, 10, s, s + absl::Hours(72));
+  EXPECT_EQ(
+      DetectClockOffset(Meter(&utc), {{mild, Us(s), Us(s + absl::Hours(72))}}, from, to, kDefaults),
+      0);
+  // A stricter season limit around the alert's: a compliant plant is
+  // below the alert's line outside the alert too, and that agrees.
+  const v1::Obligation season = Window(v1::LIMIT, 50, s - absl::Hours(48), s + absl::Hours(120));
+  const v1::Obligation alert = Window(v1::STOP, 0, s, s + absl::Hours(72));
+  auto nested_load = Curve(from, 168 * 4, [&](int i) {
+    const absl::Time t = from + absl::Minutes(15 * i);
+    return t > s + absl::Minutes(30) && t <= s + absl::Hours(72) ? 5.0 : 45.0;
+  });
+  const std::vector<EffectiveWindow> nested = EffectiveWindows({&season, &alert}, from, to);
+  EXPECT_EQ(DetectClockOffset(Meter(&nested_load), nested, from, to, kDefaults), 0);
+}
+
+TEST(ParametersTest, BridgeAndClockOffsetThresholdsComeFromTheRuleSet) {
+  v1::VerificationParameters p;
+  VerificationParams d = ResolveParams(p);
+  EXPECT_EQ(d.bridge_gap_minutes, 120);
+  EXPECT_EQ(d.clock_offset_max_hours, 12);
+  EXPECT_EQ(d.clock_offset_min_gain_percent, 5);
+  EXPECT_EQ(d.clock_offset_min_agreement_percent, 90);
+  p.set_bridge_gap_minutes(30);
+  p.set_clock_offset_max_hours(4);
+  p.set_clock_offset_min_gain_percent(20);
+  p.set_clock_offset_min_agreement_percent(99);
+  VerificationParams r = ResolveParams(p);
+  EXPECT_EQ(r.bridge_gap_minutes, 30);
+  EXPECT_EQ(r.clock_offset_max_hours, 4);
+  EXPECT_EQ(r.clock_offset_min_gain_percent, 20);
+  EXPECT_EQ(r.clock_offset_min_agreement_percent, 99);
+  // A flaky meter through a stop: every fourth reading only (45 min between
+  // readings) is bridged at 120 min, not at 30.
+  const absl::Time s = Dec1();
+  const v1::Obligation stop = Window(v1::STOP, 0, s, s + absl::Hours(24));
+  std::vector<LoadSample> flaky;
+  for (int i = 4; i <= 96; i += 4) flaky.push_back({Us(s) + i * 15 * kMin, 100.0});
+  EXPECT_THAT(
+      OfType(CheckWindow(stop, Meter(&flaky), s, s + absl::Hours(24), d), v1::STOP_NOT_KEPT),
+      SizeIs(1));
+  auto narrow = CheckWindow(stop, Meter(&flaky), s, s + absl::Hours(24), r);
+  EXPECT_THAT(OfType(narrow, v1::STOP_NOT_KEPT), IsEmpty());
+  EXPECT_THAT(OfType(narrow, v1::DATA_GAP), SizeIs(1));
+  // The offset search goes no further than clock_offset_max_hours.
+  const std::vector<EffectiveWindow> windows = {{stop, Us(s), Us(s + absl::Hours(24))}};
+  const absl::Time from = s - absl::Hours(48), to = s + absl::Hours(72);
+  std::vector<LoadSample> utc;
+  for (int i = 1; i <= 120 * 4; ++i) {
+    const absl::Time t = from + absl::Minutes(15 * i);
+    const double kw = t > s + absl::Minutes(30) && t <= s + absl::Hours(24) ? 5.0 : 100.0;
+    utc.push_back({Us(t) - 8 * 60 * kMin, kw});
+  }
+  EXPECT_EQ(DetectClockOffset(Meter(&utc), windows, from, to, d), 8);
+  EXPECT_EQ(DetectClockOffset(Meter(&utc), windows, from, to, r), 0);
+}
+
+// Covering meters: equipment with no meter of its own, under a line meter.
+class CoveringTest : public ::testing::Test {
+ protected:
+  static constexpr char kLine[] = "districts/1/enterprises/e/lines/l1";
+  static std::string Eq(const char* id) {
+    return absl::StrCat(kLine, "/processes/p1/equipment/", id);
+  }
+  static v1::Obligation On(const std::string& resource, v1::Action action, double percent,
+                           absl::Time start, absl::Time end, const char* entry) {
+    v1::Obligation o = Window(action, percent, start, end);
+    o.set_resource(resource);
+    o.set_entry(absl::StrCat("districts/1/lists/1/entries/", entry));
+    o.set_alert("alerts/3");
+    o.set_alert_revision(1);
+    return o;
+  }
+};
+
+TEST_F(CoveringTest, StopsOnEverythingAMeterMeasuresAreJudgedOnIt) {
+  const absl::Time s = Dec1(), e = s + absl::Hours(24);
+  // q1 has a meter of its own; q2 and q3 none; all three stop for the alert.
+  const v1::Obligation q1 = On(Eq("q1"), v1::STOP, 0, s, e, "1");
+  const v1::Obligation q2 = On(Eq("q2"), v1::STOP, 0, s, e, "2");
+  const v1::Obligation q3 = On(Eq("q3"), v1::STOP, 0, s + absl::Hours(2), e, "3");
+  const std::vector<CoveredPart> parts = {{Eq("q1"), 0}, {Eq("q2"), 0}, {Eq("q3"), 0}};
+  Covering c = CoveringWindows("1号线总电表", kLine, parts, {&q1, &q2, &q3}, {&q2, &q3},
+                               s - absl::Hours(24), e + absl::Hours(24));
+  // Before q3 stops, only part stops and no rated power says how much: not verifiable.
+  ASSERT_THAT(c.uncovered, SizeIs(1));
+  EXPECT_EQ(c.uncovered[0].obligation, &q2);
+  EXPECT_EQ(c.uncovered[0].end_us, Us(s + absl::Hours(2)));
+  EXPECT_THAT(c.uncovered[0].detail, HasSubstr("rated power"));
+  ASSERT_THAT(c.windows, SizeIs(1));
+  const CoveringWindow& w = c.windows[0];
+  EXPECT_EQ(w.window.start_us, Us(s + absl::Hours(2)));
+  EXPECT_EQ(w.window.end_us, Us(e));
+  EXPECT_EQ(w.window.obligation.action(), v1::STOP);
+  EXPECT_EQ(w.window.obligation.resource(), kLine);
+  EXPECT_THAT(w.why, HasSubstr("1号线总电表"));
+  EXPECT_THAT(w.why, HasSubstr("all 3 pieces"));
+  EXPECT_THAT(w.covered, SizeIs(2));
+  // The line meter running on is a stop not kept (grace from when the
+  // whole line had to stop), saying which meter and why.
+  auto running = Curve(s, 96, [](int i) { return i <= 8 ? 100.0 : 90.0; });
+  MeterLoad line = Meter(&running);
+  std::vector<FindingDraft> found = CheckWindow(w.window, line, e, kDefaults);
+  ASSERT_THAT(OfType(found, v1::STOP_NOT_KEPT), SizeIs(1));
+  EXPECT_EQ(FromTimestamp(OfType(found, v1::STOP_NOT_KEPT)[0].window_start()), s + absl::Hours(3));
+  // A line that stopped is not accused.
+  auto stopped = Curve(s, 96, [](int i) { return i <= 10 ? 100.0 : 5.0; });
+  EXPECT_THAT(CheckWindow(w.window, Meter(&stopped), e, kDefaults), IsEmpty());
+}
+
+TEST_F(CoveringTest, PartOfWhatAMeterMeasuresIsJudgedByItsRatedShareOnly) {
+  const absl::Time s = Dec1(), e = s + absl::Hours(72);
+  const v1::Obligation q2 = On(Eq("q2"), v1::STOP, 0, s, e, "2");
+  // q1 (own meter) runs; q2 (none) stops. Rated 300 kW and 100 kW.
+  Covering rated =
+      CoveringWindows("1号线总电表", kLine, {{Eq("q1"), 300}, {Eq("q2"), 100}}, {&q2}, {&q2}, s, e);
+  EXPECT_THAT(rated.uncovered, IsEmpty());
+  ASSERT_THAT(rated.windows, SizeIs(1));
+  const v1::Obligation& made = rated.windows[0].window.obligation;
+  EXPECT_EQ(made.action(), v1::LIMIT);
+  EXPECT_DOUBLE_EQ(made.percent(), 25);
+  EXPECT_THAT(rated.windows[0].why, HasSubstr("25.0%"));
+  // The line at 95% of its baseline: q2 cannot have stopped.
+  auto on = Curve(s, 288, [](int) { return 95.0; });
+  EXPECT_THAT(
+      OfType(CheckWindow(rated.windows[0].window, Meter(&on), e, kDefaults), v1::LIMIT_EXCEEDED),
+      SizeIs(1));
+  // At 72% (q1 at full load, q2 stopped, with noise) it is kept.
+  auto kept = Curve(s, 288, [](int i) { return i % 2 ? 70.0 : 74.0; });
+  EXPECT_THAT(CheckWindow(rated.windows[0].window, Meter(&kept), e, kDefaults), IsEmpty());
+  // Without rated power for every piece (or in another unit): never judged.
+  Covering unrated =
+      CoveringWindows("1号线总电表", kLine, {{Eq("q1"), 0}, {Eq("q2"), 100}}, {&q2}, {&q2}, s, e);
+  EXPECT_THAT(unrated.windows, IsEmpty());
+  ASSERT_THAT(unrated.uncovered, SizeIs(1));
+  EXPECT_EQ(unrated.uncovered[0].obligation, &q2);
+  // Nothing meterless binds: nothing to judge on the covering meter.
+  Covering none =
+      CoveringWindows("1号线总电表", kLine, {{Eq("q1"), 300}, {Eq("q2"), 100}}, {&q2}, {}, s, e);
+  EXPECT_THAT(none.windows, IsEmpty());
+  EXPECT_THAT(none.uncovered, IsEmpty());
 }
 
 }  // namespace

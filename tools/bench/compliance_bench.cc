@@ -6,11 +6,23 @@
 //   2. Verification: RunVerification over the season (every obligation
 //      window, every meter, every gate), against a plain aggregate scan of the
 //      same readings (count and mean per meter over the same range).
+//   3. Live verification (--live_server, run between 1 and 2): the readings held out of (1), the
+//      alert's first day, streamed one 15-minute slot per IngestReadings call
+//      (every meter's reading of the slot), back to back: the first half to
+//      the server without live checking, the second half to one with
+//      --live_verification on the same database. Prints the ingest rate of
+//      each half and, for every finding WatchFindings brings, the delay from
+//      the return of the call that carried the reading proving it (the
+//      reading at the finding's window end) to the finding's arrival.
 // Driven by tools/bench-compliance, which prepares the district.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
+#include <thread>
+#include <vector>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -34,6 +46,8 @@ ABSL_FLAG(std::string, district, "districts/120119", "the district");
 ABSL_FLAG(std::string, from, "2018-11-15 00:00", "verification from (China time)");
 ABSL_FLAG(std::string, to, "2019-03-15 00:00", "verification to (China time)");
 ABSL_FLAG(int, server_pid, 0, "pid of cuofeng-server, for its peak memory");
+ABSL_FLAG(std::string, live_server, "", "a cuofeng-server with --live_verification on the same database");
+ABSL_FLAG(std::string, live_readings, "", "readings held out of the ingest, streamed slot by slot");
 
 namespace {
 
@@ -54,6 +68,114 @@ int Run(const std::string& cmd) { return std::system(cmd.c_str()); }
 
 std::string Psql(const std::string& dsn, const std::string& sql) {
   return absl::StrCat("psql -X -q -v ON_ERROR_STOP=1 \"", dsn, "\" -c \"", sql, "\" >/dev/null");
+}
+
+// 3. Live verification: see the top of the file.
+int Live() {
+  // The held-out rows by slot (the file is in time order per meter; slots sorted here).
+  std::map<int64_t, std::vector<cuofeng::v1::Reading>> slots;
+  {
+    std::ifstream in(absl::GetFlag(FLAGS_live_readings));
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+      const size_t c1 = line.find(','), c2 = line.find(',', c1 + 1), c3 = line.find(',', c2 + 1);
+      if (c3 == std::string::npos) continue;
+      cuofeng::v1::Reading r;
+      r.set_meter(line.substr(0, c1));
+      r.set_local_time(line.substr(c1 + 1, c2 - c1 - 1));
+      r.set_kind(cuofeng::v1::INTERVAL_KWH);
+      r.set_value(std::stod(line.substr(c3 + 1)));
+      int64_t us;
+      if (!cuofeng::ParseMonitoringTime(r.local_time(), &us)) continue;
+      slots[us].push_back(std::move(r));
+    }
+  }
+  if (slots.size() < 4) {
+    std::cerr << "live: too few slots in " << absl::GetFlag(FLAGS_live_readings) << "\n";
+    return 1;
+  }
+  const std::string key = absl::GetFlag(FLAGS_key);
+  auto plain = cuofeng::v1::ComplianceService::NewStub(cuofeng::Connect(absl::GetFlag(FLAGS_server)));
+  auto live = cuofeng::v1::ComplianceService::NewStub(cuofeng::Connect(absl::GetFlag(FLAGS_live_server)));
+  // Findings as the live server records them.
+  std::mutex mu;
+  std::vector<std::pair<cuofeng::v1::Finding, Clock::time_point>> arrived;
+  grpc::ClientContext watch_ctx;
+  cuofeng::AddKey(&watch_ctx, key);
+  cuofeng::v1::WatchFindingsRequest wreq;
+  wreq.set_parent(absl::GetFlag(FLAGS_district));
+  auto watch = live->WatchFindings(&watch_ctx, wreq);
+  std::thread watcher([&] {
+    cuofeng::v1::Finding f;
+    while (watch->Read(&f)) {
+      std::lock_guard<std::mutex> lock(mu);
+      arrived.push_back({f, Clock::now()});
+    }
+  });
+  std::map<int64_t, Clock::time_point> returned;  // slot -> when its call returned
+  auto send = [&](cuofeng::v1::ComplianceService::Stub* stub, int64_t slot,
+                  const std::vector<cuofeng::v1::Reading>& rows) {
+    grpc::ClientContext ctx;
+    cuofeng::AddKey(&ctx, key);
+    cuofeng::v1::IngestSummary summary;
+    auto writer = stub->IngestReadings(&ctx, &summary);
+    cuofeng::v1::IngestReadingsRequest req;
+    req.set_source("live-bench");
+    for (const cuofeng::v1::Reading& r : rows) *req.add_readings() = r;
+    writer->Write(req);
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    if (!s.ok()) std::cerr << "ingest: " << s.error_message() << "\n";
+    returned[slot] = Clock::now();
+    return static_cast<int64_t>(summary.accepted());
+  };
+  const size_t half = slots.size() / 2;
+  size_t i = 0;
+  int64_t rows_off = 0, rows_on = 0;
+  double secs_off = 0, secs_on = 0;
+  for (const auto& [slot, rows] : slots) {
+    const bool on = i++ >= half;
+    auto t0 = Clock::now();
+    const int64_t n = send(on ? live.get() : plain.get(), slot, rows);
+    (on ? rows_on : rows_off) += n;
+    (on ? secs_on : secs_off) += Seconds(t0);
+  }
+  // Let the last live runs land (bounded): until nothing new arrives for 5 s.
+  size_t seen = 0;
+  for (int quiet = 0, waited = 0; quiet < 10 && waited < 120; ++waited) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::lock_guard<std::mutex> lock(mu);
+    quiet = arrived.size() == seen ? quiet + 1 : 0;
+    seen = arrived.size();
+  }
+  watch_ctx.TryCancel();
+  watcher.join();
+  (void)watch->Finish();
+  std::vector<double> delays;
+  std::map<std::string, int> kinds;
+  for (const auto& [f, at] : arrived) {
+    const int64_t end = absl::ToUnixMicros(cuofeng::FromTimestamp(f.window_end()));
+    auto r = returned.find(end);
+    if (r == returned.end() || !f.verification_run().size()) continue;
+    delays.push_back(std::chrono::duration<double, std::milli>(at - r->second).count());
+    kinds[cuofeng::v1::FindingType_Name(f.type())]++;
+  }
+  std::sort(delays.begin(), delays.end());
+  auto pct = [&](double p) {
+    return delays.empty() ? 0.0 : delays[std::min(delays.size() - 1, static_cast<size_t>(p * delays.size()))];
+  };
+  std::printf("live ingest, %zu slots of %zu readings, one call per slot, back to back: live off %.0f rows/s, "
+              "live on %.0f rows/s; ratio %.2f (on / off)\n",
+              slots.size(), slots.begin()->second.size(), rows_off / secs_off, rows_on / secs_on,
+              (rows_on / secs_on) / (rows_off / secs_off));
+  std::string by_kind;
+  for (const auto& [k, n] : kinds) absl::StrAppend(&by_kind, by_kind.empty() ? "" : ", ", k, " ", n);
+  std::printf("live findings: %zu arrived on WatchFindings, %zu with their proving reading in the live half (%s); "
+              "delay from the proving reading's ingest call returning to the finding: p50 %.0f ms, p99 %.0f ms, "
+              "max %.0f ms (goal: within 60 s)\n",
+              arrived.size(), delays.size(), by_kind.c_str(), pct(0.5), pct(0.99), delays.empty() ? 0.0 : delays.back());
+  return 0;
 }
 
 }  // namespace
@@ -119,6 +241,9 @@ int main(int argc, char** argv) {
               static_cast<long long>(rows), ours, rows / ours, theirs, rows / theirs, theirs / ours);
   (void)Run(Psql(dsn, "DROP SCHEMA bench_copy CASCADE"));
   (void)Run(Psql(dsn, "VACUUM ANALYZE compliance.reading"));
+  // 3. Live verification, before the season's verification (which then
+  // judges the whole season, the streamed day included).
+  if (!absl::GetFlag(FLAGS_live_server).empty() && Live() != 0) return 1;
 
   // 2. Verification against a plain aggregate scan of the same readings.
   auto stub = cuofeng::v1::ComplianceService::NewStub(cuofeng::Connect(absl::GetFlag(FLAGS_server)));
