@@ -23,6 +23,7 @@
 #include "lib/status/errors.h"
 #include "tests/support/test_env.h"
 #include "tools/cli/client_lib.h"
+#include "tools/gen/generator.h"
 
 namespace cuofeng {
 namespace {
@@ -83,8 +84,16 @@ class IntegrityE2eTest : public ::testing::Test {
     ASSERT_EQ(Cli(*admin_, {"district", "create", "120119", "--name=蓟州区"}).exit_code, 0);
     bureau_ = new std::string(CreateKey(server_->address(), *admin_, "bureau", kDistrict));
     service_ = new std::string(CreateKey(server_->address(), *admin_, "service", ""));
-    CommandResult imported = ImportSampleDistrict(server_->address(), *bureau_, kDistrict, 6, 18);
-    ASSERT_EQ(imported.exit_code, 0) << imported.output;
+    {
+      Folder generated;  // removed afterwards, unlike ImportSampleDistrict's folder
+      DistrictSpec spec;
+      spec.enterprises = 6;
+      spec.equipment = 18;
+      ASSERT_TRUE(GenerateDistrict(spec, generated.path()).ok());
+      CommandResult imported = Cli(*bureau_, {"import", "registry", generated.path(),
+                                              "--district=" + std::string(kDistrict)});
+      ASSERT_EQ(imported.exit_code, 0) << imported.output;
+    }
     auto channel = Connect(server_->address());
     registry_ = v1::RegistryService::NewStub(channel).release();
     compliance_ = v1::ComplianceService::NewStub(channel).release();
