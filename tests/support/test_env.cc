@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,6 +121,8 @@ std::string TestRoot() {
     char* dir = mkdtemp(pattern.data());
     if (dir == nullptr) return "/tmp";
     root = dir;
+    // Others must pass through it: a test's own PostgreSQL runs as postgres.
+    chmod(root.c_str(), 0755);
     const char* keep = std::getenv("CUOFENG_KEEP_TEST_DIRS");
     if (keep == nullptr || std::string(keep) != "1") {
       std::atexit([] {
