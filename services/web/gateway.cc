@@ -17,6 +17,7 @@
 #include "cuofeng/v1/accounts.grpc.pb.h"
 #include "cuofeng/v1/admin.grpc.pb.h"
 #include "cuofeng/v1/compliance.grpc.pb.h"
+#include "cuofeng/v1/notify.grpc.pb.h"
 #include "cuofeng/v1/planning.grpc.pb.h"
 #include "cuofeng/v1/registry.grpc.pb.h"
 #include "google/protobuf/dynamic_message.h"
@@ -42,8 +43,9 @@ constexpr auto kHeartbeat = std::chrono::seconds(15);
 // /api/login and /api/change-password, which set the cookie.
 bool Reachable(const std::string& service, const std::string& method) {
   static const char* const kServices[] = {
-      "RegistryService",   "PlanningService",   "FilingService", "AlertService",
-      "ObligationService", "ComplianceService", "AdminService",  "AccountService"};
+      "RegistryService", "PlanningService",   "FilingService",
+      "AlertService",    "ObligationService", "ComplianceService",
+      "AdminService",    "AccountService",    "NotificationService"};
   bool known = false;
   for (const char* s : kServices) known = known || service == s;
   return known &&
@@ -58,6 +60,7 @@ void LinkDescriptors() {
   (void)v1::Enterprise::descriptor();
   (void)v1::Alert::descriptor();
   (void)v1::Finding::descriptor();
+  (void)v1::Notification::descriptor();
   (void)google::rpc::BadRequest::descriptor();
   (void)google::rpc::ErrorInfo::descriptor();
 }

@@ -333,9 +333,13 @@ def main():
         wait.until(lambda d: "21号" in d.find_element(By.CSS_SELECTOR, '[data-test="alerts"]').text)
         check(True, "the alert's 文号 is on the timeline")
         toasts = driver.find_elements(By.CSS_SELECTOR, ".el-notification")
-        check(any("要求已更新" in t.text for t in toasts), "the page says that the requirements changed")
+        check(any("要求已更新" in (t.get_attribute("textContent") or "") for t in toasts),
+              "the page says that the requirements changed")
         for close in driver.find_elements(By.CSS_SELECTOR, ".el-notification__closeBtn"):
-            close.click()
+            try:
+                close.click()
+            except Exception:
+                pass  # a toast already fading out
         time.sleep(1)  # the toast fades out
         shot("04-enterprise-orange-alert")
 
@@ -349,6 +353,9 @@ def main():
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-test="notification-read"]'))
             check(True, "the notification is marked read (已读) on the page")
             shot("04b-notification-read")
+            # Toasts fade before the next clicks (they lie over the top bar).
+            WebDriverWait(driver, 15).until(
+                lambda d: not d.find_elements(By.CSS_SELECTOR, ".el-notification"))
             listed = as_(bureau, "notifications", "list", "--parent=" + enterprise).stdout
             check("已读" in listed, "the bureau sees the notification read: " + listed.replace("\n", " / ")[:200])
         except Exception as e:

@@ -66,6 +66,10 @@ absl::StatusOr<std::vector<v1::CsvFile>> ReadRegistryWorkbook(const std::string&
       auto* row = file.add_rows();
       row->set_line(sheet.rows[i].line);
       for (const std::string& c : sheet.rows[i].cells) row->add_cells(c);
+      // A sheet row ends at its last non-empty cell (XLSX keeps no empty
+      // cells): the empty ones after it are the header's remaining columns,
+      // not a short row.
+      while (row->cells_size() < file.header_size()) row->add_cells("");
     }
     out.push_back(std::move(file));
   }
