@@ -74,11 +74,20 @@ bool IsWithin(absl::string_view resource, absl::string_view prefix) {
 namespace {
 
 absl::Status Denied(const Principal& p, Action action, absl::string_view resource) {
-  static constexpr const char* kVerbs[] = {
-      "read",          "change",          "administer",          "read the audit of",
-      "publish",       "acknowledge",     "issue alerts for",    "send monitoring data for",
-      "run verification of", "review findings of", "explain findings of", "manage accounts of",
-      "set the contacts of", "mark notifications read of"};
+  static constexpr const char* kVerbs[] = {"read",
+                                           "change",
+                                           "administer",
+                                           "read the audit of",
+                                           "publish",
+                                           "acknowledge",
+                                           "issue alerts for",
+                                           "send monitoring data for",
+                                           "run verification of",
+                                           "review findings of",
+                                           "explain findings of",
+                                           "manage accounts of",
+                                           "set the contacts of",
+                                           "mark notifications read of"};
   static_assert(sizeof(kVerbs) / sizeof(kVerbs[0]) == static_cast<int>(Action::kMarkRead) + 1,
                 "one verb per Action");
   const std::string role = RoleName(p.role);

@@ -37,8 +37,8 @@ enum class Action {
   kExplain,       // attach an explanation (异常申报) to a finding: enterprise (own)
   // People's accounts: admin (any), bureau (within its district).
   kManageAccounts,
-  kSetContacts,   // where notifications go: bureau (own district), enterprise (own)
-  kMarkRead,      // acknowledge a notification as read (已读): enterprise (own)
+  kSetContacts,  // where notifications go: bureau (own district), enterprise (own)
+  kMarkRead,     // acknowledge a notification as read (已读): enterprise (own)
 };
 
 // RoleName is the lowercase role name used in messages and the database.

@@ -402,8 +402,8 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
         // Last look before the commit: a caller that is gone gets nothing stored.
         if (absl::Now() >= deadline || ctx->IsCancelled()) {
           return absl::DeadlineExceededError(
-              absl::StrCat("the call's deadline passed while the verification of ",
-                           req->district(), " was being stored; nothing was stored"));
+              absl::StrCat("the call's deadline passed while the verification of ", req->district(),
+                           " was being stored; nothing was stored"));
         }
         return absl::OkStatus();
       });

@@ -10,9 +10,9 @@
 #include "lib/rpc/status.h"
 #include "lib/rules/explain.h"
 #include "lib/status/errors.h"
+#include "services/notify/outbox.h"
 #include "services/planning/filing_repository.h"
 #include "services/planning/repository.h"
-#include "services/notify/outbox.h"
 
 namespace cuofeng {
 namespace {

@@ -17,10 +17,9 @@
 #include "lib/db/embedded_files.h"
 #include "lib/db/migrations.h"
 #include "lib/db/pool.h"
-#include "lib/hj212/receiver.h"
-#include "services/cems/store.h"
 #include "lib/db/probe.h"
 #include "lib/db/replica.h"
+#include "lib/hj212/receiver.h"
 #include "lib/log/log.h"
 #include "lib/metrics/http_endpoint.h"
 #include "lib/metrics/metrics.h"
@@ -30,14 +29,15 @@
 #include "lib/rpc/server.h"
 #include "lib/text/text_guard.h"
 #include "lib/version/version.h"
+#include "services/cems/store.h"
 #include "services/compliance/compliance_service.h"
 #include "services/core/accounts.h"
 #include "services/core/admin_service.h"
 #include "services/core/audit.h"
 #include "services/core/server_secret.h"
+#include "services/documents/document_service.h"
 #include "services/notify/notification_service.h"
 #include "services/notify/worker.h"
-#include "services/documents/document_service.h"
 #include "services/planning/alert_service.h"
 #include "services/planning/filing_service.h"
 #include "services/planning/obligation_service.h"
@@ -351,8 +351,8 @@ int main(int argc, char** argv) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(256 << 20);
     documents = std::make_unique<cuofeng::DocumentServiceImpl>(
-        &guard, grpc::CreateCustomChannel(SelfAddress(options), grpc::InsecureChannelCredentials(),
-                                          args));
+        &guard,
+        grpc::CreateCustomChannel(SelfAddress(options), grpc::InsecureChannelCredentials(), args));
     services.push_back({cuofeng::v1::DocumentService::service_full_name(), documents.get()});
   }
   // Health follows the database: NOT_SERVING while it cannot be reached.
@@ -369,9 +369,8 @@ int main(int argc, char** argv) {
     cuofeng::hj212::Receiver::Options hj212_options;
     hj212_options.listen = absl::GetFlag(FLAGS_hj212_listen);
     auto started = cuofeng::hj212::Receiver::Start(
-        hj212_options, [&cems_store](std::vector<cuofeng::hj212::Received>& batch) {
-          cems_store.Handle(batch);
-        });
+        hj212_options,
+        [&cems_store](std::vector<cuofeng::hj212::Received>& batch) { cems_store.Handle(batch); });
     if (!started.ok()) {
       cuofeng::logging::Error(absl::StrCat("cuofeng-server: ", started.status().message()));
       return 2;

@@ -39,8 +39,7 @@ class FilingE2eTest : public ::testing::Test {
     ASSERT_EQ(Cli(*admin_, {"district", "create", "120101", "--name=和平区"}).exit_code, 0);
     bureau_ = new std::string(CreateKey(server_->address(), *admin_, "bureau", kDistrict));
     city_ = new std::string(CreateKey(server_->address(), *admin_, "city", ""));
-    CommandResult imported =
-        ImportSampleDistrict(server_->address(), *bureau_, kDistrict, 40, 120);
+    CommandResult imported = ImportSampleDistrict(server_->address(), *bureau_, kDistrict, 40, 120);
     ASSERT_EQ(imported.exit_code, 0) << imported.output;
     CommandResult loaded = LoadRuleSet(server_->address(), *bureau_, "jizhou-2018");
     ASSERT_EQ(loaded.exit_code, 0) << loaded.output;

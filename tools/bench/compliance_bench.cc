@@ -20,13 +20,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <mutex>
-#include <thread>
-#include <vector>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <pqxx/pqxx>
+#include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -46,14 +46,17 @@ ABSL_FLAG(std::string, district, "districts/120119", "the district");
 ABSL_FLAG(std::string, from, "2018-11-15 00:00", "verification from (China time)");
 ABSL_FLAG(std::string, to, "2019-03-15 00:00", "verification to (China time)");
 ABSL_FLAG(int, server_pid, 0, "pid of cuofeng-server, for its peak memory");
-ABSL_FLAG(std::string, live_server, "", "a cuofeng-server with --live_verification on the same database");
+ABSL_FLAG(std::string, live_server, "",
+          "a cuofeng-server with --live_verification on the same database");
 ABSL_FLAG(std::string, live_readings, "", "readings held out of the ingest, streamed slot by slot");
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
 
 double PeakMiB(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -96,8 +99,10 @@ int Live() {
     return 1;
   }
   const std::string key = absl::GetFlag(FLAGS_key);
-  auto plain = cuofeng::v1::ComplianceService::NewStub(cuofeng::Connect(absl::GetFlag(FLAGS_server)));
-  auto live = cuofeng::v1::ComplianceService::NewStub(cuofeng::Connect(absl::GetFlag(FLAGS_live_server)));
+  auto plain =
+      cuofeng::v1::ComplianceService::NewStub(cuofeng::Connect(absl::GetFlag(FLAGS_server)));
+  auto live =
+      cuofeng::v1::ComplianceService::NewStub(cuofeng::Connect(absl::GetFlag(FLAGS_live_server)));
   // Findings as the live server records them.
   std::mutex mu;
   std::vector<std::pair<cuofeng::v1::Finding, Clock::time_point>> arrived;
@@ -163,18 +168,27 @@ int Live() {
   }
   std::sort(delays.begin(), delays.end());
   auto pct = [&](double p) {
-    return delays.empty() ? 0.0 : delays[std::min(delays.size() - 1, static_cast<size_t>(p * delays.size()))];
+    return delays.empty()
+               ? 0.0
+               : delays[std::min(delays.size() - 1, static_cast<size_t>(p * delays.size()))];
   };
-  std::printf("live ingest, %zu slots of %zu readings, one call per slot, back to back: live off %.0f rows/s, "
-              "live on %.0f rows/s; ratio %.2f (on / off)\n",
-              slots.size(), slots.begin()->second.size(), rows_off / secs_off, rows_on / secs_on,
-              (rows_on / secs_on) / (rows_off / secs_off));
+  std::printf(
+      "live ingest, %zu slots of %zu readings, one call per slot, back to back: live off %.0f "
+      "rows/s, "
+      "live on %.0f rows/s; ratio %.2f (on / off)\n",
+      slots.size(), slots.begin()->second.size(), rows_off / secs_off, rows_on / secs_on,
+      (rows_on / secs_on) / (rows_off / secs_off));
   std::string by_kind;
-  for (const auto& [k, n] : kinds) absl::StrAppend(&by_kind, by_kind.empty() ? "" : ", ", k, " ", n);
-  std::printf("live findings: %zu arrived on WatchFindings, %zu with their proving reading in the live half (%s); "
-              "delay from the proving reading's ingest call returning to the finding: p50 %.0f ms, p99 %.0f ms, "
-              "max %.0f ms (goal: within 60 s)\n",
-              arrived.size(), delays.size(), by_kind.c_str(), pct(0.5), pct(0.99), delays.empty() ? 0.0 : delays.back());
+  for (const auto& [k, n] : kinds)
+    absl::StrAppend(&by_kind, by_kind.empty() ? "" : ", ", k, " ", n);
+  std::printf(
+      "live findings: %zu arrived on WatchFindings, %zu with their proving reading in the live "
+      "half (%s); "
+      "delay from the proving reading's ingest call returning to the finding: p50 %.0f ms, p99 "
+      "%.0f ms, "
+      "max %.0f ms (goal: within 60 s)\n",
+      arrived.size(), delays.size(), by_kind.c_str(), pct(0.5), pct(0.99),
+      delays.empty() ? 0.0 : delays.back());
   return 0;
 }
 
@@ -188,11 +202,14 @@ int main(int argc, char** argv) {
 
   // 1. Ingest through the real path.
   auto t0 = Clock::now();
-  const int rc = Run(absl::StrCat(absl::GetFlag(FLAGS_cli), " --quiet --server=", absl::GetFlag(FLAGS_server),
-                                  " --key=", absl::GetFlag(FLAGS_key), " ingest readings ", readings, " > ",
-                                  readings, ".summary 2>&1"));
+  const int rc =
+      Run(absl::StrCat(absl::GetFlag(FLAGS_cli), " --quiet --server=", absl::GetFlag(FLAGS_server),
+                       " --key=", absl::GetFlag(FLAGS_key), " ingest readings ", readings, " > ",
+                       readings, ".summary 2>&1"));
   const double ours = Seconds(t0);
-  const int64_t rows = pqxx::nontransaction(conn).exec("SELECT count(*) FROM compliance.reading")[0][0].as<int64_t>();
+  const int64_t rows = pqxx::nontransaction(conn)
+                           .exec("SELECT count(*) FROM compliance.reading")[0][0]
+                           .as<int64_t>();
   if (rc != 0) {
     std::cerr << "ingest failed (exit " << rc << "), see " << readings << ".summary\n";
     return 1;
@@ -220,25 +237,29 @@ int main(int argc, char** argv) {
     tx.exec0("DROP SCHEMA IF EXISTS bench_copy CASCADE");
     tx.exec0("CREATE SCHEMA bench_copy");
     // INCLUDING ALL brings the primary key (meter_id, time) along.
-    tx.exec0("CREATE TABLE bench_copy.reading (LIKE compliance.reading INCLUDING ALL) PARTITION BY RANGE (time)");
-    for (const auto& r : tx.exec(
-             "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = "
-             "i.inhrelid WHERE i.inhparent = 'compliance.reading'::regclass")) {
-      tx.exec0(absl::StrCat("CREATE TABLE bench_copy.", r[0].as<std::string>(), " PARTITION OF bench_copy.reading ",
-                            r[1].as<std::string>()));
+    tx.exec0(
+        "CREATE TABLE bench_copy.reading (LIKE compliance.reading INCLUDING ALL) PARTITION BY "
+        "RANGE (time)");
+    for (const auto& r : tx.exec("SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM "
+                                 "pg_inherits i JOIN pg_class c ON c.oid = "
+                                 "i.inhrelid WHERE i.inhparent = 'compliance.reading'::regclass")) {
+      tx.exec0(absl::StrCat("CREATE TABLE bench_copy.", r[0].as<std::string>(),
+                            " PARTITION OF bench_copy.reading ", r[1].as<std::string>()));
     }
     tx.commit();
   }
   t0 = Clock::now();
-  if (Run(Psql(dsn, absl::StrCat("\\\\copy bench_copy.reading (meter_id, time, kind, value) FROM '", plain,
-                                 "' CSV HEADER"))) != 0) {
+  if (Run(Psql(dsn, absl::StrCat("\\\\copy bench_copy.reading (meter_id, time, kind, value) FROM '",
+                                 plain, "' CSV HEADER"))) != 0) {
     std::cerr << "psql \\copy failed\n";
     return 1;
   }
   const double theirs = Seconds(t0);
-  std::printf("ingest %lld readings: ours %.1f s = %.0f rows/s; psql \\copy of the same rows into an identical "
-              "table %.1f s = %.0f rows/s; ratio %.2f (target >= 0.6)\n",
-              static_cast<long long>(rows), ours, rows / ours, theirs, rows / theirs, theirs / ours);
+  std::printf(
+      "ingest %lld readings: ours %.1f s = %.0f rows/s; psql \\copy of the same rows into an "
+      "identical "
+      "table %.1f s = %.0f rows/s; ratio %.2f (target >= 0.6)\n",
+      static_cast<long long>(rows), ours, rows / ours, theirs, rows / theirs, theirs / ours);
   (void)Run(Psql(dsn, "DROP SCHEMA bench_copy CASCADE"));
   (void)Run(Psql(dsn, "VACUUM ANALYZE compliance.reading"));
   // 3. Live verification, before the season's verification (which then
@@ -246,7 +267,8 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_live_server).empty() && Live() != 0) return 1;
 
   // 2. Verification against a plain aggregate scan of the same readings.
-  auto stub = cuofeng::v1::ComplianceService::NewStub(cuofeng::Connect(absl::GetFlag(FLAGS_server)));
+  auto stub =
+      cuofeng::v1::ComplianceService::NewStub(cuofeng::Connect(absl::GetFlag(FLAGS_server)));
   int64_t from_us, to_us;
   cuofeng::ParseMonitoringTime(absl::GetFlag(FLAGS_from), &from_us);
   cuofeng::ParseMonitoringTime(absl::GetFlag(FLAGS_to), &to_us);
@@ -269,15 +291,16 @@ int main(int argc, char** argv) {
   cuofeng::v1::VerificationRun first, second;
   const double cold = verify(&first);
   const double warm = verify(&second);
-  const std::string range = absl::StrCat("time > to_timestamp(", from_us, " / 1e6) AND time <= to_timestamp(",
-                                         to_us, " / 1e6)");
+  const std::string range = absl::StrCat("time > to_timestamp(", from_us,
+                                         " / 1e6) AND time <= to_timestamp(", to_us, " / 1e6)");
   int64_t scanned = 0;
   double scan = 0;
   for (int i = 0; i < 2; ++i) {  // the second, like our second run, with warm caches
     pqxx::nontransaction tx(conn);
     t0 = Clock::now();
-    pqxx::result r = tx.exec(absl::StrCat("SELECT meter_id, count(*), avg(value) FROM compliance.reading WHERE ",
-                                          range, " GROUP BY meter_id"));
+    pqxx::result r =
+        tx.exec(absl::StrCat("SELECT meter_id, count(*), avg(value) FROM compliance.reading WHERE ",
+                             range, " GROUP BY meter_id"));
     scan = Seconds(t0);
     scanned = 0;
     for (const auto& row : r) scanned += row[1].as<int64_t>();
@@ -286,24 +309,31 @@ int main(int argc, char** argv) {
   // binary COPY of the same rows, two streams in parallel like ours.
   const std::string half = absl::StrCat((from_us + to_us) / 2);
   auto export_cmd = [&](const std::string& lo, const std::string& hi) {
-    return absl::StrCat("psql -X -q \"", dsn, "\" -c \"\\copy (SELECT meter_id, time, kind, value FROM compliance.reading ",
-                        "WHERE time > to_timestamp(", lo, " / 1e6) AND time <= to_timestamp(", hi,
-                        " / 1e6)) TO '/dev/null' (FORMAT binary)\" > /dev/null");
+    return absl::StrCat(
+        "psql -X -q \"", dsn,
+        "\" -c \"\\copy (SELECT meter_id, time, kind, value FROM compliance.reading ",
+        "WHERE time > to_timestamp(", lo, " / 1e6) AND time <= to_timestamp(", hi,
+        " / 1e6)) TO '/dev/null' (FORMAT binary)\" > /dev/null");
   };
   t0 = Clock::now();
-  (void)Run(absl::StrCat("(", export_cmd(absl::StrCat(from_us), half), " & ", export_cmd(half, absl::StrCat(to_us)),
-                         " & wait)"));
+  (void)Run(absl::StrCat("(", export_cmd(absl::StrCat(from_us), half), " & ",
+                         export_cmd(half, absl::StrCat(to_us)), " & wait)"));
   const double floor = Seconds(t0);
-  std::printf("verification of %d meters, %lld readings, %d obligation windows, %d gate passages: first run %.2f s "
-              "(computes baselines), second %.2f s (%d findings, all already recorded)\n",
-              second.meters(), static_cast<long long>(second.readings()), second.obligation_windows(),
-              second.gate_events(), cold, warm, second.findings_unchanged());
-  std::printf("plain aggregate scan (count, mean per meter) of the same %lld readings: %.2f s; ratio %.2f "
-              "(scan time / verification time, target >= 0.5)\n",
-              static_cast<long long>(scanned), scan, scan / warm);
-  std::printf("psql's own binary COPY of the same readings out of the database, two streams: %.2f s; ratio %.2f "
-              "(export time / verification time: what reading every row costs)\n",
-              floor, floor / warm);
+  std::printf(
+      "verification of %d meters, %lld readings, %d obligation windows, %d gate passages: first "
+      "run %.2f s "
+      "(computes baselines), second %.2f s (%d findings, all already recorded)\n",
+      second.meters(), static_cast<long long>(second.readings()), second.obligation_windows(),
+      second.gate_events(), cold, warm, second.findings_unchanged());
+  std::printf(
+      "plain aggregate scan (count, mean per meter) of the same %lld readings: %.2f s; ratio %.2f "
+      "(scan time / verification time, target >= 0.5)\n",
+      static_cast<long long>(scanned), scan, scan / warm);
+  std::printf(
+      "psql's own binary COPY of the same readings out of the database, two streams: %.2f s; ratio "
+      "%.2f "
+      "(export time / verification time: what reading every row costs)\n",
+      floor, floor / warm);
   if (absl::GetFlag(FLAGS_server_pid) > 0) {
     std::printf("server peak memory %.0f MiB\n", PeakMiB(absl::GetFlag(FLAGS_server_pid)));
   }

@@ -73,7 +73,8 @@ std::vector<double> Latencies(const Call& call, int threads, double rate, double
       std::vector<double> mine;
       const long n = static_cast<long>(per_thread * seconds);
       for (long i = 0; i < n; ++i) {
-        const auto due = start + std::chrono::duration<double>((i + static_cast<double>(t) / threads) / per_thread);
+        const auto due = start + std::chrono::duration<double>(
+                                     (i + static_cast<double>(t) / threads) / per_thread);
         std::this_thread::sleep_until(due);
         call(static_cast<int>(i * threads + t));
         mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
@@ -89,8 +90,9 @@ std::vector<double> Latencies(const Call& call, int threads, double rate, double
 // One watch stream: counts the sets it receives.
 class Watcher : public grpc::ClientReadReactor<cuofeng::v1::ObligationSet> {
  public:
-  Watcher(cuofeng::v1::ObligationService::Stub* stub, const std::string& key, const std::string& enterprise,
-          std::atomic<int>* first, std::atomic<int>* second, std::function<void()> on_change)
+  Watcher(cuofeng::v1::ObligationService::Stub* stub, const std::string& key,
+          const std::string& enterprise, std::atomic<int>* first, std::atomic<int>* second,
+          std::function<void()> on_change)
       : first_(first), second_(second), on_change_(std::move(on_change)) {
     cuofeng::AddKey(&ctx_, key);
     req_.set_enterprise(enterprise);
@@ -143,9 +145,12 @@ int main(int argc, char** argv) {
   for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
     grpc::ChannelArguments args;
     args.SetInt("grpc.channel_id", i);  // distinct connections
-    channels.push_back(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials(), args));
+    channels.push_back(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
+                                                 grpc::InsecureChannelCredentials(), args));
   }
-  auto admin = [&](int i) { return cuofeng::v1::AdminService::NewStub(channels[i % channels.size()]); };
+  auto admin = [&](int i) {
+    return cuofeng::v1::AdminService::NewStub(channels[i % channels.size()]);
+  };
   std::vector<std::unique_ptr<cuofeng::v1::AdminService::Stub>> admins;
   std::vector<std::unique_ptr<cuofeng::v1::ObligationService::Stub>> obligations;
   for (size_t i = 0; i < channels.size(); ++i) {
@@ -170,8 +175,8 @@ int main(int argc, char** argv) {
   const int threads = absl::GetFlag(FLAGS_threads);
   const double seconds = absl::GetFlag(FLAGS_seconds);
   get(0);  // warm the cache
-  std::printf("obligation path benchmark (%d client threads, %.0f s per run, %d enterprises)\n", threads, seconds,
-              n_enterprises);
+  std::printf("obligation path benchmark (%d client threads, %.0f s per run, %d enterprises)\n",
+              threads, seconds, n_enterprises);
   const double trivial_qps = Throughput(trivial, threads, seconds);
   const double get_qps = Throughput(get, threads, seconds);
   std::printf("  trivial unary (GetCaller)   %9.0f calls/s\n", trivial_qps);
@@ -182,13 +187,16 @@ int main(int argc, char** argv) {
   auto harness = Latencies([](int) { return true; }, threads, rate, seconds);
   auto base = Latencies(trivial, threads, rate, seconds);
   auto lat = Latencies(get, threads, rate, seconds);
-  std::printf("  at %.0f calls/s (%.2f of the trivial rate), client and server on this machine's %u cores:\n", rate,
-              absl::GetFlag(FLAGS_load), std::thread::hardware_concurrency());
-  std::printf("    no call at all  p50 %6.2f ms  p99 %7.2f ms  (the schedule's own delay)\n", Percentile(harness, 0.5),
-              Percentile(harness, 0.99));
-  std::printf("    trivial unary   p50 %6.2f ms  p99 %7.2f ms\n", Percentile(base, 0.5), Percentile(base, 0.99));
-  std::printf("    GetObligations  p50 %6.2f ms  p99 %7.2f ms  (target p99 < 10 ms)\n", Percentile(lat, 0.5),
-              Percentile(lat, 0.99));
+  std::printf(
+      "  at %.0f calls/s (%.2f of the trivial rate), client and server on this machine's %u "
+      "cores:\n",
+      rate, absl::GetFlag(FLAGS_load), std::thread::hardware_concurrency());
+  std::printf("    no call at all  p50 %6.2f ms  p99 %7.2f ms  (the schedule's own delay)\n",
+              Percentile(harness, 0.5), Percentile(harness, 0.99));
+  std::printf("    trivial unary   p50 %6.2f ms  p99 %7.2f ms\n", Percentile(base, 0.5),
+              Percentile(base, 0.99));
+  std::printf("    GetObligations  p50 %6.2f ms  p99 %7.2f ms  (target p99 < 10 ms)\n",
+              Percentile(lat, 0.5), Percentile(lat, 0.99));
   // A steady low rate over many seconds: a periodic stall (gRPC's hybrid
   // server not polling for ~100 ms every ~1.1 s) shows as a share of slow
   // calls whatever the load.
@@ -196,10 +204,12 @@ int main(int argc, char** argv) {
     const double low_seconds = std::max(seconds, 10.0);
     auto low = Latencies(trivial, 2, 200, low_seconds);
     const long slow = std::count_if(low.begin(), low.end(), [](double ms) { return ms > 50; });
-    std::printf("    trivial unary at 200 calls/s for %.0f s: %ld of %zu calls over 50 ms (%.2f %%), p99 %.2f ms, "
-                "max %.1f ms\n",
-                low_seconds, slow, low.size(), 100.0 * slow / std::max<size_t>(1, low.size()), Percentile(low, 0.99),
-                low.empty() ? 0.0 : *std::max_element(low.begin(), low.end()));
+    std::printf(
+        "    trivial unary at 200 calls/s for %.0f s: %ld of %zu calls over 50 ms (%.2f %%), p99 "
+        "%.2f ms, "
+        "max %.1f ms\n",
+        low_seconds, slow, low.size(), 100.0 * slow / std::max<size_t>(1, low.size()),
+        Percentile(low, 0.99), low.empty() ? 0.0 : *std::max_element(low.begin(), low.end()));
   }
 
   // Fan-out: many open streams, one alert.
@@ -212,8 +222,8 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Watcher>> watchers;
   for (int i = 0; i < n_streams; ++i) {
     watchers.push_back(std::make_unique<Watcher>(
-        obligations[i % obligations.size()].get(), key, absl::StrCat(district, "/enterprises/e", 10000 + i % n_enterprises),
-        &first, &second, [&] {
+        obligations[i % obligations.size()].get(), key,
+        absl::StrCat(district, "/enterprises/e", 10000 + i % n_enterprises), &first, &second, [&] {
           if (second.load() == n_streams) {
             std::lock_guard<std::mutex> lock(mu);
             finished = Clock::now();
@@ -223,7 +233,8 @@ int main(int argc, char** argv) {
         }));
   }
   const auto open_deadline = Clock::now() + std::chrono::seconds(60);
-  while (first.load() < n_streams && Clock::now() < open_deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (first.load() < n_streams && Clock::now() < open_deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   std::printf("  %d of %d watch streams open with their first set\n", first.load(), n_streams);
   auto alerts = cuofeng::v1::AlertService::NewStub(channels[0]);
   grpc::ClientContext ctx;
@@ -247,13 +258,16 @@ int main(int argc, char** argv) {
   if (all_done) {
     // The server pushes before IssueAlert returns, so the time from the call
     // is the honest figure; from its return it may even be negative.
-    std::printf("  fan-out to %d streams: all hold their new set %.0f ms after IssueAlert was called, %.0f ms after "
-                "it returned (IssueAlert itself took %.0f ms; target < 1000 ms)\n",
-                n_streams, std::chrono::duration<double, std::milli>(finished - called).count(),
-                std::chrono::duration<double, std::milli>(finished - issued).count(),
-                std::chrono::duration<double, std::milli>(issued - called).count());
+    std::printf(
+        "  fan-out to %d streams: all hold their new set %.0f ms after IssueAlert was called, %.0f "
+        "ms after "
+        "it returned (IssueAlert itself took %.0f ms; target < 1000 ms)\n",
+        n_streams, std::chrono::duration<double, std::milli>(finished - called).count(),
+        std::chrono::duration<double, std::milli>(finished - issued).count(),
+        std::chrono::duration<double, std::milli>(issued - called).count());
   } else {
-    std::printf("  fan-out: only %d of %d streams got the new set within 30 s\n", second.load(), n_streams);
+    std::printf("  fan-out: only %d of %d streams got the new set within 30 s\n", second.load(),
+                n_streams);
   }
   for (auto& w : watchers) w->Cancel();
   for (auto& w : watchers) w->Await();

@@ -33,11 +33,11 @@
 #include "tools/cli/client_lib.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/compliance_commands.h"
-#include "tools/cli/notify_commands.h"
 #include "tools/cli/document_commands.h"
+#include "tools/cli/notify_commands.h"
 #include "tools/cli/options.h"
-#include "tools/cli/registry_workbook.h"
 #include "tools/cli/output.h"
+#include "tools/cli/registry_workbook.h"
 
 namespace cuofeng {
 namespace {
