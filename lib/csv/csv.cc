@@ -199,6 +199,9 @@ absl::StatusOr<std::vector<CsvRow>> ParseCsv(absl::string_view text) {
 
 std::string FormatCsvRow(const std::vector<std::string>& cells) {
   std::string out;
+  // A record that is one empty cell would be an empty line, which reads as no
+  // record at all: it is written as `""`.
+  if (cells.size() == 1 && cells[0].empty()) return "\"\"\n";
   for (size_t i = 0; i < cells.size(); ++i) {
     if (i > 0) out.push_back(',');
     const std::string& c = cells[i];

@@ -64,6 +64,12 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view scope, absl::strin
       !absl::WebSafeBase64Unescape(token.substr(dot + 1), &mac)) {
     return NotOurs();
   }
+  // Only what the encoder writes: base64 ignores the unused low bits of a
+  // text's last character, so a token edited there would decode too.
+  if (absl::WebSafeBase64Escape(position) != token.substr(0, dot) ||
+      absl::WebSafeBase64Escape(mac) != token.substr(dot + 1)) {
+    return NotOurs();
+  }
   const std::string expected = Mac(scope, position);
   if (mac.size() != expected.size() ||
       CRYPTO_memcmp(mac.data(), expected.data(), expected.size()) != 0) {

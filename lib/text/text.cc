@@ -188,7 +188,11 @@ std::string Printable(absl::string_view s, size_t max_chars) {
     } else if (cp == '\t') {
       out += "\\t";
     } else if (IsControl(cp)) {
-      absl::StrAppendFormat(&out, cp < 0x100 ? "\\x%02X" : "\\u%04X", cp);
+      if (cp < 0x100) {
+        absl::StrAppendFormat(&out, "\\x%02X", cp);
+      } else {
+        absl::StrAppendFormat(&out, "\\u%04X", cp);
+      }
     } else {
       out.append(s.data() + i, len);
     }
