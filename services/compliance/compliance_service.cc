@@ -82,8 +82,9 @@ grpc::Status ComplianceServiceImpl::Ingest(
   auto principal = guard_->Authenticate(ctx);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   // Rows are authorised one by one; a role that may send nothing is refused at once.
-  if (absl::Status a = Authorize(*principal, Action::kIngest,
-                                 principal->scope.empty() ? "districts/-" : principal->scope);
+  if (absl::Status a =
+          Authorize(*principal, method, principal->scope.empty() ? "districts/-" : principal->scope)
+              .status();
       !a.ok()) {
     return ToGrpcStatus(a);
   }
@@ -146,11 +147,9 @@ grpc::Status ComplianceServiceImpl::ListBaselines(grpc::ServerContext* ctx,
     return ToGrpcStatus(InvalidArgumentWithViolations(
         {{"parent", "must be districts/{d} or districts/{d}/enterprises/{e}"}}));
   }
-  auto principal = guard_->Authenticate(ctx);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
   std::string prefix;
-  if (absl::Status s = ListScope(*principal, req->parent(), &prefix); !s.ok())
-    return ToGrpcStatus(s);
+  auto principal = guard_->Check(ctx, "ListBaselines", req->parent(), &prefix);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
   if (prefix.empty()) prefix = req->parent();
   absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) {
     for (const auto& r : tx.exec_params("SELECT m.name, b.season, b.computed_kw, b.override_kw, "
@@ -207,7 +206,7 @@ grpc::Status ComplianceServiceImpl::OverrideBaseline(grpc::ServerContext* ctx,
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   const std::string meter = absl::StrJoin(p.begin(), p.begin() + 6, "/");
   const std::string season = absl::StrCat("districts/", p[1], "/seasons/", p[7]);
-  Mutation m{"OverrideBaseline", Action::kWrite, req->name(), req->request_id(), false};
+  Mutation m{"OverrideBaseline", req->name(), req->request_id(), false};
   grpc::Status status =
       guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
         // An override is a new version; the versions before it are kept.
@@ -290,7 +289,7 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   }
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   to = std::min(to, Now());  // data of the future does not exist yet
-  Mutation m{"RunVerification", Action::kVerify, req->district(), req->request_id(), false};
+  Mutation m{"RunVerification", req->district(), req->request_id(), false};
   // Issue 12: the verification reads the other services (in this process
   // too) and the readings first, holding no pooled connection; only then
   // does a transaction open, to store what it found. A refusal or a failure
@@ -298,7 +297,7 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   auto refuse = [&](const absl::Status& why) {
     return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work&) { return why; });
   };
-  if (auto principal = guard_->Check(ctx, Action::kVerify, req->district()); !principal.ok()) {
+  if (auto principal = guard_->Check(ctx, "RunVerification", req->district()); !principal.ok()) {
     return refuse(principal.status());
   }
   const absl::Time deadline = DeadlineOf(ctx, kVerificationCap);
@@ -372,11 +371,9 @@ grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx,
   if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "unknown finding type"});
   if (!v1::FindingStatus_IsValid(req->status())) v.push_back({"status", "unknown finding status"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
-  auto principal = guard_->Authenticate(ctx);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
   std::string prefix;
-  if (absl::Status s = ListScope(*principal, req->parent(), &prefix); !s.ok())
-    return ToGrpcStatus(s);
+  auto principal = guard_->Check(ctx, "ListFindings", req->parent(), &prefix);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
   if (prefix.empty() && parts[1] != "-") prefix = req->parent();
   const int limit =
       req->page_size() == 0 ? kDefaultPageSize : std::min(req->page_size(), kMaxPageSize);
@@ -404,7 +401,7 @@ grpc::Status ComplianceServiceImpl::GetFinding(grpc::ServerContext* ctx,
     return ToGrpcStatus(InvalidArgumentWithViolations(
         {{"name", "must be districts/{d}/enterprises/{e}/findings/{n}"}}));
   }
-  auto principal = guard_->Check(ctx, Action::kRead, req->name());
+  auto principal = guard_->Check(ctx, "GetFinding", req->name());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
     auto f = LoadFinding(tx, req->name(), false);
@@ -426,7 +423,7 @@ grpc::Status ComplianceServiceImpl::ReviewFinding(grpc::ServerContext* ctx,
   }
   if (req->comment().empty()) v.push_back({"comment", "required: what the verifier saw"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
-  Mutation m{"ReviewFinding", Action::kReview, req->name(), req->request_id(), false};
+  Mutation m{"ReviewFinding", req->name(), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
     auto f = LoadFinding(tx, req->name(), true);
     if (!f.ok()) return f.status();
@@ -465,7 +462,7 @@ grpc::Status ComplianceServiceImpl::ExplainFinding(grpc::ServerContext* ctx,
     v.push_back({"explanation", "required (异常申报: what happened and why)"});
   if (req->explanation().size() > 4000) v.push_back({"explanation", "at most 4,000 bytes"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
-  Mutation m{"ExplainFinding", Action::kExplain, req->name(), req->request_id(), false};
+  Mutation m{"ExplainFinding", req->name(), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
     auto f = LoadFinding(tx, req->name(), true);
     if (!f.ok()) return f.status();
@@ -491,7 +488,7 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx,
     return ToGrpcStatus(InvalidArgumentWithViolations(
         {{"name", "must be districts/{d}/enterprises/{e}/findings/{n}"}}));
   }
-  auto principal = guard_->Check(ctx, Action::kRead, req->name());
+  auto principal = guard_->Check(ctx, "GetEvidence", req->name());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   v1::Finding f;
   absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
@@ -602,11 +599,11 @@ grpc::Status ComplianceServiceImpl::RecordMeterEvent(grpc::ServerContext* ctx,
   if (e.reason().empty())
     v.push_back({"event.reason", "required: what happened (换表, 表码清零, ...)"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
-  Mutation m{"RecordMeterEvent", Action::kIngest, e.meter(), req->request_id(), false};
+  Mutation m{"RecordMeterEvent", e.meter(), req->request_id(), false};
   auto refuse = [&](const absl::Status& why) {
     return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work&) { return why; });
   };
-  auto principal = guard_->Check(ctx, Action::kIngest, e.meter());
+  auto principal = guard_->Check(ctx, "RecordMeterEvent", e.meter());
   if (!principal.ok()) return refuse(principal.status());
   // The bureau or the metering platform records what happened to a meter;
   // the enterprise whose readings it excuses may not.
@@ -651,7 +648,7 @@ grpc::Status ComplianceServiceImpl::ListMeterEvents(grpc::ServerContext* ctx,
     return ToGrpcStatus(InvalidArgumentWithViolations(
         {{"meter", "must be districts/{d}/enterprises/{e}/meters/{m}"}}));
   }
-  auto principal = guard_->Check(ctx, Action::kRead, req->meter());
+  auto principal = guard_->Check(ctx, "ListMeterEvents", req->meter());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   auto events = repo_.MeterEvents(req->meter());
   if (!events.ok()) return ToGrpcStatus(events.status());

@@ -12,7 +12,12 @@ namespace cuofeng {
 grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
                                             const v1::CreateApiKeyRequest* req,
                                             v1::CreateApiKeyResponse* resp) {
-  Mutation m{"CreateApiKey", Action::kAdminister, "apiKeys", req->request_id(), false};
+  Mutation m{"CreateApiKey", "apiKeys", req->request_id(), false};
+  // A replay by request_id returns the key's record, never its secret: only
+  // the hash of a secret is ever stored.
+  m.for_replay = [](google::protobuf::Message* kept) {
+    static_cast<v1::CreateApiKeyResponse*>(kept)->clear_secret();
+  };
   return guard_->Mutate(ctx, m, resp, [&](const Principal& caller, pqxx::work& tx) -> absl::Status {
     std::optional<Role> role = RoleFromProto(req->api_key().role());
     if (!role.has_value()) {
@@ -35,7 +40,7 @@ grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
 
 grpc::Status AdminServiceImpl::RevokeApiKey(grpc::ServerContext* ctx,
                                             const v1::RevokeApiKeyRequest* req, v1::ApiKey* resp) {
-  Mutation m{"RevokeApiKey", Action::kAdminister, req->name(), "", false};
+  Mutation m{"RevokeApiKey", req->name(), "", false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work& tx) -> absl::Status {
     auto revoked = KeyStore::RevokeKey(tx, req->name());
     if (!revoked.ok()) return revoked.status();
@@ -46,7 +51,7 @@ grpc::Status AdminServiceImpl::RevokeApiKey(grpc::ServerContext* ctx,
 
 grpc::Status AdminServiceImpl::GetCaller(grpc::ServerContext* ctx, const v1::GetCallerRequest*,
                                          v1::ApiKey* resp) {
-  auto principal = guard_->Authenticate(ctx);
+  auto principal = guard_->Check(ctx, "GetCaller", "");
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   *resp = KeyStore::ToProto(*principal);
   return grpc::Status::OK;
@@ -55,7 +60,7 @@ grpc::Status AdminServiceImpl::GetCaller(grpc::ServerContext* ctx, const v1::Get
 grpc::Status AdminServiceImpl::ListAuditEntries(grpc::ServerContext* ctx,
                                                 const v1::ListAuditEntriesRequest* req,
                                                 v1::ListAuditEntriesResponse* resp) {
-  auto principal = guard_->Check(ctx, Action::kReadAudit, req->resource_prefix());
+  auto principal = guard_->Check(ctx, "ListAuditEntries", req->resource_prefix());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   int page_size = req->page_size() <= 0 ? 100 : std::min(req->page_size(), 1000);
   int64_t before = std::numeric_limits<int64_t>::max();

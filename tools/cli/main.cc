@@ -864,6 +864,8 @@ int FilingVerify() {
             << "\n  first filing that no longer matches: " << resp.first_bad_filing() << "\n";
   if (!resp.first_bad_entry().empty())
     std::cout << "  first entry that no longer matches: " << resp.first_bad_entry() << "\n";
+  if (!resp.first_bad_column().empty())
+    std::cout << "  column: " << resp.first_bad_column() << "\n";
   return kExitIntegrity;
 }
 
