@@ -64,6 +64,11 @@ absl::StatusOr<Principal> CallGuard::Authenticate(const grpc::ServerContextBase*
   return keys_->Authenticate(*secret);
 }
 
+absl::StatusOr<Principal> CallGuard::Allow(const Principal& principal, absl::string_view method,
+                                           const std::string& resource, std::string* narrow_to) {
+  return Allowed(principal, method, resource, narrow_to);
+}
+
 absl::StatusOr<Principal> CallGuard::Check(const grpc::ServerContextBase* ctx,
                                            absl::string_view method, const std::string& resource,
                                            std::string* narrow_to) {

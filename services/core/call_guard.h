@@ -52,6 +52,10 @@ class CallGuard {
   absl::StatusOr<Principal> Check(const grpc::ServerContextBase* ctx, absl::string_view method,
                                   const std::string& resource, std::string* narrow_to = nullptr);
 
+  // Allow is Check for a caller already authenticated (see Authenticate).
+  absl::StatusOr<Principal> Allow(const Principal& principal, absl::string_view method,
+                                  const std::string& resource, std::string* narrow_to = nullptr);
+
   // Mutate authenticates and authorises (the rule of m.method), returns the stored response of an
   // earlier call with the same principal and request_id if there is one, and
   // otherwise runs `body` in a transaction that also stores the response

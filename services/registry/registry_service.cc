@@ -220,15 +220,19 @@ grpc::Status RegistryServiceImpl::Get(grpc::ServerContext* ctx, const std::strin
 
 grpc::Status RegistryServiceImpl::List(grpc::ServerContext* ctx, const ResourceKind& kind,
                                        const Message& req, Message* resp) {
+  auto principal = guard_->Authenticate(ctx);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
   ListQuery q;
   q.parent = StringField(req, "parent");
   absl::Status status = CheckParent(kind, q.parent);
   if (!status.ok()) return ToGrpcStatus(status);
   // ListTownshipsRequest -> ListTownships: the access table's row for this List.
   const std::string method(absl::StripSuffix(req.GetDescriptor()->name(), "Request"));
-  auto principal =
-      guard_->Check(ctx, method, kind.parent == nullptr ? "districts" : q.parent, &q.scope_prefix);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  if (auto allowed = guard_->Allow(
+          *principal, method, kind.parent == nullptr ? "districts" : q.parent, &q.scope_prefix);
+      !allowed.ok()) {
+    return ToGrpcStatus(allowed.status());
+  }
   const auto* d = req.GetDescriptor();
   int page_size = req.GetReflection()->GetInt32(req, d->FindFieldByName("page_size"));
   if (status.ok() && page_size < 0) {

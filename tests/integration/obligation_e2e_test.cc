@@ -436,10 +436,10 @@ TEST_F(ObligationE2eTest, ABureauRecordsAnAlertWhereItsFiledRuleSetAllowsIt) {
   grpc::Status s = alerts_->IssueAlert(KeyContext(*bureau_).get(), req, &own);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(own.level(), v1::YELLOW);
-  // Still its own district only.
+  // Still its own district only: another district is outside its scope.
   req.mutable_alert()->clear_districts();
   req.mutable_alert()->add_districts("districts/120101");
-  EXPECT_EQ(alerts_->IssueAlert(KeyContext(*bureau_).get(), req, &own).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(alerts_->IssueAlert(KeyContext(*bureau_).get(), req, &own).error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 }  // namespace
