@@ -60,7 +60,7 @@ std::vector<AccessRule> MakeRules() {
       // AdminService: keys and the audit log.
       Row("AdminService", {"CreateApiKey", "RevokeApiKey"}, "create or revoke an API key",
           "api_key / name", kOne, A, N, N, N, N, N),
-      Row("AdminService", {"GetCaller"}, "who the key is", "-", kOne, A, A, A, A, A, A),
+      Row("AdminService", {"GetCaller"}, "read who the key is", "-", kOne, A, A, A, A, A, A),
       Row("AdminService", {"ListAuditEntries"}, "read the audit log", "resource_prefix", kOne, A, A,
           N, N, N, N),
       // RegistryService.
@@ -114,13 +114,13 @@ std::vector<AccessRule> MakeRules() {
       Row("AlertService", {"GetAlert", "ListAlerts"}, "read alerts", "-", kOne, A, A, A, A, A, A),
       // ObligationService.
       Row("ObligationService", {"GetObligations", "WatchObligations"},
-          "what binds an enterprise, and watch it", "enterprise", kOne, A, A, O, O, O, A),
-      Row("ObligationService", {"ListObligationWindows"}, "every restricting window of a district",
-          "district", kOne, A, A, O, O, N, A),
+          "read what binds an enterprise, or watch it", "enterprise", kOne, A, A, O, O, O, A),
+      Row("ObligationService", {"ListObligationWindows"},
+          "read every restricting window of a district", "district", kOne, A, A, O, O, N, A),
       // ComplianceService.
       Row("ComplianceService", {"IngestReadings", "IngestGateEvents", "IngestLedgerRows"},
-          "send monitoring data (checked row by row)", "each row's meter / camera / enterprise",
-          kOne, A, N, O, N, O, A),
+          "send monitoring data, row by row", "each row's meter / camera / enterprise", kOne, A, N,
+          O, N, O, A),
       Row("ComplianceService", {"RecordMeterEvent"}, "record a register reset or meter replacement",
           "event.meter", kOne, A, N, O, N, N, A),
       Row("ComplianceService", {"ListMeterEvents"}, "read a meter's events", "meter", kOne, A, A, O,
@@ -165,12 +165,15 @@ bool WildcardWithin(absl::string_view parent, absl::string_view scope) {
   return IsWithin(absl::StrJoin(p, "/"), scope) || IsWithin(scope, absl::StrJoin(p, "/"));
 }
 
-absl::Status Denied(const Principal& p, absl::string_view method, absl::string_view resource) {
+// Denied names the role, scope, what the rule's row says the method does,
+// the method and the resource (cut to 200 bytes).
+absl::Status Denied(const Principal& p, const AccessRule& rule, absl::string_view method,
+                    absl::string_view resource) {
   const std::string role = RoleName(p.role);
   const bool vowel = role[0] == 'a' || role[0] == 'e';
   return absl::PermissionDeniedError(
       absl::StrCat(vowel ? "an " : "a ", role, " key", p.scope.empty() ? "" : " for ", p.scope,
-                   " may not call ", method, resource.empty() ? "" : " on ",
+                   " may not ", rule.what, " (", method, ")", resource.empty() ? "" : ": ",
                    resource.substr(0, 200), " (see the access table: README, Roles)"));
 }
 
@@ -239,29 +242,29 @@ absl::StatusOr<Access> Authorize(const Principal& p, absl::string_view method,
   access.grant = rule->For(p.role);
   switch (access.grant) {
     case Grant::kNone:
-      return Denied(p, method, resource);
+      return Denied(p, *rule, method, resource);
     case Grant::kAll:
       return access;
     case Grant::kOwn:
-      if (p.scope.empty()) return Denied(p, method, resource);
+      if (p.scope.empty()) return Denied(p, *rule, method, resource);
       if (IsWithin(resource, p.scope)) return access;
       if (rule->narrows && (IsWithin(p.scope, resource) || WildcardWithin(resource, p.scope))) {
         access.narrow_to = p.scope;
         return access;
       }
-      return Denied(p, method, resource);
+      return Denied(p, *rule, method, resource);
     case Grant::kOwnFiled: {
       // The resource is a list (or an entry) of the key's own district; the
       // handler reads only the filed entries about the key's enterprise.
       const std::string district = DistrictOfName(p.scope);
       if (district.empty() || DistrictOfName(resource) != district) {
-        return Denied(p, method, resource);
+        return Denied(p, *rule, method, resource);
       }
       access.narrow_to = p.scope;
       return access;
     }
   }
-  return Denied(p, method, resource);
+  return Denied(p, *rule, method, resource);
 }
 
 std::string RoleName(Role role) {
