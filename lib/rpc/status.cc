@@ -8,24 +8,41 @@
 namespace cuofeng {
 namespace {
 
-// The details trailer must stay within what clients accept as metadata;
-// cuofeng's own clients allow 1 MiB, others default to 8-16 KiB.
-constexpr size_t kMaxDetailBytes = 256 << 10;
+// The status message and details travel as trailers, which clients bound
+// (8-16 KiB by default in most gRPC libraries): a message quotes at most
+// kMaxMessageBytes, each violation's description kMaxDescriptionBytes, and
+// all of them together stay under kMaxDetailBytes, whatever the input was.
+constexpr size_t kMaxMessageBytes = kMaxStatusMessageBytes;
+constexpr size_t kMaxFieldBytes = 200;
+constexpr size_t kMaxDescriptionBytes = 512;
+constexpr size_t kMaxDetailBytes = 16 << 10;
 
 }  // namespace
+
+std::string BoundedText(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  static constexpr char kMore[] = "… (cut)";
+  size_t keep = max_bytes > sizeof(kMore) ? max_bytes - (sizeof(kMore) - 1) : 0;
+  // Back up to the start of a UTF-8 character.
+  while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;
+  return absl::StrCat(text.substr(0, keep), kMore);
+}
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   google::rpc::Status rich;
   rich.set_code(static_cast<int>(status.code()));
-  rich.set_message(std::string(status.message()));
+  const std::string message = BoundedText(status.message(), kMaxMessageBytes);
+  rich.set_message(message);
   std::vector<FieldViolation> violations = FieldViolations(status);
   if (!violations.empty()) {
     google::rpc::BadRequest bad;
     size_t bytes = 0;
     for (size_t i = 0; i < violations.size(); ++i) {
       const FieldViolation& v = violations[i];
-      bytes += v.field.size() + v.description.size() + 8;
+      const std::string field = BoundedText(v.field, kMaxFieldBytes);
+      const std::string description = BoundedText(v.description, kMaxDescriptionBytes);
+      bytes += field.size() + description.size() + 8;
       if (bytes > kMaxDetailBytes) {
         auto* more = bad.add_field_violations();
         more->set_field("(more)");
@@ -33,19 +50,19 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
         break;
       }
       auto* fv = bad.add_field_violations();
-      fv->set_field(v.field);
-      fv->set_description(v.description);
+      fv->set_field(field);
+      fv->set_description(description);
     }
     rich.add_details()->PackFrom(bad);
   }
-  std::string reason = ErrorReason(status);
+  std::string reason = BoundedText(ErrorReason(status), kMaxFieldBytes);
   if (!reason.empty()) {
     google::rpc::ErrorInfo info;
     info.set_reason(reason);
     info.set_domain("cuofeng");
     rich.add_details()->PackFrom(info);
   }
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
                       rich.SerializeAsString());
 }
 

@@ -6,13 +6,25 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace cuofeng {
 
 // ToGrpcStatus converts `status`, packing its field violations as
-// google.rpc.BadRequest and its reason as google.rpc.ErrorInfo.
+// google.rpc.BadRequest and its reason as google.rpc.ErrorInfo. The message
+// (1 KiB) and each violation (512 bytes) are cut, and the details kept under
+// 16 KiB, so no trailer grows with the input.
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// BoundedText is `text` cut to at most `max_bytes` at a UTF-8 character
+// boundary, marked "… (cut)" when it was cut.
+std::string BoundedText(absl::string_view text, size_t max_bytes);
+
+// kMaxStatusMessageBytes bounds every status message the servers send.
+inline constexpr size_t kMaxStatusMessageBytes = 1024;
 
 // FromGrpcStatus converts a client-side status back, keeping the field
 // violations and reason from the details trailer.

@@ -15,6 +15,7 @@
 #include "lib/filter/filter.h"
 #include "lib/metrics/metrics.h"
 #include "lib/model/clock.h"
+#include "lib/paging/page_token.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
 #include "lib/status/status_macros.h"
@@ -146,8 +147,9 @@ grpc::Status ComplianceServiceImpl::Ingest(
   auto principal = guard_->Authenticate(ctx);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   // Rows are authorised one by one; a role that may send nothing is refused at once.
-  if (absl::Status a = Authorize(*principal, Action::kIngest,
-                                 principal->scope.empty() ? "districts/-" : principal->scope);
+  if (absl::Status a =
+          Authorize(*principal, method, principal->scope.empty() ? "districts/-" : principal->scope)
+              .status();
       !a.ok()) {
     return ToGrpcStatus(a);
   }
@@ -233,11 +235,9 @@ grpc::Status ComplianceServiceImpl::ListBaselines(grpc::ServerContext* ctx,
     return ToGrpcStatus(InvalidArgumentWithViolations(
         {{"parent", "must be districts/{d} or districts/{d}/enterprises/{e}"}}));
   }
-  auto principal = guard_->Authenticate(ctx);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
   std::string prefix;
-  if (absl::Status s = ListScope(*principal, req->parent(), &prefix); !s.ok())
-    return ToGrpcStatus(s);
+  auto principal = guard_->Check(ctx, "ListBaselines", req->parent(), &prefix);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
   if (prefix.empty()) prefix = req->parent();
   absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) {
     for (const auto& r : tx.exec_params("SELECT m.name, b.season, b.computed_kw, b.override_kw, "
@@ -294,7 +294,7 @@ grpc::Status ComplianceServiceImpl::OverrideBaseline(grpc::ServerContext* ctx,
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   const std::string meter = absl::StrJoin(p.begin(), p.begin() + 6, "/");
   const std::string season = absl::StrCat("districts/", p[1], "/seasons/", p[7]);
-  Mutation m{"OverrideBaseline", Action::kWrite, req->name(), req->request_id(), false};
+  Mutation m{"OverrideBaseline", req->name(), req->request_id(), false};
   grpc::Status status =
       guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
         // An override is a new version; the versions before it are kept.
@@ -377,7 +377,7 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   }
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   to = std::min(to, Now());  // data of the future does not exist yet
-  Mutation m{"RunVerification", Action::kVerify, req->district(), req->request_id(), false};
+  Mutation m{"RunVerification", req->district(), req->request_id(), false};
   // Issue 12: the verification reads the other services (in this process
   // too) and the readings first, holding no pooled connection; only then
   // does a transaction open, to store what it found. A refusal or a failure
@@ -385,7 +385,7 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   auto refuse = [&](const absl::Status& why) {
     return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work&) { return why; });
   };
-  if (auto principal = guard_->Check(ctx, Action::kVerify, req->district()); !principal.ok()) {
+  if (auto principal = guard_->Check(ctx, "RunVerification", req->district()); !principal.ok()) {
     return refuse(principal.status());
   }
   const absl::Time deadline = DeadlineOf(ctx, kVerificationCap);
@@ -449,10 +449,12 @@ absl::StatusOr<v1::VerificationRun> ComplianceServiceImpl::StoreOutcome(
                       std::vector<std::string>(outcome.judged.begin(), outcome.judged.end()),
                       outcome.gate_from, outcome.gate_to, found, run.name()));
   tx.exec_params0(
-      "INSERT INTO compliance.verification_run (name, district_id, body, run_by, create_time) "
-      "VALUES ($1, $2, $3, $4, $5::timestamptz)",
+      "INSERT INTO compliance.verification_run (name, district_id, body, run_by, create_time, "
+      "run_from, run_to, live) VALUES ($1, $2, $3, $4, $5::timestamptz, to_timestamp($6), "
+      "to_timestamp($7), $8)",
       run.name(), outcome.district_id, pqxx::binarystring(run.SerializeAsString()), run_by,
-      SqlTimestamp(absl::ToUnixMicros(Now())));
+      SqlTimestamp(absl::ToUnixMicros(Now())), run.from().seconds(), run.to().seconds(),
+      run.live());
   return run;
 }
 
@@ -474,11 +476,9 @@ grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx,
   if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "unknown finding type"});
   if (!v1::FindingStatus_IsValid(req->status())) v.push_back({"status", "unknown finding status"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
-  auto principal = guard_->Authenticate(ctx);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
   std::string prefix;
-  if (absl::Status s = ListScope(*principal, req->parent(), &prefix); !s.ok())
-    return ToGrpcStatus(s);
+  auto principal = guard_->Check(ctx, "ListFindings", req->parent(), &prefix);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
   if (prefix.empty() && parts[1] != "-") prefix = req->parent();
   const int limit =
       req->page_size() == 0 ? kDefaultPageSize : std::min(req->page_size(), kMaxPageSize);
@@ -499,6 +499,68 @@ grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx,
   return ToGrpcStatus(st);
 }
 
+grpc::Status ComplianceServiceImpl::ListVerificationRuns(grpc::ServerContext* ctx,
+                                                         const v1::ListVerificationRunsRequest* req,
+                                                         v1::ListVerificationRunsResponse* resp) {
+  std::vector<std::string> parts = absl::StrSplit(req->parent(), '/');
+  std::vector<FieldViolation> v;
+  if (parts.size() != 2 || parts[0] != "districts" || parts[1].empty() || parts[1] == "-") {
+    v.push_back({"parent", "must be districts/{district}"});
+  }
+  if (req->page_size() < 0) v.push_back({"page_size", "must not be negative"});
+  if (req->has_from() && req->has_to() && req->to().seconds() <= req->from().seconds()) {
+    v.push_back({"to", "must be after from"});
+  }
+  if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
+  auto principal = guard_->Check(ctx, "ListVerificationRuns", req->parent());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  const std::string scope =
+      absl::StrCat("ListVerificationRuns|", req->parent(), "|", req->from().seconds(), "|",
+                   req->to().seconds(), "|", req->include_live());
+  auto position = DecodePageToken(scope, req->page_token());
+  if (!position.ok()) return ToGrpcStatus(position.status());
+  int64_t offset = 0;
+  if (!position->empty() && !absl::SimpleAtoi(*position, &offset)) {
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"page_token", "not a page token"}}));
+  }
+  // A run carries its coverage list, which can be long: small pages.
+  const int limit = req->page_size() == 0 ? 20 : std::min(req->page_size(), 100);
+  const int64_t from = req->has_from() ? req->from().seconds() : 0;
+  const int64_t to = req->has_to() ? req->to().seconds() : 0;
+  CallDeadline deadline(DeadlineOf(ctx, absl::Minutes(1)));
+  absl::Status st = InTransaction(
+      guard_->read_pool(*principal),
+      [&](pqxx::work& tx) {
+        resp->Clear();
+        // Runs stored before their range had columns are judged by their body.
+        pqxx::result r = tx.exec_params(
+            "SELECT body FROM compliance.verification_run WHERE district_id = $1 "
+            "AND ($2 OR live IS NOT TRUE) "
+            "AND ($3 = 0 OR run_to IS NULL OR run_to > to_timestamp($3)) "
+            "AND ($4 = 0 OR run_from IS NULL OR run_from < to_timestamp($4)) "
+            "ORDER BY create_time DESC, name DESC LIMIT $5 OFFSET $6",
+            parts[1], req->include_live(), from, to, limit + 1, offset);
+        for (size_t i = 0; i < r.size() && static_cast<int>(i) < limit; ++i) {
+          v1::VerificationRun run;
+          const pqxx::binarystring body(r[i][0]);
+          if (!run.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+            return absl::DataLossError(
+                absl::StrCat("a stored verification run of ", req->parent(), " does not decode"));
+          }
+          if (run.live() && !req->include_live()) continue;
+          if (from != 0 && run.to().seconds() <= from) continue;
+          if (to != 0 && run.from().seconds() >= to) continue;
+          *resp->add_runs() = std::move(run);
+        }
+        if (static_cast<int>(r.size()) > limit) {
+          resp->set_next_page_token(EncodePageToken(scope, absl::StrCat(offset + limit)));
+        }
+        return absl::OkStatus();
+      },
+      Isolation::kReadOnly);
+  return ToGrpcStatus(st);
+}
+
 grpc::Status ComplianceServiceImpl::WatchFindings(grpc::ServerContext* ctx,
                                                   const v1::WatchFindingsRequest* req,
                                                   grpc::ServerWriter<v1::Finding>* writer) {
@@ -511,11 +573,9 @@ grpc::Status ComplianceServiceImpl::WatchFindings(grpc::ServerContext* ctx,
   }
   if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "unknown finding type"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
-  auto principal = guard_->Authenticate(ctx);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
   std::string prefix;
-  if (absl::Status s = ListScope(*principal, req->parent(), &prefix); !s.ok())
-    return ToGrpcStatus(s);
+  auto principal = guard_->Check(ctx, "WatchFindings", req->parent(), &prefix);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
   if (prefix.empty() && parts[1] != "-") prefix = req->parent();
   // Findings are numbered as they are stored (seq). Transactions commit out
   // of that order, so every look goes back kLookBack numbers before the
@@ -574,7 +634,7 @@ grpc::Status ComplianceServiceImpl::GetFinding(grpc::ServerContext* ctx,
     return ToGrpcStatus(InvalidArgumentWithViolations(
         {{"name", "must be districts/{d}/enterprises/{e}/findings/{n}"}}));
   }
-  auto principal = guard_->Check(ctx, Action::kRead, req->name());
+  auto principal = guard_->Check(ctx, "GetFinding", req->name());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
     auto f = LoadFinding(tx, req->name(), false);
@@ -596,7 +656,7 @@ grpc::Status ComplianceServiceImpl::ReviewFinding(grpc::ServerContext* ctx,
   }
   if (req->comment().empty()) v.push_back({"comment", "required: what the verifier saw"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
-  Mutation m{"ReviewFinding", Action::kReview, req->name(), req->request_id(), false};
+  Mutation m{"ReviewFinding", req->name(), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
     auto f = LoadFinding(tx, req->name(), true);
     if (!f.ok()) return f.status();
@@ -635,7 +695,7 @@ grpc::Status ComplianceServiceImpl::ExplainFinding(grpc::ServerContext* ctx,
     v.push_back({"explanation", "required (异常申报: what happened and why)"});
   if (req->explanation().size() > 4000) v.push_back({"explanation", "at most 4,000 bytes"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
-  Mutation m{"ExplainFinding", Action::kExplain, req->name(), req->request_id(), false};
+  Mutation m{"ExplainFinding", req->name(), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
     auto f = LoadFinding(tx, req->name(), true);
     if (!f.ok()) return f.status();
@@ -661,7 +721,7 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx,
     return ToGrpcStatus(InvalidArgumentWithViolations(
         {{"name", "must be districts/{d}/enterprises/{e}/findings/{n}"}}));
   }
-  auto principal = guard_->Check(ctx, Action::kRead, req->name());
+  auto principal = guard_->Check(ctx, "GetEvidence", req->name());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   v1::Finding f;
   absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
@@ -772,11 +832,11 @@ grpc::Status ComplianceServiceImpl::RecordMeterEvent(grpc::ServerContext* ctx,
   if (e.reason().empty())
     v.push_back({"event.reason", "required: what happened (换表, 表码清零, ...)"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
-  Mutation m{"RecordMeterEvent", Action::kIngest, e.meter(), req->request_id(), false};
+  Mutation m{"RecordMeterEvent", e.meter(), req->request_id(), false};
   auto refuse = [&](const absl::Status& why) {
     return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work&) { return why; });
   };
-  auto principal = guard_->Check(ctx, Action::kIngest, e.meter());
+  auto principal = guard_->Check(ctx, "RecordMeterEvent", e.meter());
   if (!principal.ok()) return refuse(principal.status());
   // The bureau or the metering platform records what happened to a meter;
   // the enterprise whose readings it excuses may not.
@@ -821,7 +881,7 @@ grpc::Status ComplianceServiceImpl::ListMeterEvents(grpc::ServerContext* ctx,
     return ToGrpcStatus(InvalidArgumentWithViolations(
         {{"meter", "must be districts/{d}/enterprises/{e}/meters/{m}"}}));
   }
-  auto principal = guard_->Check(ctx, Action::kRead, req->meter());
+  auto principal = guard_->Check(ctx, "ListMeterEvents", req->meter());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   auto events = repo_.MeterEvents(req->meter());
   if (!events.ok()) return ToGrpcStatus(events.status());

@@ -54,6 +54,9 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
                                v1::VerificationRun* resp) override;
   grpc::Status ListFindings(grpc::ServerContext* ctx, const v1::ListFindingsRequest* req,
                             v1::ListFindingsResponse* resp) override;
+  grpc::Status ListVerificationRuns(grpc::ServerContext* ctx,
+                                    const v1::ListVerificationRunsRequest* req,
+                                    v1::ListVerificationRunsResponse* resp) override;
   // WatchFindings holds one of the server's threads while it is open: it
   // waits for a new finding (woken at once by this process's runs, and
   // looking at the database every 500 ms for other processes').

@@ -366,7 +366,7 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
     if (r.meter() != last_meter) {
       last_meter = r.meter();
       last_lookup = absl::StatusOr<Directory::Subject>(absl::UnknownError(""));
-      if (absl::Status a = Authorize(caller, Action::kIngest, r.meter()); !a.ok()) {
+      if (absl::Status a = Authorize(caller, "IngestReadings", r.meter()).status(); !a.ok()) {
         last_lookup = absl::PermissionDeniedError(a.message());
       } else {
         last_lookup = directory_->Meter(r.meter(), call);
@@ -603,7 +603,7 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
       reject("camera", "camera: required");
       continue;
     }
-    if (absl::Status a = Authorize(caller, Action::kIngest, e.camera()); !a.ok()) {
+    if (absl::Status a = Authorize(caller, "IngestGateEvents", e.camera()).status(); !a.ok()) {
       reject("camera", absl::StrCat("camera: ", a.message()));
       continue;
     }
@@ -691,7 +691,7 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
                           " is not an enterprise name (districts/{d}/enterprises/{e})"));
       continue;
     }
-    if (absl::Status a = Authorize(caller, Action::kIngest, r.enterprise()); !a.ok()) {
+    if (absl::Status a = Authorize(caller, "IngestLedgerRows", r.enterprise()).status(); !a.ok()) {
       reject("enterprise", absl::StrCat("enterprise: ", a.message()));
       continue;
     }

@@ -291,8 +291,7 @@ grpc::Status AccountServiceImpl::CreateAccount(grpc::ServerContext* ctx,
                                                const v1::CreateAccountRequest* req,
                                                v1::Account* resp) {
   const v1::Account& a = req->account();
-  Mutation m{"CreateAccount", Action::kManageAccounts, ResourceOfScope(a.scope()),
-             req->request_id(), false};
+  Mutation m{"CreateAccount", ResourceOfScope(a.scope()), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& caller, pqxx::work& tx) -> absl::Status {
     std::vector<FieldViolation> v;
     std::optional<Role> role = RoleFromProto(a.role());
@@ -342,8 +341,8 @@ grpc::Status AccountServiceImpl::ListAccounts(grpc::ServerContext* ctx,
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   std::string scope = req->scope();
   if (scope.empty() && caller->role == Role::kBureau) scope = caller->scope;
-  absl::Status allowed = Authorize(*caller, Action::kManageAccounts, ResourceOfScope(scope));
-  if (!allowed.ok()) return ToGrpcStatus(allowed);
+  auto allowed = guard_->Allow(*caller, "ListAccounts", ResourceOfScope(scope));
+  if (!allowed.ok()) return ToGrpcStatus(allowed.status());
   absl::Status status = InTransaction(guard_->pool(), [&](pqxx::work& tx) {
     pqxx::result r = tx.exec_params(
         absl::StrCat("SELECT ", kAccountColumns,
@@ -368,8 +367,7 @@ grpc::Status AccountServiceImpl::UnlockAccount(grpc::ServerContext* ctx,
     if (!r.empty()) scope = r[0][0].as<std::string>();
     return absl::OkStatus();
   });
-  Mutation m{"UnlockAccount", Action::kManageAccounts,
-             scope == "\x01" ? req->name() : ResourceOfScope(scope), "", false};
+  Mutation m{"UnlockAccount", scope == "\x01" ? req->name() : ResourceOfScope(scope), "", false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work& tx) -> absl::Status {
     pqxx::result r = tx.exec_params(
         absl::StrCat("UPDATE core.account SET failed_logins = 0, locked_until = NULL "
@@ -386,7 +384,7 @@ grpc::Status AccountServiceImpl::RotateApiKey(grpc::ServerContext* ctx,
                                               const v1::RotateApiKeyRequest* req,
                                               v1::RotateApiKeyResponse* resp) {
   // No request_id: a replay would have to store the new secret.
-  Mutation m{"RotateApiKey", Action::kAdminister, req->name(), "", false};
+  Mutation m{"RotateApiKey", req->name(), "", false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& caller, pqxx::work& tx) -> absl::Status {
     absl::string_view id = req->name();
     if (!absl::ConsumePrefix(&id, "apiKeys/") || id.empty()) {

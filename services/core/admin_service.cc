@@ -6,13 +6,19 @@
 #include "lib/paging/page_token.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
+#include "lib/status/status_macros.h"
 
 namespace cuofeng {
 
 grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
                                             const v1::CreateApiKeyRequest* req,
                                             v1::CreateApiKeyResponse* resp) {
-  Mutation m{"CreateApiKey", Action::kAdminister, "apiKeys", req->request_id(), false};
+  Mutation m{"CreateApiKey", "apiKeys", req->request_id(), false};
+  // A replay by request_id returns the key's record, never its secret: only
+  // the hash of a secret is ever stored.
+  m.for_replay = [](google::protobuf::Message* kept) {
+    static_cast<v1::CreateApiKeyResponse*>(kept)->clear_secret();
+  };
   return guard_->Mutate(ctx, m, resp, [&](const Principal& caller, pqxx::work& tx) -> absl::Status {
     std::optional<Role> role = RoleFromProto(req->api_key().role());
     if (!role.has_value()) {
@@ -24,10 +30,24 @@ grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
     if (!scope.ok()) {
       return InvalidArgumentWithViolations({{"api_key.scope", std::string(scope.message())}});
     }
+    // Keys expire by the database's clock (the one authentication reads),
+    // not the server's replay clock.
+    const int64_t now = tx.exec1("SELECT extract(epoch from now())::bigint")[0].as<int64_t>();
+    const bool expires = req->api_key().has_expire_time();
+    const int64_t expire = req->api_key().expire_time().seconds();
+    if (expires && (expire <= now + 60 || expire > now + 10LL * 366 * 24 * 3600)) {
+      return InvalidArgumentWithViolations(
+          {{"api_key.expire_time",
+            "must be at least a minute from now and at most ten years (unset: never)"}});
+    }
     auto created = KeyStore::CreateKey(tx, req->api_key().display_name(), *role,
                                        req->api_key().scope(), caller.key_name);
     if (!created.ok()) return created.status();
     *resp->mutable_api_key() = created->key;
+    if (expires) {
+      ASSIGN_OR_RETURN(*resp->mutable_api_key(),
+                       KeyStore::SetExpiry(tx, created->key.name(), expire));
+    }
     resp->set_secret(created->secret);
     return absl::OkStatus();
   });
@@ -35,7 +55,7 @@ grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
 
 grpc::Status AdminServiceImpl::RevokeApiKey(grpc::ServerContext* ctx,
                                             const v1::RevokeApiKeyRequest* req, v1::ApiKey* resp) {
-  Mutation m{"RevokeApiKey", Action::kAdminister, req->name(), "", false};
+  Mutation m{"RevokeApiKey", req->name(), "", false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work& tx) -> absl::Status {
     auto revoked = KeyStore::RevokeKey(tx, req->name());
     if (!revoked.ok()) return revoked.status();
@@ -46,7 +66,7 @@ grpc::Status AdminServiceImpl::RevokeApiKey(grpc::ServerContext* ctx,
 
 grpc::Status AdminServiceImpl::GetCaller(grpc::ServerContext* ctx, const v1::GetCallerRequest*,
                                          v1::ApiKey* resp) {
-  auto principal = guard_->Authenticate(ctx);
+  auto principal = guard_->Check(ctx, "GetCaller", "");
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   *resp = KeyStore::ToProto(*principal);
   return grpc::Status::OK;
@@ -55,7 +75,7 @@ grpc::Status AdminServiceImpl::GetCaller(grpc::ServerContext* ctx, const v1::Get
 grpc::Status AdminServiceImpl::ListAuditEntries(grpc::ServerContext* ctx,
                                                 const v1::ListAuditEntriesRequest* req,
                                                 v1::ListAuditEntriesResponse* resp) {
-  auto principal = guard_->Check(ctx, Action::kReadAudit, req->resource_prefix());
+  auto principal = guard_->Check(ctx, "ListAuditEntries", req->resource_prefix());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   int page_size = req->page_size() <= 0 ? 100 : std::min(req->page_size(), 1000);
   int64_t before = std::numeric_limits<int64_t>::max();

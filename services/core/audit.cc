@@ -21,6 +21,8 @@ constexpr size_t kMaxResource = 300;
 constexpr size_t kMaxRequestId = 200;
 constexpr size_t kMaxDetail = 1000;
 constexpr size_t kMaxQueued = 10000;
+// ToGrpcStatus keeps details under 16 KiB; anything larger was built elsewhere.
+constexpr size_t kMaxStatusDetailsBytes = 20 << 10;
 
 std::atomic<int64_t> audit_failures{0};
 
@@ -147,6 +149,15 @@ class RefusalInterceptor : public grpc::experimental::Interceptor {
         status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                               "the request could not be read: a text field holds bytes that are "
                               "not UTF-8, or the message is malformed");
+        methods->ModifySendStatus(status);
+      }
+      // Whatever a handler sent, no trailer grows with the input: a status
+      // that bypassed ToGrpcStatus is bounded here too.
+      if (status.error_message().size() > kMaxStatusMessageBytes ||
+          status.error_details().size() > kMaxStatusDetailsBytes) {
+        status = grpc::Status(
+            status.error_code(), BoundedText(status.error_message(), kMaxStatusMessageBytes),
+            status.error_details().size() > kMaxStatusDetailsBytes ? "" : status.error_details());
         methods->ModifySendStatus(status);
       }
       const bool audited = TakeAudited(info_->server_context());

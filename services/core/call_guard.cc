@@ -1,5 +1,7 @@
 #include "services/core/call_guard.h"
 
+#include <memory>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -25,33 +27,46 @@ absl::StatusOr<std::string> SecretOf(const std::string& value) {
   return std::string(secret);
 }
 
+// Allowed turns the access table's answer into the caller's principal,
+// refusing a narrowed answer the handler would not apply.
+absl::StatusOr<Principal> Allowed(const Principal& principal, absl::string_view method,
+                                  const std::string& resource, std::string* narrow_to) {
+  auto access = Authorize(principal, method, resource);
+  if (!access.ok()) return access.status();
+  if (narrow_to != nullptr) {
+    *narrow_to = access->narrow_to;
+  } else if (!access->narrow_to.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat("a ", RoleName(principal.role), " key for ",
+                                                    principal.scope, " may call ", method,
+                                                    " only on what lies within its scope"));
+  }
+  return principal;
+}
+
 }  // namespace
 
 absl::StatusOr<Principal> CallGuard::CheckAuthorization(const std::string& authorization,
-                                                        Action action,
+                                                        absl::string_view method,
                                                         const std::string& resource) {
   auto secret = SecretOf(authorization);
   if (!secret.ok()) return secret.status();
   auto principal = keys_->Authenticate(*secret);
   if (!principal.ok()) return principal.status();
-  absl::Status allowed = Authorize(*principal, action, resource);
-  if (!allowed.ok()) return allowed;
-  return principal;
+  return Allowed(*principal, method, resource, nullptr);
+}
+
+absl::StatusOr<Principal> CallGuard::KeyOf(const grpc::ServerContextBase* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("authorization");
+  std::string value;
+  if (it != md.end()) value.assign(it->second.data(), it->second.size());
+  auto secret = SecretOf(value);
+  if (!secret.ok()) return secret.status();
+  return keys_->Authenticate(*secret);
 }
 
 absl::StatusOr<Principal> CallGuard::Authenticate(const grpc::ServerContextBase* ctx) {
-  const auto& md = ctx->client_metadata();
-  auto it = md.find("authorization");
-  if (it == md.end()) {
-    return absl::UnauthenticatedError(
-        "no API key: send \"authorization: Bearer <key>\" (cuofeng CLI: --key or CUOFENG_KEY)");
-  }
-  std::string value(it->second.data(), it->second.size());
-  absl::string_view secret = value;
-  if (!absl::ConsumePrefix(&secret, "Bearer ") && !absl::ConsumePrefix(&secret, "bearer ")) {
-    return absl::UnauthenticatedError("the authorization header must be \"Bearer <key>\"");
-  }
-  auto principal = keys_->Authenticate(std::string(secret));
+  auto principal = KeyOf(ctx);
   if (!principal.ok()) return principal;
   // Text rules (lib/text/text_guard.h): a request with a NUL, a control
   // character or an over-long value goes no further.
@@ -59,13 +74,17 @@ absl::StatusOr<Principal> CallGuard::Authenticate(const grpc::ServerContextBase*
   return principal;
 }
 
-absl::StatusOr<Principal> CallGuard::Check(const grpc::ServerContextBase* ctx, Action action,
-                                           const std::string& resource) {
+absl::StatusOr<Principal> CallGuard::Allow(const Principal& principal, absl::string_view method,
+                                           const std::string& resource, std::string* narrow_to) {
+  return Allowed(principal, method, resource, narrow_to);
+}
+
+absl::StatusOr<Principal> CallGuard::Check(const grpc::ServerContextBase* ctx,
+                                           absl::string_view method, const std::string& resource,
+                                           std::string* narrow_to) {
   auto principal = Authenticate(ctx);
   if (!principal.ok()) return principal.status();
-  absl::Status allowed = Authorize(*principal, action, resource);
-  if (!allowed.ok()) return allowed;
-  return principal;
+  return Allowed(*principal, method, resource, narrow_to);
 }
 
 void CallGuard::AuditFailure(const std::string& principal, const Mutation& m,
@@ -83,17 +102,24 @@ void CallGuard::AuditFailure(const std::string& principal, const Mutation& m,
 grpc::Status CallGuard::Mutate(
     const grpc::ServerContextBase* ctx, const Mutation& m, google::protobuf::Message* response,
     const std::function<absl::Status(const Principal&, pqxx::work&)>& body) {
-  auto principal = Authenticate(ctx);
+  auto principal = KeyOf(ctx);
   if (!principal.ok()) {
     MarkAudited(ctx);
     AuditFailure("anonymous", m, principal.status());
     return ToGrpcStatus(principal.status());
   }
-  absl::Status allowed = Authorize(*principal, m.action, m.resource);
+  // The text rules after the key: a refusal of a known caller's text is
+  // audited under the caller's key.
+  if (absl::Status text = TextStatusOf(ctx); !text.ok()) {
+    MarkAudited(ctx);
+    AuditFailure(principal->key_name, m, text);
+    return ToGrpcStatus(text);
+  }
+  auto allowed = Allowed(*principal, m.method, m.resource, nullptr);
   if (!allowed.ok()) {
     MarkAudited(ctx);
-    AuditFailure(principal->key_name, m, allowed);
-    return ToGrpcStatus(allowed);
+    AuditFailure(principal->key_name, m, allowed.status());
+    return ToGrpcStatus(allowed.status());
   }
   if (m.request_id.size() > kMaxRequestIdBytes) {
     absl::Status refused = InvalidArgumentWithViolations(
@@ -129,7 +155,15 @@ grpc::Status CallGuard::Mutate(
     if (!done.ok()) return done;
     if (m.validate_only) return absl::CancelledError("validate_only");
     if (replayable) {
-      std::string bytes = response->SerializeAsString();
+      std::string bytes;
+      if (m.for_replay) {
+        std::unique_ptr<google::protobuf::Message> kept(response->New());
+        kept->CopyFrom(*response);
+        m.for_replay(kept.get());
+        bytes = kept->SerializeAsString();
+      } else {
+        bytes = response->SerializeAsString();
+      }
       tx.exec_params0(
           "INSERT INTO core.idempotency (principal, request_id, method, response) "
           "VALUES ($1, $2, $3, $4)",

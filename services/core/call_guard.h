@@ -20,12 +20,15 @@
 namespace cuofeng {
 
 // Mutation describes one mutating call for CallGuard::Mutate.
+// The access table's rule for `method` decides who may run it.
 struct Mutation {
-  const char* method;          // e.g. "CreateEnterprise"
-  Action action;               // what the policy is asked
+  const char* method;          // the RPC's bare name, e.g. "CreateEnterprise"
   std::string resource;        // the resource (or parent) it acts on
   std::string request_id;      // empty: no replay protection
   bool validate_only = false;  // run everything, then roll back
+  // for_replay, when set, edits the copy of the response kept for replays
+  // by request_id (CreateApiKey drops the secret: a replay never shows it).
+  std::function<void(google::protobuf::Message*)> for_replay = nullptr;
 };
 
 class CallGuard {
@@ -37,14 +40,23 @@ class CallGuard {
 
   // CheckAuthorization is Check for a call whose "authorization" header was
   // copied out of its context (work done off gRPC's threads).
-  absl::StatusOr<Principal> CheckAuthorization(const std::string& authorization, Action action,
+  absl::StatusOr<Principal> CheckAuthorization(const std::string& authorization,
+                                               absl::string_view method,
                                                const std::string& resource);
 
-  // Check authenticates and authorises `action` on `resource`.
-  absl::StatusOr<Principal> Check(const grpc::ServerContextBase* ctx, Action action,
-                                  const std::string& resource);
+  // Check authenticates the caller and asks the access table whether it may
+  // call `method` (the RPC's bare name) on `resource`. When the rule lets the
+  // caller see only part of it (a List narrowed to the key's scope, an
+  // enterprise's filed entries), `narrow_to` receives that prefix; a caller
+  // that passes no `narrow_to` is refused in that case rather than shown all.
+  absl::StatusOr<Principal> Check(const grpc::ServerContextBase* ctx, absl::string_view method,
+                                  const std::string& resource, std::string* narrow_to = nullptr);
 
-  // Mutate authenticates and authorises, returns the stored response of an
+  // Allow is Check for a caller already authenticated (see Authenticate).
+  absl::StatusOr<Principal> Allow(const Principal& principal, absl::string_view method,
+                                  const std::string& resource, std::string* narrow_to = nullptr);
+
+  // Mutate authenticates and authorises (the rule of m.method), returns the stored response of an
   // earlier call with the same principal and request_id if there is one, and
   // otherwise runs `body` in a transaction that also stores the response
   // and the audit row. Failures are audited too, in their own transaction.
@@ -62,6 +74,8 @@ class CallGuard {
   void set_read_router(ReadRouter* router) { router_ = router; }
 
  private:
+  // KeyOf authenticates the key alone (Authenticate adds the text rules).
+  absl::StatusOr<Principal> KeyOf(const grpc::ServerContextBase* ctx);
   void AuditFailure(const std::string& principal, const Mutation& m, const absl::Status& status);
 
   ConnectionPool* pool_;

@@ -9,7 +9,6 @@
 namespace cuofeng {
 namespace {
 
-constexpr absl::Duration kCacheLifetime = absl::Seconds(5);
 constexpr char kSecretPrefix[] = "cfk_";
 
 v1::ApiKey RowToProto(const pqxx::row& row) {
@@ -20,12 +19,15 @@ v1::ApiKey RowToProto(const pqxx::row& row) {
   key.set_scope(row["scope"].as<std::string>());
   key.mutable_create_time()->set_seconds(row["create_epoch"].as<int64_t>());
   key.set_revoked(!row["revoke_time"].is_null());
+  if (!row["expire_epoch"].is_null()) {
+    key.mutable_expire_time()->set_seconds(row["expire_epoch"].as<int64_t>());
+  }
   return key;
 }
 
 constexpr char kKeyColumns[] =
     "id, display_name, role, scope, revoke_time, extract(epoch from create_time)::bigint AS "
-    "create_epoch";
+    "create_epoch, extract(epoch from expire_time)::bigint AS expire_epoch";
 
 }  // namespace
 
@@ -72,13 +74,8 @@ absl::StatusOr<Principal> KeyStore::Authenticate(const std::string& secret) {
   if (!absl::StartsWith(secret, kSecretPrefix)) {
     return absl::UnauthenticatedError("the API key is malformed (cuofeng keys start with cfk_)");
   }
+  if (secret.size() > 200) return absl::UnauthenticatedError("unknown or revoked API key");
   std::string hash = Sha256Hex(secret);
-  absl::Time now = absl::Now();
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = cache_.find(hash);
-    if (it != cache_.end() && it->second.expires > now) return it->second.principal;
-  }
   absl::StatusOr<Principal> result = absl::UnauthenticatedError("unknown or revoked API key");
   absl::Status db = InTransaction(*pool_, [&](pqxx::work& tx) {
     pqxx::result r = tx.exec_params(
@@ -95,9 +92,6 @@ absl::StatusOr<Principal> KeyStore::Authenticate(const std::string& secret) {
     return absl::OkStatus();
   });
   if (!db.ok()) return db;
-  absl::MutexLock lock(&mu_);
-  if (cache_.size() > 100000) cache_.clear();
-  cache_[hash] = Cached{result, now + kCacheLifetime};
   return result;
 }
 
@@ -116,6 +110,19 @@ absl::StatusOr<NewKey> KeyStore::CreateKey(pqxx::work& tx, const std::string& di
       id, display_name, RoleName(role), scope, Sha256Hex(out.secret), created_by);
   out.key = RowToProto(r[0]);
   return out;
+}
+
+absl::StatusOr<v1::ApiKey> KeyStore::SetExpiry(pqxx::work& tx, const std::string& name,
+                                               int64_t expire_epoch) {
+  absl::string_view view = name;
+  absl::ConsumePrefix(&view, "apiKeys/");
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("UPDATE core.api_key SET expire_time = to_timestamp($2) WHERE id = $1 "
+                   "RETURNING ",
+                   kKeyColumns),
+      std::string(view), expire_epoch);
+  if (r.empty()) return absl::NotFoundError(absl::StrCat(name, " does not exist"));
+  return RowToProto(r[0]);
 }
 
 absl::StatusOr<v1::ApiKey> KeyStore::RevokeKey(pqxx::work& tx, const std::string& name) {

@@ -1,14 +1,12 @@
 // API keys: created with a random secret shown once, stored as SHA-256,
-// looked up per call through a short-lived cache.
+// looked up in the database on every call, so a revocation through any
+// process takes effect on the next call everywhere (no cache to outlive it).
 #ifndef CUOFENG_SERVICES_CORE_KEY_STORE_H_
 #define CUOFENG_SERVICES_CORE_KEY_STORE_H_
 
 #include <string>
-#include <unordered_map>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "cuofeng/v1/admin.pb.h"
 #include "lib/auth/policy.h"
 #include "lib/db/pool.h"
@@ -26,7 +24,7 @@ class KeyStore {
   explicit KeyStore(ConnectionPool* pool) : pool_(pool) {}
 
   // Authenticate returns the principal whose secret is `secret`, or
-  // UNAUTHENTICATED. Revocations take effect within the cache lifetime (5 s).
+  // UNAUTHENTICATED: one indexed read of core.api_key per call.
   absl::StatusOr<Principal> Authenticate(const std::string& secret);
 
   // CreateKey validates role and scope and inserts a key in `tx`.
@@ -34,6 +32,9 @@ class KeyStore {
                                           Role role, const std::string& scope,
                                           const std::string& created_by);
 
+  // SetExpiry makes key `name` (apiKeys/{id}) stop working at the instant.
+  static absl::StatusOr<v1::ApiKey> SetExpiry(pqxx::work& tx, const std::string& name,
+                                              int64_t expire_epoch);
   // RevokeKey marks apiKeys/{id} revoked in `tx`.
   static absl::StatusOr<v1::ApiKey> RevokeKey(pqxx::work& tx, const std::string& name);
 
@@ -41,13 +42,7 @@ class KeyStore {
   static v1::ApiKey ToProto(const Principal& p);
 
  private:
-  struct Cached {
-    absl::StatusOr<Principal> principal;
-    absl::Time expires;
-  };
   ConnectionPool* pool_;
-  absl::Mutex mu_;
-  std::unordered_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
 };
 
 v1::Role RoleToProto(Role role);

@@ -97,13 +97,19 @@ grpc::Status Finish(absl::StatusOr<std::string> bytes, v1::DocumentFormat format
 
 }  // namespace
 
+grpc::Status FinishDocument(absl::StatusOr<std::string> bytes, v1::DocumentFormat format,
+                            const std::string& file_stem, int pages, v1::Document* resp) {
+  return Finish(std::move(bytes), format, file_stem, pages, resp);
+}
+
 DocumentServiceImpl::DocumentServiceImpl(CallGuard* guard, std::shared_ptr<grpc::Channel> services)
     : guard_(guard),
       registry_(v1::RegistryService::NewStub(services)),
       planning_(v1::PlanningService::NewStub(services)),
       filing_(v1::FilingService::NewStub(services)),
       obligations_(v1::ObligationService::NewStub(services)),
-      compliance_(v1::ComplianceService::NewStub(services)) {}
+      compliance_(v1::ComplianceService::NewStub(services)),
+      alerts_(v1::AlertService::NewStub(services)) {}
 
 absl::Status DocumentServiceImpl::LoadDistrict(const grpc::ServerContext& ctx,
                                                const std::string& district,
@@ -226,7 +232,7 @@ grpc::Status DocumentServiceImpl::RenderList(grpc::ServerContext* ctx,
       !s.ok()) {
     return ToGrpcStatus(s);
   }
-  auto principal = guard_->Check(ctx, Action::kRead, req->list());
+  auto principal = guard_->Check(ctx, "RenderList", req->list());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   ListDocument doc;
   if (absl::Status s = LoadList(*ctx, req->list(), "", true, &doc); !s.ok()) {
@@ -268,7 +274,7 @@ grpc::Status DocumentServiceImpl::RenderPlantPlan(grpc::ServerContext* ctx,
   }
   if (req->format() == v1::CSV) v.push_back({"format", "一厂一策 is XLSX or PDF"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
-  auto principal = guard_->Check(ctx, Action::kRead, req->enterprise());
+  auto principal = guard_->Check(ctx, "RenderPlantPlan", req->enterprise());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   ListDocument doc;
   if (absl::Status s = LoadList(*ctx, req->list(), req->enterprise(), false, &doc); !s.ok()) {
@@ -300,7 +306,7 @@ grpc::Status DocumentServiceImpl::RenderObligationNotice(
     v.push_back({"format", "告知书 is PDF"});
   }
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
-  auto principal = guard_->Check(ctx, Action::kRead, req->enterprise());
+  auto principal = guard_->Check(ctx, "RenderObligationNotice", req->enterprise());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   NoticeDocument doc;
   {
@@ -345,7 +351,7 @@ grpc::Status DocumentServiceImpl::RenderCaseFile(grpc::ServerContext* ctx,
   if (req->format() == v1::CSV) {
     return ToGrpcStatus(InvalidArgumentWithViolations({{"format", "a case file is XLSX or PDF"}}));
   }
-  auto principal = guard_->Check(ctx, Action::kRead, req->finding());
+  auto principal = guard_->Check(ctx, "RenderCaseFile", req->finding());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   CaseFileDocument doc;
   {
@@ -375,13 +381,14 @@ grpc::Status DocumentServiceImpl::RenderRegistryWorkbook(
     return ToGrpcStatus(InvalidArgumentWithViolations(
         {{"district", absl::StrCat("\"", req->district(), "\" is not districts/{d}")}}));
   }
-  auto principal = guard_->Check(ctx, Action::kRead, req->district());
+  auto principal = guard_->Check(ctx, "RenderRegistryWorkbook", req->district());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
-  // The export, as the CSV template has it (English headers, codes).
+  // The export in Chinese (headers and choices), as the clerk's template has it.
   std::map<std::string, std::vector<v1::CsvFile>> files;
   {
     v1::ExportRegistryRequest ereq;
     ereq.set_district(req->district());
+    ereq.set_chinese(true);
     auto call = Forward(*ctx);
     auto reader = registry_->ExportRegistry(call.get(), ereq);
     v1::ExportRegistryResponse chunk;
@@ -411,30 +418,27 @@ grpc::Status DocumentServiceImpl::RenderRegistryWorkbook(
       }
       sheet.columns.push_back(std::move(col));
     }
+    // Columns by their Chinese header in the export (a later chunk of a
+    // large file has no header: the template's order).
+    std::vector<int> at;
+    for (size_t i = 0; i < columns.size(); ++i) at.push_back(static_cast<int>(i));
     for (const v1::CsvFile& f : files[stem]) {
-      // Columns by their English header in the export.
-      std::vector<int> at;
-      for (const std::string& h : f.header()) {
-        int found = -1;
-        for (size_t i = 0; i < columns.size(); ++i) {
-          if (columns[i].header == h) found = static_cast<int>(i);
+      if (!f.header().empty()) {
+        at.clear();
+        for (const std::string& h : f.header()) {
+          int found = -1;
+          for (size_t i = 0; i < columns.size(); ++i) {
+            if ((columns[i].header_zh.empty() ? columns[i].header : columns[i].header_zh) == h) {
+              found = static_cast<int>(i);
+            }
+          }
+          at.push_back(found);
         }
-        at.push_back(found);
       }
       for (const auto& row : f.rows()) {
         std::vector<std::string> cells(columns.size());
         for (int i = 0; i < row.cells_size() && i < static_cast<int>(at.size()); ++i) {
-          if (at[i] < 0) continue;
-          const TemplateColumn& c = columns[at[i]];
-          std::string cell = row.cells(i);
-          if (!cell.empty() && c.field != nullptr && c.role == TemplateColumn::Role::kField) {
-            if (c.field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_ENUM) {
-              cell = ChineseLabel(cell);
-            } else if (c.field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_BOOL) {
-              cell = cell == "true" ? "是" : cell == "false" ? "否" : cell;
-            }
-          }
-          cells[at[i]] = std::move(cell);
+          if (at[i] >= 0) cells[at[i]] = row.cells(i);
         }
         sheet.rows.push_back(std::move(cells));
       }

@@ -19,6 +19,11 @@
 
 namespace cuofeng {
 
+// FinishDocument fills `resp` with the bytes, their media type, suggested
+// file name and SHA-256 (or returns the error that stopped them).
+grpc::Status FinishDocument(absl::StatusOr<std::string> bytes, v1::DocumentFormat format,
+                            const std::string& file_stem, int pages, v1::Document* resp);
+
 class DocumentServiceImpl final : public v1::DocumentService::Service {
  public:
   // `services` serves RegistryService, the planning services and
@@ -37,6 +42,10 @@ class DocumentServiceImpl final : public v1::DocumentService::Service {
   grpc::Status RenderRegistryWorkbook(grpc::ServerContext* ctx,
                                       const v1::RenderRegistryWorkbookRequest* req,
                                       v1::Document* resp) override;
+  // In city_overview.cc.
+  grpc::Status RenderCityOverview(grpc::ServerContext* ctx,
+                                  const v1::RenderCityOverviewRequest* req,
+                                  v1::Document* resp) override;
 
  private:
   // LoadList reads the list, its entries (only `enterprise`'s when set), its
@@ -53,6 +62,7 @@ class DocumentServiceImpl final : public v1::DocumentService::Service {
   std::unique_ptr<v1::FilingService::Stub> filing_;
   std::unique_ptr<v1::ObligationService::Stub> obligations_;
   std::unique_ptr<v1::ComplianceService::Stub> compliance_;
+  std::unique_ptr<v1::AlertService::Stub> alerts_;
 };
 
 }  // namespace cuofeng

@@ -174,7 +174,10 @@ grpc::Status NotificationServiceImpl::ListNotifications(grpc::ServerContext* ctx
   if (req->page_size() < 0) v.push_back({"page_size", "must not be negative"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   std::string prefix;
-  if (absl::Status s = ListScope(*principal, parent, &prefix); !s.ok()) return ToGrpcStatus(s);
+  if (auto allowed = guard_->Allow(*principal, "ListNotifications", parent, &prefix);
+      !allowed.ok()) {
+    return ToGrpcStatus(allowed.status());
+  }
   const std::string scope =
       absl::StrCat("ListNotifications|", parent, "|", req->unread_only(), "|", prefix);
   auto position = DecodePageToken(scope, req->page_token());
@@ -233,7 +236,7 @@ grpc::Status NotificationServiceImpl::MarkNotificationRead(
     return ToGrpcStatus(InvalidArgumentWithViolations(
         {{"name", "must be districts/{district}/enterprises/{enterprise}/notifications/{id}"}}));
   }
-  Mutation m{"MarkNotificationRead", Action::kMarkRead, req->name(), req->request_id(), false};
+  Mutation m{"MarkNotificationRead", req->name(), req->request_id(), false};
   CallDeadline deadline(DeadlineOf(ctx));
   return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
     // Read once: a second acknowledgement keeps the first time and reader.
@@ -259,7 +262,7 @@ grpc::Status NotificationServiceImpl::GetContactSettings(grpc::ServerContext* ct
     return ToGrpcStatus(InvalidArgumentWithViolations(
         {{"name", "must be districts/{district}/enterprises/{enterprise}/contactSettings"}}));
   }
-  auto principal = guard_->Check(ctx, Action::kRead, e.enterprise);
+  auto principal = guard_->Check(ctx, "GetContactSettings", e.enterprise);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   CallDeadline deadline(DeadlineOf(ctx));
   return ToGrpcStatus(InTransaction(
@@ -277,8 +280,7 @@ grpc::Status NotificationServiceImpl::UpdateContactSettings(
   const v1::ContactSettings& c = req->contact_settings();
   EnterpriseName e;
   const bool named = ParseEnterprise(c.name(), &e) && e.rest == "contactSettings";
-  Mutation m{"UpdateContactSettings", Action::kSetContacts, named ? e.enterprise : "",
-             req->request_id(), false};
+  Mutation m{"UpdateContactSettings", named ? e.enterprise : "", req->request_id(), false};
   // Validate everything before anything is written; name every bad field.
   std::vector<FieldViolation> v;
   if (!named) {

@@ -4,11 +4,14 @@
 #ifndef CUOFENG_SERVICES_PLANNING_FILING_REPOSITORY_H_
 #define CUOFENG_SERVICES_PLANNING_FILING_REPOSITORY_H_
 
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "cuofeng/v1/planning.pb.h"
 
 namespace cuofeng {
@@ -44,10 +47,25 @@ class FilingRepository {
                                              const std::string& season_id, const std::string& after,
                                              int limit);
 
-  // Verify recomputes every entry hash, list content hash and chain link of
-  // the district's filings, in order, and names the first that fails.
+  // Verify walks the district's chain in order and names the first filing,
+  // entry and (when it can tell) column that no longer match: each filing's
+  // place (district, seq), its sealed record against its columns and its
+  // list version's, each entry's body hash and the columns readers select
+  // by (district, enterprise, resource, kind) against that body, missing or
+  // extra entries, the content hash, the link, the state and the city's
+  // acknowledgement (sealed too).
   static v1::VerifyChainResponse Verify(pqxx::transaction_base& tx, const std::string& district_id);
 };
+
+// SealedFields are a row's values by column name, as sealed in its record.
+using SealedFields = std::vector<std::pair<std::string, std::string>>;
+
+// SealRecord writes `fields` as "name=length:value\n" lines: the record a
+// filing or acknowledgement keeps with its SHA-256, so that verify can name
+// the column that changed (sql/planning/V006 seals older rows the same way).
+std::string SealRecord(const SealedFields& fields);
+// UnsealRecord reads a record back; nullopt if it is malformed.
+std::optional<SealedFields> UnsealRecord(absl::string_view record);
 
 // ChainSha256 is the link of one filing: SHA-256 over the previous link,
 // the list name, its content hash and its entry count.

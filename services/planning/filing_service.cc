@@ -39,7 +39,7 @@ std::string DistrictOf(const std::string& name) {
 
 grpc::Status FilingServiceImpl::SubmitList(grpc::ServerContext* ctx,
                                            const v1::SubmitListRequest* req, v1::Filing* resp) {
-  Mutation m{"SubmitList", Action::kWrite, req->name(), req->request_id(), false};
+  Mutation m{"SubmitList", req->name(), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
     auto row = FilingRepository::LockList(tx, req->name());
     if (!row.ok()) return row.status();
@@ -67,7 +67,7 @@ grpc::Status FilingServiceImpl::SubmitList(grpc::ServerContext* ctx,
 grpc::Status FilingServiceImpl::AcknowledgeFiling(grpc::ServerContext* ctx,
                                                   const v1::AcknowledgeFilingRequest* req,
                                                   v1::Filing* resp) {
-  Mutation m{"AcknowledgeFiling", Action::kAcknowledge, req->name(), req->request_id(), false};
+  Mutation m{"AcknowledgeFiling", req->name(), req->request_id(), false};
   grpc::Status status =
       guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
         auto row = FilingRepository::LockList(tx, req->name());
@@ -98,7 +98,7 @@ grpc::Status FilingServiceImpl::AcknowledgeFiling(grpc::ServerContext* ctx,
 
 grpc::Status FilingServiceImpl::AmendFiling(grpc::ServerContext* ctx,
                                             const v1::AmendFilingRequest* req, v1::Filing* resp) {
-  Mutation m{"AmendFiling", Action::kWrite, req->amendment(), req->request_id(), false};
+  Mutation m{"AmendFiling", req->amendment(), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
     if (req->reason().empty()) {
       return InvalidArgumentWithViolations(
@@ -148,18 +148,21 @@ grpc::Status FilingServiceImpl::AmendFiling(grpc::ServerContext* ctx,
 grpc::Status FilingServiceImpl::ListFilings(grpc::ServerContext* ctx,
                                             const v1::ListFilingsRequest* req,
                                             v1::ListFilingsResponse* resp) {
-  auto principal = guard_->Authenticate(ctx);
-  if (!principal.ok()) return ToGrpcStatus(principal.status());
-  std::string prefix;
-  absl::Status scope = ListScope(*principal, req->parent(), &prefix);
-  if (!scope.ok()) return ToGrpcStatus(scope);
-  // A narrower scope than a district (an enterprise) sees no filings here.
   std::string district = DistrictOf(req->parent());
-  if (district == "-") district = DistrictOf(prefix);
-  if (!prefix.empty() && prefix != absl::StrCat("districts/", district)) {
-    return ToGrpcStatus(
-        absl::PermissionDeniedError("an enterprise key reads the filed entries about itself "
-                                    "(cuofeng list entries), not the filings"));
+  if (district.empty() || req->parent() != absl::StrCat("districts/", district)) {
+    return ToGrpcStatus(InvalidArgumentWithViolations(
+        {{"parent", "must be districts/{district} or districts/- (every district)"}}));
+  }
+  // A bureau or verifier asking for districts/- reads its own district.
+  std::string narrow_to;
+  auto principal = guard_->Check(ctx, "ListFilings", req->parent(), &narrow_to);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  if (!narrow_to.empty()) {
+    district = DistrictOf(narrow_to);
+    if (district.empty() || narrow_to != absl::StrCat("districts/", district)) {
+      return ToGrpcStatus(
+          absl::PermissionDeniedError(absl::StrCat("a key for ", narrow_to, " reads no filings")));
+    }
   }
   const int limit = req->page_size() <= 0 ? 100 : std::min(req->page_size(), 1000);
   const std::string token_scope =
@@ -183,10 +186,11 @@ grpc::Status FilingServiceImpl::ListFilings(grpc::ServerContext* ctx,
 grpc::Status FilingServiceImpl::VerifyChain(grpc::ServerContext* ctx,
                                             const v1::VerifyChainRequest* req,
                                             v1::VerifyChainResponse* resp) {
-  auto principal = guard_->Check(ctx, Action::kRead, req->district());
+  auto principal = guard_->Check(ctx, "VerifyChain", req->district());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   const std::string district = DistrictOf(req->district());
-  if (district.empty())
+  if (district.empty() || district == "-" ||
+      req->district() != absl::StrCat("districts/", district))
     return ToGrpcStatus(
         InvalidArgumentWithViolations({{"district", "must be districts/{district}"}}));
   return ToGrpcStatus(InTransaction(

@@ -89,7 +89,7 @@ void ObligationServiceImpl::Send(Watch& watch, const v1::ObligationSet& set) {
 
 void ObligationServiceImpl::Start(const std::shared_ptr<Watch>& watch) {
   auto principal =
-      guard_->CheckAuthorization(watch->authorization, Action::kRead, watch->enterprise);
+      guard_->CheckAuthorization(watch->authorization, "WatchObligations", watch->enterprise);
   if (!principal.ok()) {
     watch->channel->End(ToGrpcStatus(principal.status()));
     return;
@@ -141,7 +141,7 @@ absl::StatusOr<v1::ObligationSet> ObligationServiceImpl::Compute(const std::stri
 grpc::Status ObligationServiceImpl::GetObligations(grpc::ServerContext* ctx,
                                                    const v1::GetObligationsRequest* req,
                                                    v1::ObligationSet* resp) {
-  auto principal = guard_->Check(ctx, Action::kRead, req->enterprise());
+  auto principal = guard_->Check(ctx, "GetObligations", req->enterprise());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   {
     const std::vector<std::string> p = absl::StrSplit(req->enterprise(), '/');
@@ -182,7 +182,7 @@ grpc::Status ObligationServiceImpl::GetObligations(grpc::ServerContext* ctx,
 grpc::Status ObligationServiceImpl::ListObligationWindows(
     grpc::ServerContext* ctx, const v1::ListObligationWindowsRequest* req,
     v1::ListObligationWindowsResponse* resp) {
-  auto principal = guard_->Check(ctx, Action::kRead, req->district());
+  auto principal = guard_->Check(ctx, "ListObligationWindows", req->district());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   std::vector<std::string> parts = absl::StrSplit(req->district(), '/');
   std::vector<FieldViolation> v;

@@ -119,8 +119,8 @@ absl::StatusOr<RegistrySnapshot> PlanningServiceImpl::ReadSnapshot(const grpc::S
 grpc::Status PlanningServiceImpl::CreateRuleSet(grpc::ServerContext* ctx,
                                                 const v1::CreateRuleSetRequest* req,
                                                 v1::RuleSet* resp) {
-  Mutation m{"CreateRuleSet", Action::kPublishRules, absl::StrCat("ruleSets/", req->rule_set_id()),
-             "", req->validate_only()};
+  Mutation m{"CreateRuleSet", absl::StrCat("ruleSets/", req->rule_set_id()), "",
+             req->validate_only()};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
     absl::Status id_ok = ValidateResourceId(req->rule_set_id());
     if (!id_ok.ok())
@@ -139,7 +139,7 @@ grpc::Status PlanningServiceImpl::CreateRuleSet(grpc::ServerContext* ctx,
 grpc::Status PlanningServiceImpl::GetRuleSet(grpc::ServerContext* ctx,
                                              const v1::GetRuleSetRequest* req, v1::RuleSet* resp) {
   // Rule sets are shared documents every role may read.
-  auto principal = guard_->Authenticate(ctx);
+  auto principal = guard_->Check(ctx, "GetRuleSet", "");
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   std::string id;
   int revision;
@@ -156,7 +156,7 @@ grpc::Status PlanningServiceImpl::GetRuleSet(grpc::ServerContext* ctx,
 grpc::Status PlanningServiceImpl::ListRuleSets(grpc::ServerContext* ctx,
                                                const v1::ListRuleSetsRequest* req,
                                                v1::ListRuleSetsResponse* resp) {
-  auto principal = guard_->Authenticate(ctx);
+  auto principal = guard_->Check(ctx, "ListRuleSets", "");
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   const int limit = req->page_size() <= 0 ? kDefaultPage : std::min(req->page_size(), kMaxPage);
   auto after = DecodePageToken("ListRuleSets", req->page_token());
@@ -176,7 +176,7 @@ grpc::Status PlanningServiceImpl::ListRuleSets(grpc::ServerContext* ctx,
 grpc::Status PlanningServiceImpl::CreateSeason(grpc::ServerContext* ctx,
                                                const v1::CreateSeasonRequest* req,
                                                v1::Season* resp) {
-  Mutation m{"CreateSeason", Action::kWrite, req->parent(), "", false};
+  Mutation m{"CreateSeason", req->parent(), "", false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work& tx) -> absl::Status {
     const std::string district = DistrictId(req->parent());
     std::vector<FieldViolation> v;
@@ -199,7 +199,7 @@ grpc::Status PlanningServiceImpl::CreateSeason(grpc::ServerContext* ctx,
 
 grpc::Status PlanningServiceImpl::GetSeason(grpc::ServerContext* ctx,
                                             const v1::GetSeasonRequest* req, v1::Season* resp) {
-  auto principal = guard_->Check(ctx, Action::kRead, req->name());
+  auto principal = guard_->Check(ctx, "GetSeason", req->name());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
     auto s = PlanningRepository::GetSeason(tx, req->name());
@@ -212,7 +212,7 @@ grpc::Status PlanningServiceImpl::GetSeason(grpc::ServerContext* ctx,
 grpc::Status PlanningServiceImpl::UpdateSeason(grpc::ServerContext* ctx,
                                                const v1::UpdateSeasonRequest* req,
                                                v1::Season* resp) {
-  Mutation m{"UpdateSeason", Action::kWrite, req->season().name(), "", false};
+  Mutation m{"UpdateSeason", req->season().name(), "", false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work& tx) -> absl::Status {
     auto current = PlanningRepository::GetSeason(tx, req->season().name(), /*for_update=*/true);
     if (!current.ok()) return current.status();
@@ -237,7 +237,7 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx,
                                                const v1::GenerateListRequest* req,
                                                v1::ListVersion* resp) {
   // Authorise before the (possibly large) snapshot is read.
-  auto principal = guard_->Check(ctx, Action::kWrite, req->parent());
+  auto principal = guard_->Check(ctx, "GenerateList", req->parent());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   const std::string district = DistrictId(req->parent());
   std::vector<FieldViolation> v;
@@ -280,8 +280,7 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx,
   GeneratedList generated =
       cuofeng::GenerateList(rules, season, *snapshot, ChinaDay(Now()), EntryForm::kCompact);
 
-  Mutation m{"GenerateList", Action::kWrite, req->parent(), req->request_id(),
-             req->validate_only()};
+  Mutation m{"GenerateList", req->parent(), req->request_id(), req->validate_only()};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
     const int seq = PlanningRepository::NextListSeq(tx, district);
     const std::string season_id = season.name().substr(season.name().rfind('/') + 1);
@@ -307,7 +306,7 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx,
 grpc::Status PlanningServiceImpl::GetListVersion(grpc::ServerContext* ctx,
                                                  const v1::GetListVersionRequest* req,
                                                  v1::ListVersion* resp) {
-  auto principal = guard_->Check(ctx, Action::kRead, req->name());
+  auto principal = guard_->Check(ctx, "GetListVersion", req->name());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
     auto l = PlanningRepository::GetList(tx, req->name());
@@ -320,10 +319,10 @@ grpc::Status PlanningServiceImpl::GetListVersion(grpc::ServerContext* ctx,
 grpc::Status PlanningServiceImpl::ListListVersions(grpc::ServerContext* ctx,
                                                    const v1::ListListVersionsRequest* req,
                                                    v1::ListListVersionsResponse* resp) {
-  auto principal = guard_->Check(ctx, Action::kRead, req->parent());
+  auto principal = guard_->Check(ctx, "ListListVersions", req->parent());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   const std::string district = DistrictId(req->parent());
-  if (district.empty()) {
+  if (district.empty() || req->parent() != absl::StrCat("districts/", district)) {
     return ToGrpcStatus(
         InvalidArgumentWithViolations({{"parent", "must be districts/{district}"}}));
   }
@@ -343,23 +342,21 @@ grpc::Status PlanningServiceImpl::ListListVersions(grpc::ServerContext* ctx,
   }));
 }
 
-absl::Status PlanningServiceImpl::CheckListRead(const grpc::ServerContext* ctx,
+absl::Status PlanningServiceImpl::CheckListRead(const grpc::ServerContext* ctx, const char* method,
                                                 const std::string& list, std::string* enterprise,
                                                 bool* narrowed) {
-  *narrowed = false;
-  auto principal = guard_->Authenticate(ctx);
+  std::string narrow_to;
+  auto principal = guard_->Check(ctx, method, list, &narrow_to);
   if (!principal.ok()) return principal.status();
-  absl::Status allowed = Authorize(*principal, Action::kRead, list);
-  if (allowed.ok()) return allowed;
-  // An enterprise reads the entries about itself in its district's lists.
-  if (principal->role == Role::kEnterprise && DistrictId(list) == DistrictId(principal->scope) &&
-      !DistrictId(list).empty()) {
-    if (!enterprise->empty() && *enterprise != principal->scope) return allowed;
-    *enterprise = principal->scope;
-    *narrowed = true;
-    return absl::OkStatus();
+  *narrowed = !narrow_to.empty();
+  if (!*narrowed) return absl::OkStatus();
+  // An enterprise reads the filed entries about itself, whatever it asks for.
+  if (!enterprise->empty() && *enterprise != narrow_to) {
+    return absl::PermissionDeniedError(absl::StrCat("an enterprise key for ", narrow_to,
+                                                    " reads the filed entries about itself only"));
   }
-  return allowed;
+  *enterprise = narrow_to;
+  return absl::OkStatus();
 }
 
 grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx,
@@ -367,7 +364,7 @@ grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx,
                                               v1::ListEntriesResponse* resp) {
   std::string enterprise = req->enterprise();
   bool narrowed = false;
-  absl::Status allowed = CheckListRead(ctx, req->parent(), &enterprise, &narrowed);
+  absl::Status allowed = CheckListRead(ctx, "ListEntries", req->parent(), &enterprise, &narrowed);
   if (!allowed.ok()) return ToGrpcStatus(allowed);
   const std::string scope = absl::StrCat("ListEntries|", req->parent(), "|", enterprise);
   auto position = DecodePageToken(scope, req->page_token());
@@ -406,7 +403,7 @@ grpc::Status PlanningServiceImpl::ExplainEntry(grpc::ServerContext* ctx,
   }
   std::string enterprise;
   bool narrowed = false;
-  absl::Status allowed = CheckListRead(ctx, list_name, &enterprise, &narrowed);
+  absl::Status allowed = CheckListRead(ctx, "ExplainEntry", list_name, &enterprise, &narrowed);
   if (!allowed.ok()) return ToGrpcStatus(allowed);
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
     auto list = PlanningRepository::GetList(tx, list_name);
@@ -427,7 +424,7 @@ grpc::Status PlanningServiceImpl::DiffLists(grpc::ServerContext* ctx,
                                             const v1::DiffListsRequest* req,
                                             v1::DiffListsResponse* resp) {
   for (const std::string* name : {&req->base(), &req->other()}) {
-    auto principal = guard_->Check(ctx, Action::kRead, *name);
+    auto principal = guard_->Check(ctx, "DiffLists", *name);
     if (!principal.ok()) return ToGrpcStatus(principal.status());
   }
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {

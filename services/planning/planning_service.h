@@ -47,11 +47,12 @@ class PlanningServiceImpl final : public v1::PlanningService::Service {
   // ReadSnapshot streams the district from RegistryService as the caller.
   absl::StatusOr<RegistrySnapshot> ReadSnapshot(const grpc::ServerContext* ctx,
                                                 const std::string& district, std::string* sha256);
-  // CheckListRead allows the list's district readers; an enterprise key is
-  // narrowed to its own entries (`enterprise` is set to its scope and
-  // `narrowed` to true: such a caller may read filed lists only).
-  absl::Status CheckListRead(const grpc::ServerContext* ctx, const std::string& list,
-                             std::string* enterprise, bool* narrowed);
+  // CheckListRead asks the access table whether the caller may call
+  // `method` on `list`; an enterprise key is narrowed to its own entries
+  // (`enterprise` is set to its scope and `narrowed` to true: such a caller
+  // reads filed lists only).
+  absl::Status CheckListRead(const grpc::ServerContext* ctx, const char* method,
+                             const std::string& list, std::string* enterprise, bool* narrowed);
 
   CallGuard* guard_;
   std::unique_ptr<v1::RegistryService::Stub> registry_;

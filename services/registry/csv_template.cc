@@ -270,4 +270,39 @@ std::vector<std::string> TemplateHeader(const ResourceKind& kind) {
   return header;
 }
 
+void InChinese(v1::CsvFile* file) {
+  const ResourceKind* kind = KindByFile(file->kind());
+  if (kind == nullptr) return;
+  const std::vector<TemplateColumn>& columns = TemplateColumns(*kind);
+  std::vector<const TemplateColumn*> at;
+  // A later chunk of a large file carries no header: the export's columns
+  // are the template's, in its order.
+  if (file->header().empty()) {
+    for (const TemplateColumn& c : columns) at.push_back(&c);
+  }
+  for (std::string& h : *file->mutable_header()) {
+    const TemplateColumn* found = nullptr;
+    for (const TemplateColumn& c : columns) {
+      if (c.header == h) found = &c;
+    }
+    at.push_back(found);
+    if (found != nullptr && !found->header_zh.empty()) h = found->header_zh;
+  }
+  for (v1::CsvFile::Row& row : *file->mutable_rows()) {
+    for (int i = 0; i < row.cells_size() && i < static_cast<int>(at.size()); ++i) {
+      const TemplateColumn* c = at[i];
+      std::string* cell = row.mutable_cells(i);
+      if (c == nullptr || cell->empty() || c->field == nullptr ||
+          c->role != TemplateColumn::Role::kField) {
+        continue;
+      }
+      if (c->field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_ENUM) {
+        *cell = ChineseLabel(*cell);
+      } else if (c->field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_BOOL) {
+        *cell = *cell == "true" ? "是" : *cell == "false" ? "否" : *cell;
+      }
+    }
+  }
+}
+
 }  // namespace cuofeng

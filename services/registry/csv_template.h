@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "cuofeng/v1/registry.pb.h"
 #include "google/protobuf/message.h"
 #include "services/registry/resources.h"
 
@@ -48,6 +49,11 @@ std::vector<std::string> TemplateHeader(const ResourceKind& kind);
 // FormatCell writes `field` of `msg` as export writes it ("" when unset).
 std::string FormatCell(const google::protobuf::FieldDescriptor* field,
                        const google::protobuf::Message& msg);
+
+// InChinese rewrites an exported file (English headers, enum codes,
+// true/false) as a clerk's template reads: Chinese headers, Chinese choices
+// (铸造, 有效) and 是/否. ParseCell reads both back to the same values.
+void InChinese(v1::CsvFile* file);
 
 }  // namespace cuofeng
 

@@ -4,7 +4,7 @@ wrote them (openpyxl for XLSX, poppler's pdftotext and pdftoppm for PDF),
 checks what can be checked inside one file and prints what it found, one
 `key<TAB>value` per line, for the test to compare with what the server says.
 
-usage: check_documents.py list-xlsx|plan-xlsx|case-xlsx|registry-xlsx|pdf|cells FILE
+usage: check_documents.py list-xlsx|plan-xlsx|case-xlsx|registry-xlsx|overview-xlsx|pdf|cells FILE
        check_documents.py rename-sheet FILE OUT OLD NEW | set-cell FILE OUT SHEET CELL VALUE
 Exit status 1 (with `FAIL<TAB>why` lines) when a check inside the file fails.
 """
@@ -184,6 +184,22 @@ def case_xlsx(path):
             out("row.%s" % row[0].value, row[1].value)
 
 
+def overview_xlsx(path):
+    wb = openpyxl.load_workbook(path)
+    out("sheets", ",".join(wb.sheetnames))
+    for name in wb.sheetnames:
+        ws = wb[name]
+        out("%s.title" % name, ws["A1"].value)
+        out("%s.facts" % name, ws["A2"].value)
+        header = [c.value for c in ws[4]]
+        out("%s.header" % name, ",".join(str(h) for h in header))
+        for row in ws.iter_rows(min_row=5):
+            if row[0].value:
+                for h, c in zip(header, row):
+                    out("%s.%s.%s" % (name, row[0].value, h), "" if c.value is None else c.value)
+        print_settings(ws, name)
+
+
 def pdf(path):
     text = subprocess.run(["pdftotext", "-layout", path, "-"], check=True,
                           capture_output=True).stdout.decode("utf-8")
@@ -253,5 +269,5 @@ elif kind == "set-cell":
     set_cell(path, *sys.argv[3:7])
 else:
     {"list-xlsx": list_xlsx, "plan-xlsx": plan_xlsx, "case-xlsx": case_xlsx, "pdf": pdf,
-     "registry-xlsx": registry_xlsx, "cells": cells}[kind](path)
+     "registry-xlsx": registry_xlsx, "cells": cells, "overview-xlsx": overview_xlsx}[kind](path)
 sys.exit(1 if failures else 0)

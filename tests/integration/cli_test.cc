@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -493,6 +494,72 @@ TEST_F(CliTest, TimesInChinaTimeOrRfc3339MeanTheSameInstant) {
   ASSERT_EQ(rfc.exit_code, 0) << rfc.err;
   EXPECT_EQ(china.out, rfc.out);
   EXPECT_THAT(china.out, HasSubstr("\"at\": \"2018-12-02T02:00:00Z\""));
+}
+
+// Key lifetimes from the CLI: an expiry at creation (refused in the past,
+// shown on the key, enforced by the database's clock), and rotation with a
+// grace period of none.
+TEST_F(CliTest, KeysExpireAndRotate) {
+  Outcome past = As(*admin_, {"admin", "create-key", "--role=verifier",
+                              "--scope=" + std::string(kDistrict), "--expires=2018-01-01 00:00"});
+  EXPECT_EQ(past.exit_code, 2) << past.err;
+  EXPECT_THAT(past.err, HasSubstr("expire_time"));
+  Outcome made =
+      As(*admin_, {"admin", "create-key", "--role=verifier", "--scope=" + std::string(kDistrict),
+                   "--expires=2030-01-01 00:00", "--quiet"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string key(absl::StripAsciiWhitespace(made.out));
+  Outcome me = As(key, {"admin", "whoami", "--output=json"});
+  ASSERT_EQ(me.exit_code, 0) << me.err;
+  const size_t at = me.out.find("apiKeys/");
+  ASSERT_NE(at, std::string::npos) << me.out;
+  const std::string id = me.out.substr(at + 8, me.out.find('"', at) - at - 8);
+  EXPECT_EQ(SqlScalar(*dsn_,
+                      "SELECT expire_time = '2029-12-31T16:00:00Z' FROM core.api_key "
+                      "WHERE id = '" +
+                          id + "'"),
+            "t");
+  // Time passes (as the database sees it): the key no longer works.
+  SqlScalar(*dsn_,
+            "UPDATE core.api_key SET expire_time = now() - interval '1 second' WHERE id = '" + id +
+                "' RETURNING id");
+  Outcome expired = As(key, {"admin", "whoami"});
+  EXPECT_EQ(expired.exit_code, 6) << expired.err;
+
+  const std::string old_key = CreateKey(server_->address(), *admin_, "verifier", kDistrict);
+  Outcome who = As(old_key, {"admin", "whoami", "--output=json"});
+  ASSERT_EQ(who.exit_code, 0) << who.err;
+  const size_t from = who.out.find("apiKeys/");
+  ASSERT_NE(from, std::string::npos) << who.out;
+  const std::string name = who.out.substr(from, who.out.find('"', from) - from);
+  Outcome rotated = As(*admin_, {"admin", "rotate-key", name, "--grace=0", "--ttl=90d", "--quiet"});
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  const std::string fresh(absl::StripAsciiWhitespace(rotated.out));
+  EXPECT_EQ(As(fresh, {"admin", "whoami"}).exit_code, 0);
+  EXPECT_EQ(As(old_key, {"admin", "whoami"}).exit_code, 6);
+  Outcome bad = As(*admin_, {"admin", "rotate-key", name, "--grace=soon"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_THAT(bad.err, HasSubstr("--grace"));
+}
+
+// People's accounts from the CLI: the bureau creates one in its district
+// (the first password generated and shown once), lists and unlocks it, and
+// may not create one in another district.
+TEST_F(CliTest, AccountsFromTheCli) {
+  Outcome made = As(*bureau_, {"account", "create", "cli.plant", "--role=enterprise",
+                               "--scope=districts/120119/enterprises/e10000", "--name=张伟"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_THAT(made.out, HasSubstr("初始密码"));
+  EXPECT_THAT(made.out, HasSubstr("首次登录须修改密码"));
+  Outcome list = As(*bureau_, {"account", "list", "--output=csv"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr("cli.plant"));
+  Outcome unlock = As(*bureau_, {"account", "unlock", "cli.plant"});
+  EXPECT_EQ(unlock.exit_code, 0) << unlock.err;
+  Outcome foreign = As(*bureau_, {"account", "create", "cli.other", "--role=enterprise",
+                                  "--scope=districts/120101/enterprises/e1", "--name=李四"});
+  EXPECT_EQ(foreign.exit_code, 6) << foreign.err;
+  EXPECT_THAT(foreign.err, HasSubstr("PERMISSION_DENIED"));
 }
 
 }  // namespace

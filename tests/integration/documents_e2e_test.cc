@@ -451,5 +451,75 @@ TEST_F(DocumentsE2eTest, CaseFileOfAFindingWithItsChartExplanationAndReview) {
   EXPECT_THAT(One(xlsx, "row.基线"), HasSubstr("kW"));
 }
 
+// The city's overview: a district filed and acknowledged, one with nothing
+// after the deadline; the daily summary of a day under the orange alert,
+// after a verification run; a bureau sees its own district only.
+TEST_F(DocumentsE2eTest, CityOverviewWithTheDailySummaryOfAnAlertDay) {
+  CommandResult other =
+      Cli(*admin_, {"district", "create", "120101", "--name=和平区", "--city=天津市"});
+  ASSERT_TRUE(other.exit_code == 0 || other.output.find("ALREADY_EXISTS") != std::string::npos)
+      << other.output;
+  CommandResult run = Cli(*verifier_, {"verify", "run", "--district=districts/120119",
+                                       "--from=2018-12-01 00:00", "--to=2018-12-04 00:00"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  CommandResult x = Cli(*city_, {"documents", "overview", "--season=2018-2019",
+                                 "--at=2018-12-02 10:00", "--out=" + Path("overview.xlsx")});
+  ASSERT_EQ(x.exit_code, 0) << x.output;
+  const Found xlsx = Check("overview-xlsx", Path("overview.xlsx"));
+  EXPECT_EQ(One(xlsx, "sheets"), "备案情况,预警日报");
+  EXPECT_THAT(One(xlsx, "备案情况.title"), HasSubstr("天津市2018-2019年采暖季"));
+  EXPECT_EQ(One(xlsx, "备案情况.蓟州区.备案情况"), "已备案");
+  EXPECT_EQ(One(xlsx, "备案情况.蓟州区.清单版本"),
+            list_->name().substr(list_->name().rfind('/') + 1));
+  EXPECT_NE(One(xlsx, "备案情况.蓟州区.确认时间"), "—");
+  EXPECT_EQ(One(xlsx, "备案情况.蓟州区.清单条目"), absl::StrCat(list_->entry_count()));
+  EXPECT_EQ(One(xlsx, "备案情况.蓟州区.逾期报送"), "否");
+  // 和平区 has no season of its own: the city's deadline (2018-10-31) applies.
+  EXPECT_EQ(One(xlsx, "备案情况.和平区.备案情况"), "逾期未报送");
+  EXPECT_EQ(One(xlsx, "备案情况.和平区.逾期报送"), "是");
+  EXPECT_EQ(One(xlsx, "备案情况.和平区.清单版本"), "—");
+  EXPECT_EQ(One(xlsx, "备案情况.orientation"), "landscape");
+  EXPECT_EQ(One(xlsx, "备案情况.freeze"), "B5");
+  // The daily summary: only the district the orange alert binds.
+  EXPECT_EQ(One(xlsx, "预警日报.蓟州区.预警级别"), "橙色预警");
+  EXPECT_EQ(One(xlsx, "预警日报.蓟州区.预警文号"), "津重污染指〔2018〕7号");
+  EXPECT_GT(std::stoi(One(xlsx, "预警日报.蓟州区.受约束企业")), 0);
+  EXPECT_GT(std::stoi(One(xlsx, "预警日报.蓟州区.停产时段")) +
+                std::stoi(One(xlsx, "预警日报.蓟州区.限产时段")),
+            0);
+  EXPECT_THAT(One(xlsx, "预警日报.蓟州区.核查运行"), Not(HasSubstr("尚未核查")));
+  EXPECT_THAT(One(xlsx, "预警日报.蓟州区.可核查比例"), ::testing::MatchesRegex("[0-9.]+%"));
+  EXPECT_EQ(One(xlsx, "预警日报.和平区.预警级别"), "(none)");
+
+  CommandResult p = Cli(*city_, {"documents", "overview", "--season=2018-2019",
+                                 "--at=2018-12-02 10:00", "--out=" + Path("overview.pdf")});
+  ASSERT_EQ(p.exit_code, 0) << p.output;
+  const Found pdf = Check("pdf", Path("overview.pdf"));
+  const std::string text = One(pdf, "text");
+  EXPECT_THAT(text, HasSubstr("备案情况"));
+  EXPECT_THAT(text, HasSubstr("逾期未报送"));
+  EXPECT_THAT(text, HasSubstr("应急减排日报（2018-12-02）"));
+  EXPECT_THAT(text, HasSubstr("津重污染指〔2018〕7号"));
+  EXPECT_GT(std::stoi(One(pdf, "page1_dark_permille")), 5);
+
+  // The bureau's overview holds its own district only; an enterprise gets none.
+  CommandResult b = Cli(*bureau_, {"documents", "overview", "--season=2018-2019",
+                                   "--at=2018-12-02 10:00", "--out=" + Path("own.xlsx")});
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  const Found own = Check("overview-xlsx", Path("own.xlsx"));
+  EXPECT_EQ(One(own, "备案情况.蓟州区.备案情况"), "已备案");
+  EXPECT_EQ(One(own, "备案情况.和平区.备案情况"), "(none)");
+  const std::string plant = first_->enterprise();
+  const std::string enterprise = CreateKey(server_->address(), *admin_, "enterprise", plant);
+  CommandResult e =
+      Cli(enterprise, {"documents", "overview", "--season=2018-2019", "--out=" + Path("no.xlsx")});
+  EXPECT_NE(e.exit_code, 0);
+  EXPECT_THAT(e.output, HasSubstr("PERMISSION_DENIED"));
+  CommandResult bad =
+      Cli(*city_, {"documents", "overview", "--season=a/b", "--out=" + Path("bad.xlsx")});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.output, HasSubstr("season"));
+}
+
 }  // namespace
 }  // namespace cuofeng

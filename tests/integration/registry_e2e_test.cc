@@ -356,6 +356,48 @@ TEST_F(RegistryE2eTest, ReimportChangesNothingAndExportImportIsAFixedPoint) {
         sb((std::istreambuf_iterator<char>(b)), {});
     EXPECT_EQ(sa, sb) << entry.path();
   }
+  // The export is the clerk's template: BOM, Chinese headers and choices.
+  {
+    std::ifstream f(out1 + "/enterprises.csv", std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(f)), {});
+    EXPECT_EQ(text.substr(0, 3), "\xEF\xBB\xBF");
+    const std::string header = text.substr(0, text.find('\n'));
+    EXPECT_NE(header.find("统一社会信用代码"), std::string::npos) << header;
+    EXPECT_EQ(header.find("uscc"), std::string::npos) << header;
+    EXPECT_NE(text.find("是"), std::string::npos);
+  }
+  // --codes: English headers and codes, no BOM; they import to the same rows.
+  std::string codes = TempDir();
+  ASSERT_TRUE(ExportToDir(*stub_, Key("bureau"), kJizhou, codes, true).ok());
+  {
+    std::ifstream f(codes + "/enterprises.csv", std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(f)), {});
+    EXPECT_NE(text.substr(0, 3), "\xEF\xBB\xBF");
+    EXPECT_NE(text.substr(0, text.find('\n')).find("uscc"), std::string::npos);
+    auto in_codes = ReadTemplateDir(codes);
+    ASSERT_TRUE(in_codes.ok()) << in_codes.status();
+    auto same = ImportFiles(*stub_, Key("bureau"), kJizhou, *in_codes, true, "", nullptr);
+    ASSERT_TRUE(same.ok()) << same.status();
+    EXPECT_EQ(same->created() + same->updated(), 0);
+  }
+  // Files named in Chinese are read; a file named by no kind is refused by name.
+  {
+    std::string named = TempDir();
+    std::filesystem::copy_file(out1 + "/enterprises.csv", named + "/企业.csv");
+    auto zh = ReadTemplateDir(named);
+    ASSERT_TRUE(zh.ok()) << zh.status();
+    EXPECT_EQ((*zh)[0].kind(), "enterprises");
+    std::filesystem::copy_file(out1 + "/equipment.csv", named + "/设备清单.csv");
+    std::filesystem::copy_file(out1 + "/townships.csv", named + "/Townships.CSV");
+    auto refused = ReadTemplateDir(named);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("设备清单.csv"))
+        << refused.status();
+    EXPECT_THAT(std::string(refused.status().message()),
+                ::testing::Not(::testing::HasSubstr("Townships.CSV")))
+        << refused.status();
+  }
 
   // A changed cell is an update, reported as such.
   std::string path = *sample_dir_ + "/emission_totals.csv";

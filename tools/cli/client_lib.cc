@@ -1,16 +1,19 @@
 #include "tools/cli/client_lib.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/csv/csv.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
 #include "lib/text/text.h"
+#include "lib/xlsx/registry_sheets.h"
 
 namespace cuofeng {
 namespace {
@@ -107,9 +110,37 @@ absl::StatusOr<std::vector<v1::CsvFile>> ReadTemplateDir(const std::string& dir)
   }
   std::vector<v1::CsvFile> out;
   std::vector<FieldViolation> violations;
+  // Every file must name a kind: its template name (enterprises.csv) or its
+  // sheet's Chinese name (企业.csv), in any case. A misnamed file (设备清单.csv,
+  // Lines.csv) would otherwise be left out without a word.
+  std::map<std::string, fs::path> found;
+  std::vector<fs::path> entries;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.is_regular_file()) entries.push_back(entry.path());
+  }
+  std::sort(entries.begin(), entries.end());
+  for (const fs::path& p : entries) {
+    const std::string name = p.filename().string();
+    if (name.empty() || name[0] == '.') continue;  // hidden files (.DS_Store, editors' locks)
+    const std::string stem =
+        absl::EndsWithIgnoreCase(name, ".csv") ? RegistryStemOfSheet(name) : std::string();
+    if (stem.empty()) {
+      violations.push_back(
+          {name, absl::StrCat("not a registry file: the folder holds one CSV per kind, named ",
+                              "townships.csv, enterprises.csv, … or 镇乡.csv, 企业.csv, … "
+                              "(`cuofeng template registry` writes them); move other files out")});
+      continue;
+    }
+    auto [it, fresh] = found.emplace(stem, p);
+    if (!fresh) {
+      violations.push_back({name, absl::StrCat("a second file for ", stem, ".csv (the first is ",
+                                               it->second.filename().string(), ")")});
+    }
+  }
   for (const char* stem : kTemplateFiles) {
-    fs::path path = fs::path(dir) / absl::StrCat(stem, ".csv");
-    if (!fs::exists(path)) continue;
+    auto at = found.find(stem);
+    if (at == found.end()) continue;
+    const fs::path path = at->second;
     std::ifstream in(path, std::ios::binary);
     std::stringstream bytes;
     bytes << in.rdbuf();
@@ -194,7 +225,8 @@ absl::StatusOr<v1::ImportRegistryResponse> ImportFiles(
 }
 
 absl::StatusOr<int64_t> ExportToDir(v1::RegistryService::Stub& stub, const std::string& key,
-                                    const std::string& district, const std::string& dir) {
+                                    const std::string& district, const std::string& dir,
+                                    bool codes) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -203,6 +235,7 @@ absl::StatusOr<int64_t> ExportToDir(v1::RegistryService::Stub& stub, const std::
   AddKey(&ctx, key);
   v1::ExportRegistryRequest req;
   req.set_district(district);
+  req.set_chinese(!codes);
   auto reader = stub.ExportRegistry(&ctx, req);
   v1::ExportRegistryResponse chunk;
   std::map<std::string, std::ofstream> outs;
@@ -214,6 +247,8 @@ absl::StatusOr<int64_t> ExportToDir(v1::RegistryService::Stub& stub, const std::
       it = outs.emplace(f.file_name(),
                         std::ofstream(fs::path(dir) / f.file_name(), std::ios::binary))
                .first;
+      // UTF-8 with a BOM, so that Excel opens the Chinese as Chinese.
+      if (!codes) it->second << "\xEF\xBB\xBF";
       it->second << FormatCsvRow({f.header().begin(), f.header().end()});
     }
     for (const auto& row : f.rows()) {

@@ -65,10 +65,14 @@ absl::StatusOr<v1::ImportRegistryResponse> ImportFiles(
     const std::vector<v1::CsvFile>& files, bool validate_only, const std::string& request_id,
     const std::function<void(int64_t, int64_t)>& progress);
 
-// ExportTemplateDir writes the district's registry into `dir` as UTF-8 CSV,
-// one file per kind. Returns the number of rows written.
+// ExportToDir writes the district's registry into `dir` as CSV, one file
+// per kind: UTF-8 with a BOM, Chinese headers and choices (铸造, 是/否), as
+// the clerk's template; with `codes`, UTF-8 without BOM, English headers and
+// enum codes (for scripts). ReadTemplateDir reads either back. Returns the
+// number of rows written.
 absl::StatusOr<int64_t> ExportToDir(v1::RegistryService::Stub& stub, const std::string& key,
-                                    const std::string& district, const std::string& dir);
+                                    const std::string& district, const std::string& dir,
+                                    bool codes = false);
 
 }  // namespace cuofeng
 

@@ -198,7 +198,8 @@ const std::map<std::string, FlagDef>& Catalogue() {
        {FlagKind::kBool, "print the command table as Markdown (the README's)", &o.markdown}},
       {"email", {FlagKind::kString, "e-mail address for notifications", &o.email}},
       {"webhook_url",
-       {FlagKind::kString, "http:// URL notifications are POSTed to (signed)", &o.webhook_url}},
+       {FlagKind::kString, "https:// (or http://) URL notifications are POSTed to (signed)",
+        &o.webhook_url}},
       {"webhook_secret_file",
        {FlagKind::kString,
         "file holding the webhook signing secret, 16-200 characters (- reads stdin; unset "
@@ -208,6 +209,21 @@ const std::map<std::string, FlagDef>& Catalogue() {
        {FlagKind::kString, "comma list of EMAIL and WEBHOOK (邮件, 推送); empty: none",
         &o.channels}},
       {"unread", {FlagKind::kBool, "only notifications not yet read", &o.unread}},
+      {"password_file",
+       {FlagKind::kString,
+        "file holding the account's first password, at least 10 characters (- reads stdin; "
+        "unset: a random one is generated and shown once)",
+        &o.password_file}},
+      {"grace",
+       {FlagKind::kString, "how long the old key keeps working: 24h (default), 7d, 0", &o.grace}},
+      {"ttl", {FlagKind::kString, "the new key's lifetime, e.g. 90d (unset: no expiry)", &o.ttl}},
+      {"expires",
+       {FlagKind::kTime, "the key stops working at this instant (unset: never)", &o.expires}},
+      {"codes",
+       {FlagKind::kBool,
+        "English headers and enum codes, UTF-8 without BOM (for scripts; the default is the "
+        "clerk's template: Chinese headers and choices, UTF-8 with BOM)",
+        &o.codes}},
   };
   return *m;
 }

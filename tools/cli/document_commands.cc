@@ -129,6 +129,25 @@ int DocumentsCaseFile() {
   return Save(d, Opts().out);
 }
 
+int DocumentsOverview() {
+  auto format = FormatOf(Opts().out, {v1::XLSX, v1::PDF});
+  if (!format.ok()) return Fail(format.status());
+  v1::RenderCityOverviewRequest req;
+  req.set_season(Opts().season);
+  req.set_format(*format);
+  if (!Opts().at.empty()) {
+    auto t = ParseTimeText(Opts().at);
+    if (!t.ok())
+      return Fail(absl::InvalidArgumentError(absl::StrCat("--at: ", t.status().message())));
+    *req.mutable_at() = ToTimestamp(*t);
+  }
+  v1::Document d;
+  grpc::ClientContext ctx;
+  grpc::Status st = Stub().RenderCityOverview(Call(&ctx), req, &d);
+  if (!st.ok()) return Fail(FromGrpcStatus(st));
+  return Save(d, Opts().out);
+}
+
 }  // namespace
 
 int WriteListDocuments(const std::string& list, const std::string& xlsx, const std::string& csv) {
@@ -199,6 +218,18 @@ std::vector<CommandSpec> DocumentCommands() {
        {"district!", "out!"},
        "cuofeng documents registry --district=districts/120119 --out=登记数据.xlsx",
        [] { return WriteRegistryWorkbook(Opts().district, Opts().out); }},
+      {"documents overview",
+       "",
+       "city, admin, bureau (its own district)",
+       "the city's overview of every district (filed, waiting, late or missing; version; entries "
+       "by kind; targets met or short) with the daily summary (日报) of the day of --at for the "
+       "districts an alert binds: obligations in force, what verification could check, findings "
+       "by type (.xlsx or .pdf)",
+       {},
+       {"season!", "out!", "at"},
+       "cuofeng documents overview --season=2018-2019 --at=\"2018-12-02 10:00\" "
+       "--out=备案情况.xlsx",
+       DocumentsOverview},
   };
 }
 

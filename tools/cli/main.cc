@@ -30,6 +30,7 @@
 #include "lib/rules/measures.h"
 #include "lib/status/errors.h"
 #include "services/core/key_store.h"
+#include "tools/cli/account_commands.h"
 #include "tools/cli/client_lib.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/compliance_commands.h"
@@ -169,6 +170,11 @@ int CreateKey() {
   req.mutable_api_key()->set_role(RoleToProto(*role));
   req.mutable_api_key()->set_scope(O().scope);
   req.mutable_api_key()->set_display_name(O().name);
+  if (!O().expires.empty()) {
+    auto t = ParseTimeText(O().expires);
+    if (!t.ok()) return Usage(absl::StrCat("--expires: ", t.status().message()));
+    *req.mutable_api_key()->mutable_expire_time() = ToTimestamp(*t);
+  }
   req.set_request_id(O().request_id);
   auto ctx = Ctx();
   v1::CreateApiKeyResponse resp;
@@ -278,7 +284,7 @@ int Import() {
 int Export() {
   if (IsRegistryWorkbook(Arg(2))) return WriteRegistryWorkbook(O().district, Arg(2));
   auto stub = v1::RegistryService::NewStub(Channel());
-  auto rows = ExportToDir(*stub, ApiKey(), O().district, Arg(2));
+  auto rows = ExportToDir(*stub, ApiKey(), O().district, Arg(2), O().codes);
   if (!rows.ok()) return Fail(rows.status());
   std::cout << "exported " << *rows << " rows to " << Arg(2) << "\n";
   return 0;
@@ -868,6 +874,8 @@ int FilingVerify() {
             << "\n  first filing that no longer matches: " << resp.first_bad_filing() << "\n";
   if (!resp.first_bad_entry().empty())
     std::cout << "  first entry that no longer matches: " << resp.first_bad_entry() << "\n";
+  if (!resp.first_bad_column().empty())
+    std::cout << "  column: " << resp.first_bad_column() << "\n";
   return kExitIntegrity;
 }
 
@@ -1119,7 +1127,7 @@ std::vector<CommandSpec> Commands() {
        "admin",
        "a key for someone else, printed once",
        {},
-       {"role!", "scope", "name", "request_id"},
+       {"role!", "scope", "name", "expires", "request_id"},
        "cuofeng admin create-key --role=bureau --scope=districts/120119 --name=蓟州区工信委",
        Server(CreateKey)},
       {"admin revoke-key",
@@ -1165,9 +1173,10 @@ std::vector<CommandSpec> Commands() {
       {"export registry",
        kRegistry,
        "bureau, city, verifier",
-       "export the registry as the same spreadsheets (a folder, or one .xlsx workbook)",
+       "export the registry as the same spreadsheets (a folder of CSV in UTF-8 with BOM, Chinese "
+       "headers and choices; or one .xlsx workbook)",
        {"DIR"},
-       {"district!"},
+       {"district!", "codes"},
        "cuofeng export registry exported/ --district=districts/120119",
        Server(Export)},
       {"registry get",
@@ -1411,6 +1420,11 @@ std::vector<CommandSpec> Commands() {
   }
   for (CommandSpec& s : NotifyCommands()) {
     s.section = "Notifications";
+    s.run = Server(s.run);
+    c.push_back(std::move(s));
+  }
+  for (CommandSpec& s : AccountCommands()) {
+    s.section = absl::StartsWith(s.path, "admin") ? kKeys : "Accounts";
     s.run = Server(s.run);
     c.push_back(std::move(s));
   }

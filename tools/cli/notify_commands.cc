@@ -240,7 +240,7 @@ std::vector<CommandSpec> NotifyCommands() {
        {"ENTERPRISE"},
        {"email", "webhook_url", "webhook_secret_file", "channels", "request_id", "output"},
        "cuofeng notifications contacts set districts/120119/enterprises/e10001 "
-       "--email=safety@plant.example --webhook_url=http://10.0.0.9:8080/hook "
+       "--email=safety@plant.example --webhook_url=https://hooks.plant.example/cuofeng "
        "--webhook_secret_file=hook.secret --channels=EMAIL,WEBHOOK",
        Contacts},
   };

@@ -40,6 +40,10 @@ struct Options {
   // notifications (issue 18)
   std::string email, webhook_url, webhook_secret_file, channels;
   bool unread = false;
+  // export registry: English headers and enum codes instead of the clerk's Chinese
+  bool codes = false;
+  // accounts and key lifetimes (issue 18)
+  std::string password_file, grace, ttl, expires;
   // The command words and its positional arguments: {"registry", "get", NAME}.
   std::vector<std::string> args;
 };
