@@ -1,17 +1,22 @@
 #include "services/notify/channels.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -25,12 +30,80 @@
 namespace cuofeng {
 namespace {
 
+std::mutex ca_mu;
+std::string& CaFile() {
+  static auto* file = new std::string();
+  return *file;
+}
+
+// The last OpenSSL error as text ("" when none).
+std::string SslError() {
+  const unsigned long e = ERR_get_error();
+  if (e == 0) return "";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof(buf));
+  ERR_clear_error();
+  return buf;
+}
+
 // A connected socket, closed on scope exit; every wait ends at `deadline`.
+// After StartTls, reads and writes go through TLS.
 class Socket {
  public:
   explicit Socket(absl::Time deadline) : deadline_(deadline) {}
   ~Socket() {
+    if (ssl_ != nullptr) SSL_free(ssl_);
+    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
     if (fd_ >= 0) close(fd_);
+  }
+
+  // StartTls runs a TLS 1.2+ handshake as a client of `host`: the server's
+  // certificate must chain to the system's trust store (or to the CA file
+  // set by SetWebhookCaFile) and name `host`.
+  absl::Status StartTls(const std::string& host) {
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    if (ctx_ == nullptr) return absl::InternalError(absl::StrCat("TLS: ", SslError()));
+    SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    std::string ca;
+    {
+      std::lock_guard<std::mutex> lock(ca_mu);
+      ca = CaFile();
+    }
+    if (SSL_CTX_set_default_verify_paths(ctx_) != 1) (void)SslError();
+    if (!ca.empty() && SSL_CTX_load_verify_locations(ctx_, ca.c_str(), nullptr) != 1) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("TLS: cannot read the webhook CA file ", ca, ": ", SslError()));
+    }
+    ssl_ = SSL_new(ctx_);
+    SSL_set_fd(ssl_, fd_);
+    in_addr v4;
+    in6_addr v6;
+    if (inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+      // An address: the certificate must name it (an IP subjectAltName).
+      if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str()) != 1) {
+        return absl::InvalidArgumentError(absl::StrCat("TLS: cannot check the address ", host));
+      }
+    } else {
+      SSL_set_tlsext_host_name(ssl_, host.c_str());
+      SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      if (SSL_set1_host(ssl_, host.c_str()) != 1) {
+        return absl::InvalidArgumentError(absl::StrCat("TLS: cannot check the name ", host));
+      }
+    }
+    while (true) {
+      const int rc = SSL_connect(ssl_);
+      if (rc == 1) return absl::OkStatus();
+      if (absl::Status s = TlsWait(rc, "TLS handshake"); !s.ok()) {
+        const long verify = SSL_get_verify_result(ssl_);
+        if (verify != X509_V_OK) {
+          return absl::UnavailableError(
+              absl::StrCat("TLS: the certificate of ", host,
+                           " is not trusted: ", X509_verify_cert_error_string(verify)));
+        }
+        return s;
+      }
+    }
   }
 
   absl::Status Connect(const std::string& host, const std::string& port) {
@@ -68,6 +141,14 @@ class Socket {
   }
 
   absl::Status Write(absl::string_view data) {
+    while (ssl_ != nullptr && !data.empty()) {
+      const int n = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+      if (n > 0) {
+        data.remove_prefix(n);
+        continue;
+      }
+      if (absl::Status s = TlsWait(n, "write"); !s.ok()) return s;
+    }
     while (!data.empty()) {
       ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
       if (n > 0) {
@@ -86,6 +167,17 @@ class Socket {
   // ReadSome appends what arrives; false at the end of the stream.
   absl::StatusOr<bool> ReadSome(std::string* out) {
     char buf[4096];
+    while (ssl_ != nullptr) {
+      const int n = SSL_read(ssl_, buf, sizeof(buf));
+      if (n > 0) {
+        out->append(buf, n);
+        return true;
+      }
+      const int e = SSL_get_error(ssl_, n);
+      if (e == SSL_ERROR_ZERO_RETURN) return false;
+      if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) return false;  // closed without notify
+      if (absl::Status s = TlsWait(n, "read"); !s.ok()) return s;
+    }
     while (true) {
       ssize_t n = recv(fd_, buf, sizeof(buf), 0);
       if (n > 0) {
@@ -133,8 +225,21 @@ class Socket {
     }
   }
 
+  // TlsWait waits for what the TLS call that returned `rc` needs, or says
+  // why it failed.
+  absl::Status TlsWait(int rc, const char* what) {
+    const int e = SSL_get_error(ssl_, rc);
+    if (e == SSL_ERROR_WANT_READ) return Wait(POLLIN, what);
+    if (e == SSL_ERROR_WANT_WRITE) return Wait(POLLOUT, what);
+    const std::string detail = SslError();
+    return absl::UnavailableError(
+        absl::StrCat(what, " failed", detail.empty() ? "" : ": ", detail));
+  }
+
   absl::Time deadline_;
   int fd_ = -1;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
   std::string pending_;
 };
 
@@ -248,13 +353,9 @@ absl::Status SendMail(const std::string& server, const Mail& mail, absl::Time de
 absl::Status ValidateWebhookUrl(absl::string_view url) {
   if (url.size() > 2000) return absl::InvalidArgumentError("longer than 2000 characters");
   absl::string_view rest = url;
-  if (absl::StartsWith(rest, "https://")) {
-    return absl::InvalidArgumentError(
-        "https:// is not supported by this build yet: give an http:// URL on a trusted network "
-        "(or a local TLS-terminating proxy)");
-  }
-  if (!absl::ConsumePrefix(&rest, "http://")) {
-    return absl::InvalidArgumentError("must start with http://");
+  const bool tls = absl::ConsumePrefix(&rest, "https://");
+  if (!tls && !absl::ConsumePrefix(&rest, "http://")) {
+    return absl::InvalidArgumentError("must start with https:// (or http:// on a trusted network)");
   }
   for (char c : url) {
     if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
@@ -264,8 +365,9 @@ absl::Status ValidateWebhookUrl(absl::string_view url) {
   const absl::string_view authority = rest.substr(0, rest.find('/'));
   std::string host, port;
   if (authority.empty() || authority.find('@') != absl::string_view::npos ||
-      !SplitHostPort(authority, &host, &port, "80").ok()) {
-    return absl::InvalidArgumentError("needs a host[:port] after http://");
+      !SplitHostPort(authority, &host, &port, tls ? "443" : "80").ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("needs a host[:port] after ", tls ? "https://" : "http://"));
   }
   return absl::OkStatus();
 }
@@ -275,14 +377,20 @@ absl::StatusOr<int> PostJson(const std::string& url,
                              const std::string& body, absl::Time deadline) {
   if (absl::Status v = ValidateWebhookUrl(url); !v.ok()) return v;
   absl::string_view rest = url;
+  const bool tls = absl::ConsumePrefix(&rest, "https://");
   absl::ConsumePrefix(&rest, "http://");
   const size_t slash = rest.find('/');
   const absl::string_view authority = rest.substr(0, slash);
   const std::string path = slash == absl::string_view::npos ? "/" : std::string(rest.substr(slash));
   std::string host, port;
-  if (absl::Status s = SplitHostPort(authority, &host, &port, "80"); !s.ok()) return s;
+  if (absl::Status s = SplitHostPort(authority, &host, &port, tls ? "443" : "80"); !s.ok()) {
+    return s;
+  }
   Socket s(deadline);
   if (absl::Status c = s.Connect(host, port); !c.ok()) return c;
+  if (tls) {
+    if (absl::Status t = s.StartTls(host); !t.ok()) return t;
+  }
   std::string request = absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: ", authority,
                                      "\r\nUser-Agent: cuofeng-notify\r\n"
                                      "Content-Type: application/json; charset=utf-8\r\n"
@@ -301,6 +409,11 @@ absl::StatusOr<int> PostJson(const std::string& url,
         absl::StrCat("not an HTTP response: ", status_line->substr(0, 80)));
   }
   return code;
+}
+
+void SetWebhookCaFile(const std::string& path) {
+  std::lock_guard<std::mutex> lock(ca_mu);
+  CaFile() = path;
 }
 
 std::string WebhookSignature(absl::string_view secret, absl::string_view timestamp,

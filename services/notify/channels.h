@@ -29,12 +29,17 @@ struct Mail {
 // refuses with its reply.
 absl::Status SendMail(const std::string& server, const Mail& mail, absl::Time deadline);
 
-// PostJson POSTs `body` to `url` (http://host[:port]/path) with the extra
-// `headers` and returns the HTTP status code.
+// PostJson POSTs `body` to `url` (https://host[:port]/path, or http:// on a
+// trusted network) with the extra `headers` and returns the HTTP status code.
+// https: TLS 1.2 or later; the certificate must chain to the system's trust
+// store or to the CA file of SetWebhookCaFile, and name the host.
 absl::StatusOr<int> PostJson(const std::string& url,
                              const std::vector<std::pair<std::string, std::string>>& headers,
                              const std::string& body, absl::Time deadline);
 
+// SetWebhookCaFile adds a CA certificate file (PEM) that https webhooks may
+// chain to, beside the system's (a bureau's own CA). "" for none.
+void SetWebhookCaFile(const std::string& path);
 // ValidateWebhookUrl says what is wrong with `url`, or OK.
 absl::Status ValidateWebhookUrl(absl::string_view url);
 

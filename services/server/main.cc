@@ -36,6 +36,7 @@
 #include "services/core/audit.h"
 #include "services/core/server_secret.h"
 #include "services/documents/document_service.h"
+#include "services/notify/channels.h"
 #include "services/notify/notification_service.h"
 #include "services/notify/worker.h"
 #include "services/planning/alert_service.h"
@@ -92,6 +93,9 @@ ABSL_FLAG(absl::Duration, notify_retry_base, absl::Seconds(30),
           "wait before a failed delivery's first retry; doubled for each further one");
 ABSL_FLAG(int, notify_max_attempts, 8,
           "attempts per delivery before it is dead-lettered (DELIVERY_DEAD)");
+ABSL_FLAG(std::string, webhook_ca_file, "",
+          "PEM file of a CA that https webhooks' certificates may chain to, beside the system's "
+          "trust store (e.g. a bureau's own CA)");
 ABSL_FLAG(absl::Duration, notify_send_timeout, absl::Seconds(10),
           "deadline of one e-mail or webhook send, from connect to the last reply");
 
@@ -312,6 +316,7 @@ int main(int argc, char** argv) {
         {cuofeng::v1::NotificationService::service_full_name(), notifications.get()});
     cuofeng::NotifyOptions notify;
     notify.smtp_server = absl::GetFlag(FLAGS_smtp_server);
+    cuofeng::SetWebhookCaFile(absl::GetFlag(FLAGS_webhook_ca_file));
     notify.mail_from = absl::GetFlag(FLAGS_mail_from);
     notify.deliver = absl::GetFlag(FLAGS_notify_deliver);
     notify.poll = absl::GetFlag(FLAGS_notify_poll);

@@ -75,7 +75,7 @@ controller.stop()
 )py";
 
 constexpr char kWebhookReceiver[] = R"py(
-import json, os, signal, sys, threading
+import json, os, signal, ssl, sys, threading
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 out, port = sys.argv[1], int(sys.argv[2])
 lock = threading.Lock()
@@ -100,6 +100,10 @@ class Hook(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 server = ThreadingHTTPServer(("127.0.0.1", port), Hook)
+if len(sys.argv) > 4:  # https: certificate and key files
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
 signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())
 open(os.path.join(out, "hook.ready"), "w").close()
 server.serve_forever()
@@ -123,7 +127,8 @@ bool WaitUntil(const std::function<bool()>& done, absl::Duration max = absl::Sec
 // A Python receiver running as a subprocess, stopped on scope exit.
 class Receiver {
  public:
-  Receiver(const std::string& dir, const std::string& script, const std::string& ready)
+  Receiver(const std::string& dir, const std::string& script, const std::string& ready,
+           std::vector<std::string> extra = {})
       : port_(FreePort()) {
     const std::string path = absl::StrCat(dir, "/", ready, ".py");
     std::ofstream(path) << script;
@@ -133,8 +138,12 @@ class Receiver {
       FILE* f = freopen(log.c_str(), "w", stdout);
       (void)f;
       dup2(fileno(stdout), 2);
-      execl("/usr/bin/python3", "python3", path.c_str(), dir.c_str(), std::to_string(port_).c_str(),
-            static_cast<char*>(nullptr));
+      std::vector<std::string> args = {"python3", path, dir, std::to_string(port_)};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv("/usr/bin/python3", argv.data());
       _exit(127);
     }
     ready_ = WaitUntil([&] { return std::filesystem::exists(absl::StrCat(dir, "/", ready)); },
@@ -213,7 +222,18 @@ class NotifyE2eTest : public ::testing::Test {
             "--notify_poll=100ms",
             "--notify_retry_base=100ms",
             "--notify_max_attempts=3",
-            absl::StrCat("--notify_deliver=", deliver ? "true" : "false")};
+            absl::StrCat("--notify_deliver=", deliver ? "true" : "false"),
+            "--webhook_ca_file=" + ca_file_};
+  }
+  // A self-signed certificate for localhost (its own CA) in dir_/NAME.{crt,key}.
+  std::string Certificate(const std::string& name) {
+    const std::string base = absl::StrCat(dir_, "/", name);
+    CommandResult made =
+        RunCommand({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    base + ".key", "-out", base + ".crt", "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost"});
+    EXPECT_EQ(made.exit_code, 0) << made.output;
+    return base;
   }
   ServerProcess* StartServer(bool deliver = true) {
     std::string error;
@@ -385,6 +405,7 @@ class NotifyE2eTest : public ::testing::Test {
   std::string dir_, dsn_, admin_, bureau_, city_, address_, list_, a_, b_;
   std::map<std::string, std::string> resource_, resource_name_;
   std::unique_ptr<Receiver> smtp_, hooks_;
+  std::string ca_file_;  // --webhook_ca_file
   std::vector<std::unique_ptr<ServerProcess>> servers_;
   std::unique_ptr<v1::NotificationService::Stub> notify_;
   std::unique_ptr<v1::AlertService::Stub> alerts_;
@@ -513,6 +534,49 @@ TEST_F(NotifyE2eTest, AFailingWebhookIsRetriedThenDeadLettered) {
   EXPECT_EQ(hooks.size(), 3u);
   for (const auto& h : hooks) ExpectSignedWebhook(h, kSecretA, *n);
   EXPECT_EQ(MailsAbout(document).size(), 1u);
+}
+
+// https webhooks: to a receiver whose certificate chains to the CA the
+// server was given, delivered once and signed; to one whose certificate
+// nothing vouches for, refused and dead-lettered with the reason.
+TEST_F(NotifyE2eTest, HttpsWebhooksAreDeliveredOnlyToTrustedCertificates) {
+  const std::string trusted = Certificate("trusted"), stranger = Certificate("stranger");
+  ca_file_ = trusted + ".crt";
+  const std::string tls_dir = dir_ + "/tls", bad_dir = dir_ + "/untrusted";
+  std::filesystem::create_directories(tls_dir);
+  std::filesystem::create_directories(bad_dir);
+  Receiver tls(tls_dir, kWebhookReceiver, "hook.ready", {trusted + ".crt", trusted + ".key"});
+  ASSERT_TRUE(tls.ready()) << tls.log();
+  Receiver bad(bad_dir, kWebhookReceiver, "hook.ready", {stranger + ".crt", stranger + ".key"});
+  ASSERT_TRUE(bad.ready()) << bad.log();
+  StartServer();
+  FileDistrict();
+  ASSERT_FALSE(b_.empty());
+  auto set = [&](const std::string& enterprise, int port, const std::string& secret) {
+    const std::string secret_file = absl::StrCat(dir_, "/tls-secret-", Email(enterprise));
+    std::ofstream(secret_file) << secret << "\n";
+    CommandResult r =
+        Cli(bureau_, {"notifications", "contacts", "set", enterprise,
+                      absl::StrCat("--webhook_url=https://localhost:", port, "/hooks"),
+                      "--webhook_secret_file=" + secret_file, "--channels=推送"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  };
+  set(a_, tls.port(), kSecretA);
+  set(b_, bad.port(), kSecretB);
+  const v1::Alert alert = Issue("津重污染指〔2026〕11号");
+  const std::string cause = absl::StrCat(alert.name(), "@1");
+  auto n = WaitFor(a_, cause, v1::DELIVERED, 1);
+  ASSERT_TRUE(n.has_value()) << servers_[0]->Log();
+  std::vector<google::protobuf::Struct> got;
+  for (auto& m : Messages(tls_dir, "hook-")) {
+    if (Str(m, "delivery") == n->name()) got.push_back(m);
+  }
+  ASSERT_EQ(got.size(), 1u);
+  ExpectSignedWebhook(got[0], kSecretA, *n);
+  auto refused = WaitFor(b_, cause, v1::DELIVERY_DEAD, 1);
+  ASSERT_TRUE(refused.has_value()) << servers_[0]->Log();
+  EXPECT_THAT(refused->deliveries(0).last_error(), HasSubstr("not trusted"));
+  EXPECT_TRUE(Messages(bad_dir, "hook-").empty());
 }
 
 TEST_F(NotifyE2eTest, AServerKilledBetweenOutboxAndDeliveryDeliversOnceAfterRestart) {
