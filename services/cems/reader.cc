@@ -51,13 +51,15 @@ absl::StatusOr<std::vector<CemsReader::PointRow>> CemsReader::Points(const std::
                                                                      absl::Time deadline) {
   std::vector<PointRow> out;
   absl::Status st = Read(deadline, [&](pqxx::work& tx) {
-    for (const auto& r :
-         tx.exec_params("SELECT p.name, p.parent, coalesce(p.equipment, p.line, p.parent), "
-                        "coalesce(e.display_name, '') || ' ' || p.display_name, p.mn, p.pm_limit, "
-                        "p.so2_limit, p.nox_limit FROM registry.monitoring_point p "
-                        "LEFT JOIN registry.enterprise e ON e.name = p.parent "
-                        "WHERE p.district_id = $1 AND p.mn <> '' ORDER BY p.name",
-                        district_id)) {
+    for (const auto& r : tx.exec_params(
+             "SELECT p.name, p.parent, coalesce(p.equipment, p.line, p.parent), "
+             "coalesce(e.display_name, '') || ' ' || p.display_name, p.mn, p.pm_limit, "
+             "p.so2_limit, p.nox_limit, (extract(epoch from least(p.create_time, "
+             "(SELECT min(k.data_time) FROM cems.packet k WHERE k.mn = p.mn AND k.cn = 2051))) "
+             "* 1000000)::int8 FROM registry.monitoring_point p "
+             "LEFT JOIN registry.enterprise e ON e.name = p.parent "
+             "WHERE p.district_id = $1 AND p.mn <> '' ORDER BY p.name",
+             district_id)) {
       PointRow row;
       row.point.name = r[0].as<std::string>();
       row.point.enterprise = r[1].as<std::string>();
@@ -67,6 +69,7 @@ absl::StatusOr<std::vector<CemsReader::PointRow>> CemsReader::Points(const std::
       for (int c = 0; c < 3; ++c) {
         if (!r[5 + c].is_null()) row.point.limit[c] = r[5 + c].as<double>();
       }
+      row.expected_from = absl::FromUnixMicros(r[8].as<int64_t>());
       out.push_back(std::move(row));
     }
   });
@@ -83,7 +86,8 @@ absl::StatusOr<std::map<std::string, std::vector<CemsMinute>>> CemsReader::Minut
     // are folded into one CemsMinute.
     pqxx::result rows = tx.exec_params(
         "SELECT mn, (extract(epoch from data_time) * 1000000)::int8, code, "
-        "coalesce(zs_avg, avg, zs_rtd, rtd), flag FROM cems.value "
+        "CASE WHEN code = 'a00000' THEN coalesce(avg, rtd, cou * 60) "
+        "ELSE coalesce(zs_avg, avg, zs_rtd, rtd) END, flag FROM cems.value "
         "WHERE mn = ANY($1::text[]) AND cn = 2051 AND data_time >= $2::timestamptz "
         "AND data_time < $3::timestamptz ORDER BY mn, data_time",
         TextArray(mns), SqlTimestamp(absl::ToUnixMicros(from)),

@@ -24,6 +24,9 @@ class CemsReader {
   struct PointRow {
     CemsPoint point;
     std::string mn;
+    // From when its data is expected: the earlier of its registration and
+    // the first minute its device sent.
+    absl::Time expected_from;
   };
   // Points are the district's monitoring points with a device number, in
   // name order.

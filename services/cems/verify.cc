@@ -89,8 +89,13 @@ absl::StatusOr<CemsRunOutput> RunCemsChecks(CemsReader& reader, const CemsRunInp
           absl::StrCat(point.name, "|cems|", p->list->list(), "|", absl::ToUnixMicros(p->start));
       out.judged.insert(domain);
       if (p->start >= end) continue;
-      for (auto& f : CheckTransmission(point, minutes, p->start, end, params))
-        add(std::move(f), domain, p->list);
+      // Transmission is expected from the point's registration or first
+      // data, whichever is earlier.
+      const absl::Time expected_from = std::max(p->start, row.expected_from);
+      if (expected_from < end) {
+        for (auto& f : CheckTransmission(point, minutes, expected_from, end, params))
+          add(std::move(f), domain, p->list);
+      }
       for (auto& f : CheckOverLimit(point, minutes, p->start, end, params))
         add(std::move(f), domain, p->list);
       for (auto& f : CheckFabrication(point, minutes, p->start, end, params))
@@ -103,7 +108,12 @@ absl::StatusOr<CemsRunOutput> RunCemsChecks(CemsReader& reader, const CemsRunInp
       const std::string domain =
           absl::StrCat(point.name, "|cems-window|", ObligationKey(w.obligation), "|", w.start_us);
       out.judged.insert(domain);
-      for (auto& f : CheckCemsInWindow(point, minutes, w, until, in.params.at(w.obligation.list())))
+      // Expected from the point's registration or first data, as above.
+      EffectiveWindow expected = w;
+      expected.start_us = std::max(w.start_us, absl::ToUnixMicros(row.expected_from));
+      if (expected.start_us >= expected.end_us) continue;
+      for (auto& f :
+           CheckCemsInWindow(point, minutes, expected, until, in.params.at(w.obligation.list())))
         add(std::move(f), domain, in.lists.at(w.obligation.list()));
     }
 

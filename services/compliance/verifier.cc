@@ -661,7 +661,13 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   // Stack monitoring (CEMS over HJ 212, issue 21): services/cems/verify.h.
   {
     CemsReader cems(repo_->pool());
-    CemsRunInput in{out.district_id, from, to, hull_from, hull_to, &windows};
+    CemsRunInput in;
+    in.district_id = out.district_id;
+    in.from = from;
+    in.to = to;
+    in.hull_from = hull_from;
+    in.hull_to = hull_to;
+    in.windows = &windows;
     in.lists = lists;
     in.params = cems_params;
     for (const Period& p : periods) in.periods.push_back({p.list, p.start, p.end});
