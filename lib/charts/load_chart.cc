@@ -386,6 +386,8 @@ std::string TypeLabel(v1::FindingType t) {
       return "停产期间烟气流量未降 CEMS_FLOW_IN_STOP";
     case v1::CEMS_SUSPECT_DATA:
       return "疑似数据造假 CEMS_SUSPECT_DATA";
+    case v1::MATERIAL_BALANCE:
+      return "物料衡算异常 MATERIAL_BALANCE";
     default:
       return v1::FindingType_Name(t);
   }

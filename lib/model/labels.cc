@@ -151,6 +151,7 @@ const std::map<std::string, std::vector<std::string>>& EnumValueLabels() {
       {"CEMS_OVER_LIMIT", {"在线监测超标"}},
       {"CEMS_FLOW_IN_STOP", {"停产期间烟气流量未降"}},
       {"CEMS_SUSPECT_DATA", {"疑似数据造假"}},
+      {"MATERIAL_BALANCE", {"物料衡算异常"}},
       {"OPEN", {"待核查"}},
       {"CONFIRMED", {"已确认"}},
       {"DISMISSED", {"已排除"}},

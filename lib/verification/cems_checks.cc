@@ -625,6 +625,98 @@ std::vector<FindingDraft> CheckFabrication(const CemsPoint& point,
   return out;
 }
 
+std::vector<FindingDraft> CheckMaterialBalance(const ProductionLine& line,
+                                               const std::vector<ProductionDay>& days,
+                                               const std::vector<EffectiveWindow>& windows,
+                                               double tolerance_percent) {
+  std::vector<FindingDraft> out;
+  struct Judged {
+    size_t day;
+    const EffectiveWindow* window;
+    int64_t start;
+    bool breach;
+    std::string what;
+  };
+  std::vector<Judged> judged;
+  for (size_t i = 0; i < days.size(); ++i) {
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime("%Y-%m-%d", days[i].day, China(), &t, &err)) continue;
+    const int64_t a = Micros(t), b = a + kDay;
+    const EffectiveWindow* w = nullptr;
+    for (const EffectiveWindow& x : windows) {
+      if (x.start_us <= a && b <= x.end_us && Measurable(x.obligation.action())) w = &x;
+    }
+    if (w == nullptr) continue;
+    const ProductionDay& d = days[i];
+    const v1::Action action = w->obligation.action();
+    Judged j{i, w, a, false, ""};
+    if (action == v1::STOP || action == v1::RECTIFY) {
+      j.breach = d.output > 0 || d.fuel > 0 || d.raw_material > 0;
+      j.what = absl::StrFormat("%s: output %s %s, fuel %s, raw material %s under a stop", d.day,
+                               FormatNumber(d.output), line.unit, FormatNumber(d.fuel),
+                               FormatNumber(d.raw_material));
+    } else if (line.normal_output > 0) {
+      const double allowed =
+          AllowedShare(w->obligation) * line.normal_output * (1 + tolerance_percent / 100);
+      j.breach = d.output > allowed + 1e-9;
+      j.what = absl::StrFormat("%s: output %s %s, at most %s allowed", d.day,
+                               FormatNumber(d.output), line.unit, FormatNumber(allowed));
+    } else {
+      continue;
+    }
+    judged.push_back(std::move(j));
+  }
+  std::sort(judged.begin(), judged.end(),
+            [](const Judged& x, const Judged& y) { return x.start < y.start; });
+  for (size_t i = 0; i < judged.size();) {
+    if (!judged[i].breach) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    std::vector<std::string> what;
+    double output = 0;
+    while (j < judged.size() && judged[j].breach && judged[j].window == judged[i].window &&
+           judged[j].start == judged[i].start + static_cast<int64_t>(j - i) * kDay) {
+      what.push_back(judged[j].what);
+      output += days[judged[j].day].output;
+      ++j;
+    }
+    const EffectiveWindow& w = *judged[i].window;
+    const bool stop = w.obligation.action() == v1::STOP || w.obligation.action() == v1::RECTIFY;
+    const int64_t start = judged[i].start, end = judged[j - 1].start + kDay;
+    FindingDraft f;
+    f.set_type(v1::MATERIAL_BALANCE);
+    f.set_enterprise(line.enterprise);
+    f.set_scope(line.name);
+    *f.mutable_window_start() = ToTimestamp(absl::FromUnixMicros(start));
+    *f.mutable_window_end() = ToTimestamp(absl::FromUnixMicros(end));
+    f.set_status(v1::OPEN);
+    SetWindow(&f, w, end, 0);
+    f.set_rule(stop ? "T75 物料衡算: no output, fuel or raw material on a day a stop binds whole"
+                    : absl::StrFormat("T75 物料衡算: daily output at most the allowed share of the "
+                                      "normal output x %.0f%% tolerance (limit_tolerance_percent)",
+                                      100 + tolerance_percent));
+    f.set_measured(output / static_cast<double>(j - i));
+    f.set_threshold(
+        stop ? 0 : AllowedShare(w.obligation) * line.normal_output * (1 + tolerance_percent / 100));
+    f.set_unit(line.unit);
+    f.set_summary(absl::StrCat(line.label.empty() ? line.name : line.label, " (",
+                               WindowContext(w.obligation), "): ", absl::StrJoin(what, "; ")));
+    v1::Evidence* e = f.mutable_evidence();
+    e->set_source(absl::StrCat(line.name, " production ledger"));
+    *e->mutable_from() = f.window_start();
+    *e->mutable_to() = f.window_end();
+    e->set_rows(static_cast<int64_t>(j - i));
+    e->set_sha256(Sha256Hex(absl::StrJoin(what, "\n")));
+    CountSupportingSources(&f);
+    out.push_back(std::move(f));
+    i = j;
+  }
+  return out;
+}
+
 FlowOver SummariseFlow(const std::vector<CemsMinute>& minutes, int64_t start_us, int64_t end_us,
                        double threshold) {
   FlowOver r;
@@ -654,6 +746,8 @@ std::string SourceOf(v1::FindingType type) {
     case v1::CEMS_FLOW_IN_STOP:
     case v1::CEMS_SUSPECT_DATA:
       return "cems";
+    case v1::MATERIAL_BALANCE:
+      return "material_balance";
     default:
       return "electricity";
   }

@@ -145,6 +145,35 @@ std::vector<FindingDraft> CheckFabrication(const CemsPoint& point,
                                            const std::vector<CemsMinute>& minutes, absl::Time from,
                                            absl::Time to, const CemsParams& params);
 
+// Material balance (物料衡算, T75) from a line's production ledger (生产台账).
+// ProductionDay is one China day of it; ProductionLine the line with its
+// normal daily output (from the reference period or declared).
+struct ProductionDay {
+  std::string day;          // YYYY-MM-DD, China
+  double output = 0;        // product out, in the line's unit
+  double fuel = 0;          // fuel burnt
+  double raw_material = 0;  // raw material in
+};
+struct ProductionLine {
+  std::string name;        // the line (or equipment) the ledger is kept for
+  std::string enterprise;  // districts/{d}/enterprises/{e}
+  std::string label;       // how findings name it
+  std::string unit;        // of output, e.g. 吨
+  double normal_output = 0;
+};
+
+// CheckMaterialBalance judges each ledger day that one effective window
+// covers whole (days a window only partly covers are not judged): under a
+// stop (STOP, RECTIFY) any output, fuel or raw material above zero; under a
+// limit, stop of lines or cap, output above the allowed share of the line's
+// normal output x (1 + tolerance_percent). Consecutive days in breach under
+// one window make one MATERIAL_BALANCE finding. Nothing is judged against a
+// line with no normal output, except the stop days.
+std::vector<FindingDraft> CheckMaterialBalance(const ProductionLine& line,
+                                               const std::vector<ProductionDay>& days,
+                                               const std::vector<EffectiveWindow>& windows,
+                                               double tolerance_percent);
+
 // FlowOver summarises a point's flow over [start, end): how many minutes
 // have a usable flow value, their mean, and how many of them are above
 // `threshold`.

@@ -399,5 +399,49 @@ TEST(CemsCorroborationTest, FlowAndStopFindingsCiteEachOther) {
   EXPECT_FALSE(LinkFlowAndStop(&flow[0], &stop));
 }
 
+// T75 物料衡算: the production ledger against a stop and a limit.
+TEST(MaterialBalanceTest, StopAndLimitDays) {
+  ProductionLine line;
+  line.name = "districts/1/enterprises/e/lines/l1";
+  line.enterprise = "districts/1/enterprises/e";
+  line.unit = "吨";
+  line.normal_output = 100;
+  // A stop on days 1-2 (Dec 2-3), a 50 % limit on days 4-5 (Dec 5-6).
+  const std::vector<EffectiveWindow> windows = {Window(v1::STOP, 1440, 3 * 1440),
+                                                Window(v1::LIMIT, 4 * 1440, 6 * 1440)};
+  auto day = [](const char* d, double output, double fuel = 0) {
+    ProductionDay p;
+    p.day = d;
+    p.output = output;
+    p.fuel = fuel;
+    return p;
+  };
+  // Nothing on the stop days, 52.5 t (50 % x 105 %) on the limit days: kept.
+  EXPECT_THAT(
+      CheckMaterialBalance(line,
+                           {day("2018-12-01", 100), day("2018-12-02", 0), day("2018-12-03", 0),
+                            day("2018-12-05", 52.5), day("2018-12-06", 52.5)},
+                           windows, 5),
+      IsEmpty());
+  // Fuel burnt on a stop day; 52.6 t on both limit days (one finding).
+  auto found = CheckMaterialBalance(line,
+                                    {day("2018-12-02", 0, 0.5), day("2018-12-03", 0),
+                                     day("2018-12-05", 52.6), day("2018-12-06", 60)},
+                                    windows, 5);
+  ASSERT_THAT(found, SizeIs(2));
+  EXPECT_EQ(found[0].type(), v1::MATERIAL_BALANCE);
+  EXPECT_EQ(Us(FromTimestamp(found[0].window_start())), Us(At(1440)));
+  EXPECT_EQ(Us(FromTimestamp(found[0].window_end())), Us(At(2 * 1440)));
+  EXPECT_THAT(found[0].summary(), HasSubstr("fuel 0.5"));
+  EXPECT_EQ(found[1].threshold(), 52.5);
+  EXPECT_NEAR(found[1].measured(), 56.3, 1e-9);
+  EXPECT_EQ(Us(FromTimestamp(found[1].window_end())), Us(At(6 * 1440)));
+  EXPECT_EQ(found[1].supporting_sources(), 1);
+  EXPECT_EQ(found[1].corroboration(0).source(), "material_balance");
+  // A day a window covers only in part is not judged.
+  const std::vector<EffectiveWindow> half = {Window(v1::STOP, 1440 + 720, 3 * 1440)};
+  EXPECT_THAT(CheckMaterialBalance(line, {day("2018-12-02", 80)}, half, 5), IsEmpty());
+}
+
 }  // namespace
 }  // namespace cuofeng
