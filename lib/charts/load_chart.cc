@@ -376,6 +376,18 @@ std::string TypeLabel(v1::FindingType t) {
       return "无基线 NO_BASELINE";
     case v1::SUSPECTED_CLOCK_OFFSET:
       return "疑似时钟偏差 SUSPECTED_CLOCK_OFFSET";
+    case v1::CEMS_TRANSMISSION_LOW:
+      return "数据传输有效率不足 CEMS_TRANSMISSION_LOW";
+    case v1::CEMS_SILENT_IN_WINDOW:
+      return "停限产期间在线监测异常 CEMS_SILENT_IN_WINDOW";
+    case v1::CEMS_OVER_LIMIT:
+      return "在线监测超标 CEMS_OVER_LIMIT";
+    case v1::CEMS_FLOW_IN_STOP:
+      return "停产期间烟气流量未降 CEMS_FLOW_IN_STOP";
+    case v1::CEMS_SUSPECT_DATA:
+      return "疑似数据造假 CEMS_SUSPECT_DATA";
+    case v1::MATERIAL_BALANCE:
+      return "物料衡算异常 MATERIAL_BALANCE";
     default:
       return v1::FindingType_Name(t);
   }

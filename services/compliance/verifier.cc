@@ -16,6 +16,8 @@
 #include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
 #include "lib/status/status_macros.h"
+#include "lib/verification/cems_checks.h"
+#include "services/cems/verify.h"
 #include "services/compliance/ingest.h"
 
 namespace cuofeng {
@@ -143,7 +145,10 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   auto touches_run = [&](absl::Time a, absl::Time b) { return a < to && b > from; };
   auto finish = [&]() -> absl::StatusOr<VerificationOutcome> {
     std::map<v1::FindingType, int> counts;
-    for (const v1::Finding& f : out.findings) counts[f.type()]++;
+    for (v1::Finding& f : out.findings) {
+      CountSupportingSources(&f);  // issue 21: its own source and those agreeing
+      counts[f.type()]++;
+    }
     for (const auto& [type, n] : counts) {
       v1::FindingCount* c = run.add_findings();
       c->set_type(type);
@@ -170,6 +175,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   }
 
   std::map<std::string, VerificationParams> params;  // by list
+  std::map<std::string, CemsParams> cems_params;     // by list (issue 21)
   std::map<std::string, const v1::FiledListInfo*> lists;
   std::vector<Period> periods;
   std::set<std::string> rule_sets;
@@ -181,6 +187,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     grpc::Status s = planning_->GetRuleSet(ctx.get(), rreq, &rules);
     if (!s.ok()) return FromGrpcStatus(s);
     params[l.list()] = ResolveParams(rules.verification());
+    cems_params[l.list()] = ResolveCemsParams(rules.verification(), rules.thresholds());
     lists[l.list()] = &l;
     rule_sets.insert(l.rule_set());
     Period p{&l,
@@ -650,6 +657,33 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   }
   phase("meter checks");
   if (options.live) return finish();
+
+  // Stack monitoring (CEMS over HJ 212, issue 21): services/cems/verify.h.
+  {
+    CemsReader cems(repo_->pool());
+    CemsRunInput in;
+    in.district_id = out.district_id;
+    in.from = from;
+    in.to = to;
+    in.hull_from = hull_from;
+    in.hull_to = hull_to;
+    in.windows = &windows;
+    in.lists = lists;
+    in.params = cems_params;
+    for (const Period& p : periods) in.periods.push_back({p.list, p.start, p.end});
+    in.in_scope = in_scope;
+    std::map<std::string, std::string> meter_target;
+    for (const MeterInfo& m : meters) meter_target[m.meter->name()] = m.target;
+    in.target_of = [&](const std::string& meter) { return meter_target[meter]; };
+    in.deadline = deadline;
+    ASSIGN_OR_RETURN(CemsRunOutput cems_out, RunCemsChecks(cems, in, &out.findings));
+    for (size_t i = 0; i < cems_out.findings.size(); ++i)
+      add(std::move(cems_out.findings[i]), cems_out.domains[i]);
+    out.judged.insert(cems_out.judged.begin(), cems_out.judged.end());
+    run.set_monitoring_points(cems_out.points);
+    run.set_cems_minutes(cems_out.minutes);
+  }
+  phase("CEMS checks");
 
   // Gates (T79, T80): passages, ledger rows, silent cameras. Passages and
   // ledger rows are judged by their own time within the run's range (with

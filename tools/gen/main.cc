@@ -8,8 +8,10 @@
 //   cuofeng-gen score --truth=FILE --district=districts/ID
 //       compares the server's findings with the ground truth.
 // --server and --key (or CUOFENG_SERVER and CUOFENG_KEY) for season and score.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 
@@ -17,6 +19,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "cuofeng/v1/compliance.grpc.pb.h"
 #include "cuofeng/v1/planning.grpc.pb.h"
 #include "cuofeng/v1/registry.grpc.pb.h"
@@ -24,6 +27,7 @@
 #include "lib/rpc/status.h"
 #include "tools/cli/client_lib.h"
 #include "tools/cli/monitoring_files.h"
+#include "tools/gen/cems_devices.h"
 #include "tools/gen/generator.h"
 #include "tools/gen/season.h"
 
@@ -41,6 +45,9 @@ ABSL_FLAG(std::string, season_start, "",
           "season: the season's first instant, e.g. 2018-11-15 00:00");
 ABSL_FLAG(std::string, to, "", "season: the end of the simulated data");
 ABSL_FLAG(std::string, truth, "", "score: the truth.csv the season command wrote");
+ABSL_FLAG(std::string, hj212, "",
+          "season: also act as CEMS data loggers sending HJ 212 packets to this host:port "
+          "(the server's --hj212_listen), with planted CEMS violations");
 
 namespace cuofeng {
 namespace {
@@ -142,6 +149,26 @@ int Season(const std::string& server, const std::string& key) {
     std::cout << "recorded " << (s.ok() ? recorded.name() : e.meter + " (already)")
               << ": register reset at "
               << absl::FormatTime("%Y-%m-%d %H:%M", e.time, absl::FixedTimeZone(8 * 3600)) << "\n";
+  }
+  if (!absl::GetFlag(FLAGS_hj212).empty()) {
+    // Issue 21: the CEMS devices, their planted violations added to truth.csv.
+    auto cems = SimulateCemsDevices(spec, in, counts->planted, district, channel, key,
+                                    absl::GetFlag(FLAGS_hj212));
+    if (!cems.ok()) return Fail(cems.status());
+    std::ofstream truth(absl::GetFlag(FLAGS_out) + "/truth.csv", std::ios::app);
+    for (const PlantedViolation& p : cems->planted) {
+      truth << v1::FindingType_Name(p.type) << "," << p.scope << ","
+            << absl::FormatTime("%Y-%m-%d %H:%M:%S", p.start, absl::FixedTimeZone(8 * 3600)) << ","
+            << absl::FormatTime("%Y-%m-%d %H:%M:%S", p.end, absl::FixedTimeZone(8 * 3600)) << ","
+            << p.what << "\n";
+      counts->planted.push_back(p);
+    }
+    std::cout << "CEMS: " << cems->points << " data loggers sent " << cems->packets
+              << " HJ 212 minute packets to " << absl::GetFlag(FLAGS_hj212)
+              << ", each answered once stored, in "
+              << absl::StrFormat("%.1f s (%.0f packets/s)", cems->seconds,
+                                 cems->packets / std::max(cems->seconds, 1e-3))
+              << "; planted " << cems->planted.size() << " CEMS violations\n";
   }
   std::cout << "simulated " << counts->readings << " meter readings, " << counts->gate_events
             << " gate passages, " << counts->ledger_rows << " ledger rows into "

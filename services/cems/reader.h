@@ -1,0 +1,51 @@
+// CemsReader reads what the HJ 212 receiver stored (schema cems) for the
+// verification: a district's monitoring points as the registry keeps them
+// and their minute data (CN 2051) decoded for lib/verification/cems_checks.
+// Read-only; it runs in the process that runs the compliance service.
+#ifndef CUOFENG_SERVICES_CEMS_READER_H_
+#define CUOFENG_SERVICES_CEMS_READER_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/db/pool.h"
+#include "lib/verification/cems_checks.h"
+
+namespace cuofeng {
+
+class CemsReader {
+ public:
+  explicit CemsReader(ConnectionPool* pool) : pool_(pool) {}
+
+  struct PointRow {
+    CemsPoint point;
+    std::string mn;
+    // From when its data is expected: the earlier of its registration and
+    // the first minute its device sent.
+    absl::Time expected_from;
+  };
+  // Points are the district's monitoring points with a device number, in
+  // name order.
+  absl::StatusOr<std::vector<PointRow>> Points(const std::string& district_id, absl::Time deadline);
+
+  // Minutes are the minute uploads (CN 2051) of the devices `mns` with
+  // from <= DataTime < to, by MN, sorted by time.
+  absl::StatusOr<std::map<std::string, std::vector<CemsMinute>>> Minutes(
+      const std::vector<std::string>& mns, absl::Time from, absl::Time to, absl::Time deadline);
+
+  // DataEnd is the end of the last minute any of `mns` sent (InfinitePast
+  // when none sent any).
+  absl::StatusOr<absl::Time> DataEnd(const std::vector<std::string>& mns, absl::Time deadline);
+
+ private:
+  absl::Status Read(absl::Time deadline, const std::function<void(pqxx::work&)>& body);
+  ConnectionPool* pool_;
+};
+
+}  // namespace cuofeng
+
+#endif  // CUOFENG_SERVICES_CEMS_READER_H_
