@@ -53,10 +53,9 @@ constexpr auto kHeartbeat = std::chrono::seconds(15);
 // /api/login and /api/change-password, which set the cookie.
 bool Reachable(const std::string& service, const std::string& method) {
   static const char* const kServices[] = {
-      "RegistryService", "PlanningService",   "FilingService",
-      "AlertService",    "ObligationService", "ComplianceService",
-      "AdminService",    "AccountService",    "NotificationService",
-      "DocumentService"};
+      "RegistryService",     "PlanningService",   "FilingService", "AlertService",
+      "ObligationService",   "ComplianceService", "AdminService",  "AccountService",
+      "NotificationService", "DocumentService"};
   bool known = false;
   for (const char* s : kServices) known = known || service == s;
   return known &&
@@ -107,8 +106,8 @@ grpc::Status BadBody(const std::string& why) {
 }
 
 bool LongCall(const std::string& service, const std::string& method) {
-  return service == "DocumentService" || method == "RunVerification" ||
-         method == "GenerateList" || method == "DiffLists" || method == "VerifyChain";
+  return service == "DocumentService" || method == "RunVerification" || method == "GenerateList" ||
+         method == "DiffLists" || method == "VerifyChain";
 }
 
 std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token, bool long_call = false) {

@@ -20,7 +20,8 @@ absl::StatusOr<std::vector<v1::CsvFile>> WorkbookFiles(
   auto sheets = ReadXlsx(bytes);
   if (!sheets.ok()) {
     return InvalidArgumentWithViolations(
-        {{"file", absl::StrCat("上传的文件不是可读取的 XLSX 工作簿: ", sheets.status().message())}});
+        {{"file",
+          absl::StrCat("上传的文件不是可读取的 XLSX 工作簿: ", sheets.status().message())}});
   }
   std::vector<std::string> known;
   for (const auto& [stem, name] : RegistrySheets()) known.push_back(name);
@@ -31,9 +32,9 @@ absl::StatusOr<std::vector<v1::CsvFile>> WorkbookFiles(
     if (sheet.name == kRegistryChoicesSheet) continue;  // the drop-down lists
     const std::string stem = RegistryStemOfSheet(sheet.name);
     if (stem.empty()) {
-      violations.push_back({sheet.name, absl::StrCat("工作表“", sheet.name,
-                                                     "”不是名录模板的工作表；工作表应为 ",
-                                                     absl::StrJoin(known, "、"))});
+      violations.push_back(
+          {sheet.name, absl::StrCat("工作表“", sheet.name, "”不是名录模板的工作表；工作表应为 ",
+                                    absl::StrJoin(known, "、"))});
       continue;
     }
     if (!seen.insert(stem).second) {
@@ -65,7 +66,8 @@ absl::StatusOr<std::vector<v1::CsvFile>> WorkbookFiles(
   }
   if (!violations.empty()) return InvalidArgumentWithViolations(std::move(violations));
   if (out.empty()) {
-    return InvalidArgumentWithViolations({{"file", "工作簿中没有名录数据（企业、设备等工作表均为空）"}});
+    return InvalidArgumentWithViolations(
+        {{"file", "工作簿中没有名录数据（企业、设备等工作表均为空）"}});
   }
   return out;
 }
