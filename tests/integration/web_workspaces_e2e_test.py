@@ -617,6 +617,10 @@ def main():
         check("核查完成" in run_text and "约束时段" in run_text, "the run's counts are shown: " + run_text.split("\n")[0])
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-test="finding-row"]'))
         shot("13-verifier-run-and-queue", full=True)
+        click("baselines-toggle")
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-test="baselines"] tbody tr'))
+        check(True, "the production meters' baselines are listed (%d)"
+              % len(driver.find_elements(By.CSS_SELECTOR, '[data-test="baselines"] tbody tr')))
         choose("filter-status", "待核实")
         time.sleep(1)
         wanted = None
