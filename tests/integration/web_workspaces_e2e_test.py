@@ -25,7 +25,9 @@ The journeys, each over the real gateway and server:
  5. the season's data arrive (server clock moved to 5 December); the
     verifier runs verification over the period, sees the run's counts and the
     coverage list, opens a finding with its evidence chart and confirms it
-    with a comment (an empty comment is refused).
+    with a comment (an empty comment is refused);
+ 6. the city's overview counts the district's findings, and the alert's
+    daily summary lists who is bound and that day's findings.
 Screenshots of every page go to CUOFENG_TEST_OUTPUT (default:
 build/test-output/web_workspaces_e2e_test).
 """
@@ -655,6 +657,19 @@ def main():
         status, answer = h.call("ComplianceService", "GetFinding", {"name": name})
         check(answer.get("status") == "CONFIRMED" and "证据充分" in answer.get("reviewComment", ""),
               "the confirmation and its comment are stored")
+        find("logout").click()
+        find("login")
+
+        # 6. The city's daily summary during the alert, and findings across districts.
+        login("tj-city", "xin-mima-tj-city-2018")
+        find("overview")
+        wait.until(lambda d: "已确认 1" in d.find_element(By.CSS_SELECTOR, '[data-test="overview"]').text)
+        check(True, "the overview counts 蓟州区's open and confirmed findings")
+        click("daily")
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-test="daily-table"] tbody tr'))
+        daily = text_of("daily-table")
+        check("蓟州区" in daily, "the alert's daily summary lists the district: " + daily.replace("\n", " / ")[:160])
+        shot("16-city-daily-summary")
     except Exception:
         if driver is not None:
             driver.save_screenshot(os.path.join(OUT, "99-failure.png"))
