@@ -332,7 +332,15 @@ void Gateway::ImportWorkbook(const httplib::Request& req, httplib::Response& res
   const std::string district = req.get_param_value("district");
   const bool validate_only = req.get_param_value("validateOnly") == "true";
   std::map<std::string, std::vector<std::string>> headers;
-  auto files = WorkbookFiles(req.body, &headers);
+  // The workbook as the body, or the CSV template's files as multipart form data.
+  absl::StatusOr<std::vector<v1::CsvFile>> files;
+  if (req.is_multipart_form_data()) {
+    std::vector<UploadedCsv> uploaded;
+    for (const auto& [field, file] : req.files) uploaded.push_back({file.filename, file.content});
+    files = CsvFolderFiles(uploaded, &headers);
+  } else {
+    files = WorkbookFiles(req.body, &headers);
+  }
   if (!files.ok()) return Reply(res, ToGrpcStatus(files.status()));
   int64_t rows = 0;
   for (const auto& f : *files) rows += f.rows_size();

@@ -12,7 +12,8 @@
 //   GET  /api/v1/watch/obligations?enterprise=NAME   Server-Sent Events fed
 //        by ObligationService.WatchObligations
 //   POST /api/import/registry?district=D&validateOnly=true|false&requestId=R
-//        the body is the registry workbook (XLSX); it is read here and
+//        the body is the registry workbook (XLSX), or the CSV template's
+//        files as multipart/form-data; it is read here and
 //        streamed to RegistryService.ImportRegistry; the answer (or the
 //        error, refused cells named sheet:row:column) carries "sheets", each
 //        sheet's header cells, and "rows", the rows sent

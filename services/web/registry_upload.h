@@ -23,6 +23,20 @@ namespace cuofeng {
 absl::StatusOr<std::vector<v1::CsvFile>> WorkbookFiles(
     const std::string& bytes, std::map<std::string, std::vector<std::string>>* headers);
 
+// UploadedCsv is one file of the CSV template folder as the browser sent it.
+struct UploadedCsv {
+  std::string file_name;  // enterprises.csv, 企业.csv, ...
+  std::string bytes;      // UTF-8 (with or without BOM) or GB18030
+};
+
+// CsvFolderFiles reads the template's CSV files (the folder `cuofeng import
+// registry DIR` reads), named by kind (enterprises.csv or 企业.csv):
+// INVALID_ARGUMENT naming each file that is not a kind, is not UTF-8 nor
+// GB18030, or is not CSV, and each row over kMaxCsvLineBytes.
+absl::StatusOr<std::vector<v1::CsvFile>> CsvFolderFiles(
+    const std::vector<UploadedCsv>& uploaded,
+    std::map<std::string, std::vector<std::string>>* headers);
+
 }  // namespace cuofeng
 
 #endif  // CUOFENG_SERVICES_WEB_REGISTRY_UPLOAD_H_

@@ -390,6 +390,12 @@ def main():
             wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '[data-test="%s"]' % test)))
             el.click()
 
+        def upload(paths):
+            # A file input with `multiple` keeps what chromedriver gave it before: empty it first.
+            el = find("import-file")
+            el.clear()
+            el.send_keys(paths)
+
         def login(username, password, new_password=None):
             driver.delete_all_cookies()
             driver.get(base + "/#/login")
@@ -416,7 +422,7 @@ def main():
               "the bureau lands on its registry: " + driver.current_url)
         find("enterprises")
         shot("01-bureau-registry-empty")
-        find("import-file").send_keys(tmp + "/名录-有错.xlsx")
+        upload(tmp + "/名录-有错.xlsx")
         click("import-dry-run")
         errors = find("import-errors")
         result = text_of("import-result")
@@ -429,7 +435,7 @@ def main():
         status, body = api().call("RegistryService", "ListEnterprises", {"parent": DISTRICT})
         check(status == 200 and not body.get("enterprises"), "the failed dry run wrote nothing")
 
-        find("import-file").send_keys(tmp + "/名录.xlsx")
+        upload(tmp + "/名录.xlsx")
         click("import-dry-run")
         wait.until(lambda d: "试导入通过" in d.find_element(By.CSS_SELECTOR, '[data-test="import-result"]').text)
         check(True, "the corrected workbook passes the dry run: " + text_of("import-result"))
@@ -437,6 +443,13 @@ def main():
         wait.until(lambda d: "导入完成" in d.find_element(By.CSS_SELECTOR, '[data-test="import-result"]').text)
         check("新增" in text_of("import-result"), "the import writes: " + text_of("import-result"))
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-test="enterprise-link"]')) > 0)
+        # The same registry as the CSV template's files: the dry run finds nothing to change.
+        csvs = sorted(os.path.join(tmp, "registry", f) for f in os.listdir(tmp + "/registry") if f.endswith(".csv"))
+        upload("\n".join(csvs))
+        click("import-dry-run")
+        wait.until(lambda d: "试导入通过" in d.find_element(By.CSS_SELECTOR, '[data-test="import-result"]').text)
+        check("新增 0、更新 0" in text_of("import-result"),
+              "the CSV template's %d files pass the dry run unchanged: %s" % (len(csvs), text_of("import-result")))
         first_page = len(all_of("enterprise-link"))
         check(first_page == 20, "the registry table shows a page of 20 enterprises: %d" % first_page)
         choose("filter-industry", "铸造")
@@ -519,6 +532,13 @@ def main():
                                    raw=b"not a workbook", content_type="application/octet-stream")
         check(status == 400, "an upload that is not a workbook is 400: %d %s"
               % (status, answer.get("error", {}).get("message", "")[:80]))
+        boundary = "cuofeng-test-boundary"
+        form = ("--%s\r\nContent-Disposition: form-data; name=\"files\"; filename=\"notes.csv\"\r\n"
+                "Content-Type: text/csv\r\n\r\na,b\r\n1,2\r\n--%s--\r\n" % (boundary, boundary)).encode()
+        status, answer = h.request("POST", "/api/import/registry?district=%s&validateOnly=true" % DISTRICT, raw=form,
+                                   content_type="multipart/form-data; boundary=" + boundary)
+        fields = [v["field"] for d in answer.get("error", {}).get("details", []) for v in d.get("fieldViolations", [])]
+        check(status == 400 and "notes.csv" in fields, "a CSV file that is no template kind is named: %d %s" % (status, fields))
         h.csrf = ""
         status, _ = h.request("POST", "/api/import/registry?district=%s&validateOnly=true" % DISTRICT, raw=b"x")
         check(status == 403, "an upload without the CSRF token is refused: %d" % status)
@@ -559,7 +579,7 @@ def main():
 
         # The bureau corrects the registry, generates again, compares and amends with a reason.
         login("jz-bureau", "xin-mima-jz-bureau-2018")
-        find("import-file").send_keys(tmp + "/名录-更正.xlsx")
+        upload(tmp + "/名录-更正.xlsx")
         click("import-dry-run")
         wait.until(lambda d: "试导入通过" in d.find_element(By.CSS_SELECTOR, '[data-test="import-result"]').text)
         click("import-run")

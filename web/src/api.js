@@ -61,10 +61,10 @@ export function watchObligations(enterprise) {
 // workbook to /api/import/registry); a refusal keeps the whole answer in
 // `error.body` (the import adds each sheet's header cells).
 export async function postFile(path, file, contentType) {
-  const res = await fetch(path, {
-    method: 'POST', credentials: 'same-origin', body: file,
-    headers: { 'Content-Type': contentType, 'X-CSRF-Token': csrf },
-  });
+  const headers = { 'X-CSRF-Token': csrf };
+  // FormData sets its own multipart Content-Type with the boundary.
+  if (contentType) headers['Content-Type'] = contentType;
+  const res = await fetch(path, { method: 'POST', credentials: 'same-origin', body: file, headers });
   const data = await res.json().catch(() => ({ error: { message: `HTTP ${res.status}` } }));
   if (!res.ok) {
     const e = new ApiError(data.error || { message: `HTTP ${res.status}` });
