@@ -27,7 +27,9 @@ The journeys, each over the real gateway and server:
     coverage list, opens a finding with its evidence chart and confirms it
     with a comment (an empty comment is refused);
  6. the city's overview counts the district's findings, and the alert's
-    daily summary lists who is bound and that day's findings.
+    daily summary lists who is bound and that day's findings;
+ 7. the district's map places every enterprise on its registered coordinates
+    (the bureau of another district is refused it by URL).
 Screenshots of every page go to CUOFENG_TEST_OUTPUT (default:
 build/test-output/web_workspaces_e2e_test).
 """
@@ -497,7 +499,7 @@ def main():
               "the list renders as an XLSX document through the gateway: %d %s" % (status, doc.get("fileName")))
 
         # 3. Another district, by URL and by hand-made JSON.
-        for path in ("/registry", "/registry/e10000", "/lists", "/verification"):
+        for path in ("/registry", "/registry/e10000", "/lists", "/verification", "/map"):
             driver.get(base + "/#/" + OTHER + path)
             refused = find("refused")
             check("无权" in refused.text, "the bureau of 蓟州区 is refused %s%s: %s"
@@ -690,6 +692,20 @@ def main():
         daily = text_of("daily-table")
         check("蓟州区" in daily, "the alert's daily summary lists the district: " + daily.replace("\n", " / ")[:160])
         shot("16-city-daily-summary")
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        time.sleep(0.5)
+
+        # 7. The district's map: every plant on its registered coordinates.
+        all_of("open-map")[0].click()
+        wait.until(lambda d: "家企业上图" in d.find_element(By.CSS_SELECTOR, '[data-test="map-summary"]').text)
+        summary = text_of("map-summary")
+        check(summary.startswith("90 家企业上图"), "the map places every enterprise: " + summary)
+        check(bool(driver.find_elements(By.CSS_SELECTOR, '[data-test="map-chart"] canvas')), "the map is drawn")
+        time.sleep(1)
+        shot("17-city-map")
+        find("map-mode").find_elements(By.CSS_SELECTOR, "label")[1].click()
+        time.sleep(1)
+        shot("18-city-map-findings")
     except Exception:
         if driver is not None:
             driver.save_screenshot(os.path.join(OUT, "99-failure.png"))

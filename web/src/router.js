@@ -9,6 +9,7 @@ import ListsPage from './pages/ListsPage.vue';
 import VerificationPage from './pages/VerificationPage.vue';
 import ReviewPage from './pages/ReviewPage.vue';
 import CityPage from './pages/CityPage.vue';
+import MapPage from './pages/MapPage.vue';
 
 // Hash history: every page is served from one index.html by the gateway.
 // Every page names its district (or enterprise) in the path and shows what
@@ -32,6 +33,7 @@ export const router = createRouter({
     { path: '/districts/:district/lists', component: ListsPage },
     { path: '/districts/:district/verification', component: VerificationPage },
     { path: '/districts/:district/verification/:enterprise/:finding', component: ReviewPage },
+    { path: '/districts/:district/map', component: MapPage },
     { path: '/city', component: CityPage },
   ],
 });
