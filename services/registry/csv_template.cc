@@ -49,6 +49,8 @@ const std::map<std::string, std::string>& ChineseHeaders() {
                                              {"output_unit", "产量单位"},
                                              {"responsible_person", "责任人"},
                                              {"contact_phone", "联系电话"},
+                                             {"longitude", "经度"},
+                                             {"latitude", "纬度"},
                                              {"product", "产品"},
                                              {"capacity_daily", "日产能"},
                                              {"capacity_unit", "产能单位"},

@@ -116,6 +116,10 @@ std::vector<FieldViolation> ValidateResource(const ResourceKind& kind, const Par
           out.push_back({field, "must be a finite number"});
         } else if (v < 0) {
           out.push_back({field, absl::StrCat("must not be negative, got ", v)});
+        } else if (field == "longitude" && (v < 73 || v > 136)) {
+          out.push_back({field, absl::StrCat("经度须在 73 至 136 度之间（中国境内），got ", v)});
+        } else if (field == "latitude" && (v < 3 || v > 54)) {
+          out.push_back({field, absl::StrCat("纬度须在 3 至 54 度之间（中国境内），got ", v)});
         } else if (IsPercentField(field) && v > 100) {
           out.push_back({field, absl::StrCat("is a percentage and must be at most 100, got ", v)});
         }

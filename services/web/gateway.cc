@@ -17,14 +17,18 @@
 #include "cuofeng/v1/accounts.grpc.pb.h"
 #include "cuofeng/v1/admin.grpc.pb.h"
 #include "cuofeng/v1/compliance.grpc.pb.h"
+#include "cuofeng/v1/documents.grpc.pb.h"
 #include "cuofeng/v1/notify.grpc.pb.h"
 #include "cuofeng/v1/planning.grpc.pb.h"
 #include "cuofeng/v1/registry.grpc.pb.h"
 #include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "lib/hash/sha256.h"
+#include "lib/rpc/status.h"
+#include "services/web/registry_upload.h"
 
 namespace cuofeng {
 namespace {
@@ -35,6 +39,12 @@ constexpr char kCookieName[] = "cuofeng_session";
 constexpr char kJson[] = "application/json; charset=utf-8";
 constexpr int kSessionCookieSeconds = 12 * 3600;
 constexpr auto kCallDeadline = std::chrono::seconds(30);
+// Verifying a season, generating a list, importing a registry or rendering a
+// district's documents can take minutes on a large district.
+constexpr auto kLongCallDeadline = std::chrono::minutes(10);
+// A JSON body is small; only the registry upload may be larger (main.cc
+// sets the server's limit for it).
+constexpr size_t kMaxJsonBody = 1 << 20;
 // A watch ends after this long; the browser's EventSource reconnects.
 constexpr auto kWatchLifetime = std::chrono::minutes(10);
 constexpr auto kHeartbeat = std::chrono::seconds(15);
@@ -43,9 +53,9 @@ constexpr auto kHeartbeat = std::chrono::seconds(15);
 // /api/login and /api/change-password, which set the cookie.
 bool Reachable(const std::string& service, const std::string& method) {
   static const char* const kServices[] = {
-      "RegistryService", "PlanningService",   "FilingService",
-      "AlertService",    "ObligationService", "ComplianceService",
-      "AdminService",    "AccountService",    "NotificationService"};
+      "RegistryService",     "PlanningService",   "FilingService", "AlertService",
+      "ObligationService",   "ComplianceService", "AdminService",  "AccountService",
+      "NotificationService", "DocumentService"};
   bool known = false;
   for (const char* s : kServices) known = known || service == s;
   return known &&
@@ -61,6 +71,7 @@ void LinkDescriptors() {
   (void)v1::Alert::descriptor();
   (void)v1::Finding::descriptor();
   (void)v1::Notification::descriptor();
+  (void)v1::Document::descriptor();
   (void)google::rpc::BadRequest::descriptor();
   (void)google::rpc::ErrorInfo::descriptor();
 }
@@ -94,15 +105,27 @@ grpc::Status BadBody(const std::string& why) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why, details.SerializeAsString());
 }
 
-std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token) {
+bool LongCall(const std::string& service, const std::string& method) {
+  return service == "DocumentService" || method == "RunVerification" || method == "GenerateList" ||
+         method == "DiffLists" || method == "VerifyChain";
+}
+
+std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& token, bool long_call = false) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   if (!token.empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-  ctx->set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    (long_call ? std::chrono::duration_cast<std::chrono::seconds>(kLongCallDeadline)
+                               : kCallDeadline));
   return ctx;
 }
 
 template <typename Request>
 bool ParseBody(const httplib::Request& req, httplib::Response& res, Request* out) {
+  if (req.body.size() > kMaxJsonBody) {
+    Reply(res, BadBody(absl::StrCat("请求体过大（", req.body.size(), " 字节；至多 ", kMaxJsonBody,
+                                    " 字节）")));
+    return false;
+  }
   pb::util::JsonParseOptions options;
   auto parsed = pb::util::JsonStringToMessage(req.body.empty() ? "{}" : req.body, out, options);
   if (!parsed.ok()) {
@@ -285,7 +308,7 @@ void Gateway::Call(const httplib::Request& req, httplib::Response& res) {
   grpc::Slice slice(bytes);
   grpc::ByteBuffer request_buffer(&slice, 1), response_buffer;
   grpc::GenericStub stub(channel_);
-  auto ctx = ContextFor(token);
+  auto ctx = ContextFor(token, LongCall(service, method_name));
   std::promise<grpc::Status> done;
   stub.UnaryCall(ctx.get(), absl::StrCat("/cuofeng.v1.", service, "/", method_name),
                  grpc::StubOptions(), &request_buffer, &response_buffer,
@@ -301,6 +324,61 @@ void Gateway::Call(const httplib::Request& req, httplib::Response& res) {
     return Reply(res, grpc::Status(grpc::StatusCode::INTERNAL, "the answer could not be read"));
   }
   res.set_content(ToJson(*response), kJson);
+}
+
+void Gateway::ImportWorkbook(const httplib::Request& req, httplib::Response& res) {
+  std::string token = Authorised(req, res, true);
+  if (token.empty()) return;
+  const std::string district = req.get_param_value("district");
+  const bool validate_only = req.get_param_value("validateOnly") == "true";
+  std::map<std::string, std::vector<std::string>> headers;
+  // The workbook as the body, or the CSV template's files as multipart form data.
+  absl::StatusOr<std::vector<v1::CsvFile>> files;
+  if (req.is_multipart_form_data()) {
+    std::vector<UploadedCsv> uploaded;
+    for (const auto& [field, file] : req.files) uploaded.push_back({file.filename, file.content});
+    files = CsvFolderFiles(uploaded, &headers);
+  } else {
+    files = WorkbookFiles(req.body, &headers);
+  }
+  if (!files.ok()) return Reply(res, ToGrpcStatus(files.status()));
+  int64_t rows = 0;
+  for (const auto& f : *files) rows += f.rows_size();
+  auto stub = v1::RegistryService::NewStub(channel_);
+  auto ctx = ContextFor(token, true);
+  v1::ImportRegistryResponse response;
+  auto writer = stub->ImportRegistry(ctx.get(), &response);
+  v1::ImportRegistryRequest header;
+  header.mutable_header()->set_district(district);
+  header.mutable_header()->set_validate_only(validate_only);
+  header.mutable_header()->set_request_id(req.get_param_value("requestId"));
+  header.mutable_header()->set_rows(rows);
+  bool open = writer->Write(header);
+  for (const auto& f : *files) {
+    if (!open) break;
+    v1::ImportRegistryRequest part;
+    *part.mutable_file() = f;
+    open = writer->Write(part);
+  }
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  // Every sheet's header, so the page names the column of a refused cell.
+  pb::Struct by_sheet;
+  for (const auto& [name, cells] : headers) {
+    pb::ListValue* list = (*by_sheet.mutable_fields())[name].mutable_list_value();
+    for (const auto& c : cells) list->add_values()->set_string_value(c);
+  }
+  const std::string sheets = ToJson(by_sheet);
+  if (!status.ok()) {
+    res.status = HttpStatusOf(status.error_code());
+    std::string body = ErrorBody(status);
+    body.pop_back();
+    res.set_content(absl::StrCat(body, ",\"sheets\":", sheets, ",\"rows\":", rows, "}"), kJson);
+    return;
+  }
+  std::string json = ToJson(response);
+  json.pop_back();
+  res.set_content(absl::StrCat(json, ",\"sheets\":", sheets, ",\"rows\":", rows, "}"), kJson);
 }
 
 namespace {
@@ -419,6 +497,9 @@ void Gateway::Register(httplib::Server& server) {
              [this](const httplib::Request& req, httplib::Response& res) { Session(req, res); });
   server.Get("/api/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("{\"status\":\"SERVING\"}", kJson);
+  });
+  server.Post("/api/import/registry", [this](const httplib::Request& req, httplib::Response& res) {
+    ImportWorkbook(req, res);
   });
   server.Post(R"(/api/v1/([A-Za-z]+)/([A-Za-z]+))",
               [this](const httplib::Request& req, httplib::Response& res) { Call(req, res); });

@@ -11,6 +11,12 @@
 //        request and response in protobuf's JSON mapping
 //   GET  /api/v1/watch/obligations?enterprise=NAME   Server-Sent Events fed
 //        by ObligationService.WatchObligations
+//   POST /api/import/registry?district=D&validateOnly=true|false&requestId=R
+//        the body is the registry workbook (XLSX), or the CSV template's
+//        files as multipart/form-data; it is read here and
+//        streamed to RegistryService.ImportRegistry; the answer (or the
+//        error, refused cells named sheet:row:column) carries "sheets", each
+//        sheet's header cells, and "rows", the rows sent
 //
 // Every POST but login needs the header X-CSRF-Token (from /api/session or
 // the login answer). A gRPC error becomes the HTTP status of
@@ -63,6 +69,7 @@ class Gateway {
   void Session(const httplib::Request& req, httplib::Response& res);
   void Call(const httplib::Request& req, httplib::Response& res);
   void Watch(const httplib::Request& req, httplib::Response& res);
+  void ImportWorkbook(const httplib::Request& req, httplib::Response& res);
   // Authorised returns the session token of a request, or answers 401/403
   // (no session; a change without the right CSRF token) and returns "".
   std::string Authorised(const httplib::Request& req, httplib::Response& res, bool change);

@@ -98,7 +98,8 @@ int main(int argc, char** argv) {
     }
   }
   server->new_task_queue = [] { return new httplib::ThreadPool(64); };
-  server->set_payload_max_length(1 << 20);
+  // A registry workbook may be this large; a JSON body at most 1 MiB (gateway.cc).
+  server->set_payload_max_length(32 << 20);
   server->set_logger([](const httplib::Request& req, const httplib::Response& res) {
     if (!absl::StartsWith(req.path, "/api/")) return;
     cuofeng::logging::Info("http", {{"method", req.method},

@@ -57,3 +57,19 @@ export function call(service, method, request = {}) {
 export function watchObligations(enterprise) {
   return new EventSource(`/api/v1/watch/obligations?enterprise=${encodeURIComponent(enterprise)}`);
 }
+// postFile(path, file): POSTs a file's bytes as they are (the registry
+// workbook to /api/import/registry); a refusal keeps the whole answer in
+// `error.body` (the import adds each sheet's header cells).
+export async function postFile(path, file, contentType) {
+  const headers = { 'X-CSRF-Token': csrf };
+  // FormData sets its own multipart Content-Type with the boundary.
+  if (contentType) headers['Content-Type'] = contentType;
+  const res = await fetch(path, { method: 'POST', credentials: 'same-origin', body: file, headers });
+  const data = await res.json().catch(() => ({ error: { message: `HTTP ${res.status}` } }));
+  if (!res.ok) {
+    const e = new ApiError(data.error || { message: `HTTP ${res.status}` });
+    e.body = data;
+    throw e;
+  }
+  return data;
+}
