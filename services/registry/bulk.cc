@@ -78,6 +78,14 @@ class Importer {
   std::string EquipmentName(const std::string& enterprise_id, const std::string& equipment_id);
 
   void ImportKind(const ResourceKind& kind, const File& file);
+  // CheckUsccElsewhere refuses, cell by cell, a 统一社会信用代码 that another
+  // enterprise (in any district) already holds: one code, one legal entity.
+  void CheckUsccElsewhere();
+  struct PendingUscc {
+    std::string uscc, name, file;
+    int line, column;
+  };
+  std::vector<PendingUscc> pending_uscc_;
   // Townships of the district: earlier in this import, then in the registry.
   std::vector<RegisteredTownship> Townships();
 
@@ -346,6 +354,10 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
     }
     if (violation_count_ > before) continue;
     imported_[&kind].insert(name);
+    if (uscc != nullptr) {
+      pending_uscc_.push_back({out.msg->GetReflection()->GetString(*out.msg, uscc), name, fname,
+                               line, column_of("uscc")});
+    }
     if (kind.file == "equipment") {
       EquipmentName("", "");  // load the registry's equipment first
       auto [e, fresh_equipment] =
@@ -360,6 +372,30 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
     }
     rows_[&kind].push_back(std::move(out));
   }
+}
+
+void Importer::CheckUsccElsewhere() {
+  if (pending_uscc_.empty()) return;
+  // The codes passed ValidateUscc (18 of 0-9 and A-Z): safe in an array literal.
+  std::string codes;
+  for (const PendingUscc& p : pending_uscc_) {
+    if (!p.uscc.empty()) absl::StrAppend(&codes, codes.empty() ? "" : ",", p.uscc);
+  }
+  codes = absl::StrCat("{", codes, "}");
+  std::map<std::string, std::string> holder;
+  for (const auto& row : tx_.exec_params(
+           "SELECT uscc, name FROM registry.enterprise WHERE uscc = ANY($1::text[])", codes)) {
+    holder[row[0].as<std::string>()] = row[1].as<std::string>();
+  }
+  for (const PendingUscc& p : pending_uscc_) {
+    auto h = holder.find(p.uscc);
+    if (h == holder.end() || h->second == p.name) continue;
+    Violation(p.file, p.line, p.column,
+              absl::StrCat("统一社会信用代码 ", p.uscc, " is already registered as ", h->second,
+                           " (one code is one enterprise): correct the code, or change that "
+                           "record first"));
+  }
+  pending_uscc_.clear();
 }
 
 absl::Status Importer::Run(const std::vector<v1::CsvFile>& files,
@@ -404,6 +440,7 @@ absl::Status Importer::Run(const std::vector<v1::CsvFile>& files,
     if (it != by_kind.end()) {
       ++file_order_;
       ImportKind(*kind, it->second);
+      CheckUsccElsewhere();
     }
   }
   const absl::Time checked = absl::Now();

@@ -5,6 +5,7 @@
 #include <functional>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "cuofeng/v1/admin.grpc.pb.h"
@@ -445,6 +446,28 @@ TEST_F(RegistryE2eTest, BadImportNamesEveryBadCellAndWritesNothing) {
                      }));
   EXPECT_EQ(Count("registry.enterprise"), enterprises);
   EXPECT_EQ(Count("registry.township"), townships);
+}
+
+// A 统一社会信用代码 another district's enterprise holds is refused in its
+// cell, naming the holder, not as a database error.
+TEST_F(RegistryE2eTest, ImportRefusesACodeAnotherDistrictHolds) {
+  std::string dir = TempDir();
+  std::filesystem::copy_file(*sample_dir_ + "/townships.csv", dir + "/townships.csv");
+  std::filesystem::copy_file(*sample_dir_ + "/enterprises.csv", dir + "/enterprises.csv");
+  auto files = ReadTemplateDir(dir);
+  ASSERT_TRUE(files.ok()) << files.status();
+  const int64_t enterprises = Count("registry.enterprise");
+  auto result = ImportFiles(*stub_, Key("other_bureau"), kOther, *files, false, "", nullptr);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
+  bool named = false;
+  for (const auto& v : FieldViolations(result.status())) {
+    if (absl::StartsWith(v.field, "enterprises.csv:2:") &&
+        absl::StrContains(v.description, "already registered as districts/120119/enterprises/")) {
+      named = true;
+    }
+  }
+  EXPECT_TRUE(named) << result.status();
+  EXPECT_EQ(Count("registry.enterprise"), enterprises);
 }
 
 TEST_F(RegistryE2eTest, ImportReportsAHundredErrorsAndCountsTheRest) {

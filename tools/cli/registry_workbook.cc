@@ -56,6 +56,8 @@ absl::StatusOr<std::vector<v1::CsvFile>> ReadRegistryWorkbook(const std::string&
     file.set_file_name(sheet.name);
     file.set_kind(stem);
     for (const std::string& h : sheet.rows.front().cells) file.add_header(h);
+    // Later chunks carry no header: pad every row to the sheet's header.
+    const int columns = file.header_size();
     for (size_t i = 1; i < sheet.rows.size(); ++i) {
       if (file.rows_size() == kRowsPerChunk) {
         out.push_back(std::move(file));
@@ -69,7 +71,7 @@ absl::StatusOr<std::vector<v1::CsvFile>> ReadRegistryWorkbook(const std::string&
       // A sheet row ends at its last non-empty cell (XLSX keeps no empty
       // cells): the empty ones after it are the header's remaining columns,
       // not a short row.
-      while (row->cells_size() < file.header_size()) row->add_cells("");
+      while (row->cells_size() < columns) row->add_cells("");
     }
     out.push_back(std::move(file));
   }

@@ -22,6 +22,9 @@ export const FINDING_TYPE = {
   LEDGER_ROW_MISSING: '缺少台账记录', PASSAGE_MISSING: '台账无对应过车记录',
   CAMERA_SILENT: '门禁摄像头无数据', UNKNOWN_PLATE: '未登记车辆', TREATMENT_SILENT: '治污设施电表无数据',
   SUSPECTED_CLOCK_OFFSET: '疑似时钟偏差',
+  CEMS_TRANSMISSION_LOW: '数据传输有效率不足', CEMS_SILENT_IN_WINDOW: '停限产期间在线监测异常',
+  CEMS_OVER_LIMIT: '在线监测超标', CEMS_FLOW_IN_STOP: '停产期间烟气流量未降',
+  CEMS_SUSPECT_DATA: '疑似数据造假', MATERIAL_BALANCE: '物料衡算异常',
 };
 export const FINDING_STATUS = {
   OPEN: '待核实', CONFIRMED: '已确认', DISMISSED: '已撤销', FINDING_SUPERSEDED: '已被后续核查取代',
