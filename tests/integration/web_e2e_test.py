@@ -283,6 +283,10 @@ def main():
             options.add_argument(arg)
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         wait = WebDriverWait(driver, WAIT)
+        downloads = os.path.join(tmp, "downloads")
+        os.makedirs(downloads, exist_ok=True)
+        driver.execute_cdp_cmd("Browser.setDownloadBehavior",
+                               {"behavior": "allow", "downloadPath": downloads})
 
         def shot(name):
             driver.save_screenshot(os.path.join(OUT, name + ".png"))
@@ -360,6 +364,22 @@ def main():
             check("已读" in listed, "the bureau sees the notification read: " + listed.replace("\n", " / ")[:200])
         except Exception as e:
             check(False, "the alert's notification appears on the page and can be marked read (%s)" % e)
+
+        # The 告知书 and the 一厂一策 of the filed list in force, downloaded from the page.
+        try:
+            for button in ("notice-pdf", "plan-pdf"):
+                before = set(os.listdir(downloads))
+                driver.execute_script("arguments[0].scrollIntoView()", find(button))
+                find(button).click()
+                got = WebDriverWait(driver, 60).until(
+                    lambda d: [f for f in set(os.listdir(downloads)) - before
+                               if f.endswith(".pdf")])
+                with open(os.path.join(downloads, got[0]), "rb") as f:
+                    head = f.read(5)
+                check(head == b"%PDF-", "the page downloads %s as a PDF (%s)" % (button, got[0]))
+            shot("04c-documents")
+        except Exception as e:
+            check(False, "the page offers the 告知书 and 一厂一策 of the filed list (%s)" % e)
 
         # A finding and its 异常申报.
         driver.get(base + "/#/" + mine)

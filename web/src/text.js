@@ -43,7 +43,8 @@ export const T = {
   submit: '提交', explained: '已提交异常申报', evidence: '证据', back: '返回',
   noNotifications: '暂无通知。预警发布、调整、解除或清单变化使本企业要求改变时，通知会显示在这里，并同时按联系方式发送邮件或推送。',
   read: '已读', unread: '未读', markRead: '标记为已读',
-  documentsPending: '告知书、一厂一策等文件将在区工信委生成后在此提供下载。',
+  documentsPending: '本企业暂无已备案的清单；清单备案后，告知书和一厂一策在此下载。',
+  noticePdf: '下载告知书（PDF）', planPdf: '下载一厂一策（PDF）', documentsFrom: '依据已备案清单',
   otherRole: '此角色没有网页工作台（系统服务账户请使用命令行或 API）。',
 };
 
