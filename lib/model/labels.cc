@@ -146,6 +146,8 @@ const std::map<std::string, std::vector<std::string>>& EnumValueLabels() {
       {"PASSAGE_MISSING", {"无过车记录"}},
       {"CAMERA_SILENT", {"门禁无数据"}},
       {"UNKNOWN_PLATE", {"未登记车辆"}},
+      {"TREATMENT_SILENT", {"治污设施电表无数据"}},
+      {"SUSPECTED_CLOCK_OFFSET", {"疑似时钟偏差"}},
       {"CEMS_TRANSMISSION_LOW", {"数据传输有效率不足"}},
       {"CEMS_SILENT_IN_WINDOW", {"停限产期间在线监测异常"}},
       {"CEMS_OVER_LIMIT", {"在线监测超标"}},
