@@ -38,8 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       CheckRefusal(r.status());
     } else {
       // regressions/page_token/noncanonical_base64: only the encoder's text.
-      FUZZ_CHECK(in.empty() || EncodePageToken("ListEnterprises", *r) == in,
-                 absl::CHexEscape(in));
+      FUZZ_CHECK(in.empty() || EncodePageToken("ListEnterprises", *r) == in, absl::CHexEscape(in));
     }
     return 0;
   }

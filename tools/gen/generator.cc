@@ -469,7 +469,8 @@ GeneratedCounts GenerateDistrictTo(
         // China V and better serving the plant may pass under a T79 ban.
         if (veh.emission_stage() >= v1::CHINA_5) {
           v1::WhitelistEntry w;
-          w.set_name(ChildName(*KindByFile("whitelist_entries"), e.name(), absl::StrCat("w", v + 1)));
+          w.set_name(
+              ChildName(*KindByFile("whitelist_entries"), e.name(), absl::StrCat("w", v + 1)));
           w.set_vehicle(veh.name());
           w.set_purpose(profile == Profile::kWaste ? v1::LIVELIHOOD : v1::SAFE_OPERATION);
           w.set_valid_from("2018-11-15");
