@@ -61,6 +61,15 @@ int Save(const v1::Document& d, const std::string& path) {
   return 0;
 }
 
+// SetAt sets `at` from --at, when given.
+absl::Status SetAt(google::protobuf::Timestamp* at) {
+  if (Opts().at.empty()) return absl::OkStatus();
+  auto t = ParseTimeText(Opts().at);
+  if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat("--at: ", t.status().message()));
+  *at = ToTimestamp(*t);
+  return absl::OkStatus();
+}
+
 grpc::ClientContext* Call(grpc::ClientContext* ctx) {
   AddKey(ctx, ApiKey());
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
@@ -103,12 +112,7 @@ int DocumentsNotice() {
   v1::RenderObligationNoticeRequest req;
   req.set_enterprise(Arg(2));
   req.set_format(v1::PDF);
-  if (!Opts().at.empty()) {
-    auto t = ParseTimeText(Opts().at);
-    if (!t.ok())
-      return Fail(absl::InvalidArgumentError(absl::StrCat("--at: ", t.status().message())));
-    *req.mutable_at() = ToTimestamp(*t);
-  }
+  if (absl::Status at = SetAt(req.mutable_at()); !at.ok()) return Fail(at);
   v1::Document d;
   grpc::ClientContext ctx;
   grpc::Status st = Stub().RenderObligationNotice(Call(&ctx), req, &d);
@@ -135,12 +139,7 @@ int DocumentsOverview() {
   v1::RenderCityOverviewRequest req;
   req.set_season(Opts().season);
   req.set_format(*format);
-  if (!Opts().at.empty()) {
-    auto t = ParseTimeText(Opts().at);
-    if (!t.ok())
-      return Fail(absl::InvalidArgumentError(absl::StrCat("--at: ", t.status().message())));
-    *req.mutable_at() = ToTimestamp(*t);
-  }
+  if (absl::Status at = SetAt(req.mutable_at()); !at.ok()) return Fail(at);
   v1::Document d;
   grpc::ClientContext ctx;
   grpc::Status st = Stub().RenderCityOverview(Call(&ctx), req, &d);
