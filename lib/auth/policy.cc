@@ -28,7 +28,8 @@ std::vector<std::string> RegistryMethods(const std::vector<std::string>& verbs) 
                                           {"RetrofitTask", "RetrofitTasks"},
                                           {"EmissionTotal", "EmissionTotals"},
                                           {"WhitelistEntry", "WhitelistEntries"},
-                                          {"MonitoringPoint", "MonitoringPoints"}};
+                                          {"MonitoringPoint", "MonitoringPoints"},
+                                          {"ProductionLedger", "ProductionLedgers"}};
   std::vector<std::string> out;
   for (const auto& verb : verbs) {
     for (const auto& kind : kKinds) out.push_back(absl::StrCat(verb, kind[verb == "List" ? 1 : 0]));
@@ -78,8 +79,8 @@ std::vector<AccessRule> MakeRules() {
       Row("RegistryService", {"GetDistrict"}, "read a district", "name", kOne, A, A, O, O, N, A),
       Row("RegistryService", {"ListDistricts"}, "list districts", "-", kList, A, A, O, O, N, A),
       Row("RegistryService", RegistryMethods({"Get"}),
-          "read a registry resource below a district (townships … monitoring points)", "name", kOne,
-          A, A, O, O, O, A),
+          "read a registry resource below a district (townships … production ledgers)", "name",
+          kOne, A, A, O, O, O, A),
       Row("RegistryService", RegistryMethods({"List"}), "list registry resources below a district",
           "parent", kList, A, A, O, O, O, A),
       Row("RegistryService", RegistryMethods({"Create", "Update", "Delete"}),
@@ -130,6 +131,9 @@ std::vector<AccessRule> MakeRules() {
       Row("ComplianceService", {"IngestReadings", "IngestGateEvents", "IngestLedgerRows"},
           "send monitoring data, row by row", "each row's meter / camera / enterprise", kOne, A, N,
           O, N, O, A),
+      Row("ComplianceService", {"IngestProductionDays"},
+          "send production ledger days (生产台账), row by row", "each row's ledger", kOne, A, N, O,
+          N, O, A),
       Row("ComplianceService", {"RecordMeterEvent"}, "record a register reset or meter replacement",
           "event.meter", kOne, A, N, O, N, N, A),
       Row("ComplianceService", {"ListMeterEvents"}, "read a meter's events", "meter", kOne, A, A, O,
