@@ -173,6 +173,11 @@ int Verify(v1::ComplianceService::Stub& stub, const std::string& key,
             << " with no meter of their own\n";
   std::cout << "  " << run.meters() << " meters, " << run.readings() << " readings, "
             << run.gate_events() << " gate passages, " << run.ledger_rows() << " ledger rows\n";
+  if (run.monitoring_points() > 0 || run.production_ledgers() > 0) {
+    std::cout << "  " << run.monitoring_points() << " monitoring points (" << run.cems_minutes()
+              << " CEMS minutes), " << run.production_ledgers() << " production ledgers ("
+              << run.ledger_days() << " ledger days)\n";
+  }
   std::cout << "  findings: " << run.findings_new() << " new, " << run.findings_unchanged()
             << " already recorded; in " << run.elapsed_ms() << " ms\n";
   for (const v1::FindingCount& c : run.findings()) {
