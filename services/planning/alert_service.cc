@@ -121,8 +121,7 @@ grpc::Status AlertServiceImpl::IssueAlert(grpc::ServerContext* ctx,
           if (r.empty() || !rules.ParseFromString(pqxx::binarystring(r[0][0]).str()) ||
               !rules.district_alerts_allowed()) {
             return absl::PermissionDeniedError(
-                "the district's filed rule set does not let a bureau record alerts "
-                "(district_alerts_allowed)");
+                "本区备案的规则集不允许区级发布预警（district_alerts_allowed）");
           }
         }
         const std::string id =

@@ -8,6 +8,7 @@
 #include "lib/hash/sha256.h"
 #include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
+#include "lib/model/labels.h"
 #include "lib/paging/page_token.h"
 #include "lib/rpc/forward.h"
 #include "lib/rpc/status.h"
@@ -352,8 +353,8 @@ absl::Status PlanningServiceImpl::CheckListRead(const grpc::ServerContext* ctx, 
   if (!*narrowed) return absl::OkStatus();
   // An enterprise reads the filed entries about itself, whatever it asks for.
   if (!enterprise->empty() && *enterprise != narrow_to) {
-    return absl::PermissionDeniedError(absl::StrCat("an enterprise key for ", narrow_to,
-                                                    " reads the filed entries about itself only"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("无权操作：企业账号（", narrow_to, "）只能查看已备案清单中本企业的条目"));
   }
   *enterprise = narrow_to;
   return absl::OkStatus();
@@ -377,9 +378,9 @@ grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx,
     if (!list.ok()) return list.status();
     if (narrowed && list->state() != v1::FILED && list->state() != v1::SUPERSEDED) {
       // Only filed lists bind; an enterprise does not read drafts.
-      return absl::PermissionDeniedError(absl::StrCat("list ", req->parent(), " is ",
-                                                      v1::ListState_Name(list->state()),
-                                                      "; an enterprise reads filed lists only"));
+      return absl::PermissionDeniedError(absl::StrCat(
+          "无权操作：清单 ", req->parent(), " 的状态为",
+          ChineseLabel(v1::ListState_Name(list->state())), "，企业只能查看已备案的清单"));
     }
     auto entries = PlanningRepository::Entries(tx, req->parent(), enterprise, after, limit + 1);
     for (int i = 0; i < static_cast<int>(entries.size()) && i < limit; ++i)
@@ -412,7 +413,7 @@ grpc::Status PlanningServiceImpl::ExplainEntry(grpc::ServerContext* ctx,
     if (!entry.ok()) return entry.status();
     if (narrowed && (entry->enterprise() != enterprise ||
                      (list->state() != v1::FILED && list->state() != v1::SUPERSEDED))) {
-      return absl::PermissionDeniedError("an enterprise reads the filed entries about itself only");
+      return absl::PermissionDeniedError("无权操作：企业只能查看已备案清单中本企业的条目");
     }
     *resp->mutable_entry() = *entry;
     resp->set_explanation(cuofeng::ExplainEntry(*entry, *list));
