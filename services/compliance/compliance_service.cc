@@ -288,9 +288,8 @@ grpc::Status ComplianceServiceImpl::OverrideBaseline(grpc::ServerContext* ctx,
     v.push_back({"name", "must be districts/{d}/enterprises/{e}/meters/{m}/baselines/{season}"});
   }
   if (!(req->load_kw() > 0) || !std::isfinite(req->load_kw()))
-    v.push_back({"load_kw", "must be a number above 0"});
-  if (req->reason().empty())
-    v.push_back({"reason", "required: why the computed baseline does not hold"});
+    v.push_back({"load_kw", "须为大于 0 的数值（kW）"});
+  if (req->reason().empty()) v.push_back({"reason", "必填：说明计算所得基准负荷为何不适用"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   const std::string meter = absl::StrJoin(p.begin(), p.begin() + 6, "/");
   const std::string season = absl::StrCat("districts/", p[1], "/seasons/", p[7]);
@@ -365,15 +364,14 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   if (parts.size() != 2 || parts[0] != "districts" || parts[1].empty()) {
     v.push_back({"district", "must be districts/{district}"});
   }
-  if (!req->has_from()) v.push_back({"from", "required"});
-  if (!req->has_to()) v.push_back({"to", "required"});
+  if (!req->has_from()) v.push_back({"from", "必填"});
+  if (!req->has_to()) v.push_back({"to", "必填"});
   const absl::Time from = FromTimestamp(req->from());
   absl::Time to = FromTimestamp(req->to());
-  if (req->has_from() && req->has_to() && to <= from) v.push_back({"to", "must be after from"});
-  if (req->has_from() && from >= Now())
-    v.push_back({"from", "must be in the past: there is no data yet"});
+  if (req->has_from() && req->has_to() && to <= from) v.push_back({"to", "须晚于开始时间（from）"});
+  if (req->has_from() && from >= Now()) v.push_back({"from", "须早于当前时间：此后尚无数据"});
   if (req->has_from() && req->has_to() && to - from > absl::Hours(24 * 400)) {
-    v.push_back({"to", "a run covers at most 400 days"});
+    v.push_back({"to", "一次核查最多 400 天"});
   }
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   to = std::min(to, Now());  // data of the future does not exist yet
@@ -468,13 +466,13 @@ grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx,
         parts[0] == "districts" && !parts[1].empty())) {
     v.push_back({"parent", "must be districts/{d}, districts/{d}/enterprises/{e} or districts/-"});
   }
-  if (req->page_size() < 0) v.push_back({"page_size", "must not be negative"});
+  if (req->page_size() < 0) v.push_back({"page_size", "不能为负数"});
   int64_t offset = 0;
   if (!req->page_token().empty() && (!absl::SimpleAtoi(req->page_token(), &offset) || offset < 0)) {
     v.push_back({"page_token", "not a token this service gave out"});
   }
-  if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "unknown finding type"});
-  if (!v1::FindingStatus_IsValid(req->status())) v.push_back({"status", "unknown finding status"});
+  if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "未知的核查发现类型"});
+  if (!v1::FindingStatus_IsValid(req->status())) v.push_back({"status", "未知的核查发现状态"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   std::string prefix;
   auto principal = guard_->Check(ctx, "ListFindings", req->parent(), &prefix);
@@ -507,9 +505,9 @@ grpc::Status ComplianceServiceImpl::ListVerificationRuns(grpc::ServerContext* ct
   if (parts.size() != 2 || parts[0] != "districts" || parts[1].empty() || parts[1] == "-") {
     v.push_back({"parent", "must be districts/{district}"});
   }
-  if (req->page_size() < 0) v.push_back({"page_size", "must not be negative"});
+  if (req->page_size() < 0) v.push_back({"page_size", "不能为负数"});
   if (req->has_from() && req->has_to() && req->to().seconds() <= req->from().seconds()) {
-    v.push_back({"to", "must be after from"});
+    v.push_back({"to", "须晚于开始时间（from）"});
   }
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   auto principal = guard_->Check(ctx, "ListVerificationRuns", req->parent());
@@ -571,7 +569,7 @@ grpc::Status ComplianceServiceImpl::WatchFindings(grpc::ServerContext* ctx,
         parts[0] == "districts" && !parts[1].empty())) {
     v.push_back({"parent", "must be districts/{d}, districts/{d}/enterprises/{e} or districts/-"});
   }
-  if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "unknown finding type"});
+  if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "未知的核查发现类型"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   std::string prefix;
   auto principal = guard_->Check(ctx, "WatchFindings", req->parent(), &prefix);
@@ -652,9 +650,9 @@ grpc::Status ComplianceServiceImpl::ReviewFinding(grpc::ServerContext* ctx,
   if (!IsFindingName(req->name()))
     v.push_back({"name", "must be districts/{d}/enterprises/{e}/findings/{n}"});
   if (req->decision() != v1::CONFIRM && req->decision() != v1::DISMISS) {
-    v.push_back({"decision", "required: CONFIRM or DISMISS"});
+    v.push_back({"decision", "必填：确认（CONFIRM）或排除（DISMISS）"});
   }
-  if (req->comment().empty()) v.push_back({"comment", "required: what the verifier saw"});
+  if (req->comment().empty()) v.push_back({"comment", "必填：核查人员看到的情况"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   Mutation m{"ReviewFinding", req->name(), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
@@ -692,8 +690,9 @@ grpc::Status ComplianceServiceImpl::ExplainFinding(grpc::ServerContext* ctx,
   if (!IsFindingName(req->name()))
     v.push_back({"name", "must be districts/{d}/enterprises/{e}/findings/{n}"});
   if (req->explanation().empty())
-    v.push_back({"explanation", "required (异常申报: what happened and why)"});
-  if (req->explanation().size() > 4000) v.push_back({"explanation", "at most 4,000 bytes"});
+    v.push_back({"explanation", "必填（异常申报：发生了什么、原因是什么）"});
+  if (req->explanation().size() > 4000)
+    v.push_back({"explanation", "不能超过 4,000 字节（约 1,300 个汉字）"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   Mutation m{"ExplainFinding", req->name(), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
@@ -819,18 +818,17 @@ grpc::Status ComplianceServiceImpl::RecordMeterEvent(grpc::ServerContext* ctx,
     v.push_back({"event.meter", "must be districts/{d}/enterprises/{e}/meters/{m}"});
   }
   if (!e.has_time()) {
-    v.push_back({"event.time", "required: when the register was reset or the meter replaced"});
+    v.push_back({"event.time", "必填：表码清零或换表的时间"});
   } else if (FromTimestamp(e.time()) > Now() + absl::Minutes(5)) {
-    v.push_back({"event.time", "is in the future"});
+    v.push_back({"event.time", "不能晚于当前时间"});
   }
   if (e.kind() != v1::MeterEvent::REGISTER_RESET && e.kind() != v1::MeterEvent::METER_REPLACED) {
-    v.push_back({"event.kind", "required: REGISTER_RESET or METER_REPLACED"});
+    v.push_back({"event.kind", "必填：表码清零（REGISTER_RESET）或换表（METER_REPLACED）"});
   }
   if (!std::isfinite(e.new_register()) || e.new_register() < 0) {
-    v.push_back({"event.new_register", "must be a number of kWh at least 0"});
+    v.push_back({"event.new_register", "须为不小于 0 的 kWh 数"});
   }
-  if (e.reason().empty())
-    v.push_back({"event.reason", "required: what happened (换表, 表码清零, ...)"});
+  if (e.reason().empty()) v.push_back({"event.reason", "必填：发生了什么（换表、表码清零……）"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   Mutation m{"RecordMeterEvent", e.meter(), req->request_id(), false};
   auto refuse = [&](const absl::Status& why) {
@@ -842,9 +840,8 @@ grpc::Status ComplianceServiceImpl::RecordMeterEvent(grpc::ServerContext* ctx,
   // the enterprise whose readings it excuses may not.
   if (principal->role != Role::kBureau && principal->role != Role::kService &&
       principal->role != Role::kAdmin) {
-    return refuse(
-        absl::PermissionDeniedError("only the district bureau or the metering platform (a service "
-                                    "key) records a meter's reset or replacement"));
+    return refuse(absl::PermissionDeniedError(
+        "无权操作：只有区级或计量平台（服务账号）可以登记电表清零或换表"));
   }
   auto meter =
       directory_.Meter(e.meter(), RemoteCall{AuthorizationOf(ctx), DeadlineOf(ctx, kLookupCap)});
