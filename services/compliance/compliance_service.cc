@@ -20,6 +20,7 @@
 #include "lib/status/errors.h"
 #include "lib/status/status_macros.h"
 #include "lib/text/text.h"
+#include "services/compliance/run_progress.h"
 
 namespace cuofeng {
 namespace {
@@ -383,20 +384,36 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   auto refuse = [&](const absl::Status& why) {
     return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work&) { return why; });
   };
-  if (auto principal = guard_->Check(ctx, "RunVerification", req->district()); !principal.ok()) {
-    return refuse(principal.status());
-  }
+  auto principal = guard_->Check(ctx, "RunVerification", req->district());
+  if (!principal.ok()) return refuse(principal.status());
   const absl::Time deadline = DeadlineOf(ctx, kVerificationCap);
-  auto outcome = verifier_.Run(req->district(), from, to, AuthorizationOf(ctx), deadline);
-  if (!outcome.ok()) return refuse(outcome.status());
-  if (absl::Now() >= deadline) {
-    return refuse(absl::DeadlineExceededError(
-        absl::StrCat("the verification of ", req->district(),
-                     " was computed after the call's deadline; nothing was stored")));
+  // Issue 19: the run is recorded as it starts and its progress as it goes.
+  auto progress = RunProgress::Start(guard_->pool(), parts[1], from, to, principal->key_name,
+                                     req->request_id());
+  if (!progress.ok()) return refuse(progress.status());
+  RunOptions options;
+  options.progress = [&](const char* step, int done, int total) {
+    progress->Step(step, done, total);
+  };
+  auto outcome = verifier_.Run(req->district(), from, to, AuthorizationOf(ctx), deadline, options);
+  if (!outcome.ok()) {
+    progress->Failed(outcome.status());
+    return refuse(outcome.status());
   }
+  if (absl::Now() >= deadline) {
+    absl::Status late = absl::DeadlineExceededError(
+        absl::StrCat("the verification of ", req->district(),
+                     " was computed after the call's deadline; nothing was stored"));
+    progress->Failed(late);
+    return refuse(late);
+  }
+  progress->Step("STORING");
+  outcome->run.set_name(progress->name());
+  *outcome->run.mutable_progress() = progress->Succeeded();
   grpc::Status done =
       guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
         ASSIGN_OR_RETURN(*resp, StoreOutcome(tx, *outcome, req->district(), who.key_name));
+        RunProgress::Forget(tx, resp->name());
         // Last look before the commit: a caller that is gone gets nothing stored.
         if (absl::Now() >= deadline || ctx->IsCancelled()) {
           return absl::DeadlineExceededError(
@@ -405,6 +422,11 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
         }
         return absl::OkStatus();
       });
+  if (done.ok() && resp->name() != progress->name()) progress->Discard();
+  if (!done.ok()) {
+    progress->Failed(
+        absl::Status(static_cast<absl::StatusCode>(done.error_code()), done.error_message()));
+  }
   Ring();
   return done;
 }
@@ -427,8 +449,10 @@ absl::StatusOr<v1::VerificationRun> ComplianceServiceImpl::StoreOutcome(
         r.ledger_retention_days);
   }
   v1::VerificationRun run = outcome.run;
-  const int64_t n = tx.exec1("SELECT nextval('compliance.run_number')")[0].as<int64_t>();
-  run.set_name(absl::StrCat(district, "/verificationRuns/", n));
+  if (run.name().empty()) {  // a batch run is named when it starts (RunProgress)
+    const int64_t n = tx.exec1("SELECT nextval('compliance.run_number')")[0].as<int64_t>();
+    run.set_name(absl::StrCat(district, "/verificationRuns/", n));
+  }
   std::vector<std::string> found;
   for (size_t i = 0; i < outcome.findings.size(); ++i) {
     v1::Finding& f = outcome.findings[i];
@@ -530,6 +554,14 @@ grpc::Status ComplianceServiceImpl::ListVerificationRuns(grpc::ServerContext* ct
       guard_->read_pool(*principal),
       [&](pqxx::work& tx) {
         resp->Clear();
+        // Runs under way (and failed lately) first, on the first page.
+        if (req->include_running() && offset == 0) {
+          for (v1::VerificationRun& run : RunProgress::Recent(tx, parts[1], limit)) {
+            if (from != 0 && run.to().seconds() <= from) continue;
+            if (to != 0 && run.from().seconds() >= to) continue;
+            *resp->add_runs() = std::move(run);
+          }
+        }
         // Runs stored before their range had columns are judged by their body.
         pqxx::result r = tx.exec_params(
             "SELECT body FROM compliance.verification_run WHERE district_id = $1 "
@@ -557,6 +589,41 @@ grpc::Status ComplianceServiceImpl::ListVerificationRuns(grpc::ServerContext* ct
       },
       Isolation::kReadOnly);
   return ToGrpcStatus(st);
+}
+
+grpc::Status ComplianceServiceImpl::GetVerificationRun(grpc::ServerContext* ctx,
+                                                       const v1::GetVerificationRunRequest* req,
+                                                       v1::VerificationRun* resp) {
+  std::vector<std::string> parts = absl::StrSplit(req->name(), '/');
+  int64_t n = 0;
+  if (parts.size() != 4 || parts[0] != "districts" || parts[1].empty() || parts[1] == "-" ||
+      parts[2] != "verificationRuns" || !absl::SimpleAtoi(parts[3], &n) || n <= 0) {
+    return ToGrpcStatus(InvalidArgumentWithViolations(
+        {{"name", absl::StrCat("\"", req->name(),
+                               "\" is not districts/{district}/verificationRuns/{number}")}}));
+  }
+  auto principal = guard_->Check(ctx, "GetVerificationRun", req->name());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  CallDeadline deadline(DeadlineOf(ctx, absl::Minutes(1)));
+  // The primary, not a replica: a page polls a run under way.
+  return ToGrpcStatus(InTransaction(
+      guard_->pool(),
+      [&](pqxx::work& tx) -> absl::Status {
+        pqxx::result r = tx.exec_params(
+            "SELECT body FROM compliance.verification_run WHERE name = $1 AND district_id = $2",
+            req->name(), parts[1]);
+        if (r.empty()) {
+          ASSIGN_OR_RETURN(*resp, RunProgress::Read(tx, req->name()));
+          return absl::OkStatus();
+        }
+        const pqxx::binarystring body(r[0][0]);
+        if (!resp->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+          return absl::DataLossError(
+              absl::StrCat("the stored verification run ", req->name(), " does not decode"));
+        }
+        return absl::OkStatus();
+      },
+      Isolation::kReadOnly));
 }
 
 grpc::Status ComplianceServiceImpl::WatchFindings(grpc::ServerContext* ctx,

@@ -112,6 +112,12 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
                     absl::ToInt64Milliseconds(now - mark), " ms");
     mark = now;
   };
+  // Issue 19: the caller is told each step as it starts and each meter judged.
+  int meters_done = 0, meters_total = 0;
+  auto step = [&](const char* name) {
+    if (options.progress) options.progress(name, meters_done, meters_total);
+  };
+  step("OBLIGATIONS");
 
   // Issue 15: windows are judged whole, up to where the district's data
   // ends, whatever the run's range: the range only chooses which windows.
@@ -214,6 +220,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     alert_documents[o.alert()] = s.ok() ? alert.document_number() : "";
   }
   phase("obligations and rule sets");
+  step("REGISTRY");
 
   // The registry as it is now.
   ASSIGN_OR_RETURN(std::vector<v1::DistrictSnapshotChunk> chunks,
@@ -293,6 +300,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     out.domains.push_back(domain);
   };
   phase("registry");
+  step("BASELINES");
 
   // Baselines per season: stored, or computed now from the reference window
   // when there is none yet or the one stored was computed from incomplete
@@ -348,6 +356,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     }
   }
   phase("baselines");
+  step("READINGS");
 
   // The readings of the hull (a day earlier too: registers need the reading before).
   ASSIGN_OR_RETURN(auto raw,
@@ -526,8 +535,15 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       }
     }
   }
+  meters_total = static_cast<int>(binding.size());
+  for (const MeterInfo& t : meters) {
+    if (t.meter->role() == v1::TREATMENT && in_scope(t.enterprise)) ++meters_total;
+  }
+  step("METERS");
   int clock_offsets = 0;
   for (const auto& [m, obligations] : binding) {
+    ++meters_done;
+    step("METERS");
     const std::vector<EffectiveWindow> all = EffectiveWindows(obligations, hull_from, hull_to);
     if (all.empty()) continue;
     // A clock whole hours off: never a violation; its stops and limits are not judged.
@@ -617,6 +633,8 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   // time a list binds.
   for (const MeterInfo& t : meters) {
     if (t.meter->role() != v1::TREATMENT || !in_scope(t.enterprise)) continue;
+    ++meters_done;
+    step("METERS");
     const MeterInfo* production = nullptr;
     for (size_t i : meters_by_enterprise[t.enterprise]) {
       const MeterInfo& m = meters[i];
@@ -653,6 +671,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   }
   phase("meter checks");
   if (options.live) return finish();
+  step("CEMS");
 
   // Stack monitoring (CEMS over HJ 212, issue 21): services/cems/verify.h.
   {
@@ -680,6 +699,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     run.set_cems_minutes(cems_out.minutes);
   }
   phase("CEMS checks");
+  step("GATES");
 
   // Gates (T79, T80): passages, ledger rows, silent cameras. Passages and
   // ledger rows are judged by their own time within the run's range (with

@@ -86,6 +86,21 @@ std::vector<FieldViolation> CheckSeason(const v1::Season& s) {
   return v;
 }
 
+// SeasonInForce: the season whose dates hold `today` (YYYY-MM-DD), else the
+// next to start, else the last to end; "" when there is none.
+std::string SeasonInForce(const std::vector<v1::Season>& seasons, const std::string& today) {
+  const v1::Season *holding = nullptr, *next = nullptr, *last = nullptr;
+  for (const v1::Season& s : seasons) {
+    if (s.start() <= today && today <= s.end() &&
+        (holding == nullptr || s.start() > holding->start()))
+      holding = &s;
+    if (s.start() > today && (next == nullptr || s.start() < next->start())) next = &s;
+    if (s.end() < today && (last == nullptr || s.end() > last->end())) last = &s;
+  }
+  const v1::Season* chosen = holding != nullptr ? holding : next != nullptr ? next : last;
+  return chosen == nullptr ? "" : chosen->name();
+}
+
 }  // namespace
 
 absl::StatusOr<RegistrySnapshot> PlanningServiceImpl::ReadSnapshot(const grpc::ServerContext* ctx,
@@ -206,6 +221,42 @@ grpc::Status PlanningServiceImpl::GetSeason(grpc::ServerContext* ctx,
     auto s = PlanningRepository::GetSeason(tx, req->name());
     if (!s.ok()) return s.status();
     *resp = *s;
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status PlanningServiceImpl::ListSeasons(grpc::ServerContext* ctx,
+                                              const v1::ListSeasonsRequest* req,
+                                              v1::ListSeasonsResponse* resp) {
+  const std::string district = DistrictId(req->parent());
+  std::vector<FieldViolation> v;
+  if (district.empty() || req->parent() != absl::StrCat("districts/", district)) {
+    v.push_back({"parent", absl::StrCat("\"", req->parent(), "\" is not districts/{district}")});
+  }
+  if (req->page_size() < 0) v.push_back({"page_size", "must not be negative"});
+  if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
+  auto principal = guard_->Check(ctx, "ListSeasons", req->parent());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  const std::string scope = absl::StrCat("ListSeasons|", req->parent());
+  auto after = DecodePageToken(scope, req->page_token());
+  if (!after.ok()) return ToGrpcStatus(after.status());
+  const int limit = req->page_size() <= 0 ? kDefaultPage : std::min(req->page_size(), kMaxPage);
+  return ToGrpcStatus(InTransaction(guard_->read_pool(*principal), [&](pqxx::work& tx) {
+    resp->Clear();
+    // A district has a season a year: all of them are read, so that the one
+    // in force is chosen among all whatever the page.
+    const std::vector<v1::Season> all = PlanningRepository::Seasons(tx, district);
+    resp->set_in_force(SeasonInForce(all, ChinaDay(Now())));
+    int n = 0;
+    for (const v1::Season& s : all) {
+      if (!after->empty() && s.name() <= *after) continue;
+      if (n == limit) {
+        resp->set_next_page_token(EncodePageToken(scope, resp->seasons(n - 1).name()));
+        break;
+      }
+      *resp->add_seasons() = s;
+      ++n;
+    }
     return absl::OkStatus();
   }));
 }
