@@ -411,7 +411,8 @@ def main():
         message = text_of("alert-message")
         check("字段 issue.alert.end_time" in message, "a refused preview leads with 输入有误 and lists the field: "
               + message.replace("\n", " / "))
-        shot("09b-city-preview-refused", full=True)
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", find("alert-message"))
+        shot("09b-city-preview-refused")
         typing("alert-start", "2018-12-01 00:00")
         typing("alert-end", "2018-12-04 00:00")
         typing("alert-document", "津重污染指〔2018〕7号")
