@@ -194,7 +194,7 @@ ComplianceRepository::ReadingDays(const std::vector<int>& meters, int64_t first_
   if (absl::Now() >= deadline) return Expired(deadline, "reading days");
   const std::string sql = absl::StrCat(
       "COPY (SELECT d.meter_id, (d.day - date '1970-01-01'), d.n, d.n_register, d.min_kw, "
-      "d.max_kw, d.min_kwh, d.max_kwh, d.first_us, d.last_us, d.max_gap_us "
+      "d.max_kw, d.sum_kw, d.min_kwh, d.max_kwh, d.sum_kwh, d.first_us, d.last_us, d.max_gap_us "
       "FROM compliance.reading_day d JOIN unnest('",
       IntArray(meters),
       "'::int[]) AS m(id) ON m.id = d.meter_id WHERE d.day BETWEEN date '1970-01-01' + ", first_day,
@@ -203,7 +203,7 @@ ComplianceRepository::ReadingDays(const std::vector<int>& meters, int64_t first_
   absl::Status st =
       CopyOutBinary(WithTimeouts(pool_->dsn(), deadline), sql, [&](const char* p, int len) {
         const char* end = p + len;
-        if (len < 2 || Be16(p) != 11) {
+        if (len < 2 || Be16(p) != 13) {
           malformed = true;
           return;
         }
@@ -230,8 +230,10 @@ ComplianceRepository::ReadingDays(const std::vector<int>& meters, int64_t first_
         const char* n_register = field(4);
         const char* min_kw = field(8);
         const char* max_kw = field(8);
+        const char* sum_kw = field(8);
         const char* min_kwh = field(8);
         const char* max_kwh = field(8);
+        const char* sum_kwh = field(8);
         const char* first = field(8);
         const char* last = field(8);
         const char* gap = field(8);
@@ -242,10 +244,10 @@ ComplianceRepository::ReadingDays(const std::vector<int>& meters, int64_t first_
         ReadingDay& d = out[static_cast<int32_t>(Be32(meter))][static_cast<int32_t>(Be32(day))];
         d.n = static_cast<int32_t>(Be32(n));
         d.n_register = static_cast<int32_t>(Be32(n_register));
-        d.has_kw = min_kw != nullptr && max_kw != nullptr;
-        if (d.has_kw) d.min_kw = f8(min_kw), d.max_kw = f8(max_kw);
-        d.has_kwh = min_kwh != nullptr && max_kwh != nullptr;
-        if (d.has_kwh) d.min_kwh = f8(min_kwh), d.max_kwh = f8(max_kwh);
+        d.has_kw = min_kw != nullptr && max_kw != nullptr && sum_kw != nullptr;
+        if (d.has_kw) d.min_kw = f8(min_kw), d.max_kw = f8(max_kw), d.sum_kw = f8(sum_kw);
+        d.has_kwh = min_kwh != nullptr && max_kwh != nullptr && sum_kwh != nullptr;
+        if (d.has_kwh) d.min_kwh = f8(min_kwh), d.max_kwh = f8(max_kwh), d.sum_kwh = f8(sum_kwh);
         d.first_us = static_cast<int64_t>(Be64(first));
         d.last_us = static_cast<int64_t>(Be64(last));
         d.max_gap_us = gap ? static_cast<int64_t>(Be64(gap)) : -1;

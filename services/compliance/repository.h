@@ -44,7 +44,7 @@ class ComplianceRepository {
   struct ReadingDay {
     int64_t n = 0, n_register = 0;
     bool has_kw = false, has_kwh = false;
-    double min_kw = 0, max_kw = 0, min_kwh = 0, max_kwh = 0;
+    double min_kw = 0, max_kw = 0, sum_kw = 0, min_kwh = 0, max_kwh = 0, sum_kwh = 0;
     int64_t first_us = 0, last_us = 0;
     int64_t max_gap_us = -1;  // -1: not known
   };

@@ -606,6 +606,8 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   // (the treatment meter's two). Each check gets complete readings
   // wherever it looks, so it finds what a full scan finds.
   std::set<std::pair<const MeterInfo*, size_t>> clean_windows;  // (meter, index in effective)
+  // Windows with enough readings, judged on their doubtful days only.
+  std::set<std::pair<const MeterInfo*, size_t>> complete_windows;
   struct CoRunDays {
     std::set<int64_t> production, treatment;
   };
@@ -615,10 +617,14 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     constexpr double kInf = std::numeric_limits<double>::infinity();
     std::map<int, std::set<int64_t>> need;  // meter id -> China days to read
     std::set<int> whole;                    // meters read whole (registers)
-    auto need_span = [&](int id, int64_t a, int64_t b) {
+    // Meter-days to read, by why (the first reason that needed each).
+    int64_t days_for[3] = {0, 0, 0};  // clock spans, windows, co-running
+    auto need_day = [&](int id, int64_t d, int why) {
+      if (id != 0 && need[id].insert(d).second) ++days_for[why];
+    };
+    auto need_span = [&](int id, int64_t a, int64_t b, int why) {
       if (id == 0 || b < a) return;
-      std::set<int64_t>& s = need[id];
-      for (int64_t d = ChinaDay(a) - 1; d <= ChinaDay(b) + 1; ++d) s.insert(d);
+      for (int64_t d = ChinaDay(a) - 1; d <= ChinaDay(b) + 1; ++d) need_day(id, d, why);
     };
     auto day_of = [&](int id, int64_t d) -> const ComplianceRepository::ReadingDay* {
       auto m = days.find(id);
@@ -634,6 +640,11 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       if (d.has_kw) v = std::max(v, d.max_kw);
       if (d.has_kwh) v = std::max(v, d.max_kwh * per_hour);
       return v;
+    };
+    auto sum_load = [&](const ComplianceRepository::ReadingDay& d, int interval) {
+      if (d.n_register > 0) return kInf;
+      const double per_hour = 60.0 / std::max(1, interval);
+      return (d.has_kw ? d.sum_kw : 0) + (d.has_kwh ? d.sum_kwh * per_hour : 0);
     };
     auto min_load = [&](const ComplianceRepository::ReadingDay& d, int interval) {
       if (d.n_register > 0) return -kInf;
@@ -656,13 +667,13 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       for (const EffectiveWindow& w : all) {
         if (AllowedShare(w.obligation) > 0 || w.end_us >= judged_us) continue;
         stops = true;
-        need_span(m->id, w.start_us - day, w.end_us + day);
+        need_span(m->id, w.start_us - day, w.end_us + day, 0);
       }
       if (!stops) {
         for (const EffectiveWindow& w : all) {
           if (w.end_us >= judged_us) continue;
-          need_span(m->id, w.start_us - day, w.start_us + day);
-          need_span(m->id, w.end_us - day, w.end_us + day);
+          need_span(m->id, w.start_us - day, w.start_us + day, 0);
+          need_span(m->id, w.end_us - day, w.end_us + day, 0);
         }
       }
       // The windows (CheckWindow).
@@ -676,30 +687,75 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
         const VerificationParams& p = params[w.obligation.list()];
         const int64_t ws = w.start_us, we = std::min(w.end_us, judged_us);
         const int64_t interval = absl::ToInt64Microseconds(absl::Minutes(ml.interval_minutes));
-        bool clean = we - ws < interval;
-        if (!clean) {
-          const bool stop =
-              w.obligation.action() == v1::STOP || w.obligation.action() == v1::RECTIFY;
-          const double fraction =
-              stop ? p.stop_threshold_percent / 100
-                   : AllowedShare(w.obligation) * (1 + p.limit_tolerance_percent / 100);
-          const double threshold_kw = fraction * ml.baseline_kw;
-          int64_t at_least = 0;  // readings surely within (ws, we]
-          clean = true;
-          for (int64_t d = ChinaDay(ws); clean && d <= ChinaDay(we); ++d) {
-            const ComplianceRepository::ReadingDay* agg = day_of(m->id, d);
-            if (agg == nullptr) continue;
-            if (max_load(*agg, ml.interval_minutes) > threshold_kw) clean = false;
-            if (ChinaDayStart(d) > ws && ChinaDayStart(d + 1) <= we) at_least += agg->n;
-          }
-          const int64_t expected = (we - ws) / interval;
-          clean = clean && 100.0 * static_cast<double>(at_least) / expected + 1e-9 >=
-                               p.min_completeness_percent;
+        if (we - ws < interval) {
+          clean_windows.insert({m, i});  // CheckWindow judges nothing
+          continue;
         }
-        if (clean) {
+        const bool stop = w.obligation.action() == v1::STOP || w.obligation.action() == v1::RECTIFY;
+        const double fraction =
+            stop ? p.stop_threshold_percent / 100
+                 : AllowedShare(w.obligation) * (1 + p.limit_tolerance_percent / 100);
+        const double threshold_kw = fraction * ml.baseline_kw;
+        // Completeness: the readings of the whole days within (ws, we] are
+        // surely there; enough of them and the window has no DATA_GAP.
+        int64_t at_least = 0;
+        for (int64_t d = ChinaDay(ws); d <= ChinaDay(we); ++d) {
+          const ComplianceRepository::ReadingDay* agg = day_of(m->id, d);
+          if (agg != nullptr && ChinaDayStart(d) > ws && ChinaDayStart(d + 1) <= we)
+            at_least += agg->n - agg->n_register;  // a register gives at most one
+        }
+        const int64_t expected = (we - ws) / interval;
+        const bool complete =
+            100.0 * static_cast<double>(at_least) / expected + 1e-9 >= p.min_completeness_percent;
+        if (!complete) {
+          need_span(m->id, ws, we, 1);  // judged whole, on every reading
+          continue;
+        }
+        // The days that could be in breach: a stop's days with a reading
+        // above the threshold; a limit's judged days (CheckWindow's: from
+        // the grace period's end, split at China midnights, each (s, e])
+        // whose mean could exceed it.
+        std::set<int64_t> doubtful;
+        const int64_t judge_from =
+            std::max(ws, absl::ToUnixMicros(FromTimestamp(w.obligation.window_start())) +
+                             absl::ToInt64Microseconds(absl::Minutes(p.grace_minutes)));
+        if (judge_from < we) {
+          for (int64_t d = ChinaDay(judge_from); d <= ChinaDay(we); ++d) {
+            const ComplianceRepository::ReadingDay* agg = day_of(m->id, d);
+            if (stop) {
+              if (agg != nullptr && max_load(*agg, ml.interval_minutes) > threshold_kw)
+                doubtful.insert(d);
+              continue;
+            }
+            const int64_t s = std::max(judge_from, ChinaDayStart(d)),
+                          e = std::min(we, ChinaDayStart(d + 1));
+            if (s >= e || (e - s) / interval < 1) continue;
+            const ComplianceRepository::ReadingDay* next = day_of(m->id, d + 1);
+            double bound;
+            if (s == ChinaDayStart(d) && e == ChinaDayStart(d + 1)) {
+              // (s, e]: the day's readings less one at s, plus one at e.
+              const bool at_s = agg != nullptr && agg->first_us == s;
+              const bool at_e = next != nullptr && next->first_us == e;
+              double sum = agg == nullptr ? 0 : sum_load(*agg, ml.interval_minutes);
+              int64_t n = agg == nullptr ? 0 : agg->n;
+              if (at_s) sum -= min_load(*agg, ml.interval_minutes), --n;
+              if (at_e) sum += max_load(*next, ml.interval_minutes), ++n;
+              bound = n > 0 ? sum / static_cast<double>(n) : -kInf;
+            } else {
+              bound = std::max(agg == nullptr ? -kInf : max_load(*agg, ml.interval_minutes),
+                               next == nullptr ? -kInf : max_load(*next, ml.interval_minutes));
+            }
+            // A margin for the order of the summing.
+            if (!(bound + 1e-9 * std::abs(bound) <= threshold_kw)) doubtful.insert(d);
+          }
+        }
+        if (doubtful.empty()) {
           clean_windows.insert({m, i});
         } else {
-          need_span(m->id, ws, we);
+          // Judged on the doubtful days with a day either side; complete,
+          // so the DATA_GAP it would see on these alone is not one.
+          complete_windows.insert({m, i});
+          for (int64_t d : doubtful) need_span(m->id, ChinaDayStart(d), ChinaDayStart(d), 1);
         }
       }
     }
@@ -740,8 +796,8 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
         for (int64_t d : c.production) {
           for (int64_t e = d - 1; e <= d + 1; ++e) c.treatment.insert(e);
         }
-        need[production->id].insert(c.production.begin(), c.production.end());
-        if (t.id != 0) need[t.id].insert(c.treatment.begin(), c.treatment.end());
+        for (int64_t d : c.production) need_day(production->id, d, 2);
+        for (int64_t d : c.treatment) need_day(t.id, d, 2);
       }
     }
     // Read them: runs of days, within (scan_from, scan_to].
@@ -767,6 +823,9 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       r.shrink_to_fit();
     }
     raw_read = read;
+    absl::StrAppend(&phases, phases.empty() ? "" : ", ", "meter-days read for clock spans ",
+                    days_for[0], ", windows ", days_for[1], ", co-running ", days_for[2],
+                    ", whole meters ", whole.size());
     phase("reading scan");
   }
 
@@ -851,8 +910,10 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       out.judged.insert(domain);
       if (clean_windows.count({m, index})) continue;  // proved to yield nothing
       const bool covering = absl::StartsWith(w.obligation.baseline(), "covering meter ");
+      const bool complete = complete_windows.count({m, index}) > 0;
       for (v1::Finding& f : CheckWindow(w, ml, judged_until, params[w.obligation.list()])) {
         if (offset != 0 && f.type() != v1::DATA_GAP) continue;
+        if (complete && f.type() == v1::DATA_GAP) continue;  // its readings are there
         f.set_season(l->season());
         f.set_baseline_kw(ml.baseline_kw);
         if (covering) {

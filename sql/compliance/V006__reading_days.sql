@@ -13,8 +13,10 @@ CREATE TABLE compliance.reading_day (
   n_register integer NOT NULL,         -- CUMULATIVE_KWH readings among them
   min_kw double precision,             -- over its KW readings (NULL: none)
   max_kw double precision,
+  sum_kw double precision,
   min_kwh double precision,            -- over its INTERVAL_KWH readings (NULL: none)
   max_kwh double precision,
+  sum_kwh double precision,
   first_us bigint NOT NULL,            -- Unix microseconds of its first and last reading
   last_us bigint NOT NULL,
   max_gap_us bigint,                   -- the longest step between consecutive readings
@@ -29,7 +31,9 @@ BEGIN
   INSERT INTO compliance.reading_day
   SELECT meter, d, count(*), count(*) FILTER (WHERE kind = 2),
          min(value) FILTER (WHERE kind = 3), max(value) FILTER (WHERE kind = 3),
+         sum(value) FILTER (WHERE kind = 3),
          min(value) FILTER (WHERE kind = 1), max(value) FILTER (WHERE kind = 1),
+         sum(value) FILTER (WHERE kind = 1),
          min(us), max(us), coalesce(max(us - prev), 0)
   FROM (SELECT kind, value, (extract(epoch FROM time) * 1000000)::int8 AS us,
                lag((extract(epoch FROM time) * 1000000)::int8) OVER (ORDER BY time) AS prev
@@ -58,7 +62,9 @@ CREATE TRIGGER reading_day_changed AFTER UPDATE OR DELETE ON compliance.reading
 INSERT INTO compliance.reading_day
 SELECT meter_id, day, count(*), count(*) FILTER (WHERE kind = 2),
        min(value) FILTER (WHERE kind = 3), max(value) FILTER (WHERE kind = 3),
+       sum(value) FILTER (WHERE kind = 3),
        min(value) FILTER (WHERE kind = 1), max(value) FILTER (WHERE kind = 1),
+       sum(value) FILTER (WHERE kind = 1),
        min(us), max(us), coalesce(max(us - prev), 0)
 FROM (SELECT meter_id, kind, value, us, day,
              lag(us) OVER (PARTITION BY meter_id, day ORDER BY us) AS prev

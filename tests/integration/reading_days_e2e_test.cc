@@ -213,6 +213,10 @@ TEST(ReadingDaysTest, ScreenedVerificationFindsExactlyWhatReadingEveryRowFinds) 
   EXPECT_EQ(total, ours.readings());
   std::cout << found.size() << " findings; " << raw << " of " << total
             << " readings read raw by the screened run\n";
+  std::smatch line;
+  if (std::regex_search(log, line, std::regex("verification of [^\n]*"))) {
+    std::cout << line[0].str() << "\n";
+  }
   EXPECT_LT(raw, total / 2) << log;
   EXPECT_THAT(full->Log(), HasSubstr("(full scan)"));
   ASSERT_EQ(screened->Stop(), 0);
