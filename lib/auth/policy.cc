@@ -37,12 +37,13 @@ std::vector<std::string> RegistryMethods(const std::vector<std::string>& verbs) 
 }
 
 AccessRule Row(std::string service, std::vector<std::string> methods, std::string what,
-               std::string resource, bool narrows, Grant admin, Grant city, Grant bureau,
-               Grant verifier, Grant enterprise, Grant service_role) {
+               std::string what_zh, std::string resource, bool narrows, Grant admin, Grant city,
+               Grant bureau, Grant verifier, Grant enterprise, Grant service_role) {
   AccessRule r;
   r.rpc_service = std::move(service);
   r.methods = std::move(methods);
   r.what = std::move(what);
+  r.what_zh = std::move(what_zh);
   r.resource = std::move(resource);
   r.narrows = narrows;
   r.admin = admin;
@@ -55,9 +56,11 @@ AccessRule Row(std::string service, std::vector<std::string> methods, std::strin
 }
 
 // A row for a method called without a key (its own check is a password).
-AccessRule PasswordRow(std::string service, std::vector<std::string> methods, std::string what) {
-  AccessRule r = Row(std::move(service), std::move(methods), std::move(what), "username", false,
-                     Grant::kAll, Grant::kAll, Grant::kAll, Grant::kAll, Grant::kAll, Grant::kAll);
+AccessRule PasswordRow(std::string service, std::vector<std::string> methods, std::string what,
+                       std::string what_zh) {
+  AccessRule r =
+      Row(std::move(service), std::move(methods), std::move(what), std::move(what_zh), "username",
+          false, Grant::kAll, Grant::kAll, Grant::kAll, Grant::kAll, Grant::kAll, Grant::kAll);
   r.password_only = true;
   return r;
 }
@@ -68,122 +71,145 @@ std::vector<AccessRule> MakeRules() {
   return {
       // AdminService: keys and the audit log.
       Row("AdminService", {"CreateApiKey", "RevokeApiKey"}, "create or revoke an API key",
-          "api_key / name", kOne, A, N, N, N, N, N),
-      Row("AdminService", {"GetCaller"}, "read who the key is", "-", kOne, A, A, A, A, A, A),
-      Row("AdminService", {"ListAuditEntries"}, "read the audit log", "resource_prefix", kOne, A, A,
-          N, N, N, N),
+          "创建或吊销 API 密钥", "api_key / name", kOne, A, N, N, N, N, N),
+      Row("AdminService", {"GetCaller"}, "read who the key is", "查看密钥的身份", "-", kOne, A, A,
+          A, A, A, A),
+      Row("AdminService", {"ListAuditEntries"}, "read the audit log", "查看审计日志",
+          "resource_prefix", kOne, A, A, N, N, N, N),
       // RegistryService.
       Row("RegistryService", {"CreateDistrict", "UpdateDistrict", "DeleteDistrict"},
-          "register, rename or delete a district", "district / name", kOne, A, N, N, N, N, N),
-      Row("RegistryService", {"GetDistrict"}, "read a district", "name", kOne, A, A, O, O, N, A),
-      Row("RegistryService", {"ListDistricts"}, "list districts", "-", kList, A, A, O, O, N, A),
+          "register, rename or delete a district", "登记、更名或删除区", "district / name", kOne, A,
+          N, N, N, N, N),
+      Row("RegistryService", {"GetDistrict"}, "read a district", "查看区", "name", kOne, A, A, O, O,
+          N, A),
+      Row("RegistryService", {"ListDistricts"}, "list districts", "列出各区", "-", kList, A, A, O,
+          O, N, A),
       Row("RegistryService", RegistryMethods({"Get"}),
-          "read a registry resource below a district (townships … monitoring points)", "name", kOne,
-          A, A, O, O, O, A),
+          "read a registry resource below a district (townships … monitoring points)",
+          "查看区内的登记信息（镇乡至排放口）", "name", kOne, A, A, O, O, O, A),
       Row("RegistryService", RegistryMethods({"List"}), "list registry resources below a district",
-          "parent", kList, A, A, O, O, O, A),
+          "列出区内的登记信息", "parent", kList, A, A, O, O, O, A),
       Row("RegistryService", RegistryMethods({"Create", "Update", "Delete"}),
-          "create, update or delete a registry resource below a district", "parent / name", kOne, A,
-          N, O, N, N, N),
-      Row("RegistryService", {"ImportRegistry"}, "import the registry files", "header.district",
-          kOne, A, N, O, N, N, N),
-      Row("RegistryService", {"ExportRegistry"}, "export the registry files", "district", kOne, A,
-          A, O, O, N, A),
+          "create, update or delete a registry resource below a district",
+          "新增、修改或删除区内的登记信息", "parent / name", kOne, A, N, O, N, N, N),
+      Row("RegistryService", {"ImportRegistry"}, "import the registry files", "导入名录文件",
+          "header.district", kOne, A, N, O, N, N, N),
+      Row("RegistryService", {"ExportRegistry"}, "export the registry files", "导出名录文件",
+          "district", kOne, A, A, O, O, N, A),
       Row("RegistryService", {"ReadDistrictSnapshot"},
-          "read a district's snapshot (for list generation)", "district", kOne, A, A, O, O, N, A),
+          "read a district's snapshot (for list generation)", "读取区的名录快照（用于生成清单）",
+          "district", kOne, A, A, O, O, N, A),
       // PlanningService.
-      Row("PlanningService", {"CreateRuleSet"}, "load a rule set", "rule_set_id", kOne, A, A, A, N,
-          N, N),
-      Row("PlanningService", {"GetRuleSet", "ListRuleSets"}, "read rule sets", "-", kOne, A, A, A,
-          A, A, A),
+      Row("PlanningService", {"CreateRuleSet"}, "load a rule set", "载入规则集", "rule_set_id",
+          kOne, A, A, A, N, N, N),
+      Row("PlanningService", {"GetRuleSet", "ListRuleSets"}, "read rule sets", "查看规则集", "-",
+          kOne, A, A, A, A, A, A),
       Row("PlanningService", {"CreateSeason", "UpdateSeason"}, "create or adjust a season",
-          "parent / season.name", kOne, A, N, O, N, N, N),
-      Row("PlanningService", {"GetSeason"}, "read a season", "name", kOne, A, A, O, O, N, A),
-      Row("PlanningService", {"GenerateList"}, "generate a list (a draft)", "parent", kOne, A, N, O,
-          N, N, N),
+          "创建或调整采暖季", "parent / season.name", kOne, A, N, O, N, N, N),
+      Row("PlanningService", {"GetSeason"}, "read a season", "查看采暖季", "name", kOne, A, A, O, O,
+          N, A),
+      Row("PlanningService", {"ListSeasons"}, "list a district's seasons", "列出区的采暖季",
+          "parent", kOne, A, A, O, O, N, A),
+      Row("PlanningService", {"GenerateList"}, "generate a list (a draft)", "生成清单（草稿）",
+          "parent", kOne, A, N, O, N, N, N),
       Row("PlanningService", {"GetListVersion", "ListListVersions", "DiffLists"},
-          "read lists (drafts too) with their proof, diff two lists", "name / parent / base, other",
-          kOne, A, A, O, O, N, A),
+          "read lists (drafts too) with their proof, diff two lists",
+          "查看清单（含草稿）及其减排论证，或比较两版清单", "name / parent / base, other", kOne, A,
+          A, O, O, N, A),
       Row("PlanningService", {"ListEntries", "ExplainEntry"}, "read a list's entries, explain one",
-          "parent / name", kOne, A, A, O, O, F, A),
+          "查看清单条目或其说明", "parent / name", kOne, A, A, O, O, F, A),
       // FilingService.
       Row("FilingService", {"SubmitList", "AmendFiling"}, "submit a list, file an amendment",
-          "name / amendment", kOne, A, N, O, N, N, N),
+          "报送清单或提交修订", "name / amendment", kOne, A, N, O, N, N, N),
       Row("FilingService", {"AcknowledgeFiling"}, "acknowledge a filing or approve an amendment",
-          "name", kOne, A, A, N, N, N, N),
-      Row("FilingService", {"ListFilings"}, "list the filings", "parent", kList, A, A, O, O, N, A),
-      Row("FilingService", {"VerifyChain"}, "verify a district's chain", "district", kOne, A, A, O,
-          O, N, A),
+          "确认备案或批准修订", "name", kOne, A, A, N, N, N, N),
+      Row("FilingService", {"ListFilings"}, "list the filings", "查看备案记录", "parent", kList, A,
+          A, O, O, N, A),
+      Row("FilingService", {"VerifyChain"}, "verify a district's chain", "校验区的备案链",
+          "district", kOne, A, A, O, O, N, A),
       // AlertService.
       Row("AlertService", {"IssueAlert"},
           "issue an alert (a bureau: its own district, if its filed rule set allows)",
-          "alert.districts", kOne, A, A, O, N, N, N),
-      Row("AlertService", {"ChangeAlert", "LiftAlert"}, "change or lift an alert", "name", kOne, A,
-          A, N, N, N, N),
-      Row("AlertService", {"GetAlert", "ListAlerts"}, "read alerts", "-", kOne, A, A, A, A, A, A),
+          "发布预警（区级：仅本区，且须备案规则集允许）", "alert.districts", kOne, A, A, O, N, N,
+          N),
+      Row("AlertService", {"ChangeAlert", "LiftAlert"}, "change or lift an alert", "调整或解除预警",
+          "name", kOne, A, A, N, N, N, N),
+      Row("AlertService", {"GetAlert", "ListAlerts"}, "read alerts", "查看预警", "-", kOne, A, A, A,
+          A, A, A),
+      Row("AlertService", {"PreviewAlert"},
+          "preview what issuing, changing or lifting an alert would change (nothing is sent)",
+          "预览发布、调整或解除预警的影响", "issue.alert.districts / change.name / lift.name", kOne,
+          A, A, O, N, N, N),
       // ObligationService.
       Row("ObligationService", {"GetObligations", "WatchObligations"},
-          "read what binds an enterprise, or watch it", "enterprise", kOne, A, A, O, O, O, A),
+          "read what binds an enterprise, or watch it", "查看或订阅企业当前应执行的措施",
+          "enterprise", kOne, A, A, O, O, O, A),
       Row("ObligationService", {"ListObligationWindows"},
-          "read every restricting window of a district", "district", kOne, A, A, O, O, N, A),
+          "read every restricting window of a district", "查看区内全部限产、停产时段", "district",
+          kOne, A, A, O, O, N, A),
       // ComplianceService.
       Row("ComplianceService", {"IngestReadings", "IngestGateEvents", "IngestLedgerRows"},
-          "send monitoring data, row by row", "each row's meter / camera / enterprise", kOne, A, N,
-          O, N, O, A),
+          "send monitoring data, row by row", "报送监测数据",
+          "each row's meter / camera / enterprise", kOne, A, N, O, N, O, A),
       Row("ComplianceService", {"RecordMeterEvent"}, "record a register reset or meter replacement",
-          "event.meter", kOne, A, N, O, N, N, A),
-      Row("ComplianceService", {"ListMeterEvents"}, "read a meter's events", "meter", kOne, A, A, O,
-          O, O, A),
-      Row("ComplianceService", {"ListBaselines"}, "read baselines", "parent", kList, A, A, O, O, O,
-          A),
-      Row("ComplianceService", {"OverrideBaseline"}, "override a baseline", "name", kOne, A, N, O,
-          N, N, N),
-      Row("ComplianceService", {"RunVerification"}, "run verification", "district", kOne, A, N, O,
-          O, N, N),
+          "登记电表清零或换表", "event.meter", kOne, A, N, O, N, N, A),
+      Row("ComplianceService", {"ListMeterEvents"}, "read a meter's events", "查看电表事件",
+          "meter", kOne, A, A, O, O, O, A),
+      Row("ComplianceService", {"ListBaselines"}, "read baselines", "查看基准负荷", "parent", kList,
+          A, A, O, O, O, A),
+      Row("ComplianceService", {"OverrideBaseline"}, "override a baseline", "人工设定基准负荷",
+          "name", kOne, A, N, O, N, N, N),
+      Row("ComplianceService", {"RunVerification"}, "run verification", "执行核查", "district",
+          kOne, A, N, O, O, N, N),
       Row("ComplianceService", {"ListVerificationRuns"},
-          "read verification runs and what they could not verify", "parent", kOne, A, A, O, O, N,
-          A),
+          "read verification runs and what they could not verify", "查看核查批次及未能核查的时段",
+          "parent", kOne, A, A, O, O, N, A),
+      Row("ComplianceService", {"GetVerificationRun"},
+          "read a verification run, under way or done, with its progress", "查看核查批次及其进度",
+          "name", kOne, A, A, O, O, N, A),
       Row("ComplianceService", {"ListFindings", "WatchFindings"}, "list findings, or watch them",
-          "parent", kList, A, A, O, O, O, A),
+          "查看或订阅核查发现", "parent", kList, A, A, O, O, O, A),
       Row("ComplianceService", {"GetFinding", "GetEvidence"}, "read a finding and its evidence",
-          "name", kOne, A, A, O, O, O, A),
-      Row("ComplianceService", {"ReviewFinding"}, "confirm or dismiss a finding", "name", kOne, A,
-          N, N, O, N, N),
-      Row("ComplianceService", {"ExplainFinding"}, "explain a finding (异常申报)", "name", kOne, A,
-          N, N, N, O, N),
+          "查看核查发现及其证据", "name", kOne, A, A, O, O, O, A),
+      Row("ComplianceService", {"ReviewFinding"}, "confirm or dismiss a finding",
+          "确认或排除核查发现", "name", kOne, A, N, N, O, N, N),
+      Row("ComplianceService", {"ExplainFinding"}, "explain a finding (异常申报)", "提交异常申报",
+          "name", kOne, A, N, N, N, O, N),
       // DocumentService: each document is built from calls made with the
       // caller's own key, so their rows apply as well (an enterprise's
       // 一厂一策 comes from its district's filed lists only).
-      Row("DocumentService", {"RenderList"}, "render a list (XLSX, CSV, PDF)", "list", kOne, A, A,
-          O, O, N, A),
+      Row("DocumentService", {"RenderList"}, "render a list (XLSX, CSV, PDF)",
+          "导出清单（XLSX、CSV、PDF）", "list", kOne, A, A, O, O, N, A),
       Row("DocumentService", {"RenderPlantPlan", "RenderObligationNotice"},
-          "render an enterprise's 一厂一策 or its obligation notice (告知书)", "enterprise", kOne,
-          A, A, O, O, O, A),
-      Row("DocumentService", {"RenderCaseFile"}, "render a finding's case file", "finding", kOne, A,
-          A, O, O, O, A),
-      Row("DocumentService", {"RenderRegistryWorkbook"}, "render the registry workbook", "district",
-          kOne, A, A, O, O, N, A),
+          "render an enterprise's 一厂一策 or its obligation notice (告知书)",
+          "导出企业的一厂一策或告知书", "enterprise", kOne, A, A, O, O, O, A),
+      Row("DocumentService", {"RenderCaseFile"}, "render a finding's case file",
+          "导出核查发现的案卷", "finding", kOne, A, A, O, O, O, A),
+      Row("DocumentService", {"RenderRegistryWorkbook"}, "render the registry workbook",
+          "导出名录工作簿", "district", kOne, A, A, O, O, N, A),
       Row("DocumentService", {"RenderCityOverview"},
           "render the city's overview and daily summary (a bureau: its own district)",
-          "districts/-", kList, A, A, O, N, N, A),
+          "导出全市备案概况及日报（区级：仅本区）", "districts/-", kList, A, A, O, N, N, A),
       // NotificationService.
-      Row("NotificationService", {"ListNotifications"}, "list notifications", "parent", kList, A, A,
-          O, O, O, A),
+      Row("NotificationService", {"ListNotifications"}, "list notifications", "查看通知", "parent",
+          kList, A, A, O, O, O, A),
       Row("NotificationService", {"MarkNotificationRead"}, "mark a notification read (已读)",
-          "name", kOne, A, N, N, N, O, N),
+          "将通知标为已读", "name", kOne, A, N, N, N, O, N),
       Row("NotificationService", {"GetContactSettings"}, "read where notifications go",
-          "name's enterprise", kOne, A, A, O, O, O, A),
+          "查看通知接收方式", "name's enterprise", kOne, A, A, O, O, O, A),
       Row("NotificationService", {"UpdateContactSettings"}, "set where notifications go",
-          "contact_settings.name's enterprise", kOne, A, N, O, N, O, N),
+          "设置通知接收方式", "contact_settings.name's enterprise", kOne, A, N, O, N, O, N),
       // AccountService: people's accounts for the browser.
       Row("AccountService", {"CreateAccount", "ListAccounts", "UnlockAccount"},
-          "create, list or unlock people's accounts", "account.scope / scope / the account's scope",
-          kOne, A, N, O, N, N, N),
+          "create, list or unlock people's accounts", "创建、查看或解锁用户账号",
+          "account.scope / scope / the account's scope", kOne, A, N, O, N, N, N),
       PasswordRow("AccountService", {"Login", "ChangePassword"},
-                  "sign in, or change the initial password (no key: the password is checked)"),
-      Row("AccountService", {"Logout"}, "end the calling session", "-", kOne, A, A, A, A, A, A),
-      Row("AccountService", {"RotateApiKey"}, "rotate a machine key", "name", kOne, A, N, N, N, N,
-          N),
+                  "sign in, or change the initial password (no key: the password is checked)",
+                  "登录或修改初始密码"),
+      Row("AccountService", {"Logout"}, "end the calling session", "退出登录", "-", kOne, A, A, A,
+          A, A, A),
+      Row("AccountService", {"RotateApiKey"}, "rotate a machine key", "轮换机器密钥", "name", kOne,
+          A, N, N, N, N, N),
   };
 }
 
@@ -210,19 +236,36 @@ bool WildcardWithin(absl::string_view parent, absl::string_view scope) {
   return IsWithin(absl::StrJoin(p, "/"), scope) || IsWithin(scope, absl::StrJoin(p, "/"));
 }
 
-// Denied names the role, scope, what the rule's row says the method does,
-// the method and the resource (cut to 200 bytes).
+// Denied says, in Chinese, who may not do what: the role and scope, what the
+// row says the method does, then the method and the resource (cut to 200
+// bytes) for machines and the audit log.
 absl::Status Denied(const Principal& p, const AccessRule& rule, absl::string_view method,
                     absl::string_view resource) {
-  const std::string role = RoleName(p.role);
-  const bool vowel = role[0] == 'a' || role[0] == 'e';
-  return absl::PermissionDeniedError(
-      absl::StrCat(vowel ? "an " : "a ", role, " key", p.scope.empty() ? "" : " for ", p.scope,
-                   " may not ", rule.what, " (", method, ")", resource.empty() ? "" : ": ",
-                   resource.substr(0, 200), " (see the access table: README, Roles)"));
+  return absl::PermissionDeniedError(absl::StrCat(
+      "无权操作：", RoleNameZh(p.role), "账号", p.scope.empty() ? "" : "（范围 ", p.scope,
+      p.scope.empty() ? "" : "）", "不能", rule.what_zh, "（", method, resource.empty() ? "" : "：",
+      resource.substr(0, 200), "）。见访问权限表（README「Roles」）"));
 }
 
 }  // namespace
+
+const char* RoleNameZh(Role role) {
+  switch (role) {
+    case Role::kAdmin:
+      return "管理员";
+    case Role::kCity:
+      return "市级";
+    case Role::kBureau:
+      return "区级";
+    case Role::kVerifier:
+      return "核查人员";
+    case Role::kEnterprise:
+      return "企业";
+    case Role::kService:
+      return "服务";
+  }
+  return "?";
+}
 
 Grant AccessRule::For(Role role) const {
   switch (role) {
@@ -283,7 +326,7 @@ absl::StatusOr<Access> Authorize(const Principal& p, absl::string_view method,
   const AccessRule* rule = RuleFor(method);
   if (rule == nullptr) {
     return absl::PermissionDeniedError(
-        absl::StrCat("no access rule for ", method, "; refused until the access table has one"));
+        absl::StrCat("访问权限表中没有 ", method, " 的规则：在补上之前一律拒绝"));
   }
   Access access;
   access.grant = rule->For(p.role);

@@ -49,6 +49,7 @@ struct AccessRule {
   std::string rpc_service;           // e.g. "RegistryService"
   std::vector<std::string> methods;  // e.g. {"CreateTownship", ...}
   std::string what;                  // the row's label in the README
+  std::string what_zh;               // the same, as a refusal tells the user (不能…)
   std::string resource;              // the request field checked, e.g. "parent"
   bool narrows = false;              // a List: a parent above the scope is narrowed to it
   // Called without a key (sign-in): the method checks a username and password
@@ -86,6 +87,10 @@ absl::StatusOr<Access> Authorize(const Principal& principal, absl::string_view m
 
 // RoleName is the lowercase role name used in messages and the database.
 std::string RoleName(Role role);
+
+// RoleNameZh is the role as users read it (管理员, 区级, 企业 …), the same
+// labels lib/model gives the Role enum.
+const char* RoleNameZh(Role role);
 std::optional<Role> ParseRole(absl::string_view name);
 
 // ValidateScope checks that `scope` has the shape `role` needs.

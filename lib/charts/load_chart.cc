@@ -315,11 +315,10 @@ void Draw(Canvas& cv, const LoadChart& c) {
   };
   legend(kLoadColor, c.load_label);
   if (!c.second.empty()) legend(kSecondColor, c.second_label);
-  if (c.obligation_end_us > c.obligation_start_us)
-    legend(kObligation, "obligation window 义务时段");
-  if (c.grace_end_us > c.obligation_start_us) legend(kGrace, "grace 缓冲期");
-  if (c.window_end_us > c.window_start_us) legend(kFinding, "finding 问题时段");
-  if (!c.gaps.empty()) legend(kGap, "data gap 数据缺失");
+  if (c.obligation_end_us > c.obligation_start_us) legend(kObligation, "措施时段");
+  if (c.grace_end_us > c.obligation_start_us) legend(kGrace, "缓冲期");
+  if (c.window_end_us > c.window_start_us) legend(kFinding, "问题时段");
+  if (!c.gaps.empty()) legend(kGap, "数据缺失");
 }
 
 // Wrap splits `text` into lines of at most `width` units (see Width), at
@@ -403,15 +402,15 @@ LoadChart EvidenceChart(const v1::EvidenceSeries& e) {
   const std::string id = f.name().substr(f.name().rfind('/') + 1);
   chart.title = absl::StrCat(TypeLabel(f.type()), "  ",
                              f.enterprise_name().empty() ? f.enterprise() : f.enterprise_name(),
-                             "  问题编号 finding ", id);
+                             "  问题编号 ", id);
   for (std::string& l : Wrap(f.summary(), 150)) chart.subtitle.push_back(std::move(l));
-  std::string line = absl::StrCat("finding ", f.name());
-  if (!f.alert_document().empty()) absl::StrAppend(&line, "   预警文号 alert ", f.alert_document());
-  if (!f.obligation().empty()) absl::StrAppend(&line, "   obligation ", f.obligation());
+  std::string line = absl::StrCat("问题 ", f.name());
+  if (!f.alert_document().empty()) absl::StrAppend(&line, "   预警文号 ", f.alert_document());
+  if (!f.obligation().empty()) absl::StrAppend(&line, "   措施依据 ", f.obligation());
   for (std::string& l : Wrap(line, 150)) chart.subtitle.push_back(std::move(l));
   if (!e.baseline_method().empty()) {
     for (std::string& l :
-         Wrap(absl::StrCat("基线 baseline v", e.baseline_version(), ": ", e.baseline_method()),
+         Wrap(absl::StrCat("基准负荷（第 ", e.baseline_version(), " 版）：", e.baseline_method()),
               150)) {
       chart.subtitle.push_back(std::move(l));
     }
@@ -419,14 +418,14 @@ LoadChart EvidenceChart(const v1::EvidenceSeries& e) {
   if (!f.covered_by().empty()) chart.subtitle.push_back(f.covered_by());
   for (const v1::LoadPoint& p : e.load()) chart.load.push_back({Us(p.time()), p.kw()});
   const bool treatment = f.type() == v1::TREATMENT_OFF || f.type() == v1::TREATMENT_SILENT;
-  chart.load_label = treatment ? "treatment 治污设施" : "load 负荷";
+  chart.load_label = treatment ? "治污设施负荷" : "负荷";
   for (const v1::LoadPoint& p : e.production_load()) chart.second.push_back({Us(p.time()), p.kw()});
-  chart.second_label = "production 生产";
+  chart.second_label = "生产负荷";
   chart.baseline_kw = e.baseline_kw();
   if (e.baseline_version() > 0)
-    chart.baseline_label = absl::StrCat("baseline 基线 v", e.baseline_version());
+    chart.baseline_label = absl::StrCat("基准负荷（第 ", e.baseline_version(), " 版）");
   chart.threshold_kw = e.threshold_kw();
-  chart.threshold_label = treatment ? "on above 运行线" : "threshold 限值";
+  chart.threshold_label = treatment ? "运行线" : "限值";
   chart.from_us = Us(e.from());
   chart.to_us = Us(e.to());
   if (f.has_obligation_window_start()) {

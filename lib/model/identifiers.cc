@@ -37,27 +37,27 @@ char UsccCheckCharacter(absl::string_view first17) {
 absl::Status ValidateUscc(absl::string_view uscc) {
   if (uscc.size() != 18) {
     return absl::InvalidArgumentError(
-        absl::StrCat("统一社会信用代码 must have 18 characters, \"", uscc, "\" has ", uscc.size()));
+        absl::StrCat("统一社会信用代码须为 18 位，\"", uscc, "\" 为 ", uscc.size(), " 位"));
   }
   for (size_t i = 0; i < uscc.size(); ++i) {
     if (UsccValue(uscc[i]) < 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat("统一社会信用代码 character ", i + 1, " '", uscc.substr(i, 1),
-                       "' is not allowed (digits and capital letters except I, O, S, V, Z)"));
+          absl::StrCat("统一社会信用代码第 ", i + 1, " 位 '", uscc.substr(i, 1),
+                       "' 不合规（只能是数字或除 I、O、S、V、Z 以外的大写字母）"));
     }
   }
   for (size_t i = 2; i < 8; ++i) {
     if (!absl::ascii_isdigit(uscc[i])) {
       return absl::InvalidArgumentError(
-          absl::StrCat("统一社会信用代码 characters 3-8 must be the division code digits, \"", uscc,
-                       "\" has '", uscc.substr(i, 1), "' at ", i + 1));
+          absl::StrCat("统一社会信用代码第 3—8 位须为行政区划代码数字，\"", uscc, "\" 第 ", i + 1,
+                       " 位为 '", uscc.substr(i, 1), "'"));
     }
   }
   char expected = UsccCheckCharacter(uscc.substr(0, 17));
   if (uscc[17] != expected) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("统一社会信用代码 \"", uscc, "\" has check character '", uscc.substr(17),
-                     "', GB 32100-2015 gives '", std::string(1, expected), "'"));
+    return absl::InvalidArgumentError(absl::StrCat("统一社会信用代码 \"", uscc, "\" 的校验码为 '",
+                                                   uscc.substr(17), "'，按 GB 32100-2015 应为 '",
+                                                   std::string(1, expected), "'"));
   }
   return absl::OkStatus();
 }
@@ -68,9 +68,8 @@ absl::Status ValidateIndustryCode(absl::string_view code) {
   bool ok = digits.size() >= 2 && digits.size() <= 4;
   for (char c : digits) ok = ok && absl::ascii_isdigit(c);
   if (!ok) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("industry code \"", code,
-                     "\" is not a GB/T 4754 code (a letter A-T and 2 to 4 digits, e.g. C3021)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "行业代码 \"", code, "\" 不是 GB/T 4754 代码（门类字母 A—T 加 2 至 4 位数字，如 C3021）"));
   }
   return absl::OkStatus();
 }
@@ -105,22 +104,21 @@ absl::StatusOr<std::string> CanonicalIndustryCode(absl::string_view code) {
   const int division = (digits[0] - '0') * 10 + (digits[1] - '0');
   const char section = SectionOfDivision(division);
   if (section == '\0') {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "industry code \"", code, "\": GB/T 4754 has no division ", digits.substr(0, 2)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("行业代码 \"", code, "\"：GB/T 4754 没有大类 ", digits.substr(0, 2)));
   }
   if (lettered && text[0] != section) {
     return absl::InvalidArgumentError(
-        absl::StrCat("industry code \"", code, "\": division ", digits.substr(0, 2),
-                     " belongs to section ", std::string(1, section), ", not ",
-                     std::string(1, text[0]), " (write ", std::string(1, section), digits, ")"));
+        absl::StrCat("行业代码 \"", code, "\"：大类 ", digits.substr(0, 2), " 属于门类 ",
+                     std::string(1, section), "，不是 ", std::string(1, text[0]), "（应写作 ",
+                     std::string(1, section), digits, "）"));
   }
   return std::string(1, section) + digits;
 }
 
 absl::Status ValidateDate(absl::string_view date) {
   auto bad = [&] {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"", date, "\" is not a date written YYYY-MM-DD"));
+    return absl::InvalidArgumentError(absl::StrCat("\"", date, "\" 不是 YYYY-MM-DD 格式的日期"));
   };
   if (date.size() != 10 || date[4] != '-' || date[7] != '-') return bad();
   for (int i : {0, 1, 2, 3, 5, 6, 8, 9}) {

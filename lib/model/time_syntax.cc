@@ -10,6 +10,17 @@ const char kTimeSyntaxHelp[] =
 
 namespace {
 
+bool Digits(const std::string& s, size_t pos, size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
 const absl::TimeZone& ChinaZone() {
   static const absl::TimeZone tz = absl::FixedTimeZone(8 * 3600);
   return tz;
@@ -29,6 +40,39 @@ absl::StatusOr<absl::Time> ParseTimeText(absl::string_view text) {
   }
   return absl::InvalidArgumentError(
       absl::StrCat("\"", s, "\" is not a time: give ", kTimeSyntaxHelp));
+}
+
+bool ParseLocalTime(const std::string& raw, const absl::TimeZone& zone, int64_t* unix_us) {
+  const std::string s(absl::StripAsciiWhitespace(raw));
+  int y, mo, d, h, mi, sec = 0;
+  if (s.size() < 16 || !Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
+      s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') ||
+      !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi)) {
+    return false;
+  }
+  size_t pos = 16;
+  if (pos < s.size() && s[pos] == ':') {
+    if (!Digits(s, 17, 2, &sec)) return false;
+    pos = 19;
+  }
+  int64_t micros = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int64_t scale = 100000;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      micros += (s[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+  }
+  if (pos != s.size()) return false;
+  const absl::CivilSecond cs(y, mo, d, h, mi, sec);
+  if (cs.year() != y || cs.month() != mo || cs.day() != d || cs.hour() != h || cs.minute() != mi ||
+      cs.second() != sec) {
+    return false;  // normalised: not a real date or time
+  }
+  *unix_us = absl::ToUnixMicros(absl::FromCivil(cs, zone)) + micros;
+  return true;
 }
 
 std::string ChinaTimeText(absl::Time t) {

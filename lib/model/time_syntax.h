@@ -5,6 +5,7 @@
 #ifndef CUOFENG_LIB_MODEL_TIME_SYNTAX_H_
 #define CUOFENG_LIB_MODEL_TIME_SYNTAX_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -19,6 +20,11 @@ extern const char kTimeSyntaxHelp[];
 // ParseTimeText reads `text` in the syntax above; INVALID_ARGUMENT saying
 // what is accepted when it is neither.
 absl::StatusOr<absl::Time> ParseTimeText(absl::string_view text);
+
+// ParseLocalTime reads "YYYY-MM-DD HH:MM[:SS[.ffffff]]" (or with a "T"),
+// a wall-clock time with no offset, in `zone` into Unix microseconds; false
+// when it is not such a time (or not a real date and time).
+bool ParseLocalTime(const std::string& text, const absl::TimeZone& zone, int64_t* unix_us);
 
 // ChinaTimeText writes `t` as "YYYY-MM-DD HH:MM" in China time (UTC+8).
 std::string ChinaTimeText(absl::Time t);

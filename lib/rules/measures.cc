@@ -121,12 +121,11 @@ bool ClampToCap(double cap_percent, v1::Measure* m) {
 std::string DescribeTransport(v1::TransportRule rule) {
   switch (rule) {
     case v1::HEAVY_TRUCKS_CHINA5_EXEMPTIONS_ONLY:
-      return "重型载货车禁止进出，国五及以上保障类车辆除外 (no heavy trucks except China V+ on "
-             "exempt duties)";
+      return "重型载货车禁止进出，国五及以上保障类车辆除外";
     case v1::NO_CHINA4_OR_OLDER_HEAVY_TRUCKS:
-      return "国四及以下重型载货车禁止进出 (no China IV-or-older heavy trucks)";
+      return "国四及以下重型载货车禁止进出";
     case v1::NO_ROAD_TRANSPORT:
-      return "停止公路运输 (no road transport)";
+      return "停止公路运输";
     default:
       return "";
   }
@@ -136,27 +135,25 @@ std::string Describe(const v1::Measure& m) {
   std::string s;
   switch (m.action()) {
     case v1::RUN:
-      s = "正常生产 (no restriction)";
+      s = "正常生产";
       break;
     case v1::VOLUNTARY:
-      s = "自主减排 (voluntary)";
+      s = "自主减排";
       break;
     case v1::LIMIT:
-      s = absl::StrCat("限产", Percent(m.percent()), "% (limit ", Percent(m.percent()), "%)");
+      s = absl::StrCat("限产", Percent(m.percent()), "%");
       break;
     case v1::STOP_LINES:
-      s = absl::StrCat("按生产线停产", Percent(m.percent()), "% (stop ", Percent(m.percent()),
-                       "% of lines)");
+      s = absl::StrCat("按生产线停产", Percent(m.percent()), "%");
       break;
     case v1::CAP:
-      s = absl::StrCat("以热定产，负荷不高于", Percent(m.percent()), "% (capped at ",
-                       Percent(m.percent()), "% load)");
+      s = absl::StrCat("以热定产，负荷不高于", Percent(m.percent()), "%");
       break;
     case v1::STOP:
-      s = "停产 (stop)";
+      s = "停产";
       break;
     case v1::RECTIFY:
-      s = "停产整治 (stop and rectify)";
+      s = "停产整治";
       break;
     default:
       s = "—";
@@ -164,7 +161,7 @@ std::string Describe(const v1::Measure& m) {
   }
   std::string transport = DescribeTransport(m.transport());
   if (!transport.empty()) absl::StrAppend(&s, "；", transport);
-  if (m.stop_non_road()) absl::StrAppend(&s, "；非道路移动机械停用 (non-road machinery stops)");
+  if (m.stop_non_road()) absl::StrAppend(&s, "；非道路移动机械停用");
   if (m.binds_outside_staggered_period()) absl::StrAppend(&s, "；不随错峰月份调整");
   return s;
 }

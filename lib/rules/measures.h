@@ -32,7 +32,7 @@ v1::Measure Stricter(const v1::Measure& a, const v1::Measure& b);
 bool ClampToCap(double cap_percent, v1::Measure* m);
 
 // Describe writes a measure the way the list prints it, e.g.
-// "限产30% (limit 30%)", "停产 (stop)".
+// "限产30%", "停产", as people read them (Chinese only).
 std::string Describe(const v1::Measure& m);
 std::string DescribeTransport(v1::TransportRule rule);
 

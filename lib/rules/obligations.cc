@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "lib/model/labels.h"
 #include "lib/rules/measures.h"
 
 namespace cuofeng {
@@ -177,10 +178,7 @@ v1::ObligationSet ObligationsAt(const std::vector<FiledList>& lists,
       o->set_level(alert->level);
     }
     if (m.action() == v1::LIMIT || m.action() == v1::CAP) {
-      o->set_baseline(
-          "基线：环评批复产能、排污许可产能与上年实际产量日均值中的最小值 (the smallest of "
-          "approved, "
-          "permitted and last year's daily output)");
+      o->set_baseline("基线：环评批复产能、排污许可产能与上年实际产量日均值中的最小值");
     }
     if (start != absl::InfinitePast()) SetTime(o->mutable_window_start(), start);
     if (end != absl::InfiniteFuture()) SetTime(o->mutable_window_end(), end);
@@ -189,7 +187,8 @@ v1::ObligationSet ObligationsAt(const std::vector<FiledList>& lists,
       absl::StrAppend(&why, r.rule_id(), "（", r.seed_clause(), "） ");
     if (staggered) absl::StrAppend(&why, "；错峰时段内");
     if (alert != nullptr) {
-      absl::StrAppend(&why, "；", v1::AlertLevel_Name(alert->level), "预警 ", alert->name, "（第",
+      // The alert itself (name, 文号) travels in the obligation's fields.
+      absl::StrAppend(&why, "；", ChineseLabel(v1::AlertLevel_Name(alert->level)), "预警（第",
                       alert->revision, "版）");
     }
     o->set_reason(why);

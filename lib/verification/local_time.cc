@@ -50,37 +50,4 @@ absl::StatusOr<BatchTimeZone> ResolveTimeZone(const std::string& raw) {
                    "\" is neither an IANA zone (Asia/Shanghai), UTC nor an offset (+08:00)"));
 }
 
-bool ParseLocalTime(const std::string& raw, const absl::TimeZone& zone, int64_t* unix_us) {
-  const std::string s(absl::StripAsciiWhitespace(raw));
-  int y, mo, d, h, mi, sec = 0;
-  if (s.size() < 16 || !Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
-      s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') ||
-      !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi)) {
-    return false;
-  }
-  size_t pos = 16;
-  if (pos < s.size() && s[pos] == ':') {
-    if (!Digits(s, 17, 2, &sec)) return false;
-    pos = 19;
-  }
-  int64_t micros = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    int64_t scale = 100000;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      micros += (s[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
-    }
-  }
-  if (pos != s.size()) return false;
-  const absl::CivilSecond cs(y, mo, d, h, mi, sec);
-  if (cs.year() != y || cs.month() != mo || cs.day() != d || cs.hour() != h || cs.minute() != mi ||
-      cs.second() != sec) {
-    return false;  // normalised: not a real date or time
-  }
-  *unix_us = absl::ToUnixMicros(absl::FromCivil(cs, zone)) + micros;
-  return true;
-}
-
 }  // namespace cuofeng

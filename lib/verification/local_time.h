@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "lib/model/time_syntax.h"
 
 namespace cuofeng {
 
@@ -25,9 +26,8 @@ struct BatchTimeZone {
 };
 absl::StatusOr<BatchTimeZone> ResolveTimeZone(const std::string& name);
 
-// ParseLocalTime reads "YYYY-MM-DD HH:MM[:SS[.ffffff]]" (or with a "T") in
-// `zone` into Unix microseconds; false when it is not such a time.
-bool ParseLocalTime(const std::string& text, const absl::TimeZone& zone, int64_t* unix_us);
+// ParseLocalTime (lib/model/time_syntax.h) reads a batch's offset-less
+// times in its zone.
 
 }  // namespace cuofeng
 

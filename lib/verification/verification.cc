@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "lib/hash/sha256.h"
 #include "lib/model/clock.h"
+#include "lib/model/labels.h"
 #include "lib/rules/measures.h"
 
 namespace cuofeng {
@@ -37,13 +38,26 @@ int64_t NextChinaMidnight(int64_t us) {
 
 std::string Kw(double kw) { return absl::StrFormat("%.1f kW", kw); }
 
+// A duration as users read it: "2 天", "1 小时 30 分钟", "45 分钟".
 std::string Duration(int64_t us) {
   const int64_t minutes = us / kMicrosPerMinute;
   if (minutes >= 24 * 60 && minutes % (24 * 60) == 0)
-    return absl::StrCat(minutes / (24 * 60), " d");
-  if (minutes >= 60) return absl::StrCat(minutes / 60, " h ", minutes % 60, " min");
-  return absl::StrCat(minutes, " min");
+    return absl::StrCat(minutes / (24 * 60), " 天");
+  if (minutes >= 60) {
+    return minutes % 60 == 0 ? absl::StrCat(minutes / 60, " 小时")
+                             : absl::StrCat(minutes / 60, " 小时 ", minutes % 60, " 分钟");
+  }
+  return absl::StrCat(minutes, " 分钟");
 }
+
+// A gate camera as people read it: its id within the enterprise (the
+// finding's scope keeps the whole resource name).
+std::string Gate(const std::string& camera) {
+  return absl::StrCat("门禁摄像头 ", camera.substr(camera.rfind('/') + 1));
+}
+
+// The time a finding starts, China time.
+std::string At(int64_t us) { return absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(us), China()); }
 
 // Samples with t in (start, end], as an index range.
 std::pair<size_t, size_t> Range(const std::vector<LoadSample>& load, int64_t start, int64_t end) {
@@ -93,8 +107,8 @@ std::string ObligationRef(const v1::Obligation& o) {
 
 std::string LevelText(const v1::Obligation& o) {
   return o.level() == v1::ALERT_LEVEL_UNSPECIFIED
-             ? std::string(o.in_staggered_period() ? "staggered period" : "season")
-             : absl::StrCat(v1::AlertLevel_Name(o.level()), " alert");
+             ? std::string(o.in_staggered_period() ? "错峰生产期" : "采暖季")
+             : ChineseLabel(v1::AlertLevel_Name(o.level())) + "预警";
 }
 
 }  // namespace
@@ -189,18 +203,18 @@ std::string RegisterProblem(double value, int64_t t_us, double before, int64_t b
   };
   if (event != nullptr) {
     if (value + 1e-9 < event->new_register) {
-      return absl::StrCat("value: the cumulative register reads ", FormatNumber(value), " kWh at ",
-                          when(t_us), ", below the ", FormatNumber(event->new_register),
-                          " kWh it was recorded to restart from at ", when(event->t_us));
+      return absl::StrCat("value: 累计表码 ", when(t_us), " 读数为 ", FormatNumber(value),
+                          " kWh，低于 ", when(event->t_us), " 登记的换表（清零）后起始读数 ",
+                          FormatNumber(event->new_register), " kWh");
     }
     return "";
   }
   if (value + 1e-9 < before) {
     return absl::StrCat(
-        "value: the cumulative register ran backwards: ", FormatNumber(value), " kWh at ",
-        when(t_us), " after ", FormatNumber(before), " kWh at ", when(before_t_us),
-        " (record the reset or the replaced meter first: cuofeng meters event ",
-        "METER --time=T --kind=REGISTER_RESET|METER_REPLACED --new_register=KWH --reason=...)");
+        "value: 累计表码倒走：", when(t_us), " 读数为 ", FormatNumber(value), " kWh，", "而 ",
+        when(before_t_us), " 为 ", FormatNumber(before), " kWh",
+        "（如电表已清零或更换，请先登记：cuofeng meters event ",
+        "METER --time=T --kind=REGISTER_RESET|METER_REPLACED --new_register=KWH --reason=...）");
   }
   return "";
 }
@@ -261,15 +275,13 @@ Baseline ComputeBaseline(const std::vector<LoadSample>& load, const std::string&
   if (b.found) b.kw = sum / b.intervals;
   b.method =
       b.found ? absl::StrFormat(
-                    "mean load of %d intervals on %d production days of %d days with data, %s to "
-                    "%s (%d days before the season; a production day reaches %.0f%% of the "
-                    "busiest day's mean load of %.1f kW); %d of %d reference readings (%s)",
-                    b.intervals, b.production_days, days.size(), b.reference_start, b.reference_end,
-                    params.baseline_reference_days, params.production_day_min_percent, busiest,
-                    b.samples, b.expected,
-                    b.complete ? "complete" : "incomplete: computed again when more arrive")
-              : absl::StrFormat("no readings from %s to %s (%d days before the season)",
-                                b.reference_start, b.reference_end, params.baseline_reference_days);
+                    "%s 至 %s（采暖季前 %d 天）有数据的 %d 天中，%d 个生产日共 %d 个时段的平均负荷"
+                    "（生产日：日均负荷达到最忙一天 %.1f kW 的 %.0f%%）；参考期读数 %d/%d 条（%s）",
+                    b.reference_start, b.reference_end, params.baseline_reference_days, days.size(),
+                    b.production_days, b.intervals, busiest, params.production_day_min_percent,
+                    b.samples, b.expected, b.complete ? "完整" : "不完整：数据补齐后重新计算")
+              : absl::StrFormat("%s 至 %s（采暖季前 %d 天）没有读数", b.reference_start,
+                                b.reference_end, params.baseline_reference_days);
   return b;
 }
 
@@ -423,10 +435,9 @@ Covering CoveringWindows(const std::string& meter_label, const std::string& targ
         out.uncovered.push_back(
             {o, a, b,
              absl::StrFormat(
-                 "%s covers it, but also measures equipment this does not stop (%d of the %d "
-                 "pieces it measures are stopped), and the registry gives no rated power (kW) "
-                 "for every one of them to judge the bound part's share by",
-                 meter_label, stopped, parts.size())});
+                 "%s 计量了该设备，但也计量未被要求停产的设备（所计量的 %d 台中 %d 台停产），"
+                 "且名录未给出每台设备的额定功率（kW），无法判断受约束部分所占比例",
+                 meter_label, parts.size(), stopped)});
       }
       continue;
     }
@@ -439,18 +450,17 @@ Covering CoveringWindows(const std::string& meter_label, const std::string& targ
       synth.set_action(v1::STOP);
       synth.set_percent(0);
       why = absl::StrFormat(
-          "judged on %s, which measures %s: stops bind all %d pieces of equipment it measures, "
-          "so its own load must fall to its stop threshold",
+          "按 %s（计量 %s）核查：其计量的 %d 台设备均须停产，该表负荷须降至停产阈值以下",
           meter_label, target, parts.size());
     } else {
       synth.set_action(v1::LIMIT);
       synth.set_percent(std::round(drop * 1000) / 10);
       why = absl::StrFormat(
-          "judged on %s, which measures %s: the bound equipment is %.1f%% of the rated power of "
-          "the %d pieces it measures, so its load must fall by at least that share",
-          meter_label, target, 100 * drop, parts.size());
+          "按 %s（计量 %s）核查：受约束设备占其计量的 %d 台设备额定功率的 %.1f%%，"
+          "该表负荷须至少降低这一比例",
+          meter_label, target, parts.size(), 100 * drop);
     }
-    synth.set_baseline(absl::StrCat("covering meter ", meter_label));
+    synth.set_baseline(absl::StrCat(kCoveringMeterBaseline, meter_label));
     synth.set_reason(why);
     // One window per run of pieces judged the same way.
     if (!out.windows.empty()) {
@@ -483,8 +493,9 @@ namespace {
 std::string Label(const MeterLoad& m) { return m.label.empty() ? m.name : m.label; }
 
 std::string BaselineText(const MeterLoad& m) {
-  return m.baseline_version > 0 ? absl::StrCat(Kw(m.baseline_kw), " baseline v", m.baseline_version)
-                                : absl::StrCat(Kw(m.baseline_kw), " baseline");
+  return m.baseline_version > 0
+             ? absl::StrCat("基准负荷 ", Kw(m.baseline_kw), "（第 ", m.baseline_version, " 版）")
+             : absl::StrCat("基准负荷 ", Kw(m.baseline_kw));
 }
 
 // Stamps what every finding on an obligation window carries (the window as
@@ -516,27 +527,26 @@ std::vector<FindingDraft> CheckWindow(const EffectiveWindow& w, const MeterLoad&
   if (stop) {
     fraction = p.stop_threshold_percent / 100;
     rule = absl::StrFormat(
-        "VF1 stop (T75): load at or below %.0f%% of the baseline (stop_threshold_percent) after "
-        "%d min from the obligation's start (grace_minutes), for %s or more at a time; missing "
-        "readings of up to %d min between readings in breach are bridged (bridge_gap_minutes)",
-        p.stop_threshold_percent, p.grace_minutes,
+        "VF1 停产（T75）：措施开始 %d 分钟后（grace_minutes），负荷不高于基准负荷的 %.0f%%"
+        "（stop_threshold_percent）；连续超出 %s 及以上为违规；超标读数之间不超过 %d 分钟的缺测"
+        "按连续计（bridge_gap_minutes）",
+        p.grace_minutes, p.stop_threshold_percent,
         Duration(p.co_running_min_minutes * kMicrosPerMinute), p.bridge_gap_minutes);
   } else {
     const double allowed = AllowedShare(o);
     fraction = allowed * (1 + p.limit_tolerance_percent / 100);
     rule = absl::StrFormat(
-        "VF1 %s %.0f%% (T75): mean load per day at most %.0f%% of the baseline x %.0f%% tolerance "
-        "(limit_tolerance_percent) after %d min from the obligation's start (grace_minutes)",
-        o.action() == v1::CAP          ? "cap at"
-        : o.action() == v1::STOP_LINES ? "stop lines"
-                                       : "limit",
-        o.percent(), allowed * 100, 100 + p.limit_tolerance_percent, p.grace_minutes);
+        "VF1 %s %.0f%%（T75）：措施开始 %d 分钟后（grace_minutes），每日平均负荷不高于基准负荷的 "
+        "%.0f%% × %.0f%% 容差（limit_tolerance_percent）",
+        ChineseLabel(v1::Action_Name(o.action())), o.percent(), p.grace_minutes, allowed * 100,
+        100 + p.limit_tolerance_percent);
   }
   const double threshold_kw = fraction * m.baseline_kw;
   const std::string obligation = ObligationRef(o);
-  const std::string context = absl::StrCat(
-      v1::Action_Name(o.action()), o.percent() > 0 ? absl::StrFormat(" %.0f%%", o.percent()) : "",
-      " of ", o.resource(), " (", LevelText(o), ")");
+  const std::string context =
+      absl::StrCat(LevelText(o), "期间", ChineseLabel(v1::Action_Name(o.action())),
+                   o.percent() > 0 ? absl::StrFormat(" %.0f%%", o.percent()) : "", "：",
+                   o.resource_name().empty() ? o.resource() : o.resource_name());
   auto draft = [&](v1::FindingType type, int64_t start, int64_t end) {
     FindingDraft f = Draft(type, m.enterprise, m.name, start, end);
     f.set_obligation(obligation);
@@ -552,18 +562,16 @@ std::vector<FindingDraft> CheckWindow(const EffectiveWindow& w, const MeterLoad&
   if (completeness + 1e-9 < p.min_completeness_percent) {
     FindingDraft f = draft(v1::DATA_GAP, ws, we);
     f.set_rule(absl::StrFormat(
-        "VF3 completeness (T81, T83): at least %.0f%% of the expected %d-minute intervals "
-        "(min_completeness_percent); a window below it is never counted as compliant, and its "
-        "readings are judged all the same",
-        p.min_completeness_percent, m.interval_minutes));
+        "VF3 数据完整性（T81、T83）：应有的 %d 分钟时段中至少 %.0f%% 有读数"
+        "（min_completeness_percent）；低于此比例的时段不视为合规，已有读数照常核查",
+        m.interval_minutes, p.min_completeness_percent));
     f.set_measured(completeness);
     f.set_threshold(p.min_completeness_percent);
     f.set_unit("%");
-    f.set_summary(absl::StrFormat(
-        "%s: %d of %d expected readings (%.1f%%) from %s during %s", Label(m), whi - wlo, expected,
-        completeness, absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(ws), China()), context));
-    *f.mutable_evidence() = MeterEvidence(
-        m.name, load, ws, we, absl::StrCat(expected - (whi - wlo), " intervals missing"));
+    f.set_summary(absl::StrFormat("%s 自 %s 起应有 %d 条读数，实有 %d 条（%.1f%%）；%s", Label(m),
+                                  At(ws), expected, whi - wlo, completeness, context));
+    *f.mutable_evidence() = MeterEvidence(m.name, load, ws, we,
+                                          absl::StrCat("缺测 ", expected - (whi - wlo), " 个时段"));
     out.push_back(std::move(f));
   }
 
@@ -604,15 +612,13 @@ std::vector<FindingDraft> CheckWindow(const EffectiveWindow& w, const MeterLoad&
         f.set_threshold(threshold_kw);
         f.set_unit("kW");
         f.set_summary(absl::StrFormat(
-            "%s ran at %s (%.0f%% of its %s) for %s from %s during %s%s", Label(m), Kw(mean),
-            100 * mean / m.baseline_kw, BaselineText(m), Duration(end - start),
-            absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()), context,
-            bridged > 0 ? absl::StrFormat(
-                              "; %d missing intervals between readings in breach bridged", bridged)
+            "%s 自 %s 起 %s 平均负荷 %s，为%s的 %.0f%%，未按要求停产；%s%s", Label(m), At(start),
+            Duration(end - start), Kw(mean), BaselineText(m), 100 * mean / m.baseline_kw, context,
+            bridged > 0 ? absl::StrFormat("；其间 %d 个缺测时段两侧均超标，按连续计", bridged)
                         : ""));
         *f.mutable_evidence() =
             MeterEvidence(m.name, load, start, end,
-                          absl::StrFormat("%d intervals above %s, %d missing bridged", j - i,
+                          absl::StrFormat("%d 个时段高于 %s，%d 个缺测时段按连续计", j - i,
                                           Kw(threshold_kw), bridged));
         out.push_back(std::move(f));
       }
@@ -658,13 +664,12 @@ std::vector<FindingDraft> CheckWindow(const EffectiveWindow& w, const MeterLoad&
       f.set_measured(mean);
       f.set_threshold(threshold_kw);
       f.set_unit("kW");
-      f.set_summary(absl::StrFormat(
-          "%s averaged %s (%.0f%% of its %s; at most %s allowed) over %s from %s during %s",
-          Label(m), Kw(mean), 100 * mean / m.baseline_kw, BaselineText(m), Kw(threshold_kw),
-          Duration(end - start), absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()),
-          context));
+      f.set_summary(absl::StrFormat("%s 自 %s 起 %s 平均负荷 %s，为%s的 %.0f%%，超过允许的 %s；%s",
+                                    Label(m), At(start), Duration(end - start), Kw(mean),
+                                    BaselineText(m), 100 * mean / m.baseline_kw, Kw(threshold_kw),
+                                    context));
       *f.mutable_evidence() = MeterEvidence(m.name, load, start, end,
-                                            absl::StrFormat("%d intervals, mean %s", n, Kw(mean)));
+                                            absl::StrFormat("%d 个时段，平均 %s", n, Kw(mean)));
       out.push_back(std::move(f));
     } else {
       ++j;
@@ -824,14 +829,11 @@ std::vector<FindingDraft> CheckCoRunning(const MeterLoad& production, const Mete
   }
   auto bad = [](const Slot& s) { return s.production_on && s.treatment != Treatment::kOn; };
   const std::string rule = absl::StrFormat(
-      "VF1 co-running (T75): the treatment meter is on (above %.0f%% of its baseline, "
-      "treatment_on_percent) and reporting whenever the production meter is on (above %.0f%% of "
-      "its "
-      "baseline, production_on_percent); %s or more off or silent is a finding "
-      "(co_running_min_minutes); "
-      "missing production readings of up to %d min between intervals in breach are bridged "
-      "(bridge_gap_minutes)",
-      p.treatment_on_percent, p.production_on_percent, Duration(min_len), p.bridge_gap_minutes);
+      "VF1 治污设施同步运行（T75）：生产电表运行时（高于其基准负荷的 %.0f%%，"
+      "production_on_percent），治污电表须运行（高于其基准负荷的 %.0f%%，treatment_on_percent）"
+      "并有读数；停运或无数据持续 %s 及以上为违规（co_running_min_minutes）；超标时段之间不超过 "
+      "%d 分钟的生产缺测按连续计（bridge_gap_minutes）",
+      p.production_on_percent, p.treatment_on_percent, Duration(min_len), p.bridge_gap_minutes);
   for (size_t i = 0; i < slots.size();) {
     if (!bad(slots[i])) {
       ++i;
@@ -865,25 +867,22 @@ std::vector<FindingDraft> CheckCoRunning(const MeterLoad& production, const Mete
         f.set_threshold(t_on);
         f.set_unit("kW");
         f.set_summary(absl::StrFormat(
-            "%s was off (mean %s, on above %s) for %s from %s while %s ran at a mean %s%s",
-            Label(treatment), Kw(tsum / off), Kw(t_on), Duration(end - start),
-            absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()), Label(production),
-            Kw(psum / n),
-            silent > 0 ? absl::StrFormat(" (%d of the intervals with no treatment reading)", silent)
-                       : ""));
+            "%s 自 %s 起 %s 停运（平均 %s，运行应高于 %s），同期 %s 平均负荷 %s%s",
+            Label(treatment), At(start), Duration(end - start), Kw(tsum / off), Kw(t_on),
+            Label(production), Kw(psum / n),
+            silent > 0 ? absl::StrFormat("（其中 %d 个时段治污电表无读数）", silent) : ""));
       } else {
         f.set_measured(static_cast<double>(end - start) / kMicrosPerMinute);
         f.set_threshold(p.co_running_min_minutes);
         f.set_unit("min");
-        f.set_summary(absl::StrFormat(
-            "%s sent no reading for %s from %s while %s ran at a mean %s", Label(treatment),
-            Duration(end - start), absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China()),
-            Label(production), Kw(psum / n)));
+        f.set_summary(absl::StrFormat("%s 自 %s 起 %s 无读数，同期 %s 平均负荷 %s",
+                                      Label(treatment), At(start), Duration(end - start),
+                                      Label(production), Kw(psum / n)));
       }
       *f.mutable_evidence() =
           MeterEvidence(treatment.name, tl, start, end,
-                        absl::StrFormat("%d intervals: %d off, %d silent; production %s mean %s",
-                                        k - i, off, silent, production.name, Kw(psum / n)));
+                        absl::StrFormat("%d 个时段：停运 %d，无读数 %d；生产电表 %s 平均 %s", k - i,
+                                        off, silent, production.name, Kw(psum / n)));
       out.push_back(std::move(f));
     }
     i = k;
@@ -908,8 +907,8 @@ FindingDraft PassageDraft(v1::FindingType type, const Passage& p) {
   *e->mutable_to() = ToTimestamp(FromMicros(p.t_us));
   e->set_rows(1);
   e->set_sha256(Sha256Hex(absl::StrCat(p.camera, " ", p.t_us, " ", p.plate, " ", p.direction)));
-  e->set_detail(absl::StrCat(p.plate, " ", v1::GateDirection_Name(p.direction),
-                             p.photo.empty() ? "" : absl::StrCat(", photo ", p.photo)));
+  e->set_detail(absl::StrCat(p.plate, " ", ChineseLabel(v1::GateDirection_Name(p.direction)),
+                             p.photo.empty() ? "" : absl::StrCat("，照片 ", p.photo)));
   return f;
 }
 
@@ -927,10 +926,10 @@ std::vector<FindingDraft> CheckPassage(const Passage& passage, const VehicleFact
   // Goods vehicles must be in the registry; staff cars and buses are not kept there.
   if (vehicle == nullptr && passage.vehicle_class != v1::PASSENGER) {
     FindingDraft f = PassageDraft(v1::UNKNOWN_PLATE, passage);
-    f.set_rule("VF2 (T80): every vehicle passing a key enterprise's gate is in the registry");
-    f.set_summary(absl::StrCat("plate ", passage.plate, " passed ", passage.camera, " (",
-                               v1::GateDirection_Name(passage.direction), ") at ", when,
-                               " and is not in the registry"));
+    f.set_rule("VF2（T80）：进出重点企业门禁的车辆均应在名录中登记");
+    f.set_summary(absl::StrCat("车牌 ", passage.plate, " 于 ", when, " 经", Gate(passage.camera),
+                               "（", ChineseLabel(v1::GateDirection_Name(passage.direction)),
+                               "），未在名录中登记"));
     out.push_back(std::move(f));
   }
   const v1::VehicleClass cls = vehicle ? vehicle->vehicle_class : passage.vehicle_class;
@@ -952,37 +951,34 @@ std::vector<FindingDraft> CheckPassage(const Passage& passage, const VehicleFact
       }
       const bool stage_ok = stage >= params.truck_min_stage;
       if (!stage_ok) {
-        why = absl::StrCat("emission stage ", StageName(stage), " is below ",
+        why = absl::StrCat("排放阶段 ", StageName(stage), " 低于 ",
                            StageName(params.truck_min_stage));
       } else if (listed == nullptr) {
-        why = absl::StrCat("not on ", passage.enterprise, "'s whitelist on ", day,
-                           " for safe operation, livelihood, special products or ports");
+        why = absl::StrCat(day, " 不在该企业保障安全生产、民生、特殊产品或港口运输的车辆白名单内");
       }
       break;
     }
     case v1::NO_CHINA4_OR_OLDER_HEAVY_TRUCKS:
-      if (stage <= v1::CHINA_4)
-        why = absl::StrCat("emission stage ", StageName(stage), " is 国IV or older");
+      if (stage <= v1::CHINA_4) why = absl::StrCat("排放阶段 ", StageName(stage), "，为国IV及以下");
       break;
     case v1::NO_ROAD_TRANSPORT:
-      why = "no road transport at all";
+      why = "禁止一切公路运输";
       break;
     default:
       break;
   }
   if (why.empty()) return out;
   FindingDraft f = PassageDraft(v1::BANNED_TRUCK, passage);
-  f.set_rule(absl::StrCat("VF2 transport (T79): ", v1::TransportRule_Name(rule), " under ",
-                          LevelText(*in_force), "; stage floor ", StageName(params.truck_min_stage),
-                          " (truck_min_stage)"));
+  f.set_rule(absl::StrCat("VF2 运输（T79）：", LevelText(*in_force), "期间",
+                          ChineseLabel(v1::TransportRule_Name(rule)), "；排放阶段下限 ",
+                          StageName(params.truck_min_stage), "（truck_min_stage）"));
   f.set_obligation(ObligationRef(*in_force));
   // The stage is a name, not a measure: no measured/threshold numbers.
   f.set_emission_stage(StageName(stage));
-  f.set_summary(absl::StrCat("heavy truck ", passage.plate, " (", StageName(stage), ") ",
-                             passage.direction == v1::EXIT ? "left " : "entered ",
-                             passage.enterprise, " at ", when, " under ", LevelText(*in_force),
-                             ": ", why,
-                             passage.photo.empty() ? "" : absl::StrCat("; photo ", passage.photo)));
+  f.set_summary(absl::StrCat("重型货车 ", passage.plate, "（", StageName(stage), "）于 ", when,
+                             LevelText(*in_force), "期间经", Gate(passage.camera),
+                             passage.direction == v1::EXIT ? " 出厂" : " 进厂", "：", why,
+                             passage.photo.empty() ? "" : absl::StrCat("；照片 ", passage.photo)));
   out.push_back(std::move(f));
   return out;
 }
@@ -1025,26 +1021,24 @@ std::vector<FindingDraft> CheckLedger(const std::vector<Passage>& passages,
     }
     if (found) continue;
     FindingDraft f = PassageDraft(v1::LEDGER_ROW_MISSING, p);
-    f.set_rule(absl::StrCat(
-        "VF2 ledger (T80): every diesel-truck passage has a ledger row the same day (within ",
-        absl::FormatDuration(tolerance), ")"));
-    f.set_summary(absl::StrCat("diesel truck ", p.plate, " passed ", p.camera, " (",
-                               v1::GateDirection_Name(p.direction), ") at ",
-                               absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(p.t_us), China()),
-                               " with no ledger row"));
+    f.set_rule(absl::StrCat("VF2 台账（T80）：柴油货车每次进出均应有当日台账记录（前后 ",
+                            Duration(absl::ToInt64Microseconds(tolerance)), " 内）"));
+    f.set_summary(absl::StrCat("柴油货车 ", p.plate, " 于 ", At(p.t_us), " 经", Gate(p.camera),
+                               "（", ChineseLabel(v1::GateDirection_Name(p.direction)),
+                               "），没有对应的台账记录"));
     out.push_back(std::move(f));
   }
   for (size_t r = 0; r < ledger.size(); ++r) {
     if (matched[r]) continue;
     const LedgerEntry& l = ledger[r];
     FindingDraft f = Draft(v1::PASSAGE_MISSING, l.enterprise, l.enterprise, l.t_us, l.t_us);
-    f.set_rule(absl::StrCat("VF2 ledger (T80): every ledger row has a camera passage (within ",
-                            absl::FormatDuration(tolerance), ")"));
-    f.set_summary(absl::StrCat(
-        "ledger row for ", l.plate, " (", v1::GateDirection_Name(l.direction), ") at ",
-        absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(l.t_us), China()), " has no camera passage"));
+    f.set_rule(absl::StrCat("VF2 台账（T80）：每条台账记录均应有门禁抓拍（前后 ",
+                            Duration(absl::ToInt64Microseconds(tolerance)), " 内）"));
+    f.set_summary(absl::StrCat("台账记录 ", l.plate, "（",
+                               ChineseLabel(v1::GateDirection_Name(l.direction)), "，", At(l.t_us),
+                               "）没有对应的门禁抓拍"));
     v1::Evidence* e = f.mutable_evidence();
-    e->set_source(absl::StrCat(l.enterprise, " ledger"));
+    e->set_source(absl::StrCat(l.enterprise, " 台账"));
     *e->mutable_from() = ToTimestamp(FromMicros(l.t_us));
     *e->mutable_to() = ToTimestamp(FromMicros(l.t_us));
     e->set_rows(1);
@@ -1066,15 +1060,15 @@ std::vector<FindingDraft> CheckCameraSilence(const std::string& camera,
   auto gap = [&](int64_t start, int64_t end, int64_t rows_before) {
     if (end - start <= limit) return;
     FindingDraft f = Draft(v1::CAMERA_SILENT, enterprise, camera, start, end);
-    f.set_rule(absl::StrFormat(
-        "VF2 (T80): a key enterprise's gate camera records continuously; silent for more than "
-        "%d h (camera_silence_hours) is a finding",
-        params.camera_silence_hours));
+    f.set_rule(
+        absl::StrFormat("VF2（T80）：重点企业门禁摄像头应连续记录；超过 %d "
+                        "小时无记录为异常（camera_silence_hours）",
+                        params.camera_silence_hours));
     f.set_measured(static_cast<double>(end - start) / (60 * kMicrosPerMinute));
     f.set_threshold(params.camera_silence_hours);
     f.set_unit("h");
-    f.set_summary(absl::StrCat(camera, " recorded nothing for ", Duration(end - start), " from ",
-                               absl::FormatTime("%Y-%m-%d %H:%M", FromMicros(start), China())));
+    f.set_summary(
+        absl::StrCat(Gate(camera), " 自 ", At(start), " 起 ", Duration(end - start), " 无记录"));
     v1::Evidence* e = f.mutable_evidence();
     e->set_source(camera);
     *e->mutable_from() = ToTimestamp(FromMicros(start));

@@ -227,6 +227,10 @@ int DetectClockOffset(const MeterLoad& meter, const std::vector<EffectiveWindow>
 //   - Otherwise the window is not verifiable, and is listed with the reason.
 // A piece is judged this way only where an obligation of equipment with no
 // meter of its own binds (the others are judged on their own meters).
+// The baseline text of an obligation made for a covering meter starts with
+// this, followed by the meter's label.
+inline constexpr char kCoveringMeterBaseline[] = "上级电表 ";
+
 struct CoveredPart {
   std::string equipment;  // resource name
   double rated_kw = 0;    // 0: the registry gives none in kW or MW

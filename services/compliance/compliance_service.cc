@@ -20,6 +20,7 @@
 #include "lib/status/errors.h"
 #include "lib/status/status_macros.h"
 #include "lib/text/text.h"
+#include "services/compliance/run_progress.h"
 
 namespace cuofeng {
 namespace {
@@ -288,9 +289,8 @@ grpc::Status ComplianceServiceImpl::OverrideBaseline(grpc::ServerContext* ctx,
     v.push_back({"name", "must be districts/{d}/enterprises/{e}/meters/{m}/baselines/{season}"});
   }
   if (!(req->load_kw() > 0) || !std::isfinite(req->load_kw()))
-    v.push_back({"load_kw", "must be a number above 0"});
-  if (req->reason().empty())
-    v.push_back({"reason", "required: why the computed baseline does not hold"});
+    v.push_back({"load_kw", "须为大于 0 的数值（kW）"});
+  if (req->reason().empty()) v.push_back({"reason", "必填：说明计算所得基准负荷为何不适用"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   const std::string meter = absl::StrJoin(p.begin(), p.begin() + 6, "/");
   const std::string season = absl::StrCat("districts/", p[1], "/seasons/", p[7]);
@@ -365,15 +365,14 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   if (parts.size() != 2 || parts[0] != "districts" || parts[1].empty()) {
     v.push_back({"district", "must be districts/{district}"});
   }
-  if (!req->has_from()) v.push_back({"from", "required"});
-  if (!req->has_to()) v.push_back({"to", "required"});
+  if (!req->has_from()) v.push_back({"from", "必填"});
+  if (!req->has_to()) v.push_back({"to", "必填"});
   const absl::Time from = FromTimestamp(req->from());
   absl::Time to = FromTimestamp(req->to());
-  if (req->has_from() && req->has_to() && to <= from) v.push_back({"to", "must be after from"});
-  if (req->has_from() && from >= Now())
-    v.push_back({"from", "must be in the past: there is no data yet"});
+  if (req->has_from() && req->has_to() && to <= from) v.push_back({"to", "须晚于开始时间（from）"});
+  if (req->has_from() && from >= Now()) v.push_back({"from", "须早于当前时间：此后尚无数据"});
   if (req->has_from() && req->has_to() && to - from > absl::Hours(24 * 400)) {
-    v.push_back({"to", "a run covers at most 400 days"});
+    v.push_back({"to", "一次核查最多 400 天"});
   }
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   to = std::min(to, Now());  // data of the future does not exist yet
@@ -385,20 +384,36 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   auto refuse = [&](const absl::Status& why) {
     return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work&) { return why; });
   };
-  if (auto principal = guard_->Check(ctx, "RunVerification", req->district()); !principal.ok()) {
-    return refuse(principal.status());
-  }
+  auto principal = guard_->Check(ctx, "RunVerification", req->district());
+  if (!principal.ok()) return refuse(principal.status());
   const absl::Time deadline = DeadlineOf(ctx, kVerificationCap);
-  auto outcome = verifier_.Run(req->district(), from, to, AuthorizationOf(ctx), deadline);
-  if (!outcome.ok()) return refuse(outcome.status());
-  if (absl::Now() >= deadline) {
-    return refuse(absl::DeadlineExceededError(
-        absl::StrCat("the verification of ", req->district(),
-                     " was computed after the call's deadline; nothing was stored")));
+  // Issue 19: the run is recorded as it starts and its progress as it goes.
+  auto progress = RunProgress::Start(guard_->pool(), parts[1], from, to, principal->key_name,
+                                     req->request_id());
+  if (!progress.ok()) return refuse(progress.status());
+  RunOptions options;
+  options.progress = [&](const char* step, int done, int total) {
+    progress->Step(step, done, total);
+  };
+  auto outcome = verifier_.Run(req->district(), from, to, AuthorizationOf(ctx), deadline, options);
+  if (!outcome.ok()) {
+    progress->Failed(outcome.status());
+    return refuse(outcome.status());
   }
+  if (absl::Now() >= deadline) {
+    absl::Status late = absl::DeadlineExceededError(
+        absl::StrCat("the verification of ", req->district(),
+                     " was computed after the call's deadline; nothing was stored"));
+    progress->Failed(late);
+    return refuse(late);
+  }
+  progress->Step("STORING");
+  outcome->run.set_name(progress->name());
+  *outcome->run.mutable_progress() = progress->Succeeded();
   grpc::Status done =
       guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
         ASSIGN_OR_RETURN(*resp, StoreOutcome(tx, *outcome, req->district(), who.key_name));
+        RunProgress::Forget(tx, resp->name());
         // Last look before the commit: a caller that is gone gets nothing stored.
         if (absl::Now() >= deadline || ctx->IsCancelled()) {
           return absl::DeadlineExceededError(
@@ -407,6 +422,11 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
         }
         return absl::OkStatus();
       });
+  if (done.ok() && resp->name() != progress->name()) progress->Discard();
+  if (!done.ok()) {
+    progress->Failed(
+        absl::Status(static_cast<absl::StatusCode>(done.error_code()), done.error_message()));
+  }
   Ring();
   return done;
 }
@@ -429,8 +449,10 @@ absl::StatusOr<v1::VerificationRun> ComplianceServiceImpl::StoreOutcome(
         r.ledger_retention_days);
   }
   v1::VerificationRun run = outcome.run;
-  const int64_t n = tx.exec1("SELECT nextval('compliance.run_number')")[0].as<int64_t>();
-  run.set_name(absl::StrCat(district, "/verificationRuns/", n));
+  if (run.name().empty()) {  // a batch run is named when it starts (RunProgress)
+    const int64_t n = tx.exec1("SELECT nextval('compliance.run_number')")[0].as<int64_t>();
+    run.set_name(absl::StrCat(district, "/verificationRuns/", n));
+  }
   std::vector<std::string> found;
   for (size_t i = 0; i < outcome.findings.size(); ++i) {
     v1::Finding& f = outcome.findings[i];
@@ -468,13 +490,13 @@ grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx,
         parts[0] == "districts" && !parts[1].empty())) {
     v.push_back({"parent", "must be districts/{d}, districts/{d}/enterprises/{e} or districts/-"});
   }
-  if (req->page_size() < 0) v.push_back({"page_size", "must not be negative"});
+  if (req->page_size() < 0) v.push_back({"page_size", "不能为负数"});
   int64_t offset = 0;
   if (!req->page_token().empty() && (!absl::SimpleAtoi(req->page_token(), &offset) || offset < 0)) {
     v.push_back({"page_token", "not a token this service gave out"});
   }
-  if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "unknown finding type"});
-  if (!v1::FindingStatus_IsValid(req->status())) v.push_back({"status", "unknown finding status"});
+  if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "未知的核查发现类型"});
+  if (!v1::FindingStatus_IsValid(req->status())) v.push_back({"status", "未知的核查发现状态"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   std::string prefix;
   auto principal = guard_->Check(ctx, "ListFindings", req->parent(), &prefix);
@@ -507,9 +529,9 @@ grpc::Status ComplianceServiceImpl::ListVerificationRuns(grpc::ServerContext* ct
   if (parts.size() != 2 || parts[0] != "districts" || parts[1].empty() || parts[1] == "-") {
     v.push_back({"parent", "must be districts/{district}"});
   }
-  if (req->page_size() < 0) v.push_back({"page_size", "must not be negative"});
+  if (req->page_size() < 0) v.push_back({"page_size", "不能为负数"});
   if (req->has_from() && req->has_to() && req->to().seconds() <= req->from().seconds()) {
-    v.push_back({"to", "must be after from"});
+    v.push_back({"to", "须晚于开始时间（from）"});
   }
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   auto principal = guard_->Check(ctx, "ListVerificationRuns", req->parent());
@@ -532,6 +554,14 @@ grpc::Status ComplianceServiceImpl::ListVerificationRuns(grpc::ServerContext* ct
       guard_->read_pool(*principal),
       [&](pqxx::work& tx) {
         resp->Clear();
+        // Runs under way (and failed lately) first, on the first page.
+        if (req->include_running() && offset == 0) {
+          for (v1::VerificationRun& run : RunProgress::Recent(tx, parts[1], limit)) {
+            if (from != 0 && run.to().seconds() <= from) continue;
+            if (to != 0 && run.from().seconds() >= to) continue;
+            *resp->add_runs() = std::move(run);
+          }
+        }
         // Runs stored before their range had columns are judged by their body.
         pqxx::result r = tx.exec_params(
             "SELECT body FROM compliance.verification_run WHERE district_id = $1 "
@@ -561,6 +591,41 @@ grpc::Status ComplianceServiceImpl::ListVerificationRuns(grpc::ServerContext* ct
   return ToGrpcStatus(st);
 }
 
+grpc::Status ComplianceServiceImpl::GetVerificationRun(grpc::ServerContext* ctx,
+                                                       const v1::GetVerificationRunRequest* req,
+                                                       v1::VerificationRun* resp) {
+  std::vector<std::string> parts = absl::StrSplit(req->name(), '/');
+  int64_t n = 0;
+  if (parts.size() != 4 || parts[0] != "districts" || parts[1].empty() || parts[1] == "-" ||
+      parts[2] != "verificationRuns" || !absl::SimpleAtoi(parts[3], &n) || n <= 0) {
+    return ToGrpcStatus(InvalidArgumentWithViolations(
+        {{"name", absl::StrCat("\"", req->name(),
+                               "\" is not districts/{district}/verificationRuns/{number}")}}));
+  }
+  auto principal = guard_->Check(ctx, "GetVerificationRun", req->name());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  CallDeadline deadline(DeadlineOf(ctx, absl::Minutes(1)));
+  // The primary, not a replica: a page polls a run under way.
+  return ToGrpcStatus(InTransaction(
+      guard_->pool(),
+      [&](pqxx::work& tx) -> absl::Status {
+        pqxx::result r = tx.exec_params(
+            "SELECT body FROM compliance.verification_run WHERE name = $1 AND district_id = $2",
+            req->name(), parts[1]);
+        if (r.empty()) {
+          ASSIGN_OR_RETURN(*resp, RunProgress::Read(tx, req->name()));
+          return absl::OkStatus();
+        }
+        const pqxx::binarystring body(r[0][0]);
+        if (!resp->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+          return absl::DataLossError(
+              absl::StrCat("the stored verification run ", req->name(), " does not decode"));
+        }
+        return absl::OkStatus();
+      },
+      Isolation::kReadOnly));
+}
+
 grpc::Status ComplianceServiceImpl::WatchFindings(grpc::ServerContext* ctx,
                                                   const v1::WatchFindingsRequest* req,
                                                   grpc::ServerWriter<v1::Finding>* writer) {
@@ -571,7 +636,7 @@ grpc::Status ComplianceServiceImpl::WatchFindings(grpc::ServerContext* ctx,
         parts[0] == "districts" && !parts[1].empty())) {
     v.push_back({"parent", "must be districts/{d}, districts/{d}/enterprises/{e} or districts/-"});
   }
-  if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "unknown finding type"});
+  if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "未知的核查发现类型"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   std::string prefix;
   auto principal = guard_->Check(ctx, "WatchFindings", req->parent(), &prefix);
@@ -652,9 +717,9 @@ grpc::Status ComplianceServiceImpl::ReviewFinding(grpc::ServerContext* ctx,
   if (!IsFindingName(req->name()))
     v.push_back({"name", "must be districts/{d}/enterprises/{e}/findings/{n}"});
   if (req->decision() != v1::CONFIRM && req->decision() != v1::DISMISS) {
-    v.push_back({"decision", "required: CONFIRM or DISMISS"});
+    v.push_back({"decision", "必填：确认（CONFIRM）或排除（DISMISS）"});
   }
-  if (req->comment().empty()) v.push_back({"comment", "required: what the verifier saw"});
+  if (req->comment().empty()) v.push_back({"comment", "必填：核查人员看到的情况"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   Mutation m{"ReviewFinding", req->name(), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
@@ -692,8 +757,9 @@ grpc::Status ComplianceServiceImpl::ExplainFinding(grpc::ServerContext* ctx,
   if (!IsFindingName(req->name()))
     v.push_back({"name", "must be districts/{d}/enterprises/{e}/findings/{n}"});
   if (req->explanation().empty())
-    v.push_back({"explanation", "required (异常申报: what happened and why)"});
-  if (req->explanation().size() > 4000) v.push_back({"explanation", "at most 4,000 bytes"});
+    v.push_back({"explanation", "必填（异常申报：发生了什么、原因是什么）"});
+  if (req->explanation().size() > 4000)
+    v.push_back({"explanation", "不能超过 4,000 字节（约 1,300 个汉字）"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   Mutation m{"ExplainFinding", req->name(), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& who, pqxx::work& tx) -> absl::Status {
@@ -819,18 +885,17 @@ grpc::Status ComplianceServiceImpl::RecordMeterEvent(grpc::ServerContext* ctx,
     v.push_back({"event.meter", "must be districts/{d}/enterprises/{e}/meters/{m}"});
   }
   if (!e.has_time()) {
-    v.push_back({"event.time", "required: when the register was reset or the meter replaced"});
+    v.push_back({"event.time", "必填：表码清零或换表的时间"});
   } else if (FromTimestamp(e.time()) > Now() + absl::Minutes(5)) {
-    v.push_back({"event.time", "is in the future"});
+    v.push_back({"event.time", "不能晚于当前时间"});
   }
   if (e.kind() != v1::MeterEvent::REGISTER_RESET && e.kind() != v1::MeterEvent::METER_REPLACED) {
-    v.push_back({"event.kind", "required: REGISTER_RESET or METER_REPLACED"});
+    v.push_back({"event.kind", "必填：表码清零（REGISTER_RESET）或换表（METER_REPLACED）"});
   }
   if (!std::isfinite(e.new_register()) || e.new_register() < 0) {
-    v.push_back({"event.new_register", "must be a number of kWh at least 0"});
+    v.push_back({"event.new_register", "须为不小于 0 的 kWh 数"});
   }
-  if (e.reason().empty())
-    v.push_back({"event.reason", "required: what happened (换表, 表码清零, ...)"});
+  if (e.reason().empty()) v.push_back({"event.reason", "必填：发生了什么（换表、表码清零……）"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   Mutation m{"RecordMeterEvent", e.meter(), req->request_id(), false};
   auto refuse = [&](const absl::Status& why) {
@@ -842,9 +907,8 @@ grpc::Status ComplianceServiceImpl::RecordMeterEvent(grpc::ServerContext* ctx,
   // the enterprise whose readings it excuses may not.
   if (principal->role != Role::kBureau && principal->role != Role::kService &&
       principal->role != Role::kAdmin) {
-    return refuse(
-        absl::PermissionDeniedError("only the district bureau or the metering platform (a service "
-                                    "key) records a meter's reset or replacement"));
+    return refuse(absl::PermissionDeniedError(
+        "无权操作：只有区级或计量平台（服务账号）可以登记电表清零或换表"));
   }
   auto meter =
       directory_.Meter(e.meter(), RemoteCall{AuthorizationOf(ctx), DeadlineOf(ctx, kLookupCap)});

@@ -57,6 +57,11 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
   grpc::Status ListVerificationRuns(grpc::ServerContext* ctx,
                                     const v1::ListVerificationRunsRequest* req,
                                     v1::ListVerificationRunsResponse* resp) override;
+  // GetVerificationRun reads a stored run, or one under way or failed
+  // (RunProgress).
+  grpc::Status GetVerificationRun(grpc::ServerContext* ctx,
+                                  const v1::GetVerificationRunRequest* req,
+                                  v1::VerificationRun* resp) override;
   // WatchFindings holds one of the server's threads while it is open: it
   // waits for a new finding (woken at once by this process's runs, and
   // looking at the database every 500 ms for other processes').

@@ -130,6 +130,12 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
                     absl::ToInt64Milliseconds(now - mark), " ms");
     mark = now;
   };
+  // Issue 19: the caller is told each step as it starts and each meter judged.
+  int meters_done = 0, meters_total = 0;
+  auto step = [&](const char* name) {
+    if (options.progress) options.progress(name, meters_done, meters_total);
+  };
+  step("OBLIGATIONS");
 
   // Issue 15: windows are judged whole, up to where the district's data
   // ends, whatever the run's range: the range only chooses which windows.
@@ -232,6 +238,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     alert_documents[o.alert()] = s.ok() ? alert.document_number() : "";
   }
   phase("obligations and rule sets");
+  step("REGISTRY");
 
   // The registry as it is now.
   ASSIGN_OR_RETURN(std::vector<v1::DistrictSnapshotChunk> chunks,
@@ -252,8 +259,10 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       info.target = !m.equipment().empty() ? m.equipment()
                     : !m.line().empty()    ? m.line()
                                            : info.enterprise;
-      info.label = absl::StrCat(enterprise_names[info.enterprise], " ", m.display_name(), " (",
-                                m.name(), ")");
+      // People read the plant's and the meter's names; the finding's scope
+      // keeps the meter's resource name for machines.
+      info.label = absl::StrCat(enterprise_names[info.enterprise], " ",
+                                m.display_name().empty() ? m.name() : m.display_name());
       meters_by_enterprise[info.enterprise].push_back(meters.size());
       meters.push_back(std::move(info));
     }
@@ -309,6 +318,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     out.domains.push_back(domain);
   };
   phase("registry");
+  step("BASELINES");
 
   // Baselines per season: stored, or computed now from the reference window
   // when there is none yet or the one stored was computed from incomplete
@@ -364,6 +374,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     }
   }
   phase("baselines");
+  step("READINGS");
 
   // The readings of the hull (a day earlier too: registers need the reading
   // before): (scan_from, scan_to]. Issue 20: first their per (meter, China
@@ -437,18 +448,17 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     f.set_scope(m.meter->name());
     *f.mutable_window_start() = ToTimestamp(ref_start);
     *f.mutable_window_end() = ToTimestamp(ref_end);
-    f.set_rule(absl::StrCat("VF1 baseline (T75): the mean load on production days of the ",
+    f.set_rule(absl::StrCat("VF1 基准负荷（T75）：采暖季前 ",
                             params[l.list()].baseline_reference_days,
-                            " days before the season (baseline_reference_days)"));
+                            " 天（baseline_reference_days）生产日的平均负荷"));
     f.set_season(l.season());
     f.set_status(v1::OPEN);
     auto miss = baseline_missing[l.season()].find(m.id);
     f.set_summary(absl::StrCat(
-        m.label, " has no baseline for ", l.season(), ": ",
+        m.label, " 没有 ", l.season(), " 的基准负荷：",
         miss != baseline_missing[l.season()].end() ? miss->second
-                                                   : std::string("it never sent a reading"),
-        "; its stops and limits cannot be judged until reference readings arrive "
-        "(it is computed again then) or the bureau sets one"));
+                                                   : std::string("该电表从未报送读数"),
+        "；参考期读数到达（届时自动重新计算）或区级人工设定之前，其停产、限产无法核查"));
     f.mutable_evidence()->set_source(m.meter->name());
     *f.mutable_evidence()->mutable_from() = ToTimestamp(ref_start);
     *f.mutable_evidence()->mutable_to() = ToTimestamp(ref_end);
@@ -509,7 +519,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       if (counted) {
         run.set_windows_without_meter(run.windows_without_meter() + 1);
         unverified(o, Clamp(ws, from, to), Clamp(we, from, to), v1::UnverifiedWindow::NO_METER, "",
-                   "no meter measures it or covers it");
+                   "没有计量该设备或其所在生产线、企业的电表");
       }
       continue;
     }
@@ -519,7 +529,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       if (counted) {
         unverified(o, Clamp(ws, from, to), Clamp(we, from, to),
                    v1::UnverifiedWindow::METER_NEVER_REPORTED, measuring[0]->meter->name(),
-                   "its meter has sent no reading at all");
+                   "其电表从未报送读数");
       }
     }
     if (counted) run.set_windows_checked(run.windows_checked() + 1);
@@ -829,8 +839,15 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     phase("reading scan");
   }
 
+  meters_total = static_cast<int>(binding.size());
+  for (const MeterInfo& t : meters) {
+    if (t.meter->role() == v1::TREATMENT && in_scope(t.enterprise)) ++meters_total;
+  }
+  step("METERS");
   int clock_offsets = 0;
   for (const auto& [m, obligations] : binding) {
+    ++meters_done;
+    step("METERS");
     const std::vector<EffectiveWindow>& all = effective[m];
     if (all.empty()) continue;
     // A clock whole hours off: never a violation; its stops and limits are not judged.
@@ -857,27 +874,22 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
         *f.mutable_window_start() = ToTimestamp(absl::FromUnixMicros(all.front().start_us));
         *f.mutable_window_end() =
             ToTimestamp(std::min(absl::FromUnixMicros(all.back().end_us), judged_until));
-        f.set_rule(
-            absl::StrFormat("VF3 time (T81): a meter's load follows its stops in time; shifted by "
-                            "whole hours (up to %d, "
-                            "clock_offset_max_hours) it agrees at least %.0f%% better "
-                            "(clock_offset_min_gain_percent) and "
-                            "%.0f%% in all (clock_offset_min_agreement_percent): a suspected clock "
-                            "offset, never a violation",
-                            p.clock_offset_max_hours, p.clock_offset_min_gain_percent,
-                            p.clock_offset_min_agreement_percent));
+        f.set_rule(absl::StrFormat(
+            "VF3 时间（T81）：电表负荷应与停限产时段同步；整小时平移（最多 %d "
+            "小时，clock_offset_max_hours）后吻合度提高至少 %.0f%%"
+            "（clock_offset_min_gain_percent）且总体达到 %.0f%%"
+            "（clock_offset_min_agreement_percent）的，视为疑似时钟偏差，不作为违规",
+            p.clock_offset_max_hours, p.clock_offset_min_gain_percent,
+            p.clock_offset_min_agreement_percent));
         f.set_measured(offset);
         f.set_threshold(0);
         f.set_unit("h");
         f.set_summary(absl::StrFormat(
-            "%s: its load agrees with what binds it in %.1f%% of the intervals as sent, but in "
-            "%.1f%% when "
-            "read %+d h later; its times look like %s written without an offset. Its stops and "
-            "limits are "
-            "not judged until its data is sent again with its time zone (cuofeng ingest readings "
-            "--time_zone=...)",
-            m->label, agreement.first, agreement.second, offset,
-            offset == 8 ? "UTC" : "another zone"));
+            "%s：按报送时间，负荷与停限产要求吻合的时段占 %.1f%%，推后 %+d 小时读则为 %.1f%%；"
+            "其时间疑似按%s填写且未注明时区。重新按正确时区报送数据（cuofeng ingest readings "
+            "--time_zone=...）之前，不核查其停产、限产",
+            m->label, agreement.first, offset, agreement.second,
+            offset == 8 ? " UTC " : "其他时区"));
         f.mutable_evidence()->set_source(m->meter->name());
         *f.mutable_evidence()->mutable_from() = f.window_start();
         *f.mutable_evidence()->mutable_to() = f.window_end();
@@ -895,7 +907,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
         if (m->id != 0) {
           unverified(w.obligation, Clamp(ws, from, to), Clamp(we, from, to),
                      v1::UnverifiedWindow::NO_BASELINE, m->meter->name(),
-                     "its meter has no baseline for the season");
+                     "其电表没有本采暖季的基准负荷");
         }
         report_no_baseline(*m, *l);
         continue;
@@ -903,13 +915,13 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       if (offset != 0) {
         unverified(w.obligation, Clamp(ws, from, to), Clamp(we, from, to),
                    v1::UnverifiedWindow::CLOCK_OFFSET, m->meter->name(),
-                   absl::StrFormat("its readings look %+d h off", offset));
+                   absl::StrFormat("其读数时间疑似偏差 %+d 小时", offset));
       }
       const std::string domain =
           absl::StrCat(m->meter->name(), "|window|", ObligationKey(w.obligation), "|", w.start_us);
       out.judged.insert(domain);
       if (clean_windows.count({m, index})) continue;  // proved to yield nothing
-      const bool covering = absl::StartsWith(w.obligation.baseline(), "covering meter ");
+      const bool covering = absl::StartsWith(w.obligation.baseline(), kCoveringMeterBaseline);
       const bool complete = complete_windows.count({m, index}) > 0;
       for (v1::Finding& f : CheckWindow(w, ml, judged_until, params[w.obligation.list()])) {
         if (offset != 0 && f.type() != v1::DATA_GAP) continue;
@@ -918,7 +930,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
         f.set_baseline_kw(ml.baseline_kw);
         if (covering) {
           f.set_covered_by(w.obligation.reason());
-          f.set_summary(absl::StrCat(f.summary(), "; ", w.obligation.reason()));
+          f.set_summary(absl::StrCat(f.summary(), "；", w.obligation.reason()));
         }
         add(std::move(f), domain);
       }
@@ -929,6 +941,8 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   // time a list binds.
   for (const MeterInfo& t : meters) {
     if (t.meter->role() != v1::TREATMENT || !in_scope(t.enterprise)) continue;
+    ++meters_done;
+    step("METERS");
     const MeterInfo* production = production_of(t);
     if (production == nullptr) continue;
     for (size_t k = 0; k < periods.size(); ++k) {
@@ -972,6 +986,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   }
   phase("meter checks");
   if (options.live) return finish();
+  step("CEMS");
 
   // Stack monitoring (CEMS over HJ 212, issue 21): services/cems/verify.h.
   {
@@ -999,6 +1014,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     run.set_cems_minutes(cems_out.minutes);
   }
   phase("CEMS checks");
+  step("GATES");
 
   // Gates (T79, T80): passages, ledger rows, silent cameras. Passages and
   // ledger rows are judged by their own time within the run's range (with

@@ -64,6 +64,11 @@ struct RunOptions {
   // A live run: no gate checks; skipped (outcome.skipped) unless an alert
   // or a staggered period binds some of it within [from, to).
   bool live = false;
+  // Progress, when set, is called as each step starts (OBLIGATIONS,
+  // REGISTRY, BASELINES, READINGS, METERS, CEMS, GATES) and after each
+  // meter is judged (METERS, with the meters judged and to judge). It runs
+  // on the run's thread, holding nothing; it should return quickly.
+  std::function<void(const char* step, int meters_done, int meters_total)> progress;
 };
 
 class Verifier {

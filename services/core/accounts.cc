@@ -315,9 +315,9 @@ grpc::Status AccountServiceImpl::CreateAccount(grpc::ServerContext* ctx,
     if (!v.empty()) return InvalidArgumentWithViolations(v);
     if (caller.role == Role::kBureau && *role != Role::kBureau && *role != Role::kVerifier &&
         *role != Role::kEnterprise) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "a bureau creates bureau, verifier and enterprise accounts of its district, not ",
-          RoleName(*role), " accounts"));
+      return absl::PermissionDeniedError(
+          absl::StrCat("无权操作：区级只能创建本区的区级、核查人员和企业账号，不能创建",
+                       RoleNameZh(*role), "账号"));
     }
     ASSIGN_OR_RETURN(std::string hash, HashPassword(req->initial_password()));
     pqxx::result r = tx.exec_params(

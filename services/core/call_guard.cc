@@ -18,11 +18,12 @@ constexpr size_t kMaxRequestIdBytes = 200;
 absl::StatusOr<std::string> SecretOf(const std::string& value) {
   if (value.empty()) {
     return absl::UnauthenticatedError(
-        "no API key: send \"authorization: Bearer <key>\" (cuofeng CLI: --key or CUOFENG_KEY)");
+        "缺少 API 密钥：请发送 \"authorization: Bearer <key>\"（cuofeng 命令行：--key 或 "
+        "CUOFENG_KEY）");
   }
   absl::string_view secret = value;
   if (!absl::ConsumePrefix(&secret, "Bearer ") && !absl::ConsumePrefix(&secret, "bearer ")) {
-    return absl::UnauthenticatedError("the authorization header must be \"Bearer <key>\"");
+    return absl::UnauthenticatedError("authorization 头必须是 \"Bearer <key>\"");
   }
   return std::string(secret);
 }
@@ -36,9 +37,8 @@ absl::StatusOr<Principal> Allowed(const Principal& principal, absl::string_view 
   if (narrow_to != nullptr) {
     *narrow_to = access->narrow_to;
   } else if (!access->narrow_to.empty()) {
-    return absl::PermissionDeniedError(absl::StrCat("a ", RoleName(principal.role), " key for ",
-                                                    principal.scope, " may call ", method,
-                                                    " only on what lies within its scope"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("无权操作：", principal.scope, " 的账号只能在本范围内调用 ", method));
   }
   return principal;
 }

@@ -72,11 +72,11 @@ absl::StatusOr<Principal> KeyStore::Authenticate(const std::string& secret) {
   // A person's session (services/core/accounts.h) is resolved like a key, never cached.
   if (IsSessionToken(secret)) return AuthenticateSession(*pool_, secret);
   if (!absl::StartsWith(secret, kSecretPrefix)) {
-    return absl::UnauthenticatedError("the API key is malformed (cuofeng keys start with cfk_)");
+    return absl::UnauthenticatedError("API 密钥格式错误（cuofeng 的密钥以 cfk_ 开头）");
   }
-  if (secret.size() > 200) return absl::UnauthenticatedError("unknown or revoked API key");
+  if (secret.size() > 200) return absl::UnauthenticatedError("API 密钥不存在、已吊销或已过期");
   std::string hash = Sha256Hex(secret);
-  absl::StatusOr<Principal> result = absl::UnauthenticatedError("unknown or revoked API key");
+  absl::StatusOr<Principal> result = absl::UnauthenticatedError("API 密钥不存在、已吊销或已过期");
   absl::Status db = InTransaction(*pool_, [&](pqxx::work& tx) {
     pqxx::result r = tx.exec_params(
         "SELECT id, role, scope FROM core.api_key WHERE secret_sha256 = $1 AND revoke_time IS NULL "

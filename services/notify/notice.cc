@@ -136,14 +136,21 @@ Worlds ListWorlds(const RecordedChange& c, const std::vector<FiledList>& lists,
   return w;
 }
 
+// The last segment of a resource name (a list's version, an alert's id):
+// what a person can quote back, without the API path.
+std::string Id(absl::string_view name) {
+  const size_t slash = name.rfind('/');
+  return std::string(slash == absl::string_view::npos ? name : name.substr(slash + 1));
+}
+
 std::string CauseText(const RecordedChange& c, const std::vector<FiledList>& lists,
                       const std::vector<AlertRevision>& alerts) {
   if (c.kind == "LIST_FILED") {
     std::string text;
     if (c.replaces.empty()) {
-      text = absl::StrCat("错峰生产清单 ", c.subject, " 已经市级部门备案，开始生效。");
+      text = absl::StrCat("错峰生产清单（版本 ", Id(c.subject), "）已经市级部门备案，开始生效。");
     } else {
-      text = absl::StrCat("错峰生产清单变更（", c.subject, " 替代 ", c.replaces,
+      text = absl::StrCat("错峰生产清单变更（版本 ", Id(c.subject), " 替代 ", Id(c.replaces),
                           "）已经市级部门批准，开始生效。");
       if (!c.reason.empty()) absl::StrAppend(&text, "变更原因：", c.reason, "。");
     }
@@ -153,12 +160,14 @@ std::string CauseText(const RecordedChange& c, const std::vector<FiledList>& lis
   for (const AlertRevision& a : alerts) {
     if (a.name == c.subject && a.revision == c.revision) made = &a;
   }
-  const std::string doc =
-      c.document_number.empty() ? "" : absl::StrCat("（", c.document_number, "）");
+  // The alert as people quote it: its document number (文号), else its id.
+  const std::string doc = absl::StrCat(
+      "（", c.document_number.empty() ? absl::StrCat("编号 ", Id(c.subject)) : c.document_number,
+      "）");
   const std::string level = LevelLabel(c.level);
   std::string text;
   if (c.kind == "ALERT_ISSUED") {
-    text = absl::StrCat("重污染天气", level, "预警", doc, "发布（", c.subject, "）");
+    text = absl::StrCat("重污染天气", level, "预警", doc, "发布");
     if (made != nullptr) {
       absl::StrAppend(&text, "，自 ", ChinaTime(made->start), " 起",
                       made->end == absl::InfiniteFuture()
@@ -167,11 +176,9 @@ std::string CauseText(const RecordedChange& c, const std::vector<FiledList>& lis
     }
     absl::StrAppend(&text, "。");
   } else if (c.kind == "ALERT_LIFTED") {
-    text = absl::StrCat("重污染天气预警", doc, "（", c.subject, "）于 ", ChinaTime(c.effective),
-                        " 解除。");
+    text = absl::StrCat("重污染天气预警", doc, "于 ", ChinaTime(c.effective), " 解除。");
   } else {
-    text = absl::StrCat("重污染天气预警", doc, "（", c.subject, "）调整为", level, "预警（第",
-                        c.revision, "版）");
+    text = absl::StrCat("重污染天气预警", doc, "调整为", level, "预警（第", c.revision, "版）");
     if (made != nullptr) {
       absl::StrAppend(&text, "，自 ", ChinaTime(made->effective), " 起生效",
                       made->end == absl::InfiniteFuture()
@@ -273,8 +280,10 @@ std::vector<v1::Notification> ComposeNotices(const RecordedChange& change,
     int i = 0;
     for (const v1::ObligationChange& ch : n.changes()) {
       absl::StrAppend(
-          &body, ++i, ". ", ch.resource_name(), "（", ch.resource(), "）：自 ",
-          ChinaTime(FromProto(ch.from())), " 起",
+          // People read names; the API names travel in `changes` (and the
+          // webhook's JSON) for machines to match on.
+          &body, ++i, ". ", ch.resource_name().empty() ? ch.resource() : ch.resource_name(),
+          "：自 ", ChinaTime(FromProto(ch.from())), " 起",
           ch.has_until() ? absl::StrCat("至 ", ChinaTime(FromProto(ch.until())), " 止") : "",
           "，由“", ch.before(), "”改为“", ch.after(), "”。\n   依据：", ch.reason(), "\n");
     }

@@ -171,7 +171,7 @@ grpc::Status NotificationServiceImpl::ListNotifications(grpc::ServerContext* ctx
                  "must be districts/{district}, districts/{district}/enterprises/{enterprise} or "
                  "districts/-"});
   }
-  if (req->page_size() < 0) v.push_back({"page_size", "must not be negative"});
+  if (req->page_size() < 0) v.push_back({"page_size", "不能为负数"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   std::string prefix;
   if (auto allowed = guard_->Allow(*principal, "ListNotifications", parent, &prefix);
@@ -289,7 +289,7 @@ grpc::Status NotificationServiceImpl::UpdateContactSettings(
   }
   if (!c.email().empty() && !PlausibleEmail(c.email())) {
     v.push_back({"contact_settings.email",
-                 absl::StrCat("\"", c.email().substr(0, 100), "\" is not an e-mail address")});
+                 absl::StrCat("\"", c.email().substr(0, 100), "\" 不是有效的邮箱地址")});
   }
   if (!c.webhook_url().empty()) {
     if (absl::Status s = ValidateWebhookUrl(c.webhook_url()); !s.ok()) {
@@ -298,20 +298,20 @@ grpc::Status NotificationServiceImpl::UpdateContactSettings(
   }
   if (!c.webhook_secret().empty() &&
       (c.webhook_secret().size() < 16 || c.webhook_secret().size() > 200)) {
-    v.push_back({"contact_settings.webhook_secret", "must be 16 to 200 characters"});
+    v.push_back({"contact_settings.webhook_secret", "须为 16 至 200 个字符"});
   }
   std::set<int> seen;
   std::vector<std::string> channels;
   for (int i = 0; i < c.channels_size(); ++i) {
     const std::string field = absl::StrCat("contact_settings.channels[", i, "]");
     if (c.channels(i) != v1::EMAIL && c.channels(i) != v1::WEBHOOK) {
-      v.push_back({field, "must be EMAIL or WEBHOOK"});
+      v.push_back({field, "须为邮件（EMAIL）或推送（WEBHOOK）"});
     } else if (!seen.insert(c.channels(i)).second) {
-      v.push_back({field, "named twice"});
+      v.push_back({field, "重复填写"});
     } else if (c.channels(i) == v1::EMAIL && c.email().empty()) {
-      v.push_back({field, "EMAIL needs contact_settings.email"});
+      v.push_back({field, "选择邮件（EMAIL）须填写邮箱（contact_settings.email）"});
     } else if (c.channels(i) == v1::WEBHOOK && c.webhook_url().empty()) {
-      v.push_back({field, "WEBHOOK needs contact_settings.webhook_url"});
+      v.push_back({field, "选择推送（WEBHOOK）须填写推送地址（contact_settings.webhook_url）"});
     } else {
       channels.push_back(v1::NotificationChannel_Name(c.channels(i)));
     }

@@ -1,5 +1,8 @@
 #include "services/planning/alert_service.h"
 
+#include <algorithm>
+#include <set>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -12,6 +15,7 @@
 #include "lib/model/identifiers.h"
 #include "lib/rpc/forward.h"
 #include "lib/rpc/status.h"
+#include "lib/rules/alert_impact.h"
 #include "lib/status/errors.h"
 #include "services/notify/outbox.h"
 
@@ -121,8 +125,7 @@ grpc::Status AlertServiceImpl::IssueAlert(grpc::ServerContext* ctx,
           if (r.empty() || !rules.ParseFromString(pqxx::binarystring(r[0][0]).str()) ||
               !rules.district_alerts_allowed()) {
             return absl::PermissionDeniedError(
-                "the district's filed rule set does not let a bureau record alerts "
-                "(district_alerts_allowed)");
+                "本区备案的规则集不允许区级发布预警（district_alerts_allowed）");
           }
         }
         const std::string id =
@@ -278,6 +281,189 @@ grpc::Status AlertServiceImpl::ListAlerts(grpc::ServerContext* ctx,
       *resp->add_alerts() = AlertRow(row);
     return ApplyFilter(req->filter(), resp);
   }));
+}
+
+namespace {
+
+AlertRevision RevisionOf(const v1::Alert& a) {
+  AlertRevision r;
+  r.name = a.name();
+  r.revision = a.revision();
+  r.level = a.level();
+  r.start = ToTime(a.start_time());
+  r.effective = ToTime(a.effective_time());
+  if (a.has_end_time()) r.end = ToTime(a.end_time());
+  r.lifted = a.lifted();
+  for (const std::string& d : DistrictIds(a)) r.districts.push_back(d);
+  return r;
+}
+
+// The latest revision of `name` as v1::Alert, from the cache's revisions.
+absl::StatusOr<v1::Alert> Latest(const std::vector<AlertRevision>& alerts,
+                                 const std::string& name) {
+  const AlertRevision* latest = nullptr;
+  for (const AlertRevision& a : alerts) {
+    if (a.name == name && (latest == nullptr || a.revision > latest->revision)) latest = &a;
+  }
+  if (latest == nullptr) return absl::NotFoundError(absl::StrCat(name, " does not exist"));
+  v1::Alert out;
+  out.set_name(latest->name);
+  out.set_revision(latest->revision);
+  out.set_level(latest->level);
+  out.mutable_start_time()->set_seconds(absl::ToUnixSeconds(latest->start));
+  out.mutable_effective_time()->set_seconds(absl::ToUnixSeconds(latest->effective));
+  if (latest->end != absl::InfiniteFuture())
+    out.mutable_end_time()->set_seconds(absl::ToUnixSeconds(latest->end));
+  out.set_lifted(latest->lifted);
+  for (const std::string& d : latest->districts) out.add_districts(absl::StrCat("districts/", d));
+  return out;
+}
+
+absl::Time EndOf(const v1::Alert& a) {
+  return a.has_end_time() ? ToTime(a.end_time()) : absl::InfiniteFuture();
+}
+
+}  // namespace
+
+// PreviewAlert applies the request to the alerts in memory, as IssueAlert,
+// ChangeAlert or LiftAlert would store it, and compares the obligation
+// windows of every district it covers (lib/rules/alert_impact.h).
+grpc::Status AlertServiceImpl::PreviewAlert(grpc::ServerContext* ctx,
+                                            const v1::PreviewAlertRequest* req,
+                                            v1::PreviewAlertResponse* resp) {
+  std::string resource;
+  switch (req->action_case()) {
+    case v1::PreviewAlertRequest::kIssue: {
+      const auto& ds = req->issue().alert().districts();
+      resource = ds.size() == 1 ? ds[0] : "alerts";
+      break;
+    }
+    case v1::PreviewAlertRequest::kChange:
+      resource = req->change().name();
+      break;
+    case v1::PreviewAlertRequest::kLift:
+      resource = req->lift().name();
+      break;
+    default:
+      return ToGrpcStatus(InvalidArgumentWithViolations(
+          {{"action", "give the request to preview: issue, change or lift"}}));
+  }
+  auto principal = guard_->Check(ctx, "PreviewAlert", resource);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  const absl::Time now = Now();
+  // Every alert revision, as the obligation path sees them.
+  auto loaded = cache_->LoadAlerts();
+  if (!loaded.ok()) return ToGrpcStatus(loaded.status());
+  const std::vector<AlertRevision>& before = *loaded;
+  std::vector<FieldViolation> v;
+  v1::Alert previous, next;  // the alert as it is (none for an issue) and as it would be
+  if (req->has_issue()) {
+    next = req->issue().alert();
+    if (next.level() == v1::ALERT_LEVEL_UNSPECIFIED || !v1::AlertLevel_IsValid(next.level()))
+      v.push_back({"issue.alert.level", "required: YELLOW, ORANGE or RED"});
+    if (!next.has_start_time()) next.mutable_start_time()->set_seconds(absl::ToUnixSeconds(now));
+    if (next.has_end_time() && next.end_time().seconds() <= next.start_time().seconds())
+      v.push_back({"issue.alert.end_time", "the alert must end after it starts"});
+    for (int i = 0; i < next.districts_size(); ++i) {
+      const std::string& d = next.districts(i);
+      if (!absl::StartsWith(d, "districts/") || d.size() <= 10 || d.find('/', 10) != d.npos) {
+        v.push_back({absl::StrCat("issue.alert.districts[", i, "]"),
+                     absl::StrCat("\"", d, "\" is not districts/{district}")});
+      }
+    }
+    next.clear_name();
+    next.set_revision(1);
+    *next.mutable_effective_time() = next.start_time();
+    next.set_lifted(false);
+  } else {
+    const std::string& name = req->has_change() ? req->change().name() : req->lift().name();
+    const char* field = req->has_change() ? "change" : "lift";
+    auto latest = Latest(before, name);
+    if (!latest.ok()) return ToGrpcStatus(latest.status());
+    previous = *latest;
+    if (previous.lifted() || EndOf(previous) <= now) {
+      return ToGrpcStatus(WithReason(
+          absl::FailedPreconditionError(absl::StrCat(name, " is not in force (",
+                                                     previous.lifted() ? "lifted" : "ended",
+                                                     "); issue a new alert")),
+          "ALERT_NOT_IN_FORCE"));
+    }
+    next = previous;
+    next.set_revision(previous.revision() + 1);
+    next.mutable_effective_time()->set_seconds(absl::ToUnixSeconds(now));
+    if (req->has_change()) {
+      const v1::ChangeAlertRequest& c = req->change();
+      if (!v1::AlertLevel_IsValid(c.level())) {
+        v.push_back({"change.level", "not an alert level: YELLOW, ORANGE or RED"});
+      } else if (c.level() == v1::ALERT_LEVEL_UNSPECIFIED && !c.has_end_time() &&
+                 c.document_number().empty()) {
+        v.push_back(
+            {"change.level", "nothing to change: give a new level, end_time or document_number"});
+      }
+      if (c.level() != v1::ALERT_LEVEL_UNSPECIFIED) next.set_level(c.level());
+      if (c.has_end_time()) *next.mutable_end_time() = c.end_time();
+      if (!c.document_number().empty()) next.set_document_number(c.document_number());
+      if (c.has_effective_time()) *next.mutable_effective_time() = c.effective_time();
+    } else {
+      if (req->lift().has_lift_time()) *next.mutable_effective_time() = req->lift().lift_time();
+      next.set_lifted(true);
+      *next.mutable_end_time() = next.effective_time().seconds() < next.start_time().seconds()
+                                     ? next.start_time()
+                                     : next.effective_time();
+    }
+    if (next.effective_time().seconds() < previous.effective_time().seconds()) {
+      v.push_back({absl::StrCat(field, req->has_change() ? ".effective_time" : ".lift_time"),
+                   "a change cannot take effect before the last one"});
+    }
+    if (next.has_end_time() && next.end_time().seconds() < next.start_time().seconds()) {
+      v.push_back({absl::StrCat(field, ".end_time"), "the alert cannot end before it starts"});
+    }
+  }
+  if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
+  std::vector<AlertRevision> after = before;
+  AlertRevision revised = RevisionOf(next);
+  if (revised.name.empty()) revised.name = "alerts/-";  // the alert to be issued
+  after.push_back(revised);
+  // From when it takes effect (its start, if later) until neither the alert
+  // as it is nor as it would be binds.
+  const absl::Time from = std::max(ToTime(next.effective_time()), ToTime(next.start_time()));
+  absl::Time to = EndOf(next);
+  if (!previous.name().empty()) to = std::max(to, EndOf(previous));
+  // The districts it covers: all of them for a city-wide alert.
+  std::vector<std::string> districts;
+  for (const std::string& d : next.districts()) districts.push_back(d.substr(d.rfind('/') + 1));
+  if (districts.empty()) {
+    v1::ListDistrictsRequest lreq;
+    lreq.set_page_size(1000);
+    do {
+      v1::ListDistrictsResponse lresp;
+      grpc::ClientContext call;
+      ForwardCaller(*ctx, &call, absl::Seconds(10));
+      grpc::Status s = registry_->ListDistricts(&call, lreq, &lresp);
+      if (!s.ok()) return s;
+      for (const v1::District& d : lresp.districts())
+        districts.push_back(d.name().substr(d.name().rfind('/') + 1));
+      lreq.set_page_token(lresp.next_page_token());
+    } while (!lreq.page_token().empty());
+  }
+  std::set<std::string> enterprises;
+  for (const std::string& d : districts) {
+    auto view = cache_->Get(d);
+    if (!view.ok()) return ToGrpcStatus(view.status());
+    if (view->lists->empty()) {
+      resp->add_districts_without_list(absl::StrCat("districts/", d));
+      continue;
+    }
+    for (v1::AlertImpact& i : AlertImpacts(*view->lists, before, after, d, from, to)) {
+      enterprises.insert(i.enterprise());
+      *resp->add_impacts() = std::move(i);
+    }
+  }
+  *resp->mutable_alert() = next;
+  resp->set_enterprises(static_cast<int32_t>(enterprises.size()));
+  resp->mutable_from()->set_seconds(absl::ToUnixSeconds(from));
+  if (to != absl::InfiniteFuture()) resp->mutable_to()->set_seconds(absl::ToUnixSeconds(to));
+  return grpc::Status::OK;
 }
 
 }  // namespace cuofeng

@@ -22,6 +22,8 @@ class AlertServiceImpl final : public v1::AlertService::Service {
   grpc::Status GetAlert(grpc::ServerContext* ctx, const v1::GetAlertRequest* req, v1::Alert* resp) override;
   grpc::Status ListAlerts(grpc::ServerContext* ctx, const v1::ListAlertsRequest* req,
                           v1::ListAlertsResponse* resp) override;
+  grpc::Status PreviewAlert(grpc::ServerContext* ctx, const v1::PreviewAlertRequest* req,
+                            v1::PreviewAlertResponse* resp) override;
 
  private:
   // Appends a revision built from the latest one by `change`.

@@ -160,8 +160,8 @@ grpc::Status FilingServiceImpl::ListFilings(grpc::ServerContext* ctx,
   if (!narrow_to.empty()) {
     district = DistrictOf(narrow_to);
     if (district.empty() || narrow_to != absl::StrCat("districts/", district)) {
-      return ToGrpcStatus(
-          absl::PermissionDeniedError(absl::StrCat("a key for ", narrow_to, " reads no filings")));
+      return ToGrpcStatus(absl::PermissionDeniedError(
+          absl::StrCat("无权操作：", narrow_to, " 的账号不能查看备案记录")));
     }
   }
   const int limit = req->page_size() <= 0 ? 100 : std::min(req->page_size(), 1000);

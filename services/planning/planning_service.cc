@@ -8,6 +8,7 @@
 #include "lib/hash/sha256.h"
 #include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
+#include "lib/model/labels.h"
 #include "lib/paging/page_token.h"
 #include "lib/rpc/forward.h"
 #include "lib/rpc/status.h"
@@ -83,6 +84,21 @@ std::vector<FieldViolation> CheckSeason(const v1::Season& s) {
     }
   }
   return v;
+}
+
+// SeasonInForce: the season whose dates hold `today` (YYYY-MM-DD), else the
+// next to start, else the last to end; "" when there is none.
+std::string SeasonInForce(const std::vector<v1::Season>& seasons, const std::string& today) {
+  const v1::Season *holding = nullptr, *next = nullptr, *last = nullptr;
+  for (const v1::Season& s : seasons) {
+    if (s.start() <= today && today <= s.end() &&
+        (holding == nullptr || s.start() > holding->start()))
+      holding = &s;
+    if (s.start() > today && (next == nullptr || s.start() < next->start())) next = &s;
+    if (s.end() < today && (last == nullptr || s.end() > last->end())) last = &s;
+  }
+  const v1::Season* chosen = holding != nullptr ? holding : next != nullptr ? next : last;
+  return chosen == nullptr ? "" : chosen->name();
 }
 
 }  // namespace
@@ -205,6 +221,42 @@ grpc::Status PlanningServiceImpl::GetSeason(grpc::ServerContext* ctx,
     auto s = PlanningRepository::GetSeason(tx, req->name());
     if (!s.ok()) return s.status();
     *resp = *s;
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status PlanningServiceImpl::ListSeasons(grpc::ServerContext* ctx,
+                                              const v1::ListSeasonsRequest* req,
+                                              v1::ListSeasonsResponse* resp) {
+  const std::string district = DistrictId(req->parent());
+  std::vector<FieldViolation> v;
+  if (district.empty() || req->parent() != absl::StrCat("districts/", district)) {
+    v.push_back({"parent", absl::StrCat("\"", req->parent(), "\" is not districts/{district}")});
+  }
+  if (req->page_size() < 0) v.push_back({"page_size", "must not be negative"});
+  if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
+  auto principal = guard_->Check(ctx, "ListSeasons", req->parent());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  const std::string scope = absl::StrCat("ListSeasons|", req->parent());
+  auto after = DecodePageToken(scope, req->page_token());
+  if (!after.ok()) return ToGrpcStatus(after.status());
+  const int limit = req->page_size() <= 0 ? kDefaultPage : std::min(req->page_size(), kMaxPage);
+  return ToGrpcStatus(InTransaction(guard_->read_pool(*principal), [&](pqxx::work& tx) {
+    resp->Clear();
+    // A district has a season a year: all of them are read, so that the one
+    // in force is chosen among all whatever the page.
+    const std::vector<v1::Season> all = PlanningRepository::Seasons(tx, district);
+    resp->set_in_force(SeasonInForce(all, ChinaDay(Now())));
+    int n = 0;
+    for (const v1::Season& s : all) {
+      if (!after->empty() && s.name() <= *after) continue;
+      if (n == limit) {
+        resp->set_next_page_token(EncodePageToken(scope, resp->seasons(n - 1).name()));
+        break;
+      }
+      *resp->add_seasons() = s;
+      ++n;
+    }
     return absl::OkStatus();
   }));
 }
@@ -352,8 +404,8 @@ absl::Status PlanningServiceImpl::CheckListRead(const grpc::ServerContext* ctx, 
   if (!*narrowed) return absl::OkStatus();
   // An enterprise reads the filed entries about itself, whatever it asks for.
   if (!enterprise->empty() && *enterprise != narrow_to) {
-    return absl::PermissionDeniedError(absl::StrCat("an enterprise key for ", narrow_to,
-                                                    " reads the filed entries about itself only"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("无权操作：企业账号（", narrow_to, "）只能查看已备案清单中本企业的条目"));
   }
   *enterprise = narrow_to;
   return absl::OkStatus();
@@ -377,9 +429,9 @@ grpc::Status PlanningServiceImpl::ListEntries(grpc::ServerContext* ctx,
     if (!list.ok()) return list.status();
     if (narrowed && list->state() != v1::FILED && list->state() != v1::SUPERSEDED) {
       // Only filed lists bind; an enterprise does not read drafts.
-      return absl::PermissionDeniedError(absl::StrCat("list ", req->parent(), " is ",
-                                                      v1::ListState_Name(list->state()),
-                                                      "; an enterprise reads filed lists only"));
+      return absl::PermissionDeniedError(absl::StrCat(
+          "无权操作：清单 ", req->parent(), " 的状态为",
+          ChineseLabel(v1::ListState_Name(list->state())), "，企业只能查看已备案的清单"));
     }
     auto entries = PlanningRepository::Entries(tx, req->parent(), enterprise, after, limit + 1);
     for (int i = 0; i < static_cast<int>(entries.size()) && i < limit; ++i)
@@ -412,7 +464,7 @@ grpc::Status PlanningServiceImpl::ExplainEntry(grpc::ServerContext* ctx,
     if (!entry.ok()) return entry.status();
     if (narrowed && (entry->enterprise() != enterprise ||
                      (list->state() != v1::FILED && list->state() != v1::SUPERSEDED))) {
-      return absl::PermissionDeniedError("an enterprise reads the filed entries about itself only");
+      return absl::PermissionDeniedError("无权操作：企业只能查看已备案清单中本企业的条目");
     }
     *resp->mutable_entry() = *entry;
     resp->set_explanation(cuofeng::ExplainEntry(*entry, *list));

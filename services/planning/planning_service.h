@@ -42,6 +42,8 @@ class PlanningServiceImpl final : public v1::PlanningService::Service {
                             v1::ExplainEntryResponse* resp) override;
   grpc::Status DiffLists(grpc::ServerContext* ctx, const v1::DiffListsRequest* req,
                          v1::DiffListsResponse* resp) override;
+  grpc::Status ListSeasons(grpc::ServerContext* ctx, const v1::ListSeasonsRequest* req,
+                           v1::ListSeasonsResponse* resp) override;
 
  private:
   // ReadSnapshot streams the district from RegistryService as the caller.

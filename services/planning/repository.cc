@@ -138,6 +138,20 @@ absl::Status PlanningRepository::UpdateSeason(pqxx::work& tx, const v1::Season& 
   return absl::OkStatus();
 }
 
+std::vector<v1::Season> PlanningRepository::Seasons(pqxx::transaction_base& tx,
+                                                    const std::string& district_id) {
+  std::vector<v1::Season> out;
+  for (const auto& row : tx.exec_params(
+           "SELECT body, version FROM planning.season WHERE district_id = $1 ORDER BY name",
+           district_id)) {
+    v1::Season s;
+    s.ParseFromString(Bytes(row[0]));
+    s.set_etag(row[1].as<std::string>());
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 int PlanningRepository::NextListSeq(pqxx::work& tx, const std::string& district_id) {
   tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('list/' || $1))", district_id);
   return tx

@@ -32,6 +32,9 @@ class PlanningRepository {
   static absl::StatusOr<v1::Season> GetSeason(pqxx::transaction_base& tx, const std::string& name,
                                               bool for_update = false);
   static absl::Status UpdateSeason(pqxx::work& tx, const v1::Season& season);
+  // Seasons reads every season of a district, by name.
+  static std::vector<v1::Season> Seasons(pqxx::transaction_base& tx,
+                                         const std::string& district_id);
 
   // NextListSeq returns the next list number of a district, serialised by a
   // transaction-scoped lock.

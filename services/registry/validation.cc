@@ -9,6 +9,7 @@
 #include "lib/auth/policy.h"
 #include "lib/hash/sha256.h"
 #include "lib/model/identifiers.h"
+#include "lib/model/labels.h"
 #include "lib/text/text.h"
 
 namespace cuofeng {
@@ -34,7 +35,7 @@ void CheckVin(const std::string& vin, std::vector<FieldViolation>* out) {
   }
   if (!ok) {
     out->push_back({"vin", absl::StrCat("车辆识别代号 ", Quote(vin),
-                                        " must be 17 capital letters and digits without I, O, Q")});
+                                        " 须为 17 位大写字母或数字，且不含 I、O、Q")});
   }
 }
 
@@ -95,8 +96,8 @@ std::vector<FieldViolation> ValidateResource(const ResourceKind& kind, const Par
     }
     if (!set) {
       out.push_back({field, f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM
-                                ? absl::StrCat("required: choose a ", f->enum_type()->name())
-                                : "required"});
+                                ? absl::StrCat("必填，可选：", EnumChoices(f->enum_type()))
+                                : "必填"});
     }
   }
   for (const FieldDescriptor* f : kind.columns) {
@@ -106,30 +107,32 @@ std::vector<FieldViolation> ValidateResource(const ResourceKind& kind, const Par
       case FieldDescriptor::CPPTYPE_ENUM: {
         int v = r->GetEnumValue(msg, f);
         if (f->enum_type()->FindValueByNumber(v) == nullptr) {
-          out.push_back({field, absl::StrCat(v, " is not a ", f->enum_type()->name())});
+          out.push_back(
+              {field, absl::StrCat(v, " 不是有效的取值，可选：", EnumChoices(f->enum_type()))});
         }
         break;
       }
       case FieldDescriptor::CPPTYPE_DOUBLE: {
         double v = r->GetDouble(msg, f);
         if (!std::isfinite(v)) {
-          out.push_back({field, "must be a finite number"});
+          out.push_back({field, "须为有限的数值"});
         } else if (v < 0) {
-          out.push_back({field, absl::StrCat("must not be negative, got ", v)});
+          out.push_back({field, absl::StrCat("不能为负数，填写的是 ", v)});
         } else if (field == "longitude" && (v < 73 || v > 136)) {
-          out.push_back({field, absl::StrCat("经度须在 73 至 136 度之间（中国境内），got ", v)});
+          out.push_back(
+              {field, absl::StrCat("经度须在 73 至 136 度之间（中国境内），填写的是 ", v)});
         } else if (field == "latitude" && (v < 3 || v > 54)) {
-          out.push_back({field, absl::StrCat("纬度须在 3 至 54 度之间（中国境内），got ", v)});
+          out.push_back({field, absl::StrCat("纬度须在 3 至 54 度之间（中国境内），填写的是 ", v)});
         } else if (IsPercentField(field) && v > 100) {
-          out.push_back({field, absl::StrCat("is a percentage and must be at most 100, got ", v)});
+          out.push_back({field, absl::StrCat("为百分比，不能超过 100，填写的是 ", v)});
         }
         break;
       }
       case FieldDescriptor::CPPTYPE_INT32: {
         int32_t v = r->GetInt32(msg, f);
-        if (v < 0) out.push_back({field, absl::StrCat("must not be negative, got ", v)});
+        if (v < 0) out.push_back({field, absl::StrCat("不能为负数，填写的是 ", v)});
         if (field == "year" && v != 0 && (v < 2000 || v > 2100)) {
-          out.push_back({field, absl::StrCat("year ", v, " is outside 2000-2100")});
+          out.push_back({field, absl::StrCat("年份 ", v, " 不在 2000—2100 之间")});
         }
         break;
       }
@@ -146,10 +149,10 @@ std::vector<FieldViolation> ValidateResource(const ResourceKind& kind, const Par
           if (!target.ok()) {
             out.push_back({field, std::string(target.status().message())});
           } else if (target->district_id != name.district_id) {
-            out.push_back({field, absl::StrCat(v, " is in another district")});
+            out.push_back({field, absl::StrCat(v, " 属于其他区")});
           } else if (ref->second->under_enterprise() && kind.under_enterprise() &&
                      target->enterprise_id != name.enterprise_id) {
-            out.push_back({field, absl::StrCat(v, " belongs to another enterprise")});
+            out.push_back({field, absl::StrCat(v, " 属于其他企业")});
           }
         }
         break;
@@ -173,26 +176,28 @@ std::vector<FieldViolation> ValidateResource(const ResourceKind& kind, const Par
   } else if (kind.descriptor == v1::Equipment::descriptor()) {
     const auto& q = static_cast<const v1::Equipment&>(msg);
     if (q.type() == v1::KILN && q.kiln_type() == v1::KILN_TYPE_UNSPECIFIED) {
-      out.push_back({"kiln_type", "required for a kiln: choose one of the nine KilnType values"});
+      out.push_back({"kiln_type", absl::StrCat("窑炉须填写窑炉类型，可选：",
+                                               EnumChoices(v1::KilnType_descriptor()))});
     }
     if (q.has_cems_transmission_rate() && !q.cems_installed()) {
-      out.push_back({"cems_transmission_rate", "given, but cems_installed is false"});
+      out.push_back({"cems_transmission_rate",
+                     "填写了在线监测数据传输有效率，但未安装在线监测（cems_installed 为否）"});
     }
   } else if (kind.descriptor == v1::Meter::descriptor()) {
     const auto& m = static_cast<const v1::Meter&>(msg);
     if (m.equipment().empty() == m.line().empty()) {
       out.push_back({m.equipment().empty() ? "equipment" : "line",
-                     "a meter measures exactly one piece of equipment or one production line"});
+                     "电表须且只能计量一台设备或一条生产线（equipment 与 line 二选一）"});
     }
   } else if (kind.descriptor == v1::MonitoringPoint::descriptor()) {
     const auto& p = static_cast<const v1::MonitoringPoint&>(msg);
     if (!p.equipment().empty() && !p.line().empty()) {
-      out.push_back({"line", "a monitoring point serves one piece of equipment or one line"});
+      out.push_back({"line", "排放口只能对应一台设备或一条生产线（equipment 与 line 至多填一个）"});
     }
     bool mn_ok = !p.mn().empty() && p.mn().size() <= 24;
     for (char c : p.mn()) mn_ok = mn_ok && absl::ascii_isalnum(static_cast<unsigned char>(c));
     if (!p.mn().empty() && !mn_ok) {
-      out.push_back({"mn", "HJ 212 device number: 1 to 24 letters and digits"});
+      out.push_back({"mn", "HJ 212 设备编号（MN）须为 1 至 24 位字母或数字"});
     }
   } else if (kind.descriptor == v1::Vehicle::descriptor()) {
     const auto& v = static_cast<const v1::Vehicle&>(msg);

@@ -15,6 +15,7 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "lib/filter/filter.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_registry.h"
 
 namespace {
 
@@ -22,21 +23,7 @@ using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
-const std::vector<const Descriptor*>& Resources() {
-  static const auto* types = [] {
-    auto* v = new std::vector<const Descriptor*>;
-    const char* names[] = {"District", "Township",       "Enterprise",   "ProductionLine",
-                           "Process",  "Equipment",      "Meter",        "Camera",
-                           "Vehicle",  "WhitelistEntry", "RetrofitTask", "EmissionTotal"};
-    const auto* file = cuofeng::v1::Enterprise::descriptor()->file();
-    for (const char* n : names) {
-      const Descriptor* d = file->FindMessageTypeByName(n);
-      if (d != nullptr) v->push_back(d);
-    }
-    return v;
-  }();
-  return *types;
-}
+const std::vector<const Descriptor*>& Resources() { return cuofeng_fuzz::RegistryResources(); }
 
 // Fill sets every field of `m` from `variant` (0, 1: two different samples).
 void Fill(Message* m, int variant) {

@@ -18,6 +18,7 @@
 #include "cuofeng/v1/registry.pb.h"
 #include "services/registry/row_codec.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_registry.h"
 
 namespace {
 
@@ -25,21 +26,7 @@ using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
-const std::vector<const Descriptor*>& Resources() {
-  static const auto* types = [] {
-    auto* v = new std::vector<const Descriptor*>;
-    const char* names[] = {"District", "Township",       "Enterprise",   "ProductionLine",
-                           "Process",  "Equipment",      "Meter",        "Camera",
-                           "Vehicle",  "WhitelistEntry", "RetrofitTask", "EmissionTotal"};
-    const auto* file = cuofeng::v1::Enterprise::descriptor()->file();
-    for (const char* n : names) {
-      const Descriptor* d = file->FindMessageTypeByName(n);
-      if (d != nullptr) v->push_back(d);
-    }
-    return v;
-  }();
-  return *types;
-}
+const std::vector<const Descriptor*>& Resources() { return cuofeng_fuzz::RegistryResources(); }
 
 // The fields a row holds: scalars, not repeated.
 std::vector<const FieldDescriptor*> Columns(const Descriptor* d) {

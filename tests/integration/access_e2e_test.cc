@@ -446,8 +446,8 @@ TEST_F(AccessE2eTest, EveryMethodAsEveryRoleWithOwnAndForeignScopes) {
           ++calls;
           const bool refused_by_table =
               got.status.error_code() == grpc::StatusCode::PERMISSION_DENIED &&
-              (absl::StrContains(got.status.error_message(), "access table") ||
-               absl::StrContains(got.status.error_message(), "within its scope"));
+              (absl::StrContains(got.status.error_message(), "访问权限表") ||
+               absl::StrContains(got.status.error_message(), "只能在本范围内"));
           const std::string what = absl::StrCat(
               method.name(), " as ", RoleName(role), own ? " (own: " : " (foreign: ", resource,
               ") -> ", got.status.error_code(), " ", got.status.error_message());
@@ -464,7 +464,7 @@ TEST_F(AccessE2eTest, EveryMethodAsEveryRoleWithOwnAndForeignScopes) {
             const bool row_allowed = Authorize(p, method.name(), resource).ok();
             if (!row_allowed) {
               ASSERT_EQ(summary.rejected(), 1) << what;
-              EXPECT_THAT(summary.rejections(0).reason(), HasSubstr("may not")) << what;
+              EXPECT_THAT(summary.rejections(0).reason(), HasSubstr("不能")) << what;
             }
           }
         }

@@ -470,7 +470,9 @@ TEST_F(NotifyE2eTest, AnAlertSendsEachAffectedPlantOneMailAndOneSignedWebhook) {
     ASSERT_EQ(mails.size(), 1u);
     EXPECT_EQ(Str(mails[0], "subject"), n->title());
     EXPECT_THAT(Str(mails[0], "body"), HasSubstr(resource_name_[enterprise]));
-    EXPECT_THAT(Str(mails[0], "body"), HasSubstr(resource_[enterprise]));
+    // The mail is read by people: names, not API resource names.
+    EXPECT_THAT(Str(mails[0], "body"), Not(HasSubstr(resource_[enterprise])));
+    EXPECT_THAT(Str(mails[0], "body"), Not(HasSubstr("districts/")));
     EXPECT_THAT(Str(mails[0], "body"), HasSubstr(document));
     EXPECT_THAT(Str(mails[0], "message_id"), HasSubstr(n->name().substr(n->name().rfind('/') + 1)));
     // Exactly one webhook, signed with the plant's own secret.

@@ -40,137 +40,19 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-BIN = os.environ["CUOFENG_BIN_DIR"]
-SRC = os.environ["CUOFENG_SOURCE_DIR"]
-ADMIN_DSN = os.environ.get("CUOFENG_TEST_DSN", "")
+sys.dont_write_bytecode = True  # no __pycache__ next to the sources
+from web_support import (BIN, CLOCK_FILING, CLOCK_TODAY, SRC, ADMIN_DSN, WAIT, Backend, Browser, Http, check,
+                         psql, report, run, violations, wait_for)
+
 OUT = os.environ.get("CUOFENG_TEST_OUTPUT", os.path.join(BIN, "..", "test-output", "web_e2e_test"))
 DISTRICT = "districts/120119"
-CLOCK_FILING = "2018-10-25T09:00:00+08:00"
-CLOCK_TODAY = "2018-12-05T09:00:00+08:00"
-WAIT = 30  # seconds: the bound of every poll
-
-failures = []
-
-
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what, flush=True)
-    if not condition:
-        failures.append(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def run(argv, key=None, server=None, ok=True):
-    env = dict(os.environ)
-    if key:
-        env["CUOFENG_KEY"] = key
-    if server:
-        env["CUOFENG_SERVER"] = server
-    r = subprocess.run(argv, env=env, capture_output=True, text=True)
-    if ok and r.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s %s" % (" ".join(argv), r.returncode, r.stdout, r.stderr))
-    return r
-
-
-def psql(dsn, sql):
-    run(["psql", dsn, "-qXc", sql])
-
-
-class Processes:
-    def __init__(self):
-        self.procs = []
-
-    def start(self, argv, log):
-        p = subprocess.Popen(argv, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
-        self.procs.append(p)
-        return p
-
-    def stop(self, p):
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        self.procs.remove(p)
-
-    def stop_all(self):
-        for p in list(self.procs):
-            self.stop(p)
-
-
-def wait_for(what, fn, timeout=WAIT):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if fn():
-                return True
-        except Exception:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("timed out waiting for " + what)
-
-
-class Http:
-    """The JSON API by hand, as a script (or an attacker) would call it."""
-
-    def __init__(self, port, cookie=""):
-        self.port = port
-        self.cookie = cookie
-        self.csrf = ""
-
-    def request(self, method, path, body=None, csrf=True, raw=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
-        headers = {"Content-Type": "application/json"}
-        if self.cookie:
-            headers["Cookie"] = self.cookie
-        if csrf and self.csrf:
-            headers["X-CSRF-Token"] = self.csrf
-        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        conn.request(method, path, body=data, headers=headers)
-        r = conn.getresponse()
-        text = r.read().decode()
-        hdrs = dict(r.getheaders())
-        conn.close()
-        try:
-            parsed = json.loads(text) if text else {}
-        except ValueError:
-            parsed = {"raw": text}
-        return r.status, parsed, hdrs
-
-    def call(self, service, method, body, csrf=True):
-        return self.request("POST", "/api/v1/%s/%s" % (service, method), body, csrf)
-
-
-def violations(answer):
-    fields = []
-    for d in answer.get("error", {}).get("details", []):
-        for v in d.get("fieldViolations", []):
-            fields.append(v["field"])
-    return fields
 
 
 def main():
@@ -179,35 +61,15 @@ def main():
         return 1
     os.makedirs(OUT, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="cuofeng-web-e2e.")
-    db = "t_web_%d" % os.getpid()
-    procs = Processes()
-    driver = None
+    backend = None
+    browser = None
     try:
-        psql(ADMIN_DSN, "DROP DATABASE IF EXISTS %s" % db)
-        psql(ADMIN_DSN, "CREATE DATABASE %s" % db)
-        dsn = "%s dbname=%s" % (ADMIN_DSN, db)
-        cli = os.path.join(BIN, "cuofeng")
-        admin = run([cli, "admin", "bootstrap", "--database=" + dsn, "--quiet"]).stdout.strip()
-        addr = "127.0.0.1:%d" % free_port()
-
-        def start_server(clock):
-            p = procs.start([os.path.join(BIN, "cuofeng-server"), "--database=" + dsn,
-                             "--listen=" + addr, "--clock=" + clock], os.path.join(OUT, "server.log"))
-            wait_for("the server", lambda: run([cli, "admin", "whoami"], admin, addr, ok=False).returncode == 0)
-            return p
-
-        def as_(key, *args, ok=True):
-            return run([cli, *args], key, addr, ok)
+        backend = Backend("t_web_%d" % os.getpid(), OUT)
+        dsn, addr, admin, as_, key = backend.dsn, backend.addr, backend.admin, backend.as_, backend.key
 
         # 1. Before the season: registry, list filed, an orange alert for 1-3 December.
-        server = start_server(CLOCK_FILING)
+        backend.start_server(CLOCK_FILING)
         as_(admin, "district", "create", "120119", "--name=蓟州区", "--city=天津市")
-
-        def key(role, scope, name):
-            args = ["admin", "create-key", "--role=" + role, "--name=" + name, "--quiet"]
-            if scope:
-                args.append("--scope=" + scope)
-            return as_(admin, *args).stdout.strip()
 
         bureau = key("bureau", DISTRICT, "蓟州区工信委")
         city = key("city", "", "天津市生态环境局")
@@ -227,10 +89,8 @@ def main():
         as_(city, "alert", "issue", "--level=ORANGE", "--districts=" + DISTRICT,
             "--start_time=2018-12-01T00:00:00+08:00", "--end_time=2018-12-04T00:00:00+08:00",
             "--document=津重污染指〔2018〕7号")
-        procs.stop(server)
-
         # 2. 5 December: the data of the first 20 season days, verified.
-        server = start_server(CLOCK_TODAY)
+        backend.start_server(CLOCK_TODAY)
         run([os.path.join(BIN, "cuofeng-gen"), "season", "--out=" + tmp + "/season", "--district=" + DISTRICT,
              "--key=" + bureau, "--server=" + addr, "--from=2018-10-16 00:00",
              "--season_start=2018-11-15 00:00", "--to=2018-12-05 00:00"])
@@ -269,38 +129,13 @@ def main():
               "a bureau key may not create a city account: " + r.stderr.strip())
         r = make_account(admin, "x", "enterprise", enterprise, "short", ok=False)
         check(r.returncode == 2, "a bad username and short password are INVALID_ARGUMENT: " + r.stderr.strip())
-        web_port = free_port()
-        procs.start([os.path.join(BIN, "cuofeng-web"), "--listen=127.0.0.1:%d" % web_port, "--server=" + addr,
-                     "--static_dir=" + SRC + "/web/dist"], os.path.join(OUT, "web.log"))
-        base = "http://127.0.0.1:%d" % web_port
-        wait_for("the gateway", lambda: urllib.request.urlopen(base + "/api/healthz").status == 200)
+        web_port, base = backend.start_gateway()
 
         # 4. The browser: a phone-sized headless Chromium.
-        options = Options()
-        options.binary_location = "/usr/bin/chromium"
-        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--window-size=412,1400", "--lang=zh-CN", "--user-data-dir=" + tmp + "/chromium"):
-            options.add_argument(arg)
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-        wait = WebDriverWait(driver, WAIT)
         downloads = os.path.join(tmp, "downloads")
-        os.makedirs(downloads, exist_ok=True)
-        driver.execute_cdp_cmd("Browser.setDownloadBehavior",
-                               {"behavior": "allow", "downloadPath": downloads})
-
-        def shot(name):
-            driver.save_screenshot(os.path.join(OUT, name + ".png"))
-
-        def find(test):
-            return wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, '[data-test="%s"]' % test)))
-
-        def typing(test, text):
-            el = find(test)
-            box = el if el.tag_name in ("input", "textarea") else el.find_element(By.CSS_SELECTOR, "input,textarea")
-            # clear() does not reach Vue's v-model: select all and type over it.
-            box.send_keys(Keys.CONTROL, "a")
-            box.send_keys(Keys.DELETE)
-            box.send_keys(text)
+        browser = Browser(tmp, OUT, 412, 1400, downloads)
+        driver, wait = browser.driver, browser.wait
+        shot, find, typing = browser.shot, browser.find, browser.typing
 
         driver.get(base + "/#/login")
         typing("username", "plant")
@@ -405,7 +240,7 @@ def main():
             check("无权" in find("refused").text, "another enterprise's finding page is refused")
 
         # 5. The JSON API by hand, with the browser's own cookie.
-        cookie = "; ".join("%s=%s" % (c["name"], c["value"]) for c in driver.get_cookies())
+        cookie = browser.cookie()
         session_cookie = [c for c in driver.get_cookies() if c["name"] == "cuofeng_session"][0]
         check(session_cookie.get("httpOnly") and session_cookie.get("sameSite") == "Strict",
               "the session cookie is HttpOnly and SameSite=Strict")
@@ -520,20 +355,13 @@ def main():
         check("Login" in audit and "ChangePassword" in audit and "Logout" in audit,
               "logins, the password change and logout are in the audit log")
     finally:
-        if driver is not None:
-            driver.quit()
-        procs.stop_all()
-        try:
-            psql(ADMIN_DSN, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % db)
-        except Exception as e:
-            print("could not drop", db, e)
+        if browser is not None:
+            browser.quit()
+        if backend is not None:
+            backend.close()
         shutil.rmtree(tmp, ignore_errors=True)
     print("screenshots in", os.path.abspath(OUT))
-    if failures:
-        print("%d check(s) failed:\n  %s" % (len(failures), "\n  ".join(failures)))
-        return 1
-    print("all checks passed")
-    return 0
+    return report()
 
 
 if __name__ == "__main__":

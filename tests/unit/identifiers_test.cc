@@ -19,15 +19,15 @@ TEST(UsccTest, AcceptsPublishedExampleAndGeneratedCodes) {
 
 TEST(UsccTest, RejectsWrongCheckCharacterAndSaysTheRightOne) {
   EXPECT_THAT(ValidateUscc("91350100M000100Y44"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("gives '3'")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("应为 '3'")));
 }
 
 TEST(UsccTest, RejectsLengthAndForbiddenLetters) {
   EXPECT_THAT(ValidateUscc("91350100M000100Y4"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("18 characters")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("须为 18 位")));
   // I, O, S, V, Z are not in the GB 32100-2015 alphabet.
   EXPECT_THAT(ValidateUscc("91350100M0001O0Y43"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("character 14 'O'")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("第 14 位 'O'")));
   EXPECT_THAT(ValidateUscc("91350100m000100Y43"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
@@ -35,7 +35,7 @@ TEST(UsccTest, DivisionCodeMustBeDigits) {
   std::string first17 = "91A50100M000100Y4";
   // Even with a matching check character the division code must be digits.
   EXPECT_THAT(ValidateUscc(first17 + UsccCheckCharacter(first17)),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("division code")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("行政区划代码")));
 }
 
 TEST(IndustryCodeTest, Shapes) {

@@ -99,6 +99,33 @@ TEST(PolicyTest, VerifierReadsItsDistrict) {
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
+// A refusal is read by people: it says in Chinese who may not do what, and
+// still names the method and resource for the audit log.
+TEST(PolicyTest, RefusalsSayInChineseWhoMayNotDoWhat) {
+  // An enterprise may not review findings at all.
+  absl::Status s =
+      Allowed(kEnterprise, "ReviewFinding", "districts/120119/enterprises/e1/findings/f1");
+  ASSERT_THAT(s, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(std::string(s.message()),
+              ::testing::AllOf(
+                  ::testing::HasSubstr("企业账号"), ::testing::HasSubstr("不能确认或排除核查发现"),
+                  ::testing::HasSubstr("ReviewFinding"), ::testing::HasSubstr("findings/f1"),
+                  ::testing::HasSubstr("访问权限表")));
+  s = Allowed(kBureau, "CreateApiKey", "apiKeys");
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("区级账号（范围 districts/120119）"));
+}
+
+TEST(AccessTableTest, EveryRowSaysWhatItCoversInChinese) {
+  for (const AccessRule& r : AccessRules()) {
+    EXPECT_FALSE(r.what_zh.empty()) << r.methods[0];
+    // Every Chinese label holds at least one CJK character (UTF-8 lead byte
+    // 0xE4..0xE9).
+    bool cjk = false;
+    for (unsigned char c : r.what_zh) cjk |= c >= 0xE4 && c <= 0xE9;
+    EXPECT_TRUE(cjk) << r.methods[0] << ": " << r.what_zh;
+  }
+}
+
 TEST(PolicyTest, AMethodWithoutARuleIsRefused) {
   EXPECT_THAT(Allowed(kAdmin, "DropEverything", ""), StatusIs(absl::StatusCode::kPermissionDenied));
 }

@@ -106,7 +106,7 @@ TEST(ValidationTest, IndustryCodesAreStoredWithTheirSectionLetter) {
   }
   auto wrong_section = CanonicalIndustryCode("D3031");
   EXPECT_THAT(std::string(wrong_section.status().message()),
-              ::testing::HasSubstr("division 30 belongs to section C"));
+              ::testing::HasSubstr("大类 30 属于门类 C"));
 }
 
 TEST(ValidationTest, TownshipsByIdOrRegisteredName) {
@@ -156,7 +156,7 @@ TEST(ValidationTest, KilnNeedsKilnTypeAndMeterNeedsExactlyOneTarget) {
   m.set_line("districts/120119/enterprises/e2/lines/l1");
   EXPECT_THAT(
       ValidateResource(meter, mn, m),
-      Contains(Field(&FieldViolation::description, ::testing::HasSubstr("another enterprise"))));
+      Contains(Field(&FieldViolation::description, ::testing::HasSubstr("属于其他企业"))));
 }
 
 TEST(ValidationTest, RequiredOptionalFactMustBePresentNotZero) {

@@ -2,6 +2,8 @@
 // every entry, the proof and the counts, recorded from the engine before its
 // entries were kept in compact form (cuofeng-bench-rules prints the same
 // digest), and the compact form giving the same entries as the messages.
+// Recorded again when the measure texts lost their English glosses
+// ("限产30% (limit 30%)" became "限产30%"), the only change to the bytes.
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -86,11 +88,11 @@ void ExpectSameBytes(int64_t equipment, const std::string& want_digest) {
 }
 
 TEST(RulesDigestTest, SampleDistrictGivesTheRecordedBytes) {
-  ExpectSameBytes(0, "6c06dde5f698ee7f");
+  ExpectSameBytes(0, "d8c261e686be978d");
 }
 
 TEST(RulesDigestTest, TenThousandEquipmentGiveTheRecordedBytes) {
-  ExpectSameBytes(10000, "51ae4f33174a37b8");
+  ExpectSameBytes(10000, "22c478201c436f74");
 }
 
 }  // namespace

@@ -122,7 +122,7 @@ TEST(RuleSetTest, IndustryPrefixesAreWrittenWithTheirSectionLetter) {
   EXPECT_THAT(Fields(v), Contains("rules[6].industry_code_prefixes[0]"));
   EXPECT_THAT(text_of, Contains(HasSubstr("\"C303\"")));
   EXPECT_THAT(Fields(v), Contains("rules[6].industry_code_prefixes[1]"));
-  EXPECT_THAT(text_of, Contains(HasSubstr("belongs to section C")));
+  EXPECT_THAT(text_of, Contains(HasSubstr("属于门类 C")));
 }
 
 TEST(RuleSetTest, StopLinesNeedsItsRule) {

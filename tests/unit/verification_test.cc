@@ -263,7 +263,7 @@ TEST(BaselineTest, MeanOfProductionDaysBeforeTheSeason) {
   EXPECT_EQ(b.intervals, 28 * 96);
   EXPECT_EQ(b.reference_start, "2018-10-16");
   EXPECT_EQ(b.reference_end, "2018-11-14");
-  EXPECT_THAT(b.method, HasSubstr("28 production days"));
+  EXPECT_THAT(b.method, HasSubstr("28 个生产日"));
   // Readings outside the window do not count; none inside: no baseline.
   EXPECT_FALSE(ComputeBaseline(load, "2019-02-01", kDefaults).found);
 }
@@ -469,8 +469,7 @@ TEST(BridgeTest, AFlakyMeterRunningThroughAStopIsFoundAlongsideItsDataGap) {
   ASSERT_THAT(stops, SizeIs(1));
   EXPECT_EQ(FromTimestamp(stops[0].window_start()), s + absl::Hours(1));  // after the grace hour
   EXPECT_THAT(stops[0].rule(), HasSubstr("bridge_gap_minutes"));
-  EXPECT_THAT(stops[0].summary(),
-              HasSubstr("missing intervals between readings in breach bridged"));
+  EXPECT_THAT(stops[0].summary(), HasSubstr("个缺测时段两侧均超标，按连续计"));
   // An honest compliant plant with the same gaps: the gap only.
   auto honest = Curve(s, 96, [](int i) { return i <= 4 ? 100.0 : 5.0; });
   honest.erase(std::remove_if(
@@ -576,7 +575,7 @@ TEST(BaselineTest, AnIncompleteReferenceWindowIsComputedAgainWhenDataArrives) {
   EXPECT_FALSE(first.complete);
   EXPECT_EQ(first.samples, 10 * 96);
   EXPECT_EQ(first.expected, 30 * 96);
-  EXPECT_THAT(first.method, HasSubstr("incomplete"));
+  EXPECT_THAT(first.method, HasSubstr("不完整"));
   auto all = Curve(ref, 30 * 96, [](int i) { return i <= 20 * 96 ? 100.0 : 80.0; });
   EXPECT_TRUE(BaselineNeedsRecomputing(first.found, first.complete, first.samples, 30 * 96));
   Baseline second = ComputeBaseline(all, "2018-11-15", kDefaults);
@@ -600,8 +599,9 @@ TEST(RegisterTest, AResetIsAcceptedOnlyAfterItsEventAndNumbersKeepTheirPrecision
   // numbers as sent.
   const std::string backwards =
       RegisterProblem(12.5, t0 + 30 * kMin, 1405712.5, t0 + 15 * kMin, {});
-  EXPECT_THAT(backwards, HasSubstr("ran backwards: 12.5 kWh"));
-  EXPECT_THAT(backwards, HasSubstr("after 1405712.5 kWh"));
+  EXPECT_THAT(backwards, HasSubstr("累计表码倒走"));
+  EXPECT_THAT(backwards, HasSubstr("读数为 12.5 kWh"));
+  EXPECT_THAT(backwards, HasSubstr("为 1405712.5 kWh"));
   EXPECT_THAT(backwards, HasSubstr("cuofeng meters event"));
   // With the reset recorded between the two readings, it is accepted...
   const std::vector<RegisterEvent> reset = {{t0 + 20 * kMin, 0}};
@@ -609,10 +609,10 @@ TEST(RegisterTest, AResetIsAcceptedOnlyAfterItsEventAndNumbersKeepTheirPrecision
   // ...unless it reads below the new register.
   const std::vector<RegisterEvent> replaced = {{t0 + 20 * kMin, 100}};
   EXPECT_THAT(RegisterProblem(12.5, t0 + 30 * kMin, 1405712.5, t0 + 15 * kMin, replaced),
-              HasSubstr("below the 100"));
+              HasSubstr("低于 2018-12-01 00:20:00+08:00 登记的换表（清零）后起始读数 100 kWh"));
   // An event before the earlier reading does not excuse a later run backwards.
   EXPECT_THAT(RegisterProblem(12.5, t0 + 30 * kMin, 1405712.5, t0 + 15 * kMin, {{t0, 0}}),
-              HasSubstr("backwards"));
+              HasSubstr("倒走"));
   // The load after a reset counts from the event.
   std::vector<RawReading> raw = {{t0 + 15 * kMin, v1::CUMULATIVE_KWH, 1405712.5},
                                  {t0 + 30 * kMin, v1::CUMULATIVE_KWH, 12.5},
@@ -777,9 +777,9 @@ TEST(ChartTest, EvidenceChartShowsTheObligationGraceAndFindingApartWithTextAsTex
   const std::string svg = RenderSvg(c);
   EXPECT_THAT(svg, HasSubstr("<text"));
   EXPECT_THAT(svg, HasSubstr("津重污染指〔2018〕7号"));
-  EXPECT_THAT(svg, HasSubstr("baseline 基线 v2"));
-  EXPECT_THAT(svg, HasSubstr("grace 缓冲期"));
-  EXPECT_THAT(svg, HasSubstr("obligation window 义务时段"));
+  EXPECT_THAT(svg, HasSubstr("基准负荷（第 2 版）"));
+  EXPECT_THAT(svg, HasSubstr("缓冲期"));
+  EXPECT_THAT(svg, HasSubstr("措施时段"));
   EXPECT_THAT(svg, HasSubstr("表码清零"));
   // The 300-character summary is wrapped, not cut.
   std::string joined;
@@ -896,7 +896,7 @@ TEST_F(CoveringTest, StopsOnEverythingAMeterMeasuresAreJudgedOnIt) {
   ASSERT_THAT(c.uncovered, SizeIs(1));
   EXPECT_EQ(c.uncovered[0].obligation, &q2);
   EXPECT_EQ(c.uncovered[0].end_us, Us(s + absl::Hours(2)));
-  EXPECT_THAT(c.uncovered[0].detail, HasSubstr("rated power"));
+  EXPECT_THAT(c.uncovered[0].detail, HasSubstr("额定功率"));
   ASSERT_THAT(c.windows, SizeIs(1));
   const CoveringWindow& w = c.windows[0];
   EXPECT_EQ(w.window.start_us, Us(s + absl::Hours(2)));
@@ -904,7 +904,7 @@ TEST_F(CoveringTest, StopsOnEverythingAMeterMeasuresAreJudgedOnIt) {
   EXPECT_EQ(w.window.obligation.action(), v1::STOP);
   EXPECT_EQ(w.window.obligation.resource(), kLine);
   EXPECT_THAT(w.why, HasSubstr("1号线总电表"));
-  EXPECT_THAT(w.why, HasSubstr("all 3 pieces"));
+  EXPECT_THAT(w.why, HasSubstr("计量的 3 台设备均须停产"));
   EXPECT_THAT(w.covered, SizeIs(2));
   // The line meter running on is a stop not kept (grace from when the
   // whole line had to stop), saying which meter and why.

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "lib/csv/csv.h"
+#include "lib/model/time_syntax.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
 #include "lib/text/text.h"
@@ -51,15 +52,6 @@ const std::vector<Column>& ColumnsOf(MonitoringKind kind) {
   return kind == MonitoringKind::kReadings ? readings
          : kind == MonitoringKind::kGate   ? gate
                                            : ledger;
-}
-
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
 bool Digits(const std::string& s, size_t pos, size_t n, int* out) {
@@ -231,48 +223,21 @@ class RowReader {
 }  // namespace
 
 bool ParseMonitoringTime(const std::string& raw, int64_t* unix_us) {
-  const std::string s(absl::StripAsciiWhitespace(raw));
-  int y, mo, d, h, mi, sec = 0;
-  if (!Digits(s, 0, 4, &y) || s.size() < 16 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
-      s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') ||
-      !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi)) {
-    return false;
+  // The wall-clock part is ParseLocalTime's; an RFC 3339 suffix ("Z",
+  // "+08:00") names its zone, and China time is meant when there is none.
+  std::string s(absl::StripAsciiWhitespace(raw));
+  absl::TimeZone zone = absl::FixedTimeZone(8 * 3600);
+  if (!s.empty() && s.back() == 'Z') {
+    zone = absl::UTCTimeZone();
+    s.pop_back();
+  } else if (s.size() > 16 + 6 && (s[s.size() - 6] == '+' || s[s.size() - 6] == '-') &&
+             s[s.size() - 3] == ':') {
+    int oh, om;
+    if (!Digits(s, s.size() - 5, 2, &oh) || !Digits(s, s.size() - 2, 2, &om)) return false;
+    zone = absl::FixedTimeZone((s[s.size() - 6] == '-' ? -1 : 1) * (oh * 3600 + om * 60));
+    s.resize(s.size() - 6);
   }
-  size_t pos = 16;
-  if (pos < s.size() && s[pos] == ':') {
-    if (!Digits(s, 17, 2, &sec)) return false;
-    pos = 19;
-  }
-  int64_t micros = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    int64_t scale = 100000;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      micros += (s[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
-    }
-  }
-  int64_t offset_s = 8 * 3600;  // China time unless the text says otherwise
-  if (pos < s.size()) {
-    if (s[pos] == 'Z' && pos + 1 == s.size()) {
-      offset_s = 0;
-    } else if ((s[pos] == '+' || s[pos] == '-') && s.size() == pos + 6 && s[pos + 3] == ':') {
-      int oh, om;
-      if (!Digits(s, pos + 1, 2, &oh) || !Digits(s, pos + 4, 2, &om)) return false;
-      offset_s = (s[pos] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-    } else {
-      return false;
-    }
-  }
-  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 || sec > 59)
-    return false;
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (mo == 2 && d == 29 && !leap) return false;
-  const int64_t secs = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
-  *unix_us = secs * 1000000 + micros;
-  return true;
+  return ParseLocalTime(s, zone, unix_us);
 }
 
 namespace {

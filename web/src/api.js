@@ -1,13 +1,20 @@
 // The JSON API of cuofeng-web. Every change carries the CSRF token; errors
 // come back as {error: {code, status, message, details}}.
+import { ERROR_LEAD, ERROR_REASON, HTTP_LEAD } from './text.js';
+
 let csrf = '';
 
+// Its message is what the pages show: a Chinese lead sentence from the
+// status (or the ErrorInfo reason), the server's own message, and each field
+// violation on a line of its own ("字段 season.start：…").
 export class ApiError extends Error {
   constructor(error) {
-    super(error.message || error.status);
+    super(error.message || error.status || '');
     this.status = error.status;
     this.code = error.code;
     this.details = error.details || [];
+    this.serverMessage = error.message || '';
+    this.message = describe(this);
   }
   get reason() {
     const info = this.details.find((d) => (d['@type'] || '').endsWith('ErrorInfo'));
@@ -19,6 +26,13 @@ export class ApiError extends Error {
   }
 }
 
+function describe(e) {
+  const lead = ERROR_REASON[e.reason] || ERROR_LEAD[e.status] || HTTP_LEAD[e.code] || '操作失败';
+  const said = e.serverMessage && !e.serverMessage.startsWith(lead) ? `：${e.serverMessage}` : '';
+  const fields = e.fieldViolations.map((f) => `\n· 字段 ${f.field}：${f.description}`);
+  return `${lead}${said}${fields.join('')}`;
+}
+
 async function send(path, method, body) {
   const headers = { 'Content-Type': 'application/json' };
   if (csrf) headers['X-CSRF-Token'] = csrf;
@@ -26,8 +40,8 @@ async function send(path, method, body) {
     method, headers, credentials: 'same-origin',
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const data = await res.json().catch(() => ({ error: { message: `HTTP ${res.status}` } }));
-  if (!res.ok) throw new ApiError(data.error || { message: `HTTP ${res.status}` });
+  const data = await res.json().catch(() => ({ error: { code: res.status, message: `HTTP ${res.status}` } }));
+  if (!res.ok) throw new ApiError(data.error || { code: res.status, message: `HTTP ${res.status}` });
   return data;
 }
 
@@ -65,9 +79,9 @@ export async function postFile(path, file, contentType) {
   // FormData sets its own multipart Content-Type with the boundary.
   if (contentType) headers['Content-Type'] = contentType;
   const res = await fetch(path, { method: 'POST', credentials: 'same-origin', body: file, headers });
-  const data = await res.json().catch(() => ({ error: { message: `HTTP ${res.status}` } }));
+  const data = await res.json().catch(() => ({ error: { code: res.status, message: `HTTP ${res.status}` } }));
   if (!res.ok) {
-    const e = new ApiError(data.error || { message: `HTTP ${res.status}` });
+    const e = new ApiError(data.error || { code: res.status, message: `HTTP ${res.status}` });
     e.body = data;
     throw e;
   }

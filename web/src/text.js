@@ -150,3 +150,29 @@ export function yesNo(b) {
   if (b === undefined || b === null) return '未填';
   return b ? '是' : '否';
 }
+
+// The Chinese lead sentence of a refusal, by the gRPC status the gateway
+// passes on (and by its ErrorInfo reason where one says more).
+export const ERROR_LEAD = {
+  INVALID_ARGUMENT: '输入有误', FAILED_PRECONDITION: '当前状态不允许此操作', OUT_OF_RANGE: '超出允许范围',
+  UNAUTHENTICATED: '未登录或会话已结束，请重新登录', PERMISSION_DENIED: '无权访问', NOT_FOUND: '未找到所请求的数据',
+  ALREADY_EXISTS: '已存在', ABORTED: '与他人同时修改发生冲突，请刷新后重试', RESOURCE_EXHAUSTED: '请求过多或超出限额，请稍后再试',
+  UNAVAILABLE: '服务暂时不可用，请稍后再试', DEADLINE_EXCEEDED: '处理超时', CANCELLED: '请求已取消',
+  UNIMPLEMENTED: '不支持此操作', INTERNAL: '服务器内部错误', UNKNOWN: '服务器内部错误', DATA_LOSS: '服务器内部错误',
+};
+export const ERROR_REASON = {
+  ALERT_NOT_IN_FORCE: '该预警已不在生效期', NO_CHANGE: '没有需要改变的内容',
+};
+// By HTTP status, when the answer carried no gRPC status (a proxy's 502).
+export const HTTP_LEAD = {
+  400: '输入有误', 401: '未登录或会话已结束，请重新登录', 403: '无权访问', 404: '未找到所请求的数据',
+  409: '与他人同时修改发生冲突，请刷新后重试', 429: '请求过多，请稍后再试', 500: '服务器内部错误',
+  502: '服务暂时不可用，请稍后再试', 503: '服务暂时不可用，请稍后再试', 504: '处理超时',
+};
+// The steps of a verification run (VerificationProgress.step).
+export const RUN_STEP = {
+  OBLIGATIONS: '读取约束时段与规则集', REGISTRY: '读取名录（电表、摄像头、车辆）', BASELINES: '计算基准负荷',
+  READINGS: '读取电表读数', METERS: '逐表比对约束时段', CEMS: '核查在线监测数据', GATES: '核查过车与台账',
+  STORING: '保存核查结果', DONE: '完成',
+};
+export const RUN_STATE = { RUNNING: '运行中', SUCCEEDED: '已完成', FAILED: '失败' };

@@ -36,10 +36,10 @@ export function saveDocument(doc) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
-// The message of an error, with its field violations when it has any.
+// The text of an error: an ApiError's message already leads with a Chinese
+// sentence and lists its field violations (api.js).
 export function errorText(e) {
-  const v = (e.fieldViolations || []).map((f) => `${f.field}: ${f.description}`);
-  return v.length ? `${e.message}` : e.message || String(e);
+  return (e && e.message) || String(e);
 }
 
 export const districtOf = (name) => (name || '').split('/').slice(0, 2).join('/');
