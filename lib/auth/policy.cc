@@ -28,7 +28,8 @@ std::vector<std::string> RegistryMethods(const std::vector<std::string>& verbs) 
                                           {"RetrofitTask", "RetrofitTasks"},
                                           {"EmissionTotal", "EmissionTotals"},
                                           {"WhitelistEntry", "WhitelistEntries"},
-                                          {"MonitoringPoint", "MonitoringPoints"}};
+                                          {"MonitoringPoint", "MonitoringPoints"},
+                                          {"ProductionLedger", "ProductionLedgers"}};
   std::vector<std::string> out;
   for (const auto& verb : verbs) {
     for (const auto& kind : kKinds) out.push_back(absl::StrCat(verb, kind[verb == "List" ? 1 : 0]));
@@ -85,8 +86,8 @@ std::vector<AccessRule> MakeRules() {
       Row("RegistryService", {"ListDistricts"}, "list districts", "列出各区", "-", kList, A, A, O,
           O, N, A),
       Row("RegistryService", RegistryMethods({"Get"}),
-          "read a registry resource below a district (townships … monitoring points)",
-          "查看区内的登记信息（镇乡至排放口）", "name", kOne, A, A, O, O, O, A),
+          "read a registry resource below a district (townships … production ledgers)",
+          "查看区内的登记信息（镇乡至生产台账）", "name", kOne, A, A, O, O, O, A),
       Row("RegistryService", RegistryMethods({"List"}), "list registry resources below a district",
           "列出区内的登记信息", "parent", kList, A, A, O, O, O, A),
       Row("RegistryService", RegistryMethods({"Create", "Update", "Delete"}),
@@ -151,6 +152,9 @@ std::vector<AccessRule> MakeRules() {
       Row("ComplianceService", {"IngestReadings", "IngestGateEvents", "IngestLedgerRows"},
           "send monitoring data, row by row", "报送监测数据",
           "each row's meter / camera / enterprise", kOne, A, N, O, N, O, A),
+      Row("ComplianceService", {"IngestProductionDays"},
+          "send production ledger days (生产台账), row by row", "报送生产台账数据",
+          "each row's ledger", kOne, A, N, O, N, O, A),
       Row("ComplianceService", {"RecordMeterEvent"}, "record a register reset or meter replacement",
           "登记电表清零或换表", "event.meter", kOne, A, N, O, N, N, A),
       Row("ComplianceService", {"ListMeterEvents"}, "read a meter's events", "查看电表事件",

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "lib/hash/sha256.h"
 #include "lib/model/clock.h"
+#include "lib/model/labels.h"
 
 namespace cuofeng {
 namespace {
@@ -54,6 +55,15 @@ std::string Span(int64_t us) {
   if (m >= 24 * 60 && m % (24 * 60) == 0) return absl::StrCat(m / (24 * 60), " d");
   if (m >= 60) return absl::StrCat(m / 60, " h ", m % 60, " min");
   return absl::StrCat(m, " min");
+}
+
+// SpanZh is Span for what users read: "3 天", "2 小时 5 分钟", "45 分钟".
+std::string SpanZh(int64_t us) {
+  const int64_t m = us / kMinute;
+  if (m >= 24 * 60 && m % (24 * 60) == 0) return absl::StrCat(m / (24 * 60), " 天");
+  if (m >= 60 && m % 60 == 0) return absl::StrCat(m / 60, " 小时");
+  if (m >= 60) return absl::StrCat(m / 60, " 小时 ", m % 60, " 分钟");
+  return absl::StrCat(m, " 分钟");
 }
 
 std::string Label(const CemsPoint& p) { return p.label.empty() ? p.name : p.label; }
@@ -109,13 +119,15 @@ std::string ObligationRef(const v1::Obligation& o) {
   return ref;
 }
 
-std::string WindowContext(const v1::Obligation& o) {
-  return absl::StrCat(
-      v1::Action_Name(o.action()), o.percent() > 0 ? absl::StrFormat(" %.0f%%", o.percent()) : "",
-      " of ", o.resource(),
-      o.level() == v1::ALERT_LEVEL_UNSPECIFIED
-          ? std::string(o.in_staggered_period() ? " (staggered period)" : " (season)")
-          : absl::StrCat(" (", v1::AlertLevel_Name(o.level()), " alert)"));
+// A window's obligation in Chinese, for the findings' summaries:
+// "停产（橙色预警）", "限产 50%（错峰生产期）".
+std::string ChineseWindow(const v1::Obligation& o) {
+  std::string action = ChineseLabel(v1::Action_Name(o.action()));
+  if (o.percent() > 0) absl::StrAppend(&action, absl::StrFormat(" %.0f%%", o.percent()));
+  const std::string when = o.level() != v1::ALERT_LEVEL_UNSPECIFIED
+                               ? absl::StrCat(ChineseLabel(v1::AlertLevel_Name(o.level())), "预警")
+                               : (o.in_staggered_period() ? "错峰生产期" : "采暖季");
+  return absl::StrCat(action, "（", when, "）");
 }
 
 void SetWindow(FindingDraft* f, const EffectiveWindow& w, int64_t judged_until, int grace) {
@@ -187,6 +199,13 @@ CemsParams ResolveCemsParams(const v1::VerificationParameters& p, const v1::Thre
   if (p.co_running_min_minutes() > 0) r.co_running_min_minutes = p.co_running_min_minutes();
   if (p.bridge_gap_minutes() > 0) r.bridge_gap_minutes = p.bridge_gap_minutes();
   if (p.baseline_reference_days() > 0) r.baseline_reference_days = p.baseline_reference_days();
+  if (p.material_balance_tolerance_percent() > 0) {
+    r.material_tolerance_percent = p.material_balance_tolerance_percent();
+  } else if (p.limit_tolerance_percent() > 0) {
+    r.material_tolerance_percent = p.limit_tolerance_percent();
+  }
+  if (p.material_balance_min_reference_days() > 0)
+    r.material_min_reference_days = p.material_balance_min_reference_days();
   return r;
 }
 
@@ -241,11 +260,11 @@ std::vector<FindingDraft> CheckTransmission(const CemsPoint& point,
     f.set_measured(pct);
     f.set_threshold(params.min_transmission_percent);
     f.set_unit("%");
-    f.set_summary(absl::StrFormat(
-        "%s: 数据传输有效率 %.1f%% (%d of %d minutes validly transmitted) from %s for %s; at least "
-        "%.0f%% is required (T81)",
-        Label(point), pct, valid, expected, At(days[i].start),
-        Span(days[j - 1].end - days[i].start), params.min_transmission_percent));
+    f.set_summary(
+        absl::StrFormat("%s：%s 起 %s 内数据传输有效率 %.1f%%（应传 %d 分钟，有效传输 %d 分钟），"
+                        "要求不低于 %.0f%%（T81）",
+                        Label(point), At(days[i].start), SpanZh(days[j - 1].end - days[i].start),
+                        pct, expected, valid, params.min_transmission_percent));
     *f.mutable_evidence() =
         PointEvidence(point, minutes, days[i].start, days[j - 1].end, absl::StrJoin(per_day, "; "));
     out.push_back(std::move(f));
@@ -262,9 +281,9 @@ std::vector<FindingDraft> CheckTransmission(const CemsPoint& point,
     f.set_threshold(params.min_transmission_percent);
     f.set_unit("%");
     f.set_summary(absl::StrFormat(
-        "%s: 数据传输有效率 %.1f%% (%d of %d minutes) over the period from %s to %s; at least "
-        "%.0f%% is required (T81)",
-        Label(point), pct, all_valid, all_expected, At(a), At(b), params.min_transmission_percent));
+        "%s：%s 至 %s 整个时段数据传输有效率 %.1f%%（应传 %d 分钟，有效传输 %d 分钟），"
+        "要求不低于 %.0f%%（T81）",
+        Label(point), At(a), At(b), pct, all_expected, all_valid, params.min_transmission_percent));
     *f.mutable_evidence() = PointEvidence(point, minutes, a, b, "");
     out.push_back(std::move(f));
   }
@@ -303,7 +322,11 @@ std::vector<FindingDraft> CheckCemsInWindow(const CemsPoint& point,
   const double pct = 100.0 * valid / expected;
   if (pct + 1e-9 >= params.min_transmission_percent) return out;
   std::vector<std::string> flags;
-  for (const auto& [flag, n] : flagged) flags.push_back(absl::StrFormat("%c %d", flag, n));
+  std::vector<std::string> flags_zh;
+  for (const auto& [flag, n] : flagged) {
+    flags.push_back(absl::StrFormat("%c %d", flag, n));
+    flags_zh.push_back(absl::StrFormat("%c %d", flag, n));
+  }
   FindingDraft f = Draft(v1::CEMS_SILENT_IN_WINDOW, point, a, b);
   SetWindow(&f, w, b, params.grace_minutes);
   f.set_rule(absl::StrFormat(
@@ -314,10 +337,11 @@ std::vector<FindingDraft> CheckCemsInWindow(const CemsPoint& point,
   f.set_threshold(params.min_transmission_percent);
   f.set_unit("%");
   f.set_summary(absl::StrFormat(
-      "%s transmitted %.1f%% of the minutes validly while %s bound it from %s for %s: %d minutes "
-      "missing, %d flagged%s",
-      Label(point), pct, WindowContext(w.obligation), At(a), Span(b - a), missing, received - valid,
-      flags.empty() ? "" : absl::StrCat(" (", absl::StrJoin(flags, ", "), ")")));
+      "%s：%s期间（%s 起 %s）有效传输的分钟仅占 %.1f%%：缺失 %d 分钟，标记异常 %d 分钟%s"
+      "（T83：停限产期间自动监控设施须正常运行并联网传输）",
+      Label(point), ChineseWindow(w.obligation), At(a), SpanZh(b - a), pct, missing,
+      received - valid,
+      flags_zh.empty() ? "" : absl::StrCat("（", absl::StrJoin(flags_zh, "、"), "）")));
   *f.mutable_evidence() = PointEvidence(
       point, minutes, a, b,
       absl::StrFormat("%d expected, %d received, %d valid; flagged: %s", expected, received, valid,
@@ -349,23 +373,21 @@ double NormalFlow(const std::vector<CemsMinute>& minutes, absl::Time ref_from, a
   double mean = mean_of(Micros(ref_from), Micros(ref_to), false, &n);
   if (n >= 1440) {
     if (method != nullptr) {
-      *method =
-          absl::StrFormat("mean flow of %d minutes flagged N from %s to %s (reference window)", n,
-                          At(Micros(ref_from)), At(Micros(ref_to)));
+      *method = absl::StrFormat("基准期 %s 至 %s 内 %d 个 N 标记分钟的平均流量",
+                                At(Micros(ref_from)), At(Micros(ref_to)), n);
     }
     return mean;
   }
   mean = mean_of(Micros(from), Micros(to), true, &n);
   if (n >= 1440) {
     if (method != nullptr) {
-      *method = absl::StrFormat(
-          "mean flow of %d minutes flagged N from %s to %s outside stops (the reference window "
-          "holds under a day of data)",
-          n, At(Micros(from)), At(Micros(to)));
+      *method =
+          absl::StrFormat("%s 至 %s 停产时段以外 %d 个 N 标记分钟的平均流量（基准期数据不足一天）",
+                          At(Micros(from)), At(Micros(to)), n);
     }
     return mean;
   }
-  if (method != nullptr) *method = "under a day of minutes flagged N: no normal flow";
+  if (method != nullptr) *method = "N 标记分钟不足一天：无正常流量";
   return 0;
 }
 
@@ -420,14 +442,11 @@ std::vector<FindingDraft> CheckFlowInStop(const CemsPoint& point,
       f.set_threshold(threshold);
       f.set_unit("m³/h");
       f.set_summary(absl::StrFormat(
-          "%s: flue-gas flow %.0f m³/h (%.0f%% of its normal %.0f m³/h) for %s from %s while %s "
-          "bound it%s",
-          Label(point), mean, 100 * mean / normal_flow, normal_flow, Span(end - start), At(start),
-          WindowContext(o),
-          bridged > 0 ? absl::StrFormat("; %d missing or flagged minutes between minutes in breach "
-                                        "bridged",
-                                        bridged)
-                      : ""));
+          "%s：%s期间，%s 起 %s 内烟气流量 %.0f m³/h（为正常流量 %.0f m³/h 的 %.0f%%），"
+          "停产未落实%s",
+          Label(point), ChineseWindow(o), At(start), SpanZh(end - start), mean, normal_flow,
+          100 * mean / normal_flow,
+          bridged > 0 ? absl::StrFormat("；其间 %d 个缺失或异常分钟按连续计", bridged) : ""));
       *f.mutable_evidence() = PointEvidence(
           point, minutes, start, end,
           absl::StrFormat("%d minutes above %.0f m³/h, %d bridged", j - k, threshold, bridged));
@@ -507,9 +526,8 @@ std::vector<FindingDraft> CheckOverLimit(const CemsPoint& point,
       f.set_threshold(limit);
       f.set_unit("mg/m³");
       f.set_summary(absl::StrFormat(
-          "%s: %s averaged %.1f mg/m³ (hourly peak %.1f) over %d hours from %s, above its limit "
-          "of %.1f mg/m³",
-          Label(point), CemsCodeName(c), mean, peak, over_hours, At(start), limit));
+          "%s：%s 起 %d 小时%s均值 %.1f mg/m³（小时最高 %.1f），超过排放限值 %.1f mg/m³（T30）",
+          Label(point), At(start), over_hours, CemsCodeName(c), mean, peak, limit));
       *f.mutable_evidence() =
           PointEvidence(point, minutes, start, end,
                         absl::StrFormat("%s: %d hours over %.1f mg/m³, %d minutes", CemsCodeOf(c),
@@ -555,12 +573,9 @@ std::vector<FindingDraft> CheckFabrication(const CemsPoint& point,
         f.set_threshold(params.constant_minutes);
         f.set_unit("min");
         f.set_summary(absl::StrFormat(
-            "%s: %s stayed at exactly %s %s for %s from %s (%d minutes); a real analyser's "
-            "reading varies%s",
-            Label(point), CemsCodeName(c), FormatNumber(v), CemsCodeUnit(c), Span(end - start),
-            At(start), j - k,
-            c == kCemsO2 ? " (flue gas whose O₂ does not change at all is physically implausible)"
-                         : ""));
+            "%s：%s 起 %s 内%s恒为 %s %s（%d 分钟），真实分析仪读数会有波动%s，疑似数据造假",
+            Label(point), At(start), SpanZh(end - start), CemsCodeName(c), FormatNumber(v),
+            CemsCodeUnit(c), j - k, c == kCemsO2 ? "（烟气 O₂ 毫无变化在物理上不可能）" : ""));
         *f.mutable_evidence() = PointEvidence(
             point, minutes, start, end,
             absl::StrFormat("%s = %s in %d minutes", CemsCodeOf(c), FormatNumber(v), j - k));
@@ -614,9 +629,8 @@ std::vector<FindingDraft> CheckFabrication(const CemsPoint& point,
     const std::string earlier =
         absl::FormatTime("%Y-%m-%d", absl::FromUnixMicros(it->second.start), China());
     f.set_summary(absl::StrFormat(
-        "%s: the %d minutes of %s repeat those of %s exactly, minute for minute and value for "
-        "value",
-        Label(point), n, absl::FormatTime("%Y-%m-%d", absl::FromUnixMicros(d), China()), earlier));
+        "%s：%s 的 %d 个分钟数据与 %s 逐分钟、逐数值完全相同，疑似数据造假", Label(point),
+        absl::FormatTime("%Y-%m-%d", absl::FromUnixMicros(d), China()), n, earlier));
     *f.mutable_evidence() =
         PointEvidence(point, minutes, d, end,
                       absl::StrCat("a copy of ", earlier, " (sha256 ", print.substr(0, 16), ")"));
@@ -624,6 +638,26 @@ std::vector<FindingDraft> CheckFabrication(const CemsPoint& point,
   }
   return out;
 }
+
+namespace {
+
+bool IsStop(v1::Action a) { return a == v1::STOP || a == v1::RECTIFY; }
+
+// The China day [start, end) of "YYYY-MM-DD" (false when it is no date).
+bool DayRange(const std::string& day, int64_t* start, int64_t* end) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime("%Y-%m-%d", day, China(), &t, &err)) return false;
+  *start = Micros(t);
+  *end = *start + kDay;
+  return true;
+}
+
+std::string Quantity(double v, const std::string& unit) {
+  return absl::StrCat(FormatNumber(v), unit.empty() ? "" : " ", unit);
+}
+
+}  // namespace
 
 std::vector<FindingDraft> CheckMaterialBalance(const ProductionLine& line,
                                                const std::vector<ProductionDay>& days,
@@ -639,29 +673,26 @@ std::vector<FindingDraft> CheckMaterialBalance(const ProductionLine& line,
   };
   std::vector<Judged> judged;
   for (size_t i = 0; i < days.size(); ++i) {
-    absl::Time t;
-    std::string err;
-    if (!absl::ParseTime("%Y-%m-%d", days[i].day, China(), &t, &err)) continue;
-    const int64_t a = Micros(t), b = a + kDay;
+    int64_t a, b;
+    if (!DayRange(days[i].day, &a, &b)) continue;
     const EffectiveWindow* w = nullptr;
     for (const EffectiveWindow& x : windows) {
       if (x.start_us <= a && b <= x.end_us && Measurable(x.obligation.action())) w = &x;
     }
     if (w == nullptr) continue;
     const ProductionDay& d = days[i];
-    const v1::Action action = w->obligation.action();
     Judged j{i, w, a, false, ""};
-    if (action == v1::STOP || action == v1::RECTIFY) {
+    if (IsStop(w->obligation.action())) {
       j.breach = d.output > 0 || d.fuel > 0 || d.raw_material > 0;
-      j.what = absl::StrFormat("%s: output %s %s, fuel %s, raw material %s under a stop", d.day,
-                               FormatNumber(d.output), line.unit, FormatNumber(d.fuel),
-                               FormatNumber(d.raw_material));
+      j.what = absl::StrCat(d.day, " 产量 ", Quantity(d.output, line.unit), "、燃料 ",
+                            Quantity(d.fuel, line.fuel_unit), "、原料 ",
+                            Quantity(d.raw_material, line.raw_material_unit), "（停产日应均为 0）");
     } else if (line.normal_output > 0) {
       const double allowed =
           AllowedShare(w->obligation) * line.normal_output * (1 + tolerance_percent / 100);
       j.breach = d.output > allowed + 1e-9;
-      j.what = absl::StrFormat("%s: output %s %s, at most %s allowed", d.day,
-                               FormatNumber(d.output), line.unit, FormatNumber(allowed));
+      j.what = absl::StrCat(d.day, " 产量 ", Quantity(d.output, line.unit), "（至多 ",
+                            Quantity(allowed, line.unit), "）");
     } else {
       continue;
     }
@@ -684,8 +715,10 @@ std::vector<FindingDraft> CheckMaterialBalance(const ProductionLine& line,
       ++j;
     }
     const EffectiveWindow& w = *judged[i].window;
-    const bool stop = w.obligation.action() == v1::STOP || w.obligation.action() == v1::RECTIFY;
+    const bool stop = IsStop(w.obligation.action());
     const int64_t start = judged[i].start, end = judged[j - 1].start + kDay;
+    const double allowed =
+        stop ? 0 : AllowedShare(w.obligation) * line.normal_output * (1 + tolerance_percent / 100);
     FindingDraft f;
     f.set_type(v1::MATERIAL_BALANCE);
     f.set_enterprise(line.enterprise);
@@ -694,18 +727,24 @@ std::vector<FindingDraft> CheckMaterialBalance(const ProductionLine& line,
     *f.mutable_window_end() = ToTimestamp(absl::FromUnixMicros(end));
     f.set_status(v1::OPEN);
     SetWindow(&f, w, end, 0);
-    f.set_rule(stop ? "T75 物料衡算: no output, fuel or raw material on a day a stop binds whole"
-                    : absl::StrFormat("T75 物料衡算: daily output at most the allowed share of the "
-                                      "normal output x %.0f%% tolerance (limit_tolerance_percent)",
+    f.set_rule(stop ? "T75 物料衡算：停产日不得有产品产出，不得消耗燃料和原料"
+                    : absl::StrFormat("T75 物料衡算：日产量至多为正常日产量的允许比例 × %.0f%%"
+                                      "（material_balance_tolerance_percent）",
                                       100 + tolerance_percent));
     f.set_measured(output / static_cast<double>(j - i));
-    f.set_threshold(
-        stop ? 0 : AllowedShare(w.obligation) * line.normal_output * (1 + tolerance_percent / 100));
+    f.set_threshold(allowed);
     f.set_unit(line.unit);
-    f.set_summary(absl::StrCat(line.label.empty() ? line.name : line.label, " (",
-                               WindowContext(w.obligation), "): ", absl::StrJoin(what, "; ")));
+    std::string normal;
+    if (!stop) {
+      normal = absl::StrCat("；正常日产量 ", Quantity(line.normal_output, line.unit),
+                            line.normal_source.empty() ? "" : "（", line.normal_source,
+                            line.normal_source.empty() ? "" : "）");
+    }
+    f.set_summary(absl::StrCat(line.label.empty() ? line.name : line.label, "，",
+                               ChineseWindow(w.obligation), "：", absl::StrJoin(what, "；"),
+                               normal));
     v1::Evidence* e = f.mutable_evidence();
-    e->set_source(absl::StrCat(line.name, " production ledger"));
+    e->set_source(absl::StrCat(line.name, " 生产台账"));
     *e->mutable_from() = f.window_start();
     *e->mutable_to() = f.window_end();
     e->set_rows(static_cast<int64_t>(j - i));
@@ -715,6 +754,77 @@ std::vector<FindingDraft> CheckMaterialBalance(const ProductionLine& line,
     i = j;
   }
   return out;
+}
+
+bool CorroborateWithLedger(v1::Finding* f, const ProductionLine& line,
+                           const std::vector<ProductionDay>& days, double allowed_share,
+                           double tolerance_percent) {
+  const bool stop = f->type() == v1::STOP_NOT_KEPT || f->type() == v1::CEMS_FLOW_IN_STOP;
+  if (!stop && f->type() != v1::LIMIT_EXCEEDED) return false;
+  // The days of the finding's window that its obligation window covers whole.
+  const int64_t a = Micros(FromTimestamp(f->window_start()));
+  const int64_t b = Micros(FromTimestamp(f->window_end()));
+  int64_t oa = a, ob = b;
+  if (f->has_obligation_window_start() && f->has_obligation_window_end()) {
+    oa = Micros(FromTimestamp(f->obligation_window_start()));
+    ob = Micros(FromTimestamp(f->obligation_window_end()));
+  }
+  std::vector<const ProductionDay*> covered;
+  for (const ProductionDay& d : days) {
+    int64_t da, db;
+    if (!DayRange(d.day, &da, &db)) continue;
+    if (da < b && a < db && oa <= da && db <= ob) covered.push_back(&d);
+  }
+  if (covered.empty()) return false;
+  bool supports = false;
+  std::vector<std::string> what;
+  double sum = 0;
+  for (const ProductionDay* d : covered) {
+    sum += d->output;
+    if (stop) {
+      supports = supports || d->output > 0 || d->fuel > 0 || d->raw_material > 0;
+      what.push_back(absl::StrCat(d->day, " 产量 ", Quantity(d->output, line.unit), "、燃料 ",
+                                  Quantity(d->fuel, line.fuel_unit), "、原料 ",
+                                  Quantity(d->raw_material, line.raw_material_unit)));
+    } else {
+      what.push_back(absl::StrCat(d->day, " 产量 ", Quantity(d->output, line.unit)));
+    }
+  }
+  if (!stop) {
+    if (line.normal_output <= 0) return false;
+    const double allowed =
+        std::max(0.0, allowed_share) * line.normal_output * (1 + tolerance_percent / 100);
+    supports = sum / static_cast<double>(covered.size()) > allowed + 1e-9;
+    what.push_back(absl::StrCat("允许至多 ", Quantity(allowed, line.unit), "/日"));
+  }
+  v1::Corroboration* c = f->add_corroboration();
+  c->set_source("material_balance");
+  c->set_resource(line.name);
+  c->set_supports(supports);
+  c->set_detail(absl::StrCat("生产台账：", absl::StrJoin(what, "；")));
+  CountSupportingSources(f);
+  return true;
+}
+
+bool LinkMaterialBalance(v1::Finding* balance, const v1::Finding& other) {
+  if (balance->type() != v1::MATERIAL_BALANCE || balance->enterprise() != other.enterprise() ||
+      !(other.type() == v1::STOP_NOT_KEPT || other.type() == v1::LIMIT_EXCEEDED ||
+        other.type() == v1::CEMS_FLOW_IN_STOP)) {
+    return false;
+  }
+  const absl::Time ba = FromTimestamp(balance->window_start());
+  const absl::Time bb = FromTimestamp(balance->window_end());
+  const absl::Time oa = FromTimestamp(other.window_start()), ob = FromTimestamp(other.window_end());
+  if (!(ba < ob && oa < bb)) return false;
+  v1::Corroboration* c = balance->add_corroboration();
+  c->set_source(SourceOf(other.type()));
+  c->set_resource(other.scope());
+  c->set_supports(true);
+  c->set_detail(absl::StrFormat("%s on %s from %s to %s", v1::FindingType_Name(other.type()),
+                                other.scope(), At(Micros(FromTimestamp(other.window_start()))),
+                                At(Micros(FromTimestamp(other.window_end())))));
+  CountSupportingSources(balance);
+  return true;
 }
 
 FlowOver SummariseFlow(const std::vector<CemsMinute>& minutes, int64_t start_us, int64_t end_us,

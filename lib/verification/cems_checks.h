@@ -78,6 +78,10 @@ struct CemsParams {
   int co_running_min_minutes = 60;       // co_running_min_minutes
   int bridge_gap_minutes = 120;          // bridge_gap_minutes
   int baseline_reference_days = 30;      // baseline_reference_days
+  // Material balance (T75): material_balance_tolerance_percent (else
+  // limit_tolerance_percent) and material_balance_min_reference_days.
+  double material_tolerance_percent = 5;
+  int material_min_reference_days = 7;
 };
 CemsParams ResolveCemsParams(const v1::VerificationParameters& p, const v1::Thresholds& t);
 
@@ -155,11 +159,13 @@ struct ProductionDay {
   double raw_material = 0;  // raw material in
 };
 struct ProductionLine {
-  std::string name;        // the line (or equipment) the ledger is kept for
+  std::string name;        // the ledger (or line) the findings are about
   std::string enterprise;  // districts/{d}/enterprises/{e}
   std::string label;       // how findings name it
   std::string unit;        // of output, e.g. 吨
   double normal_output = 0;
+  std::string normal_source;  // how normal_output was found (申报 / 基准期)
+  std::string fuel_unit, raw_material_unit;
 };
 
 // CheckMaterialBalance judges each ledger day that one effective window
@@ -173,6 +179,25 @@ std::vector<FindingDraft> CheckMaterialBalance(const ProductionLine& line,
                                                const std::vector<ProductionDay>& days,
                                                const std::vector<EffectiveWindow>& windows,
                                                double tolerance_percent);
+
+// CorroborateWithLedger adds to a finding about a stop or limit of what a
+// production ledger's line covers (STOP_NOT_KEPT, CEMS_FLOW_IN_STOP,
+// LIMIT_EXCEEDED) what the ledger says on the days its window touches that
+// its obligation window covers whole: for a stop, any output, fuel or raw
+// material supports it and nothing at all contradicts it; for a limit, the
+// mean output above allowed_share x normal x (1 + tolerance_percent)
+// supports it, at or under it contradicts (nothing without a normal
+// output). Nothing when the ledger has no such day. Returns whether it added.
+bool CorroborateWithLedger(v1::Finding* finding, const ProductionLine& line,
+                           const std::vector<ProductionDay>& days, double allowed_share,
+                           double tolerance_percent);
+
+// LinkMaterialBalance adds to a MATERIAL_BALANCE finding an electricity or
+// CEMS finding of the same enterprise about a stop or limit (STOP_NOT_KEPT,
+// LIMIT_EXCEEDED, CEMS_FLOW_IN_STOP) whose window overlaps, as a supporting
+// source. The caller checks that both are about the same line. Returns
+// whether they overlap.
+bool LinkMaterialBalance(v1::Finding* balance, const v1::Finding& other);
 
 // FlowOver summarises a point's flow over [start, end): how many minutes
 // have a usable flow value, their mean, and how many of them are above

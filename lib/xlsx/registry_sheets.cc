@@ -19,7 +19,8 @@ const std::vector<std::pair<std::string, std::string>>& RegistrySheets() {
                                                            {"retrofit_tasks", "整改任务"},
                                                            {"emission_totals", "排放总量"},
                                                            {"whitelist_entries", "车辆白名单"},
-                                                           {"monitoring_points", "排放口"}};
+                                                           {"monitoring_points", "排放口"},
+                                                           {"production_ledgers", "生产台账"}};
   return *sheets;
 }
 

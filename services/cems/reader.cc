@@ -133,4 +133,57 @@ absl::StatusOr<absl::Time> CemsReader::DataEnd(const std::vector<std::string>& m
   return end;
 }
 
+absl::StatusOr<std::vector<CemsReader::LedgerRow>> CemsReader::Ledgers(
+    const std::string& district_id, absl::Time deadline) {
+  std::vector<LedgerRow> out;
+  absl::Status st = Read(deadline, [&](pqxx::work& tx) {
+    for (const auto& r : tx.exec_params(
+             "SELECT p.name, p.parent, p.line, coalesce(e.display_name, '') || ' ' || "
+             "coalesce(l.display_name, '') || ' ' || p.display_name, p.output_unit, "
+             "p.normal_daily_output, coalesce(p.fuel_unit, ''), coalesce(p.raw_material_unit, '') "
+             "FROM registry.production_ledger p "
+             "LEFT JOIN registry.enterprise e ON e.name = p.parent "
+             "LEFT JOIN registry.production_line l ON l.name = p.line "
+             "WHERE p.district_id = $1 ORDER BY p.name",
+             district_id)) {
+      LedgerRow row;
+      row.line.name = r[0].as<std::string>();
+      row.line.enterprise = r[1].as<std::string>();
+      row.target = r[2].as<std::string>();
+      row.line.label = absl::StrCat(r[3].as<std::string>(), " (", row.line.name, ")");
+      row.line.unit = r[4].as<std::string>();
+      if (!r[5].is_null()) {
+        row.declared = true;
+        row.declared_output = r[5].as<double>();
+      }
+      row.line.fuel_unit = r[6].as<std::string>();
+      row.line.raw_material_unit = r[7].as<std::string>();
+      out.push_back(std::move(row));
+    }
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, std::vector<ProductionDay>>> CemsReader::LedgerDays(
+    const std::string& district_id, const std::string& from_day, const std::string& to_day,
+    absl::Time deadline) {
+  std::map<std::string, std::vector<ProductionDay>> out;
+  absl::Status st = Read(deadline, [&](pqxx::work& tx) {
+    for (const auto& r : tx.exec_params(
+             "SELECT ledger, day::text, output, fuel, raw_material FROM production.ledger_day "
+             "WHERE district_id = $1 AND day >= $2::date AND day < $3::date ORDER BY ledger, day",
+             district_id, from_day, to_day)) {
+      ProductionDay d;
+      d.day = r[1].as<std::string>();
+      d.output = r[2].as<double>();
+      d.fuel = r[3].as<double>();
+      d.raw_material = r[4].as<double>();
+      out[r[0].as<std::string>()].push_back(std::move(d));
+    }
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
 }  // namespace cuofeng

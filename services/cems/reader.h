@@ -37,6 +37,21 @@ class CemsReader {
   absl::StatusOr<std::map<std::string, std::vector<CemsMinute>>> Minutes(
       const std::vector<std::string>& mns, absl::Time from, absl::Time to, absl::Time deadline);
 
+  // A production ledger (生产台账) of the district as the registry keeps it.
+  struct LedgerRow {
+    ProductionLine line;  // line.name is the ledger's name
+    std::string target;   // the production line it is kept for
+    bool declared = false;
+    double declared_output = 0;
+  };
+  absl::StatusOr<std::vector<LedgerRow>> Ledgers(const std::string& district_id,
+                                                 absl::Time deadline);
+  // LedgerDays are the district's production ledger days with
+  // from_day <= day < to_day (YYYY-MM-DD), by ledger, in day order.
+  absl::StatusOr<std::map<std::string, std::vector<ProductionDay>>> LedgerDays(
+      const std::string& district_id, const std::string& from_day, const std::string& to_day,
+      absl::Time deadline);
+
   // DataEnd is the end of the last minute any of `mns` sent (InfinitePast
   // when none sent any).
   absl::StatusOr<absl::Time> DataEnd(const std::vector<std::string>& mns, absl::Time deadline);

@@ -27,6 +27,147 @@ bool Related(const std::string& a, const std::string& b) {
   return IsWithin(a, b) || IsWithin(b, a);
 }
 
+std::string ChinaDay(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d", t, absl::FixedTimeZone(8 * 3600));
+}
+
+// Material balance (物料衡算, T75): every production ledger in scope against
+// the stops and limits that bind all of its line, and its word on the
+// electricity and CEMS findings about the same line.
+absl::Status RunMaterialBalance(CemsReader& reader, const CemsRunInput& in,
+                                const std::map<std::string, std::string>& point_targets,
+                                size_t electricity_count, std::vector<v1::Finding>* electricity,
+                                CemsRunOutput* out) {
+  if (in.lists.empty()) return absl::OkStatus();
+  auto ledgers = reader.Ledgers(in.district_id, in.deadline);
+  if (!ledgers.ok()) return ledgers.status();
+  if (ledgers->empty()) return absl::OkStatus();
+  // Ledger days from the earliest reference window to the end of the hull.
+  absl::Time read_from = in.hull_from;
+  for (const auto& [name, l] : in.lists) {
+    VerificationParams vp;
+    vp.baseline_reference_days = in.params.at(name).baseline_reference_days;
+    read_from = std::min(read_from, ReferenceWindow(l->season_start(), vp).first);
+  }
+  const absl::Time read_to = std::min(in.hull_to, Now() + absl::Hours(48));
+  if (read_to <= read_from) return absl::OkStatus();
+  auto days_by_ledger = reader.LedgerDays(in.district_id, ChinaDay(read_from),
+                                          ChinaDay(read_to + absl::Hours(24)), in.deadline);
+  if (!days_by_ledger.ok()) return days_by_ledger.status();
+  auto touches_run = [&](int64_t a, int64_t b) {
+    return absl::FromUnixMicros(a) < in.to && absl::FromUnixMicros(b) > in.from;
+  };
+  static const std::vector<ProductionDay> kNone;
+  for (const CemsReader::LedgerRow& row : *ledgers) {
+    if (!in.in_scope(row.line.enterprise)) continue;
+    auto found_days = days_by_ledger->find(row.line.name);
+    const std::vector<ProductionDay>& days =
+        found_days == days_by_ledger->end() ? kNone : found_days->second;
+    // What binds all of the line.
+    std::vector<const v1::Obligation*> full;
+    for (const v1::Obligation& o : in.windows->obligations()) {
+      if (Measurable(o.action()) && in.lists.count(o.list()) &&
+          o.enterprise() == row.line.enterprise && IsWithin(row.target, o.resource())) {
+        full.push_back(&o);
+      }
+    }
+    ++out->ledgers;
+    out->ledger_days += static_cast<int64_t>(days.size());
+    // The normal daily output per season: declared, else the mean of the
+    // producing days of the reference window.
+    std::map<std::string, ProductionLine> lines;  // by list
+    auto line_for = [&](const std::string& list) -> const ProductionLine& {
+      auto it = lines.find(list);
+      if (it != lines.end()) return it->second;
+      ProductionLine line = row.line;
+      const CemsParams& params = in.params.at(list);
+      if (row.declared) {
+        line.normal_output = row.declared_output;
+        line.normal_source = "企业申报";
+      } else {
+        VerificationParams vp;
+        vp.baseline_reference_days = params.baseline_reference_days;
+        auto [ref_from, ref_to] = ReferenceWindow(in.lists.at(list)->season_start(), vp);
+        const std::string a = ChinaDay(ref_from), b = ChinaDay(ref_to);
+        double sum = 0;
+        int n = 0;
+        for (const ProductionDay& d : days) {
+          if (d.day >= a && d.day < b && d.output > 0) {
+            sum += d.output;
+            ++n;
+          }
+        }
+        if (n >= params.material_min_reference_days && n > 0) {
+          line.normal_output = sum / n;
+          line.normal_source = absl::StrCat("基准期 ", a, " 至 ", b, " 前 ", n, " 个生产日的均值");
+        } else {
+          line.normal_output = 0;
+          line.normal_source = absl::StrCat("基准期生产日 ", n, " 天，不足 ",
+                                            params.material_min_reference_days, " 天：只判停产日");
+        }
+      }
+      return lines[list] = std::move(line);
+    };
+    std::vector<size_t> mine;  // this ledger's findings in out->findings
+    for (const EffectiveWindow& w : EffectiveWindows(full, in.hull_from, in.hull_to)) {
+      if (!touches_run(w.start_us, w.end_us)) continue;
+      const std::string& list = w.obligation.list();
+      const std::string domain =
+          absl::StrCat(row.line.name, "|material|", ObligationKey(w.obligation), "|", w.start_us);
+      out->judged.insert(domain);
+      const v1::FiledListInfo* l = in.lists.at(list);
+      for (auto& f : CheckMaterialBalance(line_for(list), days, {w},
+                                          in.params.at(list).material_tolerance_percent)) {
+        f.set_season(l->season());
+        mine.push_back(out->findings.size());
+        out->findings.push_back(std::move(f));
+        out->domains.push_back(domain);
+      }
+    }
+    // Corroboration: the ledger's word on the stop and limit findings of the
+    // other sources about the same line, and theirs on its own findings.
+    auto related = [&](const v1::Finding& f, bool cems) {
+      if (f.enterprise() != row.line.enterprise) return false;
+      if (cems) {
+        auto t = point_targets.find(f.scope());
+        return t != point_targets.end() && Related(t->second, row.target);
+      }
+      return Related(in.target_of(f.scope()), row.target);
+    };
+    auto consider = [&](v1::Finding& e, bool cems) {
+      if (!(e.type() == v1::STOP_NOT_KEPT || e.type() == v1::LIMIT_EXCEEDED ||
+            e.type() == v1::CEMS_FLOW_IN_STOP) ||
+          !related(e, cems)) {
+        return;
+      }
+      bool linked = false;
+      for (size_t i : mine) {
+        v1::Finding& balance = out->findings[i];
+        if (!LinkMaterialBalance(&balance, e)) continue;
+        linked = true;
+        v1::Corroboration* c = e.add_corroboration();
+        c->set_source("material_balance");
+        c->set_resource(balance.scope());
+        c->set_supports(true);
+        c->set_detail(balance.summary());
+        CountSupportingSources(&e);
+      }
+      if (linked) return;
+      std::string list = in.lists.begin()->first;
+      for (const auto& [name, l] : in.lists) {
+        if (l->season() == e.season()) list = name;
+      }
+      const double allowed = e.baseline_kw() > 0 ? e.threshold() / e.baseline_kw() : 0;
+      CorroborateWithLedger(&e, line_for(list), days, allowed,
+                            in.params.at(list).material_tolerance_percent);
+    };
+    for (size_t i = 0; i < electricity_count; ++i) consider((*electricity)[i], false);
+    const size_t own_from = mine.empty() ? out->findings.size() : mine.front();
+    for (size_t i = 0; i < own_from; ++i) consider(out->findings[i], true);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<CemsRunOutput> RunCemsChecks(CemsReader& reader, const CemsRunInput& in,
@@ -148,7 +289,7 @@ absl::StatusOr<CemsRunOutput> RunCemsChecks(CemsReader& reader, const CemsRunInp
       out.judged.insert(domain);
       const double n = normal_flow(l);
       for (auto& f : CheckFlowInStop(point, minutes, w, n, until, in.params.at(l->list()))) {
-        f.set_summary(absl::StrCat(f.summary(), "; normal flow: ", normal_method[l->season()]));
+        f.set_summary(absl::StrCat(f.summary(), "；正常流量：", normal_method[l->season()]));
         add(std::move(f), domain, l);
       }
     }
@@ -175,6 +316,13 @@ absl::StatusOr<CemsRunOutput> RunCemsChecks(CemsReader& reader, const CemsRunInp
       const double allowed = e.baseline_kw() > 0 ? e.threshold() / e.baseline_kw() : 0;
       Corroborate(&e, point, minutes, normal_flow(l), allowed, in.params.at(l->list()));
     }
+  }
+  std::map<std::string, std::string> point_targets;
+  for (const CemsReader::PointRow& row : *points) point_targets[row.point.name] = row.point.target;
+  if (absl::Status st =
+          RunMaterialBalance(reader, in, point_targets, electricity_count, electricity, &out);
+      !st.ok()) {
+    return st;
   }
   return out;
 }

@@ -48,10 +48,14 @@ struct CemsRunOutput {
   std::set<std::string> judged;
   int32_t points = 0;
   int64_t minutes = 0;
+  int32_t ledgers = 0;  // production ledgers judged (material balance)
+  int64_t ledger_days = 0;
 };
 
 // RunCemsChecks judges every monitoring point in scope and adds the CEMS's
-// word to `electricity` (the run's findings so far).
+// word to `electricity` (the run's findings so far); then every production
+// ledger in scope (material balance, T75), whose word it adds to the
+// electricity and CEMS stop and limit findings about the same line.
 absl::StatusOr<CemsRunOutput> RunCemsChecks(CemsReader& reader, const CemsRunInput& in,
                                             std::vector<v1::Finding>* electricity);
 

@@ -227,6 +227,12 @@ grpc::Status ComplianceServiceImpl::IngestLedgerRows(
   return Ingest(ctx, "IngestLedgerRows", reader, resp, &Ingestor::LedgerRows);
 }
 
+grpc::Status ComplianceServiceImpl::IngestProductionDays(
+    grpc::ServerContext* ctx, grpc::ServerReader<v1::IngestProductionDaysRequest>* reader,
+    v1::IngestSummary* resp) {
+  return Ingest(ctx, "IngestProductionDays", reader, resp, &Ingestor::ProductionDays);
+}
+
 grpc::Status ComplianceServiceImpl::ListBaselines(grpc::ServerContext* ctx,
                                                   const v1::ListBaselinesRequest* req,
                                                   v1::ListBaselinesResponse* resp) {

@@ -79,6 +79,9 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
                                 v1::MeterEvent* resp) override;
   grpc::Status ListMeterEvents(grpc::ServerContext* ctx, const v1::ListMeterEventsRequest* req,
                                v1::ListMeterEventsResponse* resp) override;
+  grpc::Status IngestProductionDays(grpc::ServerContext* ctx,
+                                    grpc::ServerReader<v1::IngestProductionDaysRequest>* reader,
+                                    v1::IngestSummary* resp) override;
 
  private:
   // Ingest runs a client stream through `batch`, then audits the totals.

@@ -83,6 +83,9 @@ class Ingestor {
                           const RemoteCall& call, IngestTally* tally);
   absl::Status LedgerRows(const v1::IngestLedgerRowsRequest& batch, const Principal& caller,
                           const RemoteCall& call, IngestTally* tally);
+  // Production ledger days (生产台账): services/compliance/production_ingest.cc.
+  absl::Status ProductionDays(const v1::IngestProductionDaysRequest& batch, const Principal& caller,
+                              const RemoteCall& call, IngestTally* tally);
 
  private:
   // EnsurePartitions creates the monthly partitions (Asia/Shanghai months)

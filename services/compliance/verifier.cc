@@ -1012,6 +1012,8 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     out.judged.insert(cems_out.judged.begin(), cems_out.judged.end());
     run.set_monitoring_points(cems_out.points);
     run.set_cems_minutes(cems_out.minutes);
+    run.set_production_ledgers(cems_out.ledgers);
+    run.set_ledger_days(cems_out.ledger_days);
   }
   phase("CEMS checks");
   step("GATES");

@@ -106,7 +106,11 @@ const std::map<std::string, std::string>& ChineseHeaders() {
                                              {"pm_limit", "颗粒物排放限值(mg/m3)"},
                                              {"so2_limit", "二氧化硫排放限值(mg/m3)"},
                                              {"nox_limit", "氮氧化物排放限值(mg/m3)"},
-                                             {"access_password", "访问密码"}};
+                                             {"access_password", "访问密码"},
+                                             {"normal_daily_output", "正常日产量"},
+                                             {"fuel_unit", "燃料单位"},
+                                             {"raw_material", "原料"},
+                                             {"raw_material_unit", "原料单位"}};
   return *m;
 }
 

@@ -48,6 +48,7 @@ class RegistryServiceImpl final : public v1::RegistryService::Service {
   CUOFENG_REGISTRY_METHODS(WhitelistEntry, WhitelistEntries)
   CUOFENG_REGISTRY_METHODS(RetrofitTask, RetrofitTasks)
   CUOFENG_REGISTRY_METHODS(EmissionTotal, EmissionTotals)
+  CUOFENG_REGISTRY_METHODS(ProductionLedger, ProductionLedgers)
 #undef CUOFENG_REGISTRY_METHODS
 
   grpc::Status ImportRegistry(grpc::ServerContext* ctx,

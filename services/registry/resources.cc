@@ -14,7 +14,7 @@ using google::protobuf::Descriptor;
 
 struct Kinds {
   ResourceKind district, township, enterprise, line, process, equipment, meter, camera, vehicle,
-      retrofit_task, emission_total, whitelist_entry, monitoring_point;
+      retrofit_task, emission_total, whitelist_entry, monitoring_point, production_ledger;
   std::vector<const ResourceKind*> ordered;
 };
 
@@ -78,11 +78,16 @@ const Kinds& AllKinds() {
          "monitoring_points", v1::MonitoringPoint::descriptor(), &k->enterprise,
          {"display_name", "mn", "access_password"});
     k->monitoring_point.references = {{"equipment", &k->equipment}, {"line", &k->line}};
+    Fill(&k->production_ledger, "production ledger", "productionLedgers", "production_ledger",
+         "production_ledgers", v1::ProductionLedger::descriptor(), &k->enterprise,
+         {"display_name", "line", "product", "output_unit"});
+    k->production_ledger.references = {{"line", &k->line}};
     // The order of DistrictSnapshotChunk's fields, and of import.
-    k->ordered = {&k->district,        &k->township,      &k->enterprise,     &k->line,
-                  &k->process,         &k->equipment,     &k->meter,          &k->camera,
-                  &k->vehicle,         &k->retrofit_task, &k->emission_total, &k->whitelist_entry,
-                  &k->monitoring_point};
+    k->ordered = {
+        &k->district,         &k->township,         &k->enterprise,     &k->line,
+        &k->process,          &k->equipment,        &k->meter,          &k->camera,
+        &k->vehicle,          &k->retrofit_task,    &k->emission_total, &k->whitelist_entry,
+        &k->monitoring_point, &k->production_ledger};
     return k;
   }();
   return *kinds;

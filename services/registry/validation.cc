@@ -202,6 +202,19 @@ std::vector<FieldViolation> ValidateResource(const ResourceKind& kind, const Par
   } else if (kind.descriptor == v1::Vehicle::descriptor()) {
     const auto& v = static_cast<const v1::Vehicle&>(msg);
     if (!v.vin().empty()) CheckVin(v.vin(), &out);
+  } else if (kind.descriptor == v1::ProductionLedger::descriptor()) {
+    // A production ledger (生产台账): what its daily rows measure, and in what.
+    const auto& l = static_cast<const v1::ProductionLedger&>(msg);
+    if (l.has_normal_daily_output() &&
+        !(std::isfinite(l.normal_daily_output()) && l.normal_daily_output() >= 0)) {
+      out.push_back({"normal_daily_output", "正常日产量须为不小于 0 的数"});
+    }
+    if (!l.fuel().empty() && l.fuel_unit().empty()) {
+      out.push_back({"fuel_unit", "填写了燃料，须填写燃料单位（如 吨）"});
+    }
+    if (!l.raw_material().empty() && l.raw_material_unit().empty()) {
+      out.push_back({"raw_material_unit", "填写了原料，须填写原料单位（如 吨）"});
+    }
   }
   return out;
 }

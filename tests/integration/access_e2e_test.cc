@@ -257,6 +257,7 @@ const std::map<std::string, std::string>& RegistryCollections() {
       {"EmissionTotal", "districts/{d}/emissionTotals/zz-none"},
       {"WhitelistEntry", "districts/{d}/enterprises/{e}/whitelistEntries/zz-none"},
       {"MonitoringPoint", "districts/{d}/enterprises/{e}/monitoringPoints/zz-none"},
+      {"ProductionLedger", "districts/{d}/enterprises/{e}/productionLedgers/zz-none"},
       {"District", "districts/{d}"}};
   return *m;
 }
@@ -310,6 +311,8 @@ Probe ProbeFor(const google::protobuf::MethodDescriptor& method) {
       {"IngestReadings", {{"readings[].meter"}, "districts/{d}/enterprises/{e}/meters/zz-none"}},
       {"IngestGateEvents", {{"events[].camera"}, "districts/{d}/enterprises/{e}/cameras/zz-none"}},
       {"IngestLedgerRows", {{"rows[].enterprise"}, "districts/{d}/enterprises/{e}"}},
+      {"IngestProductionDays",
+       {{"days[].ledger"}, "districts/{d}/enterprises/{e}/productionLedgers/zz-none"}},
       {"RecordMeterEvent",
        {{"event.meter"},
         "districts/{d}/enterprises/{e}/meters/zz-none",

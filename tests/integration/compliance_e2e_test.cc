@@ -1281,7 +1281,7 @@ TEST_F(SeasonRunsTest, DailyRunsFindWhatOneRunFindsAndThePlantedKindsAreFound) {
        "--season_start=2018-11-15 00:00", "--to=2018-12-10 00:00"});
   ASSERT_EQ(simulated.exit_code, 0) << simulated.output;
   EXPECT_THAT(simulated.output, HasSubstr("register reset"));
-  for (const char* kind : {"readings", "gate", "ledger"}) {
+  for (const char* kind : {"readings", "gate", "ledger", "production"}) {
     const std::string file =
         dir + "/" + (std::string(kind) == "readings" ? "readings" : kind) + ".csv";
     CommandResult in = ::cuofeng::testing::Cli(later->address(), platform, {"ingest", kind, file});

@@ -370,9 +370,9 @@ TEST_F(DocumentsE2eTest, RegistryWorkbookRoundTripIsAFixedPoint) {
   CommandResult exported = Cli(*bureau_, {"export", "registry", Path("registry.xlsx"), district});
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
   const Found f = Check("registry-xlsx", Path("registry.xlsx"));
-  EXPECT_EQ(
-      One(f, "sheets"),
-      "镇乡,企业,生产线,工序,设备,电表,摄像头,车辆,整改任务,排放总量,车辆白名单,排放口,下拉选项");
+  EXPECT_EQ(One(f, "sheets"),
+            "镇乡,企业,生产线,工序,设备,电表,摄像头,车辆,整改任务,排放总量,车辆白名单,排放口,"
+            "生产台账,下拉选项");
   EXPECT_EQ(One(f, "hidden"), "下拉选项");
   EXPECT_THAT(One(f, "enterprises.header"), HasSubstr("编号,名称,统一社会信用代码"));
   EXPECT_EQ(One(f, "enterprises.rows"), "40");

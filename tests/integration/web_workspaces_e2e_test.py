@@ -58,7 +58,8 @@ OTHER = "districts/120221"
 SHEETS = [("townships", "镇乡"), ("enterprises", "企业"), ("lines", "生产线"), ("processes", "工序"),
           ("equipment", "设备"), ("meters", "电表"), ("cameras", "摄像头"), ("vehicles", "车辆"),
           ("retrofit_tasks", "整改任务"), ("emission_totals", "排放总量"),
-          ("whitelist_entries", "车辆白名单"), ("monitoring_points", "排放口")]
+          ("whitelist_entries", "车辆白名单"), ("monitoring_points", "排放口"),
+          ("production_ledgers", "生产台账")]
 
 def column_letter(n):
     s = ""

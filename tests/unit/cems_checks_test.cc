@@ -164,7 +164,7 @@ TEST(CemsInWindowTest, Boundary) {
   ASSERT_THAT(found, SizeIs(1));
   EXPECT_EQ(found[0].type(), v1::CEMS_SILENT_IN_WINDOW);
   EXPECT_NEAR(found[0].measured(), 100.0 * 537 / 600, 1e-9);
-  EXPECT_THAT(found[0].summary(), HasSubstr("61 minutes missing, 2 flagged (D 1, M 1)"));
+  EXPECT_THAT(found[0].summary(), HasSubstr("缺失 61 分钟，标记异常 2 分钟（D 1、M 1）"));
   EXPECT_EQ(found[0].obligation(), "districts/1/lists/1/entries/7");
   // Judged only up to where the data ends: the first 100 minutes, all there.
   auto start = Series(0, 100, [](int64_t) { return true; });
@@ -213,7 +213,7 @@ TEST(CemsFlowInStopTest, MissingMinutesBetweenBreachesAreBridgedNotAHidingPlace)
       300, 400, [](int64_t i) { return i % 2 == 0; }, 80000);
   auto found = CheckFlowInStop(Point(), flaky, w, 100000, At(1440), p);
   ASSERT_THAT(found, SizeIs(1));
-  EXPECT_THAT(found[0].summary(), HasSubstr("49 missing or flagged minutes"));
+  EXPECT_THAT(found[0].summary(), HasSubstr("49 个缺失或异常分钟"));
   // Two 40-minute stretches 120 minutes apart join; 121 apart they do not.
   auto two = [&](int64_t gap) {
     auto s = Series(
@@ -232,7 +232,7 @@ TEST(CemsNormalFlowTest, ReferenceWindowElseOutsideStops) {
   auto ref = Series(
       0, 1440, [](int64_t) { return true; }, 40000);
   EXPECT_NEAR(NormalFlow(ref, At(0), At(1440), At(1440), At(2880), {}, &method), 40003, 0.1);
-  EXPECT_THAT(method, HasSubstr("reference window"));
+  EXPECT_THAT(method, HasSubstr("基准期"));
   // Under a day in the reference window: the judged range outside stops.
   auto later = Series(
       1440, 4320, [](int64_t) { return true; }, 60000);
@@ -242,7 +242,7 @@ TEST(CemsNormalFlowTest, ReferenceWindowElseOutsideStops) {
   const double n = NormalFlow(later, At(0), At(1440), At(1440), At(4320),
                               {{Us(At(2880)), Us(At(4320))}}, &method);
   EXPECT_NEAR(n, 60003, 1);
-  EXPECT_THAT(method, HasSubstr("outside stops"));
+  EXPECT_THAT(method, HasSubstr("停产时段以外"));
   EXPECT_EQ(NormalFlow({}, At(0), At(1440), At(0), At(1440), {}, &method), 0);
 }
 
@@ -281,7 +281,7 @@ TEST(CemsOverLimitTest, ConsecutiveHoursMergeAcrossUnjudgedHours) {
   ASSERT_THAT(found, SizeIs(1));
   EXPECT_EQ(Us(FromTimestamp(found[0].window_start())), Us(At(0)));
   EXPECT_EQ(Us(FromTimestamp(found[0].window_end())), Us(At(5 * 60)));
-  EXPECT_THAT(found[0].summary(), HasSubstr("over 4 hours"));
+  EXPECT_THAT(found[0].summary(), HasSubstr("4 小时颗粒物"));
 }
 
 TEST(CemsFabricationTest, ConstantValueBoundary) {
@@ -296,7 +296,7 @@ TEST(CemsFabricationTest, ConstantValueBoundary) {
   ASSERT_THAT(found, SizeIs(1));
   EXPECT_EQ(found[0].type(), v1::CEMS_SUSPECT_DATA);
   EXPECT_EQ(found[0].measured(), 240);
-  EXPECT_THAT(found[0].summary(), HasSubstr("颗粒物 stayed at exactly 7.3"));
+  EXPECT_THAT(found[0].summary(), HasSubstr("颗粒物恒为 7.3"));
   // Zero (an idle analyser, a stopped fan) is not a sign.
   EXPECT_THAT(CheckFabrication(Point(), constant(400, 0), At(0), At(600), p), IsEmpty());
   // O2 that does not move while flow does.
@@ -321,7 +321,7 @@ TEST(CemsFabricationTest, RepeatedDay) {
   auto found = CheckFabrication(Point(), s, At(0), At(4320), p);
   ASSERT_THAT(found, SizeIs(1));
   EXPECT_EQ(Us(FromTimestamp(found[0].window_start())), Us(At(1440)));
-  EXPECT_THAT(found[0].summary(), HasSubstr("repeat those of 2018-12-01"));
+  EXPECT_THAT(found[0].summary(), HasSubstr("与 2018-12-01 逐分钟"));
   // A copy of under 360 minutes is not judged.
   std::vector<CemsMinute> short_copy;
   for (int64_t i = 0; i < 359; ++i) short_copy.push_back(Minute(i, 5 + 0.1 * (i % 37), 5e4 + i));
@@ -432,7 +432,7 @@ TEST(MaterialBalanceTest, StopAndLimitDays) {
   EXPECT_EQ(found[0].type(), v1::MATERIAL_BALANCE);
   EXPECT_EQ(Us(FromTimestamp(found[0].window_start())), Us(At(1440)));
   EXPECT_EQ(Us(FromTimestamp(found[0].window_end())), Us(At(2 * 1440)));
-  EXPECT_THAT(found[0].summary(), HasSubstr("fuel 0.5"));
+  EXPECT_THAT(found[0].summary(), HasSubstr("燃料 0.5"));
   EXPECT_EQ(found[1].threshold(), 52.5);
   EXPECT_NEAR(found[1].measured(), 56.3, 1e-9);
   EXPECT_EQ(Us(FromTimestamp(found[1].window_end())), Us(At(6 * 1440)));
@@ -441,6 +441,74 @@ TEST(MaterialBalanceTest, StopAndLimitDays) {
   // A day a window covers only in part is not judged.
   const std::vector<EffectiveWindow> half = {Window(v1::STOP, 1440 + 720, 3 * 1440)};
   EXPECT_THAT(CheckMaterialBalance(line, {day("2018-12-02", 80)}, half, 5), IsEmpty());
+  // Raw material alone on a stop day is a finding too; the summary is Chinese.
+  ProductionDay raw = day("2018-12-02", 0);
+  raw.raw_material = 0.1;
+  auto raw_found = CheckMaterialBalance(line, {raw}, windows, 5);
+  ASSERT_THAT(raw_found, SizeIs(1));
+  EXPECT_THAT(raw_found[0].summary(), HasSubstr("原料 0.1"));
+  EXPECT_THAT(raw_found[0].summary(), HasSubstr("停产"));
+  // A limit with no normal output: not judged; the stop days still are.
+  line.normal_output = 0;
+  EXPECT_THAT(CheckMaterialBalance(line, {day("2018-12-05", 1000)}, windows, 5), IsEmpty());
+  EXPECT_THAT(CheckMaterialBalance(line, {day("2018-12-02", 1)}, windows, 5), SizeIs(1));
+}
+
+TEST(MaterialBalanceTest, TheLedgersWordOnOtherFindings) {
+  ProductionLine line;
+  line.name = "districts/1/enterprises/e/productionLedgers/l1";
+  line.enterprise = "districts/1/enterprises/e";
+  line.unit = "吨";
+  line.normal_output = 100;
+  auto day = [](const char* d, double output, double fuel = 0) {
+    ProductionDay p;
+    p.day = d;
+    p.output = output;
+    p.fuel = fuel;
+    return p;
+  };
+  // An electricity stop finding over Dec 2 10:00-18:00 under a stop of Dec 2-3.
+  v1::Finding stop;
+  stop.set_type(v1::STOP_NOT_KEPT);
+  stop.set_enterprise(line.enterprise);
+  stop.set_scope("districts/1/enterprises/e/meters/m1");
+  *stop.mutable_window_start() = ToTimestamp(At(1440 + 600));
+  *stop.mutable_window_end() = ToTimestamp(At(1440 + 1080));
+  *stop.mutable_obligation_window_start() = ToTimestamp(At(1440));
+  *stop.mutable_obligation_window_end() = ToTimestamp(At(3 * 1440));
+  // Nothing in the ledger that day: it contradicts.
+  v1::Finding contradicted = stop;
+  EXPECT_TRUE(CorroborateWithLedger(&contradicted, line, {day("2018-12-02", 0)}, 0, 5));
+  ASSERT_THAT(contradicted.corroboration(), SizeIs(2));
+  EXPECT_EQ(contradicted.corroboration(1).source(), "material_balance");
+  EXPECT_FALSE(contradicted.corroboration(1).supports());
+  EXPECT_EQ(contradicted.supporting_sources(), 1);
+  // Coal burnt that day: it supports.
+  v1::Finding supported = stop;
+  EXPECT_TRUE(CorroborateWithLedger(&supported, line, {day("2018-12-02", 0, 3)}, 0, 5));
+  EXPECT_TRUE(supported.corroboration(1).supports());
+  EXPECT_EQ(supported.supporting_sources(), 2);
+  // No ledger day inside the obligation window: no word at all.
+  v1::Finding silent = stop;
+  EXPECT_FALSE(CorroborateWithLedger(&silent, line, {day("2018-12-01", 50)}, 0, 5));
+  // A limit at 50 %: 52.5 t a day is within it, 53 t is not.
+  v1::Finding limit = stop;
+  limit.set_type(v1::LIMIT_EXCEEDED);
+  v1::Finding within = limit, over = limit;
+  EXPECT_TRUE(CorroborateWithLedger(&within, line, {day("2018-12-02", 52.5)}, 0.5, 5));
+  EXPECT_FALSE(within.corroboration(1).supports());
+  EXPECT_TRUE(CorroborateWithLedger(&over, line, {day("2018-12-02", 53)}, 0.5, 5));
+  EXPECT_TRUE(over.corroboration(1).supports());
+  // A material-balance finding overlapping the stop finding: linked as support.
+  auto balance =
+      CheckMaterialBalance(line, {day("2018-12-02", 80)}, {Window(v1::STOP, 1440, 3 * 1440)}, 5);
+  ASSERT_THAT(balance, SizeIs(1));
+  EXPECT_TRUE(LinkMaterialBalance(&balance[0], stop));
+  EXPECT_EQ(balance[0].supporting_sources(), 2);
+  EXPECT_EQ(balance[0].corroboration(1).source(), "electricity");
+  v1::Finding elsewhere = stop;
+  elsewhere.set_enterprise("districts/1/enterprises/other");
+  EXPECT_FALSE(LinkMaterialBalance(&balance[0], elsewhere));
 }
 
 }  // namespace

@@ -19,10 +19,11 @@ namespace cuofeng {
 namespace {
 
 // Template files in import order.
-const char* const kTemplateFiles[] = {"townships",       "enterprises",       "lines",
-                                      "processes",       "equipment",         "meters",
-                                      "cameras",         "vehicles",          "retrofit_tasks",
-                                      "emission_totals", "whitelist_entries", "monitoring_points"};
+const char* const kTemplateFiles[] = {"townships",         "enterprises",       "lines",
+                                      "processes",         "equipment",         "meters",
+                                      "cameras",           "vehicles",          "retrofit_tasks",
+                                      "emission_totals",   "whitelist_entries", "monitoring_points",
+                                      "production_ledgers"};
 constexpr int kRowsPerChunk = 2000;
 
 }  // namespace

@@ -69,16 +69,18 @@ void PrintSummary(const v1::IngestSummary& s) {
 int Ingest(v1::ComplianceService::Stub& stub, const std::string& key,
            const std::vector<std::string>& args) {
   if (args.size() < 3) {
-    std::cerr << "usage: cuofeng ingest readings|gate|ledger FILE...\n";
+    std::cerr << "usage: cuofeng ingest readings|gate|ledger|production FILE...\n";
     return 2;
   }
   static const std::map<std::string, MonitoringKind> kKinds = {
       {"readings", MonitoringKind::kReadings},
       {"gate", MonitoringKind::kGate},
-      {"ledger", MonitoringKind::kLedger}};
+      {"ledger", MonitoringKind::kLedger},
+      {"production", MonitoringKind::kProduction}};
   auto kind = kKinds.find(args[1]);
   if (kind == kKinds.end()) {
-    std::cerr << "cuofeng ingest: \"" << args[1] << "\" is not readings, gate or ledger\n";
+    std::cerr << "cuofeng ingest: \"" << args[1]
+              << "\" is not readings, gate, ledger or production\n";
     return 2;
   }
   const std::vector<std::string> files(args.begin() + 2, args.end());
@@ -171,6 +173,11 @@ int Verify(v1::ComplianceService::Stub& stub, const std::string& key,
             << " with no meter of their own\n";
   std::cout << "  " << run.meters() << " meters, " << run.readings() << " readings, "
             << run.gate_events() << " gate passages, " << run.ledger_rows() << " ledger rows\n";
+  if (run.monitoring_points() > 0 || run.production_ledgers() > 0) {
+    std::cout << "  " << run.monitoring_points() << " monitoring points (" << run.cems_minutes()
+              << " CEMS minutes), " << run.production_ledgers() << " production ledgers ("
+              << run.ledger_days() << " ledger days)\n";
+  }
   std::cout << "  findings: " << run.findings_new() << " new, " << run.findings_unchanged()
             << " already recorded; in " << run.elapsed_ms() << " ms\n";
   for (const v1::FindingCount& c : run.findings()) {
@@ -450,6 +457,14 @@ std::vector<CommandSpec> ComplianceCommands() {
        {"FILE..."},
        {},
        "cuofeng ingest ledger out/season/ledger.csv",
+       ingest},
+      {"ingest production",
+       "",
+       "service, bureau, enterprise (its own)",
+       "send production ledger days (生产台账, CSV or XLSX): ledger,day,output,fuel,...",
+       {"FILE..."},
+       {},
+       "cuofeng ingest production out/season/production.csv",
        ingest},
       {"verify run",
        "",

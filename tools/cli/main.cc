@@ -350,6 +350,7 @@ const std::vector<RegistryKindCalls>& RegistryKinds(v1::RegistryService::Stub** 
   CUOFENG_KIND("emissionTotals", EmissionTotal, EmissionTotals, true)
   CUOFENG_KIND("whitelistEntries", WhitelistEntry, WhitelistEntries, true)
   CUOFENG_KIND("monitoringPoints", MonitoringPoint, MonitoringPoints, true)
+  CUOFENG_KIND("productionLedgers", ProductionLedger, ProductionLedgers, true)
 #undef CUOFENG_KIND
   return *kinds;
 }

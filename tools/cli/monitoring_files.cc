@@ -4,8 +4,11 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -13,7 +16,9 @@
 #include "lib/model/time_syntax.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
+#include "lib/status/status_macros.h"
 #include "lib/text/text.h"
+#include "lib/xlsx/xlsx_reader.h"
 #include "tools/cli/client_lib.h"
 
 namespace cuofeng {
@@ -49,9 +54,18 @@ const std::vector<Column>& ColumnsOf(MonitoringKind kind) {
                                              {"cargo", "货物", false},
                                              {"tonnage", "吨位", false},
                                              {"fleet", "车队", false}};
+  static const std::vector<Column> production = {{"ledger", "生产台账", true},
+                                                 {"day", "日期", true},
+                                                 {"output", "产量", true},
+                                                 {"output_unit", "产量单位", false},
+                                                 {"fuel", "燃料消耗", false},
+                                                 {"fuel_unit", "燃料单位", false},
+                                                 {"raw_material", "原料消耗", false},
+                                                 {"raw_material_unit", "原料单位", false}};
   return kind == MonitoringKind::kReadings ? readings
          : kind == MonitoringKind::kGate   ? gate
-                                           : ledger;
+         : kind == MonitoringKind::kLedger ? ledger
+                                           : production;
 }
 
 bool Digits(const std::string& s, size_t pos, size_t n, int* out) {
@@ -192,6 +206,22 @@ class RowReader {
       e->set_cargo(Cell(cells, "cargo"));
       e->set_tonnage(Number(cells, "tonnage", &error));
       e->set_parse_error(error);
+    } else if (kind_ == MonitoringKind::kProduction) {
+      auto* d = static_cast<v1::ProductionDay*>(msg);
+      d->set_line(line);
+      d->set_ledger(Cell(cells, "ledger"));
+      d->set_day(Cell(cells, "day"));
+      const std::string output = Cell(cells, "output");
+      double v = 0;
+      if (!ParseDouble(output, &v) && error.empty())
+        error = absl::StrCat("output: ", Quote(output), " 不是数字（产量）");
+      d->set_output(v);
+      d->set_output_unit(Cell(cells, "output_unit"));
+      d->set_fuel(Number(cells, "fuel", &error));
+      d->set_fuel_unit(Cell(cells, "fuel_unit"));
+      d->set_raw_material(Number(cells, "raw_material", &error));
+      d->set_raw_material_unit(Cell(cells, "raw_material_unit"));
+      d->set_parse_error(error);
     } else {
       auto* r = static_cast<v1::LedgerRow*>(msg);
       r->set_line(line);
@@ -253,6 +283,66 @@ int CellAt(absl::string_view line, size_t offset) {
   return cell;
 }
 
+// Workbook is the first sheet of the workbook at `path` as CSV text (its
+// rows at the line numbers Excel shows, padded to the header's width).
+absl::StatusOr<std::string> Workbook(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto sheets = ReadXlsx(bytes);
+  if (!sheets.ok())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", sheets.status().message()));
+  std::string out;
+  if (sheets->empty() || sheets->front().rows.empty()) return out;
+  const std::vector<XlsxRow>& rows = sheets->front().rows;
+  const size_t width = rows.front().cells.size();
+  int line = rows.front().line - 1;
+  for (const XlsxRow& r : rows) {
+    // The header is line 1; the rows after it keep their distance to it.
+    for (int blank = line + 1; blank < r.line && !out.empty(); ++blank) out += '\n';
+    line = r.line;
+    std::vector<std::string> cells = r.cells;
+    if (cells.size() < width) cells.resize(width);
+    for (size_t c = 0; c < cells.size(); ++c) {
+      if (c > 0) out += ',';
+      const std::string& v = cells[c];
+      if (v.find_first_of(",\"\n\r") == std::string::npos) {
+        out += v;
+      } else {
+        out += '"';
+        for (char ch : v) {
+          if (ch == '"') out += '"';
+          out += ch == '\n' || ch == '\r' ? ' ' : ch;
+        }
+        out += '"';
+      }
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+bool IsWorkbook(const std::string& path) { return absl::EndsWithIgnoreCase(path, ".xlsx"); }
+
+// Open reads a CSV file, or a workbook's first sheet as CSV text.
+absl::StatusOr<std::unique_ptr<std::istream>> Open(const std::string& path) {
+  if (IsWorkbook(path)) {
+    ASSIGN_OR_RETURN(std::string text, Workbook(path));
+    return std::unique_ptr<std::istream>(new std::istringstream(std::move(text)));
+  }
+  auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
+  return std::unique_ptr<std::istream>(std::move(in));
+}
+
+// The batch's time zone, for the kinds whose rows carry times.
+template <typename Request>
+auto SetTimeZone(Request* r, const std::string& zone, int) -> decltype(r->set_time_zone(zone)) {
+  return r->set_time_zone(zone);
+}
+template <typename Request>
+void SetTimeZone(Request*, const std::string&, long) {}
+
 // RejectRow fills a row message with only its line and why it cannot be read.
 void RejectRow(int64_t line, const std::string& error, google::protobuf::Message* msg) {
   const auto* d = msg->GetDescriptor();
@@ -272,10 +362,10 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
   std::vector<std::map<std::string, int>> indexes;
   std::vector<size_t> widths;  // cells in each file's header
   for (const std::string& path : files) {
-    std::ifstream in(path, std::ios::binary);
+    ASSIGN_OR_RETURN(std::unique_ptr<std::istream> opened, Open(path));
+    std::istream& in = *opened;
     std::string header;
-    if (!in || !std::getline(in, header))
-      return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
+    if (!std::getline(in, header)) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
     if (!header.empty() && header.back() == '\r') header.pop_back();
     if (header.size() > kMaxCsvLineBytes) {
       return InvalidArgumentWithViolations(
@@ -327,14 +417,16 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
   auto send = [&](auto writer, auto add, auto empty) {
     int64_t done = 0;
     for (size_t f = 0; f < files.size() && open; ++f) {
-      std::ifstream in(files[f], std::ios::binary);
+      auto opened = Open(files[f]);
+      if (!opened.ok()) break;
+      std::istream& in = **opened;
       const RowReader reader(kind, indexes[f]);
       std::map<int, std::string> name_of;
       for (const auto& [name, at] : indexes[f]) name_of[at] = name;
       LineDecoder decoder;
       auto req = empty;
       req.set_source(files[f]);
-      req.set_time_zone(time_zone);
+      SetTimeZone(&req, time_zone, 0);
       req.set_marked(true);
       std::string line;
       std::vector<std::string> quoted;
@@ -380,7 +472,7 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
           open = writer->Write(req);
           req.Clear();
           req.set_source(files[f]);
-          req.set_time_zone(time_zone);
+          SetTimeZone(&req, time_zone, 0);
           req.set_marked(true);
           rows = 0;
           bytes = 0;
@@ -425,6 +517,14 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
             return r->add_rows();
           },
           v1::IngestLedgerRowsRequest());
+      break;
+    case MonitoringKind::kProduction:
+      s = send(
+          stub.IngestProductionDays(&ctx, &summary),
+          [](v1::IngestProductionDaysRequest* r) -> google::protobuf::Message* {
+            return r->add_days();
+          },
+          v1::IngestProductionDaysRequest());
       break;
   }
   if (!s.ok()) return FromGrpcStatus(s);

@@ -8,6 +8,11 @@
 // ledger:   enterprise,plate,time,direction,vin,engine_number,emission_stage,
 //           registration_date,cargo,tonnage,fleet
 //           (企业,车牌号,时间,方向,车辆识别代号,发动机号,排放阶段,注册日期,货物,吨位,车队)
+// production: ledger,day,output,output_unit,fuel,fuel_unit,raw_material,
+//           raw_material_unit (生产台账,日期,产量,产量单位,燃料消耗,燃料单位,原料消耗,
+//           原料单位): production ledger days (生产台账), for material balance
+// A file ending in .xlsx is read as a workbook: its first sheet, its first
+// row the header (line numbers are the rows Excel shows).
 // Times are RFC 3339, or "YYYY-MM-DD HH:MM[:SS]" in China time (UTC+8).
 // A row the client cannot read is still sent, with its reason, so that the
 // server counts it among the rejected: nothing is dropped silently.
@@ -23,7 +28,7 @@
 
 namespace cuofeng {
 
-enum class MonitoringKind { kReadings, kGate, kLedger };
+enum class MonitoringKind { kReadings, kGate, kLedger, kProduction };
 
 // Progress is called with bytes read and bytes in all files.
 using Progress = std::function<void(int64_t done, int64_t total)>;

@@ -29,6 +29,7 @@
 #include "tools/cli/monitoring_files.h"
 #include "tools/gen/cems_devices.h"
 #include "tools/gen/generator.h"
+#include "tools/gen/production_ledgers.h"
 #include "tools/gen/season.h"
 
 ABSL_FLAG(std::string, out, "", "folder to write into");
@@ -169,6 +170,24 @@ int Season(const std::string& server, const std::string& key) {
               << absl::StrFormat("%.1f s (%.0f packets/s)", cems->seconds,
                                  cems->packets / std::max(cems->seconds, 1e-3))
               << "; planted " << cems->planted.size() << " CEMS violations\n";
+  }
+  {
+    // Issue 21: production ledgers (生产台账) for material balance, their
+    // planted violations added to truth.csv.
+    auto ledgers = SimulateProductionLedgers(spec, in, counts->planted, district, channel, key,
+                                             absl::GetFlag(FLAGS_out));
+    if (!ledgers.ok()) return Fail(ledgers.status());
+    std::ofstream truth(absl::GetFlag(FLAGS_out) + "/truth.csv", std::ios::app);
+    for (const PlantedViolation& p : ledgers->planted) {
+      truth << v1::FindingType_Name(p.type) << "," << p.scope << ","
+            << absl::FormatTime("%Y-%m-%d %H:%M:%S", p.start, absl::FixedTimeZone(8 * 3600)) << ","
+            << absl::FormatTime("%Y-%m-%d %H:%M:%S", p.end, absl::FixedTimeZone(8 * 3600)) << ","
+            << p.what << "\n";
+      counts->planted.push_back(p);
+    }
+    std::cout << "production ledgers: " << ledgers->ledgers << " registered, " << ledgers->days
+              << " ledger days in production.csv; planted " << ledgers->planted.size()
+              << " material-balance violations\n";
   }
   std::cout << "simulated " << counts->readings << " meter readings, " << counts->gate_events
             << " gate passages, " << counts->ledger_rows << " ledger rows into "
