@@ -706,7 +706,7 @@ int DetectClockOffset(const MeterLoad& m, const std::vector<EffectiveWindow>& wi
   // edge seen, a plant that ignored the start of its stop looks like a clock
   // running late, and would escape its finding. A meter no stop binds is judged around its limits
   // that allow at most 90% of the baseline, a day either side of each edge (so that a season-long
-  // limit does not drown its edges).
+  // limit does not drown its edges); one a stop binds, only around its stops.
   struct Span {
     int64_t a, b;
     double line;
@@ -719,7 +719,16 @@ int DetectClockOffset(const MeterLoad& m, const std::vector<EffectiveWindow>& wi
     spans.push_back({std::max(Micros(from), w.start_us - day), std::min(Micros(to), w.end_us + day),
                      level_of(w), true});
   }
-  if (spans.empty()) {
+  // A stop still in force when the data ends shows one edge only, whatever
+  // limits lie around it: the limits' edges beside it would let a plant
+  // running through the stop's first hours pass for a late clock. Such a
+  // meter is judged for its clock once the stop has ended.
+  bool stop_binds = false;
+  for (const EffectiveWindow& w : windows) {
+    stop_binds = stop_binds || (AllowedShare(w.obligation) <= 0 && w.start_us < Micros(to) &&
+                                w.end_us > Micros(from));
+  }
+  if (spans.empty() && !stop_binds) {
     for (const EffectiveWindow& w : windows) {
       if (level_of(w) > 0.9 * m.baseline_kw || w.end_us >= Micros(to)) continue;
       for (int64_t edge : {w.start_us, w.end_us}) {

@@ -605,8 +605,8 @@ grpc::Status ComplianceServiceImpl::GetVerificationRun(grpc::ServerContext* ctx,
   if (parts.size() != 4 || parts[0] != "districts" || parts[1].empty() || parts[1] == "-" ||
       parts[2] != "verificationRuns" || !absl::SimpleAtoi(parts[3], &n) || n <= 0) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"name", absl::StrCat("\"", req->name(),
-                               "\" is not districts/{district}/verificationRuns/{number}")}}));
+        {{"name", absl::StrCat("“", req->name(),
+                               "”不是 districts/{区代码}/verificationRuns/{编号} 形式")}}));
   }
   auto principal = guard_->Check(ctx, "GetVerificationRun", req->name());
   if (!principal.ok()) return ToGrpcStatus(principal.status());

@@ -97,6 +97,112 @@ void AppendDouble(std::string* out, double v) {
   out->append(buf, res.ptr);
 }
 
+// A stored reading, for its day's aggregates.
+struct DayReading {
+  int meter;
+  int64_t t;
+  v1::ReadingKind kind;
+  double value;
+};
+
+// StoreReadingDays adds `rows` (sorted by meter and time) to their (meter,
+// China day) aggregates in compliance.reading_day (sql/compliance/V006), in
+// the ingest's own transaction: one upsert for the batch. A day's longest
+// step between readings stays known when the batch's readings of the day all
+// come after (or all before) those stored; else it becomes unknown (NULL).
+void StoreReadingDays(pqxx::work& tx, const std::vector<DayReading>& rows) {
+  if (rows.empty()) return;
+  constexpr int64_t kDayUs = 86400LL * 1000000, kChinaUs = 8LL * 3600 * 1000000;
+  auto day_of = [&](int64_t t) {
+    const int64_t local = t + kChinaUs;
+    return local / kDayUs - (local % kDayUs < 0 ? 1 : 0);
+  };
+  std::string meters = "{", days = "{", n = "{", n_register = "{", min_kw = "{", max_kw = "{",
+              sum_kw = "{", min_kwh = "{", max_kwh = "{", sum_kwh = "{", first = "{", last = "{",
+              gap = "{";
+  auto number = [](std::string* out, double v, bool has) {
+    if (has) {
+      AppendDouble(out, v);
+    } else {
+      out->append("NULL");
+    }
+  };
+  for (size_t i = 0; i < rows.size();) {
+    const int meter = rows[i].meter;
+    const int64_t day = day_of(rows[i].t);
+    int64_t count = 0, registers = 0, max_gap = 0;
+    double lo_kw = 0, hi_kw = 0, lo_kwh = 0, hi_kwh = 0, total_kw = 0, total_kwh = 0;
+    bool has_kw = false, has_kwh = false;
+    const int64_t first_t = rows[i].t;
+    int64_t last_t = rows[i].t;
+    size_t j = i;
+    for (; j < rows.size() && rows[j].meter == meter && day_of(rows[j].t) == day; ++j) {
+      const DayReading& r = rows[j];
+      ++count;
+      if (j > i) max_gap = std::max(max_gap, r.t - last_t);
+      last_t = r.t;
+      if (r.kind == v1::CUMULATIVE_KWH) ++registers;
+      if (r.kind == v1::KW) {
+        lo_kw = has_kw ? std::min(lo_kw, r.value) : r.value;
+        hi_kw = has_kw ? std::max(hi_kw, r.value) : r.value;
+        total_kw += r.value;
+        has_kw = true;
+      }
+      if (r.kind == v1::INTERVAL_KWH) {
+        lo_kwh = has_kwh ? std::min(lo_kwh, r.value) : r.value;
+        hi_kwh = has_kwh ? std::max(hi_kwh, r.value) : r.value;
+        total_kwh += r.value;
+        has_kwh = true;
+      }
+    }
+    const char* sep = i == 0 ? "" : ",";
+    absl::StrAppend(&meters, sep, meter);
+    absl::StrAppend(&days, sep, day);
+    absl::StrAppend(&n, sep, count);
+    absl::StrAppend(&n_register, sep, registers);
+    for (std::string* s : {&min_kw, &max_kw, &sum_kw, &min_kwh, &max_kwh, &sum_kwh}) s->append(sep);
+    number(&min_kw, lo_kw, has_kw);
+    number(&max_kw, hi_kw, has_kw);
+    number(&sum_kw, total_kw, has_kw);
+    number(&min_kwh, lo_kwh, has_kwh);
+    number(&max_kwh, hi_kwh, has_kwh);
+    number(&sum_kwh, total_kwh, has_kwh);
+    absl::StrAppend(&first, sep, first_t);
+    absl::StrAppend(&last, sep, last_t);
+    absl::StrAppend(&gap, sep, max_gap);
+    i = j;
+  }
+  for (std::string* s : {&meters, &days, &n, &n_register, &min_kw, &max_kw, &sum_kw, &min_kwh,
+                         &max_kwh, &sum_kwh, &first, &last, &gap}) {
+    s->push_back('}');
+  }
+  tx.exec_params0(
+      "INSERT INTO compliance.reading_day AS d (meter_id, day, n, n_register, min_kw, max_kw, "
+      "sum_kw, min_kwh, max_kwh, sum_kwh, first_us, last_us, max_gap_us) "
+      "SELECT m, date '1970-01-01' + dd, c, rc, lk, hk, sk, lh, hh, sh, f, l, g FROM unnest("
+      "$1::int[], $2::int[], $3::int[], $4::int[], $5::float8[], $6::float8[], $7::float8[], "
+      "$8::float8[], $9::float8[], $10::float8[], $11::int8[], $12::int8[], $13::int8[]) "
+      "AS q(m, dd, c, rc, lk, hk, sk, lh, hh, sh, f, l, g) "
+      "ON CONFLICT (meter_id, day) DO UPDATE SET n = d.n + excluded.n, "
+      "n_register = d.n_register + excluded.n_register, "
+      "min_kw = least(d.min_kw, excluded.min_kw), max_kw = greatest(d.max_kw, excluded.max_kw), "
+      "sum_kw = CASE WHEN d.sum_kw IS NULL THEN excluded.sum_kw "
+      "WHEN excluded.sum_kw IS NULL THEN d.sum_kw ELSE d.sum_kw + excluded.sum_kw END, "
+      "min_kwh = least(d.min_kwh, excluded.min_kwh), "
+      "max_kwh = greatest(d.max_kwh, excluded.max_kwh), "
+      "sum_kwh = CASE WHEN d.sum_kwh IS NULL THEN excluded.sum_kwh "
+      "WHEN excluded.sum_kwh IS NULL THEN d.sum_kwh ELSE d.sum_kwh + excluded.sum_kwh END, "
+      "first_us = least(d.first_us, excluded.first_us), "
+      "last_us = greatest(d.last_us, excluded.last_us), "
+      "max_gap_us = CASE WHEN d.max_gap_us IS NULL OR excluded.max_gap_us IS NULL THEN NULL "
+      "WHEN excluded.first_us > d.last_us THEN greatest(d.max_gap_us, excluded.max_gap_us, "
+      "excluded.first_us - d.last_us) "
+      "WHEN excluded.last_us < d.first_us THEN greatest(d.max_gap_us, excluded.max_gap_us, "
+      "d.first_us - excluded.last_us) ELSE NULL END",
+      meters, days, n, n_register, min_kw, max_kw, sum_kw, min_kwh, max_kwh, sum_kwh, first, last,
+      gap);
+}
+
 // Values for COPY text format: backslash, tab and newlines escaped.
 void AppendCopyText(std::string* out, const std::string& v) {
   for (char c : v) {
@@ -562,6 +668,10 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
       }
       copy.WriteLines(lines);
       copy.Complete();
+      std::vector<DayReading> stored;
+      stored.reserve(fresh.size());
+      for (const Row* r : fresh) stored.push_back({r->meter, r->t, r->kind, r->value});
+      StoreReadingDays(tx, stored);
       return absl::OkStatus();
     });
     if (st.code() == absl::StatusCode::kAlreadyExists && attempt == 0)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -181,6 +182,182 @@ absl::StatusOr<std::map<int, std::vector<RawReading>>> ComplianceRepository::Sca
   }
   for (auto& [meter, v] : out) {
     if (!std::is_sorted(v.begin(), v.end(), by_time)) std::sort(v.begin(), v.end(), by_time);
+  }
+  return out;
+}
+
+absl::StatusOr<std::map<int, std::map<int64_t, ComplianceRepository::ReadingDay>>>
+ComplianceRepository::ReadingDays(const std::vector<int>& meters, int64_t first_day,
+                                  int64_t last_day, absl::Time deadline) {
+  std::map<int, std::map<int64_t, ReadingDay>> out;
+  if (meters.empty() || last_day < first_day) return out;
+  if (absl::Now() >= deadline) return Expired(deadline, "reading days");
+  const std::string sql = absl::StrCat(
+      "COPY (SELECT d.meter_id, (d.day - date '1970-01-01'), d.n, d.n_register, d.min_kw, "
+      "d.max_kw, d.sum_kw, d.min_kwh, d.max_kwh, d.sum_kwh, d.first_us, d.last_us, d.max_gap_us "
+      "FROM compliance.reading_day d JOIN unnest('",
+      IntArray(meters),
+      "'::int[]) AS m(id) ON m.id = d.meter_id WHERE d.day BETWEEN date '1970-01-01' + ", first_day,
+      " AND date '1970-01-01' + ", last_day, ") TO STDOUT (FORMAT binary)");
+  bool malformed = false;
+  absl::Status st =
+      CopyOutBinary(WithTimeouts(pool_->dsn(), deadline), sql, [&](const char* p, int len) {
+        const char* end = p + len;
+        if (len < 2 || Be16(p) != 13) {
+          malformed = true;
+          return;
+        }
+        p += 2;
+        // Each field: int32 length (-1: NULL), then the value.
+        auto field = [&](int size) -> const char* {
+          if (p + 4 > end) return nullptr;
+          const int32_t n = static_cast<int32_t>(Be32(p));
+          p += 4;
+          if (n < 0) return nullptr;
+          const char* v = p;
+          p += n;
+          return n == size && p <= end ? v : nullptr;
+        };
+        auto f8 = [](const char* v) {
+          const uint64_t bits = Be64(v);
+          double d;
+          std::memcpy(&d, &bits, sizeof(d));
+          return d;
+        };
+        const char* meter = field(4);
+        const char* day = field(4);
+        const char* n = field(4);
+        const char* n_register = field(4);
+        const char* min_kw = field(8);
+        const char* max_kw = field(8);
+        const char* sum_kw = field(8);
+        const char* min_kwh = field(8);
+        const char* max_kwh = field(8);
+        const char* sum_kwh = field(8);
+        const char* first = field(8);
+        const char* last = field(8);
+        const char* gap = field(8);
+        if (!meter || !day || !n || !n_register || !first || !last) {
+          malformed = true;
+          return;
+        }
+        ReadingDay& d = out[static_cast<int32_t>(Be32(meter))][static_cast<int32_t>(Be32(day))];
+        d.n = static_cast<int32_t>(Be32(n));
+        d.n_register = static_cast<int32_t>(Be32(n_register));
+        d.has_kw = min_kw != nullptr && max_kw != nullptr && sum_kw != nullptr;
+        if (d.has_kw) d.min_kw = f8(min_kw), d.max_kw = f8(max_kw), d.sum_kw = f8(sum_kw);
+        d.has_kwh = min_kwh != nullptr && max_kwh != nullptr && sum_kwh != nullptr;
+        if (d.has_kwh) d.min_kwh = f8(min_kwh), d.max_kwh = f8(max_kwh), d.sum_kwh = f8(sum_kwh);
+        d.first_us = static_cast<int64_t>(Be64(first));
+        d.last_us = static_cast<int64_t>(Be64(last));
+        d.max_gap_us = gap ? static_cast<int64_t>(Be64(gap)) : -1;
+      });
+  if (!st.ok()) return absl::Now() >= deadline ? Expired(deadline, "reading days") : st;
+  if (malformed) return absl::InternalError("reading days: a row of an unexpected form");
+  return out;
+}
+
+absl::StatusOr<int64_t> ComplianceRepository::CountReadings(const std::vector<int>& meters,
+                                                            int64_t lo_us, int64_t hi_us,
+                                                            absl::Time deadline) {
+  int64_t out = 0;
+  if (meters.empty() || hi_us < lo_us) return out;
+  RETURN_IF_ERROR(Read(deadline, [&](pqxx::work& tx) {
+    out = tx.exec_params1(
+                "SELECT coalesce(sum(c), 0)::int8 FROM unnest($1::int[]) AS m(id) CROSS JOIN "
+                "LATERAL (SELECT count(*) AS c FROM compliance.reading r WHERE r.meter_id = m.id "
+                "AND r.time >= $2::timestamptz AND r.time <= $3::timestamptz) x",
+                IntArray(meters), SqlTimestamp(lo_us), SqlTimestamp(hi_us))[0]
+              .as<int64_t>();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::map<int, std::vector<RawReading>>> ComplianceRepository::ScanRanges(
+    std::vector<MeterRange> ranges, int streams, absl::Time deadline) {
+  std::map<int, std::vector<RawReading>> out;
+  ranges.erase(std::remove_if(ranges.begin(), ranges.end(),
+                              [](const MeterRange& r) { return r.hi_us <= r.lo_us; }),
+               ranges.end());
+  if (ranges.empty()) return out;
+  if (absl::Now() >= deadline) return Expired(deadline, "reading scan");
+  std::sort(ranges.begin(), ranges.end(), [](const MeterRange& a, const MeterRange& b) {
+    return std::tie(a.meter, a.lo_us) < std::tie(b.meter, b.lo_us);
+  });
+  // Overlapping or touching ranges of a meter read as one (no row twice).
+  std::vector<MeterRange> merged;
+  for (const MeterRange& r : ranges) {
+    if (!merged.empty() && merged.back().meter == r.meter && r.lo_us <= merged.back().hi_us) {
+      merged.back().hi_us = std::max(merged.back().hi_us, r.hi_us);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  ranges = std::move(merged);
+  const std::string dsn = WithTimeouts(pool_->dsn(), deadline);
+  // Streams take whole meters, about as many ranges each.
+  streams = std::max(1, std::min<int>(streams, static_cast<int>(ranges.size())));
+  std::vector<size_t> cut = {0};
+  for (int k = 1; k < streams; ++k) {
+    size_t c = std::max(cut.back(), ranges.size() * k / streams);
+    while (c > 0 && c < ranges.size() && ranges[c].meter == ranges[c - 1].meter) ++c;
+    cut.push_back(c);
+  }
+  cut.push_back(ranges.size());
+  std::vector<std::map<int, std::vector<RawReading>>> results(streams);
+  std::vector<absl::Status> statuses(streams);
+  auto scan = [&](int k) {
+    if (cut[k] >= cut[k + 1]) return;
+    std::string ms = "{", los = "{", his = "{";
+    for (size_t i = cut[k]; i < cut[k + 1]; ++i) {
+      const char* sep = i == cut[k] ? "" : ",";
+      absl::StrAppend(&ms, sep, ranges[i].meter);
+      absl::StrAppend(&los, sep, ranges[i].lo_us);
+      absl::StrAppend(&his, sep, ranges[i].hi_us);
+    }
+    const std::string sql = absl::StrCat(
+        "COPY (SELECT r.meter_id, r.time, r.kind, r.value FROM unnest('", ms, "}'::int[], '", los,
+        "}'::int8[], '", his,
+        "}'::int8[]) AS q(m, lo, hi) JOIN compliance.reading r ON r.meter_id = q.m "
+        "AND r.time >= to_timestamp(q.lo / 1000000.0) AND r.time < to_timestamp(q.hi / "
+        "1000000.0)) TO STDOUT (FORMAT binary)");
+    auto& result = results[k];
+    int last_meter = -1;
+    std::vector<RawReading>* current = nullptr;
+    statuses[k] = CopyOutBinary(dsn, sql, [&](const char* p, int len) {
+      if (len < 2 + 4 + 4 + 4 + 8 + 4 + 2 + 4 + 8 || Be16(p) != 4) return;
+      p += 2;
+      const int meter = static_cast<int>(Be32(p + 4));
+      p += 8;
+      const int64_t t = static_cast<int64_t>(Be64(p + 4)) + kPgEpochUnixUs;
+      p += 12;
+      const int kind = static_cast<int16_t>(Be16(p + 4));
+      p += 6;
+      const uint64_t bits = Be64(p + 4);
+      double value;
+      std::memcpy(&value, &bits, sizeof(value));
+      if (meter != last_meter) {
+        current = &result[meter];
+        last_meter = meter;
+      }
+      current->push_back({t, static_cast<v1::ReadingKind>(kind), value});
+    });
+  };
+  std::vector<std::thread> threads;
+  for (int k = 1; k < streams; ++k) threads.emplace_back(scan, k);
+  scan(0);
+  for (auto& t : threads) t.join();
+  for (int k = 0; k < streams; ++k) {
+    if (!statuses[k].ok()) {
+      return absl::Now() >= deadline ? Expired(deadline, "reading scan") : statuses[k];
+    }
+  }
+  auto by_time = [](const RawReading& x, const RawReading& y) { return x.t_us < y.t_us; };
+  for (auto& result : results) {
+    for (auto& [meter, v] : result) {
+      if (!std::is_sorted(v.begin(), v.end(), by_time)) std::sort(v.begin(), v.end(), by_time);
+      out[meter] = std::move(v);
+    }
   }
   return out;
 }

@@ -39,6 +39,34 @@ class ComplianceRepository {
       const std::vector<int>& meters, absl::Time from, absl::Time to, int streams = 2,
       absl::Time deadline = absl::InfiniteFuture());
 
+  // ReadingDay is one meter's readings of one China day in aggregate
+  // (compliance.reading_day, kept by the ingest; sql/compliance/V006).
+  struct ReadingDay {
+    int64_t n = 0, n_register = 0;
+    bool has_kw = false, has_kwh = false;
+    double min_kw = 0, max_kw = 0, sum_kw = 0, min_kwh = 0, max_kwh = 0, sum_kwh = 0;
+    int64_t first_us = 0, last_us = 0;
+    int64_t max_gap_us = -1;  // -1: not known
+  };
+  // ReadingDays are the aggregates of `meters` for the China days
+  // first_day..last_day (days since 1970-01-01), by meter id and day.
+  absl::StatusOr<std::map<int, std::map<int64_t, ReadingDay>>> ReadingDays(
+      const std::vector<int>& meters, int64_t first_day, int64_t last_day,
+      absl::Time deadline = absl::InfiniteFuture());
+  // CountReadings counts the readings of `meters` with lo <= time <= hi
+  // (Unix µs), meter by meter along the primary key.
+  absl::StatusOr<int64_t> CountReadings(const std::vector<int>& meters, int64_t lo_us,
+                                        int64_t hi_us, absl::Time deadline);
+  // ScanRanges reads the readings of each (meter, lo <= time < hi) by key,
+  // over `streams` parallel binary COPYs, sorted by time per meter.
+  struct MeterRange {
+    int meter;
+    int64_t lo_us, hi_us;
+  };
+  absl::StatusOr<std::map<int, std::vector<RawReading>>> ScanRanges(
+      std::vector<MeterRange> ranges, int streams = 2,
+      absl::Time deadline = absl::InfiniteFuture());
+
   struct StoredBaseline {
     std::optional<double> computed_kw, override_kw;
     std::string method, reference_start, reference_end, override_reason, overridden_by;

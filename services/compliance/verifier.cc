@@ -1,8 +1,10 @@
 #include "services/compliance/verifier.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <deque>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -65,6 +67,22 @@ std::string DistrictOf(const std::string& name) {
   if (!absl::StartsWith(name, "districts/")) return "";
   const size_t slash = name.find('/', 10);
   return slash == std::string::npos ? name : name.substr(0, slash);
+}
+
+// China days, counted from 1970-01-01 (UTC+8), of a Unix µs instant; and
+// the instant a China day starts.
+constexpr int64_t kDayUs = 86400LL * 1000000, kChinaOffsetUs = 8LL * 3600 * 1000000;
+int64_t ChinaDay(int64_t us) {
+  const int64_t local = us + kChinaOffsetUs;
+  return local / kDayUs - (local % kDayUs < 0 ? 1 : 0);
+}
+int64_t ChinaDayStart(int64_t day) { return day * kDayUs - kChinaOffsetUs; }
+
+// FullScan: CUOFENG_VERIFY_FULL_SCAN=1 reads every reading of the hull, as
+// before the day aggregates (issue 20): to compare the two (a test does).
+bool FullScan() {
+  const char* v = std::getenv("CUOFENG_VERIFY_FULL_SCAN");
+  return v != nullptr && std::string(v) == "1";
 }
 
 // ObligationKey names an obligation by where it comes from and when it began.
@@ -358,17 +376,47 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   phase("baselines");
   step("READINGS");
 
-  // The readings of the hull (a day earlier too: registers need the reading before).
-  ASSIGN_OR_RETURN(auto raw,
-                   repo_->ScanReadings(all_ids, hull_from - absl::Hours(24), hull_to, 2, deadline));
-  phase("reading scan");
+  // The readings of the hull (a day earlier too: registers need the reading
+  // before): (scan_from, scan_to]. Issue 20: first their per (meter, China
+  // day) aggregates; the raw readings are read further down, by key, only
+  // on the days where a check can fail (all of them under a full scan).
+  const int64_t scan_from = absl::ToUnixMicros(hull_from - absl::Hours(24)),
+                scan_to = absl::ToUnixMicros(hull_to);
+  const bool full_scan = FullScan();
+  int64_t raw_read = 0;  // readings read raw when screened
   std::map<int, std::vector<LoadSample>> load;
+  std::map<int, std::map<int64_t, ComplianceRepository::ReadingDay>> days;
   int64_t readings = 0;
-  for (auto& [id, r] : raw) {
-    readings += static_cast<int64_t>(r.size());
-    load[id] = ToLoad(r, interval_of(*by_id[id]), events[id]);
-    r.clear();
-    r.shrink_to_fit();
+  if (full_scan) {
+    ASSIGN_OR_RETURN(
+        auto raw, repo_->ScanReadings(all_ids, hull_from - absl::Hours(24), hull_to, 2, deadline));
+    for (auto& [id, r] : raw) {
+      readings += static_cast<int64_t>(r.size());
+      load[id] = ToLoad(r, interval_of(*by_id[id]), events[id]);
+      r.clear();
+      r.shrink_to_fit();
+    }
+    phase("reading scan");
+  } else if (scan_to > scan_from) {
+    const int64_t d0 = ChinaDay(scan_from), dn = ChinaDay(scan_to);
+    ASSIGN_OR_RETURN(days, repo_->ReadingDays(all_ids, d0, dn, deadline));
+    if (d0 == dn) {
+      ASSIGN_OR_RETURN(readings, repo_->CountReadings(all_ids, scan_from + 1, scan_to, deadline));
+    } else {
+      // Whole days d0..dn-1, less day d0's readings up to scan_from, plus
+      // day dn's up to scan_to (both a single instant when the hull's ends
+      // are midnights).
+      for (const auto& [id, by_day] : days) {
+        for (auto it = by_day.lower_bound(d0); it != by_day.end() && it->first < dn; ++it)
+          readings += it->second.n;
+      }
+      ASSIGN_OR_RETURN(int64_t before,
+                       repo_->CountReadings(all_ids, ChinaDayStart(d0), scan_from, deadline));
+      ASSIGN_OR_RETURN(int64_t last,
+                       repo_->CountReadings(all_ids, ChinaDayStart(dn), scan_to, deadline));
+      readings += last - before;
+    }
+    phase("reading days");
   }
   run.set_readings(readings);
   static const std::vector<LoadSample> kNoLoad;
@@ -535,6 +583,262 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       }
     }
   }
+  std::map<const MeterInfo*, std::vector<EffectiveWindow>> effective;
+  for (const auto& [m, obligations] : binding)
+    effective[m] = EffectiveWindows(obligations, hull_from, hull_to);
+  // A treatment meter's production meter: the narrowest production meter
+  // measuring what it treats (or what contains it), else a total meter.
+  auto production_of = [&](const MeterInfo& t) -> const MeterInfo* {
+    const MeterInfo* production = nullptr;
+    for (size_t i : meters_by_enterprise[t.enterprise]) {
+      const MeterInfo& m = meters[i];
+      if (m.meter->role() != v1::PRODUCTION) continue;
+      if (IsWithin(t.target, m.target) || IsWithin(m.target, t.target)) {
+        if (production == nullptr || m.target.size() > production->target.size()) production = &m;
+      }
+    }
+    if (production == nullptr) {
+      for (size_t i : meters_by_enterprise[t.enterprise]) {
+        if (meters[i].meter->role() == v1::TOTAL) production = &meters[i];
+      }
+    }
+    return production;
+  };
+
+  // Where a check can fail (issue 20). From the day aggregates: an effective
+  // window whose days stay at or under its threshold with enough readings
+  // is proved to yield nothing, and is not judged on raw readings; a
+  // treatment meter's day where production stays off, or the treatment
+  // meter reports every interval on (that day and either side), cannot be
+  // in breach. Raw readings are read for every other window, for the
+  // clock-offset spans (a day either side of stops, or of limit edges), and
+  // for the co-running days that could be in breach with a day either side
+  // (the treatment meter's two). Each check gets complete readings
+  // wherever it looks, so it finds what a full scan finds.
+  std::set<std::pair<const MeterInfo*, size_t>> clean_windows;  // (meter, index in effective)
+  // Windows with enough readings, judged on their doubtful days only.
+  std::set<std::pair<const MeterInfo*, size_t>> complete_windows;
+  struct CoRunDays {
+    std::set<int64_t> production, treatment;
+  };
+  std::map<std::pair<const MeterInfo*, size_t>, CoRunDays> corun;  // (treatment meter, period)
+  if (!full_scan) {
+    const int64_t judged_us = absl::ToUnixMicros(judged_until);
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    std::map<int, std::set<int64_t>> need;  // meter id -> China days to read
+    std::set<int> whole;                    // meters read whole (registers)
+    // Meter-days to read, by why (the first reason that needed each).
+    int64_t days_for[3] = {0, 0, 0};  // clock spans, windows, co-running
+    auto need_day = [&](int id, int64_t d, int why) {
+      if (id != 0 && need[id].insert(d).second) ++days_for[why];
+    };
+    auto need_span = [&](int id, int64_t a, int64_t b, int why) {
+      if (id == 0 || b < a) return;
+      for (int64_t d = ChinaDay(a) - 1; d <= ChinaDay(b) + 1; ++d) need_day(id, d, why);
+    };
+    auto day_of = [&](int id, int64_t d) -> const ComplianceRepository::ReadingDay* {
+      auto m = days.find(id);
+      if (m == days.end()) return nullptr;
+      auto it = m->second.find(d);
+      return it == m->second.end() ? nullptr : &it->second;
+    };
+    // Bounds of a day's load samples (+-infinity: not known, registers).
+    auto max_load = [&](const ComplianceRepository::ReadingDay& d, int interval) {
+      if (d.n_register > 0) return kInf;
+      const double per_hour = 60.0 / std::max(1, interval);
+      double v = -kInf;
+      if (d.has_kw) v = std::max(v, d.max_kw);
+      if (d.has_kwh) v = std::max(v, d.max_kwh * per_hour);
+      return v;
+    };
+    auto sum_load = [&](const ComplianceRepository::ReadingDay& d, int interval) {
+      if (d.n_register > 0) return kInf;
+      const double per_hour = 60.0 / std::max(1, interval);
+      return (d.has_kw ? d.sum_kw : 0) + (d.has_kwh ? d.sum_kwh * per_hour : 0);
+    };
+    auto min_load = [&](const ComplianceRepository::ReadingDay& d, int interval) {
+      if (d.n_register > 0) return -kInf;
+      const double per_hour = 60.0 / std::max(1, interval);
+      double v = kInf;
+      if (d.has_kw) v = std::min(v, d.min_kw);
+      if (d.has_kwh) v = std::min(v, d.min_kwh * per_hour);
+      return v;
+    };
+    for (const auto& [id, by_day] : days) {
+      for (const auto& [d, agg] : by_day) {
+        if (agg.n_register > 0) whole.insert(id);
+      }
+    }
+    for (const auto& [m, all] : effective) {
+      if (all.empty() || m->id == 0) continue;
+      // The clock-offset spans (DetectClockOffset).
+      const int64_t day = absl::ToInt64Microseconds(absl::Hours(24));
+      bool stops = false;
+      for (const EffectiveWindow& w : all) {
+        if (AllowedShare(w.obligation) > 0 || w.end_us >= judged_us) continue;
+        stops = true;
+        need_span(m->id, w.start_us - day, w.end_us + day, 0);
+      }
+      if (!stops) {
+        for (const EffectiveWindow& w : all) {
+          if (w.end_us >= judged_us) continue;
+          need_span(m->id, w.start_us - day, w.start_us + day, 0);
+          need_span(m->id, w.end_us - day, w.end_us + day, 0);
+        }
+      }
+      // The windows (CheckWindow).
+      for (size_t i = 0; i < all.size(); ++i) {
+        const EffectiveWindow& w = all[i];
+        if (!touches_run(absl::FromUnixMicros(w.start_us), absl::FromUnixMicros(w.end_us)))
+          continue;
+        const v1::FiledListInfo* l = lists[w.obligation.list()];
+        const MeterLoad ml = meter_load(*m, l->season());
+        if (ml.baseline_kw <= 0) continue;
+        const VerificationParams& p = params[w.obligation.list()];
+        const int64_t ws = w.start_us, we = std::min(w.end_us, judged_us);
+        const int64_t interval = absl::ToInt64Microseconds(absl::Minutes(ml.interval_minutes));
+        if (we - ws < interval) {
+          clean_windows.insert({m, i});  // CheckWindow judges nothing
+          continue;
+        }
+        const bool stop = w.obligation.action() == v1::STOP || w.obligation.action() == v1::RECTIFY;
+        const double fraction =
+            stop ? p.stop_threshold_percent / 100
+                 : AllowedShare(w.obligation) * (1 + p.limit_tolerance_percent / 100);
+        const double threshold_kw = fraction * ml.baseline_kw;
+        // Completeness: the readings of the whole days within (ws, we] are
+        // surely there; enough of them and the window has no DATA_GAP.
+        int64_t at_least = 0;
+        for (int64_t d = ChinaDay(ws); d <= ChinaDay(we); ++d) {
+          const ComplianceRepository::ReadingDay* agg = day_of(m->id, d);
+          if (agg != nullptr && ChinaDayStart(d) > ws && ChinaDayStart(d + 1) <= we)
+            at_least += agg->n - agg->n_register;  // a register gives at most one
+        }
+        const int64_t expected = (we - ws) / interval;
+        const bool complete =
+            100.0 * static_cast<double>(at_least) / expected + 1e-9 >= p.min_completeness_percent;
+        if (!complete) {
+          need_span(m->id, ws, we, 1);  // judged whole, on every reading
+          continue;
+        }
+        // The days that could be in breach: a stop's days with a reading
+        // above the threshold; a limit's judged days (CheckWindow's: from
+        // the grace period's end, split at China midnights, each (s, e])
+        // whose mean could exceed it.
+        std::set<int64_t> doubtful;
+        const int64_t judge_from =
+            std::max(ws, absl::ToUnixMicros(FromTimestamp(w.obligation.window_start())) +
+                             absl::ToInt64Microseconds(absl::Minutes(p.grace_minutes)));
+        if (judge_from < we) {
+          for (int64_t d = ChinaDay(judge_from); d <= ChinaDay(we); ++d) {
+            const ComplianceRepository::ReadingDay* agg = day_of(m->id, d);
+            if (stop) {
+              if (agg != nullptr && max_load(*agg, ml.interval_minutes) > threshold_kw)
+                doubtful.insert(d);
+              continue;
+            }
+            const int64_t s = std::max(judge_from, ChinaDayStart(d)),
+                          e = std::min(we, ChinaDayStart(d + 1));
+            if (s >= e || (e - s) / interval < 1) continue;
+            const ComplianceRepository::ReadingDay* next = day_of(m->id, d + 1);
+            double bound;
+            if (s == ChinaDayStart(d) && e == ChinaDayStart(d + 1)) {
+              // (s, e]: the day's readings less one at s, plus one at e.
+              const bool at_s = agg != nullptr && agg->first_us == s;
+              const bool at_e = next != nullptr && next->first_us == e;
+              double sum = agg == nullptr ? 0 : sum_load(*agg, ml.interval_minutes);
+              int64_t n = agg == nullptr ? 0 : agg->n;
+              if (at_s) sum -= min_load(*agg, ml.interval_minutes), --n;
+              if (at_e) sum += max_load(*next, ml.interval_minutes), ++n;
+              bound = n > 0 ? sum / static_cast<double>(n) : -kInf;
+            } else {
+              bound = std::max(agg == nullptr ? -kInf : max_load(*agg, ml.interval_minutes),
+                               next == nullptr ? -kInf : max_load(*next, ml.interval_minutes));
+            }
+            // A margin for the order of the summing.
+            if (!(bound + 1e-9 * std::abs(bound) <= threshold_kw)) doubtful.insert(d);
+          }
+        }
+        if (doubtful.empty()) {
+          clean_windows.insert({m, i});
+        } else {
+          // Judged on the doubtful days with a day either side; complete,
+          // so the DATA_GAP it would see on these alone is not one.
+          complete_windows.insert({m, i});
+          for (int64_t d : doubtful) need_span(m->id, ChinaDayStart(d), ChinaDayStart(d), 1);
+        }
+      }
+    }
+    // Treatment and production (CheckCoRunning).
+    for (const MeterInfo& t : meters) {
+      if (t.meter->role() != v1::TREATMENT || !in_scope(t.enterprise)) continue;
+      const MeterInfo* production = production_of(t);
+      if (production == nullptr || production->id == 0) continue;
+      for (size_t k = 0; k < periods.size(); ++k) {
+        const Period& period = periods[k];
+        if (!touches_run(period.start, period.end)) continue;
+        const MeterLoad pl = meter_load(*production, period.list->season());
+        const MeterLoad tl = meter_load(t, period.list->season());
+        if (pl.baseline_kw <= 0 || tl.baseline_kw <= 0) continue;
+        const VerificationParams& p = params[period.list->list()];
+        const double p_on = pl.baseline_kw * p.production_on_percent / 100;
+        const double t_on = tl.baseline_kw * p.treatment_on_percent / 100;
+        const int64_t t_interval = absl::ToInt64Microseconds(absl::Minutes(tl.interval_minutes));
+        // Every interval of the day reported, on the grid, above t_on.
+        auto treatment_on = [&](int64_t d) {
+          const ComplianceRepository::ReadingDay* agg = day_of(t.id, d);
+          if (agg == nullptr || agg->n_register > 0 || 1440 % tl.interval_minutes != 0)
+            return false;
+          return agg->n == 1440 / tl.interval_minutes && agg->first_us == ChinaDayStart(d) &&
+                 agg->last_us == ChinaDayStart(d + 1) - t_interval && agg->max_gap_us >= 0 &&
+                 agg->max_gap_us <= t_interval && min_load(*agg, tl.interval_minutes) > t_on;
+        };
+        const int64_t a = absl::ToUnixMicros(period.start),
+                      b = absl::ToUnixMicros(std::min(period.end, judged_until));
+        if (b <= a) continue;
+        CoRunDays& c = corun[{&t, k}];
+        for (int64_t d = ChinaDay(a); d <= ChinaDay(b); ++d) {
+          const ComplianceRepository::ReadingDay* pd = day_of(production->id, d);
+          if (pd == nullptr || max_load(*pd, pl.interval_minutes) <= p_on) continue;
+          if (treatment_on(d - 1) && treatment_on(d) && treatment_on(d + 1)) continue;
+          for (int64_t e = d - 1; e <= d + 1; ++e) c.production.insert(e);
+        }
+        for (int64_t d : c.production) {
+          for (int64_t e = d - 1; e <= d + 1; ++e) c.treatment.insert(e);
+        }
+        for (int64_t d : c.production) need_day(production->id, d, 2);
+        for (int64_t d : c.treatment) need_day(t.id, d, 2);
+      }
+    }
+    // Read them: runs of days, within (scan_from, scan_to].
+    std::vector<ComplianceRepository::MeterRange> ranges;
+    for (int id : whole) ranges.push_back({id, scan_from + 1, scan_to + 1});
+    for (const auto& [id, set] : need) {
+      if (whole.count(id)) continue;
+      for (auto it = set.begin(); it != set.end();) {
+        int64_t first = *it, last = *it;
+        for (++it; it != set.end() && *it == last + 1; ++it) last = *it;
+        const int64_t lo = std::max(ChinaDayStart(first), scan_from + 1);
+        const int64_t hi = std::min(ChinaDayStart(last + 1), scan_to + 1);
+        if (lo < hi) ranges.push_back({id, lo, hi});
+      }
+    }
+    phase("screening");
+    ASSIGN_OR_RETURN(auto raw, repo_->ScanRanges(std::move(ranges), 2, deadline));
+    int64_t read = 0;
+    for (auto& [id, r] : raw) {
+      read += static_cast<int64_t>(r.size());
+      load[id] = ToLoad(r, interval_of(*by_id[id]), events[id]);
+      r.clear();
+      r.shrink_to_fit();
+    }
+    raw_read = read;
+    absl::StrAppend(&phases, phases.empty() ? "" : ", ", "meter-days read for clock spans ",
+                    days_for[0], ", windows ", days_for[1], ", co-running ", days_for[2],
+                    ", whole meters ", whole.size());
+    phase("reading scan");
+  }
+
   meters_total = static_cast<int>(binding.size());
   for (const MeterInfo& t : meters) {
     if (t.meter->role() == v1::TREATMENT && in_scope(t.enterprise)) ++meters_total;
@@ -544,7 +848,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   for (const auto& [m, obligations] : binding) {
     ++meters_done;
     step("METERS");
-    const std::vector<EffectiveWindow> all = EffectiveWindows(obligations, hull_from, hull_to);
+    const std::vector<EffectiveWindow>& all = effective[m];
     if (all.empty()) continue;
     // A clock whole hours off: never a violation; its stops and limits are not judged.
     int offset = 0;
@@ -592,7 +896,8 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
         add(std::move(f), domain);
       }
     }
-    for (const EffectiveWindow& w : all) {
+    for (size_t index = 0; index < all.size(); ++index) {
+      const EffectiveWindow& w = all[index];
       const absl::Time ws = absl::FromUnixMicros(w.start_us), we = absl::FromUnixMicros(w.end_us);
       if (!touches_run(ws, we)) continue;
       const v1::FiledListInfo* l = lists[w.obligation.list()];
@@ -615,9 +920,12 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
       const std::string domain =
           absl::StrCat(m->meter->name(), "|window|", ObligationKey(w.obligation), "|", w.start_us);
       out.judged.insert(domain);
+      if (clean_windows.count({m, index})) continue;  // proved to yield nothing
       const bool covering = absl::StartsWith(w.obligation.baseline(), kCoveringMeterBaseline);
+      const bool complete = complete_windows.count({m, index}) > 0;
       for (v1::Finding& f : CheckWindow(w, ml, judged_until, params[w.obligation.list()])) {
         if (offset != 0 && f.type() != v1::DATA_GAP) continue;
+        if (complete && f.type() == v1::DATA_GAP) continue;  // its readings are there
         f.set_season(l->season());
         f.set_baseline_kw(ml.baseline_kw);
         if (covering) {
@@ -635,24 +943,31 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     if (t.meter->role() != v1::TREATMENT || !in_scope(t.enterprise)) continue;
     ++meters_done;
     step("METERS");
-    const MeterInfo* production = nullptr;
-    for (size_t i : meters_by_enterprise[t.enterprise]) {
-      const MeterInfo& m = meters[i];
-      if (m.meter->role() != v1::PRODUCTION) continue;
-      if (IsWithin(t.target, m.target) || IsWithin(m.target, t.target)) {
-        if (production == nullptr || m.target.size() > production->target.size()) production = &m;
-      }
-    }
-    if (production == nullptr) {
-      for (size_t i : meters_by_enterprise[t.enterprise]) {
-        if (meters[i].meter->role() == v1::TOTAL) production = &meters[i];
-      }
-    }
+    const MeterInfo* production = production_of(t);
     if (production == nullptr) continue;
-    for (const Period& period : periods) {
+    for (size_t k = 0; k < periods.size(); ++k) {
+      const Period& period = periods[k];
       if (!touches_run(period.start, period.end)) continue;
       MeterLoad pl = meter_load(*production, period.list->season());
       MeterLoad tl = meter_load(t, period.list->season());
+      // Screened: each meter's load on the days read for this pair only
+      // (the rest cannot be in breach).
+      std::vector<LoadSample> p_days, t_days;
+      if (!full_scan) {
+        auto c = corun.find({&t, k});
+        const CoRunDays none;
+        const CoRunDays& keep = c == corun.end() ? none : c->second;
+        auto only = [&](const std::vector<LoadSample>* from, const std::set<int64_t>& on,
+                        std::vector<LoadSample>* to) {
+          for (const LoadSample& s : *from) {
+            if (on.count(ChinaDay(s.t_us))) to->push_back(s);
+          }
+        };
+        only(pl.load, keep.production, &p_days);
+        only(tl.load, keep.treatment, &t_days);
+        pl.load = &p_days;
+        tl.load = &t_days;
+      }
       out.judged.insert(
           absl::StrCat(production->meter->name(), "|baseline|", period.list->season()));
       out.judged.insert(absl::StrCat(t.meter->name(), "|baseline|", period.list->season()));
@@ -798,8 +1113,10 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
   }
 
   phase("gate checks");
-  std::cerr << "verification of " << district << ": " << run.readings() << " readings; " << phases
-            << "\n";
+  std::cerr << "verification of " << district << ": " << run.readings() << " readings"
+            << (full_scan ? std::string(" (full scan)")
+                          : absl::StrCat(" (", raw_read, " read raw)"))
+            << "; " << phases << "\n";
   return finish();
 }
 

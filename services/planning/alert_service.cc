@@ -305,7 +305,7 @@ absl::StatusOr<v1::Alert> Latest(const std::vector<AlertRevision>& alerts,
   for (const AlertRevision& a : alerts) {
     if (a.name == name && (latest == nullptr || a.revision > latest->revision)) latest = &a;
   }
-  if (latest == nullptr) return absl::NotFoundError(absl::StrCat(name, " does not exist"));
+  if (latest == nullptr) return absl::NotFoundError(absl::StrCat("预警 ", name, " 不存在"));
   v1::Alert out;
   out.set_name(latest->name);
   out.set_revision(latest->revision);
@@ -346,7 +346,7 @@ grpc::Status AlertServiceImpl::PreviewAlert(grpc::ServerContext* ctx,
       break;
     default:
       return ToGrpcStatus(InvalidArgumentWithViolations(
-          {{"action", "give the request to preview: issue, change or lift"}}));
+          {{"action", "须给出要预览的请求：issue（发布）、change（调整）或 lift（解除）"}}));
   }
   auto principal = guard_->Check(ctx, "PreviewAlert", resource);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
@@ -360,15 +360,15 @@ grpc::Status AlertServiceImpl::PreviewAlert(grpc::ServerContext* ctx,
   if (req->has_issue()) {
     next = req->issue().alert();
     if (next.level() == v1::ALERT_LEVEL_UNSPECIFIED || !v1::AlertLevel_IsValid(next.level()))
-      v.push_back({"issue.alert.level", "required: YELLOW, ORANGE or RED"});
+      v.push_back({"issue.alert.level", "必填：YELLOW（黄色）、ORANGE（橙色）或 RED（红色）"});
     if (!next.has_start_time()) next.mutable_start_time()->set_seconds(absl::ToUnixSeconds(now));
     if (next.has_end_time() && next.end_time().seconds() <= next.start_time().seconds())
-      v.push_back({"issue.alert.end_time", "the alert must end after it starts"});
+      v.push_back({"issue.alert.end_time", "预警的结束时间须晚于开始时间"});
     for (int i = 0; i < next.districts_size(); ++i) {
       const std::string& d = next.districts(i);
       if (!absl::StartsWith(d, "districts/") || d.size() <= 10 || d.find('/', 10) != d.npos) {
         v.push_back({absl::StrCat("issue.alert.districts[", i, "]"),
-                     absl::StrCat("\"", d, "\" is not districts/{district}")});
+                     absl::StrCat("“", d, "”不是 districts/{区代码} 形式")});
       }
     }
     next.clear_name();
@@ -383,9 +383,9 @@ grpc::Status AlertServiceImpl::PreviewAlert(grpc::ServerContext* ctx,
     previous = *latest;
     if (previous.lifted() || EndOf(previous) <= now) {
       return ToGrpcStatus(WithReason(
-          absl::FailedPreconditionError(absl::StrCat(name, " is not in force (",
-                                                     previous.lifted() ? "lifted" : "ended",
-                                                     "); issue a new alert")),
+          absl::FailedPreconditionError(absl::StrCat("预警 ", name, " 已不在生效期（",
+                                                     previous.lifted() ? "已解除" : "已结束",
+                                                     "），请发布新预警")),
           "ALERT_NOT_IN_FORCE"));
     }
     next = previous;
@@ -394,11 +394,10 @@ grpc::Status AlertServiceImpl::PreviewAlert(grpc::ServerContext* ctx,
     if (req->has_change()) {
       const v1::ChangeAlertRequest& c = req->change();
       if (!v1::AlertLevel_IsValid(c.level())) {
-        v.push_back({"change.level", "not an alert level: YELLOW, ORANGE or RED"});
+        v.push_back({"change.level", "不是预警级别：YELLOW、ORANGE 或 RED"});
       } else if (c.level() == v1::ALERT_LEVEL_UNSPECIFIED && !c.has_end_time() &&
                  c.document_number().empty()) {
-        v.push_back(
-            {"change.level", "nothing to change: give a new level, end_time or document_number"});
+        v.push_back({"change.level", "没有要改变的内容：请给出新的级别、结束时间或文号"});
       }
       if (c.level() != v1::ALERT_LEVEL_UNSPECIFIED) next.set_level(c.level());
       if (c.has_end_time()) *next.mutable_end_time() = c.end_time();
@@ -413,10 +412,10 @@ grpc::Status AlertServiceImpl::PreviewAlert(grpc::ServerContext* ctx,
     }
     if (next.effective_time().seconds() < previous.effective_time().seconds()) {
       v.push_back({absl::StrCat(field, req->has_change() ? ".effective_time" : ".lift_time"),
-                   "a change cannot take effect before the last one"});
+                   "调整的生效时间不能早于上一次调整"});
     }
     if (next.has_end_time() && next.end_time().seconds() < next.start_time().seconds()) {
-      v.push_back({absl::StrCat(field, ".end_time"), "the alert cannot end before it starts"});
+      v.push_back({absl::StrCat(field, ".end_time"), "预警的结束时间不能早于开始时间"});
     }
   }
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));

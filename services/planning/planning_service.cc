@@ -231,9 +231,9 @@ grpc::Status PlanningServiceImpl::ListSeasons(grpc::ServerContext* ctx,
   const std::string district = DistrictId(req->parent());
   std::vector<FieldViolation> v;
   if (district.empty() || req->parent() != absl::StrCat("districts/", district)) {
-    v.push_back({"parent", absl::StrCat("\"", req->parent(), "\" is not districts/{district}")});
+    v.push_back({"parent", absl::StrCat("“", req->parent(), "”不是 districts/{区代码} 形式")});
   }
-  if (req->page_size() < 0) v.push_back({"page_size", "must not be negative"});
+  if (req->page_size() < 0) v.push_back({"page_size", "不能为负数"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   auto principal = guard_->Check(ctx, "ListSeasons", req->parent());
   if (!principal.ok()) return ToGrpcStatus(principal.status());

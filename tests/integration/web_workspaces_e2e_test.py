@@ -257,7 +257,7 @@ def main():
               "the bad cell is named 企业, row %d, column %s（统一社会信用代码）: %s"
               % (bad_cell["row"], bad_cell["column"], cells.replace("\n", " / ")[:300]))
         shot("02-bureau-import-bad-cell", full=True)
-        status, body = api().call("RegistryService", "ListEnterprises", {"parent": DISTRICT})
+        status, body, _ = api().call("RegistryService", "ListEnterprises", {"parent": DISTRICT})
         check(status == 200 and not body.get("enterprises"), "the failed dry run wrote nothing")
 
         upload(tmp + "/名录.xlsx")
@@ -412,6 +412,7 @@ def main():
         message = text_of("alert-message")
         check("字段 issue.alert.end_time" in message, "a refused preview leads with 输入有误 and lists the field: "
               + message.replace("\n", " / "))
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", find("alert-message"))
         shot("09b-city-preview-refused")
         typing("alert-start", "2018-12-01 00:00")
         typing("alert-end", "2018-12-04 00:00")
@@ -492,8 +493,11 @@ def main():
         check(driver.current_url.endswith("/#/" + DISTRICT + "/verification"),
               "the verifier lands on its district's findings: " + driver.current_url)
         wait.until(lambda d: "2018-2019" in d.find_element(By.CSS_SELECTOR, '[data-test="season"]').text)
-        check(browser.find("run-from").find_element(By.CSS_SELECTOR, "input").get_attribute("value") == "2018-11-15 00:00",
-              "the season in force fills the period's start")
+        run_from = find("run-from")
+        if run_from.tag_name != "input":
+            run_from = run_from.find_element(By.CSS_SELECTOR, "input")
+        check(run_from.get_attribute("value") == "2018-11-15 00:00",
+              "the season in force fills the period's start: " + run_from.get_attribute("value"))
         typing("run-from", "2018-11-15 00:00")
         typing("run-to", "2018-12-05 00:00")
         click("run")

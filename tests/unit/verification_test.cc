@@ -824,6 +824,41 @@ TEST(ClockOffsetTest, ALimitOnlyMeterWritingUtcIsSuspectedAnHonestOneIsNot) {
   EXPECT_EQ(DetectClockOffset(Meter(&nested_load), nested, from, to, kDefaults), 0);
 }
 
+// A stop still in force when the data ends shows one edge: the limits'
+// edges around it do not stand in for it. A plant that runs through the
+// first hours of its stop could otherwise pass for a late clock and escape
+// its finding; the clock is judged once the stop has ended.
+TEST(ClockOffsetTest, AStopStillInForceIsNotJudgedForTheClockByTheLimitsBesideIt) {
+  const absl::Time s = Dec1();
+  const v1::Obligation yellow = Window(v1::LIMIT, 30, s - absl::Hours(48), s);
+  const v1::Obligation orange = Window(v1::STOP, 0, s, s + absl::Hours(72));
+  auto honest_kw = [&](absl::Time t) {
+    if (t > s - absl::Hours(48) + absl::Minutes(30) && t <= s) return 63.0;
+    if (t > s + absl::Minutes(30) && t <= s + absl::Hours(72)) return 5.0;
+    return 95.0;
+  };
+  const absl::Time from = s - absl::Hours(96);
+  auto utc_of = [&](absl::Time to) {
+    const int n = static_cast<int>((to - from) / absl::Minutes(15));
+    auto honest = Curve(from, n, [&](int i) { return honest_kw(from + absl::Minutes(15 * i)); });
+    std::vector<LoadSample> utc;
+    for (const LoadSample& x : honest) utc.push_back({x.t_us - 8 * 60 * kMin, x.kw});
+    return utc;
+  };
+  // Ten hours into the stop: not judged yet.
+  const absl::Time during = s + absl::Hours(10);
+  auto early = utc_of(during);
+  EXPECT_EQ(DetectClockOffset(Meter(&early), EffectiveWindows({&yellow, &orange}, from, during),
+                              from, during, kDefaults),
+            0);
+  // Once the stop has ended, the same meter is found eight hours off.
+  const absl::Time after = s + absl::Hours(120);
+  auto late = utc_of(after);
+  EXPECT_EQ(DetectClockOffset(Meter(&late), EffectiveWindows({&yellow, &orange}, from, after), from,
+                              after, kDefaults),
+            8);
+}
+
 TEST(ParametersTest, BridgeAndClockOffsetThresholdsComeFromTheRuleSet) {
   v1::VerificationParameters p;
   VerificationParams d = ResolveParams(p);

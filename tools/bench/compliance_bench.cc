@@ -49,6 +49,9 @@ ABSL_FLAG(int, server_pid, 0, "pid of cuofeng-server, for its peak memory");
 ABSL_FLAG(std::string, live_server, "",
           "a cuofeng-server with --live_verification on the same database");
 ABSL_FLAG(std::string, live_readings, "", "readings held out of the ingest, streamed slot by slot");
+ABSL_FLAG(std::string, full_scan_server, "",
+          "a server on the same database with CUOFENG_VERIFY_FULL_SCAN=1 (reads every reading, "
+          "as before the day aggregates): timed too, and its findings compared");
 
 namespace {
 
@@ -194,12 +197,20 @@ int Live() {
 
 }  // namespace
 
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string line;
+  std::getline(in, line);
+  return line + "\n";
+}
+
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string dsn = absl::GetFlag(FLAGS_database);
   const std::string readings = absl::GetFlag(FLAGS_readings);
   pqxx::connection conn(dsn);
 
+  std::printf("load average at the start: %s", LoadAverage().c_str());
   // 1. Ingest through the real path.
   auto t0 = Clock::now();
   const int rc =
@@ -272,7 +283,9 @@ int main(int argc, char** argv) {
   int64_t from_us, to_us;
   cuofeng::ParseMonitoringTime(absl::GetFlag(FLAGS_from), &from_us);
   cuofeng::ParseMonitoringTime(absl::GetFlag(FLAGS_to), &to_us);
-  auto verify = [&](cuofeng::v1::VerificationRun* run) {
+  auto verify = [&](cuofeng::v1::VerificationRun* run,
+                    cuofeng::v1::ComplianceService::Stub* on = nullptr) {
+    if (on == nullptr) on = stub.get();
     cuofeng::v1::RunVerificationRequest req;
     req.set_district(absl::GetFlag(FLAGS_district));
     *req.mutable_from() = cuofeng::ToTimestamp(absl::FromUnixMicros(from_us));
@@ -281,7 +294,7 @@ int main(int argc, char** argv) {
     cuofeng::AddKey(&ctx, absl::GetFlag(FLAGS_key));
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(30));
     auto start = Clock::now();
-    grpc::Status s = stub->RunVerification(&ctx, req, run);
+    grpc::Status s = on->RunVerification(&ctx, req, run);
     if (!s.ok()) {
       std::cerr << "RunVerification: " << s.error_message() << "\n";
       std::exit(1);
@@ -291,7 +304,10 @@ int main(int argc, char** argv) {
   cuofeng::v1::VerificationRun first, second;
   const double cold = verify(&first);
   const double warm = verify(&second);
-  const std::string range = absl::StrCat("time > to_timestamp(", from_us,
+  // Verification reads the readings of (from - 24 h, to] (a day earlier:
+  // registers need the reading before); the scan reads the same rows.
+  const int64_t scan_from_us = from_us - 86400LL * 1000000;
+  const std::string range = absl::StrCat("time > to_timestamp(", scan_from_us,
                                          " / 1e6) AND time <= to_timestamp(", to_us, " / 1e6)");
   int64_t scanned = 0;
   double scan = 0;
@@ -307,7 +323,7 @@ int main(int argc, char** argv) {
   }
   // The floor for reading every reading out of the database: psql's own
   // binary COPY of the same rows, two streams in parallel like ours.
-  const std::string half = absl::StrCat((from_us + to_us) / 2);
+  const std::string half = absl::StrCat((scan_from_us + to_us) / 2);
   auto export_cmd = [&](const std::string& lo, const std::string& hi) {
     return absl::StrCat(
         "psql -X -q \"", dsn,
@@ -316,7 +332,7 @@ int main(int argc, char** argv) {
         " / 1e6)) TO '/dev/null' (FORMAT binary)\" > /dev/null");
   };
   t0 = Clock::now();
-  (void)Run(absl::StrCat("(", export_cmd(absl::StrCat(from_us), half), " & ",
+  (void)Run(absl::StrCat("(", export_cmd(absl::StrCat(scan_from_us), half), " & ",
                          export_cmd(half, absl::StrCat(to_us)), " & wait)"));
   const double floor = Seconds(t0);
   std::printf(
@@ -329,11 +345,37 @@ int main(int argc, char** argv) {
       "plain aggregate scan (count, mean per meter) of the same %lld readings: %.2f s; ratio %.2f "
       "(scan time / verification time, target >= 0.5)\n",
       static_cast<long long>(scanned), scan, scan / warm);
+  if (scanned != second.readings()) {
+    std::printf("  (the scan and verification counted different rows: %lld against %lld)\n",
+                static_cast<long long>(scanned), static_cast<long long>(second.readings()));
+  }
   std::printf(
       "psql's own binary COPY of the same readings out of the database, two streams: %.2f s; ratio "
       "%.2f "
       "(export time / verification time: what reading every row costs)\n",
       floor, floor / warm);
+  if (!absl::GetFlag(FLAGS_full_scan_server).empty()) {
+    // Before the day aggregates: every reading read, on a server of its own.
+    auto full = cuofeng::v1::ComplianceService::NewStub(
+        cuofeng::Connect(absl::GetFlag(FLAGS_full_scan_server)));
+    cuofeng::v1::VerificationRun a, b;
+    (void)verify(&a, full.get());
+    const double t = verify(&b, full.get());
+    auto by_type = [](const cuofeng::v1::VerificationRun& r) {
+      std::map<int, int> out;
+      for (const auto& c : r.findings()) out[c.type()] = c.count();
+      return out;
+    };
+    // Its first run stores what it finds beside the screened run's findings.
+    const bool same = by_type(a) == by_type(second) && a.findings_new() == 0 &&
+                      a.findings_superseded() == 0 && a.readings() == second.readings();
+    std::printf(
+        "verification reading every row (CUOFENG_VERIFY_FULL_SCAN=1, the way before the day "
+        "aggregates): %.2f s; ratio %.2f against the scan; findings %s (%d new, %d superseded "
+        "against the screened run's)\n",
+        t, scan / t, same ? "the same" : "DIFFERENT", a.findings_new(), a.findings_superseded());
+  }
+  std::printf("load average: %s", LoadAverage().c_str());
   if (absl::GetFlag(FLAGS_server_pid) > 0) {
     std::printf("server peak memory %.0f MiB\n", PeakMiB(absl::GetFlag(FLAGS_server_pid)));
   }

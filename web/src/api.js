@@ -28,8 +28,10 @@ export class ApiError extends Error {
 
 function describe(e) {
   const lead = ERROR_REASON[e.reason] || ERROR_LEAD[e.status] || HTTP_LEAD[e.code] || '操作失败';
-  const said = e.serverMessage && !e.serverMessage.startsWith(lead) ? `：${e.serverMessage}` : '';
   const fields = e.fieldViolations.map((f) => `\n· 字段 ${f.field}：${f.description}`);
+  // A refusal's message often repeats its violations: they are listed below instead.
+  const repeats = e.fieldViolations.length && e.fieldViolations.every((f) => e.serverMessage.includes(f.description));
+  const said = e.serverMessage && !repeats && !e.serverMessage.startsWith(lead) ? `：${e.serverMessage}` : '';
   return `${lead}${said}${fields.join('')}`;
 }
 

@@ -57,6 +57,21 @@ export function measure(o) {
 }
 
 const CHINA = 'Asia/Shanghai';
+// resourceText: a resource name as people read it, the kind in Chinese and
+// its id ("电表 m1"), for places where no display name travels with it.
+const RESOURCE_KIND = {
+  meters: '电表', cameras: '门禁摄像头', monitoringPoints: '排放口', lines: '生产线',
+  processes: '工序', equipment: '设备', productionLedgers: '生产台账', enterprises: '企业',
+  lists: '清单', alerts: '预警', findings: '核查发现',
+};
+export function resourceText(name, enterpriseName) {
+  const parts = String(name || '').split('/');
+  if (parts.length < 2) return name || '';
+  const kind = parts[parts.length - 2], id = parts[parts.length - 1];
+  if (kind === 'enterprises' && enterpriseName) return enterpriseName;
+  return RESOURCE_KIND[kind] ? `${RESOURCE_KIND[kind]} ${id}` : id;
+}
+
 export function chinaTime(ts, withDate = true) {
   if (!ts) return '';
   const d = new Date(ts);
