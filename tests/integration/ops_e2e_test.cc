@@ -233,7 +233,7 @@ TEST(OpsTest, JsonLogHasOneLinePerCallWithPrincipalResourceStatusAndCause) {
   ASSERT_NE(anonymous, nullptr);
   EXPECT_EQ(Str(*anonymous, "principal"), "-");
   EXPECT_EQ(Str(*anonymous, "level"), "WARN");
-  EXPECT_THAT(Str(*anonymous, "error"), HasSubstr("no API key"));
+  EXPECT_THAT(Str(*anonymous, "error"), HasSubstr("缺少 API 密钥"));
 
   // Two: the test's own, then the one IssueAlert made to check the district
   // (nested calls are calls too).
