@@ -13,13 +13,18 @@ namespace cuofeng {
 
 class AlertServiceImpl final : public v1::AlertService::Service {
  public:
-  AlertServiceImpl(CallGuard* guard, ObligationCache* cache, std::shared_ptr<grpc::Channel> registry)
+  AlertServiceImpl(CallGuard* guard, ObligationCache* cache,
+                   std::shared_ptr<grpc::Channel> registry)
       : guard_(guard), cache_(cache), registry_(v1::RegistryService::NewStub(registry)) {}
 
-  grpc::Status IssueAlert(grpc::ServerContext* ctx, const v1::IssueAlertRequest* req, v1::Alert* resp) override;
-  grpc::Status ChangeAlert(grpc::ServerContext* ctx, const v1::ChangeAlertRequest* req, v1::Alert* resp) override;
-  grpc::Status LiftAlert(grpc::ServerContext* ctx, const v1::LiftAlertRequest* req, v1::Alert* resp) override;
-  grpc::Status GetAlert(grpc::ServerContext* ctx, const v1::GetAlertRequest* req, v1::Alert* resp) override;
+  grpc::Status IssueAlert(grpc::ServerContext* ctx, const v1::IssueAlertRequest* req,
+                          v1::Alert* resp) override;
+  grpc::Status ChangeAlert(grpc::ServerContext* ctx, const v1::ChangeAlertRequest* req,
+                           v1::Alert* resp) override;
+  grpc::Status LiftAlert(grpc::ServerContext* ctx, const v1::LiftAlertRequest* req,
+                         v1::Alert* resp) override;
+  grpc::Status GetAlert(grpc::ServerContext* ctx, const v1::GetAlertRequest* req,
+                        v1::Alert* resp) override;
   grpc::Status ListAlerts(grpc::ServerContext* ctx, const v1::ListAlertsRequest* req,
                           v1::ListAlertsResponse* resp) override;
   grpc::Status PreviewAlert(grpc::ServerContext* ctx, const v1::PreviewAlertRequest* req,

@@ -154,9 +154,8 @@ TEST(ValidationTest, KilnNeedsKilnTypeAndMeterNeedsExactlyOneTarget) {
   ParsedName mn = Name(meter, "districts/120119/enterprises/e1/meters/m1");
   EXPECT_THAT(Fields(ValidateResource(meter, mn, m)), Contains("equipment"));
   m.set_line("districts/120119/enterprises/e2/lines/l1");
-  EXPECT_THAT(
-      ValidateResource(meter, mn, m),
-      Contains(Field(&FieldViolation::description, ::testing::HasSubstr("属于其他企业"))));
+  EXPECT_THAT(ValidateResource(meter, mn, m),
+              Contains(Field(&FieldViolation::description, ::testing::HasSubstr("属于其他企业"))));
 }
 
 TEST(ValidationTest, RequiredOptionalFactMustBePresentNotZero) {
