@@ -10,7 +10,14 @@ const char kTimeSyntaxHelp[] =
 
 namespace {
 
-bool Digits(const std::string& s, size_t pos, size_t n, int* out) {
+const absl::TimeZone& ChinaZone() {
+  static const absl::TimeZone tz = absl::FixedTimeZone(8 * 3600);
+  return tz;
+}
+
+}  // namespace
+
+bool FixedDigits(const std::string& s, size_t pos, size_t n, int* out) {
   if (pos + n > s.size()) return false;
   int v = 0;
   for (size_t i = pos; i < pos + n; ++i) {
@@ -20,13 +27,6 @@ bool Digits(const std::string& s, size_t pos, size_t n, int* out) {
   *out = v;
   return true;
 }
-
-const absl::TimeZone& ChinaZone() {
-  static const absl::TimeZone tz = absl::FixedTimeZone(8 * 3600);
-  return tz;
-}
-
-}  // namespace
 
 absl::StatusOr<absl::Time> ParseTimeText(absl::string_view text) {
   const std::string s(absl::StripAsciiWhitespace(text));
@@ -45,14 +45,14 @@ absl::StatusOr<absl::Time> ParseTimeText(absl::string_view text) {
 bool ParseLocalTime(const std::string& raw, const absl::TimeZone& zone, int64_t* unix_us) {
   const std::string s(absl::StripAsciiWhitespace(raw));
   int y, mo, d, h, mi, sec = 0;
-  if (s.size() < 16 || !Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
-      s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') ||
-      !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi)) {
+  if (s.size() < 16 || !FixedDigits(s, 0, 4, &y) || s[4] != '-' || !FixedDigits(s, 5, 2, &mo) ||
+      s[7] != '-' || !FixedDigits(s, 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') ||
+      !FixedDigits(s, 11, 2, &h) || s[13] != ':' || !FixedDigits(s, 14, 2, &mi)) {
     return false;
   }
   size_t pos = 16;
   if (pos < s.size() && s[pos] == ':') {
-    if (!Digits(s, 17, 2, &sec)) return false;
+    if (!FixedDigits(s, 17, 2, &sec)) return false;
     pos = 19;
   }
   int64_t micros = 0;

@@ -26,6 +26,10 @@ absl::StatusOr<absl::Time> ParseTimeText(absl::string_view text);
 // when it is not such a time (or not a real date and time).
 bool ParseLocalTime(const std::string& text, const absl::TimeZone& zone, int64_t* unix_us);
 
+// FixedDigits reads the `n` ASCII digits of `s` at `pos` into `out`; false
+// when `s` is too short or one of them is not a digit.
+bool FixedDigits(const std::string& s, size_t pos, size_t n, int* out);
+
 // ChinaTimeText writes `t` as "YYYY-MM-DD HH:MM" in China time (UTC+8).
 std::string ChinaTimeText(absl::Time t);
 

@@ -126,6 +126,16 @@ class IntegrityE2eTest : public ::testing::Test {
     }
   }
 
+  // The server is stopped here: without it, every run of the suite left a
+  // cuofeng-server behind on its database.
+  static void TearDownTestSuite() {
+    delete registry_;
+    delete compliance_;
+    delete obligations_;
+    delete server_;
+    server_ = nullptr;
+  }
+
   static CommandResult Cli(const std::string& key, std::vector<std::string> args) {
     return ::cuofeng::testing::Cli(server_->address(), key, std::move(args));
   }
@@ -181,7 +191,7 @@ TEST_F(IntegrityE2eTest, NonUtf8ByteMidStreamIsOneRejectedRow) {
   const std::string file = dir.Write("readings.csv", Readings(90, "2024-03-01", 60, "1\xFF"));
   CommandResult r = Cli(*service_, {"ingest", "readings", file});
   EXPECT_EQ(r.exit_code, 4) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("accepted 89, duplicate 0, rejected 1")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("接收 89 行，重复 0 行，拒收 1 行")) << r.output;
   EXPECT_THAT(r.output, HasSubstr(file + ":60:4")) << r.output;  // file:line:column (value)
   EXPECT_THAT(r.output, HasSubstr("0xFF")) << r.output;
 
@@ -211,7 +221,7 @@ TEST_F(IntegrityE2eTest, NonUtf8ByteMidStreamIsOneRejectedRow) {
   ASSERT_EQ(summary.rejections_size(), 1);
   EXPECT_EQ(summary.rejections(0).line(), 15);
   EXPECT_EQ(summary.rejections(0).field(), "meter");
-  EXPECT_THAT(summary.rejections(0).reason(), HasSubstr("not UTF-8"));
+  EXPECT_THAT(summary.rejections(0).reason(), HasSubstr("不是 UTF-8 编码"));
 }
 
 // Item 1: GB18030 monitoring files are detected and transcoded.
@@ -226,7 +236,7 @@ TEST_F(IntegrityE2eTest, Gb18030MonitoringFileIsTranscoded) {
   const std::string file = dir.Write("gb.csv", gb);
   CommandResult r = Cli(*service_, {"ingest", "readings", file});
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("accepted 8, duplicate 0, rejected 0")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("接收 8 行，重复 0 行，拒收 0 行")) << r.output;
 }
 
 // Item 1: rows with too few or too many cells are refused in every
@@ -240,9 +250,9 @@ TEST_F(IntegrityE2eTest, MonitoringRowsWithWrongCellCountsAreRejected) {
                                           ",2024-03-04 10:30:00,INTERVAL_KWH,4,extra\n"));
   CommandResult r = Cli(*service_, {"ingest", "readings", readings});
   EXPECT_EQ(r.exit_code, 4) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("accepted 1, duplicate 0, rejected 2")) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("the row has 3 cells; the header has 4")) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("the row has 5 cells; the header has 4")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("接收 1 行，重复 0 行，拒收 2 行")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("此行有 3 格，表头有 4 格")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("此行有 5 格，表头有 4 格")) << r.output;
 
   const std::string gate = dir.Write(
       "gate.csv",
@@ -251,8 +261,8 @@ TEST_F(IntegrityE2eTest, MonitoringRowsWithWrongCellCountsAreRejected) {
                    ",2024-03-04 10:05:00,津A12346,ENTRY,HEAVY_GOODS,p2.jpg,煤\n"));
   r = Cli(*service_, {"ingest", "gate", gate});
   EXPECT_EQ(r.exit_code, 4) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("accepted 1, duplicate 0, rejected 1")) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("the row has 7 cells; the header has 8")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("接收 1 行，重复 0 行，拒收 1 行")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("此行有 7 格，表头有 8 格")) << r.output;
 
   const std::string ledger =
       dir.Write("ledger.csv", absl::StrCat("enterprise,plate,time,direction\n", enterprise_,
@@ -261,9 +271,9 @@ TEST_F(IntegrityE2eTest, MonitoringRowsWithWrongCellCountsAreRejected) {
                                            ",津A12345,2024-03-04 12:00:00,EXIT,x\n"));
   r = Cli(*service_, {"ingest", "ledger", ledger});
   EXPECT_EQ(r.exit_code, 4) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("accepted 1, duplicate 0, rejected 2")) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("the row has 3 cells; the header has 4")) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("the row has 5 cells; the header has 4")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("接收 1 行，重复 0 行，拒收 2 行")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("此行有 3 格，表头有 4 格")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("此行有 5 格，表头有 4 格")) << r.output;
 }
 
 // Item 2: a 100 MB line is one rejected row naming file and line; the rest of
@@ -279,8 +289,7 @@ TEST_F(IntegrityE2eTest, HugeLineIsOneRejectedRow) {
   text.shrink_to_fit();
   CommandResult r = Cli(*service_, {"ingest", "readings", file});
   EXPECT_EQ(r.exit_code, 4) << r.output.substr(0, 2000);
-  EXPECT_THAT(r.output, HasSubstr("accepted 6, duplicate 0, rejected 1"))
-      << r.output.substr(0, 2000);
+  EXPECT_THAT(r.output, HasSubstr("接收 6 行，重复 0 行，拒收 1 行")) << r.output.substr(0, 2000);
   EXPECT_THAT(r.output, HasSubstr(file + ":4")) << r.output.substr(0, 2000);
   EXPECT_LT(r.output.size(), 4000u);  // the line itself is never echoed
 }
@@ -318,7 +327,7 @@ TEST_F(IntegrityE2eTest, ImportFailingInALaterMessageWritesNothing) {
   writer->WritesDone();
   grpc::Status s = writer->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
-  EXPECT_THAT(ViolationsOf(s), AllOf(HasSubstr("townships.csv:7:2"), HasSubstr("not UTF-8")));
+  EXPECT_THAT(ViolationsOf(s), AllOf(HasSubstr("townships.csv:7:2"), HasSubstr("不是 UTF-8 编码")));
   EXPECT_EQ(Count("registry.township"), before);
 }
 
@@ -345,8 +354,8 @@ TEST_F(IntegrityE2eTest, MarkedStreamWithoutItsLastMessageIsRefused) {
   writer->WritesDone();
   grpc::Status s = writer->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), AllOf(HasSubstr("ended before its last message"),
-                                       HasSubstr("accepted 4, duplicate 0, rejected 0")));
+  EXPECT_THAT(s.error_message(), AllOf(HasSubstr("数据流在最后一条消息之前中断"),
+                                       HasSubstr("接收 4 行，重复 0 行，拒收 0 行")));
 }
 
 // Item 1: an import whose stream holds fewer rows than its header announced
@@ -506,7 +515,7 @@ TEST_F(IntegrityE2eTest, LongTextIsRefusedBeforeTheDatabase) {
   v1::Township township;
   grpc::Status s = registry_->CreateTownship(KeyContext(*bureau_).get(), create, &township);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message().size();
-  EXPECT_THAT(ViolationsOf(s), AllOf(HasSubstr("township.display_name"), HasSubstr("at most 300")));
+  EXPECT_THAT(ViolationsOf(s), AllOf(HasSubstr("township.display_name"), HasSubstr("最多 300 个")));
   EXPECT_LT(s.error_message().size(), 1000u);
 
   // A cell of 100 KB where a number belongs: the message quotes a prefix.
