@@ -45,9 +45,9 @@ absl::StatusOr<std::string> LineDecoder::FromGb18030(absl::string_view line) {
     const size_t offset = line.size() - in_left;
     bad_offset_ = offset;
     return absl::InvalidArgumentError(
-        absl::StrCat("column ", Utf8Chars(line.substr(0, offset)) + 1, ": byte ",
+        absl::StrCat("column ", Utf8Chars(line.substr(0, offset)) + 1, ": 字节 ",
                      absl::StrFormat("0x%02X", static_cast<unsigned char>(line[offset])),
-                     " is neither UTF-8 nor GB18030"));
+                     " 既不是 UTF-8 编码也不是 GB18030 编码"));
   }
   out.resize(out_ptr - out.data());
   return out;
@@ -81,13 +81,13 @@ absl::StatusOr<std::string> LineDecoder::Decode(absl::string_view line) {
     }
   }
   bad_offset_ = bad;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "column ", Utf8Chars(line.substr(0, bad)) + 1, ": byte ",
-      absl::StrFormat("0x%02X", static_cast<unsigned char>(line[bad])), " is not UTF-8",
-      encoding_ == kUtf8 ? (bom_ ? " (the file starts with a UTF-8 byte-order mark)"
-                                 : " (earlier lines of the file are UTF-8)")
-                         : " nor GB18030",
-      "; save the file as CSV UTF-8"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("column ", Utf8Chars(line.substr(0, bad)) + 1, ": 字节 ",
+                   absl::StrFormat("0x%02X", static_cast<unsigned char>(line[bad])),
+                   encoding_ == kUtf8 ? (bom_ ? " 不是 UTF-8 编码（文件以 UTF-8 字节顺序标记开头）"
+                                              : " 不是 UTF-8 编码（文件前面的行是 UTF-8 编码）")
+                                      : " 既不是 UTF-8 编码也不是 GB18030 编码",
+                   "；请将文件另存为“CSV UTF-8”"));
 }
 
 const char* LineDecoder::encoding() const { return encoding_ == kGb18030 ? "GB18030" : "UTF-8"; }
@@ -177,21 +177,21 @@ absl::StatusOr<std::vector<CsvRow>> ParseCsv(absl::string_view text) {
       quote_line = line;
       quote_column = column;
     } else if (after_quote) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "line ", line, ", column ", column,
-          ": text after a closing quote (write \"\" for a quote inside a quoted cell)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", line, ", column ", column,
+                       ": 右引号之后还有文字（引号内的引号须写成两个 \"\"）"));
     } else if (c == '"') {
       return absl::InvalidArgumentError(absl::StrCat(
           "line ", line, ", column ", column,
-          ": a quote inside an unquoted cell (quote the whole cell and double the quote)"));
+          ": 未加引号的单元格中有引号（请给整个单元格加引号，并把其中的引号写成两个）"));
     } else {
       cell.push_back(c);
     }
     ++column;
   }
   if (in_quotes) {
-    return absl::InvalidArgumentError(absl::StrCat("line ", quote_line, ", column ", quote_column,
-                                                   ": quote opened here is never closed"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", quote_line, ", column ", quote_column, ": 此处的引号没有闭合"));
   }
   if (!cell.empty() || !row.cells.empty() || after_quote) end_row();
   return rows;

@@ -141,18 +141,18 @@ std::string TextProblem(absl::string_view value, const TextRule& rule) {
     unsigned int cp;
     int len;
     if (!DecodeOne(value, i, &cp, &len)) {
-      return absl::StrFormat("is not UTF-8 (byte 0x%02X at character %d)",
-                             static_cast<unsigned char>(value[i]), chars + 1);
+      return absl::StrFormat("不是 UTF-8 编码（第 %d 个字符处的字节 0x%02X）", chars + 1,
+                             static_cast<unsigned char>(value[i]));
     }
     if (IsControl(cp) && !(rule.multiline && (cp == '\t' || cp == '\n' || cp == '\r'))) {
-      return absl::StrFormat("holds a control character (U+%04X) at character %d%s", cp, chars + 1,
-                             rule.multiline ? "" : "; this field is a single line");
+      return absl::StrFormat("第 %d 个字符是控制字符（U+%04X）%s", chars + 1, cp,
+                             rule.multiline ? "" : "；此项只能写一行");
     }
     i += len;
   }
   if (chars > rule.max_chars) {
-    return absl::StrCat("is ", Thousands(chars), " characters long; at most ",
-                        Thousands(rule.max_chars));
+    return absl::StrCat("长 ", Thousands(chars), " 个字符，最多 ", Thousands(rule.max_chars),
+                        " 个");
   }
   return "";
 }

@@ -54,8 +54,8 @@ size_t FirstInvalidUtf8(absl::string_view s);
 size_t Utf8Chars(absl::string_view s);
 
 // TextProblem says what is wrong with `value` under `rule` ("" when nothing
-// is): "is not UTF-8 (byte 0xFF at character 12)", "holds a control
-// character (U+0000) at character 3", "is 5000 characters long; at most 300".
+// is), in Chinese: "不是 UTF-8 编码（第 12 个字符处的字节 0xFF）", "第 3 个字符是控制
+// 字符（U+0000）", "长 5,000 个字符，最多 300 个".
 // The field's name is the caller's to add.
 std::string TextProblem(absl::string_view value, const TextRule& rule);
 

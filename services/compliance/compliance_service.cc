@@ -170,8 +170,8 @@ grpc::Status ComplianceServiceImpl::Ingest(
   }
   if (status.ok() && marked && !last) {
     status = absl::InvalidArgumentError(
-        "the stream ended before its last message: a message the server could not read, or a "
-        "client that stopped; rows after it were not read");
+        "数据流在最后一条消息之前中断（服务器无法读取的消息，或客户端中途停止）；"
+        "其后的行没有读取");
   }
   const v1::IngestSummary& s = tally.summary();
   {
@@ -198,9 +198,9 @@ grpc::Status ComplianceServiceImpl::Ingest(
   }
   if (!status.ok()) {
     // Every row counted: say what was stored before the stream stopped.
-    absl::Status counted(status.code(), absl::StrCat(status.message(), " (before this: accepted ",
-                                                     s.accepted(), ", duplicate ", s.duplicate(),
-                                                     ", rejected ", s.rejected(), ")"));
+    absl::Status counted(status.code(),
+                         absl::StrCat(status.message(), "（此前：接收 ", s.accepted(), " 行，重复 ",
+                                      s.duplicate(), " 行，拒收 ", s.rejected(), " 行）"));
     status.ForEachPayload(
         [&](absl::string_view url, const absl::Cord& p) { counted.SetPayload(url, p); });
     return ToGrpcStatus(counted);

@@ -74,20 +74,19 @@ std::string TimeProblem(bool has_time, const google::protobuf::Timestamp& ts,
                         int64_t* t) {
   if (!local_time.empty()) {
     if (!ParseLocalTime(local_time, zone.zone, t)) {
-      return absl::StrCat("time: ", Quote(local_time), " is not a time (YYYY-MM-DD HH:MM[:SS])");
+      return absl::StrCat("time: ", Quote(local_time), " 不是时间（应为 YYYY-MM-DD HH:MM[:SS]）");
     }
     ++*local;
   } else if (!has_time) {
-    return "time: required";
+    return "time: 必填（时间）";
   } else {
     *t = Micros(ts);
   }
   const int64_t now = absl::ToUnixMicros(Now());
   if (*t > now + kFutureSkewUs) {
-    return absl::StrCat("time: ", TimeText(*t), " is in the future (server time ", TimeText(now),
-                        ")");
+    return absl::StrCat("time: ", TimeText(*t), " 是将来的时间（服务器时间 ", TimeText(now), "）");
   }
-  if (*t < kEarliestUs) return absl::StrCat("time: ", TimeText(*t), " is before 2000");
+  if (*t < kEarliestUs) return absl::StrCat("time: ", TimeText(*t), " 早于 2000 年");
   return "";
 }
 
@@ -276,7 +275,7 @@ std::string SqlTimestamp(int64_t us) {
   const int64_t d = doy - (153 * mp + 2) / 5 + 1;
   const int64_t m = mp < 10 ? mp + 3 : mp - 9;
   if (m <= 2) ++y;
-  char buf[40];
+  char buf[128];
   std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lld %02lld:%02lld:%02lld.%06lld+00",
                 static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
                 static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
@@ -322,9 +321,9 @@ absl::StatusOr<Directory::Subject> Directory::Resolve(bool meter, const std::str
   const std::vector<std::string> parts = absl::StrSplit(name, '/');
   if (parts.size() != 6 || parts[0] != "districts" || parts[2] != "enterprises" ||
       parts[4] != (meter ? "meters" : "cameras")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        Quote(name), " is not a ", meter ? "meter" : "camera",
-        " name (districts/{d}/enterprises/{e}/", meter ? "meters" : "cameras", "/{id})"));
+    return absl::InvalidArgumentError(absl::StrCat(Quote(name), " 不是", meter ? "电表" : "摄像头",
+                                                   "名称（districts/{d}/enterprises/{e}/",
+                                                   meter ? "meters" : "cameras", "/{id}）"));
   }
   grpc::ClientContext ctx;
   if (!call.authorization.empty()) ctx.AddMetadata("authorization", call.authorization);
@@ -342,12 +341,12 @@ absl::StatusOr<Directory::Subject> Directory::Resolve(bool meter, const std::str
     s = registry_->GetCamera(&ctx, req, &out);
   }
   if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
-    return absl::NotFoundError(absl::StrCat("unknown ", meter ? "meter" : "camera", ": ", name,
-                                            " is not in the registry"));
+    return absl::NotFoundError(
+        absl::StrCat(name, " 未登记：登记信息中没有这个", meter ? "电表" : "摄像头"));
   }
   if (!s.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                        absl::StrCat("registry: ", s.error_message()));
+                        absl::StrCat("登记服务：", s.error_message()));
   }
   Subject subject;
   subject.district_id = parts[1];
@@ -383,12 +382,11 @@ absl::Status Directory::Enterprise(const std::string& name, const RemoteCall& ca
   grpc::Status s = registry_->GetEnterprise(&ctx, req, &out);
   if (s.error_code() == grpc::StatusCode::NOT_FOUND ||
       s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    return absl::NotFoundError(
-        absl::StrCat("unknown enterprise: ", name, " is not in the registry"));
+    return absl::NotFoundError(absl::StrCat(name, " 未登记：登记信息中没有这个企业"));
   }
   if (!s.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                        absl::StrCat("registry: ", s.error_message()));
+                        absl::StrCat("登记服务：", s.error_message()));
   }
   absl::MutexLock lock(&mu_);
   enterprises_.insert(name);
@@ -465,7 +463,7 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
       continue;
     }
     if (r.meter().empty()) {
-      reject("meter", "meter: required");
+      reject("meter", "meter: 必填（电表）");
       continue;
     }
     // Files run meter by meter: the previous row's meter is usually this one's.
@@ -496,15 +494,16 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
       continue;
     }
     if (r.kind() == v1::READING_KIND_UNSPECIFIED || !v1::ReadingKind_IsValid(r.kind())) {
-      reject("kind", "kind: required: INTERVAL_KWH, CUMULATIVE_KWH or KW");
+      reject("kind",
+             "kind: 必填，可选：INTERVAL_KWH（区间电量）、CUMULATIVE_KWH（累计表码）、KW（功率）");
       continue;
     }
     if (!std::isfinite(r.value())) {
-      reject("value", "value: not a number");
+      reject("value", "value: 不是数值");
       continue;
     }
     if (r.value() < 0) {
-      reject("value", absl::StrCat("value: ", FormatNumber(r.value()), " is negative"));
+      reject("value", absl::StrCat("value: ", FormatNumber(r.value()), " 为负数，读数不能为负"));
       continue;
     }
     rows.push_back({i, meter->id, t, r.kind(), r.value()});
@@ -595,9 +594,9 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
         } else {
           conflicts.push_back(
               {in.line(), "value",
-               absl::StrCat("value: conflicts with line ", batch.readings(previous->index).line(),
-                            " (", v1::ReadingKind_Name(previous->kind), " ",
-                            FormatNumber(previous->value), ") for the same meter and time")});
+               absl::StrCat("value: 与第 ", batch.readings(previous->index).line(), " 行（",
+                            v1::ReadingKind_Name(previous->kind), " ",
+                            FormatNumber(previous->value), "）是同一电表同一时间的不同读数")});
         }
         continue;
       }
@@ -609,10 +608,10 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
         } else {
           conflicts.push_back(
               {in.line(), "value",
-               absl::StrCat("value: a different reading (",
+               absl::StrCat("value: 已存有不同的读数（",
                             v1::ReadingKind_Name(static_cast<v1::ReadingKind>(s->second.first)),
-                            " ", FormatNumber(s->second.second), ") is already stored for ",
-                            in.meter(), " at ", TimeText(r.t))});
+                            " ", FormatNumber(s->second.second), "）：", in.meter(), "，",
+                            TimeText(r.t))});
         }
         continue;
       }
@@ -710,7 +709,7 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
       continue;
     }
     if (e.camera().empty()) {
-      reject("camera", "camera: required");
+      reject("camera", "camera: 必填（摄像头）");
       continue;
     }
     if (absl::Status a = Authorize(caller, "IngestGateEvents", e.camera()).status(); !a.ok()) {
@@ -736,19 +735,19 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
     }
     const std::string plate = NormalizePlate(e.plate());
     if (plate.empty()) {
-      reject("plate", "plate: required (车牌号; an unread plate is sent as 未识别)");
+      reject("plate", "plate: 必填（车牌号；未识别的车牌填写“未识别”）");
       continue;
     }
     if (!IsPassageDirection(e.direction())) {
-      reject("direction", "direction: required: ENTRY or EXIT");
+      reject("direction", "direction: 必填，可选：ENTRY（进）、EXIT（出）");
       continue;
     }
     if (!v1::VehicleClass_IsValid(e.vehicle_class())) {
-      reject("vehicle_class", "vehicle_class: unknown value");
+      reject("vehicle_class", "vehicle_class: 无此取值");
       continue;
     }
     if (!std::isfinite(e.tonnage()) || e.tonnage() < 0) {
-      reject("tonnage", absl::StrCat("tonnage: ", e.tonnage(), " must be a number at least 0"));
+      reject("tonnage", absl::StrCat("tonnage: ", e.tonnage(), " 须为不小于 0 的数值"));
       continue;
     }
     ++valid;
@@ -796,9 +795,8 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
     }
     const std::vector<std::string> parts = absl::StrSplit(r.enterprise(), '/');
     if (parts.size() != 4 || parts[0] != "districts" || parts[2] != "enterprises") {
-      reject("enterprise",
-             absl::StrCat("enterprise: ", Quote(r.enterprise()),
-                          " is not an enterprise name (districts/{d}/enterprises/{e})"));
+      reject("enterprise", absl::StrCat("enterprise: ", Quote(r.enterprise()),
+                                        " 不是企业名称（districts/{d}/enterprises/{e}）"));
       continue;
     }
     if (absl::Status a = Authorize(caller, "IngestLedgerRows", r.enterprise()).status(); !a.ok()) {
@@ -812,7 +810,7 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
     }
     const std::string plate = NormalizePlate(r.plate());
     if (plate.empty()) {
-      reject("plate", "plate: required");
+      reject("plate", "plate: 必填（车牌号）");
       continue;
     }
     int64_t t = 0;
@@ -823,11 +821,11 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
       continue;
     }
     if (!IsPassageDirection(r.direction())) {
-      reject("direction", "direction: required: ENTRY or EXIT");
+      reject("direction", "direction: 必填，可选：ENTRY（进）、EXIT（出）");
       continue;
     }
     if (!r.vin().empty() && r.vin().size() != 17) {
-      reject("vin", absl::StrCat("vin: ", Quote(r.vin()), " must have 17 characters"));
+      reject("vin", absl::StrCat("vin: ", Quote(r.vin()), " 须为 17 位车辆识别代号"));
       continue;
     }
     if (!r.registration_date().empty()) {
@@ -837,11 +835,11 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
       }
     }
     if (!v1::EmissionStage_IsValid(r.emission_stage())) {
-      reject("emission_stage", "emission_stage: unknown value");
+      reject("emission_stage", "emission_stage: 无此取值");
       continue;
     }
     if (!std::isfinite(r.tonnage()) || r.tonnage() < 0) {
-      reject("tonnage", absl::StrCat("tonnage: ", r.tonnage(), " must be a number at least 0"));
+      reject("tonnage", absl::StrCat("tonnage: ", r.tonnage(), " 须为不小于 0 的数值"));
       continue;
     }
     ++valid;

@@ -1,9 +1,9 @@
 // cuofeng-web-account: creates a person's account with an API key (admin, or
 // a bureau within its district), for tools/demo and tests; the person
 // changes the password at the first login.
-//   cuofeng-web-account --server=ADDR --key=cfk_... --username=e10001 \
-//     --role=enterprise --scope=districts/120119/enterprises/e10001 \
-//     --password=初始密码 --name="e10001 企业用户"
+//   cuofeng-web-account --server=ADDR --key=cfk_... --username=e10001
+//     --role=enterprise --scope=districts/120119/enterprises/e10001
+//     --password=初始密码 --name="e10001 企业用户"   (one command line)
 #include <fstream>
 #include <iostream>
 #include <sstream>

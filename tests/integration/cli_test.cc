@@ -277,8 +277,9 @@ TEST(CliUsageTest, TwoPositionalsTakeOneWordEach) {
 TEST_F(CliTest, MissingKeyIsSaidInThoseWords) {
   Outcome r = RunCuofeng({"--server=" + server_->address(), "registry", "get", kDistrict});
   EXPECT_EQ(r.exit_code, 6);
-  EXPECT_THAT(r.err,
-              HasSubstr("error (UNAUTHENTICATED): no API key: give --key=KEY or set CUOFENG_KEY"));
+  EXPECT_THAT(
+      r.err,
+      HasSubstr("错误（UNAUTHENTICATED）：缺少 API 密钥：请用 --key=KEY 或设置 CUOFENG_KEY"));
 }
 
 TEST_F(CliTest, ExitCodesFollowTheStatus) {

@@ -401,24 +401,24 @@ TEST_F(ComplianceE2eTest, IngestKeepsGoodRowsAndNamesEachBadOne) {
   EXPECT_EQ(first.exit_code, 4) << first.output;  // some rows rejected
   const int64_t good = 5 * 55 * 96 - 43;
   EXPECT_THAT(first.output,
-              HasSubstr(absl::StrCat("accepted ", good + 5 + 1, ", duplicate 0, rejected 9")));
+              HasSubstr(absl::StrCat("接收 ", good + 5 + 1, " 行，重复 0 行，拒收 9 行")));
   const std::string bad = dir + "/bad.csv";
   EXPECT_THAT(first.output,
               AllOf(HasSubstr(bad + ":7:4: value: 累计表码倒走："), HasSubstr("读数为 9 kWh")));
   EXPECT_THAT(first.output, HasSubstr(bad + ":8:4: value: 累计表码倒走"));
   EXPECT_THAT(first.output, HasSubstr(bad + ":9:4: value: 累计表码倒走"));
-  EXPECT_THAT(first.output, HasSubstr(bad + ":10:1: meter: unknown meter"));
-  EXPECT_THAT(first.output, HasSubstr(bad + ":11:4: value: -5 is negative"));
-  EXPECT_THAT(first.output, HasSubstr(bad + ":12:4: value: not a number"));
-  EXPECT_THAT(first.output,
-              HasSubstr(bad + ":13:2: time: 2018-12-31 00:00:00+08:00 is in the future"));
-  EXPECT_THAT(first.output, HasSubstr(bad + ":14:2: time: \"yesterday\" is not a time"));
-  EXPECT_THAT(first.output, HasSubstr(bad + ":15:4: value: \"ten\" is not a number"));
+  EXPECT_THAT(first.output, AllOf(HasSubstr(bad + ":10:1: meter: "),
+                                  HasSubstr("未登记：登记信息中没有这个电表")));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":11:4: value: -5 为负数"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":12:4: value: 不是数值"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":13:2: time: 2018-12-31 00:00:00+08:00 是将来的时间"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":14:2: time: \"yesterday\" 不是时间"));
+  EXPECT_THAT(first.output, HasSubstr(bad + ":15:4: value: \"ten\" 不是数值"));
   // The same files again change nothing.
   CommandResult again =
       Cli(*service_, {"ingest", "readings", dir + "/readings.csv", dir + "/bad.csv"});
   EXPECT_THAT(again.output,
-              HasSubstr(absl::StrCat("accepted 0, duplicate ", good + 5 + 1, ", rejected 9")));
+              HasSubstr(absl::StrCat("接收 0 行，重复 ", good + 5 + 1, " 行，拒收 9 行")));
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.reading"), std::to_string(good + 6));
   // Readings live in monthly partitions.
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.reading_201811"),
@@ -430,10 +430,8 @@ TEST_F(ComplianceE2eTest, IngestKeepsGoodRowsAndNamesEachBadOne) {
         << stop_ << "," << Csv(orange + absl::Hours(1)) << ",INTERVAL_KWH,1\n";
   }
   CommandResult changed = Cli(*service_, {"ingest", "readings", dir + "/changed.csv"});
-  EXPECT_THAT(
-      changed.output,
-      HasSubstr(
-          "changed.csv:2:4: value: a different reading (INTERVAL_KWH 22.5) is already stored"));
+  EXPECT_THAT(changed.output,
+              HasSubstr("changed.csv:2:4: value: 已存有不同的读数（INTERVAL_KWH 22.5）"));
   // Scopes: an enterprise sends only its own meters; a verifier sends nothing.
   const std::string enterprise = stop_.substr(0, stop_.find("/meters/"));
   const std::string own = CreateKey(server_->address(), *admin_, "enterprise", enterprise);
@@ -444,7 +442,7 @@ TEST_F(ComplianceE2eTest, IngestKeepsGoodRowsAndNamesEachBadOne) {
         << limit_ << "," << Csv(to + absl::Hours(1)) << ",KW,5\n";
   }
   CommandResult mixed = Cli(own, {"ingest", "readings", dir + "/mixed.csv"});
-  EXPECT_THAT(mixed.output, HasSubstr("accepted 1, duplicate 0, rejected 1"));
+  EXPECT_THAT(mixed.output, HasSubstr("接收 1 行，重复 0 行，拒收 1 行"));
   EXPECT_THAT(mixed.output, HasSubstr("mixed.csv:3:1: meter: 无权操作：企业账号（范围 " +
                                       enterprise + "）不能报送监测数据"));
   CommandResult refused = Cli(*verifier_, {"ingest", "readings", dir + "/mixed.csv"});
@@ -734,14 +732,16 @@ TEST_F(ComplianceE2eTest, HeavyTrucksLedgersAndCameras) {
   }
   CommandResult gate = Cli(*service_, {"ingest", "gate", dir + "/gate.csv"});
   EXPECT_EQ(gate.exit_code, 4) << gate.output;
-  EXPECT_THAT(gate.output, HasSubstr("gate.csv:32:4: direction: required: ENTRY or EXIT"));
-  EXPECT_THAT(gate.output, HasSubstr("gate.csv:33:1: camera: unknown camera"));
-  EXPECT_THAT(gate.output, HasSubstr("accepted 30, duplicate 0, rejected 2"));
+  EXPECT_THAT(gate.output,
+              HasSubstr("gate.csv:32:4: direction: 必填，可选：ENTRY（进）、EXIT（出）"));
+  EXPECT_THAT(gate.output, AllOf(HasSubstr("gate.csv:33:1: camera: "),
+                                 HasSubstr("未登记：登记信息中没有这个摄像头")));
+  EXPECT_THAT(gate.output, HasSubstr("接收 30 行，重复 0 行，拒收 2 行"));
   CommandResult ledger = Cli(*service_, {"ingest", "ledger", dir + "/ledger.csv"});
-  EXPECT_THAT(ledger.output, HasSubstr("accepted 5, duplicate 0, rejected 1"));
-  EXPECT_THAT(ledger.output, HasSubstr("ledger.csv:7:5: vin: \"SHORT\" must have 17 characters"));
+  EXPECT_THAT(ledger.output, HasSubstr("接收 5 行，重复 0 行，拒收 1 行"));
+  EXPECT_THAT(ledger.output, HasSubstr("ledger.csv:7:5: vin: \"SHORT\" 须为 17 位车辆识别代号"));
   CommandResult again = Cli(*service_, {"ingest", "gate", dir + "/gate.csv"});
-  EXPECT_THAT(again.output, HasSubstr("accepted 0, duplicate 30, rejected 2"));
+  EXPECT_THAT(again.output, HasSubstr("接收 0 行，重复 30 行，拒收 2 行"));
 
   grpc::Status status;
   Verify(*verifier_, &status);
@@ -844,7 +844,7 @@ TEST_F(ComplianceE2eTest, ARegisterResetIsAcceptedOnceItsEventIsRecorded) {
   }
   CommandResult before = Cli(*service_, {"ingest", "readings", dir + "/reset.csv"});
   EXPECT_EQ(before.exit_code, 4) << before.output;
-  EXPECT_THAT(before.output, HasSubstr("accepted 5, duplicate 0, rejected 3"));
+  EXPECT_THAT(before.output, HasSubstr("接收 5 行，重复 0 行，拒收 3 行"));
   // The register keeps its precision in the message.
   EXPECT_THAT(before.output, AllOf(HasSubstr("2018-12-07 01:30:00+08:00 读数为 9 kWh"),
                                    HasSubstr(" 为 1405712.5 kWh")));
@@ -872,7 +872,7 @@ TEST_F(ComplianceE2eTest, ARegisterResetIsAcceptedOnceItsEventIsRecorded) {
   // Now the same file goes in: the three readings after the reset are accepted.
   CommandResult after = Cli(*service_, {"ingest", "readings", dir + "/reset.csv"});
   EXPECT_EQ(after.exit_code, 0) << after.output;
-  EXPECT_THAT(after.output, HasSubstr("accepted 3, duplicate 5, rejected 0"));
+  EXPECT_THAT(after.output, HasSubstr("接收 3 行，重复 5 行，拒收 0 行"));
   // Audited, and listed.
   EXPECT_EQ(SqlScalar(*dsn_,
                       "SELECT count(*) FROM core.audit_log WHERE method = 'RecordMeterEvent' AND "
@@ -901,12 +901,10 @@ TEST_F(ComplianceE2eTest, OffsetLessTimesAreReadInTheBatchZoneAndTheSummarySaysS
         << meter << ",2018-12-09T10:45:00+08:00,KW,9\n";  // an explicit offset is kept
   }
   CommandResult c = Cli(*service_, {"ingest", "readings", dir + "/china.csv"});
-  EXPECT_THAT(
-      c.output,
-      HasSubstr("1 times without an offset read as Asia/Shanghai (China time, the default)"));
+  EXPECT_THAT(c.output, HasSubstr("1 个未注明时区的时间按 Asia/Shanghai（北京时间，默认） 读取"));
   CommandResult u = Cli(*service_, {"ingest", "readings", "--time_zone=UTC", dir + "/utc.csv"});
-  EXPECT_THAT(u.output, HasSubstr("accepted 2, duplicate 0, rejected 0"));
-  EXPECT_THAT(u.output, HasSubstr("1 times without an offset read as UTC"));
+  EXPECT_THAT(u.output, HasSubstr("接收 2 行，重复 0 行，拒收 0 行"));
+  EXPECT_THAT(u.output, HasSubstr("1 个未注明时区的时间按 UTC 读取"));
   EXPECT_EQ(
       SqlScalar(
           *dsn_,
@@ -936,7 +934,7 @@ TEST_F(ComplianceE2eTest, GradeRulesOfThe2020StyleRuleSetAtTheGate) {
          << camera << ",2018-11-20 10:00,津C40001,ENTRY,HEAVY_GOODS\n";  // no alert: allowed
   }
   CommandResult gate = Cli(*service_, {"ingest", "gate", dir + "/gate.csv"});
-  ASSERT_THAT(gate.output, HasSubstr("accepted 3, duplicate 0, rejected 0"));
+  ASSERT_THAT(gate.output, HasSubstr("接收 3 行，重复 0 行，拒收 0 行"));
   v1::RunVerificationRequest req;
   req.set_district("districts/120101");
   *req.mutable_from() = ToTimestamp(China("2018-11-15 00:00"));
@@ -1287,7 +1285,7 @@ TEST_F(SeasonRunsTest, DailyRunsFindWhatOneRunFindsAndThePlantedKindsAreFound) {
     CommandResult in = ::cuofeng::testing::Cli(later->address(), platform, {"ingest", kind, file});
     // Every row goes in: the reset's readings too, since its event is recorded.
     EXPECT_EQ(in.exit_code, 0) << in.output.substr(0, 2000);
-    EXPECT_THAT(in.output, HasSubstr("rejected 0"));
+    EXPECT_THAT(in.output, HasSubstr("拒收 0 行"));
   }
   // Daily runs first, then one run over the union.
   int daily_new = 0;

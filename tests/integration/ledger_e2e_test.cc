@@ -218,7 +218,7 @@ TEST_F(LedgerTest, LedgerDaysCountEveryRow) {
   }
   auto first = Cli(server_->address(), service, {"ingest", "production", path});
   EXPECT_EQ(first.exit_code, 4) << first.output;
-  EXPECT_THAT(first.output, HasSubstr("accepted 2, duplicate 1, rejected 8"));
+  EXPECT_THAT(first.output, HasSubstr("接收 2 行，重复 1 行，拒收 8 行"));
   // Each rejection names its file, line and column.
   EXPECT_THAT(first.output, HasSubstr(absl::StrCat(path, ":5:3: output:")));
   EXPECT_THAT(first.output, HasSubstr(absl::StrCat(path, ":6:4: output_unit:")));
@@ -231,7 +231,7 @@ TEST_F(LedgerTest, LedgerDaysCountEveryRow) {
   EXPECT_EQ(SqlScalar(dsn_, "SELECT count(*) FROM production.ledger_day"), "2");
   // Sent again: nothing new, nothing lost.
   auto again = Cli(server_->address(), service, {"ingest", "production", path});
-  EXPECT_THAT(again.output, HasSubstr("accepted 0, duplicate 3, rejected 8"));
+  EXPECT_THAT(again.output, HasSubstr("接收 0 行，重复 3 行，拒收 8 行"));
   EXPECT_EQ(SqlScalar(dsn_, "SELECT count(*) FROM production.ledger_day"), "2");
   EXPECT_EQ(SqlScalar(dsn_, "SELECT output FROM production.ledger_day WHERE day = '2018-10-21'"),
             "31");
@@ -253,7 +253,7 @@ TEST_F(LedgerTest, LedgerDaysCountEveryRow) {
   }
   auto book = Cli(server_->address(), service, {"ingest", "production", xlsx});
   EXPECT_EQ(book.exit_code, 4) << book.output;
-  EXPECT_THAT(book.output, HasSubstr("accepted 1, duplicate 1, rejected 1"));
+  EXPECT_THAT(book.output, HasSubstr("接收 1 行，重复 1 行，拒收 1 行"));
   EXPECT_THAT(book.output, HasSubstr(absl::StrCat(xlsx, ":4:4: output_unit:")));
   EXPECT_EQ(SqlScalar(dsn_, "SELECT count(*) FROM production.ledger_day"), "3");
 }
@@ -291,7 +291,7 @@ TEST_F(LedgerTest, VerificationFindsEachPlantedKindAndNothingElse) {
   auto ingest =
       Cli(server_->address(), service, {"ingest", "production", dir_ + "/production.csv"});
   ASSERT_EQ(ingest.exit_code, 0) << ingest.output;
-  EXPECT_THAT(ingest.output, HasSubstr(absl::StrCat("accepted ", sim->days, ", duplicate 0")));
+  EXPECT_THAT(ingest.output, HasSubstr(absl::StrCat("接收 ", sim->days, " 行，重复 0 行")));
 
   const std::string verifier = CreateKey(server_->address(), admin_, "verifier", kDistrict);
   auto compliance = v1::ComplianceService::NewStub(channel);

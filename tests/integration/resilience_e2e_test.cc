@@ -727,13 +727,12 @@ TEST(ResilienceE2eTest, KillDuringAReadingsIngestThenTheSameFileStoresEveryRowOn
   ASSERT_NE(server, nullptr) << error;
   CommandResult again = Cli(server->address(), platform, {"ingest", "readings", file});
   ASSERT_EQ(again.exit_code, 0) << again.output;
-  EXPECT_THAT(again.output, HasSubstr(absl::StrCat("accepted ", rows - 10 * 768, ", duplicate ",
-                                                   10 * 768, ", rejected 0")));
+  EXPECT_THAT(again.output, HasSubstr(absl::StrCat("接收 ", rows - 10 * 768, " 行，重复 ", 10 * 768,
+                                                   " 行，拒收 0 行")));
   EXPECT_EQ(Count(dsn, "SELECT count(*) FROM compliance.reading"), rows);
   // Once more: every row a duplicate, nothing stored twice.
   CommandResult third = Cli(server->address(), platform, {"ingest", "readings", file});
-  EXPECT_THAT(third.output,
-              HasSubstr(absl::StrCat("accepted 0, duplicate ", rows, ", rejected 0")));
+  EXPECT_THAT(third.output, HasSubstr(absl::StrCat("接收 0 行，重复 ", rows, " 行，拒收 0 行")));
   EXPECT_EQ(Count(dsn, "SELECT count(*) FROM compliance.reading"), rows);
 }
 

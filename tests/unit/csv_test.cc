@@ -63,7 +63,7 @@ TEST(CsvTest, StrayQuoteAndTextAfterQuote) {
   EXPECT_THAT(ParseCsv("ab\"c,d\n"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 1, column 3")));
   EXPECT_THAT(ParseCsv("\"ab\"c,d\n"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("after a closing quote")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("右引号之后还有文字")));
 }
 
 TEST(CsvTest, Utf8BomIsDropped) {
@@ -102,12 +102,13 @@ TEST(CsvTest, WrongEncodingIsNamedByLineAndColumn) {
   // UTF-8 throughout, then a stray byte on line 3: not read as GB18030.
   auto text = DecodeToUtf8("企业编号,名称\ne1,蓟州\ne2,ab\xFF\n");
   EXPECT_THAT(text, StatusIs(absl::StatusCode::kInvalidArgument,
-                             HasSubstr("line 3, column 6: byte 0xFF is not UTF-8")));
+                             HasSubstr("line 3, column 6: 字节 0xFF 不是 UTF-8 编码")));
   EXPECT_THAT(text.status().message(), Not(HasSubstr("offset")));
   // Neither UTF-8 nor GB18030 from the first line on.
-  EXPECT_THAT(DecodeToUtf8("id,name\ne1,\xFF\xFF\n"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("line 2, column 4: byte 0xFF is not UTF-8 nor GB18030")));
+  EXPECT_THAT(
+      DecodeToUtf8("id,name\ne1,\xFF\xFF\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("line 2, column 4: 字节 0xFF 既不是 UTF-8 编码也不是 GB18030 编码")));
 }
 
 TEST(CsvTest, LineDecoderKeepsTheFileEncoding) {
@@ -124,7 +125,7 @@ TEST(CsvTest, LineDecoderKeepsTheFileEncoding) {
   LineDecoder utf8;
   EXPECT_THAT(utf8.Decode("\xEF\xBB\xBF电表,时间"), IsOkAndHolds("电表,时间"));
   EXPECT_THAT(utf8.Decode(ToGb18030("电表")),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("byte-order mark")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("字节顺序标记")));
   EXPECT_THAT(utf8.Decode("ok"), IsOkAndHolds("ok"));
 }
 

@@ -23,16 +23,16 @@ TEST(TextTest, Utf8) {
 
 TEST(TextTest, ProblemsNameWhatAndWhere) {
   EXPECT_EQ(TextProblem("蓟州区铸造厂", TextRule{}), "");
-  EXPECT_EQ(TextProblem("东\xFF西", TextRule{}), "is not UTF-8 (byte 0xFF at character 2)");
+  EXPECT_EQ(TextProblem("东\xFF西", TextRule{}), "不是 UTF-8 编码（第 2 个字符处的字节 0xFF）");
   EXPECT_EQ(TextProblem(std::string("东\0西", 7), TextRule{}),
-            "holds a control character (U+0000) at character 2; this field is a single line");
+            "第 2 个字符是控制字符（U+0000）；此项只能写一行");
   EXPECT_THAT(TextProblem("a\nb", TextRule{}), HasSubstr("U+000A"));
   EXPECT_EQ(TextProblem("a\nb\tc\r\n", TextRule{100, true}), "");
   EXPECT_THAT(TextProblem(std::string("a\0b", 3), TextRule{100, true}), HasSubstr("U+0000"));
   EXPECT_THAT(TextProblem("\x7F", TextRule{100, true}), HasSubstr("U+007F"));
   EXPECT_THAT(TextProblem("\xC2\x85", TextRule{100, true}), HasSubstr("U+0085"));
   EXPECT_EQ(TextProblem(std::string(300, 'a'), TextRule{}), "");
-  EXPECT_EQ(TextProblem(std::string(301, 'a'), TextRule{}), "is 301 characters long; at most 300");
+  EXPECT_EQ(TextProblem(std::string(301, 'a'), TextRule{}), "长 301 个字符，最多 300 个");
   // Characters, not bytes: 300 Chinese characters are 900 bytes and fine.
   std::string zh;
   for (int i = 0; i < 300; ++i) zh += "蓟";
@@ -60,7 +60,7 @@ TEST(TextTest, ValidateTextFieldsWalksNestedMessages) {
   EXPECT_EQ(v[0].field, "enterprise.display_name");
   EXPECT_THAT(v[0].description, HasSubstr("U+0000"));
   EXPECT_EQ(v[1].field, "enterprise.uscc");
-  EXPECT_THAT(v[1].description, HasSubstr("5,000 characters"));
+  EXPECT_THAT(v[1].description, HasSubstr("5,000 个字符"));
 
   v1::Enterprise ok;
   ok.set_display_name("蓟州区铸造厂");

@@ -681,7 +681,7 @@ TEST(OverlappingRunsTest, GraceCountsFromTheObligationAndPiecesDoNotDependOnTheR
 TEST(LocalTimeTest, OffsetLessTimesAreReadInTheBatchZoneChinaByDefault) {
   auto china = ResolveTimeZone("");
   ASSERT_TRUE(china.ok());
-  EXPECT_THAT(china->name, HasSubstr("China time"));
+  EXPECT_THAT(china->name, HasSubstr("北京时间"));
   auto utc = ResolveTimeZone("UTC");
   ASSERT_TRUE(utc.ok());
   int64_t a = 0, b = 0;

@@ -64,21 +64,21 @@ bool key_missing = false;
 void SetKeyMissing(bool missing) { key_missing = missing; }
 
 int Fail(const absl::Status& status) {
-  std::cerr << "error (" << StatusCodeName(status.code()) << "): ";
+  std::cerr << "错误（" << StatusCodeName(status.code()) << "）：";
   if (status.code() == absl::StatusCode::kUnauthenticated && key_missing) {
-    std::cerr << "no API key: give --key=KEY or set CUOFENG_KEY (an administrator creates keys "
-                 "with `cuofeng admin create-key`)\n";
+    std::cerr << "缺少 API 密钥：请用 --key=KEY 或设置 CUOFENG_KEY（密钥由管理员用 "
+                 "`cuofeng admin create-key` 创建）\n";
     return ExitCodeFor(status.code());
   }
   std::vector<FieldViolation> violations = FieldViolations(status);
   if (violations.empty()) {
     std::cerr << status.message() << "\n";
   } else {
-    std::cerr << violations.size() << " problem(s), nothing was written:\n";
+    std::cerr << violations.size() << " 处问题，未写入任何内容：\n";
     for (const auto& v : violations) std::cerr << "  " << v.field << ": " << v.description << "\n";
   }
   if (status.code() == absl::StatusCode::kUnavailable) {
-    std::cerr << "  (is cuofeng-server running there? set --server or CUOFENG_SERVER)\n";
+    std::cerr << "  （服务器 cuofeng-server 是否在运行？用 --server 或 CUOFENG_SERVER 指定地址）\n";
   }
   return ExitCodeFor(status.code());
 }

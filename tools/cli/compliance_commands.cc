@@ -51,18 +51,18 @@ std::string Coded(const std::string& code) {
 }
 
 void PrintSummary(const v1::IngestSummary& s) {
-  std::cout << "accepted " << s.accepted() << ", duplicate " << s.duplicate() << ", rejected "
-            << s.rejected() << "\n";
+  std::cout << "接收 " << s.accepted() << " 行，重复 " << s.duplicate() << " 行，拒收 "
+            << s.rejected() << " 行\n";
   for (const v1::RejectedRow& r : s.rejections()) {
     std::cout << "  " << r.source() << ":" << r.line();
     if (r.column() > 0) std::cout << ":" << r.column();
     std::cout << ": " << r.reason() << "\n";
   }
   if (s.rejected() > s.rejections_size()) {
-    std::cout << "  ... and " << s.rejected() - s.rejections_size() << " more\n";
+    std::cout << "  ……另有 " << s.rejected() - s.rejections_size() << " 行拒收，未列出\n";
   }
   if (!s.time_zone().empty()) {
-    std::cout << s.local_times() << " times without an offset read as " << s.time_zone() << "\n";
+    std::cout << s.local_times() << " 个未注明时区的时间按 " << s.time_zone() << " 读取\n";
   }
 }
 
@@ -96,7 +96,8 @@ int Ingest(v1::ComplianceService::Stub& stub, const std::string& key,
       std::cerr << "\r[" << std::string(bar, '#') << std::string(25 - bar, '.') << "] " << percent
                 << "% " << absl::StrFormat("%.1f MB", done / 1e6) << std::flush;
     } else if (percent % 25 == 0) {
-      std::cerr << "sent " << percent << "% (" << absl::StrFormat("%.1f MB", done / 1e6) << ")\n";
+      std::cerr << "已发送 " << percent << "%（" << absl::StrFormat("%.1f MB", done / 1e6)
+                << "）\n";
     }
   };
   auto summary =
@@ -107,7 +108,7 @@ int Ingest(v1::ComplianceService::Stub& stub, const std::string& key,
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   const int64_t rows = summary->accepted() + summary->duplicate() + summary->rejected();
   if (!Opts().quiet) {
-    std::cerr << absl::StrFormat("%d rows in %.1f s (%.0f rows/s)\n", rows, seconds,
+    std::cerr << absl::StrFormat("共 %d 行，用时 %.1f 秒（每秒 %.0f 行）\n", rows, seconds,
                                  rows / std::max(seconds, 1e-9));
   }
   // Exit 4: the stream went through, but some rows were not stored.

@@ -134,7 +134,7 @@ class RowReader {
     if (!ParseMonitoringTime(text, &us)) {
       if (error->empty())
         *error = absl::StrCat("time: ", Quote(text),
-                              " is not a time (RFC 3339, or YYYY-MM-DD HH:MM[:SS] China time)");
+                              " 不是时间（应为 RFC 3339，或北京时间 YYYY-MM-DD HH:MM[:SS]）");
       return;
     }
     ts->set_seconds(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
@@ -151,7 +151,7 @@ class RowReader {
     Enum v{};
     if (text.empty()) return v;
     if (!ParseEnum(text, parse, zh, &v) && error->empty()) {
-      *error = absl::StrCat(name, ": ", Quote(text), " is not a known value");
+      *error = absl::StrCat(name, ": ", Quote(text), " 不是可选的取值");
     }
     return v;
   }
@@ -162,7 +162,7 @@ class RowReader {
     double v = 0;
     if (text.empty()) return 0;
     if (!ParseDouble(text, &v) && error->empty())
-      *error = absl::StrCat(name, ": ", Quote(text), " is not a number");
+      *error = absl::StrCat(name, ": ", Quote(text), " 不是数值");
     return v;
   }
 
@@ -185,7 +185,7 @@ class RowReader {
       const std::string value = Cell(cells, "value");
       double v = 0;
       if (!ParseDouble(value, &v) && error.empty())
-        error = absl::StrCat("value: ", Quote(value), " is not a number");
+        error = absl::StrCat("value: ", Quote(value), " 不是数值");
       r->set_value(v);
       r->set_parse_error(error);
     } else if (kind_ == MonitoringKind::kGate) {
@@ -287,7 +287,7 @@ int CellAt(absl::string_view line, size_t offset) {
 // rows at the line numbers Excel shows, padded to the header's width).
 absl::StatusOr<std::string> Workbook(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": 无法读取"));
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto sheets = ReadXlsx(bytes);
   if (!sheets.ok())
@@ -331,7 +331,7 @@ absl::StatusOr<std::unique_ptr<std::istream>> Open(const std::string& path) {
     return std::unique_ptr<std::istream>(new std::istringstream(std::move(text)));
   }
   auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
-  if (!*in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
+  if (!*in) return absl::NotFoundError(absl::StrCat(path, ": 无法读取"));
   return std::unique_ptr<std::istream>(std::move(in));
 }
 
@@ -365,19 +365,19 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
     ASSIGN_OR_RETURN(std::unique_ptr<std::istream> opened, Open(path));
     std::istream& in = *opened;
     std::string header;
-    if (!std::getline(in, header)) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
+    if (!std::getline(in, header)) return absl::NotFoundError(absl::StrCat(path, ": 无法读取"));
     if (!header.empty() && header.back() == '\r') header.pop_back();
     if (header.size() > kMaxCsvLineBytes) {
       return InvalidArgumentWithViolations(
-          {{absl::StrCat(path, ":1"), absl::StrCat("the header line is ", header.size(),
-                                                   " bytes long; this is not a CSV file")}});
+          {{absl::StrCat(path, ":1"),
+            absl::StrCat("表头行长 ", header.size(), " 字节，这不是 CSV 文件")}});
     }
     LineDecoder decoder;
     auto decoded = decoder.Decode(header);
     if (!decoded.ok()) {
       return InvalidArgumentWithViolations(
           {{absl::StrCat(path, ":1"),
-            absl::StrCat(decoded.status().message(), " (the header cannot be read)")}});
+            absl::StrCat(decoded.status().message(), "（表头无法读取）")}});
     }
     header = *std::move(decoded);
     std::map<std::string, int> index;
@@ -394,12 +394,12 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
         }
       }
       if (!known)
-        v.push_back({absl::StrCat(path, ":1:", c + 1), absl::StrCat("unknown column ", Quote(h))});
+        v.push_back({absl::StrCat(path, ":1:", c + 1), absl::StrCat("未知的列 ", Quote(h))});
     }
     for (const Column& col : ColumnsOf(kind)) {
       if (col.required && index.count(col.name) == 0) {
-        v.push_back({absl::StrCat(path, ":1"),
-                     absl::StrCat("missing column ", col.name, " (", col.zh, ")")});
+        v.push_back(
+            {absl::StrCat(path, ":1"), absl::StrCat("缺少列 ", col.name, "（", col.zh, "）")});
       }
     }
     if (!v.empty()) return InvalidArgumentWithViolations(std::move(v));
@@ -445,8 +445,8 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
         if (line.size() > kMaxCsvLineBytes) {
           // Counted as rejected, never sent: a row no column could hold.
           RejectRow(n,
-                    absl::StrCat("line: ", line.size(), " bytes long; a row is at most ",
-                                 kMaxCsvLineBytes, " bytes"),
+                    absl::StrCat("line: 此行长 ", line.size(), " 字节，一行最多 ", kMaxCsvLineBytes,
+                                 " 字节"),
                     add(&req));
           bytes += 100;
         } else if (auto decoded = decoder.Decode(line); !decoded.ok()) {
@@ -459,10 +459,9 @@ absl::StatusOr<v1::IngestSummary> StreamMonitoringFiles(v1::ComplianceService::S
         } else {
           const std::vector<absl::string_view> cells = Cells(*decoded, &quoted);
           if (cells.size() != widths[f]) {
-            RejectRow(n,
-                      absl::StrCat("cells: the row has ", cells.size(), " cells; the header has ",
-                                   widths[f]),
-                      add(&req));
+            RejectRow(
+                n, absl::StrCat("cells: 此行有 ", cells.size(), " 格，表头有 ", widths[f], " 格"),
+                add(&req));
           } else {
             reader.Fill(cells, n, add(&req));
           }

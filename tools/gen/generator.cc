@@ -418,7 +418,7 @@ GeneratedCounts GenerateDistrictTo(
       m.set_display_name(absl::StrCat(l + 1, "号线生产电表"));
       m.set_role(v1::PRODUCTION);
       // On the line's main equipment, which the list's entries name (分表计电).
-      if (l < static_cast<int64_t>(main_of_line.size())) {
+      if (l < main_of_line.size()) {
         m.set_equipment(main_of_line[l]);
       } else {
         m.set_line(line_names[l]);
