@@ -20,6 +20,7 @@
 #include "lib/status/errors.h"
 #include "lib/status/status_macros.h"
 #include "lib/text/text.h"
+#include "services/cems/transmission.h"
 #include "services/compliance/run_progress.h"
 
 namespace cuofeng {
@@ -957,6 +958,16 @@ grpc::Status ComplianceServiceImpl::ListMeterEvents(grpc::ServerContext* ctx,
   if (!events.ok()) return ToGrpcStatus(events.status());
   for (v1::MeterEvent& e : *events) *resp->add_events() = std::move(e);
   return grpc::Status::OK;
+}
+
+grpc::Status ComplianceServiceImpl::ListCemsTransmission(grpc::ServerContext* ctx,
+                                                         const v1::ListCemsTransmissionRequest* req,
+                                                         v1::ListCemsTransmissionResponse* resp) {
+  if (absl::Status v = ValidateTransmissionRequest(*req); !v.ok()) return ToGrpcStatus(v);
+  auto principal = guard_->Check(ctx, "ListCemsTransmission", req->district());
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  return ToGrpcStatus(
+      cuofeng::ListCemsTransmission(guard_->pool(), registry_.get(), *ctx, *req, resp));
 }
 
 }  // namespace cuofeng

@@ -82,6 +82,10 @@ class ComplianceServiceImpl final : public v1::ComplianceService::Service {
   grpc::Status IngestProductionDays(grpc::ServerContext* ctx,
                                     grpc::ServerReader<v1::IngestProductionDaysRequest>* reader,
                                     v1::IngestSummary* resp) override;
+  // ListCemsTransmission: services/cems/transmission.h.
+  grpc::Status ListCemsTransmission(grpc::ServerContext* ctx,
+                                    const v1::ListCemsTransmissionRequest* req,
+                                    v1::ListCemsTransmissionResponse* resp) override;
 
  private:
   // Ingest runs a client stream through `batch`, then audits the totals.
