@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cuofeng/v1/compliance.pb.h"
 #include "cuofeng/v1/planning.pb.h"
 #include "cuofeng/v1/registry.pb.h"
 
@@ -59,6 +60,9 @@ struct RuleContext {
   // The day the list is generated (YYYY-MM-DD): a fact dated later has not
   // happened as of the list.
   std::string as_of;
+  // Measured CEMS transmission of the monitoring points (the snapshot's
+  // cems_transmission); nullptr or empty: none.
+  const std::vector<v1::CemsTransmission>* cems_transmission = nullptr;
 };
 
 // MissingFact is a registry fact a rule needed and did not find (or found

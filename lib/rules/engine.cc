@@ -208,7 +208,7 @@ GeneratedList GenerateList(const v1::RuleSet& rules, const v1::Season& season,
     store->lines = std::move(index.lines);
     index.processes.clear();
     index.lines.clear();
-    const RuleContext context{&rules, &season, as_of};
+    const RuleContext context{&rules, &season, as_of, &snapshot.cems_transmission};
     const EntryContext entry_context{&season, SpecOf(rules, v1::DATA_COMPLETENESS),
                                      SpecOf(rules, v1::STOP_COUNTED_BY_LINE), &store->processes,
                                      &store->lines};

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cuofeng/v1/compliance.pb.h"
 #include "cuofeng/v1/planning.pb.h"
 #include "cuofeng/v1/registry.pb.h"
 
@@ -27,6 +28,12 @@ struct RegistrySnapshot {
   std::vector<v1::Equipment> equipment;
   std::vector<v1::RetrofitTask> retrofit_tasks;
   std::vector<v1::EmissionTotal> emission_totals;
+  // Measured CEMS data transmission (数据传输有效率) of the district's
+  // monitoring points (ComplianceService.ListCemsTransmission): SP9 judges
+  // a point's measured rate instead of Equipment.cems_transmission_rate (the
+  // enterprise's declared one) for the equipment it serves, or every
+  // equipment of the line it serves. Empty: the declared rates alone.
+  std::vector<v1::CemsTransmission> cems_transmission;
 };
 
 class EntryStore;  // lib/rules/entries.h

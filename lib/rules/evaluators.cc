@@ -1,9 +1,11 @@
 #include "lib/rules/evaluators.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "lib/model/labels.h"
 #include "lib/rules/measures.h"
@@ -476,13 +478,28 @@ class UnlistedKiln : public RuleEvaluator {
 };
 
 // --- SP9 (T81, T83): stacks over 45 m need CEMS at >= 90 % --------------------
+// The rate judged is the measured one of a monitoring point serving the
+// equipment or its line (the lowest when several do) when the snapshot has
+// one; else the rate the enterprise declared in the registry (issue 21).
 
 class HighStackMonitoring : public RuleEvaluator {
  public:
-  using RuleEvaluator::RuleEvaluator;
+  HighStackMonitoring(const v1::RuleSpec& spec, const RuleContext& context)
+      : RuleEvaluator(spec, context) {
+    if (context.cems_transmission == nullptr) return;
+    for (const v1::CemsTransmission& t : *context.cems_transmission) {
+      if (!t.target().empty() && t.expected_minutes() > 0) by_target_[t.target()].push_back(&t);
+    }
+  }
+
   RuleOutcome Evaluate(const PlantFacts& plant) const override {
     RuleOutcome out;
     const v1::Thresholds& th = thresholds();
+    // Say which rate was used only where measured ones exist: a district
+    // without CEMS data reads exactly as before.
+    const bool any_measured =
+        context().cems_transmission != nullptr && !context().cems_transmission->empty();
+    const std::string declared = any_measured ? "（企业申报）" : "";
     for (const v1::Equipment* q : plant.equipment) {
       if (!q->has_stack_height_m() || !(q->stack_height_m() > th.high_stack_m())) continue;
       std::vector<v1::Fact> facts = {
@@ -490,21 +507,49 @@ class HighStackMonitoring : public RuleEvaluator {
           MakeFact(q->name(), "cems_installed", Bool(q->cems_installed())),
           MakeFact(q->name(), "cems_transmission_rate",
                    q->has_cems_transmission_rate() ? Number(q->cems_transmission_rate()) : "")};
+      const v1::CemsTransmission* measured = Measured(q->name());
+      if (measured != nullptr) {
+        facts.push_back(MakeFact(
+            measured->monitoring_point(), "cems_transmission_measured",
+            absl::StrFormat("%.1f（%s至%s，MN %s，有效传输%d/%d分钟）", measured->rate_percent(),
+                            measured->from_day(), measured->to_day(), measured->mn(),
+                            measured->valid_minutes(), measured->expected_minutes())));
+      }
       const std::string head =
           absl::StrCat("排气筒高度", Number(q->stack_height_m()), "米，超过",
                        Number(th.high_stack_m()), "米，须安装自动监控设施且数据传输有效率达到",
                        Number(th.cems_min_transmission_percent()), "%");
       std::string failure;
-      if (!q->cems_installed()) {
+      std::string kept = "已安装且传输有效率达标";
+      if (measured != nullptr) {
+        // T81 counts what was received: the measured rate wins.
+        const std::string rate =
+            absl::StrFormat("数据传输有效率（实测，%s至%s，MN %s）%.1f%%", measured->from_day(),
+                            measured->to_day(), measured->mn(), measured->rate_percent());
+        const bool low = 100.0 * static_cast<double>(measured->valid_minutes()) /
+                                 static_cast<double>(measured->expected_minutes()) +
+                             1e-9 <
+                         th.cems_min_transmission_percent();
+        if (low) {
+          failure = rate;
+        } else {
+          kept = absl::StrCat(rate, "，达标");
+        }
+      } else if (!q->cems_installed()) {
         failure = "未安装自动监控设施";
       } else if (!q->has_cems_transmission_rate()) {
-        failure = "未登记数据传输有效率，不能证明达到要求";
+        failure = any_measured ? "未登记数据传输有效率，亦无实测数据，不能证明达到要求"
+                               : "未登记数据传输有效率，不能证明达到要求";
       } else if (q->cems_transmission_rate() < th.cems_min_transmission_percent()) {
-        failure = absl::StrCat("数据传输有效率", Number(q->cems_transmission_rate()), "%");
+        failure =
+            absl::StrCat("数据传输有效率", declared, Number(q->cems_transmission_rate()), "%");
+      } else if (any_measured) {
+        kept = absl::StrCat("已安装且数据传输有效率（企业申报）",
+                            Number(q->cems_transmission_rate()), "%达标");
       }
       if (failure.empty()) {
         out.equipment_refused[q->name()].push_back(
-            Reason(absl::StrCat(head, "；已安装且传输有效率达标，不停产整治"), std::move(facts)));
+            Reason(absl::StrCat(head, "；", kept, "，不停产整治"), std::move(facts)));
         continue;
       }
       Contribution c;
@@ -518,6 +563,33 @@ class HighStackMonitoring : public RuleEvaluator {
     }
     return out;
   }
+
+ private:
+  // Measured is the lowest measured rate of a point serving `equipment` or
+  // its line (districts/{d}/enterprises/{e}/lines/{l}), or nullptr.
+  const v1::CemsTransmission* Measured(const std::string& equipment) const {
+    if (by_target_.empty()) return nullptr;
+    const v1::CemsTransmission* lowest = nullptr;
+    auto consider = [&](const std::string& target) {
+      auto it = by_target_.find(target);
+      if (it == by_target_.end()) return;
+      for (const v1::CemsTransmission* t : it->second) {
+        if (lowest == nullptr || t->rate_percent() < lowest->rate_percent() ||
+            (t->rate_percent() == lowest->rate_percent() &&
+             t->monitoring_point() < lowest->monitoring_point())) {
+          lowest = t;
+        }
+      }
+    };
+    consider(equipment);
+    size_t slash = 0;
+    for (int i = 0; i < 6 && slash != std::string::npos; ++i)
+      slash = equipment.find('/', slash + 1);
+    if (slash != std::string::npos) consider(equipment.substr(0, slash));
+    return lowest;
+  }
+
+  std::map<std::string, std::vector<const v1::CemsTransmission*>> by_target_;
 };
 
 // --- SP10 (T57): kilns that cannot stably meet standards ----------------------

@@ -78,6 +78,7 @@ std::string FieldText(const std::string& field) {
       {"pm_concentration/so2_concentration", "颗粒物、二氧化硫排放浓度"},
       {"cems_installed", "是否安装在线监测"},
       {"cems_transmission_rate", "数据传输有效率(%)"},
+      {"cems_transmission_measured", "实测数据传输有效率(%)"},
       {"stack_height_m", "排气筒高度(米)"},
       {"fuel", "燃料或热源"},
       {"on_kiln_list", "是否列入炉窑管理清单"},
