@@ -16,6 +16,7 @@
 #include "lib/rules/obligations.h"
 #include "lib/rules/rule_set.h"
 #include "lib/status/errors.h"
+#include "services/planning/measured_transmission.h"
 #include "services/planning/repository.h"
 
 namespace cuofeng {
@@ -327,10 +328,18 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx,
   std::string snapshot_sha;
   auto snapshot = ReadSnapshot(ctx, req->parent(), &snapshot_sha);
   if (!snapshot.ok()) return ToGrpcStatus(snapshot.status());
-  // The list is generated today, on the server's clock, in China. Compact:
-  // InsertList makes each entry as it writes it (the snapshot outlives it).
+  // The list is generated today, on the server's clock, in China.
+  const std::string as_of = ChinaDay(Now());
+  // Measured CEMS transmission over the window before it, asked for before
+  // anything is written (no connection is held while compliance answers).
+  auto measured = FetchMeasuredTransmission(compliance_.get(), *ctx, req->parent(),
+                                            TransmissionWindow(rules, as_of));
+  if (!measured.ok()) return ToGrpcStatus(measured.status());
+  snapshot->cems_transmission = *measured;
+  // Compact: InsertList makes each entry as it writes it (the snapshot
+  // outlives it).
   GeneratedList generated =
-      cuofeng::GenerateList(rules, season, *snapshot, ChinaDay(Now()), EntryForm::kCompact);
+      cuofeng::GenerateList(rules, season, *snapshot, as_of, EntryForm::kCompact);
 
   Mutation m{"GenerateList", req->parent(), req->request_id(), req->validate_only()};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
@@ -351,7 +360,10 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx,
     resp->set_guaranteed(generated.guaranteed);
     resp->set_data_missing(generated.data_missing);
     for (const auto& period : generated.staggered_periods) *resp->add_staggered_periods() = period;
-    return PlanningRepository::InsertList(tx, district, seq, *resp, generated, p.key_name);
+    absl::Status inserted =
+        PlanningRepository::InsertList(tx, district, seq, *resp, generated, p.key_name);
+    if (!inserted.ok()) return inserted;
+    return RecordMeasuredTransmission(tx, resp->name(), district, *measured);
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "cuofeng/v1/compliance.grpc.pb.h"
 #include "cuofeng/v1/planning.grpc.pb.h"
 #include "cuofeng/v1/registry.grpc.pb.h"
 #include "lib/rules/engine.h"
@@ -15,8 +16,14 @@ namespace cuofeng {
 
 class PlanningServiceImpl final : public v1::PlanningService::Service {
  public:
-  PlanningServiceImpl(CallGuard* guard, std::shared_ptr<grpc::Channel> registry)
-      : guard_(guard), registry_(v1::RegistryService::NewStub(registry)) {}
+  // `compliance`, when given, serves ComplianceService: list generation
+  // reads the measured CEMS transmission from it (measured_transmission.h);
+  // without it the rules judge the declared rates alone.
+  PlanningServiceImpl(CallGuard* guard, std::shared_ptr<grpc::Channel> registry,
+                      std::shared_ptr<grpc::Channel> compliance = nullptr)
+      : guard_(guard),
+        registry_(v1::RegistryService::NewStub(registry)),
+        compliance_(compliance ? v1::ComplianceService::NewStub(compliance) : nullptr) {}
 
   grpc::Status CreateRuleSet(grpc::ServerContext* ctx, const v1::CreateRuleSetRequest* req,
                              v1::RuleSet* resp) override;
@@ -58,6 +65,7 @@ class PlanningServiceImpl final : public v1::PlanningService::Service {
 
   CallGuard* guard_;
   std::unique_ptr<v1::RegistryService::Stub> registry_;
+  std::unique_ptr<v1::ComplianceService::Stub> compliance_;  // null: none
 };
 
 }  // namespace cuofeng

@@ -53,6 +53,9 @@ ABSL_FLAG(std::string, registry, "",
           "address of RegistryService for the planning service (default: this server)");
 ABSL_FLAG(std::string, planning, "",
           "address of the planning services for the compliance service (default: this server)");
+ABSL_FLAG(std::string, compliance, "",
+          "address of ComplianceService, whose measured CEMS transmission list generation judges "
+          "(default: this server when it runs compliance; else declared rates only)");
 ABSL_FLAG(std::string, database_replica, "",
           "libpq DSN of a PostgreSQL streaming replica of --database: list, export and other "
           "read-only paths read it (a caller's own writes are read from the primary until the "
@@ -292,7 +295,16 @@ int main(int argc, char** argv) {
     args.SetMaxReceiveMessageSize(256 << 20);
     auto registry_channel =
         grpc::CreateCustomChannel(registry_address, grpc::InsecureChannelCredentials(), args);
-    planning = std::make_unique<cuofeng::PlanningServiceImpl>(&guard, registry_channel);
+    std::string compliance_address = absl::GetFlag(FLAGS_compliance);
+    if (compliance_address.empty() && (all || groups.count("compliance"))) {
+      compliance_address = SelfAddress(options);
+    }
+    planning = std::make_unique<cuofeng::PlanningServiceImpl>(
+        &guard, registry_channel,
+        compliance_address.empty()
+            ? nullptr
+            : grpc::CreateCustomChannel(compliance_address, grpc::InsecureChannelCredentials(),
+                                        args));
     alerts =
         std::make_unique<cuofeng::AlertServiceImpl>(&guard, &obligations_cache, registry_channel);
     services.push_back({cuofeng::v1::PlanningService::service_full_name(), planning.get()});
