@@ -393,6 +393,27 @@ absl::Status Directory::Enterprise(const std::string& name, const RemoteCall& ca
   return absl::OkStatus();
 }
 
+absl::StatusOr<v1::ProductionLedger> Directory::ProductionLedger(const std::string& name,
+                                                                 const RemoteCall& call) {
+  grpc::ClientContext ctx;
+  if (!call.authorization.empty()) ctx.AddMetadata("authorization", call.authorization);
+  ctx.set_deadline(absl::ToChronoTime(std::min(call.deadline, absl::Now() + kLookupTimeout)));
+  v1::GetProductionLedgerRequest req;
+  req.set_name(name);
+  v1::ProductionLedger out;
+  grpc::Status s = registry_->GetProductionLedger(&ctx, req, &out);
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND ||
+      s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+      s.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+    return absl::NotFoundError(absl::StrCat("登记信息中没有生产台账 ", name));
+  }
+  if (!s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                        absl::StrCat("registry: ", s.error_message()));
+  }
+  return out;
+}
+
 absl::Status Ingestor::EnsurePartitions(const std::vector<int64_t>& times) {
   const absl::TimeZone china = absl::FixedTimeZone(8 * 3600);
   std::set<std::string> months;

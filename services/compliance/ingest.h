@@ -46,6 +46,11 @@ class Directory {
   absl::StatusOr<Subject> Camera(const std::string& name, const RemoteCall& call);
   // Enterprise: NOT_FOUND when the registry has no such enterprise.
   absl::Status Enterprise(const std::string& name, const RemoteCall& call);
+  // ProductionLedger reads a ledger's definition from the registry as the
+  // caller, every time (a definition may change: nothing is kept):
+  // NOT_FOUND when the registry has none the caller may read.
+  absl::StatusOr<v1::ProductionLedger> ProductionLedger(const std::string& name,
+                                                        const RemoteCall& call);
 
  private:
   absl::StatusOr<Subject> Resolve(bool meter, const std::string& name, const RemoteCall& call);

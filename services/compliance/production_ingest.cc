@@ -71,7 +71,6 @@ std::string ValuesText(const DayValues& v, const LedgerDefinition& def) {
 absl::Status Ingestor::ProductionDays(const v1::IngestProductionDaysRequest& batch,
                                       const Principal& caller, const RemoteCall& call,
                                       IngestTally* tally) {
-  (void)call;  // the definitions are read from the registry's tables
   {
     std::vector<FieldViolation> v;
     CheckText("source", batch.source(), TextRule{}, &v);
@@ -95,38 +94,22 @@ absl::Status Ingestor::ProductionDays(const v1::IngestProductionDaysRequest& bat
       }
     }
     definitions.clear();
-    if (!names.empty()) {
-      std::string array = "{";
-      for (size_t i = 0; i < names.size(); ++i) {
-        absl::StrAppend(&array, i ? "," : "", "\"");
-        for (char c : names[i]) {
-          if (c == '"' || c == '\\') array += '\\';
-          array += c;
-        }
-        array += '"';
-      }
-      array += '}';
-      RETURN_IF_ERROR(InTransaction(
-          *pool_,
-          [&](pqxx::work& tx) {
-            for (const auto& r : tx.exec_params(
-                     "SELECT name, district_id, parent, output_unit, coalesce(fuel, ''), "
-                     "coalesce(fuel_unit, ''), coalesce(raw_material, ''), "
-                     "coalesce(raw_material_unit, '') FROM registry.production_ledger "
-                     "WHERE name = ANY($1::text[])",
-                     array)) {
-              LedgerDefinition& def = definitions[r[0].as<std::string>()];
-              def.district_id = r[1].as<std::string>();
-              def.enterprise = r[2].as<std::string>();
-              def.output_unit = r[3].as<std::string>();
-              def.fuel = r[4].as<std::string>();
-              def.fuel_unit = r[5].as<std::string>();
-              def.raw_material = r[6].as<std::string>();
-              def.raw_material_unit = r[7].as<std::string>();
-            }
-            return absl::OkStatus();
-          },
-          Isolation::kReadOnly));
+    // Through RegistryService, as the caller (the registry's tables are
+    // the registry's): a ledger it has not, or the caller may not read, is
+    // left out and its rows are rejected below, naming it.
+    for (const std::string& name : names) {
+      absl::StatusOr<v1::ProductionLedger> l = directory_->ProductionLedger(name, call);
+      if (absl::IsNotFound(l.status())) continue;
+      RETURN_IF_ERROR(l.status());
+      LedgerDefinition& def = definitions[name];
+      const std::vector<std::string> parts = absl::StrSplit(name, '/');
+      def.district_id = parts.size() > 1 ? parts[1] : "";
+      def.enterprise = name.substr(0, name.find("/productionLedgers/"));
+      def.output_unit = l->output_unit();
+      def.fuel = l->fuel();
+      def.fuel_unit = l->fuel_unit();
+      def.raw_material = l->raw_material();
+      def.raw_material_unit = l->raw_material_unit();
     }
   }
   const absl::TimeZone china = absl::FixedTimeZone(8 * 3600);
