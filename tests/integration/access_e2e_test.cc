@@ -342,6 +342,8 @@ Probe ProbeFor(const google::protobuf::MethodDescriptor& method) {
       {"ListVerificationRuns", {{"parent"}, "districts/{d}"}},
       {"GetVerificationRun", {{"name"}, "districts/{d}/verificationRuns/999999"}},
       {"WatchFindings", {{"parent"}, "districts/{d}"}},
+      {"ListCemsTransmission",
+       {{"district"}, "districts/{d}", {{"from_day", "2018-10-01"}, {"to_day", "2018-10-24"}}}},
       // Documents: each gathers with the caller's key; a refusal is the table's.
       {"RenderList", {{"list"}, "districts/{d}/lists/999"}},
       {"RenderPlantPlan",
