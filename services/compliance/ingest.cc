@@ -409,7 +409,7 @@ absl::StatusOr<v1::ProductionLedger> Directory::ProductionLedger(const std::stri
   }
   if (!s.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                        absl::StrCat("registry: ", s.error_message()));
+                        absl::StrCat("登记服务：", s.error_message()));
   }
   return out;
 }
