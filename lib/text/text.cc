@@ -138,6 +138,13 @@ size_t Utf8Chars(absl::string_view s) {
 std::string TextProblem(absl::string_view value, const TextRule& rule) {
   size_t chars = 0;
   for (size_t i = 0; i < value.size(); ++chars) {
+    // Printable ASCII, most of what is checked (names, times, numbers), is
+    // one valid character that is no control character.
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      ++i;
+      continue;
+    }
     unsigned int cp;
     int len;
     if (!DecodeOne(value, i, &cp, &len)) {

@@ -259,7 +259,7 @@ absl::Status BatchText(const std::string& source, const std::string& time_zone) 
 
 }  // namespace
 
-std::string SqlTimestamp(int64_t us) {
+void AppendSqlTimestamp(std::string* out, int64_t us) {
   // Days from civil (Howard Hinnant's algorithm), run backwards.
   int64_t secs = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
   const int64_t micros = us - secs * 1000000;
@@ -276,11 +276,48 @@ std::string SqlTimestamp(int64_t us) {
   const int64_t m = mp < 10 ? mp + 3 : mp - 9;
   if (m <= 2) ++y;
   char buf[128];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lld %02lld:%02lld:%02lld.%06lld+00",
-                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
-                static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
-                static_cast<long long>(rem % 60), static_cast<long long>(micros));
-  return buf;
+  if (y < 0 || y > 9999) {
+    const int n = std::snprintf(
+        buf, sizeof(buf), "%04lld-%02lld-%02lld %02lld:%02lld:%02lld.%06lld+00",
+        static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
+        static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
+        static_cast<long long>(rem % 60), static_cast<long long>(micros));
+    out->append(buf, static_cast<size_t>(std::max(n, 0)));
+    return;
+  }
+  // Written digit by digit: this runs once per stored reading, and snprintf
+  // was a tenth of the ingest's CPU.
+  char* p = buf;
+  auto put = [&p](int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      p[i] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+    p += width;
+  };
+  put(y, 4);
+  *p++ = '-';
+  put(m, 2);
+  *p++ = '-';
+  put(d, 2);
+  *p++ = ' ';
+  put(rem / 3600, 2);
+  *p++ = ':';
+  put(rem / 60 % 60, 2);
+  *p++ = ':';
+  put(rem % 60, 2);
+  *p++ = '.';
+  put(micros, 6);
+  *p++ = '+';
+  *p++ = '0';
+  *p++ = '0';
+  out->append(buf, p - buf);
+}
+
+std::string SqlTimestamp(int64_t us) {
+  std::string out;
+  AppendSqlTimestamp(&out, us);
+  return out;
 }
 
 void IngestTally::LocalTimes(int64_t n, const std::string& zone) {
@@ -677,8 +714,9 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
       std::string lines;
       lines.reserve(kCopyChunk + 128);
       for (const Row* r : fresh) {
-        absl::StrAppend(&lines, r->meter, "\t", SqlTimestamp(r->t), "\t", static_cast<int>(r->kind),
-                        "\t");
+        absl::StrAppend(&lines, r->meter, "\t");
+        AppendSqlTimestamp(&lines, r->t);
+        absl::StrAppend(&lines, "\t", static_cast<int>(r->kind), "\t");
         AppendDouble(&lines, r->value);
         lines.push_back('\n');
         if (lines.size() >= kCopyChunk) {

@@ -105,6 +105,8 @@ class Ingestor {
 
 // SqlTimestamp formats Unix microseconds as a UTC timestamptz literal.
 std::string SqlTimestamp(int64_t unix_us);
+// AppendSqlTimestamp appends SqlTimestamp(unix_us) to `out`.
+void AppendSqlTimestamp(std::string* out, int64_t unix_us);
 
 }  // namespace cuofeng
 
