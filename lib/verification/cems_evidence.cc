@@ -71,7 +71,7 @@ void AddRange(std::vector<std::pair<int64_t, int64_t>>* out, int64_t a, int64_t 
 // range is long.
 void Series(const std::vector<CemsMinute>& minutes, int c, int64_t from, int64_t to, int64_t shift,
             google::protobuf::RepeatedPtrField<v1::LoadPoint>* out) {
-  const bool hourly = to - from > 4 * kDay;
+  const bool hourly = to - from > 7 * kDay;
   int64_t hour = INT64_MIN;
   double sum = 0;
   int n = 0;

@@ -41,7 +41,7 @@ int CemsCodeOfFinding(const v1::Finding& finding);
 //     normal flow, and normal flow itself.
 //   CEMS_SILENT_IN_WINDOW, CEMS_SUSPECT_DATA: the code's minute values (a
 //     day copied: the earlier day's values laid over it as a second series).
-// Ranges longer than 4 days are drawn as hourly means. Every chart marks
+// Ranges longer than 7 days are drawn as hourly means. Every chart marks
 // the minutes sent with a flag other than N and the minutes missing.
 void FillCemsEvidence(const std::vector<CemsMinute>& minutes, absl::Time data_end,
                       v1::EvidenceSeries* e);
