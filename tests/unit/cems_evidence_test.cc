@@ -289,3 +289,52 @@ TEST(LedgerEvidenceTest, DailyOutputAgainstNormalAndTheAllowedShare) {
 
 }  // namespace
 }  // namespace cuofeng
+
+namespace cuofeng {
+namespace {
+
+// Issue 21: a later run's word from another source refreshes a stored finding.
+TEST(MergeCorroborationTest, LaterWordsReplaceOrAddAndOthersAreKept) {
+  v1::Finding stored;
+  stored.set_type(v1::STOP_NOT_KEPT);
+  stored.set_scope("districts/1/enterprises/e/meters/m1");
+  CountSupportingSources(&stored);
+  ASSERT_EQ(stored.supporting_sources(), 1);
+  v1::Corroboration* ledger = stored.add_corroboration();
+  ledger->set_source("material_balance");
+  ledger->set_resource("districts/1/enterprises/e/productionLedgers/l1");
+  ledger->set_supports(false);
+  ledger->set_detail("2018-12-02 产量 0");
+  CountSupportingSources(&stored);
+  ASSERT_EQ(stored.supporting_sources(), 1);
+
+  // A live run that consulted the CEMS only: its word is added, the ledger's kept.
+  v1::Finding found = stored;
+  found.clear_corroboration();
+  CountSupportingSources(&found);
+  v1::Corroboration* cems = found.add_corroboration();
+  cems->set_source("cems");
+  cems->set_resource("districts/1/enterprises/e/monitoringPoints/p1");
+  cems->set_supports(true);
+  cems->set_detail("flow above 30% of normal in 200 of 200 minutes");
+  CountSupportingSources(&found);
+  EXPECT_TRUE(MergeCorroboration(&stored, found));
+  EXPECT_EQ(stored.supporting_sources(), 2);
+  EXPECT_THAT(stored.corroboration(), SizeIs(3));
+  EXPECT_EQ(stored.corroboration(0).source(), "electricity");  // its own first
+  // The same again: nothing changes.
+  EXPECT_FALSE(MergeCorroboration(&stored, found));
+  // The ledger's later word (a day with output arrived) replaces its earlier one.
+  v1::Finding later = found;
+  later.clear_corroboration();
+  CountSupportingSources(&later);
+  *later.add_corroboration() = *ledger;
+  later.mutable_corroboration(1)->set_supports(true);
+  later.mutable_corroboration(1)->set_detail("2018-12-02 产量 580.5 吨");
+  EXPECT_TRUE(MergeCorroboration(&stored, later));
+  EXPECT_THAT(stored.corroboration(), SizeIs(3));
+  EXPECT_EQ(stored.supporting_sources(), 3);
+}
+
+}  // namespace
+}  // namespace cuofeng
