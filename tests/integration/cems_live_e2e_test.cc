@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -336,6 +337,32 @@ TEST_F(CemsLiveTest, CemsAndLedgerFindingsArriveLiveAndRefreshTheElectricityFind
   EXPECT_EQ(stop->supporting_sources(), 1) << stop->DebugString();
   const std::string stop_name = stop->name();
 
+  // Watching from before the CEMS minutes arrive.
+  std::mutex watched_mu;
+  std::vector<v1::Finding> watched;
+  auto watch_ctx = KeyContext(verifier_);
+  watch_ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
+  v1::WatchFindingsRequest wreq;
+  wreq.set_parent(kDistrict);
+  auto watch_stub = v1::ComplianceService::NewStub(channel_);
+  auto watch = watch_stub->WatchFindings(watch_ctx.get(), wreq);
+  std::thread watcher([&] {
+    v1::Finding f;
+    while (watch->Read(&f)) {
+      std::lock_guard<std::mutex> lock(watched_mu);
+      watched.push_back(f);
+    }
+  });
+  // However the test ends, the stream is cancelled and its reader joined.
+  struct StopWatching {
+    grpc::ClientContext* ctx;
+    std::thread* reader;
+    ~StopWatching() {
+      ctx->TryCancel();
+      if (reader->joinable()) reader->join();
+    }
+  } stop_watching{watch_ctx.get(), &watcher};
+
   // 2. The data loggers send over TCP: nothing calls an ingest RPC.
   int64_t sent = Send(0, from, to, Honest("", 1));  // runs through the stop
   {
@@ -365,6 +392,17 @@ TEST_F(CemsLiveTest, CemsAndLedgerFindingsArriveLiveAndRefreshTheElectricityFind
   for (const v1::Corroboration& c : agreed->corroboration())
     cems_word = cems_word || (c.source() == "cems" && c.resource() == flow_point && c.supports());
   EXPECT_TRUE(cems_word) << agreed->DebugString();
+  // The watcher saw the CEMS's finding (bounded wait: it arrives with the poll above).
+  bool seen = false;
+  for (int i = 0; i < 900 && !seen; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(watched_mu);
+      for (const v1::Finding& f : watched)
+        seen = seen || (f.scope() == flow_point && f.type() == v1::CEMS_FLOW_IN_STOP);
+    }
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(seen);
 
   // 3. A ledger on the line that stops whole: output on a stop day, ingested.
   std::string ledger;
