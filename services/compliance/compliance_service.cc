@@ -490,19 +490,21 @@ absl::StatusOr<v1::VerificationRun> ComplianceServiceImpl::StoreOutcome(
     run.set_name(absl::StrCat(district, "/verificationRuns/", n));
   }
   std::vector<std::string> found;
+  std::map<std::string, const v1::Finding*> refresh;  // by name: rows locked in name order
   for (size_t i = 0; i < outcome.findings.size(); ++i) {
     v1::Finding& f = outcome.findings[i];
     f.set_verification_run(run.name());
     found.push_back(Fingerprint(f));
     auto [name, fresh] = repo_.InsertFinding(tx, outcome.district_id, f, outcome.domains[i]);
     // Issue 21: a source that agrees or disagrees now is added to the stored finding.
-    if (!fresh && !name.empty() && f.corroboration_size() > 1) RefreshCorroboration(tx, name, f);
+    if (!fresh && !name.empty() && f.corroboration_size() > 1) refresh[name] = &f;
     if (fresh) {
       run.set_findings_new(run.findings_new() + 1);
     } else {
       run.set_findings_unchanged(run.findings_unchanged() + 1);
     }
   }
+  for (const auto& [name, f] : refresh) RefreshCorroboration(tx, name, *f);
   // What this run judged again and no longer finds: later data disproves it.
   run.set_findings_superseded(
       repo_.Supersede(tx, outcome.district_id,
