@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -463,6 +465,32 @@ TEST_F(CemsLiveTest, CemsAndLedgerFindingsArriveLiveAndRefreshTheElectricityFind
     EXPECT_EQ(days.bar_seconds(), 86400);
     EXPECT_THAT(days.load(), SizeIs(2));
     EXPECT_EQ(days.baseline_kw(), 600);
+  }
+
+  // The CLI draws them (SVG text stays text) and the case file carries the chart.
+  {
+    auto svg = Cli(server_->address(), verifier_,
+                   {"evidence", Await(faulty, v1::CEMS_SILENT_IN_WINDOW)->name(),
+                    "--out=" + dir_ + "/silent.svg"});
+    ASSERT_EQ(svg.exit_code, 0) << svg.output;
+    std::ifstream in(dir_ + "/silent.svg");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_THAT(text, HasSubstr(">标记 D 故障</text>"));
+    EXPECT_THAT(text, HasSubstr("废气流量分钟值"));
+    EXPECT_THAT(text, HasSubstr("津重污染指〔2018〕7号"));
+    EXPECT_THAT(text, HasSubstr("问题编号"));
+    auto png = Cli(server_->address(), verifier_,
+                   {"evidence", flow->name(), "--out=" + dir_ + "/flow.png"});
+    ASSERT_EQ(png.exit_code, 0) << png.output;
+    EXPECT_GT(std::filesystem::file_size(dir_ + "/flow.png"), 10000u);
+    if (const char* keep = std::getenv("CEMS_LIVE_CHART")) {
+      std::filesystem::copy_file(dir_ + "/flow.png", keep,
+                                 std::filesystem::copy_options::overwrite_existing);
+    }
+    auto pdf = Cli(server_->address(), verifier_,
+                   {"documents", "case-file", balance->name(), "--out=" + dir_ + "/case.pdf"});
+    ASSERT_EQ(pdf.exit_code, 0) << pdf.output;
+    EXPECT_GT(std::filesystem::file_size(dir_ + "/case.pdf"), 10000u);
   }
 
   // 5. A batch run over the same data adds nothing about them.
