@@ -286,22 +286,6 @@ void Draw(Canvas& cv, const LoadChart& c) {
             kInk);
   }
   cv.Text(kLeft, height - 10, "北京时间 Asia/Shanghai (UTC+8)", 10, kInk);
-  // Reference lines.
-  auto hline = [&](double kw, Color col, const std::string& label) {
-    if (kw <= 0) return;
-    cv.Line({{kLeft, Y(kw)}, {kLeft + pw, Y(kw)}}, col, 1.5, Dash::kLong);
-    cv.Text(kLeft + pw - 4, Y(kw) - 4, label, 11, col, true);
-  };
-  hline(c.baseline_kw, {0.1, 0.5, 0.1},
-        absl::StrFormat("%s %.1f %s", c.baseline_label, c.baseline_kw, unit));
-  hline(c.threshold_kw, {0.8, 0.1, 0.1},
-        absl::StrFormat("%s %.1f %s", c.threshold_label, c.threshold_kw, unit));
-  // A limit of zero (a stop day's allowed output) is the axis itself: said
-  // in words at its foot.
-  if (c.threshold_kw == 0 && !c.threshold_label.empty() && c.bar_us > 0) {
-    cv.Text(kLeft + pw - 4, Y(0) - 4, absl::StrCat(c.threshold_label, " 0 ", unit), 11,
-            {0.8, 0.1, 0.1}, true);
-  }
   // Curves; a break in the samples (more than 1.5 intervals) breaks the line.
   auto curve = [&](const std::vector<std::pair<int64_t, double>>& pts, Color col, Dash dash) {
     if (pts.empty()) return;
@@ -354,6 +338,25 @@ void Draw(Canvas& cv, const LoadChart& c) {
     cv.Text(X(t) + 3, top + 14, label, 10, kEvent);
   }
   cv.Unclip();
+  // Reference lines, over the curves.
+  auto hline = [&](double kw, Color col, const std::string& label) {
+    if (kw <= 0) return;
+    cv.Line({{kLeft, Y(kw)}, {kLeft + pw, Y(kw)}}, col, 1.5, Dash::kLong);
+    // On top of the curves, on a light ground so that a busy curve leaves it readable.
+    const double w = 6 * Width(label) + 4;
+    cv.Fill(kLeft + pw - 2 - w, Y(kw) - 16, w, 14, {1, 1, 1, 0.75});
+    cv.Text(kLeft + pw - 4, Y(kw) - 4, label, 11, col, true);
+  };
+  hline(c.baseline_kw, {0.1, 0.5, 0.1},
+        absl::StrFormat("%s %.1f %s", c.baseline_label, c.baseline_kw, unit));
+  hline(c.threshold_kw, {0.8, 0.1, 0.1},
+        absl::StrFormat("%s %.1f %s", c.threshold_label, c.threshold_kw, unit));
+  // A limit of zero (a stop day's allowed output) is the axis itself: said
+  // in words at its foot.
+  if (c.threshold_kw == 0 && !c.threshold_label.empty() && c.bar_us > 0) {
+    cv.Text(kLeft + pw - 4, Y(0) - 4, absl::StrCat(c.threshold_label, " 0 ", unit), 11,
+            {0.8, 0.1, 0.1}, true);
+  }
   // Titles and legend.
   cv.Text(kLeft, 22, c.title, 15, {0, 0, 0});
   for (size_t i = 0; i < c.subtitle.size(); ++i) {
