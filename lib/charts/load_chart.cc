@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "lib/model/clock.h"
+#include "lib/model/labels.h"
 
 namespace cuofeng {
 namespace {
@@ -285,7 +286,7 @@ void Draw(Canvas& cv, const LoadChart& c) {
     cv.Text(X(t) - 24, top + ph + 18, absl::FormatTime(fmt, absl::FromUnixMicros(t), china), 10,
             kInk);
   }
-  cv.Text(kLeft, height - 10, "北京时间 Asia/Shanghai (UTC+8)", 10, kInk);
+  cv.Text(kLeft, height - 10, "北京时间（UTC+8）", 10, kInk);
   // Curves; a break in the samples (more than 1.5 intervals) breaks the line.
   auto curve = [&](const std::vector<std::pair<int64_t, double>>& pts, Color col, Dash dash) {
     if (pts.empty()) return;
@@ -423,33 +424,33 @@ std::vector<std::string> Wrap(const std::string& text, double width) {
 std::string TypeLabel(v1::FindingType t) {
   switch (t) {
     case v1::STOP_NOT_KEPT:
-      return "停产未落实 STOP_NOT_KEPT";
+      return "停产未落实";
     case v1::LIMIT_EXCEEDED:
-      return "限产超标 LIMIT_EXCEEDED";
+      return "限产超标";
     case v1::TREATMENT_OFF:
-      return "治污设施未运行 TREATMENT_OFF";
+      return "治污设施未运行";
     case v1::TREATMENT_SILENT:
-      return "治污电表无数据 TREATMENT_SILENT";
+      return "治污电表无数据";
     case v1::DATA_GAP:
-      return "数据缺失 DATA_GAP";
+      return "数据缺失";
     case v1::NO_BASELINE:
-      return "无基线 NO_BASELINE";
+      return "无基线";
     case v1::SUSPECTED_CLOCK_OFFSET:
-      return "疑似时钟偏差 SUSPECTED_CLOCK_OFFSET";
+      return "疑似时钟偏差";
     case v1::CEMS_TRANSMISSION_LOW:
-      return "数据传输有效率不足 CEMS_TRANSMISSION_LOW";
+      return "数据传输有效率不足";
     case v1::CEMS_SILENT_IN_WINDOW:
-      return "停限产期间在线监测异常 CEMS_SILENT_IN_WINDOW";
+      return "停限产期间在线监测异常";
     case v1::CEMS_OVER_LIMIT:
-      return "在线监测超标 CEMS_OVER_LIMIT";
+      return "在线监测超标";
     case v1::CEMS_FLOW_IN_STOP:
-      return "停产期间烟气流量未降 CEMS_FLOW_IN_STOP";
+      return "停产期间烟气流量未降";
     case v1::CEMS_SUSPECT_DATA:
-      return "疑似数据造假 CEMS_SUSPECT_DATA";
+      return "疑似数据造假";
     case v1::MATERIAL_BALANCE:
-      return "物料衡算异常 MATERIAL_BALANCE";
+      return "物料衡算异常";
     default:
-      return v1::FindingType_Name(t);
+      return ChineseLabel(v1::FindingType_Name(t));
   }
 }
 

@@ -133,6 +133,8 @@ TEST(CemsEvidenceTest, FlowInStopShowsFlowAgainstTheStopShareWithFlagsAndGaps) {
   const std::string texts = Texts(svg);
   EXPECT_THAT(chart.title, HasSubstr("示例钢铁厂"));
   EXPECT_THAT(chart.title, HasSubstr("4711"));
+  EXPECT_THAT(chart.title, HasSubstr("停产期间烟气流量未降"));
+  EXPECT_THAT(chart.title, Not(HasSubstr("CEMS_")));  // no enum code for people to read
   EXPECT_THAT(texts, HasSubstr("废气流量分钟值"));
   EXPECT_THAT(texts, HasSubstr("正常流量 100000.0 m³/h"));
   EXPECT_THAT(texts, HasSubstr("停产流量上限（正常流量的 30%） 30000.0 m³/h"));
