@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "lib/model/clock.h"
+#include "lib/model/labels.h"
 
 namespace cuofeng {
 namespace {
@@ -26,6 +27,29 @@ struct Color {
 constexpr Color kInk{0.2, 0.2, 0.2}, kGrid{0.88, 0.88, 0.88}, kLoadColor{0.1, 0.3, 0.8},
     kSecondColor{0.55, 0.2, 0.6}, kObligation{0.3, 0.55, 0.95, 0.10}, kGrace{0.5, 0.5, 0.5, 0.22},
     kFinding{1.0, 0.65, 0.0, 0.30}, kGap{0.85, 0.1, 0.1, 0.5}, kEvent{0.0, 0.55, 0.55};
+
+// The colour of a CEMS data flag's stretch (issue 21): faults red, upkeep
+// and calibration amber and violet, a stopped stack grey.
+Color FlagColor(char flag) {
+  switch (flag) {
+    case 'D':
+      return {0.8, 0.1, 0.1, 0.85};
+    case 'M':
+      return {0.95, 0.6, 0.0, 0.85};
+    case 'C':
+      return {0.5, 0.3, 0.8, 0.85};
+    case 'F':
+      return {0.45, 0.45, 0.45, 0.85};
+    case 'B':
+      return {0.6, 0.2, 0.2, 0.85};
+    case 'S':
+      return {0.2, 0.6, 0.6, 0.85};
+    case 'T':
+      return {0.9, 0.3, 0.6, 0.85};
+    default:
+      return {0.3, 0.3, 0.3, 0.85};
+  }
+}
 
 using Point = std::pair<double, double>;
 enum class Dash { kNone, kLong, kShort };
@@ -217,6 +241,7 @@ void Draw(Canvas& cv, const LoadChart& c) {
   const double top = Top(c), height = Height(c);
   const double pw = kWidth - kLeft - kRight, ph = kPlotHeight;
   double ymax = std::max(c.baseline_kw, c.threshold_kw);
+  const std::string& unit = c.unit;
   for (const auto& [t, kw] : c.load) ymax = std::max(ymax, kw);
   for (const auto& [t, kw] : c.second) ymax = std::max(ymax, kw);
   ymax = ymax <= 0 ? 1 : ymax * 1.1;
@@ -245,7 +270,7 @@ void Draw(Canvas& cv, const LoadChart& c) {
   }
   for (double v = 0; v <= ymax; v += ystep)
     cv.Text(kLeft - 6, Y(v) + 4, absl::StrFormat("%g", v), 11, kInk, true);
-  cv.Text(8, top - 6, "kW", 11, kInk);
+  cv.Text(8, top - 6, unit, 11, kInk);
   const absl::TimeZone china = absl::FixedTimeZone(8 * 3600);
   const int64_t hour = 3600LL * 1000000;
   const double hours = span / hour;
@@ -261,17 +286,7 @@ void Draw(Canvas& cv, const LoadChart& c) {
     cv.Text(X(t) - 24, top + ph + 18, absl::FormatTime(fmt, absl::FromUnixMicros(t), china), 10,
             kInk);
   }
-  cv.Text(kLeft, height - 10, "北京时间 Asia/Shanghai (UTC+8)", 10, kInk);
-  // Reference lines.
-  auto hline = [&](double kw, Color col, const std::string& label) {
-    if (kw <= 0) return;
-    cv.Line({{kLeft, Y(kw)}, {kLeft + pw, Y(kw)}}, col, 1.5, Dash::kLong);
-    cv.Text(kLeft + pw - 4, Y(kw) - 4, label, 11, col, true);
-  };
-  hline(c.baseline_kw, {0.1, 0.5, 0.1},
-        absl::StrFormat("%s %.1f kW", c.baseline_label, c.baseline_kw));
-  hline(c.threshold_kw, {0.8, 0.1, 0.1},
-        absl::StrFormat("%s %.1f kW", c.threshold_label, c.threshold_kw));
+  cv.Text(kLeft, height - 10, "北京时间（UTC+8）", 10, kInk);
   // Curves; a break in the samples (more than 1.5 intervals) breaks the line.
   auto curve = [&](const std::vector<std::pair<int64_t, double>>& pts, Color col, Dash dash) {
     if (pts.empty()) return;
@@ -295,13 +310,54 @@ void Draw(Canvas& cv, const LoadChart& c) {
     flush();
   };
   cv.Clip(kLeft, top, pw, ph);
-  curve(c.load, kLoadColor, Dash::kNone);
+  if (c.bar_us > 0) {
+    // Bars (a day's share, a ledger day), each with its value written above
+    // it when there is room.
+    const bool write = c.load.size() <= 45;
+    for (const auto& [t, v] : c.load) {
+      const double x0 = X(t), x1 = X(t + c.bar_us);
+      const double w = std::max(1.0, (x1 - x0) * 0.8);
+      const double x = x0 + (x1 - x0 - w) / 2;
+      const double y = Y(std::max(0.0, v));
+      cv.Fill(x, y, w, std::max(1.0, top + ph - y),
+              {kLoadColor.r, kLoadColor.g, kLoadColor.b, 0.55});
+      if (write) {
+        cv.Text(x + w / 2 + 12, y - 3, absl::StrFormat("%.1f", v), 9, kInk, true);
+      }
+    }
+  } else {
+    curve(c.load, kLoadColor, Dash::kNone);
+  }
   curve(c.second, kSecondColor, Dash::kShort);
+  // Flagged CEMS minutes: a strip along the top of the plot.
+  for (const LoadChart::Flagged& fl : c.flagged) {
+    const double x0 = clampx(fl.start_us), x1 = clampx(fl.end_us);
+    cv.Fill(x0, top, std::max(1.0, x1 - x0), 10, FlagColor(fl.flag));
+  }
   for (const auto& [t, label] : c.events) {
     cv.Line({{X(t), top}, {X(t), top + ph}}, kEvent, 1.5, Dash::kShort);
     cv.Text(X(t) + 3, top + 14, label, 10, kEvent);
   }
   cv.Unclip();
+  // Reference lines, over the curves.
+  auto hline = [&](double kw, Color col, const std::string& label) {
+    if (kw <= 0) return;
+    cv.Line({{kLeft, Y(kw)}, {kLeft + pw, Y(kw)}}, col, 1.5, Dash::kLong);
+    // On top of the curves, on a light ground so that a busy curve leaves it readable.
+    const double w = 6 * Width(label) + 4;
+    cv.Fill(kLeft + pw - 2 - w, Y(kw) - 16, w, 14, {1, 1, 1, 0.75});
+    cv.Text(kLeft + pw - 4, Y(kw) - 4, label, 11, col, true);
+  };
+  hline(c.baseline_kw, {0.1, 0.5, 0.1},
+        absl::StrFormat("%s %.1f %s", c.baseline_label, c.baseline_kw, unit));
+  hline(c.threshold_kw, {0.8, 0.1, 0.1},
+        absl::StrFormat("%s %.1f %s", c.threshold_label, c.threshold_kw, unit));
+  // A limit of zero (a stop day's allowed output) is the axis itself: said
+  // in words at its foot.
+  if (c.threshold_kw == 0 && !c.threshold_label.empty() && c.bar_us > 0) {
+    cv.Text(kLeft + pw - 4, Y(0) - 4, absl::StrCat(c.threshold_label, " 0 ", unit), 11,
+            {0.8, 0.1, 0.1}, true);
+  }
   // Titles and legend.
   cv.Text(kLeft, 22, c.title, 15, {0, 0, 0});
   for (size_t i = 0; i < c.subtitle.size(); ++i) {
@@ -319,6 +375,12 @@ void Draw(Canvas& cv, const LoadChart& c) {
   if (c.grace_end_us > c.obligation_start_us) legend(kGrace, "缓冲期");
   if (c.window_end_us > c.window_start_us) legend(kFinding, "问题时段");
   if (!c.gaps.empty()) legend(kGap, "数据缺失");
+  std::string flags;
+  for (const LoadChart::Flagged& fl : c.flagged) {
+    if (flags.find(fl.flag) == std::string::npos) flags.push_back(fl.flag);
+  }
+  std::sort(flags.begin(), flags.end());
+  for (char flag : flags) legend(FlagColor(flag), absl::StrCat("标记 ", FlagLabel(flag)));
 }
 
 // Wrap splits `text` into lines of at most `width` units (see Width), at
@@ -362,39 +424,62 @@ std::vector<std::string> Wrap(const std::string& text, double width) {
 std::string TypeLabel(v1::FindingType t) {
   switch (t) {
     case v1::STOP_NOT_KEPT:
-      return "停产未落实 STOP_NOT_KEPT";
+      return "停产未落实";
     case v1::LIMIT_EXCEEDED:
-      return "限产超标 LIMIT_EXCEEDED";
+      return "限产超标";
     case v1::TREATMENT_OFF:
-      return "治污设施未运行 TREATMENT_OFF";
+      return "治污设施未运行";
     case v1::TREATMENT_SILENT:
-      return "治污电表无数据 TREATMENT_SILENT";
+      return "治污电表无数据";
     case v1::DATA_GAP:
-      return "数据缺失 DATA_GAP";
+      return "数据缺失";
     case v1::NO_BASELINE:
-      return "无基线 NO_BASELINE";
+      return "无基线";
     case v1::SUSPECTED_CLOCK_OFFSET:
-      return "疑似时钟偏差 SUSPECTED_CLOCK_OFFSET";
+      return "疑似时钟偏差";
     case v1::CEMS_TRANSMISSION_LOW:
-      return "数据传输有效率不足 CEMS_TRANSMISSION_LOW";
+      return "数据传输有效率不足";
     case v1::CEMS_SILENT_IN_WINDOW:
-      return "停限产期间在线监测异常 CEMS_SILENT_IN_WINDOW";
+      return "停限产期间在线监测异常";
     case v1::CEMS_OVER_LIMIT:
-      return "在线监测超标 CEMS_OVER_LIMIT";
+      return "在线监测超标";
     case v1::CEMS_FLOW_IN_STOP:
-      return "停产期间烟气流量未降 CEMS_FLOW_IN_STOP";
+      return "停产期间烟气流量未降";
     case v1::CEMS_SUSPECT_DATA:
-      return "疑似数据造假 CEMS_SUSPECT_DATA";
+      return "疑似数据造假";
     case v1::MATERIAL_BALANCE:
-      return "物料衡算异常 MATERIAL_BALANCE";
+      return "物料衡算异常";
     default:
-      return v1::FindingType_Name(t);
+      return ChineseLabel(v1::FindingType_Name(t));
   }
 }
 
 int64_t Us(const google::protobuf::Timestamp& ts) { return absl::ToUnixMicros(FromTimestamp(ts)); }
 
 }  // namespace
+
+std::string FlagLabel(char flag) {
+  switch (flag) {
+    case 'N':
+      return "N 正常";
+    case 'F':
+      return "F 停运";
+    case 'M':
+      return "M 维护";
+    case 'S':
+      return "S 手工输入";
+    case 'D':
+      return "D 故障";
+    case 'C':
+      return "C 校准";
+    case 'T':
+      return "T 超测上限";
+    case 'B':
+      return "B 通讯异常";
+    default:
+      return std::string(1, flag);
+  }
+}
 
 LoadChart EvidenceChart(const v1::EvidenceSeries& e) {
   const v1::Finding& f = e.finding();
@@ -418,14 +503,23 @@ LoadChart EvidenceChart(const v1::EvidenceSeries& e) {
   if (!f.covered_by().empty()) chart.subtitle.push_back(f.covered_by());
   for (const v1::LoadPoint& p : e.load()) chart.load.push_back({Us(p.time()), p.kw()});
   const bool treatment = f.type() == v1::TREATMENT_OFF || f.type() == v1::TREATMENT_SILENT;
-  chart.load_label = treatment ? "治污设施负荷" : "负荷";
+  chart.load_label = !e.load_label().empty() ? e.load_label() : treatment ? "治污设施负荷" : "负荷";
   for (const v1::LoadPoint& p : e.production_load()) chart.second.push_back({Us(p.time()), p.kw()});
-  chart.second_label = "生产负荷";
+  chart.second_label = e.second_label().empty() ? "生产负荷" : e.second_label();
   chart.baseline_kw = e.baseline_kw();
   if (e.baseline_version() > 0)
     chart.baseline_label = absl::StrCat("基准负荷（第 ", e.baseline_version(), " 版）");
   chart.threshold_kw = e.threshold_kw();
   chart.threshold_label = treatment ? "运行线" : "限值";
+  // Issue 21: a monitoring point's or a ledger's series says its own unit and labels.
+  if (!e.unit().empty()) chart.unit = e.unit();
+  if (!e.baseline_label().empty()) chart.baseline_label = e.baseline_label();
+  if (!e.threshold_label().empty()) chart.threshold_label = e.threshold_label();
+  chart.bar_us = e.bar_seconds() * 1000000;
+  for (const v1::FlaggedRange& r : e.flagged()) {
+    chart.flagged.push_back(
+        {Us(r.range().start()), Us(r.range().end()), r.flag().empty() ? '?' : r.flag()[0]});
+  }
   chart.from_us = Us(e.from());
   chart.to_us = Us(e.to());
   if (f.has_obligation_window_start()) {

@@ -41,7 +41,23 @@ struct LoadChart {
   std::vector<std::pair<int64_t, int64_t>> gaps;  // hatched in red
   std::vector<std::pair<int64_t, std::string>>
       events;  // vertical markers (register reset, new meter)
+  // Issue 21: the unit of the curves and the reference lines (a CEMS's
+  // mg/m³ or m³/h, a transmission share in %, a ledger's 吨).
+  std::string unit = "kW";
+  // > 0: each load sample is a bar this long from its time (a day's share,
+  // a ledger day) instead of a point of a curve.
+  int64_t bar_us = 0;
+  // Stretches of CEMS minutes sent with a data flag, drawn as a strip along
+  // the top of the plot, coloured by flag (D 故障, M 维护, C 校准, F 停运 ...).
+  struct Flagged {
+    int64_t start_us, end_us;
+    char flag;
+  };
+  std::vector<Flagged> flagged;
 };
+
+// FlagLabel is an HJ 212 data flag as people read it: "D 故障", "F 停运".
+std::string FlagLabel(char flag);
 
 // EvidenceChart is the chart of a finding's evidence series, as every client
 // draws it.

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "lib/charts/load_chart.h"
@@ -176,7 +177,13 @@ absl::StatusOr<std::string> CaseFilePdf(const CaseFileDocument& doc, int* pages)
       10);
   pdf.KeyValues(CaseFileRows(doc));
   if (!doc.evidence.load().empty()) {
-    pdf.Heading("用电负荷曲线");
+    // Issue 21: a monitoring point's minutes or a ledger's days have their own heading.
+    const std::string& scope = f.scope();
+    pdf.Heading(absl::StrContains(scope, "/monitoringPoints/")
+                    ? (f.type() == v1::CEMS_TRANSMISSION_LOW ? "烟气在线监测数据传输有效率（逐日）"
+                                                             : "烟气在线监测数据曲线")
+                : absl::StrContains(scope, "/productionLedgers/") ? "生产台账日产量（物料衡算）"
+                                                                  : "用电负荷曲线");
     const LoadChart chart = EvidenceChart(doc.evidence);
     PdfDrawing d;
     d.width = LoadChartWidth();

@@ -884,6 +884,26 @@ void CountSupportingSources(v1::Finding* f) {
   f->set_supporting_sources(static_cast<int32_t>(kinds.size()));
 }
 
+bool MergeCorroboration(v1::Finding* stored, const v1::Finding& found) {
+  bool changed = false;
+  for (const v1::Corroboration& c : found.corroboration()) {
+    v1::Corroboration* same = nullptr;
+    for (v1::Corroboration& s : *stored->mutable_corroboration()) {
+      if (s.source() == c.source() && s.resource() == c.resource()) same = &s;
+    }
+    if (same == nullptr) {
+      *stored->add_corroboration() = c;
+      changed = true;
+    } else if (same->supports() != c.supports() || same->detail() != c.detail()) {
+      *same = c;
+      changed = true;
+    }
+  }
+  const int32_t before = stored->supporting_sources();
+  CountSupportingSources(stored);
+  return changed || before != stored->supporting_sources();
+}
+
 bool Corroborate(v1::Finding* f, const CemsPoint& point, const std::vector<CemsMinute>& minutes,
                  double normal_flow, double allowed_share, const CemsParams& params) {
   if (normal_flow <= 0) return false;

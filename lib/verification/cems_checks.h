@@ -232,6 +232,15 @@ bool LinkFlowAndStop(v1::Finding* flow, v1::Finding* stop);
 // material_balance) among its corroborations that supports it.
 void CountSupportingSources(v1::Finding* finding);
 
+// MergeCorroboration refreshes a stored finding's corroboration with what a
+// later run (or live check) found for the same finding (issue 21): each
+// source's word on a resource (source, resource) that `found` carries
+// replaces the stored one or is added; a word `found` does not carry (a
+// source that run did not consult, such as a live run without a ledger
+// day) is kept. Recounts supporting_sources. Returns whether anything
+// changed.
+bool MergeCorroboration(v1::Finding* stored, const v1::Finding& found);
+
 // SourceOf is the kind of source a finding rests on ("electricity", "cems",
 // "gate").
 std::string SourceOf(v1::FindingType type);

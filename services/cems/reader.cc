@@ -1,9 +1,11 @@
 #include "services/cems/reader.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/model/clock.h"
 
 namespace cuofeng {
 namespace {
@@ -47,33 +49,56 @@ absl::Status CemsReader::Read(absl::Time deadline, const std::function<void(pqxx
       Isolation::kReadOnly);
 }
 
-absl::StatusOr<std::vector<CemsReader::PointRow>> CemsReader::Points(const std::string& district_id,
-                                                                     absl::Time deadline) {
+absl::StatusOr<std::vector<CemsReader::PointRow>> CemsReader::Points(
+    const std::vector<v1::DistrictSnapshotChunk>& snapshot, absl::Time deadline) {
+  std::map<std::string, std::string> enterprise_names;
+  for (const auto& c : snapshot) {
+    for (const v1::Enterprise& e : c.enterprises()) enterprise_names[e.name()] = e.display_name();
+  }
   std::vector<PointRow> out;
+  for (const auto& c : snapshot) {
+    for (const v1::MonitoringPoint& p : c.monitoring_points()) {
+      if (p.mn().empty()) continue;
+      PointRow row;
+      row.point.name = p.name();
+      row.point.enterprise = p.name().substr(0, p.name().find("/monitoringPoints/"));
+      row.point.target = !p.equipment().empty() ? p.equipment()
+                         : !p.line().empty()    ? p.line()
+                                                : row.point.enterprise;
+      row.point.label = absl::StrCat(enterprise_names[row.point.enterprise], " ", p.display_name(),
+                                     " (", p.name(), ")");
+      row.mn = p.mn();
+      if (p.has_pm_limit()) row.point.limit[0] = p.pm_limit();
+      if (p.has_so2_limit()) row.point.limit[1] = p.so2_limit();
+      if (p.has_nox_limit()) row.point.limit[2] = p.nox_limit();
+      row.expected_from =
+          p.has_create_time() ? FromTimestamp(p.create_time()) : absl::InfiniteFuture();
+      out.push_back(std::move(row));
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const PointRow& a, const PointRow& b) { return a.point.name < b.point.name; });
+  if (out.empty()) return out;
+  // The first minute each device sent (one probe of the packet table's key each).
+  std::vector<std::string> mns;
+  for (const PointRow& r : out) mns.push_back(r.mn);
+  std::map<std::string, int64_t> first;
   absl::Status st = Read(deadline, [&](pqxx::work& tx) {
     for (const auto& r : tx.exec_params(
-             "SELECT p.name, p.parent, coalesce(p.equipment, p.line, p.parent), "
-             "coalesce(e.display_name, '') || ' ' || p.display_name, p.mn, p.pm_limit, "
-             "p.so2_limit, p.nox_limit, (extract(epoch from least(p.create_time, "
-             "(SELECT min(k.data_time) FROM cems.packet k WHERE k.mn = p.mn AND k.cn = 2051))) "
-             "* 1000000)::int8 FROM registry.monitoring_point p "
-             "LEFT JOIN registry.enterprise e ON e.name = p.parent "
-             "WHERE p.district_id = $1 AND p.mn <> '' ORDER BY p.name",
-             district_id)) {
-      PointRow row;
-      row.point.name = r[0].as<std::string>();
-      row.point.enterprise = r[1].as<std::string>();
-      row.point.target = r[2].as<std::string>();
-      row.point.label = absl::StrCat(r[3].as<std::string>(), " (", row.point.name, ")");
-      row.mn = r[4].as<std::string>();
-      for (int c = 0; c < 3; ++c) {
-        if (!r[5 + c].is_null()) row.point.limit[c] = r[5 + c].as<double>();
-      }
-      row.expected_from = absl::FromUnixMicros(r[8].as<int64_t>());
-      out.push_back(std::move(row));
+             "SELECT m.mn, (SELECT (extract(epoch from min(k.data_time)) * 1000000)::int8 "
+             "FROM cems.packet k WHERE k.mn = m.mn AND k.cn = 2051) "
+             "FROM unnest($1::text[]) AS m(mn)",
+             TextArray(mns))) {
+      if (!r[1].is_null()) first[r[0].as<std::string>()] = r[1].as<int64_t>();
     }
   });
   if (!st.ok()) return st;
+  for (PointRow& r : out) {
+    auto it = first.find(r.mn);
+    if (it != first.end()) {
+      r.expected_from = std::min(r.expected_from, absl::FromUnixMicros(it->second));
+    }
+  }
   return out;
 }
 
@@ -133,35 +158,34 @@ absl::StatusOr<absl::Time> CemsReader::DataEnd(const std::vector<std::string>& m
   return end;
 }
 
-absl::StatusOr<std::vector<CemsReader::LedgerRow>> CemsReader::Ledgers(
-    const std::string& district_id, absl::Time deadline) {
+std::vector<CemsReader::LedgerRow> CemsReader::Ledgers(
+    const std::vector<v1::DistrictSnapshotChunk>& snapshot) {
+  std::map<std::string, std::string> names;  // enterprises and lines
+  for (const auto& c : snapshot) {
+    for (const v1::Enterprise& e : c.enterprises()) names[e.name()] = e.display_name();
+    for (const v1::ProductionLine& l : c.production_lines()) names[l.name()] = l.display_name();
+  }
   std::vector<LedgerRow> out;
-  absl::Status st = Read(deadline, [&](pqxx::work& tx) {
-    for (const auto& r : tx.exec_params(
-             "SELECT p.name, p.parent, p.line, coalesce(e.display_name, '') || ' ' || "
-             "coalesce(l.display_name, '') || ' ' || p.display_name, p.output_unit, "
-             "p.normal_daily_output, coalesce(p.fuel_unit, ''), coalesce(p.raw_material_unit, '') "
-             "FROM registry.production_ledger p "
-             "LEFT JOIN registry.enterprise e ON e.name = p.parent "
-             "LEFT JOIN registry.production_line l ON l.name = p.line "
-             "WHERE p.district_id = $1 ORDER BY p.name",
-             district_id)) {
+  for (const auto& c : snapshot) {
+    for (const v1::ProductionLedger& p : c.production_ledgers()) {
       LedgerRow row;
-      row.line.name = r[0].as<std::string>();
-      row.line.enterprise = r[1].as<std::string>();
-      row.target = r[2].as<std::string>();
-      row.line.label = absl::StrCat(r[3].as<std::string>(), " (", row.line.name, ")");
-      row.line.unit = r[4].as<std::string>();
-      if (!r[5].is_null()) {
+      row.line.name = p.name();
+      row.line.enterprise = p.name().substr(0, p.name().find("/productionLedgers/"));
+      row.target = p.line();
+      row.line.label = absl::StrCat(names[row.line.enterprise], " ", names[p.line()], " ",
+                                    p.display_name(), " (", p.name(), ")");
+      row.line.unit = p.output_unit();
+      if (p.has_normal_daily_output()) {
         row.declared = true;
-        row.declared_output = r[5].as<double>();
+        row.declared_output = p.normal_daily_output();
       }
-      row.line.fuel_unit = r[6].as<std::string>();
-      row.line.raw_material_unit = r[7].as<std::string>();
+      row.line.fuel_unit = p.fuel_unit();
+      row.line.raw_material_unit = p.raw_material_unit();
       out.push_back(std::move(row));
     }
-  });
-  if (!st.ok()) return st;
+  }
+  std::sort(out.begin(), out.end(),
+            [](const LedgerRow& a, const LedgerRow& b) { return a.line.name < b.line.name; });
   return out;
 }
 

@@ -1,7 +1,9 @@
-// CemsReader reads what the HJ 212 receiver stored (schema cems) for the
-// verification: a district's monitoring points as the registry keeps them
-// and their minute data (CN 2051) decoded for lib/verification/cems_checks.
-// Read-only; it runs in the process that runs the compliance service.
+// CemsReader reads what the HJ 212 receiver stored (schema cems) and the
+// production ledger days (schema production) for the verification: minute
+// data (CN 2051) decoded for lib/verification/cems_checks. The monitoring
+// points and ledger definitions come from the registry's snapshot (read over
+// gRPC by the verifier: a service reads another's data only through its
+// API). Read-only; it runs in the process that runs the compliance service.
 #ifndef CUOFENG_SERVICES_CEMS_READER_H_
 #define CUOFENG_SERVICES_CEMS_READER_H_
 
@@ -12,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cuofeng/v1/registry.pb.h"
 #include "lib/db/pool.h"
 #include "lib/verification/cems_checks.h"
 
@@ -28,9 +31,11 @@ class CemsReader {
     // the first minute its device sent.
     absl::Time expected_from;
   };
-  // Points are the district's monitoring points with a device number, in
-  // name order.
-  absl::StatusOr<std::vector<PointRow>> Points(const std::string& district_id, absl::Time deadline);
+  // Points are the snapshot's monitoring points with a device number, in
+  // name order, each expected from the earlier of its registration and its
+  // device's first minute.
+  absl::StatusOr<std::vector<PointRow>> Points(
+      const std::vector<v1::DistrictSnapshotChunk>& snapshot, absl::Time deadline);
 
   // Minutes are the minute uploads (CN 2051) of the devices `mns` with
   // from <= DataTime < to, by MN, sorted by time.
@@ -44,8 +49,8 @@ class CemsReader {
     bool declared = false;
     double declared_output = 0;
   };
-  absl::StatusOr<std::vector<LedgerRow>> Ledgers(const std::string& district_id,
-                                                 absl::Time deadline);
+  // Ledgers are the snapshot's production ledgers, in name order.
+  static std::vector<LedgerRow> Ledgers(const std::vector<v1::DistrictSnapshotChunk>& snapshot);
   // LedgerDays are the district's production ledger days with
   // from_day <= day < to_day (YYYY-MM-DD), by ledger, in day order.
   absl::StatusOr<std::map<std::string, std::vector<ProductionDay>>> LedgerDays(

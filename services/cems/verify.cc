@@ -39,9 +39,8 @@ absl::Status RunMaterialBalance(CemsReader& reader, const CemsRunInput& in,
                                 size_t electricity_count, std::vector<v1::Finding>* electricity,
                                 CemsRunOutput* out) {
   if (in.lists.empty()) return absl::OkStatus();
-  auto ledgers = reader.Ledgers(in.district_id, in.deadline);
-  if (!ledgers.ok()) return ledgers.status();
-  if (ledgers->empty()) return absl::OkStatus();
+  const std::vector<CemsReader::LedgerRow> ledgers = CemsReader::Ledgers(*in.snapshot);
+  if (ledgers.empty()) return absl::OkStatus();
   // Ledger days from the earliest reference window to the end of the hull.
   absl::Time read_from = in.hull_from;
   for (const auto& [name, l] : in.lists) {
@@ -58,7 +57,7 @@ absl::Status RunMaterialBalance(CemsReader& reader, const CemsRunInput& in,
     return absl::FromUnixMicros(a) < in.to && absl::FromUnixMicros(b) > in.from;
   };
   static const std::vector<ProductionDay> kNone;
-  for (const CemsReader::LedgerRow& row : *ledgers) {
+  for (const CemsReader::LedgerRow& row : ledgers) {
     if (!in.in_scope(row.line.enterprise)) continue;
     auto found_days = days_by_ledger->find(row.line.name);
     const std::vector<ProductionDay>& days =
@@ -173,7 +172,7 @@ absl::Status RunMaterialBalance(CemsReader& reader, const CemsRunInput& in,
 absl::StatusOr<CemsRunOutput> RunCemsChecks(CemsReader& reader, const CemsRunInput& in,
                                             std::vector<v1::Finding>* electricity) {
   CemsRunOutput out;
-  auto points = reader.Points(in.district_id, in.deadline);
+  auto points = reader.Points(*in.snapshot, in.deadline);
   if (!points.ok()) return points.status();
   std::vector<std::string> mns;
   for (const auto& p : *points) mns.push_back(p.mn);

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "cuofeng/v1/compliance.pb.h"
 #include "cuofeng/v1/planning.pb.h"
+#include "cuofeng/v1/registry.pb.h"
 #include "lib/verification/cems_checks.h"
 #include "services/cems/reader.h"
 
@@ -27,6 +28,9 @@ struct CemsRunInput {
   absl::Time from, to;            // the run's range
   absl::Time hull_from, hull_to;  // whole windows touching it
   const v1::ListObligationWindowsResponse* windows = nullptr;
+  // The registry's snapshot the run read (its monitoring points and
+  // production ledgers).
+  const std::vector<v1::DistrictSnapshotChunk>* snapshot = nullptr;
   // The lists in force (by list name) with their CEMS parameters.
   std::map<std::string, const v1::FiledListInfo*> lists;
   std::map<std::string, CemsParams> params;

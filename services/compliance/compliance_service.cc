@@ -21,6 +21,8 @@
 #include "lib/status/status_macros.h"
 #include "lib/text/text.h"
 #include "services/cems/transmission.h"
+#include "lib/verification/cems_evidence.h"
+#include "services/cems/reader.h"
 #include "services/compliance/run_progress.h"
 
 namespace cuofeng {
@@ -93,6 +95,19 @@ void NoteForLive(const v1::IngestReadingsRequest& req, LiveBatch* batch) {
     batch->meters.insert(r.meter());
     batch->from = std::min(batch->from, a);
     batch->to = std::max(batch->to, b);
+  }
+}
+// Issue 21: ledger days are judged live too (material balance): the ledger
+// stands for its enterprise, the day for the range.
+void NoteForLive(const v1::IngestProductionDaysRequest& req, LiveBatch* batch) {
+  for (const v1::ProductionDay& d : req.days()) {
+    if (d.ledger().empty() || !d.parse_error().empty()) continue;
+    absl::Time day;
+    std::string err;
+    if (!absl::ParseTime("%Y-%m-%d", d.day(), absl::FixedTimeZone(8 * 3600), &day, &err)) continue;
+    batch->meters.insert(d.ledger());
+    batch->from = std::min(batch->from, day);
+    batch->to = std::max(batch->to, day + absl::Hours(24));
   }
 }
 template <typename Request>
@@ -438,6 +453,21 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   return done;
 }
 
+// RefreshCorroboration merges what a later run found other sources say
+// about a stored finding into it (lib/verification/cems_checks.h
+// MergeCorroboration), so that "two or more sources agree" follows the data.
+static void RefreshCorroboration(pqxx::work& tx, const std::string& name,
+                                 const v1::Finding& found) {
+  pqxx::result r =
+      tx.exec_params("SELECT body FROM compliance.finding WHERE name = $1 FOR UPDATE", name);
+  if (r.empty()) return;
+  v1::Finding stored;
+  if (!stored.ParseFromString(pqxx::binarystring(r[0][0]).str())) return;
+  if (!MergeCorroboration(&stored, found)) return;
+  tx.exec_params0("UPDATE compliance.finding SET body = $2 WHERE name = $1", name,
+                  pqxx::binarystring(stored.SerializeAsString()));
+}
+
 absl::StatusOr<v1::VerificationRun> ComplianceServiceImpl::StoreOutcome(
     pqxx::work& tx, VerificationOutcome& outcome, const std::string& district,
     const std::string& run_by) {
@@ -461,17 +491,21 @@ absl::StatusOr<v1::VerificationRun> ComplianceServiceImpl::StoreOutcome(
     run.set_name(absl::StrCat(district, "/verificationRuns/", n));
   }
   std::vector<std::string> found;
+  std::map<std::string, const v1::Finding*> refresh;  // by name: rows locked in name order
   for (size_t i = 0; i < outcome.findings.size(); ++i) {
     v1::Finding& f = outcome.findings[i];
     f.set_verification_run(run.name());
     found.push_back(Fingerprint(f));
     auto [name, fresh] = repo_.InsertFinding(tx, outcome.district_id, f, outcome.domains[i]);
+    // Issue 21: a source that agrees or disagrees now is added to the stored finding.
+    if (!fresh && !name.empty() && f.corroboration_size() > 1) refresh[name] = &f;
     if (fresh) {
       run.set_findings_new(run.findings_new() + 1);
     } else {
       run.set_findings_unchanged(run.findings_unchanged() + 1);
     }
   }
+  for (const auto& [name, f] : refresh) RefreshCorroboration(tx, name, *f);
   // What this run judged again and no longer finds: later data disproves it.
   run.set_findings_superseded(
       repo_.Supersede(tx, outcome.district_id,
@@ -787,6 +821,59 @@ grpc::Status ComplianceServiceImpl::ExplainFinding(grpc::ServerContext* ctx,
   });
 }
 
+// The series of a finding on a monitoring point or a production ledger
+// (issue 21): the point's minutes from the receiver's tables, the ledger's
+// days, the point's device number and the ledger's declared output from the
+// registry over gRPC.
+static absl::Status StackOrLedgerEvidence(grpc::ServerContext* ctx,
+                                          v1::RegistryService::Stub* registry, ConnectionPool* pool,
+                                          v1::EvidenceSeries* resp) {
+  const v1::Finding& f = resp->finding();
+  const auto [from, to] = CemsEvidenceRange(f);
+  *resp->mutable_from() = ToTimestamp(from);
+  *resp->mutable_to() = ToTimestamp(to);
+  const std::string authorization = AuthorizationOf(ctx);
+  const absl::Time deadline = DeadlineOf(ctx, kLookupCap);
+  auto call = [&] {
+    auto c = std::make_unique<grpc::ClientContext>();
+    if (!authorization.empty()) c->AddMetadata("authorization", authorization);
+    c->set_deadline(absl::ToChronoTime(deadline));
+    return c;
+  };
+  CemsReader reader(pool);
+  if (absl::StrContains(f.scope(), "/monitoringPoints/")) {
+    v1::GetMonitoringPointRequest preq;
+    preq.set_name(f.scope());
+    v1::MonitoringPoint point;
+    auto c = call();
+    if (grpc::Status s = registry->GetMonitoringPoint(c.get(), preq, &point); !s.ok())
+      return FromGrpcStatus(s);
+    if (point.mn().empty()) return absl::OkStatus();  // no device: no minutes
+    ASSIGN_OR_RETURN(auto minutes,
+                     reader.Minutes({point.mn()}, from - absl::Hours(24), to, deadline));
+    ASSIGN_OR_RETURN(absl::Time data_end, reader.DataEnd({point.mn()}, deadline));
+    FillCemsEvidence(minutes[point.mn()], std::min(data_end, Now()), resp);
+    return absl::OkStatus();
+  }
+  v1::GetProductionLedgerRequest lreq;
+  lreq.set_name(f.scope());
+  v1::ProductionLedger ledger;
+  auto c = call();
+  if (grpc::Status s = registry->GetProductionLedger(c.get(), lreq, &ledger); !s.ok())
+    return FromGrpcStatus(s);
+  // The normal output the finding was judged against, else the declared one.
+  double normal = NormalOutputOf(f);
+  if (normal <= 0 && ledger.has_normal_daily_output()) normal = ledger.normal_daily_output();
+  const std::string district_id = f.scope().substr(10, f.scope().find('/', 10) - 10);
+  auto day = [](absl::Time t) {
+    return absl::FormatTime("%Y-%m-%d", t, absl::FixedTimeZone(8 * 3600));
+  };
+  ASSIGN_OR_RETURN(auto days, reader.LedgerDays(district_id, day(from - absl::Hours(24)),
+                                                day(to + absl::Hours(24)), deadline));
+  FillLedgerEvidence(days[f.scope()], normal, ledger.fuel_unit(), resp);
+  return absl::OkStatus();
+}
+
 grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx,
                                                 const v1::GetEvidenceRequest* req,
                                                 v1::EvidenceSeries* resp) {
@@ -810,6 +897,11 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx,
   const absl::Time from = ws - pad, to = we + pad;
   *resp->mutable_from() = ToTimestamp(from);
   *resp->mutable_to() = ToTimestamp(to);
+  // Issue 21: a monitoring point's minutes, a production ledger's days.
+  if (absl::StrContains(f.scope(), "/monitoringPoints/") ||
+      absl::StrContains(f.scope(), "/productionLedgers/")) {
+    return ToGrpcStatus(StackOrLedgerEvidence(ctx, registry_.get(), repo_.pool(), resp));
+  }
   if (!absl::StrContains(f.scope(), "/meters/"))
     return grpc::Status::OK;  // a gate finding: no curve
   const bool co_running = f.type() == v1::TREATMENT_OFF;

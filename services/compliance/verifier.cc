@@ -985,7 +985,8 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     }
   }
   phase("meter checks");
-  if (options.live) return finish();
+  // Live runs judge CEMS minutes and ledger days when those arrived (issue 21).
+  if (options.live && !options.cems) return finish();
   step("CEMS");
 
   // Stack monitoring (CEMS over HJ 212, issue 21): services/cems/verify.h.
@@ -998,6 +999,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     in.hull_from = hull_from;
     in.hull_to = hull_to;
     in.windows = &windows;
+    in.snapshot = &chunks;
     in.lists = lists;
     in.params = cems_params;
     for (const Period& p : periods) in.periods.push_back({p.list, p.start, p.end});
@@ -1016,6 +1018,7 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
     run.set_ledger_days(cems_out.ledger_days);
   }
   phase("CEMS checks");
+  if (options.live) return finish();  // the gates are left to batch runs
   step("GATES");
 
   // Gates (T79, T80): passages, ledger rows, silent cameras. Passages and
@@ -1145,6 +1148,8 @@ void LiveVerifier::Arrived(const std::set<std::string>& meters, absl::Time from,
       if (district.empty()) continue;
       Pending& p = pending_[district];
       p.meters.insert(m);
+      p.cems = p.cems || absl::StrContains(m, "/monitoringPoints/") ||
+               absl::StrContains(m, "/productionLedgers/");
       p.from = std::min(p.from, from);
       p.to = std::max(p.to, to);
       p.authorization = authorization;
@@ -1155,6 +1160,32 @@ void LiveVerifier::Arrived(const std::set<std::string>& meters, absl::Time from,
     }
   }
   cv_.notify_all();
+}
+
+absl::StatusOr<std::map<std::string, LiveVerifier::CemsDevice>> LiveVerifier::CemsDevices() {
+  std::map<std::string, CemsDevice> out;
+  RETURN_IF_ERROR(InTransaction(
+      *repo_->pool(),
+      [&](pqxx::work& tx) {
+        tx.exec0("SET LOCAL statement_timeout = 30000");
+        // Two probes of the packet table's key per device the receiver has
+        // counted (cems.daily_count is small: a row per device and day).
+        for (const auto& r :
+             tx.exec("SELECT d.mn, last.point, "
+                     "(extract(epoch from (SELECT min(k.data_time) FROM cems.packet k "
+                     "WHERE k.mn = d.mn AND k.cn = 2051)) * 1000000)::int8, "
+                     "(extract(epoch from last.data_time) * 1000000)::int8 "
+                     "FROM (SELECT DISTINCT mn FROM cems.daily_count WHERE mn <> '') d "
+                     "CROSS JOIN LATERAL (SELECT p.point, p.data_time FROM cems.packet p "
+                     "WHERE p.mn = d.mn AND p.cn = 2051 ORDER BY p.data_time DESC LIMIT 1) last")) {
+          out[r[0].as<std::string>()] = {r[1].as<std::string>(),
+                                         absl::FromUnixMicros(r[2].as<int64_t>()),
+                                         absl::FromUnixMicros(r[3].as<int64_t>())};
+        }
+        return absl::OkStatus();
+      },
+      Isolation::kReadOnly));
+  return out;
 }
 
 void LiveVerifier::Loop() {
@@ -1171,19 +1202,60 @@ void LiveVerifier::Loop() {
     lock.unlock();
     for (const auto& [district, p] : work) RunOne(district, p);
     if (sweep) {
+      // Issue 21: CEMS minutes reach the database through the HJ 212
+      // receiver, not through an ingest call: the sweep looks at where each
+      // device's minutes end now; what arrived since the last sweep (from a
+      // device's last minute then, or its first) is judged.
+      std::map<std::string, std::pair<absl::Time, absl::Time>> arrived;  // by district
+      if (!seen.empty()) {
+        auto devices = CemsDevices();
+        if (!devices.ok()) {
+          std::cerr << "live verification: reading where the CEMS data ends failed: "
+                    << devices.status() << "\n";
+        } else {
+          std::lock_guard<std::mutex> relock(mu_);
+          for (const auto& [mn, d] : *devices) {
+            const std::string district = DistrictOf(d.point);
+            if (seen.count(district) == 0) continue;  // no key to judge it with yet
+            auto last = cems_swept_.find(mn);
+            if (last != cems_swept_.end() && last->second == d.last) continue;
+            const absl::Time from = last == cems_swept_.end() ? d.first : last->second;
+            cems_swept_[mn] = d.last;
+            auto [it, fresh] =
+                arrived.emplace(district, std::make_pair(from, d.last + absl::Minutes(1)));
+            if (!fresh) {
+              it->second.first = std::min(it->second.first, from);
+              it->second.second = std::max(it->second.second, d.last + absl::Minutes(1));
+            }
+          }
+        }
+      }
       for (auto& [district, p] : seen) {
         // At the district's data end, every meter: a silent one's windows too.
         auto end = repo_->DataEnd(district.substr(district.find('/') + 1),
                                   absl::Now() + absl::Seconds(30));
-        if (!end.ok() || *end == absl::InfinitePast()) continue;
-        {
+        bool meters_new = false;
+        if (end.ok() && *end != absl::InfinitePast()) {
           std::lock_guard<std::mutex> relock(mu_);
           auto s = swept_.find(district);
-          if (s != swept_.end() && s->second == *end) continue;
+          meters_new = s == swept_.end() || s->second != *end;
           swept_[district] = *end;
         }
-        p.from = *end - std::max(sweep_, absl::Hours(1));
-        p.to = *end;
+        auto cems = arrived.find(district);
+        if (!meters_new && cems == arrived.end()) continue;
+        p.from = absl::InfiniteFuture();
+        p.to = absl::InfinitePast();
+        if (meters_new) {
+          p.from = *end - std::max(sweep_, absl::Hours(1));
+          p.to = *end;
+        }
+        // Every monitoring point too when CEMS data arrived: a point gone
+        // silent in a binding window gets its finding without a minute of its own.
+        p.cems = cems != arrived.end();
+        if (p.cems) {
+          p.from = std::min(p.from, cems->second.first);
+          p.to = std::max(p.to, cems->second.second);
+        }
         RunOne(district, p);
       }
       next_sweep = absl::Now() + sweep_;
@@ -1196,6 +1268,7 @@ void LiveVerifier::RunOne(const std::string& district, const Pending& p) {
   RunOptions options;
   options.meters = p.meters;
   options.live = true;
+  options.cems = p.cems;
   auto outcome = verifier_->Run(district, p.from, p.to + absl::Microseconds(1), p.authorization,
                                 absl::Now() + absl::Minutes(2), options);
   if (!outcome.ok()) {

@@ -64,6 +64,9 @@ struct RunOptions {
   // A live run: no gate checks; skipped (outcome.skipped) unless an alert
   // or a staggered period binds some of it within [from, to).
   bool live = false;
+  // A live run that also runs the CEMS and material-balance checks (issue
+  // 21): set when CEMS minutes or ledger days arrived (batch runs always do).
+  bool cems = false;
   // Progress, when set, is called as each step starts (OBLIGATIONS,
   // REGISTRY, BASELINES, READINGS, METERS, CEMS, GATES) and after each
   // meter is judged (METERS, with the meters judged and to judge). It runs
@@ -121,6 +124,8 @@ class LiveVerifier {
   LiveVerifier(Verifier* verifier, ComplianceRepository* repo, Store store, absl::Duration sweep);
   ~LiveVerifier();
 
+  // `meters` may name monitoring points and production ledgers too (their
+  // data arrived): the run then includes the CEMS and material-balance checks.
   void Arrived(const std::set<std::string>& meters, absl::Time from, absl::Time to,
                const std::string& authorization, const std::string& key_name);
 
@@ -129,7 +134,16 @@ class LiveVerifier {
     std::set<std::string> meters;
     absl::Time from = absl::InfiniteFuture(), to = absl::InfinitePast();
     std::string authorization, key_name;
+    bool cems = false;
   };
+  // CemsDevices: per device (MN) the HJ 212 receiver has counted, its
+  // point and the start of its first and its last minute (CN 2051), probed
+  // on the packet table's key.
+  struct CemsDevice {
+    std::string point;
+    absl::Time first, last;
+  };
+  absl::StatusOr<std::map<std::string, CemsDevice>> CemsDevices();
   void Loop();
   void RunOne(const std::string& district, const Pending& p);
 
@@ -140,9 +154,10 @@ class LiveVerifier {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
-  std::map<std::string, Pending> pending_;   // by district
-  std::map<std::string, Pending> seen_;      // by district: the last caller, for sweeps
-  std::map<std::string, absl::Time> swept_;  // by district: the data end last swept
+  std::map<std::string, Pending> pending_;        // by district
+  std::map<std::string, Pending> seen_;           // by district: the last caller, for sweeps
+  std::map<std::string, absl::Time> swept_;       // by district: the data end last swept
+  std::map<std::string, absl::Time> cems_swept_;  // by device (MN): its last minute swept
   std::thread thread_;
 };
 

@@ -1,0 +1,517 @@
+// CEMS minutes and production ledger days in live verification (issue 21),
+// end to end: a server with --live_verification and --hj212_listen; a
+// plant's meter readings go in first (its stop not kept is found live, on
+// electricity alone), then two data loggers send HJ 212 minute packets over
+// TCP (no ingest call: the live sweep sees them arrive) and a ledger day of
+// output on a stop day is ingested. The CEMS flow and the faulty CEMS's
+// findings and the material-balance finding appear without a batch run, the
+// earlier electricity finding's corroboration is refreshed (two sources now
+// agree, and the filter says so), GetEvidence draws the CEMS and ledger
+// series, and a batch run over the same data adds nothing about them.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "cuofeng/v1/compliance.grpc.pb.h"
+#include "cuofeng/v1/planning.grpc.pb.h"
+#include "cuofeng/v1/registry.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/auth/policy.h"
+#include "lib/hj212/packet.h"
+#include "lib/model/clock.h"
+#include "lib/model/identifiers.h"
+#include "tests/support/test_env.h"
+#include "tools/cli/client_lib.h"
+
+namespace cuofeng {
+namespace {
+
+using namespace ::cuofeng::testing;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::SizeIs;
+
+constexpr char kDistrict[] = "districts/120119";
+const absl::TimeZone kChina = absl::FixedTimeZone(8 * 3600);
+
+absl::Time China(const std::string& text) {
+  absl::Time t;
+  std::string err;
+  EXPECT_TRUE(absl::ParseTime("%Y-%m-%d %H:%M", text, kChina, &t, &err)) << text << ": " << err;
+  return t;
+}
+
+// Sends bytes to the HJ 212 endpoint over one TCP connection.
+bool SendAll(int port, const std::string& bytes) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return false;
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  // Half-close and wait for the server to close: everything was read.
+  shutdown(fd, SHUT_WR);
+  char buf[256];
+  timeval tv{30, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  while (read(fd, buf, sizeof buf) > 0) {
+  }
+  close(fd);
+  return done == bytes.size();
+}
+
+// One minute's values as a device sends them.
+struct Values {
+  double pm, so2, nox, flow, o2;
+  char flag;
+};
+
+std::string MinutePacket(const std::string& mn, const std::string& pw, absl::Time t,
+                         const Values& v) {
+  const std::string time = absl::FormatTime("%Y%m%d%H%M%S", t, kChina);
+  const std::string segment = absl::StrFormat(
+      "QN=%s000;ST=31;CN=2051;PW=%s;MN=%s;Flag=4;CP=&&DataTime=%s;"
+      "a34013-Avg=%.2f,a34013-Flag=%c;a21026-Avg=%.2f,a21026-Flag=%c;"
+      "a21002-Avg=%.2f,a21002-Flag=%c;a00000-Avg=%.0f,a00000-Flag=%c;"
+      "a19001-Avg=%.2f,a19001-Flag=%c&&",
+      time, pw, mn, time, v.pm, v.flag, v.so2, v.flag, v.nox, v.flag, v.flow, v.flag, v.o2, v.flag);
+  return hj212::Frame(segment);
+}
+
+class CemsLiveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dsn_ = FreshDatabase("cemslive");
+    admin_ = BootstrapAdmin(dsn_);
+    dir_ = TempDir();
+    std::string error;
+    server_ = ServerProcess::Start(dsn_, &error, {"--clock=2018-10-25T09:00:00+08:00"});
+    ASSERT_NE(server_, nullptr) << error;
+    ASSERT_EQ(Cli(server_->address(), admin_, {"district", "create", "120119", "--name=蓟州区"})
+                  .exit_code,
+              0);
+    bureau_ = CreateKey(server_->address(), admin_, "bureau", kDistrict);
+    city_ = CreateKey(server_->address(), admin_, "city", "");
+    auto imported = ImportSampleDistrict(server_->address(), bureau_, kDistrict, 90, 270);
+    ASSERT_EQ(imported.exit_code, 0) << imported.output;
+    ASSERT_EQ(LoadRuleSet(server_->address(), bureau_, "jizhou-2018").exit_code, 0);
+    auto season = Cli(server_->address(), bureau_,
+                      {"season", "create", "--district=districts/120119", "--id=2018-2019",
+                       "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"});
+    ASSERT_EQ(season.exit_code, 0) << season.output;
+    auto planning = v1::PlanningService::NewStub(Connect(server_->address()));
+    v1::GenerateListRequest gen;
+    gen.set_parent(kDistrict);
+    gen.set_season("districts/120119/seasons/2018-2019");
+    gen.set_rule_set("ruleSets/jizhou-2018");
+    v1::ListVersion list;
+    ASSERT_TRUE(planning->GenerateList(KeyContext(bureau_).get(), gen, &list).ok());
+    ASSERT_EQ(Cli(server_->address(), bureau_, {"filing", "submit", list.name()}).exit_code, 0);
+    ASSERT_EQ(Cli(server_->address(), city_, {"filing", "acknowledge", list.name()}).exit_code, 0);
+    auto alert = Cli(server_->address(), city_,
+                     {"alert", "issue", "--level=ORANGE", "--districts=districts/120119",
+                      "--start_time=2018-12-01T00:00:00+08:00",
+                      "--end_time=2018-12-04T00:00:00+08:00", "--document=津重污染指〔2018〕7号"});
+    ASSERT_EQ(alert.exit_code, 0) << alert.output;
+    ASSERT_EQ(server_->Stop(), 0);
+    port_ = FreePort();
+    server_ = ServerProcess::Start(
+        dsn_, &error,
+        {"--clock=2018-12-05T12:00:00+08:00", absl::StrCat("--hj212_listen=127.0.0.1:", port_),
+         "--live_verification", "--live_sweep=1s"});
+    ASSERT_NE(server_, nullptr) << error;
+    channel_ = Connect(server_->address());
+    verifier_ = CreateKey(server_->address(), admin_, "verifier", kDistrict);
+    service_ = CreateKey(server_->address(), admin_, "service", "");
+
+    v1::ListObligationWindowsRequest req;
+    req.set_district(kDistrict);
+    *req.mutable_from() = ToTimestamp(China("2018-11-15 00:00"));
+    *req.mutable_to() = ToTimestamp(China("2018-12-06 00:00"));
+    auto obligations = v1::ObligationService::NewStub(channel_);
+    ASSERT_TRUE(
+        obligations->ListObligationWindows(KeyContext(verifier_).get(), req, &windows_).ok());
+    auto registry = v1::RegistryService::NewStub(channel_);
+    v1::ReadDistrictSnapshotRequest sreq;
+    sreq.set_district(kDistrict);
+    auto ctx = KeyContext(bureau_);
+    auto reader = registry->ReadDistrictSnapshot(ctx.get(), sreq);
+    v1::DistrictSnapshotChunk chunk;
+    while (reader->Read(&chunk))
+      meters_.insert(meters_.end(), chunk.meters().begin(), chunk.meters().end());
+    ASSERT_TRUE(reader->Finish().ok());
+  }
+
+  void TearDown() override {
+    server_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  bool StopAt(const std::string& target, absl::Time t) const {
+    for (const v1::Obligation& o : windows_.obligations()) {
+      if (!(o.action() == v1::STOP || o.action() == v1::RECTIFY)) continue;
+      if (!IsWithin(target, o.resource())) continue;
+      if (t >= FromTimestamp(o.window_start()) &&
+          (!o.has_window_end() || t < FromTimestamp(o.window_end())))
+        return true;
+    }
+    return false;
+  }
+
+  std::string RegisterPoint(const v1::Meter& m, int i) {
+    auto stub = v1::RegistryService::NewStub(channel_);
+    v1::CreateMonitoringPointRequest req;
+    req.set_parent(m.name().substr(0, m.name().find("/meters/")));
+    req.set_monitoring_point_id(absl::StrCat("p", i));
+    v1::MonitoringPoint* p = req.mutable_monitoring_point();
+    p->set_display_name(absl::StrCat(i, "#排放口"));
+    p->set_mn(absl::StrFormat("MN%05d", i));
+    p->set_access_password(absl::StrCat("pw-", i));
+    p->set_stack_height_m(60);
+    p->set_equipment(m.equipment());
+    v1::MonitoringPoint out;
+    grpc::Status st = stub->CreateMonitoringPoint(KeyContext(admin_).get(), req, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out.name();
+  }
+
+  int64_t Send(int i, absl::Time from, absl::Time to,
+               const std::function<Values(absl::Time)>& values) {
+    std::string bytes;
+    int64_t n = 0;
+    for (absl::Time t = from; t < to; t += absl::Minutes(1)) {
+      const Values v = values(t);
+      if (v.flag == 0) continue;
+      bytes += MinutePacket(absl::StrFormat("MN%05d", i), absl::StrCat("pw-", i), t, v);
+      ++n;
+    }
+    EXPECT_TRUE(SendAll(port_, bytes));
+    return n;
+  }
+
+  std::function<Values(absl::Time)> Honest(const std::string& equipment, int seed) {
+    auto rng = std::make_shared<std::mt19937>(seed);
+    return [this, equipment, rng](absl::Time t) {
+      std::uniform_real_distribution<double> u(-1, 1);
+      if (StopAt(equipment, t)) {
+        return Values{0.5 + 0.2 * u(*rng),  2 + u(*rng),        4 + u(*rng),
+                      2000 + 100 * u(*rng), 20 + 0.3 * u(*rng), 'F'};
+      }
+      return Values{5 + u(*rng),        20 + 3 * u(*rng),
+                    40 + 5 * u(*rng),   50000 + 2000 * u(*rng),
+                    10 + 0.5 * u(*rng), 'N'};
+    };
+  }
+
+  std::vector<v1::Finding> Findings(const std::string& filter = "") {
+    auto compliance = v1::ComplianceService::NewStub(channel_);
+    std::vector<v1::Finding> out;
+    v1::ListFindingsRequest req;
+    req.set_parent(kDistrict);
+    req.set_page_size(1000);
+    req.set_status(v1::OPEN);
+    req.set_filter(filter);
+    do {
+      v1::ListFindingsResponse resp;
+      grpc::Status s = compliance->ListFindings(KeyContext(verifier_).get(), req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      if (!s.ok()) return out;
+      out.insert(out.end(), resp.findings().begin(), resp.findings().end());
+      req.set_page_token(resp.next_page_token());
+    } while (!req.page_token().empty());
+    return out;
+  }
+
+  // Polls (bounded: 180 s, for a loaded machine) until an OPEN finding of
+  // `type` on `scope` matching `filter` exists.
+  std::optional<v1::Finding> Await(const std::string& scope, v1::FindingType type,
+                                   const std::string& filter = "") {
+    for (int i = 0; i < 900; ++i) {
+      for (const v1::Finding& f : Findings(filter)) {
+        if (f.scope() == scope && f.type() == type) return f;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return std::nullopt;
+  }
+
+  // The OPEN findings about `scopes`, as text; polled until two looks a
+  // sweep apart agree (bounded), so that a live run under way has stored.
+  std::set<std::string> Settled(const std::set<std::string>& scopes) {
+    auto look = [&] {
+      std::set<std::string> out;
+      for (const v1::Finding& f : Findings()) {
+        if (!scopes.count(f.scope())) continue;
+        out.insert(absl::StrCat(v1::FindingType_Name(f.type()), " ", f.scope(), " ",
+                                absl::FormatTime(FromTimestamp(f.window_start())), " ",
+                                absl::FormatTime(FromTimestamp(f.window_end()))));
+      }
+      return out;
+    };
+    std::set<std::string> last = look();
+    for (int i = 0; i < 60; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+      std::set<std::string> now = look();
+      if (now == last) return now;
+      last = std::move(now);
+    }
+    return last;
+  }
+
+  std::string dsn_, admin_, bureau_, city_, verifier_, service_, dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  int port_ = 0;
+  v1::ListObligationWindowsResponse windows_;
+  std::vector<v1::Meter> meters_;
+};
+
+TEST_F(CemsLiveTest, CemsAndLedgerFindingsArriveLiveAndRefreshTheElectricityFinding) {
+  const absl::Time orange = China("2018-12-02 00:00"), before = China("2018-11-30 12:00");
+  // Two plants on separate enterprises that stop whole at orange: the first
+  // runs before it (its normal flow) and through it; its line stops whole
+  // too (the ledger's line). The second keeps its stop but its CEMS fails.
+  const v1::Meter* runs_on = nullptr;
+  const v1::Meter* faulty_plant = nullptr;
+  std::string line;
+  for (const v1::Meter& m : meters_) {
+    if (m.role() != v1::PRODUCTION || m.equipment().empty()) continue;
+    if (!StopAt(m.equipment(), orange)) continue;
+    const std::string l = m.equipment().substr(0, m.equipment().find("/processes/"));
+    if (runs_on == nullptr && !StopAt(m.equipment(), before) && StopAt(l, orange)) {
+      runs_on = &m;
+      line = l;
+    } else if (faulty_plant == nullptr && runs_on != nullptr &&
+               EnterpriseOf(m.name()) != EnterpriseOf(runs_on->name())) {
+      faulty_plant = &m;
+    }
+  }
+  ASSERT_NE(runs_on, nullptr);
+  ASSERT_NE(faulty_plant, nullptr);
+  const std::string flow_point = RegisterPoint(*runs_on, 0);
+  const std::string faulty = RegisterPoint(*faulty_plant, 2);
+  const absl::Time from = China("2018-11-30 00:00"), to = China("2018-12-05 00:00");
+
+  // 1. The meter readings (100 kW from the reference window on): the stop
+  // not kept is found live, on electricity alone.
+  {
+    std::ofstream out(dir_ + "/readings.csv");
+    out << "\xEF\xBB\xBF电表,时间,类型,读数\n";
+    for (absl::Time t = China("2018-10-16 00:15"); t <= to; t += absl::Minutes(15)) {
+      out << runs_on->name() << "," << absl::FormatTime("%Y-%m-%d %H:%M:%S", t, kChina)
+          << ",INTERVAL_KWH,25\n";
+    }
+    out.close();
+    auto ingest = Cli(server_->address(), service_, {"ingest", "readings", dir_ + "/readings.csv"});
+    ASSERT_EQ(ingest.exit_code, 0) << ingest.output;
+  }
+  auto stop = Await(runs_on->name(), v1::STOP_NOT_KEPT);
+  ASSERT_TRUE(stop.has_value());
+  EXPECT_EQ(stop->supporting_sources(), 1) << stop->DebugString();
+  const std::string stop_name = stop->name();
+
+  // Watching from before the CEMS minutes arrive.
+  std::mutex watched_mu;
+  std::vector<v1::Finding> watched;
+  auto watch_ctx = KeyContext(verifier_);
+  watch_ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
+  v1::WatchFindingsRequest wreq;
+  wreq.set_parent(kDistrict);
+  auto watch_stub = v1::ComplianceService::NewStub(channel_);
+  auto watch = watch_stub->WatchFindings(watch_ctx.get(), wreq);
+  std::thread watcher([&] {
+    v1::Finding f;
+    while (watch->Read(&f)) {
+      std::lock_guard<std::mutex> lock(watched_mu);
+      watched.push_back(f);
+    }
+  });
+  // However the test ends, the stream is cancelled and its reader joined.
+  struct StopWatching {
+    grpc::ClientContext* ctx;
+    std::thread* reader;
+    ~StopWatching() {
+      ctx->TryCancel();
+      if (reader->joinable()) reader->join();
+    }
+  } stop_watching{watch_ctx.get(), &watcher};
+
+  // 2. The data loggers send over TCP: nothing calls an ingest RPC.
+  int64_t sent = Send(0, from, to, Honest("", 1));  // runs through the stop
+  {
+    auto h = Honest(faulty_plant->equipment(), 3);
+    sent += Send(2, from, to, [&](absl::Time t) {
+      Values v = h(t);
+      if (t >= China("2018-12-02 00:00") && t < China("2018-12-03 12:00")) v.flag = 'D';
+      return v;
+    });
+  }
+  // Every packet stored (the receiver commits in batches of its own).
+  int64_t stored = 0;
+  for (absl::Time until = absl::Now() + absl::Seconds(120); absl::Now() < until;
+       absl::SleepFor(absl::Milliseconds(200))) {
+    stored = std::stoll(SqlScalar(dsn_, "SELECT count(*) FROM cems.packet"));
+    if (stored >= sent) break;
+  }
+  ASSERT_EQ(stored, sent);
+  auto flow = Await(flow_point, v1::CEMS_FLOW_IN_STOP);
+  ASSERT_TRUE(flow.has_value());
+  ASSERT_TRUE(Await(faulty, v1::CEMS_SILENT_IN_WINDOW).has_value());
+  // The earlier electricity finding now has the CEMS's word: two sources agree.
+  auto agreed = Await(runs_on->name(), v1::STOP_NOT_KEPT, "supporting_sources >= 2");
+  ASSERT_TRUE(agreed.has_value());
+  EXPECT_EQ(agreed->name(), stop_name);  // the same finding, refreshed
+  bool cems_word = false;
+  for (const v1::Corroboration& c : agreed->corroboration())
+    cems_word = cems_word || (c.source() == "cems" && c.resource() == flow_point && c.supports());
+  EXPECT_TRUE(cems_word) << agreed->DebugString();
+  // The watcher saw the CEMS's finding (bounded wait: it arrives with the poll above).
+  bool seen = false;
+  for (int i = 0; i < 900 && !seen; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(watched_mu);
+      for (const v1::Finding& f : watched)
+        seen = seen || (f.scope() == flow_point && f.type() == v1::CEMS_FLOW_IN_STOP);
+    }
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(seen);
+
+  // 3. A ledger on the line that stops whole: output on a stop day, ingested.
+  std::string ledger;
+  {
+    auto registry = v1::RegistryService::NewStub(channel_);
+    v1::CreateProductionLedgerRequest req;
+    req.set_parent(EnterpriseOf(runs_on->name()));
+    req.set_production_ledger_id("live-1");
+    v1::ProductionLedger* l = req.mutable_production_ledger();
+    l->set_display_name("熟料线生产台账");
+    l->set_line(line);
+    l->set_product("熟料");
+    l->set_output_unit("吨");
+    l->set_normal_daily_output(600);
+    v1::ProductionLedger created;
+    grpc::Status st = registry->CreateProductionLedger(KeyContext(bureau_).get(), req, &created);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    ledger = created.name();
+    std::ofstream out(dir_ + "/production.csv");
+    out << "生产台账,日期,产量,产量单位,燃料消耗,燃料单位,原料消耗,原料单位\n"
+        << ledger << ",2018-12-01,0,吨,,,,\n"
+        << ledger << ",2018-12-02,580.5,吨,,,,\n";
+    out.close();
+    auto ingest =
+        Cli(server_->address(), service_, {"ingest", "production", dir_ + "/production.csv"});
+    ASSERT_EQ(ingest.exit_code, 0) << ingest.output;
+  }
+  const bool whole_day_stop =
+      StopAt(line, China("2018-12-02 00:00")) && StopAt(line, China("2018-12-02 23:59"));
+  ASSERT_TRUE(whole_day_stop);
+  auto balance = Await(ledger, v1::MATERIAL_BALANCE);
+  ASSERT_TRUE(balance.has_value());
+  EXPECT_THAT(balance->summary(), HasSubstr("580.5"));
+
+  // 4. The evidence of each: the CEMS's minutes, the ledger's days.
+  auto compliance = v1::ComplianceService::NewStub(channel_);
+  {
+    v1::GetEvidenceRequest req;
+    req.set_name(flow->name());
+    v1::EvidenceSeries e;
+    grpc::Status st = compliance->GetEvidence(KeyContext(verifier_).get(), req, &e);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(e.meter(), flow_point);
+    EXPECT_EQ(e.unit(), "m³/h");
+    EXPECT_GT(e.load_size(), 1000);
+    EXPECT_GT(e.threshold_kw(), 0);
+    EXPECT_GT(e.baseline_kw(), e.threshold_kw());
+    req.set_name(Await(faulty, v1::CEMS_SILENT_IN_WINDOW)->name());
+    v1::EvidenceSeries silent;
+    ASSERT_TRUE(compliance->GetEvidence(KeyContext(verifier_).get(), req, &silent).ok());
+    bool fault = false;
+    for (const v1::FlaggedRange& r : silent.flagged()) fault = fault || r.flag() == "D";
+    EXPECT_TRUE(fault) << silent.flagged_size();
+    req.set_name(balance->name());
+    v1::EvidenceSeries days;
+    ASSERT_TRUE(compliance->GetEvidence(KeyContext(verifier_).get(), req, &days).ok());
+    EXPECT_EQ(days.unit(), "吨");
+    EXPECT_EQ(days.bar_seconds(), 86400);
+    EXPECT_THAT(days.load(), SizeIs(2));
+    EXPECT_EQ(days.baseline_kw(), 600);
+  }
+
+  // The CLI draws them (SVG text stays text) and the case file carries the chart.
+  {
+    auto svg = Cli(server_->address(), verifier_,
+                   {"evidence", Await(faulty, v1::CEMS_SILENT_IN_WINDOW)->name(),
+                    "--out=" + dir_ + "/silent.svg"});
+    ASSERT_EQ(svg.exit_code, 0) << svg.output;
+    std::ifstream in(dir_ + "/silent.svg");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_THAT(text, HasSubstr(">标记 D 故障</text>"));
+    EXPECT_THAT(text, HasSubstr("废气流量分钟值"));
+    EXPECT_THAT(text, HasSubstr("津重污染指〔2018〕7号"));
+    EXPECT_THAT(text, HasSubstr("问题编号"));
+    auto png = Cli(server_->address(), verifier_,
+                   {"evidence", flow->name(), "--out=" + dir_ + "/flow.png"});
+    ASSERT_EQ(png.exit_code, 0) << png.output;
+    EXPECT_GT(std::filesystem::file_size(dir_ + "/flow.png"), 10000u);
+    if (const char* keep = std::getenv("CEMS_LIVE_CHART")) {
+      std::filesystem::copy_file(dir_ + "/flow.png", keep,
+                                 std::filesystem::copy_options::overwrite_existing);
+    }
+    auto pdf = Cli(server_->address(), verifier_,
+                   {"documents", "case-file", balance->name(), "--out=" + dir_ + "/case.pdf"});
+    ASSERT_EQ(pdf.exit_code, 0) << pdf.output;
+    EXPECT_GT(std::filesystem::file_size(dir_ + "/case.pdf"), 10000u);
+  }
+
+  // 5. A batch run over the same data adds nothing about them.
+  const std::set<std::string> scopes = {runs_on->name(), flow_point, faulty, ledger};
+  const std::set<std::string> live = Settled(scopes);
+  v1::RunVerificationRequest run_req;
+  run_req.set_district(kDistrict);
+  *run_req.mutable_from() = ToTimestamp(from);
+  *run_req.mutable_to() = ToTimestamp(to);
+  v1::VerificationRun run;
+  grpc::Status st = compliance->RunVerification(KeyContext(verifier_).get(), run_req, &run);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  std::set<std::string> batch;
+  for (const v1::Finding& f : Findings()) {
+    if (!scopes.count(f.scope())) continue;
+    batch.insert(absl::StrCat(v1::FindingType_Name(f.type()), " ", f.scope(), " ",
+                              absl::FormatTime(FromTimestamp(f.window_start())), " ",
+                              absl::FormatTime(FromTimestamp(f.window_end()))));
+  }
+  EXPECT_EQ(batch, live);
+}
+
+}  // namespace
+}  // namespace cuofeng
