@@ -155,7 +155,10 @@ class Importer {
   };
   std::vector<PendingUscc> pending_uscc_;
   // Townships of the district: earlier in this import, then in the registry.
-  std::vector<RegisteredTownship> Townships();
+  const std::vector<RegisteredTownship>& Townships();
+  // Made again only when the import's townships have changed since.
+  std::vector<RegisteredTownship> townships_;
+  size_t townships_from_ = static_cast<size_t>(-1);
 
   pqxx::work& tx_;
   const std::string district_id_;
@@ -173,7 +176,7 @@ class Importer {
   bool townships_loaded_ = false;
 };
 
-std::vector<RegisteredTownship> Importer::Townships() {
+const std::vector<RegisteredTownship>& Importer::Townships() {
   const ResourceKind& kind = *KindByFile("townships");
   if (!townships_loaded_) {
     WaitWrites();
@@ -189,12 +192,16 @@ std::vector<RegisteredTownship> Importer::Townships() {
       }
     }
   }
-  std::vector<RegisteredTownship> out;
-  for (const ImportRow& row : rows_[&kind]) {
-    out.push_back({row.name.name, static_cast<const v1::Township&>(*row.msg).display_name()});
+  const std::vector<ImportRow>& imported = rows_[&kind];
+  if (townships_from_ == imported.size()) return townships_;
+  townships_from_ = imported.size();
+  townships_.clear();
+  for (const ImportRow& row : imported) {
+    townships_.push_back(
+        {row.name.name, static_cast<const v1::Township&>(*row.msg).display_name()});
   }
-  out.insert(out.end(), registry_townships_.begin(), registry_townships_.end());
-  return out;
+  townships_.insert(townships_.end(), registry_townships_.begin(), registry_townships_.end());
+  return townships_;
 }
 
 std::string Importer::EquipmentName(const std::string& enterprise_id,
@@ -280,6 +287,11 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
   std::vector<ImportRow>& kept = rows_[&kind];
   kept.reserve(kept.size() + file.rows.size());
   line_of_name.reserve(file.rows.size());
+  if (display != nullptr) line_of_display.reserve(file.rows.size());
+  if (uscc != nullptr) line_of_uscc.reserve(file.rows.size());
+  imported_[&kind].reserve(imported_[&kind].size() + file.rows.size());
+  if (kind.file == "equipment")
+    equipment_by_id_.reserve(equipment_by_id_.size() + file.rows.size());
   static const std::string kNoCell;
   for (const v1::CsvFile::Row* row : file.rows) {
     const int line = row->line();
@@ -359,7 +371,7 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
       Violation(fname, line, column_of("id"), std::string(parsed.status().message()));
       continue;
     }
-    out.name = *parsed;
+    out.name = *std::move(parsed);
     // References, written as ids, become resource names.
     for (const auto& [col, at] : references) {
       const std::string cell(absl::StripAsciiWhitespace(row->cells(at)));

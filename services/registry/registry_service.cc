@@ -1,10 +1,14 @@
 #include "services/registry/registry_service.h"
 
+#include <iostream>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "google/protobuf/arena.h"
 #include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
@@ -382,6 +386,7 @@ grpc::Status RegistryServiceImpl::ImportRegistry(
   google::protobuf::Arena arena(arena_options);
   std::vector<const v1::CsvFile*> files;
   int64_t rows = 0;
+  const absl::Time receiving = absl::Now();
   while (true) {
     auto* part = google::protobuf::Arena::CreateMessage<v1::ImportRegistryRequest>(&arena);
     if (!reader->Read(part)) break;
@@ -392,6 +397,8 @@ grpc::Status RegistryServiceImpl::ImportRegistry(
     rows += part->file().rows_size();
     files.push_back(&part->file());
   }
+  std::clog << "import " << header.district() << ": " << rows << " rows received in "
+            << absl::FormatDuration(absl::Now() - receiving) << "\n";
   // All or nothing, whatever stopped the stream: a message the server could
   // not read ends it early, and the count announced in the header says so.
   if (header.rows() > 0 && rows != header.rows()) {
