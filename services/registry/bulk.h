@@ -17,7 +17,7 @@ namespace cuofeng {
 // INVALID_ARGUMENT with a violation per bad cell (up to 100), each named
 // "file:row:column".
 absl::Status ImportRegistryFiles(pqxx::work& tx, const std::string& district,
-                                 const std::vector<v1::CsvFile>& files,
+                                 const std::vector<const v1::CsvFile*>& files,
                                  v1::ImportRegistryResponse* response);
 
 // ExportRegistryFiles writes the district's registry as template files, in

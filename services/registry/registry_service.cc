@@ -1,10 +1,15 @@
 #include "services/registry/registry_service.h"
 
+#include <iostream>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/arena.h"
 #include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
@@ -373,17 +378,27 @@ grpc::Status RegistryServiceImpl::ImportRegistry(
   // Refuse early, before reading a large upload the caller may not make.
   auto principal = guard_->Check(ctx, "ImportRegistry", header.district());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
-  std::vector<v1::CsvFile> files;
-  v1::ImportRegistryRequest part;
+  // The parts are read onto an arena: millions of cells in large blocks,
+  // freed at once, rather than one allocation per cell.
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.start_block_size = 64 << 10;
+  arena_options.max_block_size = 4 << 20;
+  google::protobuf::Arena arena(arena_options);
+  std::vector<const v1::CsvFile*> files;
   int64_t rows = 0;
-  while (reader->Read(&part)) {
-    if (!part.has_file()) {
+  const absl::Time receiving = absl::Now();
+  while (true) {
+    auto* part = google::protobuf::Arena::CreateMessage<v1::ImportRegistryRequest>(&arena);
+    if (!reader->Read(part)) break;
+    if (!part->has_file()) {
       return ToGrpcStatus(InvalidArgumentWithViolations(
           {{"header", "an import has exactly one header, in its first message"}}));
     }
-    rows += part.file().rows_size();
-    files.push_back(std::move(*part.mutable_file()));
+    rows += part->file().rows_size();
+    files.push_back(&part->file());
   }
+  std::clog << "import " << header.district() << ": " << rows << " rows received in "
+            << absl::FormatDuration(absl::Now() - receiving) << "\n";
   // All or nothing, whatever stopped the stream: a message the server could
   // not read ends it early, and the count announced in the header says so.
   if (header.rows() > 0 && rows != header.rows()) {

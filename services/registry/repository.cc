@@ -116,19 +116,64 @@ void AddDataParams(const ResourceKind& kind, const Message& msg, NullableParams*
   for (const auto* f : kind.columns) p->Add(FieldText(msg, f));
 }
 
-// COPYs `rows` into `table` (the kind's table or its staging table).
+// AppendCopyText appends `text` escaped for COPY's text format.
+void AppendCopyText(absl::string_view text, std::string* out) {
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const char* escaped = c == '\\'   ? "\\\\"
+                          : c == '\t' ? "\\t"
+                          : c == '\n' ? "\\n"
+                          : c == '\r' ? "\\r"
+                                      : nullptr;
+    if (escaped == nullptr) continue;
+    out->append(text.data() + start, i - start);
+    out->append(escaped);
+    start = i + 1;
+  }
+  out->append(text.data() + start, text.size() - start);
+}
+
+void AppendCopyValue(absl::string_view text, bool first, std::string* out) {
+  if (!first) out->push_back('\t');
+  AppendCopyText(text, out);
+}
+
+// COPYs `rows` into `table` (the kind's table or its staging table): the
+// lines are formatted straight into a buffer sent about 1 MiB at a time.
 void CopyRows(pqxx::work& tx, const ResourceKind& kind, const std::string& table,
-              const std::vector<std::pair<ParsedName, const Message*>>& rows) {
+              const std::vector<std::pair<const ParsedName*, const Message*>>& rows) {
   const KindSql& s = SqlFor(kind);
   std::vector<std::string> cols = s.key_columns;
   cols.insert(cols.end(), s.data_columns.begin(), s.data_columns.end());
   CopyWriter copy(tx, table, cols);
+  std::string lines, field;
   for (const auto& [name, msg] : rows) {
-    NullableParams p;
-    AddKeyParams(kind, name, &p);
-    AddDataParams(kind, *msg, &p);
-    copy.WriteRow(p);
+    const ParsedName& n = *name;
+    AppendCopyValue(n.name, true, &lines);
+    if (n.parent.empty()) {
+      lines.append("\t\\N");
+    } else {
+      AppendCopyValue(n.parent, false, &lines);
+    }
+    AppendCopyValue(n.district_id, false, &lines);
+    if (kind.under_enterprise()) AppendCopyValue(n.enterprise_id, false, &lines);
+    AppendCopyValue(n.id, false, &lines);
+    for (const auto* f : kind.columns) {
+      field.clear();
+      if (AppendFieldText(*msg, f, &field)) {
+        AppendCopyValue(field, false, &lines);
+      } else {
+        lines.append("\t\\N");
+      }
+    }
+    lines.push_back('\n');
+    if (lines.size() >= (1u << 20)) {
+      copy.WriteLines(lines);
+      lines.clear();
+    }
   }
+  copy.WriteLines(lines);
   copy.Complete();
 }
 
@@ -247,9 +292,52 @@ std::vector<std::string> RegistryRepository::Names(pqxx::transaction_base& tx,
   return out;
 }
 
+std::vector<absl::string_view> StoredRows::Names() const {
+  std::vector<absl::string_view> out;
+  out.reserve(index_.size());
+  for (const auto& [name, row] : index_) out.push_back(name);
+  return out;
+}
+
+bool StoredRows::Same(absl::string_view name, const Message& msg) const {
+  if (!with_data_) return false;
+  auto it = index_.find(name);
+  if (it == index_.end()) return false;
+  const pqxx::row row = result_[it->second];
+  std::string text;
+  for (size_t i = 0; i < kind_->columns.size(); ++i) {
+    const pqxx::field field = row[static_cast<int>(i + 1)];
+    text.clear();
+    const bool set = AppendFieldText(msg, kind_->columns[i], &text);
+    if (set == field.is_null()) return false;
+    if (set && absl::string_view(field.c_str(), field.size()) != text) return false;
+  }
+  return true;
+}
+
+StoredRows RegistryRepository::ReadStored(pqxx::transaction_base& tx, const ResourceKind& kind,
+                                          const std::string& district_id, bool with_data) {
+  std::vector<std::string> cols = {"name"};
+  if (with_data) {
+    for (const auto* f : kind.columns) cols.push_back(absl::StrCat(f->name(), "::text"));
+  }
+  StoredRows out;
+  out.kind_ = &kind;
+  out.with_data_ = with_data;
+  out.result_ = tx.exec_params(absl::StrCat("SELECT ", absl::StrJoin(cols, ", "), " FROM ",
+                                            kind.table, " WHERE district_id = $1"),
+                               district_id);
+  out.index_.reserve(out.result_.size());
+  for (int i = 0; i < static_cast<int>(out.result_.size()); ++i) {
+    const pqxx::field name = out.result_[i][0];
+    out.index_.emplace(absl::string_view(name.c_str(), name.size()), i);
+  }
+  return out;
+}
+
 absl::StatusOr<int64_t> RegistryRepository::CopyInsert(
     pqxx::work& tx, const ResourceKind& kind,
-    const std::vector<std::pair<ParsedName, const Message*>>& rows) {
+    const std::vector<std::pair<const ParsedName*, const Message*>>& rows) {
   if (rows.empty()) return 0;
   CopyRows(tx, kind, kind.table, rows);
   return static_cast<int64_t>(rows.size());
@@ -257,7 +345,7 @@ absl::StatusOr<int64_t> RegistryRepository::CopyInsert(
 
 absl::StatusOr<UpsertCounts> RegistryRepository::Upsert(
     pqxx::work& tx, const ResourceKind& kind,
-    const std::vector<std::pair<ParsedName, const Message*>>& rows) {
+    const std::vector<std::pair<const ParsedName*, const Message*>>& rows) {
   UpsertCounts counts;
   if (rows.empty()) return counts;
   const KindSql& s = SqlFor(kind);

@@ -1,5 +1,6 @@
 #include "services/registry/resources.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -127,31 +128,37 @@ std::string ChildName(const ResourceKind& kind, const std::string& parent, const
 }
 
 absl::StatusOr<ParsedName> ParseName(const ResourceKind& kind, const std::string& name) {
-  std::vector<const ResourceKind*> chain;
-  for (const ResourceKind* k = &kind; k != nullptr; k = k->parent) chain.insert(chain.begin(), k);
-  std::vector<std::string> parts = absl::StrSplit(name, '/');
-  std::string pattern;
-  for (const ResourceKind* k : chain)
-    absl::StrAppend(&pattern, pattern.empty() ? "" : "/", k->collection, "/{id}");
+  // The chain district → ... → kind, without allocating (kinds are at most
+  // a few levels deep).
+  const ResourceKind* chain[8];
+  size_t depth = 0;
+  for (const ResourceKind* k = &kind; k != nullptr && depth < 8; k = k->parent) chain[depth++] = k;
+  std::reverse(chain, chain + depth);
   auto bad = [&](const std::string& why) {
+    std::string pattern;
+    for (size_t i = 0; i < depth; ++i) {
+      absl::StrAppend(&pattern, pattern.empty() ? "" : "/", chain[i]->collection, "/{id}");
+    }
     return absl::InvalidArgumentError(
         absl::StrCat("\"", name, "\" is not a ", kind.kind, " name (", pattern, ")", why));
   };
-  if (parts.size() != chain.size() * 2) return bad("");
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != depth * 2) return bad("");
   ParsedName out;
   out.name = name;
-  for (size_t i = 0; i < chain.size(); ++i) {
+  out.ids.reserve(depth);
+  for (size_t i = 0; i < depth; ++i) {
     if (parts[2 * i] != chain[i]->collection) return bad("");
-    const std::string& id = parts[2 * i + 1];
+    const absl::string_view id = parts[2 * i + 1];
     absl::Status ok = i == 0 ? ValidateDistrictCode(id) : ValidateResourceId(id);
     if (!ok.ok()) return bad(absl::StrCat(": ", ok.message()));
-    out.ids.push_back(id);
-    if (chain[i] == &EnterpriseKind()) out.enterprise_id = id;
+    out.ids.emplace_back(id);
+    if (chain[i] == &EnterpriseKind()) out.enterprise_id = std::string(id);
   }
   out.district_id = out.ids.front();
   out.id = out.ids.back();
   size_t cut = name.size() - kind.collection.size() - out.id.size() - 2;
-  out.parent = chain.size() == 1 ? "" : name.substr(0, cut);
+  out.parent = depth == 1 ? "" : name.substr(0, cut);
   return out;
 }
 

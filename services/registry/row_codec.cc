@@ -17,32 +17,52 @@ std::string FormatDouble(double v) {
   return std::string(buf, res.ptr);
 }
 
-std::optional<std::string> FieldText(const Message& msg, const FieldDescriptor* f) {
+bool AppendFieldText(const Message& msg, const FieldDescriptor* f, std::string* out) {
   const auto* r = msg.GetReflection();
-  if (f->has_presence() && !r->HasField(msg, f)) return std::nullopt;
+  if (f->has_presence() && !r->HasField(msg, f)) return false;
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING: {
-      std::string s = r->GetString(msg, f);
-      if (s.empty()) return std::nullopt;
-      return s;
+      std::string scratch;
+      const std::string& s = r->GetStringReference(msg, f, &scratch);
+      if (s.empty()) return false;
+      out->append(s);
+      return true;
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
       int v = r->GetEnumValue(msg, f);
-      if (v == 0) return std::nullopt;
+      if (v == 0) return false;
       const auto* ev = f->enum_type()->FindValueByNumber(v);
-      return ev == nullptr ? absl::StrCat(v) : ev->name();
+      if (ev == nullptr) {
+        absl::StrAppend(out, v);
+      } else {
+        out->append(ev->name());
+      }
+      return true;
     }
     case FieldDescriptor::CPPTYPE_BOOL:
-      return std::string(r->GetBool(msg, f) ? "true" : "false");
-    case FieldDescriptor::CPPTYPE_DOUBLE:
-      return FormatDouble(r->GetDouble(msg, f));
+      out->append(r->GetBool(msg, f) ? "true" : "false");
+      return true;
+    case FieldDescriptor::CPPTYPE_DOUBLE: {
+      char buf[64];
+      auto res = std::to_chars(buf, buf + sizeof(buf), r->GetDouble(msg, f));
+      out->append(buf, res.ptr);
+      return true;
+    }
     case FieldDescriptor::CPPTYPE_INT32:
-      return absl::StrCat(r->GetInt32(msg, f));
+      absl::StrAppend(out, r->GetInt32(msg, f));
+      return true;
     case FieldDescriptor::CPPTYPE_INT64:
-      return absl::StrCat(r->GetInt64(msg, f));
+      absl::StrAppend(out, r->GetInt64(msg, f));
+      return true;
     default:
-      return std::nullopt;
+      return false;
   }
+}
+
+std::optional<std::string> FieldText(const Message& msg, const FieldDescriptor* f) {
+  std::string text;
+  if (!AppendFieldText(msg, f, &text)) return std::nullopt;
+  return text;
 }
 
 absl::Status SetFieldFromText(const FieldDescriptor* f, const std::string& text, Message* msg) {

@@ -1,6 +1,8 @@
 #include "services/registry/validation.h"
 
 #include <cmath>
+#include <map>
+#include <mutex>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -37,6 +39,50 @@ void CheckVin(const std::string& vin, std::vector<FieldViolation>* out) {
     out->push_back({"vin", absl::StrCat("车辆识别代号 ", Quote(vin),
                                         " 须为 17 位大写字母或数字，且不含 I、O、Q")});
   }
+}
+
+// The string fields of a registry message with their text rules, in field
+// order: what ValidateTextFields walks, for a message whose other fields hold
+// no text (scalars, enums, google.protobuf.Timestamp). `flat` is false when
+// some field could (a nested message, a repeated string): then the walk is
+// ValidateTextFields' own.
+struct TextFields {
+  bool flat = true;
+  std::vector<std::pair<const FieldDescriptor*, TextRule>> fields;
+};
+
+const TextFields& TextFieldsOf(const google::protobuf::Descriptor* d) {
+  static std::mutex mu;
+  static auto* cache = new std::map<const google::protobuf::Descriptor*, TextFields>;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache->find(d);
+  if (it != cache->end()) return it->second;
+  TextFields t;
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (f->message_type()->full_name() != "google.protobuf.Timestamp") t.flat = false;
+      continue;
+    }
+    if (f->type() != FieldDescriptor::TYPE_STRING || f->name() == "request_id") continue;
+    if (f->is_repeated()) t.flat = false;
+    t.fields.emplace_back(f, RuleForField(f->name()));
+  }
+  return cache->emplace(d, std::move(t)).first->second;
+}
+
+// TextViolations is ValidateTextFields(msg) without a string per field.
+std::vector<FieldViolation> TextViolations(const Message& msg) {
+  const TextFields& t = TextFieldsOf(msg.GetDescriptor());
+  if (!t.flat) return ValidateTextFields(msg);
+  std::vector<FieldViolation> out;
+  const auto* r = msg.GetReflection();
+  std::string scratch;
+  for (const auto& [f, rule] : t.fields) {
+    std::string problem = TextProblem(r->GetStringReference(msg, f, &scratch), rule);
+    if (!problem.empty()) out.push_back({f->name(), std::move(problem)});
+  }
+  return out;
 }
 
 }  // namespace
@@ -79,7 +125,7 @@ void ApplyDefaults(const ResourceKind& kind, Message* msg) {
 std::vector<FieldViolation> ValidateResource(const ResourceKind& kind, const ParsedName& name,
                                              const Message& msg) {
   // Text first: UTF-8, no control characters, each field within its length.
-  std::vector<FieldViolation> out = ValidateTextFields(msg);
+  std::vector<FieldViolation> out = TextViolations(msg);
   if (!out.empty()) return out;
   const auto* r = msg.GetReflection();
   for (const std::string& field : kind.required) {

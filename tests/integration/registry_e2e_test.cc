@@ -14,6 +14,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
+#include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
 #include "tests/support/test_env.h"
@@ -446,6 +447,52 @@ TEST_F(RegistryE2eTest, BadImportNamesEveryBadCellAndWritesNothing) {
                      }));
   EXPECT_EQ(Count("registry.enterprise"), enterprises);
   EXPECT_EQ(Count("registry.township"), townships);
+}
+
+// The server writes each file while it checks the next ones (one
+// transaction): an error in the last file still leaves every earlier file,
+// though already written by then, unwritten.
+TEST_F(RegistryE2eTest, AnErrorInTheLastFileUndoesTheFilesWrittenBefore) {
+  std::string dir = TempDir();
+  std::ofstream(dir + "/townships.csv") << "id,display_name\nlatetown,晚镇\n";
+  std::ofstream enterprises(dir + "/enterprises.csv");
+  enterprises << "id,display_name,uscc,township_id,industry_code,industry_category,"
+                 "permit_status,performance_grade\n";
+  std::ofstream lines(dir + "/lines.csv");
+  lines << "enterprise_id,id,display_name\n";
+  for (int i = 0; i < 30; ++i) {
+    const std::string first17 = absl::StrCat("91120119MA0L", 10000 + i, "");
+    const std::string uscc = absl::StrCat(first17, std::string(1, UsccCheckCharacter(first17)));
+    enterprises << "late" << i << ",晚企业" << i << "," << uscc
+                << ",latetown,C3391,FOUNDRY,PERMIT_VALID,UNGRADED\n";
+    lines << "late" << i << ",l1,1号线\n";
+  }
+  enterprises.close();
+  lines.close();
+  std::ofstream(dir + "/meters.csv")
+      << "enterprise_id,id,display_name,role,equipment_id,interval_minutes\n"
+      << "late0,m1,表,PRODUCTION,q404,15\n";
+  const int64_t townships = Count("registry.township");
+  const int64_t enterprise_rows = Count("registry.enterprise");
+  const int64_t line_rows = Count("registry.production_line");
+  auto files = ReadTemplateDir(dir);
+  ASSERT_TRUE(files.ok()) << files.status();
+  auto result = ImportFiles(*stub_, Key("bureau"), kJizhou, *files, false, "", nullptr);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
+  std::vector<std::string> where;
+  for (const auto& v : FieldViolations(result.status())) where.push_back(v.field);
+  EXPECT_THAT(where, ::testing::ElementsAre("meters.csv:2:5")) << result.status();
+  EXPECT_EQ(Count("registry.township"), townships);
+  EXPECT_EQ(Count("registry.enterprise"), enterprise_rows);
+  EXPECT_EQ(Count("registry.production_line"), line_rows);
+  // The same files without the bad meter go in whole.
+  std::filesystem::remove(dir + "/meters.csv");
+  files = ReadTemplateDir(dir);
+  ASSERT_TRUE(files.ok()) << files.status();
+  result = ImportFiles(*stub_, Key("bureau"), kJizhou, *files, false, "", nullptr);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->created(), 61);
+  EXPECT_EQ(Count("registry.enterprise"), enterprise_rows + 30);
 }
 
 // A 统一社会信用代码 another district's enterprise holds is refused in its
