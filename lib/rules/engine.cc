@@ -8,6 +8,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -32,26 +34,50 @@ const v1::RuleSpec* SpecOf(const v1::RuleSet& rules, v1::RuleKind kind) {
 // RegistryIndex finds processes, lines and townships by resource name.
 struct RegistryIndex {
   explicit RegistryIndex(const RegistrySnapshot& s) {
+    processes.reserve(s.processes.size());
+    lines.reserve(s.lines.size());
     for (const auto& p : s.processes) processes[p.name()] = &p;
     for (const auto& l : s.lines) lines[l.name()] = &l;
     for (const auto& t : s.townships) townships[t.name()] = &t;
   }
-  std::unordered_map<std::string, const v1::Process*> processes;
-  std::unordered_map<std::string, const v1::ProductionLine*> lines;
-  std::unordered_map<std::string, const v1::Township*> townships;
+  NameIndex<v1::Process> processes;
+  NameIndex<v1::ProductionLine> lines;
+  NameIndex<v1::Township> townships;
 };
 
+// The enterprise above a name (first four segments), as EnterpriseOf says,
+// as a view of `name`.
+absl::string_view EnterpriseView(absl::string_view name) {
+  size_t pos = 0;
+  for (int i = 0; i < 4 && pos != absl::string_view::npos; ++i) pos = name.find('/', pos + 1);
+  return pos == absl::string_view::npos ? name : name.substr(0, pos);
+}
+
+// The parent of a name (drop "/collection/id"), as ParentOf says, as a view.
+absl::string_view ParentView(absl::string_view name) {
+  size_t slash = name.rfind('/');
+  slash = slash == absl::string_view::npos ? 0 : name.rfind('/', slash - 1);
+  return slash == absl::string_view::npos ? absl::string_view() : name.substr(0, slash);
+}
+
+// The items in name order (a registry read in name order is not sorted again).
 template <typename T>
 std::vector<const T*> ByName(const std::vector<T>& items) {
   std::vector<const T*> out;
+  out.reserve(items.size());
   for (const T& item : items) out.push_back(&item);
-  std::sort(out.begin(), out.end(), [](const T* a, const T* b) { return a->name() < b->name(); });
+  auto less = [](const T* a, const T* b) { return a->name() < b->name(); };
+  // Strictly increasing already: any sort would leave it as it is.
+  bool sorted = true;
+  for (size_t i = 1; i < out.size() && sorted; ++i) sorted = less(out[i - 1], out[i]);
+  if (!sorted) std::sort(out.begin(), out.end(), less);
   return out;
 }
 
 // GatherPlants groups the snapshot by enterprise, everything in name order.
 std::vector<PlantFacts> GatherPlants(const RegistrySnapshot& s, const RegistryIndex& index) {
   std::vector<PlantFacts> plants;
+  plants.reserve(s.enterprises.size());
   for (const v1::Enterprise* e : ByName(s.enterprises)) {
     PlantFacts plant;
     plant.enterprise = e;
@@ -59,14 +85,15 @@ std::vector<PlantFacts> GatherPlants(const RegistrySnapshot& s, const RegistryIn
     if (township != index.townships.end()) plant.township = township->second;
     plants.push_back(std::move(plant));
   }
-  std::unordered_map<std::string, PlantFacts*> by_name;
+  absl::flat_hash_map<absl::string_view, PlantFacts*> by_name;
+  by_name.reserve(plants.size());
   for (PlantFacts& plant : plants) by_name[plant.enterprise->name()] = &plant;
   for (const v1::Equipment* q : ByName(s.equipment)) {
-    auto it = by_name.find(EnterpriseOf(q->name()));
+    auto it = by_name.find(EnterpriseView(q->name()));
     if (it != by_name.end()) it->second->equipment.push_back(q);
   }
   for (const v1::RetrofitTask* t : ByName(s.retrofit_tasks)) {
-    auto it = by_name.find(EnterpriseOf(t->name()));
+    auto it = by_name.find(EnterpriseView(t->name()));
     if (it != by_name.end()) it->second->tasks.push_back(t);
   }
   return plants;
@@ -108,26 +135,31 @@ std::vector<EscalationUnit> UnitsAtSeasonStart(const v1::RuleSet& rules, const v
     u.cap_percent = r.plant->cap_percent;
     u.group = EscalationGroup(rules, *u.enterprise);
     u.industry_rank = IndustryRank(rules, *u.enterprise);
-    const std::string process_name = ParentOf(r.equipment->name());
-    u.process = absl::string_view(r.equipment->name()).substr(0, process_name.size());
-    auto process = store.processes.find(process_name);
+    u.process = ParentView(r.equipment->name());
+    auto process = store.processes.find(u.process);
     u.quick_safe_stop = process != store.processes.end() && process->second->quick_safe_stop();
     units.push_back(u);
   }
   return units;
 }
 
+bool EntryLess(const EntryRecord& a, const EntryRecord& b) {
+  return std::tie(*a.resource, *a.effective_from) < std::tie(*b.resource, *b.effective_from);
+}
+
 // SortEntries puts the entries in resource order, then effective date, stably:
 // the order is sorted as indexes and applied in place, cycle by cycle, so the
-// records are never held twice.
+// records are never held twice. Each plant's entries come sorted and the
+// plants in name order, so this is mostly a check.
 void SortEntries(std::deque<EntryRecord>* entries) {
   std::deque<EntryRecord>& e = *entries;
+  bool sorted = true;
+  for (size_t i = 1; i < e.size() && sorted; ++i) sorted = !EntryLess(e[i], e[i - 1]);
+  if (sorted) return;
   std::vector<uint32_t> order(e.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return std::tie(*e[a].resource, *e[a].effective_from) <
-           std::tie(*e[b].resource, *e[b].effective_from);
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return EntryLess(e[a], e[b]); });
   // Position j takes the record that was at order[j].
   for (size_t i = 0; i < order.size(); ++i) {
     if (order[i] == i) continue;

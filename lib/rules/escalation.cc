@@ -92,8 +92,8 @@ class TargetProof {
 Grams TargetProof::CutOf(const EscalationUnit& u, int level, v1::Pollutant p) const {
   const long long kg = AnnualKg(*u.equipment, p);
   if (kg <= 0) return 0;
-  const EntryRecord& e = entries_[u.entry];
-  return kg * std::max(CutPermille(e.levels.at[0]), CutPermille(e.levels.at[level]));
+  const StoredLevels& l = *entries_[u.entry].levels;
+  return kg * std::max(l.cut_permille[0], l.cut_permille[level]);
 }
 
 v1::Measure TargetProof::EscalatedMeasure(const EscalationUnit& u) const {
@@ -151,8 +151,9 @@ bool TargetProof::EscalateUnit(const EscalationUnit& u, int level, v1::Pollutant
   EntryRecord& entry = entries_[u.entry];
   const v1::Measure stop = EscalatedMeasure(u);
   bool changed = false;
+  Levels levels = entry.levels->levels;
   for (int l = level; l <= 3; ++l) {
-    v1::Measure* m = &entry.levels.at[l];
+    v1::Measure* m = &levels.at[l];
     v1::Measure stricter = Stricter(*m, stop);
     if (CutPermille(stricter) > CutPermille(*m)) {
       *m = stricter;
@@ -160,18 +161,21 @@ bool TargetProof::EscalateUnit(const EscalationUnit& u, int level, v1::Pollutant
     }
   }
   if (!changed) return false;
+  entry.levels = store_.InternLevels(levels);
   entry.escalated = true;
   if (escalated_.insert(u.entry).second) {
-    entry.reasons.push_back(store_.Keep(MakeReason(
-        *escalation_,
-        absl::StrCat(
-            LevelName(kAlerts[level - 1]), "下", PollutantName(p),
-            "减排量未达到目标，按优先调控产能过剩行业、高耗能高排放行业、同行业按排放绩效排序的"
-            "顺序加严：该工序排放量较大且能够快速安全停产，",
-            LevelName(kAlerts[level - 1]), "及以上级别停产"),
-        {MakeFact(std::string(u.process), "quick_safe_stop", "是"),
-         MakeFact(u.enterprise->name(), "overcapacity",
-                  u.enterprise->overcapacity() ? "是" : "否")})));
+    store_.AddReason(
+        &entry,
+        store_.Keep(MakeReason(
+            *escalation_,
+            absl::StrCat(
+                LevelName(kAlerts[level - 1]), "下", PollutantName(p),
+                "减排量未达到目标，按优先调控产能过剩行业、高耗能高排放行业、同行业按排放绩效排序的"
+                "顺序加严：该工序排放量较大且能够快速安全停产，",
+                LevelName(kAlerts[level - 1]), "及以上级别停产"),
+            {MakeFact(std::string(u.process), "quick_safe_stop", "是"),
+             MakeFact(u.enterprise->name(), "overcapacity",
+                      u.enterprise->overcapacity() ? "是" : "否")})));
   }
   return true;
 }
