@@ -74,6 +74,29 @@ std::vector<const T*> ByName(const std::vector<T>& items) {
   return out;
 }
 
+// Groups `items` by their enterprise in `by_name`, each plant's in name order,
+// into `field` of the plant. Sorting each plant's few items is the same as
+// sorting all and grouping them, unless two share a name (which sort may
+// order either way): then the whole is sorted as before. False if not grouped.
+template <typename T>
+bool GroupByPlant(const std::vector<T>& items,
+                  const absl::flat_hash_map<absl::string_view, PlantFacts*>& by_name,
+                  std::vector<const T*> PlantFacts::*field, std::vector<PlantFacts>* plants) {
+  for (const T& item : items) {
+    auto it = by_name.find(EnterpriseView(item.name()));
+    if (it != by_name.end()) (it->second->*field).push_back(&item);
+  }
+  auto less = [](const T* a, const T* b) { return a->name() < b->name(); };
+  for (PlantFacts& plant : *plants) {
+    std::vector<const T*>& mine = plant.*field;
+    std::sort(mine.begin(), mine.end(), less);
+    for (size_t i = 1; i < mine.size(); ++i) {
+      if (!less(mine[i - 1], mine[i])) return false;
+    }
+  }
+  return true;
+}
+
 // GatherPlants groups the snapshot by enterprise, everything in name order.
 std::vector<PlantFacts> GatherPlants(const RegistrySnapshot& s, const RegistryIndex& index) {
   std::vector<PlantFacts> plants;
@@ -88,13 +111,19 @@ std::vector<PlantFacts> GatherPlants(const RegistrySnapshot& s, const RegistryIn
   absl::flat_hash_map<absl::string_view, PlantFacts*> by_name;
   by_name.reserve(plants.size());
   for (PlantFacts& plant : plants) by_name[plant.enterprise->name()] = &plant;
-  for (const v1::Equipment* q : ByName(s.equipment)) {
-    auto it = by_name.find(EnterpriseView(q->name()));
-    if (it != by_name.end()) it->second->equipment.push_back(q);
+  if (!GroupByPlant(s.equipment, by_name, &PlantFacts::equipment, &plants)) {
+    for (PlantFacts& plant : plants) plant.equipment.clear();
+    for (const v1::Equipment* q : ByName(s.equipment)) {
+      auto it = by_name.find(EnterpriseView(q->name()));
+      if (it != by_name.end()) it->second->equipment.push_back(q);
+    }
   }
-  for (const v1::RetrofitTask* t : ByName(s.retrofit_tasks)) {
-    auto it = by_name.find(EnterpriseView(t->name()));
-    if (it != by_name.end()) it->second->tasks.push_back(t);
+  if (!GroupByPlant(s.retrofit_tasks, by_name, &PlantFacts::tasks, &plants)) {
+    for (PlantFacts& plant : plants) plant.tasks.clear();
+    for (const v1::RetrofitTask* t : ByName(s.retrofit_tasks)) {
+      auto it = by_name.find(EnterpriseView(t->name()));
+      if (it != by_name.end()) it->second->tasks.push_back(t);
+    }
   }
   return plants;
 }
@@ -124,6 +153,12 @@ std::vector<EscalationUnit> UnitsAtSeasonStart(const v1::RuleSet& rules, const v
   };
   // Sized once: a province has a million units.
   units.reserve(std::count_if(entries.begin(), entries.end(), in_force));
+  // A plant's entries, and a process's, are next to each other: what is
+  // looked up for one serves the next.
+  const v1::Enterprise* enterprise = nullptr;
+  int group = 0, industry_rank = 0;
+  absl::string_view process_name;
+  bool quick_safe_stop = false;
   for (size_t i = 0; i < entries.size(); ++i) {
     const EntryRecord& r = entries[i];
     if (!in_force(r)) continue;
@@ -133,11 +168,20 @@ std::vector<EscalationUnit> UnitsAtSeasonStart(const v1::RuleSet& rules, const v
     u.enterprise = r.plant->enterprise;
     u.exempt = r.plant->exempt_at_start;
     u.cap_percent = r.plant->cap_percent;
-    u.group = EscalationGroup(rules, *u.enterprise);
-    u.industry_rank = IndustryRank(rules, *u.enterprise);
+    if (u.enterprise != enterprise) {
+      enterprise = u.enterprise;
+      group = EscalationGroup(rules, *enterprise);
+      industry_rank = IndustryRank(rules, *enterprise);
+    }
+    u.group = group;
+    u.industry_rank = industry_rank;
     u.process = ParentView(r.equipment->name());
-    auto process = store.processes.find(u.process);
-    u.quick_safe_stop = process != store.processes.end() && process->second->quick_safe_stop();
+    if (u.process != process_name || process_name.data() == nullptr) {
+      process_name = u.process;
+      auto process = store.processes.find(u.process);
+      quick_safe_stop = process != store.processes.end() && process->second->quick_safe_stop();
+    }
+    u.quick_safe_stop = quick_safe_stop;
     units.push_back(u);
   }
   return units;

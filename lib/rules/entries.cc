@@ -529,26 +529,35 @@ const StoredLevels* EntryStore::InternLevels(const Levels& levels) {
   return it->second;
 }
 
+const std::string** EntryStore::Reserve(size_t n, uint32_t* at) {
+  if (pool_size_ + n > chunks_.size() * kChunk) {
+    pool_size_ = chunks_.size() * kChunk;
+    chunks_.push_back(std::make_unique<const std::string*[]>(kChunk));
+  }
+  *at = static_cast<uint32_t>(pool_size_);
+  pool_size_ += n;
+  return chunks_[*at / kChunk].get() + *at % kChunk;
+}
+
 void EntryStore::Add(const EntryDraft& draft) {
   EntryRecord& r = entries.emplace_back(draft.record);
-  r.reasons_at = static_cast<uint32_t>(pool_.size());
   r.reasons_n = static_cast<uint16_t>(draft.reasons.size());
   r.refused_n = static_cast<uint16_t>(draft.refused.size());
-  pool_.insert(pool_.end(), draft.reasons.begin(), draft.reasons.end());
-  pool_.insert(pool_.end(), draft.refused.begin(), draft.refused.end());
+  const std::string** slot = Reserve(r.reasons_n + r.refused_n, &r.reasons_at);
+  slot = std::copy(draft.reasons.begin(), draft.reasons.end(), slot);
+  std::copy(draft.refused.begin(), draft.refused.end(), slot);
 }
 
 void EntryStore::AddReason(EntryRecord* r, const std::string* reason) {
-  // The entry's range moves to the end of the pool (escalation adds a reason
-  // to a few entries, after every entry is made).
-  const size_t at = pool_.size();
-  pool_.reserve(at + r->reasons_n + r->refused_n + 1);
-  for (uint16_t i = 0; i < r->reasons_n; ++i) pool_.push_back(pool_[r->reasons_at + i]);
-  pool_.push_back(reason);
-  for (uint16_t i = 0; i < r->refused_n; ++i) {
-    pool_.push_back(pool_[r->reasons_at + r->reasons_n + i]);
-  }
-  r->reasons_at = static_cast<uint32_t>(at);
+  // The entry's range moves to a new place in the pool (escalation adds a
+  // reason to some entries, after every entry is made).
+  const std::string* const* old = Slot(r->reasons_at);
+  uint32_t at;
+  const std::string** slot = Reserve(r->reasons_n + r->refused_n + 1, &at);
+  slot = std::copy(old, old + r->reasons_n, slot);
+  *slot++ = reason;
+  std::copy(old + r->reasons_n, old + r->reasons_n + r->refused_n, slot);
+  r->reasons_at = at;
   ++r->reasons_n;
 }
 
@@ -594,16 +603,32 @@ void EntryStore::Materialize(const EntryRecord& r, v1::ListEntry* entry) const {
   for (const std::string* reason : Refused(r)) entry->add_refused()->ParseFromString(*reason);
 }
 
+absl::string_view EntryWriter::ProcessName(absl::string_view process) {
+  if (process != process_ || process_.data() == nullptr) {
+    process_ = process;
+    process_name_ = DisplayName(&store_.processes, process);
+  }
+  return process_name_;
+}
+
+absl::string_view EntryWriter::LineName(absl::string_view line) {
+  if (line != line_ || line_.data() == nullptr) {
+    line_ = line;
+    line_name_ = DisplayName(&store_.lines, line);
+  }
+  return line_name_;
+}
+
 // Fields in number order, as protobuf's serializer writes them.
 const std::string& EntryWriter::Write(const EntryRecord& r, absl::string_view name) {
   const v1::Enterprise& e = *r.plant->enterprise;
   absl::string_view resource_name, line_name, process_name;
   if (r.equipment != nullptr) {
     resource_name = r.equipment->display_name();
-    process_name = DisplayName(&store_.processes, ParentView(r.equipment->name()));
-    line_name = DisplayName(&store_.lines, ParentView(ParentView(r.equipment->name())));
+    process_name = ProcessName(ParentView(r.equipment->name()));
+    line_name = LineName(ParentView(ParentView(r.equipment->name())));
   } else if (r.line) {
-    resource_name = DisplayName(&store_.lines, *r.resource);
+    resource_name = LineName(*r.resource);
     line_name = resource_name;
   } else {
     resource_name = e.display_name();

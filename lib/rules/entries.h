@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -114,10 +115,10 @@ class EntryStore {
   void AddReason(EntryRecord* record, const std::string* reason);
   // The entry's reasons and refusals.
   absl::Span<const std::string* const> Reasons(const EntryRecord& r) const {
-    return absl::MakeConstSpan(pool_.data() + r.reasons_at, r.reasons_n);
+    return absl::MakeConstSpan(Slot(r.reasons_at), r.reasons_n);
   }
   absl::Span<const std::string* const> Refused(const EntryRecord& r) const {
-    return absl::MakeConstSpan(pool_.data() + r.reasons_at + r.reasons_n, r.refused_n);
+    return absl::MakeConstSpan(Slot(r.reasons_at) + r.reasons_n, r.refused_n);
   }
 
   // Materialize writes `record` into `entry` (cleared first).
@@ -139,7 +140,15 @@ class EntryStore {
   std::deque<PlantRecord> plants_;
   std::deque<StoredLevels> levels_;
   absl::flat_hash_map<std::string, const StoredLevels*> levels_index_;  // by `fields`
-  std::vector<const std::string*> pool_;
+  // The pool of reason pointers, in chunks that never move (no copy as it
+  // grows); an entry's range is within one chunk.
+  static constexpr size_t kChunk = size_t{1} << 17;  // > 2 * UINT16_MAX
+  const std::string** Reserve(size_t n, uint32_t* at);
+  const std::string* const* Slot(uint32_t at) const {
+    return chunks_[at / kChunk].get() + at % kChunk;
+  }
+  std::vector<std::unique_ptr<const std::string*[]>> chunks_;
+  size_t pool_size_ = 0;
 };
 
 // EntryWriter writes entries in compact form as the bytes of their ListEntry's
@@ -153,8 +162,14 @@ class EntryWriter {
   const std::string& Write(const EntryRecord& record, absl::string_view name = "");
 
  private:
+  // The display names of `name`'s parent process and line; consecutive
+  // entries mostly share them, so the last lookup is kept.
+  absl::string_view ProcessName(absl::string_view process);
+  absl::string_view LineName(absl::string_view line);
+
   const EntryStore& store_;
   std::string out_;
+  absl::string_view process_, process_name_, line_, line_name_;
 };
 
 // MissingPollutants lists the expected pollutants (ExpectedPollutants) whose
