@@ -31,17 +31,11 @@ const v1::RuleSpec* SpecOf(const v1::RuleSet& rules, v1::RuleKind kind) {
   return nullptr;
 }
 
-// RegistryIndex finds processes, lines and townships by resource name.
+// RegistryIndex finds townships by resource name.
 struct RegistryIndex {
   explicit RegistryIndex(const RegistrySnapshot& s) {
-    processes.reserve(s.processes.size());
-    lines.reserve(s.lines.size());
-    for (const auto& p : s.processes) processes[p.name()] = &p;
-    for (const auto& l : s.lines) lines[l.name()] = &l;
     for (const auto& t : s.townships) townships[t.name()] = &t;
   }
-  NameIndex<v1::Process> processes;
-  NameIndex<v1::ProductionLine> lines;
   NameIndex<v1::Township> townships;
 };
 
@@ -118,6 +112,15 @@ std::vector<PlantFacts> GatherPlants(const RegistrySnapshot& s, const RegistryIn
       if (it != by_name.end()) it->second->equipment.push_back(q);
     }
   }
+  // Processes and lines in the snapshot's order (RegistryNames looks them up).
+  for (const v1::Process& p : s.processes) {
+    auto it = by_name.find(EnterpriseView(p.name()));
+    if (it != by_name.end()) it->second->processes.push_back(&p);
+  }
+  for (const v1::ProductionLine& l : s.lines) {
+    auto it = by_name.find(EnterpriseView(l.name()));
+    if (it != by_name.end()) it->second->lines.push_back(&l);
+  }
   if (!GroupByPlant(s.retrofit_tasks, by_name, &PlantFacts::tasks, &plants)) {
     for (PlantFacts& plant : plants) plant.tasks.clear();
     for (const v1::RetrofitTask* t : ByName(s.retrofit_tasks)) {
@@ -153,12 +156,10 @@ std::vector<EscalationUnit> UnitsAtSeasonStart(const v1::RuleSet& rules, const v
   };
   // Sized once: a province has a million units.
   units.reserve(std::count_if(entries.begin(), entries.end(), in_force));
-  // A plant's entries, and a process's, are next to each other: what is
-  // looked up for one serves the next.
+  // A plant's entries are next to each other: what is looked up for one
+  // serves the next.
   const v1::Enterprise* enterprise = nullptr;
   int group = 0, industry_rank = 0;
-  absl::string_view process_name;
-  bool quick_safe_stop = false;
   for (size_t i = 0; i < entries.size(); ++i) {
     const EntryRecord& r = entries[i];
     if (!in_force(r)) continue;
@@ -176,12 +177,7 @@ std::vector<EscalationUnit> UnitsAtSeasonStart(const v1::RuleSet& rules, const v
     u.group = group;
     u.industry_rank = industry_rank;
     u.process = ParentView(r.equipment->name());
-    if (u.process != process_name || process_name.data() == nullptr) {
-      process_name = u.process;
-      auto process = store.processes.find(u.process);
-      quick_safe_stop = process != store.processes.end() && process->second->quick_safe_stop();
-    }
-    u.quick_safe_stop = quick_safe_stop;
+    u.quick_safe_stop = r.process != nullptr && r.process->quick_safe_stop();
     units.push_back(u);
   }
   return units;
@@ -280,14 +276,10 @@ GeneratedList GenerateList(const v1::RuleSet& rules, const v1::Season& season,
   auto store = std::make_shared<EntryStore>();
   {
     RegistryIndex index(snapshot);
-    store->processes = std::move(index.processes);
-    store->lines = std::move(index.lines);
-    index.processes.clear();
-    index.lines.clear();
+    const RegistryNames names(&snapshot.processes, &snapshot.lines);
     const RuleContext context{&rules, &season, as_of};
     const EntryContext entry_context{&season, SpecOf(rules, v1::DATA_COMPLETENESS),
-                                     SpecOf(rules, v1::STOP_COUNTED_BY_LINE), &store->processes,
-                                     &store->lines};
+                                     SpecOf(rules, v1::STOP_COUNTED_BY_LINE), &names};
     std::vector<std::unique_ptr<RuleEvaluator>> evaluators;
     for (const v1::RuleSpec& spec : rules.rules()) {
       if (auto evaluator = MakeEvaluator(spec, context)) evaluators.push_back(std::move(evaluator));

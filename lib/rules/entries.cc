@@ -43,14 +43,12 @@ absl::string_view ParentView(absl::string_view name) {
   return slash == absl::string_view::npos ? absl::string_view() : name.substr(0, slash);
 }
 
-// The display name of `name` in `index`, or its id when it has none.
+// The display name of a registered process or line, or the id at the end of
+// its name when it has none (or is not registered).
 template <typename T>
-absl::string_view DisplayName(const NameIndex<T>* index, absl::string_view name) {
-  if (index != nullptr) {
-    auto it = index->find(name);
-    if (it != index->end() && !it->second->display_name().empty()) {
-      return it->second->display_name();
-    }
+absl::string_view DisplayName(const T* registered, absl::string_view name) {
+  if (registered != nullptr && !registered->display_name().empty()) {
+    return registered->display_name();
   }
   return name.substr(name.rfind('/') + 1);
 }
@@ -132,6 +130,9 @@ class PlantEntries {
   // data reason that says so, kept once for all its entries.
   std::vector<std::vector<MissingFact>> missing_;
   std::vector<const std::string*> data_reason_;
+  // Per equipment: its process and line in the registry (or nullptr).
+  std::vector<const v1::Process*> process_;
+  std::vector<const v1::ProductionLine*> line_;
   // The decision's reasons serialized, each once for all the plant's entries.
   mutable std::unordered_map<const v1::Reason*, const std::string*> shared_;
 
@@ -308,6 +309,8 @@ void PlantEntries::EquipmentEntry(size_t index, Own own, size_t d) {
   EntryDraft& entry = Draft(NewDraft());
   entry.record.equipment = &q;
   entry.record.resource = &q.name();
+  entry.record.process = process_[index];
+  entry.record.line_of = line_[index];
   SetMeasures(*resolved, date, &entry);
   const std::vector<MissingFact>& missing = missing_[index];
   // A rule on this equipment (a high stack, a crude technology) restricts
@@ -421,6 +424,7 @@ size_t PlantEntries::LineEntry(const PlantRecord* plant, const std::string& line
   entry.record.plant = plant;
   entry.record.line = true;
   entry.record.resource = store_.KeepString(line);
+  entry.record.line_of = context_.names->Line(plant_, line);
   entry.record.kind = v1::RESTRICTED;
   Levels levels = Levels::All(Run());
   levels.at[level].set_action(v1::STOP);
@@ -450,6 +454,13 @@ void PlantEntries::Append() {
   missing_.reserve(plant_.equipment.size());
   for (const v1::Equipment* q : plant_.equipment) missing_.push_back(EquipmentMissing(*q));
   data_reason_.assign(plant_.equipment.size(), nullptr);
+  process_.reserve(plant_.equipment.size());
+  line_.reserve(plant_.equipment.size());
+  for (const v1::Equipment* q : plant_.equipment) {
+    const absl::string_view process = ParentView(q->name());
+    process_.push_back(context_.names->Process(plant_, process));
+    line_.push_back(context_.names->Line(plant_, ParentView(process)));
+  }
   // Whether the enterprise's own contributions change at each date.
   std::vector<bool> changes(dates_.size());
   for (size_t d = 0; d < dates_.size(); ++d) {
@@ -499,6 +510,36 @@ std::vector<v1::Pollutant> MissingPollutants(const v1::Equipment& q) {
     if (AnnualKg(q, p) < 0) out.push_back(p);
   }
   return out;
+}
+
+void RegistryNames::Index() const {
+  std::call_once(indexed_, [this] {
+    processes_.reserve(all_processes_->size());
+    lines_.reserve(all_lines_->size());
+    for (const v1::Process& p : *all_processes_) processes_[p.name()] = &p;
+    for (const v1::ProductionLine& l : *all_lines_) lines_[l.name()] = &l;
+  });
+}
+
+// Every process of a name has the same enterprise part, so they are all in
+// one plant's list, and the last of them there is the last registered.
+const v1::Process* RegistryNames::Process(const PlantFacts& plant, absl::string_view name) const {
+  for (auto it = plant.processes.rbegin(); it != plant.processes.rend(); ++it) {
+    if ((*it)->name() == name) return *it;
+  }
+  Index();
+  auto it = processes_.find(name);
+  return it == processes_.end() ? nullptr : it->second;
+}
+
+const v1::ProductionLine* RegistryNames::Line(const PlantFacts& plant,
+                                              absl::string_view name) const {
+  for (auto it = plant.lines.rbegin(); it != plant.lines.rend(); ++it) {
+    if ((*it)->name() == name) return *it;
+  }
+  Index();
+  auto it = lines_.find(name);
+  return it == lines_.end() ? nullptr : it->second;
 }
 
 void AppendPlantEntries(const PlantFacts& plant, const PlantDecision& decision,
@@ -568,12 +609,12 @@ void EntryStore::Materialize(const EntryRecord& r, v1::ListEntry* entry) const {
   if (r.equipment != nullptr) {
     const v1::Equipment& q = *r.equipment;
     entry->set_resource_name(q.display_name());
-    const absl::string_view process = DisplayName(&processes, ParentView(q.name()));
-    const absl::string_view line = DisplayName(&lines, ParentView(ParentView(q.name())));
+    const absl::string_view process = DisplayName(r.process, ParentView(q.name()));
+    const absl::string_view line = DisplayName(r.line_of, ParentView(ParentView(q.name())));
     entry->set_process_name(process.data(), process.size());
     entry->set_line_name(line.data(), line.size());
   } else if (r.line) {
-    const absl::string_view line = DisplayName(&lines, *r.resource);
+    const absl::string_view line = DisplayName(r.line_of, *r.resource);
     entry->set_resource_name(line.data(), line.size());
     entry->set_line_name(entry->resource_name());
   } else {
@@ -603,32 +644,16 @@ void EntryStore::Materialize(const EntryRecord& r, v1::ListEntry* entry) const {
   for (const std::string* reason : Refused(r)) entry->add_refused()->ParseFromString(*reason);
 }
 
-absl::string_view EntryWriter::ProcessName(absl::string_view process) {
-  if (process != process_ || process_.data() == nullptr) {
-    process_ = process;
-    process_name_ = DisplayName(&store_.processes, process);
-  }
-  return process_name_;
-}
-
-absl::string_view EntryWriter::LineName(absl::string_view line) {
-  if (line != line_ || line_.data() == nullptr) {
-    line_ = line;
-    line_name_ = DisplayName(&store_.lines, line);
-  }
-  return line_name_;
-}
-
 // Fields in number order, as protobuf's serializer writes them.
 const std::string& EntryWriter::Write(const EntryRecord& r, absl::string_view name) {
   const v1::Enterprise& e = *r.plant->enterprise;
   absl::string_view resource_name, line_name, process_name;
   if (r.equipment != nullptr) {
     resource_name = r.equipment->display_name();
-    process_name = ProcessName(ParentView(r.equipment->name()));
-    line_name = LineName(ParentView(ParentView(r.equipment->name())));
+    process_name = DisplayName(r.process, ParentView(r.equipment->name()));
+    line_name = DisplayName(r.line_of, ParentView(ParentView(r.equipment->name())));
   } else if (r.line) {
-    resource_name = LineName(*r.resource);
+    resource_name = DisplayName(r.line_of, *r.resource);
     line_name = resource_name;
   } else {
     resource_name = e.display_name();

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,13 +29,35 @@ namespace cuofeng {
 template <typename T>
 using NameIndex = absl::flat_hash_map<absl::string_view, const T*>;
 
+// RegistryNames finds a process or a line by its name, as an index of the
+// whole snapshot would (the last registered of that name), looking among
+// the plant's own first: a name under another plant (or none) is looked up
+// in an index of the whole snapshot, made on the first such need.
+class RegistryNames {
+ public:
+  RegistryNames(const std::vector<v1::Process>* processes,
+                const std::vector<v1::ProductionLine>* lines)
+      : all_processes_(processes), all_lines_(lines) {}
+
+  const v1::Process* Process(const PlantFacts& plant, absl::string_view name) const;
+  const v1::ProductionLine* Line(const PlantFacts& plant, absl::string_view name) const;
+
+ private:
+  void Index() const;
+
+  const std::vector<v1::Process>* all_processes_;
+  const std::vector<v1::ProductionLine>* all_lines_;
+  mutable std::once_flag indexed_;
+  mutable NameIndex<v1::Process> processes_;
+  mutable NameIndex<v1::ProductionLine> lines_;
+};
+
 // EntryContext is what the builder reads besides the plant.
 struct EntryContext {
   const v1::Season* season = nullptr;
   const v1::RuleSpec* data_spec = nullptr;   // DATA_COMPLETENESS; nullptr: no data reasons
   const v1::RuleSpec* lines_spec = nullptr;  // STOP_COUNTED_BY_LINE; nullptr: not resolved
-  const NameIndex<v1::Process>* processes = nullptr;
-  const NameIndex<v1::ProductionLine>* lines = nullptr;
+  const RegistryNames* names = nullptr;
 };
 
 // PlantRecord is a listed enterprise as its entries share it: the fields
@@ -61,7 +84,7 @@ struct StoredLevels {
   bool stop_lines = false;            // some level is STOP_LINES
 };
 
-// EntryRecord is one list entry in the engine's compact form (56 bytes): what
+// EntryRecord is one list entry in the engine's compact form (72 bytes): what
 // it shares with its plant (the enterprise's fields, the rules' reasons and
 // facts) and with other entries (its measures) is pointed to, not copied;
 // reasons are kept serialized, once per plant, and the entry's reasons and
@@ -71,6 +94,10 @@ struct EntryRecord {
   const PlantRecord* plant = nullptr;
   const v1::Equipment* equipment = nullptr;  // an equipment's entry
   const std::string* resource = nullptr;     // equipment, enterprise or line name
+  // An equipment's process and line, a line entry's line (nullptr: not in
+  // the registry, named by the id in the resource name).
+  const v1::Process* process = nullptr;
+  const v1::ProductionLine* line_of = nullptr;
   const std::string* effective_from = nullptr;
   const StoredLevels* levels = nullptr;
   uint32_t reasons_at = 0;  // the reasons, then the refusals, in EntryStore's pool
@@ -126,9 +153,6 @@ class EntryStore {
 
   // A deque: a province's million entries grow without a second copy.
   std::deque<EntryRecord> entries;
-  // The processes and lines by name (display names), as EntryContext reads them.
-  NameIndex<v1::Process> processes;
-  NameIndex<v1::ProductionLine> lines;
   // Scratch for AppendPlantEntries, reused from plant to plant (the first
   // `drafts_used` are the plant's).
   std::vector<EntryDraft> drafts;
@@ -162,14 +186,8 @@ class EntryWriter {
   const std::string& Write(const EntryRecord& record, absl::string_view name = "");
 
  private:
-  // The display names of `name`'s parent process and line; consecutive
-  // entries mostly share them, so the last lookup is kept.
-  absl::string_view ProcessName(absl::string_view process);
-  absl::string_view LineName(absl::string_view line);
-
   const EntryStore& store_;
   std::string out_;
-  absl::string_view process_, process_name_, line_, line_name_;
 };
 
 // MissingPollutants lists the expected pollutants (ExpectedPollutants) whose
