@@ -1,10 +1,14 @@
 #include "lib/rules/engine.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
@@ -239,6 +243,100 @@ void CountKinds(const EntryStore& store, GeneratedList* list) {
   }
 }
 
+// Pipe hands items from one thread to another in order, holding at most
+// `capacity` at once.
+template <typename T>
+class Pipe {
+ public:
+  explicit Pipe(size_t capacity) : capacity_(capacity) {}
+
+  void Push(T item) {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_full_.wait(lock, [&] { return items_.size() < capacity_; });
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+  }
+  // Close says no more will come.
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    not_empty_.notify_all();
+  }
+  // Pop waits for the next item; false when closed and empty.
+  bool Pop(T* item) {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_empty_.wait(lock, [&] { return !items_.empty() || closed_; });
+    if (items_.empty()) return false;
+    *item = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return true;
+  }
+
+ private:
+  const size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<T> items_;
+  bool closed_ = false;
+};
+
+// Whether a second thread may share the work (the output is the same).
+bool TwoThreads() { return std::thread::hardware_concurrency() >= 2; }
+
+// ContentSha256 is EntriesSha256 of the store's entries, written one at a
+// time. With two cores one thread writes the bytes (in blocks) while the
+// other hashes them.
+std::string ContentSha256(const EntryStore& store) {
+  Sha256Stream sha;
+  EntryWriter writer(store);
+  auto append = [&writer](const EntryRecord& r, std::string* out) {
+    const std::string& bytes = writer.Write(r);
+    uint8_t length[10];
+    const uint8_t* end =
+        google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(bytes.size(), length);
+    out->append(reinterpret_cast<const char*>(length), end - length);
+    out->append(bytes);
+  };
+  constexpr size_t kBlock = 1 << 20;
+  constexpr size_t kBlocks = 4;
+  if (!TwoThreads() || store.entries.size() < 4096) {
+    std::string block;
+    for (const EntryRecord& r : store.entries) {
+      append(r, &block);
+      if (block.size() >= kBlock) {
+        sha.Update(block);
+        block.clear();
+      }
+    }
+    sha.Update(block);
+    return sha.HexDigest();
+  }
+  // Blocks go round: written here, hashed there, handed back empty.
+  Pipe<std::string> full(kBlocks), empty(kBlocks);
+  for (size_t i = 1; i < kBlocks; ++i) empty.Push(std::string());
+  std::thread hasher([&] {
+    std::string block;
+    while (full.Pop(&block)) {
+      sha.Update(block);
+      block.clear();
+      empty.Push(std::move(block));
+    }
+  });
+  std::string block;
+  for (const EntryRecord& r : store.entries) {
+    append(r, &block);
+    if (block.size() >= kBlock) {
+      full.Push(std::move(block));
+      empty.Pop(&block);
+    }
+  }
+  full.Push(std::move(block));
+  full.Close();
+  hasher.join();
+  return sha.HexDigest();
+}
+
 }  // namespace
 
 std::vector<v1::Period> StaggeredPeriods(const v1::Season& season) {
@@ -305,17 +403,7 @@ GeneratedList GenerateList(const v1::RuleSet& rules, const v1::Season& season,
   out.entry_count = store->entries.size();
   out.staggered_periods = StaggeredPeriods(season);
   // The content hash, as EntriesSha256 computes it, one entry at a time.
-  Sha256Stream sha;
-  EntryWriter writer(*store);
-  for (const EntryRecord& r : store->entries) {
-    const std::string& bytes = writer.Write(r);
-    uint8_t length[10];
-    const uint8_t* end =
-        google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(bytes.size(), length);
-    sha.Update(absl::string_view(reinterpret_cast<const char*>(length), end - length));
-    sha.Update(bytes);
-  }
-  out.content_sha256 = sha.HexDigest();
+  out.content_sha256 = ContentSha256(*store);
   if (form == EntryForm::kMessages) {
     out.entries.reserve(store->entries.size());
     for (const EntryRecord& r : store->entries) store->Materialize(r, &out.entries.emplace_back());
