@@ -72,17 +72,39 @@ std::vector<const T*> ByName(const std::vector<T>& items) {
   return out;
 }
 
+// PlantsByName finds the plant of a resource by the enterprise in its name.
+// A registry lists a plant's resources together, so the last plant found is
+// tried first.
+class PlantsByName {
+ public:
+  explicit PlantsByName(std::vector<PlantFacts>* plants) {
+    index_.reserve(plants->size());
+    for (PlantFacts& plant : *plants) index_[plant.enterprise->name()] = &plant;
+  }
+  PlantFacts* Find(absl::string_view resource) const {
+    const absl::string_view enterprise = EnterpriseView(resource);
+    if (last_ != nullptr && enterprise == last_name_) return last_;
+    auto it = index_.find(enterprise);
+    if (it == index_.end()) return nullptr;
+    last_name_ = it->first;
+    return last_ = it->second;
+  }
+
+ private:
+  absl::flat_hash_map<absl::string_view, PlantFacts*> index_;
+  mutable PlantFacts* last_ = nullptr;
+  mutable absl::string_view last_name_;
+};
+
 // Groups `items` by their enterprise in `by_name`, each plant's in name order,
 // into `field` of the plant. Sorting each plant's few items is the same as
 // sorting all and grouping them, unless two share a name (which sort may
 // order either way): then the whole is sorted as before. False if not grouped.
 template <typename T>
-bool GroupByPlant(const std::vector<T>& items,
-                  const absl::flat_hash_map<absl::string_view, PlantFacts*>& by_name,
+bool GroupByPlant(const std::vector<T>& items, const PlantsByName& by_name,
                   std::vector<const T*> PlantFacts::*field, std::vector<PlantFacts>* plants) {
   for (const T& item : items) {
-    auto it = by_name.find(EnterpriseView(item.name()));
-    if (it != by_name.end()) (it->second->*field).push_back(&item);
+    if (PlantFacts* plant = by_name.Find(item.name())) (plant->*field).push_back(&item);
   }
   auto less = [](const T* a, const T* b) { return a->name() < b->name(); };
   for (PlantFacts& plant : *plants) {
@@ -106,30 +128,24 @@ std::vector<PlantFacts> GatherPlants(const RegistrySnapshot& s, const RegistryIn
     if (township != index.townships.end()) plant.township = township->second;
     plants.push_back(std::move(plant));
   }
-  absl::flat_hash_map<absl::string_view, PlantFacts*> by_name;
-  by_name.reserve(plants.size());
-  for (PlantFacts& plant : plants) by_name[plant.enterprise->name()] = &plant;
+  const PlantsByName by_name(&plants);
   if (!GroupByPlant(s.equipment, by_name, &PlantFacts::equipment, &plants)) {
     for (PlantFacts& plant : plants) plant.equipment.clear();
     for (const v1::Equipment* q : ByName(s.equipment)) {
-      auto it = by_name.find(EnterpriseView(q->name()));
-      if (it != by_name.end()) it->second->equipment.push_back(q);
+      if (PlantFacts* plant = by_name.Find(q->name())) plant->equipment.push_back(q);
     }
   }
   // Processes and lines in the snapshot's order (RegistryNames looks them up).
   for (const v1::Process& p : s.processes) {
-    auto it = by_name.find(EnterpriseView(p.name()));
-    if (it != by_name.end()) it->second->processes.push_back(&p);
+    if (PlantFacts* plant = by_name.Find(p.name())) plant->processes.push_back(&p);
   }
   for (const v1::ProductionLine& l : s.lines) {
-    auto it = by_name.find(EnterpriseView(l.name()));
-    if (it != by_name.end()) it->second->lines.push_back(&l);
+    if (PlantFacts* plant = by_name.Find(l.name())) plant->lines.push_back(&l);
   }
   if (!GroupByPlant(s.retrofit_tasks, by_name, &PlantFacts::tasks, &plants)) {
     for (PlantFacts& plant : plants) plant.tasks.clear();
     for (const v1::RetrofitTask* t : ByName(s.retrofit_tasks)) {
-      auto it = by_name.find(EnterpriseView(t->name()));
-      if (it != by_name.end()) it->second->tasks.push_back(t);
+      if (PlantFacts* plant = by_name.Find(t->name())) plant->tasks.push_back(t);
     }
   }
   return plants;
