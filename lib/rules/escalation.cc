@@ -1,6 +1,7 @@
 #include "lib/rules/escalation.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <string>
@@ -60,6 +61,11 @@ class TargetProof {
         escalation_(escalation),
         store_(*store),
         entries_(store->entries) {
+    static_assert(v1::SO2 == v1::PM + 1 && v1::NOX == v1::PM + 2 && v1::VOCS == v1::PM + 3);
+    kg_.resize(units.size());
+    for (size_t i = 0; i < units.size(); ++i) {
+      for (v1::Pollutant p : kPollutants) kg_[i][p - v1::PM] = AnnualKg(*units[i].equipment, p);
+    }
     std::map<v1::Pollutant, int> year;
     for (const v1::EmissionTotal& t : inventory) {
       if (t.year() > year[t.pollutant()]) {
@@ -73,6 +79,10 @@ class TargetProof {
 
  private:
   Grams CutOf(const EscalationUnit& u, int level, v1::Pollutant p) const;
+  // The unit's annual kilograms of `p` (AnnualKg), read once from the registry.
+  long long Kg(const EscalationUnit& u, v1::Pollutant p) const {
+    return kg_[&u - units_.data()][p - v1::PM];
+  }
   v1::Measure EscalatedMeasure(const EscalationUnit& u) const;
   std::vector<Candidate> Candidates(int level, v1::Pollutant p) const;
   void Escalate(int level, v1::Pollutant p, Grams target, Grams* cut);
@@ -85,12 +95,13 @@ class TargetProof {
   EntryStore& store_;
   std::deque<EntryRecord>& entries_;
   std::map<v1::Pollutant, long long> inventory_kg_;
-  std::set<size_t> escalated_;  // entries escalated at the level being proved
+  std::set<size_t> escalated_;                // entries escalated at the level being proved
+  std::vector<std::array<long long, 4>> kg_;  // by unit, then PM, SO2, NOx, VOCs
 };
 
 // The stricter of the season and the alert measure cuts the larger share.
 Grams TargetProof::CutOf(const EscalationUnit& u, int level, v1::Pollutant p) const {
-  const long long kg = AnnualKg(*u.equipment, p);
+  const long long kg = Kg(u, p);
   if (kg <= 0) return 0;
   const StoredLevels& l = *entries_[u.entry].levels;
   return kg * std::max(l.cut_permille[0], l.cut_permille[level]);
@@ -107,9 +118,9 @@ std::vector<Candidate> TargetProof::Candidates(int level, v1::Pollutant p) const
   std::map<absl::string_view, Candidate> by_process;
   std::map<std::string, long long> plant_kg;
   for (const EscalationUnit& u : units_) {
-    plant_kg[u.enterprise->name()] += std::max(0LL, AnnualKg(*u.equipment, p));
+    plant_kg[u.enterprise->name()] += std::max(0LL, Kg(u, p));
     if (u.exempt || !u.quick_safe_stop) continue;
-    const long long kg = AnnualKg(*u.equipment, p);
+    const long long kg = Kg(u, p);
     if (kg <= 0) continue;
     const Grams gain = kg * CutPermille(EscalatedMeasure(u)) - CutOf(u, level, p);
     if (gain <= 0) continue;
@@ -194,7 +205,7 @@ void TargetProof::ExplainShortfall(int level, v1::Pollutant p, v1::PollutantCut*
   Grams exempt = 0, capped = 0, unsafe = 0;
   int exempt_n = 0, capped_n = 0, missing_n = 0;
   for (const EscalationUnit& u : units_) {
-    const long long kg = AnnualKg(*u.equipment, p);
+    const long long kg = Kg(u, p);
     if (kg < 0) {
       ++missing_n;
       continue;
