@@ -51,6 +51,10 @@ struct PlantFacts {
   const v1::Township* township = nullptr;       // nullptr: not in the registry
   std::vector<const v1::Equipment*> equipment;  // in name order
   std::vector<const v1::RetrofitTask*> tasks;   // in name order
+  // The plant's processes and lines, in the snapshot's order (for looking
+  // up an equipment's; see RegistryNames).
+  std::vector<const v1::Process*> processes;
+  std::vector<const v1::ProductionLine*> lines;
 };
 
 // RuleContext is what every evaluator may read besides the plant.

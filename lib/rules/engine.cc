@@ -1,13 +1,19 @@
 #include "lib/rules/engine.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -29,29 +35,92 @@ const v1::RuleSpec* SpecOf(const v1::RuleSet& rules, v1::RuleKind kind) {
   return nullptr;
 }
 
-// RegistryIndex finds processes, lines and townships by resource name.
+// RegistryIndex finds townships by resource name.
 struct RegistryIndex {
   explicit RegistryIndex(const RegistrySnapshot& s) {
-    for (const auto& p : s.processes) processes[p.name()] = &p;
-    for (const auto& l : s.lines) lines[l.name()] = &l;
     for (const auto& t : s.townships) townships[t.name()] = &t;
   }
-  std::unordered_map<std::string, const v1::Process*> processes;
-  std::unordered_map<std::string, const v1::ProductionLine*> lines;
-  std::unordered_map<std::string, const v1::Township*> townships;
+  NameIndex<v1::Township> townships;
 };
 
+// The enterprise above a name (first four segments), as EnterpriseOf says,
+// as a view of `name`.
+absl::string_view EnterpriseView(absl::string_view name) {
+  size_t pos = 0;
+  for (int i = 0; i < 4 && pos != absl::string_view::npos; ++i) pos = name.find('/', pos + 1);
+  return pos == absl::string_view::npos ? name : name.substr(0, pos);
+}
+
+// The parent of a name (drop "/collection/id"), as ParentOf says, as a view.
+absl::string_view ParentView(absl::string_view name) {
+  size_t slash = name.rfind('/');
+  slash = slash == absl::string_view::npos ? 0 : name.rfind('/', slash - 1);
+  return slash == absl::string_view::npos ? absl::string_view() : name.substr(0, slash);
+}
+
+// The items in name order (a registry read in name order is not sorted again).
 template <typename T>
 std::vector<const T*> ByName(const std::vector<T>& items) {
   std::vector<const T*> out;
+  out.reserve(items.size());
   for (const T& item : items) out.push_back(&item);
-  std::sort(out.begin(), out.end(), [](const T* a, const T* b) { return a->name() < b->name(); });
+  auto less = [](const T* a, const T* b) { return a->name() < b->name(); };
+  // Strictly increasing already: any sort would leave it as it is.
+  bool sorted = true;
+  for (size_t i = 1; i < out.size() && sorted; ++i) sorted = less(out[i - 1], out[i]);
+  if (!sorted) std::sort(out.begin(), out.end(), less);
   return out;
+}
+
+// PlantsByName finds the plant of a resource by the enterprise in its name.
+// A registry lists a plant's resources together, so the last plant found is
+// tried first.
+class PlantsByName {
+ public:
+  explicit PlantsByName(std::vector<PlantFacts>* plants) {
+    index_.reserve(plants->size());
+    for (PlantFacts& plant : *plants) index_[plant.enterprise->name()] = &plant;
+  }
+  PlantFacts* Find(absl::string_view resource) const {
+    const absl::string_view enterprise = EnterpriseView(resource);
+    if (last_ != nullptr && enterprise == last_name_) return last_;
+    auto it = index_.find(enterprise);
+    if (it == index_.end()) return nullptr;
+    last_name_ = it->first;
+    return last_ = it->second;
+  }
+
+ private:
+  absl::flat_hash_map<absl::string_view, PlantFacts*> index_;
+  mutable PlantFacts* last_ = nullptr;
+  mutable absl::string_view last_name_;
+};
+
+// Groups `items` by their enterprise in `by_name`, each plant's in name order,
+// into `field` of the plant. Sorting each plant's few items is the same as
+// sorting all and grouping them, unless two share a name (which sort may
+// order either way): then the whole is sorted as before. False if not grouped.
+template <typename T>
+bool GroupByPlant(const std::vector<T>& items, const PlantsByName& by_name,
+                  std::vector<const T*> PlantFacts::*field, std::vector<PlantFacts>* plants) {
+  for (const T& item : items) {
+    if (PlantFacts* plant = by_name.Find(item.name())) (plant->*field).push_back(&item);
+  }
+  auto less = [](const T* a, const T* b) { return a->name() < b->name(); };
+  for (PlantFacts& plant : *plants) {
+    std::vector<const T*>& mine = plant.*field;
+    std::sort(mine.begin(), mine.end(), less);
+    for (size_t i = 1; i < mine.size(); ++i) {
+      if (!less(mine[i - 1], mine[i])) return false;
+    }
+  }
+  return true;
 }
 
 // GatherPlants groups the snapshot by enterprise, everything in name order.
 std::vector<PlantFacts> GatherPlants(const RegistrySnapshot& s, const RegistryIndex& index) {
   std::vector<PlantFacts> plants;
+  plants.reserve(s.enterprises.size());
   for (const v1::Enterprise* e : ByName(s.enterprises)) {
     PlantFacts plant;
     plant.enterprise = e;
@@ -59,15 +128,25 @@ std::vector<PlantFacts> GatherPlants(const RegistrySnapshot& s, const RegistryIn
     if (township != index.townships.end()) plant.township = township->second;
     plants.push_back(std::move(plant));
   }
-  std::unordered_map<std::string, PlantFacts*> by_name;
-  for (PlantFacts& plant : plants) by_name[plant.enterprise->name()] = &plant;
-  for (const v1::Equipment* q : ByName(s.equipment)) {
-    auto it = by_name.find(EnterpriseOf(q->name()));
-    if (it != by_name.end()) it->second->equipment.push_back(q);
+  const PlantsByName by_name(&plants);
+  if (!GroupByPlant(s.equipment, by_name, &PlantFacts::equipment, &plants)) {
+    for (PlantFacts& plant : plants) plant.equipment.clear();
+    for (const v1::Equipment* q : ByName(s.equipment)) {
+      if (PlantFacts* plant = by_name.Find(q->name())) plant->equipment.push_back(q);
+    }
   }
-  for (const v1::RetrofitTask* t : ByName(s.retrofit_tasks)) {
-    auto it = by_name.find(EnterpriseOf(t->name()));
-    if (it != by_name.end()) it->second->tasks.push_back(t);
+  // Processes and lines in the snapshot's order (RegistryNames looks them up).
+  for (const v1::Process& p : s.processes) {
+    if (PlantFacts* plant = by_name.Find(p.name())) plant->processes.push_back(&p);
+  }
+  for (const v1::ProductionLine& l : s.lines) {
+    if (PlantFacts* plant = by_name.Find(l.name())) plant->lines.push_back(&l);
+  }
+  if (!GroupByPlant(s.retrofit_tasks, by_name, &PlantFacts::tasks, &plants)) {
+    for (PlantFacts& plant : plants) plant.tasks.clear();
+    for (const v1::RetrofitTask* t : ByName(s.retrofit_tasks)) {
+      if (PlantFacts* plant = by_name.Find(t->name())) plant->tasks.push_back(t);
+    }
   }
   return plants;
 }
@@ -97,6 +176,10 @@ std::vector<EscalationUnit> UnitsAtSeasonStart(const v1::RuleSet& rules, const v
   };
   // Sized once: a province has a million units.
   units.reserve(std::count_if(entries.begin(), entries.end(), in_force));
+  // A plant's entries are next to each other: what is looked up for one
+  // serves the next.
+  const v1::Enterprise* enterprise = nullptr;
+  int group = 0, industry_rank = 0;
   for (size_t i = 0; i < entries.size(); ++i) {
     const EntryRecord& r = entries[i];
     if (!in_force(r)) continue;
@@ -106,28 +189,37 @@ std::vector<EscalationUnit> UnitsAtSeasonStart(const v1::RuleSet& rules, const v
     u.enterprise = r.plant->enterprise;
     u.exempt = r.plant->exempt_at_start;
     u.cap_percent = r.plant->cap_percent;
-    u.group = EscalationGroup(rules, *u.enterprise);
-    u.industry_rank = IndustryRank(rules, *u.enterprise);
-    const std::string process_name = ParentOf(r.equipment->name());
-    u.process = absl::string_view(r.equipment->name()).substr(0, process_name.size());
-    auto process = store.processes.find(process_name);
-    u.quick_safe_stop = process != store.processes.end() && process->second->quick_safe_stop();
+    if (u.enterprise != enterprise) {
+      enterprise = u.enterprise;
+      group = EscalationGroup(rules, *enterprise);
+      industry_rank = IndustryRank(rules, *enterprise);
+    }
+    u.group = group;
+    u.industry_rank = industry_rank;
+    u.process = ParentView(r.equipment->name());
+    u.quick_safe_stop = r.process != nullptr && r.process->quick_safe_stop();
     units.push_back(u);
   }
   return units;
 }
 
+bool EntryLess(const EntryRecord& a, const EntryRecord& b) {
+  return std::tie(*a.resource, *a.effective_from) < std::tie(*b.resource, *b.effective_from);
+}
+
 // SortEntries puts the entries in resource order, then effective date, stably:
 // the order is sorted as indexes and applied in place, cycle by cycle, so the
-// records are never held twice.
+// records are never held twice. Each plant's entries come sorted and the
+// plants in name order, so this is mostly a check.
 void SortEntries(std::deque<EntryRecord>* entries) {
   std::deque<EntryRecord>& e = *entries;
+  bool sorted = true;
+  for (size_t i = 1; i < e.size() && sorted; ++i) sorted = !EntryLess(e[i], e[i - 1]);
+  if (sorted) return;
   std::vector<uint32_t> order(e.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return std::tie(*e[a].resource, *e[a].effective_from) <
-           std::tie(*e[b].resource, *e[b].effective_from);
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return EntryLess(e[a], e[b]); });
   // Position j takes the record that was at order[j].
   for (size_t i = 0; i < order.size(); ++i) {
     if (order[i] == i) continue;
@@ -167,6 +259,100 @@ void CountKinds(const EntryStore& store, GeneratedList* list) {
   }
 }
 
+// Pipe hands items from one thread to another in order, holding at most
+// `capacity` at once.
+template <typename T>
+class Pipe {
+ public:
+  explicit Pipe(size_t capacity) : capacity_(capacity) {}
+
+  void Push(T item) {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_full_.wait(lock, [&] { return items_.size() < capacity_; });
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+  }
+  // Close says no more will come.
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    not_empty_.notify_all();
+  }
+  // Pop waits for the next item; false when closed and empty.
+  bool Pop(T* item) {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_empty_.wait(lock, [&] { return !items_.empty() || closed_; });
+    if (items_.empty()) return false;
+    *item = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return true;
+  }
+
+ private:
+  const size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<T> items_;
+  bool closed_ = false;
+};
+
+// Whether a second thread may share the work (the output is the same).
+bool TwoThreads() { return std::thread::hardware_concurrency() >= 2; }
+
+// ContentSha256 is EntriesSha256 of the store's entries, written one at a
+// time. With two cores one thread writes the bytes (in blocks) while the
+// other hashes them.
+std::string ContentSha256(const EntryStore& store) {
+  Sha256Stream sha;
+  EntryWriter writer(store);
+  auto append = [&writer](const EntryRecord& r, std::string* out) {
+    const std::string& bytes = writer.Write(r);
+    uint8_t length[10];
+    const uint8_t* end =
+        google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(bytes.size(), length);
+    out->append(reinterpret_cast<const char*>(length), end - length);
+    out->append(bytes);
+  };
+  constexpr size_t kBlock = 1 << 20;
+  constexpr size_t kBlocks = 4;
+  if (!TwoThreads() || store.entries.size() < 4096) {
+    std::string block;
+    for (const EntryRecord& r : store.entries) {
+      append(r, &block);
+      if (block.size() >= kBlock) {
+        sha.Update(block);
+        block.clear();
+      }
+    }
+    sha.Update(block);
+    return sha.HexDigest();
+  }
+  // Blocks go round: written here, hashed there, handed back empty.
+  Pipe<std::string> full(kBlocks), empty(kBlocks);
+  for (size_t i = 1; i < kBlocks; ++i) empty.Push(std::string());
+  std::thread hasher([&] {
+    std::string block;
+    while (full.Pop(&block)) {
+      sha.Update(block);
+      block.clear();
+      empty.Push(std::move(block));
+    }
+  });
+  std::string block;
+  for (const EntryRecord& r : store.entries) {
+    append(r, &block);
+    if (block.size() >= kBlock) {
+      full.Push(std::move(block));
+      empty.Pop(&block);
+    }
+  }
+  full.Push(std::move(block));
+  full.Close();
+  hasher.join();
+  return sha.HexDigest();
+}
+
 }  // namespace
 
 std::vector<v1::Period> StaggeredPeriods(const v1::Season& season) {
@@ -204,14 +390,10 @@ GeneratedList GenerateList(const v1::RuleSet& rules, const v1::Season& season,
   auto store = std::make_shared<EntryStore>();
   {
     RegistryIndex index(snapshot);
-    store->processes = std::move(index.processes);
-    store->lines = std::move(index.lines);
-    index.processes.clear();
-    index.lines.clear();
+    const RegistryNames names(&snapshot.processes, &snapshot.lines);
     const RuleContext context{&rules, &season, as_of, &snapshot.cems_transmission};
     const EntryContext entry_context{&season, SpecOf(rules, v1::DATA_COMPLETENESS),
-                                     SpecOf(rules, v1::STOP_COUNTED_BY_LINE), &store->processes,
-                                     &store->lines};
+                                     SpecOf(rules, v1::STOP_COUNTED_BY_LINE), &names};
     std::vector<std::unique_ptr<RuleEvaluator>> evaluators;
     for (const v1::RuleSpec& spec : rules.rules()) {
       if (auto evaluator = MakeEvaluator(spec, context)) evaluators.push_back(std::move(evaluator));
@@ -237,17 +419,7 @@ GeneratedList GenerateList(const v1::RuleSet& rules, const v1::Season& season,
   out.entry_count = store->entries.size();
   out.staggered_periods = StaggeredPeriods(season);
   // The content hash, as EntriesSha256 computes it, one entry at a time.
-  Sha256Stream sha;
-  EntryWriter writer(*store);
-  for (const EntryRecord& r : store->entries) {
-    const std::string& bytes = writer.Write(r);
-    uint8_t length[10];
-    const uint8_t* end =
-        google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(bytes.size(), length);
-    sha.Update(absl::string_view(reinterpret_cast<const char*>(length), end - length));
-    sha.Update(bytes);
-  }
-  out.content_sha256 = sha.HexDigest();
+  out.content_sha256 = ContentSha256(*store);
   if (form == EntryForm::kMessages) {
     out.entries.reserve(store->entries.size());
     for (const EntryRecord& r : store->entries) store->Materialize(r, &out.entries.emplace_back());

@@ -6,26 +6,58 @@
 #ifndef CUOFENG_LIB_RULES_ENTRIES_H_
 #define CUOFENG_LIB_RULES_ENTRIES_H_
 
+#include <array>
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "cuofeng/v1/planning.pb.h"
 #include "cuofeng/v1/registry.pb.h"
 #include "lib/rules/decision.h"
 
 namespace cuofeng {
 
+// NameIndex finds a registry resource by its name; the keys are views of the
+// snapshot's own names (no copies).
+template <typename T>
+using NameIndex = absl::flat_hash_map<absl::string_view, const T*>;
+
+// RegistryNames finds a process or a line by its name, as an index of the
+// whole snapshot would (the last registered of that name), looking among
+// the plant's own first: a name under another plant (or none) is looked up
+// in an index of the whole snapshot, made on the first such need.
+class RegistryNames {
+ public:
+  RegistryNames(const std::vector<v1::Process>* processes,
+                const std::vector<v1::ProductionLine>* lines)
+      : all_processes_(processes), all_lines_(lines) {}
+
+  const v1::Process* Process(const PlantFacts& plant, absl::string_view name) const;
+  const v1::ProductionLine* Line(const PlantFacts& plant, absl::string_view name) const;
+
+ private:
+  void Index() const;
+
+  const std::vector<v1::Process>* all_processes_;
+  const std::vector<v1::ProductionLine>* all_lines_;
+  mutable std::once_flag indexed_;
+  mutable NameIndex<v1::Process> processes_;
+  mutable NameIndex<v1::ProductionLine> lines_;
+};
+
 // EntryContext is what the builder reads besides the plant.
 struct EntryContext {
   const v1::Season* season = nullptr;
   const v1::RuleSpec* data_spec = nullptr;   // DATA_COMPLETENESS; nullptr: no data reasons
   const v1::RuleSpec* lines_spec = nullptr;  // STOP_COUNTED_BY_LINE; nullptr: not resolved
-  const std::unordered_map<std::string, const v1::Process*>* processes = nullptr;
-  const std::unordered_map<std::string, const v1::ProductionLine*>* lines = nullptr;
+  const RegistryNames* names = nullptr;
 };
 
 // PlantRecord is a listed enterprise as its entries share it: the fields
@@ -41,21 +73,47 @@ struct PlantRecord {
 // Safety says which safety text an entry carries.
 enum class Safety : uint8_t { kNone, kPlant, kEquipment };
 
-// EntryRecord is one list entry in the engine's compact form: what it shares
-// with its plant (the enterprise's fields, the rules' reasons and facts) is
-// pointed to, not copied; reasons are kept serialized, once per plant.
+// StoredLevels is one distinct combination of the four measures, kept once
+// per store however many entries carry it (a province has a million entries
+// and a few hundred combinations), with what is read of it per entry.
+struct StoredLevels {
+  Levels levels;
+  std::string fields;                 // ListEntry fields 5-8 (season..red) as serialized
+  std::array<int, 4> cut_permille{};  // CutPermille of each level
+  bool cuts = false;                  // some level cuts output (CutFraction > 0)
+  bool stop_lines = false;            // some level is STOP_LINES
+};
+
+// EntryRecord is one list entry in the engine's compact form (72 bytes): what
+// it shares with its plant (the enterprise's fields, the rules' reasons and
+// facts) and with other entries (its measures) is pointed to, not copied;
+// reasons are kept serialized, once per plant, and the entry's reasons and
+// refusals are a range of pointers in the store's pool.
 // EntryStore::Materialize makes the ListEntry, EntryWriter its bytes.
 struct EntryRecord {
   const PlantRecord* plant = nullptr;
   const v1::Equipment* equipment = nullptr;  // an equipment's entry
   const std::string* resource = nullptr;     // equipment, enterprise or line name
+  // An equipment's process and line, a line entry's line (nullptr: not in
+  // the registry, named by the id in the resource name).
+  const v1::Process* process = nullptr;
+  const v1::ProductionLine* line_of = nullptr;
   const std::string* effective_from = nullptr;
-  Levels levels;
+  const StoredLevels* levels = nullptr;
+  uint32_t reasons_at = 0;  // the reasons, then the refusals, in EntryStore's pool
+  uint16_t reasons_n = 0;
+  uint16_t refused_n = 0;
   v1::EntryKind kind = v1::ENTRY_KIND_UNSPECIFIED;
   bool escalated = false;
   bool line = false;  // a production line's entry ("stop x% counted by line")
   Safety safety = Safety::kNone;
-  std::vector<const std::string*> reasons;  // each a serialized v1::Reason
+};
+
+// EntryDraft is an entry while its plant's entries are being made: its
+// reasons may still grow ("stop x% counted by line").
+struct EntryDraft {
+  EntryRecord record;
+  std::vector<const std::string*> reasons;
   std::vector<const std::string*> refused;
 };
 
@@ -74,21 +132,47 @@ class EntryStore {
   }
   // Intern keeps one copy of each of the few distinct dates.
   const std::string* Intern(const std::string& s) { return &*interned_.insert(s).first; }
+  // InternLevels keeps one copy of each distinct combination of measures.
+  const StoredLevels* InternLevels(const Levels& levels);
   PlantRecord* AddPlant() { return &plants_.emplace_back(); }
+
+  // Add appends the entry of `draft` (its reasons into the pool).
+  void Add(const EntryDraft& draft);
+  // AddReason adds `reason` after the entry's other reasons.
+  void AddReason(EntryRecord* record, const std::string* reason);
+  // The entry's reasons and refusals.
+  absl::Span<const std::string* const> Reasons(const EntryRecord& r) const {
+    return absl::MakeConstSpan(Slot(r.reasons_at), r.reasons_n);
+  }
+  absl::Span<const std::string* const> Refused(const EntryRecord& r) const {
+    return absl::MakeConstSpan(Slot(r.reasons_at) + r.reasons_n, r.refused_n);
+  }
 
   // Materialize writes `record` into `entry` (cleared first).
   void Materialize(const EntryRecord& record, v1::ListEntry* entry) const;
 
   // A deque: a province's million entries grow without a second copy.
   std::deque<EntryRecord> entries;
-  // The processes and lines by name (display names), as EntryContext reads them.
-  std::unordered_map<std::string, const v1::Process*> processes;
-  std::unordered_map<std::string, const v1::ProductionLine*> lines;
+  // Scratch for AppendPlantEntries, reused from plant to plant (the first
+  // `drafts_used` are the plant's).
+  std::vector<EntryDraft> drafts;
+  size_t drafts_used = 0;
 
  private:
   std::deque<std::string> strings_;
   std::set<std::string> interned_;
   std::deque<PlantRecord> plants_;
+  std::deque<StoredLevels> levels_;
+  absl::flat_hash_map<std::string, const StoredLevels*> levels_index_;  // by `fields`
+  // The pool of reason pointers, in chunks that never move (no copy as it
+  // grows); an entry's range is within one chunk.
+  static constexpr size_t kChunk = size_t{1} << 17;  // > 2 * UINT16_MAX
+  const std::string** Reserve(size_t n, uint32_t* at);
+  const std::string* const* Slot(uint32_t at) const {
+    return chunks_[at / kChunk].get() + at % kChunk;
+  }
+  std::vector<std::unique_ptr<const std::string*[]>> chunks_;
+  size_t pool_size_ = 0;
 };
 
 // EntryWriter writes entries in compact form as the bytes of their ListEntry's
@@ -99,11 +183,11 @@ class EntryWriter {
 
   // Write returns the bytes of `record` as a ListEntry named `name` (none when
   // empty); valid until the next call.
-  const std::string& Write(const EntryRecord& record, const std::string& name = "");
+  const std::string& Write(const EntryRecord& record, absl::string_view name = "");
 
  private:
   const EntryStore& store_;
-  std::string out_, measure_;
+  std::string out_;
 };
 
 // MissingPollutants lists the expected pollutants (ExpectedPollutants) whose

@@ -1,6 +1,7 @@
 #include "lib/rules/escalation.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <string>
@@ -60,6 +61,11 @@ class TargetProof {
         escalation_(escalation),
         store_(*store),
         entries_(store->entries) {
+    static_assert(v1::SO2 == v1::PM + 1 && v1::NOX == v1::PM + 2 && v1::VOCS == v1::PM + 3);
+    kg_.resize(units.size());
+    for (size_t i = 0; i < units.size(); ++i) {
+      for (v1::Pollutant p : kPollutants) kg_[i][p - v1::PM] = AnnualKg(*units[i].equipment, p);
+    }
     std::map<v1::Pollutant, int> year;
     for (const v1::EmissionTotal& t : inventory) {
       if (t.year() > year[t.pollutant()]) {
@@ -73,6 +79,10 @@ class TargetProof {
 
  private:
   Grams CutOf(const EscalationUnit& u, int level, v1::Pollutant p) const;
+  // The unit's annual kilograms of `p` (AnnualKg), read once from the registry.
+  long long Kg(const EscalationUnit& u, v1::Pollutant p) const {
+    return kg_[&u - units_.data()][p - v1::PM];
+  }
   v1::Measure EscalatedMeasure(const EscalationUnit& u) const;
   std::vector<Candidate> Candidates(int level, v1::Pollutant p) const;
   void Escalate(int level, v1::Pollutant p, Grams target, Grams* cut);
@@ -85,15 +95,16 @@ class TargetProof {
   EntryStore& store_;
   std::deque<EntryRecord>& entries_;
   std::map<v1::Pollutant, long long> inventory_kg_;
-  std::set<size_t> escalated_;  // entries escalated at the level being proved
+  std::set<size_t> escalated_;                // entries escalated at the level being proved
+  std::vector<std::array<long long, 4>> kg_;  // by unit, then PM, SO2, NOx, VOCs
 };
 
 // The stricter of the season and the alert measure cuts the larger share.
 Grams TargetProof::CutOf(const EscalationUnit& u, int level, v1::Pollutant p) const {
-  const long long kg = AnnualKg(*u.equipment, p);
+  const long long kg = Kg(u, p);
   if (kg <= 0) return 0;
-  const EntryRecord& e = entries_[u.entry];
-  return kg * std::max(CutPermille(e.levels.at[0]), CutPermille(e.levels.at[level]));
+  const StoredLevels& l = *entries_[u.entry].levels;
+  return kg * std::max(l.cut_permille[0], l.cut_permille[level]);
 }
 
 v1::Measure TargetProof::EscalatedMeasure(const EscalationUnit& u) const {
@@ -107,9 +118,9 @@ std::vector<Candidate> TargetProof::Candidates(int level, v1::Pollutant p) const
   std::map<absl::string_view, Candidate> by_process;
   std::map<std::string, long long> plant_kg;
   for (const EscalationUnit& u : units_) {
-    plant_kg[u.enterprise->name()] += std::max(0LL, AnnualKg(*u.equipment, p));
+    plant_kg[u.enterprise->name()] += std::max(0LL, Kg(u, p));
     if (u.exempt || !u.quick_safe_stop) continue;
-    const long long kg = AnnualKg(*u.equipment, p);
+    const long long kg = Kg(u, p);
     if (kg <= 0) continue;
     const Grams gain = kg * CutPermille(EscalatedMeasure(u)) - CutOf(u, level, p);
     if (gain <= 0) continue;
@@ -151,8 +162,9 @@ bool TargetProof::EscalateUnit(const EscalationUnit& u, int level, v1::Pollutant
   EntryRecord& entry = entries_[u.entry];
   const v1::Measure stop = EscalatedMeasure(u);
   bool changed = false;
+  Levels levels = entry.levels->levels;
   for (int l = level; l <= 3; ++l) {
-    v1::Measure* m = &entry.levels.at[l];
+    v1::Measure* m = &levels.at[l];
     v1::Measure stricter = Stricter(*m, stop);
     if (CutPermille(stricter) > CutPermille(*m)) {
       *m = stricter;
@@ -160,18 +172,21 @@ bool TargetProof::EscalateUnit(const EscalationUnit& u, int level, v1::Pollutant
     }
   }
   if (!changed) return false;
+  entry.levels = store_.InternLevels(levels);
   entry.escalated = true;
   if (escalated_.insert(u.entry).second) {
-    entry.reasons.push_back(store_.Keep(MakeReason(
-        *escalation_,
-        absl::StrCat(
-            LevelName(kAlerts[level - 1]), "下", PollutantName(p),
-            "减排量未达到目标，按优先调控产能过剩行业、高耗能高排放行业、同行业按排放绩效排序的"
-            "顺序加严：该工序排放量较大且能够快速安全停产，",
-            LevelName(kAlerts[level - 1]), "及以上级别停产"),
-        {MakeFact(std::string(u.process), "quick_safe_stop", "是"),
-         MakeFact(u.enterprise->name(), "overcapacity",
-                  u.enterprise->overcapacity() ? "是" : "否")})));
+    store_.AddReason(
+        &entry,
+        store_.Keep(MakeReason(
+            *escalation_,
+            absl::StrCat(
+                LevelName(kAlerts[level - 1]), "下", PollutantName(p),
+                "减排量未达到目标，按优先调控产能过剩行业、高耗能高排放行业、同行业按排放绩效排序的"
+                "顺序加严：该工序排放量较大且能够快速安全停产，",
+                LevelName(kAlerts[level - 1]), "及以上级别停产"),
+            {MakeFact(std::string(u.process), "quick_safe_stop", "是"),
+             MakeFact(u.enterprise->name(), "overcapacity",
+                      u.enterprise->overcapacity() ? "是" : "否")})));
   }
   return true;
 }
@@ -190,7 +205,7 @@ void TargetProof::ExplainShortfall(int level, v1::Pollutant p, v1::PollutantCut*
   Grams exempt = 0, capped = 0, unsafe = 0;
   int exempt_n = 0, capped_n = 0, missing_n = 0;
   for (const EscalationUnit& u : units_) {
-    const long long kg = AnnualKg(*u.equipment, p);
+    const long long kg = Kg(u, p);
     if (kg < 0) {
       ++missing_n;
       continue;
