@@ -753,10 +753,20 @@ int DetectClockOffset(const MeterLoad& m, const std::vector<EffectiveWindow>& wi
     }
     return false;
   };
+  // What binds is known only within (from, to]: `windows` end where the
+  // data does (the verifier clips them there), and nothing in them says
+  // what binds after it. A reading is scored only where it lands within
+  // (from, to] at every shift tried, so that every shift is scored on the
+  // same readings: otherwise a plant running through the start of a limit
+  // still in force when the data ends (a covering meter's share of a stop)
+  // would agree with "nothing binds" once shifted past the data's end, pass
+  // for a late clock and escape its finding; and a run whose windows reach
+  // further (a live run's) would judge it otherwise than one whose do not.
+  const int64_t known_from = Micros(from) + max_shift, known_to = Micros(to) - max_shift;
   auto score = [&](int64_t shift) {
     int64_t agree = 0, n = 0;
     for (const Span& s : spans) {
-      auto [lo, hi] = Range(load, s.a, s.b);
+      auto [lo, hi] = Range(load, std::max(s.a, known_from), std::min(s.b, known_to));
       for (size_t i = lo; i < hi; ++i) {
         // Around a stop: stopped intervals at or below the threshold, the
         // others above it (a compliant plant runs outside its stops). Around

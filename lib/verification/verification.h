@@ -209,7 +209,10 @@ double AllowedShare(const v1::Obligation& o);
 // (with its tolerance) and the baseline. Returns the shift in hours
 // (readings sent at t happened at t + shift) when one agrees
 // clock_offset_min_gain_percent better than the times as sent and at least
-// clock_offset_min_agreement_percent in all; 0 otherwise.
+// clock_offset_min_agreement_percent in all; 0 otherwise. `windows` say
+// what binds within (from, to] only (the verifier's end where the data
+// does): only readings that stay within it at every shift tried are scored,
+// so nothing is judged against "nothing binds" past the data's end.
 // `agreement` (optional) receives the share at 0 and at the shift found.
 int DetectClockOffset(const MeterLoad& meter, const std::vector<EffectiveWindow>& windows,
                       absl::Time from, absl::Time to, const VerificationParams& params,

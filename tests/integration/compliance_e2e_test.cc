@@ -1733,7 +1733,15 @@ TEST_F(LiveAndCoveringTest, FindingsArriveAsTheReadingsLandAndTheBatchRunAddsNot
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_FALSE(run.live());
   EXPECT_GT(run.windows_covered(), 0);
-  EXPECT_EQ(About(Findings(verifier), scopes), before);
+  const std::vector<v1::Finding> batch = Findings(verifier);
+  EXPECT_EQ(About(batch, scopes), before);
+  // Running through the orange alert's first hours where the data ends is a
+  // limit broken, not a late clock (the clock check looks no further than the
+  // data, in live and batch runs alike).
+  for (const v1::Finding& f : batch) {
+    EXPECT_FALSE(f.scope() == running_line && f.type() == v1::SUSPECTED_CLOCK_OFFSET)
+        << f.summary();
+  }
   server_ = nullptr;
 }
 

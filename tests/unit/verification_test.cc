@@ -859,6 +859,51 @@ TEST(ClockOffsetTest, AStopStillInForceIsNotJudgedForTheClockByTheLimitsBesideIt
             8);
 }
 
+// Issue 20's covering line meter: judged by rated share, the stop on its
+// main equipment is a limit on the line meter, so no stop binds it. Compliant
+// in the season, it runs on through the first six hours of the orange alert,
+// where the data ends. Shifted six hours late, its orange readings would land
+// past the data's end, where the windows (clipped there, as the verifier
+// gives them) say nothing binds: they would agree, and the plant would pass
+// for a clock six hours off instead of a limit broken. Only what binds within
+// the data is used, so it is judged, and the same whether the windows reach
+// past the data's end (a live run's do) or not (a batch run's).
+TEST(ClockOffsetTest, ALimitBrokenWhereTheDataEndsIsNotTakenForALateClock) {
+  const absl::Time s = Dec1(), season_start = s - absl::Hours(16 * 24);
+  const v1::Obligation season = Window(v1::LIMIT, 30, season_start, s + absl::Hours(105 * 24));
+  const v1::Obligation orange = Window(v1::LIMIT, 60, s, s + absl::Hours(72));
+  const absl::Time data_end = s + absl::Hours(6);
+  auto kw = [&](absl::Time t) {
+    if (t <= season_start) return 100.0;
+    return t > s ? 90.0 : 63.0;  // 90% of the season's 70%, then the orange ignored
+  };
+  const absl::Time first = season_start - absl::Hours(24);
+  const int n = static_cast<int>((data_end - first) / absl::Minutes(15));
+  auto load = Curve(first, n, [&](int i) { return kw(first + absl::Minutes(15 * i)); });
+  ASSERT_EQ(load.back().t_us, Us(data_end));
+  std::pair<double, double> agreement;
+  const auto batch = EffectiveWindows({&season, &orange}, season_start, data_end);
+  EXPECT_EQ(DetectClockOffset(Meter(&load), batch, season_start, data_end, kDefaults, &agreement),
+            0)
+      << agreement.first << " " << agreement.second;
+  const auto live = EffectiveWindows({&season, &orange}, season_start, data_end + absl::Hours(14));
+  EXPECT_EQ(DetectClockOffset(Meter(&load), live, season_start, data_end, kDefaults), 0);
+  // The breach is judged.
+  ASSERT_THAT(batch, SizeIs(2));
+  EXPECT_THAT(OfType(CheckWindow(batch[1], Meter(&load), data_end, kDefaults), v1::LIMIT_EXCEEDED),
+              SizeIs(1));
+  // Keeping the orange limit, with the data through the alert and a day after
+  // it, the plant is not suspected either.
+  const absl::Time later = s + absl::Hours(96);
+  auto compliant = Curve(first, static_cast<int>((later - first) / absl::Minutes(15)), [&](int i) {
+    const absl::Time t = first + absl::Minutes(15 * i);
+    if (t <= season_start) return 100.0;
+    return t > s + absl::Minutes(30) && t <= s + absl::Hours(72) ? 36.0 : 63.0;
+  });
+  const auto whole = EffectiveWindows({&season, &orange}, season_start, later);
+  EXPECT_EQ(DetectClockOffset(Meter(&compliant), whole, season_start, later, kDefaults), 0);
+}
+
 TEST(ParametersTest, BridgeAndClockOffsetThresholdsComeFromTheRuleSet) {
   v1::VerificationParameters p;
   VerificationParams d = ResolveParams(p);
