@@ -299,9 +299,9 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
     // A row with a cell missing would blank a stored field; one with a cell
     // too many holds something no column takes: both are refused.
     if (row->cells_size() != static_cast<int>(file.header.size())) {
-      Violation(fname, line, std::min<int>(row->cells_size(), file.header.size()) + 1,
-                absl::StrCat("the row has ", row->cells_size(), " cells; the header has ",
-                             file.header.size()));
+      Violation(
+          fname, line, std::min<int>(row->cells_size(), file.header.size()) + 1,
+          absl::StrCat("此行有 ", row->cells_size(), " 格，表头有 ", file.header.size(), " 格"));
       continue;
     }
     // Text rules on every cell, before anything reads it.

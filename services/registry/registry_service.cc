@@ -403,12 +403,9 @@ grpc::Status RegistryServiceImpl::ImportRegistry(
   // not read ends it early, and the count announced in the header says so.
   if (header.rows() > 0 && rows != header.rows()) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"header.rows", absl::StrCat("the header announced ", header.rows(),
-                                      " rows; the stream "
-                                      "held ",
-                                      rows,
-                                      " (a message the server could not read, or a "
-                                      "client that stopped); nothing was written")}}));
+        {{"header.rows", absl::StrCat("数据头声明 ", header.rows(), " 行，数据流只有 ", rows,
+                                      " 行（服务器无法读取的消息，或客户端中途停止）；"
+                                      "未写入任何内容")}}));
   }
   Mutation m{"ImportRegistry", header.district(), header.request_id(), header.validate_only()};
   resp->set_validate_only(header.validate_only());

@@ -240,7 +240,7 @@ void SetPath(Message* m, absl::string_view path, const std::string& value) {
 struct Probe {
   std::vector<std::string> paths;
   std::string resource;
-  std::vector<std::pair<std::string, std::string>> extra;  // fixed fields
+  std::vector<std::pair<std::string, std::string>> extra = {};  // fixed fields
 };
 
 const std::map<std::string, std::string>& RegistryCollections() {

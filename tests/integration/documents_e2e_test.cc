@@ -385,7 +385,7 @@ TEST_F(DocumentsE2eTest, RegistryWorkbookRoundTripIsAFixedPoint) {
   // Import it back: nothing changes; export again: the same cells.
   CommandResult imported = Cli(*bureau_, {"import", "registry", Path("registry.xlsx"), district});
   ASSERT_EQ(imported.exit_code, 0) << imported.output;
-  EXPECT_THAT(imported.output, HasSubstr("0 created, 0 updated"));
+  EXPECT_THAT(imported.output, HasSubstr("新增 0 行，更新 0 行"));
   ASSERT_EQ(Cli(*bureau_, {"export", "registry", Path("again.xlsx"), district}).exit_code, 0);
   auto cells = [&](const std::string& file) {
     CommandResult r = RunCommand(
@@ -415,7 +415,7 @@ TEST_F(DocumentsE2eTest, RegistryWorkbookRoundTripIsAFixedPoint) {
   CommandResult bad = Cli(*bureau_, {"import", "registry", Path("bad.xlsx"), district});
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_THAT(bad.output, HasSubstr("企业:3:1"));
-  EXPECT_THAT(bad.output, HasSubstr("nothing was written"));
+  EXPECT_THAT(bad.output, HasSubstr("未写入任何内容"));
 }
 
 TEST_F(DocumentsE2eTest, CaseFileOfAFindingWithItsChartExplanationAndReview) {

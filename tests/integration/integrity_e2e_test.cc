@@ -386,7 +386,7 @@ TEST_F(IntegrityE2eTest, ImportShorterThanAnnouncedWritesNothing) {
   writer->WritesDone();
   grpc::Status s = writer->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(ViolationsOf(s), AllOf(HasSubstr("header.rows"), HasSubstr("nothing was written")));
+  EXPECT_THAT(ViolationsOf(s), AllOf(HasSubstr("header.rows"), HasSubstr("未写入任何内容")));
   EXPECT_EQ(Count("registry.township"), before);
 }
 
@@ -401,11 +401,11 @@ TEST_F(IntegrityE2eTest, ShortRegistryRowIsRefusedAndBlanksNothing) {
   dir.Write("townships.csv", "id,display_name\nshort-town\n");
   r = Cli(*bureau_, {"import", "registry", dir.path(), "--district=" + std::string(kDistrict)});
   EXPECT_NE(r.exit_code, 0) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("the row has 1 cells; the header has 2")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("此行有 1 格，表头有 2 格")) << r.output;
   dir.Write("townships.csv", "id,display_name\nshort-town,短镇,x\n");
   r = Cli(*bureau_, {"import", "registry", dir.path(), "--district=" + std::string(kDistrict)});
   EXPECT_NE(r.exit_code, 0) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("the row has 3 cells; the header has 2")) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("此行有 3 格，表头有 2 格")) << r.output;
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT display_name FROM registry.township WHERE id = 'short-town'"),
             "短镇");
 }

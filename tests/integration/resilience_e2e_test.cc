@@ -636,7 +636,7 @@ TEST(ResilienceE2eTest, KillDuringARegistryImportLeavesNothingAndTheRetryComplet
   CommandResult retried = Cli(server->address(), d.bureau, import);
   ASSERT_EQ(retried.exit_code, 0) << retried.output;
   EXPECT_THAT(retried.output,
-              HasSubstr(absl::StrCat("imported: ", generated->rows, " created, 0 updated")));
+              HasSubstr(absl::StrCat("已导入：新增 ", generated->rows, " 行，更新 0 行")));
   EXPECT_EQ(Count(dsn, "SELECT count(*) FROM registry.enterprise"), generated->enterprises);
   EXPECT_EQ(Count(dsn, "SELECT count(*) FROM registry.equipment"), generated->equipment);
   EXPECT_EQ(Count(dsn, "SELECT count(*) FROM registry.meter"), generated->meters);

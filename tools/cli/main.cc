@@ -263,20 +263,20 @@ int Import() {
   auto response = ImportFiles(*stub, ApiKey(), O().district, *files, O().validate_only,
                               O().request_id, [&](int64_t sent, int64_t total) {
                                 if (tty || sent == total) {
-                                  std::cerr << "\rsending " << sent << "/" << total << " rows"
+                                  std::cerr << "\r已发送 " << sent << "/" << total << " 行"
                                             << (sent == total ? "\n" : "") << std::flush;
                                 }
                               });
   if (!response.ok()) return Fail(response.status());
-  std::cout << (response->validate_only() ? "checked (nothing written): " : "imported: ")
-            << response->created() << " created, " << response->updated() << " updated, "
-            << response->unchanged() << " unchanged\n";
+  std::cout << (response->validate_only() ? "已校验（未写入）：" : "已导入：") << "新增 "
+            << response->created() << " 行，更新 " << response->updated() << " 行，未变 "
+            << response->unchanged() << " 行\n";
   for (const auto& c : response->counts()) {
-    std::cout << "  " << c.kind() << ": " << c.created() << " created, " << c.updated()
-              << " updated, " << c.unchanged() << " unchanged\n";
+    std::cout << "  " << c.kind() << "：新增 " << c.created() << " 行，更新 " << c.updated()
+              << " 行，未变 " << c.unchanged() << " 行\n";
   }
   if (response->created() == 0 && response->updated() == 0) {
-    std::cout << "nothing changed: the registry already holds exactly these rows\n";
+    std::cout << "没有变化：登记信息已与这些行完全一致\n";
   }
   return 0;
 }
@@ -286,7 +286,7 @@ int Export() {
   auto stub = v1::RegistryService::NewStub(Channel());
   auto rows = ExportToDir(*stub, ApiKey(), O().district, Arg(2), O().codes);
   if (!rows.ok()) return Fail(rows.status());
-  std::cout << "exported " << *rows << " rows to " << Arg(2) << "\n";
+  std::cout << "已导出 " << *rows << " 行到 " << Arg(2) << "\n";
   return 0;
 }
 
