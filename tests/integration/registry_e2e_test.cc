@@ -550,7 +550,7 @@ TEST_F(RegistryE2eTest, ChineseHeadersInGb18030Import) {
       RunCommand({BinDir() + "/cuofeng", "--server=" + server_->address(), "--key=" + Key("bureau"),
                   "import", "registry", dir, absl::StrCat("--district=", kJizhou)});
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("1 created"));
+  EXPECT_THAT(r.output, HasSubstr("新增 1 行"));
   v1::GetEnterpriseRequest get;
   get.set_name(absl::StrCat(kJizhou, "/enterprises/gbk-1"));
   v1::Enterprise e;
