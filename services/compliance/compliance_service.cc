@@ -20,9 +20,9 @@
 #include "lib/status/errors.h"
 #include "lib/status/status_macros.h"
 #include "lib/text/text.h"
-#include "services/cems/transmission.h"
 #include "lib/verification/cems_evidence.h"
 #include "services/cems/reader.h"
+#include "services/cems/transmission.h"
 #include "services/compliance/run_progress.h"
 
 namespace cuofeng {
