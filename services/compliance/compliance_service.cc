@@ -141,7 +141,7 @@ ComplianceServiceImpl::ComplianceServiceImpl(CallGuard* guard,
           Ring();
           return st;
         },
-        live.sweep);
+        live.sweep, live.service_authorization, live.service_key_name);
   }
 }
 
