@@ -205,6 +205,7 @@ std::string HeaderText(const std::string& field) {
                                                                 {"title", "标题"},
                                                                 {"overridden", "人工设定"},
                                                                 {"delivery", "送达情况"},
+                                                                {"read", "已读情况"},
                                                                 {"city", "城市"},
                                                                 {"plate", "车牌号"},
                                                                 {"year", "年份"},
