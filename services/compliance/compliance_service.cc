@@ -256,7 +256,7 @@ grpc::Status ComplianceServiceImpl::ListBaselines(grpc::ServerContext* ctx,
   if (!((parts.size() == 2 || (parts.size() == 4 && parts[2] == "enterprises")) &&
         parts[0] == "districts")) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"parent", "must be districts/{d} or districts/{d}/enterprises/{e}"}}));
+        {{"parent", "须为 districts/{d} or districts/{d}/enterprises/{e}"}}));
   }
   std::string prefix;
   auto principal = guard_->Check(ctx, "ListBaselines", req->parent(), &prefix);
@@ -308,7 +308,7 @@ grpc::Status ComplianceServiceImpl::OverrideBaseline(grpc::ServerContext* ctx,
   std::vector<FieldViolation> v;
   if (p.size() != 8 || p[0] != "districts" || p[2] != "enterprises" || p[4] != "meters" ||
       p[6] != "baselines") {
-    v.push_back({"name", "must be districts/{d}/enterprises/{e}/meters/{m}/baselines/{season}"});
+    v.push_back({"name", "须为 districts/{d}/enterprises/{e}/meters/{m}/baselines/{season}"});
   }
   if (!(req->load_kw() > 0) || !std::isfinite(req->load_kw()))
     v.push_back({"load_kw", "须为大于 0 的数值（kW）"});
@@ -385,7 +385,7 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   std::vector<std::string> parts = absl::StrSplit(req->district(), '/');
   std::vector<FieldViolation> v;
   if (parts.size() != 2 || parts[0] != "districts" || parts[1].empty()) {
-    v.push_back({"district", "must be districts/{district}"});
+    v.push_back({"district", "须为 districts/{district}"});
   }
   if (!req->has_from()) v.push_back({"from", "必填"});
   if (!req->has_to()) v.push_back({"to", "必填"});
@@ -529,7 +529,7 @@ grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx,
   if (!((parts.size() == 2 ||
          (parts.size() == 4 && parts[2] == "enterprises" && parts[1] != "-")) &&
         parts[0] == "districts" && !parts[1].empty())) {
-    v.push_back({"parent", "must be districts/{d}, districts/{d}/enterprises/{e} or districts/-"});
+    v.push_back({"parent", "须为 districts/{d}, districts/{d}/enterprises/{e} or districts/-"});
   }
   if (req->page_size() < 0) v.push_back({"page_size", "不能为负数"});
   int64_t offset = 0;
@@ -568,7 +568,7 @@ grpc::Status ComplianceServiceImpl::ListVerificationRuns(grpc::ServerContext* ct
   std::vector<std::string> parts = absl::StrSplit(req->parent(), '/');
   std::vector<FieldViolation> v;
   if (parts.size() != 2 || parts[0] != "districts" || parts[1].empty() || parts[1] == "-") {
-    v.push_back({"parent", "must be districts/{district}"});
+    v.push_back({"parent", "须为 districts/{district}"});
   }
   if (req->page_size() < 0) v.push_back({"page_size", "不能为负数"});
   if (req->has_from() && req->has_to() && req->to().seconds() <= req->from().seconds()) {
@@ -584,7 +584,7 @@ grpc::Status ComplianceServiceImpl::ListVerificationRuns(grpc::ServerContext* ct
   if (!position.ok()) return ToGrpcStatus(position.status());
   int64_t offset = 0;
   if (!position->empty() && !absl::SimpleAtoi(*position, &offset)) {
-    return ToGrpcStatus(InvalidArgumentWithViolations({{"page_token", "not a page token"}}));
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"page_token", "不是有效的分页标记"}}));
   }
   // A run carries its coverage list, which can be long: small pages.
   const int limit = req->page_size() == 0 ? 20 : std::min(req->page_size(), 100);
@@ -675,7 +675,7 @@ grpc::Status ComplianceServiceImpl::WatchFindings(grpc::ServerContext* ctx,
   if (!((parts.size() == 2 ||
          (parts.size() == 4 && parts[2] == "enterprises" && parts[1] != "-")) &&
         parts[0] == "districts" && !parts[1].empty())) {
-    v.push_back({"parent", "must be districts/{d}, districts/{d}/enterprises/{e} or districts/-"});
+    v.push_back({"parent", "须为 districts/{d}, districts/{d}/enterprises/{e} or districts/-"});
   }
   if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "未知的核查发现类型"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
@@ -738,7 +738,7 @@ grpc::Status ComplianceServiceImpl::GetFinding(grpc::ServerContext* ctx,
                                                v1::Finding* resp) {
   if (!IsFindingName(req->name())) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"name", "must be districts/{d}/enterprises/{e}/findings/{n}"}}));
+        {{"name", "须为 districts/{d}/enterprises/{e}/findings/{n}"}}));
   }
   auto principal = guard_->Check(ctx, "GetFinding", req->name());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
@@ -756,7 +756,7 @@ grpc::Status ComplianceServiceImpl::ReviewFinding(grpc::ServerContext* ctx,
                                                   v1::Finding* resp) {
   std::vector<FieldViolation> v;
   if (!IsFindingName(req->name()))
-    v.push_back({"name", "must be districts/{d}/enterprises/{e}/findings/{n}"});
+    v.push_back({"name", "须为 districts/{d}/enterprises/{e}/findings/{n}"});
   if (req->decision() != v1::CONFIRM && req->decision() != v1::DISMISS) {
     v.push_back({"decision", "必填：确认（CONFIRM）或排除（DISMISS）"});
   }
@@ -796,7 +796,7 @@ grpc::Status ComplianceServiceImpl::ExplainFinding(grpc::ServerContext* ctx,
                                                    v1::Finding* resp) {
   std::vector<FieldViolation> v;
   if (!IsFindingName(req->name()))
-    v.push_back({"name", "must be districts/{d}/enterprises/{e}/findings/{n}"});
+    v.push_back({"name", "须为 districts/{d}/enterprises/{e}/findings/{n}"});
   if (req->explanation().empty())
     v.push_back({"explanation", "必填（异常申报：发生了什么、原因是什么）"});
   if (req->explanation().size() > 4000)
@@ -879,7 +879,7 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx,
                                                 v1::EvidenceSeries* resp) {
   if (!IsFindingName(req->name())) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"name", "must be districts/{d}/enterprises/{e}/findings/{n}"}}));
+        {{"name", "须为 districts/{d}/enterprises/{e}/findings/{n}"}}));
   }
   auto principal = guard_->Check(ctx, "GetEvidence", req->name());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
@@ -981,7 +981,7 @@ grpc::Status ComplianceServiceImpl::RecordMeterEvent(grpc::ServerContext* ctx,
   const std::vector<std::string> p = absl::StrSplit(e.meter(), '/');
   std::vector<FieldViolation> v;
   if (p.size() != 6 || p[0] != "districts" || p[2] != "enterprises" || p[4] != "meters") {
-    v.push_back({"event.meter", "must be districts/{d}/enterprises/{e}/meters/{m}"});
+    v.push_back({"event.meter", "须为 districts/{d}/enterprises/{e}/meters/{m}"});
   }
   if (!e.has_time()) {
     v.push_back({"event.time", "必填：表码清零或换表的时间"});
@@ -1042,7 +1042,7 @@ grpc::Status ComplianceServiceImpl::ListMeterEvents(grpc::ServerContext* ctx,
   const std::vector<std::string> p = absl::StrSplit(req->meter(), '/');
   if (p.size() != 6 || p[0] != "districts" || p[2] != "enterprises" || p[4] != "meters") {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"meter", "must be districts/{d}/enterprises/{e}/meters/{m}"}}));
+        {{"meter", "须为 districts/{d}/enterprises/{e}/meters/{m}"}}));
   }
   auto principal = guard_->Check(ctx, "ListMeterEvents", req->meter());
   if (!principal.ok()) return ToGrpcStatus(principal.status());

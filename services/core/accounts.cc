@@ -69,7 +69,7 @@ std::string ResourceOfScope(const std::string& scope) { return scope.empty() ? "
 absl::StatusOr<std::string> UsernameOf(const std::string& name) {
   absl::string_view view = name;
   if (!absl::ConsumePrefix(&view, "accounts/") || view.empty()) {
-    return InvalidArgumentWithViolations({{"name", "must be accounts/{username}"}});
+    return InvalidArgumentWithViolations({{"name", "须为 accounts/{username}"}});
   }
   return std::string(view);
 }
@@ -374,7 +374,7 @@ grpc::Status AccountServiceImpl::UnlockAccount(grpc::ServerContext* ctx,
                      "WHERE username = $1 RETURNING ",
                      kAccountColumns),
         *username);
-    if (r.empty()) return absl::NotFoundError(absl::StrCat(req->name(), " does not exist"));
+    if (r.empty()) return absl::NotFoundError(absl::StrCat(req->name(), " 不存在"));
     *resp = RowToAccount(r[0]);
     return absl::OkStatus();
   });
@@ -388,7 +388,7 @@ grpc::Status AccountServiceImpl::RotateApiKey(grpc::ServerContext* ctx,
   return guard_->Mutate(ctx, m, resp, [&](const Principal& caller, pqxx::work& tx) -> absl::Status {
     absl::string_view id = req->name();
     if (!absl::ConsumePrefix(&id, "apiKeys/") || id.empty()) {
-      return InvalidArgumentWithViolations({{"name", "must be apiKeys/{key}"}});
+      return InvalidArgumentWithViolations({{"name", "须为 apiKeys/{key}"}});
     }
     if (req->grace().seconds() < 0 || req->ttl().seconds() < 0) {
       return InvalidArgumentWithViolations(

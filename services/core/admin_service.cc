@@ -38,7 +38,7 @@ grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
     if (expires && (expire <= now + 60 || expire > now + 10LL * 366 * 24 * 3600)) {
       return InvalidArgumentWithViolations(
           {{"api_key.expire_time",
-            "must be at least a minute from now and at most ten years (unset: never)"}});
+            "须为 at least a minute from now and at most ten years (unset: never)"}});
     }
     auto created = KeyStore::CreateKey(tx, req->api_key().display_name(), *role,
                                        req->api_key().scope(), caller.key_name);

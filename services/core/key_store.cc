@@ -121,7 +121,7 @@ absl::StatusOr<v1::ApiKey> KeyStore::SetExpiry(pqxx::work& tx, const std::string
                    "RETURNING ",
                    kKeyColumns),
       std::string(view), expire_epoch);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat(name, " does not exist"));
+  if (r.empty()) return absl::NotFoundError(absl::StrCat(name, " 不存在"));
   return RowToProto(r[0]);
 }
 
@@ -135,7 +135,7 @@ absl::StatusOr<v1::ApiKey> KeyStore::RevokeKey(pqxx::work& tx, const std::string
                    "WHERE id = $1 RETURNING ",
                    kKeyColumns),
       std::string(view));
-  if (r.empty()) return absl::NotFoundError(absl::StrCat(name, " does not exist"));
+  if (r.empty()) return absl::NotFoundError(absl::StrCat(name, " 不存在"));
   return RowToProto(r[0]);
 }
 

@@ -252,7 +252,7 @@ grpc::Status DocumentServiceImpl::RenderList(grpc::ServerContext* ctx,
       return Finish(std::move(pdf), v1::PDF, stem, pages, resp);
     }
     default:
-      return ToGrpcStatus(InvalidArgumentWithViolations({{"format", "must be XLSX, CSV or PDF"}}));
+      return ToGrpcStatus(InvalidArgumentWithViolations({{"format", "须为 XLSX, CSV or PDF"}}));
   }
 }
 

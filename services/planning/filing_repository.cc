@@ -159,7 +159,7 @@ absl::StatusOr<ListRow> FilingRepository::LockList(pqxx::work& tx, const std::st
       "(SELECT count(*) FROM planning.list_entry e WHERE e.list = v.name) "
       "FROM planning.list_version v WHERE v.name = $1 FOR UPDATE",
       name);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat("list ", name, " does not exist"));
+  if (r.empty()) return absl::NotFoundError(absl::StrCat("清单 ", name, " 不存在"));
   ListRow row;
   row.name = r[0][0].as<std::string>();
   row.district_id = r[0][1].as<std::string>();
@@ -252,7 +252,7 @@ absl::StatusOr<v1::Filing> FilingRepository::GetFiling(pqxx::transaction_base& t
                                                        const std::string& list) {
   pqxx::result r = tx.exec_params(
       absl::StrCat("SELECT ", kFilingColumns, kFilingFrom, " WHERE f.list = $1"), list);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat("list ", list, " has not been submitted"));
+  if (r.empty()) return absl::NotFoundError(absl::StrCat("清单 ", list, " 尚未报送"));
   return FilingRow(r[0]);
 }
 

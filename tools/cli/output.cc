@@ -356,7 +356,7 @@ int PrintList(const Message& prototype, const PageCall& call, const std::vector<
   }
   if (!token.empty() && !Opts().quiet) {
     std::cerr << "已显示 " << Thousands(n) << " " << NounText(noun)
-              << "，还有更多：下一页用 --page_token=" << token << "，全部各页用 --all\n";
+              << "，还有更多：--page_token=" << token << " 取下一页，--all 取全部各页\n";
   } else if (!Opts().quiet) {
     std::cerr << (Opts().page_token.empty() ? "共 " : "至末尾共 ") << Thousands(n) << " "
               << NounText(noun) << (pages > 1 ? absl::StrCat("（", pages, " 页）") : "") << "\n";
