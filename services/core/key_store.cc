@@ -128,7 +128,7 @@ absl::StatusOr<v1::ApiKey> KeyStore::SetExpiry(pqxx::work& tx, const std::string
 absl::StatusOr<v1::ApiKey> KeyStore::RevokeKey(pqxx::work& tx, const std::string& name) {
   absl::string_view view = name;
   if (!absl::ConsumePrefix(&view, "apiKeys/") || view.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("name \"", name, "\" is not apiKeys/{key}"));
+    return absl::InvalidArgumentError(absl::StrCat("name \"", name, "\" 不是 apiKeys/{key}"));
   }
   pqxx::result r = tx.exec_params(
       absl::StrCat("UPDATE core.api_key SET revoke_time = coalesce(revoke_time, now()) "

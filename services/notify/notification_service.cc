@@ -328,8 +328,7 @@ grpc::Status NotificationServiceImpl::UpdateContactSettings(
     ForwardCaller(*ctx, &call, absl::Seconds(10));
     grpc::Status s = registry_->GetEnterprise(&call, get, &found);
     if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
-      v.push_back({"contact_settings.name",
-                   absl::StrCat("no enterprise ", e.enterprise, " in the registry")});
+      v.push_back({"contact_settings.name", absl::StrCat("登记中没有企业 ", e.enterprise)});
     }
   }
   const std::string sealed =
@@ -346,8 +345,7 @@ grpc::Status NotificationServiceImpl::UpdateContactSettings(
     const bool had_secret = !old.empty() && old[0][0].as<bool>();
     if (!c.webhook_url().empty() && sealed.empty() && !had_secret) {
       return InvalidArgumentWithViolations(
-          {{"contact_settings.webhook_secret",
-            "a webhook needs a secret to sign with (16 to 200 characters)"}});
+          {{"contact_settings.webhook_secret", "推送地址须配签名密钥（16—200 个字符）"}});
     }
     tx.exec_params0(
         "INSERT INTO notify.contact AS c (enterprise, district_id, email, webhook_url, "
