@@ -86,7 +86,7 @@ grpc::Status AlertServiceImpl::IssueAlert(grpc::ServerContext* ctx,
   Mutation m{"IssueAlert", resource, req->request_id(), false};
   std::vector<FieldViolation> v;
   if (alert.level() == v1::ALERT_LEVEL_UNSPECIFIED)
-    v.push_back({"alert.level", "required: YELLOW, ORANGE or RED"});
+    v.push_back({"alert.level", "必填：YELLOW（黄色）、ORANGE（橙色）或 RED（红色）"});
   if (!alert.has_start_time()) alert.mutable_start_time()->set_seconds(absl::ToUnixSeconds(Now()));
   if (alert.has_end_time() && alert.end_time().seconds() <= alert.start_time().seconds()) {
     v.push_back({"alert.end_time", "预警的结束时间须晚于开始时间"});

@@ -188,8 +188,8 @@ grpc::Status ObligationServiceImpl::ListObligationWindows(
   std::vector<FieldViolation> v;
   if (parts.size() != 2 || parts[0] != "districts")
     v.push_back({"district", "须为 districts/{district}"});
-  if (!req->has_from()) v.push_back({"from", "required"});
-  if (!req->has_to()) v.push_back({"to", "required"});
+  if (!req->has_from()) v.push_back({"from", "必填"});
+  if (!req->has_to()) v.push_back({"to", "必填"});
   if (req->has_from() && req->has_to() && req->to().seconds() <= req->from().seconds()) {
     v.push_back({"to", "须晚于 from"});
   }
