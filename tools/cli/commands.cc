@@ -442,6 +442,7 @@ CLI::App* FindOrAdd(CLI::App* parent, const std::string& word) {
     if (sub->get_name() == word) return sub;
   }
   CLI::App* sub = parent->add_subcommand(word, "");
+  sub->get_help_ptr()->group("参数");  // inherited before the option defaults are
   sub->require_subcommand(0, 1);
   return sub;
 }
@@ -767,10 +768,11 @@ int RunCli(int argc, char** argv, const std::vector<CommandSpec>& commands) {
     if (cur == &app) {
       std::cerr << "运行 `cuofeng help` 查看全部命令。\n";
     } else if (parsed.leaves.count(cur) == 0) {
-      std::cerr << "请选其一：";
+      std::vector<std::string> names;
       for (const CLI::App* s : cur->get_subcommands([](const CLI::App*) { return true; })) {
-        std::cerr << " " << s->get_name();
+        names.push_back(s->get_name());
       }
+      std::cerr << "请选其一：" << absl::StrJoin(names, "、");
       std::cerr << "。运行 `" << absl::StrReplaceAll(where, {{"cuofeng", "cuofeng help"}})
                 << "` 了解更多。\n";
     } else {
