@@ -453,7 +453,7 @@ TEST_F(CliTest, AlertChangesThatChangeNothingAreRefused) {
   // The same level again: FAILED_PRECONDITION, exit 8, and no new revision.
   Outcome same = As(*city_, {"alert", "change", alert, "--level=orange"});
   EXPECT_EQ(same.exit_code, 8) << same.err;
-  EXPECT_THAT(same.err, HasSubstr("changes nothing"));
+  EXPECT_THAT(same.err, HasSubstr("此次调整没有改变任何内容"));
   // Lowercase red is RED: the alert is raised.
   Outcome raised = As(*city_, {"alert", "change", alert, "--level=red"});
   EXPECT_EQ(raised.exit_code, 0) << raised.err;
@@ -472,7 +472,7 @@ TEST_F(CliTest, AlertChangesThatChangeNothingAreRefused) {
   v1::Alert out;
   grpc::Status nothing = stub->ChangeAlert(KeyContext(*city_).get(), empty, &out);
   EXPECT_EQ(nothing.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(nothing.error_message(), HasSubstr("nothing to change"));
+  EXPECT_THAT(nothing.error_message(), HasSubstr("没有可改的"));
   v1::ChangeAlertRequest same_level = empty;
   same_level.set_level(v1::RED);
   grpc::Status unchanged = stub->ChangeAlert(KeyContext(*city_).get(), same_level, &out);
