@@ -535,7 +535,7 @@ void PrintListVersion(const v1::ListVersion& l) {
             << "  采暖季 " << l.season() << "，规则集 " << l.rule_set() << " 第 "
             << l.rule_set_revision() << " 版（sha256 " << l.rule_set_sha256().substr(0, 12)
             << "…）\n"
-            << "  条目 " << l.entry_count() << " 条：限产停产 " << l.restricted() << " 条，豁免 "
+            << "  条目 " << l.entry_count() << " 条：管控 " << l.restricted() << " 条，豁免 "
             << l.exempt() << " 条，民生保障 " << l.guaranteed() << " 条，数据缺失 "
             << l.data_missing() << " 条\n"
             << "  内容 sha256 " << l.content_sha256() << "\n";
