@@ -1020,9 +1020,9 @@ void PrintObligations(const v1::ObligationSet& set) {
     m.set_transport(o.transport());
     m.set_stop_non_road(o.stop_non_road());
     std::cout << "  " << o.resource().substr(set.enterprise().size()) << " " << o.resource_name()
-              << ": " << Describe(m) << "\n     "
+              << "：" << Describe(m) << "\n     "
               << (o.has_window_start() ? TimeText(o.window_start()) : "…") << " ~ "
-              << (o.has_window_end() ? TimeText(o.window_end()) : "另行通知为止") << "; "
+              << (o.has_window_end() ? TimeText(o.window_end()) : "另行通知为止") << "；"
               << o.reason() << "\n";
   }
 }
