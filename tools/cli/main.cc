@@ -67,7 +67,7 @@ int Usage(const std::string& message) {
   std::cerr << "cuofeng "
             << absl::StrJoin(O().args.begin(),
                              O().args.begin() + std::min<size_t>(O().args.size(), 2), " ")
-            << ": " << message << "\n";
+            << "：" << message << "\n";
   return kExitUsage;
 }
 
