@@ -50,14 +50,7 @@ std::string At(int64_t us) {
   return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixMicros(us), China());
 }
 
-std::string Span(int64_t us) {
-  const int64_t m = us / kMinute;
-  if (m >= 24 * 60 && m % (24 * 60) == 0) return absl::StrCat(m / (24 * 60), " d");
-  if (m >= 60) return absl::StrCat(m / 60, " h ", m % 60, " min");
-  return absl::StrCat(m, " min");
-}
-
-// SpanZh is Span for what users read: "3 天", "2 小时 5 分钟", "45 分钟".
+// SpanZh is a span as users read it: "3 天", "2 小时 5 分钟", "45 分钟".
 std::string SpanZh(int64_t us) {
   const int64_t m = us / kMinute;
   if (m >= 24 * 60 && m % (24 * 60) == 0) return absl::StrCat(m / (24 * 60), " 天");
@@ -234,9 +227,9 @@ std::vector<FindingDraft> CheckTransmission(const CemsPoint& point,
     return expected > 0 && 100.0 * valid / expected + 1e-9 < params.min_transmission_percent;
   };
   const std::string rule_day = absl::StrFormat(
-      "T81 数据传输有效率 per China day: minutes validly transmitted (flags N, F, T) at least "
-      "%.0f%% "
-      "of the minutes of the day (cems_min_transmission_percent)",
+      "T81 数据传输有效率（按北京时间自然日）：每日有效传输的分钟（标记 "
+      "N、F、T）不少于当日分钟数的 "
+      "%.0f%%（cems_min_transmission_percent）",
       params.min_transmission_percent);
   for (size_t i = 0; i < days.size();) {
     if (!low(days[i].valid, days[i].expected)) {
@@ -273,10 +266,10 @@ std::vector<FindingDraft> CheckTransmission(const CemsPoint& point,
   if (low(all_valid, all_expected)) {
     const double pct = 100.0 * all_valid / all_expected;
     FindingDraft f = Draft(v1::CEMS_TRANSMISSION_LOW, point, a, b);
-    f.set_rule(absl::StrFormat(
-        "T81 数据传输有效率 over the period: minutes validly transmitted at least %.0f%% "
-        "(cems_min_transmission_percent)",
-        params.min_transmission_percent));
+    f.set_rule(
+        absl::StrFormat("T81 数据传输有效率（整个时段）：有效传输的分钟不少于 %.0f%%"
+                        "（cems_min_transmission_percent）",
+                        params.min_transmission_percent));
     f.set_measured(pct);
     f.set_threshold(params.min_transmission_percent);
     f.set_unit("%");
@@ -321,17 +314,13 @@ std::vector<FindingDraft> CheckCemsInWindow(const CemsPoint& point,
   const int64_t missing = expected - received;
   const double pct = 100.0 * valid / expected;
   if (pct + 1e-9 >= params.min_transmission_percent) return out;
-  std::vector<std::string> flags;
   std::vector<std::string> flags_zh;
-  for (const auto& [flag, n] : flagged) {
-    flags.push_back(absl::StrFormat("%c %d", flag, n));
-    flags_zh.push_back(absl::StrFormat("%c %d", flag, n));
-  }
+  for (const auto& [flag, n] : flagged) flags_zh.push_back(absl::StrFormat("%c %d", flag, n));
   FindingDraft f = Draft(v1::CEMS_SILENT_IN_WINDOW, point, a, b);
   SetWindow(&f, w, b, params.grace_minutes);
   f.set_rule(absl::StrFormat(
-      "T83: the CEMS keeps running and transmitting under stops, limits and maintenance: at least "
-      "%.0f%% of the window's minutes validly transmitted (cems_min_transmission_percent)",
+      "T83：停产、限产和检修期间自动监控设施须正常运行并联网传输：时段内有效传输的分钟不少于 "
+      "%.0f%%（cems_min_transmission_percent）",
       params.min_transmission_percent));
   f.set_measured(pct);
   f.set_threshold(params.min_transmission_percent);
@@ -344,8 +333,8 @@ std::vector<FindingDraft> CheckCemsInWindow(const CemsPoint& point,
       flags_zh.empty() ? "" : absl::StrCat("（", absl::StrJoin(flags_zh, "、"), "）")));
   *f.mutable_evidence() = PointEvidence(
       point, minutes, a, b,
-      absl::StrFormat("%d expected, %d received, %d valid; flagged: %s", expected, received, valid,
-                      flags.empty() ? "none" : absl::StrJoin(flags, ", ")));
+      absl::StrFormat("应传 %d 分钟，收到 %d 分钟，有效 %d 分钟；标记：%s", expected, received,
+                      valid, flags_zh.empty() ? "无" : absl::StrJoin(flags_zh, "、")));
   out.push_back(std::move(f));
   return out;
 }
@@ -432,12 +421,12 @@ std::vector<FindingDraft> CheckFlowInStop(const CemsPoint& point,
       FindingDraft f = Draft(v1::CEMS_FLOW_IN_STOP, point, start, end);
       SetWindow(&f, w, we, params.grace_minutes);
       f.set_rule(absl::StrFormat(
-          "T75, T83 stop from CEMS: flue-gas flow at or below %.0f%% of the point's normal flow "
-          "(cems_flow_stop_percent) after %d min from the obligation's start (grace_minutes), for "
-          "%s or more at a time; missing or flagged minutes of up to %d min between minutes in "
-          "breach are bridged (bridge_gap_minutes)",
-          params.flow_stop_percent, params.grace_minutes,
-          Span(params.co_running_min_minutes * kMinute), params.bridge_gap_minutes));
+          "T75、T83 以在线监测核查停产：措施开始 %d 分钟后（grace_minutes）烟气流量不高于该监测点"
+          "正常流量的 %.0f%%（cems_flow_stop_percent），连续 %s "
+          "及以上高于此值即为未停产；超标分钟之间"
+          "不超过 %d 分钟的缺失或异常分钟按连续计（bridge_gap_minutes）",
+          params.grace_minutes, params.flow_stop_percent,
+          SpanZh(params.co_running_min_minutes * kMinute), params.bridge_gap_minutes));
       f.set_measured(mean);
       f.set_threshold(threshold);
       f.set_unit("m³/h");
@@ -447,9 +436,10 @@ std::vector<FindingDraft> CheckFlowInStop(const CemsPoint& point,
           Label(point), ChineseWindow(o), At(start), SpanZh(end - start), mean, normal_flow,
           100 * mean / normal_flow,
           bridged > 0 ? absl::StrFormat("；其间 %d 个缺失或异常分钟按连续计", bridged) : ""));
-      *f.mutable_evidence() = PointEvidence(
-          point, minutes, start, end,
-          absl::StrFormat("%d minutes above %.0f m³/h, %d bridged", j - k, threshold, bridged));
+      *f.mutable_evidence() =
+          PointEvidence(point, minutes, start, end,
+                        absl::StrFormat("%d 分钟高于 %.0f m³/h，其中 %d 个缺失或异常分钟按连续计",
+                                        j - k, threshold, bridged));
       out.push_back(std::move(f));
     }
     k = j;
@@ -517,11 +507,11 @@ std::vector<FindingDraft> CheckOverLimit(const CemsPoint& point,
       const int64_t end = std::min(hours[last].start + kHour, b);
       const double mean = sum / static_cast<double>(n);
       FindingDraft f = Draft(v1::CEMS_OVER_LIMIT, point, start, end);
-      f.set_rule(absl::StrFormat(
-          "T30 烟气在线监测数据作为执法依据: the hourly mean %s (%s) of minutes measured with the "
-          "plant running (flags N, T; at least %d a hour, cems_hour_min_minutes) at most the "
-          "point's limit",
-          CemsCodeName(c), CemsCodeOf(c), params.hour_min_minutes));
+      f.set_rule(
+          absl::StrFormat("T30 烟气在线监测数据作为执法依据：生产时（标记 "
+                          "N、T）测得的%s（%s）小时均值不超过该监测点"
+                          "的排放限值（每小时至少 %d 个有效分钟，cems_hour_min_minutes）",
+                          CemsCodeName(c), CemsCodeOf(c), params.hour_min_minutes));
       f.set_measured(mean);
       f.set_threshold(limit);
       f.set_unit("mg/m³");
@@ -530,7 +520,7 @@ std::vector<FindingDraft> CheckOverLimit(const CemsPoint& point,
           Label(point), At(start), over_hours, CemsCodeName(c), mean, peak, limit));
       *f.mutable_evidence() =
           PointEvidence(point, minutes, start, end,
-                        absl::StrFormat("%s: %d hours over %.1f mg/m³, %d minutes", CemsCodeOf(c),
+                        absl::StrFormat("%s：%d 小时超过 %.1f mg/m³，共 %d 分钟", CemsCodeName(c),
                                         over_hours, limit, n));
       out.push_back(std::move(f));
       i = last + 1;
@@ -565,10 +555,10 @@ std::vector<FindingDraft> CheckFabrication(const CemsPoint& point,
       const int64_t end = minutes[running[j - 1]].t_us + kMinute;
       if (v != 0 && end - start >= min_len) {
         FindingDraft f = Draft(v1::CEMS_SUSPECT_DATA, point, start, end);
-        f.set_rule(absl::StrFormat(
-            "T30 data quality: a value (%s) identical to the last digit for %s or more "
-            "(cems_constant_minutes) is a sign of fabricated data",
-            CemsCodeOf(c), Span(min_len)));
+        f.set_rule(
+            absl::StrFormat("T30 数据质量：%s（%s）连续 %s "
+                            "及以上数值完全不变（cems_constant_minutes）是数据造假的迹象",
+                            CemsCodeName(c), CemsCodeOf(c), SpanZh(min_len)));
         f.set_measured(static_cast<double>((end - start) / kMinute));
         f.set_threshold(params.constant_minutes);
         f.set_unit("min");
@@ -576,9 +566,10 @@ std::vector<FindingDraft> CheckFabrication(const CemsPoint& point,
             "%s：%s 起 %s 内%s恒为 %s %s（%d 分钟），真实分析仪读数会有波动%s，疑似数据造假",
             Label(point), At(start), SpanZh(end - start), CemsCodeName(c), FormatNumber(v),
             CemsCodeUnit(c), j - k, c == kCemsO2 ? "（烟气 O₂ 毫无变化在物理上不可能）" : ""));
-        *f.mutable_evidence() = PointEvidence(
-            point, minutes, start, end,
-            absl::StrFormat("%s = %s in %d minutes", CemsCodeOf(c), FormatNumber(v), j - k));
+        *f.mutable_evidence() =
+            PointEvidence(point, minutes, start, end,
+                          absl::StrFormat("%s 恒为 %s %s，共 %d 分钟", CemsCodeName(c),
+                                          FormatNumber(v), CemsCodeUnit(c), j - k));
         out.push_back(std::move(f));
       }
       k = j;
@@ -620,8 +611,8 @@ std::vector<FindingDraft> CheckFabrication(const CemsPoint& point,
     const int64_t end = std::min(d + kDay, b);
     FindingDraft f = Draft(v1::CEMS_SUSPECT_DATA, point, d, end);
     f.set_rule(absl::StrFormat(
-        "T30 data quality: a day whose minute values (at least %d minutes, "
-        "cems_repeat_min_minutes) repeat an earlier day's exactly is a sign of fabricated data",
+        "T30 数据质量：某日的分钟数据（至少 %d 分钟，cems_repeat_min_minutes）与此前某日完全相同"
+        "是数据造假的迹象",
         params.repeat_min_minutes));
     f.set_measured(static_cast<double>(n));
     f.set_threshold(params.repeat_min_minutes);
@@ -633,7 +624,7 @@ std::vector<FindingDraft> CheckFabrication(const CemsPoint& point,
         absl::FormatTime("%Y-%m-%d", absl::FromUnixMicros(d), China()), n, earlier));
     *f.mutable_evidence() =
         PointEvidence(point, minutes, d, end,
-                      absl::StrCat("a copy of ", earlier, " (sha256 ", print.substr(0, 16), ")"));
+                      absl::StrCat("与 ", earlier, " 相同（sha256 ", print.substr(0, 16), "）"));
     out.push_back(std::move(f));
   }
   return out;
@@ -820,8 +811,9 @@ bool LinkMaterialBalance(v1::Finding* balance, const v1::Finding& other) {
   c->set_source(SourceOf(other.type()));
   c->set_resource(other.scope());
   c->set_supports(true);
-  c->set_detail(absl::StrFormat("%s on %s from %s to %s", v1::FindingType_Name(other.type()),
-                                other.scope(), At(Micros(FromTimestamp(other.window_start()))),
+  c->set_detail(absl::StrFormat("%s：%s，%s 至 %s",
+                                ChineseLabel(v1::FindingType_Name(other.type())), other.scope(),
+                                At(Micros(FromTimestamp(other.window_start()))),
                                 At(Micros(FromTimestamp(other.window_end())))));
   CountSupportingSources(balance);
   return true;
@@ -873,7 +865,7 @@ void CountSupportingSources(v1::Finding* f) {
     c->set_source(own);
     c->set_resource(f->scope());
     c->set_supports(true);
-    c->set_detail("the data the finding rests on");
+    c->set_detail("本发现所依据的数据");
     auto* list = f->mutable_corroboration();
     for (int i = list->size() - 1; i > 0; --i) list->SwapElements(i, i - 1);
   }
@@ -922,14 +914,13 @@ bool Corroborate(v1::Finding* f, const CemsPoint& point, const std::vector<CemsM
   if (stop) {
     supports = s.above >= params.co_running_min_minutes;
     detail = absl::StrFormat(
-        "flue-gas flow above %.0f%% of normal (%.0f m³/h) in %d of %d minutes; mean %.0f m³/h",
-        params.flow_stop_percent, threshold, s.above, s.minutes, s.mean);
+        "烟气流量在 %d 分钟中有 %d 分钟高于正常流量的 %.0f%%（%.0f m³/h），平均 %.0f m³/h",
+        s.minutes, s.above, params.flow_stop_percent, threshold, s.mean);
   } else {
     supports = s.mean > threshold;
-    detail = absl::StrFormat(
-        "mean flue-gas flow %.0f m³/h (%.0f%% of normal %.0f m³/h; %.0f%% "
-        "allowed)",
-        s.mean, 100 * s.mean / normal_flow, normal_flow, 100 * allowed_share);
+    detail =
+        absl::StrFormat("烟气平均流量 %.0f m³/h，为正常流量 %.0f m³/h 的 %.0f%%（允许 %.0f%%）",
+                        s.mean, normal_flow, 100 * s.mean / normal_flow, 100 * allowed_share);
   }
   v1::Corroboration* c = f->add_corroboration();
   c->set_source("cems");
@@ -949,7 +940,7 @@ bool LinkFlowAndStop(v1::Finding* flow, v1::Finding* stop) {
   const absl::Time sa = FromTimestamp(stop->window_start()), sb = FromTimestamp(stop->window_end());
   if (!(fa < sb && sa < fb)) return false;
   auto cite = [](const v1::Finding& other) {
-    return absl::StrFormat("%s on %s from %s to %s", v1::FindingType_Name(other.type()),
+    return absl::StrFormat("%s：%s，%s 至 %s", ChineseLabel(v1::FindingType_Name(other.type())),
                            other.scope(), At(Micros(FromTimestamp(other.window_start()))),
                            At(Micros(FromTimestamp(other.window_end()))));
   };

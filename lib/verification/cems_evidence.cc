@@ -122,7 +122,7 @@ std::pair<absl::Time, absl::Time> CemsEvidenceRange(const v1::Finding& f) {
 int CemsCodeOfFinding(const v1::Finding& f) {
   if (f.type() == v1::CEMS_OVER_LIMIT || f.type() == v1::CEMS_SUSPECT_DATA) {
     for (int c = 0; c < kCemsCodes; ++c) {
-      if (absl::StrContains(f.rule(), absl::StrCat("(", CemsCodeOf(c), ")"))) return c;
+      if (absl::StrContains(f.rule(), absl::StrCat("（", CemsCodeOf(c), "）"))) return c;
     }
   }
   return kCemsFlow;
@@ -217,9 +217,11 @@ void FillCemsEvidence(const std::vector<CemsMinute>& minutes, absl::Time data_en
       e->set_load_label("废气流量分钟值");
       e->set_threshold_label("停产流量上限");
       e->set_threshold_kw(f.threshold());
-      // The rule states the share: "at or below 30% of the point's normal flow".
-      const size_t at = f.rule().find("at or below ");
-      const double pct = at == std::string::npos ? 0 : std::atof(f.rule().c_str() + at + 12);
+      // The rule states the share: "不高于该监测点正常流量的 30%".
+      const std::string share = "正常流量的 ";
+      const size_t at = f.rule().find(share);
+      const double pct =
+          at == std::string::npos ? 0 : std::atof(f.rule().c_str() + at + share.size());
       if (pct > 0) {
         e->set_baseline_kw(f.threshold() * 100 / pct);
         e->set_baseline_label("正常流量");
@@ -233,7 +235,7 @@ void FillCemsEvidence(const std::vector<CemsMinute>& minutes, absl::Time data_en
       e->set_load_label(absl::StrCat(CemsCodeName(c), "分钟值"));
       Series(minutes, c, from, to, 0, e->mutable_load());
       // A day copied from an earlier one: the earlier day laid over it.
-      const std::string copy = "a copy of ";
+      const std::string copy = "与 ";  // "与 2018-12-01 相同（sha256 …）"
       const size_t at = f.evidence().detail().find(copy);
       if (f.type() == v1::CEMS_SUSPECT_DATA && at != std::string::npos) {
         const std::string day = f.evidence().detail().substr(at + copy.size(), 10);

@@ -119,7 +119,7 @@ TEST(CemsTransmissionTest, DayAtNinetyPercentPasses) {
   EXPECT_EQ(found[0].type(), v1::CEMS_TRANSMISSION_LOW);
   EXPECT_NEAR(found[0].measured(), 100.0 * 1295 / 1440, 1e-9);
   EXPECT_EQ(found[0].threshold(), 90);
-  EXPECT_THAT(found[1].rule(), HasSubstr("over the period"));
+  EXPECT_THAT(found[1].rule(), HasSubstr("整个时段"));
 }
 
 TEST(CemsTransmissionTest, FlaggedMinutesCountAsNotTransmitted) {
@@ -393,7 +393,7 @@ TEST(CemsCorroborationTest, FlowAndStopFindingsCiteEachOther) {
   ASSERT_TRUE(LinkFlowAndStop(&flow[0], &stop));
   EXPECT_EQ(flow[0].supporting_sources(), 2);
   EXPECT_EQ(stop.supporting_sources(), 2);
-  EXPECT_THAT(stop.corroboration(1).detail(), HasSubstr("CEMS_FLOW_IN_STOP"));
+  EXPECT_THAT(stop.corroboration(1).detail(), HasSubstr("停产期间烟气流量未降"));
   // Windows that do not overlap are not linked.
   *stop.mutable_window_start() = ToTimestamp(At(400));
   EXPECT_FALSE(LinkFlowAndStop(&flow[0], &stop));
