@@ -458,9 +458,22 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   return done;
 }
 
+// The name users read of a corroborating source (Corroboration.source).
+static std::string SourceLabel(const std::string& source) {
+  static const std::map<std::string, std::string> kLabels = {{"electricity", "用电监控"},
+                                                             {"cems", "烟气在线监测"},
+                                                             {"gate", "门禁抓拍"},
+                                                             {"ledger", "生产台账"},
+                                                             {"material_balance", "物料衡算"}};
+  auto it = kLabels.find(source);
+  return it == kLabels.end() ? source : it->second;
+}
+
 // RefreshCorroboration merges what a later run found other sources say
 // about a stored finding into it (lib/verification/cems_checks.h
 // MergeCorroboration), so that "two or more sources agree" follows the data.
+// A change is written to the finding's history and renumbers it, so that
+// WatchFindings sends the finding again with its sources.
 static void RefreshCorroboration(pqxx::work& tx, const std::string& name,
                                  const v1::Finding& found) {
   pqxx::result r =
@@ -469,8 +482,23 @@ static void RefreshCorroboration(pqxx::work& tx, const std::string& name,
   v1::Finding stored;
   if (!stored.ParseFromString(pqxx::binarystring(r[0][0]).str())) return;
   if (!MergeCorroboration(&stored, found)) return;
-  tx.exec_params0("UPDATE compliance.finding SET body = $2 WHERE name = $1", name,
-                  pqxx::binarystring(stored.SerializeAsString()));
+  tx.exec_params0(
+      "UPDATE compliance.finding SET body = $2, "
+      "seq = nextval(pg_get_serial_sequence('compliance.finding', 'seq')) WHERE name = $1",
+      name, pqxx::binarystring(stored.SerializeAsString()));
+  std::vector<std::string> sources;
+  for (const v1::Corroboration& c : stored.corroboration()) {
+    sources.push_back(absl::StrCat(SourceLabel(c.source()), " ", c.resource(),
+                                   c.supports() ? " 支持" : " 不支持",
+                                   c.detail().empty() ? "" : "：", c.detail()));
+  }
+  tx.exec_params0(
+      "INSERT INTO compliance.finding_event (finding, kind, text, by_key, time) "
+      "VALUES ($1, 'CORROBORATE', $2, 'verification', $3::timestamptz)",
+      name,
+      absl::StrCat(found.verification_run(), " 再次发现，现有 ", stored.supporting_sources(),
+                   " 类数据一致；", absl::StrJoin(sources, "；")),
+      SqlTimestamp(absl::ToUnixMicros(Now())));
 }
 
 absl::StatusOr<v1::VerificationRun> ComplianceServiceImpl::StoreOutcome(

@@ -398,17 +398,27 @@ TEST_F(CemsLiveTest, CemsAndLedgerFindingsArriveLiveAndRefreshTheElectricityFind
   for (const v1::Corroboration& c : agreed->corroboration())
     cems_word = cems_word || (c.source() == "cems" && c.resource() == flow_point && c.supports());
   EXPECT_TRUE(cems_word) << agreed->DebugString();
-  // The watcher saw the CEMS's finding (bounded wait: it arrives with the poll above).
-  bool seen = false;
-  for (int i = 0; i < 900 && !seen; ++i) {
+  // The watcher saw the CEMS's finding, and the electricity finding sent
+  // again with the CEMS's word (bounded wait: both arrive with the poll above).
+  bool seen = false, resent = false;
+  for (int i = 0; i < 900 && !(seen && resent); ++i) {
     {
       std::lock_guard<std::mutex> lock(watched_mu);
-      for (const v1::Finding& f : watched)
+      for (const v1::Finding& f : watched) {
         seen = seen || (f.scope() == flow_point && f.type() == v1::CEMS_FLOW_IN_STOP);
+        resent = resent || (f.name() == stop_name && f.supporting_sources() >= 2);
+      }
     }
-    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!(seen && resent)) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_TRUE(seen);
+  EXPECT_TRUE(resent);
+  // The refresh is in the finding's history, naming the run and the sources.
+  const std::string history = SqlScalar(
+      dsn_, "SELECT string_agg(text, ' | ') FROM compliance.finding_event WHERE finding = '" +
+                stop_name + "' AND kind = 'CORROBORATE'");
+  EXPECT_THAT(history, HasSubstr("烟气在线监测 " + flow_point + " 支持"));
+  EXPECT_THAT(history, HasSubstr("2 类数据一致"));
 
   // 3. A ledger on the line that stops whole: output on a stop day, ingested.
   std::string ledger;
