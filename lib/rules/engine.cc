@@ -170,7 +170,7 @@ bool ExemptAtStart(const PlantDecision& decision) {
 std::vector<EscalationUnit> UnitsAtSeasonStart(const v1::RuleSet& rules, const v1::Season& season,
                                                const EntryStore& store) {
   std::vector<EscalationUnit> units;
-  const std::deque<EntryRecord>& entries = store.entries;
+  const EntryRecords& entries = store.entries;
   auto in_force = [&](const EntryRecord& r) {
     return r.equipment != nullptr && *r.effective_from == season.start();
   };
@@ -211,8 +211,8 @@ bool EntryLess(const EntryRecord& a, const EntryRecord& b) {
 // the order is sorted as indexes and applied in place, cycle by cycle, so the
 // records are never held twice. Each plant's entries come sorted and the
 // plants in name order, so this is mostly a check.
-void SortEntries(std::deque<EntryRecord>* entries) {
-  std::deque<EntryRecord>& e = *entries;
+void SortEntries(EntryRecords* entries) {
+  EntryRecords& e = *entries;
   bool sorted = true;
   for (size_t i = 1; i < e.size() && sorted; ++i) sorted = !EntryLess(e[i], e[i - 1]);
   if (sorted) return;

@@ -7,7 +7,10 @@
 #define CUOFENG_LIB_RULES_ENTRIES_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <iterator>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -84,6 +87,16 @@ struct StoredLevels {
   bool stop_lines = false;            // some level is STOP_LINES
 };
 
+// Kept is a reason kept serialized in an EntryStore: its size (4 bytes, in
+// the machine's order), then its bytes, in one of the store's byte blocks
+// (a province's million reasons without an allocation each).
+using Kept = const char*;
+inline absl::string_view KeptBytes(Kept kept) {
+  uint32_t size;
+  std::memcpy(&size, kept, sizeof(size));
+  return absl::string_view(kept + sizeof(size), size);
+}
+
 // EntryRecord is one list entry in the engine's compact form (72 bytes): what
 // it shares with its plant (the enterprise's fields, the rules' reasons and
 // facts) and with other entries (its measures) is pointed to, not copied;
@@ -113,8 +126,61 @@ struct EntryRecord {
 // reasons may still grow ("stop x% counted by line").
 struct EntryDraft {
   EntryRecord record;
-  std::vector<const std::string*> reasons;
-  std::vector<const std::string*> refused;
+  std::vector<Kept> reasons;
+  std::vector<Kept> refused;
+};
+
+// EntryRecords holds a list's entries in blocks that never move: a
+// province's million entries grow without a second copy, and with one
+// allocation per 32,768 entries.
+class EntryRecords {
+ public:
+  static constexpr size_t kBlock = size_t{1} << 15;
+
+  template <typename Record>
+  class Iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = EntryRecord;
+    using difference_type = std::ptrdiff_t;
+    using pointer = Record*;
+    using reference = Record&;
+    Iterator(const std::vector<std::unique_ptr<EntryRecord[]>>* blocks, size_t i)
+        : blocks_(blocks), i_(i) {}
+    Record& operator*() const { return (*blocks_)[i_ / kBlock][i_ % kBlock]; }
+    Record* operator->() const { return &**this; }
+    Iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator==(const Iterator& o) const { return i_ == o.i_; }
+    bool operator!=(const Iterator& o) const { return i_ != o.i_; }
+
+   private:
+    const std::vector<std::unique_ptr<EntryRecord[]>>* blocks_;
+    size_t i_;
+  };
+  using iterator = Iterator<EntryRecord>;
+  using const_iterator = Iterator<const EntryRecord>;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  EntryRecord& operator[](size_t i) { return blocks_[i / kBlock][i % kBlock]; }
+  const EntryRecord& operator[](size_t i) const { return blocks_[i / kBlock][i % kBlock]; }
+  EntryRecord& emplace_back(const EntryRecord& r) {
+    if (size_ == blocks_.size() * kBlock) blocks_.emplace_back(new EntryRecord[kBlock]);
+    EntryRecord& slot = (*this)[size_++];
+    slot = r;
+    return slot;
+  }
+  iterator begin() { return iterator(&blocks_, 0); }
+  iterator end() { return iterator(&blocks_, size_); }
+  const_iterator begin() const { return const_iterator(&blocks_, 0); }
+  const_iterator end() const { return const_iterator(&blocks_, size_); }
+
+ private:
+  std::vector<std::unique_ptr<EntryRecord[]>> blocks_;
+  size_t size_ = 0;
 };
 
 // EntryStore owns a list's entries in compact form and what they point to
@@ -122,10 +188,7 @@ struct EntryDraft {
 class EntryStore {
  public:
   // Keep keeps `reason` serialized.
-  const std::string* Keep(const v1::Reason& reason) {
-    strings_.push_back(reason.SerializeAsString());
-    return &strings_.back();
-  }
+  Kept Keep(const v1::Reason& reason);
   const std::string* KeepString(std::string s) {
     strings_.push_back(std::move(s));
     return &strings_.back();
@@ -139,20 +202,19 @@ class EntryStore {
   // Add appends the entry of `draft` (its reasons into the pool).
   void Add(const EntryDraft& draft);
   // AddReason adds `reason` after the entry's other reasons.
-  void AddReason(EntryRecord* record, const std::string* reason);
+  void AddReason(EntryRecord* record, Kept reason);
   // The entry's reasons and refusals.
-  absl::Span<const std::string* const> Reasons(const EntryRecord& r) const {
+  absl::Span<const Kept> Reasons(const EntryRecord& r) const {
     return absl::MakeConstSpan(Slot(r.reasons_at), r.reasons_n);
   }
-  absl::Span<const std::string* const> Refused(const EntryRecord& r) const {
+  absl::Span<const Kept> Refused(const EntryRecord& r) const {
     return absl::MakeConstSpan(Slot(r.reasons_at) + r.reasons_n, r.refused_n);
   }
 
   // Materialize writes `record` into `entry` (cleared first).
   void Materialize(const EntryRecord& record, v1::ListEntry* entry) const;
 
-  // A deque: a province's million entries grow without a second copy.
-  std::deque<EntryRecord> entries;
+  EntryRecords entries;
   // Scratch for AppendPlantEntries, reused from plant to plant (the first
   // `drafts_used` are the plant's).
   std::vector<EntryDraft> drafts;
@@ -160,6 +222,11 @@ class EntryStore {
 
  private:
   std::deque<std::string> strings_;
+  // The kept reasons' bytes, in blocks that never move.
+  static constexpr size_t kBytesBlock = size_t{1} << 20;
+  std::vector<std::unique_ptr<char[]>> bytes_;
+  char* bytes_next_ = nullptr;
+  size_t bytes_left_ = 0;
   std::set<std::string> interned_;
   std::deque<PlantRecord> plants_;
   std::deque<StoredLevels> levels_;
@@ -167,11 +234,9 @@ class EntryStore {
   // The pool of reason pointers, in chunks that never move (no copy as it
   // grows); an entry's range is within one chunk.
   static constexpr size_t kChunk = size_t{1} << 17;  // > 2 * UINT16_MAX
-  const std::string** Reserve(size_t n, uint32_t* at);
-  const std::string* const* Slot(uint32_t at) const {
-    return chunks_[at / kChunk].get() + at % kChunk;
-  }
-  std::vector<std::unique_ptr<const std::string*[]>> chunks_;
+  Kept* Reserve(size_t n, uint32_t* at);
+  const Kept* Slot(uint32_t at) const { return chunks_[at / kChunk].get() + at % kChunk; }
+  std::vector<std::unique_ptr<Kept[]>> chunks_;
   size_t pool_size_ = 0;
 };
 

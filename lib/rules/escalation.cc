@@ -93,7 +93,7 @@ class TargetProof {
   const std::vector<EscalationUnit>& units_;
   const v1::RuleSpec* escalation_;
   EntryStore& store_;
-  std::deque<EntryRecord>& entries_;
+  EntryRecords& entries_;
   std::map<v1::Pollutant, long long> inventory_kg_;
   std::set<size_t> escalated_;                // entries escalated at the level being proved
   std::vector<std::array<long long, 4>> kg_;  // by unit, then PM, SO2, NOx, VOCs
