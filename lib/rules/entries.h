@@ -10,8 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <iterator>
 #include <deque>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <set>
