@@ -588,9 +588,9 @@ Kept EntryStore::Keep(const v1::Reason& reason) {
 }
 
 Kept* EntryStore::Reserve(size_t n, uint32_t* at) {
-  if (pool_size_ + n > chunks_.size() * kChunk) {
+  if (chunks_.empty() || pool_size_ + n > chunks_.size() * kChunk) {
     pool_size_ = chunks_.size() * kChunk;
-    chunks_.push_back(std::make_unique<Kept[]>(kChunk));
+    chunks_.emplace_back(new Kept[kChunk]);  // not zeroed: pages touched as filled
   }
   *at = static_cast<uint32_t>(pool_size_);
   pool_size_ += n;
@@ -604,6 +604,20 @@ void EntryStore::Add(const EntryDraft& draft) {
   Kept* slot = Reserve(r.reasons_n + r.refused_n, &r.reasons_at);
   slot = std::copy(draft.reasons.begin(), draft.reasons.end(), slot);
   std::copy(draft.refused.begin(), draft.refused.end(), slot);
+}
+
+void EntryStore::Absorb(std::unique_ptr<EntryStore> part) {
+  for (const EntryRecord& r : part->entries) {
+    EntryRecord& mine = entries.emplace_back(r);
+    const Kept* from = part->Slot(r.reasons_at);
+    std::copy(from, from + r.reasons_n + r.refused_n,
+              Reserve(r.reasons_n + r.refused_n, &mine.reasons_at));
+  }
+  part->entries.clear();
+  part->chunks_.clear();
+  part->drafts.clear();
+  part->drafts.shrink_to_fit();
+  parts_.push_back(std::move(part));
 }
 
 void EntryStore::AddReason(EntryRecord* r, Kept reason) {

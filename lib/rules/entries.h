@@ -14,8 +14,10 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -122,6 +124,8 @@ struct EntryRecord {
   Safety safety = Safety::kNone;
 };
 
+static_assert(std::is_trivially_destructible_v<EntryRecord>, "EntryRecords frees raw blocks");
+
 // EntryDraft is an entry while its plant's entries are being made: its
 // reasons may still grow ("stop x% counted by line").
 struct EntryDraft {
@@ -137,6 +141,11 @@ class EntryRecords {
  public:
   static constexpr size_t kBlock = size_t{1} << 15;
 
+  struct Free {
+    void operator()(EntryRecord* block) const { ::operator delete(block); }
+  };
+  using Blocks = std::vector<std::unique_ptr<EntryRecord[], Free>>;
+
   template <typename Record>
   class Iterator {
    public:
@@ -145,8 +154,7 @@ class EntryRecords {
     using difference_type = std::ptrdiff_t;
     using pointer = Record*;
     using reference = Record&;
-    Iterator(const std::vector<std::unique_ptr<EntryRecord[]>>* blocks, size_t i)
-        : blocks_(blocks), i_(i) {}
+    Iterator(const Blocks* blocks, size_t i) : blocks_(blocks), i_(i) {}
     Record& operator*() const { return (*blocks_)[i_ / kBlock][i_ % kBlock]; }
     Record* operator->() const { return &**this; }
     Iterator& operator++() {
@@ -157,7 +165,7 @@ class EntryRecords {
     bool operator!=(const Iterator& o) const { return i_ != o.i_; }
 
    private:
-    const std::vector<std::unique_ptr<EntryRecord[]>>* blocks_;
+    const Blocks* blocks_;
     size_t i_;
   };
   using iterator = Iterator<EntryRecord>;
@@ -168,10 +176,18 @@ class EntryRecords {
   EntryRecord& operator[](size_t i) { return blocks_[i / kBlock][i % kBlock]; }
   const EntryRecord& operator[](size_t i) const { return blocks_[i / kBlock][i % kBlock]; }
   EntryRecord& emplace_back(const EntryRecord& r) {
-    if (size_ == blocks_.size() * kBlock) blocks_.emplace_back(new EntryRecord[kBlock]);
-    EntryRecord& slot = (*this)[size_++];
-    slot = r;
-    return slot;
+    // Raw memory, made into records one at a time: a block's pages are
+    // touched only as far as it is filled.
+    if (size_ == blocks_.size() * kBlock) {
+      blocks_.emplace_back(static_cast<EntryRecord*>(::operator new(kBlock * sizeof(EntryRecord))));
+    }
+    return *new (&(*this)[size_++]) EntryRecord(r);
+  }
+  // clear drops the entries and gives their memory back.
+  void clear() {
+    blocks_.clear();
+    blocks_.shrink_to_fit();
+    size_ = 0;
   }
   iterator begin() { return iterator(&blocks_, 0); }
   iterator end() { return iterator(&blocks_, size_); }
@@ -179,7 +195,7 @@ class EntryRecords {
   const_iterator end() const { return const_iterator(&blocks_, size_); }
 
  private:
-  std::vector<std::unique_ptr<EntryRecord[]>> blocks_;
+  Blocks blocks_;
   size_t size_ = 0;
 };
 
@@ -201,6 +217,9 @@ class EntryStore {
 
   // Add appends the entry of `draft` (its reasons into the pool).
   void Add(const EntryDraft& draft);
+  // Absorb appends the entries of `part` (made on another thread) after this
+  // store's, and keeps what they point to.
+  void Absorb(std::unique_ptr<EntryStore> part);
   // AddReason adds `reason` after the entry's other reasons.
   void AddReason(EntryRecord* record, Kept reason);
   // The entry's reasons and refusals.
@@ -238,6 +257,8 @@ class EntryStore {
   const Kept* Slot(uint32_t at) const { return chunks_[at / kChunk].get() + at % kChunk; }
   std::vector<std::unique_ptr<Kept[]>> chunks_;
   size_t pool_size_ = 0;
+  // Absorbed stores: what their entries point to.
+  std::vector<std::unique_ptr<EntryStore>> parts_;
 };
 
 // EntryWriter writes entries in compact form as the bytes of their ListEntry's
