@@ -587,34 +587,30 @@ Kept EntryStore::Keep(const v1::Reason& reason) {
   return kept;
 }
 
-Kept* EntryStore::Reserve(size_t n, uint32_t* at) {
-  if (chunks_.empty() || pool_size_ + n > chunks_.size() * kChunk) {
-    pool_size_ = chunks_.size() * kChunk;
-    chunks_.emplace_back(new Kept[kChunk]);  // not zeroed: pages touched as filled
+Kept* EntryStore::Reserve(size_t n) {
+  if (n > pool_left_) {
+    pool_left_ = std::max(kChunk, n);
+    chunks_.emplace_back(new Kept[pool_left_]);  // not zeroed: pages touched as filled
+    pool_next_ = chunks_.back().get();
   }
-  *at = static_cast<uint32_t>(pool_size_);
-  pool_size_ += n;
-  return chunks_[*at / kChunk].get() + *at % kChunk;
+  Kept* out = pool_next_;
+  pool_next_ += n;
+  pool_left_ -= n;
+  return out;
 }
 
 void EntryStore::Add(const EntryDraft& draft) {
   EntryRecord& r = entries.emplace_back(draft.record);
   r.reasons_n = static_cast<uint16_t>(draft.reasons.size());
   r.refused_n = static_cast<uint16_t>(draft.refused.size());
-  Kept* slot = Reserve(r.reasons_n + r.refused_n, &r.reasons_at);
+  Kept* slot = Reserve(r.reasons_n + r.refused_n);
+  r.reasons = slot;
   slot = std::copy(draft.reasons.begin(), draft.reasons.end(), slot);
   std::copy(draft.refused.begin(), draft.refused.end(), slot);
 }
 
 void EntryStore::Absorb(std::unique_ptr<EntryStore> part) {
-  for (const EntryRecord& r : part->entries) {
-    EntryRecord& mine = entries.emplace_back(r);
-    const Kept* from = part->Slot(r.reasons_at);
-    std::copy(from, from + r.reasons_n + r.refused_n,
-              Reserve(r.reasons_n + r.refused_n, &mine.reasons_at));
-  }
-  part->entries.clear();
-  part->chunks_.clear();
+  entries.Adopt(&part->entries);
   part->drafts.clear();
   part->drafts.shrink_to_fit();
   parts_.push_back(std::move(part));
@@ -623,13 +619,12 @@ void EntryStore::Absorb(std::unique_ptr<EntryStore> part) {
 void EntryStore::AddReason(EntryRecord* r, Kept reason) {
   // The entry's range moves to a new place in the pool (escalation adds a
   // reason to some entries, after every entry is made).
-  const Kept* old = Slot(r->reasons_at);
-  uint32_t at;
-  Kept* slot = Reserve(r->reasons_n + r->refused_n + 1, &at);
+  const Kept* old = r->reasons;
+  Kept* slot = Reserve(r->reasons_n + r->refused_n + 1);
+  r->reasons = slot;
   slot = std::copy(old, old + r->reasons_n, slot);
   *slot++ = reason;
   std::copy(old + r->reasons_n, old + r->reasons_n + r->refused_n, slot);
-  r->reasons_at = at;
   ++r->reasons_n;
 }
 

@@ -6,6 +6,7 @@
 #ifndef CUOFENG_LIB_RULES_ENTRIES_H_
 #define CUOFENG_LIB_RULES_ENTRIES_H_
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -99,7 +100,7 @@ inline absl::string_view KeptBytes(Kept kept) {
   return absl::string_view(kept + sizeof(size), size);
 }
 
-// EntryRecord is one list entry in the engine's compact form (72 bytes): what
+// EntryRecord is one list entry in the engine's compact form (80 bytes): what
 // it shares with its plant (the enterprise's fields, the rules' reasons and
 // facts) and with other entries (its measures) is pointed to, not copied;
 // reasons are kept serialized, once per plant, and the entry's reasons and
@@ -115,7 +116,7 @@ struct EntryRecord {
   const v1::ProductionLine* line_of = nullptr;
   const std::string* effective_from = nullptr;
   const StoredLevels* levels = nullptr;
-  uint32_t reasons_at = 0;  // the reasons, then the refusals, in EntryStore's pool
+  const Kept* reasons = nullptr;  // the reasons, then the refusals, in a store's pool
   uint16_t reasons_n = 0;
   uint16_t refused_n = 0;
   v1::EntryKind kind = v1::ENTRY_KIND_UNSPECIFIED;
@@ -136,7 +137,8 @@ struct EntryDraft {
 
 // EntryRecords holds a list's entries in blocks that never move: a
 // province's million entries grow without a second copy, and with one
-// allocation per 32,768 entries.
+// allocation per 32,768 entries. A block may be part full (Adopt takes
+// another's blocks as they are).
 class EntryRecords {
  public:
   static constexpr size_t kBlock = size_t{1} << 15;
@@ -144,7 +146,10 @@ class EntryRecords {
   struct Free {
     void operator()(EntryRecord* block) const { ::operator delete(block); }
   };
-  using Blocks = std::vector<std::unique_ptr<EntryRecord[], Free>>;
+  struct Block {
+    std::unique_ptr<EntryRecord[], Free> data;
+    size_t n = 0;  // records made in it (never 0 once listed)
+  };
 
   template <typename Record>
   class Iterator {
@@ -154,48 +159,69 @@ class EntryRecords {
     using difference_type = std::ptrdiff_t;
     using pointer = Record*;
     using reference = Record&;
-    Iterator(const Blocks* blocks, size_t i) : blocks_(blocks), i_(i) {}
-    Record& operator*() const { return (*blocks_)[i_ / kBlock][i_ % kBlock]; }
+    Iterator(const std::vector<Block>* blocks, size_t block, size_t at)
+        : blocks_(blocks), block_(block), at_(at) {}
+    Record& operator*() const { return (*blocks_)[block_].data[at_]; }
     Record* operator->() const { return &**this; }
     Iterator& operator++() {
-      ++i_;
+      if (++at_ == (*blocks_)[block_].n) {
+        ++block_;
+        at_ = 0;
+      }
       return *this;
     }
-    bool operator==(const Iterator& o) const { return i_ == o.i_; }
-    bool operator!=(const Iterator& o) const { return i_ != o.i_; }
+    bool operator==(const Iterator& o) const { return block_ == o.block_ && at_ == o.at_; }
+    bool operator!=(const Iterator& o) const { return !(*this == o); }
 
    private:
-    const Blocks* blocks_;
-    size_t i_;
+    const std::vector<Block>* blocks_;
+    size_t block_, at_;
   };
   using iterator = Iterator<EntryRecord>;
   using const_iterator = Iterator<const EntryRecord>;
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  EntryRecord& operator[](size_t i) { return blocks_[i / kBlock][i % kBlock]; }
-  const EntryRecord& operator[](size_t i) const { return blocks_[i / kBlock][i % kBlock]; }
+  EntryRecord& operator[](size_t i) { return At(i); }
+  const EntryRecord& operator[](size_t i) const { return At(i); }
   EntryRecord& emplace_back(const EntryRecord& r) {
     // Raw memory, made into records one at a time: a block's pages are
     // touched only as far as it is filled.
-    if (size_ == blocks_.size() * kBlock) {
-      blocks_.emplace_back(static_cast<EntryRecord*>(::operator new(kBlock * sizeof(EntryRecord))));
+    if (blocks_.empty() || blocks_.back().n == kBlock) {
+      starts_.push_back(size_);
+      blocks_.push_back({std::unique_ptr<EntryRecord[], Free>(static_cast<EntryRecord*>(
+                             ::operator new(kBlock * sizeof(EntryRecord)))),
+                         0});
     }
-    return *new (&(*this)[size_++]) EntryRecord(r);
+    Block& b = blocks_.back();
+    ++size_;
+    return *new (&b.data[b.n++]) EntryRecord(r);
   }
-  // clear drops the entries and gives their memory back.
-  void clear() {
-    blocks_.clear();
-    blocks_.shrink_to_fit();
-    size_ = 0;
+  // Adopt appends the records of `other` (which it empties) without copying
+  // them: they stay where they are.
+  void Adopt(EntryRecords* other) {
+    for (Block& b : other->blocks_) {
+      starts_.push_back(size_);
+      size_ += b.n;
+      blocks_.push_back(std::move(b));
+    }
+    other->blocks_.clear();
+    other->starts_.clear();
+    other->size_ = 0;
   }
-  iterator begin() { return iterator(&blocks_, 0); }
-  iterator end() { return iterator(&blocks_, size_); }
-  const_iterator begin() const { return const_iterator(&blocks_, 0); }
-  const_iterator end() const { return const_iterator(&blocks_, size_); }
+  iterator begin() { return iterator(&blocks_, 0, 0); }
+  iterator end() { return iterator(&blocks_, blocks_.size(), 0); }
+  const_iterator begin() const { return const_iterator(&blocks_, 0, 0); }
+  const_iterator end() const { return const_iterator(&blocks_, blocks_.size(), 0); }
 
  private:
-  Blocks blocks_;
+  EntryRecord& At(size_t i) const {
+    const size_t b = std::upper_bound(starts_.begin(), starts_.end(), i) - starts_.begin() - 1;
+    return blocks_[b].data[i - starts_[b]];
+  }
+
+  std::vector<Block> blocks_;
+  std::vector<size_t> starts_;  // the index of each block's first record
   size_t size_ = 0;
 };
 
@@ -223,11 +249,11 @@ class EntryStore {
   // AddReason adds `reason` after the entry's other reasons.
   void AddReason(EntryRecord* record, Kept reason);
   // The entry's reasons and refusals.
-  absl::Span<const Kept> Reasons(const EntryRecord& r) const {
-    return absl::MakeConstSpan(Slot(r.reasons_at), r.reasons_n);
+  static absl::Span<const Kept> Reasons(const EntryRecord& r) {
+    return absl::MakeConstSpan(r.reasons, r.reasons_n);
   }
-  absl::Span<const Kept> Refused(const EntryRecord& r) const {
-    return absl::MakeConstSpan(Slot(r.reasons_at) + r.reasons_n, r.refused_n);
+  static absl::Span<const Kept> Refused(const EntryRecord& r) {
+    return absl::MakeConstSpan(r.reasons + r.reasons_n, r.refused_n);
   }
 
   // Materialize writes `record` into `entry` (cleared first).
@@ -252,11 +278,11 @@ class EntryStore {
   absl::flat_hash_map<std::string, const StoredLevels*> levels_index_;  // by `fields`
   // The pool of reason pointers, in chunks that never move (no copy as it
   // grows); an entry's range is within one chunk.
-  static constexpr size_t kChunk = size_t{1} << 17;  // > 2 * UINT16_MAX
-  Kept* Reserve(size_t n, uint32_t* at);
-  const Kept* Slot(uint32_t at) const { return chunks_[at / kChunk].get() + at % kChunk; }
+  static constexpr size_t kChunk = size_t{1} << 17;
+  Kept* Reserve(size_t n);
   std::vector<std::unique_ptr<Kept[]>> chunks_;
-  size_t pool_size_ = 0;
+  Kept* pool_next_ = nullptr;
+  size_t pool_left_ = 0;
   // Absorbed stores: what their entries point to.
   std::vector<std::unique_ptr<EntryStore>> parts_;
 };
