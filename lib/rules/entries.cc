@@ -79,8 +79,8 @@ v1::Measure Lifted(const v1::Measure& m, Exemption exemption) {
 // The measures, reasons and refusals of one entry at one date.
 struct Resolved {
   const StoredLevels* levels = nullptr;
-  std::vector<const std::string*> reasons;
-  std::vector<const std::string*> refused;
+  std::vector<Kept> reasons;
+  std::vector<Kept> refused;
   bool exempt = false;
 };
 
@@ -129,14 +129,14 @@ class PlantEntries {
   // Per equipment (plant_.equipment's order): what it is missing, and the
   // data reason that says so, kept once for all its entries.
   std::vector<std::vector<MissingFact>> missing_;
-  std::vector<const std::string*> data_reason_;
+  std::vector<Kept> data_reason_;
   // Per equipment: its process and line in the registry (or nullptr).
   std::vector<const v1::Process*> process_;
   std::vector<const v1::ProductionLine*> line_;
   // The decision's reasons serialized, each once for all the plant's entries.
-  mutable std::unordered_map<const v1::Reason*, const std::string*> shared_;
+  mutable std::unordered_map<const v1::Reason*, Kept> shared_;
 
-  const std::string* Shared(const v1::Reason& r) const {
+  Kept Shared(const v1::Reason& r) const {
     auto [it, added] = shared_.try_emplace(&r, nullptr);
     if (added) it->second = store_.Keep(r);
     return it->second;
@@ -570,35 +570,61 @@ const StoredLevels* EntryStore::InternLevels(const Levels& levels) {
   return it->second;
 }
 
-const std::string** EntryStore::Reserve(size_t n, uint32_t* at) {
-  if (pool_size_ + n > chunks_.size() * kChunk) {
-    pool_size_ = chunks_.size() * kChunk;
-    chunks_.push_back(std::make_unique<const std::string*[]>(kChunk));
+Kept EntryStore::Keep(const v1::Reason& reason) {
+  const size_t size = reason.ByteSizeLong();
+  const size_t need = sizeof(uint32_t) + size;
+  if (need > bytes_left_) {
+    bytes_left_ = std::max(kBytesBlock, need);
+    bytes_.emplace_back(new char[bytes_left_]);
+    bytes_next_ = bytes_.back().get();
   }
-  *at = static_cast<uint32_t>(pool_size_);
-  pool_size_ += n;
-  return chunks_[*at / kChunk].get() + *at % kChunk;
+  char* kept = bytes_next_;
+  const uint32_t size32 = static_cast<uint32_t>(size);
+  std::memcpy(kept, &size32, sizeof(size32));
+  reason.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(kept + sizeof(size32)));
+  bytes_next_ += need;
+  bytes_left_ -= need;
+  return kept;
+}
+
+Kept* EntryStore::Reserve(size_t n) {
+  if (n > pool_left_) {
+    pool_left_ = std::max(kChunk, n);
+    chunks_.emplace_back(new Kept[pool_left_]);  // not zeroed: pages touched as filled
+    pool_next_ = chunks_.back().get();
+  }
+  Kept* out = pool_next_;
+  pool_next_ += n;
+  pool_left_ -= n;
+  return out;
 }
 
 void EntryStore::Add(const EntryDraft& draft) {
   EntryRecord& r = entries.emplace_back(draft.record);
   r.reasons_n = static_cast<uint16_t>(draft.reasons.size());
   r.refused_n = static_cast<uint16_t>(draft.refused.size());
-  const std::string** slot = Reserve(r.reasons_n + r.refused_n, &r.reasons_at);
+  Kept* slot = Reserve(r.reasons_n + r.refused_n);
+  r.reasons = slot;
   slot = std::copy(draft.reasons.begin(), draft.reasons.end(), slot);
   std::copy(draft.refused.begin(), draft.refused.end(), slot);
 }
 
-void EntryStore::AddReason(EntryRecord* r, const std::string* reason) {
+void EntryStore::Absorb(std::unique_ptr<EntryStore> part) {
+  entries.Adopt(&part->entries);
+  part->drafts.clear();
+  part->drafts.shrink_to_fit();
+  parts_.push_back(std::move(part));
+}
+
+void EntryStore::AddReason(EntryRecord* r, Kept reason) {
   // The entry's range moves to a new place in the pool (escalation adds a
   // reason to some entries, after every entry is made).
-  const std::string* const* old = Slot(r->reasons_at);
-  uint32_t at;
-  const std::string** slot = Reserve(r->reasons_n + r->refused_n + 1, &at);
+  const Kept* old = r->reasons;
+  Kept* slot = Reserve(r->reasons_n + r->refused_n + 1);
+  r->reasons = slot;
   slot = std::copy(old, old + r->reasons_n, slot);
   *slot++ = reason;
   std::copy(old + r->reasons_n, old + r->reasons_n + r->refused_n, slot);
-  r->reasons_at = at;
   ++r->reasons_n;
 }
 
@@ -640,8 +666,14 @@ void EntryStore::Materialize(const EntryRecord& r, v1::ListEntry* entry) const {
       break;
   }
   entry->set_escalated(r.escalated);
-  for (const std::string* reason : Reasons(r)) entry->add_reasons()->ParseFromString(*reason);
-  for (const std::string* reason : Refused(r)) entry->add_refused()->ParseFromString(*reason);
+  for (Kept reason : Reasons(r)) {
+    const absl::string_view bytes = KeptBytes(reason);
+    entry->add_reasons()->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  }
+  for (Kept reason : Refused(r)) {
+    const absl::string_view bytes = KeptBytes(reason);
+    entry->add_refused()->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  }
 }
 
 // Fields in number order, as protobuf's serializer writes them.
@@ -678,8 +710,8 @@ const std::string& EntryWriter::Write(const EntryRecord& r, absl::string_view na
     case Safety::kNone:
       break;
   }
-  for (const std::string* reason : store_.Reasons(r)) {
-    AppendField(11, *reason, &out_, /*always=*/true);
+  for (Kept reason : store_.Reasons(r)) {
+    AppendField(11, KeptBytes(reason), &out_, /*always=*/true);
   }
   AppendField(12, e.display_name(), &out_);
   AppendField(13, e.uscc(), &out_);
@@ -693,8 +725,8 @@ const std::string& EntryWriter::Write(const EntryRecord& r, absl::string_view na
   AppendField(18, process_name, &out_);
   AppendField(19, e.responsible_person(), &out_);
   AppendField(20, e.contact_phone(), &out_);
-  for (const std::string* reason : store_.Refused(r)) {
-    AppendField(21, *reason, &out_, /*always=*/true);
+  for (Kept reason : store_.Refused(r)) {
+    AppendField(21, KeptBytes(reason), &out_, /*always=*/true);
   }
   return out_;
 }

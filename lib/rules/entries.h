@@ -6,13 +6,19 @@
 #ifndef CUOFENG_LIB_RULES_ENTRIES_H_
 #define CUOFENG_LIB_RULES_ENTRIES_H_
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <deque>
+#include <iterator>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -84,7 +90,17 @@ struct StoredLevels {
   bool stop_lines = false;            // some level is STOP_LINES
 };
 
-// EntryRecord is one list entry in the engine's compact form (72 bytes): what
+// Kept is a reason kept serialized in an EntryStore: its size (4 bytes, in
+// the machine's order), then its bytes, in one of the store's byte blocks
+// (a province's million reasons without an allocation each).
+using Kept = const char*;
+inline absl::string_view KeptBytes(Kept kept) {
+  uint32_t size;
+  std::memcpy(&size, kept, sizeof(size));
+  return absl::string_view(kept + sizeof(size), size);
+}
+
+// EntryRecord is one list entry in the engine's compact form (80 bytes): what
 // it shares with its plant (the enterprise's fields, the rules' reasons and
 // facts) and with other entries (its measures) is pointed to, not copied;
 // reasons are kept serialized, once per plant, and the entry's reasons and
@@ -100,7 +116,7 @@ struct EntryRecord {
   const v1::ProductionLine* line_of = nullptr;
   const std::string* effective_from = nullptr;
   const StoredLevels* levels = nullptr;
-  uint32_t reasons_at = 0;  // the reasons, then the refusals, in EntryStore's pool
+  const Kept* reasons = nullptr;  // the reasons, then the refusals, in a store's pool
   uint16_t reasons_n = 0;
   uint16_t refused_n = 0;
   v1::EntryKind kind = v1::ENTRY_KIND_UNSPECIFIED;
@@ -109,12 +125,104 @@ struct EntryRecord {
   Safety safety = Safety::kNone;
 };
 
+static_assert(std::is_trivially_destructible_v<EntryRecord>, "EntryRecords frees raw blocks");
+
 // EntryDraft is an entry while its plant's entries are being made: its
 // reasons may still grow ("stop x% counted by line").
 struct EntryDraft {
   EntryRecord record;
-  std::vector<const std::string*> reasons;
-  std::vector<const std::string*> refused;
+  std::vector<Kept> reasons;
+  std::vector<Kept> refused;
+};
+
+// EntryRecords holds a list's entries in blocks that never move: a
+// province's million entries grow without a second copy, and with one
+// allocation per 32,768 entries. A block may be part full (Adopt takes
+// another's blocks as they are).
+class EntryRecords {
+ public:
+  static constexpr size_t kBlock = size_t{1} << 15;
+
+  struct Free {
+    void operator()(EntryRecord* block) const { ::operator delete(block); }
+  };
+  struct Block {
+    std::unique_ptr<EntryRecord[], Free> data;
+    size_t n = 0;  // records made in it (never 0 once listed)
+  };
+
+  template <typename Record>
+  class Iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = EntryRecord;
+    using difference_type = std::ptrdiff_t;
+    using pointer = Record*;
+    using reference = Record&;
+    Iterator(const std::vector<Block>* blocks, size_t block, size_t at)
+        : blocks_(blocks), block_(block), at_(at) {}
+    Record& operator*() const { return (*blocks_)[block_].data[at_]; }
+    Record* operator->() const { return &**this; }
+    Iterator& operator++() {
+      if (++at_ == (*blocks_)[block_].n) {
+        ++block_;
+        at_ = 0;
+      }
+      return *this;
+    }
+    bool operator==(const Iterator& o) const { return block_ == o.block_ && at_ == o.at_; }
+    bool operator!=(const Iterator& o) const { return !(*this == o); }
+
+   private:
+    const std::vector<Block>* blocks_;
+    size_t block_, at_;
+  };
+  using iterator = Iterator<EntryRecord>;
+  using const_iterator = Iterator<const EntryRecord>;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  EntryRecord& operator[](size_t i) { return At(i); }
+  const EntryRecord& operator[](size_t i) const { return At(i); }
+  EntryRecord& emplace_back(const EntryRecord& r) {
+    // Raw memory, made into records one at a time: a block's pages are
+    // touched only as far as it is filled.
+    if (blocks_.empty() || blocks_.back().n == kBlock) {
+      starts_.push_back(size_);
+      blocks_.push_back({std::unique_ptr<EntryRecord[], Free>(static_cast<EntryRecord*>(
+                             ::operator new(kBlock * sizeof(EntryRecord)))),
+                         0});
+    }
+    Block& b = blocks_.back();
+    ++size_;
+    return *new (&b.data[b.n++]) EntryRecord(r);
+  }
+  // Adopt appends the records of `other` (which it empties) without copying
+  // them: they stay where they are.
+  void Adopt(EntryRecords* other) {
+    for (Block& b : other->blocks_) {
+      starts_.push_back(size_);
+      size_ += b.n;
+      blocks_.push_back(std::move(b));
+    }
+    other->blocks_.clear();
+    other->starts_.clear();
+    other->size_ = 0;
+  }
+  iterator begin() { return iterator(&blocks_, 0, 0); }
+  iterator end() { return iterator(&blocks_, blocks_.size(), 0); }
+  const_iterator begin() const { return const_iterator(&blocks_, 0, 0); }
+  const_iterator end() const { return const_iterator(&blocks_, blocks_.size(), 0); }
+
+ private:
+  EntryRecord& At(size_t i) const {
+    const size_t b = std::upper_bound(starts_.begin(), starts_.end(), i) - starts_.begin() - 1;
+    return blocks_[b].data[i - starts_[b]];
+  }
+
+  std::vector<Block> blocks_;
+  std::vector<size_t> starts_;  // the index of each block's first record
+  size_t size_ = 0;
 };
 
 // EntryStore owns a list's entries in compact form and what they point to
@@ -122,10 +230,7 @@ struct EntryDraft {
 class EntryStore {
  public:
   // Keep keeps `reason` serialized.
-  const std::string* Keep(const v1::Reason& reason) {
-    strings_.push_back(reason.SerializeAsString());
-    return &strings_.back();
-  }
+  Kept Keep(const v1::Reason& reason);
   const std::string* KeepString(std::string s) {
     strings_.push_back(std::move(s));
     return &strings_.back();
@@ -138,21 +243,23 @@ class EntryStore {
 
   // Add appends the entry of `draft` (its reasons into the pool).
   void Add(const EntryDraft& draft);
+  // Absorb appends the entries of `part` (made on another thread) after this
+  // store's, and keeps what they point to.
+  void Absorb(std::unique_ptr<EntryStore> part);
   // AddReason adds `reason` after the entry's other reasons.
-  void AddReason(EntryRecord* record, const std::string* reason);
+  void AddReason(EntryRecord* record, Kept reason);
   // The entry's reasons and refusals.
-  absl::Span<const std::string* const> Reasons(const EntryRecord& r) const {
-    return absl::MakeConstSpan(Slot(r.reasons_at), r.reasons_n);
+  static absl::Span<const Kept> Reasons(const EntryRecord& r) {
+    return absl::MakeConstSpan(r.reasons, r.reasons_n);
   }
-  absl::Span<const std::string* const> Refused(const EntryRecord& r) const {
-    return absl::MakeConstSpan(Slot(r.reasons_at) + r.reasons_n, r.refused_n);
+  static absl::Span<const Kept> Refused(const EntryRecord& r) {
+    return absl::MakeConstSpan(r.reasons + r.reasons_n, r.refused_n);
   }
 
   // Materialize writes `record` into `entry` (cleared first).
   void Materialize(const EntryRecord& record, v1::ListEntry* entry) const;
 
-  // A deque: a province's million entries grow without a second copy.
-  std::deque<EntryRecord> entries;
+  EntryRecords entries;
   // Scratch for AppendPlantEntries, reused from plant to plant (the first
   // `drafts_used` are the plant's).
   std::vector<EntryDraft> drafts;
@@ -160,19 +267,24 @@ class EntryStore {
 
  private:
   std::deque<std::string> strings_;
+  // The kept reasons' bytes, in blocks that never move.
+  static constexpr size_t kBytesBlock = size_t{1} << 20;
+  std::vector<std::unique_ptr<char[]>> bytes_;
+  char* bytes_next_ = nullptr;
+  size_t bytes_left_ = 0;
   std::set<std::string> interned_;
   std::deque<PlantRecord> plants_;
   std::deque<StoredLevels> levels_;
   absl::flat_hash_map<std::string, const StoredLevels*> levels_index_;  // by `fields`
   // The pool of reason pointers, in chunks that never move (no copy as it
   // grows); an entry's range is within one chunk.
-  static constexpr size_t kChunk = size_t{1} << 17;  // > 2 * UINT16_MAX
-  const std::string** Reserve(size_t n, uint32_t* at);
-  const std::string* const* Slot(uint32_t at) const {
-    return chunks_[at / kChunk].get() + at % kChunk;
-  }
-  std::vector<std::unique_ptr<const std::string*[]>> chunks_;
-  size_t pool_size_ = 0;
+  static constexpr size_t kChunk = size_t{1} << 17;
+  Kept* Reserve(size_t n);
+  std::vector<std::unique_ptr<Kept[]>> chunks_;
+  Kept* pool_next_ = nullptr;
+  size_t pool_left_ = 0;
+  // Absorbed stores: what their entries point to.
+  std::vector<std::unique_ptr<EntryStore>> parts_;
 };
 
 // EntryWriter writes entries in compact form as the bytes of their ListEntry's

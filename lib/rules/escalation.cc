@@ -54,18 +54,9 @@ struct Candidate {
 class TargetProof {
  public:
   TargetProof(const v1::RuleSet& rules, const std::vector<v1::EmissionTotal>& inventory,
-              const std::vector<EscalationUnit>& units, const v1::RuleSpec* escalation,
-              EntryStore* store)
-      : rules_(rules),
-        units_(units),
-        escalation_(escalation),
-        store_(*store),
-        entries_(store->entries) {
+              const EscalationUnits& units, const v1::RuleSpec* escalation, EntryStore* store)
+      : rules_(rules), units_(units), escalation_(escalation), store_(*store) {
     static_assert(v1::SO2 == v1::PM + 1 && v1::NOX == v1::PM + 2 && v1::VOCS == v1::PM + 3);
-    kg_.resize(units.size());
-    for (size_t i = 0; i < units.size(); ++i) {
-      for (v1::Pollutant p : kPollutants) kg_[i][p - v1::PM] = AnnualKg(*units[i].equipment, p);
-    }
     std::map<v1::Pollutant, int> year;
     for (const v1::EmissionTotal& t : inventory) {
       if (t.year() > year[t.pollutant()]) {
@@ -80,9 +71,7 @@ class TargetProof {
  private:
   Grams CutOf(const EscalationUnit& u, int level, v1::Pollutant p) const;
   // The unit's annual kilograms of `p` (AnnualKg), read once from the registry.
-  long long Kg(const EscalationUnit& u, v1::Pollutant p) const {
-    return kg_[&u - units_.data()][p - v1::PM];
-  }
+  static long long Kg(const EscalationUnit& u, v1::Pollutant p) { return u.kg[p - v1::PM]; }
   v1::Measure EscalatedMeasure(const EscalationUnit& u) const;
   std::vector<Candidate> Candidates(int level, v1::Pollutant p) const;
   void Escalate(int level, v1::Pollutant p, Grams target, Grams* cut);
@@ -90,20 +79,18 @@ class TargetProof {
   void ExplainShortfall(int level, v1::Pollutant p, v1::PollutantCut* cut) const;
 
   const v1::RuleSet& rules_;
-  const std::vector<EscalationUnit>& units_;
+  const EscalationUnits& units_;
   const v1::RuleSpec* escalation_;
   EntryStore& store_;
-  std::deque<EntryRecord>& entries_;
   std::map<v1::Pollutant, long long> inventory_kg_;
-  std::set<size_t> escalated_;                // entries escalated at the level being proved
-  std::vector<std::array<long long, 4>> kg_;  // by unit, then PM, SO2, NOx, VOCs
+  std::set<const EntryRecord*> escalated_;  // entries escalated at the level being proved
 };
 
 // The stricter of the season and the alert measure cuts the larger share.
 Grams TargetProof::CutOf(const EscalationUnit& u, int level, v1::Pollutant p) const {
   const long long kg = Kg(u, p);
   if (kg <= 0) return 0;
-  const StoredLevels& l = *entries_[u.entry].levels;
+  const StoredLevels& l = *u.record->levels;
   return kg * std::max(l.cut_permille[0], l.cut_permille[level]);
 }
 
@@ -117,18 +104,19 @@ v1::Measure TargetProof::EscalatedMeasure(const EscalationUnit& u) const {
 std::vector<Candidate> TargetProof::Candidates(int level, v1::Pollutant p) const {
   std::map<absl::string_view, Candidate> by_process;
   std::map<std::string, long long> plant_kg;
-  for (const EscalationUnit& u : units_) {
-    plant_kg[u.enterprise->name()] += std::max(0LL, Kg(u, p));
-    if (u.exempt || !u.quick_safe_stop) continue;
-    const long long kg = Kg(u, p);
-    if (kg <= 0) continue;
-    const Grams gain = kg * CutPermille(EscalatedMeasure(u)) - CutOf(u, level, p);
-    if (gain <= 0) continue;
-    Candidate& c = by_process[u.process];
-    if (c.first == nullptr) c.first = &u;
-    c.gain += gain;
-    c.units.push_back(&u);
-  }
+  for (const auto& run : units_)
+    for (const EscalationUnit& u : run) {
+      plant_kg[u.enterprise->name()] += std::max(0LL, Kg(u, p));
+      if (u.exempt || !u.quick_safe_stop) continue;
+      const long long kg = Kg(u, p);
+      if (kg <= 0) continue;
+      const Grams gain = kg * CutPermille(EscalatedMeasure(u)) - CutOf(u, level, p);
+      if (gain <= 0) continue;
+      Candidate& c = by_process[u.process];
+      if (c.first == nullptr) c.first = &u;
+      c.gain += gain;
+      c.units.push_back(&u);
+    }
   std::vector<Candidate> out;
   for (auto& [process, c] : by_process) {
     const v1::Enterprise& e = *c.first->enterprise;
@@ -159,7 +147,7 @@ std::vector<Candidate> TargetProof::Candidates(int level, v1::Pollutant p) const
 // Stops the unit at this level and every higher one; true if a measure
 // changed (a capped plant already at its cap does not).
 bool TargetProof::EscalateUnit(const EscalationUnit& u, int level, v1::Pollutant p) {
-  EntryRecord& entry = entries_[u.entry];
+  EntryRecord& entry = *u.record;
   const v1::Measure stop = EscalatedMeasure(u);
   bool changed = false;
   Levels levels = entry.levels->levels;
@@ -174,7 +162,7 @@ bool TargetProof::EscalateUnit(const EscalationUnit& u, int level, v1::Pollutant
   if (!changed) return false;
   entry.levels = store_.InternLevels(levels);
   entry.escalated = true;
-  if (escalated_.insert(u.entry).second) {
+  if (escalated_.insert(u.record).second) {
     store_.AddReason(
         &entry,
         store_.Keep(MakeReason(
@@ -204,23 +192,24 @@ void TargetProof::Escalate(int level, v1::Pollutant p, Grams target, Grams* cut)
 void TargetProof::ExplainShortfall(int level, v1::Pollutant p, v1::PollutantCut* cut) const {
   Grams exempt = 0, capped = 0, unsafe = 0;
   int exempt_n = 0, capped_n = 0, missing_n = 0;
-  for (const EscalationUnit& u : units_) {
-    const long long kg = Kg(u, p);
-    if (kg < 0) {
-      ++missing_n;
-      continue;
+  for (const auto& run : units_)
+    for (const EscalationUnit& u : run) {
+      const long long kg = Kg(u, p);
+      if (kg < 0) {
+        ++missing_n;
+        continue;
+      }
+      const Grams left = kg * 1000 - CutOf(u, level, p);
+      if (u.exempt) {
+        exempt += left;
+        ++exempt_n;
+      } else if (u.cap_percent >= 0) {
+        capped += left;
+        ++capped_n;
+      } else if (!u.quick_safe_stop) {
+        unsafe += left;
+      }
     }
-    const Grams left = kg * 1000 - CutOf(u, level, p);
-    if (u.exempt) {
-      exempt += left;
-      ++exempt_n;
-    } else if (u.cap_percent >= 0) {
-      capped += left;
-      ++capped_n;
-    } else if (!u.quick_safe_stop) {
-      unsafe += left;
-    }
-  }
   if (exempt > 0) {
     cut->add_blocked_by(absl::StrCat(
         "环保标杆、绩效A级豁免（",
@@ -251,7 +240,9 @@ v1::LevelProof TargetProof::ProveLevel(int level) {
     const long long total_kg = inventory_kg_.count(p) ? inventory_kg_[p] : 0;
     const Grams target = total_kg * target_permille;
     Grams cut = 0;
-    for (const EscalationUnit& u : units_) cut += CutOf(u, level, p);
+    for (const auto& run : units_) {
+      for (const EscalationUnit& u : run) cut += CutOf(u, level, p);
+    }
     if (total_kg > 0 && cut < target && escalation_ != nullptr) Escalate(level, p, target, &cut);
     v1::PollutantCut* pc = proof.add_cuts();
     pc->set_pollutant(p);
@@ -304,7 +295,7 @@ int IndustryRank(const v1::RuleSet& rules, const v1::Enterprise& e) {
 
 std::vector<v1::LevelProof> ProveTargets(const v1::RuleSet& rules,
                                          const std::vector<v1::EmissionTotal>& inventory,
-                                         const std::vector<EscalationUnit>& units,
+                                         const EscalationUnits& units,
                                          const v1::RuleSpec* escalation, EntryStore* store) {
   TargetProof proof(rules, inventory, units, escalation, store);
   std::vector<v1::LevelProof> out;

@@ -7,6 +7,7 @@
 #ifndef CUOFENG_LIB_RULES_ESCALATION_H_
 #define CUOFENG_LIB_RULES_ESCALATION_H_
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -22,14 +23,20 @@ namespace cuofeng {
 struct EscalationUnit {
   const v1::Equipment* equipment = nullptr;
   const v1::Enterprise* enterprise = nullptr;
-  double cap_percent = -1;  // livelihood cap; -1 none
-  uint32_t entry = 0;       // index into the entries
-  int group = 0;            // index of its escalation step in the rule set
-  int industry_rank = 0;    // index of its industry in escalation_industry_order
-  bool exempt = false;      // benchmark or voluntary: never escalated
+  double cap_percent = -1;        // livelihood cap; -1 none
+  EntryRecord* record = nullptr;  // its entry in the store
+  int group = 0;                  // index of its escalation step in the rule set
+  int industry_rank = 0;          // index of its industry in escalation_industry_order
+  bool exempt = false;            // benchmark or voluntary: never escalated
   bool quick_safe_stop = false;
   absl::string_view process;  // the process's resource name (in the equipment's)
+  // AnnualKg of PM, SO2, NOx and VOCs, read once from the registry.
+  std::array<long long, 4> kg{};
 };
+
+// EscalationUnits are the units in entry order, in runs (the plants made
+// together).
+using EscalationUnits = std::vector<std::vector<EscalationUnit>>;
 
 // EscalationGroup is the index of the first escalation step of `rules` the
 // enterprise belongs to (the number of steps if none).
@@ -43,7 +50,7 @@ int IndustryRank(const v1::RuleSet& rules, const v1::Enterprise& e);
 // `escalation` is set) until each target is met or nothing is left to stop.
 std::vector<v1::LevelProof> ProveTargets(const v1::RuleSet& rules,
                                          const std::vector<v1::EmissionTotal>& inventory,
-                                         const std::vector<EscalationUnit>& units,
+                                         const EscalationUnits& units,
                                          const v1::RuleSpec* escalation, EntryStore* store);
 
 }  // namespace cuofeng
