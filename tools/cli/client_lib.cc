@@ -162,9 +162,21 @@ absl::StatusOr<std::vector<TemplateFile>> FindTemplateFiles(const std::string& d
 
 std::string ReadBytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
+  std::string bytes;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec) {
+    bytes.resize(size);
+    in.read(bytes.data(), static_cast<std::streamsize>(size));
+    bytes.resize(static_cast<size_t>(in.gcount()));
+  }
+  // Whatever is left (a file that grew while read, or no size known).
+  std::stringstream rest;
+  if (in && in.peek() != std::char_traits<char>::eof()) {
+    rest << in.rdbuf();
+    bytes += rest.str();
+  }
+  return bytes;
 }
 
 // One template file read and parsed: its chunks, or its problems.
@@ -374,38 +386,49 @@ absl::StatusOr<v1::ImportRegistryResponse> ImportTemplateDir(
     const std::function<void(int64_t, int64_t)>& progress) {
   auto found = FindTemplateFiles(dir);
   if (!found.ok()) return found.status();
-  // The header announces the rows, so they are counted first (a quick pass
-  // over the bytes); the files are then parsed on a thread each and sent in
-  // template order, each as soon as it and the ones before it are parsed,
-  // while the server checks and writes the ones already in.
+  // The header announces the rows, so they are counted first (each file
+  // read and counted on a thread of its own, a quick pass over the bytes);
+  // each thread then parses its file, and the files are sent in template
+  // order, each as soon as it and the ones before it are parsed, while the
+  // server checks and writes the ones already in.
   const size_t n = found->size();
   std::vector<std::string> bytes(n);
-  std::vector<int64_t> expected(n);
-  int64_t total = 0;
-  std::string kinds;
-  for (size_t i = 0; i < n; ++i) {
-    bytes[i] = ReadBytes((*found)[i].path);
-    expected[i] = CountCsvDataRecords(bytes[i]);
-    total += expected[i];
-    absl::StrAppend(&kinds, i == 0 ? "" : ",", (*found)[i].stem);
-  }
-  auto whole_first = [&]() -> absl::StatusOr<v1::ImportRegistryResponse> {
-    auto files = ReadTemplateDir(dir);
-    if (!files.ok()) return files.status();
-    return ImportFiles(stub, key, district, *files, validate_only, request_id, progress);
-  };
-  // A file found wrong is never sent, nor any after it, so the server never
-  // gets every announced row of an import with a wrong file, as long as the
-  // last file holds rows. When it holds none, everything is parsed first.
-  if (expected.back() == 0) return whole_first();
+  std::vector<std::promise<int64_t>> counted(n);
+  std::vector<std::future<int64_t>> counts;
+  for (auto& c : counted) counts.push_back(c.get_future());
   std::vector<std::future<ParsedFile>> reads;
   for (size_t i = 0; i < n; ++i) {
-    reads.push_back(std::async(std::launch::async, [&found, &bytes, i] {
+    reads.push_back(std::async(std::launch::async, [&found, &bytes, &counted, i] {
+      bytes[i] = ReadBytes((*found)[i].path);
+      counted[i].set_value(CountCsvDataRecords(bytes[i]));
       ParsedFile r = ParseTemplateFile((*found)[i].stem, (*found)[i].path.filename().string(),
                                        bytes[i]);
       std::string().swap(bytes[i]);
       return r;
     }));
+  }
+  std::vector<int64_t> expected(n);
+  int64_t total = 0;
+  std::string kinds;
+  for (size_t i = 0; i < n; ++i) {
+    expected[i] = counts[i].get();
+    total += expected[i];
+    absl::StrAppend(&kinds, i == 0 ? "" : ",", (*found)[i].stem);
+  }
+  // A file found wrong is never sent, nor any after it, so the server never
+  // gets every announced row of an import with a wrong file, as long as the
+  // last file holds rows. When it holds none, every file is parsed first,
+  // as ReadTemplateDir does, and then sent.
+  if (expected.back() == 0) {
+    std::vector<v1::CsvFile> files;
+    std::vector<FieldViolation> violations;
+    for (auto& pending : reads) {
+      ParsedFile r = pending.get();
+      for (auto& v : r.violations) violations.push_back(std::move(v));
+      for (auto& chunk : r.chunks) files.push_back(std::move(chunk));
+    }
+    if (!violations.empty()) return InvalidArgumentWithViolations(std::move(violations));
+    return ImportFiles(stub, key, district, files, validate_only, request_id, progress);
   }
   grpc::ClientContext ctx;
   AddKey(&ctx, key);
@@ -448,7 +471,9 @@ absl::StatusOr<v1::ImportRegistryResponse> ImportTemplateDir(
     if (!violations.empty()) return InvalidArgumentWithViolations(std::move(violations));
     // The quick count disagreed with the parse (it should not): import the
     // way that needs no count ahead.
-    return whole_first();
+    auto files = ReadTemplateDir(dir);
+    if (!files.ok()) return files.status();
+    return ImportFiles(stub, key, district, *files, validate_only, request_id, progress);
   }
   writer->WritesDone();
   grpc::Status status = writer->Finish();
