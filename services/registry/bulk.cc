@@ -13,7 +13,6 @@
 #include <set>
 #include <thread>
 #include <tuple>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "absl/container/flat_hash_map.h"
@@ -201,7 +200,7 @@ class Importer {
   std::map<const ResourceKind*, StoredRows> existing_;
   std::map<const ResourceKind*, absl::flat_hash_set<std::string>> imported_;
   std::map<const ResourceKind*, std::vector<ImportRow>> rows_;
-  std::unordered_map<std::string, std::string> equipment_by_id_;
+  absl::flat_hash_map<std::string, std::string> equipment_by_id_;
   bool equipment_loaded_ = false;
   std::vector<RegisteredTownship> registry_townships_;
   bool townships_loaded_ = false;
@@ -568,6 +567,12 @@ void Importer::CheckKind(const ResourceKind& kind) {
   checking_ += absl::Now() - began;
   checking_cpu_ += ThreadCpu() - cpu;
   checked_ = absl::Now();
+  std::clog << "import districts/" << district_id_ << " " << kind.file << ": "
+            << it->second.rows.size() << " rows checked from "
+            << absl::FormatDuration(absl::Trunc(began - start_, absl::Milliseconds(1))) << " to "
+            << absl::FormatDuration(absl::Trunc(checked_ - start_, absl::Milliseconds(1)))
+            << " (CPU " << absl::FormatDuration(absl::Trunc(ThreadCpu() - cpu, absl::Milliseconds(1)))
+            << ")\n";
   if (violation_count_ == 0) StartWrite(kind);
 }
 
