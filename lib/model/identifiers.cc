@@ -139,8 +139,7 @@ absl::Status ValidateResourceId(absl::string_view id) {
   for (char c : id) ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-');
   if (!ok) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "id \"", id,
-        "\" must be 1-63 lowercase letters, digits and hyphens, not starting or ending with -"));
+        "标识 \"", id, "\" 不合规：须为 1—63 个小写字母、数字或连字符 -，且不以 - 开头或结尾"));
   }
   return absl::OkStatus();
 }
@@ -150,7 +149,7 @@ absl::Status ValidateDistrictCode(absl::string_view code) {
   for (char c : code) ok = ok && absl::ascii_isdigit(c);
   if (!ok) {
     return absl::InvalidArgumentError(
-        absl::StrCat("district id \"", code, "\" must be the 6-digit division code, e.g. 120119"));
+        absl::StrCat("区县标识 \"", code, "\" 不合规：须为 6 位行政区划代码，如 120119"));
   }
   return absl::OkStatus();
 }

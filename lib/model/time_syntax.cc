@@ -6,7 +6,7 @@
 namespace cuofeng {
 
 const char kTimeSyntaxHelp[] =
-    "RFC 3339 (2018-12-02T10:00:00+08:00) or China time YYYY-MM-DD[ HH:MM[:SS]]";
+    "RFC 3339（2018-12-02T10:00:00+08:00）或北京时间 YYYY-MM-DD[ HH:MM[:SS]]";
 
 namespace {
 
@@ -39,7 +39,7 @@ absl::StatusOr<absl::Time> ParseTimeText(absl::string_view text) {
     if (absl::ParseTime(format, s, ChinaZone(), &t, &err)) return t;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("\"", s, "\" is not a time: give ", kTimeSyntaxHelp));
+      absl::StrCat("\"", s, "\" 不是时间：应为 ", kTimeSyntaxHelp));
 }
 
 bool ParseLocalTime(const std::string& raw, const absl::TimeZone& zone, int64_t* unix_us) {

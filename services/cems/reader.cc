@@ -5,32 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/db/sql_text.h"
 #include "lib/model/clock.h"
 
 namespace cuofeng {
-namespace {
-
-// A text[] literal of `items` for a query parameter.
-std::string TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-std::string SqlTimestamp(int64_t us) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6S+00:00", absl::FromUnixMicros(us),
-                          absl::UTCTimeZone());
-}
-
-}  // namespace
 
 absl::Status CemsReader::Read(absl::Time deadline, const std::function<void(pqxx::work&)>& body) {
   if (absl::Now() >= deadline)
@@ -115,8 +93,7 @@ absl::StatusOr<std::map<std::string, std::vector<CemsMinute>>> CemsReader::Minut
         "ELSE coalesce(zs_avg, avg, zs_rtd, rtd) END, flag FROM cems.value "
         "WHERE mn = ANY($1::text[]) AND cn = 2051 AND data_time >= $2::timestamptz "
         "AND data_time < $3::timestamptz ORDER BY mn, data_time",
-        TextArray(mns), SqlTimestamp(absl::ToUnixMicros(from)),
-        SqlTimestamp(absl::ToUnixMicros(to)));
+        TextArray(mns), TimestampText(from), TimestampText(to));
     std::vector<CemsMinute>* series = nullptr;
     std::string current;
     for (const auto& r : rows) {

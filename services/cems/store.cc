@@ -49,12 +49,27 @@ struct Rejection {
   std::string mn, reason, sample, peer;
 };
 
+// SameSecret compares two password hashes in time independent of where they
+// differ (the lengths are public: "sha256:" and 64 hex digits).
+bool SameSecret(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]);
+  }
+  return diff == 0;
+}
+
 // The most refusal rows written per batch; the rest are only counted.
 constexpr int kRejectionRowsPerBatch = 200;
 
 }  // namespace
 
-CemsStore::CemsStore(ConnectionPool* pool) : pool_(pool) {}
+CemsStore::CemsStore(ConnectionPool* pool, std::shared_ptr<grpc::Channel> registry,
+                     std::string authorization)
+    : pool_(pool),
+      registry_(registry == nullptr ? nullptr : v1::RegistryService::NewStub(registry)),
+      authorization_(std::move(authorization)) {}
 
 CemsStore::Counts CemsStore::counts() const {
   absl::MutexLock lock(&mu_);
@@ -62,35 +77,66 @@ CemsStore::Counts CemsStore::counts() const {
 }
 
 absl::Status CemsStore::LoadPoints() {
+  if (registry_ == nullptr) return absl::FailedPreconditionError("no registry to read points from");
   std::map<std::string, Point> points;
-  absl::Status st = InTransaction(
-      *pool_,
-      [&](pqxx::work& tx) {
-        for (const auto& row :
-             tx.exec("SELECT mn, name, access_password FROM registry.monitoring_point "
-                     "WHERE mn <> ''")) {
-          points[row[0].as<std::string>()] =
-              Point{row[1].as<std::string>(), row[2].as<std::string>()};
-        }
-        return absl::OkStatus();
-      },
-      Isolation::kReadOnly);
-  if (st.ok()) points_ = std::move(points);
-  return st;
+  v1::ListMonitoringPointsRequest req;
+  req.set_parent("districts/-/enterprises/-");
+  req.set_page_size(1000);
+  // A registry of n points is n/1000 pages: far fewer than this, which
+  // only stops a registry that keeps answering with a next page.
+  for (int page = 0; page < 100000; ++page) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", authorization_);
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + registry_deadline));
+    // The receiver may start before this process's gRPC server listens.
+    ctx.set_wait_for_ready(true);
+    v1::ListMonitoringPointsResponse resp;
+    grpc::Status s = registry_->ListMonitoringPoints(&ctx, req, &resp);
+    if (!s.ok()) {
+      return absl::Status(
+          static_cast<absl::StatusCode>(s.error_code()),
+          absl::StrCat("RegistryService.ListMonitoringPoints: ", s.error_message()));
+    }
+    for (const v1::MonitoringPoint& p : resp.monitoring_points()) {
+      if (p.mn().empty()) continue;
+      points[p.mn()] = Point{p.name(), p.access_password()};
+    }
+    if (resp.next_page_token().empty()) {
+      points_ = std::move(points);
+      return absl::OkStatus();
+    }
+    req.set_page_token(resp.next_page_token());
+  }
+  return absl::ResourceExhaustedError("RegistryService.ListMonitoringPoints: too many pages");
 }
 
-const CemsStore::Point* CemsStore::LookUp(const std::string& mn) {
-  auto it = points_.find(mn);
-  if (it != points_.end()) return &it->second;
+const CemsStore::Point* CemsStore::LookUp(const std::string& mn, const std::string& pw) {
+  const std::string given = absl::StrCat("sha256:", Sha256Hex(pw));
   const absl::Time now = absl::Now();
-  if (now - points_loaded_ < absl::Seconds(5)) return nullptr;
-  points_loaded_ = now;
-  absl::Status st = LoadPoints();
-  if (!st.ok()) {
-    logging::Warning("HJ 212: cannot read the monitoring points",
-                     {{"error", std::string(st.message())}});
+  auto it = points_.find(mn);
+  if (it != points_.end() && SameSecret(it->second.password, given) &&
+      now - points_loaded_ < refresh_every) {
+    return &it->second;
   }
-  it = points_.find(mn);
+  // Unknown, a password that may have changed since the points were loaded,
+  // or points older than refresh_every (a point deleted, a key revoked):
+  // reload, at most once every reload_every whatever devices send.
+  if (now - points_loaded_ >= reload_every) {
+    points_loaded_ = now;
+    absl::Status st = LoadPoints();
+    if (!st.ok()) {
+      const bool key_refused = absl::IsUnauthenticated(st) || absl::IsPermissionDenied(st);
+      // A key refused reads nothing: no device is known through it.
+      if (key_refused) points_.clear();
+      logging::Warning(
+          key_refused ? "HJ 212: the registry refuses the receiver's service key "
+                        "(--hj212_key_file): every device is refused as unknown MN"
+                      : "HJ 212: cannot read the monitoring points from the registry; the "
+                        "points loaded before stay in use",
+          {{"error", std::string(st.message())}, {"points", static_cast<int64_t>(points_.size())}});
+    }
+    it = points_.find(mn);
+  }
   return it == points_.end() ? nullptr : &it->second;
 }
 
@@ -115,14 +161,14 @@ void CemsStore::Handle(std::vector<hj212::Received>& batch) {
       continue;
     }
     const hj212::Packet& p = r.packet;
-    const Point* point = LookUp(p.mn);
+    const Point* point = LookUp(p.mn, p.pw);
     if (point == nullptr) {
       rejections.push_back(
           {"", absl::StrCat("未登记的设备 MN=", Printable(p.mn), "（registry 中没有这个排放口）"),
            Printable(r.data), r.peer});
       continue;
     }
-    if (point->password != absl::StrCat("sha256:", Sha256Hex(p.pw))) {
+    if (!SameSecret(point->password, absl::StrCat("sha256:", Sha256Hex(p.pw)))) {
       rejections.push_back({p.mn, "访问密码 PW 不对", "", r.peer});
       continue;
     }

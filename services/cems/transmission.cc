@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "lib/db/sql_text.h"
 #include "lib/model/clock.h"
 #include "lib/rpc/forward.h"
 #include "lib/rpc/status.h"
@@ -31,25 +32,6 @@ std::string DayOf(absl::Time t) { return absl::FormatTime("%Y-%m-%d", t, China()
 // The minute starting at or before `t`.
 absl::Time FloorMinute(absl::Time t) {
   return absl::Floor(t - absl::UnixEpoch(), absl::Minutes(1)) + absl::UnixEpoch();
-}
-
-// A text[] literal of `items` for a query parameter.
-std::string TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-std::string SqlTimestamp(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6S+00:00", t, absl::UTCTimeZone());
 }
 
 // The district's monitoring points with a device number, as the caller
@@ -149,7 +131,7 @@ absl::StatusOr<std::vector<v1::CemsTransmission>> MeasureTransmission(
                  "GROUP BY v.mn, v.data_time "
                  "HAVING bool_and(left(v.flag, 1) NOT IN ('M', 'S', 'D', 'C', 'B'))) m "
                  "GROUP BY 1, 2",
-                 mn_array, SqlTimestamp(from), SqlTimestamp(end))) {
+                 mn_array, TimestampText(from), TimestampText(end))) {
           valid[r[0].as<std::string>()][r[1].as<std::string>()] = r[2].as<int64_t>();
         }
         return absl::OkStatus();

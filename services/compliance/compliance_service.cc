@@ -15,6 +15,7 @@
 #include "lib/filter/filter.h"
 #include "lib/metrics/metrics.h"
 #include "lib/model/clock.h"
+#include "lib/model/labels.h"
 #include "lib/paging/page_token.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
@@ -58,13 +59,20 @@ bool IsFindingName(const std::string& name) {
          !p[1].empty() && !p[3].empty() && !p[5].empty();
 }
 
+// StatusText is a finding status for people with its code: "已确认 CONFIRMED".
+std::string StatusText(v1::FindingStatus status) {
+  const std::string code = v1::FindingStatus_Name(status);
+  const std::string label = ChineseLabel(code);
+  return label == code ? code : absl::StrCat(label, " ", code);
+}
+
 absl::StatusOr<v1::Finding> LoadFinding(pqxx::transaction_base& tx, const std::string& name,
                                         bool lock) {
   pqxx::result r = tx.exec_params(
       absl::StrCat("SELECT ", ComplianceRepository::FindingColumns(),
                    " FROM compliance.finding f WHERE f.name = $1", lock ? " FOR UPDATE" : ""),
       name);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat("no finding ", name));
+  if (r.empty()) return absl::NotFoundError(absl::StrCat("核查发现 ", name, " 不存在"));
   return ComplianceRepository::FindingFromRow(r[0]);
 }
 
@@ -141,7 +149,7 @@ ComplianceServiceImpl::ComplianceServiceImpl(CallGuard* guard,
           Ring();
           return st;
         },
-        live.sweep);
+        live.sweep, live.service_authorization, live.service_key_name);
   }
 }
 
@@ -256,7 +264,7 @@ grpc::Status ComplianceServiceImpl::ListBaselines(grpc::ServerContext* ctx,
   if (!((parts.size() == 2 || (parts.size() == 4 && parts[2] == "enterprises")) &&
         parts[0] == "districts")) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"parent", "must be districts/{d} or districts/{d}/enterprises/{e}"}}));
+        {{"parent", "须为 districts/{d} 或 districts/{d}/enterprises/{e}"}}));
   }
   std::string prefix;
   auto principal = guard_->Check(ctx, "ListBaselines", req->parent(), &prefix);
@@ -308,7 +316,7 @@ grpc::Status ComplianceServiceImpl::OverrideBaseline(grpc::ServerContext* ctx,
   std::vector<FieldViolation> v;
   if (p.size() != 8 || p[0] != "districts" || p[2] != "enterprises" || p[4] != "meters" ||
       p[6] != "baselines") {
-    v.push_back({"name", "must be districts/{d}/enterprises/{e}/meters/{m}/baselines/{season}"});
+    v.push_back({"name", "须为 districts/{d}/enterprises/{e}/meters/{m}/baselines/{season}"});
   }
   if (!(req->load_kw() > 0) || !std::isfinite(req->load_kw()))
     v.push_back({"load_kw", "须为大于 0 的数值（kW）"});
@@ -345,9 +353,8 @@ grpc::Status ComplianceServiceImpl::OverrideBaseline(grpc::ServerContext* ctx,
               r[0][7].as<int>(), season);
         }
         if (r.empty()) {
-          return absl::NotFoundError(
-              absl::StrCat("no baseline ", req->name(),
-                           ": a verification run computes it first (cuofeng verify run)"));
+          return absl::NotFoundError(absl::StrCat(
+              "基准 ", req->name(), " 尚不存在：须先运行一次核查来计算（cuofeng verify run）"));
         }
         resp->set_name(req->name());
         resp->set_meter(meter);
@@ -385,7 +392,7 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   std::vector<std::string> parts = absl::StrSplit(req->district(), '/');
   std::vector<FieldViolation> v;
   if (parts.size() != 2 || parts[0] != "districts" || parts[1].empty()) {
-    v.push_back({"district", "must be districts/{district}"});
+    v.push_back({"district", "须为 districts/{district}"});
   }
   if (!req->has_from()) v.push_back({"from", "必填"});
   if (!req->has_to()) v.push_back({"to", "必填"});
@@ -424,8 +431,7 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
   }
   if (absl::Now() >= deadline) {
     absl::Status late = absl::DeadlineExceededError(
-        absl::StrCat("the verification of ", req->district(),
-                     " was computed after the call's deadline; nothing was stored"));
+        absl::StrCat(req->district(), " 的核查在调用时限过后才算完；未保存任何内容"));
     progress->Failed(late);
     return refuse(late);
   }
@@ -439,8 +445,7 @@ grpc::Status ComplianceServiceImpl::RunVerificationCounted(grpc::ServerContext* 
         // Last look before the commit: a caller that is gone gets nothing stored.
         if (absl::Now() >= deadline || ctx->IsCancelled()) {
           return absl::DeadlineExceededError(
-              absl::StrCat("the call's deadline passed while the verification of ", req->district(),
-                           " was being stored; nothing was stored"));
+              absl::StrCat("保存 ", req->district(), " 的核查时已过调用时限；未保存任何内容"));
         }
         return absl::OkStatus();
       });
@@ -529,12 +534,12 @@ grpc::Status ComplianceServiceImpl::ListFindings(grpc::ServerContext* ctx,
   if (!((parts.size() == 2 ||
          (parts.size() == 4 && parts[2] == "enterprises" && parts[1] != "-")) &&
         parts[0] == "districts" && !parts[1].empty())) {
-    v.push_back({"parent", "must be districts/{d}, districts/{d}/enterprises/{e} or districts/-"});
+    v.push_back({"parent", "须为 districts/{d}、districts/{d}/enterprises/{e} 或 districts/-"});
   }
   if (req->page_size() < 0) v.push_back({"page_size", "不能为负数"});
   int64_t offset = 0;
   if (!req->page_token().empty() && (!absl::SimpleAtoi(req->page_token(), &offset) || offset < 0)) {
-    v.push_back({"page_token", "not a token this service gave out"});
+    v.push_back({"page_token", "不是本服务发出的分页标记"});
   }
   if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "未知的核查发现类型"});
   if (!v1::FindingStatus_IsValid(req->status())) v.push_back({"status", "未知的核查发现状态"});
@@ -568,7 +573,7 @@ grpc::Status ComplianceServiceImpl::ListVerificationRuns(grpc::ServerContext* ct
   std::vector<std::string> parts = absl::StrSplit(req->parent(), '/');
   std::vector<FieldViolation> v;
   if (parts.size() != 2 || parts[0] != "districts" || parts[1].empty() || parts[1] == "-") {
-    v.push_back({"parent", "must be districts/{district}"});
+    v.push_back({"parent", "须为 districts/{district}"});
   }
   if (req->page_size() < 0) v.push_back({"page_size", "不能为负数"});
   if (req->has_from() && req->has_to() && req->to().seconds() <= req->from().seconds()) {
@@ -584,7 +589,7 @@ grpc::Status ComplianceServiceImpl::ListVerificationRuns(grpc::ServerContext* ct
   if (!position.ok()) return ToGrpcStatus(position.status());
   int64_t offset = 0;
   if (!position->empty() && !absl::SimpleAtoi(*position, &offset)) {
-    return ToGrpcStatus(InvalidArgumentWithViolations({{"page_token", "not a page token"}}));
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"page_token", "不是有效的分页标记"}}));
   }
   // A run carries its coverage list, which can be long: small pages.
   const int limit = req->page_size() == 0 ? 20 : std::min(req->page_size(), 100);
@@ -615,8 +620,7 @@ grpc::Status ComplianceServiceImpl::ListVerificationRuns(grpc::ServerContext* ct
           v1::VerificationRun run;
           const pqxx::binarystring body(r[i][0]);
           if (!run.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-            return absl::DataLossError(
-                absl::StrCat("a stored verification run of ", req->parent(), " does not decode"));
+            return absl::DataLossError(absl::StrCat(req->parent(), " 的一条已存核查批次无法解码"));
           }
           if (run.live() && !req->include_live()) continue;
           if (from != 0 && run.to().seconds() <= from) continue;
@@ -659,8 +663,7 @@ grpc::Status ComplianceServiceImpl::GetVerificationRun(grpc::ServerContext* ctx,
         }
         const pqxx::binarystring body(r[0][0]);
         if (!resp->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-          return absl::DataLossError(
-              absl::StrCat("the stored verification run ", req->name(), " does not decode"));
+          return absl::DataLossError(absl::StrCat("已存核查批次 ", req->name(), " 无法解码"));
         }
         return absl::OkStatus();
       },
@@ -675,7 +678,7 @@ grpc::Status ComplianceServiceImpl::WatchFindings(grpc::ServerContext* ctx,
   if (!((parts.size() == 2 ||
          (parts.size() == 4 && parts[2] == "enterprises" && parts[1] != "-")) &&
         parts[0] == "districts" && !parts[1].empty())) {
-    v.push_back({"parent", "must be districts/{d}, districts/{d}/enterprises/{e} or districts/-"});
+    v.push_back({"parent", "须为 districts/{d}、districts/{d}/enterprises/{e} 或 districts/-"});
   }
   if (!v1::FindingType_IsValid(req->type())) v.push_back({"type", "未知的核查发现类型"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
@@ -738,7 +741,7 @@ grpc::Status ComplianceServiceImpl::GetFinding(grpc::ServerContext* ctx,
                                                v1::Finding* resp) {
   if (!IsFindingName(req->name())) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"name", "must be districts/{d}/enterprises/{e}/findings/{n}"}}));
+        {{"name", "须为 districts/{d}/enterprises/{e}/findings/{n}"}}));
   }
   auto principal = guard_->Check(ctx, "GetFinding", req->name());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
@@ -756,7 +759,7 @@ grpc::Status ComplianceServiceImpl::ReviewFinding(grpc::ServerContext* ctx,
                                                   v1::Finding* resp) {
   std::vector<FieldViolation> v;
   if (!IsFindingName(req->name()))
-    v.push_back({"name", "must be districts/{d}/enterprises/{e}/findings/{n}"});
+    v.push_back({"name", "须为 districts/{d}/enterprises/{e}/findings/{n}"});
   if (req->decision() != v1::CONFIRM && req->decision() != v1::DISMISS) {
     v.push_back({"decision", "必填：确认（CONFIRM）或排除（DISMISS）"});
   }
@@ -767,11 +770,10 @@ grpc::Status ComplianceServiceImpl::ReviewFinding(grpc::ServerContext* ctx,
     auto f = LoadFinding(tx, req->name(), true);
     if (!f.ok()) return f.status();
     if (f->status() != v1::OPEN) {
-      return WithReason(
-          absl::FailedPreconditionError(absl::StrCat(
-              "finding ", req->name(), " is already ", v1::FindingStatus_Name(f->status()), " (by ",
-              f->reviewed_by(), ": ", f->review_comment(), ")")),
-          "FINDING_ALREADY_REVIEWED");
+      return WithReason(absl::FailedPreconditionError(
+                            absl::StrCat("核查发现 ", req->name(), " 已是", StatusText(f->status()),
+                                         "（", f->reviewed_by(), "：", f->review_comment(), "）")),
+                        "FINDING_ALREADY_REVIEWED");
     }
     const bool confirm = req->decision() == v1::CONFIRM;
     tx.exec_params0(
@@ -796,7 +798,7 @@ grpc::Status ComplianceServiceImpl::ExplainFinding(grpc::ServerContext* ctx,
                                                    v1::Finding* resp) {
   std::vector<FieldViolation> v;
   if (!IsFindingName(req->name()))
-    v.push_back({"name", "must be districts/{d}/enterprises/{e}/findings/{n}"});
+    v.push_back({"name", "须为 districts/{d}/enterprises/{e}/findings/{n}"});
   if (req->explanation().empty())
     v.push_back({"explanation", "必填（异常申报：发生了什么、原因是什么）"});
   if (req->explanation().size() > 4000)
@@ -879,7 +881,7 @@ grpc::Status ComplianceServiceImpl::GetEvidence(grpc::ServerContext* ctx,
                                                 v1::EvidenceSeries* resp) {
   if (!IsFindingName(req->name())) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"name", "must be districts/{d}/enterprises/{e}/findings/{n}"}}));
+        {{"name", "须为 districts/{d}/enterprises/{e}/findings/{n}"}}));
   }
   auto principal = guard_->Check(ctx, "GetEvidence", req->name());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
@@ -981,7 +983,7 @@ grpc::Status ComplianceServiceImpl::RecordMeterEvent(grpc::ServerContext* ctx,
   const std::vector<std::string> p = absl::StrSplit(e.meter(), '/');
   std::vector<FieldViolation> v;
   if (p.size() != 6 || p[0] != "districts" || p[2] != "enterprises" || p[4] != "meters") {
-    v.push_back({"event.meter", "must be districts/{d}/enterprises/{e}/meters/{m}"});
+    v.push_back({"event.meter", "须为 districts/{d}/enterprises/{e}/meters/{m}"});
   }
   if (!e.has_time()) {
     v.push_back({"event.time", "必填：表码清零或换表的时间"});
@@ -1024,7 +1026,7 @@ grpc::Status ComplianceServiceImpl::RecordMeterEvent(grpc::ServerContext* ctx,
         SqlTimestamp(absl::ToUnixMicros(Now())));
     if (r.empty()) {
       return absl::AlreadyExistsError(
-          absl::StrCat("an event is already recorded for ", e.meter(), " at ",
+          absl::StrCat(e.meter(), " 在此时刻已记录过事件：",
                        absl::FormatTime("%Y-%m-%d %H:%M:%S%Ez", FromTimestamp(e.time()),
                                         absl::FixedTimeZone(8 * 3600))));
     }
@@ -1042,7 +1044,7 @@ grpc::Status ComplianceServiceImpl::ListMeterEvents(grpc::ServerContext* ctx,
   const std::vector<std::string> p = absl::StrSplit(req->meter(), '/');
   if (p.size() != 6 || p[0] != "districts" || p[2] != "enterprises" || p[4] != "meters") {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"meter", "must be districts/{d}/enterprises/{e}/meters/{m}"}}));
+        {{"meter", "须为 districts/{d}/enterprises/{e}/meters/{m}"}}));
   }
   auto principal = guard_->Check(ctx, "ListMeterEvents", req->meter());
   if (!principal.ok()) return ToGrpcStatus(principal.status());

@@ -23,6 +23,10 @@ namespace cuofeng {
 struct LiveOptions {
   bool enabled = false;
   absl::Duration sweep = absl::Minutes(1);
+  // A service key ("Bearer cfk_...", the HJ 212 receiver's --hj212_key_file)
+  // and its name: sweeps judge CEMS data with it in a district no ingest
+  // call has reached yet. Empty: such districts wait for one.
+  std::string service_authorization, service_key_name;
 };
 
 class ComplianceServiceImpl final : public v1::ComplianceService::Service {

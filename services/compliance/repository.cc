@@ -46,8 +46,8 @@ int64_t MillisLeft(absl::Time deadline) {
 
 absl::Status Expired(absl::Time deadline, absl::string_view what) {
   return absl::DeadlineExceededError(
-      absl::StrCat(what, ": the call's deadline passed before the database answered (",
-                   absl::FormatTime("%H:%M:%S", deadline, absl::UTCTimeZone()), " UTC)"));
+      absl::StrCat(what, "：数据库答复前已过调用时限（",
+                   absl::FormatTime("%H:%M:%S", deadline, absl::UTCTimeZone()), " UTC）"));
 }
 
 // WithTimeouts adds a connect_timeout and a statement_timeout bounded by
@@ -405,11 +405,11 @@ absl::StatusOr<std::pair<std::string, int>> ComplianceRepository::BaselineMethod
         "WHERE m.name = $1 AND b.season = $2",
         meter, season);
     if (r.empty()) return;
-    out.first = r[0][1].is_null()
-                    ? r[0][0].as<std::string>()
-                    : absl::StrCat("set to ", FormatNumber(r[0][1].as<double>()), " kW by ",
-                                   r[0][3].as<std::string>(), ": ", r[0][2].as<std::string>(),
-                                   " (computed: ", r[0][0].as<std::string>(), ")");
+    out.first = r[0][1].is_null() ? r[0][0].as<std::string>()
+                                  : absl::StrCat("由 ", r[0][3].as<std::string>(), " 人工设为 ",
+                                                 FormatNumber(r[0][1].as<double>()), " kW：",
+                                                 r[0][2].as<std::string>(), "（计算方法：",
+                                                 r[0][0].as<std::string>(), "）");
     out.second = r[0][4].as<int>();
   }));
   return out;
@@ -552,9 +552,7 @@ int ComplianceRepository::Supersede(pqxx::work& tx, const std::string& district_
         "INSERT INTO compliance.finding_event (finding, kind, text, by_key, time) "
         "VALUES ($1, 'SUPERSEDE', $2, 'verification', $3::timestamptz)",
         row[0].as<std::string>(),
-        absl::StrCat(
-            run,
-            " judged the same again and no longer finds it (later data disproves or changes it)"),
+        absl::StrCat(run, " 重新判定后不再发现此问题（后来的数据否定或改变了它）"),
         SqlTimestamp(absl::ToUnixMicros(Now())));
   }
   return static_cast<int>(r.size());
@@ -657,7 +655,7 @@ std::pair<std::string, bool> ComplianceRepository::InsertFinding(pqxx::work& tx,
     tx.exec_params0(
         "INSERT INTO compliance.finding_event (finding, kind, text, by_key, time) "
         "VALUES ($1, 'REOPEN', $2, 'verification', $3::timestamptz)",
-        name, absl::StrCat(f.verification_run(), " finds it again"),
+        name, absl::StrCat(f.verification_run(), " 再次发现此问题"),
         SqlTimestamp(absl::ToUnixMicros(Now())));
   }
   return {name, false};

@@ -1124,8 +1124,14 @@ absl::StatusOr<VerificationOutcome> Verifier::Run(const std::string& district, a
 }
 
 LiveVerifier::LiveVerifier(Verifier* verifier, ComplianceRepository* repo, Store store,
-                           absl::Duration sweep)
-    : verifier_(verifier), repo_(repo), store_(std::move(store)), sweep_(sweep) {
+                           absl::Duration sweep, std::string service_authorization,
+                           std::string service_key_name)
+    : verifier_(verifier),
+      repo_(repo),
+      store_(std::move(store)),
+      sweep_(sweep),
+      service_authorization_(std::move(service_authorization)),
+      service_key_name_(std::move(service_key_name)) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -1207,7 +1213,7 @@ void LiveVerifier::Loop() {
       // device's minutes end now; what arrived since the last sweep (from a
       // device's last minute then, or its first) is judged.
       std::map<std::string, std::pair<absl::Time, absl::Time>> arrived;  // by district
-      if (!seen.empty()) {
+      if (!seen.empty() || !service_authorization_.empty()) {
         auto devices = CemsDevices();
         if (!devices.ok()) {
           std::cerr << "live verification: reading where the CEMS data ends failed: "
@@ -1216,7 +1222,16 @@ void LiveVerifier::Loop() {
           std::lock_guard<std::mutex> relock(mu_);
           for (const auto& [mn, d] : *devices) {
             const std::string district = DistrictOf(d.point);
-            if (seen.count(district) == 0) continue;  // no key to judge it with yet
+            if (seen.count(district) == 0) {
+              if (service_authorization_.empty() || district.empty()) {
+                continue;  // no key to judge it with yet
+              }
+              // The receiver's service key: judged from the first packet.
+              Pending& s = seen_[district];
+              s.authorization = service_authorization_;
+              s.key_name = service_key_name_;
+              seen[district] = s;
+            }
             auto last = cems_swept_.find(mn);
             if (last != cems_swept_.end() && last->second == d.last) continue;
             const absl::Time from = last == cems_swept_.end() ? d.first : last->second;

@@ -116,12 +116,16 @@ class Verifier {
 // the district's data end, so that a meter gone silent gets its DATA_GAP.
 // Calls arriving while a run is under way are merged into the next run.
 // Runs use the key of the last ingest call that reached the district (its
-// reads of the registry and obligations are that key's).
+// reads of the registry and obligations are that key's); a sweep that finds
+// CEMS minutes in a district no ingest call has reached uses
+// `service_authorization` (a service key, named `service_key_name`) when
+// one is given, else leaves the district until an ingest call reaches it.
 class LiveVerifier {
  public:
   using Store =
       std::function<absl::Status(VerificationOutcome& outcome, const std::string& run_by)>;
-  LiveVerifier(Verifier* verifier, ComplianceRepository* repo, Store store, absl::Duration sweep);
+  LiveVerifier(Verifier* verifier, ComplianceRepository* repo, Store store, absl::Duration sweep,
+               std::string service_authorization = "", std::string service_key_name = "");
   ~LiveVerifier();
 
   // `meters` may name monitoring points and production ledgers too (their
@@ -151,6 +155,7 @@ class LiveVerifier {
   ComplianceRepository* repo_;
   Store store_;
   const absl::Duration sweep_;
+  const std::string service_authorization_, service_key_name_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -69,7 +69,7 @@ std::string ResourceOfScope(const std::string& scope) { return scope.empty() ? "
 absl::StatusOr<std::string> UsernameOf(const std::string& name) {
   absl::string_view view = name;
   if (!absl::ConsumePrefix(&view, "accounts/") || view.empty()) {
-    return InvalidArgumentWithViolations({{"name", "must be accounts/{username}"}});
+    return InvalidArgumentWithViolations({{"name", "须为 accounts/{username}"}});
   }
   return std::string(view);
 }
@@ -127,7 +127,7 @@ absl::StatusOr<std::string> HashPassword(absl::string_view password) {
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-    return absl::ResourceExhaustedError("not enough memory to hash the password");
+    return absl::ResourceExhaustedError("内存不足，无法计算密码哈希");
   }
   return std::string(out);
 }
@@ -273,7 +273,7 @@ grpc::Status AccountServiceImpl::Logout(grpc::ServerContext* ctx, const v1::Logo
   absl::Status status = absl::OkStatus();
   if (!IsSessionToken(view)) {
     status = InvalidArgumentWithViolations(
-        {{"authorization", "an API key has no session to end; revoke the key instead"}});
+        {{"authorization", "API 密钥没有可结束的会话；请改为吊销密钥"}});
   } else {
     status = InTransaction(*pool_, [&](pqxx::work& tx) {
       tx.exec_params0(
@@ -304,8 +304,7 @@ grpc::Status AccountServiceImpl::CreateAccount(grpc::ServerContext* ctx,
         a.username().find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") !=
             std::string::npos ||
         a.username()[0] == '.' || a.username()[0] == '_' || a.username()[0] == '-') {
-      v.push_back({"account.username",
-                   "3 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit"});
+      v.push_back({"account.username", "须为 3—64 个 a-z、0-9、'.'、'_'、'-'，以字母或数字开头"});
     }
     if (absl::Status p =
             ValidateNewPassword("initial_password", a.username(), req->initial_password(), "");
@@ -327,7 +326,7 @@ grpc::Status AccountServiceImpl::CreateAccount(grpc::ServerContext* ctx,
                      kAccountColumns),
         a.username(), a.display_name(), RoleName(*role), a.scope(), hash, caller.key_name);
     if (r.empty()) {
-      return absl::AlreadyExistsError(absl::StrCat("accounts/", a.username(), " already exists"));
+      return absl::AlreadyExistsError(absl::StrCat("accounts/", a.username(), " 已存在"));
     }
     *resp = RowToAccount(r[0]);
     return absl::OkStatus();
@@ -374,7 +373,7 @@ grpc::Status AccountServiceImpl::UnlockAccount(grpc::ServerContext* ctx,
                      "WHERE username = $1 RETURNING ",
                      kAccountColumns),
         *username);
-    if (r.empty()) return absl::NotFoundError(absl::StrCat(req->name(), " does not exist"));
+    if (r.empty()) return absl::NotFoundError(absl::StrCat(req->name(), " 不存在"));
     *resp = RowToAccount(r[0]);
     return absl::OkStatus();
   });
@@ -388,18 +387,18 @@ grpc::Status AccountServiceImpl::RotateApiKey(grpc::ServerContext* ctx,
   return guard_->Mutate(ctx, m, resp, [&](const Principal& caller, pqxx::work& tx) -> absl::Status {
     absl::string_view id = req->name();
     if (!absl::ConsumePrefix(&id, "apiKeys/") || id.empty()) {
-      return InvalidArgumentWithViolations({{"name", "must be apiKeys/{key}"}});
+      return InvalidArgumentWithViolations({{"name", "须为 apiKeys/{key}"}});
     }
     if (req->grace().seconds() < 0 || req->ttl().seconds() < 0) {
       return InvalidArgumentWithViolations(
-          {{req->grace().seconds() < 0 ? "grace" : "ttl", "must not be negative"}});
+          {{req->grace().seconds() < 0 ? "grace" : "ttl", "不能为负"}});
     }
     pqxx::result old = tx.exec_params(
         "SELECT display_name, role, scope FROM core.api_key WHERE id = $1 AND revoke_time IS NULL "
         "AND (expire_time IS NULL OR expire_time > now()) FOR UPDATE",
         std::string(id));
     if (old.empty()) {
-      return absl::NotFoundError(absl::StrCat(req->name(), " does not exist or no longer works"));
+      return absl::NotFoundError(absl::StrCat(req->name(), " 不存在或已失效"));
     }
     ASSIGN_OR_RETURN(NewKey created,
                      KeyStore::CreateKey(tx, old[0][0].as<std::string>(),

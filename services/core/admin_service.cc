@@ -37,8 +37,7 @@ grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
     const int64_t expire = req->api_key().expire_time().seconds();
     if (expires && (expire <= now + 60 || expire > now + 10LL * 366 * 24 * 3600)) {
       return InvalidArgumentWithViolations(
-          {{"api_key.expire_time",
-            "must be at least a minute from now and at most ten years (unset: never)"}});
+          {{"api_key.expire_time", "须在现在起至少一分钟、至多十年之内（不设：永不失效）"}});
     }
     auto created = KeyStore::CreateKey(tx, req->api_key().display_name(), *role,
                                        req->api_key().scope(), caller.key_name);

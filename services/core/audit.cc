@@ -147,8 +147,8 @@ class RefusalInterceptor : public grpc::experimental::Interceptor {
         // a message): most often a string field holding bytes that are not
         // UTF-8. That is the caller's input, not our fault.
         status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              "the request could not be read: a text field holds bytes that are "
-                              "not UTF-8, or the message is malformed");
+                              "无法读取请求：某个文本字段含有不是 UTF-8 的字节，"
+                              "或消息格式不对");
         methods->ModifySendStatus(status);
       }
       // Whatever a handler sent, no trailer grows with the input: a status

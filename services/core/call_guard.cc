@@ -123,8 +123,8 @@ grpc::Status CallGuard::Mutate(
   }
   if (m.request_id.size() > kMaxRequestIdBytes) {
     absl::Status refused = InvalidArgumentWithViolations(
-        {{"request_id", absl::StrCat("at most ", kMaxRequestIdBytes, " bytes (a UUID is 36); got ",
-                                     m.request_id.size())}});
+        {{"request_id", absl::StrCat("至多 ", kMaxRequestIdBytes, " 字节（UUID 为 36 字节）；实为 ",
+                                     m.request_id.size(), " 字节")}});
     MarkAudited(ctx);
     AuditFailure(principal->key_name, m, refused);
     return ToGrpcStatus(refused);
@@ -141,9 +141,9 @@ grpc::Status CallGuard::Mutate(
           principal->key_name, m.request_id);
       if (!prior.empty()) {
         if (prior[0][0].as<std::string>() != m.method) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "request_id \"", m.request_id, "\" was already used for ",
-              prior[0][0].as<std::string>(), "; use a new request_id for each operation"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("request_id \"", m.request_id, "\" 已用于 ",
+                           prior[0][0].as<std::string>(), "；每次操作请用新的 request_id"));
         }
         pqxx::binarystring bytes(prior[0][1]);
         response->ParseFromString(bytes.str());

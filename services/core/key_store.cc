@@ -121,21 +121,21 @@ absl::StatusOr<v1::ApiKey> KeyStore::SetExpiry(pqxx::work& tx, const std::string
                    "RETURNING ",
                    kKeyColumns),
       std::string(view), expire_epoch);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat(name, " does not exist"));
+  if (r.empty()) return absl::NotFoundError(absl::StrCat(name, " 不存在"));
   return RowToProto(r[0]);
 }
 
 absl::StatusOr<v1::ApiKey> KeyStore::RevokeKey(pqxx::work& tx, const std::string& name) {
   absl::string_view view = name;
   if (!absl::ConsumePrefix(&view, "apiKeys/") || view.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("name \"", name, "\" is not apiKeys/{key}"));
+    return absl::InvalidArgumentError(absl::StrCat("name \"", name, "\" 不是 apiKeys/{key}"));
   }
   pqxx::result r = tx.exec_params(
       absl::StrCat("UPDATE core.api_key SET revoke_time = coalesce(revoke_time, now()) "
                    "WHERE id = $1 RETURNING ",
                    kKeyColumns),
       std::string(view));
-  if (r.empty()) return absl::NotFoundError(absl::StrCat(name, " does not exist"));
+  if (r.empty()) return absl::NotFoundError(absl::StrCat(name, " 不存在"));
   return RowToProto(r[0]);
 }
 

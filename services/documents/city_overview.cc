@@ -57,12 +57,12 @@ grpc::Status DocumentServiceImpl::RenderCityOverview(grpc::ServerContext* ctx,
   std::vector<FieldViolation> v;
   const std::string& season = req->season();
   if (season.empty() || season.size() > 32 || season.find('/') != std::string::npos) {
-    v.push_back({"season", season.empty() ? "required: a season id, e.g. 2018-2019"
-                                          : "a season id, e.g. 2018-2019"});
+    v.push_back({"season", season.empty() ? "必填：采暖季标识，如 2018-2019"
+                                          : "须为采暖季标识，如 2018-2019"});
   }
   if (req->format() != v1::XLSX && req->format() != v1::PDF &&
       req->format() != v1::DOCUMENT_FORMAT_UNSPECIFIED) {
-    v.push_back({"format", "the overview is XLSX or PDF"});
+    v.push_back({"format", "备案情况只能是 XLSX 或 PDF"});
   }
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   std::string narrow;
@@ -305,7 +305,7 @@ grpc::Status DocumentServiceImpl::RenderCityOverview(grpc::ServerContext* ctx,
     doc.districts.push_back(std::move(d));
   }
   if (doc.districts.empty()) {
-    return ToGrpcStatus(absl::NotFoundError("no district is registered"));
+    return ToGrpcStatus(absl::NotFoundError("尚未登记任何区县"));
   }
   if (doc.city.empty()) doc.city = "本市";
   const std::string stem = absl::StrCat(doc.city, "-", season, "-备案情况-", doc.day);

@@ -46,8 +46,8 @@ std::string NameProblem(const std::string& value, const std::string& shape, size
   const std::vector<std::string> p = Segments(value);
   if (p.size() != segments || p[0] != "districts" || p[segments - 2] != collection ||
       p[1].empty() || p[segments - 1].empty()) {
-    return value.empty() ? absl::StrCat("required: ", shape)
-                         : absl::StrCat("\"", value, "\" is not ", shape);
+    return value.empty() ? absl::StrCat("必填：", shape)
+                         : absl::StrCat("\"", value, "\" 不是 ", shape);
   }
   return "";
 }
@@ -252,7 +252,7 @@ grpc::Status DocumentServiceImpl::RenderList(grpc::ServerContext* ctx,
       return Finish(std::move(pdf), v1::PDF, stem, pages, resp);
     }
     default:
-      return ToGrpcStatus(InvalidArgumentWithViolations({{"format", "must be XLSX, CSV or PDF"}}));
+      return ToGrpcStatus(InvalidArgumentWithViolations({{"format", "须为 XLSX、CSV 或 PDF"}}));
   }
 }
 
@@ -269,10 +269,10 @@ grpc::Status DocumentServiceImpl::RenderPlantPlan(grpc::ServerContext* ctx,
       !s.empty()) {
     v.push_back({"enterprise", s});
   } else if (DistrictOfName(req->enterprise()) != DistrictOfName(req->list())) {
-    v.push_back({"enterprise",
-                 absl::StrCat(req->enterprise(), " is not in the district of ", req->list())});
+    v.push_back(
+        {"enterprise", absl::StrCat(req->enterprise(), " 不在 ", req->list(), " 所属区县")});
   }
-  if (req->format() == v1::CSV) v.push_back({"format", "一厂一策 is XLSX or PDF"});
+  if (req->format() == v1::CSV) v.push_back({"format", "一厂一策只能是 XLSX 或 PDF"});
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   auto principal = guard_->Check(ctx, "RenderPlantPlan", req->enterprise());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
@@ -282,7 +282,7 @@ grpc::Status DocumentServiceImpl::RenderPlantPlan(grpc::ServerContext* ctx,
   }
   if (doc.entries.empty()) {
     return ToGrpcStatus(
-        absl::NotFoundError(absl::StrCat(req->list(), " has no entry for ", req->enterprise())));
+        absl::NotFoundError(absl::StrCat(req->list(), " 中没有 ", req->enterprise(), " 的条目")));
   }
   const std::string stem =
       absl::StrCat(doc.entries.front().enterprise_name(), "-一厂一策-", ShortName(req->list()));
@@ -303,7 +303,7 @@ grpc::Status DocumentServiceImpl::RenderObligationNotice(
     v.push_back({"enterprise", s});
   }
   if (req->format() != v1::PDF && req->format() != v1::DOCUMENT_FORMAT_UNSPECIFIED) {
-    v.push_back({"format", "告知书 is PDF"});
+    v.push_back({"format", "告知书只能是 PDF"});
   }
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   auto principal = guard_->Check(ctx, "RenderObligationNotice", req->enterprise());
@@ -320,8 +320,8 @@ grpc::Status DocumentServiceImpl::RenderObligationNotice(
   }
   if (doc.obligations.list().empty()) {
     return ToGrpcStatus(absl::FailedPreconditionError(
-        absl::StrCat("no filed list binds ", req->enterprise(), " at ", doc.at_text,
-                     " (China time): a notice is written from the list in force")));
+        absl::StrCat(doc.at_text, "（北京时间）没有约束 ", req->enterprise(),
+                     " 的已备案清单：告知书依据生效的清单出具")));
   }
   {
     v1::GetEnterpriseRequest ereq;
@@ -349,7 +349,7 @@ grpc::Status DocumentServiceImpl::RenderCaseFile(grpc::ServerContext* ctx,
     return ToGrpcStatus(s);
   }
   if (req->format() == v1::CSV) {
-    return ToGrpcStatus(InvalidArgumentWithViolations({{"format", "a case file is XLSX or PDF"}}));
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"format", "案卷只能是 XLSX 或 PDF"}}));
   }
   auto principal = guard_->Check(ctx, "RenderCaseFile", req->finding());
   if (!principal.ok()) return ToGrpcStatus(principal.status());
@@ -379,7 +379,7 @@ grpc::Status DocumentServiceImpl::RenderRegistryWorkbook(
   const std::vector<std::string> p = Segments(req->district());
   if (p.size() != 2 || p[0] != "districts" || p[1].empty()) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"district", absl::StrCat("\"", req->district(), "\" is not districts/{d}")}}));
+        {{"district", absl::StrCat("\"", req->district(), "\" 不是 districts/{d}")}}));
   }
   auto principal = guard_->Check(ctx, "RenderRegistryWorkbook", req->district());
   if (!principal.ok()) return ToGrpcStatus(principal.status());

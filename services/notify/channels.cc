@@ -97,9 +97,9 @@ class Socket {
       if (absl::Status s = TlsWait(rc, "TLS handshake"); !s.ok()) {
         const long verify = SSL_get_verify_result(ssl_);
         if (verify != X509_V_OK) {
-          return absl::UnavailableError(
-              absl::StrCat("TLS: the certificate of ", host,
-                           " is not trusted: ", X509_verify_cert_error_string(verify)));
+          return absl::UnavailableError(absl::StrCat("TLS：", host,
+                                                     " 的证书不受信任（not trusted）：",
+                                                     X509_verify_cert_error_string(verify)));
         }
         return s;
       }
@@ -112,9 +112,9 @@ class Socket {
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* found = nullptr;
     if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-      return absl::UnavailableError(absl::StrCat("cannot resolve ", host, ": ", gai_strerror(rc)));
+      return absl::UnavailableError(absl::StrCat("无法解析 ", host, "：", gai_strerror(rc)));
     }
-    absl::Status last = absl::UnavailableError(absl::StrCat("no address for ", host));
+    absl::Status last = absl::UnavailableError(absl::StrCat(host, " 没有地址"));
     for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
       fd_ = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
       if (fd_ < 0) continue;
@@ -127,11 +127,11 @@ class Socket {
           getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len);
           if (error == 0) break;
           last = absl::UnavailableError(
-              absl::StrCat("cannot connect to ", host, ":", port, ": ", std::strerror(error)));
+              absl::StrCat("无法连接 ", host, ":", port, "：", std::strerror(error)));
         }
       } else {
         last = absl::UnavailableError(
-            absl::StrCat("cannot connect to ", host, ":", port, ": ", std::strerror(errno)));
+            absl::StrCat("无法连接 ", host, ":", port, "：", std::strerror(errno)));
       }
       close(fd_);
       fd_ = -1;
@@ -259,7 +259,7 @@ absl::Status SplitHostPort(absl::string_view address, std::string* host, std::st
   }
   int n = 0;
   if (host->empty() || !absl::SimpleAtoi(*port, &n) || n <= 0 || n > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", address, "\" is not host:port"));
+    return absl::InvalidArgumentError(absl::StrCat("\"", address, "\" 不是 host:port"));
   }
   return absl::OkStatus();
 }
@@ -324,7 +324,7 @@ bool Clean(absl::string_view s) { return s.find_first_of("\r\n<>") == absl::stri
 
 absl::Status SendMail(const std::string& server, const Mail& mail, absl::Time deadline) {
   if (!Clean(mail.from) || !Clean(mail.to) || !Clean(mail.message_id)) {
-    return absl::InvalidArgumentError("a mail address holds a line break or angle bracket");
+    return absl::InvalidArgumentError("邮箱地址含有换行或尖括号");
   }
   std::string host, port;
   if (absl::Status s = SplitHostPort(server, &host, &port, "25"); !s.ok()) return s;
@@ -351,15 +351,15 @@ absl::Status SendMail(const std::string& server, const Mail& mail, absl::Time de
 }
 
 absl::Status ValidateWebhookUrl(absl::string_view url) {
-  if (url.size() > 2000) return absl::InvalidArgumentError("longer than 2000 characters");
+  if (url.size() > 2000) return absl::InvalidArgumentError("超过 2000 个字符");
   absl::string_view rest = url;
   const bool tls = absl::ConsumePrefix(&rest, "https://");
   if (!tls && !absl::ConsumePrefix(&rest, "http://")) {
-    return absl::InvalidArgumentError("must start with https:// (or http:// on a trusted network)");
+    return absl::InvalidArgumentError("须以 https:// 开头（可信网络中可用 http://）");
   }
   for (char c : url) {
     if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
-      return absl::InvalidArgumentError("holds a space or control character");
+      return absl::InvalidArgumentError("含有空格或控制字符");
     }
   }
   const absl::string_view authority = rest.substr(0, rest.find('/'));

@@ -168,7 +168,7 @@ grpc::Status NotificationServiceImpl::ListNotifications(grpc::ServerContext* ctx
   std::vector<FieldViolation> v;
   if (!any && !district && !enterprise) {
     v.push_back({"parent",
-                 "must be districts/{district}, districts/{district}/enterprises/{enterprise} or "
+                 "须为 districts/{district}, districts/{district}/enterprises/{enterprise} or "
                  "districts/-"});
   }
   if (req->page_size() < 0) v.push_back({"page_size", "不能为负数"});
@@ -184,7 +184,7 @@ grpc::Status NotificationServiceImpl::ListNotifications(grpc::ServerContext* ctx
   if (!position.ok()) return ToGrpcStatus(position.status());
   int64_t before = 0;
   if (!position->empty() && !absl::SimpleAtoi(*position, &before)) {
-    return ToGrpcStatus(InvalidArgumentWithViolations({{"page_token", "not a page token"}}));
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"page_token", "不是有效的分页标记"}}));
   }
   const int size =
       req->page_size() == 0 ? kDefaultPageSize : std::min(req->page_size(), kMaxPageSize);
@@ -234,7 +234,7 @@ grpc::Status NotificationServiceImpl::MarkNotificationRead(
                      absl::SimpleAtoi(e.rest.substr(strlen("notifications/")), &id) && id > 0;
   if (!valid) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"name", "must be districts/{district}/enterprises/{enterprise}/notifications/{id}"}}));
+        {{"name", "须为 districts/{district}/enterprises/{enterprise}/notifications/{id}"}}));
   }
   Mutation m{"MarkNotificationRead", req->name(), req->request_id(), false};
   CallDeadline deadline(DeadlineOf(ctx));
@@ -246,7 +246,7 @@ grpc::Status NotificationServiceImpl::MarkNotificationRead(
                      "WHERE id = $1 AND enterprise = $2 RETURNING ",
                      kNotificationColumns),
         id, e.enterprise, p.key_name);
-    if (r.empty()) return absl::NotFoundError(absl::StrCat(req->name(), " does not exist"));
+    if (r.empty()) return absl::NotFoundError(absl::StrCat(req->name(), " 不存在"));
     *resp = NotificationRow(r[0]);
     std::map<int64_t, v1::Notification*> notes = {{id, resp}};
     AddDeliveries(tx, notes);
@@ -260,7 +260,7 @@ grpc::Status NotificationServiceImpl::GetContactSettings(grpc::ServerContext* ct
   EnterpriseName e;
   if (!ParseEnterprise(req->name(), &e) || e.rest != "contactSettings") {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"name", "must be districts/{district}/enterprises/{enterprise}/contactSettings"}}));
+        {{"name", "须为 districts/{district}/enterprises/{enterprise}/contactSettings"}}));
   }
   auto principal = guard_->Check(ctx, "GetContactSettings", e.enterprise);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
@@ -285,7 +285,7 @@ grpc::Status NotificationServiceImpl::UpdateContactSettings(
   std::vector<FieldViolation> v;
   if (!named) {
     v.push_back({"contact_settings.name",
-                 "must be districts/{district}/enterprises/{enterprise}/contactSettings"});
+                 "须为 districts/{district}/enterprises/{enterprise}/contactSettings"});
   }
   if (!c.email().empty() && !PlausibleEmail(c.email())) {
     v.push_back({"contact_settings.email",
@@ -328,8 +328,7 @@ grpc::Status NotificationServiceImpl::UpdateContactSettings(
     ForwardCaller(*ctx, &call, absl::Seconds(10));
     grpc::Status s = registry_->GetEnterprise(&call, get, &found);
     if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
-      v.push_back({"contact_settings.name",
-                   absl::StrCat("no enterprise ", e.enterprise, " in the registry")});
+      v.push_back({"contact_settings.name", absl::StrCat("登记中没有企业 ", e.enterprise)});
     }
   }
   const std::string sealed =
@@ -346,8 +345,7 @@ grpc::Status NotificationServiceImpl::UpdateContactSettings(
     const bool had_secret = !old.empty() && old[0][0].as<bool>();
     if (!c.webhook_url().empty() && sealed.empty() && !had_secret) {
       return InvalidArgumentWithViolations(
-          {{"contact_settings.webhook_secret",
-            "a webhook needs a secret to sign with (16 to 200 characters)"}});
+          {{"contact_settings.webhook_secret", "推送地址须配签名密钥（16—200 个字符）"}});
     }
     tx.exec_params0(
         "INSERT INTO notify.contact AS c (enterprise, district_id, email, webhook_url, "

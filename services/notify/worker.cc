@@ -219,8 +219,7 @@ absl::StatusOr<bool> NotificationWorker::DeliverBatch() {
     const absl::Time deadline = absl::Now() + options_.send_timeout;
     if (c.channel == "EMAIL") {
       if (options_.smtp_server.empty()) {
-        sent = absl::FailedPreconditionError(
-            "this server has no --smtp_server to send e-mail through");
+        sent = absl::FailedPreconditionError("本服务器没有配置 --smtp_server，无法发送邮件");
       } else {
         Mail mail;
         mail.from = options_.mail_from;
@@ -231,10 +230,10 @@ absl::StatusOr<bool> NotificationWorker::DeliverBatch() {
         sent = SendMail(options_.smtp_server, mail, deadline);
       }
     } else {
-      auto secret = c.sealed_secret.empty()
-                        ? absl::StatusOr<std::string>(absl::FailedPreconditionError(
-                              "the enterprise has no webhook secret to sign with"))
-                        : OpenSecret(secret_key_, c.sealed_secret);
+      auto secret =
+          c.sealed_secret.empty()
+              ? absl::StatusOr<std::string>(absl::FailedPreconditionError("企业没有推送签名密钥"))
+              : OpenSecret(secret_key_, c.sealed_secret);
       if (!secret.ok()) {
         sent = secret.status();
       } else {
@@ -252,7 +251,7 @@ absl::StatusOr<bool> NotificationWorker::DeliverBatch() {
         if (!code.ok()) {
           sent = code.status();
         } else if (*code < 200 || *code > 299) {
-          sent = absl::UnavailableError(absl::StrCat("the webhook answered HTTP ", *code));
+          sent = absl::UnavailableError(absl::StrCat("推送地址答复 HTTP ", *code));
         }
       }
     }

@@ -13,6 +13,7 @@
 #include "lib/filter/filter.h"
 #include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
+#include "lib/model/labels.h"
 #include "lib/rpc/forward.h"
 #include "lib/rpc/status.h"
 #include "lib/rules/alert_impact.h"
@@ -85,10 +86,10 @@ grpc::Status AlertServiceImpl::IssueAlert(grpc::ServerContext* ctx,
   Mutation m{"IssueAlert", resource, req->request_id(), false};
   std::vector<FieldViolation> v;
   if (alert.level() == v1::ALERT_LEVEL_UNSPECIFIED)
-    v.push_back({"alert.level", "required: YELLOW, ORANGE or RED"});
+    v.push_back({"alert.level", "必填：YELLOW（黄色）、ORANGE（橙色）或 RED（红色）"});
   if (!alert.has_start_time()) alert.mutable_start_time()->set_seconds(absl::ToUnixSeconds(Now()));
   if (alert.has_end_time() && alert.end_time().seconds() <= alert.start_time().seconds()) {
-    v.push_back({"alert.end_time", "the alert must end after it starts"});
+    v.push_back({"alert.end_time", "预警的结束时间须晚于开始时间"});
   }
   for (int i = 0; i < alert.districts_size(); ++i) {
     const std::string& d = alert.districts(i);
@@ -100,16 +101,14 @@ grpc::Status AlertServiceImpl::IssueAlert(grpc::ServerContext* ctx,
     grpc::Status s = registry_->GetDistrict(&call, get, &found);
     if (s.error_code() == grpc::StatusCode::NOT_FOUND ||
         s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-      v.push_back({absl::StrCat("alert.districts[", i, "]"),
-                   absl::StrCat("no district ", d, " in the registry")});
+      v.push_back({absl::StrCat("alert.districts[", i, "]"), absl::StrCat("登记中没有区县 ", d)});
     } else if (!s.ok() && !bureau) {
       return s;
     }
   }
   if (bureau && (alert.districts_size() != 1 || alert.districts(0) != principal->scope)) {
     v.push_back(
-        {"alert.districts", absl::StrCat("a bureau records alerts for its own district only: [",
-                                         principal->scope, "]")});
+        {"alert.districts", absl::StrCat("区县部门只能为本区记录预警：[", principal->scope, "]")});
   }
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   grpc::Status status =
@@ -154,7 +153,7 @@ grpc::Status AlertServiceImpl::Revise(grpc::ServerContext* ctx, const char* meth
       guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
         absl::string_view id = name;
         if (!absl::ConsumePrefix(&id, "alerts/") || id.empty()) {
-          return InvalidArgumentWithViolations({{"name", "must be alerts/{alert}"}});
+          return InvalidArgumentWithViolations({{"name", "须为 alerts/{alert}"}});
         }
         tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('alert/' || $1))", std::string(id));
         pqxx::result r = tx.exec_params(
@@ -162,13 +161,13 @@ grpc::Status AlertServiceImpl::Revise(grpc::ServerContext* ctx, const char* meth
                 "SELECT ", kAlertColumns,
                 " FROM planning.alert_revision WHERE id = $1 ORDER BY revision DESC LIMIT 1"),
             std::string(id));
-        if (r.empty()) return absl::NotFoundError(absl::StrCat(name, " does not exist"));
+        if (r.empty()) return absl::NotFoundError(absl::StrCat(name, " 不存在"));
         v1::Alert latest = AlertRow(r[0]);
         const absl::Time now = Now();
         if (latest.lifted() || (latest.has_end_time() && ToTime(latest.end_time()) <= now)) {
           return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                                name, " is not in force (", latest.lifted() ? "lifted" : "ended",
-                                "); issue a new alert")),
+                                name, " 已不在生效中（", latest.lifted() ? "已解除" : "已结束",
+                                "）；请发布新的预警")),
                             "ALERT_NOT_IN_FORCE");
         }
         v1::Alert next = latest;
@@ -180,12 +179,11 @@ grpc::Status AlertServiceImpl::Revise(grpc::ServerContext* ctx, const char* meth
         if (!changed.ok()) return changed;
         if (next.effective_time().seconds() < latest.effective_time().seconds()) {
           return InvalidArgumentWithViolations(
-              {{"effective_time", "a change cannot take effect before the last one"}});
+              {{"effective_time", "调整的生效时间不能早于上一次调整"}});
         }
         // Lifting at or before the start cancels the alert (end == start).
         if (next.has_end_time() && next.end_time().seconds() < next.start_time().seconds()) {
-          return InvalidArgumentWithViolations(
-              {{"end_time", "the alert cannot end before it starts"}});
+          return InvalidArgumentWithViolations({{"end_time", "预警的结束时间不能早于开始时间"}});
         }
         Insert(tx, std::string(id), next);
         ObligationCache::RecordChange(tx, ObligationCache::Change::kAlerts, DistrictIds(next));
@@ -205,12 +203,12 @@ grpc::Status AlertServiceImpl::ChangeAlert(grpc::ServerContext* ctx,
         // No silent no-ops: a change must name something to change, and change it.
         if (!v1::AlertLevel_IsValid(req->level())) {
           return InvalidArgumentWithViolations(
-              {{"level", "not an alert level: YELLOW, ORANGE or RED"}});
+              {{"level", "不是预警级别：应为 YELLOW（黄色）、ORANGE（橙色）或 RED（红色）"}});
         }
         if (req->level() == v1::ALERT_LEVEL_UNSPECIFIED && !req->has_end_time() &&
             req->document_number().empty()) {
           return InvalidArgumentWithViolations(
-              {{"level", "nothing to change: give a new level, end_time or document_number"}});
+              {{"level", "没有可改的：请给出新的 level、end_time 或 document_number"}});
         }
         const v1::Alert before = next;
         if (req->level() != v1::ALERT_LEVEL_UNSPECIFIED) next.set_level(req->level());
@@ -219,10 +217,12 @@ grpc::Status AlertServiceImpl::ChangeAlert(grpc::ServerContext* ctx,
         if (next.level() == before.level() && next.document_number() == before.document_number() &&
             next.has_end_time() == before.has_end_time() &&
             next.end_time().seconds() == before.end_time().seconds()) {
-          return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                                req->name(), " is already ", v1::AlertLevel_Name(before.level()),
-                                " with this end time and document; the change changes nothing")),
-                            "NO_CHANGE");
+          return WithReason(
+              absl::FailedPreconditionError(absl::StrCat(
+                  req->name(), " 已是", ChineseLabel(v1::AlertLevel_Name(before.level())), "预警（",
+                  v1::AlertLevel_Name(before.level()),
+                  "），结束时间和文号也相同；此次调整没有改变任何内容")),
+              "NO_CHANGE");
         }
         if (req->has_effective_time()) *next.mutable_effective_time() = req->effective_time();
         next.set_note(req->note());
@@ -250,14 +250,14 @@ grpc::Status AlertServiceImpl::GetAlert(grpc::ServerContext* ctx, const v1::GetA
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   absl::string_view id = req->name();
   if (!absl::ConsumePrefix(&id, "alerts/")) {
-    return ToGrpcStatus(InvalidArgumentWithViolations({{"name", "must be alerts/{alert}"}}));
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"name", "须为 alerts/{alert}"}}));
   }
   return ToGrpcStatus(InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = tx.exec_params(
         absl::StrCat("SELECT ", kAlertColumns,
                      " FROM planning.alert_revision WHERE id = $1 ORDER BY revision DESC LIMIT 1"),
         std::string(id));
-    if (r.empty()) return absl::NotFoundError(absl::StrCat(req->name(), " does not exist"));
+    if (r.empty()) return absl::NotFoundError(absl::StrCat(req->name(), " 不存在"));
     *resp = AlertRow(r[0]);
     return absl::OkStatus();
   }));

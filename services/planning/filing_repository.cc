@@ -139,12 +139,12 @@ std::string FirstDifference(const SealedFields& sealed, const SealedFields& now,
     auto it =
         std::find_if(sealed.begin(), sealed.end(), [&](const auto& f) { return f.first == name; });
     if (it == sealed.end()) {
-      *detail = absl::StrCat(name, " is missing from the sealed record");
+      *detail = absl::StrCat("封存记录中没有 ", name);
       return name;
     }
     if (it->second != value) {
-      *detail = absl::StrCat(name, " was \"", Short(it->second), "\" when sealed, is now \"",
-                             Short(value), "\"");
+      *detail =
+          absl::StrCat(name, " 封存时为 \"", Short(it->second), "\"，现为 \"", Short(value), "\"");
       return name;
     }
   }
@@ -159,7 +159,7 @@ absl::StatusOr<ListRow> FilingRepository::LockList(pqxx::work& tx, const std::st
       "(SELECT count(*) FROM planning.list_entry e WHERE e.list = v.name) "
       "FROM planning.list_version v WHERE v.name = $1 FOR UPDATE",
       name);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat("list ", name, " does not exist"));
+  if (r.empty()) return absl::NotFoundError(absl::StrCat("清单 ", name, " 不存在"));
   ListRow row;
   row.name = r[0][0].as<std::string>();
   row.district_id = r[0][1].as<std::string>();
@@ -252,7 +252,7 @@ absl::StatusOr<v1::Filing> FilingRepository::GetFiling(pqxx::transaction_base& t
                                                        const std::string& list) {
   pqxx::result r = tx.exec_params(
       absl::StrCat("SELECT ", kFilingColumns, kFilingFrom, " WHERE f.list = $1"), list);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat("list ", list, " has not been submitted"));
+  if (r.empty()) return absl::NotFoundError(absl::StrCat("清单 ", list, " 尚未报送"));
   return FilingRow(r[0]);
 }
 
@@ -332,8 +332,8 @@ class ChainVerifier {
         district_id_);
     if (!orphans.empty()) {
       Fail(orphans[0][0].as<std::string>(), "", "filing",
-           absl::StrCat("the list is ", orphans[0][1].as<std::string>(),
-                        " but its filing is missing from the chain (deleted or moved)"));
+           absl::StrCat("清单状态为 ", orphans[0][1].as<std::string>(),
+                        "，但备案链中没有它的备案（被删除或移走）"));
     }
     return out_;
   }
@@ -364,32 +364,30 @@ class ChainVerifier {
     const int seq = f["seq"].as<int>();
     // 1. Where it sits: its district, its place in the chain.
     if (f["district_id"].as<std::string>() != district_id_) {
-      Fail(list, "", "district_id", "the filing's district was changed");
+      Fail(list, "", "district_id", "备案的区县被改动");
       return false;
     }
     if (!absl::StartsWith(list, absl::StrCat("districts/", district_id_, "/lists/")) ||
         f["state"].is_null() || f["summary"].is_null()) {
-      Fail(list, "", "list", "the filing names a list that is not one of the district's");
+      Fail(list, "", "list", "备案所指的清单不属于本区县");
       return false;
     }
     if (seq != expected_seq) {
       std::string missing = seq > expected_seq ? MissingList() : "";
       Fail(missing.empty() ? list : missing, "", "seq",
-           absl::StrCat("filing number ", expected_seq,
-                        " is missing from the chain (deleted, or renumbered: the next is number ",
-                        seq, ")"));
+           absl::StrCat("备案链中缺少第 ", expected_seq, " 份备案（被删除或重新编号：下一份是第 ",
+                        seq, " 份）"));
       return false;
     }
     // 2. The sealed record: its hash, then every value against the row now.
     const std::string record = f["record"].as<std::string>();
     if (record.empty() || Sha256Hex(record) != f["record_sha256"].as<std::string>()) {
-      Fail(list, "", record.empty() ? "record" : "record_sha256",
-           "the filing's sealed record does not match its hash");
+      Fail(list, "", record.empty() ? "record" : "record_sha256", "备案的封存记录与其哈希不符");
       return false;
     }
     auto sealed = UnsealRecord(record);
     if (!sealed.has_value()) {
-      Fail(list, "", "record", "the filing's sealed record is unreadable");
+      Fail(list, "", "record", "备案的封存记录无法读取");
       return false;
     }
     FilingValues now;
@@ -413,18 +411,18 @@ class ChainVerifier {
     std::string detail;
     std::string column = FirstDifference(*sealed, FilingFields(now), &detail);
     if (!column.empty()) {
-      Fail(list, "", column, absl::StrCat("the filing was altered: ", detail));
+      Fail(list, "", column, absl::StrCat("备案被改动：", detail));
       return false;
     }
     // 3. Its entries, then the list's content hash over them.
     if (!Entries(list, now.entry_count, now.content_sha256)) return false;
     // 4. The link to the previous filing.
     if (now.previous_sha256 != previous) {
-      Fail(list, "", "previous_sha256", "the filing's link does not match the previous filing");
+      Fail(list, "", "previous_sha256", "备案链与上一份备案对不上");
       return false;
     }
     if (ChainSha256(previous, list, now.content_sha256, now.entry_count) != now.sha256) {
-      Fail(list, "", "sha256", "the filing's chain link does not match its content");
+      Fail(list, "", "sha256", "备案链哈希与备案内容不符");
       return false;
     }
     // 5. Its state and the city's acknowledgement.
@@ -444,26 +442,25 @@ class ChainVerifier {
       out_.set_entries_checked(out_.entries_checked() + 1);
       if (seq != n) {
         Fail(list, absl::StrCat(list, "/entries/", n), "seq",
-             seq > n ? absl::StrCat("entry ", n, " is missing (deleted, renumbered or moved)")
-                     : absl::StrCat("entry ", seq, " is out of place"));
+             seq > n ? absl::StrCat("缺少第 ", n, " 条条目（被删除、重新编号或移走）")
+                     : absl::StrCat("第 ", seq, " 条条目位置不对"));
         return false;
       }
       if (n > entry_count) {
         Fail(list, name, "seq",
-             absl::StrCat("entry ", n, " was not in the filed list (filed with ", entry_count,
-                          " entries)"));
+             absl::StrCat("第 ", n, " 条条目不在已备案清单中（备案时有 ", entry_count, " 条）"));
         return false;
       }
       const std::string body = pqxx::binarystring(e["body"]).str();
       if (Sha256Hex(body) != e["entry_sha256"].as<std::string>()) {
         Fail(list, name, "body",
-             "the entry's content does not match its recorded hash (body or entry_sha256 "
-             "changed)");
+             "条目内容与记录的哈希不符（body 或 entry_sha256 "
+             "被改动）");
         return false;
       }
       v1::ListEntry entry;
       if (!entry.ParseFromString(body)) {
-        Fail(list, name, "body", "the entry is no longer readable");
+        Fail(list, name, "body", "条目已无法读取");
         return false;
       }
       // The columns readers select by must say what the hashed body says.
@@ -475,8 +472,8 @@ class ChainVerifier {
       for (const auto& [column, hashed] : columns) {
         if (e[column].as<std::string>() != hashed) {
           Fail(list, name, column,
-               absl::StrCat("the entry's ", column, " is \"", Short(e[column].as<std::string>()),
-                            "\" but its hashed content says \"", Short(hashed), "\""));
+               absl::StrCat("条目的 ", column, " 为 \"", Short(e[column].as<std::string>()),
+                            "\"，但计入哈希的内容为 \"", Short(hashed), "\""));
           return false;
         }
       }
@@ -484,13 +481,12 @@ class ChainVerifier {
     }
     if (n < entry_count) {
       Fail(list, absl::StrCat(list, "/entries/", n + 1), "seq",
-           absl::StrCat("entry ", n + 1, " is missing (the list was filed with ", entry_count,
-                        " entries, ", n, " remain)"));
+           absl::StrCat("缺少第 ", n + 1, " 条条目（备案时有 ", entry_count, " 条，现剩 ", n,
+                        " 条）"));
       return false;
     }
     if (EntriesSha256(entries) != content_sha256) {
-      Fail(list, "", "content_sha256",
-           "the list's entries no longer give its content hash (entries swapped or re-hashed)");
+      Fail(list, "", "content_sha256", "清单条目已算不出其内容哈希（条目被调换或重算了哈希）");
       return false;
     }
     return true;
@@ -501,32 +497,30 @@ class ChainVerifier {
     const std::string state = f["state"].as<std::string>();
     const bool acknowledged = f["acknowledged"].as<bool>();
     if (state != "SUBMITTED" && state != "FILED" && state != "SUPERSEDED") {
-      Fail(list, "", "list_version.state",
-           absl::StrCat("the list is ", state, " but it was submitted"));
+      Fail(list, "", "list_version.state", absl::StrCat("清单状态为 ", state, "，但它已报送过"));
       return false;
     }
     if (state == "SUBMITTED" && acknowledged) {
-      Fail(list, "", "list_version.state",
-           "the list is SUBMITTED but the city acknowledged it: its state was changed");
+      Fail(list, "", "list_version.state", "清单状态为 SUBMITTED，但市里已确认：状态被改动");
       return false;
     }
     if (state != "SUBMITTED" && !acknowledged) {
       Fail(list, "", "acknowledgement",
-           absl::StrCat("the list is ", state,
-                        " but its acknowledgement is missing (deleted, or it was never "
-                        "acknowledged)"));
+           absl::StrCat("清单状态为 ", state,
+                        "，但没有确认记录（被删除，或从未"
+                        "确认）"));
       return false;
     }
     if (!acknowledged) return true;
     const std::string record = f["a_record"].as<std::string>();
     if (record.empty() || Sha256Hex(record) != f["a_record_sha256"].as<std::string>()) {
       Fail(list, "", record.empty() ? "acknowledgement.record" : "acknowledgement.record_sha256",
-           "the acknowledgement's sealed record does not match its hash");
+           "确认的封存记录与其哈希不符");
       return false;
     }
     auto sealed = UnsealRecord(record);
     if (!sealed.has_value()) {
-      Fail(list, "", "acknowledgement.record", "the acknowledgement's record is unreadable");
+      Fail(list, "", "acknowledgement.record", "确认记录无法读取");
       return false;
     }
     std::string detail;
@@ -537,7 +531,7 @@ class ChainVerifier {
         &detail);
     if (!column.empty()) {
       Fail(list, "", absl::StrCat("acknowledgement.", column),
-           absl::StrCat("the acknowledgement was altered: ", detail));
+           absl::StrCat("确认记录被改动：", detail));
       return false;
     }
     return true;

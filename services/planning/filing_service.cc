@@ -6,6 +6,7 @@
 #include "absl/time/time.h"
 #include "lib/filter/filter.h"
 #include "lib/model/clock.h"
+#include "lib/model/labels.h"
 #include "lib/paging/page_token.h"
 #include "lib/rpc/status.h"
 #include "lib/rules/explain.h"
@@ -21,7 +22,8 @@ constexpr int kMaxChangesShown = 200;
 
 absl::Status WrongState(const ListRow& row, const std::string& wanted) {
   return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                        "list ", row.name, " is ", v1::ListState_Name(row.state), "; ", wanted)),
+                        "清单 ", row.name, " 的状态是", ChineseLabel(v1::ListState_Name(row.state)),
+                        "（", v1::ListState_Name(row.state), "）；", wanted)),
                     "WRONG_LIST_STATE");
 }
 
@@ -43,14 +45,15 @@ grpc::Status FilingServiceImpl::SubmitList(grpc::ServerContext* ctx,
   return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
     auto row = FilingRepository::LockList(tx, req->name());
     if (!row.ok()) return row.status();
-    if (row->state != v1::DRAFT) return WrongState(*row, "only a DRAFT list can be submitted");
+    if (row->state != v1::DRAFT) return WrongState(*row, "只有草稿（DRAFT）清单才能报送");
     for (v1::ListState in_force : {v1::SUBMITTED, v1::FILED}) {
       auto others = FilingRepository::ListsIn(tx, row->district_id, row->season, in_force);
       if (!others.empty()) {
         return WithReason(
             absl::FailedPreconditionError(absl::StrCat(
-                "list ", others.front(), " is already ", v1::ListState_Name(in_force), " for ",
-                row->season, "; a change is filed as an amendment (cuofeng filing amend)")),
+                "清单 ", others.front(), " 在采暖季 ", row->season, " 已是",
+                ChineseLabel(v1::ListState_Name(in_force)), "（", v1::ListState_Name(in_force),
+                "）；改动须作为变更备案（cuofeng filing amend）")),
             "ALREADY_FILED");
       }
     }
@@ -73,12 +76,11 @@ grpc::Status FilingServiceImpl::AcknowledgeFiling(grpc::ServerContext* ctx,
         auto row = FilingRepository::LockList(tx, req->name());
         if (!row.ok()) return row.status();
         if (row->state != v1::SUBMITTED)
-          return WrongState(*row, "only a SUBMITTED list can be acknowledged");
+          return WrongState(*row, "只有已报送（SUBMITTED）的清单才能确认");
         if (!row->amends.empty()) {
           auto old = FilingRepository::LockList(tx, row->amends);
           if (!old.ok()) return old.status();
-          if (old->state != v1::FILED)
-            return WrongState(*old, "an amendment can only replace a FILED list");
+          if (old->state != v1::FILED) return WrongState(*old, "变更只能替换已备案（FILED）的清单");
           FilingRepository::SetState(tx, old->name, v1::SUPERSEDED);
         }
         FilingRepository::Acknowledge(tx, row->name, p.key_name);
@@ -101,27 +103,24 @@ grpc::Status FilingServiceImpl::AmendFiling(grpc::ServerContext* ctx,
   Mutation m{"AmendFiling", req->amendment(), req->request_id(), false};
   return guard_->Mutate(ctx, m, resp, [&](const Principal& p, pqxx::work& tx) -> absl::Status {
     if (req->reason().empty()) {
-      return InvalidArgumentWithViolations(
-          {{"reason", "an amendment needs its reason (变更原因)"}});
+      return InvalidArgumentWithViolations({{"reason", "变更须写明变更原因"}});
     }
     auto filed = FilingRepository::LockList(tx, req->filed());
     if (!filed.ok()) return filed.status();
     auto amendment = FilingRepository::LockList(tx, req->amendment());
     if (!amendment.ok()) return amendment.status();
-    if (filed->state != v1::FILED) return WrongState(*filed, "only a FILED list can be amended");
-    if (amendment->state != v1::DRAFT)
-      return WrongState(*amendment, "an amendment must be a DRAFT list");
+    if (filed->state != v1::FILED) return WrongState(*filed, "只有已备案（FILED）的清单才能变更");
+    if (amendment->state != v1::DRAFT) return WrongState(*amendment, "变更须为草稿（DRAFT）清单");
     if (amendment->district_id != filed->district_id || amendment->season != filed->season) {
       return InvalidArgumentWithViolations(
-          {{"amendment",
-            absl::StrCat(req->amendment(), " is not a list of the same district and season as ",
-                         req->filed())}});
+          {{"amendment", absl::StrCat(req->amendment(), " 与 ", req->filed(),
+                                      " 不是同一区县、同一采暖季的清单")}});
     }
     for (const std::string& pending :
          FilingRepository::ListsIn(tx, filed->district_id, filed->season, v1::SUBMITTED)) {
-      return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                            "amendment ", pending, " is already waiting for the city's approval")),
-                        "AMENDMENT_PENDING");
+      return WithReason(
+          absl::FailedPreconditionError(absl::StrCat("变更 ", pending, " 已在等待市里确认")),
+          "AMENDMENT_PENDING");
     }
     FilingRepository::MarkAmendment(tx, amendment->name, filed->name, req->reason());
     amendment->amends = filed->name;
@@ -139,7 +138,7 @@ grpc::Status FilingServiceImpl::AmendFiling(grpc::ServerContext* ctx,
     }
     if (static_cast<int>(changes.size()) > kMaxChangesShown) {
       resp->add_changes(
-          absl::StrCat("… and ", changes.size() - kMaxChangesShown, " more (cuofeng list diff)"));
+          absl::StrCat("……另有 ", changes.size() - kMaxChangesShown, " 处（cuofeng list diff）"));
     }
     return absl::OkStatus();
   });
@@ -151,7 +150,7 @@ grpc::Status FilingServiceImpl::ListFilings(grpc::ServerContext* ctx,
   std::string district = DistrictOf(req->parent());
   if (district.empty() || req->parent() != absl::StrCat("districts/", district)) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"parent", "must be districts/{district} or districts/- (every district)"}}));
+        {{"parent", "须为 districts/{district} 或 districts/-（全部区县）"}}));
   }
   // A bureau or verifier asking for districts/- reads its own district.
   std::string narrow_to;
@@ -191,8 +190,7 @@ grpc::Status FilingServiceImpl::VerifyChain(grpc::ServerContext* ctx,
   const std::string district = DistrictOf(req->district());
   if (district.empty() || district == "-" ||
       req->district() != absl::StrCat("districts/", district))
-    return ToGrpcStatus(
-        InvalidArgumentWithViolations({{"district", "must be districts/{district}"}}));
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"district", "须为 districts/{district}"}}));
   return ToGrpcStatus(InTransaction(
       guard_->pool(),
       [&](pqxx::work& tx) {

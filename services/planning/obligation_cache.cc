@@ -190,7 +190,7 @@ absl::StatusOr<std::shared_ptr<const std::vector<FiledList>>> ObligationCache::L
           std::min(CallDeadline::Current(), absl::Now() + absl::Seconds(30));
       if (!mu_.AwaitWithDeadline(absl::Condition(&loaded), deadline)) {
         return absl::DeadlineExceededError(
-            absl::StrCat("loading the filed lists of district ", district_id, " took too long"));
+            absl::StrCat("载入区县 ", district_id, " 的已备案清单超时"));
       }
     }
     loading_.insert(district_id);
@@ -219,7 +219,7 @@ absl::StatusOr<std::shared_ptr<const std::vector<AlertRevision>>> ObligationCach
       const absl::Time deadline =
           std::min(CallDeadline::Current(), absl::Now() + absl::Seconds(30));
       if (!mu_.AwaitWithDeadline(absl::Condition(&loaded), deadline)) {
-        return absl::DeadlineExceededError("loading the alerts took too long");
+        return absl::DeadlineExceededError("载入预警超时");
       }
     }
     alerts_loading_ = true;

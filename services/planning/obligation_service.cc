@@ -96,7 +96,7 @@ void ObligationServiceImpl::Start(const std::shared_ptr<Watch>& watch) {
   }
   if (watch->district.empty()) {
     watch->channel->End(ToGrpcStatus(
-        InvalidArgumentWithViolations({{"enterprise", "must be districts/{d}/enterprises/{e}"}})));
+        InvalidArgumentWithViolations({{"enterprise", "须为 districts/{d}/enterprises/{e}"}})));
     return;
   }
   // Registered before the first set is computed, so no change falls between.
@@ -131,7 +131,7 @@ absl::StatusOr<v1::ObligationSet> ObligationServiceImpl::Compute(const std::stri
                                                                  absl::Time at, bool synced) {
   const std::string district = DistrictOf(enterprise);
   if (district.empty()) {
-    return InvalidArgumentWithViolations({{"enterprise", "must be districts/{d}/enterprises/{e}"}});
+    return InvalidArgumentWithViolations({{"enterprise", "须为 districts/{d}/enterprises/{e}"}});
   }
   auto view = cache_->Get(district, synced);
   if (!view.ok()) return view.status();
@@ -148,7 +148,7 @@ grpc::Status ObligationServiceImpl::GetObligations(grpc::ServerContext* ctx,
     if (p.size() != 4 || p[0] != "districts" || p[2] != "enterprises" ||
         !ValidateResourceId(p[1]).ok() || !ValidateResourceId(p[3]).ok()) {
       return ToGrpcStatus(InvalidArgumentWithViolations(
-          {{"enterprise", "must be districts/{district}/enterprises/{enterprise}"}}));
+          {{"enterprise", "须为 districts/{district}/enterprises/{enterprise}"}}));
     }
   }
   const absl::Time at = req->has_at() ? ToTime(req->at()) : Now();
@@ -187,11 +187,11 @@ grpc::Status ObligationServiceImpl::ListObligationWindows(
   std::vector<std::string> parts = absl::StrSplit(req->district(), '/');
   std::vector<FieldViolation> v;
   if (parts.size() != 2 || parts[0] != "districts")
-    v.push_back({"district", "must be districts/{district}"});
-  if (!req->has_from()) v.push_back({"from", "required"});
-  if (!req->has_to()) v.push_back({"to", "required"});
+    v.push_back({"district", "须为 districts/{district}"});
+  if (!req->has_from()) v.push_back({"from", "必填"});
+  if (!req->has_to()) v.push_back({"to", "必填"});
   if (req->has_from() && req->has_to() && req->to().seconds() <= req->from().seconds()) {
-    v.push_back({"to", "must be after from"});
+    v.push_back({"to", "须晚于 from"});
   }
   if (!v.empty()) return ToGrpcStatus(InvalidArgumentWithViolations(std::move(v)));
   auto view = cache_->Get(parts[1]);

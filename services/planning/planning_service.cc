@@ -39,16 +39,14 @@ absl::Status ParseRuleSetName(const std::string& name, std::string* id, int* rev
   *revision = 0;
   if (!absl::ConsumePrefix(&rest, "ruleSets/")) {
     return InvalidArgumentWithViolations(
-        {{"rule_set",
-          absl::StrCat("\"", name, "\" is not ruleSets/{id} or ruleSets/{id}@{revision}")}});
+        {{"rule_set", absl::StrCat("\"", name, "\" 不是 ruleSets/{id} 或 ruleSets/{id}@{版本}")}});
   }
   std::vector<std::string> parts = absl::StrSplit(rest, '@');
   *id = parts[0];
   if (parts.size() > 2 || (parts.size() == 2 && !absl::SimpleAtoi(parts[1], revision)) ||
       !ValidateResourceId(*id).ok()) {
     return InvalidArgumentWithViolations(
-        {{"rule_set",
-          absl::StrCat("\"", name, "\" is not ruleSets/{id} or ruleSets/{id}@{revision}")}});
+        {{"rule_set", absl::StrCat("\"", name, "\" 不是 ruleSets/{id} 或 ruleSets/{id}@{版本}")}});
   }
   return absl::OkStatus();
 }
@@ -69,19 +67,18 @@ std::vector<FieldViolation> CheckSeason(const v1::Season& s) {
     absl::Status ok = ValidateDate(*value);
     if (!ok.ok()) v.push_back({field, std::string(ok.message())});
   }
-  if (v.empty() && s.end() <= s.start())
-    v.push_back({"season.end", "the season must end after it starts"});
+  if (v.empty() && s.end() <= s.start()) v.push_back({"season.end", "采暖季的结束日须晚于开始日"});
   if (v.empty() && s.filing_deadline() > s.end()) {
-    v.push_back({"season.filing_deadline", "the filing deadline falls after the season ends"});
+    v.push_back({"season.filing_deadline", "备案截止日晚于采暖季结束日"});
   }
   for (int i = 0; i < s.adjustments_size(); ++i) {
     const std::string& m = s.adjustments(i).month();
     if (!ValidateDate(m + "-01").ok()) {
       v.push_back({absl::StrCat("season.adjustments[", i, "].month"),
-                   absl::StrCat("\"", m, "\" is not YYYY-MM")});
+                   absl::StrCat("\"", m, "\" 不是 YYYY-MM 格式的月份")});
     } else if (v.empty() && (m + "-31" < s.start() || m + "-01" > s.end())) {
-      v.push_back({absl::StrCat("season.adjustments[", i, "].month"),
-                   absl::StrCat(m, " is outside the season")});
+      v.push_back(
+          {absl::StrCat("season.adjustments[", i, "].month"), absl::StrCat(m, " 不在采暖季内")});
     }
   }
   return v;
@@ -198,7 +195,7 @@ grpc::Status PlanningServiceImpl::CreateSeason(grpc::ServerContext* ctx,
     const std::string district = DistrictId(req->parent());
     std::vector<FieldViolation> v;
     if (district.empty() || req->parent() != absl::StrCat("districts/", district)) {
-      v.push_back({"parent", absl::StrCat("\"", req->parent(), "\" is not districts/{district}")});
+      v.push_back({"parent", absl::StrCat("\"", req->parent(), "\" 不是 districts/{district}")});
     }
     absl::Status id_ok = ValidateResourceId(req->season_id());
     if (!id_ok.ok()) v.push_back({"season_id", std::string(id_ok.message())});
@@ -271,8 +268,8 @@ grpc::Status PlanningServiceImpl::UpdateSeason(grpc::ServerContext* ctx,
     if (!current.ok()) return current.status();
     if (!req->season().etag().empty() && req->season().etag() != current->etag()) {
       return WithReason(absl::AbortedError(absl::StrCat(
-                            req->season().name(), " was changed by someone else (etag ",
-                            req->season().etag(), " is stale, now ", current->etag(), ")")),
+                            req->season().name(), " 已被他人修改（etag ", req->season().etag(),
+                            " 已过时，现为 ", current->etag(), "）")),
                         "ETAG_MISMATCH");
     }
     auto v = CheckSeason(req->season());
@@ -295,11 +292,11 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx,
   const std::string district = DistrictId(req->parent());
   std::vector<FieldViolation> v;
   if (district.empty() || req->parent() != absl::StrCat("districts/", district)) {
-    v.push_back({"parent", absl::StrCat("\"", req->parent(), "\" is not districts/{district}")});
+    v.push_back({"parent", absl::StrCat("\"", req->parent(), "\" 不是 districts/{district}")});
   }
   if (!absl::StartsWith(req->season(), absl::StrCat(req->parent(), "/seasons/"))) {
     v.push_back(
-        {"season", absl::StrCat("\"", req->season(), "\" is not a season of ", req->parent())});
+        {"season", absl::StrCat("\"", req->season(), "\" 不是 ", req->parent(), " 的采暖季")});
   }
   std::string rule_set_id;
   int revision = 0;
@@ -322,8 +319,8 @@ grpc::Status PlanningServiceImpl::GenerateList(grpc::ServerContext* ctx,
   if (rules.rules_size() == 0) {
     // A revision stored before rule sets listed their rules would give an empty list.
     return ToGrpcStatus(absl::FailedPreconditionError(
-        absl::StrCat(rules.name(), " revision ", rules.revision(),
-                     " lists no rules (RuleSet.rules); load the rule set again")));
+        absl::StrCat(rules.name(), " 第 ", rules.revision(),
+                     " 版没有列出规则（RuleSet.rules）；请重新载入规则集")));
   }
   std::string snapshot_sha;
   auto snapshot = ReadSnapshot(ctx, req->parent(), &snapshot_sha);
@@ -387,8 +384,7 @@ grpc::Status PlanningServiceImpl::ListListVersions(grpc::ServerContext* ctx,
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   const std::string district = DistrictId(req->parent());
   if (district.empty() || req->parent() != absl::StrCat("districts/", district)) {
-    return ToGrpcStatus(
-        InvalidArgumentWithViolations({{"parent", "must be districts/{district}"}}));
+    return ToGrpcStatus(InvalidArgumentWithViolations({{"parent", "须为 districts/{district}"}}));
   }
   const std::string scope = absl::StrCat("ListListVersions|", req->parent());
   auto position = DecodePageToken(scope, req->page_token());
@@ -462,8 +458,8 @@ grpc::Status PlanningServiceImpl::ExplainEntry(grpc::ServerContext* ctx,
   std::string list_name;
   int seq = 0;
   if (!ParseEntryName(req->name(), &list_name, &seq)) {
-    return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"name", "must be districts/{d}/lists/{list}/entries/{n}"}}));
+    return ToGrpcStatus(
+        InvalidArgumentWithViolations({{"name", "须为 districts/{d}/lists/{list}/entries/{n}"}}));
   }
   std::string enterprise;
   bool narrowed = false;

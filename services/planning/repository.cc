@@ -84,9 +84,9 @@ absl::StatusOr<v1::RuleSet> PlanningRepository::GetRuleSet(pqxx::transaction_bas
                     " FROM planning.rule_set WHERE id = $1 ORDER BY revision DESC LIMIT 1"),
                 id);
   if (r.empty()) {
-    return absl::NotFoundError(absl::StrCat("rule set ruleSets/", id,
+    return absl::NotFoundError(absl::StrCat("规则集 ruleSets/", id,
                                             revision > 0 ? absl::StrCat("@", revision) : "",
-                                            " does not exist; load it with cuofeng ruleset load"));
+                                            " 不存在；请用 cuofeng ruleset load 载入"));
   }
   return RuleSetRow(r[0]);
 }
@@ -110,8 +110,7 @@ absl::Status PlanningRepository::InsertSeason(pqxx::work& tx, const std::string&
       "INSERT INTO planning.season (name, district_id, id, body) VALUES ($1, $2, $3, $4) "
       "ON CONFLICT (name) DO NOTHING RETURNING name",
       season.name(), district_id, id, pqxx::binarystring(season.SerializeAsString()));
-  if (r.empty())
-    return absl::AlreadyExistsError(absl::StrCat("season ", season.name(), " already exists"));
+  if (r.empty()) return absl::AlreadyExistsError(absl::StrCat("采暖季 ", season.name(), " 已存在"));
   return absl::OkStatus();
 }
 
@@ -121,7 +120,7 @@ absl::StatusOr<v1::Season> PlanningRepository::GetSeason(pqxx::transaction_base&
       tx.exec_params(absl::StrCat("SELECT body, version FROM planning.season WHERE name = $1",
                                   for_update ? " FOR UPDATE" : ""),
                      name);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat("season ", name, " does not exist"));
+  if (r.empty()) return absl::NotFoundError(absl::StrCat("采暖季 ", name, " 不存在"));
   v1::Season s;
   s.ParseFromString(Bytes(r[0][0]));
   s.set_etag(r[0][1].as<std::string>());
@@ -215,7 +214,7 @@ absl::StatusOr<v1::ListVersion> PlanningRepository::GetList(pqxx::transaction_ba
       "SELECT summary, state, extract(epoch from create_time)::bigint FROM planning.list_version "
       "WHERE name = $1",
       name);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat("list ", name, " does not exist"));
+  if (r.empty()) return absl::NotFoundError(absl::StrCat("清单 ", name, " 不存在"));
   v1::ListVersion l;
   l.ParseFromString(Bytes(r[0][0]));
   v1::ListState state;
@@ -270,7 +269,7 @@ absl::StatusOr<v1::ListEntry> PlanningRepository::Entry(pqxx::transaction_base& 
   pqxx::result r = tx.exec_params(
       "SELECT body FROM planning.list_entry WHERE list = $1 AND seq = $2", list, seq);
   if (r.empty())
-    return absl::NotFoundError(absl::StrCat("entry ", list, "/entries/", seq, " does not exist"));
+    return absl::NotFoundError(absl::StrCat("清单条目 ", list, "/entries/", seq, " 不存在"));
   v1::ListEntry e;
   e.ParseFromString(Bytes(r[0][0]));
   return e;

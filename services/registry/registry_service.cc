@@ -506,7 +506,7 @@ grpc::Status RegistryServiceImpl::ImportRegistry(
       // could not read ends it early, and the count in the header says so.
       if (parts.extra_header()) return ExtraHeaderError();
       if (ctx->IsCancelled()) {
-        return absl::CancelledError("the client stopped the import; nothing was written");
+        return absl::CancelledError("客户端中途停止了导入；未写入任何内容");
       }
       if (header.rows() > 0 && parts.rows() != header.rows()) {
         return StreamRowsError(header.rows(), parts.rows());

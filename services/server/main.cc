@@ -5,7 +5,9 @@
 // stderr (lib/log), one line per call; --metrics_listen serves Prometheus.
 #include <unistd.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -14,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "lib/db/embedded_files.h"
 #include "lib/db/migrations.h"
 #include "lib/db/pool.h"
@@ -84,6 +87,11 @@ ABSL_FLAG(std::string, tls_key, "", "PEM file of the private key of --tls_cert")
 ABSL_FLAG(std::string, hj212_listen, "",
           "address:port to receive CEMS data loggers' HJ 212-2017 packets on (TCP), e.g. "
           "0.0.0.0:9212; empty: no HJ 212 receiver");
+ABSL_FLAG(std::string, hj212_key_file, "",
+          "file holding an API key of role service (cfk_...): the HJ 212 receiver reads the "
+          "monitoring points (MN, access password) through RegistryService with it, and live "
+          "verification's sweep judges CEMS data with it in districts no ingest call has reached; "
+          "required with --hj212_listen");
 ABSL_FLAG(std::string, smtp_server, "",
           "host:port of the SMTP relay that notification e-mail goes through (plain SMTP, no "
           "AUTH: a relay on a trusted network); empty: e-mail deliveries fail and are retried");
@@ -152,6 +160,46 @@ cuofeng::ServerOptions ServerOptionsFromFlags() {
 // SelfAddress is where this process's own services answer it.
 std::string SelfAddress(const cuofeng::ServerOptions& options) {
   return options.internal_listen.empty() ? options.listen : options.internal_listen;
+}
+
+// ServiceKey reads --hj212_key_file and checks with the key store that it
+// holds a live key of role service. Returns false (having logged why) when
+// it does not; `authorization` is then left empty.
+bool ServiceKey(cuofeng::KeyStore& keys, std::string* authorization, std::string* key_name) {
+  const std::string path = absl::GetFlag(FLAGS_hj212_key_file);
+  if (path.empty()) return true;
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    cuofeng::logging::Error(absl::StrCat("cuofeng-server: --hj212_key_file=", path,
+                                         " cannot be read (it should hold an API key of role "
+                                         "service, made with `cuofeng admin create-key "
+                                         "--role=service`)"));
+    return false;
+  }
+  const std::string secret(absl::StripAsciiWhitespace(text.str()));
+  if (secret.empty()) {
+    cuofeng::logging::Error(absl::StrCat("cuofeng-server: --hj212_key_file=", path,
+                                         " is empty (it should hold an API key of role service)"));
+    return false;
+  }
+  auto principal = keys.Authenticate(secret);
+  if (!principal.ok()) {
+    cuofeng::logging::Error(absl::StrCat("cuofeng-server: --hj212_key_file=", path,
+                                         ": the key is refused: ", principal.status().message()));
+    return false;
+  }
+  if (principal->role != cuofeng::Role::kService) {
+    cuofeng::logging::Error(absl::StrCat("cuofeng-server: --hj212_key_file=", path, ": the key (",
+                                         principal->key_name, ") has role ",
+                                         cuofeng::RoleName(principal->role),
+                                         "; the HJ 212 receiver needs a key of role service"));
+    return false;
+  }
+  *authorization = absl::StrCat("Bearer ", secret);
+  *key_name = principal->key_name;
+  return true;
 }
 
 }  // namespace
@@ -262,6 +310,18 @@ int main(int argc, char** argv) {
 
   cuofeng::KeyStore keys(pool->get());
   cuofeng::CallGuard guard(pool->get(), &keys);
+  // The HJ 212 receiver reads the registry through its API with a service
+  // key of its own; the live sweep uses the same key.
+  const bool hj212 = !absl::GetFlag(FLAGS_hj212_listen).empty();
+  if (hj212 && absl::GetFlag(FLAGS_hj212_key_file).empty()) {
+    cuofeng::logging::Error(
+        "cuofeng-server: --hj212_listen needs --hj212_key_file=PATH, a file holding an API key "
+        "of role service (`cuofeng admin create-key --role=service`): the receiver reads the "
+        "monitoring points through RegistryService with it");
+    return 2;
+  }
+  std::string service_authorization, service_key_name;
+  if (!ServiceKey(keys, &service_authorization, &service_key_name)) return 2;
   guard.set_read_router(&read_router);
   cuofeng::AdminServiceImpl admin(&guard);
   cuofeng::AccountServiceImpl accounts(&guard, pool->get());
@@ -359,7 +419,8 @@ int main(int argc, char** argv) {
         grpc::CreateCustomChannel(registry_address, grpc::InsecureChannelCredentials(), args),
         grpc::CreateCustomChannel(planning_address, grpc::InsecureChannelCredentials(), args),
         cuofeng::LiveOptions{absl::GetFlag(FLAGS_live_verification),
-                             absl::GetFlag(FLAGS_live_sweep)});
+                             absl::GetFlag(FLAGS_live_sweep), service_authorization,
+                             service_key_name});
     services.push_back({cuofeng::v1::ComplianceService::service_full_name(), compliance.get()});
   }
   // Documents gather what they show from the other services of this process.
@@ -380,9 +441,20 @@ int main(int argc, char** argv) {
                                [&health](bool reachable) { health.SetServing(reachable); });
   cuofeng::RefusalAuditor refusals(pool->get(), &keys);
   // CEMS data loggers (HJ 212) connect here; stopped before the pool goes.
-  cuofeng::CemsStore cems_store(pool->get());
+  // The receiver knows devices through RegistryService: this server's own
+  // when the registry runs here, else --registry.
+  if (hj212 && registry_address.empty()) {
+    cuofeng::logging::Error(
+        "cuofeng-server: --hj212_listen needs --registry=ADDRESS when the registry service runs "
+        "elsewhere (the receiver reads the monitoring points through it)");
+    return 2;
+  }
+  cuofeng::CemsStore cems_store(
+      pool->get(),
+      hj212 ? grpc::CreateChannel(registry_address, grpc::InsecureChannelCredentials()) : nullptr,
+      service_authorization);
   std::unique_ptr<cuofeng::hj212::Receiver> hj212_receiver;
-  if (!absl::GetFlag(FLAGS_hj212_listen).empty()) {
+  if (hj212) {
     cuofeng::hj212::Receiver::Options hj212_options;
     hj212_options.listen = absl::GetFlag(FLAGS_hj212_listen);
     auto started = cuofeng::hj212::Receiver::Start(

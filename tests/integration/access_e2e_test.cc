@@ -883,9 +883,8 @@ TEST_F(AccessE2eTest, FilingVerifyNamesEveryAlteredColumn) {
                          "; ALTER TABLE planning.list_entry ENABLE TRIGGER USER; SELECT 1"));
   CommandResult cli = Cli(Key(Role::kBureau), {"filing", "verify", "--district=districts/120119"});
   EXPECT_EQ(cli.exit_code, 3) << cli.output;
-  EXPECT_THAT(cli.output,
-              HasSubstr(absl::StrCat("first entry that no longer matches: ", l, "/entries/3")));
-  EXPECT_THAT(cli.output, HasSubstr("column: enterprise"));
+  EXPECT_THAT(cli.output, HasSubstr(absl::StrCat("第一条对不上的条目：", l, "/entries/3")));
+  EXPECT_THAT(cli.output, HasSubstr("列：enterprise"));
   SqlScalar(*dsn_,
             absl::StrCat("ALTER TABLE planning.list_entry DISABLE TRIGGER USER; ", tampers[0].undo,
                          "; ALTER TABLE planning.list_entry ENABLE TRIGGER USER; SELECT 1"));

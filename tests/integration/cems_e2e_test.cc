@@ -9,14 +9,18 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "cuofeng/v1/admin.grpc.pb.h"
 #include "cuofeng/v1/registry.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "lib/hj212/packet.h"
@@ -98,27 +102,47 @@ class CemsTest : public ::testing::Test {
     dsn_ = FreshDatabase("cems");
     admin_ = BootstrapAdmin(dsn_);
     port_ = FreePort();
-    StartServer();
+    key_dir_ = TempDir();
+    // A first start, without the receiver, makes its service key.
+    std::string error;
+    server_ = ServerProcess::Start(dsn_, &error);
+    ASSERT_NE(server_, nullptr) << error;
+    key_ = CreateKey(server_->address(), admin_, "service", "");
+    std::ofstream(key_file()) << key_ << "\n";
     ASSERT_EQ(Cli(server_->address(), admin_, {"district", "create", "120119", "--name=蓟州区"})
                   .exit_code,
               0);
     auto imported = ImportSampleDistrict(server_->address(), admin_, kDistrict, 10, 20);
     ASSERT_EQ(imported.exit_code, 0) << imported.output;
+    ASSERT_EQ(server_->Stop(), 0);
+    StartServer();
   }
+
+  void TearDown() override {
+    server_.reset();
+    if (!key_dir_.empty()) std::filesystem::remove_all(key_dir_);
+  }
+
+  std::string key_file() const { return key_dir_ + "/hj212.key"; }
 
   void StartServer() {
     std::string error;
-    server_ =
-        ServerProcess::Start(dsn_, &error, {absl::StrCat("--hj212_listen=127.0.0.1:", port_)});
+    server_ = ServerProcess::Start(
+        dsn_, &error,
+        {absl::StrCat("--hj212_listen=127.0.0.1:", port_), "--hj212_key_file=" + key_file()});
     ASSERT_NE(server_, nullptr) << error;
   }
 
   // Registers monitoring points p0..p{n-1} with MN "MN%05d" and password "pw-i",
   // spread over the sample enterprises.
   void RegisterPoints(int n) {
+    for (int i = 0; i < n; ++i) RegisterPoint(i);
+  }
+
+  void RegisterPoint(int i) {
     auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
     auto stub = v1::RegistryService::NewStub(channel);
-    for (int i = 0; i < n; ++i) {
+    {
       v1::CreateMonitoringPointRequest req;
       req.set_parent(absl::StrCat(kDistrict, "/enterprises/e", 10000 + i % 10));
       req.set_monitoring_point_id(absl::StrCat("p", i));
@@ -141,7 +165,7 @@ class CemsTest : public ::testing::Test {
     return v.empty() ? 0 : std::stoll(v);
   }
 
-  std::string dsn_, admin_;
+  std::string dsn_, admin_, key_, key_dir_;
   int port_ = 0;
   std::unique_ptr<ServerProcess> server_;
 };
@@ -278,6 +302,129 @@ TEST_F(CemsTest, AServerKilledMidStreamLosesAndDoublesNothing) {
   EXPECT_EQ(Sql("SELECT count(*) FROM cems.value"), 3 * kMinutes);
   // Packets stored before the kill but not answered come back as duplicates.
   EXPECT_EQ(Sql("SELECT sum(accepted) FROM cems.daily_count"), kMinutes);
+}
+
+// The receiver reads the points through RegistryService with its service
+// key: a point created through the API after packets flow is taken up (its
+// device, refused as unknown until the cache is reloaded, sends again as
+// data loggers do when unanswered), its wrong password is refused, and a
+// password changed through the API is taken up too.
+TEST_F(CemsTest, APointAddedThroughTheApiAfterStartIsAcceptedAndItsWrongPasswordRefused) {
+  RegisterPoints(1);
+  int sent = 0;
+  {
+    Device device(port_);
+    ASSERT_TRUE(device.Send(hj212::Frame(MinuteSegment("MN00000", "pw-0", 0))));
+    ++sent;
+    ASSERT_EQ(device.ReadAnswers(1, absl::Now() + absl::Seconds(30)).size(), 1u);
+  }
+  RegisterPoint(1);
+  // Sends `minute` from MN00001 with `pw` until it is answered (bounded).
+  auto send_until_answered = [&](const std::string& pw, int minute) {
+    Device device(port_);
+    for (absl::Time until = absl::Now() + absl::Seconds(60); absl::Now() < until;) {
+      if (!device.Send(hj212::Frame(MinuteSegment("MN00001", pw, minute)))) return false;
+      ++sent;
+      if (!device.ReadAnswers(1, absl::Now() + absl::Seconds(1)).empty()) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(send_until_answered("pw-1", 1));
+  EXPECT_EQ(Sql("SELECT count(*) FROM cems.packet WHERE mn = 'MN00001'"), 1);
+  EXPECT_EQ(SqlScalar(dsn_, "SELECT point FROM cems.packet WHERE mn = 'MN00001'"),
+            absl::StrCat(kDistrict, "/enterprises/e10001/monitoringPoints/p1"));
+  // Its wrong password: refused, counted against the device, not answered.
+  {
+    Device device(port_);
+    ASSERT_TRUE(device.Send(hj212::Frame(MinuteSegment("MN00001", "pw-0", 2))));
+    ++sent;
+    const absl::Time until = absl::Now() + absl::Seconds(30);
+    while (Sql("SELECT count(*) FROM cems.rejection WHERE mn = 'MN00001'") < 1 &&
+           absl::Now() < until) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    EXPECT_TRUE(device.ReadAnswers(1, absl::Now()).empty());
+  }
+  EXPECT_EQ(Sql("SELECT count(*) FROM cems.rejection WHERE mn = 'MN00001' AND "
+                "reason LIKE '%访问密码%'"),
+            1);
+  EXPECT_EQ(Sql("SELECT count(*) FROM cems.packet WHERE mn = 'MN00001'"), 1);
+  // A password changed through the API: the new one is taken up.
+  {
+    auto stub = v1::RegistryService::NewStub(
+        grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+    v1::UpdateMonitoringPointRequest req;
+    req.mutable_monitoring_point()->set_name(
+        absl::StrCat(kDistrict, "/enterprises/e10001/monitoringPoints/p1"));
+    req.mutable_monitoring_point()->set_access_password("pw-new");
+    req.mutable_update_mask()->add_paths("access_password");
+    v1::MonitoringPoint out;
+    grpc::Status st = stub->UpdateMonitoringPoint(KeyContext(admin_).get(), req, &out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  ASSERT_TRUE(send_until_answered("pw-new", 3));
+  EXPECT_EQ(Sql("SELECT count(*) FROM cems.packet WHERE mn = 'MN00001'"), 2);
+  // Every packet counted once: accepted, duplicate or refused.
+  const absl::Time until = absl::Now() + absl::Seconds(30);
+  while (Sql("SELECT sum(accepted + duplicate + rejected) FROM cems.daily_count") < sent &&
+         absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(Sql("SELECT sum(accepted + duplicate + rejected) FROM cems.daily_count"), sent);
+}
+
+// The receiver's key is checked at start: none, one of another role, or one
+// that is not a key at all, and the server refuses to start saying why.
+TEST_F(CemsTest, RefusesToStartWithoutAServiceKey) {
+  ASSERT_EQ(server_->Stop(), 0);
+  server_.reset();
+  const std::string listen = absl::StrCat("--hj212_listen=127.0.0.1:", port_);
+  std::string error;
+  EXPECT_EQ(ServerProcess::Start(dsn_, &error, {listen}), nullptr);
+  EXPECT_TRUE(absl::StrContains(error, "exited with status 2")) << error;
+  EXPECT_TRUE(absl::StrContains(error, "--hj212_listen needs --hj212_key_file")) << error;
+  EXPECT_EQ(ServerProcess::Start(dsn_, &error, {listen, "--hj212_key_file=" + key_dir_ + "/none"}),
+            nullptr);
+  EXPECT_TRUE(absl::StrContains(error, "cannot be read")) << error;
+  std::ofstream(key_dir_ + "/bad.key") << "cfk_not-a-key\n";
+  EXPECT_EQ(
+      ServerProcess::Start(dsn_, &error, {listen, "--hj212_key_file=" + key_dir_ + "/bad.key"}),
+      nullptr);
+  EXPECT_TRUE(absl::StrContains(error, "the key is refused")) << error;
+  std::ofstream(key_dir_ + "/admin.key") << admin_ << "\n";
+  EXPECT_EQ(
+      ServerProcess::Start(dsn_, &error, {listen, "--hj212_key_file=" + key_dir_ + "/admin.key"}),
+      nullptr);
+  EXPECT_TRUE(absl::StrContains(error, "has role admin")) << error;
+  StartServer();
+}
+
+// A key revoked while the server runs: the registry refuses it, the log says
+// so, and packets from devices it could not load are refused as unknown MN,
+// each counted.
+TEST_F(CemsTest, ARevokedKeyRefusesUnknownDevicesAndSaysWhy) {
+  auto admin = v1::AdminService::NewStub(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  v1::ApiKey key;
+  ASSERT_TRUE(admin->GetCaller(KeyContext(key_).get(), v1::GetCallerRequest(), &key).ok());
+  v1::RevokeApiKeyRequest revoke;
+  revoke.set_name(key.name());
+  v1::ApiKey revoked;
+  grpc::Status st = admin->RevokeApiKey(KeyContext(admin_).get(), revoke, &revoked);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  RegisterPoints(1);
+  Device device(port_);
+  ASSERT_TRUE(device.Send(hj212::Frame(MinuteSegment("MN00000", "pw-0", 0))));
+  const absl::Time until = absl::Now() + absl::Seconds(30);
+  while (Sql("SELECT count(*) FROM cems.rejection") < 1 && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(device.ReadAnswers(1, absl::Now()).empty());
+  EXPECT_EQ(Sql("SELECT count(*) FROM cems.packet"), 0);
+  EXPECT_EQ(Sql("SELECT count(*) FROM cems.rejection WHERE reason LIKE '%未登记%MN00000%'"), 1);
+  EXPECT_EQ(Sql("SELECT sum(rejected) FROM cems.daily_count"), 1);
+  EXPECT_TRUE(absl::StrContains(server_->Log(), "refuses the receiver's service key"))
+      << server_->Log();
 }
 
 }  // namespace

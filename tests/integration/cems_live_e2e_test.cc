@@ -30,6 +30,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "cuofeng/v1/admin.grpc.pb.h"
 #include "cuofeng/v1/compliance.grpc.pb.h"
 #include "cuofeng/v1/planning.grpc.pb.h"
 #include "cuofeng/v1/registry.grpc.pb.h"
@@ -142,12 +143,15 @@ class CemsLiveTest : public ::testing::Test {
                       "--start_time=2018-12-01T00:00:00+08:00",
                       "--end_time=2018-12-04T00:00:00+08:00", "--document=津重污染指〔2018〕7号"});
     ASSERT_EQ(alert.exit_code, 0) << alert.output;
+    // The HJ 212 receiver's own service key (--hj212_key_file).
+    hj212_key_ = CreateKey(server_->address(), admin_, "service", "");
+    std::ofstream(dir_ + "/hj212.key") << hj212_key_ << "\n";
     ASSERT_EQ(server_->Stop(), 0);
     port_ = FreePort();
     server_ = ServerProcess::Start(
         dsn_, &error,
         {"--clock=2018-12-05T12:00:00+08:00", absl::StrCat("--hj212_listen=127.0.0.1:", port_),
-         "--live_verification", "--live_sweep=1s"});
+         "--hj212_key_file=" + dir_ + "/hj212.key", "--live_verification", "--live_sweep=1s"});
     ASSERT_NE(server_, nullptr) << error;
     channel_ = Connect(server_->address());
     verifier_ = CreateKey(server_->address(), admin_, "verifier", kDistrict);
@@ -287,7 +291,7 @@ class CemsLiveTest : public ::testing::Test {
     return last;
   }
 
-  std::string dsn_, admin_, bureau_, city_, verifier_, service_, dir_;
+  std::string dsn_, admin_, bureau_, city_, verifier_, service_, hj212_key_, dir_;
   std::unique_ptr<ServerProcess> server_;
   std::shared_ptr<grpc::Channel> channel_;
   int port_ = 0;
@@ -511,6 +515,50 @@ TEST_F(CemsLiveTest, CemsAndLedgerFindingsArriveLiveAndRefreshTheElectricityFind
                               absl::FormatTime(FromTimestamp(f.window_end()))));
   }
   EXPECT_EQ(batch, live);
+}
+
+// Issue: live CEMS checks from the first packet. No ingest call reaches the
+// district: the sweep judges the CEMS minutes with the receiver's service
+// key, so a faulty CEMS during a stop is found without a batch run.
+TEST_F(CemsLiveTest, CemsFindingsArriveLiveFromTheFirstPacketWithoutAnyIngestCall) {
+  const absl::Time orange = China("2018-12-02 00:00");
+  const v1::Meter* plant = nullptr;
+  for (const v1::Meter& m : meters_) {
+    if (m.role() == v1::PRODUCTION && !m.equipment().empty() && StopAt(m.equipment(), orange)) {
+      plant = &m;
+      break;
+    }
+  }
+  ASSERT_NE(plant, nullptr);
+  const std::string point = RegisterPoint(*plant, 7);
+  auto h = Honest(plant->equipment(), 5);
+  const int64_t sent =
+      Send(7, China("2018-11-30 00:00"), China("2018-12-05 00:00"), [&](absl::Time t) {
+        Values v = h(t);
+        if (t >= orange && t < China("2018-12-03 12:00")) v.flag = 'D';
+        return v;
+      });
+  int64_t stored = 0;
+  for (absl::Time until = absl::Now() + absl::Seconds(120); absl::Now() < until;
+       absl::SleepFor(absl::Milliseconds(200))) {
+    stored = std::stoll(SqlScalar(dsn_, "SELECT count(*) FROM cems.packet"));
+    if (stored >= sent) break;
+  }
+  ASSERT_EQ(stored, sent);
+  auto silent = Await(point, v1::CEMS_SILENT_IN_WINDOW);
+  ASSERT_TRUE(silent.has_value());
+  // Only live runs ran (nothing asked for a batch run, nothing was ingested),
+  // with the receiver's key.
+  EXPECT_EQ(
+      SqlScalar(dsn_, "SELECT count(*) FROM compliance.verification_run WHERE live IS NOT TRUE"),
+      "0");
+  auto admin = v1::AdminService::NewStub(channel_);
+  v1::GetCallerRequest who;
+  v1::ApiKey key;
+  ASSERT_TRUE(admin->GetCaller(KeyContext(hj212_key_).get(), who, &key).ok());
+  EXPECT_NE(SqlScalar(dsn_, "SELECT count(*) FROM compliance.verification_run WHERE run_by = '" +
+                                key.name() + " (live)'"),
+            "0");
 }
 
 }  // namespace

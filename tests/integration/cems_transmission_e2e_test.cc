@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -84,9 +86,17 @@ class CemsTransmissionTest : public ::testing::Test {
     admin_ = BootstrapAdmin(dsn_);
     port_ = FreePort();
     std::string error;
+    // A first start makes the HJ 212 receiver's service key (--hj212_key_file).
+    server_ = ServerProcess::Start(dsn_, &error, {"--clock=2018-10-25T09:00:00+08:00"});
+    ASSERT_NE(server_, nullptr) << error;
+    key_dir_ = TempDir();
+    std::ofstream(key_dir_ + "/hj212.key")
+        << CreateKey(server_->address(), admin_, "service", "") << "\n";
+    ASSERT_EQ(server_->Stop(), 0);
     server_ = ServerProcess::Start(
         dsn_, &error,
-        {"--clock=2018-10-25T09:00:00+08:00", absl::StrCat("--hj212_listen=127.0.0.1:", port_)});
+        {"--clock=2018-10-25T09:00:00+08:00", absl::StrCat("--hj212_listen=127.0.0.1:", port_),
+         "--hj212_key_file=" + key_dir_ + "/hj212.key"});
     ASSERT_NE(server_, nullptr) << error;
     ASSERT_EQ(Cli(server_->address(), admin_, {"district", "create", "120119", "--name=蓟州区"})
                   .exit_code,
@@ -141,7 +151,10 @@ class CemsTransmissionTest : public ::testing::Test {
     point_ = created.name();
   }
 
-  void TearDown() override { server_.reset(); }
+  void TearDown() override {
+    server_.reset();
+    if (!key_dir_.empty()) std::filesystem::remove_all(key_dir_);
+  }
 
   v1::ListVersion Generate() {
     auto planning = v1::PlanningService::NewStub(channel_);
@@ -185,7 +198,7 @@ class CemsTransmissionTest : public ::testing::Test {
     return {};
   }
 
-  std::string dsn_, admin_, bureau_, equipment_, enterprise_, point_;
+  std::string dsn_, admin_, bureau_, equipment_, enterprise_, point_, key_dir_;
   std::unique_ptr<ServerProcess> server_;
   std::shared_ptr<grpc::Channel> channel_;
   int port_ = 0;

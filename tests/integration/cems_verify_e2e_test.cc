@@ -130,11 +130,16 @@ class CemsVerifyTest : public ::testing::Test {
                       "--start_time=2018-12-01T00:00:00+08:00",
                       "--end_time=2018-12-04T00:00:00+08:00", "--document=津重污染指〔2018〕7号"});
     ASSERT_EQ(alert.exit_code, 0) << alert.output;
+    // The HJ 212 receiver's own service key (--hj212_key_file).
+    key_dir_ = TempDir();
+    std::ofstream(key_dir_ + "/hj212.key")
+        << CreateKey(server_->address(), admin_, "service", "") << "\n";
     ASSERT_EQ(server_->Stop(), 0);
     port_ = FreePort();
     server_ = ServerProcess::Start(
         dsn_, &error,
-        {"--clock=2018-12-05T12:00:00+08:00", absl::StrCat("--hj212_listen=127.0.0.1:", port_)});
+        {"--clock=2018-12-05T12:00:00+08:00", absl::StrCat("--hj212_listen=127.0.0.1:", port_),
+         "--hj212_key_file=" + key_dir_ + "/hj212.key"});
     ASSERT_NE(server_, nullptr) << error;
     channel_ = Connect(server_->address());
     verifier_ = CreateKey(server_->address(), admin_, "verifier", kDistrict);
@@ -158,7 +163,10 @@ class CemsVerifyTest : public ::testing::Test {
     ASSERT_TRUE(reader->Finish().ok());
   }
 
-  void TearDown() override { server_.reset(); }
+  void TearDown() override {
+    server_.reset();
+    if (!key_dir_.empty()) std::filesystem::remove_all(key_dir_);
+  }
 
   // Whether a stop binds all of `target` at `t`.
   bool StopAt(const std::string& target, absl::Time t) const {
@@ -252,7 +260,7 @@ class CemsVerifyTest : public ::testing::Test {
     return out;
   }
 
-  std::string dsn_, admin_, bureau_, city_, verifier_, service_;
+  std::string dsn_, admin_, bureau_, city_, verifier_, service_, key_dir_;
   std::unique_ptr<ServerProcess> server_;
   std::shared_ptr<grpc::Channel> channel_;
   int port_ = 0;

@@ -155,9 +155,9 @@ TEST(CliHelpTest, EveryCommandHasHelpOnStdoutWithFlagsAndAnExample) {
     args.push_back("--help");
     Outcome r = RunCuofeng(args);
     EXPECT_EQ(r.exit_code, 0) << command << r.err;
-    EXPECT_THAT(r.out, HasSubstr("Usage: cuofeng " + command)) << command;
-    EXPECT_THAT(r.out, HasSubstr("Example:\n  cuofeng " + command)) << command;
-    EXPECT_THAT(r.out, HasSubstr("Who: ")) << command;
+    EXPECT_THAT(r.out, HasSubstr("用法: cuofeng " + command)) << command;
+    EXPECT_THAT(r.out, HasSubstr("示例：\n  cuofeng " + command)) << command;
+    EXPECT_THAT(r.out, HasSubstr("谁用：")) << command;
     EXPECT_EQ(r.err, "") << command;
     // `cuofeng help COMMAND` says the same.
     std::vector<std::string> help = {"help"};
@@ -178,13 +178,13 @@ TEST(CliHelpTest, HelpNamesEachFlagWithItsValues) {
   EXPECT_THAT(issue.out, HasSubstr("YYYY-MM-DD[ HH:MM[:SS]]"));
   Outcome overview = RunCuofeng({"help"});
   EXPECT_EQ(overview.exit_code, 0);
-  EXPECT_THAT(overview.out, HasSubstr("Exit codes:"));
-  EXPECT_THAT(overview.out, HasSubstr("Filters (--filter"));
+  EXPECT_THAT(overview.out, HasSubstr("退出码："));
+  EXPECT_THAT(overview.out, HasSubstr("筛选（--filter"));
   EXPECT_THAT(overview.out, HasSubstr("registry get NAME"));
   Outcome version = RunCuofeng({"--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_THAT(version.out,
-              ::testing::MatchesRegex("cuofeng [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit .+\\)\n"));
+              ::testing::MatchesRegex("cuofeng [0-9]+\\.[0-9]+\\.[0-9]+（提交 .+）\n"));
 }
 
 TEST(CliHelpTest, BashCompletionComesFromTheSameTable) {
@@ -226,26 +226,26 @@ TEST(CliUsageTest, BadUsageIsExitTwoAndSaysWhat) {
     std::string says;
   };
   const std::vector<Case> cases = {
-      {{"registry", "summary"}, "--district is required"},
+      {{"registry", "summary"}, "缺少 --district（必填）"},
       {{"season", "create", "--district=districts/1", "--id=x", "--start=2018-11-15"},
-       "is required"},
+       "（必填）"},
       {{"alert", "issue", "--level=purple"},
-       "\"purple\" is not allowed; choose one of YELLOW 黄色"},
+       "\"purple\" 不是可选值；可选 YELLOW 黄色"},
       {{"findings", "list", "--parent=districts/1", "--type=STOPPED"}, "STOP_NOT_KEPT"},
       {{"verify", "run", "--district=districts/1", "--from=yesterday", "--to=2018-12-01"},
-       "\"yesterday\" is not a time"},
-      {{"obligations", "get", "districts/1/enterprises/e1", "--at=2018-13-45"}, "is not a time"},
+       "\"yesterday\" 不是时间"},
+      {{"obligations", "get", "districts/1/enterprises/e1", "--at=2018-13-45"}, "不是时间"},
       {{"season", "create", "--district=d", "--id=x", "--start=2018/11/15", "--end=2019-03-15",
         "--filing_deadline=2018-10-31"},
-       "not a date YYYY-MM-DD"},
-      {{"registry", "get"}, "NAME is required"},
+       "不是 YYYY-MM-DD 格式的日期"},
+      {{"registry", "get"}, "缺少 NAME（必填）"},
       {{"registry", "list", "enterprises", "--output=xml"}, "--output"},
-      {{"regsitry", "get", "x"}, "\"regsitry\" is not a command"},
-      {{"registry", "frobnicate"}, "\"frobnicate\" is not a command"},
+      {{"regsitry", "get", "x"}, "\"regsitry\" 不是命令"},
+      {{"registry", "frobnicate"}, "\"frobnicate\" 不是命令"},
       {{"registry", "get", "districts/1", "--colour=red"}, "--colour"},
-      {{"alert", "change", "alerts/1"}, "nothing to change"},
+      {{"alert", "change", "alerts/1"}, "没有可改的"},
       {{"filing", "export", "districts/1/lists/1"}, "--xlsx"},
-      {{"--tls_ca=/nonexistent/ca.pem", "admin", "whoami"}, "cannot read a PEM root certificate"},
+      {{"--tls_ca=/nonexistent/ca.pem", "admin", "whoami"}, "读不到 PEM 根证书"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> args = {"--server=127.0.0.1:1", "--key=k"};
@@ -331,7 +331,7 @@ TEST_F(CliTest, RegistryGetOfEveryKind) {
     const std::string name = std::vector<std::string>(absl::StrSplit(lines[1], ','))[0];
     Outcome table = As(*bureau_, {"registry", "get", name});
     EXPECT_EQ(table.exit_code, 0) << name << table.err;
-    EXPECT_THAT(table.out, HasSubstr("name  ")) << name;
+    EXPECT_THAT(table.out, HasSubstr("资源名  ")) << name;
     EXPECT_THAT(table.out, HasSubstr(name));
     Outcome json = As(*bureau_, {"registry", "get", name, "--output=json"});
     EXPECT_EQ(json.exit_code, 0) << name << json.err;
@@ -391,16 +391,16 @@ TEST_F(CliTest, PagingSaysWhenMoreExist) {
   Outcome first = As(
       *bureau_, {"registry", "list", "enterprises", "--parent=districts/120119", "--page_size=15"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_THAT(first.err, HasSubstr("15 enterprises shown; more exist: --page_token="));
+  EXPECT_THAT(first.err, HasSubstr("已显示 15 家企业，还有更多：--page_token="));
   const std::string token = first.err.substr(first.err.find("--page_token=") + 13);
   Outcome second =
       As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
                     "--page_size=30", "--page_token=" + token.substr(0, token.find(' '))});
   EXPECT_EQ(second.exit_code, 0) << second.err;
-  EXPECT_THAT(second.err, HasSubstr("25 enterprises to the end"));
+  EXPECT_THAT(second.err, HasSubstr("至末尾共 25 家企业"));
   Outcome all = As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
                               "--page_size=15", "--all"});
-  EXPECT_THAT(all.err, HasSubstr("40 enterprises in all (3 pages)"));
+  EXPECT_THAT(all.err, HasSubstr("共 40 家企业（3 页）"));
   // The table has a header and one line per row.
   EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), 41);
 }
@@ -439,7 +439,7 @@ TEST_F(CliTest, JsonOfEveryListParsesIntoItsProto) {
       false);
   // The audit table has the time of each entry, in China time.
   Outcome audit = As(*admin_, {"audit", "list", "--page_size=3"});
-  EXPECT_THAT(audit.out, HasSubstr("time"));
+  EXPECT_THAT(audit.out, HasSubstr("时间"));
   EXPECT_THAT(audit.out, ::testing::ContainsRegex("20[0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:"));
 }
 
@@ -453,7 +453,7 @@ TEST_F(CliTest, AlertChangesThatChangeNothingAreRefused) {
   // The same level again: FAILED_PRECONDITION, exit 8, and no new revision.
   Outcome same = As(*city_, {"alert", "change", alert, "--level=orange"});
   EXPECT_EQ(same.exit_code, 8) << same.err;
-  EXPECT_THAT(same.err, HasSubstr("changes nothing"));
+  EXPECT_THAT(same.err, HasSubstr("此次调整没有改变任何内容"));
   // Lowercase red is RED: the alert is raised.
   Outcome raised = As(*city_, {"alert", "change", alert, "--level=red"});
   EXPECT_EQ(raised.exit_code, 0) << raised.err;
@@ -472,7 +472,7 @@ TEST_F(CliTest, AlertChangesThatChangeNothingAreRefused) {
   v1::Alert out;
   grpc::Status nothing = stub->ChangeAlert(KeyContext(*city_).get(), empty, &out);
   EXPECT_EQ(nothing.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(nothing.error_message(), HasSubstr("nothing to change"));
+  EXPECT_THAT(nothing.error_message(), HasSubstr("没有可改的"));
   v1::ChangeAlertRequest same_level = empty;
   same_level.set_level(v1::RED);
   grpc::Status unchanged = stub->ChangeAlert(KeyContext(*city_).get(), same_level, &out);

@@ -567,7 +567,7 @@ TEST_F(ComplianceE2eTest, ScopesReviewAndExplanation) {
   EXPECT_THAT(confirmed.output, HasSubstr("CONFIRMED"));
   CommandResult twice =
       Cli(*verifier_, {"findings", "review", stop[0].name(), "--decision=DISMISS", "--comment=x"});
-  EXPECT_THAT(twice.output, HasSubstr("is already CONFIRMED"));
+  EXPECT_THAT(twice.output, HasSubstr("已是已确认 CONFIRMED"));
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.finding_event WHERE finding = '" +
                                  stop[0].name() + "'"),
             "2");
@@ -629,7 +629,7 @@ TEST_F(ComplianceE2eTest, EvidenceChartsAndBaselineOverride) {
   CommandResult overridden = Cli(*bureau_, {"baselines", "override", baseline, "--load_kw=80",
                                             "--reason=10月份试生产，负荷偏高"});
   ASSERT_EQ(overridden.exit_code, 0) << overridden.output;
-  EXPECT_THAT(overridden.output, HasSubstr("80.0 kW (computed 100.0 kW)"));
+  EXPECT_THAT(overridden.output, HasSubstr("80.0 kW（计算值 100.0 kW）"));
   CommandResult listed =
       Cli(*verifier_, {"baselines", "list", "--parent=" + stop_.substr(0, stop_.find("/meters/"))});
   EXPECT_THAT(listed.output, HasSubstr("10月份试生产"));
@@ -776,7 +776,7 @@ TEST_F(ComplianceE2eTest, HeavyTrucksLedgersAndCameras) {
   CommandResult dismissed =
       Cli(*verifier_, {"findings", "review", silent[0].name(), "--decision=DISMISS",
                        "--comment=过车记录补传后核实，摄像头正常"});
-  EXPECT_THAT(dismissed.output, HasSubstr("is already FINDING_SUPERSEDED"));
+  EXPECT_THAT(dismissed.output, HasSubstr("已是FINDING_SUPERSEDED"));
   EXPECT_EQ(SqlScalar(*dsn_, "SELECT count(*) FROM compliance.finding_event WHERE finding = '" +
                                  silent[0].name() + "' AND kind = 'SUPERSEDE'"),
             "1");

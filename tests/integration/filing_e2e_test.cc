@@ -129,7 +129,7 @@ TEST_F(FilingE2eTest, StateMachineWithEveryRefusedTransitionAndAmendment) {
   // Acknowledging a draft, or submitting as the city, is refused.
   grpc::Status s = Acknowledge(*city_, first, &f);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_THAT(s.error_message(), HasSubstr("is DRAFT"));
+  EXPECT_THAT(s.error_message(), HasSubstr("的状态是草稿（DRAFT）"));
   EXPECT_EQ(Submit(*city_, first, &f).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(Submit(*bureau_, first, &f).ok());
   EXPECT_EQ(f.state(), v1::SUBMITTED);
@@ -138,12 +138,12 @@ TEST_F(FilingE2eTest, StateMachineWithEveryRefusedTransitionAndAmendment) {
   EXPECT_EQ(f.previous_sha256(), "");
   s = Submit(*bureau_, first, &f);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_THAT(s.error_message(), HasSubstr("is SUBMITTED"));
+  EXPECT_THAT(s.error_message(), HasSubstr("的状态是已报送（SUBMITTED）"));
   EXPECT_EQ(Acknowledge(*bureau_, first, &f).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(Acknowledge(*city_, first, &f).ok());
   EXPECT_EQ(f.state(), v1::FILED);
   EXPECT_FALSE(f.acknowledged_by().empty());
-  EXPECT_THAT(Acknowledge(*city_, first, &f).error_message(), HasSubstr("is FILED"));
+  EXPECT_THAT(Acknowledge(*city_, first, &f).error_message(), HasSubstr("的状态是已备案（FILED）"));
 
   // A second list for the season is an amendment, not a new submission.
   const std::string second = Generate();
@@ -165,7 +165,7 @@ TEST_F(FilingE2eTest, StateMachineWithEveryRefusedTransitionAndAmendment) {
   EXPECT_EQ(State(second), v1::FILED);
   EXPECT_EQ(State(first), v1::SUPERSEDED);
   s = Amend(first, third, "改旧版", &f);
-  EXPECT_THAT(s.error_message(), HasSubstr("is SUPERSEDED"));
+  EXPECT_THAT(s.error_message(), HasSubstr("的状态是已替代（SUPERSEDED）"));
   filed_ = second;
 }
 
@@ -288,7 +288,7 @@ TEST_F(FilingE2eTest, TamperingIsRefusedAndWhatGetsThroughIsFound) {
   CommandResult intact =
       Cli(*bureau_, {"filing", "verify", absl::StrCat("--district=", kDistrict)});
   ASSERT_EQ(intact.exit_code, 0) << intact.output;
-  EXPECT_THAT(intact.output, HasSubstr("intact"));
+  EXPECT_THAT(intact.output, HasSubstr("完好"));
   // Even with direct SQL, frozen content cannot change.
   EXPECT_ANY_THROW(
       SqlScalar(*dsn_, absl::StrCat("UPDATE planning.list_entry SET kind = 'EXEMPT' WHERE list = '",
@@ -314,11 +314,9 @@ TEST_F(FilingE2eTest, TamperingIsRefusedAndWhatGetsThroughIsFound) {
                 "ALTER TABLE planning.list_entry ENABLE TRIGGER list_entry_append_only; SELECT 1"));
   CommandResult found = Cli(*bureau_, {"filing", "verify", absl::StrCat("--district=", kDistrict)});
   EXPECT_EQ(found.exit_code, 3) << found.output;
-  EXPECT_THAT(found.output, HasSubstr("TAMPERED"));
-  EXPECT_THAT(found.output,
-              HasSubstr(absl::StrCat("first filing that no longer matches: ", filed_)));
-  EXPECT_THAT(found.output, HasSubstr(absl::StrCat("first entry that no longer matches: ", filed_,
-                                                   "/entries/3")));
+  EXPECT_THAT(found.output, HasSubstr("已被篡改"));
+  EXPECT_THAT(found.output, HasSubstr(absl::StrCat("第一份对不上的备案：", filed_)));
+  EXPECT_THAT(found.output, HasSubstr(absl::StrCat("第一条对不上的条目：", filed_, "/entries/3")));
 }
 
 }  // namespace

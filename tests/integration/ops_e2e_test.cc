@@ -559,7 +559,7 @@ TEST(OpsTest, TlsServesClientsThatTrustItsCaAndRefusesPlaintext) {
     req.mutable_alert()->set_districts(0, "districts/999999");
     s = alerts->IssueAlert(ctx2.get(), req, &alert);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
-    EXPECT_THAT(s.error_message(), HasSubstr("no district districts/999999 in the registry"));
+    EXPECT_THAT(s.error_message(), HasSubstr("登记中没有区县 districts/999999"));
   }
 
   // A plaintext client never gets an answer from the service.

@@ -279,10 +279,10 @@ TEST_F(PlanningE2eTest, RuleSetRevisionsAreImmutableAndListsPinTheirs) {
   CommandResult loaded =
       Cli(*bureau_, {"ruleset", "load", dir + "/v2.textproto", "--id=jizhou-2018"});
   ASSERT_EQ(loaded.exit_code, 0) << loaded.output;
-  EXPECT_THAT(loaded.output, HasSubstr("revision 2"));
+  EXPECT_THAT(loaded.output, HasSubstr("第 2 版"));
   // Loading the same text again makes no new revision.
   EXPECT_THAT(Cli(*bureau_, {"ruleset", "load", dir + "/v2.textproto", "--id=jizhou-2018"}).output,
-              HasSubstr("revision 2"));
+              HasSubstr("第 2 版"));
   v1::ListVersion pinned, latest;
   ASSERT_TRUE(Generate(*bureau_, &pinned, false, "ruleSets/jizhou-2018@1").ok());
   ASSERT_TRUE(Generate(*bureau_, &latest).ok());

@@ -83,7 +83,7 @@ def main():
             "--end=2019-03-15", "--filing_deadline=2018-10-31")
         summary = as_(bureau, "list", "generate", "--district=" + DISTRICT,
                       "--season=%s/seasons/2018-2019" % DISTRICT, "--rule_set=ruleSets/jizhou-2018").stdout
-        list_name = re.search(r"^清单 list (\S+) ", summary, re.M).group(1)
+        list_name = re.search(r"^清单 (districts/\S+) ", summary, re.M).group(1)
         as_(bureau, "filing", "submit", list_name)
         as_(city, "filing", "acknowledge", list_name)
         as_(city, "alert", "issue", "--level=ORANGE", "--districts=" + DISTRICT,

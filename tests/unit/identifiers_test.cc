@@ -70,5 +70,14 @@ TEST(ResourceIdTest, Aip122Shape) {
   EXPECT_THAT(ValidateDistrictCode("12011"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST(ResourceIdTest, ExplainsTheShapeInChinese) {
+  EXPECT_THAT(ValidateResourceId("Bad Id!"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("标识 \"Bad Id!\" 不合规：须为 1—63 个小写字母、数字或连字符")));
+  EXPECT_THAT(ValidateDistrictCode("12011"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("区县标识 \"12011\" 不合规：须为 6 位行政区划代码")));
+}
+
 }  // namespace
 }  // namespace cuofeng

@@ -51,7 +51,7 @@ absl::StatusOr<std::string> InitialPassword(bool* generated) {
     std::getline(std::cin, password);
   } else {
     std::ifstream f(file);
-    if (!f) return absl::InvalidArgumentError(absl::StrCat("--password_file: cannot read ", file));
+    if (!f) return absl::InvalidArgumentError(absl::StrCat("--password_file：读不了文件 ", file));
     std::getline(f, password);
   }
   return std::string(absl::StripTrailingAsciiWhitespace(password));
@@ -60,8 +60,8 @@ absl::StatusOr<std::string> InitialPassword(bool* generated) {
 int AccountCreate() {
   std::optional<Role> role = ParseRole(absl::AsciiStrToLower(Opts().role));
   if (!role.has_value()) {
-    std::cerr << "cuofeng: --role must be one of admin, city, bureau, enterprise, verifier, "
-                 "service\n";
+    std::cerr << "cuofeng：--role 须为 admin、city、bureau、enterprise、verifier、"
+                 "service 之一\n";
     return kExitUsage;
   }
   bool generated = false;
@@ -136,10 +136,9 @@ int RotateKey() {
     std::cout << resp.secret() << "\n";
     return 0;
   }
-  std::cout << "new key " << resp.api_key().name() << " (shown once):\n"
+  std::cout << "新密钥 " << resp.api_key().name() << "（只显示这一次）：\n"
             << resp.secret() << "\n"
-            << Arg(2) << " keeps working until " << When(resp.old_key_expire_time())
-            << " (China time)\n";
+            << Arg(2) << " 到 " << When(resp.old_key_expire_time()) << "（北京时间）前仍可用\n";
   return 0;
 }
 
@@ -157,16 +156,16 @@ absl::StatusOr<absl::Duration> ParseLifetime(const std::string& flag, const std:
     return d;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat(flag, ": \"", text, "\" is not a duration such as 90d, 36h or 30m"));
+      absl::StrCat(flag, "：\"", text, "\" 不是时长，应写成 90d、36h 或 30m 这样"));
 }
 
 std::vector<CommandSpec> AccountCommands() {
   return {
       {"account create",
        "",
-       "admin; bureau (accounts within its district)",
-       "a person's account for the web pages: the first password (from --password_file, or "
-       "generated and shown once) must be changed at the first login",
+       "管理员；区县部门（本区内的账户）",
+       "为某人开网页账户：初始密码（来自 --password_file，或随机生成并只显示一次）"
+       "须在首次登录时修改",
        {"USERNAME"},
        {"role!", "scope", "name", "password_file", "request_id", "output"},
        "cuofeng account create zhang.wei --role=enterprise "
@@ -174,25 +173,25 @@ std::vector<CommandSpec> AccountCommands() {
        AccountCreate},
       {"account list",
        "",
-       "admin; bureau (its district)",
-       "people's accounts, with their lockout and first-login state",
+       "管理员；区县部门（本区）",
+       "网页账户列表，含锁定和首次登录状态",
        {},
        {"scope", "output"},
        "cuofeng account list --scope=districts/120119",
        AccountList},
       {"account unlock",
        "",
-       "admin; bureau (its district)",
-       "lift the lockout after repeated wrong passwords",
+       "管理员；区县部门（本区）",
+       "解除多次输错密码后的锁定",
        {"USERNAME"},
        {"output"},
        "cuofeng account unlock zhang.wei",
        AccountUnlock},
       {"admin rotate-key",
        "",
-       "admin",
-       "a new key with the same role, scope and name; the old one keeps working for --grace "
-       "(default 24h, 0: ends now); --ttl sets the new key's lifetime",
+       "管理员",
+       "换发一个角色、范围、名称相同的新密钥；旧密钥在 --grace 内仍可用"
+       "（默认 24h，0：立即失效）；--ttl 设新密钥的有效期",
        {"KEY"},
        {"grace", "ttl"},
        "cuofeng admin rotate-key apiKeys/3f2a… --grace=24h --ttl=90d",

@@ -117,7 +117,7 @@ struct TemplateFile {
 absl::StatusOr<std::vector<TemplateFile>> FindTemplateFiles(const std::string& dir) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(dir)) {
-    return absl::NotFoundError(absl::StrCat(dir, " is not a folder"));
+    return absl::NotFoundError(absl::StrCat(dir, " 不是文件夹"));
   }
   std::vector<FieldViolation> violations;
   // Every file must name a kind: its template name (enterprises.csv) or its
@@ -136,15 +136,15 @@ absl::StatusOr<std::vector<TemplateFile>> FindTemplateFiles(const std::string& d
         absl::EndsWithIgnoreCase(name, ".csv") ? RegistryStemOfSheet(name) : std::string();
     if (stem.empty()) {
       violations.push_back(
-          {name, absl::StrCat("not a registry file: the folder holds one CSV per kind, named ",
-                              "townships.csv, enterprises.csv, … or 镇乡.csv, 企业.csv, … "
-                              "(`cuofeng template registry` writes them); move other files out")});
+          {name, absl::StrCat("不是登记表：文件夹中每类一个 CSV，名为 ",
+                              "townships.csv、enterprises.csv……或 镇乡.csv、企业.csv……"
+                              "（`cuofeng template registry` 可生成）；请把其他文件移走")});
       continue;
     }
     auto [it, fresh] = found.emplace(stem, p);
     if (!fresh) {
-      violations.push_back({name, absl::StrCat("a second file for ", stem, ".csv (the first is ",
-                                               it->second.filename().string(), ")")});
+      violations.push_back({name, absl::StrCat(stem, ".csv 有第二个文件（第一个是 ",
+                                               it->second.filename().string(), "）")});
     }
   }
   if (!violations.empty()) return InvalidArgumentWithViolations(std::move(violations));
@@ -155,7 +155,7 @@ absl::StatusOr<std::vector<TemplateFile>> FindTemplateFiles(const std::string& d
   }
   if (out.empty()) {
     return absl::NotFoundError(
-        absl::StrCat("no template files (townships.csv, enterprises.csv, ...) in ", dir));
+        absl::StrCat(dir, " 中没有登记表（townships.csv、enterprises.csv 等）"));
   }
   return out;
 }
@@ -212,7 +212,7 @@ ParsedFile ParseTemplateFile(const std::string& stem, const std::string& file_na
     if (row_bytes > kMaxCsvLineBytes) {
       r.violations.push_back(
           {absl::StrCat(file_name, ":", (*rows)[i].line),
-           absl::StrCat("the row is ", row_bytes, " bytes long; at most ", kMaxCsvLineBytes)});
+           absl::StrCat("此行长 ", row_bytes, " 字节，最多 ", kMaxCsvLineBytes, " 字节")});
       continue;
     }
     if (file.rows_size() == kRowsPerChunk || chunk_bytes + row_bytes > (1u << 20)) {
@@ -487,7 +487,7 @@ absl::StatusOr<int64_t> ExportToDir(v1::RegistryService::Stub& stub, const std::
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  if (ec) return absl::InternalError(absl::StrCat("无法创建 ", dir, "：", ec.message()));
   grpc::ClientContext ctx;
   AddKey(&ctx, key);
   v1::ExportRegistryRequest req;
@@ -517,7 +517,7 @@ absl::StatusOr<int64_t> ExportToDir(v1::RegistryService::Stub& stub, const std::
   if (!status.ok()) return FromGrpcStatus(status);
   for (auto& [name, out] : outs) {
     out.close();
-    if (!out) return absl::InternalError(absl::StrCat("cannot write ", name, " in ", dir));
+    if (!out) return absl::InternalError(absl::StrCat("无法写入 ", dir, " 中的 ", name));
   }
   return rows;
 }

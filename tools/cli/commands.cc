@@ -1,6 +1,7 @@
 #include "tools/cli/commands.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <iostream>
@@ -65,10 +66,9 @@ std::string TlsRootCertificates() {
 
 absl::Status CheckTlsRootCertificates() {
   if (TlsCaPath().empty() || TlsRootCertificates() != "-") return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("--tls_ca=", TlsCaPath(),
-                   ": cannot read a PEM root certificate there (--tls_ca or "
-                   "CUOFENG_TLS_CA)"));
+  return absl::InvalidArgumentError(absl::StrCat("--tls_ca=", TlsCaPath(),
+                                                 "：该处读不到 PEM 根证书（--tls_ca 或 "
+                                                 "CUOFENG_TLS_CA）"));
 }
 
 namespace {
@@ -96,133 +96,115 @@ struct FlagDef {
 const std::map<std::string, FlagDef>& Catalogue() {
   Options& o = Opts();
   static const auto* m = new std::map<std::string, FlagDef>{
-      {"database",
-       {FlagKind::kString, "libpq connection string of the database (DSN)", &o.database}},
-      {"district", {FlagKind::kString, "district, e.g. districts/120119", &o.district}},
-      {"role", {FlagKind::kEnum, "role of the new key", &o.role, v1::Role_descriptor()}},
+      {"database", {FlagKind::kString, "数据库的 libpq 连接串（DSN）", &o.database}},
+      {"district", {FlagKind::kString, "区县，如 districts/120119", &o.district}},
+      {"role", {FlagKind::kEnum, "新密钥的角色", &o.role, v1::Role_descriptor()}},
       {"scope",
-       {FlagKind::kString, "scope of the key: districts/{d} or districts/{d}/enterprises/{e}",
-        &o.scope}},
-      {"name", {FlagKind::kString, "display name (名称)", &o.name}},
-      {"city", {FlagKind::kString, "city of the district, e.g. 天津市", &o.city}},
+       {FlagKind::kString, "密钥的范围：districts/{d} 或 districts/{d}/enterprises/{e}", &o.scope}},
+      {"name", {FlagKind::kString, "名称", &o.name}},
+      {"city", {FlagKind::kString, "区县所属的市，如 天津市", &o.city}},
       {"parent",
-       {FlagKind::kString, "parent resource, e.g. districts/120119 (districts/- for all)",
-        &o.parent}},
+       {FlagKind::kString, "上级资源，如 districts/120119（districts/- 表示全部区县）", &o.parent}},
       {"filter",
        {FlagKind::kString,
-        "AIP-160 filter, e.g. 'industry_category = 铸造 OR industry_category = CHEMICALS' "
-        "(cuofeng help filters)",
+        "筛选条件（AIP-160），如 'industry_category = 铸造 OR industry_category = CHEMICALS' "
+        "（见 cuofeng help filters）",
         &o.filter}},
       {"request_id",
-       {FlagKind::kString, "makes the change safe to retry: the same id runs once", &o.request_id}},
-      {"validate_only", {FlagKind::kBool, "check everything, write nothing", &o.validate_only}},
-      {"id", {FlagKind::kString, "id of the new rule set or season", &o.id}},
+       {FlagKind::kString, "请求号：重试时用同一请求号，变更只执行一次", &o.request_id}},
+      {"validate_only", {FlagKind::kBool, "只校验，不写入", &o.validate_only}},
+      {"id", {FlagKind::kString, "新规则集或采暖季的标识", &o.id}},
       {"season",
        {FlagKind::kString,
-        "season, e.g. districts/120119/seasons/2018-2019 (filing list: "
-        "its id, 2018-2019)",
+        "采暖季，如 districts/120119/seasons/2018-2019（filing list 用其标识："
+        "2018-2019）",
         &o.season}},
       {"rule_set",
-       {FlagKind::kString, "rule set, ruleSets/{id} or ruleSets/{id}@{revision}", &o.rule_set}},
-      {"start", {FlagKind::kDate, "first day of the season", &o.start}},
-      {"end", {FlagKind::kDate, "last day of the season", &o.end}},
-      {"filing_deadline",
-       {FlagKind::kDate, "day by which the list must be filed (T78)", &o.filing_deadline}},
+       {FlagKind::kString, "规则集，ruleSets/{id} 或 ruleSets/{id}@{版本}", &o.rule_set}},
+      {"start", {FlagKind::kDate, "采暖季第一天", &o.start}},
+      {"end", {FlagKind::kDate, "采暖季最后一天", &o.end}},
+      {"filing_deadline", {FlagKind::kDate, "清单备案截止日（T78）", &o.filing_deadline}},
       {"enterprise",
-       {FlagKind::kString, "enterprise, e.g. districts/120119/enterprises/e10001", &o.enterprise}},
-      {"month", {FlagKind::kMonth, "a month of the season", &o.month}},
-      {"staggered",
-       {FlagKind::kBool, "whether the month is staggered (--staggered=false: not)", &o.staggered}},
-      {"note", {FlagKind::kString, "why, recorded with the change", &o.note}},
-      {"reason", {FlagKind::kString, "the reason, recorded with the change", &o.reason}},
-      {"state",
-       {FlagKind::kEnum, "only filings in this state", &o.state, v1::ListState_descriptor()}},
-      {"xlsx", {FlagKind::kString, "write the list as an XLSX workbook to this file", &o.xlsx}},
-      {"csv", {FlagKind::kString, "write the list as CSV (UTF-8 with BOM) to this file", &o.csv}},
-      {"level", {FlagKind::kEnum, "alert level", &o.level, v1::AlertLevel_descriptor()}},
+       {FlagKind::kString, "企业，如 districts/120119/enterprises/e10001", &o.enterprise}},
+      {"month", {FlagKind::kMonth, "采暖季中的某月", &o.month}},
+      {"staggered", {FlagKind::kBool, "该月是否错峰（--staggered=false：不错峰）", &o.staggered}},
+      {"note", {FlagKind::kString, "说明，随变更记录", &o.note}},
+      {"reason", {FlagKind::kString, "理由，随变更记录", &o.reason}},
+      {"state", {FlagKind::kEnum, "只看此状态的备案", &o.state, v1::ListState_descriptor()}},
+      {"xlsx", {FlagKind::kString, "把清单写成 XLSX 工作簿，存到此文件", &o.xlsx}},
+      {"csv", {FlagKind::kString, "把清单写成 CSV（UTF-8 带 BOM），存到此文件", &o.csv}},
+      {"level", {FlagKind::kEnum, "预警级别", &o.level, v1::AlertLevel_descriptor()}},
       {"districts",
-       {FlagKind::kString, "comma list of districts/{d} the alert covers (none: the whole city)",
-        &o.districts}},
-      {"start_time", {FlagKind::kTime, "when it starts (default now)", &o.start_time}},
-      {"end_time", {FlagKind::kTime, "when it ends (none: until lifted)", &o.end_time}},
-      {"at", {FlagKind::kTime, "the instant (default now)", &o.at}},
-      {"from", {FlagKind::kTime, "start of the period", &o.from}},
-      {"to", {FlagKind::kTime, "end of the period", &o.to}},
-      {"document", {FlagKind::kString, "the city's document number (文号)", &o.document}},
-      {"count", {FlagKind::kInt, "stop after this many sets (0: until interrupted)", &o.count}},
+       {FlagKind::kString, "预警覆盖的区县 districts/{d}，逗号分隔（不填：全市）", &o.districts}},
+      {"start_time", {FlagKind::kTime, "开始时间（默认：现在）", &o.start_time}},
+      {"end_time", {FlagKind::kTime, "结束时间（不填：直至解除）", &o.end_time}},
+      {"at", {FlagKind::kTime, "时刻（默认：现在）", &o.at}},
+      {"from", {FlagKind::kTime, "时段开始", &o.from}},
+      {"to", {FlagKind::kTime, "时段结束", &o.to}},
+      {"document", {FlagKind::kString, "市里的文号", &o.document}},
+      {"count", {FlagKind::kInt, "收到这么多次后停止（0：直到中断）", &o.count}},
       {"out",
        {FlagKind::kString,
-        "the file to write; its extension is the format (.svg/.png charts; .xlsx, .csv, .pdf "
-        "documents)",
+        "要写的文件；扩展名决定格式（图表 .svg/.png；文件 .xlsx、.csv、.pdf"
+        "）",
         &o.out}},
       {"decision",
-       {FlagKind::kEnum, "the verifier's decision", &o.decision, v1::ReviewDecision_descriptor()}},
-      {"comment", {FlagKind::kString, "what the verifier saw", &o.comment}},
-      {"text", {FlagKind::kString, "the enterprise's explanation (异常申报)", &o.text}},
-      {"load_kw", {FlagKind::kDouble, "the baseline load in kW", &o.load_kw}},
+       {FlagKind::kEnum, "核查人员的结论", &o.decision, v1::ReviewDecision_descriptor()}},
+      {"comment", {FlagKind::kString, "核查人员所见", &o.comment}},
+      {"text", {FlagKind::kString, "企业的说明（异常申报）", &o.text}},
+      {"load_kw", {FlagKind::kDouble, "基准负荷，千瓦（kW）", &o.load_kw}},
       {"time_zone",
        {FlagKind::kString,
-        "how times written without an offset are read: an IANA zone (Asia/Shanghai, the "
-        "default), UTC, or an offset such as +08:00",
+        "不带时区偏移的时间按哪个时区读：IANA 时区（默认 Asia/Shanghai）、"
+        "UTC 或偏移如 +08:00",
         &o.time_zone}},
-      {"time", {FlagKind::kTime, "when the register was reset or the meter replaced", &o.time}},
+      {"time", {FlagKind::kTime, "电表读数清零或换表的时间", &o.time}},
       {"kind",
        {FlagKind::kChoice,
-        "what happened to the meter",
+        "电表发生了什么",
         &o.kind,
         nullptr,
         {"REGISTER_RESET", "METER_REPLACED"}}},
-      {"new_register",
-       {FlagKind::kDouble, "the register (kWh) right after the event", &o.new_register}},
-      {"serial_number",
-       {FlagKind::kString, "the new meter's serial number (表号)", &o.serial_number}},
-      {"type",
-       {FlagKind::kEnum, "only findings of this type", &o.type, v1::FindingType_descriptor()}},
+      {"new_register", {FlagKind::kDouble, "事件刚过后的表底读数（千瓦时）", &o.new_register}},
+      {"serial_number", {FlagKind::kString, "新电表的表号", &o.serial_number}},
+      {"type", {FlagKind::kEnum, "只看此类型的核查发现", &o.type, v1::FindingType_descriptor()}},
       {"status",
-       {FlagKind::kEnum, "only findings in this status", &o.status,
-        v1::FindingStatus_descriptor()}},
+       {FlagKind::kEnum, "只看此状态的核查发现", &o.status, v1::FindingStatus_descriptor()}},
       {"output",
        {FlagKind::kChoice,
-        "table (people: Chinese labels, China time), json (protobuf JSON mapping) or csv",
+        "table（给人看：中文标签、北京时间）、json（protobuf JSON 映射）或 csv",
         &o.output,
         nullptr,
         {"table", "json", "csv"}}},
-      {"page_size",
-       {FlagKind::kInt, "rows per page (default 50)", &o.page_size, nullptr, {}, "limit"}},
-      {"page_token",
-       {FlagKind::kString, "the page after the last one shown (as printed)", &o.page_token}},
-      {"all", {FlagKind::kBool, "every page, not just the first", &o.all}},
-      {"include_history",
-       {FlagKind::kBool, "every revision, not only the latest", &o.include_history}},
-      {"markdown",
-       {FlagKind::kBool, "print the command table as Markdown (the README's)", &o.markdown}},
-      {"email", {FlagKind::kString, "e-mail address for notifications", &o.email}},
+      {"page_size", {FlagKind::kInt, "每页行数（默认 50）", &o.page_size, nullptr, {}, "limit"}},
+      {"page_token", {FlagKind::kString, "下一页的页码标记（照输出所示填写）", &o.page_token}},
+      {"all", {FlagKind::kBool, "全部各页，不只第一页", &o.all}},
+      {"include_history", {FlagKind::kBool, "全部修订，不只最新一次", &o.include_history}},
+      {"markdown", {FlagKind::kBool, "以 Markdown 输出命令表（即 README 中的表）", &o.markdown}},
+      {"email", {FlagKind::kString, "接收通知的邮箱", &o.email}},
       {"webhook_url",
-       {FlagKind::kString, "https:// (or http://) URL notifications are POSTed to (signed)",
+       {FlagKind::kString, "接收通知推送的 https://（或 http://）地址（POST，带签名）",
         &o.webhook_url}},
       {"webhook_secret_file",
        {FlagKind::kString,
-        "file holding the webhook signing secret, 16-200 characters (- reads stdin; unset "
-        "keeps the one stored)",
+        "存放推送签名密钥的文件，16—200 个字符（- 表示从标准输入读；不填则保留已存的"
+        "）",
         &o.webhook_secret_file}},
       {"channels",
-       {FlagKind::kString, "comma list of EMAIL and WEBHOOK (邮件, 推送); empty: none",
-        &o.channels}},
-      {"unread", {FlagKind::kBool, "only notifications not yet read", &o.unread}},
+       {FlagKind::kString, "EMAIL、WEBHOOK（邮件、推送），逗号分隔；留空：不发送", &o.channels}},
+      {"unread", {FlagKind::kBool, "只看未读通知", &o.unread}},
       {"password_file",
        {FlagKind::kString,
-        "file holding the account's first password, at least 10 characters (- reads stdin; "
-        "unset: a random one is generated and shown once)",
+        "存放账户初始密码的文件，至少 10 个字符（- 表示从标准输入读；"
+        "不填：随机生成并只显示一次）",
         &o.password_file}},
-      {"grace",
-       {FlagKind::kString, "how long the old key keeps working: 24h (default), 7d, 0", &o.grace}},
-      {"ttl", {FlagKind::kString, "the new key's lifetime, e.g. 90d (unset: no expiry)", &o.ttl}},
-      {"expires",
-       {FlagKind::kTime, "the key stops working at this instant (unset: never)", &o.expires}},
+      {"grace", {FlagKind::kString, "旧密钥还能用多久：24h（默认）、7d、0", &o.grace}},
+      {"ttl", {FlagKind::kString, "新密钥的有效期，如 90d（不填：不过期）", &o.ttl}},
+      {"expires", {FlagKind::kTime, "密钥在此时刻失效（不填：永不失效）", &o.expires}},
       {"codes",
        {FlagKind::kBool,
-        "English headers and enum codes, UTF-8 without BOM (for scripts; the default is the "
-        "clerk's template: Chinese headers and choices, UTF-8 with BOM)",
+        "英文表头和枚举代码，UTF-8 不带 BOM（供脚本用；默认是办事员用的模板："
+        "中文表头和选项，UTF-8 带 BOM）",
         &o.codes}},
   };
   return *m;
@@ -247,8 +229,8 @@ CLI::Validator EnumValidator(const google::protobuf::EnumDescriptor* e) {
       [e](std::string& value) -> std::string {
         const auto* v = EnumValueByText(e, value);
         if (v == nullptr) {
-          return absl::StrCat("\"", value, "\" is not allowed; choose one of ", EnumChoices(e),
-                              " (any case, or the Chinese label)");
+          return absl::StrCat("\"", value, "\" 不是可选值；可选 ", EnumChoices(e),
+                              "（代码不分大小写，或用中文标签）");
         }
         value = v->name();
         return "";
@@ -271,7 +253,7 @@ CLI::Validator FormatValidator(const char* format, const char* example) {
         absl::Time t;
         std::string err;
         if (absl::ParseTime(format, value, absl::UTCTimeZone(), &t, &err)) return "";
-        return absl::StrCat("\"", value, "\" is not ", example);
+        return absl::StrCat("\"", value, "\" 不是", example);
       },
       "", "format");
 }
@@ -302,7 +284,7 @@ std::string FlagUsage(const std::string& name, const FlagDef& d) {
 CLI::Option* AddFlag(CLI::App* app, const std::string& name, bool required) {
   auto it = Catalogue().find(name);
   if (it == Catalogue().end()) {
-    std::cerr << "internal: unknown flag " << name << "\n";
+    std::cerr << "内部错误：未知参数 " << name << "\n";
     std::abort();
   }
   const FlagDef& d = it->second;
@@ -321,8 +303,8 @@ CLI::Option* AddFlag(CLI::App* app, const std::string& name, bool required) {
       break;
     case FlagKind::kEnum:
       opt = app->add_option(names, *static_cast<std::string*>(d.target),
-                            absl::StrCat(d.help, ": ", EnumChoices(d.enum_type),
-                                         " (any case, or the Chinese label)"))
+                            absl::StrCat(d.help, "：", EnumChoices(d.enum_type),
+                                         "（代码不分大小写，或用中文标签）"))
                 ->type_name(EnumTypeName(d.enum_type))
                 ->transform(EnumValidator(d.enum_type));
       break;
@@ -333,19 +315,19 @@ CLI::Option* AddFlag(CLI::App* app, const std::string& name, bool required) {
       break;
     case FlagKind::kTime:
       opt = app->add_option(names, *static_cast<std::string*>(d.target),
-                            absl::StrCat(d.help, "; ", kTimeSyntaxHelp))
+                            absl::StrCat(d.help, "；", kTimeSyntaxHelp))
                 ->type_name("TIME")
                 ->check(TimeValidator());
       break;
     case FlagKind::kDate:
       opt = app->add_option(names, *static_cast<std::string*>(d.target), d.help)
                 ->type_name("YYYY-MM-DD")
-                ->check(FormatValidator("%Y-%m-%d", "a date YYYY-MM-DD"));
+                ->check(FormatValidator("%Y-%m-%d", " YYYY-MM-DD 格式的日期"));
       break;
     case FlagKind::kMonth:
       opt = app->add_option(names, *static_cast<std::string*>(d.target), d.help)
                 ->type_name("YYYY-MM")
-                ->check(FormatValidator("%Y-%m", "a month YYYY-MM"));
+                ->check(FormatValidator("%Y-%m", " YYYY-MM 格式的月份"));
       break;
     case FlagKind::kString:
       opt = app->add_option(names, *static_cast<std::string*>(d.target), d.help)
@@ -371,21 +353,21 @@ std::string PositionalName(const std::string& p) {
 
 std::string PositionalHelp(const std::string& p) {
   static const auto* help = new std::map<std::string, std::string>{
-      {"NAME", "the resource name, as the lists print it"},
-      {"ID", "the new resource's id"},
-      {"DIR", "a folder of registry spreadsheets (townships.csv, enterprises.csv, ...)"},
+      {"NAME", "资源名，照列表输出所示"},
+      {"ID", "新资源的标识"},
+      {"DIR", "登记表所在的文件夹（townships.csv、enterprises.csv 等）"},
       {"COLLECTION",
-       "districts, townships, enterprises, lines, processes, equipment, meters, "
-       "cameras, vehicles, retrofitTasks, emissionTotals or whitelistEntries"},
-      {"FILE", "a file (CSV files: UTF-8, English or Chinese headers)"},
-      {"ENTRY", "a list entry, districts/{d}/lists/{n}/entries/{k}"},
-      {"BASE", "the earlier list"},
-      {"OTHER", "the later list"},
-      {"LIST", "a list, districts/{d}/lists/{n}"},
-      {"FILED", "the list in force"},
-      {"DRAFT", "the new draft that replaces it"},
-      {"ENTERPRISE", "an enterprise, districts/{d}/enterprises/{e}"},
-      {"FINDING", "a finding, districts/{d}/enterprises/{e}/findings/{n}"}};
+       "集合：districts、townships、enterprises、lines、processes、equipment、meters、"
+       "cameras、vehicles、retrofitTasks、emissionTotals 或 whitelistEntries"},
+      {"FILE", "文件（CSV 文件：UTF-8，英文或中文表头）"},
+      {"ENTRY", "清单条目，districts/{d}/lists/{n}/entries/{k}"},
+      {"BASE", "较早的清单"},
+      {"OTHER", "较晚的清单"},
+      {"LIST", "清单，districts/{d}/lists/{n}"},
+      {"FILED", "现行的清单"},
+      {"DRAFT", "替换它的新草稿"},
+      {"ENTERPRISE", "企业，districts/{d}/enterprises/{e}"},
+      {"FINDING", "核查发现，districts/{d}/enterprises/{e}/findings/{n}"}};
   auto it = help->find(PositionalName(p));
   return it == help->end() ? "" : it->second;
 }
@@ -400,52 +382,52 @@ std::string Synopsis(const CommandSpec& c) {
   }
   if (std::any_of(c.flags.begin(), c.flags.end(),
                   [](const std::string& f) { return !absl::EndsWith(f, "!"); })) {
-    parts.push_back("[flags]");
+    parts.push_back("[参数]");
   }
   return absl::StrJoin(parts, " ");
 }
 
 const char kGlobalFlagsHelp[] =
-    "Global flags (anywhere on the line):\n"
-    "  --server=HOST:PORT  the server (default $CUOFENG_SERVER, else 127.0.0.1:50051)\n"
-    "  --key=KEY           your API key (default $CUOFENG_KEY)\n"
-    "  --tls_ca=FILE       connect with TLS trusting this PEM root certificate "
-    "(default $CUOFENG_TLS_CA; none: plain text)\n"
-    "  --quiet             print only the essential result\n"
-    "  --version           print the version and commit\n";
+    "通用参数（可放在命令行任意位置）：\n"
+    "  --server=HOST:PORT  服务器地址（默认 $CUOFENG_SERVER，否则 127.0.0.1:50051）\n"
+    "  --key=KEY           你的 API 密钥（默认 $CUOFENG_KEY）\n"
+    "  --tls_ca=FILE       用 TLS 连接，信任此 PEM 根证书"
+    "（默认 $CUOFENG_TLS_CA；不设：明文连接）\n"
+    "  --quiet             只输出必要的结果\n"
+    "  --version           输出版本和提交号\n";
 
 const char kExitCodesHelp[] =
-    "Exit codes:\n"
-    "  0  done\n"
-    "  1  any other error (INTERNAL, UNKNOWN, a local file that cannot be written)\n"
-    "  2  bad usage or input: a missing or wrong flag, INVALID_ARGUMENT\n"
-    "  3  integrity: the filing chain no longer matches (filing verify), DATA_LOSS\n"
-    "  4  rows rejected: ingest went through but some rows were not stored\n"
-    "  5  not found (NOT_FOUND)\n"
-    "  6  refused: no key, a bad key or not allowed (UNAUTHENTICATED, PERMISSION_DENIED)\n"
-    "  7  unavailable: the server cannot be reached (UNAVAILABLE, DEADLINE_EXCEEDED)\n"
-    "  8  the state forbids it: a change that changes nothing, a stale etag, a wrong state\n"
-    "     (FAILED_PRECONDITION, ABORTED)\n"
-    "  9  already exists (ALREADY_EXISTS)\n"
-    " 10  over a limit (RESOURCE_EXHAUSTED)\n";
+    "退出码：\n"
+    "  0  完成\n"
+    "  1  其他错误（INTERNAL、UNKNOWN、本地文件无法写入）\n"
+    "  2  用法或输入有误：缺少参数或参数不对，INVALID_ARGUMENT\n"
+    "  3  完整性：备案链已对不上（filing verify），DATA_LOSS\n"
+    "  4  有行被拒：导入已完成，但有些行没有存入\n"
+    "  5  找不到（NOT_FOUND）\n"
+    "  6  被拒绝：没有密钥、密钥无效或无权操作（UNAUTHENTICATED、PERMISSION_DENIED）\n"
+    "  7  不可用：连不上服务器（UNAVAILABLE、DEADLINE_EXCEEDED）\n"
+    "  8  当前状态不允许：变更没有改变任何内容、etag 已过时、状态不对\n"
+    "     （FAILED_PRECONDITION、ABORTED）\n"
+    "  9  已存在（ALREADY_EXISTS）\n"
+    " 10  超出限额（RESOURCE_EXHAUSTED）\n";
 
 const char kSyntaxHelp[] =
-    "Times (every TIME flag): RFC 3339 (2018-12-02T10:00:00+08:00) or China time\n"
-    "  YYYY-MM-DD[ HH:MM[:SS]] (\"2018-12-02 10:00\"; a date alone is its midnight).\n"
-    "Choices (--level, --type, --status, ...): the code in any case (orange, ORANGE) or the\n"
-    "  Chinese label (橙色); a value that is neither is an error listing the allowed ones.\n"
-    "Filters (--filter, on every list; the server applies them, AIP-160):\n"
-    "  field = value, !=, <, <=, >, >=, and : (has: a substring, an element; field:* = is set),\n"
-    "  joined by AND, OR, NOT (or -) and parentheses; OR binds tighter than AND. Values are\n"
-    "  words or \"quoted\"; choices by code or Chinese label; true/false; TIMEs. An unknown\n"
-    "  field or a malformed filter is an error naming the position. Examples:\n"
+    "时间（所有 TIME 参数）：RFC 3339（2018-12-02T10:00:00+08:00）或北京时间\n"
+    "  YYYY-MM-DD[ HH:MM[:SS]]（\"2018-12-02 10:00\"；只写日期即当日零点）。\n"
+    "选项（--level、--type、--status 等）：代码不分大小写（orange、ORANGE）或中文标签\n"
+    "  （橙色）；两者都不是则报错，并列出可选值。\n"
+    "筛选（--filter，所有列表命令都有；由服务器按 AIP-160 执行）：\n"
+    "  字段 = 值，还有 !=、<、<=、>、>= 和 :（包含：子串或元素；字段:* 表示有值），\n"
+    "  用 AND、OR、NOT（或 -）和括号组合；OR 比 AND 结合得更紧。值可以是词或\"带引号的\n"
+    "  文字\"；选项用代码或中文标签；true/false；时间。字段不存在或写法不对时报错，\n"
+    "  并指出位置。例如：\n"
     "    --filter='industry_category = FOUNDRY OR industry_category = 化工'\n"
     "    --filter='NOT permit_status = PERMIT_VALID AND livelihood_cap_percent > 50'\n"
-    "Output (--output, on every get and list): table (default: headers, Chinese labels, China\n"
-    "  time, plant names beside resource names), json (protobuf's JSON mapping of the response;\n"
-    "  a list with --all merges its pages), csv (codes and RFC 3339, one header row).\n"
-    "Paging: a list prints one page and says how to get the next (--page_token=...) or every\n"
-    "  page (--all); --page_size sets the page (default 50).\n";
+    "输出（--output，所有 get 和 list 命令都有）：table（默认：有表头，中文标签，北京时间，\n"
+    "  资源名旁写企业名称）、json（响应的 protobuf JSON 映射；列表加 --all 时合并各页）、\n"
+    "  csv（代码和 RFC 3339 时间，一行表头）。\n"
+    "分页：列表只输出一页，并说明怎样取下一页（--page_token=...）或全部各页（--all）；\n"
+    "  --page_size 设每页行数（默认 50）。\n";
 
 // The leaf apps and their specs, and the positional storage.
 struct Parsed {
@@ -460,18 +442,75 @@ CLI::App* FindOrAdd(CLI::App* parent, const std::string& word) {
     if (sub->get_name() == word) return sub;
   }
   CLI::App* sub = parent->add_subcommand(word, "");
+  sub->get_help_ptr()->group("参数");  // inherited before the option defaults are
   sub->require_subcommand(0, 1);
   return sub;
 }
 
+// ParseErrorText is CLI11's parse error in the words of the rest of the CLI.
+std::string ParseErrorText(const CLI::ParseError& e) {
+  const std::string what = e.what();
+  auto cut = [&](const std::string& suffix) {
+    return absl::EndsWith(what, suffix) ? what.substr(0, what.size() - suffix.size()) : "";
+  };
+  if (std::string name = cut(" is required"); !name.empty()) {
+    if (name == "A subcommand") return "须选一个子命令";
+    return absl::StrCat("缺少 ", name, "（必填）");
+  }
+  for (const char* prefix : {"The following arguments were not expected: ",
+                             "The following argument was not expected: "}) {
+    if (absl::StartsWith(what, prefix)) {
+      return absl::StrCat("多余的参数：", what.substr(std::strlen(prefix)));
+    }
+  }
+  if (absl::StartsWith(what, "Could not convert: ")) {
+    std::vector<std::string> parts =
+        absl::StrSplit(what.substr(std::strlen("Could not convert: ")), absl::MaxSplits(" = ", 1));
+    if (parts.size() == 2) return absl::StrCat(parts[0], "：\"", parts[1], "\" 不是数");
+  }
+  if (const size_t at = what.find(" not in {"); at != std::string::npos) {
+    const size_t colon = what.find(": ");
+    if (colon != std::string::npos && colon < at) {
+      return absl::StrCat(what.substr(0, colon), "：\"", what.substr(colon + 2, at - colon - 2),
+                          "\" 不是可选值；可选 ", what.substr(at + 8));
+    }
+  }
+  if (std::string name = cut(": too many inputs for a flag"); !name.empty()) {
+    return absl::StrCat(name, "：这个开关不带值");
+  }
+  if (absl::StartsWith(what, "--") && absl::StrContains(what, " required ") &&
+      absl::EndsWith(what, " missing")) {
+    return absl::StrCat(what.substr(0, what.find(':')), "：缺少值");
+  }
+  // A validator's own message ("--level: ...") reads as Chinese already.
+  if (const size_t colon = what.find(": "); absl::StartsWith(what, "--") && colon != what.npos) {
+    return absl::StrCat(what.substr(0, colon), "：", what.substr(colon + 2));
+  }
+  return what;
+}
+
 void Build(CLI::App& app, const std::vector<CommandSpec>& commands, Parsed* parsed) {
-  app.set_version_flag(
-      "--version", absl::StrCat("cuofeng ", ProjectVersion(), " (commit ", ProjectCommit(), ")"));
-  app.add_option("--server", Opts().server, "server address, HOST:PORT")->type_name("HOST:PORT");
-  app.add_option("--key", Opts().key, "API key")->type_name("KEY");
-  app.add_option("--tls_ca", Opts().tls_ca, "PEM root certificate: connect with TLS")
-      ->type_name("FILE");
-  app.add_flag("--quiet", Opts().quiet, "print only the essential result");
+  // CLI11's own words in the help, in Chinese; subcommands inherit them.
+  auto formatter = app.get_formatter();
+  for (const auto& [label, text] :
+       std::vector<std::pair<std::string, std::string>>{{"Usage", "用法"},
+                                                        {"OPTIONS", "参数"},
+                                                        {"SUBCOMMAND", "子命令"},
+                                                        {"SUBCOMMANDS", "子命令"},
+                                                        {"REQUIRED", "必填"},
+                                                        {"Positionals", "位置参数"}}) {
+    formatter->label(label, text);
+  }
+  app.option_defaults()->group("参数");
+  app.set_help_flag("-h,--help", "显示此帮助");
+  app.group("子命令");
+  app.set_version_flag("--version",
+                       absl::StrCat("cuofeng ", ProjectVersion(), "（提交 ", ProjectCommit(), "）"),
+                       "输出版本和提交号");
+  app.add_option("--server", Opts().server, "服务器地址，HOST:PORT")->type_name("HOST:PORT");
+  app.add_option("--key", Opts().key, "API 密钥")->type_name("KEY");
+  app.add_option("--tls_ca", Opts().tls_ca, "PEM 根证书：用 TLS 连接")->type_name("FILE");
+  app.add_flag("--quiet", Opts().quiet, "只输出必要的结果");
   app.fallthrough();
   app.require_subcommand(1, 1);
   std::map<std::string, std::string> group_summary;
@@ -488,10 +527,10 @@ void Build(CLI::App& app, const std::vector<CommandSpec>& commands, Parsed* pars
       }
     }
     cur->require_subcommand(0, 0);
-    cur->description(absl::StrCat(c.summary, "\nWho: ", c.who));
-    cur->footer(absl::StrCat("Example:\n  ", c.example,
-                             "\n\nGlobal flags: --server, --key, --tls_ca, --quiet; times, "
-                             "filters, output and exit codes: cuofeng help\n"));
+    cur->description(absl::StrCat(c.summary, "\n谁用：", c.who));
+    cur->footer(absl::StrCat("示例：\n  ", c.example,
+                             "\n\n通用参数：--server、--key、--tls_ca、--quiet；时间、"
+                             "筛选、输出和退出码：cuofeng help\n"));
     for (const std::string& p : c.positionals) {
       parsed->storage.emplace_back();
       std::vector<std::string>* store = &parsed->storage.back();
@@ -525,33 +564,33 @@ std::string Escape(const std::string& s) { return absl::StrReplaceAll(s, {{"|", 
 
 std::string OverviewHelp(const std::vector<CommandSpec>& commands) {
   std::string out =
-      absl::StrCat("cuofeng (错峰) ", ProjectVersion(),
-                   ": the registry, staggered-production lists, filing, alerts, obligations and\n"
-                   "verification, for district bureaus, the city, verifiers and enterprises.\n\n"
-                   "Usage: cuofeng COMMAND [ARGUMENTS] [FLAGS]\n"
-                   "       cuofeng help COMMAND    a command's flags, who uses it and an example\n"
-                   "       cuofeng help --markdown the command table as Markdown (the README's)\n"
-                   "       cuofeng help --commands every command, one a line\n"
-                   "       cuofeng completion bash a bash completion script: "
+      absl::StrCat("cuofeng（错峰）", ProjectVersion(),
+                   "：企业登记、错峰生产清单、备案、预警、管控要求和核查，\n"
+                   "供区工信委/区环保局、市里、核查人员和企业使用。\n\n"
+                   "用法：cuofeng 命令 [参数值] [参数]\n"
+                   "      cuofeng help 命令       某个命令的参数、谁用和示例\n"
+                   "      cuofeng help --markdown 以 Markdown 输出命令表（即 README 中的表）\n"
+                   "      cuofeng help --commands 全部命令，每行一个\n"
+                   "      cuofeng completion bash bash 补全脚本："
                    "source <(cuofeng completion bash)\n");
   std::string section;
   for (const CommandSpec& c : commands) {
     if (c.section != section) {
       section = c.section;
-      absl::StrAppend(&out, "\n", section, ":\n");
+      absl::StrAppend(&out, "\n", section, "：\n");
     }
     std::vector<std::string> words = {c.path};
     for (const auto& p : c.positionals) words.push_back(p);
     std::string left = absl::StrJoin(words, " ");
     absl::StrAppend(&out, "  ", left, std::string(left.size() < 34 ? 34 - left.size() : 1, ' '),
-                    c.summary, " (", c.who, ")\n");
+                    c.summary, "（", c.who, "）\n");
   }
   absl::StrAppend(&out, "\n", kGlobalFlagsHelp, "\n", kSyntaxHelp, "\n", kExitCodesHelp);
   return out;
 }
 
 std::string MarkdownTable(const std::vector<CommandSpec>& commands) {
-  std::string out = "| who | task | command |\n| --- | --- | --- |\n";
+  std::string out = "| 谁用 | 做什么 | 命令 |\n| --- | --- | --- |\n";
   for (const CommandSpec& c : commands) {
     absl::StrAppend(&out, "| ", c.who, " | ", Escape(c.summary), " | `", Escape(c.example),
                     "` |\n");
@@ -676,10 +715,10 @@ int RunCli(int argc, char** argv, const std::vector<CommandSpec>& commands) {
       std::cout << BashCompletion(commands);
       return kExitOk;
     }
-    std::cerr << "usage: cuofeng completion bash\n";
+    std::cerr << "用法：cuofeng completion bash\n";
     return kExitUsage;
   }
-  CLI::App app("cuofeng: the staggered-production command line (cuofeng help)", "cuofeng");
+  CLI::App app("cuofeng：错峰生产命令行（cuofeng help）", "cuofeng");
   Parsed parsed;
   Build(app, commands, &parsed);
   std::vector<std::string> arg_strings = {"cuofeng"};
@@ -722,24 +761,25 @@ int RunCli(int argc, char** argv, const std::vector<CommandSpec>& commands) {
       absl::StrAppend(&where, " ", w);
     }
     if (!unknown.empty()) {
-      std::cerr << where << ": \"" << unknown << "\" is not a command\n";
+      std::cerr << where << "：\"" << unknown << "\" 不是命令\n";
     } else {
-      std::cerr << where << ": " << e.what() << "\n";
+      std::cerr << where << "：" << ParseErrorText(e) << "\n";
     }
     if (cur == &app) {
-      std::cerr << "Run `cuofeng help` for the commands.\n";
+      std::cerr << "运行 `cuofeng help` 查看全部命令。\n";
     } else if (parsed.leaves.count(cur) == 0) {
-      std::cerr << "Choose one of:";
+      std::vector<std::string> names;
       for (const CLI::App* s : cur->get_subcommands([](const CLI::App*) { return true; })) {
-        std::cerr << " " << s->get_name();
+        names.push_back(s->get_name());
       }
-      std::cerr << ". Run `" << absl::StrReplaceAll(where, {{"cuofeng", "cuofeng help"}})
-                << "` for more.\n";
+      std::cerr << "请选其一：" << absl::StrJoin(names, "、");
+      std::cerr << "。运行 `" << absl::StrReplaceAll(where, {{"cuofeng", "cuofeng help"}})
+                << "` 了解更多。\n";
     } else {
       const CommandSpec* spec = parsed.leaves.at(cur);
-      std::cerr << "Usage: " << Synopsis(*spec) << "\nExample: " << spec->example << "\nRun `"
+      std::cerr << "用法：" << Synopsis(*spec) << "\n示例：" << spec->example << "\n运行 `"
                 << absl::StrReplaceAll(where, {{"cuofeng", "cuofeng help"}})
-                << "` for every flag.\n";
+                << "` 查看全部参数。\n";
     }
     return kExitUsage;
   }
@@ -753,7 +793,7 @@ int RunCli(int argc, char** argv, const std::vector<CommandSpec>& commands) {
   }
   auto leaf = parsed.leaves.find(cur);
   if (leaf == parsed.leaves.end()) {
-    std::cerr << "cuofeng: choose a command (cuofeng help)\n";
+    std::cerr << "cuofeng：请选择一个命令（cuofeng help）\n";
     return kExitUsage;
   }
   for (const std::vector<std::string>* store : parsed.positionals[cur]) {

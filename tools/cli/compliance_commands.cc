@@ -120,36 +120,34 @@ void PrintFinding(const v1::Finding& f, bool full) {
             << Coded(v1::FindingStatus_Name(f.status())) << "\t" << When(f.window_start()) << " .. "
             << When(f.window_end()) << "\t" << f.summary() << "\n";
   if (!full) return;
-  std::cout << "  enterprise: " << f.enterprise() << "\n  scope: " << f.scope()
-            << "\n  rule: " << f.rule() << "\n";
-  if (!f.obligation().empty()) std::cout << "  obligation: " << f.obligation() << "\n";
+  std::cout << "  企业：" << f.enterprise() << "\n  对象：" << f.scope() << "\n  规则：" << f.rule()
+            << "\n";
+  if (!f.obligation().empty()) std::cout << "  管控要求：" << f.obligation() << "\n";
   if (!f.unit().empty()) {
-    std::cout << absl::StrFormat("  measured %.2f %s against %.2f %s", f.measured(), f.unit(),
+    std::cout << absl::StrFormat("  实测 %.2f %s，限值 %.2f %s", f.measured(), f.unit(),
                                  f.threshold(), f.unit());
     if (f.baseline_kw() > 0)
-      std::cout << absl::StrFormat(" (baseline %.1f kW, %s)", f.baseline_kw(), f.season());
+      std::cout << absl::StrFormat("（基准 %.1f kW，%s）", f.baseline_kw(), f.season());
     std::cout << "\n";
   }
   const v1::Evidence& e = f.evidence();
-  std::cout << "  evidence: " << e.source() << " " << When(e.from()) << " .. " << When(e.to())
-            << ", " << e.rows() << " rows, sha256 " << e.sha256()
-            << (e.detail().empty() ? "" : "; ") << e.detail() << "\n";
-  std::cout << "  run: " << f.verification_run() << "\n";
+  std::cout << "  证据：" << e.source() << " " << When(e.from()) << " .. " << When(e.to()) << "，"
+            << e.rows() << " 行，sha256 " << e.sha256() << (e.detail().empty() ? "" : "；")
+            << e.detail() << "\n";
+  std::cout << "  核查批次：" << f.verification_run() << "\n";
   if (f.status() != v1::OPEN) {
-    std::cout << "  review: " << Coded(v1::FindingStatus_Name(f.status())) << " by "
-              << f.reviewed_by() << " at " << When(f.review_time()) << ": " << f.review_comment()
-              << "\n";
+    std::cout << "  审核：" << Coded(v1::FindingStatus_Name(f.status())) << "，" << f.reviewed_by()
+              << " 于 " << When(f.review_time()) << "：" << f.review_comment() << "\n";
   }
   if (!f.explanation().empty()) {
-    std::cout << "  explanation (异常申报, " << When(f.explanation_time())
-              << "): " << f.explanation() << "\n";
+    std::cout << "  异常申报（" << When(f.explanation_time()) << "）：" << f.explanation() << "\n";
   }
 }
 
 int Verify(v1::ComplianceService::Stub& stub, const std::string& key,
            const std::vector<std::string>& args) {
   if (args.size() < 2 || args[1] != "run") {
-    std::cerr << "usage: cuofeng verify run --district=districts/ID --from=T --to=T\n";
+    std::cerr << "用法：cuofeng verify run --district=districts/ID --from=T --to=T\n";
     return 2;
   }
   v1::RunVerificationRequest req;
@@ -166,35 +164,34 @@ int Verify(v1::ComplianceService::Stub& stub, const std::string& key,
   v1::VerificationRun run;
   grpc::Status s = stub.RunVerification(&ctx, req, &run);
   if (!s.ok()) return Fail(FromGrpcStatus(s));
-  std::cout << "核查 verification run " << run.name() << " over " << When(run.from()) << " .. "
-            << When(run.to()) << " (" << run.rule_set() << ")\n";
-  std::cout << "  " << run.obligation_windows()
-            << " obligation windows with a stop or limit: " << run.windows_checked()
-            << " checked by meter, " << run.windows_without_meter()
-            << " with no meter of their own\n";
-  std::cout << "  " << run.meters() << " meters, " << run.readings() << " readings, "
-            << run.gate_events() << " gate passages, " << run.ledger_rows() << " ledger rows\n";
+  std::cout << "核查批次 " << run.name() << "，时段 " << When(run.from()) << " .. "
+            << When(run.to()) << "（" << run.rule_set() << "）\n";
+  std::cout << "  停产或限产的管控时段 " << run.obligation_windows() << " 个：按电表核查 "
+            << run.windows_checked() << " 个，无本身电表 " << run.windows_without_meter()
+            << " 个\n";
+  std::cout << "  电表 " << run.meters() << " 块，读数 " << run.readings() << " 条，过车 "
+            << run.gate_events() << " 次，台账 " << run.ledger_rows() << " 行\n";
   if (run.monitoring_points() > 0 || run.production_ledgers() > 0) {
-    std::cout << "  " << run.monitoring_points() << " monitoring points (" << run.cems_minutes()
-              << " CEMS minutes), " << run.production_ledgers() << " production ledgers ("
-              << run.ledger_days() << " ledger days)\n";
+    std::cout << "  监测点 " << run.monitoring_points() << " 个（在线监测 " << run.cems_minutes()
+              << " 分钟），生产台账 " << run.production_ledgers() << " 本（" << run.ledger_days()
+              << " 天）\n";
   }
-  std::cout << "  findings: " << run.findings_new() << " new, " << run.findings_unchanged()
-            << " already recorded; in " << run.elapsed_ms() << " ms\n";
+  std::cout << "  核查发现：新增 " << run.findings_new() << " 条，已有记录 "
+            << run.findings_unchanged() << " 条；用时 " << run.elapsed_ms() << " 毫秒\n";
   for (const v1::FindingCount& c : run.findings()) {
     std::cout << "    " << Coded(v1::FindingType_Name(c.type())) << "\t" << c.count() << "\n";
   }
   // Issue 15: what was superseded, how far the data reaches, what could not be verified.
   if (run.has_data_end())
-    std::cout << "  windows judged whole up to the data's end, " << When(run.data_end()) << "\n";
+    std::cout << "  管控时段按数据截止时间 " << When(run.data_end()) << " 为止完整判定\n";
   if (run.findings_superseded() > 0) {
     std::cout << "  " << run.findings_superseded()
-              << " earlier findings superseded (later data disproves them)\n";
+              << " 条先前的核查发现已被取代（后来的数据否定了它们）\n";
   }
   std::map<std::string, std::vector<const v1::UnverifiedWindow*>> unverified;
   for (const v1::UnverifiedWindow& u : run.unverified()) unverified[u.enterprise()].push_back(&u);
   if (!unverified.empty())
-    std::cout << "  " << run.unverified_size() << " binding windows not verified, by enterprise:\n";
+    std::cout << "  未能核查的管控时段 " << run.unverified_size() << " 个，按企业：\n";
   for (const auto& [enterprise, windows] : unverified) {
     std::cout << "    " << enterprise << "\n";
     for (const v1::UnverifiedWindow* u : windows) {
@@ -221,9 +218,9 @@ std::string Plant(const std::string& enterprise);
 int FindingsList() {
   std::string parent = Opts().parent.empty() ? Opts().district : Opts().parent;
   if (parent.empty()) {
-    std::cerr << "cuofeng findings list: give --parent=districts/ID (or "
-                 "districts/ID/enterprises/E, or districts/- for all); --district=districts/ID "
-                 "works too\n";
+    std::cerr << "cuofeng findings list：请给 --parent=districts/ID（或 "
+                 "districts/ID/enterprises/E，或 districts/- 表示全部）；也可用 "
+                 "--district=districts/ID\n";
     return kExitUsage;
   }
   v1::FindingType type = v1::FINDING_TYPE_UNSPECIFIED;
@@ -290,8 +287,8 @@ int BaselinesList() {
   v1::ListBaselinesRequest req;
   req.set_parent(Opts().parent.empty() ? Opts().district : Opts().parent);
   if (req.parent().empty()) {
-    std::cerr << "cuofeng baselines list: give --parent=districts/ID/enterprises/E (or "
-                 "districts/ID)\n";
+    std::cerr << "cuofeng baselines list：请给 --parent=districts/ID/enterprises/E（或 "
+                 "districts/ID）\n";
     return kExitUsage;
   }
   req.set_filter(Opts().filter);
@@ -303,10 +300,11 @@ int BaselinesList() {
   Column load{"load_kw", [](const google::protobuf::Message& m, bool human) {
                 const auto& b = static_cast<const v1::Baseline&>(m);
                 if (!human) return absl::StrCat(b.load_kw());
-                return b.overridden() ? absl::StrFormat("%.1f kW (set by %s: %s; computed %.1f kW)",
-                                                        b.load_kw(), b.overridden_by(),
-                                                        b.override_reason(), b.computed_load_kw())
-                                      : absl::StrFormat("%.1f kW", b.load_kw());
+                return b.overridden()
+                           ? absl::StrFormat("%.1f kW（%s 人工设定：%s；计算值 %.1f kW）",
+                                             b.load_kw(), b.overridden_by(), b.override_reason(),
+                                             b.computed_load_kw())
+                           : absl::StrFormat("%.1f kW", b.load_kw());
               }};
   return PrintItems(resp,
                     {Field("name", "name"), Lookup("plant", "meter", Plant), load,
@@ -325,9 +323,9 @@ int BaselinesOverride() {
   v1::Baseline b;
   grpc::Status s = Stub().OverrideBaseline(&ctx, req, &b);
   if (!s.ok()) return Fail(FromGrpcStatus(s));
-  std::cout << b.name() << "\t" << absl::StrFormat("%.1f kW", b.load_kw()) << " (computed "
-            << absl::StrFormat("%.1f kW", b.computed_load_kw())
-            << ")\treason: " << b.override_reason() << "\n";
+  std::cout << b.name() << "\t" << absl::StrFormat("%.1f kW", b.load_kw()) << "（计算值 "
+            << absl::StrFormat("%.1f kW", b.computed_load_kw()) << "）\t理由："
+            << b.override_reason() << "\n";
   return 0;
 }
 
@@ -343,15 +341,14 @@ int Evidence() {
   const v1::Finding& f = e.finding();
   PrintFinding(f, true);
   if (e.meter().empty()) {
-    std::cout
-        << "(a gate finding: its evidence is the record above; there is no load curve to draw)\n";
+    std::cout << "（门禁类核查发现：证据就是上面的记录，没有负荷曲线可画）\n";
     return 0;
   }
-  if (!e.baseline_method().empty()) std::cout << "  baseline: " << e.baseline_method() << "\n";
+  if (!e.baseline_method().empty()) std::cout << "  基准：" << e.baseline_method() << "\n";
   const LoadChart chart = EvidenceChart(e);
   if (absl::Status w = WriteLoadChart(chart, Opts().out); !w.ok()) return Fail(w);
-  std::cout << "chart written to " << Opts().out << " (" << chart.load.size() << " points, "
-            << chart.gaps.size() << " gaps)\n";
+  std::cout << "图已写入 " << Opts().out << "（" << chart.load.size() << " 个点，"
+            << chart.gaps.size() << " 处缺失）\n";
   return 0;
 }
 
@@ -400,10 +397,9 @@ int Meters(v1::ComplianceService::Stub& stub, const std::string& key,
     v1::MeterEvent out;
     grpc::Status s = stub.RecordMeterEvent(&ctx, req, &out);
     if (!s.ok()) return Fail(FromGrpcStatus(s));
-    std::cout << out.name() << "\t" << v1::MeterEvent::Kind_Name(out.kind()) << " at "
-              << When(out.time()) << ": register from "
-              << absl::StrFormat("%.15g", out.new_register()) << " kWh (" << out.reason() << "; by "
-              << out.recorded_by() << ")\n";
+    std::cout << out.name() << "\t" << v1::MeterEvent::Kind_Name(out.kind()) << "，"
+              << When(out.time()) << "：表底读数自 " << absl::StrFormat("%.15g", out.new_register())
+              << " kWh 起（" << out.reason() << "；记录人 " << out.recorded_by() << "）\n";
     return 0;
   }
   if (sub == "events" && args.size() == 3) {
@@ -419,7 +415,7 @@ int Meters(v1::ComplianceService::Stub& stub, const std::string& key,
     }
     return 0;
   }
-  std::cerr << "usage: cuofeng meters event METER --time=T --kind=REGISTER_RESET|METER_REPLACED "
+  std::cerr << "用法：cuofeng meters event METER --time=T --kind=REGISTER_RESET|METER_REPLACED "
                "--new_register=KWH --reason=... [--serial_number=S] | events METER\n";
   return 2;
 }
@@ -437,40 +433,40 @@ std::vector<CommandSpec> ComplianceCommands() {
   return {
       {"ingest readings",
        "",
-       "service (metering platform), bureau, enterprise (its own)",
-       "send meter readings: meter,time,kind,value (exit 4 when rows were rejected)",
+       "系统服务（计量平台）、区县部门、企业（本企业）",
+       "报送电表读数：meter,time,kind,value（有行被拒时退出码 4）",
        {"FILE..."},
        {"time_zone"},
        "cuofeng ingest readings out/season/readings.csv",
        ingest},
       {"ingest gate",
        "",
-       "service, bureau, enterprise (its own)",
-       "send gate passages: camera,time,plate,direction,...",
+       "系统服务、区县部门、企业（本企业）",
+       "报送门禁过车记录：camera,time,plate,direction,...",
        {"FILE..."},
        {},
        "cuofeng ingest gate out/season/gate.csv",
        ingest},
       {"ingest ledger",
        "",
-       "service, bureau, enterprise (its own)",
-       "send ledger rows (电子台账): enterprise,plate,time,direction,...",
+       "系统服务、区县部门、企业（本企业）",
+       "报送电子台账：enterprise,plate,time,direction,...",
        {"FILE..."},
        {},
        "cuofeng ingest ledger out/season/ledger.csv",
        ingest},
       {"ingest production",
        "",
-       "service, bureau, enterprise (its own)",
-       "send production ledger days (生产台账, CSV or XLSX): ledger,day,output,fuel,...",
+       "系统服务、区县部门、企业（本企业）",
+       "报送生产台账日数据（CSV 或 XLSX）：ledger,day,output,fuel,...",
        {"FILE..."},
        {},
        "cuofeng ingest production out/season/production.csv",
        ingest},
       {"verify run",
        "",
-       "verifier, bureau",
-       "verify a period: obligations against the data",
+       "核查人员、区县部门",
+       "核查一段时间：以数据对照管控要求",
        {},
        {"district!", "from!", "to!", "request_id"},
        "cuofeng verify run --district=districts/120119 --from=\"2018-11-15 00:00\" "
@@ -478,24 +474,24 @@ std::vector<CommandSpec> ComplianceCommands() {
        verify},
       {"findings list",
        "",
-       "verifier, bureau, city, enterprise (its own)",
-       "the findings",
+       "核查人员、区县部门、市级部门、企业（本企业）",
+       "核查发现列表",
        {},
        findings_flags,
        "cuofeng findings list --parent=districts/120119 --type=STOP_NOT_KEPT --status=OPEN",
        FindingsList},
       {"findings get",
        "",
-       "verifier, bureau, city, enterprise (its own)",
-       "one finding with its evidence and review",
+       "核查人员、区县部门、市级部门、企业（本企业）",
+       "一条核查发现及其证据和审核",
        {"NAME"},
        {"output"},
        "cuofeng findings get districts/120119/enterprises/e10001/findings/3",
        FindingsOne},
       {"findings review",
        "",
-       "verifier",
-       "confirm or dismiss a finding",
+       "核查人员",
+       "确认或撤销核查发现",
        {"NAME"},
        {"decision!", "comment", "request_id"},
        "cuofeng findings review districts/120119/enterprises/e10001/findings/3 "
@@ -503,8 +499,8 @@ std::vector<CommandSpec> ComplianceCommands() {
        FindingsOne},
       {"findings explain",
        "",
-       "enterprise",
-       "explain a finding (异常申报)",
+       "企业",
+       "对核查发现作异常申报",
        {"NAME"},
        {"text!", "request_id"},
        "cuofeng findings explain districts/120119/enterprises/e10001/findings/3 "
@@ -512,16 +508,16 @@ std::vector<CommandSpec> ComplianceCommands() {
        FindingsOne},
       {"baselines list",
        "",
-       "bureau, verifier",
-       "the baselines and their overrides",
+       "区县部门、核查人员",
+       "基准及其人工设定",
        {},
        {"parent", "district", "filter", "output"},
        "cuofeng baselines list --parent=districts/120119/enterprises/e10001",
        BaselinesList},
       {"baselines override",
        "",
-       "bureau",
-       "set a baseline by hand, with the reason",
+       "区县部门",
+       "人工设定基准，并写明理由",
        {"NAME"},
        {"load_kw!", "reason", "request_id"},
        "cuofeng baselines override "
@@ -530,16 +526,16 @@ std::vector<CommandSpec> ComplianceCommands() {
        BaselinesOverride},
       {"evidence",
        "",
-       "all who read the finding",
-       "a finding's evidence chart (SVG or PNG)",
+       "能查看该核查发现的所有角色",
+       "核查发现的证据图（SVG 或 PNG）",
        {"FINDING"},
        {"out!"},
        "cuofeng evidence districts/120119/enterprises/e10001/findings/3 --out=chart.svg",
        Evidence},
       {"meters event",
        "",
-       "bureau, service (metering platform)",
-       "record a register reset or a meter replacement, so later readings are accepted",
+       "区县部门、系统服务（计量平台）",
+       "记录电表清零或换表，以便之后的读数被接收",
        {"METER"},
        {"time!", "kind!", "new_register!", "reason", "serial_number", "request_id"},
        "cuofeng meters event districts/120119/enterprises/e10001/meters/m1 "
@@ -547,8 +543,8 @@ std::vector<CommandSpec> ComplianceCommands() {
        meters},
       {"meters events",
        "",
-       "bureau, verifier, service",
-       "the events recorded for a meter",
+       "区县部门、核查人员、系统服务",
+       "电表的事件记录",
        {"METER"},
        {},
        "cuofeng meters events districts/120119/enterprises/e10001/meters/m1",

@@ -36,28 +36,26 @@ absl::StatusOr<v1::DocumentFormat> FormatOf(const std::string& path,
   std::string names;
   for (v1::DocumentFormat a : allowed) {
     if (a == f) return f;
-    absl::StrAppend(&names, names.empty() ? "" : " or ", ".",
+    absl::StrAppend(&names, names.empty() ? "" : " 或 ", ".",
                     a == v1::XLSX  ? "xlsx"
                     : a == v1::CSV ? "csv"
                                    : "pdf");
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("--out=", path, ": this document is written as ", names));
+  return absl::InvalidArgumentError(absl::StrCat("--out=", path, "：此文件只能写成 ", names));
 }
 
 // Save writes the document, after checking its bytes against its SHA-256.
 int Save(const v1::Document& d, const std::string& path) {
   if (Sha256Hex(d.content()) != d.sha256()) {
-    return Fail(absl::DataLossError(
-        absl::StrCat("the document received does not match its SHA-256 ", d.sha256())));
+    return Fail(absl::DataLossError(absl::StrCat("收到的文件与其 SHA-256 ", d.sha256(), " 不符")));
   }
   std::ofstream out(path, std::ios::binary);
   out << d.content();
   out.close();
-  if (!out) return Fail(absl::InternalError(absl::StrCat("cannot write ", path)));
-  std::cout << "wrote " << path << " (" << d.content().size() << " bytes"
-            << (d.format() == v1::PDF ? absl::StrCat(", ", d.pages(), " pages") : "") << ", sha256 "
-            << d.sha256() << ")\n";
+  if (!out) return Fail(absl::InternalError(absl::StrCat("无法写入 ", path)));
+  std::cout << "已写入 " << path << "（" << d.content().size() << " 字节"
+            << (d.format() == v1::PDF ? absl::StrCat("，", d.pages(), " 页") : "") << "，sha256 "
+            << d.sha256() << "）\n";
   return 0;
 }
 
@@ -174,17 +172,17 @@ std::vector<CommandSpec> DocumentCommands() {
   return {
       {"documents list",
        "",
-       "bureau, city, verifier",
-       "the list as filed and printed: .xlsx (list, 减排核算, 减排明细, 一厂一策 per plant), .csv "
-       "or .pdf",
+       "区县部门、市级部门、核查人员",
+       "备案并打印的清单：.xlsx（清单、减排核算、减排明细、每家企业一张一厂一策）、.csv "
+       "或 .pdf",
        {"LIST"},
        {"out!"},
        "cuofeng documents list districts/120119/lists/1 --out=清单.xlsx",
        DocumentsList},
       {"documents plan",
        "",
-       "bureau, city, verifier, enterprise (its own)",
-       "one plant's 一厂一策 on one printable page (.xlsx or .pdf)",
+       "区县部门、市级部门、核查人员、企业（本企业）",
+       "一家企业的一厂一策，一页可打印（.xlsx 或 .pdf）",
        {"LIST", "ENTERPRISE"},
        {"out!"},
        "cuofeng documents plan districts/120119/lists/1 districts/120119/enterprises/e10001 "
@@ -192,8 +190,8 @@ std::vector<CommandSpec> DocumentCommands() {
        DocumentsPlan},
       {"documents notice",
        "",
-       "bureau, city, enterprise (itself)",
-       "the enterprise's obligation notice (告知书, .pdf) under the filed list in force",
+       "区县部门、市级部门、企业（本企业）",
+       "依据现行已备案清单的企业告知书（.pdf）",
        {"ENTERPRISE"},
        {"out!", "at"},
        "cuofeng documents notice districts/120119/enterprises/e10001 --at=\"2018-12-02 10:00\" "
@@ -201,8 +199,8 @@ std::vector<CommandSpec> DocumentCommands() {
        DocumentsNotice},
       {"documents case-file",
        "",
-       "verifier, bureau, city",
-       "a finding's case file for enforcement (.pdf with the evidence chart, or .xlsx)",
+       "核查人员、区县部门、市级部门",
+       "核查发现的执法案卷（.pdf，含证据图；或 .xlsx）",
        {"FINDING"},
        {"out!"},
        "cuofeng documents case-file districts/120119/enterprises/e10001/findings/3 "
@@ -210,20 +208,19 @@ std::vector<CommandSpec> DocumentCommands() {
        DocumentsCaseFile},
       {"documents registry",
        "",
-       "bureau, city, verifier",
-       "the registry as one workbook (a sheet per kind, Chinese headers and drop-down choices); "
-       "`cuofeng import registry FILE.xlsx` reads it back",
+       "区县部门、市级部门、核查人员",
+       "登记数据导出为一个工作簿（每类一张表，中文表头和下拉选项）；"
+       "可用 `cuofeng import registry FILE.xlsx` 再导入",
        {},
        {"district!", "out!"},
        "cuofeng documents registry --district=districts/120119 --out=登记数据.xlsx",
        [] { return WriteRegistryWorkbook(Opts().district, Opts().out); }},
       {"documents overview",
        "",
-       "city, admin, bureau (its own district)",
-       "the city's overview of every district (filed, waiting, late or missing; version; entries "
-       "by kind; targets met or short) with the daily summary (日报) of the day of --at for the "
-       "districts an alert binds: obligations in force, what verification could check, findings "
-       "by type (.xlsx or .pdf)",
+       "市级部门、管理员、区县部门（本区）",
+       "全市各区县备案情况（已备案、待确认、逾期或未报；版本；按类别的条目数；减排目标是否达标），"
+       "附 --at 当日预警所涉区县的日报：生效的管控要求、核查能查到的内容、按类型的核查发现"
+       "（.xlsx 或 .pdf）",
        {},
        {"season!", "out!", "at"},
        "cuofeng documents overview --season=2018-2019 --at=\"2018-12-02 10:00\" "

@@ -67,7 +67,7 @@ int Usage(const std::string& message) {
   std::cerr << "cuofeng "
             << absl::StrJoin(O().args.begin(),
                              O().args.begin() + std::min<size_t>(O().args.size(), 2), " ")
-            << ": " << message << "\n";
+            << "：" << message << "\n";
   return kExitUsage;
 }
 
@@ -126,8 +126,8 @@ int Migrate() {
   if (!pool.ok()) return Fail(pool.status());
   auto applied = ApplyMigrations(**pool, SqlMigrations());
   if (!applied.ok()) return Fail(applied.status());
-  std::cout << (applied->empty() ? "schema is up to date"
-                                 : absl::StrCat("applied ", absl::StrJoin(*applied, ", ")))
+  std::cout << (applied->empty() ? "数据库结构已是最新"
+                                 : absl::StrCat("已执行迁移：", absl::StrJoin(*applied, ", ")))
             << "\n";
   return 0;
 }
@@ -153,7 +153,7 @@ int Bootstrap() {
   if (O().quiet) {
     std::cout << key.secret << "\n";
   } else {
-    std::cout << "admin key " << key.key.name() << " (shown once, store it safely):\n"
+    std::cout << "管理员密钥 " << key.key.name() << "（只显示这一次，请妥善保存）：\n"
               << key.secret << "\n";
   }
   return 0;
@@ -166,7 +166,7 @@ int CreateKey() {
   v1::CreateApiKeyRequest req;
   std::optional<Role> role = ParseRole(absl::AsciiStrToLower(O().role));
   if (!role.has_value())
-    return Usage("--role must be one of admin, city, bureau, enterprise, verifier, service");
+    return Usage("--role 须为 admin、city、bureau、enterprise、verifier、service 之一");
   req.mutable_api_key()->set_role(RoleToProto(*role));
   req.mutable_api_key()->set_scope(O().scope);
   req.mutable_api_key()->set_display_name(O().name);
@@ -183,9 +183,9 @@ int CreateKey() {
   if (O().quiet) {
     std::cout << resp.secret() << "\n";
   } else {
-    std::cout << RoleName(*role) << " key " << resp.api_key().name()
-              << (resp.api_key().scope().empty() ? "" : " for " + resp.api_key().scope())
-              << " (shown once):\n"
+    std::cout << RoleName(*role) << " 密钥 " << resp.api_key().name()
+              << (resp.api_key().scope().empty() ? "" : "，范围 " + resp.api_key().scope())
+              << "（只显示这一次）：\n"
               << resp.secret() << "\n";
   }
   return 0;
@@ -199,7 +199,7 @@ int RevokeKey() {
   v1::ApiKey resp;
   grpc::Status s = stub->RevokeApiKey(ctx.get(), req, &resp);
   if (!s.ok()) return Fail(s);
-  std::cout << "revoked " << resp.name() << "\n";
+  std::cout << "已吊销 " << resp.name() << "\n";
   return 0;
 }
 
@@ -234,7 +234,7 @@ int AuditList() {
       {Field("id", "id"), Field("time", "time"), Field("principal", "principal"),
        Field("method", "method"), Field("resource", "resource"), Field("outcome", "outcome"),
        Field("detail", "detail")},
-      "audit entries");
+      "条审计记录");
 }
 
 // ---- registry ----------------------------------------------------------
@@ -250,7 +250,7 @@ int CreateDistrict() {
   v1::District resp;
   grpc::Status s = stub->CreateDistrict(ctx.get(), req, &resp);
   if (!s.ok()) return Fail(s);
-  std::cout << "created " << resp.name() << " " << resp.display_name() << "\n";
+  std::cout << "已创建 " << resp.name() << " " << resp.display_name() << "\n";
   return 0;
 }
 
@@ -382,17 +382,19 @@ bool IsMeta(const google::protobuf::FieldDescriptor* f) {
   return f->name() == "create_time" || f->name() == "update_time" || f->name() == "etag";
 }
 
-// A registry resource for people: one "field  value" line per set field.
+// A registry resource for people: one "field  value" line per set field
+// (the field's Chinese header where there is one).
 void PrintFields(const google::protobuf::Message& m) {
   const auto* d = m.GetDescriptor();
   int width = 0;
   for (int i = 0; i < d->field_count(); ++i)
-    width = std::max<int>(width, d->field(i)->name().size());
+    width = std::max<int>(width, DisplayWidth(HeaderText(d->field(i)->name())));
   for (int i = 0; i < d->field_count(); ++i) {
     const auto* f = d->field(i);
     std::string value = Field(f->name(), f->name()).cell(m, true);
     if (value.empty() || f->name() == "etag") continue;
-    std::cout << f->name() << std::string(width - f->name().size() + 2, ' ') << value << "\n";
+    const std::string header = HeaderText(f->name());
+    std::cout << header << std::string(width - DisplayWidth(header) + 2, ' ') << value << "\n";
   }
 }
 
@@ -403,15 +405,14 @@ int RegistryGet() {
   const RegistryKindCalls* kind =
       parts.size() >= 2 && parts.size() % 2 == 0 ? KindOf(parts[parts.size() - 2]) : nullptr;
   if (kind == nullptr) {
-    return Usage(absl::StrCat("\"", name, "\" is not a registry resource name (",
-                              "districts/{d}/COLLECTION/{id}...; collections: ", CollectionList(),
-                              ")"));
+    return Usage(absl::StrCat("\"", name, "\" 不是登记资源名（",
+                              "districts/{d}/集合/{id}...；集合有：", CollectionList(), "）"));
   }
   auto ctx = Ctx();
   std::unique_ptr<google::protobuf::Message> out;
   grpc::Status s = kind->get(ctx.get(), name, &out);
   if (!s.ok()) return Fail(s);
-  if (out == nullptr) return Fail(absl::InternalError("no answer"));
+  if (out == nullptr) return Fail(absl::InternalError("服务器没有返回内容"));
   PrintResource(*out, [&] { PrintFields(*out); });
   return 0;
 }
@@ -436,12 +437,12 @@ int RegistryList() {
   const std::string& collection = Arg(2);
   const RegistryKindCalls* kind = KindOf(collection);
   if (kind == nullptr) {
-    return Usage(absl::StrCat("\"", collection, "\" is not a registry collection; choose one of ",
-                              CollectionList()));
+    return Usage(absl::StrCat("\"", collection, "\" 不是登记集合；可选 ", CollectionList()));
   }
   if (collection != "districts" && O().parent.empty()) {
-    return Usage(absl::StrCat("--parent is required for ", collection,
-                              ": e.g. --parent=districts/120119 (districts/- for every district)"));
+    return Usage(
+        absl::StrCat("列出 ", collection,
+                     " 须给 --parent：如 --parent=districts/120119（districts/- 表示全部区县）"));
   }
   const google::protobuf::Descriptor* item =
       kind->list_response->GetDescriptor()->field(0)->message_type();
@@ -464,23 +465,25 @@ int Summary() {
   auto reader = stub->ReadDistrictSnapshot(ctx.get(), req);
   v1::DistrictSnapshotChunk chunk;
   v1::District district;
-  std::map<std::string, int64_t> counts;
+  std::vector<std::pair<std::string, int64_t>> counts = {
+      {"乡镇", 0}, {"企业", 0},       {"生产线", 0}, {"工序", 0},         {"设备", 0},
+      {"电表", 0}, {"门禁摄像头", 0}, {"车辆", 0},   {"治理改造任务", 0}, {"排放总量", 0}};
   std::map<std::string, int64_t> by_industry;
   int64_t restricted = 0, livelihood = 0, bulk = 0, overdue = 0, kilns_off_list = 0,
           high_stacks_without_cems = 0, benchmark_candidates = 0;
   const std::string today = "2018-11-01";  // the plan's reference date
   while (reader->Read(&chunk)) {
     if (chunk.has_district()) district = chunk.district();
-    counts["townships"] += chunk.townships_size();
-    counts["enterprises"] += chunk.enterprises_size();
-    counts["production lines"] += chunk.production_lines_size();
-    counts["processes"] += chunk.processes_size();
-    counts["equipment"] += chunk.equipment_size();
-    counts["meters"] += chunk.meters_size();
-    counts["gate cameras"] += chunk.cameras_size();
-    counts["vehicles"] += chunk.vehicles_size();
-    counts["retrofit tasks"] += chunk.retrofit_tasks_size();
-    counts["emission totals"] += chunk.emission_totals_size();
+    counts[0].second += chunk.townships_size();
+    counts[1].second += chunk.enterprises_size();
+    counts[2].second += chunk.production_lines_size();
+    counts[3].second += chunk.processes_size();
+    counts[4].second += chunk.equipment_size();
+    counts[5].second += chunk.meters_size();
+    counts[6].second += chunk.cameras_size();
+    counts[7].second += chunk.vehicles_size();
+    counts[8].second += chunk.retrofit_tasks_size();
+    counts[9].second += chunk.emission_totals_size();
     for (const auto& e : chunk.enterprises()) {
       by_industry[v1::IndustryCategory_Name(e.industry_category())]++;
       restricted += e.restricted_class();
@@ -506,24 +509,22 @@ int Summary() {
   }
   grpc::Status s = reader->Finish();
   if (!s.ok()) return Fail(s);
-  std::cout << "Registry of " << district.display_name() << " (" << district.name() << "), "
-            << district.city() << "\n";
-  for (const auto& [what, n] : counts) std::cout << "  " << what << ": " << n << "\n";
-  std::cout << "Enterprises by industry:\n";
+  std::cout << district.city() << district.display_name() << "（" << district.name()
+            << "）登记情况\n";
+  for (const auto& [what, n] : counts) std::cout << "  " << what << "：" << n << "\n";
+  std::cout << "按行业分的企业数：\n";
   for (const auto& [industry, n] : by_industry) {
-    std::cout << "  " << ChineseLabel(industry) << ": " << n << "\n";
+    std::cout << "  " << ChineseLabel(industry) << "：" << n << "\n";
   }
-  std::cout << "What the staggered-production rules will look at:\n"
-            << "  restricted-class enterprises (限制类, T77): " << restricted << "\n"
-            << "  livelihood duties, heating or waste co-processing (民生保障): " << livelihood
-            << "\n"
-            << "  bulk-transport enterprises (大宗物料运输, T79): " << bulk << "\n"
-            << "  retrofit tasks past deadline and unfinished on " << today << " (T77): " << overdue
-            << "\n"
-            << "  kilns/cupolas not on the kiln management list (T54): " << kilns_off_list << "\n"
-            << "  stacks over 45 m without CEMS at >= 90% (T81, T83): " << high_stacks_without_cems
-            << "\n"
-            << "  foundry melting equipment within 20/100 mg/m3 (benchmark candidates, §26): "
+  std::cout << "错峰生产规则将关注：\n"
+            << "  限制类企业（T77）：" << restricted << "\n"
+            << "  承担民生保障（供热或协同处置废物）的企业：" << livelihood << "\n"
+            << "  大宗物料运输企业（T79）：" << bulk << "\n"
+            << "  截至 " << today << " 已过期限仍未完成的治理改造任务（T77）：" << overdue << "\n"
+            << "  未列入工业炉窑管理清单的炉窑、冲天炉（T54）：" << kilns_off_list << "\n"
+            << "  高于 45 米、未装在线监测或传输有效率低于 90% 的排气筒（T81、T83）："
+            << high_stacks_without_cems << "\n"
+            << "  颗粒物不高于 20、二氧化硫不高于 100 毫克/立方米的铸造熔炼设备（标杆候选，§26）："
             << benchmark_candidates << "\n";
   return 0;
 }
@@ -537,40 +538,40 @@ std::string Fixed(double v, int digits = 1) {
 }
 
 void PrintListVersion(const v1::ListVersion& l) {
-  std::cout << "清单 list " << (l.name().empty() ? "(dry run)" : l.name()) << "  "
+  std::cout << "清单 " << (l.name().empty() ? "（试算）" : l.name()) << "  "
             << Label(l.state(), v1::ListState_descriptor()) << "\n"
-            << "  season " << l.season() << ", rule set " << l.rule_set() << " revision "
-            << l.rule_set_revision() << " (sha256 " << l.rule_set_sha256().substr(0, 12) << "…)\n"
-            << "  " << l.entry_count() << " entries: " << l.restricted() << " restricted, "
-            << l.exempt() << " exempt, " << l.guaranteed() << " livelihood guarantees, "
-            << l.data_missing() << " with data missing\n"
-            << "  content sha256 " << l.content_sha256() << "\n";
-  std::cout << "  错峰时段 staggered periods:";
+            << "  采暖季 " << l.season() << "，规则集 " << l.rule_set() << " 第 "
+            << l.rule_set_revision() << " 版（sha256 " << l.rule_set_sha256().substr(0, 12)
+            << "…）\n"
+            << "  条目 " << l.entry_count() << " 条：管控 " << l.restricted() << " 条，豁免 "
+            << l.exempt() << " 条，民生保障 " << l.guaranteed() << " 条，数据缺失 "
+            << l.data_missing() << " 条\n"
+            << "  内容 sha256 " << l.content_sha256() << "\n";
+  std::cout << "  错峰时段：";
   for (const auto& p : l.staggered_periods()) std::cout << " " << p.start() << "~" << p.end();
   std::cout << "\n"
-            << "减排目标核算 (cut against the district inventory, T74):\n";
+            << "减排目标核算（对照本区排放清单，T74）：\n";
   for (const auto& proof : l.proof()) {
     std::cout << "  " << Label(proof.level(), v1::AlertLevel_descriptor())
               << (proof.escalated_entries()
-                      ? " (escalated " + std::to_string(proof.escalated_entries()) +
-                            " entries, EM2/T75)"
+                      ? "（升级措施 " + std::to_string(proof.escalated_entries()) + " 条，EM2/T75）"
                       : "")
               << "\n";
     for (const auto& c : proof.cuts()) {
-      std::cout << "    " << Label(c.pollutant(), v1::Pollutant_descriptor()) << ": cut "
-                << Fixed(c.cut_tonnes()) << " of " << Fixed(c.inventory_tonnes())
-                << " t = " << Fixed(c.cut_percent()) << "% (target " << Fixed(c.target_percent(), 0)
-                << "%) " << (c.met() ? "met" : "NOT MET");
-      if (!c.met()) std::cout << ", short by " << Fixed(c.shortfall_tonnes()) << " t";
+      std::cout << "    " << Label(c.pollutant(), v1::Pollutant_descriptor()) << "：削减 "
+                << Fixed(c.cut_tonnes()) << " 吨 / 排放量 " << Fixed(c.inventory_tonnes())
+                << " 吨 = " << Fixed(c.cut_percent()) << "%（目标 " << Fixed(c.target_percent(), 0)
+                << "%）" << (c.met() ? "达标" : "未达标");
+      if (!c.met()) std::cout << "，差 " << Fixed(c.shortfall_tonnes()) << " 吨";
       std::cout << "\n";
-      for (const auto& b : c.blocked_by()) std::cout << "      blocked by: " << b << "\n";
+      for (const auto& b : c.blocked_by()) std::cout << "      受限于：" << b << "\n";
     }
   }
 }
 
 int RuleSetLoad() {
   std::ifstream in(Arg(2));
-  if (!in) return Usage(absl::StrCat("cannot read ", Arg(2)));
+  if (!in) return Usage(absl::StrCat("读不了文件 ", Arg(2)));
   std::stringstream text;
   text << in.rdbuf();
   auto stub = v1::PlanningService::NewStub(Channel());
@@ -582,9 +583,9 @@ int RuleSetLoad() {
   v1::RuleSet rs;
   grpc::Status st = stub->CreateRuleSet(ctx.get(), req, &rs);
   if (!st.ok()) return Fail(st);
-  std::cout << (req.validate_only() ? "checked " : "loaded ") << rs.name() << " revision "
-            << rs.revision() << " (sha256 " << rs.sha256() << "): " << rs.measure_tables_size()
-            << " measure tables, " << rs.targets_size() << " targets\n";
+  std::cout << (req.validate_only() ? "已校验 " : "已载入 ") << rs.name() << " 第 " << rs.revision()
+            << " 版（sha256 " << rs.sha256() << "）：措施表 " << rs.measure_tables_size()
+            << " 张，目标 " << rs.targets_size() << " 项\n";
   return 0;
 }
 
@@ -615,7 +616,7 @@ int RuleSetList() {
       },
       {Field("name", "name"), Field("revision", "revision"), Field("display_name", "display_name"),
        Field("sha256", "sha256")},
-      "rule sets");
+      "个规则集");
 }
 
 int SeasonAdjust() {
@@ -633,9 +634,8 @@ int SeasonAdjust() {
     if (x.month() == O().month) a = &x;
   }
   if (a != nullptr && a->staggered() == O().staggered && a->reason() == O().note) {
-    std::cerr << "error (FAILED_PRECONDITION): " << O().month << " is already "
-              << (O().staggered ? "staggered" : "not staggered")
-              << " with this note; nothing to change\n";
+    std::cerr << "错误（FAILED_PRECONDITION）：" << O().month << " 已经"
+              << (O().staggered ? "错峰" : "不错峰") << "，说明也相同；没有可改的\n";
     return kExitConflict;
   }
   if (a == nullptr) a = season.add_adjustments();
@@ -648,8 +648,8 @@ int SeasonAdjust() {
   v1::Season updated;
   grpc::Status st = stub->UpdateSeason(ctx.get(), req, &updated);
   if (!st.ok()) return Fail(st);
-  std::cout << "updated " << updated.name() << ": " << updated.adjustments_size()
-            << " month adjustment(s)\n";
+  std::cout << "已更新 " << updated.name() << "：月份调整 " << updated.adjustments_size()
+            << " 项\n";
   return 0;
 }
 
@@ -665,8 +665,8 @@ int SeasonCreate() {
   v1::Season season;
   grpc::Status st = stub->CreateSeason(ctx.get(), req, &season);
   if (!st.ok()) return Fail(st);
-  std::cout << "created " << season.name() << ": " << season.start() << " to " << season.end()
-            << ", filing deadline " << season.filing_deadline() << "\n";
+  std::cout << "已创建 " << season.name() << "：" << season.start() << " 至 " << season.end()
+            << "，备案截止 " << season.filing_deadline() << "\n";
   return 0;
 }
 
@@ -682,7 +682,7 @@ int ListGenerate() {
   v1::ListVersion l;
   grpc::Status st = stub->GenerateList(ctx.get(), req, &l);
   if (!st.ok()) return Fail(st);
-  if (req.validate_only()) std::cout << "dry run: nothing stored\n";
+  if (req.validate_only()) std::cout << "试算：未保存\n";
   PrintListVersion(l);
   return 0;
 }
@@ -716,7 +716,7 @@ int ListVersions() {
       {Field("name", "name"), Field("state", "state"), Field("entry_count", "entry_count"),
        Field("rule_set", "rule_set"), Field("rule_set_revision", "rule_set_revision"),
        Field("content_sha256", "content_sha256")},
-      "lists");
+      "份清单");
 }
 
 Column MeasureColumn(const std::string& header, const std::string& field) {
@@ -755,7 +755,7 @@ int ListEntries() {
        MeasureColumn("season", "season"), MeasureColumn("yellow", "yellow"),
        MeasureColumn("orange", "orange"), MeasureColumn("red", "red"),
        Field("effective_from", "effective_from")},
-      "entries");
+      "条清单条目");
 }
 
 int ListExplain() {
@@ -789,28 +789,28 @@ int ListDiff() {
   return PrintItems(resp,
                     {Field("change", "change"), Column{"plant", plant},
                      Field("resource", "resource"), Field("summary", "summary")},
-                    "changes");
+                    "处变化");
 }
 
 // ---- filing ------------------------------------------------------------
 
 void PrintFiling(const v1::Filing& f) {
-  std::cout << "备案 filing " << f.list() << "  " << Label(f.state(), v1::ListState_descriptor())
-            << (f.late() ? " (逾期 late)" : "") << "\n  chain position " << f.seq() << ", "
-            << f.entry_count() << " entries, content sha256 " << f.content_sha256()
-            << "\n  link sha256 " << f.sha256() << " (previous "
-            << (f.previous_sha256().empty() ? "none" : f.previous_sha256().substr(0, 16) + "…")
-            << ")\n"
-            << "  submitted by " << f.submitted_by();
-  if (!f.acknowledged_by().empty()) std::cout << ", acknowledged by " << f.acknowledged_by();
+  std::cout << "备案 " << f.list() << "  " << Label(f.state(), v1::ListState_descriptor())
+            << (f.late() ? "（逾期）" : "") << "\n  备案链第 " << f.seq() << " 环，条目 "
+            << f.entry_count() << " 条，内容 sha256 " << f.content_sha256() << "\n  本环 sha256 "
+            << f.sha256() << "（上一环 "
+            << (f.previous_sha256().empty() ? "无" : f.previous_sha256().substr(0, 16) + "…")
+            << "）\n"
+            << "  报送：" << f.submitted_by();
+  if (!f.acknowledged_by().empty()) std::cout << "，确认：" << f.acknowledged_by();
   std::cout << "\n";
-  if (!f.amends().empty()) std::cout << "  amends " << f.amends() << ": " << f.reason() << "\n";
+  if (!f.amends().empty()) std::cout << "  变更 " << f.amends() << "：" << f.reason() << "\n";
   constexpr int kShown = 10;
   for (int i = 0; i < f.changes_size() && i < kShown; ++i)
     std::cout << "    " << f.changes(i) << "\n";
   if (f.changes_size() > kShown) {
-    std::cout << "    … " << f.changes_size() - kShown << " more: cuofeng list diff " << f.amends()
-              << " " << f.list() << "\n";
+    std::cout << "    … 另有 " << f.changes_size() - kShown << " 处：cuofeng list diff "
+              << f.amends() << " " << f.list() << "\n";
   }
 }
 
@@ -863,7 +863,7 @@ int FilingList() {
       },
       {Field("list", "list"), Field("state", "state"), Field("late", "late"), Field("seq", "seq"),
        Field("entry_count", "entry_count"), Field("sha256", "sha256"), Field("amends", "amends")},
-      "filings");
+      "份备案");
 }
 
 int FilingVerify() {
@@ -875,21 +875,20 @@ int FilingVerify() {
   grpc::Status st = stub->VerifyChain(ctx.get(), req, &resp);
   if (!st.ok()) return Fail(st);
   if (resp.intact()) {
-    std::cout << "intact: " << resp.filings_checked() << " filings and " << resp.entries_checked()
-              << " entries recomputed, every hash matches\n";
+    std::cout << "完好：重新计算了 " << resp.filings_checked() << " 份备案、"
+              << resp.entries_checked() << " 条条目，所有哈希一致\n";
     return 0;
   }
-  std::cout << "TAMPERED: " << resp.problem()
-            << "\n  first filing that no longer matches: " << resp.first_bad_filing() << "\n";
+  std::cout << "已被篡改：" << resp.problem() << "\n  第一份对不上的备案："
+            << resp.first_bad_filing() << "\n";
   if (!resp.first_bad_entry().empty())
-    std::cout << "  first entry that no longer matches: " << resp.first_bad_entry() << "\n";
-  if (!resp.first_bad_column().empty())
-    std::cout << "  column: " << resp.first_bad_column() << "\n";
+    std::cout << "  第一条对不上的条目：" << resp.first_bad_entry() << "\n";
+  if (!resp.first_bad_column().empty()) std::cout << "  列：" << resp.first_bad_column() << "\n";
   return kExitIntegrity;
 }
 
 int FilingExport() {
-  if (O().xlsx.empty() && O().csv.empty()) return Usage("give --xlsx=FILE, --csv=FILE or both");
+  if (O().xlsx.empty() && O().csv.empty()) return Usage("请给 --xlsx=FILE、--csv=FILE 或两者都给");
   // Rendered by the server (DocumentService), as `documents list` does.
   return WriteListDocuments(Arg(2), O().xlsx, O().csv);
 }
@@ -944,7 +943,7 @@ int AlertIssue() {
 
 int AlertChange() {
   if (O().level.empty() && O().end_time.empty() && O().document.empty()) {
-    return Usage("nothing to change: give --level, --end_time or --document");
+    return Usage("没有可改的：请给 --level、--end_time 或 --document");
   }
   auto stub = v1::AlertService::NewStub(Channel());
   v1::ChangeAlertRequest req;
@@ -1009,16 +1008,17 @@ int AlertList() {
   v1::ListAlertsResponse resp;
   grpc::Status st = stub->ListAlerts(ctx.get(), req, &resp);
   if (!st.ok()) return Fail(st);
-  return PrintItems(resp, AlertColumns(), "alerts");
+  return PrintItems(resp, AlertColumns(), "条预警");
 }
 
 void PrintObligations(const v1::ObligationSet& set) {
   const std::string plant = PlantName(set.enterprise());
-  std::cout << set.enterprise() << (plant.empty() ? "" : " " + plant) << " at "
-            << TimeText(set.at()) << " (China time): "
-            << (set.list().empty() ? "no filed list binds" : "list " + set.list()) << ", alert "
+  std::cout << set.enterprise() << (plant.empty() ? "" : " " + plant) << " 在 "
+            << TimeText(set.at()) << "（北京时间）："
+            << (set.list().empty() ? "没有约束本企业的已备案清单" : "清单 " + set.list())
+            << "，预警 "
             << (set.level() == v1::ALERT_LEVEL_UNSPECIFIED
-                    ? "none"
+                    ? "无"
                     : Label(set.level(), v1::AlertLevel_descriptor()) + "预警")
             << "\n";
   for (const auto& o : set.obligations()) {
@@ -1028,9 +1028,9 @@ void PrintObligations(const v1::ObligationSet& set) {
     m.set_transport(o.transport());
     m.set_stop_non_road(o.stop_non_road());
     std::cout << "  " << o.resource().substr(set.enterprise().size()) << " " << o.resource_name()
-              << ": " << Describe(m) << "\n     "
+              << "：" << Describe(m) << "\n     "
               << (o.has_window_start() ? TimeText(o.window_start()) : "…") << " ~ "
-              << (o.has_window_end() ? TimeText(o.window_end()) : "until further notice") << "; "
+              << (o.has_window_end() ? TimeText(o.window_end()) : "另行通知为止") << "；"
               << o.reason() << "\n";
   }
 }
@@ -1071,7 +1071,7 @@ int ObligationsWindows() {
                      Field("action", "action"), Field("percent", "percent"),
                      Field("window_start", "window_start"), Field("window_end", "window_end"),
                      Field("level", "level"), Field("resource", "resource")},
-                    "obligation windows");
+                    "个管控时段");
 }
 
 int ObligationsWatch() {
@@ -1106,101 +1106,101 @@ std::vector<std::string> With(std::vector<std::string> flags,
 }
 
 std::vector<CommandSpec> Commands() {
-  const std::string kSetup = "Setup (straight against the database)";
-  const std::string kKeys = "Keys and audit";
-  const std::string kRegistry = "Registry";
-  const std::string kLists = "Rule sets, seasons and lists";
-  const std::string kFiling = "Filing with the city (T78)";
-  const std::string kAlerts = "Alerts and obligations";
-  const std::string kCompliance = "Monitoring data and verification";
-  const std::string kDocuments = "Documents";
+  const std::string kSetup = "初始化（直接连数据库）";
+  const std::string kKeys = "密钥和审计";
+  const std::string kRegistry = "企业登记";
+  const std::string kLists = "规则集、采暖季和清单";
+  const std::string kFiling = "向市里备案（T78）";
+  const std::string kAlerts = "预警和管控要求";
+  const std::string kCompliance = "监测数据和核查";
+  const std::string kDocuments = "文件";
   std::vector<CommandSpec> c = {
       {"migrate",
        kSetup,
-       "admin",
-       "apply the schema migrations only",
+       "管理员",
+       "只执行数据库结构迁移",
        {},
        {"database!"},
        "cuofeng migrate --database=\"host=db port=5432 dbname=cuofeng user=cuofeng\"",
        Migrate},
       {"admin bootstrap",
        kSetup,
-       "admin",
-       "the first admin key, printed once",
+       "管理员",
+       "生成第一个管理员密钥，只显示一次",
        {},
        {"database!", "name"},
        "cuofeng admin bootstrap --database=\"dbname=cuofeng\"",
        Bootstrap},
       {"admin create-key",
        kKeys,
-       "admin",
-       "a key for someone else, printed once",
+       "管理员",
+       "为他人生成密钥，只显示一次",
        {},
        {"role!", "scope", "name", "expires", "request_id"},
        "cuofeng admin create-key --role=bureau --scope=districts/120119 --name=蓟州区工信委",
        Server(CreateKey)},
       {"admin revoke-key",
        kKeys,
-       "admin",
-       "revoke a key at once",
+       "管理员",
+       "立即吊销密钥",
        {"NAME"},
        {},
        "cuofeng admin revoke-key apiKeys/7",
        Server(RevokeKey)},
       {"admin whoami",
        kKeys,
-       "anyone",
-       "who the key is: role and scope",
+       "任何角色",
+       "当前密钥是谁：角色和范围",
        {},
        {"output"},
        "cuofeng admin whoami",
        Server(WhoAmI)},
       {"audit list",
        kKeys,
-       "admin, city",
-       "the audit trail, newest first, with its times",
+       "管理员、市级部门",
+       "审计记录，最新的在前，带时间",
        {},
        With({"parent"}, kListFlags),
        "cuofeng audit list --parent=districts/120119",
        Server(AuditList)},
       {"district create",
        kRegistry,
-       "admin",
-       "register a district",
+       "管理员",
+       "登记区县",
        {"ID"},
        {"name!", "city", "request_id"},
        "cuofeng district create 120119 --name=蓟州区 --city=天津市",
        Server(CreateDistrict)},
       {"import registry",
        kRegistry,
-       "bureau",
-       "import the registry spreadsheets of a folder, or one .xlsx workbook (all or nothing)",
+       "区县部门",
+       "导入文件夹中的登记表或一个 .xlsx 工作簿（要么全部导入，要么都不导入）",
        {"DIR"},
        {"district!", "validate_only", "request_id"},
        "cuofeng import registry out/registry --district=districts/120119 --validate_only",
        Server(Import)},
       {"export registry",
        kRegistry,
-       "bureau, city, verifier",
-       "export the registry as the same spreadsheets (a folder of CSV in UTF-8 with BOM, Chinese "
-       "headers and choices; or one .xlsx workbook)",
+       "区县部门、市级部门、核查人员",
+       "按同样的登记表导出（一个文件夹的 CSV，UTF-8 带 BOM，中文"
+       "表头和选项；或一个 .xlsx 工作簿）",
        {"DIR"},
        {"district!", "codes"},
        "cuofeng export registry exported/ --district=districts/120119",
        Server(Export)},
       {"registry get",
        kRegistry,
-       "all",
-       "one registry resource of any of the 12 kinds",
+       "所有角色",
+       "查看一条登记资源（12 类中任一类）",
        {"NAME"},
        {"output"},
        "cuofeng registry get districts/120119/enterprises/e10001",
        Server(RegistryGet)},
       {"registry list",
        kRegistry,
-       "all",
-       "list a collection (districts, townships, enterprises, lines, processes, equipment, "
-       "meters, cameras, vehicles, retrofitTasks, emissionTotals, whitelistEntries)",
+       "所有角色",
+       "列出一个集合（districts、townships、enterprises、lines、processes、equipment、"
+       "meters、cameras、vehicles、retrofitTasks、emissionTotals、whitelistEntries）",
        {"COLLECTION"},
        With({"parent"}, kListFlags),
        "cuofeng registry list enterprises --parent=districts/120119 --filter='industry_category = "
@@ -1208,40 +1208,40 @@ std::vector<CommandSpec> Commands() {
        Server(RegistryList)},
       {"registry summary",
        kRegistry,
-       "bureau, city",
-       "what the district holds and what the rules will look at",
+       "区县部门、市级部门",
+       "本区登记了什么，规则将关注什么",
        {},
        {"district!"},
        "cuofeng registry summary --district=districts/120119",
        Server(Summary)},
       {"ruleset load",
        kLists,
-       "bureau, city",
-       "load a rule set (protobuf text; a new revision if it changed)",
+       "区县部门、市级部门",
+       "载入规则集（protobuf 文本；有改动则成为新版本）",
        {"FILE"},
        {"id!", "validate_only"},
        "cuofeng ruleset load tools/rulesets/jizhou-2018.textproto --id=jizhou-2018",
        Server(RuleSetLoad)},
       {"ruleset list",
        kLists,
-       "all",
-       "the rule sets",
+       "所有角色",
+       "规则集列表",
        {},
        kListFlags,
        "cuofeng ruleset list",
        Server(RuleSetList)},
       {"ruleset get",
        kLists,
-       "all",
-       "one rule set, latest or @revision",
+       "所有角色",
+       "查看一个规则集，最新版或 @版本",
        {"NAME"},
        {"output"},
        "cuofeng ruleset get ruleSets/jizhou-2018@1",
        Server(RuleSetGet)},
       {"season create",
        kLists,
-       "bureau",
-       "the heating season",
+       "区县部门",
+       "创建采暖季",
        {},
        {"district!", "id!", "start!", "end!", "filing_deadline!"},
        "cuofeng season create --district=districts/120119 --id=2018-2019 --start=2018-11-15 "
@@ -1249,8 +1249,8 @@ std::vector<CommandSpec> Commands() {
        Server(SeasonCreate)},
       {"season adjust",
        kLists,
-       "bureau",
-       "make a month staggered or not (SP1)",
+       "区县部门",
+       "设定某月是否错峰（SP1）",
        {"NAME"},
        {"month!", "staggered", "note"},
        "cuofeng season adjust districts/120119/seasons/2018-2019 --month=2019-03 "
@@ -1258,8 +1258,8 @@ std::vector<CommandSpec> Commands() {
        Server(SeasonAdjust)},
       {"list generate",
        kLists,
-       "bureau",
-       "generate the list (a draft) with its target proof",
+       "区县部门",
+       "生成清单（草稿）及减排目标核算",
        {},
        {"district!", "season!", "rule_set!", "validate_only", "request_id"},
        "cuofeng list generate --district=districts/120119 "
@@ -1267,24 +1267,24 @@ std::vector<CommandSpec> Commands() {
        Server(ListGenerate)},
       {"list show",
        kLists,
-       "bureau, city, verifier",
-       "a list and its target proof",
+       "区县部门、市级部门、核查人员",
+       "查看清单及其减排目标核算",
        {"NAME"},
        {"output"},
        "cuofeng list show districts/120119/lists/1",
        Server(ListShow)},
       {"list versions",
        kLists,
-       "bureau, city, verifier",
-       "the lists of a district",
+       "区县部门、市级部门、核查人员",
+       "本区的各版清单",
        {},
        With({"district!"}, kListFlags),
        "cuofeng list versions --district=districts/120119",
        Server(ListVersions)},
       {"list entries",
        kLists,
-       "bureau, city, verifier, enterprise (its own)",
-       "the entries of a list",
+       "区县部门、市级部门、核查人员、企业（本企业）",
+       "清单条目",
        {"NAME"},
        With({"enterprise"}, kListFlags),
        "cuofeng list entries districts/120119/lists/1 "
@@ -1292,40 +1292,40 @@ std::vector<CommandSpec> Commands() {
        Server(ListEntries)},
       {"list explain",
        kLists,
-       "bureau, city, verifier, enterprise (its own)",
-       "why an entry says what it says, rule by rule",
+       "区县部门、市级部门、核查人员、企业（本企业）",
+       "逐条规则说明条目为何如此",
        {"ENTRY"},
        {},
        "cuofeng list explain districts/120119/lists/1/entries/7",
        Server(ListExplain)},
       {"list diff",
        kLists,
-       "bureau, city, verifier",
-       "what changed between two lists",
+       "区县部门、市级部门、核查人员",
+       "两份清单之间的变化",
        {"BASE", "OTHER"},
        {"output"},
        "cuofeng list diff districts/120119/lists/1 districts/120119/lists/2",
        Server(ListDiff)},
       {"filing submit",
        kFiling,
-       "bureau",
-       "file the list with the city",
+       "区县部门",
+       "向市里报送清单备案",
        {"LIST"},
        {"request_id"},
        "cuofeng filing submit districts/120119/lists/1",
        Server(FilingChange)},
       {"filing acknowledge",
        kFiling,
-       "city",
-       "acknowledge a submitted list or amendment (it is then in force)",
+       "市级部门",
+       "确认报送的清单或变更（确认后生效）",
        {"LIST"},
        {"request_id"},
        "cuofeng filing acknowledge districts/120119/lists/1",
        Server(FilingChange)},
       {"filing amend",
        kFiling,
-       "bureau",
-       "replace a filed list by a new draft (in force once the city acknowledges)",
+       "区县部门",
+       "用新草稿替换已备案清单（市里确认后生效）",
        {"FILED", "DRAFT"},
        {"reason!", "request_id"},
        "cuofeng filing amend districts/120119/lists/1 districts/120119/lists/2 "
@@ -1333,32 +1333,32 @@ std::vector<CommandSpec> Commands() {
        Server(FilingChange)},
       {"filing list",
        kFiling,
-       "city, bureau, verifier",
-       "the filings",
+       "市级部门、区县部门、核查人员",
+       "备案列表",
        {},
        With({"district", "state", "season"}, kListFlags),
        "cuofeng filing list --district=districts/- --state=FILED --season=2018-2019",
        Server(FilingList)},
       {"filing verify",
        kFiling,
-       "anyone who reads the district",
-       "recompute every hash of the chain (exit 3 and the first altered filing if not intact)",
+       "能查看该区县的任何角色",
+       "重新计算备案链的每个哈希（不完好时退出码 3，并指出第一份被改动的备案）",
        {},
        {"district!"},
        "cuofeng filing verify --district=districts/120119",
        Server(FilingVerify)},
       {"filing export",
        kFiling,
-       "city, bureau",
-       "the documents as the city expects them",
+       "市级部门、区县部门",
+       "按市里要求的格式导出文件",
        {"LIST"},
        {"xlsx", "csv"},
        "cuofeng filing export districts/120119/lists/1 --xlsx=list.xlsx --csv=list.csv",
        Server(FilingExport)},
       {"alert issue",
        kAlerts,
-       "city",
-       "issue a heavy-pollution alert",
+       "市级部门",
+       "发布重污染天气预警",
        {},
        {"level!", "districts", "start_time", "end_time", "document", "request_id"},
        "cuofeng alert issue --level=ORANGE --districts=districts/120119 --start_time=\"2018-12-01 "
@@ -1366,48 +1366,48 @@ std::vector<CommandSpec> Commands() {
        Server(AlertIssue)},
       {"alert change",
        kAlerts,
-       "city",
-       "raise, lower or extend an alert in force",
+       "市级部门",
+       "提升、降低或延长生效中的预警",
        {"NAME"},
        {"level", "end_time", "document", "note", "request_id"},
        "cuofeng alert change alerts/1 --level=RED --note=\"升级为红色预警\"",
        Server(AlertChange)},
       {"alert lift",
        kAlerts,
-       "city",
-       "lift an alert",
+       "市级部门",
+       "解除预警",
        {"NAME"},
        {"at", "note", "request_id"},
        "cuofeng alert lift alerts/1",
        Server(AlertLift)},
       {"alert get",
        kAlerts,
-       "all",
-       "one alert, its latest revision",
+       "所有角色",
+       "查看一条预警的最新修订",
        {"NAME"},
        {"output"},
        "cuofeng alert get alerts/1",
        Server(AlertGet)},
       {"alert list",
        kAlerts,
-       "all",
-       "the alerts",
+       "所有角色",
+       "预警列表",
        {},
        {"district", "include_history", "filter", "output"},
        "cuofeng alert list --district=districts/120119 --filter='level = 橙色'",
        Server(AlertList)},
       {"obligations get",
        kAlerts,
-       "enterprise (itself), bureau, city, verifier",
-       "what binds an enterprise now or at any time, and why",
+       "企业（本企业）、区县部门、市级部门、核查人员",
+       "企业现在或任一时刻须执行的管控要求及依据",
        {"ENTERPRISE"},
        {"at", "output"},
        "cuofeng obligations get districts/120119/enterprises/e10001 --at=\"2018-12-02 10:00\"",
        Server(ObligationsGet)},
       {"obligations windows",
        kAlerts,
-       "verifier, bureau",
-       "every restricting window of a period",
+       "核查人员、区县部门",
+       "一段时间内的所有管控时段",
        {},
        {"district!", "from!", "to!", "output"},
        "cuofeng obligations windows --district=districts/120119 --from=2018-12-01 "
@@ -1415,8 +1415,8 @@ std::vector<CommandSpec> Commands() {
        Server(ObligationsWindows)},
       {"obligations watch",
        kAlerts,
-       "enterprise",
-       "be told the moment something changes",
+       "企业",
+       "要求一有变化就立即收到",
        {"ENTERPRISE"},
        {"count"},
        "cuofeng obligations watch districts/120119/enterprises/e10001",
@@ -1428,12 +1428,12 @@ std::vector<CommandSpec> Commands() {
     c.push_back(std::move(s));
   }
   for (CommandSpec& s : NotifyCommands()) {
-    s.section = "Notifications";
+    s.section = "通知";
     s.run = Server(s.run);
     c.push_back(std::move(s));
   }
   for (CommandSpec& s : AccountCommands()) {
-    s.section = absl::StartsWith(s.path, "admin") ? kKeys : "Accounts";
+    s.section = absl::StartsWith(s.path, "admin") ? kKeys : "网页账户";
     s.run = Server(s.run);
     c.push_back(std::move(s));
   }

@@ -74,8 +74,8 @@ void PrintNotification(const v1::Notification& n) {
 int List() {
   std::string parent = Opts().parent.empty() ? Opts().district : Opts().parent;
   if (parent.empty()) {
-    std::cerr << "cuofeng notifications list: give --parent=districts/ID/enterprises/E (or "
-                 "districts/ID, or districts/- for all)\n";
+    std::cerr << "cuofeng notifications list：请给 --parent=districts/ID/enterprises/E（或 "
+                 "districts/ID，或 districts/- 表示全部）\n";
     return kExitUsage;
   }
   Column read{"read", [](const google::protobuf::Message& m, bool human) {
@@ -172,7 +172,7 @@ int Contacts() {
       } else {
         std::ifstream f(file);
         if (!f) {
-          std::cerr << "cuofeng: --webhook_secret_file: cannot read " << file << "\n";
+          std::cerr << "cuofeng：--webhook_secret_file：读不了文件 " << file << "\n";
           return kExitUsage;
         }
         std::getline(f, secret);
@@ -190,8 +190,8 @@ int Contacts() {
       } else if (word == "推送") {
         ch = v1::WEBHOOK;
       } else {
-        std::cerr << "cuofeng: --channels: \"" << word
-                  << "\" is not a channel: EMAIL (邮件) or WEBHOOK (推送)\n";
+        std::cerr << "cuofeng：--channels：\"" << word
+                  << "\" 不是通知方式：应为 EMAIL（邮件）或 WEBHOOK（推送）\n";
         return kExitUsage;
       }
       in->add_channels(ch);
@@ -210,33 +210,33 @@ std::vector<CommandSpec> NotifyCommands() {
   return {
       {"notifications list",
        "",
-       "enterprise (its own), bureau, verifier, city",
-       "the notifications sent when alerts or amendments change what binds, with delivery and "
-       "read state",
+       "企业（本企业）、区县部门、核查人员、市级部门",
+       "预警或清单变更使管控要求改变时发出的通知，含送达和"
+       "已读情况",
        {},
        {"parent", "district", "unread", "output", "page_size", "page_token", "all"},
        "cuofeng notifications list --parent=districts/120119/enterprises/e10001 --unread",
        List},
       {"notifications read",
        "",
-       "enterprise",
-       "acknowledge a notification as read (已读)",
+       "企业",
+       "把通知标记为已读",
        {"NAME"},
        {"request_id", "output"},
        "cuofeng notifications read districts/120119/enterprises/e10001/notifications/7",
        Read},
       {"notifications contacts get",
        "",
-       "enterprise (its own), bureau, verifier, city",
-       "where an enterprise's notifications go (the webhook secret is never shown)",
+       "企业（本企业）、区县部门、核查人员、市级部门",
+       "企业的通知发往何处（推送密钥从不显示）",
        {"ENTERPRISE"},
        {"output"},
        "cuofeng notifications contacts get districts/120119/enterprises/e10001",
        Contacts},
       {"notifications contacts set",
        "",
-       "enterprise (its own), bureau",
-       "set the e-mail address, the webhook and its secret, and the channels used",
+       "企业（本企业）、区县部门",
+       "设置邮箱、推送地址及其密钥和所用通知方式",
        {"ENTERPRISE"},
        {"email", "webhook_url", "webhook_secret_file", "channels", "request_id", "output"},
        "cuofeng notifications contacts set districts/120119/enterprises/e10001 "

@@ -1,6 +1,7 @@
 #include "tools/cli/output.h"
 
 #include <iostream>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -158,6 +159,105 @@ std::vector<const Message*> Items(const Message& response) {
 
 }  // namespace
 
+std::string HeaderText(const std::string& field) {
+  static const auto* m = new std::map<std::string, std::string>{{"name", "资源名"},
+                                                                {"display_name", "名称"},
+                                                                {"id", "编号"},
+                                                                {"time", "时间"},
+                                                                {"principal", "操作者"},
+                                                                {"method", "操作"},
+                                                                {"resource", "对象"},
+                                                                {"outcome", "结果"},
+                                                                {"detail", "详情"},
+                                                                {"revision", "版本"},
+                                                                {"state", "状态"},
+                                                                {"status", "状态"},
+                                                                {"entry_count", "条目数"},
+                                                                {"rule_set", "规则集"},
+                                                                {"rule_set_revision", "规则集版本"},
+                                                                {"content_sha256", "内容 sha256"},
+                                                                {"resource_name", "对象名称"},
+                                                                {"kind", "类别"},
+                                                                {"type", "类型"},
+                                                                {"season", "采暖季措施"},
+                                                                {"yellow", "黄色预警"},
+                                                                {"orange", "橙色预警"},
+                                                                {"red", "红色预警"},
+                                                                {"effective_from", "生效时间"},
+                                                                {"change", "变化"},
+                                                                {"plant", "企业"},
+                                                                {"enterprise", "企业"},
+                                                                {"summary", "摘要"},
+                                                                {"list", "清单"},
+                                                                {"late", "逾期"},
+                                                                {"seq", "序号"},
+                                                                {"amends", "变更对象"},
+                                                                {"level", "级别"},
+                                                                {"lifted", "已解除"},
+                                                                {"districts", "区县"},
+                                                                {"start_time", "开始时间"},
+                                                                {"end_time", "结束时间"},
+                                                                {"document_number", "文号"},
+                                                                {"action", "措施"},
+                                                                {"percent", "比例(%)"},
+                                                                {"window_start", "时段开始"},
+                                                                {"window_end", "时段结束"},
+                                                                {"title", "标题"},
+                                                                {"overridden", "人工设定"},
+                                                                {"delivery", "送达情况"},
+                                                                {"read", "已读情况"},
+                                                                {"city", "城市"},
+                                                                {"plate", "车牌号"},
+                                                                {"year", "年份"},
+                                                                {"tonnes", "排放总量(吨)"},
+                                                                {"deadline", "完成时限"},
+                                                                {"vehicle", "车辆"},
+                                                                {"valid_until", "有效期止"},
+                                                                {"industry_category", "行业类别"},
+                                                                {"industry_code", "行业代码"},
+                                                                {"permit_status", "排污许可证状态"},
+                                                                {"performance_grade", "绩效分级"},
+                                                                {"kiln_type", "炉窑类型"},
+                                                                {"fuel", "燃料"},
+                                                                {"dust_control", "除尘工艺"},
+                                                                {"desulfurization", "脱硫工艺"},
+                                                                {"role", "类型"},
+                                                                {"direction", "方向"},
+                                                                {"emission_stage", "排放阶段"},
+                                                                {"vehicle_class", "车辆类型"},
+                                                                {"pollutant", "污染物"},
+                                                                {"purpose", "用途"},
+                                                                {"scope", "范围"},
+                                                                {"username", "用户名"},
+                                                                {"sha256", "sha256"}};
+  auto it = m->find(field);
+  return it == m->end() ? field : it->second;
+}
+
+std::string NounText(const std::string& noun) {
+  static const auto* m =
+      new std::map<std::string, std::string>{{"districts", "个区县"},
+                                             {"townships", "个乡镇"},
+                                             {"enterprises", "家企业"},
+                                             {"lines", "条生产线"},
+                                             {"processes", "道工序"},
+                                             {"equipment", "台设备"},
+                                             {"meters", "块电表"},
+                                             {"cameras", "个门禁摄像头"},
+                                             {"vehicles", "辆车"},
+                                             {"retrofitTasks", "项治理改造任务"},
+                                             {"emissionTotals", "条排放总量"},
+                                             {"whitelistEntries", "条白名单记录"},
+                                             {"monitoringPoints", "个监测点"},
+                                             {"productionLedgers", "本生产台账"},
+                                             {"findings", "条核查发现"},
+                                             {"baselines", "条基准"},
+                                             {"notifications", "条通知"},
+                                             {"accounts", "个账户"}};
+  auto it = m->find(noun);
+  return it == m->end() ? noun : it->second;
+}
+
 Column Field(const std::string& header, const std::string& path) {
   std::vector<std::string> parts = absl::StrSplit(path, '.');
   return {header, [parts](const Message& m, bool human) { return PathCell(m, parts, 0, human); }};
@@ -174,7 +274,7 @@ void PrintRows(const std::vector<const Message*>& rows, const std::vector<Column
   const bool human = Format() == OutputFormat::kTable;
   std::vector<std::vector<std::string>> cells;
   std::vector<std::string> header;
-  for (const Column& c : columns) header.push_back(c.header);
+  for (const Column& c : columns) header.push_back(human ? HeaderText(c.header) : c.header);
   cells.push_back(header);
   for (const Message* row : rows) {
     std::vector<std::string> line;
@@ -255,12 +355,11 @@ int PrintList(const Message& prototype, const PageCall& call, const std::vector<
     PrintRows(Items(*merged), columns);
   }
   if (!token.empty() && !Opts().quiet) {
-    std::cerr << Thousands(n) << " " << noun << " shown; more exist: --page_token=" << token
-              << " for the next page, or --all for every page\n";
+    std::cerr << "已显示 " << Thousands(n) << " " << NounText(noun)
+              << "，还有更多：--page_token=" << token << " 取下一页，--all 取全部各页\n";
   } else if (!Opts().quiet) {
-    std::cerr << Thousands(n) << " " << noun
-              << (Opts().page_token.empty() ? " in all" : " to the end")
-              << (pages > 1 ? absl::StrCat(" (", pages, " pages)") : "") << "\n";
+    std::cerr << (Opts().page_token.empty() ? "共 " : "至末尾共 ") << Thousands(n) << " "
+              << NounText(noun) << (pages > 1 ? absl::StrCat("（", pages, " 页）") : "") << "\n";
   }
   return kExitOk;
 }
@@ -273,8 +372,8 @@ int PrintItems(const Message& response, const std::vector<Column>& columns,
     PrintRows(Items(response), columns);
   }
   if (!Opts().quiet) {
-    std::cerr << Thousands(static_cast<int64_t>(Items(response).size())) << " " << noun
-              << " in all\n";
+    std::cerr << "共 " << Thousands(static_cast<int64_t>(Items(response).size())) << " "
+              << NounText(noun) << "\n";
   }
   return kExitOk;
 }

@@ -66,6 +66,15 @@ int PrintList(const google::protobuf::Message& prototype, const PageCall& call,
 int PrintItems(const google::protobuf::Message& response, const std::vector<Column>& columns,
                const std::string& noun);
 
+// HeaderText is the Chinese header of a table column named by its field
+// ("window_start" → "时段开始"); the field name where none is known. CSV keeps
+// the field names.
+std::string HeaderText(const std::string& field);
+
+// NounText is a list's noun with its measure word ("enterprises" → "家企业");
+// `noun` itself where none is known (callers may pass Chinese directly).
+std::string NounText(const std::string& noun);
+
 // Thousands writes 1515 as "1,515".
 std::string Thousands(int64_t n);
 

@@ -23,7 +23,7 @@ bool IsRegistryWorkbook(const std::string& path) { return absl::EndsWithIgnoreCa
 
 absl::StatusOr<std::vector<v1::CsvFile>> ReadRegistryWorkbook(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) {
-    return absl::NotFoundError(absl::StrCat(path, " is not a file"));
+    return absl::NotFoundError(absl::StrCat(path, " 不是文件"));
   }
   std::ifstream in(path, std::ios::binary);
   std::stringstream bytes;
@@ -42,13 +42,12 @@ absl::StatusOr<std::vector<v1::CsvFile>> ReadRegistryWorkbook(const std::string&
     const std::string stem = RegistryStemOfSheet(sheet.name);
     if (stem.empty()) {
       violations.push_back(
-          {sheet.name,
-           absl::StrCat("sheet \"", sheet.name, "\" is not a registry kind; the sheets are named ",
-                        absl::StrJoin(known, ", "))});
+          {sheet.name, absl::StrCat("工作表 \"", sheet.name, "\" 不是登记表；工作表应名为 ",
+                                    absl::StrJoin(known, "、"))});
       continue;
     }
     if (!seen.insert(stem).second) {
-      violations.push_back({sheet.name, absl::StrCat("a second sheet for ", stem)});
+      violations.push_back({sheet.name, absl::StrCat(stem, " 有第二张工作表")});
       continue;
     }
     if (sheet.rows.empty()) continue;
