@@ -13,7 +13,6 @@
 #include <set>
 #include <thread>
 #include <tuple>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "absl/container/flat_hash_map.h"
@@ -68,8 +67,16 @@ class Importer {
     writer_.join();
   }
 
+  // Run checks and writes `files`, all there before it starts.
   absl::Status Run(const std::vector<const v1::CsvFile*>& files,
                    v1::ImportRegistryResponse* response);
+  // RunStream checks and writes the chunks `next` returns as they arrive
+  // (nullptr at the end), each kind as soon as its file is whole; the sender
+  // promised each file whole and the files in RegistryKinds order (a chunk
+  // of a kind already checked is refused), and announced their kinds.
+  absl::Status RunStream(const std::vector<std::string>& announced,
+                         const std::function<const v1::CsvFile*()>& next,
+                         v1::ImportRegistryResponse* response);
 
  private:
   struct File {
@@ -82,6 +89,15 @@ class Importer {
     ++violation_count_;
     if (located_.size() >= kMaxViolations) return;
     located_.push_back({file_order_, line, column, file, what});
+  }
+
+  // A problem of the stream itself (an unknown kind, a second file of a
+  // kind): reported before the rows' problems, as they are found first when
+  // the whole stream is there before the checks.
+  void StreamViolation(const std::string& file, const std::string& what) {
+    ++violation_count_;
+    if (stream_located_.size() >= kMaxViolations) return;
+    stream_located_.push_back({0, 1, 0, file, what});
   }
 
   // A violation with its place, so the report reads in file, row, column order.
@@ -145,6 +161,20 @@ class Importer {
   // Equipment by (enterprise id, equipment id), from the registry and import.
   std::string EquipmentName(const std::string& enterprise_id, const std::string& equipment_id);
 
+  // AddChunk files a chunk under its kind (chunks of one file arrive as
+  // several CsvFile messages with its name); returns the kind, or nullptr
+  // when the chunk was refused.
+  const ResourceKind* AddChunk(const v1::CsvFile& chunk);
+  // CheckKind checks the kind's file if there is one, and hands it to the
+  // writer when nothing is wrong so far.
+  void CheckKind(const ResourceKind& kind);
+  absl::Status Finish(v1::ImportRegistryResponse* response);
+  std::map<const ResourceKind*, File> by_kind_;
+  std::map<std::string, const ResourceKind*> kind_of_file_;
+  std::vector<Located> stream_located_;
+  absl::Time start_, checked_;
+  absl::Duration checking_, checking_cpu_;
+
   void ImportKind(const ResourceKind& kind, const File& file);
   // CheckUsccElsewhere refuses, cell by cell, a 统一社会信用代码 that another
   // enterprise (in any district) already holds: one code, one legal entity.
@@ -170,7 +200,7 @@ class Importer {
   std::map<const ResourceKind*, StoredRows> existing_;
   std::map<const ResourceKind*, absl::flat_hash_set<std::string>> imported_;
   std::map<const ResourceKind*, std::vector<ImportRow>> rows_;
-  std::unordered_map<std::string, std::string> equipment_by_id_;
+  absl::flat_hash_map<std::string, std::string> equipment_by_id_;
   bool equipment_loaded_ = false;
   std::vector<RegisteredTownship> registry_townships_;
   bool townships_loaded_ = false;
@@ -493,70 +523,127 @@ void Importer::CheckUsccElsewhere() {
   pending_uscc_.clear();
 }
 
+const ResourceKind* Importer::AddChunk(const v1::CsvFile& chunk) {
+  // Names echo in every violation: made printable and short.
+  const std::string file_name = TextProblem(chunk.file_name(), TextRule{}).empty()
+                                    ? chunk.file_name()
+                                    : Printable(chunk.file_name(), 100);
+  auto known = kind_of_file_.find(file_name);
+  const ResourceKind* kind =
+      known != kind_of_file_.end() ? known->second : KindByFile(chunk.kind());
+  if (kind == nullptr || kind->parent == nullptr) {
+    std::vector<std::string> kinds;
+    for (const ResourceKind* k : RegistryKinds()) {
+      if (k->parent != nullptr) kinds.push_back(k->file);
+    }
+    StreamViolation(file_name,
+                    absl::StrCat("unknown template file kind ", Quote(chunk.kind()),
+                                 "; expected one of ", absl::StrJoin(kinds, ", ")));
+    return nullptr;
+  }
+  File& f = by_kind_[kind];
+  if (known == kind_of_file_.end()) {
+    if (!f.file_name.empty()) {
+      StreamViolation(file_name,
+                      absl::StrCat("a second ", kind->file, " file; ", f.file_name, " came first"));
+      return nullptr;
+    }
+    kind_of_file_[file_name] = kind;
+    f.file_name = file_name;
+    f.header.assign(chunk.header().begin(), chunk.header().end());
+  }
+  for (const auto& row : chunk.rows()) f.rows.push_back(&row);
+  return kind;
+}
+
+void Importer::CheckKind(const ResourceKind& kind) {
+  auto it = by_kind_.find(&kind);
+  if (it == by_kind_.end()) return;
+  const absl::Time began = absl::Now();
+  const absl::Duration cpu = ThreadCpu();
+  ++file_order_;
+  ImportKind(kind, it->second);
+  CheckUsccElsewhere();
+  checking_ += absl::Now() - began;
+  checking_cpu_ += ThreadCpu() - cpu;
+  checked_ = absl::Now();
+  std::clog << "import districts/" << district_id_ << " " << kind.file << ": "
+            << it->second.rows.size() << " rows checked from "
+            << absl::FormatDuration(absl::Trunc(began - start_, absl::Milliseconds(1))) << " to "
+            << absl::FormatDuration(absl::Trunc(checked_ - start_, absl::Milliseconds(1)))
+            << " (CPU " << absl::FormatDuration(absl::Trunc(ThreadCpu() - cpu, absl::Milliseconds(1)))
+            << ")\n";
+  if (violation_count_ == 0) StartWrite(kind);
+}
+
 absl::Status Importer::Run(const std::vector<const v1::CsvFile*>& files,
                            v1::ImportRegistryResponse* response) {
   // Chunks of one file arrive as several CsvFile messages with its name.
-  std::map<const ResourceKind*, File> by_kind;
-  std::map<std::string, const ResourceKind*> kind_of_file;
-  for (const v1::CsvFile* chunk_ptr : files) {
-    const v1::CsvFile& chunk = *chunk_ptr;
-    // Names echo in every violation: made printable and short.
-    const std::string file_name = TextProblem(chunk.file_name(), TextRule{}).empty()
-                                      ? chunk.file_name()
-                                      : Printable(chunk.file_name(), 100);
-    auto known = kind_of_file.find(file_name);
-    const ResourceKind* kind =
-        known != kind_of_file.end() ? known->second : KindByFile(chunk.kind());
-    if (kind == nullptr || kind->parent == nullptr) {
-      std::vector<std::string> kinds;
-      for (const ResourceKind* k : RegistryKinds()) {
-        if (k->parent != nullptr) kinds.push_back(k->file);
-      }
-      Violation(file_name, 1, 0,
-                absl::StrCat("unknown template file kind ", Quote(chunk.kind()),
-                             "; expected one of ", absl::StrJoin(kinds, ", ")));
-      continue;
-    }
-    File& f = by_kind[kind];
-    if (known == kind_of_file.end()) {
-      if (!f.file_name.empty()) {
-        Violation(file_name, 1, 0,
-                  absl::StrCat("a second ", kind->file, " file; ", f.file_name, " came first"));
-        continue;
-      }
-      kind_of_file[file_name] = kind;
-      f.file_name = file_name;
-      f.header.assign(chunk.header().begin(), chunk.header().end());
-    }
-    for (const auto& row : chunk.rows()) f.rows.push_back(&row);
-  }
-  const absl::Time start = absl::Now();
+  for (const v1::CsvFile* chunk : files) AddChunk(*chunk);
+  start_ = checked_ = absl::Now();
   written_.reserve(RegistryKinds().size());  // never moved while a write runs
   std::set<const ResourceKind*> kinds;
-  for (const auto& [kind, file] : by_kind) kinds.insert(kind);
+  for (const auto& [kind, file] : by_kind_) kinds.insert(kind);
   Preload(kinds);
-  absl::Duration checking;
-  const absl::Duration checking_cpu = ThreadCpu();
-  for (const ResourceKind* kind : RegistryKinds()) {
-    auto it = by_kind.find(kind);
-    if (it != by_kind.end()) {
-      const absl::Time began = absl::Now();
-      ++file_order_;
-      ImportKind(*kind, it->second);
-      CheckUsccElsewhere();
-      checking += absl::Now() - began;
-      if (violation_count_ == 0) StartWrite(*kind);
-    }
+  for (const ResourceKind* kind : RegistryKinds()) CheckKind(*kind);
+  return Finish(response);
+}
+
+absl::Status Importer::RunStream(const std::vector<std::string>& announced,
+                                 const std::function<const v1::CsvFile*()>& next,
+                                 v1::ImportRegistryResponse* response) {
+  start_ = checked_ = absl::Now();
+  written_.reserve(RegistryKinds().size());  // never moved while a write runs
+  // What the checks need from the registry is read while the first files
+  // are still on their way.
+  std::set<const ResourceKind*> kinds;
+  for (const std::string& file : announced) {
+    const ResourceKind* kind = KindByFile(file);
+    if (kind != nullptr && kind->parent != nullptr) kinds.insert(kind);
   }
-  const absl::Time checked = absl::Now();
-  const absl::Duration checks_cpu = ThreadCpu() - checking_cpu;
+  Preload(kinds);
+  const std::vector<const ResourceKind*>& order = RegistryKinds();
+  size_t next_kind = 0;  // the first kind of `order` not yet checked
+  // Checks every kind before `end` in order, as the whole-stream import does.
+  auto check_before = [&](size_t end) {
+    for (; next_kind < end; ++next_kind) CheckKind(*order[next_kind]);
+  };
+  while (const v1::CsvFile* chunk = next()) {
+    const ResourceKind* kind = AddChunk(*chunk);
+    if (kind == nullptr) continue;
+    const size_t at = std::find(order.begin(), order.end(), kind) - order.begin();
+    if (at < next_kind) {
+      // The sender announced whole files in template order and broke it:
+      // the kind was already checked without these rows.
+      return InvalidArgumentWithViolations(
+          {{by_kind_[kind].file_name,
+            absl::StrCat("此文件的数据在 ", order[next_kind - 1]->file,
+                         " 之后才到达，但导入声明按模板顺序逐个完整发送文件；未写入任何内容")}});
+    }
+    // The files before this one are whole: they are checked (and written)
+    // while the rest arrives.
+    check_before(at);
+  }
+  check_before(order.size());
+  return Finish(response);
+}
+
+absl::Status Importer::Finish(v1::ImportRegistryResponse* response) {
   WaitWrites();
   if (violation_count_ > 0) {
-    std::stable_sort(located_.begin(), located_.end(), [](const Located& a, const Located& b) {
+    // As if every stream-level problem came first, then the checks' (the
+    // report lists the first kMaxViolations of them), in file, row, column
+    // order.
+    std::vector<Located> all = std::move(stream_located_);
+    for (Located& v : located_) {
+      if (all.size() >= kMaxViolations) break;
+      all.push_back(std::move(v));
+    }
+    std::stable_sort(all.begin(), all.end(), [](const Located& a, const Located& b) {
       return std::tie(a.file_order, a.line, a.column) < std::tie(b.file_order, b.line, b.column);
     });
     std::vector<FieldViolation> violations;
-    for (const Located& v : located_) {
+    for (const Located& v : all) {
       violations.push_back({v.column > 0 ? absl::StrCat(v.file, ":", v.line, ":", v.column)
                                          : absl::StrCat(v.file, ":", v.line),
                             v.what});
@@ -586,10 +673,10 @@ absl::Status Importer::Run(const std::vector<const v1::CsvFile*>& files,
     writes_cpu += w.cpu;
   }
   std::clog << "import districts/" << district_id_ << ": checked in "
-            << absl::FormatDuration(checking) << " (CPU " << absl::FormatDuration(checks_cpu)
+            << absl::FormatDuration(checking_) << " (CPU " << absl::FormatDuration(checking_cpu_)
             << "; writing thread's CPU " << absl::FormatDuration(writes_cpu)
-            << "), the last writes done " << absl::FormatDuration(absl::Now() - checked)
-            << " after the checks, " << absl::FormatDuration(absl::Now() - start) << " in all\n";
+            << "), the last writes done " << absl::FormatDuration(absl::Now() - checked_)
+            << " after the checks, " << absl::FormatDuration(absl::Now() - start_) << " in all\n";
   return absl::OkStatus();
 }
 
@@ -700,6 +787,23 @@ absl::Status ImportRegistryFiles(pqxx::work& tx, const std::string& district,
   }
   Importer importer(tx, parsed->district_id);
   return importer.Run(files, response);
+}
+
+absl::Status ImportRegistryStream(pqxx::work& tx, const std::string& district,
+                                  const std::vector<std::string>& announced,
+                                  const std::function<const v1::CsvFile*()>& next,
+                                  v1::ImportRegistryResponse* response) {
+  auto parsed = ParseName(DistrictKind(), district);
+  if (!parsed.ok()) {
+    return InvalidArgumentWithViolations(
+        {{"header.district", std::string(parsed.status().message())}});
+  }
+  if (!RegistryRepository::Exists(tx, DistrictKind(), district)) {
+    return absl::NotFoundError(
+        absl::StrCat("district ", district, " does not exist; create it first"));
+  }
+  Importer importer(tx, parsed->district_id);
+  return importer.RunStream(announced, next, response);
 }
 
 absl::Status ExportRegistryFiles(pqxx::transaction_base& tx, const std::string& district,

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <pqxx/pqxx>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -19,6 +20,19 @@ namespace cuofeng {
 absl::Status ImportRegistryFiles(pqxx::work& tx, const std::string& district,
                                  const std::vector<const v1::CsvFile*>& files,
                                  v1::ImportRegistryResponse* response);
+
+// ImportRegistryStream is ImportRegistryFiles for chunks that arrive while
+// it runs: `next` returns each as it arrives, and nullptr at the end. The
+// sender promises each file whole (its chunks one after another) and the
+// files in RegistryKinds() order, and `announced` names their kinds
+// (townships, enterprises, ...): each kind is checked, and handed to the
+// writer, as soon as the next file begins. A chunk that breaks the promise
+// is refused (INVALID_ARGUMENT, nothing written). The caller makes sure the
+// stream was whole before committing.
+absl::Status ImportRegistryStream(pqxx::work& tx, const std::string& district,
+                                  const std::vector<std::string>& announced,
+                                  const std::function<const v1::CsvFile*()>& next,
+                                  v1::ImportRegistryResponse* response);
 
 // ExportRegistryFiles writes the district's registry as template files, in
 // chunks of at most `chunk_rows` rows (the first chunk of a file carries its

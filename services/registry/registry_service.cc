@@ -1,6 +1,10 @@
 #include "services/registry/registry_service.h"
 
+#include <condition_variable>
+#include <deque>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -366,6 +370,102 @@ grpc::Status RegistryServiceImpl::Delete(grpc::ServerContext* ctx, const char* m
 
 namespace cuofeng {
 
+namespace {
+
+// PartQueue reads an import's parts on a thread of its own, onto `arena`,
+// and hands their files to the importer as they arrive, so that the checks
+// and writes of the first files overlap the upload of the next ones.
+class PartQueue {
+ public:
+  PartQueue(grpc::ServerReader<v1::ImportRegistryRequest>* reader,
+            google::protobuf::Arena* arena)
+      : reader_(reader), arena_(arena), thread_([this] { Loop(); }) {}
+  ~PartQueue() {
+    Drain();
+    thread_.join();
+  }
+
+  // Next waits for the next file chunk; nullptr once the stream has ended
+  // (or a part that is not a file ended it: see extra_header).
+  const v1::CsvFile* Next() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !queue_.empty() || done_; });
+    if (queue_.empty()) return nullptr;
+    const v1::CsvFile* file = queue_.front();
+    queue_.pop_front();
+    return file;
+  }
+
+  // Drain reads the rest of the stream, dropping it, and waits for its end.
+  void Drain() {
+    std::unique_lock<std::mutex> lock(mu_);
+    discard_ = true;
+    queue_.clear();
+    cv_.wait(lock, [this] { return done_; });
+  }
+
+  // After Drain: the rows of every file part, whether a second header came,
+  // and how long the stream took.
+  int64_t rows() const { return rows_; }
+  bool extra_header() const { return extra_header_; }
+  absl::Duration took() const { return took_; }
+
+ private:
+  void Loop() {
+    const absl::Time began = absl::Now();
+    v1::ImportRegistryRequest scratch;  // for parts read only to be dropped
+    while (true) {
+      bool keep;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        keep = !discard_ && !extra_header_;
+      }
+      auto* part = keep ? google::protobuf::Arena::CreateMessage<v1::ImportRegistryRequest>(arena_)
+                        : &scratch;
+      if (!reader_->Read(part)) break;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!part->has_file()) {
+        extra_header_ = true;
+        queue_.clear();
+      } else {
+        rows_ += part->file().rows_size();
+        if (keep && !discard_ && !extra_header_) queue_.push_back(&part->file());
+      }
+      cv_.notify_all();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    took_ = absl::Now() - began;
+    done_ = true;
+    cv_.notify_all();
+  }
+
+  grpc::ServerReader<v1::ImportRegistryRequest>* const reader_;
+  google::protobuf::Arena* const arena_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<const v1::CsvFile*> queue_;  // guarded by mu_
+  bool discard_ = false;                  // guarded by mu_
+  bool done_ = false;                     // guarded by mu_
+  bool extra_header_ = false;             // guarded by mu_
+  int64_t rows_ = 0;                      // guarded by mu_
+  absl::Duration took_;                   // guarded by mu_
+  std::thread thread_;                    // last: starts once the rest is ready
+};
+
+absl::Status ExtraHeaderError() {
+  return InvalidArgumentWithViolations(
+      {{"header", "an import has exactly one header, in its first message"}});
+}
+
+absl::Status StreamRowsError(int64_t announced, int64_t rows) {
+  return InvalidArgumentWithViolations(
+      {{"header.rows", absl::StrCat("数据头声明 ", announced, " 行，数据流只有 ", rows,
+                                    " 行（服务器无法读取的消息，或客户端中途停止）；"
+                                    "未写入任何内容")}});
+}
+
+}  // namespace
+
 grpc::Status RegistryServiceImpl::ImportRegistry(
     grpc::ServerContext* ctx, grpc::ServerReader<v1::ImportRegistryRequest>* reader,
     v1::ImportRegistryResponse* resp) {
@@ -384,16 +484,43 @@ grpc::Status RegistryServiceImpl::ImportRegistry(
   arena_options.start_block_size = 64 << 10;
   arena_options.max_block_size = 4 << 20;
   google::protobuf::Arena arena(arena_options);
+  Mutation m{"ImportRegistry", header.district(), header.request_id(), header.validate_only()};
+  resp->set_validate_only(header.validate_only());
+  // A client that sends each file whole and the files in template order says
+  // so, naming their kinds ("cuofeng-import-kinds: townships,enterprises,…"):
+  // then each kind is checked and written as soon as its file is in, while
+  // the next files arrive. Otherwise the whole stream is read first.
+  const auto& metadata = ctx->client_metadata();
+  if (auto kinds = metadata.find("cuofeng-import-kinds"); kinds != metadata.end()) {
+    const std::vector<std::string> announced =
+        absl::StrSplit(absl::string_view(kinds->second.data(), kinds->second.size()), ',',
+                       absl::SkipEmpty());
+    PartQueue parts(reader, &arena);
+    return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work& tx) {
+      absl::Status imported = ImportRegistryStream(
+          tx, header.district(), announced, [&parts] { return parts.Next(); }, resp);
+      parts.Drain();
+      std::clog << "import " << header.district() << ": " << parts.rows() << " rows received in "
+                << absl::FormatDuration(parts.took()) << " (checked as they arrived)\n";
+      // All or nothing, whatever stopped the stream: a message the server
+      // could not read ends it early, and the count in the header says so.
+      if (parts.extra_header()) return ExtraHeaderError();
+      if (ctx->IsCancelled()) {
+        return absl::CancelledError("客户端中途停止了导入；未写入任何内容");
+      }
+      if (header.rows() > 0 && parts.rows() != header.rows()) {
+        return StreamRowsError(header.rows(), parts.rows());
+      }
+      return imported;
+    });
+  }
   std::vector<const v1::CsvFile*> files;
   int64_t rows = 0;
   const absl::Time receiving = absl::Now();
   while (true) {
     auto* part = google::protobuf::Arena::CreateMessage<v1::ImportRegistryRequest>(&arena);
     if (!reader->Read(part)) break;
-    if (!part->has_file()) {
-      return ToGrpcStatus(InvalidArgumentWithViolations(
-          {{"header", "an import has exactly one header, in its first message"}}));
-    }
+    if (!part->has_file()) return ToGrpcStatus(ExtraHeaderError());
     rows += part->file().rows_size();
     files.push_back(&part->file());
   }
@@ -402,13 +529,8 @@ grpc::Status RegistryServiceImpl::ImportRegistry(
   // All or nothing, whatever stopped the stream: a message the server could
   // not read ends it early, and the count announced in the header says so.
   if (header.rows() > 0 && rows != header.rows()) {
-    return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"header.rows", absl::StrCat("数据头声明 ", header.rows(), " 行，数据流只有 ", rows,
-                                      " 行（服务器无法读取的消息，或客户端中途停止）；"
-                                      "未写入任何内容")}}));
+    return ToGrpcStatus(StreamRowsError(header.rows(), rows));
   }
-  Mutation m{"ImportRegistry", header.district(), header.request_id(), header.validate_only()};
-  resp->set_validate_only(header.validate_only());
   return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work& tx) {
     return ImportRegistryFiles(tx, header.district(), files, resp);
   });

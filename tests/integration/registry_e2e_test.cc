@@ -5,6 +5,7 @@
 #include <functional>
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -14,6 +15,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
+#include "lib/csv/csv.h"
 #include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
 #include "lib/status/errors.h"
@@ -493,6 +495,162 @@ TEST_F(RegistryE2eTest, AnErrorInTheLastFileUndoesTheFilesWrittenBefore) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->created(), 61);
   EXPECT_EQ(Count("registry.enterprise"), enterprise_rows + 30);
+}
+
+// `cuofeng import registry DIR` sends each file as soon as it is parsed and
+// the server checks and writes it while the next ones arrive: an error in
+// the last file, found by the server or by the client's parse, still leaves
+// the files before it unwritten, with the same report as the whole-stream
+// import gives.
+TEST_F(RegistryE2eTest, StreamedImportOfAFolderStillWritesNothingOnALateError) {
+  std::string dir = TempDir();
+  std::ofstream(dir + "/townships.csv") << "id,display_name\nstreamtown,流镇\n";
+  std::ofstream enterprises(dir + "/enterprises.csv");
+  enterprises << "id,display_name,uscc,township_id,industry_code,industry_category,"
+                 "permit_status,performance_grade\n";
+  std::ofstream lines(dir + "/lines.csv");
+  lines << "enterprise_id,id,display_name\n";
+  for (int i = 0; i < 30; ++i) {
+    const std::string first17 = absl::StrCat("91120119MA0T", 10000 + i, "");
+    const std::string uscc = absl::StrCat(first17, std::string(1, UsccCheckCharacter(first17)));
+    enterprises << "stream" << i << ",流企业" << i << "," << uscc
+                << ",streamtown,C3391,FOUNDRY,PERMIT_VALID,UNGRADED\n";
+    lines << "stream" << i << ",l1,1号线\n";
+  }
+  enterprises.close();
+  lines.close();
+  const int64_t townships = Count("registry.township");
+  const int64_t enterprise_rows = Count("registry.enterprise");
+  const int64_t line_rows = Count("registry.production_line");
+  auto unchanged = [&] {
+    EXPECT_EQ(Count("registry.township"), townships);
+    EXPECT_EQ(Count("registry.enterprise"), enterprise_rows);
+    EXPECT_EQ(Count("registry.production_line"), line_rows);
+  };
+  // Found by the server, in the last file.
+  std::ofstream(dir + "/meters.csv")
+      << "enterprise_id,id,display_name,role,equipment_id,interval_minutes\n"
+      << "stream0,m1,表,PRODUCTION,q404,15\n";
+  auto result = ImportTemplateDir(*stub_, Key("bureau"), kJizhou, dir, false, "", nullptr);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
+  std::vector<std::string> where;
+  for (const auto& v : FieldViolations(result.status())) where.push_back(v.field);
+  EXPECT_THAT(where, ::testing::ElementsAre("meters.csv:2:5")) << result.status();
+  unchanged();
+  // Found by the client's parse of the last file, after the others were sent.
+  std::ofstream(dir + "/meters.csv")
+      << "enterprise_id,id,display_name,role,equipment_id,interval_minutes\n"
+      << "stream0,m1,\"表,PRODUCTION,,15\n";
+  result = ImportTemplateDir(*stub_, Key("bureau"), kJizhou, dir, false, "", nullptr);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
+  where.clear();
+  for (const auto& v : FieldViolations(result.status())) where.push_back(v.field);
+  EXPECT_THAT(where, ::testing::ElementsAre("meters.csv")) << result.status();
+  unchanged();
+  // Found by the client's parse of a file in the middle.
+  std::filesystem::remove(dir + "/meters.csv");
+  std::filesystem::copy_file(dir + "/lines.csv", dir + "/lines.bak");
+  std::ofstream(dir + "/lines.csv", std::ios::app) << "stream1,l2,\"2号线\"x\n";
+  result = ImportTemplateDir(*stub_, Key("bureau"), kJizhou, dir, false, "", nullptr);
+  std::filesystem::rename(dir + "/lines.bak", dir + "/lines.csv");
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
+  unchanged();
+  // Without the errors the files go in whole, counted as the whole-stream
+  // import counts them; again, all unchanged.
+  result = ImportTemplateDir(*stub_, Key("bureau"), kJizhou, dir, false, "", nullptr);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->created(), 61);
+  EXPECT_EQ(Count("registry.enterprise"), enterprise_rows + 30);
+  result = ImportTemplateDir(*stub_, Key("bureau"), kJizhou, dir, false, "", nullptr);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->created(), 0);
+  EXPECT_EQ(result->unchanged(), 61);
+}
+
+// A client that announces whole files in template order (the metadata
+// cuofeng-import-kinds) and then sends a file after a later one is refused,
+// writing nothing; without the announcement the same stream is read whole
+// first and imported.
+TEST_F(RegistryE2eTest, FilesOutOfTheAnnouncedOrderAreRefused) {
+  v1::CsvFile townships;
+  townships.set_file_name("townships.csv");
+  townships.set_kind("townships");
+  townships.add_header("id");
+  townships.add_header("display_name");
+  auto* t = townships.add_rows();
+  t->set_line(2);
+  t->add_cells("ordertown");
+  t->add_cells("序镇");
+  v1::CsvFile enterprises;
+  enterprises.set_file_name("enterprises.csv");
+  enterprises.set_kind("enterprises");
+  for (const char* h : {"id", "display_name", "uscc", "township_id", "industry_code",
+                        "industry_category", "permit_status", "performance_grade"}) {
+    enterprises.add_header(h);
+  }
+  const std::string first17 = "91120119MA0Q10001";
+  auto* e = enterprises.add_rows();
+  e->set_line(2);
+  for (const std::string& c :
+       {std::string("order1"), std::string("序企业"),
+        absl::StrCat(first17, std::string(1, UsccCheckCharacter(first17))),
+        std::string("ordertown"), std::string("C3391"), std::string("FOUNDRY"),
+        std::string("PERMIT_VALID"), std::string("UNGRADED")}) {
+    e->add_cells(c);
+  }
+  auto send = [&](bool announce) {
+    auto ctx = Ctx(Key("bureau"));
+    if (announce) ctx->AddMetadata("cuofeng-import-kinds", "townships,enterprises");
+    v1::ImportRegistryResponse response;
+    auto writer = stub_->ImportRegistry(ctx.get(), &response);
+    v1::ImportRegistryRequest part;
+    part.mutable_header()->set_district(kJizhou);
+    part.mutable_header()->set_rows(2);
+    writer->Write(part);
+    // Enterprises first, then their township.
+    *part.mutable_file() = enterprises;
+    writer->Write(part);
+    *part.mutable_file() = townships;
+    writer->Write(part);
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  const int64_t township_rows = Count("registry.township");
+  const int64_t enterprise_rows = Count("registry.enterprise");
+  grpc::Status refused = send(true);
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
+  EXPECT_THAT(ViolationFields(refused), ::testing::ElementsAre("townships.csv"));
+  EXPECT_EQ(Count("registry.township"), township_rows);
+  EXPECT_EQ(Count("registry.enterprise"), enterprise_rows);
+  grpc::Status imported = send(false);
+  ASSERT_TRUE(imported.ok()) << imported.error_message();
+  EXPECT_EQ(Count("registry.township"), township_rows + 1);
+  EXPECT_EQ(Count("registry.enterprise"), enterprise_rows + 1);
+}
+
+// The client counts a file's rows from its bytes before parsing it (the
+// stream's header announces them): the count agrees with the parser on
+// quoted commas and line breaks, blank lines, CRLF, a BOM, GB18030 and a
+// last line without its line break.
+TEST(CsvRecordCount, AgreesWithTheParser) {
+  const std::vector<std::string> texts = {
+      "",
+      "id,name\n",
+      "id,name\na,b\n",
+      "\xEF\xBB\xBFid,name\r\na,b\r\n\r\nc,d",
+      "id,name\n\n\na,\"b,\nc\"\n,\n\"\"\n   \n",
+      "id\n\"\"\"quoted\"\"\"\nx\r\ry\n",
+      "\n\nid,name\na,b\n\n",
+      "id,name\n\xD5\xC5\xC8\xFD,\xC0\xEE\xCB\xC4\n\"\xB9\xA4,\xB3\xA7\"\n",
+  };
+  for (const std::string& text : texts) {
+    auto utf8 = DecodeToUtf8(text);
+    ASSERT_TRUE(utf8.ok()) << text;
+    auto rows = ParseCsv(*utf8);
+    ASSERT_TRUE(rows.ok()) << text;
+    const int64_t parsed = rows->empty() ? 0 : static_cast<int64_t>(rows->size()) - 1;
+    EXPECT_EQ(CountCsvDataRecords(text), parsed) << absl::CEscape(text);
+  }
 }
 
 // A 统一社会信用代码 another district's enterprise holds is refused in its

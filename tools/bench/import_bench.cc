@@ -26,6 +26,8 @@ ABSL_FLAG(std::string, database, "", "DSN of the server's database (for the psql
 ABSL_FLAG(int, server_pid, 0, "pid of cuofeng-server, for its peak memory");
 ABSL_FLAG(int64_t, enterprises, 10000, "enterprises to generate");
 ABSL_FLAG(int64_t, equipment, 100000, "equipment rows to generate");
+ABSL_FLAG(bool, stream_client, true,
+          "first import: send each file as soon as it is parsed (false: parse all first)");
 ABSL_FLAG(std::string, workdir, "/tmp/cuofeng-bench", "where to write the generated files");
 
 namespace {
@@ -148,19 +150,42 @@ int main(int argc, char** argv) {
   const int64_t rows = generated->rows;
 
   auto stub = cuofeng::v1::RegistryService::NewStub(cuofeng::Connect(absl::GetFlag(FLAGS_server)));
+  // The first import as `cuofeng registry import DIR` makes it: with
+  // --stream_client, each file sent as soon as it is parsed (the server
+  // checks it while the next ones arrive); without, every file parsed first.
+  t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<cuofeng::v1::ImportRegistryResponse> import;
+  double read_s = 0;
+  double first_sent_s = 0, last_sent_s = 0;
+  if (absl::GetFlag(FLAGS_stream_client)) {
+    // When the client sent its first and its last rows.
+    import = cuofeng::ImportTemplateDir(*stub, key, "districts/120119", dir, false, "",
+                                        [&](int64_t sent, int64_t total) {
+                                          if (first_sent_s == 0) first_sent_s = Seconds(t0);
+                                          if (sent == total) last_sent_s = Seconds(t0);
+                                        });
+  } else {
+    auto files = cuofeng::ReadTemplateDir(dir);
+    if (!files.ok()) {
+      std::cerr << files.status() << "\n";
+      return 1;
+    }
+    read_s = Seconds(t0);
+    import = cuofeng::ImportFiles(*stub, key, "districts/120119", *files, false, "", nullptr);
+  }
+  const double import_s = Seconds(t0);
+  if (!import.ok()) {
+    std::cerr << import.status() << "\n";
+    return 1;
+  }
+  // The re-import sends files parsed beforehand (the parse is timed alone).
   t0 = std::chrono::steady_clock::now();
   auto files = cuofeng::ReadTemplateDir(dir);
   if (!files.ok()) {
     std::cerr << files.status() << "\n";
     return 1;
   }
-  const double read_s = Seconds(t0);
-  auto import = cuofeng::ImportFiles(*stub, key, "districts/120119", *files, false, "", nullptr);
-  const double import_s = Seconds(t0);
-  if (!import.ok()) {
-    std::cerr << import.status() << "\n";
-    return 1;
-  }
+  if (read_s == 0) read_s = Seconds(t0);
   t0 = std::chrono::steady_clock::now();
   auto again = cuofeng::ImportFiles(*stub, key, "districts/120119", *files, false, "", nullptr);
   const double reimport_s = Seconds(t0);
@@ -200,9 +225,14 @@ int main(int argc, char** argv) {
               static_cast<long>(rows));
   std::printf("  generate CSV files              %8.2f s\n", gen_s);
   std::printf("  load average at start: %s; at end: %s\n", load_start.c_str(), load_end.c_str());
-  std::printf("  read + parse CSV (client)       %8.2f s\n", read_s);
-  std::printf("  import, first time (all new)    %8.2f s  %10.0f rows/s  (includes read + parse)\n",
-              import_s, rows / import_s);
+  std::printf("  read + parse CSV (client, alone) %7.2f s\n", read_s);
+  std::printf("  import, first time (all new)    %8.2f s  %10.0f rows/s  (includes read + parse%s)\n",
+              import_s, rows / import_s,
+              absl::GetFlag(FLAGS_stream_client) ? ", each file sent once parsed" : "");
+  if (absl::GetFlag(FLAGS_stream_client)) {
+    std::printf("  (first import: the client sent its first rows at %.2f s, its last at %.2f s)\n",
+                first_sent_s, last_sent_s);
+  }
   std::printf("  import again (all unchanged)    %8.2f s  %10.0f rows/s\n", reimport_s,
               rows / reimport_s);
   std::printf(

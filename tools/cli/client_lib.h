@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "cuofeng/v1/registry.grpc.pb.h"
 
 namespace cuofeng {
@@ -63,6 +64,20 @@ absl::StatusOr<std::vector<v1::CsvFile>> ReadTemplateDir(const std::string& dir)
 absl::StatusOr<v1::ImportRegistryResponse> ImportFiles(
     v1::RegistryService::Stub& stub, const std::string& key, const std::string& district,
     const std::vector<v1::CsvFile>& files, bool validate_only, const std::string& request_id,
+    const std::function<void(int64_t, int64_t)>& progress);
+
+// CountCsvDataRecords counts the records after the header that ParseCsv
+// would return for a file's `bytes` (UTF-8, with or without BOM, or
+// GB18030), without decoding or making them.
+int64_t CountCsvDataRecords(absl::string_view bytes);
+
+// ImportTemplateDir is ReadTemplateDir and ImportFiles together, but
+// overlapped: each file is sent as soon as it is parsed (the server checks
+// and writes it while the next ones are parsed and sent). The same problems
+// are reported, and a file found wrong means nothing is written.
+absl::StatusOr<v1::ImportRegistryResponse> ImportTemplateDir(
+    v1::RegistryService::Stub& stub, const std::string& key, const std::string& district,
+    const std::string& dir, bool validate_only, const std::string& request_id,
     const std::function<void(int64_t, int64_t)>& progress);
 
 // ExportToDir writes the district's registry into `dir` as CSV, one file

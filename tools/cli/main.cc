@@ -256,17 +256,25 @@ int CreateDistrict() {
 
 int Import() {
   const std::string& dir = Arg(2);
-  auto files = IsRegistryWorkbook(dir) ? ReadRegistryWorkbook(dir) : ReadTemplateDir(dir);
-  if (!files.ok()) return Fail(files.status());
-  auto stub = v1::RegistryService::NewStub(Channel());
   const bool tty = isatty(STDERR_FILENO);
-  auto response = ImportFiles(*stub, ApiKey(), O().district, *files, O().validate_only,
-                              O().request_id, [&](int64_t sent, int64_t total) {
-                                if (tty || sent == total) {
-                                  std::cerr << "\r已发送 " << sent << "/" << total << " 行"
-                                            << (sent == total ? "\n" : "") << std::flush;
-                                }
-                              });
+  auto progress = [&](int64_t sent, int64_t total) {
+    if (tty || sent == total) {
+      std::cerr << "\r已发送 " << sent << "/" << total << " 行" << (sent == total ? "\n" : "")
+                << std::flush;
+    }
+  };
+  auto stub = v1::RegistryService::NewStub(Channel());
+  absl::StatusOr<v1::ImportRegistryResponse> response;
+  if (IsRegistryWorkbook(dir)) {
+    auto files = ReadRegistryWorkbook(dir);
+    if (!files.ok()) return Fail(files.status());
+    response = ImportFiles(*stub, ApiKey(), O().district, *files, O().validate_only,
+                           O().request_id, progress);
+  } else {
+    // A folder of CSV files: each is sent as soon as it is parsed.
+    response = ImportTemplateDir(*stub, ApiKey(), O().district, dir, O().validate_only,
+                                 O().request_id, progress);
+  }
   if (!response.ok()) return Fail(response.status());
   std::cout << (response->validate_only() ? "已校验（未写入）：" : "已导入：") << "新增 "
             << response->created() << " 行，更新 " << response->updated() << " 行，未变 "
