@@ -68,10 +68,11 @@ absl::StatusOr<int64_t> InsertNew(ConnectionPool& pool, const std::string& table
 
 // TimeProblem says why a row's time is refused ("" when it is fine) and
 // sets `t` to it in Unix microseconds. A time written without an offset
-// (`local_time`) is read in the batch's zone and counted in `local`.
+// (`local_time`) is read in the batch's zone and counted in `local`. `now`
+// is the server clock (Unix µs), read once per batch.
 std::string TimeProblem(bool has_time, const google::protobuf::Timestamp& ts,
-                        const std::string& local_time, const BatchTimeZone& zone, int64_t* local,
-                        int64_t* t) {
+                        const std::string& local_time, const BatchTimeZone& zone, int64_t now,
+                        int64_t* local, int64_t* t) {
   if (!local_time.empty()) {
     if (!ParseLocalTime(local_time, zone.zone, t)) {
       return absl::StrCat("time: ", Quote(local_time), " 不是时间（应为 YYYY-MM-DD HH:MM[:SS]）");
@@ -82,7 +83,6 @@ std::string TimeProblem(bool has_time, const google::protobuf::Timestamp& ts,
   } else {
     *t = Micros(ts);
   }
-  const int64_t now = absl::ToUnixMicros(Now());
   if (*t > now + kFutureSkewUs) {
     return absl::StrCat("time: ", TimeText(*t), " 是将来的时间（服务器时间 ", TimeText(now), "）");
   }
@@ -226,19 +226,36 @@ void AppendCopyText(std::string* out, const std::string& v) {
 
 bool IsPassageDirection(v1::GateDirection d) { return d == v1::ENTRY || d == v1::EXIT; }
 
+// RowTextFields is a row type's single string fields with their text rules,
+// looked up once per type rather than once per row.
+class RowTextFields {
+ public:
+  explicit RowTextFields(const google::protobuf::Descriptor* d) {
+    using google::protobuf::FieldDescriptor;
+    for (int i = 0; i < d->field_count(); ++i) {
+      const FieldDescriptor* f = d->field(i);
+      if (f->cpp_type() != FieldDescriptor::CPPTYPE_STRING || f->is_repeated()) continue;
+      fields_.push_back({f, RuleForField(f->name())});
+    }
+  }
+  const std::vector<std::pair<const google::protobuf::FieldDescriptor*, TextRule>>& fields() const {
+    return fields_;
+  }
+
+ private:
+  std::vector<std::pair<const google::protobuf::FieldDescriptor*, TextRule>> fields_;
+};
+
 // TextProblemOf checks every text field of an ingested row against the text
 // rules (UTF-8, no control characters, the field's length): "" when all are
 // fine, else the first problem as "field: what", with `field` set.
-std::string TextProblemOf(const google::protobuf::Message& row, std::string* field) {
-  using google::protobuf::FieldDescriptor;
-  const auto* d = row.GetDescriptor();
+std::string TextProblemOf(const google::protobuf::Message& row, const RowTextFields& text,
+                          std::string* field) {
   const auto* r = row.GetReflection();
-  for (int i = 0; i < d->field_count(); ++i) {
-    const FieldDescriptor* f = d->field(i);
-    if (f->cpp_type() != FieldDescriptor::CPPTYPE_STRING || f->is_repeated()) continue;
+  for (const auto& [f, rule] : text.fields()) {
     std::string scratch;
     const std::string& value = r->GetStringReference(row, f, &scratch);
-    std::string problem = TextProblem(value, RuleForField(f->name()));
+    std::string problem = TextProblem(value, rule);
     if (!problem.empty()) {
       // A client's parse_error is about the field it names.
       *field = f->name() == "parse_error" ? "" : f->name();
@@ -454,9 +471,16 @@ absl::StatusOr<v1::ProductionLedger> Directory::ProductionLedger(const std::stri
 absl::Status Ingestor::EnsurePartitions(const std::vector<int64_t>& times) {
   const absl::TimeZone china = absl::FixedTimeZone(8 * 3600);
   std::set<std::string> months;
+  // Rows come in runs within one month: a month is named only when a row
+  // falls outside the last one's [lo, hi).
+  int64_t lo = 0, hi = 0;
   for (int64_t t : times) {
+    if (t >= lo && t < hi) continue;
     // The reading at a month's first midnight closes the last interval of
     // the month before, but is stored by its own time like any other.
+    const absl::CivilMonth month = absl::ToCivilMonth(absl::FromUnixMicros(t), china);
+    lo = absl::ToUnixMicros(absl::FromCivil(month, china));
+    hi = absl::ToUnixMicros(absl::FromCivil(month + 1, china));
     months.insert(absl::FormatTime("%Y-%m", absl::FromUnixMicros(t), china));
   }
   for (const std::string& month : months) {
@@ -507,12 +531,14 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
   std::vector<Rejection> rejected;
   std::string last_meter;
   absl::StatusOr<Directory::Subject> last_lookup = absl::UnknownError("");
+  const int64_t now = absl::ToUnixMicros(Now());
+  static const RowTextFields kText(v1::Reading::descriptor());
   for (int i = 0; i < batch.readings_size(); ++i) {
     const v1::Reading& r = batch.readings(i);
     auto reject = [&](const std::string& field, const std::string& reason) {
       rejected.push_back({r.line(), field, reason});
     };
-    if (std::string field, problem = TextProblemOf(r, &field); !problem.empty()) {
+    if (std::string field, problem = TextProblemOf(r, kText, &field); !problem.empty()) {
       reject(field, problem);
       continue;
     }
@@ -546,7 +572,7 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
     }
     int64_t t = 0;
     if (std::string problem =
-            TimeProblem(r.has_time(), r.time(), r.local_time(), zone, &local_times, &t);
+            TimeProblem(r.has_time(), r.time(), r.local_time(), zone, now, &local_times, &t);
         !problem.empty()) {
       reject("time", problem);
       continue;
@@ -755,11 +781,13 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
   int64_t local_times = 0;
   std::string lines;
   int64_t valid = 0;
+  const int64_t now = absl::ToUnixMicros(Now());
+  static const RowTextFields kText(v1::GateEvent::descriptor());
   for (const v1::GateEvent& e : batch.events()) {
     auto reject = [&](const std::string& field, const std::string& reason) {
       tally->Reject(src, e.line(), field, reason);
     };
-    if (std::string field, problem = TextProblemOf(e, &field); !problem.empty()) {
+    if (std::string field, problem = TextProblemOf(e, kText, &field); !problem.empty()) {
       reject(field, problem);
       continue;
     }
@@ -787,7 +815,7 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
     }
     int64_t t = 0;
     if (std::string problem =
-            TimeProblem(e.has_time(), e.time(), e.local_time(), zone, &local_times, &t);
+            TimeProblem(e.has_time(), e.time(), e.local_time(), zone, now, &local_times, &t);
         !problem.empty()) {
       reject("time", problem);
       continue;
@@ -840,11 +868,13 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
   int64_t local_times = 0;
   std::string lines;
   int64_t valid = 0;
+  const int64_t now = absl::ToUnixMicros(Now());
+  static const RowTextFields kText(v1::LedgerRow::descriptor());
   for (const v1::LedgerRow& r : batch.rows()) {
     auto reject = [&](const std::string& field, const std::string& reason) {
       tally->Reject(src, r.line(), field, reason);
     };
-    if (std::string field, problem = TextProblemOf(r, &field); !problem.empty()) {
+    if (std::string field, problem = TextProblemOf(r, kText, &field); !problem.empty()) {
       reject(field, problem);
       continue;
     }
@@ -874,7 +904,7 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
     }
     int64_t t = 0;
     if (std::string problem =
-            TimeProblem(r.has_time(), r.time(), r.local_time(), zone, &local_times, &t);
+            TimeProblem(r.has_time(), r.time(), r.local_time(), zone, now, &local_times, &t);
         !problem.empty()) {
       reject("time", problem);
       continue;
