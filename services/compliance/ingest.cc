@@ -510,25 +510,27 @@ absl::Status Ingestor::EnsurePartitions(const std::vector<int64_t>& times) {
 
 absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Principal& caller,
                                 const RemoteCall& call, IngestTally* tally) {
+  CheckedReadings checked;
+  RETURN_IF_ERROR(CheckReadings(batch, caller, call, &checked));
+  return StoreReadings(checked, tally);
+}
+
+absl::Status Ingestor::CheckReadings(const v1::IngestReadingsRequest& batch,
+                                     const Principal& caller, const RemoteCall& call,
+                                     CheckedReadings* checked) {
+  using Row = CheckedReadings::Row;
   RETURN_IF_ERROR(BatchText(batch.source(), batch.time_zone()));
-  const std::string& src = batch.source();
   ASSIGN_OR_RETURN(const BatchTimeZone zone, ResolveTimeZone(batch.time_zone()));
-  int64_t local_times = 0;
-  struct Row {
-    int index;
-    int meter;
-    int64_t t;
-    v1::ReadingKind kind;
-    double value;
-  };
-  std::vector<Row> rows;
+  checked->batch = &batch;
+  checked->zone = zone.name;
+  int64_t& local_times = checked->local_times;
+  local_times = 0;
+  std::vector<Row>& rows = checked->rows;
+  rows.clear();
   rows.reserve(batch.readings_size());
   // Rejections of this batch, kept apart until the batch is stored.
-  struct Rejection {
-    int64_t line;
-    std::string field, reason;
-  };
-  std::vector<Rejection> rejected;
+  std::vector<CheckedReadings::Rejection>& rejected = checked->rejected;
+  rejected.clear();
   std::string last_meter;
   absl::StatusOr<Directory::Subject> last_lookup = absl::UnknownError("");
   const int64_t now = absl::ToUnixMicros(Now());
@@ -596,15 +598,28 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
     return std::tie(a.meter, a.t, a.index) < std::tie(b.meter, b.t, b.index);
   });
 
-  // Rows already stored in each meter's time range, and the register before it.
-  std::map<int, std::pair<int64_t, int64_t>> ranges;
-  std::set<int> registers;
+  // Each meter's time range in the batch, and the meters with register readings.
+  checked->ranges.clear();
+  checked->registers.clear();
   for (const Row& r : rows) {
-    auto [it, fresh] = ranges.try_emplace(r.meter, r.t, r.t);
+    auto [it, fresh] = checked->ranges.try_emplace(r.meter, r.t, r.t);
     it->second.first = std::min(it->second.first, r.t);
     it->second.second = std::max(it->second.second, r.t);
-    if (r.kind == v1::CUMULATIVE_KWH) registers.insert(r.meter);
+    if (r.kind == v1::CUMULATIVE_KWH) checked->registers.insert(r.meter);
   }
+  return absl::OkStatus();
+}
+
+absl::Status Ingestor::StoreReadings(CheckedReadings& checked, IngestTally* tally) {
+  using Row = CheckedReadings::Row;
+  using Rejection = CheckedReadings::Rejection;
+  const v1::IngestReadingsRequest& batch = *checked.batch;
+  const std::string& src = batch.source();
+  const std::vector<Row>& rows = checked.rows;
+  std::vector<Rejection>& rejected = checked.rejected;
+  // Rows already stored in each meter's time range, and the register before it.
+  std::map<int, std::pair<int64_t, int64_t>>& ranges = checked.ranges;
+  const std::set<int>& registers = checked.registers;
   int64_t duplicates = 0;
   std::vector<const Row*> fresh;
   for (int attempt = 0;; ++attempt) {
@@ -767,7 +782,7 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
   std::sort(rejected.begin(), rejected.end(),
             [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
   for (const Rejection& r : rejected) tally->Reject(src, r.line, r.field, r.reason);
-  tally->LocalTimes(local_times, zone.name);
+  tally->LocalTimes(checked.local_times, checked.zone);
   tally->Accept(static_cast<int64_t>(fresh.size()));
   tally->Duplicate(duplicates);
   return absl::OkStatus();
