@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <map>
 #include <set>
+#include <type_traits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -185,12 +187,52 @@ grpc::Status ComplianceServiceImpl::Ingest(
   absl::Status status;
   bool marked = false, last = false;
   LiveBatch live;
-  while (status.ok() && reader->Read(&req)) {
-    if (!req.source().empty() && sources.size() < 20) sources.insert(Printable(req.source(), 200));
-    marked = marked || req.marked();
-    last = last || req.last();
-    status = (ingestor_.*batch)(req, *principal, call, &tally);
-    if (live_ != nullptr) NoteForLive(req, &live);
+  if constexpr (std::is_same_v<Request, v1::IngestReadingsRequest>) {
+    // Readings are pipelined: this thread reads and checks batch k+1 (row by
+    // row: text, meter, time, kind, value) while a writer stores batch k
+    // (against the rows stored, COPY, day aggregates, commit). Batches are
+    // stored one at a time and in order, each seeing those before it, and
+    // counted as they are stored: when one fails the stream stops as before,
+    // and the batch checked after it is neither stored nor counted.
+    struct Slot {
+      v1::IngestReadingsRequest req;
+      CheckedReadings checked;
+    };
+    std::unique_ptr<Slot> stored, spare;  // two slots, in turn
+    std::future<absl::Status> storing;
+    auto finish = [&]() -> absl::Status {
+      if (!storing.valid()) return absl::OkStatus();
+      absl::Status st = storing.get();
+      if (live_ != nullptr) NoteForLive(stored->req, &live);
+      spare = std::move(stored);
+      return st;
+    };
+    while (status.ok()) {
+      std::unique_ptr<Slot> slot = spare != nullptr ? std::move(spare) : std::make_unique<Slot>();
+      if (!reader->Read(&slot->req)) break;
+      const Request& r = slot->req;
+      if (!r.source().empty() && sources.size() < 20) sources.insert(Printable(r.source(), 200));
+      marked = marked || r.marked();
+      last = last || r.last();
+      const absl::Status checked = ingestor_.CheckReadings(r, *principal, call, &slot->checked);
+      status = finish();
+      if (status.ok()) status = checked;
+      if (!status.ok()) break;
+      stored = std::move(slot);
+      storing = std::async(std::launch::async, [this, s = stored.get(), &tally] {
+        return ingestor_.StoreReadings(s->checked, &tally);
+      });
+    }
+    if (absl::Status st = finish(); status.ok()) status = st;
+  } else {
+    while (status.ok() && reader->Read(&req)) {
+      if (!req.source().empty() && sources.size() < 20)
+        sources.insert(Printable(req.source(), 200));
+      marked = marked || req.marked();
+      last = last || req.last();
+      status = (ingestor_.*batch)(req, *principal, call, &tally);
+      if (live_ != nullptr) NoteForLive(req, &live);
+    }
   }
   if (status.ok() && marked && !last) {
     status = absl::InvalidArgumentError(

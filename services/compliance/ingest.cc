@@ -68,10 +68,11 @@ absl::StatusOr<int64_t> InsertNew(ConnectionPool& pool, const std::string& table
 
 // TimeProblem says why a row's time is refused ("" when it is fine) and
 // sets `t` to it in Unix microseconds. A time written without an offset
-// (`local_time`) is read in the batch's zone and counted in `local`.
+// (`local_time`) is read in the batch's zone and counted in `local`. `now`
+// is the server clock (Unix µs), read once per batch.
 std::string TimeProblem(bool has_time, const google::protobuf::Timestamp& ts,
-                        const std::string& local_time, const BatchTimeZone& zone, int64_t* local,
-                        int64_t* t) {
+                        const std::string& local_time, const BatchTimeZone& zone, int64_t now,
+                        int64_t* local, int64_t* t) {
   if (!local_time.empty()) {
     if (!ParseLocalTime(local_time, zone.zone, t)) {
       return absl::StrCat("time: ", Quote(local_time), " 不是时间（应为 YYYY-MM-DD HH:MM[:SS]）");
@@ -82,7 +83,6 @@ std::string TimeProblem(bool has_time, const google::protobuf::Timestamp& ts,
   } else {
     *t = Micros(ts);
   }
-  const int64_t now = absl::ToUnixMicros(Now());
   if (*t > now + kFutureSkewUs) {
     return absl::StrCat("time: ", TimeText(*t), " 是将来的时间（服务器时间 ", TimeText(now), "）");
   }
@@ -226,19 +226,36 @@ void AppendCopyText(std::string* out, const std::string& v) {
 
 bool IsPassageDirection(v1::GateDirection d) { return d == v1::ENTRY || d == v1::EXIT; }
 
+// RowTextFields is a row type's single string fields with their text rules,
+// looked up once per type rather than once per row.
+class RowTextFields {
+ public:
+  explicit RowTextFields(const google::protobuf::Descriptor* d) {
+    using google::protobuf::FieldDescriptor;
+    for (int i = 0; i < d->field_count(); ++i) {
+      const FieldDescriptor* f = d->field(i);
+      if (f->cpp_type() != FieldDescriptor::CPPTYPE_STRING || f->is_repeated()) continue;
+      fields_.push_back({f, RuleForField(f->name())});
+    }
+  }
+  const std::vector<std::pair<const google::protobuf::FieldDescriptor*, TextRule>>& fields() const {
+    return fields_;
+  }
+
+ private:
+  std::vector<std::pair<const google::protobuf::FieldDescriptor*, TextRule>> fields_;
+};
+
 // TextProblemOf checks every text field of an ingested row against the text
 // rules (UTF-8, no control characters, the field's length): "" when all are
 // fine, else the first problem as "field: what", with `field` set.
-std::string TextProblemOf(const google::protobuf::Message& row, std::string* field) {
-  using google::protobuf::FieldDescriptor;
-  const auto* d = row.GetDescriptor();
+std::string TextProblemOf(const google::protobuf::Message& row, const RowTextFields& text,
+                          std::string* field) {
   const auto* r = row.GetReflection();
-  for (int i = 0; i < d->field_count(); ++i) {
-    const FieldDescriptor* f = d->field(i);
-    if (f->cpp_type() != FieldDescriptor::CPPTYPE_STRING || f->is_repeated()) continue;
+  for (const auto& [f, rule] : text.fields()) {
     std::string scratch;
     const std::string& value = r->GetStringReference(row, f, &scratch);
-    std::string problem = TextProblem(value, RuleForField(f->name()));
+    std::string problem = TextProblem(value, rule);
     if (!problem.empty()) {
       // A client's parse_error is about the field it names.
       *field = f->name() == "parse_error" ? "" : f->name();
@@ -454,9 +471,16 @@ absl::StatusOr<v1::ProductionLedger> Directory::ProductionLedger(const std::stri
 absl::Status Ingestor::EnsurePartitions(const std::vector<int64_t>& times) {
   const absl::TimeZone china = absl::FixedTimeZone(8 * 3600);
   std::set<std::string> months;
+  // Rows come in runs within one month: a month is named only when a row
+  // falls outside the last one's [lo, hi).
+  int64_t lo = 0, hi = 0;
   for (int64_t t : times) {
+    if (t >= lo && t < hi) continue;
     // The reading at a month's first midnight closes the last interval of
     // the month before, but is stored by its own time like any other.
+    const absl::CivilMonth month = absl::ToCivilMonth(absl::FromUnixMicros(t), china);
+    lo = absl::ToUnixMicros(absl::FromCivil(month, china));
+    hi = absl::ToUnixMicros(absl::FromCivil(month + 1, china));
     months.insert(absl::FormatTime("%Y-%m", absl::FromUnixMicros(t), china));
   }
   for (const std::string& month : months) {
@@ -486,33 +510,37 @@ absl::Status Ingestor::EnsurePartitions(const std::vector<int64_t>& times) {
 
 absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Principal& caller,
                                 const RemoteCall& call, IngestTally* tally) {
+  CheckedReadings checked;
+  RETURN_IF_ERROR(CheckReadings(batch, caller, call, &checked));
+  return StoreReadings(checked, tally);
+}
+
+absl::Status Ingestor::CheckReadings(const v1::IngestReadingsRequest& batch,
+                                     const Principal& caller, const RemoteCall& call,
+                                     CheckedReadings* checked) {
+  using Row = CheckedReadings::Row;
   RETURN_IF_ERROR(BatchText(batch.source(), batch.time_zone()));
-  const std::string& src = batch.source();
   ASSIGN_OR_RETURN(const BatchTimeZone zone, ResolveTimeZone(batch.time_zone()));
-  int64_t local_times = 0;
-  struct Row {
-    int index;
-    int meter;
-    int64_t t;
-    v1::ReadingKind kind;
-    double value;
-  };
-  std::vector<Row> rows;
+  checked->batch = &batch;
+  checked->zone = zone.name;
+  int64_t& local_times = checked->local_times;
+  local_times = 0;
+  std::vector<Row>& rows = checked->rows;
+  rows.clear();
   rows.reserve(batch.readings_size());
   // Rejections of this batch, kept apart until the batch is stored.
-  struct Rejection {
-    int64_t line;
-    std::string field, reason;
-  };
-  std::vector<Rejection> rejected;
+  std::vector<CheckedReadings::Rejection>& rejected = checked->rejected;
+  rejected.clear();
   std::string last_meter;
   absl::StatusOr<Directory::Subject> last_lookup = absl::UnknownError("");
+  const int64_t now = absl::ToUnixMicros(Now());
+  static const RowTextFields kText(v1::Reading::descriptor());
   for (int i = 0; i < batch.readings_size(); ++i) {
     const v1::Reading& r = batch.readings(i);
     auto reject = [&](const std::string& field, const std::string& reason) {
       rejected.push_back({r.line(), field, reason});
     };
-    if (std::string field, problem = TextProblemOf(r, &field); !problem.empty()) {
+    if (std::string field, problem = TextProblemOf(r, kText, &field); !problem.empty()) {
       reject(field, problem);
       continue;
     }
@@ -546,7 +574,7 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
     }
     int64_t t = 0;
     if (std::string problem =
-            TimeProblem(r.has_time(), r.time(), r.local_time(), zone, &local_times, &t);
+            TimeProblem(r.has_time(), r.time(), r.local_time(), zone, now, &local_times, &t);
         !problem.empty()) {
       reject("time", problem);
       continue;
@@ -570,15 +598,28 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
     return std::tie(a.meter, a.t, a.index) < std::tie(b.meter, b.t, b.index);
   });
 
-  // Rows already stored in each meter's time range, and the register before it.
-  std::map<int, std::pair<int64_t, int64_t>> ranges;
-  std::set<int> registers;
+  // Each meter's time range in the batch, and the meters with register readings.
+  checked->ranges.clear();
+  checked->registers.clear();
   for (const Row& r : rows) {
-    auto [it, fresh] = ranges.try_emplace(r.meter, r.t, r.t);
+    auto [it, fresh] = checked->ranges.try_emplace(r.meter, r.t, r.t);
     it->second.first = std::min(it->second.first, r.t);
     it->second.second = std::max(it->second.second, r.t);
-    if (r.kind == v1::CUMULATIVE_KWH) registers.insert(r.meter);
+    if (r.kind == v1::CUMULATIVE_KWH) checked->registers.insert(r.meter);
   }
+  return absl::OkStatus();
+}
+
+absl::Status Ingestor::StoreReadings(CheckedReadings& checked, IngestTally* tally) {
+  using Row = CheckedReadings::Row;
+  using Rejection = CheckedReadings::Rejection;
+  const v1::IngestReadingsRequest& batch = *checked.batch;
+  const std::string& src = batch.source();
+  const std::vector<Row>& rows = checked.rows;
+  std::vector<Rejection>& rejected = checked.rejected;
+  // Rows already stored in each meter's time range, and the register before it.
+  std::map<int, std::pair<int64_t, int64_t>>& ranges = checked.ranges;
+  const std::set<int>& registers = checked.registers;
   int64_t duplicates = 0;
   std::vector<const Row*> fresh;
   for (int attempt = 0;; ++attempt) {
@@ -741,7 +782,7 @@ absl::Status Ingestor::Readings(const v1::IngestReadingsRequest& batch, const Pr
   std::sort(rejected.begin(), rejected.end(),
             [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
   for (const Rejection& r : rejected) tally->Reject(src, r.line, r.field, r.reason);
-  tally->LocalTimes(local_times, zone.name);
+  tally->LocalTimes(checked.local_times, checked.zone);
   tally->Accept(static_cast<int64_t>(fresh.size()));
   tally->Duplicate(duplicates);
   return absl::OkStatus();
@@ -755,11 +796,13 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
   int64_t local_times = 0;
   std::string lines;
   int64_t valid = 0;
+  const int64_t now = absl::ToUnixMicros(Now());
+  static const RowTextFields kText(v1::GateEvent::descriptor());
   for (const v1::GateEvent& e : batch.events()) {
     auto reject = [&](const std::string& field, const std::string& reason) {
       tally->Reject(src, e.line(), field, reason);
     };
-    if (std::string field, problem = TextProblemOf(e, &field); !problem.empty()) {
+    if (std::string field, problem = TextProblemOf(e, kText, &field); !problem.empty()) {
       reject(field, problem);
       continue;
     }
@@ -787,7 +830,7 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
     }
     int64_t t = 0;
     if (std::string problem =
-            TimeProblem(e.has_time(), e.time(), e.local_time(), zone, &local_times, &t);
+            TimeProblem(e.has_time(), e.time(), e.local_time(), zone, now, &local_times, &t);
         !problem.empty()) {
       reject("time", problem);
       continue;
@@ -840,11 +883,13 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
   int64_t local_times = 0;
   std::string lines;
   int64_t valid = 0;
+  const int64_t now = absl::ToUnixMicros(Now());
+  static const RowTextFields kText(v1::LedgerRow::descriptor());
   for (const v1::LedgerRow& r : batch.rows()) {
     auto reject = [&](const std::string& field, const std::string& reason) {
       tally->Reject(src, r.line(), field, reason);
     };
-    if (std::string field, problem = TextProblemOf(r, &field); !problem.empty()) {
+    if (std::string field, problem = TextProblemOf(r, kText, &field); !problem.empty()) {
       reject(field, problem);
       continue;
     }
@@ -874,7 +919,7 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
     }
     int64_t t = 0;
     if (std::string problem =
-            TimeProblem(r.has_time(), r.time(), r.local_time(), zone, &local_times, &t);
+            TimeProblem(r.has_time(), r.time(), r.local_time(), zone, now, &local_times, &t);
         !problem.empty()) {
       reject("time", problem);
       continue;

@@ -77,6 +77,29 @@ class IngestTally {
   v1::IngestSummary summary_;
 };
 
+// CheckedReadings is a batch of readings whose rows have been checked one by
+// one (text, meter, time, kind, value), not yet against the rows stored.
+struct CheckedReadings {
+  const v1::IngestReadingsRequest* batch = nullptr;  // the caller's, kept alive until stored
+  struct Row {
+    int index;  // in batch->readings()
+    int meter;
+    int64_t t;
+    v1::ReadingKind kind;
+    double value;
+  };
+  std::vector<Row> rows;  // the rows that passed, sorted by meter, time and index
+  struct Rejection {
+    int64_t line;
+    std::string field, reason;
+  };
+  std::vector<Rejection> rejected;                    // counted when stored
+  std::map<int, std::pair<int64_t, int64_t>> ranges;  // each meter's first and last time
+  std::set<int> registers;                            // meters with register readings
+  int64_t local_times = 0;                            // times read in `zone`
+  std::string zone;
+};
+
 class Ingestor {
  public:
   Ingestor(ConnectionPool* pool, Directory* directory) : pool_(pool), directory_(directory) {}
@@ -84,6 +107,15 @@ class Ingestor {
   // Each call stores one batch's good rows and tallies every row.
   absl::Status Readings(const v1::IngestReadingsRequest& batch, const Principal& caller,
                         const RemoteCall& call, IngestTally* tally);
+  // Readings in its two stages, for a stream that overlaps them (checking
+  // batch k+1 while batch k is stored): CheckReadings needs nothing stored
+  // and counts nothing (an error refuses the batch); StoreReadings checks
+  // the rows against those stored, stores the good ones and counts every
+  // row. Batches must be stored one at a time, in order, so that each sees
+  // those before it.
+  absl::Status CheckReadings(const v1::IngestReadingsRequest& batch, const Principal& caller,
+                             const RemoteCall& call, CheckedReadings* checked);
+  absl::Status StoreReadings(CheckedReadings& checked, IngestTally* tally);
   absl::Status GateEvents(const v1::IngestGateEventsRequest& batch, const Principal& caller,
                           const RemoteCall& call, IngestTally* tally);
   absl::Status LedgerRows(const v1::IngestLedgerRowsRequest& batch, const Principal& caller,

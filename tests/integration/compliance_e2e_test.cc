@@ -29,6 +29,7 @@
 #include "lib/rpc/status.h"
 #include "tests/support/test_env.h"
 #include "tools/cli/client_lib.h"
+#include "tools/cli/monitoring_files.h"
 
 namespace cuofeng {
 namespace {
@@ -884,6 +885,67 @@ TEST_F(ComplianceE2eTest, ARegisterResetIsAcceptedOnceItsEventIsRecorded) {
             "0");
   CommandResult listed = Cli(*verifier_, {"meters", "events", meter});
   EXPECT_THAT(listed.output, HasSubstr("表码清零"));
+}
+
+TEST_F(ComplianceE2eTest, EachBatchOfAStreamSeesTheBatchesStoredBeforeIt) {
+  // The server checks batch k+1 while it stores batch k; what depends on
+  // the rows stored (duplicates, conflicts, a register running backwards)
+  // must still see every batch before it. Two rows a batch, on a meter of
+  // its own: the first production meter of an enterprise no other test writes.
+  std::string meter, reset_meter;
+  for (auto it = meters_->rbegin(); it != meters_->rend() && reset_meter.empty(); ++it) {
+    const std::string e = it->name().substr(0, it->name().find("/meters/"));
+    bool used = false;
+    for (const std::string* m : {&stop_, &gap_, &limit_, &treatment_, &register_}) {
+      used = used || absl::StartsWith(*m, e + "/");
+    }
+    if (it->role() == v1::PRODUCTION && !used) reset_meter = it->name();
+  }
+  for (const v1::Meter& m : *meters_) {
+    const std::string e = m.name().substr(0, m.name().find("/meters/"));
+    bool used = absl::StartsWith(reset_meter, e + "/");
+    for (const std::string* o : {&stop_, &gap_, &limit_, &treatment_, &register_}) {
+      used = used || absl::StartsWith(*o, e + "/");
+    }
+    if (m.role() == v1::PRODUCTION && !used) {
+      meter = m.name();
+      break;
+    }
+  }
+  ASSERT_FALSE(meter.empty()) << "no meter of an enterprise that no other test writes";
+  const std::string dir = TempDir();
+  {
+    std::ofstream out(dir + "/batches.csv");
+    out << "meter,time,kind,value\n"
+        << meter << ",2018-12-08 10:15,KW,5\n"                 // line 2: accepted
+        << meter << ",2018-12-08 10:30,KW,6\n"                 // 3: accepted
+        << meter << ",2018-12-08 10:15,KW,5\n"                 // 4: duplicate of line 2
+        << meter << ",2018-12-08 10:30,KW,7\n"                 // 5: conflicts with line 3
+        << meter << ",2018-12-08 10:45,KW,8\n"                 // 6: accepted
+        << meter << ",2018-12-08 10:45,KW,8\n"                 // 7: duplicate of line 6
+        << meter << ",2018-12-08 11:00,CUMULATIVE_KWH,100\n"   // 8: accepted
+        << meter << ",2018-12-08 11:15,CUMULATIVE_KWH,101\n"   // 9: accepted
+        << meter << ",2018-12-08 11:30,CUMULATIVE_KWH,50\n"    // 10: runs backwards from line 9
+        << meter << ",2018-12-08 11:45,CUMULATIVE_KWH,102\n";  // 11: accepted
+  }
+  auto summary = StreamMonitoringFiles(*compliance_, *service_, MonitoringKind::kReadings,
+                                       {dir + "/batches.csv"}, nullptr, /*batch_rows=*/2);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->accepted(), 6);
+  EXPECT_EQ(summary->duplicate(), 2);
+  EXPECT_EQ(summary->rejected(), 2);
+  ASSERT_EQ(summary->rejections_size(), 2);
+  EXPECT_EQ(summary->rejections(0).line(), 5);
+  EXPECT_THAT(summary->rejections(0).reason(), HasSubstr("已存有不同的读数"));
+  EXPECT_EQ(summary->rejections(1).line(), 10);
+  EXPECT_EQ(summary->rejections(1).field(), "value");
+  EXPECT_EQ(SqlScalar(*dsn_,
+                      "SELECT count(*) || ' ' || sum(r.value) FROM compliance.reading r JOIN "
+                      "compliance.meter m ON m.id = r.meter_id WHERE m.name = '" +
+                          meter +
+                          "' AND r.time >= '2018-12-08 00:00+08' AND r.time < '2018-12-09 "
+                          "00:00+08'"),
+            "6 322");
 }
 
 TEST_F(ComplianceE2eTest, OffsetLessTimesAreReadInTheBatchZoneAndTheSummarySaysSo) {

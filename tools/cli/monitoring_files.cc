@@ -79,8 +79,8 @@ bool Digits(const std::string& s, size_t pos, size_t n, int* out) {
   return true;
 }
 
-bool ParseDouble(const std::string& s, double* out) {
-  const std::string t(absl::StripAsciiWhitespace(s));
+bool ParseDouble(absl::string_view s, double* out) {
+  const absl::string_view t = absl::StripAsciiWhitespace(s);
   if (t.empty()) return false;
   auto res = std::from_chars(t.data(), t.data() + t.size(), *out);
   return res.ec == std::errc() && res.ptr == t.data() + t.size();
@@ -118,29 +118,42 @@ class RowReader {
       : kind_(kind), index_(std::move(index)) {}
 
   std::string Cell(const std::vector<absl::string_view>& cells, const char* name) const {
+    return std::string(View(cells, name));
+  }
+
+  // View is Cell without the copy.
+  absl::string_view View(const std::vector<absl::string_view>& cells, const char* name) const {
     auto it = index_.find(name);
     if (it == index_.end() || it->second >= static_cast<int>(cells.size())) return "";
-    return std::string(absl::StripAsciiWhitespace(cells[it->second]));
+    return absl::StripAsciiWhitespace(cells[it->second]);
   }
 
   static bool HasOffset(const std::string& t) {
     return t.size() > 16 && (t.back() == 'Z' || t[t.size() - 6] == '+' || t[t.size() - 6] == '-');
   }
 
-  void Time(const std::vector<absl::string_view>& cells, google::protobuf::Timestamp* ts,
-            std::string* error, std::string* local_time) const {
-    const std::string text = Cell(cells, "time");
+  // Time sets the row's time, or its local_time when the text has no offset
+  // (the server reads it in the batch's time zone, and it replaces `time`:
+  // the row then carries no Timestamp to build, send and parse).
+  template <typename Row>
+  void Time(const std::vector<absl::string_view>& cells, Row* row, std::string* error) const {
+    std::string* text = row->mutable_local_time();
+    const absl::string_view cell = View(cells, "time");
+    text->assign(cell.data(), cell.size());
     int64_t us;
-    if (!ParseMonitoringTime(text, &us)) {
+    if (!ParseMonitoringTime(*text, &us)) {
       if (error->empty())
-        *error = absl::StrCat("time: ", Quote(text),
+        *error = absl::StrCat("time: ", Quote(*text),
                               " 不是时间（应为 RFC 3339，或北京时间 YYYY-MM-DD HH:MM[:SS]）");
+      text->clear();
       return;
     }
-    ts->set_seconds(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
-    ts->set_nanos(static_cast<int32_t>((us - ts->seconds() * 1000000) * 1000));
-    // No offset in the text: the server reads it in the batch's time zone.
-    if (!HasOffset(text)) *local_time = text;
+    if (HasOffset(*text)) {
+      text->clear();
+      google::protobuf::Timestamp* ts = row->mutable_time();
+      ts->set_seconds(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
+      ts->set_nanos(static_cast<int32_t>((us - ts->seconds() * 1000000) * 1000));
+    }
   }
 
   template <typename Enum>
@@ -177,12 +190,13 @@ class RowReader {
     if (kind_ == MonitoringKind::kReadings) {
       auto* r = static_cast<v1::Reading*>(msg);
       r->set_line(line);
-      r->set_meter(Cell(cells, "meter"));
-      Time(cells, r->mutable_time(), &error, r->mutable_local_time());
+      const absl::string_view meter = View(cells, "meter");
+      r->mutable_meter()->assign(meter.data(), meter.size());
+      Time(cells, r, &error);
       static const std::map<std::string, v1::ReadingKind> kKinds = {
           {"电量", v1::INTERVAL_KWH}, {"表码", v1::CUMULATIVE_KWH}, {"功率", v1::KW}};
       r->set_kind(EnumCell(cells, "kind", &v1::ReadingKind_Parse, kKinds, &error));
-      const std::string value = Cell(cells, "value");
+      const absl::string_view value = View(cells, "value");
       double v = 0;
       if (!ParseDouble(value, &v) && error.empty())
         error = absl::StrCat("value: ", Quote(value), " 不是数值");
@@ -192,7 +206,7 @@ class RowReader {
       auto* e = static_cast<v1::GateEvent*>(msg);
       e->set_line(line);
       e->set_camera(Cell(cells, "camera"));
-      Time(cells, e->mutable_time(), &error, e->mutable_local_time());
+      Time(cells, e, &error);
       e->set_plate(Cell(cells, "plate"));
       e->set_direction(EnumCell(cells, "direction", &v1::GateDirection_Parse, kDirections, &error));
       static const std::map<std::string, v1::VehicleClass> kClasses = {
@@ -227,7 +241,7 @@ class RowReader {
       r->set_line(line);
       r->set_enterprise(Cell(cells, "enterprise"));
       r->set_plate(Cell(cells, "plate"));
-      Time(cells, r->mutable_time(), &error, r->mutable_local_time());
+      Time(cells, r, &error);
       r->set_direction(EnumCell(cells, "direction", &v1::GateDirection_Parse, kDirections, &error));
       r->set_vin(Cell(cells, "vin"));
       r->set_engine_number(Cell(cells, "engine_number"));
@@ -255,8 +269,15 @@ class RowReader {
 bool ParseMonitoringTime(const std::string& raw, int64_t* unix_us) {
   // The wall-clock part is ParseLocalTime's; an RFC 3339 suffix ("Z",
   // "+08:00") names its zone, and China time is meant when there is none.
-  std::string s(absl::StripAsciiWhitespace(raw));
-  absl::TimeZone zone = absl::FixedTimeZone(8 * 3600);
+  static const absl::TimeZone kChina = absl::FixedTimeZone(8 * 3600);
+  const absl::string_view stripped = absl::StripAsciiWhitespace(raw);
+  // The usual row: China time as written, nothing to strip or cut.
+  if (stripped.size() == raw.size() && raw.size() <= 26 && !raw.empty() && raw.back() != 'Z' &&
+      (raw.size() <= 16 + 6 || (raw[raw.size() - 6] != '+' && raw[raw.size() - 6] != '-'))) {
+    return ParseLocalTime(raw, kChina, unix_us);
+  }
+  std::string s(stripped);
+  absl::TimeZone zone = kChina;
   if (!s.empty() && s.back() == 'Z') {
     zone = absl::UTCTimeZone();
     s.pop_back();
