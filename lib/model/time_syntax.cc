@@ -38,8 +38,7 @@ absl::StatusOr<absl::Time> ParseTimeText(absl::string_view text) {
        {"%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"}) {
     if (absl::ParseTime(format, s, ChinaZone(), &t, &err)) return t;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("\"", s, "\" 不是时间：应为 ", kTimeSyntaxHelp));
+  return absl::InvalidArgumentError(absl::StrCat("\"", s, "\" 不是时间：应为 ", kTimeSyntaxHelp));
 }
 
 bool ParseLocalTime(const std::string& raw, const absl::TimeZone& zone, int64_t* unix_us) {

@@ -536,9 +536,8 @@ const ResourceKind* Importer::AddChunk(const v1::CsvFile& chunk) {
     for (const ResourceKind* k : RegistryKinds()) {
       if (k->parent != nullptr) kinds.push_back(k->file);
     }
-    StreamViolation(file_name,
-                    absl::StrCat("unknown template file kind ", Quote(chunk.kind()),
-                                 "; expected one of ", absl::StrJoin(kinds, ", ")));
+    StreamViolation(file_name, absl::StrCat("unknown template file kind ", Quote(chunk.kind()),
+                                            "; expected one of ", absl::StrJoin(kinds, ", ")));
     return nullptr;
   }
   File& f = by_kind_[kind];
@@ -571,8 +570,8 @@ void Importer::CheckKind(const ResourceKind& kind) {
             << it->second.rows.size() << " rows checked from "
             << absl::FormatDuration(absl::Trunc(began - start_, absl::Milliseconds(1))) << " to "
             << absl::FormatDuration(absl::Trunc(checked_ - start_, absl::Milliseconds(1)))
-            << " (CPU " << absl::FormatDuration(absl::Trunc(ThreadCpu() - cpu, absl::Milliseconds(1)))
-            << ")\n";
+            << " (CPU "
+            << absl::FormatDuration(absl::Trunc(ThreadCpu() - cpu, absl::Milliseconds(1))) << ")\n";
   if (violation_count_ == 0) StartWrite(kind);
 }
 

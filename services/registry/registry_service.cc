@@ -377,8 +377,7 @@ namespace {
 // and writes of the first files overlap the upload of the next ones.
 class PartQueue {
  public:
-  PartQueue(grpc::ServerReader<v1::ImportRegistryRequest>* reader,
-            google::protobuf::Arena* arena)
+  PartQueue(grpc::ServerReader<v1::ImportRegistryRequest>* reader, google::protobuf::Arena* arena)
       : reader_(reader), arena_(arena), thread_([this] { Loop(); }) {}
   ~PartQueue() {
     Drain();
@@ -492,9 +491,8 @@ grpc::Status RegistryServiceImpl::ImportRegistry(
   // the next files arrive. Otherwise the whole stream is read first.
   const auto& metadata = ctx->client_metadata();
   if (auto kinds = metadata.find("cuofeng-import-kinds"); kinds != metadata.end()) {
-    const std::vector<std::string> announced =
-        absl::StrSplit(absl::string_view(kinds->second.data(), kinds->second.size()), ',',
-                       absl::SkipEmpty());
+    const std::vector<std::string> announced = absl::StrSplit(
+        absl::string_view(kinds->second.data(), kinds->second.size()), ',', absl::SkipEmpty());
     PartQueue parts(reader, &arena);
     return guard_->Mutate(ctx, m, resp, [&](const Principal&, pqxx::work& tx) {
       absl::Status imported = ImportRegistryStream(

@@ -227,10 +227,8 @@ TEST(CliUsageTest, BadUsageIsExitTwoAndSaysWhat) {
   };
   const std::vector<Case> cases = {
       {{"registry", "summary"}, "缺少 --district（必填）"},
-      {{"season", "create", "--district=districts/1", "--id=x", "--start=2018-11-15"},
-       "（必填）"},
-      {{"alert", "issue", "--level=purple"},
-       "\"purple\" 不是可选值；可选 YELLOW 黄色"},
+      {{"season", "create", "--district=districts/1", "--id=x", "--start=2018-11-15"}, "（必填）"},
+      {{"alert", "issue", "--level=purple"}, "\"purple\" 不是可选值；可选 YELLOW 黄色"},
       {{"findings", "list", "--parent=districts/1", "--type=STOPPED"}, "STOP_NOT_KEPT"},
       {{"verify", "run", "--district=districts/1", "--from=yesterday", "--to=2018-12-01"},
        "\"yesterday\" 不是时间"},

@@ -401,8 +401,8 @@ absl::StatusOr<v1::ImportRegistryResponse> ImportTemplateDir(
     reads.push_back(std::async(std::launch::async, [&found, &bytes, &counted, i] {
       bytes[i] = ReadBytes((*found)[i].path);
       counted[i].set_value(CountCsvDataRecords(bytes[i]));
-      ParsedFile r = ParseTemplateFile((*found)[i].stem, (*found)[i].path.filename().string(),
-                                       bytes[i]);
+      ParsedFile r =
+          ParseTemplateFile((*found)[i].stem, (*found)[i].path.filename().string(), bytes[i]);
       std::string().swap(bytes[i]);
       return r;
     }));

@@ -268,8 +268,8 @@ int Import() {
   if (IsRegistryWorkbook(dir)) {
     auto files = ReadRegistryWorkbook(dir);
     if (!files.ok()) return Fail(files.status());
-    response = ImportFiles(*stub, ApiKey(), O().district, *files, O().validate_only,
-                           O().request_id, progress);
+    response = ImportFiles(*stub, ApiKey(), O().district, *files, O().validate_only, O().request_id,
+                           progress);
   } else {
     // A folder of CSV files: each is sent as soon as it is parsed.
     response = ImportTemplateDir(*stub, ApiKey(), O().district, dir, O().validate_only,
