@@ -341,6 +341,18 @@ std::string KindsInTemplateOrder(const std::vector<v1::CsvFile>& files) {
   return kinds;
 }
 
+// The first message of an import stream: where, whether only to check, the
+// request id and how many rows follow.
+v1::ImportRegistryRequest ImportHeader(const std::string& district, bool validate_only,
+                                       const std::string& request_id, int64_t rows) {
+  v1::ImportRegistryRequest header;
+  header.mutable_header()->set_district(district);
+  header.mutable_header()->set_validate_only(validate_only);
+  header.mutable_header()->set_request_id(request_id);
+  header.mutable_header()->set_rows(rows);
+  return header;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::ImportRegistryResponse> ImportFiles(
@@ -356,12 +368,7 @@ absl::StatusOr<v1::ImportRegistryResponse> ImportFiles(
   }
   v1::ImportRegistryResponse response;
   auto writer = stub.ImportRegistry(&ctx, &response);
-  v1::ImportRegistryRequest header;
-  header.mutable_header()->set_district(district);
-  header.mutable_header()->set_validate_only(validate_only);
-  header.mutable_header()->set_request_id(request_id);
-  header.mutable_header()->set_rows(total);
-  bool open = writer->Write(header);
+  bool open = writer->Write(ImportHeader(district, validate_only, request_id, total));
   int64_t sent = 0;
   for (const auto& f : files) {
     if (!open) break;
@@ -435,12 +442,7 @@ absl::StatusOr<v1::ImportRegistryResponse> ImportTemplateDir(
   ctx.AddMetadata("cuofeng-import-kinds", kinds);
   v1::ImportRegistryResponse response;
   auto writer = stub.ImportRegistry(&ctx, &response);
-  v1::ImportRegistryRequest header;
-  header.mutable_header()->set_district(district);
-  header.mutable_header()->set_validate_only(validate_only);
-  header.mutable_header()->set_request_id(request_id);
-  header.mutable_header()->set_rows(total);
-  bool open = writer->Write(header);
+  bool open = writer->Write(ImportHeader(district, validate_only, request_id, total));
   int64_t sent = 0;
   std::vector<FieldViolation> violations;
   bool miscounted = false;
