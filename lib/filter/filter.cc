@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <map>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -72,6 +73,38 @@ int CharPosition(absl::string_view text, size_t offset) {
   return pos;
 }
 
+// KindName is what a clerk calls the filtered resource (企业, 电表, ...), as the
+// registry workbook names its sheets (lib/xlsx/registry_sheets.cc) and the
+// access table its resources; "" for a kind without a Chinese name, so the
+// message stays neutral.
+std::string KindName(const Descriptor* type) {
+  static const auto* names =
+      new std::map<std::string, std::string>{{"District", "区"},
+                                             {"Township", "镇乡"},
+                                             {"Enterprise", "企业"},
+                                             {"ProductionLine", "生产线"},
+                                             {"Process", "工序"},
+                                             {"Equipment", "设备"},
+                                             {"Meter", "电表"},
+                                             {"Camera", "摄像头"},
+                                             {"Vehicle", "车辆"},
+                                             {"RetrofitTask", "整改任务"},
+                                             {"EmissionTotal", "排放总量"},
+                                             {"WhitelistEntry", "车辆白名单"},
+                                             {"MonitoringPoint", "排放口"},
+                                             {"ProductionLedger", "生产台账"},
+                                             {"RuleSet", "规则集"},
+                                             {"ListVersion", "清单"},
+                                             {"ListEntry", "清单条目"},
+                                             {"Filing", "备案记录"},
+                                             {"Alert", "预警"},
+                                             {"Baseline", "基准负荷"},
+                                             {"Finding", "核查发现"},
+                                             {"AuditEntry", "审计记录"}};
+  auto it = names->find(type->name());
+  return it == names->end() ? "" : it->second;
+}
+
 // Bounds that keep parsing, evaluating, rendering and freeing a filter off
 // the end of the stack (the tree is as deep as its nesting and its chain of
 // AND/OR; tests/fuzz found "((((…" overflowing it).
@@ -90,7 +123,7 @@ class Parser {
     if (!root.ok()) return root.status();
     SkipSpace();
     if (!AtEnd()) {
-      return Error(pos_, Peek() == ')' ? "a ) without its (" : "expected AND, OR or the end");
+      return Error(pos_, Peek() == ')' ? "这个 ) 前面没有对应的 (" : "此处应为 AND、OR 或结束");
     }
     return root;
   }
@@ -98,8 +131,8 @@ class Parser {
  private:
   absl::Status Error(size_t at, const std::string& why) const {
     return InvalidArgumentWithViolations(
-        {{"filter",
-          absl::StrCat("position ", CharPosition(text_, at), ": ", why, " in \"", text_, "\"")}});
+        {{"filter", absl::StrCat("第 ", CharPosition(text_, at), " 个字符：", why, "（筛选条件：\"",
+                                 text_, "\"）")}});
   }
   bool AtEnd() const { return pos_ >= text_.size(); }
   char Peek() const { return AtEnd() ? '\0' : text_[pos_]; }
@@ -175,17 +208,17 @@ class Parser {
   // simple := ( expression ) | comparison
   absl::StatusOr<std::unique_ptr<FilterNode>> Simple() {
     SkipSpace();
-    if (AtEnd()) return Error(pos_, "the filter ends where a comparison should follow");
+    if (AtEnd()) return Error(pos_, "筛选条件到此结束，但此处还应有一个比较");
     if (Peek() == '(') {
       if (++nesting_ > kMaxNesting) {
-        return Error(pos_, absl::StrCat("parentheses nested more than ", kMaxNesting, " deep"));
+        return Error(pos_, absl::StrCat("括号嵌套超过 ", kMaxNesting, " 层"));
       }
       const size_t open = pos_++;
       auto inner = Expression();
       if (!inner.ok()) return inner.status();
       --nesting_;
       SkipSpace();
-      if (Peek() != ')') return Error(open, "this ( is never closed");
+      if (Peek() != ')') return Error(open, "这个 ( 没有对应的 )");
       ++pos_;
       return inner;
     }
@@ -195,18 +228,18 @@ class Parser {
   absl::StatusOr<std::unique_ptr<FilterNode>> Comparison() {
     const size_t field_at = pos_;
     if (++comparisons_ > kMaxComparisons) {
-      return Error(field_at, absl::StrCat("more than ", kMaxComparisons, " comparisons"));
+      return Error(field_at, absl::StrCat("比较超过 ", kMaxComparisons, " 个"));
     }
     while (!AtEnd() && (absl::ascii_isalnum(static_cast<unsigned char>(Peek())) || Peek() == '_')) {
       ++pos_;
     }
     const std::string name(text_.substr(field_at, pos_ - field_at));
     if (name.empty()) {
-      return Error(field_at, absl::StrCat("expected a field name, found \"",
-                                          text_.substr(field_at, 1), "\""));
+      return Error(field_at,
+                   absl::StrCat("此处应为字段名，实为 \"", text_.substr(field_at, 1), "\""));
     }
     if (name == "AND" || name == "OR") {
-      return Error(field_at, absl::StrCat(name, " needs a comparison on its left"));
+      return Error(field_at, absl::StrCat(name, " 左边须有一个比较"));
     }
     const FieldDescriptor* field = type_->FindFieldByName(name);
     if (field != nullptr && !fields_.empty()) {
@@ -215,8 +248,8 @@ class Parser {
       if (!allowed) field = nullptr;
     }
     if (field == nullptr || TypeOf(field) == ValueType::kUnsupported) {
-      return Error(field_at, absl::StrCat("a ", type_->name(), " has no field \"", name,
-                                          "\" to filter on; fields: ", FieldList()));
+      return Error(field_at, absl::StrCat(KindName(type_), "没有可筛选的字段 \"", name,
+                                          "\"；可筛选的字段：", FieldList()));
     }
     SkipSpace();
     const size_t op_at = pos_;
@@ -228,8 +261,7 @@ class Parser {
       }
     }
     if (op.empty()) {
-      return Error(op_at,
-                   absl::StrCat("expected an operator (=, !=, <, <=, >, >=, :) after ", name));
+      return Error(op_at, absl::StrCat(name, " 之后应为比较符（= != < <= > >= :）"));
     }
     pos_ += op.size();
     SkipSpace();
@@ -241,14 +273,14 @@ class Parser {
         if (Peek() == '\\' && pos_ + 1 < text_.size()) ++pos_;
         value.push_back(text_[pos_++]);
       }
-      if (AtEnd()) return Error(value_at, "this quoted value is never closed");
+      if (AtEnd()) return Error(value_at, "这个带引号的值没有结束的引号");
       ++pos_;
     } else {
       while (!AtEnd() && !absl::ascii_isspace(static_cast<unsigned char>(Peek())) &&
              Peek() != '(' && Peek() != ')') {
         value.push_back(text_[pos_++]);
       }
-      if (value.empty()) return Error(value_at, absl::StrCat("expected a value after ", name, op));
+      if (value.empty()) return Error(value_at, absl::StrCat(name, op, " 之后应有一个值"));
     }
     auto node = std::make_unique<FilterNode>();
     node->field = field;
@@ -267,7 +299,7 @@ class Parser {
     }
     const bool ordering = n->op != "=" && n->op != "!=" && n->op != ":";
     if (f->is_repeated() && n->op != ":" && n->op != "=") {
-      return Error(at - 1, absl::StrCat(name, " holds several values: use ", name, ":value"));
+      return Error(at - 1, absl::StrCat(name, " 有多个值：请写 ", name, ":值"));
     }
     switch (TypeOf(f)) {
       case ValueType::kString:
@@ -275,12 +307,12 @@ class Parser {
         return absl::OkStatus();
       case ValueType::kEnum: {
         if (ordering) {
-          return Error(at, absl::StrCat(name, " is a choice: compare it with = or !="));
+          return Error(at, absl::StrCat(name, " 是选项：只能用 = 或 != 比较"));
         }
         const auto* ev = EnumValueByText(f->enum_type(), value);
         if (ev == nullptr) {
-          return Error(at, absl::StrCat("\"", value, "\" is not a value of ", name,
-                                        "; choose one of: ", EnumChoices(f->enum_type())));
+          return Error(at, absl::StrCat("\"", value, "\" 不是 ", name, " 的取值；可选：",
+                                        EnumChoices(f->enum_type())));
         }
         n->text = ev->name();
         n->enum_number = ev->number();
@@ -288,26 +320,27 @@ class Parser {
       }
       case ValueType::kBool: {
         const std::string v = absl::AsciiStrToLower(value);
-        if (ordering) return Error(at, absl::StrCat(name, " is yes/no: compare it with = or !="));
+        if (ordering) return Error(at, absl::StrCat(name, " 取是或否：只能用 = 或 != 比较"));
         if (v == "true" || v == "是" || v == "1") {
           n->boolean = true;
         } else if (v == "false" || v == "否" || v == "0") {
           n->boolean = false;
         } else {
-          return Error(at, absl::StrCat("\"", value, "\" is not true or false (", name, ")"));
+          return Error(at,
+                       absl::StrCat("\"", value, "\" 不是 true 或 false（是/否）（", name, "）"));
         }
         n->text = n->boolean ? "true" : "false";
         return absl::OkStatus();
       }
       case ValueType::kNumber:
         if (!absl::SimpleAtod(value, &n->number)) {
-          return Error(at, absl::StrCat("\"", value, "\" is not a number (", name, ")"));
+          return Error(at, absl::StrCat("\"", value, "\" 不是数字（", name, "）"));
         }
         n->text = absl::StrCat(n->number);
         return absl::OkStatus();
       case ValueType::kTime: {
         auto t = ParseTimeText(value);
-        if (!t.ok()) return Error(at, absl::StrCat(t.status().message(), " (", name, ")"));
+        if (!t.ok()) return Error(at, absl::StrCat(t.status().message(), "（", name, "）"));
         n->time = *t;
         n->text = absl::FormatTime(absl::RFC3339_full, *t, absl::UTCTimeZone());
         return absl::OkStatus();
@@ -315,7 +348,7 @@ class Parser {
       case ValueType::kUnsupported:
         break;
     }
-    return Error(at, absl::StrCat(name, " cannot be filtered on"));
+    return Error(at, absl::StrCat(name, " 不能用于筛选"));
   }
 
   std::string FieldList() const {

@@ -15,8 +15,9 @@
 // from everything and is neither less nor greater than anything.
 //
 // A malformed filter, an unknown field, or a value that does not fit its
-// field is INVALID_ARGUMENT with a violation on "filter" that names the
-// character position (1-based, counted in characters, not bytes).
+// field is INVALID_ARGUMENT with a violation on "filter" in Chinese that names
+// the character position (第 N 个字符, 1-based, counted in characters, not
+// bytes); field names, operators and values are quoted as typed.
 #ifndef CUOFENG_LIB_FILTER_FILTER_H_
 #define CUOFENG_LIB_FILTER_FILTER_H_
 

@@ -374,11 +374,11 @@ TEST_F(CliTest, FiltersWithAndOrNotAndChineseLabels) {
   Outcome bad = As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
                               "--filter=industry_category = FOUNDRY AND colour = red"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_THAT(bad.err, HasSubstr("filter: position 33: a Enterprise has no field \"colour\""));
+  EXPECT_THAT(bad.err, HasSubstr("filter: 第 33 个字符：企业没有可筛选的字段 \"colour\""));
   Outcome malformed = As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
                                     "--filter=(industry_category = FOUNDRY"});
   EXPECT_EQ(malformed.exit_code, 2);
-  EXPECT_THAT(malformed.err, HasSubstr("position 1: this ( is never closed"));
+  EXPECT_THAT(malformed.err, HasSubstr("第 1 个字符：这个 ( 没有对应的 )"));
   Outcome label = As(*bureau_, {"registry", "list", "enterprises", "--parent=districts/120119",
                                 "--filter=industry_category = 铸造"});
   EXPECT_THAT(label.out, HasSubstr("铸造"));

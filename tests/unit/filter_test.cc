@@ -97,34 +97,46 @@ TEST(FilterTest, HasIsSubstringOfStrings) {
 
 TEST(FilterTest, UnknownFieldNamesPositionAndFields) {
   std::string p = Problem("industry_category = FOUNDRY AND colour = red");
-  EXPECT_THAT(p, HasSubstr("position 33"));
-  EXPECT_THAT(p, HasSubstr("no field \"colour\""));
+  EXPECT_THAT(p, HasSubstr("第 33 个字符：企业没有可筛选的字段 \"colour\"；可筛选的字段："));
   EXPECT_THAT(p, HasSubstr("industry_category"));
+  EXPECT_THAT(p, HasSubstr("（筛选条件：\"industry_category = FOUNDRY AND colour = red\"）"));
+}
+
+// A kind without a Chinese name is not named: no English type name reaches a clerk.
+TEST(FilterTest, UnknownFieldOfAnUnnamedKindStaysNeutral) {
+  auto f = Filter::Parse("colour = red", v1::Obligation::descriptor());
+  ASSERT_THAT(f.status(), StatusIs(absl::StatusCode::kInvalidArgument));
+  auto v = FieldViolations(f.status());
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_THAT(v[0].description, ::testing::StartsWith("第 1 个字符：没有可筛选的字段 \"colour\""));
+  EXPECT_THAT(v[0].description, ::testing::Not(HasSubstr("Obligation")));
 }
 
 TEST(FilterTest, PositionsCountCharactersNotBytes) {
-  EXPECT_THAT(Problem("industry_category = 铸造 AND 颜色 = 红"), HasSubstr("position 28"));
+  EXPECT_THAT(Problem("industry_category = 铸造 AND 颜色 = 红"), HasSubstr("第 28 个字符："));
 }
 
 TEST(FilterTest, BadEnumValueListsChoices) {
   std::string p = Problem("industry_category = PURPLE");
-  EXPECT_THAT(p, HasSubstr("position 21"));
-  EXPECT_THAT(p, HasSubstr("\"PURPLE\" is not a value of industry_category"));
+  EXPECT_THAT(p, HasSubstr("第 21 个字符：\"PURPLE\" 不是 industry_category 的取值；可选："));
   EXPECT_THAT(p, HasSubstr("FOUNDRY 铸造"));
 }
 
 TEST(FilterTest, MalformedFiltersSayWhere) {
-  EXPECT_THAT(Problem("industry_category FOUNDRY"), HasSubstr("position 19: expected an operator"));
+  EXPECT_THAT(Problem("industry_category FOUNDRY"),
+              HasSubstr("第 19 个字符：industry_category 之后应为比较符"));
   EXPECT_THAT(Problem("(industry_category = FOUNDRY"),
-              HasSubstr("position 1: this ( is never closed"));
-  EXPECT_THAT(Problem("industry_category = FOUNDRY)"), HasSubstr("position 28: a ) without its ("));
-  EXPECT_THAT(Problem("industry_category = FOUNDRY AND"), HasSubstr("ends where a comparison"));
-  EXPECT_THAT(Problem("industry_category = FOUNDRY foo"), HasSubstr("expected AND, OR"));
-  EXPECT_THAT(Problem("AND industry_category = FOUNDRY"), HasSubstr("position 1"));
-  EXPECT_THAT(Problem("livelihood_cap_percent > lots"), HasSubstr("not a number"));
-  EXPECT_THAT(Problem("industry_category > FOUNDRY"), HasSubstr("compare it with = or !="));
-  EXPECT_THAT(Problem("restricted_class = maybe"), HasSubstr("not true or false"));
-  EXPECT_THAT(Problem("display_name = \"open"), HasSubstr("never closed"));
+              HasSubstr("第 1 个字符：这个 ( 没有对应的 )"));
+  EXPECT_THAT(Problem("industry_category = FOUNDRY)"),
+              HasSubstr("第 28 个字符：这个 ) 前面没有对应的 ("));
+  EXPECT_THAT(Problem("industry_category = FOUNDRY AND"), HasSubstr("此处还应有一个比较"));
+  EXPECT_THAT(Problem("industry_category = FOUNDRY foo"), HasSubstr("此处应为 AND、OR 或结束"));
+  EXPECT_THAT(Problem("AND industry_category = FOUNDRY"), HasSubstr("第 1 个字符：AND 左边须有"));
+  EXPECT_THAT(Problem("livelihood_cap_percent > lots"),
+              HasSubstr("\"lots\" 不是数字（livelihood_cap_percent）"));
+  EXPECT_THAT(Problem("industry_category > FOUNDRY"), HasSubstr("只能用 = 或 != 比较"));
+  EXPECT_THAT(Problem("restricted_class = maybe"), HasSubstr("\"maybe\" 不是 true 或 false"));
+  EXPECT_THAT(Problem("display_name = \"open"), HasSubstr("没有结束的引号"));
 }
 
 TEST(FilterTest, AllowedFieldsNarrowTheSchema) {
@@ -188,8 +200,8 @@ TEST(FilterTest, NestingAndLengthAreBounded) {
     return std::string(depth, '(') + "display_name = a" + std::string(depth, ')');
   };
   EXPECT_TRUE(Filter::Parse(nested(32), v1::Enterprise::descriptor()).ok());
-  EXPECT_THAT(Problem(nested(33)), HasSubstr("nested more than 32 deep"));
-  EXPECT_THAT(Problem(nested(100000)), HasSubstr("nested more than 32 deep"));
+  EXPECT_THAT(Problem(nested(33)), HasSubstr("括号嵌套超过 32 层"));
+  EXPECT_THAT(Problem(nested(100000)), HasSubstr("括号嵌套超过 32 层"));
 
   auto chain = [](int n) {
     std::string text = "overcapacity = true";
@@ -202,8 +214,8 @@ TEST(FilterTest, NestingAndLengthAreBounded) {
   v1::Enterprise e;
   e.set_overcapacity(true);
   EXPECT_TRUE(f->Matches(e));
-  EXPECT_THAT(Problem(chain(201)), HasSubstr("more than 200 comparisons"));
-  EXPECT_THAT(Problem(chain(100000)), HasSubstr("more than 200 comparisons"));
+  EXPECT_THAT(Problem(chain(201)), HasSubstr("比较超过 200 个"));
+  EXPECT_THAT(Problem(chain(100000)), HasSubstr("比较超过 200 个"));
 }
 
 }  // namespace
