@@ -62,7 +62,8 @@ class Socket {
   // set by SetWebhookCaFile) and name `host`.
   absl::Status StartTls(const std::string& host) {
     ctx_ = SSL_CTX_new(TLS_client_method());
-    if (ctx_ == nullptr) return absl::InternalError(absl::StrCat("TLS: ", SslError()));
+    if (ctx_ == nullptr)
+      return absl::InternalError(absl::StrCat("TLS：无法建立加密环境：", SslError()));
     SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
     std::string ca;
@@ -73,7 +74,7 @@ class Socket {
     if (SSL_CTX_set_default_verify_paths(ctx_) != 1) (void)SslError();
     if (!ca.empty() && SSL_CTX_load_verify_locations(ctx_, ca.c_str(), nullptr) != 1) {
       return absl::FailedPreconditionError(
-          absl::StrCat("TLS: cannot read the webhook CA file ", ca, ": ", SslError()));
+          absl::StrCat("TLS：无法读取推送用的 CA 证书文件 ", ca, "：", SslError()));
     }
     ssl_ = SSL_new(ctx_);
     SSL_set_fd(ssl_, fd_);
@@ -82,23 +83,22 @@ class Socket {
     if (inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
       // An address: the certificate must name it (an IP subjectAltName).
       if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str()) != 1) {
-        return absl::InvalidArgumentError(absl::StrCat("TLS: cannot check the address ", host));
+        return absl::InvalidArgumentError(absl::StrCat("TLS：无法校验地址 ", host));
       }
     } else {
       SSL_set_tlsext_host_name(ssl_, host.c_str());
       SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
       if (SSL_set1_host(ssl_, host.c_str()) != 1) {
-        return absl::InvalidArgumentError(absl::StrCat("TLS: cannot check the name ", host));
+        return absl::InvalidArgumentError(absl::StrCat("TLS：无法校验域名 ", host));
       }
     }
     while (true) {
       const int rc = SSL_connect(ssl_);
       if (rc == 1) return absl::OkStatus();
-      if (absl::Status s = TlsWait(rc, "TLS handshake"); !s.ok()) {
+      if (absl::Status s = TlsWait(rc, "TLS 握手"); !s.ok()) {
         const long verify = SSL_get_verify_result(ssl_);
         if (verify != X509_V_OK) {
-          return absl::UnavailableError(absl::StrCat("TLS：", host,
-                                                     " 的证书不受信任（not trusted）：",
+          return absl::UnavailableError(absl::StrCat("TLS：", host, " 的证书不受信任：",
                                                      X509_verify_cert_error_string(verify)));
         }
         return s;
@@ -120,7 +120,7 @@ class Socket {
       if (fd_ < 0) continue;
       if (connect(fd_, a->ai_addr, a->ai_addrlen) == 0) break;
       if (errno == EINPROGRESS) {
-        last = Wait(POLLOUT, "connect");
+        last = Wait(POLLOUT, "连接");
         if (last.ok()) {
           int error = 0;
           socklen_t len = sizeof(error);
@@ -147,7 +147,7 @@ class Socket {
         data.remove_prefix(n);
         continue;
       }
-      if (absl::Status s = TlsWait(n, "write"); !s.ok()) return s;
+      if (absl::Status s = TlsWait(n, "发送"); !s.ok()) return s;
     }
     while (!data.empty()) {
       ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
@@ -156,10 +156,10 @@ class Socket {
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (absl::Status s = Wait(POLLOUT, "write"); !s.ok()) return s;
+        if (absl::Status s = Wait(POLLOUT, "发送"); !s.ok()) return s;
         continue;
       }
-      return absl::UnavailableError(absl::StrCat("write failed: ", std::strerror(errno)));
+      return absl::UnavailableError(absl::StrCat("发送失败：", std::strerror(errno)));
     }
     return absl::OkStatus();
   }
@@ -176,7 +176,7 @@ class Socket {
       const int e = SSL_get_error(ssl_, n);
       if (e == SSL_ERROR_ZERO_RETURN) return false;
       if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) return false;  // closed without notify
-      if (absl::Status s = TlsWait(n, "read"); !s.ok()) return s;
+      if (absl::Status s = TlsWait(n, "接收"); !s.ok()) return s;
     }
     while (true) {
       ssize_t n = recv(fd_, buf, sizeof(buf), 0);
@@ -186,10 +186,10 @@ class Socket {
       }
       if (n == 0) return false;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (absl::Status s = Wait(POLLIN, "read"); !s.ok()) return s;
+        if (absl::Status s = Wait(POLLIN, "接收"); !s.ok()) return s;
         continue;
       }
-      return absl::UnavailableError(absl::StrCat("read failed: ", std::strerror(errno)));
+      return absl::UnavailableError(absl::StrCat("接收失败：", std::strerror(errno)));
     }
   }
 
@@ -202,10 +202,10 @@ class Socket {
         pending_.erase(0, end + 2);
         return line;
       }
-      if (pending_.size() > 65536) return absl::UnavailableError("reply line too long");
+      if (pending_.size() > 65536) return absl::UnavailableError("对方答复的一行超过 64 KiB");
       auto more = ReadSome(&pending_);
       if (!more.ok()) return more.status();
-      if (!*more) return absl::UnavailableError("the server closed the connection");
+      if (!*more) return absl::UnavailableError("对方在答复前关闭了连接");
     }
   }
 
@@ -214,13 +214,13 @@ class Socket {
     while (true) {
       const absl::Duration left = deadline_ - absl::Now();
       if (left <= absl::ZeroDuration()) {
-        return absl::DeadlineExceededError(absl::StrCat(what, ": deadline exceeded"));
+        return absl::DeadlineExceededError(absl::StrCat(what, "超时"));
       }
       pollfd p{fd_, events, 0};
       int rc = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
       if (rc > 0) return absl::OkStatus();
       if (rc < 0 && errno != EINTR) {
-        return absl::UnavailableError(absl::StrCat(what, ": ", std::strerror(errno)));
+        return absl::UnavailableError(absl::StrCat(what, "出错：", std::strerror(errno)));
       }
     }
   }
@@ -232,8 +232,7 @@ class Socket {
     if (e == SSL_ERROR_WANT_READ) return Wait(POLLIN, what);
     if (e == SSL_ERROR_WANT_WRITE) return Wait(POLLOUT, what);
     const std::string detail = SslError();
-    return absl::UnavailableError(
-        absl::StrCat(what, " failed", detail.empty() ? "" : ": ", detail));
+    return absl::UnavailableError(absl::StrCat(what, "失败", detail.empty() ? "" : "：", detail));
   }
 
   absl::Time deadline_;
@@ -272,7 +271,8 @@ absl::StatusOr<std::pair<int, std::string>> Reply(Socket& s) {
     if (!line.ok()) return line.status();
     int code = 0;
     if (line->size() < 3 || !absl::SimpleAtoi(line->substr(0, 3), &code)) {
-      return absl::UnavailableError(absl::StrCat("not an SMTP reply: ", line->substr(0, 80)));
+      return absl::UnavailableError(
+          absl::StrCat("SMTP 服务器的答复无法识别：", line->substr(0, 80)));
     }
     absl::StrAppend(&text, text.empty() ? "" : " ",
                     line->substr(std::min<size_t>(4, line->size())));
@@ -280,16 +280,19 @@ absl::StatusOr<std::pair<int, std::string>> Reply(Socket& s) {
   }
 }
 
-absl::Status Expect(Socket& s, const std::string& command, int low, int high) {
+// Expect sends `command` (none: the greeting) and wants a reply code in
+// [low, high]; a refusal is FAILED_PRECONDITION saying in Chinese what the
+// server refused (`refused`, e.g. "收件人（RCPT TO）") with its reply as received.
+absl::Status Expect(Socket& s, const std::string& command, int low, int high,
+                    absl::string_view refused) {
   if (!command.empty()) {
     if (absl::Status w = s.Write(absl::StrCat(command, "\r\n")); !w.ok()) return w;
   }
   auto reply = Reply(s);
   if (!reply.ok()) return reply.status();
   if (reply->first < low || reply->first > high) {
-    const std::string said = command.empty() ? "greeting" : command.substr(0, command.find(':'));
-    return absl::FailedPreconditionError(
-        absl::StrCat("SMTP ", said, ": ", reply->first, " ", reply->second.substr(0, 200)));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "SMTP 服务器拒绝", refused, "：", reply->first, " ", reply->second.substr(0, 200)));
   }
   return absl::OkStatus();
 }
@@ -330,13 +333,17 @@ absl::Status SendMail(const std::string& server, const Mail& mail, absl::Time de
   if (absl::Status s = SplitHostPort(server, &host, &port, "25"); !s.ok()) return s;
   Socket s(deadline);
   if (absl::Status c = s.Connect(host, port); !c.ok()) return c;
-  if (absl::Status e = Expect(s, "", 220, 220); !e.ok()) return e;
-  if (absl::Status e = Expect(s, "EHLO cuofeng", 250, 250); !e.ok()) return e;
-  if (absl::Status e = Expect(s, absl::StrCat("MAIL FROM:<", mail.from, ">"), 250, 250); !e.ok())
+  if (absl::Status e = Expect(s, "", 220, 220, "连接（问候）"); !e.ok()) return e;
+  if (absl::Status e = Expect(s, "EHLO cuofeng", 250, 250, "本机的问候（EHLO）"); !e.ok()) return e;
+  if (absl::Status e =
+          Expect(s, absl::StrCat("MAIL FROM:<", mail.from, ">"), 250, 250, "发件人（MAIL FROM）");
+      !e.ok())
     return e;
-  if (absl::Status e = Expect(s, absl::StrCat("RCPT TO:<", mail.to, ">"), 250, 251); !e.ok())
+  if (absl::Status e =
+          Expect(s, absl::StrCat("RCPT TO:<", mail.to, ">"), 250, 251, "收件人（RCPT TO）");
+      !e.ok())
     return e;
-  if (absl::Status e = Expect(s, "DATA", 354, 354); !e.ok()) return e;
+  if (absl::Status e = Expect(s, "DATA", 354, 354, "开始发送邮件（DATA）"); !e.ok()) return e;
   std::string message = absl::StrCat(
       "From: <", mail.from, ">\r\nTo: <", mail.to, ">\r\nSubject: ", EncodedSubject(mail.subject),
       "\r\nDate: ",
@@ -345,8 +352,8 @@ absl::Status SendMail(const std::string& server, const Mail& mail, absl::Time de
       ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
       "Content-Transfer-Encoding: base64\r\n\r\n",
       Base64Lines(mail.body), ".");  // base64 lines never start with a dot
-  if (absl::Status e = Expect(s, message, 250, 250); !e.ok()) return e;
-  (void)Expect(s, "QUIT", 221, 221);  // delivered already; a rude close is fine
+  if (absl::Status e = Expect(s, message, 250, 250, "邮件内容"); !e.ok()) return e;
+  (void)Expect(s, "QUIT", 221, 221, "结束会话（QUIT）");  // delivered already; a rude close is fine
   return absl::OkStatus();
 }
 
@@ -367,7 +374,7 @@ absl::Status ValidateWebhookUrl(absl::string_view url) {
   if (authority.empty() || authority.find('@') != absl::string_view::npos ||
       !SplitHostPort(authority, &host, &port, tls ? "443" : "80").ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("needs a host[:port] after ", tls ? "https://" : "http://"));
+        absl::StrCat(tls ? "https://" : "http://", " 之后须为 host[:port]"));
   }
   return absl::OkStatus();
 }
@@ -406,7 +413,7 @@ absl::StatusOr<int> PostJson(const std::string& url,
   if (parts.size() < 2 || !absl::StartsWith(parts[0], "HTTP/1.") ||
       !absl::SimpleAtoi(parts[1], &code)) {
     return absl::UnavailableError(
-        absl::StrCat("not an HTTP response: ", status_line->substr(0, 80)));
+        absl::StrCat("推送地址的答复不是 HTTP 响应：", status_line->substr(0, 80)));
   }
   return code;
 }
@@ -462,7 +469,7 @@ std::string SealSecret(absl::string_view key, absl::string_view secret) {
 }
 
 absl::StatusOr<std::string> OpenSecret(absl::string_view key, absl::string_view sealed) {
-  if (sealed.size() < kNonce + kTag) return absl::DataLossError("sealed secret too short");
+  if (sealed.size() < kNonce + kTag) return absl::DataLossError("加密保存的推送签名密钥不完整");
   const std::string k = AesKey(key);
   const absl::string_view nonce = sealed.substr(0, kNonce);
   const absl::string_view cipher = sealed.substr(kNonce, sealed.size() - kNonce - kTag);
@@ -480,7 +487,9 @@ absl::StatusOr<std::string> OpenSecret(absl::string_view key, absl::string_view 
   unsigned char rest[32];
   const int ok = EVP_DecryptFinal_ex(ctx, rest, &len);
   EVP_CIPHER_CTX_free(ctx);
-  if (ok != 1) return absl::DataLossError("the sealed webhook secret does not open");
+  if (ok != 1) {
+    return absl::DataLossError("加密保存的推送签名密钥无法解开（已被改动，或服务器密钥已更换）");
+  }
   return plain;
 }
 

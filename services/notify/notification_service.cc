@@ -168,7 +168,7 @@ grpc::Status NotificationServiceImpl::ListNotifications(grpc::ServerContext* ctx
   std::vector<FieldViolation> v;
   if (!any && !district && !enterprise) {
     v.push_back({"parent",
-                 "须为 districts/{district}, districts/{district}/enterprises/{enterprise} or "
+                 "须为 districts/{district}、districts/{district}/enterprises/{enterprise} 或 "
                  "districts/-"});
   }
   if (req->page_size() < 0) v.push_back({"page_size", "不能为负数"});

@@ -12,6 +12,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "lib/hash/sha256.h"
 #include "lib/log/log.h"
+#include "services/core/audit.h"
 #include "services/notify/channels.h"
 #include "services/notify/notice.h"
 
@@ -22,7 +23,9 @@ constexpr int kBatch = 4;  // deliveries per claim: kBatch * send_timeout < the 
 constexpr absl::Duration kChangeLease = absl::Seconds(60);
 constexpr absl::Duration kStatementTime = absl::Seconds(30);
 
-std::string Bounded(absl::string_view s) { return std::string(s.substr(0, 300)); }
+// A stored error: at most 300 bytes, cut between characters, a peer's
+// invalid UTF-8 or control bytes as '?' (PostgreSQL refuses invalid UTF-8).
+std::string Bounded(absl::string_view s) { return AuditText(s, 300); }
 
 struct Claimed {
   int64_t notification_id = 0;
@@ -270,7 +273,7 @@ absl::StatusOr<bool> NotificationWorker::DeliverBatch() {
             "power(2, least(attempts - 1, 20)), 86400)), lease_until = NULL, last_error = $6 "
             "WHERE notification_id = $1 AND channel = $2 AND lease_token = $3",
             c.notification_id, c.channel, token, options_.max_attempts,
-            absl::ToDoubleSeconds(options_.retry_base), Bounded(sent.ToString()));
+            absl::ToDoubleSeconds(options_.retry_base), Bounded(sent.message()));
       }
       return absl::OkStatus();
     });

@@ -52,6 +52,11 @@ class Sink:
     def __init__(self):
         self.n = 0
         self.lock = threading.Lock()
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("refused"):
+            return "550 5.1.1 <%s>: Recipient address rejected" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.n += 1
@@ -509,6 +514,12 @@ TEST_F(NotifyE2eTest, AFailingWebhookIsRetriedThenDeadLettered) {
   StartServer();
   FileDistrict();
   SetContacts(bureau_, a_, "/hooks/fail", kSecretA);
+  // The second plant's mail server refuses its address: the refusal, as the
+  // server said it, is what the bureau reads.
+  ASSERT_FALSE(b_.empty());
+  CommandResult refused_mail = Cli(bureau_, {"notifications", "contacts", "set", b_,
+                                             "--email=refused@plant.example", "--channels=EMAIL"});
+  ASSERT_EQ(refused_mail.exit_code, 0) << refused_mail.output;
   const std::string document = "津重污染指〔2026〕8号";
   const v1::Alert alert = Issue(document);
   const std::string cause = absl::StrCat(alert.name(), "@1");
@@ -525,8 +536,8 @@ TEST_F(NotifyE2eTest, AFailingWebhookIsRetriedThenDeadLettered) {
   })) << servers_[0]->Log();
   for (const v1::Delivery& d : n->deliveries()) {
     if (d.channel() == v1::WEBHOOK) {
-      EXPECT_EQ(d.attempts(), 3);  // --notify_max_attempts=3
-      EXPECT_THAT(d.last_error(), HasSubstr("HTTP 500"));
+      EXPECT_EQ(d.attempts(), 3);                          // --notify_max_attempts=3
+      EXPECT_EQ(d.last_error(), "推送地址答复 HTTP 500");  // no English status code before it
     } else {
       EXPECT_EQ(d.state(), v1::DELIVERED);
     }
@@ -536,6 +547,12 @@ TEST_F(NotifyE2eTest, AFailingWebhookIsRetriedThenDeadLettered) {
   EXPECT_EQ(hooks.size(), 3u);
   for (const auto& h : hooks) ExpectSignedWebhook(h, kSecretA, *n);
   EXPECT_EQ(MailsAbout(document).size(), 1u);
+  auto dead_mail = WaitFor(b_, cause, v1::DELIVERY_DEAD, 1);
+  ASSERT_TRUE(dead_mail.has_value()) << servers_[0]->Log();
+  EXPECT_EQ(dead_mail->deliveries(0).attempts(), 3);
+  EXPECT_THAT(dead_mail->deliveries(0).last_error(),
+              HasSubstr("SMTP 服务器拒绝收件人（RCPT TO）：550 5.1.1 <refused@plant.example>: "
+                        "Recipient address rejected"));
 }
 
 // https webhooks: to a receiver whose certificate chains to the CA the
@@ -577,7 +594,7 @@ TEST_F(NotifyE2eTest, HttpsWebhooksAreDeliveredOnlyToTrustedCertificates) {
   ExpectSignedWebhook(got[0], kSecretA, *n);
   auto refused = WaitFor(b_, cause, v1::DELIVERY_DEAD, 1);
   ASSERT_TRUE(refused.has_value()) << servers_[0]->Log();
-  EXPECT_THAT(refused->deliveries(0).last_error(), HasSubstr("not trusted"));
+  EXPECT_THAT(refused->deliveries(0).last_error(), HasSubstr("的证书不受信任："));
   EXPECT_TRUE(Messages(bad_dir, "hook-").empty());
 }
 
