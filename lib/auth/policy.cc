@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -400,22 +401,23 @@ absl::Status ValidateScope(Role role, absl::string_view scope) {
     case Role::kVerifier:
       if (!is_district) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "a ", RoleName(role), " key needs a district scope (districts/{district}), got \"",
-            scope.substr(0, 200), "\""));
+            RoleNameZh(role), "（", absl::AsciiStrToUpper(RoleName(role)),
+            "）的范围须为区（districts/{district}），实为 \"", scope.substr(0, 200), "\""));
       }
       return absl::OkStatus();
     case Role::kEnterprise:
       if (!is_enterprise) {
         return absl::InvalidArgumentError(
-            absl::StrCat("an enterprise key needs an enterprise scope "
-                         "(districts/{district}/enterprises/{enterprise}), got \"",
+            absl::StrCat("企业（ENTERPRISE）的范围须为企业"
+                         "（districts/{district}/enterprises/{enterprise}），实为 \"",
                          scope.substr(0, 200), "\""));
       }
       return absl::OkStatus();
     default:
       if (!scope.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "a ", RoleName(role), " key has no scope, got \"", scope.substr(0, 200), "\""));
+        return absl::InvalidArgumentError(
+            absl::StrCat(RoleNameZh(role), "（", absl::AsciiStrToUpper(RoleName(role)),
+                         "）没有范围，须留空，实为 \"", scope.substr(0, 200), "\""));
       }
       return absl::OkStatus();
   }

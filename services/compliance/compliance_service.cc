@@ -143,8 +143,9 @@ ComplianceServiceImpl::ComplianceServiceImpl(CallGuard* guard,
           absl::Status st = InTransaction(guard_->pool(), [&](pqxx::work& tx) -> absl::Status {
             ASSIGN_OR_RETURN(v1::VerificationRun run, StoreOutcome(tx, outcome, district, run_by));
             WriteAudit(tx, run_by, "LiveVerification", run.name(), "", "OK",
-                       absl::StrCat(run.findings_new(), " new, ", run.findings_unchanged(),
-                                    " unchanged, ", run.findings_superseded(), " superseded"));
+                       absl::StrCat("核查发现：新增 ", run.findings_new(), " 条，已有记录 ",
+                                    run.findings_unchanged(), " 条，被取代 ",
+                                    run.findings_superseded(), " 条"));
             return absl::OkStatus();
           });
           metrics::VerificationRuns(st.ok() ? "LIVE_OK" : "LIVE_FAILED").Increment();
@@ -250,10 +251,10 @@ grpc::Status ComplianceServiceImpl::Ingest(
   absl::Status audited = InTransaction(guard_->pool(), [&](pqxx::work& tx) {
     WriteAudit(tx, principal->key_name, method, principal->scope, "",
                status.ok() ? "OK" : StatusCodeName(status.code()),
-               absl::StrCat("accepted ", s.accepted(), ", duplicate ", s.duplicate(), ", rejected ",
-                            s.rejected(), " from ", absl::StrJoin(sources, ", "), "; ",
-                            s.local_times(), " times without an offset read as ", s.time_zone(),
-                            status.ok() ? "" : absl::StrCat("; stopped: ", status.message())));
+               absl::StrCat("接收 ", s.accepted(), " 行，重复 ", s.duplicate(), " 行，拒收 ",
+                            s.rejected(), " 行；来源：", absl::StrJoin(sources, ", "), "；",
+                            s.local_times(), " 个不带时区偏移的时间按 ", s.time_zone(), " 读取",
+                            status.ok() ? "" : absl::StrCat("；中止：", status.message())));
     return absl::OkStatus();
   });
   if (!audited.ok()) ReportAuditFailure(method, audited);

@@ -123,7 +123,7 @@ absl::Status ValidateNewPassword(absl::string_view field, absl::string_view user
 }
 
 absl::StatusOr<std::string> HashPassword(absl::string_view password) {
-  if (!EnsureSodium()) return absl::InternalError("libsodium could not be initialised");
+  if (!EnsureSodium()) return absl::InternalError("密码哈希库 libsodium 无法初始化");
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
@@ -296,7 +296,9 @@ grpc::Status AccountServiceImpl::CreateAccount(grpc::ServerContext* ctx,
     std::vector<FieldViolation> v;
     std::optional<Role> role = RoleFromProto(a.role());
     if (!role.has_value()) {
-      v.push_back({"account.role", "choose a role: ADMIN, CITY, BUREAU, ENTERPRISE, VERIFIER"});
+      v.push_back({"account.role",
+                   "须选择角色：ADMIN（管理员）、CITY（市级）、BUREAU（区级）、ENTERPRISE（企业）、"
+                   "VERIFIER（核查人员）"});
     } else if (absl::Status scope = ValidateScope(*role, a.scope()); !scope.ok()) {
       v.push_back({"account.scope", std::string(scope.message())});
     }

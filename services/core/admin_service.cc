@@ -24,7 +24,8 @@ grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
     if (!role.has_value()) {
       return InvalidArgumentWithViolations(
           {{"api_key.role",
-            "choose a role: ADMIN, CITY, BUREAU, ENTERPRISE, VERIFIER or SERVICE"}});
+            "须选择角色：ADMIN（管理员）、CITY（市级）、BUREAU（区级）、ENTERPRISE（企业）、"
+            "VERIFIER（核查人员）或 SERVICE（服务）"}});
     }
     absl::Status scope = ValidateScope(*role, req->api_key().scope());
     if (!scope.ok()) {

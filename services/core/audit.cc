@@ -259,10 +259,10 @@ void RefusalAuditor::Loop() {
         principals.push_back("anonymous");
       } else if (!absl::ConsumePrefix(&secret, "Bearer ") &&
                  !absl::ConsumePrefix(&secret, "bearer ")) {
-        principals.push_back("anonymous (malformed authorization header)");
+        principals.push_back("anonymous（authorization 头格式错误）");
       } else {
         auto p = keys_->Authenticate(std::string(secret));
-        principals.push_back(p.ok() ? p->key_name : "anonymous (unknown or revoked key)");
+        principals.push_back(p.ok() ? p->key_name : "anonymous（密钥不存在、已吊销或已过期）");
       }
     }
     CallDeadline deadline(absl::Now() + absl::Seconds(10));

@@ -186,7 +186,7 @@ grpc::Status CallGuard::Mutate(
   if (replayed) {
     (void)InTransaction(*pool_, [&](pqxx::work& tx) {
       WriteAudit(tx, principal->key_name, m.method, m.resource, m.request_id, "OK",
-                 "replayed an earlier response for this request_id");
+                 "重复的请求：按此 request_id 返回了先前的结果，未再执行");
       return absl::OkStatus();
     });
   }

@@ -267,7 +267,7 @@ TEST_F(RegistryE2eTest, RequestIdMakesCreateSafeToRetry) {
             "1");
   EXPECT_EQ(SqlScalar(*dsn_,
                       "SELECT count(*) FROM core.audit_log WHERE request_id = 'req-7f3a' "
-                      "AND detail LIKE 'replayed%'"),
+                      "AND detail LIKE '重复的请求%'"),
             "1");
   // validate_only checks and writes nothing.
   req.set_request_id("");
@@ -946,7 +946,8 @@ TEST_F(RegistryE2eTest, MutationsAndRefusalsAreAudited) {
                e.resource() == kJizhou && e.outcome() == "OK" && e.time().seconds() > 0;
     }
     if (e.request_id() == "audit-req-2") {
-      denied_row = e.outcome() == "PERMISSION_DENIED" && e.resource() == kOther;
+      denied_row = e.outcome() == "PERMISSION_DENIED" && e.resource() == kOther &&
+                   absl::StartsWith(e.detail(), "无权操作：区级账号");
     }
   }
   EXPECT_TRUE(ok_row);

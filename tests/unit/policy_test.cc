@@ -150,12 +150,16 @@ TEST(PolicyTest, ScopesMustFitTheRole) {
   EXPECT_THAT(ValidateScope(Role::kBureau, "districts/120119"), IsOk());
   EXPECT_THAT(ValidateScope(Role::kBureau, ""), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ValidateScope(Role::kBureau, "districts/-"),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::HasSubstr("区级（BUREAU）的范围须为区（districts/{district}），"
+                                            "实为 \"districts/-\"")));
   EXPECT_THAT(ValidateScope(Role::kEnterprise, "districts/120119"),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::HasSubstr("企业（ENTERPRISE）的范围须为企业")));
   EXPECT_THAT(ValidateScope(Role::kEnterprise, "districts/120119/enterprises/e1"), IsOk());
   EXPECT_THAT(ValidateScope(Role::kCity, "districts/120119"),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::HasSubstr("市级（CITY）没有范围，须留空")));
 }
 
 // Every RPC of every cuofeng service has exactly one row, and every row
