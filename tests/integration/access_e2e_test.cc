@@ -481,6 +481,15 @@ TEST_F(AccessE2eTest, EveryMethodAsEveryRoleWithOwnAndForeignScopes) {
     }
   }
   EXPECT_GT(calls, 1000);
+  // Each ingest stream's audit row says what it took in, in Chinese.
+  EXPECT_NE(SqlScalar(*dsn_,
+                      "SELECT count(*) FROM core.audit_log WHERE method LIKE 'Ingest%' AND "
+                      "outcome = 'OK' AND detail LIKE '接收 % 行，重复 % 行，拒收 % 行；来源：%'"),
+            "0");
+  EXPECT_EQ(SqlScalar(*dsn_,
+                      "SELECT count(*) FROM core.audit_log WHERE method LIKE 'Ingest%' AND "
+                      "detail LIKE 'accepted %'"),
+            "0");
 }
 
 // ---------------------------------------------------------------------------

@@ -164,6 +164,29 @@ TEST_F(TrustE2eTest, EveryRefusalIsAuditedWithBoundedRows) {
             1);
 }
 
+// A caller refused before it has a name: the audit row's principal says, in
+// Chinese, why it counts as anonymous.
+TEST_F(TrustE2eTest, AnonymousRefusalsSayWhyInTheAuditLog) {
+  v1::ListEnterprisesRequest req;
+  v1::ListEnterprisesResponse out;
+  req.set_parent("districts/999901");
+  grpc::ClientContext basic;
+  basic.AddMetadata("authorization", "Basic YWRtaW46YWRtaW4=");
+  EXPECT_EQ(registry_->ListEnterprises(&basic, req, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  req.set_parent("districts/999902");
+  EXPECT_EQ(registry_->ListEnterprises(KeyContext("cfk_no-such-key").get(), req, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(AuditRows("resource = 'districts/999901' AND principal = "
+                      "'anonymous（authorization 头格式错误）' AND detail LIKE 'authorization 头%'",
+                      1),
+            1);
+  EXPECT_EQ(AuditRows("resource = 'districts/999902' AND principal = "
+                      "'anonymous（密钥不存在、已吊销或已过期）' AND detail LIKE 'API 密钥%'",
+                      1),
+            1);
+}
+
 TEST_F(TrustE2eTest, OversizeRequestIdIsAClearRefusal) {
   v1::CreateApiKeyRequest req;
   req.mutable_api_key()->set_role(v1::VERIFIER);
