@@ -38,6 +38,9 @@ using google::protobuf::Message;
 using Role = TemplateColumn::Role;
 
 constexpr size_t kMaxViolations = 100;
+// Rows of a file still arriving are handed to the writer in runs of at least
+// this many, so that a large file is written while the rest of it is checked.
+constexpr size_t kWriteRows = 8192;
 
 // CPU time of the calling thread, for the log: on a shared machine wall
 // times say more about the neighbours than about the import.
@@ -129,22 +132,27 @@ class Importer {
   // next ones are checked (the transaction is used by one thread at a time:
   // WaitWrites before any query here). All in the one transaction: an error
   // found later still leaves nothing written.
+  // StartWrite hands the kind's checked rows not yet handed to the writer.
   void StartWrite(const ResourceKind& kind);
   void WaitWrites();
   void WriterLoop();
+  // What the writer did with a kind, added up over its runs of rows; only the
+  // writer changes it while writes are queued.
   struct Written {
     const ResourceKind* kind;
-    size_t rows;
+    size_t rows = 0;
     UpsertCounts counts;
     int64_t same = 0;  // stored exactly so: not sent to the database
     absl::Duration took;
     absl::Duration cpu;  // of the writing thread
   };
-  absl::Status WriteKind(const ResourceKind& kind, const std::vector<ImportRow>& rows,
+  absl::Status WriteKind(const ResourceKind& kind, const std::vector<const ImportRow*>& rows,
                          Written* out);
   struct WriteJob {
     const ResourceKind* kind;
-    const std::vector<ImportRow>* rows;
+    // Into rows_[kind], a deque: its elements stay where they are while the
+    // checks add rows behind them.
+    std::vector<const ImportRow*> rows;
     Written* out;
   };
   std::thread writer_;
@@ -165,9 +173,14 @@ class Importer {
   // several CsvFile messages with its name); returns the kind, or nullptr
   // when the chunk was refused.
   const ResourceKind* AddChunk(const v1::CsvFile& chunk);
-  // CheckKind checks the kind's file if there is one, and hands it to the
-  // writer when nothing is wrong so far.
+  // CheckKind checks the rest of the kind's file if there is one, now whole,
+  // and hands what is left of it to the writer when nothing is wrong so far.
   void CheckKind(const ResourceKind& kind);
+  // CheckArrived checks the rows of a file that came so far, while the rest
+  // of it is on its way, and hands them to the writer in runs of kWriteRows
+  // when nothing is wrong so far. A problem found later in the file still
+  // leaves nothing written: all is one transaction.
+  void CheckArrived(const ResourceKind& kind);
   absl::Status Finish(v1::ImportRegistryResponse* response);
   std::map<const ResourceKind*, File> by_kind_;
   std::map<std::string, const ResourceKind*> kind_of_file_;
@@ -175,7 +188,27 @@ class Importer {
   absl::Time start_, checked_;
   absl::Duration checking_, checking_cpu_;
 
-  void ImportKind(const ResourceKind& kind, const File& file);
+  // The check of one kind's file, kept while its rows arrive.
+  struct KindCheck {
+    bool begun = false;
+    std::vector<int> map;         // file column → template column (-1: none)
+    std::vector<int> where;       // template column → file column (-1: none)
+    std::vector<TextRule> rules;  // each file column's text rule
+    absl::flat_hash_map<std::string, int> line_of_name, line_of_display, line_of_uscc;
+    const google::protobuf::FieldDescriptor* display = nullptr;
+    const google::protobuf::FieldDescriptor* uscc = nullptr;
+    int uscc_column = 0;
+    const Message* prototype = nullptr;
+    size_t checked = 0;  // rows of the file checked so far
+    size_t handed = 0;   // rows of rows_[kind] handed to the writer
+    absl::Time began;
+    absl::Duration cpu;  // of the checks so far
+  };
+  // BeginKind reads the file's header into `k`.
+  void BeginKind(const ResourceKind& kind, const File& file, KindCheck* k);
+  // ImportKind checks the file's rows from k->checked on, keeping the good ones.
+  void ImportKind(const ResourceKind& kind, const File& file, KindCheck* k);
+  std::map<const ResourceKind*, KindCheck> checks_;
   // CheckUsccElsewhere refuses, cell by cell, a 统一社会信用代码 that another
   // enterprise (in any district) already holds: one code, one legal entity.
   void CheckUsccElsewhere();
@@ -199,7 +232,7 @@ class Importer {
   size_t violation_count_ = 0;
   std::map<const ResourceKind*, StoredRows> existing_;
   std::map<const ResourceKind*, absl::flat_hash_set<std::string>> imported_;
-  std::map<const ResourceKind*, std::vector<ImportRow>> rows_;
+  std::map<const ResourceKind*, std::deque<ImportRow>> rows_;
   absl::flat_hash_map<std::string, std::string> equipment_by_id_;
   bool equipment_loaded_ = false;
   std::vector<RegisteredTownship> registry_townships_;
@@ -222,7 +255,7 @@ const std::vector<RegisteredTownship>& Importer::Townships() {
       }
     }
   }
-  const std::vector<ImportRow>& imported = rows_[&kind];
+  const std::deque<ImportRow>& imported = rows_[&kind];
   if (townships_from_ == imported.size()) return townships_;
   townships_from_ = imported.size();
   townships_.clear();
@@ -249,12 +282,16 @@ std::string Importer::EquipmentName(const std::string& enterprise_id,
   return it == equipment_by_id_.end() ? std::string() : it->second;
 }
 
-void Importer::ImportKind(const ResourceKind& kind, const File& file) {
+void Importer::BeginKind(const ResourceKind& kind, const File& file, KindCheck* k) {
+  k->begun = true;
+  k->began = absl::Now();
   const std::vector<TemplateColumn>& columns = TemplateColumns(kind);
   const std::string& fname = file.file_name;
   // Header → template column.
-  std::vector<int> map(file.header.size(), -1);
-  std::vector<int> where(columns.size(), -1);
+  std::vector<int>& map = k->map;
+  std::vector<int>& where = k->where;
+  map.assign(file.header.size(), -1);
+  where.assign(columns.size(), -1);
   for (size_t i = 0; i < file.header.size(); ++i) {
     if (std::string problem = TextProblem(file.header[i], TextRule{}); !problem.empty()) {
       Violation(fname, 1, i + 1, absl::StrCat("header: ", problem));
@@ -283,6 +320,24 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
           absl::StrCat("missing column \"", columns[c].header, "\" (", columns[c].header_zh, ")"));
     }
   }
+  k->prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(kind.descriptor);
+  k->display = kind.descriptor->FindFieldByName("display_name");
+  k->uscc = kind.descriptor->FindFieldByName("uscc");
+  // Each cell's text rule, by the field its column fills.
+  k->rules.assign(file.header.size(), TextRule{});
+  for (size_t i = 0; i < file.header.size(); ++i) {
+    const TemplateColumn* col = map[i] >= 0 ? &columns[map[i]] : nullptr;
+    if (col != nullptr && col->field != nullptr) k->rules[i] = RuleForField(col->field->name());
+  }
+}
+
+void Importer::ImportKind(const ResourceKind& kind, const File& file, KindCheck* k) {
+  if (!k->begun) BeginKind(kind, file, k);
+  const std::vector<TemplateColumn>& columns = TemplateColumns(kind);
+  const std::string& fname = file.file_name;
+  const std::vector<int>& map = k->map;
+  const std::vector<int>& where = k->where;
   // Column (1-based) of a field, for violations from validation.
   auto column_of = [&](const std::string& field) {
     for (size_t c = 0; c < columns.size(); ++c) {
@@ -299,31 +354,25 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file) {
                               "): ")
                : std::string();
   };
-
-  const Message* prototype =
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(kind.descriptor);
-  absl::flat_hash_map<std::string, int> line_of_name;
-  absl::flat_hash_map<std::string, int> line_of_display;
-  absl::flat_hash_map<std::string, int> line_of_uscc;
-  const auto* display = kind.descriptor->FindFieldByName("display_name");
-  const auto* uscc = kind.descriptor->FindFieldByName("uscc");
-  const int uscc_column = uscc != nullptr ? column_of("uscc") : 0;
-  // Each cell's text rule, by the field its column fills.
-  std::vector<TextRule> rules(file.header.size());
-  for (size_t i = 0; i < file.header.size(); ++i) {
-    const TemplateColumn* col = map[i] >= 0 ? &columns[map[i]] : nullptr;
-    if (col != nullptr && col->field != nullptr) rules[i] = RuleForField(col->field->name());
-  }
-  std::vector<ImportRow>& kept = rows_[&kind];
-  kept.reserve(kept.size() + file.rows.size());
-  line_of_name.reserve(file.rows.size());
-  if (display != nullptr) line_of_display.reserve(file.rows.size());
-  if (uscc != nullptr) line_of_uscc.reserve(file.rows.size());
-  imported_[&kind].reserve(imported_[&kind].size() + file.rows.size());
-  if (kind.file == "equipment")
-    equipment_by_id_.reserve(equipment_by_id_.size() + file.rows.size());
+  const Message* prototype = k->prototype;
+  absl::flat_hash_map<std::string, int>& line_of_name = k->line_of_name;
+  absl::flat_hash_map<std::string, int>& line_of_display = k->line_of_display;
+  absl::flat_hash_map<std::string, int>& line_of_uscc = k->line_of_uscc;
+  const auto* display = k->display;
+  const auto* uscc = k->uscc;
+  if (uscc != nullptr && k->uscc_column == 0) k->uscc_column = column_of("uscc");
+  const int uscc_column = k->uscc_column;
+  const std::vector<TextRule>& rules = k->rules;
+  std::deque<ImportRow>& kept = rows_[&kind];
+  const size_t arriving = file.rows.size() - k->checked;
+  line_of_name.reserve(line_of_name.size() + arriving);
+  if (display != nullptr) line_of_display.reserve(line_of_display.size() + arriving);
+  if (uscc != nullptr) line_of_uscc.reserve(line_of_uscc.size() + arriving);
+  imported_[&kind].reserve(imported_[&kind].size() + arriving);
+  if (kind.file == "equipment") equipment_by_id_.reserve(equipment_by_id_.size() + arriving);
   static const std::string kNoCell;
-  for (const v1::CsvFile::Row* row : file.rows) {
+  for (; k->checked < file.rows.size(); ++k->checked) {
+    const v1::CsvFile::Row* row = file.rows[k->checked];
     const int line = row->line();
     const size_t before = violation_count_;
     // A row with a cell missing would blank a stored field; one with a cell
@@ -560,19 +609,38 @@ void Importer::CheckKind(const ResourceKind& kind) {
   if (it == by_kind_.end()) return;
   const absl::Time began = absl::Now();
   const absl::Duration cpu = ThreadCpu();
+  KindCheck& k = checks_[&kind];
   ++file_order_;
-  ImportKind(kind, it->second);
+  ImportKind(kind, it->second, &k);
   CheckUsccElsewhere();
   checking_ += absl::Now() - began;
+  k.cpu += ThreadCpu() - cpu;
   checking_cpu_ += ThreadCpu() - cpu;
   checked_ = absl::Now();
   std::clog << "import districts/" << district_id_ << " " << kind.file << ": "
             << it->second.rows.size() << " rows checked from "
-            << absl::FormatDuration(absl::Trunc(began - start_, absl::Milliseconds(1))) << " to "
+            << absl::FormatDuration(absl::Trunc(k.began - start_, absl::Milliseconds(1))) << " to "
             << absl::FormatDuration(absl::Trunc(checked_ - start_, absl::Milliseconds(1)))
-            << " (CPU "
-            << absl::FormatDuration(absl::Trunc(ThreadCpu() - cpu, absl::Milliseconds(1))) << ")\n";
+            << " (CPU " << absl::FormatDuration(absl::Trunc(k.cpu, absl::Milliseconds(1))) << ")\n";
   if (violation_count_ == 0) StartWrite(kind);
+}
+
+void Importer::CheckArrived(const ResourceKind& kind) {
+  auto it = by_kind_.find(&kind);
+  if (it == by_kind_.end()) return;
+  const absl::Time began = absl::Now();
+  const absl::Duration cpu = ThreadCpu();
+  KindCheck& k = checks_[&kind];
+  // Violations sort by file, then line: this file's order is the one it
+  // will have when it is whole.
+  const int order = file_order_;
+  file_order_ = order + 1;
+  ImportKind(kind, it->second, &k);
+  file_order_ = order;
+  checking_ += absl::Now() - began;
+  k.cpu += ThreadCpu() - cpu;
+  checking_cpu_ += ThreadCpu() - cpu;
+  if (violation_count_ == 0 && rows_[&kind].size() - k.handed >= kWriteRows) StartWrite(kind);
 }
 
 absl::Status Importer::Run(const std::vector<const v1::CsvFile*>& files,
@@ -620,8 +688,9 @@ absl::Status Importer::RunStream(const std::vector<std::string>& announced,
                          " 之后才到达，但导入声明按模板顺序逐个完整发送文件；未写入任何内容")}});
     }
     // The files before this one are whole: they are checked (and written)
-    // while the rest arrives.
+    // while the rest arrives; so are the rows of this one that are in.
     check_before(at);
+    CheckArrived(*kind);
   }
   check_before(order.size());
   return Finish(response);
@@ -698,11 +767,20 @@ void Importer::Preload(const std::set<const ResourceKind*>& kinds) {
 }
 
 void Importer::StartWrite(const ResourceKind& kind) {
+  KindCheck& k = checks_[&kind];
+  const std::deque<ImportRow>& rows = rows_[&kind];
+  if (k.handed == rows.size() && k.handed > 0) return;
   Existing(kind);  // read before any row of the kind is written
-  written_.push_back({&kind, rows_[&kind].size(), {}, {}, {}, {}});
+  if (written_.empty() || written_.back().kind != &kind) {
+    written_.push_back({});  // reserved: never moved while a write runs
+    written_.back().kind = &kind;
+  }
+  WriteJob job{&kind, {}, &written_.back()};
+  job.rows.reserve(rows.size() - k.handed);
+  for (; k.handed < rows.size(); ++k.handed) job.rows.push_back(&rows[k.handed]);
   {
     std::lock_guard<std::mutex> lock(write_mu_);
-    write_queue_.push_back({&kind, &rows_[&kind], &written_.back()});
+    write_queue_.push_back(std::move(job));
   }
   write_cv_.notify_all();
   if (!writer_.joinable()) writer_ = std::thread([this] { WriterLoop(); });
@@ -713,7 +791,7 @@ void Importer::WriterLoop() {
   while (true) {
     write_cv_.wait(lock, [this] { return closing_ || !write_queue_.empty(); });
     if (write_queue_.empty()) return;  // closing
-    const WriteJob job = write_queue_.front();
+    const WriteJob job = std::move(write_queue_.front());
     write_queue_.pop_front();
     // After a failure the transaction is unusable: the rest is dropped.
     const bool failed = !write_status_.ok() || write_exception_ != nullptr;
@@ -723,7 +801,7 @@ void Importer::WriterLoop() {
       absl::Status status;
       std::exception_ptr exception;
       try {
-        status = WriteKind(*job.kind, *job.rows, job.out);
+        status = WriteKind(*job.kind, job.rows, job.out);
       } catch (...) {
         exception = std::current_exception();
       }
@@ -741,8 +819,8 @@ void Importer::WaitWrites() {
   write_cv_.wait(lock, [this] { return write_queue_.empty() && !writing_; });
 }
 
-absl::Status Importer::WriteKind(const ResourceKind& kind, const std::vector<ImportRow>& rows,
-                                 Written* out) {
+absl::Status Importer::WriteKind(const ResourceKind& kind,
+                                 const std::vector<const ImportRow*>& rows, Written* out) {
   const absl::Time began = absl::Now();
   const absl::Duration cpu = ThreadCpu();
   // New names go straight in with COPY; a stored row that holds exactly
@@ -751,22 +829,25 @@ absl::Status Importer::WriteKind(const ResourceKind& kind, const std::vector<Imp
   std::vector<std::pair<const ParsedName*, const Message*>> fresh, changed;
   fresh.reserve(rows.size());
   const StoredRows& existing = existing_.at(&kind);
-  for (const ImportRow& row : rows) {
-    if (!existing.Has(row.name.name)) {
-      fresh.emplace_back(&row.name, row.msg);
-    } else if (existing.Same(row.name.name, *row.msg)) {
-      ++out->same;
+  int64_t same = 0;
+  for (const ImportRow* row : rows) {
+    if (!existing.Has(row->name.name)) {
+      fresh.emplace_back(&row->name, row->msg);
+    } else if (existing.Same(row->name.name, *row->msg)) {
+      ++same;
     } else {
-      changed.emplace_back(&row.name, row.msg);
+      changed.emplace_back(&row->name, row->msg);
     }
   }
   ASSIGN_OR_RETURN(int64_t created, RegistryRepository::CopyInsert(tx_, kind, fresh));
   ASSIGN_OR_RETURN(UpsertCounts counts, RegistryRepository::Upsert(tx_, kind, changed));
-  out->counts.created = created + counts.created;
-  out->counts.updated = counts.updated;
-  out->counts.unchanged = out->same + counts.unchanged;
-  out->took = absl::Now() - began;
-  out->cpu = ThreadCpu() - cpu;
+  out->rows += rows.size();
+  out->same += same;
+  out->counts.created += created + counts.created;
+  out->counts.updated += counts.updated;
+  out->counts.unchanged += same + counts.unchanged;
+  out->took += absl::Now() - began;
+  out->cpu += ThreadCpu() - cpu;
   return absl::OkStatus();
 }
 

@@ -28,6 +28,7 @@
 #include "lib/metrics/metrics.h"
 #include "lib/model/clock.h"
 #include "lib/paging/page_token.h"
+#include "lib/process/malloc_tuning.h"
 #include "lib/rpc/health.h"
 #include "lib/rpc/server.h"
 #include "lib/text/text_guard.h"
@@ -205,6 +206,7 @@ bool ServiceKey(cuofeng::KeyStore& keys, std::string* authorization, std::string
 }  // namespace
 
 int main(int argc, char** argv) {
+  cuofeng::TuneMalloc(argv);  // may start the server again, with the heap settings
   absl::SetProgramUsageMessage(
       "cuofeng-server --database=DSN [--listen=ADDR] [--services=all|registry]");
   // --version (Abseil's own flag) prints this and exits, before anything else.

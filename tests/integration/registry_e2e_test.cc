@@ -567,6 +567,55 @@ TEST_F(RegistryE2eTest, StreamedImportOfAFolderStillWritesNothingOnALateError) {
   EXPECT_EQ(result->unchanged(), 61);
 }
 
+// A large file is checked and written in runs while the rest of it arrives;
+// an error in its last row still leaves nothing written, and a good import
+// counts every run's rows under the one kind.
+TEST_F(RegistryE2eTest, LargeFileWrittenWhileItArrivesStillWritesNothingOnAnErrorAtItsEnd) {
+  std::string dir = TempDir();
+  std::ofstream(dir + "/townships.csv") << "id,display_name\nbigtown,大镇\n";
+  std::ofstream enterprises(dir + "/enterprises.csv");
+  enterprises << "id,display_name,uscc,township_id,industry_code,industry_category,"
+                 "permit_status,performance_grade\n";
+  constexpr int kEnterprises = 30, kLinesEach = 700;  // 21,000 lines: runs of 8,192 are written
+  for (int i = 0; i < kEnterprises; ++i) {
+    const std::string first17 = absl::StrCat("91120119MA0B", 10000 + i, "");
+    const std::string uscc = absl::StrCat(first17, std::string(1, UsccCheckCharacter(first17)));
+    enterprises << "big" << i << ",大企业" << i << "," << uscc
+                << ",bigtown,C3391,FOUNDRY,PERMIT_VALID,UNGRADED\n";
+  }
+  enterprises.close();
+  auto write_lines = [&](bool repeat_at_end) {
+    std::ofstream lines(dir + "/lines.csv");
+    lines << "enterprise_id,id,display_name\n";
+    for (int i = 0; i < kEnterprises; ++i) {
+      for (int l = 0; l < kLinesEach; ++l) lines << "big" << i << ",l" << l << "," << l << "号线\n";
+    }
+    if (repeat_at_end) lines << "big0,l5,又一条线\n";
+  };
+  const int64_t enterprise_rows = Count("registry.enterprise");
+  const int64_t line_rows = Count("registry.production_line");
+  write_lines(/*repeat_at_end=*/true);
+  auto result = ImportTemplateDir(*stub_, Key("bureau"), kJizhou, dir, false, "", nullptr);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
+  std::vector<std::string> where;
+  for (const auto& v : FieldViolations(result.status())) where.push_back(v.field);
+  const int last_line = 1 + kEnterprises * kLinesEach + 1;
+  EXPECT_THAT(where, ::testing::ElementsAre(absl::StrCat("lines.csv:", last_line, ":2")))
+      << result.status();
+  EXPECT_EQ(Count("registry.enterprise"), enterprise_rows);
+  EXPECT_EQ(Count("registry.production_line"), line_rows);
+
+  write_lines(/*repeat_at_end=*/false);
+  result = ImportTemplateDir(*stub_, Key("bureau"), kJizhou, dir, false, "", nullptr);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->created(), 1 + kEnterprises + kEnterprises * kLinesEach);
+  std::map<std::string, int64_t> created;
+  for (const auto& c : result->counts()) created[c.kind()] += c.created();
+  EXPECT_EQ(created["lines"], kEnterprises * kLinesEach);
+  EXPECT_EQ(result->counts_size(), 3);  // townships, enterprises, lines: one entry each
+  EXPECT_EQ(Count("registry.production_line"), line_rows + kEnterprises * kLinesEach);
+}
+
 // A client that announces whole files in template order (the metadata
 // cuofeng-import-kinds) and then sends a file after a later one is refused,
 // writing nothing; without the announcement the same stream is read whole

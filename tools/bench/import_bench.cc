@@ -4,26 +4,33 @@
 // (keys, indexes, checks and foreign keys), in one transaction, which is the
 // limit for writing them on this machine. Prints both, the ratios of the first
 // import and of the re-import to it, the load average, and peak memory of
-// client and server. Driven by `tools/bench-import`.
+// client and server, and the CPU each side spent (client, server,
+// PostgreSQL): on a machine of two cores the sum bounds how fast it can go.
+// Driven by `tools/bench-import`.
+#include <dirent.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <pqxx/pqxx>
+#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "lib/process/malloc_tuning.h"
 #include "tools/cli/client_lib.h"
 #include "tools/gen/generator.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "cuofeng-server address");
 ABSL_FLAG(std::string, key, "", "bureau or admin key");
 ABSL_FLAG(std::string, database, "", "DSN of the server's database (for the psql comparison)");
-ABSL_FLAG(int, server_pid, 0, "pid of cuofeng-server, for its peak memory");
+ABSL_FLAG(int, server_pid, 0, "pid of cuofeng-server, for its peak memory and CPU");
+ABSL_FLAG(int, postmaster_pid, 0, "pid of PostgreSQL's postmaster, for the CPU of PostgreSQL");
 ABSL_FLAG(int64_t, enterprises, 10000, "enterprises to generate");
 ABSL_FLAG(int64_t, equipment, 100000, "equipment rows to generate");
 ABSL_FLAG(bool, stream_client, true,
@@ -44,6 +51,77 @@ double PeakMiB(const std::string& pid) {
     if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
   }
   return -1;
+}
+
+// CPU seconds (user + system) of a process; with `reaped`, also of the
+// children it has waited for.
+double ProcessCpu(int pid, bool reaped = false) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  double ticks = 0;
+  // After "pid (comm) ": state is field 3; utime, stime, cutime, cstime 14-17.
+  for (int i = 3; i <= 17 && fields >> f; ++i) {
+    if (i == 14 || i == 15 || (reaped && (i == 16 || i == 17))) ticks += std::stod(f);
+  }
+  return ticks / sysconf(_SC_CLK_TCK);
+}
+
+// CPU seconds of all of PostgreSQL: the postmaster, its live children and the
+// children it has reaped (a psql session's backend ends with it).
+double PostgresCpu() {
+  const int postmaster = absl::GetFlag(FLAGS_postmaster_pid);
+  if (postmaster <= 0) return 0;
+  double cpu = ProcessCpu(postmaster, /*reaped=*/true);
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return cpu;
+  while (dirent* e = readdir(proc)) {
+    const int pid = std::atoi(e->d_name);
+    if (pid <= 0) continue;
+    std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string state;
+    int ppid = 0;
+    fields >> state >> ppid;
+    if (ppid == postmaster) cpu += ProcessCpu(pid);
+  }
+  closedir(proc);
+  return cpu;
+}
+
+// CPU seconds of this process, and of the children it has waited for (psql).
+double SelfCpu() { return ProcessCpu(getpid()); }
+double ChildrenCpu() {
+  struct rusage u;
+  getrusage(RUSAGE_CHILDREN, &u);
+  return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec +
+         u.ru_stime.tv_usec / 1e6;
+}
+
+// CPU seconds spent by each side during one step.
+struct CpuUse {
+  double client = 0, server = 0, postgres = 0;
+};
+struct CpuMark {
+  double client, server, postgres;
+};
+CpuMark MarkCpu() {
+  const int server = absl::GetFlag(FLAGS_server_pid);
+  return {SelfCpu() + ChildrenCpu(), server > 0 ? ProcessCpu(server) : 0, PostgresCpu()};
+}
+CpuUse Since(const CpuMark& m) {
+  const CpuMark now = MarkCpu();
+  return {now.client - m.client, now.server - m.server, now.postgres - m.postgres};
+}
+void PrintCpu(const char* what, const CpuUse& c) {
+  std::printf("    CPU %-28s client %5.2f s, server %5.2f s, PostgreSQL %5.2f s, all %5.2f s\n",
+              what, c.client, c.server, c.postgres, c.client + c.server + c.postgres);
 }
 
 int Psql(const std::string& dsn, const std::string& command) {
@@ -69,6 +147,7 @@ const char* const kTables[] = {
 struct CopyLimit {
   double seconds = 0;
   int64_t rows = 0;
+  CpuUse cpu;  // of the timed \copy alone
 };
 
 // PsqlCopyLimit copies the district's rows out of registry.* into files, makes
@@ -119,10 +198,12 @@ absl::StatusOr<CopyLimit> PsqlCopyLimit(const std::string& dsn, const std::strin
   const std::string script_path = dir + "/copy.sql";
   std::ofstream(script_path) << script;
   auto t0 = std::chrono::steady_clock::now();
+  const CpuMark cpu_mark = MarkCpu();
   const std::string cmd = absl::StrCat("psql -X -q -1 -v ON_ERROR_STOP=1 \"", dsn, "\" -f '",
                                        script_path, "' >/dev/null");
   const int rc = std::system(cmd.c_str());
   out.seconds = Seconds(t0);
+  out.cpu = Since(cpu_mark);
   Psql(dsn, "DROP SCHEMA bench CASCADE");
   if (rc != 0) return absl::InternalError("psql \\copy into bench.* failed");
   return out;
@@ -131,6 +212,10 @@ absl::StatusOr<CopyLimit> PsqlCopyLimit(const std::string& dsn, const std::strin
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The client in here runs with the heap settings of the `cuofeng` CLI;
+  // psql, the limit, runs as a user runs it.
+  cuofeng::TuneMalloc(argv);
+  unsetenv("GLIBC_TUNABLES");
   absl::ParseCommandLine(argc, argv);
   const std::string dir = absl::GetFlag(FLAGS_workdir) + "/registry";
   const std::string key = absl::GetFlag(FLAGS_key);
@@ -154,6 +239,7 @@ int main(int argc, char** argv) {
   // --stream_client, each file sent as soon as it is parsed (the server
   // checks it while the next ones arrive); without, every file parsed first.
   t0 = std::chrono::steady_clock::now();
+  CpuMark cpu_mark = MarkCpu();
   absl::StatusOr<cuofeng::v1::ImportRegistryResponse> import;
   double read_s = 0;
   double first_sent_s = 0, last_sent_s = 0;
@@ -174,6 +260,7 @@ int main(int argc, char** argv) {
     import = cuofeng::ImportFiles(*stub, key, "districts/120119", *files, false, "", nullptr);
   }
   const double import_s = Seconds(t0);
+  const CpuUse import_cpu = Since(cpu_mark);
   if (!import.ok()) {
     std::cerr << import.status() << "\n";
     return 1;
@@ -187,8 +274,10 @@ int main(int argc, char** argv) {
   }
   if (read_s == 0) read_s = Seconds(t0);
   t0 = std::chrono::steady_clock::now();
+  cpu_mark = MarkCpu();
   auto again = cuofeng::ImportFiles(*stub, key, "districts/120119", *files, false, "", nullptr);
   const double reimport_s = Seconds(t0);
+  const CpuUse reimport_cpu = Since(cpu_mark);
   if (!again.ok() || again->unchanged() != rows) {
     std::cerr << "re-import did not find every row unchanged\n";
     return 1;
@@ -233,12 +322,15 @@ int main(int argc, char** argv) {
     std::printf("  (first import: the client sent its first rows at %.2f s, its last at %.2f s)\n",
                 first_sent_s, last_sent_s);
   }
+  PrintCpu("of the first import:", import_cpu);
   std::printf("  import again (all unchanged)    %8.2f s  %10.0f rows/s\n", reimport_s,
               rows / reimport_s);
+  PrintCpu("of the re-import:", reimport_cpu);
   std::printf(
       "  psql \\copy, same rows, same tables, keys and foreign keys, one transaction "
       "(the limit) %8.2f s  %10.0f rows/s\n",
       psql_s, rows / psql_s);
+  PrintCpu("of psql's \\copy (with keys):", limit->cpu);
   std::printf("  psql \\copy without the foreign keys (the limit of earlier runs) %8.2f s\n",
               psql_no_fk_s);
   std::printf("  ratio first import / psql COPY  %8.2f  (target 0.5: %s)\n", psql_s / import_s,

@@ -26,6 +26,7 @@
 #include "lib/model/clock.h"
 #include "lib/model/labels.h"
 #include "lib/model/time_syntax.h"
+#include "lib/process/malloc_tuning.h"
 #include "lib/rpc/status.h"
 #include "lib/rules/measures.h"
 #include "lib/status/errors.h"
@@ -1449,6 +1450,7 @@ std::vector<CommandSpec> Commands() {
 }  // namespace cuofeng
 
 int main(int argc, char** argv) {
+  cuofeng::TuneMalloc(argv);  // may start the CLI again, with the heap settings
   static const std::vector<cuofeng::CommandSpec> commands = cuofeng::Commands();
   return cuofeng::RunCli(argc, argv, commands);
 }
