@@ -294,7 +294,7 @@ void Importer::BeginKind(const ResourceKind& kind, const File& file, KindCheck* 
   where.assign(columns.size(), -1);
   for (size_t i = 0; i < file.header.size(); ++i) {
     if (std::string problem = TextProblem(file.header[i], TextRule{}); !problem.empty()) {
-      Violation(fname, 1, i + 1, absl::StrCat("header: ", problem));
+      Violation(fname, 1, i + 1, absl::StrCat("表头：", problem));
       continue;
     }
     std::string h(absl::StripAsciiWhitespace(file.header[i]));
@@ -305,19 +305,18 @@ void Importer::BeginKind(const ResourceKind& kind, const File& file, KindCheck* 
       std::vector<std::string> names;
       for (const auto& c : columns) names.push_back(c.header);
       Violation(fname, 1, i + 1,
-                absl::StrCat("unknown column ", Quote(h), "; ", kind.file, ".csv has columns ",
+                absl::StrCat("未知的列 ", Quote(h), "；", kind.file, ".csv 的列为 ",
                              absl::StrJoin(names, ", ")));
     } else if (where[map[i]] >= 0) {
-      Violation(fname, 1, i + 1, absl::StrCat("column ", Quote(h), " appears twice"));
+      Violation(fname, 1, i + 1, absl::StrCat("列 ", Quote(h), " 出现了两次"));
     } else {
       where[map[i]] = i;
     }
   }
   for (size_t c = 0; c < columns.size(); ++c) {
     if (columns[c].required && where[c] < 0) {
-      Violation(
-          fname, 1, 0,
-          absl::StrCat("missing column \"", columns[c].header, "\" (", columns[c].header_zh, ")"));
+      Violation(fname, 1, 0,
+                absl::StrCat("缺少列 \"", columns[c].header, "\"（", columns[c].header_zh, "）"));
     }
   }
   k->prototype =
@@ -415,7 +414,7 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file, KindCheck*
         case Role::kId: {
           const std::string cell(absl::StripAsciiWhitespace(raw));
           absl::Status ok = ValidateResourceId(cell);
-          if (cell.empty()) ok = absl::InvalidArgumentError("required");
+          if (cell.empty()) ok = absl::InvalidArgumentError("必填");
           if (!ok.ok()) {
             cell_violation(at + 1,
                            absl::StrCat(col.header, " (", col.header_zh, "): ", ok.message()));
@@ -459,19 +458,18 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file, KindCheck*
       if (target.file == "equipment") {
         ref = EquipmentName(out.name.enterprise_id, cell);
         if (ref.empty()) {
-          cell_violation(
-              at + 1, absl::StrCat(col->header, " (", col->header_zh, "): equipment ", Quote(cell),
-                                   " of enterprise \"", out.name.enterprise_id,
-                                   "\" is neither in equipment.csv nor in the registry"));
+          cell_violation(at + 1, absl::StrCat(col->header, " (", col->header_zh, "): 企业 \"",
+                                              out.name.enterprise_id, "\" 的设备 ", Quote(cell),
+                                              " 既不在 equipment.csv 中，也不在登记库中"));
           continue;
         }
       } else if (target.file == "townships") {
         // By id (yuyang) or by the registered name (渔阳镇).
         ref = ResolveTownship(cell, Townships());
         if (ref.empty()) {
-          cell_violation(at + 1, absl::StrCat(col->header, " (", col->header_zh, "): township ",
-                                              Quote(cell), " is neither an id nor a name in ",
-                                              target.file, ".csv or the registry"));
+          cell_violation(
+              at + 1, absl::StrCat(col->header, " (", col->header_zh, "): 镇乡 ", Quote(cell),
+                                   " 在 ", target.file, ".csv 和登记库中既不是编号，也不是名称"));
           continue;
         }
       } else if (target.file == "lines") {
@@ -481,9 +479,9 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file, KindCheck*
         ref = ChildName(target, absl::StrCat("districts/", district_id_), cell);
       }
       if (!Known(target, ref)) {
-        cell_violation(at + 1, absl::StrCat(col->header, " (", col->header_zh, "): ", target.kind,
-                                            " ", Quote(cell), " is neither in ", target.file,
-                                            ".csv nor in the registry"));
+        cell_violation(
+            at + 1, absl::StrCat(col->header, " (", col->header_zh, "): ", KindZh(target), " ",
+                                 Quote(cell), " 既不在 ", target.file, ".csv 中，也不在登记库中"));
         continue;
       }
       out.msg->GetReflection()->SetString(out.msg, col->field, ref);
@@ -498,13 +496,13 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file, KindCheck*
     if (kind.parent != nullptr && kind.parent->parent != nullptr &&
         !Known(*kind.parent, out.name.parent)) {
       Violation(fname, line, column_of("id"),
-                absl::StrCat(kind.parent->kind, " ", out.name.parent, " is neither in ",
-                             kind.parent->file, ".csv nor in the registry"));
+                absl::StrCat(KindZh(*kind.parent), " ", out.name.parent, " 既不在 ",
+                             kind.parent->file, ".csv 中，也不在登记库中"));
     }
     auto [it, fresh] = line_of_name.emplace(name, line);
     if (!fresh) {
       Violation(fname, line, column_of("id"),
-                absl::StrCat("id \"", id, "\" repeats line ", it->second));
+                absl::StrCat("编号 \"", id, "\" 与第 ", it->second, " 行重复"));
     }
     if (display != nullptr) {
       std::string key =
@@ -512,7 +510,7 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file, KindCheck*
       auto [d, fresh_display] = line_of_display.emplace(key, line);
       if (!fresh_display) {
         Violation(fname, line, column_of("display_name"),
-                  absl::StrCat("名称 repeats line ", d->second, " under the same parent"));
+                  absl::StrCat("名称与同一上级下的第 ", d->second, " 行重复"));
       }
     }
     if (uscc != nullptr) {
@@ -520,7 +518,7 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file, KindCheck*
           line_of_uscc.emplace(out.msg->GetReflection()->GetString(*out.msg, uscc), line);
       if (!fresh_uscc) {
         Violation(fname, line, column_of("uscc"),
-                  absl::StrCat("统一社会信用代码 repeats line ", u->second));
+                  absl::StrCat("统一社会信用代码与第 ", u->second, " 行重复"));
       }
     }
     if (violation_count_ > before) continue;
@@ -535,9 +533,8 @@ void Importer::ImportKind(const ResourceKind& kind, const File& file, KindCheck*
           equipment_by_id_.emplace(out.name.enterprise_id + "/" + out.name.id, name);
       if (!fresh_equipment && e->second != name) {
         Violation(fname, line, column_of("id"),
-                  absl::StrCat("equipment id \"", out.name.id,
-                               "\" is already used in enterprise \"", out.name.enterprise_id,
-                               "\" by ", e->second, " (设备编号 is unique within an enterprise)"));
+                  absl::StrCat("设备编号 \"", out.name.id, "\" 在企业 \"", out.name.enterprise_id,
+                               "\" 中已由 ", e->second, " 使用（设备编号在企业内唯一）"));
         continue;
       }
     }
@@ -565,9 +562,8 @@ void Importer::CheckUsccElsewhere() {
     auto h = holder.find(p.uscc);
     if (h == holder.end() || h->second == p.name) continue;
     Violation(p.file, p.line, p.column,
-              absl::StrCat("统一社会信用代码 ", p.uscc, " is already registered as ", h->second,
-                           " (one code is one enterprise): correct the code, or change that "
-                           "record first"));
+              absl::StrCat("统一社会信用代码 ", p.uscc, " 已登记为 ", h->second,
+                           "（一个代码只对应一个企业）：请更正代码，或先修改那条记录"));
   }
   pending_uscc_.clear();
 }
@@ -585,15 +581,15 @@ const ResourceKind* Importer::AddChunk(const v1::CsvFile& chunk) {
     for (const ResourceKind* k : RegistryKinds()) {
       if (k->parent != nullptr) kinds.push_back(k->file);
     }
-    StreamViolation(file_name, absl::StrCat("unknown template file kind ", Quote(chunk.kind()),
-                                            "; expected one of ", absl::StrJoin(kinds, ", ")));
+    StreamViolation(file_name, absl::StrCat("未知的登记表类型 ", Quote(chunk.kind()),
+                                            "；应为以下之一：", absl::StrJoin(kinds, ", ")));
     return nullptr;
   }
   File& f = by_kind_[kind];
   if (known == kind_of_file_.end()) {
     if (!f.file_name.empty()) {
       StreamViolation(file_name,
-                      absl::StrCat("a second ", kind->file, " file; ", f.file_name, " came first"));
+                      absl::StrCat("又一个 ", kind->file, " 文件；", f.file_name, " 在先"));
       return nullptr;
     }
     kind_of_file_[file_name] = kind;
@@ -717,8 +713,8 @@ absl::Status Importer::Finish(v1::ImportRegistryResponse* response) {
                             v.what});
     }
     if (violation_count_ > violations.size()) {
-      violations.push_back({"import", absl::StrCat(violation_count_ - violations.size(),
-                                                   " more errors not listed")});
+      violations.push_back(
+          {"import", absl::StrCat("另有 ", violation_count_ - violations.size(), " 处错误未列出")});
     }
     return InvalidArgumentWithViolations(std::move(violations));
   }
@@ -862,8 +858,7 @@ absl::Status ImportRegistryFiles(pqxx::work& tx, const std::string& district,
         {{"header.district", std::string(parsed.status().message())}});
   }
   if (!RegistryRepository::Exists(tx, DistrictKind(), district)) {
-    return absl::NotFoundError(
-        absl::StrCat("district ", district, " does not exist; create it first"));
+    return absl::NotFoundError(absl::StrCat("区 ", district, " 不存在；请先创建"));
   }
   Importer importer(tx, parsed->district_id);
   return importer.Run(files, response);
@@ -879,8 +874,7 @@ absl::Status ImportRegistryStream(pqxx::work& tx, const std::string& district,
         {{"header.district", std::string(parsed.status().message())}});
   }
   if (!RegistryRepository::Exists(tx, DistrictKind(), district)) {
-    return absl::NotFoundError(
-        absl::StrCat("district ", district, " does not exist; create it first"));
+    return absl::NotFoundError(absl::StrCat("区 ", district, " 不存在；请先创建"));
   }
   Importer importer(tx, parsed->district_id);
   return importer.RunStream(announced, next, response);
@@ -893,7 +887,7 @@ absl::Status ExportRegistryFiles(pqxx::transaction_base& tx, const std::string& 
     return InvalidArgumentWithViolations({{"district", std::string(parsed.status().message())}});
   }
   if (!RegistryRepository::Exists(tx, DistrictKind(), district)) {
-    return absl::NotFoundError(absl::StrCat("district ", district, " does not exist"));
+    return absl::NotFoundError(absl::StrCat("区 ", district, " 不存在"));
   }
   for (const ResourceKind* kind : RegistryKinds()) {
     if (kind->parent == nullptr) continue;
@@ -920,7 +914,7 @@ absl::Status ExportRegistryFiles(pqxx::transaction_base& tx, const std::string& 
         });
     if (!status.ok()) return status;
     if (!sent_any && open) open = sink(header);
-    if (!open) return absl::CancelledError("the client went away");
+    if (!open) return absl::CancelledError("客户端已断开");
   }
   return absl::OkStatus();
 }

@@ -179,14 +179,14 @@ absl::Status ParseCell(const FieldDescriptor* f, const std::string& raw, Message
         r->SetBool(msg, f, false);
       } else {
         return absl::InvalidArgumentError(
-            absl::StrCat(Quote(cell), " is not yes or no (write 是/否 or true/false)"));
+            absl::StrCat(Quote(cell), " 不是“是”或“否”（请填 是/否 或 true/false）"));
       }
       return absl::OkStatus();
     }
     case FieldDescriptor::CPPTYPE_DOUBLE: {
       double v;
       if (!absl::SimpleAtod(cell, &v) || !std::isfinite(v)) {
-        return absl::InvalidArgumentError(absl::StrCat(Quote(cell), " is not a number"));
+        return absl::InvalidArgumentError(absl::StrCat(Quote(cell), " 不是数值"));
       }
       r->SetDouble(msg, f, v);
       return absl::OkStatus();
@@ -194,7 +194,7 @@ absl::Status ParseCell(const FieldDescriptor* f, const std::string& raw, Message
     case FieldDescriptor::CPPTYPE_INT32: {
       int32_t v;
       if (!absl::SimpleAtoi(cell, &v)) {
-        return absl::InvalidArgumentError(absl::StrCat(Quote(cell), " is not a whole number"));
+        return absl::InvalidArgumentError(absl::StrCat(Quote(cell), " 不是整数"));
       }
       r->SetInt32(msg, f, v);
       return absl::OkStatus();
@@ -222,9 +222,9 @@ absl::Status ParseCell(const FieldDescriptor* f, const std::string& raw, Message
           if (it != EnumValueLabels().end()) absl::StrAppend(&c, " ", it->second.front());
           choices.push_back(c);
         }
-        return absl::InvalidArgumentError(
-            absl::StrCat(Quote(cell), " is not a ", e->name(),
-                         "; choose one of: ", absl::StrJoin(choices, ", ")));
+        return absl::InvalidArgumentError(absl::StrCat(Quote(cell), " 不是有效的 ", e->name(),
+                                                       "；请从以下选择：",
+                                                       absl::StrJoin(choices, ", ")));
       }
       r->SetEnumValue(msg, f, ev->number());
       return absl::OkStatus();

@@ -137,10 +137,10 @@ std::vector<FieldViolation> CheckExistence(pqxx::transaction_base& tx, const Res
 absl::Status CheckEtag(const Message& current, const std::string& etag) {
   std::string now = StringField(current, "etag");
   if (etag.empty() || etag == now) return absl::OkStatus();
-  return WithReason(absl::AbortedError(absl::StrCat(
-                        StringField(current, "name"), " was changed by someone else (etag ", etag,
-                        " is stale, now ", now, "); read it again and reapply your change")),
-                    "ETAG_MISMATCH");
+  return WithReason(
+      absl::AbortedError(absl::StrCat(StringField(current, "name"), " 已被他人修改（etag ", etag,
+                                      " 已过期，现为 ", now, "）；请重新读取后再修改")),
+      "ETAG_MISMATCH");
 }
 
 // The parent as a name of the parent kind; "-" stands for any id.
@@ -247,14 +247,14 @@ grpc::Status RegistryServiceImpl::List(grpc::ServerContext* ctx, const ResourceK
   const auto* d = req.GetDescriptor();
   int page_size = req.GetReflection()->GetInt32(req, d->FindFieldByName("page_size"));
   if (status.ok() && page_size < 0) {
-    status = InvalidArgumentWithViolations({{"page_size", "must not be negative"}});
+    status = InvalidArgumentWithViolations({{"page_size", "不能为负数"}});
   }
   q.limit = (page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize)) + 1;
   std::string token = StringField(req, "page_token");
   if (status.ok() && !token.empty() &&
       (token.size() > 2048 || !absl::WebSafeBase64Unescape(token, &q.after_name) ||
        q.after_name.empty() || !TextProblem(q.after_name, TextRule{}).empty())) {
-    status = InvalidArgumentWithViolations({{"page_token", "not a token this service gave out"}});
+    status = InvalidArgumentWithViolations({{"page_token", "不是本服务给出的分页标记"}});
   }
   if (status.ok()) {
     auto filter = ParseListFilter(kind, StringField(req, "filter"));
@@ -357,9 +357,8 @@ grpc::Status RegistryServiceImpl::Delete(grpc::ServerContext* ctx, const char* m
     if (!etag_ok.ok()) return etag_ok;
     std::string dependents = RegistryRepository::Dependents(tx, kind, name);
     if (!dependents.empty()) {
-      return WithReason(absl::FailedPreconditionError(
-                            absl::StrCat("cannot delete ", name, ": still referenced by ",
-                                         dependents, "; delete or move those first")),
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                            "无法删除 ", name, "：仍被 ", dependents, " 引用；请先删除或移走它们")),
                         "RESOURCE_IN_USE");
     }
     return RegistryRepository::Delete(tx, kind, name);
@@ -452,8 +451,7 @@ class PartQueue {
 };
 
 absl::Status ExtraHeaderError() {
-  return InvalidArgumentWithViolations(
-      {{"header", "an import has exactly one header, in its first message"}});
+  return InvalidArgumentWithViolations({{"header", "一次导入只有一个数据头，在第一条消息中"}});
 }
 
 absl::Status StreamRowsError(int64_t announced, int64_t rows) {
@@ -471,7 +469,7 @@ grpc::Status RegistryServiceImpl::ImportRegistry(
   v1::ImportRegistryRequest first;
   if (!reader->Read(&first) || !first.has_header()) {
     return ToGrpcStatus(InvalidArgumentWithViolations(
-        {{"header", "the first message of an import must be its header (district, request_id)"}}));
+        {{"header", "导入的第一条消息须为数据头（district、request_id）"}}));
   }
   const v1::ImportHeader header = first.header();
   // Refuse early, before reading a large upload the caller may not make.
@@ -579,7 +577,7 @@ grpc::Status RegistryServiceImpl::ReadDistrictSnapshot(
       [&](pqxx::work& tx) -> absl::Status {
         chunks.clear();
         if (!RegistryRepository::Exists(tx, DistrictKind(), req->district())) {
-          return absl::NotFoundError(absl::StrCat("district ", req->district(), " does not exist"));
+          return absl::NotFoundError(absl::StrCat("区 ", req->district(), " 不存在"));
         }
         const auto& kinds = RegistryKinds();
         for (size_t k = 0; k < kinds.size(); ++k) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "cuofeng/v1/registry.pb.h"
 #include "lib/model/identifiers.h"
+#include "lib/xlsx/registry_sheets.h"
 
 namespace cuofeng {
 namespace {
@@ -127,6 +128,12 @@ std::string ChildName(const ResourceKind& kind, const std::string& parent, const
                         : absl::StrCat(parent, "/", kind.collection, "/", id);
 }
 
+std::string KindZh(const ResourceKind& kind) {
+  if (kind.parent == nullptr) return "区";
+  std::string zh = RegistrySheetName(kind.file);
+  return zh.empty() ? kind.kind : zh;
+}
+
 absl::StatusOr<ParsedName> ParseName(const ResourceKind& kind, const std::string& name) {
   // The chain district → ... → kind, without allocating (kinds are at most
   // a few levels deep).
@@ -140,7 +147,7 @@ absl::StatusOr<ParsedName> ParseName(const ResourceKind& kind, const std::string
       absl::StrAppend(&pattern, pattern.empty() ? "" : "/", chain[i]->collection, "/{id}");
     }
     return absl::InvalidArgumentError(
-        absl::StrCat("\"", name, "\" is not a ", kind.kind, " name (", pattern, ")", why));
+        absl::StrCat("\"", name, "\" 不是", KindZh(kind), "的资源名（", pattern, "）", why));
   };
   const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   if (parts.size() != depth * 2) return bad("");

@@ -33,6 +33,10 @@ struct ResourceKind {
   bool under_enterprise() const;
 };
 
+// KindZh is the kind as users read it: the Chinese name of its template file
+// (企业, 生产线, 设备...), or 区 for a district.
+std::string KindZh(const ResourceKind& kind);
+
 // ParsedName is a resource name taken apart.
 struct ParsedName {
   std::string name;

@@ -716,7 +716,7 @@ TEST_F(RegistryE2eTest, ImportRefusesACodeAnotherDistrictHolds) {
   bool named = false;
   for (const auto& v : FieldViolations(result.status())) {
     if (absl::StartsWith(v.field, "enterprises.csv:2:") &&
-        absl::StrContains(v.description, "already registered as districts/120119/enterprises/")) {
+        absl::StrContains(v.description, "已登记为 districts/120119/enterprises/")) {
       named = true;
     }
   }
@@ -738,7 +738,7 @@ TEST_F(RegistryE2eTest, ImportReportsAHundredErrorsAndCountsTheRest) {
   ASSERT_EQ(violations.size(), 101u);  // 100 cells and a line counting the rest
   EXPECT_EQ(violations[0].field, "townships.csv:2:1");
   EXPECT_EQ(violations[99].field, "townships.csv:101:1");
-  EXPECT_THAT(violations[100].description, HasSubstr("50 more"));
+  EXPECT_THAT(violations[100].description, HasSubstr("另有 50 处错误未列出"));
 }
 
 TEST_F(RegistryE2eTest, ChineseHeadersInGb18030Import) {
