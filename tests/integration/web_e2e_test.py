@@ -171,9 +171,16 @@ def main():
             check(False, "the banner turned orange within %d s" % WAIT)
         wait.until(lambda d: "21号" in d.find_element(By.CSS_SELECTOR, '[data-test="alerts"]').text)
         check(True, "the alert's 文号 is on the timeline")
-        toasts = driver.find_elements(By.CSS_SELECTOR, ".el-notification")
-        check(any("要求已更新" in (t.get_attribute("textContent") or "") for t in toasts),
-              "the page says that the requirements changed")
+        # The toast follows the obligations' own update, which may land after
+        # the banner and the timeline: waited for, not looked for once.
+        def said_changed(d):
+            return any("要求已更新" in (t.get_attribute("textContent") or "")
+                       for t in d.find_elements(By.CSS_SELECTOR, ".el-notification"))
+        try:
+            wait.until(said_changed)
+            check(True, "the page says that the requirements changed")
+        except Exception:
+            check(False, "the page says that the requirements changed (within %d s)" % WAIT)
         for close in driver.find_elements(By.CSS_SELECTOR, ".el-notification__closeBtn"):
             try:
                 close.click()
