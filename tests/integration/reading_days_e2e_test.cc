@@ -96,17 +96,13 @@ TEST(ReadingDaysTest, ScreenedVerificationFindsExactlyWhatReadingEveryRowFinds) 
   const std::string admin = BootstrapAdmin(dsn);
   JizhouKeys keys;
   ASSERT_NO_FATAL_FAILURE(FileJizhouSeason(dsn, admin, &keys));
-  const std::string& bureau = keys.bureau;
   std::string error;
   auto later = ServerProcess::Start(dsn, &error, {"--clock=2018-12-10T12:00:00+08:00"});
   ASSERT_NE(later, nullptr) << error;
   const std::string platform = CreateKey(later->address(), admin, "service", "");
   const std::string verifier = CreateKey(later->address(), admin, "verifier", kDistrict);
   const std::string dir = TempDir();
-  CommandResult simulated = RunCommand(
-      {BinDir() + "/cuofeng-gen", "season", "--out=" + dir, "--district=districts/120119",
-       "--server=" + later->address(), "--key=" + bureau, "--from=2018-10-16 00:00",
-       "--season_start=2018-11-15 00:00", "--to=2018-12-10 00:00"});
+  CommandResult simulated = SimulateSeason(later->address(), keys.bureau, dir);
   ASSERT_EQ(simulated.exit_code, 0) << simulated.output;
   for (const char* kind : {"readings", "gate", "ledger"}) {
     CommandResult in =

@@ -79,5 +79,13 @@ void FileJizhouSeason(const std::string& dsn, const std::string& admin, JizhouKe
   ASSERT_EQ(early->Stop(), 0) << early->Log();
 }
 
+CommandResult SimulateSeason(const std::string& address, const std::string& bureau,
+                             const std::string& dir) {
+  return RunCommand({BinDir() + "/cuofeng-gen", "season", "--out=" + dir,
+                     "--district=districts/120119", "--server=" + address, "--key=" + bureau,
+                     "--from=2018-10-16 00:00", "--season_start=2018-11-15 00:00",
+                     "--to=2018-12-10 00:00"});
+}
+
 }  // namespace testing
 }  // namespace cuofeng

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "tests/support/test_env.h"
 
 namespace cuofeng {
 namespace testing {
@@ -51,6 +52,14 @@ struct JizhouKeys {
 // (the three steps above), then stops the server: the test starts its own,
 // later, on the same database.
 void FileJizhouSeason(const std::string& dsn, const std::string& admin, JizhouKeys* keys);
+
+// SimulateSeason runs `cuofeng-gen season` against the server at `address`
+// with the bureau's key: 蓟州区's meter readings, gate passages, ledger rows
+// and production days from 16 October 2018 (the baselines' reference days;
+// the season from 15 November) to 10 December 2018, with the planted
+// findings in truth.csv, all written into `dir`.
+CommandResult SimulateSeason(const std::string& address, const std::string& bureau,
+                             const std::string& dir);
 
 }  // namespace testing
 }  // namespace cuofeng
