@@ -265,6 +265,31 @@ std::string TextProblemOf(const google::protobuf::Message& row, const RowTextFie
   return "";
 }
 
+// RowProblem is the first check of every ingested row: its text fields
+// (TextProblemOf), then the problem its sender met parsing it (`parse_error`,
+// about the field it names). "" when neither, else the problem, with `field`
+// set.
+std::string RowProblem(const google::protobuf::Message& row, const std::string& parse_error,
+                       const RowTextFields& text, std::string* field) {
+  if (std::string problem = TextProblemOf(row, text, field); !problem.empty()) return problem;
+  if (!parse_error.empty()) {
+    *field = FieldOf(parse_error);
+    return parse_error;
+  }
+  return "";
+}
+
+// StoreNew stores the COPY-text `lines` of `valid` checked rows into `table`
+// (InsertNew) and counts them: those stored accepted, the rest duplicates.
+absl::Status StoreNew(ConnectionPool& pool, const std::string& table,
+                      const std::vector<std::string>& columns, const std::string& key,
+                      const std::string& lines, int64_t valid, IngestTally* tally) {
+  ASSIGN_OR_RETURN(const int64_t inserted, InsertNew(pool, table, columns, key, lines));
+  tally->Accept(inserted);
+  tally->Duplicate(valid - inserted);
+  return absl::OkStatus();
+}
+
 // BatchText checks a batch's source and time zone: a bad one refuses the call.
 absl::Status BatchText(const std::string& source, const std::string& time_zone) {
   std::vector<FieldViolation> v;
@@ -540,12 +565,9 @@ absl::Status Ingestor::CheckReadings(const v1::IngestReadingsRequest& batch,
     auto reject = [&](const std::string& field, const std::string& reason) {
       rejected.push_back({r.line(), field, reason});
     };
-    if (std::string field, problem = TextProblemOf(r, kText, &field); !problem.empty()) {
+    if (std::string field, problem = RowProblem(r, r.parse_error(), kText, &field);
+        !problem.empty()) {
       reject(field, problem);
-      continue;
-    }
-    if (!r.parse_error().empty()) {
-      reject(FieldOf(r.parse_error()), r.parse_error());
       continue;
     }
     if (r.meter().empty()) {
@@ -802,12 +824,9 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
     auto reject = [&](const std::string& field, const std::string& reason) {
       tally->Reject(src, e.line(), field, reason);
     };
-    if (std::string field, problem = TextProblemOf(e, kText, &field); !problem.empty()) {
+    if (std::string field, problem = RowProblem(e, e.parse_error(), kText, &field);
+        !problem.empty()) {
       reject(field, problem);
-      continue;
-    }
-    if (!e.parse_error().empty()) {
-      reject(FieldOf(e.parse_error()), e.parse_error());
       continue;
     }
     if (e.camera().empty()) {
@@ -865,14 +884,10 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
     lines.push_back('\n');
   }
   tally->LocalTimes(local_times, zone.name);
-  auto inserted = InsertNew(
+  return StoreNew(
       *pool_, "compliance.gate_event",
       {"camera_id", "time", "plate", "direction", "vehicle_class", "photo", "cargo", "tonnage"},
-      "camera_id, time, plate", lines);
-  if (!inserted.ok()) return inserted.status();
-  tally->Accept(*inserted);
-  tally->Duplicate(valid - *inserted);
-  return absl::OkStatus();
+      "camera_id, time, plate", lines, valid, tally);
 }
 
 absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, const Principal& caller,
@@ -889,12 +904,9 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
     auto reject = [&](const std::string& field, const std::string& reason) {
       tally->Reject(src, r.line(), field, reason);
     };
-    if (std::string field, problem = TextProblemOf(r, kText, &field); !problem.empty()) {
+    if (std::string field, problem = RowProblem(r, r.parse_error(), kText, &field);
+        !problem.empty()) {
       reject(field, problem);
-      continue;
-    }
-    if (!r.parse_error().empty()) {
-      reject(FieldOf(r.parse_error()), r.parse_error());
       continue;
     }
     const std::vector<std::string> parts = absl::StrSplit(r.enterprise(), '/');
@@ -967,15 +979,11 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
     lines.push_back('\n');
   }
   tally->LocalTimes(local_times, zone.name);
-  auto inserted =
-      InsertNew(*pool_, "compliance.ledger_row",
-                {"district_id", "enterprise", "plate", "time", "direction", "vin", "engine_number",
-                 "emission_stage", "registration_date", "cargo", "tonnage", "fleet"},
-                "enterprise, plate, time, direction", lines);
-  if (!inserted.ok()) return inserted.status();
-  tally->Accept(*inserted);
-  tally->Duplicate(valid - *inserted);
-  return absl::OkStatus();
+  return StoreNew(
+      *pool_, "compliance.ledger_row",
+      {"district_id", "enterprise", "plate", "time", "direction", "vin", "engine_number",
+       "emission_stage", "registration_date", "cargo", "tonnage", "fleet"},
+      "enterprise, plate, time, direction", lines, valid, tally);
 }
 
 }  // namespace cuofeng
