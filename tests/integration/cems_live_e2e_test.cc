@@ -151,14 +151,8 @@ TEST_F(CemsLiveTest, CemsAndLedgerFindingsArriveLiveAndRefreshTheElectricityFind
       return v;
     });
   }
-  // Every packet stored (the receiver commits in batches of its own).
-  int64_t stored = 0;
-  for (absl::Time until = absl::Now() + absl::Seconds(120); absl::Now() < until;
-       absl::SleepFor(absl::Milliseconds(200))) {
-    stored = std::stoll(SqlScalar(dsn_, "SELECT count(*) FROM cems.packet"));
-    if (stored >= sent) break;
-  }
-  ASSERT_EQ(stored, sent);
+  // Every packet stored.
+  ASSERT_EQ(StoredPackets(sent), sent);
   auto flow = Await(flow_point, v1::CEMS_FLOW_IN_STOP);
   ASSERT_TRUE(flow.has_value());
   ASSERT_TRUE(Await(faulty, v1::CEMS_SILENT_IN_WINDOW).has_value());
@@ -317,13 +311,7 @@ TEST_F(CemsLiveTest, CemsFindingsArriveLiveFromTheFirstPacketWithoutAnyIngestCal
         if (t >= orange && t < China("2018-12-03 12:00")) v.flag = 'D';
         return v;
       });
-  int64_t stored = 0;
-  for (absl::Time until = absl::Now() + absl::Seconds(120); absl::Now() < until;
-       absl::SleepFor(absl::Milliseconds(200))) {
-    stored = std::stoll(SqlScalar(dsn_, "SELECT count(*) FROM cems.packet"));
-    if (stored >= sent) break;
-  }
-  ASSERT_EQ(stored, sent);
+  ASSERT_EQ(StoredPackets(sent), sent);
   auto silent = Await(point, v1::CEMS_SILENT_IN_WINDOW);
   ASSERT_TRUE(silent.has_value());
   // Only live runs ran (nothing asked for a batch run, nothing was ingested),

@@ -137,14 +137,8 @@ TEST_F(CemsVerifyTest, PlantedCemsFindingsAreFoundAndAnHonestOutageIsNot) {
       return v;
     });
   }
-  // Every packet stored (the receiver commits in batches of its own).
-  int64_t stored = 0;
-  for (absl::Time until = absl::Now() + absl::Seconds(120); absl::Now() < until;
-       absl::SleepFor(absl::Milliseconds(200))) {
-    stored = std::stoll(SqlScalar(dsn_, "SELECT count(*) FROM cems.packet"));
-    if (stored >= sent) break;
-  }
-  ASSERT_EQ(stored, sent);
+  // Every packet stored.
+  ASSERT_EQ(StoredPackets(sent), sent);
 
   // The plant that ran through the stop: its production meter too (15-minute
   // readings, 100 kW from the reference window on).

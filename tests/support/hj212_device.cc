@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "lib/auth/policy.h"
 #include "lib/hj212/packet.h"
 #include "lib/model/clock.h"
@@ -180,6 +181,16 @@ std::function<MinuteValues(absl::Time)> CemsSeasonTest::Honest(const std::string
                         40 + 5 * u(*rng),   50000 + 2000 * u(*rng),
                         10 + 0.5 * u(*rng), 'N'};
   };
+}
+
+int64_t CemsSeasonTest::StoredPackets(int64_t sent) {
+  int64_t stored = 0;
+  for (absl::Time until = absl::Now() + absl::Seconds(120); absl::Now() < until;
+       absl::SleepFor(absl::Milliseconds(200))) {
+    stored = std::stoll(SqlScalar(dsn_, "SELECT count(*) FROM cems.packet"));
+    if (stored >= sent) break;
+  }
+  return stored;
 }
 
 std::vector<v1::Finding> CemsSeasonTest::Findings(const std::string& filter,

@@ -92,6 +92,11 @@ class CemsSeasonTest : public ::testing::Test {
   // analyser's, from a generator seeded with `seed`.
   std::function<MinuteValues(absl::Time)> Honest(const std::string& equipment, int seed);
 
+  // StoredPackets polls (bounded: 120 s; the receiver commits in batches of
+  // its own) until the database holds `sent` HJ 212 packets or more, and
+  // returns how many it holds.
+  int64_t StoredPackets(int64_t sent);
+
   // Findings lists the district's findings (all pages) with the verifier's
   // key: those matching `filter`, of `status` unless it is unspecified.
   std::vector<v1::Finding> Findings(const std::string& filter = "",
