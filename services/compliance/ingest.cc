@@ -265,6 +265,20 @@ std::string TextProblemOf(const google::protobuf::Message& row, const RowTextFie
   return "";
 }
 
+// RowProblem is the first check of every ingested row: its text fields
+// (TextProblemOf), then the problem its sender met parsing it (`parse_error`,
+// about the field it names). "" when neither, else the problem, with `field`
+// set.
+std::string RowProblem(const google::protobuf::Message& row, const std::string& parse_error,
+                       const RowTextFields& text, std::string* field) {
+  if (std::string problem = TextProblemOf(row, text, field); !problem.empty()) return problem;
+  if (!parse_error.empty()) {
+    *field = FieldOf(parse_error);
+    return parse_error;
+  }
+  return "";
+}
+
 // BatchText checks a batch's source and time zone: a bad one refuses the call.
 absl::Status BatchText(const std::string& source, const std::string& time_zone) {
   std::vector<FieldViolation> v;
@@ -272,6 +286,40 @@ absl::Status BatchText(const std::string& source, const std::string& time_zone) 
   CheckText("time_zone", time_zone, TextRule{}, &v);
   if (!v.empty()) return InvalidArgumentWithViolations(std::move(v));
   return absl::OkStatus();
+}
+
+// CopyBatch is what gate events and ledger rows keep while their rows are
+// checked: the batch's time zone, the time it is now (Unix µs), how many
+// times were read in the zone, and the COPY-text lines of the rows that
+// passed (`valid` of them).
+struct CopyBatch {
+  BatchTimeZone zone;
+  int64_t now = 0;
+  int64_t local_times = 0;
+  std::string lines;
+  int64_t valid = 0;
+};
+
+// StoreCopyBatch stores the batch's lines into `table` (InsertNew) and counts
+// them: the local times read, those stored accepted, the rest duplicates.
+absl::Status StoreCopyBatch(ConnectionPool& pool, const std::string& table,
+                            const std::vector<std::string>& columns, const std::string& key,
+                            const CopyBatch& batch, IngestTally* tally) {
+  tally->LocalTimes(batch.local_times, batch.zone.name);
+  ASSIGN_OR_RETURN(const int64_t inserted, InsertNew(pool, table, columns, key, batch.lines));
+  tally->Accept(inserted);
+  tally->Duplicate(batch.valid - inserted);
+  return absl::OkStatus();
+}
+
+// StartCopyBatch checks a batch's source and time zone (BatchText: a bad one
+// refuses the call) and starts its CopyBatch.
+absl::StatusOr<CopyBatch> StartCopyBatch(const std::string& source, const std::string& time_zone) {
+  RETURN_IF_ERROR(BatchText(source, time_zone));
+  CopyBatch batch;
+  ASSIGN_OR_RETURN(batch.zone, ResolveTimeZone(time_zone));
+  batch.now = absl::ToUnixMicros(Now());
+  return batch;
 }
 
 }  // namespace
@@ -540,12 +588,9 @@ absl::Status Ingestor::CheckReadings(const v1::IngestReadingsRequest& batch,
     auto reject = [&](const std::string& field, const std::string& reason) {
       rejected.push_back({r.line(), field, reason});
     };
-    if (std::string field, problem = TextProblemOf(r, kText, &field); !problem.empty()) {
+    if (std::string field, problem = RowProblem(r, r.parse_error(), kText, &field);
+        !problem.empty()) {
       reject(field, problem);
-      continue;
-    }
-    if (!r.parse_error().empty()) {
-      reject(FieldOf(r.parse_error()), r.parse_error());
       continue;
     }
     if (r.meter().empty()) {
@@ -790,24 +835,16 @@ absl::Status Ingestor::StoreReadings(CheckedReadings& checked, IngestTally* tall
 
 absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, const Principal& caller,
                                   const RemoteCall& call, IngestTally* tally) {
-  RETURN_IF_ERROR(BatchText(batch.source(), batch.time_zone()));
   const std::string& src = batch.source();
-  ASSIGN_OR_RETURN(const BatchTimeZone zone, ResolveTimeZone(batch.time_zone()));
-  int64_t local_times = 0;
-  std::string lines;
-  int64_t valid = 0;
-  const int64_t now = absl::ToUnixMicros(Now());
+  ASSIGN_OR_RETURN(CopyBatch rows, StartCopyBatch(src, batch.time_zone()));
   static const RowTextFields kText(v1::GateEvent::descriptor());
   for (const v1::GateEvent& e : batch.events()) {
     auto reject = [&](const std::string& field, const std::string& reason) {
       tally->Reject(src, e.line(), field, reason);
     };
-    if (std::string field, problem = TextProblemOf(e, kText, &field); !problem.empty()) {
+    if (std::string field, problem = RowProblem(e, e.parse_error(), kText, &field);
+        !problem.empty()) {
       reject(field, problem);
-      continue;
-    }
-    if (!e.parse_error().empty()) {
-      reject(FieldOf(e.parse_error()), e.parse_error());
       continue;
     }
     if (e.camera().empty()) {
@@ -829,8 +866,8 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
       return camera.status();
     }
     int64_t t = 0;
-    if (std::string problem =
-            TimeProblem(e.has_time(), e.time(), e.local_time(), zone, now, &local_times, &t);
+    if (std::string problem = TimeProblem(e.has_time(), e.time(), e.local_time(), rows.zone,
+                                          rows.now, &rows.local_times, &t);
         !problem.empty()) {
       reject("time", problem);
       continue;
@@ -852,49 +889,36 @@ absl::Status Ingestor::GateEvents(const v1::IngestGateEventsRequest& batch, cons
       reject("tonnage", absl::StrCat("tonnage: ", e.tonnage(), " 须为不小于 0 的数值"));
       continue;
     }
-    ++valid;
-    absl::StrAppend(&lines, camera->id, "\t", SqlTimestamp(t), "\t");
-    AppendCopyText(&lines, plate);
-    absl::StrAppend(&lines, "\t", static_cast<int>(e.direction()), "\t",
+    ++rows.valid;
+    absl::StrAppend(&rows.lines, camera->id, "\t", SqlTimestamp(t), "\t");
+    AppendCopyText(&rows.lines, plate);
+    absl::StrAppend(&rows.lines, "\t", static_cast<int>(e.direction()), "\t",
                     static_cast<int>(e.vehicle_class()), "\t");
-    AppendCopyText(&lines, e.photo());
-    lines.push_back('\t');
-    AppendCopyText(&lines, e.cargo());
-    lines.push_back('\t');
-    AppendDouble(&lines, e.tonnage());
-    lines.push_back('\n');
+    AppendCopyText(&rows.lines, e.photo());
+    rows.lines.push_back('\t');
+    AppendCopyText(&rows.lines, e.cargo());
+    rows.lines.push_back('\t');
+    AppendDouble(&rows.lines, e.tonnage());
+    rows.lines.push_back('\n');
   }
-  tally->LocalTimes(local_times, zone.name);
-  auto inserted = InsertNew(
+  return StoreCopyBatch(
       *pool_, "compliance.gate_event",
       {"camera_id", "time", "plate", "direction", "vehicle_class", "photo", "cargo", "tonnage"},
-      "camera_id, time, plate", lines);
-  if (!inserted.ok()) return inserted.status();
-  tally->Accept(*inserted);
-  tally->Duplicate(valid - *inserted);
-  return absl::OkStatus();
+      "camera_id, time, plate", rows, tally);
 }
 
 absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, const Principal& caller,
                                   const RemoteCall& call, IngestTally* tally) {
-  RETURN_IF_ERROR(BatchText(batch.source(), batch.time_zone()));
   const std::string& src = batch.source();
-  ASSIGN_OR_RETURN(const BatchTimeZone zone, ResolveTimeZone(batch.time_zone()));
-  int64_t local_times = 0;
-  std::string lines;
-  int64_t valid = 0;
-  const int64_t now = absl::ToUnixMicros(Now());
+  ASSIGN_OR_RETURN(CopyBatch rows, StartCopyBatch(src, batch.time_zone()));
   static const RowTextFields kText(v1::LedgerRow::descriptor());
   for (const v1::LedgerRow& r : batch.rows()) {
     auto reject = [&](const std::string& field, const std::string& reason) {
       tally->Reject(src, r.line(), field, reason);
     };
-    if (std::string field, problem = TextProblemOf(r, kText, &field); !problem.empty()) {
+    if (std::string field, problem = RowProblem(r, r.parse_error(), kText, &field);
+        !problem.empty()) {
       reject(field, problem);
-      continue;
-    }
-    if (!r.parse_error().empty()) {
-      reject(FieldOf(r.parse_error()), r.parse_error());
       continue;
     }
     const std::vector<std::string> parts = absl::StrSplit(r.enterprise(), '/');
@@ -918,8 +942,8 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
       continue;
     }
     int64_t t = 0;
-    if (std::string problem =
-            TimeProblem(r.has_time(), r.time(), r.local_time(), zone, now, &local_times, &t);
+    if (std::string problem = TimeProblem(r.has_time(), r.time(), r.local_time(), rows.zone,
+                                          rows.now, &rows.local_times, &t);
         !problem.empty()) {
       reject("time", problem);
       continue;
@@ -946,36 +970,32 @@ absl::Status Ingestor::LedgerRows(const v1::IngestLedgerRowsRequest& batch, cons
       reject("tonnage", absl::StrCat("tonnage: ", r.tonnage(), " 须为不小于 0 的数值"));
       continue;
     }
-    ++valid;
-    absl::StrAppend(&lines, parts[1], "\t");
-    AppendCopyText(&lines, r.enterprise());
-    lines.push_back('\t');
-    AppendCopyText(&lines, plate);
-    absl::StrAppend(&lines, "\t", SqlTimestamp(t), "\t", static_cast<int>(r.direction()), "\t");
+    ++rows.valid;
+    absl::StrAppend(&rows.lines, parts[1], "\t");
+    AppendCopyText(&rows.lines, r.enterprise());
+    rows.lines.push_back('\t');
+    AppendCopyText(&rows.lines, plate);
+    absl::StrAppend(&rows.lines, "\t", SqlTimestamp(t), "\t", static_cast<int>(r.direction()),
+                    "\t");
     for (const std::string* v : {&r.vin(), &r.engine_number()}) {
-      AppendCopyText(&lines, *v);
-      lines.push_back('\t');
+      AppendCopyText(&rows.lines, *v);
+      rows.lines.push_back('\t');
     }
-    absl::StrAppend(&lines, static_cast<int>(r.emission_stage()), "\t");
+    absl::StrAppend(&rows.lines, static_cast<int>(r.emission_stage()), "\t");
     for (const std::string* v : {&r.registration_date(), &r.cargo()}) {
-      AppendCopyText(&lines, *v);
-      lines.push_back('\t');
+      AppendCopyText(&rows.lines, *v);
+      rows.lines.push_back('\t');
     }
-    AppendDouble(&lines, r.tonnage());
-    lines.push_back('\t');
-    AppendCopyText(&lines, r.fleet());
-    lines.push_back('\n');
+    AppendDouble(&rows.lines, r.tonnage());
+    rows.lines.push_back('\t');
+    AppendCopyText(&rows.lines, r.fleet());
+    rows.lines.push_back('\n');
   }
-  tally->LocalTimes(local_times, zone.name);
-  auto inserted =
-      InsertNew(*pool_, "compliance.ledger_row",
-                {"district_id", "enterprise", "plate", "time", "direction", "vin", "engine_number",
-                 "emission_stage", "registration_date", "cargo", "tonnage", "fleet"},
-                "enterprise, plate, time, direction", lines);
-  if (!inserted.ok()) return inserted.status();
-  tally->Accept(*inserted);
-  tally->Duplicate(valid - *inserted);
-  return absl::OkStatus();
+  return StoreCopyBatch(
+      *pool_, "compliance.ledger_row",
+      {"district_id", "enterprise", "plate", "time", "direction", "vin", "engine_number",
+       "emission_stage", "registration_date", "cargo", "tonnage", "fleet"},
+      "enterprise, plate, time, direction", rows, tally);
 }
 
 }  // namespace cuofeng

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "lib/auth/policy.h"
+#include "lib/db/sql_text.h"
 #include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
 #include "lib/status/errors.h"
@@ -224,19 +225,11 @@ absl::Status Ingestor::ProductionDays(const v1::IngestProductionDaysRequest& bat
   int64_t duplicates = 0, accepted = 0;
   std::map<std::pair<std::string, std::string>, std::pair<DayValues, int64_t>> seen;
   if (!rows.empty()) {
-    std::string names = "{", days = "{";
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const std::string& ledger = batch.days(rows[i].index).ledger();
-      absl::StrAppend(&names, i ? "," : "", "\"");
-      for (char c : ledger) {
-        if (c == '"' || c == '\\') names += '\\';
-        names += c;
-      }
-      names += '"';
-      absl::StrAppend(&days, i ? "," : "", rows[i].day);
+    std::vector<std::string> names, days;
+    for (const Row& r : rows) {
+      names.push_back(batch.days(r.index).ledger());
+      days.push_back(r.day);
     }
-    names += '}';
-    days += '}';
     std::map<std::pair<std::string, std::string>, DayValues> stored;
     RETURN_IF_ERROR(InTransaction(
         *pool_,
@@ -245,7 +238,7 @@ absl::Status Ingestor::ProductionDays(const v1::IngestProductionDaysRequest& bat
                    "SELECT d.ledger, d.day::text, d.output, d.fuel, d.raw_material "
                    "FROM unnest($1::text[], $2::date[]) AS q(ledger, day) "
                    "JOIN production.ledger_day d ON d.ledger = q.ledger AND d.day = q.day",
-                   names, days)) {
+                   TextArray(names), TextArray(days))) {
             stored[{r[0].as<std::string>(), r[1].as<std::string>()}] =
                 DayValues{r[2].as<double>(), r[3].as<double>(), r[4].as<double>()};
           }
@@ -284,29 +277,19 @@ absl::Status Ingestor::ProductionDays(const v1::IngestProductionDaysRequest& bat
       fresh.push_back(&r);
     }
     if (!fresh.empty()) {
-      std::vector<std::string> cols(8, "{");
-      for (size_t i = 0; i < fresh.size(); ++i) {
-        const Row& r = *fresh[i];
-        const v1::ProductionDay& d = batch.days(r.index);
-        const std::string sep = i ? "," : "";
-        auto quoted = [](const std::string& v) {
-          std::string out = "\"";
-          for (char c : v) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-          }
-          return out + "\"";
-        };
-        absl::StrAppend(&cols[0], sep, quoted(d.ledger()));
-        absl::StrAppend(&cols[1], sep, quoted(r.def->district_id));
-        absl::StrAppend(&cols[2], sep, quoted(r.def->enterprise));
-        absl::StrAppend(&cols[3], sep, r.day);
-        absl::StrAppend(&cols[4], sep, FormatNumber(std::get<0>(r.values)));
-        absl::StrAppend(&cols[5], sep, FormatNumber(std::get<1>(r.values)));
-        absl::StrAppend(&cols[6], sep, FormatNumber(std::get<2>(r.values)));
-        absl::StrAppend(&cols[7], sep, d.line());
+      // The columns of the rows to store, as arrays.
+      std::vector<std::string> ledgers, districts, enterprises, days, outputs, fuels, materials;
+      std::vector<int64_t> lines;
+      for (const Row* r : fresh) {
+        ledgers.push_back(batch.days(r->index).ledger());
+        districts.push_back(r->def->district_id);
+        enterprises.push_back(r->def->enterprise);
+        days.push_back(r->day);
+        outputs.push_back(FormatNumber(std::get<0>(r->values)));
+        fuels.push_back(FormatNumber(std::get<1>(r->values)));
+        materials.push_back(FormatNumber(std::get<2>(r->values)));
+        lines.push_back(batch.days(r->index).line());
       }
-      for (auto& c : cols) c += '}';
       int64_t inserted = 0;
       RETURN_IF_ERROR(InTransaction(*pool_, [&](pqxx::work& tx) {
         inserted =
@@ -316,7 +299,8 @@ absl::Status Ingestor::ProductionDays(const v1::IngestProductionDaysRequest& bat
                   "SELECT l, dist, ent, dy, o, f, rm, $9, sl FROM unnest($1::text[], $2::text[], "
                   "$3::text[], $4::date[], $5::float8[], $6::float8[], $7::float8[], $8::int8[]) "
                   "AS q(l, dist, ent, dy, o, f, rm, sl) ON CONFLICT (ledger, day) DO NOTHING",
-                  cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], src)
+                  TextArray(ledgers), TextArray(districts), TextArray(enterprises), TextArray(days),
+                  TextArray(outputs), TextArray(fuels), TextArray(materials), IntArray(lines), src)
                 .affected_rows();
         return absl::OkStatus();
       }));

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <thread>
 #include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/db/sql_text.h"
 #include "lib/model/clock.h"
 #include "lib/status/status_macros.h"
 #include "lib/verification/verification.h"
@@ -27,12 +29,6 @@ uint32_t Be32(const char* p) {
          (static_cast<uint32_t>(static_cast<uint8_t>(p[2])) << 8) | static_cast<uint8_t>(p[3]);
 }
 uint64_t Be64(const char* p) { return (static_cast<uint64_t>(Be32(p)) << 32) | Be32(p + 4); }
-
-std::string IntArray(const std::vector<int>& v) {
-  std::string out = "{";
-  for (size_t i = 0; i < v.size(); ++i) absl::StrAppend(&out, i ? "," : "", v[i]);
-  return out + "}";
-}
 
 absl::Time Epoch(const pqxx::field& f) {
   return f.is_null() ? absl::InfinitePast() : absl::FromUnixMicros(f.as<int64_t>());
@@ -64,6 +60,50 @@ std::string WithTimeouts(const std::string& dsn, absl::Time deadline) {
   std::string out = absl::StrCat(dsn, " connect_timeout=", connect_s);
   if (ms > 0) absl::StrAppend(&out, " options='-c statement_timeout=", ms, "'");
   return out;
+}
+
+// CopyReadings runs `copy_sql`, a "COPY (SELECT meter_id, time, kind, value
+// ...) TO STDOUT (FORMAT binary)", on a connection of its own to `dsn` and
+// adds each reading to `out` under its meter, in the order the rows come.
+absl::Status CopyReadings(const std::string& dsn, const std::string& copy_sql,
+                          std::map<int, std::vector<RawReading>>* out) {
+  int last_meter = -1;
+  std::vector<RawReading>* current = nullptr;
+  return CopyOutBinary(dsn, copy_sql, [&](const char* p, int len) {
+    // int16 field count, then (int32 length, value) x 4: int4, int8, int2, float8.
+    if (len < 2 + 4 + 4 + 4 + 8 + 4 + 2 + 4 + 8 || Be16(p) != 4) return;
+    p += 2;
+    const int meter = static_cast<int>(Be32(p + 4));
+    p += 8;
+    const int64_t t = static_cast<int64_t>(Be64(p + 4)) + kPgEpochUnixUs;
+    p += 12;
+    const int kind = static_cast<int16_t>(Be16(p + 4));
+    p += 6;
+    const uint64_t bits = Be64(p + 4);
+    double value;
+    std::memcpy(&value, &bits, sizeof(value));
+    if (meter != last_meter) {
+      current = &(*out)[meter];
+      last_meter = meter;
+    }
+    current->push_back({t, static_cast<v1::ReadingKind>(kind), value});
+  });
+}
+
+// InStreams runs scan(0) to scan(streams - 1) at once (scan(0) on this
+// thread) and returns the first failure, as the deadline's error when
+// `deadline` has passed.
+absl::Status InStreams(int streams, absl::Time deadline,
+                       const std::function<absl::Status(int)>& scan) {
+  std::vector<absl::Status> statuses(streams);
+  std::vector<std::thread> threads;
+  for (int k = 1; k < streams; ++k) threads.emplace_back([&, k] { statuses[k] = scan(k); });
+  statuses[0] = scan(0);
+  for (auto& t : threads) t.join();
+  for (const absl::Status& status : statuses) {
+    if (!status.ok()) return absl::Now() >= deadline ? Expired(deadline, "reading scan") : status;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -118,9 +158,8 @@ absl::StatusOr<std::map<int, std::vector<RawReading>>> ComplianceRepository::Sca
   // Streams split the time range, so that each reads its own partitions.
   streams = std::max(1, streams);
   std::vector<std::map<int, std::vector<RawReading>>> results(streams);
-  std::vector<absl::Status> statuses(streams);
   const std::string ids = IntArray(meters);
-  auto scan = [&](int k) {
+  RETURN_IF_ERROR(InStreams(streams, deadline, [&](int k) {
     const absl::Time a = from + (to - from) * k / streams,
                      b = k + 1 == streams ? to : from + (to - from) * (k + 1) / streams;
     const std::string range =
@@ -135,38 +174,8 @@ absl::StatusOr<std::map<int, std::vector<RawReading>>> ComplianceRepository::Sca
                                               "FROM compliance.reading r JOIN unnest('",
                                               ids, "'::int[]) AS m(id) ON m.id = r.meter_id WHERE ",
                                               range, ") TO STDOUT (FORMAT binary)");
-    auto& result = results[k];
-    int last_meter = -1;
-    std::vector<RawReading>* current = nullptr;
-    statuses[k] = CopyOutBinary(dsn, sql, [&](const char* p, int len) {
-      // int16 field count, then (int32 length, value) x 4: int4, int8, int2, float8.
-      if (len < 2 + 4 + 4 + 4 + 8 + 4 + 2 + 4 + 8 || Be16(p) != 4) return;
-      p += 2;
-      const int meter = static_cast<int>(Be32(p + 4));
-      p += 8;
-      const int64_t t = static_cast<int64_t>(Be64(p + 4)) + kPgEpochUnixUs;
-      p += 12;
-      const int kind = static_cast<int16_t>(Be16(p + 4));
-      p += 6;
-      const uint64_t bits = Be64(p + 4);
-      double value;
-      std::memcpy(&value, &bits, sizeof(value));
-      if (meter != last_meter) {
-        current = &result[meter];
-        last_meter = meter;
-      }
-      current->push_back({t, static_cast<v1::ReadingKind>(kind), value});
-    });
-  };
-  std::vector<std::thread> threads;
-  for (int k = 1; k < streams; ++k) threads.emplace_back(scan, k);
-  scan(0);
-  for (auto& t : threads) t.join();
-  for (int k = 0; k < streams; ++k) {
-    if (!statuses[k].ok()) {
-      return absl::Now() >= deadline ? Expired(deadline, "reading scan") : statuses[k];
-    }
-  }
+    return CopyReadings(dsn, sql, &results[k]);
+  }));
   // Earlier streams hold earlier times: append in stream order.
   auto by_time = [](const RawReading& x, const RawReading& y) { return x.t_us < y.t_us; };
   for (int k = 0; k < streams; ++k) {
@@ -305,53 +314,23 @@ absl::StatusOr<std::map<int, std::vector<RawReading>>> ComplianceRepository::Sca
   }
   cut.push_back(ranges.size());
   std::vector<std::map<int, std::vector<RawReading>>> results(streams);
-  std::vector<absl::Status> statuses(streams);
-  auto scan = [&](int k) {
-    if (cut[k] >= cut[k + 1]) return;
-    std::string ms = "{", los = "{", his = "{";
+  RETURN_IF_ERROR(InStreams(streams, deadline, [&](int k) {
+    if (cut[k] >= cut[k + 1]) return absl::OkStatus();
+    std::vector<int> ms;
+    std::vector<int64_t> los, his;
     for (size_t i = cut[k]; i < cut[k + 1]; ++i) {
-      const char* sep = i == cut[k] ? "" : ",";
-      absl::StrAppend(&ms, sep, ranges[i].meter);
-      absl::StrAppend(&los, sep, ranges[i].lo_us);
-      absl::StrAppend(&his, sep, ranges[i].hi_us);
+      ms.push_back(ranges[i].meter);
+      los.push_back(ranges[i].lo_us);
+      his.push_back(ranges[i].hi_us);
     }
     const std::string sql = absl::StrCat(
-        "COPY (SELECT r.meter_id, r.time, r.kind, r.value FROM unnest('", ms, "}'::int[], '", los,
-        "}'::int8[], '", his,
-        "}'::int8[]) AS q(m, lo, hi) JOIN compliance.reading r ON r.meter_id = q.m "
+        "COPY (SELECT r.meter_id, r.time, r.kind, r.value FROM unnest('", IntArray(ms),
+        "'::int[], '", IntArray(los), "'::int8[], '", IntArray(his),
+        "'::int8[]) AS q(m, lo, hi) JOIN compliance.reading r ON r.meter_id = q.m "
         "AND r.time >= to_timestamp(q.lo / 1000000.0) AND r.time < to_timestamp(q.hi / "
         "1000000.0)) TO STDOUT (FORMAT binary)");
-    auto& result = results[k];
-    int last_meter = -1;
-    std::vector<RawReading>* current = nullptr;
-    statuses[k] = CopyOutBinary(dsn, sql, [&](const char* p, int len) {
-      if (len < 2 + 4 + 4 + 4 + 8 + 4 + 2 + 4 + 8 || Be16(p) != 4) return;
-      p += 2;
-      const int meter = static_cast<int>(Be32(p + 4));
-      p += 8;
-      const int64_t t = static_cast<int64_t>(Be64(p + 4)) + kPgEpochUnixUs;
-      p += 12;
-      const int kind = static_cast<int16_t>(Be16(p + 4));
-      p += 6;
-      const uint64_t bits = Be64(p + 4);
-      double value;
-      std::memcpy(&value, &bits, sizeof(value));
-      if (meter != last_meter) {
-        current = &result[meter];
-        last_meter = meter;
-      }
-      current->push_back({t, static_cast<v1::ReadingKind>(kind), value});
-    });
-  };
-  std::vector<std::thread> threads;
-  for (int k = 1; k < streams; ++k) threads.emplace_back(scan, k);
-  scan(0);
-  for (auto& t : threads) t.join();
-  for (int k = 0; k < streams; ++k) {
-    if (!statuses[k].ok()) {
-      return absl::Now() >= deadline ? Expired(deadline, "reading scan") : statuses[k];
-    }
-  }
+    return CopyReadings(dsn, sql, &results[k]);
+  }));
   auto by_time = [](const RawReading& x, const RawReading& y) { return x.t_us < y.t_us; };
   for (auto& result : results) {
     for (auto& [meter, v] : result) {
@@ -528,25 +507,13 @@ int ComplianceRepository::Supersede(pqxx::work& tx, const std::string& district_
                                     const std::vector<std::string>& judged, absl::Time gate_from,
                                     absl::Time gate_to, const std::vector<std::string>& found,
                                     const std::string& run) {
-  auto text_array = [&](const std::vector<std::string>& v) {
-    std::string out = "{";
-    for (size_t i = 0; i < v.size(); ++i) {
-      absl::StrAppend(&out, i ? "," : "", "\"");
-      for (char c : v[i]) {
-        if (c == '"' || c == '\\') out.push_back('\\');
-        out.push_back(c);
-      }
-      out.push_back('"');
-    }
-    return out + "}";
-  };
   pqxx::result r = tx.exec_params(
       "UPDATE compliance.finding SET status = 4, superseded_by = $6 WHERE district_id = $1 AND "
       "status = 1 "
       "AND (domain = ANY($2::text[]) OR (domain = 'gate' AND window_start >= $3::timestamptz "
       "AND window_start < $4::timestamptz)) AND NOT (fingerprint = ANY($5::text[])) RETURNING name",
-      district_id, text_array(judged), SqlTimestamp(absl::ToUnixMicros(gate_from)),
-      SqlTimestamp(absl::ToUnixMicros(gate_to)), text_array(found), run);
+      district_id, TextArray(judged), SqlTimestamp(absl::ToUnixMicros(gate_from)),
+      SqlTimestamp(absl::ToUnixMicros(gate_to)), TextArray(found), run);
   for (const auto& row : r) {
     tx.exec_params0(
         "INSERT INTO compliance.finding_event (finding, kind, text, by_key, time) "

@@ -8,11 +8,6 @@
 // earlier electricity finding's corroboration is refreshed (two sources now
 // agree, and the filter says so), GetEvidence draws the CEMS and ledger
 // series, and a batch run over the same data adds nothing about them.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -21,7 +16,6 @@
 #include <iterator>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -37,9 +31,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/auth/policy.h"
-#include "lib/hj212/packet.h"
 #include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
+#include "tests/support/finding_watcher.h"
+#include "tests/support/hj212_device.h"
+#include "tests/support/jizhou_season.h"
 #include "tests/support/test_env.h"
 #include "tools/cli/client_lib.h"
 
@@ -53,206 +49,12 @@ using ::testing::Not;
 using ::testing::SizeIs;
 
 constexpr char kDistrict[] = "districts/120119";
-const absl::TimeZone kChina = absl::FixedTimeZone(8 * 3600);
+const absl::TimeZone kChina = ChinaZone();
 
-absl::Time China(const std::string& text) {
-  absl::Time t;
-  std::string err;
-  EXPECT_TRUE(absl::ParseTime("%Y-%m-%d %H:%M", text, kChina, &t, &err)) << text << ": " << err;
-  return t;
-}
-
-// Sends bytes to the HJ 212 endpoint over one TCP connection.
-bool SendAll(int port, const std::string& bytes) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return false;
-  }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  // Half-close and wait for the server to close: everything was read.
-  shutdown(fd, SHUT_WR);
-  char buf[256];
-  timeval tv{30, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  while (read(fd, buf, sizeof buf) > 0) {
-  }
-  close(fd);
-  return done == bytes.size();
-}
-
-// One minute's values as a device sends them.
-struct Values {
-  double pm, so2, nox, flow, o2;
-  char flag;
-};
-
-std::string MinutePacket(const std::string& mn, const std::string& pw, absl::Time t,
-                         const Values& v) {
-  const std::string time = absl::FormatTime("%Y%m%d%H%M%S", t, kChina);
-  const std::string segment = absl::StrFormat(
-      "QN=%s000;ST=31;CN=2051;PW=%s;MN=%s;Flag=4;CP=&&DataTime=%s;"
-      "a34013-Avg=%.2f,a34013-Flag=%c;a21026-Avg=%.2f,a21026-Flag=%c;"
-      "a21002-Avg=%.2f,a21002-Flag=%c;a00000-Avg=%.0f,a00000-Flag=%c;"
-      "a19001-Avg=%.2f,a19001-Flag=%c&&",
-      time, pw, mn, time, v.pm, v.flag, v.so2, v.flag, v.nox, v.flag, v.flow, v.flag, v.o2, v.flag);
-  return hj212::Frame(segment);
-}
-
-class CemsLiveTest : public ::testing::Test {
+class CemsLiveTest : public CemsSeasonTest {
  protected:
   void SetUp() override {
-    dsn_ = FreshDatabase("cemslive");
-    admin_ = BootstrapAdmin(dsn_);
-    dir_ = TempDir();
-    std::string error;
-    server_ = ServerProcess::Start(dsn_, &error, {"--clock=2018-10-25T09:00:00+08:00"});
-    ASSERT_NE(server_, nullptr) << error;
-    ASSERT_EQ(Cli(server_->address(), admin_, {"district", "create", "120119", "--name=蓟州区"})
-                  .exit_code,
-              0);
-    bureau_ = CreateKey(server_->address(), admin_, "bureau", kDistrict);
-    city_ = CreateKey(server_->address(), admin_, "city", "");
-    auto imported = ImportSampleDistrict(server_->address(), bureau_, kDistrict, 90, 270);
-    ASSERT_EQ(imported.exit_code, 0) << imported.output;
-    ASSERT_EQ(LoadRuleSet(server_->address(), bureau_, "jizhou-2018").exit_code, 0);
-    auto season = Cli(server_->address(), bureau_,
-                      {"season", "create", "--district=districts/120119", "--id=2018-2019",
-                       "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"});
-    ASSERT_EQ(season.exit_code, 0) << season.output;
-    auto planning = v1::PlanningService::NewStub(Connect(server_->address()));
-    v1::GenerateListRequest gen;
-    gen.set_parent(kDistrict);
-    gen.set_season("districts/120119/seasons/2018-2019");
-    gen.set_rule_set("ruleSets/jizhou-2018");
-    v1::ListVersion list;
-    ASSERT_TRUE(planning->GenerateList(KeyContext(bureau_).get(), gen, &list).ok());
-    ASSERT_EQ(Cli(server_->address(), bureau_, {"filing", "submit", list.name()}).exit_code, 0);
-    ASSERT_EQ(Cli(server_->address(), city_, {"filing", "acknowledge", list.name()}).exit_code, 0);
-    auto alert = Cli(server_->address(), city_,
-                     {"alert", "issue", "--level=ORANGE", "--districts=districts/120119",
-                      "--start_time=2018-12-01T00:00:00+08:00",
-                      "--end_time=2018-12-04T00:00:00+08:00", "--document=津重污染指〔2018〕7号"});
-    ASSERT_EQ(alert.exit_code, 0) << alert.output;
-    // The HJ 212 receiver's own service key (--hj212_key_file).
-    hj212_key_ = CreateKey(server_->address(), admin_, "service", "");
-    std::ofstream(dir_ + "/hj212.key") << hj212_key_ << "\n";
-    ASSERT_EQ(server_->Stop(), 0);
-    port_ = FreePort();
-    server_ = ServerProcess::Start(
-        dsn_, &error,
-        {"--clock=2018-12-05T12:00:00+08:00", absl::StrCat("--hj212_listen=127.0.0.1:", port_),
-         "--hj212_key_file=" + dir_ + "/hj212.key", "--live_verification", "--live_sweep=1s"});
-    ASSERT_NE(server_, nullptr) << error;
-    channel_ = Connect(server_->address());
-    verifier_ = CreateKey(server_->address(), admin_, "verifier", kDistrict);
-    service_ = CreateKey(server_->address(), admin_, "service", "");
-
-    v1::ListObligationWindowsRequest req;
-    req.set_district(kDistrict);
-    *req.mutable_from() = ToTimestamp(China("2018-11-15 00:00"));
-    *req.mutable_to() = ToTimestamp(China("2018-12-06 00:00"));
-    auto obligations = v1::ObligationService::NewStub(channel_);
-    ASSERT_TRUE(
-        obligations->ListObligationWindows(KeyContext(verifier_).get(), req, &windows_).ok());
-    auto registry = v1::RegistryService::NewStub(channel_);
-    v1::ReadDistrictSnapshotRequest sreq;
-    sreq.set_district(kDistrict);
-    auto ctx = KeyContext(bureau_);
-    auto reader = registry->ReadDistrictSnapshot(ctx.get(), sreq);
-    v1::DistrictSnapshotChunk chunk;
-    while (reader->Read(&chunk))
-      meters_.insert(meters_.end(), chunk.meters().begin(), chunk.meters().end());
-    ASSERT_TRUE(reader->Finish().ok());
-  }
-
-  void TearDown() override {
-    server_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
-  bool StopAt(const std::string& target, absl::Time t) const {
-    for (const v1::Obligation& o : windows_.obligations()) {
-      if (!(o.action() == v1::STOP || o.action() == v1::RECTIFY)) continue;
-      if (!IsWithin(target, o.resource())) continue;
-      if (t >= FromTimestamp(o.window_start()) &&
-          (!o.has_window_end() || t < FromTimestamp(o.window_end())))
-        return true;
-    }
-    return false;
-  }
-
-  std::string RegisterPoint(const v1::Meter& m, int i) {
-    auto stub = v1::RegistryService::NewStub(channel_);
-    v1::CreateMonitoringPointRequest req;
-    req.set_parent(m.name().substr(0, m.name().find("/meters/")));
-    req.set_monitoring_point_id(absl::StrCat("p", i));
-    v1::MonitoringPoint* p = req.mutable_monitoring_point();
-    p->set_display_name(absl::StrCat(i, "#排放口"));
-    p->set_mn(absl::StrFormat("MN%05d", i));
-    p->set_access_password(absl::StrCat("pw-", i));
-    p->set_stack_height_m(60);
-    p->set_equipment(m.equipment());
-    v1::MonitoringPoint out;
-    grpc::Status st = stub->CreateMonitoringPoint(KeyContext(admin_).get(), req, &out);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return out.name();
-  }
-
-  int64_t Send(int i, absl::Time from, absl::Time to,
-               const std::function<Values(absl::Time)>& values) {
-    std::string bytes;
-    int64_t n = 0;
-    for (absl::Time t = from; t < to; t += absl::Minutes(1)) {
-      const Values v = values(t);
-      if (v.flag == 0) continue;
-      bytes += MinutePacket(absl::StrFormat("MN%05d", i), absl::StrCat("pw-", i), t, v);
-      ++n;
-    }
-    EXPECT_TRUE(SendAll(port_, bytes));
-    return n;
-  }
-
-  std::function<Values(absl::Time)> Honest(const std::string& equipment, int seed) {
-    auto rng = std::make_shared<std::mt19937>(seed);
-    return [this, equipment, rng](absl::Time t) {
-      std::uniform_real_distribution<double> u(-1, 1);
-      if (StopAt(equipment, t)) {
-        return Values{0.5 + 0.2 * u(*rng),  2 + u(*rng),        4 + u(*rng),
-                      2000 + 100 * u(*rng), 20 + 0.3 * u(*rng), 'F'};
-      }
-      return Values{5 + u(*rng),        20 + 3 * u(*rng),
-                    40 + 5 * u(*rng),   50000 + 2000 * u(*rng),
-                    10 + 0.5 * u(*rng), 'N'};
-    };
-  }
-
-  std::vector<v1::Finding> Findings(const std::string& filter = "") {
-    auto compliance = v1::ComplianceService::NewStub(channel_);
-    std::vector<v1::Finding> out;
-    v1::ListFindingsRequest req;
-    req.set_parent(kDistrict);
-    req.set_page_size(1000);
-    req.set_status(v1::OPEN);
-    req.set_filter(filter);
-    do {
-      v1::ListFindingsResponse resp;
-      grpc::Status s = compliance->ListFindings(KeyContext(verifier_).get(), req, &resp);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-      if (!s.ok()) return out;
-      out.insert(out.end(), resp.findings().begin(), resp.findings().end());
-      req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty());
-    return out;
+    ASSERT_NO_FATAL_FAILURE(StartSeason("cemslive", {"--live_verification", "--live_sweep=1s"}));
   }
 
   // Polls (bounded: 180 s, for a loaded machine) until an OPEN finding of
@@ -260,7 +62,7 @@ class CemsLiveTest : public ::testing::Test {
   std::optional<v1::Finding> Await(const std::string& scope, v1::FindingType type,
                                    const std::string& filter = "") {
     for (int i = 0; i < 900; ++i) {
-      for (const v1::Finding& f : Findings(filter)) {
+      for (const v1::Finding& f : Findings(filter, v1::OPEN)) {
         if (f.scope() == scope && f.type() == type) return f;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -273,7 +75,7 @@ class CemsLiveTest : public ::testing::Test {
   std::set<std::string> Settled(const std::set<std::string>& scopes) {
     auto look = [&] {
       std::set<std::string> out;
-      for (const v1::Finding& f : Findings()) {
+      for (const v1::Finding& f : Findings("", v1::OPEN)) {
         if (!scopes.count(f.scope())) continue;
         out.insert(absl::StrCat(v1::FindingType_Name(f.type()), " ", f.scope(), " ",
                                 absl::FormatTime(FromTimestamp(f.window_start())), " ",
@@ -290,13 +92,6 @@ class CemsLiveTest : public ::testing::Test {
     }
     return last;
   }
-
-  std::string dsn_, admin_, bureau_, city_, verifier_, service_, hj212_key_, dir_;
-  std::unique_ptr<ServerProcess> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  int port_ = 0;
-  v1::ListObligationWindowsResponse windows_;
-  std::vector<v1::Meter> meters_;
 };
 
 TEST_F(CemsLiveTest, CemsAndLedgerFindingsArriveLiveAndRefreshTheElectricityFinding) {
@@ -344,49 +139,20 @@ TEST_F(CemsLiveTest, CemsAndLedgerFindingsArriveLiveAndRefreshTheElectricityFind
   const std::string stop_name = stop->name();
 
   // Watching from before the CEMS minutes arrive.
-  std::mutex watched_mu;
-  std::vector<v1::Finding> watched;
-  auto watch_ctx = KeyContext(verifier_);
-  watch_ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
-  v1::WatchFindingsRequest wreq;
-  wreq.set_parent(kDistrict);
-  auto watch_stub = v1::ComplianceService::NewStub(channel_);
-  auto watch = watch_stub->WatchFindings(watch_ctx.get(), wreq);
-  std::thread watcher([&] {
-    v1::Finding f;
-    while (watch->Read(&f)) {
-      std::lock_guard<std::mutex> lock(watched_mu);
-      watched.push_back(f);
-    }
-  });
-  // However the test ends, the stream is cancelled and its reader joined.
-  struct StopWatching {
-    grpc::ClientContext* ctx;
-    std::thread* reader;
-    ~StopWatching() {
-      ctx->TryCancel();
-      if (reader->joinable()) reader->join();
-    }
-  } stop_watching{watch_ctx.get(), &watcher};
+  FindingWatcher watcher(server_->address(), verifier_, kDistrict, absl::Minutes(10));
 
   // 2. The data loggers send over TCP: nothing calls an ingest RPC.
   int64_t sent = Send(0, from, to, Honest("", 1));  // runs through the stop
   {
     auto h = Honest(faulty_plant->equipment(), 3);
     sent += Send(2, from, to, [&](absl::Time t) {
-      Values v = h(t);
+      MinuteValues v = h(t);
       if (t >= China("2018-12-02 00:00") && t < China("2018-12-03 12:00")) v.flag = 'D';
       return v;
     });
   }
-  // Every packet stored (the receiver commits in batches of its own).
-  int64_t stored = 0;
-  for (absl::Time until = absl::Now() + absl::Seconds(120); absl::Now() < until;
-       absl::SleepFor(absl::Milliseconds(200))) {
-    stored = std::stoll(SqlScalar(dsn_, "SELECT count(*) FROM cems.packet"));
-    if (stored >= sent) break;
-  }
-  ASSERT_EQ(stored, sent);
+  // Every packet stored.
+  ASSERT_EQ(StoredPackets(sent), sent);
   auto flow = Await(flow_point, v1::CEMS_FLOW_IN_STOP);
   ASSERT_TRUE(flow.has_value());
   ASSERT_TRUE(Await(faulty, v1::CEMS_SILENT_IN_WINDOW).has_value());
@@ -401,16 +167,13 @@ TEST_F(CemsLiveTest, CemsAndLedgerFindingsArriveLiveAndRefreshTheElectricityFind
   // The watcher saw the CEMS's finding, and the electricity finding sent
   // again with the CEMS's word (bounded wait: both arrive with the poll above).
   bool seen = false, resent = false;
-  for (int i = 0; i < 900 && !(seen && resent); ++i) {
-    {
-      std::lock_guard<std::mutex> lock(watched_mu);
-      for (const v1::Finding& f : watched) {
-        seen = seen || (f.scope() == flow_point && f.type() == v1::CEMS_FLOW_IN_STOP);
-        resent = resent || (f.name() == stop_name && f.supporting_sources() >= 2);
-      }
+  watcher.Await([&](const std::vector<v1::Finding>& watched) {
+    for (const v1::Finding& f : watched) {
+      seen = seen || (f.scope() == flow_point && f.type() == v1::CEMS_FLOW_IN_STOP);
+      resent = resent || (f.name() == stop_name && f.supporting_sources() >= 2);
     }
-    if (!(seen && resent)) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+    return seen && resent;
+  });
   EXPECT_TRUE(seen);
   EXPECT_TRUE(resent);
   // The refresh is in the finding's history, naming the run and the sources.
@@ -518,7 +281,7 @@ TEST_F(CemsLiveTest, CemsAndLedgerFindingsArriveLiveAndRefreshTheElectricityFind
   grpc::Status st = compliance->RunVerification(KeyContext(verifier_).get(), run_req, &run);
   ASSERT_TRUE(st.ok()) << st.error_message();
   std::set<std::string> batch;
-  for (const v1::Finding& f : Findings()) {
+  for (const v1::Finding& f : Findings("", v1::OPEN)) {
     if (!scopes.count(f.scope())) continue;
     batch.insert(absl::StrCat(v1::FindingType_Name(f.type()), " ", f.scope(), " ",
                               absl::FormatTime(FromTimestamp(f.window_start())), " ",
@@ -544,17 +307,11 @@ TEST_F(CemsLiveTest, CemsFindingsArriveLiveFromTheFirstPacketWithoutAnyIngestCal
   auto h = Honest(plant->equipment(), 5);
   const int64_t sent =
       Send(7, China("2018-11-30 00:00"), China("2018-12-05 00:00"), [&](absl::Time t) {
-        Values v = h(t);
+        MinuteValues v = h(t);
         if (t >= orange && t < China("2018-12-03 12:00")) v.flag = 'D';
         return v;
       });
-  int64_t stored = 0;
-  for (absl::Time until = absl::Now() + absl::Seconds(120); absl::Now() < until;
-       absl::SleepFor(absl::Milliseconds(200))) {
-    stored = std::stoll(SqlScalar(dsn_, "SELECT count(*) FROM cems.packet"));
-    if (stored >= sent) break;
-  }
-  ASSERT_EQ(stored, sent);
+  ASSERT_EQ(StoredPackets(sent), sent);
   auto silent = Await(point, v1::CEMS_SILENT_IN_WINDOW);
   ASSERT_TRUE(silent.has_value());
   // Only live runs ran (nothing asked for a batch run, nothing was ingested),

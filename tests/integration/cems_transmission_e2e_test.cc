@@ -5,11 +5,6 @@
 // enterprise declared 95 %, says so in the entry, and records the figures
 // with the list. Before any packet arrived, the same registry gives the
 // declared judgement in today's words.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -24,7 +19,8 @@
 #include "cuofeng/v1/registry.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/hj212/packet.h"
+#include "tests/support/hj212_device.h"
+#include "tests/support/jizhou_season.h"
 #include "tests/support/test_env.h"
 #include "tools/cli/client_lib.h"
 
@@ -38,77 +34,23 @@ using ::testing::Not;
 constexpr char kDistrict[] = "districts/120119";
 constexpr char kMn[] = "88888880000001";
 constexpr char kPassword[] = "pw-transmission";
-const absl::TimeZone kChina = absl::FixedTimeZone(8 * 3600);
-
-// Sends bytes to the HJ 212 endpoint over one TCP connection and waits for
-// the server to close it (everything was read).
-bool SendAll(int port, const std::string& bytes) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return false;
-  }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  shutdown(fd, SHUT_WR);
-  char buf[256];
-  timeval tv{30, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  while (read(fd, buf, sizeof buf) > 0) {
-  }
-  close(fd);
-  return done == bytes.size();
-}
-
-std::string MinutePacket(absl::Time t, char flag) {
-  const std::string time = absl::FormatTime("%Y%m%d%H%M%S", t, kChina);
-  const std::string segment = absl::StrFormat(
-      "QN=%s000;ST=31;CN=2051;PW=%s;MN=%s;Flag=4;CP=&&DataTime=%s;"
-      "a34013-Avg=5.10,a34013-Flag=%c;a21026-Avg=20.30,a21026-Flag=%c;"
-      "a21002-Avg=40.20,a21002-Flag=%c;a00000-Avg=50000,a00000-Flag=%c;"
-      "a19001-Avg=10.10,a19001-Flag=%c&&",
-      time, kPassword, kMn, time, flag, flag, flag, flag, flag);
-  return hj212::Frame(segment);
-}
 
 class CemsTransmissionTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dsn_ = FreshDatabase("transmission");
     admin_ = BootstrapAdmin(dsn_);
-    port_ = FreePort();
+    key_dir_ = TempDir();
     std::string error;
     // A first start makes the HJ 212 receiver's service key (--hj212_key_file).
     server_ = ServerProcess::Start(dsn_, &error, {"--clock=2018-10-25T09:00:00+08:00"});
     ASSERT_NE(server_, nullptr) << error;
-    key_dir_ = TempDir();
-    std::ofstream(key_dir_ + "/hj212.key")
-        << CreateKey(server_->address(), admin_, "service", "") << "\n";
-    ASSERT_EQ(server_->Stop(), 0);
-    server_ = ServerProcess::Start(
-        dsn_, &error,
-        {"--clock=2018-10-25T09:00:00+08:00", absl::StrCat("--hj212_listen=127.0.0.1:", port_),
-         "--hj212_key_file=" + key_dir_ + "/hj212.key"});
-    ASSERT_NE(server_, nullptr) << error;
-    ASSERT_EQ(Cli(server_->address(), admin_, {"district", "create", "120119", "--name=蓟州区"})
-                  .exit_code,
-              0);
-    bureau_ = CreateKey(server_->address(), admin_, "bureau", kDistrict);
-    auto imported = ImportSampleDistrict(server_->address(), bureau_, kDistrict, 20, 60);
-    ASSERT_EQ(imported.exit_code, 0) << imported.output;
-    ASSERT_EQ(LoadRuleSet(server_->address(), bureau_, "jizhou-2018").exit_code, 0);
-    auto season = Cli(server_->address(), bureau_,
-                      {"season", "create", "--district=districts/120119", "--id=2018-2019",
-                       "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"});
-    ASSERT_EQ(season.exit_code, 0) << season.output;
+    Hj212Receiver receiver;
+    ASSERT_NO_FATAL_FAILURE(RestartWithHj212Receiver(
+        dsn_, admin_, key_dir_, {"--clock=2018-10-25T09:00:00+08:00"}, &server_, &receiver));
+    port_ = receiver.port;
+    ASSERT_NO_FATAL_FAILURE(CreateJizhou(server_->address(), admin_, 20, 60, &bureau_));
+    ASSERT_NO_FATAL_FAILURE(CreateSeason2018(server_->address(), bureau_));
     channel_ = Connect(server_->address());
 
     // The first piece of equipment becomes a 60 m stack declaring 95 %.
@@ -221,10 +163,11 @@ TEST_F(CemsTransmissionTest, ListJudgesTheMeasuredRateOnceDataArrived) {
   // not sent: 1,260 of 1,440 = 87.5 %.
   absl::Time day;
   std::string err;
-  ASSERT_TRUE(absl::ParseTime("%Y-%m-%d", "2018-10-24", kChina, &day, &err)) << err;
+  ASSERT_TRUE(absl::ParseTime("%Y-%m-%d", "2018-10-24", ChinaZone(), &day, &err)) << err;
   std::string bytes;
   for (int m = 0; m < 1320; ++m)
-    bytes += MinutePacket(day + absl::Minutes(m), m < 1260 ? 'N' : 'D');
+    bytes += MinutePacket(kMn, kPassword, day + absl::Minutes(m),
+                          MinuteValues{5.10, 20.30, 40.20, 50000, 10.10, m < 1260 ? 'N' : 'D'});
   ASSERT_TRUE(SendAll(port_, bytes));
   // The receiver commits in batches after it read them: wait (bounded) until
   // every packet is counted, then check all were accepted.

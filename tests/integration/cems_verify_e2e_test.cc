@@ -5,15 +5,9 @@
 // planted CEMS finding, links the CEMS and electricity findings of the same
 // stop not kept, and finds nothing about a compliant plant whose CEMS had a
 // short honest outage.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,8 +21,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/auth/policy.h"
-#include "lib/hj212/packet.h"
 #include "lib/model/clock.h"
+#include "tests/support/hj212_device.h"
+#include "tests/support/jizhou_season.h"
 #include "tests/support/test_env.h"
 #include "tools/cli/client_lib.h"
 
@@ -41,144 +36,11 @@ using ::testing::Not;
 using ::testing::SizeIs;
 
 constexpr char kDistrict[] = "districts/120119";
-const absl::TimeZone kChina = absl::FixedTimeZone(8 * 3600);
+const absl::TimeZone kChina = ChinaZone();
 
-absl::Time China(const std::string& text) {
-  absl::Time t;
-  std::string err;
-  EXPECT_TRUE(absl::ParseTime("%Y-%m-%d %H:%M", text, kChina, &t, &err)) << text << ": " << err;
-  return t;
-}
-
-// Sends bytes to the HJ 212 endpoint over one TCP connection.
-bool SendAll(int port, const std::string& bytes) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return false;
-  }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  // Half-close and wait for the server to close: everything was read.
-  shutdown(fd, SHUT_WR);
-  char buf[256];
-  timeval tv{30, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  while (read(fd, buf, sizeof buf) > 0) {
-  }
-  close(fd);
-  return done == bytes.size();
-}
-
-// One minute's values as a device sends them.
-struct Values {
-  double pm, so2, nox, flow, o2;
-  char flag;
-};
-
-std::string MinutePacket(const std::string& mn, const std::string& pw, absl::Time t,
-                         const Values& v) {
-  const std::string time = absl::FormatTime("%Y%m%d%H%M%S", t, kChina);
-  const std::string segment = absl::StrFormat(
-      "QN=%s000;ST=31;CN=2051;PW=%s;MN=%s;Flag=4;CP=&&DataTime=%s;"
-      "a34013-Avg=%.2f,a34013-Flag=%c;a21026-Avg=%.2f,a21026-Flag=%c;"
-      "a21002-Avg=%.2f,a21002-Flag=%c;a00000-Avg=%.0f,a00000-Flag=%c;"
-      "a19001-Avg=%.2f,a19001-Flag=%c&&",
-      time, pw, mn, time, v.pm, v.flag, v.so2, v.flag, v.nox, v.flag, v.flow, v.flag, v.o2, v.flag);
-  return hj212::Frame(segment);
-}
-
-class CemsVerifyTest : public ::testing::Test {
+class CemsVerifyTest : public CemsSeasonTest {
  protected:
-  void SetUp() override {
-    dsn_ = FreshDatabase("cemsverify");
-    admin_ = BootstrapAdmin(dsn_);
-    std::string error;
-    server_ = ServerProcess::Start(dsn_, &error, {"--clock=2018-10-25T09:00:00+08:00"});
-    ASSERT_NE(server_, nullptr) << error;
-    ASSERT_EQ(Cli(server_->address(), admin_, {"district", "create", "120119", "--name=蓟州区"})
-                  .exit_code,
-              0);
-    bureau_ = CreateKey(server_->address(), admin_, "bureau", kDistrict);
-    city_ = CreateKey(server_->address(), admin_, "city", "");
-    auto imported = ImportSampleDistrict(server_->address(), bureau_, kDistrict, 90, 270);
-    ASSERT_EQ(imported.exit_code, 0) << imported.output;
-    ASSERT_EQ(LoadRuleSet(server_->address(), bureau_, "jizhou-2018").exit_code, 0);
-    auto season = Cli(server_->address(), bureau_,
-                      {"season", "create", "--district=districts/120119", "--id=2018-2019",
-                       "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"});
-    ASSERT_EQ(season.exit_code, 0) << season.output;
-    auto planning = v1::PlanningService::NewStub(Connect(server_->address()));
-    v1::GenerateListRequest gen;
-    gen.set_parent(kDistrict);
-    gen.set_season("districts/120119/seasons/2018-2019");
-    gen.set_rule_set("ruleSets/jizhou-2018");
-    v1::ListVersion list;
-    ASSERT_TRUE(planning->GenerateList(KeyContext(bureau_).get(), gen, &list).ok());
-    ASSERT_EQ(Cli(server_->address(), bureau_, {"filing", "submit", list.name()}).exit_code, 0);
-    ASSERT_EQ(Cli(server_->address(), city_, {"filing", "acknowledge", list.name()}).exit_code, 0);
-    auto alert = Cli(server_->address(), city_,
-                     {"alert", "issue", "--level=ORANGE", "--districts=districts/120119",
-                      "--start_time=2018-12-01T00:00:00+08:00",
-                      "--end_time=2018-12-04T00:00:00+08:00", "--document=津重污染指〔2018〕7号"});
-    ASSERT_EQ(alert.exit_code, 0) << alert.output;
-    // The HJ 212 receiver's own service key (--hj212_key_file).
-    key_dir_ = TempDir();
-    std::ofstream(key_dir_ + "/hj212.key")
-        << CreateKey(server_->address(), admin_, "service", "") << "\n";
-    ASSERT_EQ(server_->Stop(), 0);
-    port_ = FreePort();
-    server_ = ServerProcess::Start(
-        dsn_, &error,
-        {"--clock=2018-12-05T12:00:00+08:00", absl::StrCat("--hj212_listen=127.0.0.1:", port_),
-         "--hj212_key_file=" + key_dir_ + "/hj212.key"});
-    ASSERT_NE(server_, nullptr) << error;
-    channel_ = Connect(server_->address());
-    verifier_ = CreateKey(server_->address(), admin_, "verifier", kDistrict);
-    service_ = CreateKey(server_->address(), admin_, "service", "");
-
-    v1::ListObligationWindowsRequest req;
-    req.set_district(kDistrict);
-    *req.mutable_from() = ToTimestamp(China("2018-11-15 00:00"));
-    *req.mutable_to() = ToTimestamp(China("2018-12-06 00:00"));
-    auto obligations = v1::ObligationService::NewStub(channel_);
-    ASSERT_TRUE(
-        obligations->ListObligationWindows(KeyContext(verifier_).get(), req, &windows_).ok());
-    auto registry = v1::RegistryService::NewStub(channel_);
-    v1::ReadDistrictSnapshotRequest sreq;
-    sreq.set_district(kDistrict);
-    auto ctx = KeyContext(bureau_);
-    auto reader = registry->ReadDistrictSnapshot(ctx.get(), sreq);
-    v1::DistrictSnapshotChunk chunk;
-    while (reader->Read(&chunk))
-      meters_.insert(meters_.end(), chunk.meters().begin(), chunk.meters().end());
-    ASSERT_TRUE(reader->Finish().ok());
-  }
-
-  void TearDown() override {
-    server_.reset();
-    if (!key_dir_.empty()) std::filesystem::remove_all(key_dir_);
-  }
-
-  // Whether a stop binds all of `target` at `t`.
-  bool StopAt(const std::string& target, absl::Time t) const {
-    for (const v1::Obligation& o : windows_.obligations()) {
-      if (!(o.action() == v1::STOP || o.action() == v1::RECTIFY)) continue;
-      if (!IsWithin(target, o.resource())) continue;
-      if (t >= FromTimestamp(o.window_start()) &&
-          (!o.has_window_end() || t < FromTimestamp(o.window_end())))
-        return true;
-    }
-    return false;
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartSeason("cemsverify")); }
 
   // Whether anything measurable binds the enterprise at `t`.
   bool AnythingAt(const std::string& enterprise, absl::Time t) const {
@@ -191,81 +53,6 @@ class CemsVerifyTest : public ::testing::Test {
     }
     return false;
   }
-
-  std::string RegisterPoint(const v1::Meter& m, int i, std::optional<double> pm_limit) {
-    auto stub = v1::RegistryService::NewStub(channel_);
-    v1::CreateMonitoringPointRequest req;
-    req.set_parent(m.name().substr(0, m.name().find("/meters/")));
-    req.set_monitoring_point_id(absl::StrCat("p", i));
-    v1::MonitoringPoint* p = req.mutable_monitoring_point();
-    p->set_display_name(absl::StrCat(i, "#排放口"));
-    p->set_mn(absl::StrFormat("MN%05d", i));
-    p->set_access_password(absl::StrCat("pw-", i));
-    p->set_stack_height_m(60);
-    p->set_equipment(m.equipment());
-    if (pm_limit) p->set_pm_limit(*pm_limit);
-    v1::MonitoringPoint out;
-    grpc::Status st = stub->CreateMonitoringPoint(KeyContext(admin_).get(), req, &out);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return out.name();
-  }
-
-  // Sends point i's minutes [from, to): `values` gives each minute's values
-  // (flag 0: the device sent nothing that minute). Returns packets sent.
-  int64_t Send(int i, absl::Time from, absl::Time to,
-               const std::function<Values(absl::Time)>& values) {
-    std::string bytes;
-    int64_t n = 0;
-    for (absl::Time t = from; t < to; t += absl::Minutes(1)) {
-      const Values v = values(t);
-      if (v.flag == 0) continue;
-      bytes += MinutePacket(absl::StrFormat("MN%05d", i), absl::StrCat("pw-", i), t, v);
-      ++n;
-    }
-    EXPECT_TRUE(SendAll(port_, bytes));
-    return n;
-  }
-
-  // An honest plant: running (N) or, while a stop binds its equipment,
-  // stopped (F, the fan idling); values that vary like a real analyser's.
-  std::function<Values(absl::Time)> Honest(const std::string& equipment, int seed) {
-    auto rng = std::make_shared<std::mt19937>(seed);
-    return [this, equipment, rng](absl::Time t) {
-      std::uniform_real_distribution<double> u(-1, 1);
-      if (StopAt(equipment, t)) {
-        return Values{0.5 + 0.2 * u(*rng),  2 + u(*rng),        4 + u(*rng),
-                      2000 + 100 * u(*rng), 20 + 0.3 * u(*rng), 'F'};
-      }
-      return Values{5 + u(*rng),        20 + 3 * u(*rng),
-                    40 + 5 * u(*rng),   50000 + 2000 * u(*rng),
-                    10 + 0.5 * u(*rng), 'N'};
-    };
-  }
-
-  std::vector<v1::Finding> Findings(const std::string& filter = "") {
-    auto compliance = v1::ComplianceService::NewStub(channel_);
-    std::vector<v1::Finding> out;
-    v1::ListFindingsRequest req;
-    req.set_parent(kDistrict);
-    req.set_page_size(1000);
-    req.set_filter(filter);
-    do {
-      v1::ListFindingsResponse resp;
-      grpc::Status s = compliance->ListFindings(KeyContext(verifier_).get(), req, &resp);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-      if (!s.ok()) return out;
-      out.insert(out.end(), resp.findings().begin(), resp.findings().end());
-      req.set_page_token(resp.next_page_token());
-    } while (!req.page_token().empty());
-    return out;
-  }
-
-  std::string dsn_, admin_, bureau_, city_, verifier_, service_, key_dir_;
-  std::unique_ptr<ServerProcess> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  int port_ = 0;
-  v1::ListObligationWindowsResponse windows_;
-  std::vector<v1::Meter> meters_;
 };
 
 std::vector<v1::Finding> About(const std::vector<v1::Finding>& all, const std::string& scope,
@@ -319,7 +106,7 @@ TEST_F(CemsVerifyTest, PlantedCemsFindingsAreFoundAndAnHonestOutageIsNot) {
   {
     auto h = Honest(stops[1]->equipment(), 2);
     sent += Send(1, from, to, [&](absl::Time t) {
-      if (t >= China("2018-12-02 10:00") && t < China("2018-12-02 11:30")) return Values{};
+      if (t >= China("2018-12-02 10:00") && t < China("2018-12-02 11:30")) return MinuteValues{};
       return h(t);
     });
   }
@@ -327,7 +114,7 @@ TEST_F(CemsVerifyTest, PlantedCemsFindingsAreFoundAndAnHonestOutageIsNot) {
   {
     auto h = Honest(stops[2]->equipment(), 3);
     sent += Send(2, from, to, [&](absl::Time t) {
-      Values v = h(t);
+      MinuteValues v = h(t);
       if (t >= China("2018-12-02 00:00") && t < China("2018-12-03 12:00")) v.flag = 'D';
       return v;
     });
@@ -336,7 +123,7 @@ TEST_F(CemsVerifyTest, PlantedCemsFindingsAreFoundAndAnHonestOutageIsNot) {
   {
     auto h = Honest(runs[0]->equipment(), 4);
     sent += Send(3, from, to, [&](absl::Time t) {
-      Values v = h(t);
+      MinuteValues v = h(t);
       if (t >= China("2018-12-04 10:00") && t < China("2018-12-04 13:00")) v.pm = 25 + v.pm - 5;
       return v;
     });
@@ -345,19 +132,13 @@ TEST_F(CemsVerifyTest, PlantedCemsFindingsAreFoundAndAnHonestOutageIsNot) {
   {
     auto h = Honest(runs[1]->equipment(), 5);
     sent += Send(4, from, to, [&](absl::Time t) {
-      Values v = h(t);
+      MinuteValues v = h(t);
       if (t >= China("2018-11-30 10:00") && t < China("2018-11-30 15:00")) v.pm = 7.3;
       return v;
     });
   }
-  // Every packet stored (the receiver commits in batches of its own).
-  int64_t stored = 0;
-  for (absl::Time until = absl::Now() + absl::Seconds(120); absl::Now() < until;
-       absl::SleepFor(absl::Milliseconds(200))) {
-    stored = std::stoll(SqlScalar(dsn_, "SELECT count(*) FROM cems.packet"));
-    if (stored >= sent) break;
-  }
-  ASSERT_EQ(stored, sent);
+  // Every packet stored.
+  ASSERT_EQ(StoredPackets(sent), sent);
 
   // The plant that ran through the stop: its production meter too (15-minute
   // readings, 100 kW from the reference window on).

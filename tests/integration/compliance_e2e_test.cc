@@ -27,6 +27,8 @@
 #include "lib/model/clock.h"
 #include "lib/model/identifiers.h"
 #include "lib/rpc/status.h"
+#include "tests/support/finding_watcher.h"
+#include "tests/support/jizhou_season.h"
 #include "tests/support/test_env.h"
 #include "tools/cli/client_lib.h"
 #include "tools/cli/monitoring_files.h"
@@ -39,14 +41,7 @@ using ::testing::HasSubstr;
 using namespace ::cuofeng::testing;
 
 constexpr char kDistrict[] = "districts/120119";
-const absl::TimeZone kChina = absl::FixedTimeZone(8 * 3600);
-
-absl::Time China(const std::string& text) {
-  absl::Time t;
-  std::string err;
-  EXPECT_TRUE(absl::ParseTime("%Y-%m-%d %H:%M", text, kChina, &t, &err)) << text << ": " << err;
-  return t;
-}
+const absl::TimeZone kChina = ChinaZone();
 
 std::string Csv(absl::Time t) { return absl::FormatTime("%Y-%m-%d %H:%M:%S", t, kChina); }
 
@@ -63,33 +58,15 @@ class ComplianceE2eTest : public ::testing::Test {
     // 1. Before the season: the bureau files its list, the city issues an orange alert.
     server_ = ServerProcess::Start(*dsn_, &error, {"--clock=2018-10-25T09:00:00+08:00"}).release();
     ASSERT_NE(server_, nullptr) << error;
-    ASSERT_EQ(Cli(*admin_, {"district", "create", "120119", "--name=蓟州区"}).exit_code, 0);
+    bureau_ = new std::string;
+    ASSERT_NO_FATAL_FAILURE(CreateJizhou(server_->address(), *admin_, 90, 270, bureau_));
     ASSERT_EQ(Cli(*admin_, {"district", "create", "120101", "--name=和平区"}).exit_code, 0);
-    bureau_ = new std::string(CreateKey(server_->address(), *admin_, "bureau", kDistrict));
     city_ = new std::string(CreateKey(server_->address(), *admin_, "city", ""));
-    CommandResult imported = ImportSampleDistrict(server_->address(), *bureau_, kDistrict, 90, 270);
-    ASSERT_EQ(imported.exit_code, 0) << imported.output;
-    ASSERT_EQ(LoadRuleSet(server_->address(), *bureau_, "jizhou-2018").exit_code, 0);
-    CommandResult season =
-        Cli(*bureau_, {"season", "create", "--district=districts/120119", "--id=2018-2019",
-                       "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"});
-    ASSERT_EQ(season.exit_code, 0) << season.output;
+    ASSERT_NO_FATAL_FAILURE(CreateSeason2018(server_->address(), *bureau_));
+    ASSERT_NO_FATAL_FAILURE(FileListAndOrangeAlert(server_->address(), *bureau_, *city_));
     auto channel = Connect(server_->address());
     auto planning = v1::PlanningService::NewStub(channel);
     v1::GenerateListRequest gen;
-    gen.set_parent(kDistrict);
-    gen.set_season("districts/120119/seasons/2018-2019");
-    gen.set_rule_set("ruleSets/jizhou-2018");
-    v1::ListVersion list;
-    ASSERT_TRUE(planning->GenerateList(KeyContext(*bureau_).get(), gen, &list).ok());
-    ASSERT_EQ(Cli(*bureau_, {"filing", "submit", list.name()}).exit_code, 0);
-    CommandResult ack = Cli(*city_, {"filing", "acknowledge", list.name()});
-    ASSERT_EQ(ack.exit_code, 0) << ack.output;
-    CommandResult alert =
-        Cli(*city_, {"alert", "issue", "--level=ORANGE", "--districts=districts/120119",
-                     "--start_time=2018-12-01T00:00:00+08:00",
-                     "--end_time=2018-12-04T00:00:00+08:00", "--document=津重污染指〔2018〕7号"});
-    ASSERT_EQ(alert.exit_code, 0) << alert.output;
     // 和平区 files a list under the 2020-style grade rules: a grade-B cement
     // clinker plant may not use China IV-or-older heavy trucks at yellow.
     const std::string heping_bureau =
@@ -1025,40 +1002,11 @@ class VerificationUnderLoadTest : public ::testing::Test {
     auto server = ServerProcess::Start(*dsn_, &error, {"--clock=2018-10-25T09:00:00+08:00"});
     ASSERT_NE(server, nullptr) << error;
     const std::string& address = server->address();
-    ASSERT_EQ(
-        ::cuofeng::testing::Cli(address, *admin_, {"district", "create", "120119", "--name=蓟州区"})
-            .exit_code,
-        0);
-    bureau_ = new std::string(CreateKey(address, *admin_, "bureau", kDistrict));
+    bureau_ = new std::string;
+    ASSERT_NO_FATAL_FAILURE(CreateJizhou(address, *admin_, 30, 90, bureau_));
     const std::string city = CreateKey(address, *admin_, "city", "");
-    CommandResult imported = ImportSampleDistrict(address, *bureau_, kDistrict, 30, 90);
-    ASSERT_EQ(imported.exit_code, 0) << imported.output;
-    ASSERT_EQ(LoadRuleSet(address, *bureau_, "jizhou-2018").exit_code, 0);
-    ASSERT_EQ(::cuofeng::testing::Cli(
-                  address, *bureau_,
-                  {"season", "create", "--district=districts/120119", "--id=2018-2019",
-                   "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"})
-                  .exit_code,
-              0);
-    auto planning = v1::PlanningService::NewStub(Connect(address));
-    v1::GenerateListRequest gen;
-    gen.set_parent(kDistrict);
-    gen.set_season("districts/120119/seasons/2018-2019");
-    gen.set_rule_set("ruleSets/jizhou-2018");
-    v1::ListVersion list;
-    ASSERT_TRUE(planning->GenerateList(KeyContext(*bureau_).get(), gen, &list).ok());
-    ASSERT_EQ(
-        ::cuofeng::testing::Cli(address, *bureau_, {"filing", "submit", list.name()}).exit_code, 0);
-    ASSERT_EQ(
-        ::cuofeng::testing::Cli(address, city, {"filing", "acknowledge", list.name()}).exit_code,
-        0);
-    ASSERT_EQ(::cuofeng::testing::Cli(
-                  address, city,
-                  {"alert", "issue", "--level=ORANGE", "--districts=districts/120119",
-                   "--start_time=2018-12-01T00:00:00+08:00", "--end_time=2018-12-04T00:00:00+08:00",
-                   "--document=津重污染指〔2018〕7号"})
-                  .exit_code,
-              0);
+    ASSERT_NO_FATAL_FAILURE(CreateSeason2018(address, *bureau_));
+    ASSERT_NO_FATAL_FAILURE(FileListAndOrangeAlert(address, *bureau_, city));
     verifier_ = new std::string(CreateKey(address, *admin_, "verifier", kDistrict));
     service_ = new std::string(CreateKey(address, *admin_, "service", ""));
     // Readings of the first production meters, so that runs have work to do.
@@ -1293,52 +1241,16 @@ ServerProcess* SeasonRunsTest::server_;
 TEST_F(SeasonRunsTest, DailyRunsFindWhatOneRunFindsAndThePlantedKindsAreFound) {
   const std::string dsn = FreshDatabase("compliance_season");
   const std::string admin = BootstrapAdmin(dsn);
+  JizhouKeys keys;
+  ASSERT_NO_FATAL_FAILURE(FileJizhouSeason(dsn, admin, &keys));
   std::string error;
-  auto early = ServerProcess::Start(dsn, &error, {"--clock=2018-10-25T09:00:00+08:00"});
-  ASSERT_NE(early, nullptr) << error;
-  const std::string& a = early->address();
-  ASSERT_EQ(::cuofeng::testing::Cli(a, admin, {"district", "create", "120119", "--name=蓟州区"})
-                .exit_code,
-            0);
-  const std::string bureau = CreateKey(a, admin, "bureau", kDistrict);
-  const std::string city = CreateKey(a, admin, "city", "");
-  ASSERT_EQ(ImportSampleDistrict(a, bureau, kDistrict, 90, 270).exit_code, 0);
-  ASSERT_EQ(LoadRuleSet(a, bureau, "jizhou-2018").exit_code, 0);
-  ASSERT_EQ(::cuofeng::testing::Cli(
-                a, bureau,
-                {"season", "create", "--district=districts/120119", "--id=2018-2019",
-                 "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"})
-                .exit_code,
-            0);
-  v1::GenerateListRequest gen;
-  gen.set_parent(kDistrict);
-  gen.set_season("districts/120119/seasons/2018-2019");
-  gen.set_rule_set("ruleSets/jizhou-2018");
-  v1::ListVersion list;
-  ASSERT_TRUE(v1::PlanningService::NewStub(Connect(a))
-                  ->GenerateList(KeyContext(bureau).get(), gen, &list)
-                  .ok());
-  ASSERT_EQ(::cuofeng::testing::Cli(a, bureau, {"filing", "submit", list.name()}).exit_code, 0);
-  ASSERT_EQ(::cuofeng::testing::Cli(a, city, {"filing", "acknowledge", list.name()}).exit_code, 0);
-  ASSERT_EQ(::cuofeng::testing::Cli(
-                a, city,
-                {"alert", "issue", "--level=ORANGE", "--districts=districts/120119",
-                 "--start_time=2018-12-01T00:00:00+08:00", "--end_time=2018-12-04T00:00:00+08:00",
-                 "--document=津重污染指〔2018〕7号"})
-                .exit_code,
-            0);
-  ASSERT_EQ(early->Stop(), 0);
-  early.reset();
   auto later = ServerProcess::Start(dsn, &error, {"--clock=2018-12-10T12:00:00+08:00"});
   ASSERT_NE(later, nullptr) << error;
   server_ = later.get();
   const std::string platform = CreateKey(later->address(), admin, "service", "");
   const std::string verifier = CreateKey(later->address(), admin, "verifier", kDistrict);
   const std::string dir = TempDir();
-  CommandResult simulated = RunCommand(
-      {BinDir() + "/cuofeng-gen", "season", "--out=" + dir, "--district=districts/120119",
-       "--server=" + later->address(), "--key=" + bureau, "--from=2018-10-16 00:00",
-       "--season_start=2018-11-15 00:00", "--to=2018-12-10 00:00"});
+  CommandResult simulated = SimulateSeason(later->address(), keys.bureau, dir);
   ASSERT_EQ(simulated.exit_code, 0) << simulated.output;
   EXPECT_THAT(simulated.output, HasSubstr("register reset"));
   for (const char* kind : {"readings", "gate", "ledger", "production"}) {
@@ -1481,41 +1393,13 @@ v1::ListObligationWindowsResponse LiveAndCoveringTest::windows_;
 TEST_F(LiveAndCoveringTest, FindingsArriveAsTheReadingsLandAndTheBatchRunAddsNothing) {
   const std::string dsn = FreshDatabase("compliance_live");
   const std::string admin = BootstrapAdmin(dsn);
-  std::string error;
-  auto early = ServerProcess::Start(dsn, &error, {"--clock=2018-10-25T09:00:00+08:00"});
-  ASSERT_NE(early, nullptr) << error;
-  const std::string& a = early->address();
+  JizhouKeys keys;
+  ASSERT_NO_FATAL_FAILURE(FileJizhouSeason(dsn, admin, &keys));
+  const std::string& bureau = keys.bureau;
   auto cli = [](const std::string& address, const std::string& key, std::vector<std::string> args) {
     return ::cuofeng::testing::Cli(address, key, std::move(args));
   };
-  ASSERT_EQ(cli(a, admin, {"district", "create", "120119", "--name=蓟州区"}).exit_code, 0);
-  const std::string bureau = CreateKey(a, admin, "bureau", kDistrict);
-  const std::string city = CreateKey(a, admin, "city", "");
-  ASSERT_EQ(ImportSampleDistrict(a, bureau, kDistrict, 90, 270).exit_code, 0);
-  ASSERT_EQ(LoadRuleSet(a, bureau, "jizhou-2018").exit_code, 0);
-  ASSERT_EQ(cli(a, bureau,
-                {"season", "create", "--district=districts/120119", "--id=2018-2019",
-                 "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"})
-                .exit_code,
-            0);
-  v1::GenerateListRequest gen;
-  gen.set_parent(kDistrict);
-  gen.set_season("districts/120119/seasons/2018-2019");
-  gen.set_rule_set("ruleSets/jizhou-2018");
-  v1::ListVersion list;
-  ASSERT_TRUE(v1::PlanningService::NewStub(Connect(a))
-                  ->GenerateList(KeyContext(bureau).get(), gen, &list)
-                  .ok());
-  ASSERT_EQ(cli(a, bureau, {"filing", "submit", list.name()}).exit_code, 0);
-  ASSERT_EQ(cli(a, city, {"filing", "acknowledge", list.name()}).exit_code, 0);
-  ASSERT_EQ(cli(a, city,
-                {"alert", "issue", "--level=ORANGE", "--districts=districts/120119",
-                 "--start_time=2018-12-01T00:00:00+08:00", "--end_time=2018-12-04T00:00:00+08:00",
-                 "--document=津重污染指〔2018〕7号"})
-                .exit_code,
-            0);
-  ASSERT_EQ(early->Stop(), 0);
-  early.reset();
+  std::string error;
   auto later = ServerProcess::Start(
       dsn, &error, {"--clock=2018-12-10T12:00:00+08:00", "--live_verification", "--live_sweep=1s"});
   ASSERT_NE(later, nullptr) << error;
@@ -1695,34 +1579,13 @@ TEST_F(LiveAndCoveringTest, FindingsArriveAsTheReadingsLandAndTheBatchRunAddsNot
     return cli(b, platform, {"ingest", "readings", dir + "/" + name});
   };
   // Watching from before the alert's readings arrive.
-  std::mutex watched_mu;
-  std::vector<v1::Finding> watched;
-  auto watch_ctx = KeyContext(verifier);
-  watch_ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
-  v1::WatchFindingsRequest wreq;
-  wreq.set_parent(kDistrict);
-  auto watch_stub = v1::ComplianceService::NewStub(Connect(b));
-  auto watch = watch_stub->WatchFindings(watch_ctx.get(), wreq);
-  std::thread watcher([&] {
-    v1::Finding f;
-    while (watch->Read(&f)) {
-      std::lock_guard<std::mutex> lock(watched_mu);
-      watched.push_back(f);
-    }
-  });
-  // However the test ends, the stream is cancelled and its reader joined.
-  struct StopWatching {
-    grpc::ClientContext* ctx;
-    std::thread* reader;
-    ~StopWatching() {
-      ctx->TryCancel();
-      if (reader->joinable()) reader->join();
-    }
-  } stop_watching{watch_ctx.get(), &watcher};
+  FindingWatcher watcher(b, verifier, kDistrict, absl::Minutes(5));
   // Another district's verifier may not watch this one.
   {
+    v1::WatchFindingsRequest wreq;
+    wreq.set_parent(kDistrict);
     auto ctx = KeyContext(other_verifier);
-    auto denied = watch_stub->WatchFindings(ctx.get(), wreq);
+    auto denied = v1::ComplianceService::NewStub(Connect(b))->WatchFindings(ctx.get(), wreq);
     v1::Finding f;
     EXPECT_FALSE(denied->Read(&f));
     EXPECT_EQ(denied->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
@@ -1769,19 +1632,13 @@ TEST_F(LiveAndCoveringTest, FindingsArriveAsTheReadingsLandAndTheBatchRunAddsNot
     }
   }
   // The watcher saw the stop not kept (bounded wait: it arrives within the poll above).
-  bool seen = false;
-  for (int i = 0; i < 900 && !seen; ++i) {
-    {
-      std::lock_guard<std::mutex> lock(watched_mu);
-      for (const v1::Finding& f : watched)
-        seen = seen || (f.scope() == stop && f.type() == v1::STOP_NOT_KEPT);
+  EXPECT_TRUE(watcher.Await([&](const std::vector<v1::Finding>& watched) {
+    for (const v1::Finding& f : watched) {
+      if (f.scope() == stop && f.type() == v1::STOP_NOT_KEPT) return true;
     }
-    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  EXPECT_TRUE(seen);
-  watch_ctx->TryCancel();
-  watcher.join();
-  (void)watch->Finish();
+    return false;
+  }));
+  watcher.Stop();
   // A batch run over the same data: the same findings on these meters, nothing new there.
   const std::set<std::string> scopes(all.begin(), all.end());
   const std::set<std::string> before = About(live, scopes);

@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "lib/documents/registry_workbook.h"
 #include "lib/model/clock.h"
+#include "tests/support/jizhou_season.h"
 #include "tests/support/test_env.h"
 #include "tools/cli/client_lib.h"
 #include "tools/gen/production_ledgers.h"
@@ -36,14 +37,6 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 constexpr char kDistrict[] = "districts/120119";
-const absl::TimeZone kChina = absl::FixedTimeZone(8 * 3600);
-
-absl::Time China(const std::string& text) {
-  absl::Time t;
-  std::string err;
-  EXPECT_TRUE(absl::ParseTime("%Y-%m-%d %H:%M", text, kChina, &t, &err)) << text << ": " << err;
-  return t;
-}
 
 class LedgerTest : public ::testing::Test {
  protected:
@@ -53,12 +46,7 @@ class LedgerTest : public ::testing::Test {
     std::string error;
     server_ = ServerProcess::Start(dsn_, &error, {"--clock=2018-10-25T09:00:00+08:00"});
     ASSERT_NE(server_, nullptr) << error;
-    ASSERT_EQ(Cli(server_->address(), admin_, {"district", "create", "120119", "--name=蓟州区"})
-                  .exit_code,
-              0);
-    bureau_ = CreateKey(server_->address(), admin_, "bureau", kDistrict);
-    auto imported = ImportSampleDistrict(server_->address(), bureau_, kDistrict, 90, 270);
-    ASSERT_EQ(imported.exit_code, 0) << imported.output;
+    ASSERT_NO_FATAL_FAILURE(CreateJizhou(server_->address(), admin_, 90, 270, &bureau_));
     dir_ = TempDir();
   }
 
@@ -71,25 +59,8 @@ class LedgerTest : public ::testing::Test {
   // the clock to 5 December.
   void FileListAndAlert() {
     city_ = CreateKey(server_->address(), admin_, "city", "");
-    ASSERT_EQ(LoadRuleSet(server_->address(), bureau_, "jizhou-2018").exit_code, 0);
-    auto season = Cli(server_->address(), bureau_,
-                      {"season", "create", "--district=districts/120119", "--id=2018-2019",
-                       "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"});
-    ASSERT_EQ(season.exit_code, 0) << season.output;
-    auto planning = v1::PlanningService::NewStub(Connect(server_->address()));
-    v1::GenerateListRequest gen;
-    gen.set_parent(kDistrict);
-    gen.set_season("districts/120119/seasons/2018-2019");
-    gen.set_rule_set("ruleSets/jizhou-2018");
-    v1::ListVersion list;
-    ASSERT_TRUE(planning->GenerateList(KeyContext(bureau_).get(), gen, &list).ok());
-    ASSERT_EQ(Cli(server_->address(), bureau_, {"filing", "submit", list.name()}).exit_code, 0);
-    ASSERT_EQ(Cli(server_->address(), city_, {"filing", "acknowledge", list.name()}).exit_code, 0);
-    auto alert = Cli(server_->address(), city_,
-                     {"alert", "issue", "--level=ORANGE", "--districts=districts/120119",
-                      "--start_time=2018-12-01T00:00:00+08:00",
-                      "--end_time=2018-12-04T00:00:00+08:00", "--document=津重污染指〔2018〕7号"});
-    ASSERT_EQ(alert.exit_code, 0) << alert.output;
+    ASSERT_NO_FATAL_FAILURE(CreateSeason2018(server_->address(), bureau_));
+    ASSERT_NO_FATAL_FAILURE(FileListAndOrangeAlert(server_->address(), bureau_, city_));
     ASSERT_EQ(server_->Stop(), 0);
     std::string error;
     server_ = ServerProcess::Start(dsn_, &error, {"--clock=2018-12-05T12:00:00+08:00"});
@@ -259,7 +230,7 @@ TEST_F(LedgerTest, LedgerDaysCountEveryRow) {
 }
 
 TEST_F(LedgerTest, VerificationFindsEachPlantedKindAndNothingElse) {
-  FileListAndAlert();
+  ASSERT_NO_FATAL_FAILURE(FileListAndAlert());
   auto channel = Connect(server_->address());
   SeasonInputs in;
   {

@@ -23,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/model/clock.h"
+#include "tests/support/jizhou_season.h"
 #include "tests/support/test_env.h"
 #include "tools/cli/client_lib.h"
 
@@ -33,14 +34,6 @@ using ::testing::HasSubstr;
 using namespace ::cuofeng::testing;
 
 constexpr char kDistrict[] = "districts/120119";
-
-absl::Time China(const std::string& text) {
-  absl::Time t;
-  std::string err;
-  EXPECT_TRUE(absl::ParseTime("%Y-%m-%d %H:%M", text, absl::FixedTimeZone(8 * 3600), &t, &err))
-      << err;
-  return t;
-}
 
 v1::VerificationRun Verify(const std::string& address, const std::string& key) {
   v1::RunVerificationRequest req;
@@ -101,48 +94,15 @@ constexpr char kStale[] =
 TEST(ReadingDaysTest, ScreenedVerificationFindsExactlyWhatReadingEveryRowFinds) {
   const std::string dsn = FreshDatabase("reading_days");
   const std::string admin = BootstrapAdmin(dsn);
+  JizhouKeys keys;
+  ASSERT_NO_FATAL_FAILURE(FileJizhouSeason(dsn, admin, &keys));
   std::string error;
-  auto early = ServerProcess::Start(dsn, &error, {"--clock=2018-10-25T09:00:00+08:00"});
-  ASSERT_NE(early, nullptr) << error;
-  const std::string& a = early->address();
-  ASSERT_EQ(Cli(a, admin, {"district", "create", "120119", "--name=蓟州区"}).exit_code, 0);
-  const std::string bureau = CreateKey(a, admin, "bureau", kDistrict);
-  const std::string city = CreateKey(a, admin, "city", "");
-  ASSERT_EQ(ImportSampleDistrict(a, bureau, kDistrict, 90, 270).exit_code, 0);
-  ASSERT_EQ(LoadRuleSet(a, bureau, "jizhou-2018").exit_code, 0);
-  ASSERT_EQ(Cli(a, bureau,
-                {"season", "create", "--district=districts/120119", "--id=2018-2019",
-                 "--start=2018-11-15", "--end=2019-03-15", "--filing_deadline=2018-10-31"})
-                .exit_code,
-            0);
-  v1::GenerateListRequest gen;
-  gen.set_parent(kDistrict);
-  gen.set_season("districts/120119/seasons/2018-2019");
-  gen.set_rule_set("ruleSets/jizhou-2018");
-  v1::ListVersion list;
-  ASSERT_TRUE(v1::PlanningService::NewStub(Connect(a))
-                  ->GenerateList(KeyContext(bureau).get(), gen, &list)
-                  .ok());
-  ASSERT_EQ(Cli(a, bureau, {"filing", "submit", list.name()}).exit_code, 0);
-  ASSERT_EQ(Cli(a, city, {"filing", "acknowledge", list.name()}).exit_code, 0);
-  ASSERT_EQ(Cli(a, city,
-                {"alert", "issue", "--level=ORANGE", "--districts=districts/120119",
-                 "--start_time=2018-12-01T00:00:00+08:00", "--end_time=2018-12-04T00:00:00+08:00",
-                 "--document=津重污染指〔2018〕7号"})
-                .exit_code,
-            0);
-  ASSERT_EQ(early->Stop(), 0);
-  early.reset();
-
   auto later = ServerProcess::Start(dsn, &error, {"--clock=2018-12-10T12:00:00+08:00"});
   ASSERT_NE(later, nullptr) << error;
   const std::string platform = CreateKey(later->address(), admin, "service", "");
   const std::string verifier = CreateKey(later->address(), admin, "verifier", kDistrict);
   const std::string dir = TempDir();
-  CommandResult simulated = RunCommand(
-      {BinDir() + "/cuofeng-gen", "season", "--out=" + dir, "--district=districts/120119",
-       "--server=" + later->address(), "--key=" + bureau, "--from=2018-10-16 00:00",
-       "--season_start=2018-11-15 00:00", "--to=2018-12-10 00:00"});
+  CommandResult simulated = SimulateSeason(later->address(), keys.bureau, dir);
   ASSERT_EQ(simulated.exit_code, 0) << simulated.output;
   for (const char* kind : {"readings", "gate", "ledger"}) {
     CommandResult in =

@@ -13,47 +13,10 @@
 #include "lib/rules/engine.h"
 #include "lib/rules/rule_set.h"
 #include "tests/unit/rules_test_support.h"
-#include "tools/gen/generator.h"
+#include "tools/gen/rules_snapshot.h"
 
 namespace cuofeng {
 namespace {
-
-RegistrySnapshot Generate(int64_t equipment) {
-  DistrictSpec spec;  // equipment 0: the sample district
-  if (equipment > 0) {
-    spec.equipment = equipment;
-    spec.enterprises = equipment / 10;
-  }
-  RegistrySnapshot s;
-  GenerateDistrictTo(spec, [&](const ResourceKind&, const google::protobuf::Message& m) {
-    using namespace v1;
-    const auto* d = m.GetDescriptor();
-    if (d == Enterprise::descriptor())
-      s.enterprises.push_back(static_cast<const Enterprise&>(m));
-    else if (d == ProductionLine::descriptor())
-      s.lines.push_back(static_cast<const ProductionLine&>(m));
-    else if (d == Process::descriptor())
-      s.processes.push_back(static_cast<const Process&>(m));
-    else if (d == Equipment::descriptor())
-      s.equipment.push_back(static_cast<const Equipment&>(m));
-    else if (d == RetrofitTask::descriptor())
-      s.retrofit_tasks.push_back(static_cast<const RetrofitTask&>(m));
-    else if (d == EmissionTotal::descriptor())
-      s.emission_totals.push_back(static_cast<const EmissionTotal&>(m));
-    else if (d == Township::descriptor())
-      s.townships.push_back(static_cast<const Township&>(m));
-  });
-  return s;
-}
-
-v1::Season Season() {
-  v1::Season season;
-  season.set_name("districts/120119/seasons/2018-2019");
-  season.set_start("2018-11-15");
-  season.set_end("2019-03-15");
-  season.set_filing_deadline("2018-10-31");
-  return season;
-}
 
 // As cuofeng-bench-rules computes it: the first 16 hex digits.
 std::string Digest(const GeneratedList& list) {
@@ -68,9 +31,11 @@ std::string Digest(const GeneratedList& list) {
 
 void ExpectSameBytes(int64_t equipment, const std::string& want_digest) {
   const v1::RuleSet& rules = testing_support::Jizhou();
-  const RegistrySnapshot s = Generate(equipment);
-  const GeneratedList messages = GenerateList(rules, Season(), s, "2018-10-25");
-  const GeneratedList compact = GenerateList(rules, Season(), s, "2018-10-25", EntryForm::kCompact);
+  const RegistrySnapshot s = GenerateSnapshot(equipment);
+  const GeneratedList messages =
+      GenerateList(rules, testing_support::Season2018(), s, "2018-10-25");
+  const GeneratedList compact =
+      GenerateList(rules, testing_support::Season2018(), s, "2018-10-25", EntryForm::kCompact);
   EXPECT_EQ(messages.entry_count, messages.entries.size());
   EXPECT_TRUE(compact.entries.empty());
   ASSERT_EQ(compact.entry_count, messages.entries.size());

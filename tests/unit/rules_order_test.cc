@@ -14,39 +14,13 @@
 #include "gtest/gtest.h"
 #include "lib/rules/engine.h"
 #include "tests/unit/rules_test_support.h"
-#include "tools/gen/generator.h"
+#include "tools/gen/rules_snapshot.h"
 
 namespace cuofeng {
 namespace {
 
 using testing_support::District;
 using testing_support::Entry;
-
-RegistrySnapshot Generate(int64_t equipment) {
-  DistrictSpec spec;
-  spec.equipment = equipment;
-  spec.enterprises = equipment / 10;
-  RegistrySnapshot s;
-  GenerateDistrictTo(spec, [&](const ResourceKind&, const google::protobuf::Message& m) {
-    using namespace v1;
-    const auto* d = m.GetDescriptor();
-    if (d == Enterprise::descriptor())
-      s.enterprises.push_back(static_cast<const Enterprise&>(m));
-    else if (d == ProductionLine::descriptor())
-      s.lines.push_back(static_cast<const ProductionLine&>(m));
-    else if (d == Process::descriptor())
-      s.processes.push_back(static_cast<const Process&>(m));
-    else if (d == Equipment::descriptor())
-      s.equipment.push_back(static_cast<const Equipment&>(m));
-    else if (d == RetrofitTask::descriptor())
-      s.retrofit_tasks.push_back(static_cast<const RetrofitTask&>(m));
-    else if (d == EmissionTotal::descriptor())
-      s.emission_totals.push_back(static_cast<const EmissionTotal&>(m));
-    else if (d == Township::descriptor())
-      s.townships.push_back(static_cast<const Township&>(m));
-  });
-  return s;
-}
 
 void ExpectSameList(const GeneratedList& a, const GeneratedList& b) {
   ASSERT_EQ(a.entries.size(), b.entries.size());
@@ -74,7 +48,7 @@ void ExpectResourceOrder(const GeneratedList& list) {
 
 TEST(RulesOrderTest, ARegistryListedInAnyOrderGivesTheSameList) {
   const v1::RuleSet& rules = testing_support::Jizhou();
-  RegistrySnapshot s = Generate(2000);
+  RegistrySnapshot s = GenerateSnapshot(2000);
   const GeneratedList in_order =
       GenerateList(rules, testing_support::Season2018(), s, "2018-10-25");
   ASSERT_GT(in_order.entries.size(), 2000u);

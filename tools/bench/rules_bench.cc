@@ -26,7 +26,7 @@
 #include "lib/rules/digest.h"
 #include "lib/rules/engine.h"
 #include "lib/rules/rule_set.h"
-#include "tools/gen/generator.h"
+#include "tools/gen/rules_snapshot.h"
 
 ABSL_FLAG(std::string, sizes, "10000,100000,1000000", "equipment counts to run");
 ABSL_FLAG(std::string, rule_set, "tools/rulesets/jizhou-2018.textproto", "rule set file");
@@ -75,32 +75,8 @@ struct Result {
 // Runs one size in this (child) process.
 // equipment 0: the sample district.
 Result RunOne(const cuofeng::v1::RuleSet& rules, int64_t equipment) {
-  cuofeng::DistrictSpec spec;
-  if (equipment > 0) {
-    spec.equipment = equipment;
-    spec.enterprises = std::max<int64_t>(1, equipment / 10);
-  }
-  cuofeng::RegistrySnapshot s;
   auto t0 = std::chrono::steady_clock::now();
-  cuofeng::GenerateDistrictTo(
-      spec, [&](const cuofeng::ResourceKind& kind, const google::protobuf::Message& m) {
-        using namespace cuofeng::v1;
-        const auto* d = m.GetDescriptor();
-        if (d == Enterprise::descriptor())
-          s.enterprises.push_back(static_cast<const Enterprise&>(m));
-        else if (d == ProductionLine::descriptor())
-          s.lines.push_back(static_cast<const ProductionLine&>(m));
-        else if (d == Process::descriptor())
-          s.processes.push_back(static_cast<const Process&>(m));
-        else if (d == Equipment::descriptor())
-          s.equipment.push_back(static_cast<const Equipment&>(m));
-        else if (d == RetrofitTask::descriptor())
-          s.retrofit_tasks.push_back(static_cast<const RetrofitTask&>(m));
-        else if (d == EmissionTotal::descriptor())
-          s.emission_totals.push_back(static_cast<const EmissionTotal&>(m));
-        else if (d == Township::descriptor())
-          s.townships.push_back(static_cast<const Township&>(m));
-      });
+  const cuofeng::RegistrySnapshot s = cuofeng::GenerateSnapshot(equipment);
   Result r;
   r.gen_s = Seconds(t0);
   r.rss_before_mib = RssMiB();
