@@ -146,7 +146,7 @@ int Bootstrap() {
     key = *created;
     tx.exec_params0(
         "INSERT INTO core.audit_log (principal, method, resource, outcome, detail) "
-        "VALUES ('bootstrap', 'AdminBootstrap', $1, 'OK', 'first admin key created from the CLI')",
+        "VALUES ('bootstrap', 'AdminBootstrap', $1, 'OK', '用命令行创建了第一个管理员密钥')",
         key.key.name());
     return absl::OkStatus();
   });

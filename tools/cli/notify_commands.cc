@@ -15,6 +15,7 @@
 #include "lib/model/clock.h"
 #include "lib/model/labels.h"
 #include "lib/rpc/status.h"
+#include "lib/text/text.h"
 #include "tools/cli/client_lib.h"
 #include "tools/cli/options.h"
 #include "tools/cli/output.h"
@@ -55,7 +56,8 @@ std::string Deliveries(const v1::Notification& n) {
   for (const v1::Delivery& d : n.deliveries()) {
     std::string s = absl::StrCat(ChannelLabel(d.channel()), " ", StateLabel(d.state()));
     if (d.state() != v1::DELIVERED && !d.last_error().empty()) {
-      absl::StrAppend(&s, " (", d.attempts(), "次尝试: ", d.last_error().substr(0, 80), ")");
+      // Cut between characters (a byte count could split a Chinese one).
+      absl::StrAppend(&s, "（", d.attempts(), " 次尝试：", Printable(d.last_error(), 60), "）");
     }
     out.push_back(s);
   }
