@@ -636,7 +636,14 @@ void Importer::CheckArrived(const ResourceKind& kind) {
   checking_ += absl::Now() - began;
   k.cpu += ThreadCpu() - cpu;
   checking_cpu_ += ThreadCpu() - cpu;
-  if (violation_count_ == 0 && rows_[&kind].size() - k.handed >= kWriteRows) StartWrite(kind);
+  // A kind with a 统一社会信用代码 waits for its whole file: the code is
+  // checked against other enterprises' (CheckUsccElsewhere) before any row
+  // of the file is written, or the unique key would answer first, without
+  // the file's line, and an enterprise's code moving to another within the
+  // file would depend on where the runs were cut.
+  if (violation_count_ == 0 && k.uscc == nullptr && rows_[&kind].size() - k.handed >= kWriteRows) {
+    StartWrite(kind);
+  }
 }
 
 absl::Status Importer::Run(const std::vector<const v1::CsvFile*>& files,

@@ -724,6 +724,41 @@ TEST_F(RegistryE2eTest, ImportRefusesACodeAnotherDistrictHolds) {
   EXPECT_EQ(Count("registry.enterprise"), enterprises);
 }
 
+// An enterprises file large enough to be written in runs while it arrives
+// still has its codes checked against other districts' before any row is
+// written: the answer names the line, not the unique key.
+TEST_F(RegistryE2eTest, StreamedLargeEnterprisesFileStillNamesACodeAnotherDistrictHolds) {
+  const std::string held = SqlScalar(
+      *dsn_, "SELECT uscc FROM registry.enterprise WHERE district_id = '120119' ORDER BY name "
+             "LIMIT 1");
+  ASSERT_FALSE(held.empty());
+  std::string dir = TempDir();
+  std::ofstream(dir + "/townships.csv") << "id,display_name\nothtown,他镇\n";
+  std::ofstream enterprises(dir + "/enterprises.csv");
+  enterprises << "id,display_name,uscc,township_id,industry_code,industry_category,"
+                 "permit_status,performance_grade\n";
+  constexpr int kRows = 9000;  // more than one run of 8,192
+  for (int i = 0; i < kRows; ++i) {
+    const std::string first17 = absl::StrCat("91120101MA0C", 10000 + i, "");
+    const std::string uscc =
+        i == 3 ? held : absl::StrCat(first17, std::string(1, UsccCheckCharacter(first17)));
+    enterprises << "oth" << i << ",他企业" << i << "," << uscc
+                << ",othtown,C3391,FOUNDRY,PERMIT_VALID,UNGRADED\n";
+  }
+  enterprises.close();
+  const int64_t rows = Count("registry.enterprise");
+  auto result = ImportTemplateDir(*stub_, Key("other_bureau"), kOther, dir, false, "", nullptr);
+  ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
+  std::vector<std::string> where;
+  for (const auto& v : FieldViolations(result.status())) {
+    if (absl::StrContains(v.description, "已登记为 districts/120119/enterprises/")) {
+      where.push_back(v.field);
+    }
+  }
+  EXPECT_THAT(where, ::testing::ElementsAre("enterprises.csv:5:3")) << result.status();
+  EXPECT_EQ(Count("registry.enterprise"), rows);
+}
+
 TEST_F(RegistryE2eTest, ImportReportsAHundredErrorsAndCountsTheRest) {
   std::string dir = TempDir();
   std::ofstream out(dir + "/townships.csv");
