@@ -8,10 +8,11 @@ namespace cuofeng {
 // TuneMalloc gives glibc's malloc large heap steps and transparent huge
 // pages, unless the caller set GLIBC_TUNABLES itself. glibc reads its
 // tunables only when a program starts, so the first call sets the variable
-// and starts the program again (execv of /proc/self/exe with the same
-// arguments, the same pid); on the second start it returns at once. Call it
-// first thing in main. If the program cannot be started again it returns and
-// the program runs with the default heap.
+// (and CUOFENG_MALLOC_TUNED, so that it happens once) and starts the program
+// again (execv of /proc/self/exe with the same arguments, the same pid, its
+// name taken back from "exe"); on the second start it returns at once. Call
+// it first thing in main. If the program cannot be started again it returns
+// and the program runs with the default heap.
 //
 // Why: an import or an ingest builds hundreds of MiB of short strings. With
 // the default heap every 4 KiB page of it faults in on first touch and the
