@@ -70,12 +70,10 @@ double ProcessCpu(int pid, bool reaped = false) {
   return ticks / sysconf(_SC_CLK_TCK);
 }
 
-// CPU seconds of all of PostgreSQL: the postmaster, its live children and the
-// children it has reaped (a psql session's backend ends with it).
-double PostgresCpu() {
-  const int postmaster = absl::GetFlag(FLAGS_postmaster_pid);
-  if (postmaster <= 0) return 0;
-  double cpu = ProcessCpu(postmaster, /*reaped=*/true);
+// CPU seconds of PostgreSQL's live children (backends and background
+// processes) at this moment.
+double LiveChildrenCpu(int postmaster) {
+  double cpu = 0;
   DIR* proc = opendir("/proc");
   if (proc == nullptr) return cpu;
   while (dirent* e = readdir(proc)) {
@@ -93,6 +91,22 @@ double PostgresCpu() {
   }
   closedir(proc);
   return cpu;
+}
+
+// CPU seconds of all of PostgreSQL: the postmaster, its live children and the
+// children it has reaped (a psql session's backend ends with it). A child
+// reaped while the live ones are read would count in neither (or, read the
+// other way round, twice): the reaped figure is read before and after, and
+// the whole read again until they agree.
+double PostgresCpu() {
+  const int postmaster = absl::GetFlag(FLAGS_postmaster_pid);
+  if (postmaster <= 0) return 0;
+  for (int attempt = 0;; ++attempt) {
+    const double before = ProcessCpu(postmaster, /*reaped=*/true);
+    const double live = LiveChildrenCpu(postmaster);
+    const double after = ProcessCpu(postmaster, /*reaped=*/true);
+    if (before == after || attempt == 10) return after + live;
+  }
 }
 
 // CPU seconds of this process, and of the children it has waited for (psql).
