@@ -24,6 +24,7 @@
 #include "cuofeng/v1/registry.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "lib/hj212/packet.h"
+#include "tests/support/loopback.h"
 #include "tests/support/test_env.h"
 #include "tools/cli/client_lib.h"
 
@@ -46,16 +47,7 @@ std::string MinuteSegment(const std::string& mn, const std::string& pw, int minu
 // the platform's answers.
 class Device {
  public:
-  explicit Device(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      close(fd_);
-      fd_ = -1;
-    }
+  explicit Device(int port) : fd_(cuofeng::testing::ConnectLoopback(port)) {
     timeval tv{0, 200000};
     if (fd_ >= 0) setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }

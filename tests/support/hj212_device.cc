@@ -16,6 +16,7 @@
 #include "lib/hj212/packet.h"
 #include "lib/model/clock.h"
 #include "tests/support/jizhou_season.h"
+#include "tests/support/loopback.h"
 #include "tools/cli/client_lib.h"
 
 namespace cuofeng {
@@ -27,15 +28,8 @@ constexpr char kJizhou[] = "districts/120119";
 }  // namespace
 
 bool SendAll(int port, const std::string& bytes) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return false;
-  }
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) return false;
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);

@@ -18,23 +18,13 @@
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "lib/hj212/receiver.h"
+#include "tests/support/loopback.h"
 
 namespace cuofeng {
 namespace hj212 {
 namespace {
 
-int Connect(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
+int Connect(int port) { return cuofeng::testing::ConnectLoopback(port); }
 
 void WriteAll(int fd, const std::string& bytes) {
   size_t done = 0;
