@@ -854,11 +854,8 @@ absl::Status Importer::WriteKind(const ResourceKind& kind,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::Status ImportRegistryFiles(pqxx::work& tx, const std::string& district,
-                                 const std::vector<const v1::CsvFile*>& files,
-                                 v1::ImportRegistryResponse* response) {
+// The id of the district an import goes into, once it is known to exist.
+absl::StatusOr<std::string> ImportDistrictId(pqxx::work& tx, const std::string& district) {
   auto parsed = ParseName(DistrictKind(), district);
   if (!parsed.ok()) {
     return InvalidArgumentWithViolations(
@@ -867,7 +864,16 @@ absl::Status ImportRegistryFiles(pqxx::work& tx, const std::string& district,
   if (!RegistryRepository::Exists(tx, DistrictKind(), district)) {
     return absl::NotFoundError(absl::StrCat("区 ", district, " 不存在；请先创建"));
   }
-  Importer importer(tx, parsed->district_id);
+  return parsed->district_id;
+}
+
+}  // namespace
+
+absl::Status ImportRegistryFiles(pqxx::work& tx, const std::string& district,
+                                 const std::vector<const v1::CsvFile*>& files,
+                                 v1::ImportRegistryResponse* response) {
+  ASSIGN_OR_RETURN(std::string district_id, ImportDistrictId(tx, district));
+  Importer importer(tx, district_id);
   return importer.Run(files, response);
 }
 
@@ -875,15 +881,8 @@ absl::Status ImportRegistryStream(pqxx::work& tx, const std::string& district,
                                   const std::vector<std::string>& announced,
                                   const std::function<const v1::CsvFile*()>& next,
                                   v1::ImportRegistryResponse* response) {
-  auto parsed = ParseName(DistrictKind(), district);
-  if (!parsed.ok()) {
-    return InvalidArgumentWithViolations(
-        {{"header.district", std::string(parsed.status().message())}});
-  }
-  if (!RegistryRepository::Exists(tx, DistrictKind(), district)) {
-    return absl::NotFoundError(absl::StrCat("区 ", district, " 不存在；请先创建"));
-  }
-  Importer importer(tx, parsed->district_id);
+  ASSIGN_OR_RETURN(std::string district_id, ImportDistrictId(tx, district));
+  Importer importer(tx, district_id);
   return importer.RunStream(announced, next, response);
 }
 

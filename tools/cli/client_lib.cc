@@ -353,6 +353,17 @@ v1::ImportRegistryRequest ImportHeader(const std::string& district, bool validat
   return header;
 }
 
+// WriteFile sends one chunk of an import. The chunk is lent to the request,
+// not copied: Write serializes it before it returns, and the request gives it
+// back unchanged. False once the stream is closed.
+bool WriteFile(grpc::ClientWriter<v1::ImportRegistryRequest>* writer, const v1::CsvFile& f) {
+  v1::ImportRegistryRequest part;
+  part.unsafe_arena_set_allocated_file(const_cast<v1::CsvFile*>(&f));
+  const bool open = writer->Write(part);
+  (void)part.unsafe_arena_release_file();
+  return open;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::ImportRegistryResponse> ImportFiles(
@@ -372,12 +383,7 @@ absl::StatusOr<v1::ImportRegistryResponse> ImportFiles(
   int64_t sent = 0;
   for (const auto& f : files) {
     if (!open) break;
-    // The chunk is lent to the request, not copied: Write serializes it
-    // before it returns, and the request gives it back unchanged.
-    v1::ImportRegistryRequest part;
-    part.unsafe_arena_set_allocated_file(const_cast<v1::CsvFile*>(&f));
-    open = writer->Write(part);
-    (void)part.unsafe_arena_release_file();
+    open = WriteFile(writer.get(), f);
     sent += f.rows_size();
     if (progress) progress(sent, total);
   }
@@ -456,12 +462,7 @@ absl::StatusOr<v1::ImportRegistryResponse> ImportTemplateDir(
     }
     for (const v1::CsvFile& f : r.chunks) {
       if (!open) break;
-      // The chunk is lent to the request, not copied: Write serializes it
-      // before it returns, and the request gives it back unchanged.
-      v1::ImportRegistryRequest part;
-      part.unsafe_arena_set_allocated_file(const_cast<v1::CsvFile*>(&f));
-      open = writer->Write(part);
-      (void)part.unsafe_arena_release_file();
+      open = WriteFile(writer.get(), f);
       sent += f.rows_size();
       if (progress) progress(sent, total);
     }
