@@ -94,6 +94,31 @@ class RegistryE2eTest : public ::testing::Test {
     return std::stoll(SqlScalar(*dsn_, absl::StrCat("SELECT count(*) FROM ", table)));
   }
 
+  // A valid 统一社会信用代码: `prefix` (12 characters), `serial` (5 digits),
+  // then its check character.
+  static std::string Uscc(const std::string& prefix, int serial) {
+    const std::string first17 = absl::StrCat(prefix, serial);
+    return absl::StrCat(first17, std::string(1, UsccCheckCharacter(first17)));
+  }
+
+  // Writes DIR/enterprises.csv with `count` foundries in `township`: ids
+  // ID_PREFIX0.., names NAME_PREFIX0.., codes USCC_PREFIX10000.. (row
+  // `uscc_of`'s code replaced, when given).
+  static void WriteFoundries(const std::string& dir, const std::string& id_prefix,
+                             const std::string& name_prefix, const std::string& township,
+                             const std::string& uscc_prefix, int count,
+                             const std::function<std::string(int, std::string)>& uscc_of = {}) {
+    std::ofstream out(dir + "/enterprises.csv");
+    out << "id,display_name,uscc,township_id,industry_code,industry_category,"
+           "permit_status,performance_grade\n";
+    for (int i = 0; i < count; ++i) {
+      std::string uscc = Uscc(uscc_prefix, 10000 + i);
+      if (uscc_of) uscc = uscc_of(i, std::move(uscc));
+      out << id_prefix << i << "," << name_prefix << i << "," << uscc << "," << township
+          << ",C3391,FOUNDRY,PERMIT_VALID,UNGRADED\n";
+    }
+  }
+
   static v1::Enterprise NewEnterprise(const std::string& display, const std::string& uscc) {
     v1::Enterprise e;
     e.set_display_name(display);
@@ -457,19 +482,10 @@ TEST_F(RegistryE2eTest, BadImportNamesEveryBadCellAndWritesNothing) {
 TEST_F(RegistryE2eTest, AnErrorInTheLastFileUndoesTheFilesWrittenBefore) {
   std::string dir = TempDir();
   std::ofstream(dir + "/townships.csv") << "id,display_name\nlatetown,晚镇\n";
-  std::ofstream enterprises(dir + "/enterprises.csv");
-  enterprises << "id,display_name,uscc,township_id,industry_code,industry_category,"
-                 "permit_status,performance_grade\n";
+  WriteFoundries(dir, "late", "晚企业", "latetown", "91120119MA0L", 30);
   std::ofstream lines(dir + "/lines.csv");
   lines << "enterprise_id,id,display_name\n";
-  for (int i = 0; i < 30; ++i) {
-    const std::string first17 = absl::StrCat("91120119MA0L", 10000 + i, "");
-    const std::string uscc = absl::StrCat(first17, std::string(1, UsccCheckCharacter(first17)));
-    enterprises << "late" << i << ",晚企业" << i << "," << uscc
-                << ",latetown,C3391,FOUNDRY,PERMIT_VALID,UNGRADED\n";
-    lines << "late" << i << ",l1,1号线\n";
-  }
-  enterprises.close();
+  for (int i = 0; i < 30; ++i) lines << "late" << i << ",l1,1号线\n";
   lines.close();
   std::ofstream(dir + "/meters.csv")
       << "enterprise_id,id,display_name,role,equipment_id,interval_minutes\n"
@@ -505,19 +521,10 @@ TEST_F(RegistryE2eTest, AnErrorInTheLastFileUndoesTheFilesWrittenBefore) {
 TEST_F(RegistryE2eTest, StreamedImportOfAFolderStillWritesNothingOnALateError) {
   std::string dir = TempDir();
   std::ofstream(dir + "/townships.csv") << "id,display_name\nstreamtown,流镇\n";
-  std::ofstream enterprises(dir + "/enterprises.csv");
-  enterprises << "id,display_name,uscc,township_id,industry_code,industry_category,"
-                 "permit_status,performance_grade\n";
+  WriteFoundries(dir, "stream", "流企业", "streamtown", "91120119MA0T", 30);
   std::ofstream lines(dir + "/lines.csv");
   lines << "enterprise_id,id,display_name\n";
-  for (int i = 0; i < 30; ++i) {
-    const std::string first17 = absl::StrCat("91120119MA0T", 10000 + i, "");
-    const std::string uscc = absl::StrCat(first17, std::string(1, UsccCheckCharacter(first17)));
-    enterprises << "stream" << i << ",流企业" << i << "," << uscc
-                << ",streamtown,C3391,FOUNDRY,PERMIT_VALID,UNGRADED\n";
-    lines << "stream" << i << ",l1,1号线\n";
-  }
-  enterprises.close();
+  for (int i = 0; i < 30; ++i) lines << "stream" << i << ",l1,1号线\n";
   lines.close();
   const int64_t townships = Count("registry.township");
   const int64_t enterprise_rows = Count("registry.enterprise");
@@ -573,17 +580,8 @@ TEST_F(RegistryE2eTest, StreamedImportOfAFolderStillWritesNothingOnALateError) {
 TEST_F(RegistryE2eTest, LargeFileWrittenWhileItArrivesStillWritesNothingOnAnErrorAtItsEnd) {
   std::string dir = TempDir();
   std::ofstream(dir + "/townships.csv") << "id,display_name\nbigtown,大镇\n";
-  std::ofstream enterprises(dir + "/enterprises.csv");
-  enterprises << "id,display_name,uscc,township_id,industry_code,industry_category,"
-                 "permit_status,performance_grade\n";
   constexpr int kEnterprises = 30, kLinesEach = 700;  // 21,000 lines: runs of 8,192 are written
-  for (int i = 0; i < kEnterprises; ++i) {
-    const std::string first17 = absl::StrCat("91120119MA0B", 10000 + i, "");
-    const std::string uscc = absl::StrCat(first17, std::string(1, UsccCheckCharacter(first17)));
-    enterprises << "big" << i << ",大企业" << i << "," << uscc
-                << ",bigtown,C3391,FOUNDRY,PERMIT_VALID,UNGRADED\n";
-  }
-  enterprises.close();
+  WriteFoundries(dir, "big", "大企业", "bigtown", "91120119MA0B", kEnterprises);
   auto write_lines = [&](bool repeat_at_end) {
     std::ofstream lines(dir + "/lines.csv");
     lines << "enterprise_id,id,display_name\n";
@@ -637,12 +635,10 @@ TEST_F(RegistryE2eTest, FilesOutOfTheAnnouncedOrderAreRefused) {
                         "industry_category", "permit_status", "performance_grade"}) {
     enterprises.add_header(h);
   }
-  const std::string first17 = "91120119MA0Q10001";
   auto* e = enterprises.add_rows();
   e->set_line(2);
   for (const std::string& c :
-       {std::string("order1"), std::string("序企业"),
-        absl::StrCat(first17, std::string(1, UsccCheckCharacter(first17))),
+       {std::string("order1"), std::string("序企业"), Uscc("91120119MA0Q", 10001),
         std::string("ordertown"), std::string("C3391"), std::string("FOUNDRY"),
         std::string("PERMIT_VALID"), std::string("UNGRADED")}) {
     e->add_cells(c);
@@ -728,24 +724,16 @@ TEST_F(RegistryE2eTest, ImportRefusesACodeAnotherDistrictHolds) {
 // still has its codes checked against other districts' before any row is
 // written: the answer names the line, not the unique key.
 TEST_F(RegistryE2eTest, StreamedLargeEnterprisesFileStillNamesACodeAnotherDistrictHolds) {
-  const std::string held = SqlScalar(
-      *dsn_, "SELECT uscc FROM registry.enterprise WHERE district_id = '120119' ORDER BY name "
-             "LIMIT 1");
+  const std::string held =
+      SqlScalar(*dsn_,
+                "SELECT uscc FROM registry.enterprise WHERE district_id = '120119' ORDER BY name "
+                "LIMIT 1");
   ASSERT_FALSE(held.empty());
   std::string dir = TempDir();
   std::ofstream(dir + "/townships.csv") << "id,display_name\nothtown,他镇\n";
-  std::ofstream enterprises(dir + "/enterprises.csv");
-  enterprises << "id,display_name,uscc,township_id,industry_code,industry_category,"
-                 "permit_status,performance_grade\n";
   constexpr int kRows = 9000;  // more than one run of 8,192
-  for (int i = 0; i < kRows; ++i) {
-    const std::string first17 = absl::StrCat("91120101MA0C", 10000 + i, "");
-    const std::string uscc =
-        i == 3 ? held : absl::StrCat(first17, std::string(1, UsccCheckCharacter(first17)));
-    enterprises << "oth" << i << ",他企业" << i << "," << uscc
-                << ",othtown,C3391,FOUNDRY,PERMIT_VALID,UNGRADED\n";
-  }
-  enterprises.close();
+  WriteFoundries(dir, "oth", "他企业", "othtown", "91120101MA0C", kRows,
+                 [&](int i, std::string uscc) { return i == 3 ? held : uscc; });
   const int64_t rows = Count("registry.enterprise");
   auto result = ImportTemplateDir(*stub_, Key("other_bureau"), kOther, dir, false, "", nullptr);
   ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
