@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <pqxx/pqxx>
 #include <sstream>
@@ -259,11 +260,11 @@ int main(int argc, char** argv) {
   double first_sent_s = 0, last_sent_s = 0;
   if (absl::GetFlag(FLAGS_stream_client)) {
     // When the client sent its first and its last rows.
-    import = cuofeng::ImportTemplateDir(*stub, key, "districts/120119", dir, false, "",
-                                        [&](int64_t sent, int64_t total) {
-                                          if (first_sent_s == 0) first_sent_s = Seconds(t0);
-                                          if (sent == total) last_sent_s = Seconds(t0);
-                                        });
+    const std::function<void(int64_t, int64_t)> progress = [&](int64_t sent, int64_t total) {
+      if (first_sent_s == 0) first_sent_s = Seconds(t0);
+      if (sent == total) last_sent_s = Seconds(t0);
+    };
+    import = cuofeng::ImportTemplateDir(*stub, key, "districts/120119", dir, false, "", progress);
   } else {
     auto files = cuofeng::ReadTemplateDir(dir);
     if (!files.ok()) {
@@ -329,9 +330,10 @@ int main(int argc, char** argv) {
   std::printf("  generate CSV files              %8.2f s\n", gen_s);
   std::printf("  load average at start: %s; at end: %s\n", load_start.c_str(), load_end.c_str());
   std::printf("  read + parse CSV (client, alone) %7.2f s\n", read_s);
-  std::printf("  import, first time (all new)    %8.2f s  %10.0f rows/s  (includes read + parse%s)\n",
-              import_s, rows / import_s,
-              absl::GetFlag(FLAGS_stream_client) ? ", each file sent once parsed" : "");
+  std::printf(
+      "  import, first time (all new)    %8.2f s  %10.0f rows/s  (includes read + parse%s)\n",
+      import_s, rows / import_s,
+      absl::GetFlag(FLAGS_stream_client) ? ", each file sent once parsed" : "");
   if (absl::GetFlag(FLAGS_stream_client)) {
     std::printf("  (first import: the client sent its first rows at %.2f s, its last at %.2f s)\n",
                 first_sent_s, last_sent_s);
